@@ -1,0 +1,90 @@
+# Pulso — `make help` lists the targets. The two that matter on a fresh
+# machine: `make run` (the demo at http://localhost:8080) and `make test`.
+
+SHELL := bash
+.DEFAULT_GOAL := help
+GO ?= go
+BIN := bin/pulso
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Tests clone databases from this server (pgtestdb); override to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@localhost:5432/postgres?sslmode=disable
+export TEST_DATABASE_URL
+
+HTMX_VERSION    := 2.0.11
+HTMX_WS_VERSION := 2.0.4
+VENDOR_DIR      ?= static/vendor
+
+.PHONY: help
+help: ## Show this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_\/-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: build ## Run Pulso with demo data at http://localhost:8080 (finds or starts PostgreSQL)
+	./$(BIN) dev
+
+.PHONY: build
+build: ## Build bin/pulso
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pulso
+
+.PHONY: test
+test: ## Run every test against real PostgreSQL ($$TEST_DATABASE_URL)
+	$(GO) test -count=1 ./...
+
+.PHONY: generate
+generate: ## Regenerate sqlc and templ code (commit the result)
+	$(GO) tool sqlc generate
+	$(GO) tool templ generate -path views
+
+.PHONY: verify
+verify: ## Fail if generated code is stale, code is unformatted or go vet complains
+	@$(GO) tool sqlc diff || { echo "sqlc output is stale: run make generate and commit"; exit 1; }
+	@before=$$(find views -name '*_templ.go' -print0 | sort -z | xargs -0 sha256sum); \
+	$(GO) tool templ generate -path views >/dev/null; \
+	after=$$(find views -name '*_templ.go' -print0 | sort -z | xargs -0 sha256sum); \
+	[ "$$before" = "$$after" ] || { echo "templ output was stale (now regenerated): commit it"; exit 1; }
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
+	[ -z "$$unformatted" ] || { echo "gofmt needed: $$unformatted"; exit 1; }
+	@$(GO) tool templ fmt -fail views >/dev/null || { echo "templ fmt needed: run go tool templ fmt views"; exit 1; }
+	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum not tidy: run go mod tidy"; exit 1; }
+	@echo "verify: ok"
+
+.PHONY: lint
+lint: verify ## Alias of verify
+
+.PHONY: migrate
+migrate: build ## Apply app and River migrations to $$DATABASE_URL (default: local pulso database)
+	./$(BIN) migrate
+
+.PHONY: seed
+seed: build ## Create the demo orgs and users (idempotent)
+	./$(BIN) seed --demo
+
+.PHONY: db/stop
+db/stop: build ## Stop the private PostgreSQL cluster that make run may have started under .pulso/pg
+	./$(BIN) devdb stop
+
+.PHONY: bench
+bench: ## Run the benchmarks (ratios against in-run baselines; see BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+.PHONY: vendor
+vendor: ## Refresh the pinned htmx files in static/vendor from npm (bump the versions above)
+	@set -eu; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	npm pack --silent --pack-destination "$$tmp" \
+		htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) >/dev/null; \
+	sri() { echo "sha512-$$(openssl dgst -sha512 -binary "$$1" | base64 | tr -d '\n')"; }; \
+	mkdir -p "$$tmp/htmx" "$$tmp/ws" $(VENDOR_DIR)/htmx $(VENDOR_DIR)/htmx-ext-ws; \
+	tar -xzf "$$tmp/htmx.org-$(HTMX_VERSION).tgz" -C "$$tmp/htmx"; \
+	tar -xzf "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz" -C "$$tmp/ws"; \
+	cp "$$tmp/htmx/package/dist/htmx.min.js" "$$tmp/htmx/package/LICENSE" $(VENDOR_DIR)/htmx/; \
+	ws=ws.js; [ -f "$$tmp/ws/package/dist/ws.min.js" ] && ws=ws.min.js; \
+	rm -f $(VENDOR_DIR)/htmx-ext-ws/ws.js $(VENDOR_DIR)/htmx-ext-ws/ws.min.js; \
+	cp "$$tmp/ws/package/dist/$$ws" "$$tmp/ws/package/LICENSE" $(VENDOR_DIR)/htmx-ext-ws/; \
+	{ echo "# name version file(s) source integrity (written by make vendor)"; \
+	  echo "htmx.org $(HTMX_VERSION) htmx/htmx.min.js,htmx/LICENSE npm:htmx.org@$(HTMX_VERSION) $$(sri "$$tmp/htmx.org-$(HTMX_VERSION).tgz")"; \
+	  echo "htmx-ext-ws $(HTMX_WS_VERSION) htmx-ext-ws/$$ws,htmx-ext-ws/LICENSE npm:htmx-ext-ws@$(HTMX_WS_VERSION) $$(sri "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz")"; \
+	} > $(VENDOR_DIR)/VERSIONS; \
+	echo "vendored htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) into $(VENDOR_DIR)"

@@ -1,0 +1,113 @@
+// Package app assembles Pulso's web application: middleware and the one
+// table of every route, each with the guard that protects it.
+package app
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"pulso/app/account"
+	"pulso/app/auth"
+	"pulso/app/home"
+	"pulso/app/ops"
+	"pulso/app/users"
+	"pulso/app/web"
+)
+
+// New builds the Fiber app. It does not listen; cmd/pulso does.
+func New(d web.Deps, metrics *ops.Metrics) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "pulso",
+		DisableStartupMessage: true,
+		ErrorHandler:          web.ErrorHandler(d.Log),
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             8 << 20,
+	})
+
+	app.Use(requestid.New())
+	app.Use(accessLog(d.Log))
+	app.Use(metrics.Middleware)
+	// Errors become responses here, inside the log and metrics middleware,
+	// so both record the status the client actually got.
+	app.Use(func(c *fiber.Ctx) error {
+		if err := c.Next(); err != nil {
+			return c.App().ErrorHandler(c, err)
+		}
+		return nil
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	app.Use(helmet.New(helmet.Config{
+		// htmx runs with allowEval off and no injected styles, so the page
+		// needs nothing inline. connect-src 'self' covers the same-origin socket.
+		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+			"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+		ReferrerPolicy:            "same-origin",
+		CrossOriginEmbedderPolicy: "unsafe-none",
+		PermissionPolicy:          "camera=(), microphone=(), geolocation=()",
+	}))
+	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+
+	// Routes that need no session: assets and probes skip the session lookup.
+	app.Get("/static/*", web.Assets).Name("static")
+	app.Get("/healthz", ops.Health).Name("ops.health")
+	app.Get("/readyz", ops.Ready(d.DB)).Name("ops.ready")
+	app.Get("/metrics", metrics.Handler()).Name("ops.metrics")
+
+	app.Use(auth.LoadSession(d))
+	app.Use(auth.CSRF(d.Cfg.Secret, d.Cfg.SecureCookies()))
+
+	var (
+		anyone   = auth.Require()
+		admin    = auth.Require(web.RoleAdmin)
+		authH    = auth.New(d)
+		usersH   = users.New(d)
+		accountH = account.New(d)
+	)
+
+	app.Get("/login", authH.LoginForm).Name("auth.login_form")
+	app.Post("/login", authH.Login).Name("auth.login")
+	app.Post("/logout", anyone, authH.Logout).Name("auth.logout")
+	app.Get("/invite/:token", authH.InviteForm).Name("auth.invite_form")
+	app.Post("/invite/:token", authH.AcceptInvite).Name("auth.invite_accept")
+
+	app.Get("/", anyone, home.Show).Name("home")
+
+	app.Get("/account", anyone, accountH.Show).Name("account.show")
+	app.Post("/account/locale", anyone, accountH.SetLocale).Name("account.locale")
+
+	app.Get("/admin/users", admin, usersH.List).Name("users.list")
+	app.Post("/admin/users", admin, usersH.Invite).Name("users.invite")
+	app.Post("/admin/users/:id/invite", admin, usersH.Reinvite).Name("users.reinvite")
+	app.Post("/admin/users/:id/deactivate", admin, usersH.Deactivate).Name("users.deactivate")
+	app.Post("/admin/users/:id/activate", admin, usersH.Activate).Name("users.activate")
+
+	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
+	return app
+}
+
+// accessLog writes one structured line per request, after it is handled, so
+// it carries the status and the signed-in user.
+func accessLog(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		level := slog.LevelInfo
+		if strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics" {
+			level = slog.LevelDebug
+		}
+		log.Log(c.UserContext(), level, "http request", web.RequestAttrs(c,
+			slog.String("method", c.Method()), slog.String("path", c.Path()),
+			slog.Int("status", status), slog.Duration("duration", time.Since(start)))...)
+		return err
+	}
+}

@@ -1,0 +1,142 @@
+// Package config reads Pulso's settings from the environment. Every variable
+// is listed in one table here and in the README; nothing else reads os.Getenv.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is parsed once in cmd/pulso and passed down; there is no global.
+type Config struct {
+	DatabaseURL string // empty: the dev command finds or starts a local server
+	Addr        string
+	BaseURL     *url.URL
+	Secret      []byte
+	SMTPURL     string
+	LogLevel    slog.Level
+	LogFormat   string // text | json
+	DataDir     string
+	// Worker concurrency per River queue.
+	WorkersDefault int
+}
+
+// SecureCookies reports whether cookies must carry the Secure flag: only when
+// Pulso is served over https, or browsers on http://localhost drop them.
+func (c Config) SecureCookies() bool { return c.BaseURL.Scheme == "https" }
+
+// Var documents one environment variable; README's table mirrors Vars.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars is the single list of settings.
+var Vars = []Var{
+	{"DATABASE_URL", "(unset: local server or private cluster, see README)", "PostgreSQL connection URL"},
+	{"PULSO_ADDR", ":8080", "listen address for HTTP and WebSocket"},
+	{"PULSO_BASE_URL", "http://localhost:8080", "public URL; https turns on Secure cookies and is the allowed WebSocket origin"},
+	{"PULSO_SECRET", "(dev: generated once into $PULSO_DATA_DIR/secret)", "at least 32 bytes; signs CSRF tokens. Required when PULSO_BASE_URL is https"},
+	{"SMTP_URL", "(unset: mail goes to the dev outbox)", "smtp://user:pass@host:587 for outgoing e-mail"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"LOG_FORMAT", "text", "text or json"},
+	{"PULSO_DATA_DIR", "./.pulso", "local state: dev secret, private PostgreSQL cluster, uploads"},
+	{"PULSO_WORKERS", "10", "River workers for the default queue"},
+}
+
+// FromEnv builds a Config from getenv (os.Getenv in production, a map in
+// tests) and validates it, naming the variable at fault.
+func FromEnv(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL: get("DATABASE_URL", ""),
+		Addr:        get("PULSO_ADDR", ":8080"),
+		SMTPURL:     get("SMTP_URL", ""),
+		LogFormat:   get("LOG_FORMAT", "text"),
+		DataDir:     get("PULSO_DATA_DIR", ".pulso"),
+	}
+	var errs []error
+
+	base, err := url.Parse(get("PULSO_BASE_URL", "http://localhost:8080"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		errs = append(errs, fmt.Errorf("PULSO_BASE_URL must be an absolute http(s) URL, got %q", getenv("PULSO_BASE_URL")))
+	} else {
+		base.Path = strings.TrimSuffix(base.Path, "/")
+		c.BaseURL = base
+	}
+
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", getenv("LOG_LEVEL")))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT must be text or json, got %q", c.LogFormat))
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got a value that does not parse"))
+		}
+	}
+	n, err := strconv.Atoi(get("PULSO_WORKERS", "10"))
+	if err != nil || n < 1 || n > 1000 {
+		errs = append(errs, fmt.Errorf("PULSO_WORKERS must be a number from 1 to 1000, got %q", getenv("PULSO_WORKERS")))
+	}
+	c.WorkersDefault = n
+
+	if s := getenv("PULSO_SECRET"); s != "" {
+		if len(s) < 32 {
+			errs = append(errs, errors.New("PULSO_SECRET must be at least 32 characters"))
+		}
+		c.Secret = []byte(s)
+	} else if c.BaseURL != nil && c.BaseURL.Scheme == "https" {
+		errs = append(errs, errors.New("PULSO_SECRET must be set when PULSO_BASE_URL is https (a generated secret would differ between instances)"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// EnsureDevSecret loads the secret kept under DataDir, creating it on first
+// use, so sessions' CSRF tokens survive restarts of `make run`.
+func (c *Config) EnsureDevSecret() error {
+	if len(c.Secret) > 0 {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		c.Secret = []byte(strings.TrimSpace(string(b)))
+		return nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create PULSO_DATA_DIR: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	secret := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write dev secret: %w", err)
+	}
+	c.Secret = []byte(secret)
+	return nil
+}
+
+// Logger builds the process logger from LOG_LEVEL and LOG_FORMAT.
+func (c Config) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

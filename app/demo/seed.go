@@ -1,0 +1,93 @@
+// Package demo seeds the demo organisations `make run` shows. Later areas add
+// their own demo data here. Seeding is idempotent: rows are found by their
+// natural keys (org name, user e-mail) and only missing ones are created.
+package demo
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pulso/app/auth"
+	"pulso/queries"
+)
+
+// Password is every demo user's password (listed in the README).
+const Password = "demo1234"
+
+type orgSeed struct {
+	queries.CreateOrgParams
+	users []userSeed
+}
+
+type userSeed struct {
+	email, name, role, manager string // manager: e-mail of the manager
+	locale                        string
+}
+
+var orgs = []orgSeed{
+	{
+		CreateOrgParams: queries.CreateOrgParams{Name: "Demo Ventas S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B12345674", Plan: "pro"},
+		users: []userSeed{
+			{"admin@demo.test", "Alicia Admin", "admin", "", "es"},
+			{"manager@demo.test", "Marcos Responsable", "manager", "", "es"},
+			{"rep@demo.test", "Rosa Comercial", "rep", "manager@demo.test", "es"},
+			{"rep2@demo.test", "Rafael Comercial", "rep", "manager@demo.test", "es"},
+			{"accountant@demo.test", "Carmen Contable", "accountant", "", "es"},
+		},
+	},
+	{
+		CreateOrgParams: queries.CreateOrgParams{Name: "Otra Empresa S.A. de C.V.", Country: "MX", Currency: "MXN", TimeZone: "America/Mexico_City", TaxID: "OEM010101AB1", Plan: "basic"},
+		users: []userSeed{
+			{"admin@otra.test", "Óscar Admin", "admin", "", "es"},
+			{"rep@otra.test", "Olga Ventas", "rep", "admin@otra.test", "es"},
+		},
+	},
+}
+
+// Seed creates whatever part of the demo data is missing, in one transaction.
+func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		q := queries.New(tx)
+		for _, o := range orgs {
+			org, err := q.GetOrgByName(ctx, o.Name)
+			if errors.Is(err, pgx.ErrNoRows) {
+				org, err = q.CreateOrg(ctx, o.CreateOrgParams)
+				log.Info("seeded org", "org", o.Name)
+			}
+			if err != nil {
+				return err
+			}
+			ids := map[string]int64{}
+			for _, u := range o.users {
+				existing, err := q.GetUserByEmail(ctx, u.email)
+				if err == nil {
+					ids[u.email] = existing.ID
+					continue
+				}
+				if !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				p := queries.CreateUserParams{OrgID: org.ID, Email: u.email, Name: u.name, Role: u.role, Locale: u.locale, PasswordHash: &hash, Active: true}
+				if u.manager != "" {
+					m := ids[u.manager]
+					p.ManagerID = &m
+				}
+				created, err := q.CreateUser(ctx, p)
+				if err != nil {
+					return err
+				}
+				ids[u.email] = created.ID
+				log.Info("seeded user", "email", u.email)
+			}
+		}
+		return nil
+	})
+}

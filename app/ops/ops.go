@@ -1,0 +1,85 @@
+// Package ops answers the questions operators and load balancers ask: is the
+// process up, can it serve, and how is it doing.
+package ops
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"pulso/app/schema"
+)
+
+// Health reports that the process is up, with no dependency checks, so a
+// database blip does not get the process restarted.
+func Health(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.SendString("ok")
+}
+
+// Ready reports whether this instance can serve: the database answers and
+// its schema is the one this binary expects. 503 otherwise.
+func Ready(db *pgxpool.Pool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			return c.Status(fiber.StatusServiceUnavailable).SendString("database unreachable")
+		}
+		if err := schema.Check(ctx, db); err != nil {
+			return c.Status(fiber.StatusServiceUnavailable).SendString("schema not current: run `pulso migrate`")
+		}
+		return c.SendString("ready")
+	}
+}
+
+// Metrics owns the process's Prometheus registry.
+type Metrics struct {
+	reg      *prometheus.Registry
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics registers the HTTP metrics plus Go runtime and process metrics.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pulso_http_request_duration_seconds",
+			Help:    "HTTP request duration by route pattern, method and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "status"}),
+	}
+	m.reg.MustRegister(m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is where other parts (the live hub, workers) add their metrics.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Middleware times every request. It labels by route pattern, not by path,
+// so ids in URLs cannot explode the number of series.
+func (m *Metrics) Middleware(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	// An unmatched path leaves the app-wide middleware ("/") as the route.
+	route := c.Route().Path
+	if route == "/" && c.Path() != "/" {
+		route = "unmatched"
+	}
+	m.duration.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	return err
+}
+
+// Handler serves /metrics in the Prometheus text format.
+func (m *Metrics) Handler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}

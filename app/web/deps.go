@@ -1,0 +1,22 @@
+package web
+
+import (
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"pulso/app/config"
+	"pulso/queries"
+)
+
+// Deps is what handlers are built from. Areas reach Postgres through Q (or
+// DB for transactions) and enqueue follow-up work with Jobs.InsertTx.
+type Deps struct {
+	Cfg  config.Config
+	DB   *pgxpool.Pool
+	Q    *queries.Queries
+	Jobs *river.Client[pgx.Tx]
+	Log  *slog.Logger
+}

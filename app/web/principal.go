@@ -1,0 +1,52 @@
+package web
+
+import "github.com/gofiber/fiber/v2"
+
+// Role is what a user may do in their org.
+type Role string
+
+const (
+	RoleAdmin      Role = "admin"
+	RoleManager    Role = "manager"
+	RoleRep        Role = "rep"
+	RoleAccountant Role = "accountant"
+)
+
+// Roles lists every role, for validation.
+var Roles = []Role{RoleAdmin, RoleManager, RoleRep, RoleAccountant}
+
+// Principal is the signed-in user of a request. Every query an area runs is
+// scoped by OrgID taken from here, never from the request.
+type Principal struct {
+	OrgID      int64
+	UserID     int64
+	Role       Role
+	Name       string
+	Email      string
+	Locale     string
+	OrgName    string
+	OrgCountry string
+	Currency   string
+	TimeZone   string
+}
+
+const principalKey = "pulso.principal"
+
+// SetPrincipal attaches the signed-in user to the request.
+func SetPrincipal(c *fiber.Ctx, p *Principal) { c.Locals(principalKey, p) }
+
+// CurrentPrincipal returns the signed-in user, or nil.
+func CurrentPrincipal(c *fiber.Ctx) *Principal {
+	p, _ := c.Locals(principalKey).(*Principal)
+	return p
+}
+
+// MustPrincipal returns the signed-in user of a route guarded by auth.Require;
+// reaching it without one is a wiring bug, not a user error.
+func MustPrincipal(c *fiber.Ctx) *Principal {
+	p := CurrentPrincipal(c)
+	if p == nil {
+		panic("web.MustPrincipal on a route without auth.Require")
+	}
+	return p
+}

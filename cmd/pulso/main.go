@@ -1,0 +1,297 @@
+// Command pulso is the whole of Pulso in one binary: the web app, the
+// background workers, migrations and the demo seed. This file only wires
+// things together; the logic lives in app/ and workers/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+	_ "time/tzdata" // org time zones must resolve on hosts without zoneinfo
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"pulso/app"
+	"pulso/app/config"
+	"pulso/app/demo"
+	"pulso/app/devdb"
+	"pulso/app/ops"
+	"pulso/app/schema"
+	"pulso/app/web"
+	"pulso/queries"
+	"pulso/workers"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `pulso — real-time sales workspace
+
+Usage:
+  pulso serve [--workers=true] [--migrate]   HTTP + WebSocket (+ workers unless --workers=false)
+  pulso work                                 background workers only
+  pulso migrate                              apply app and River migrations (idempotent)
+  pulso seed --demo                          create the demo orgs and users (idempotent)
+  pulso dev                                  find or start a local database, migrate, seed, serve
+  pulso devdb stop                           stop the private dev PostgreSQL cluster
+  pulso version                              print the version
+
+Configuration comes from environment variables; see README.md.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1], os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "pulso:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cmd string, args []string) error {
+	switch cmd {
+	case "version", "--version", "-v":
+		fmt.Println("pulso", buildVersion())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Print(usage)
+		return nil
+	}
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := cfg.Logger()
+	slog.SetDefault(log)
+
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	switch cmd {
+	case "serve":
+		withWorkers := fs.Bool("workers", true, "run River workers in this process")
+		migrate := fs.Bool("migrate", false, "apply pending migrations before serving")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, log, *withWorkers, *migrate)
+	case "work":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return work(ctx, cfg, log)
+	case "migrate":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		pool, err := connect(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		if err := schema.Migrate(ctx, pool, log); err != nil {
+			return err
+		}
+		log.Info("schema is current")
+		return nil
+	case "seed":
+		demoFlag := fs.Bool("demo", false, "seed the demo organisations")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if !*demoFlag {
+			return errors.New("seed: nothing to do; use `pulso seed --demo`")
+		}
+		pool, err := connect(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		if err := schema.Check(ctx, pool); err != nil {
+			return fmt.Errorf("%w: run `pulso migrate` first", err)
+		}
+		return demo.Seed(ctx, pool, log)
+	case "dev":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if cfg.DatabaseURL == "" {
+			url, err := devdb.Ensure(ctx, cfg.DataDir, log)
+			if err != nil {
+				return err
+			}
+			cfg.DatabaseURL = url
+		}
+		pool, err := connect(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		err = schema.Migrate(ctx, pool, log)
+		if err == nil {
+			err = demo.Seed(ctx, pool, log)
+		}
+		pool.Close()
+		if err != nil {
+			return err
+		}
+		log.Info("demo ready: sign in as admin@demo.test / " + demo.Password)
+		return serve(ctx, cfg, log, true, false)
+	case "devdb":
+		if len(args) != 1 || args[0] != "stop" {
+			return errors.New("usage: pulso devdb stop")
+		}
+		return devdb.Stop(cfg.DataDir)
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// defaultDatabaseURL is used by serve, work, migrate and seed when
+// DATABASE_URL is unset: the local server `make run` also uses.
+const defaultDatabaseURL = "postgres://postgres@localhost:5432/pulso?sslmode=disable"
+
+func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	url := cfg.DatabaseURL
+	if url == "" {
+		url = defaultDatabaseURL
+	}
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL does not parse: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s@%s:%d/%s: %w", pcfg.ConnConfig.User, pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database, err)
+	}
+	return pool, nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers, migrate bool) error {
+	if err := cfg.EnsureDevSecret(); err != nil {
+		return err
+	}
+	pool, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if migrate {
+		if err := schema.Migrate(ctx, pool, log); err != nil {
+			return err
+		}
+	} else if err := schema.Check(ctx, pool); err != nil {
+		return fmt.Errorf("%w: run `pulso migrate` (or `make migrate`), or start with `pulso serve --migrate`", err)
+	}
+
+	jobs, err := workers.NewClient(pool, log, workers.Options{Work: withWorkers, DefaultWorkers: cfg.WorkersDefault})
+	if err != nil {
+		return err
+	}
+	if withWorkers {
+		if err := jobs.Start(ctx); err != nil {
+			return err
+		}
+	}
+
+	metrics := ops.NewMetrics()
+	fiberApp := app.New(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}, metrics)
+
+	errc := make(chan error, 1)
+	go func() { errc <- fiberApp.Listen(cfg.Addr) }()
+	log.Info("pulso serving", "addr", cfg.Addr, "base_url", cfg.BaseURL.String(), "workers", withWorkers, "version", buildVersion())
+
+	select {
+	case err := <-errc:
+		stopWorkers(jobs, withWorkers, log)
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	if err := fiberApp.ShutdownWithTimeout(20 * time.Second); err != nil {
+		log.Error("http shutdown", "error", err)
+	}
+	stopWorkers(jobs, withWorkers, log)
+	return nil
+}
+
+func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	pool, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := schema.Check(ctx, pool); err != nil {
+		return fmt.Errorf("%w: run `pulso migrate` first", err)
+	}
+	jobs, err := workers.NewClient(pool, log, workers.Options{Work: true, DefaultWorkers: cfg.WorkersDefault})
+	if err != nil {
+		return err
+	}
+	if err := jobs.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("pulso working", "version", buildVersion())
+	<-ctx.Done()
+	stopWorkers(jobs, true, log)
+	return nil
+}
+
+// stopWorkers lets running jobs finish for a while, then cancels them; a
+// cancelled job is retried later, and jobs are written to be retry-safe.
+func stopWorkers(jobs *river.Client[pgx.Tx], started bool, log *slog.Logger) {
+	if !started {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := jobs.Stop(ctx); err != nil {
+		log.Warn("workers did not stop in time; cancelling running jobs", "error", err)
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		_ = jobs.StopAndCancel(cctx)
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			if dirty {
+				rev += "-dirty"
+			}
+			return rev
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,60 @@
+-- name: CreateSession :exec
+INSERT INTO sessions (token_hash, org_id, user_id, expires_at, ip, user_agent)
+VALUES (@token_hash, @org_id, @user_id, @expires_at, @ip, @user_agent);
+
+-- name: GetSessionUser :one
+-- A session is only as good as its user: a deactivated user's cookie opens nothing.
+SELECT sqlc.embed(u), sqlc.embed(o), s.last_seen_at AS session_last_seen_at
+FROM sessions s
+JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
+JOIN orgs o ON o.id = s.org_id
+WHERE s.token_hash = @token_hash AND s.expires_at > now() AND u.active;
+
+-- name: TouchSession :exec
+UPDATE sessions SET last_seen_at = now(), expires_at = @expires_at
+WHERE token_hash = @token_hash;
+
+-- name: DeleteSession :exec
+DELETE FROM sessions WHERE token_hash = @token_hash;
+
+-- name: DeleteUserSessions :exec
+DELETE FROM sessions WHERE org_id = @org_id AND user_id = @user_id;
+
+-- name: DeleteExpiredSessions :execrows
+DELETE FROM sessions WHERE expires_at <= now();
+
+-- name: RecordLoginFailure :exec
+INSERT INTO login_failures (email, ip) VALUES (@email, @ip);
+
+-- name: CountLoginFailures :one
+SELECT
+    count(*) FILTER (WHERE email = @email)::bigint AS by_email,
+    count(*) FILTER (WHERE ip = @ip)::bigint AS by_ip
+FROM login_failures
+WHERE created_at > @since AND (email = @email OR ip = @ip);
+
+-- name: ClearLoginFailures :exec
+DELETE FROM login_failures WHERE email = @email;
+
+-- name: DeleteOldLoginFailures :execrows
+DELETE FROM login_failures WHERE created_at < @before;
+
+-- name: CreateInvite :exec
+INSERT INTO invites (token_hash, org_id, user_id, created_by, expires_at)
+VALUES (@token_hash, @org_id, @user_id, @created_by, @expires_at);
+
+-- name: GetInvite :one
+SELECT i.*, u.email, u.name, u.locale, o.name AS org_name
+FROM invites i
+JOIN users u ON u.org_id = i.org_id AND u.id = i.user_id
+JOIN orgs o ON o.id = i.org_id
+WHERE i.token_hash = @token_hash;
+
+-- name: UseInvite :execrows
+-- The used_at guard makes a second use (or a race of two tabs) change nothing.
+UPDATE invites SET used_at = now()
+WHERE token_hash = @token_hash AND used_at IS NULL AND expires_at > now();
+
+-- name: RevokeUserInvites :exec
+UPDATE invites SET used_at = now()
+WHERE org_id = @org_id AND user_id = @user_id AND used_at IS NULL;

@@ -1,0 +1,114 @@
+// Package i18n holds Pulso's message catalogs (Spanish first, English) and
+// looks messages up for the locale carried in the request context. Copy lives
+// in the JSON catalogs, never in Go or templ code.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"sync"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed *.json
+var catalogs embed.FS
+
+// Locales Pulso speaks; the first is the default.
+var Locales = []string{"es", "en"}
+
+// Default is the locale for visitors who have not chosen one.
+const Default = "es"
+
+var (
+	bundleOnce sync.Once
+	bundle     *goi18n.Bundle
+	localizers map[string]*goi18n.Localizer
+)
+
+func load() {
+	bundle = goi18n.NewBundle(language.Spanish)
+	bundle.RegisterUnmarshalFunc("json", json.Unmarshal)
+	localizers = map[string]*goi18n.Localizer{}
+	for _, l := range Locales {
+		// A broken catalog is a build defect: fail at start, not mid-request.
+		bundle.MustParseMessageFileBytes(mustRead(l+".json"), l+".json")
+		localizers[l] = goi18n.NewLocalizer(bundle, l, Default)
+	}
+}
+
+func mustRead(name string) []byte {
+	b, err := catalogs.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+type ctxKey struct{}
+
+// WithLocale returns a context whose messages are in locale (es when unknown).
+func WithLocale(ctx context.Context, locale string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, Normalize(locale))
+}
+
+// Locale returns the context's locale.
+func Locale(ctx context.Context) string {
+	if l, ok := ctx.Value(ctxKey{}).(string); ok {
+		return l
+	}
+	return Default
+}
+
+// Normalize maps anything that is not a supported locale to the default.
+func Normalize(locale string) string {
+	for _, l := range Locales {
+		if l == locale {
+			return l
+		}
+	}
+	return Default
+}
+
+// T returns message id in the context's locale. A missing id renders as the
+// id itself, which the catalog tests catch before it reaches a user.
+func T(ctx context.Context, id string) string {
+	return Tf(ctx, id, nil)
+}
+
+// Tf is T with template data ({{.Name}} in the catalog).
+func Tf(ctx context.Context, id string, data map[string]any) string {
+	return In(Locale(ctx), id, data)
+}
+
+// In looks a message up in an explicit locale (e-mails, jobs).
+func In(locale, id string, data map[string]any) string {
+	bundleOnce.Do(load)
+	s, err := localizers[Normalize(locale)].Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Has reports whether id exists in the default catalog.
+func Has(id string) bool {
+	bundleOnce.Do(load)
+	_, err := localizers[Default].Localize(&goi18n.LocalizeConfig{MessageID: id})
+	return err == nil
+}
+
+// IDs lists the message ids of a locale's catalog (for tests).
+func IDs(locale string) ([]string, error) {
+	var m map[string]any
+	if err := json.Unmarshal(mustRead(locale+".json"), &m); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(m))
+	for k := range m {
+		ids = append(ids, k)
+	}
+	return ids, nil
+}

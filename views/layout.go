@@ -1,0 +1,44 @@
+package views
+
+import (
+	"context"
+	"encoding/json"
+	"unicode/utf8"
+
+	"pulso/views/i18n"
+)
+
+func pageTitle(ctx context.Context, title string) string {
+	if title == "" {
+		return "Pulso"
+	}
+	return i18n.T(ctx, title) + " · Pulso"
+}
+
+// csrfHeader makes every htmx request from the page carry the CSRF token.
+func csrfHeader(token string) string {
+	b, _ := json.Marshal(map[string]string{"X-CSRF-Token": token})
+	return string(b)
+}
+
+func initial(name string) string {
+	r, _ := utf8.DecodeRuneInString(name)
+	if r == utf8.RuneError {
+		return "?"
+	}
+	return string(r)
+}
+
+func flashRole(kind string) string {
+	if kind == "error" || kind == "warning" {
+		return "alert"
+	}
+	return "status"
+}
+
+// htmxConfig keeps htmx inside the CSP (no eval, no injected styles) and lets
+// it swap 422 forms and 4xx/5xx error messages, which the server retargets
+// to the flash area.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},` +
+	`{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}`

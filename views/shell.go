@@ -1,0 +1,49 @@
+// Package views renders Pulso's pages with templ. It imports nothing from
+// app: handlers hand it plain view models, and the request-wide parts (who
+// is signed in, the CSRF token, flashes) travel in the context as a Shell.
+package views
+
+import "context"
+
+// Shell is what the layout needs about the current request.
+type Shell struct {
+	Title   string
+	User    *User // nil when nobody is signed in
+	CSRF    string
+	Flashes []Flash
+	Nav     string // key of the active navigation item
+}
+
+// User is the signed-in user as the layout shows them.
+type User struct {
+	ID      int64
+	Name    string
+	Email   string
+	Role    string
+	OrgName string
+}
+
+// IsAdmin reports whether admin navigation is shown.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == "admin" }
+
+// Flash is a one-time message shown after a redirect. Kind is info, success,
+// warning or error; Message is already translated.
+type Flash struct {
+	Kind    string
+	Message string
+}
+
+type shellKey struct{}
+
+// WithShell stores the shell for the layout and components to read.
+func WithShell(ctx context.Context, s *Shell) context.Context {
+	return context.WithValue(ctx, shellKey{}, s)
+}
+
+// ShellFrom returns the request's shell (an empty one outside a request).
+func ShellFrom(ctx context.Context) *Shell {
+	if s, ok := ctx.Value(shellKey{}).(*Shell); ok {
+		return s
+	}
+	return &Shell{}
+}
