@@ -25,7 +25,7 @@ type orgSeed struct {
 
 type userSeed struct {
 	email, name, role, manager string // manager: e-mail of the manager
-	locale                        string
+	locale                     string
 }
 
 var orgs = []orgSeed{
