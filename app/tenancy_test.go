@@ -1,0 +1,258 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"pulso/app/apptest"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+// TestTenancyEveryRoute is the tenancy proof every later area inherits: it
+// walks EVERY registered route as users of org B, filling each path
+// parameter with every id that belongs to org A, and asserts that
+//   - a route given A's id answers 404 (never 403 or 200, so ids are not
+//     even confirmed to exist),
+//   - no response shows anything of A,
+//   - no row of A (in any table with an org_id column) changed.
+// Routes and tables are discovered, not listed: a new route or table is
+// covered without editing this test. Areas that add tables should add a
+// row for org A to seedOrgA so there is something to protect.
+func TestTenancyEveryRoute(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := context.Background()
+
+	a := seedOrgA(t, env)
+	orgB := env.Org("Beta Tenancy S.L.")
+	bUsers := map[web.Role]queries.User{}
+	for _, r := range web.Roles {
+		bUsers[r] = env.User(orgB, "b-"+string(r)+"@beta.test", r)
+	}
+
+	markers := a.markers(t, env)
+	ids := orgIDs(t, env, a.org.ID)
+	if len(ids) < 5 {
+		t.Fatalf("org A has only %d ids; the fixture is not exercising tenancy", len(ids))
+	}
+	before := snapshot(t, env, a.org.ID)
+
+	routes := env.App.GetRoutes(true)
+	walked, withParams := 0, 0
+	for _, role := range web.Roles {
+		b := env.LoginAs(bUsers[role])
+		for _, r := range routes {
+			if r.Method == http.MethodHead || r.Method == http.MethodConnect || r.Method == http.MethodTrace {
+				continue
+			}
+			if r.Path == "/logout" && r.Method == http.MethodPost {
+				continue // would end B's session mid-walk; it takes no id
+			}
+			walked++
+			if len(r.Params) == 0 {
+				res := send(t, b, r.Method, r.Path)
+				assertNoLeak(t, role, r.Method, r.Path, res, markers)
+				continue
+			}
+			withParams++
+			// What this role gets for an id that exists nowhere: a role that
+			// may not use the route at all gets 403 for any id alike.
+			missing := send(t, b, r.Method, fill(r.Path, "999999999999"))
+			for _, id := range ids {
+				path := fill(r.Path, strconv.FormatInt(id, 10))
+				res := send(t, b, r.Method, path)
+				assertNoLeak(t, role, r.Method, path, res, markers)
+				switch {
+				case res.Status == http.StatusNotFound:
+				case res.Status == http.StatusForbidden && missing.Status == http.StatusForbidden:
+					// Denied by role before any lookup: says nothing about A.
+				default:
+					t.Errorf("%s %s %s as %s of org B: status %d, want 404 (for a missing id: %d)",
+						r.Method, r.Path, path, role, res.Status, missing.Status)
+				}
+			}
+		}
+	}
+	if walked == 0 || withParams == 0 {
+		t.Fatalf("walked %d routes, %d with parameters: the harness is not exercising the route table", walked, withParams)
+	}
+
+	if after := snapshot(t, env, a.org.ID); after != before {
+		t.Errorf("org A's rows changed while org B walked the routes:\nbefore %s\nafter  %s", before, after)
+	}
+	// B's admin must not have been able to attach anything to A's people
+	// either (composite foreign keys include org_id).
+	var crossRefs int
+	if err := env.DB.QueryRow(ctx, `SELECT count(*) FROM users u JOIN users m ON m.id = u.manager_id WHERE u.org_id <> m.org_id`).Scan(&crossRefs); err != nil {
+		t.Fatal(err)
+	}
+	if crossRefs != 0 {
+		t.Errorf("%d users reference a manager in another org", crossRefs)
+	}
+	t.Logf("walked %d route×role combinations (%d with parameters) against %d ids of org A", walked, withParams, len(ids))
+}
+
+type orgA struct {
+	org   queries.Org
+	users []queries.User
+}
+
+// seedOrgA gives org A one of everything that exists so far, created through
+// the app where that is how it happens in real life.
+func seedOrgA(t *testing.T, env *apptest.Env) orgA {
+	t.Helper()
+	ctx := context.Background()
+	org := env.Org("Alfa Tenancy S.L.")
+	admin := env.User(org, "alfa-admin@alfa.test", web.RoleAdmin)
+	manager := env.User(org, "alfa-manager@alfa.test", web.RoleManager)
+	rep := env.User(org, "alfa-rep@alfa.test", web.RoleRep)
+	accountant := env.User(org, "alfa-accountant@alfa.test", web.RoleAccountant)
+	gone := env.User(org, "alfa-gone@alfa.test", web.RoleRep)
+	if _, err := env.Q.SetUserActive(ctx, queries.SetUserActiveParams{OrgID: org.ID, ID: gone.ID, Active: false}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A pending invite and live sessions, made the way users make them.
+	c := env.LoginAs(admin)
+	res := c.Post("/admin/users", url.Values{"email": {"alfa-invited@alfa.test"}, "name": {"Alfa Invitada"}, "role": {"rep"}, "manager_id": {strconv.FormatInt(manager.ID, 10)}})
+	if res.Status != http.StatusOK || !strings.Contains(res.Body, "/invite/") {
+		t.Fatalf("org A invite: %d %.300s", res.Status, res.Body)
+	}
+	env.LoginAs(rep)
+
+	if _, err := env.Q.InsertLiveEvent(ctx, queries.InsertLiveEventParams{
+		OrgID: org.ID, Topic: "users", Entity: "user", EntityID: &rep.ID, Kind: "updated", SubjectUserID: &rep.ID, Payload: []byte(`{}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
+}
+
+// markers are strings that only org A's data contains.
+func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
+	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada"}
+	for _, u := range a.users {
+		m = append(m, u.Email, u.Name)
+	}
+	return m
+}
+
+// orgTables lists every table with an org_id column, and whether it has id.
+func orgTables(t *testing.T, env *apptest.Env) map[string]bool {
+	t.Helper()
+	rows, err := env.DB.Query(context.Background(), `
+		SELECT c.table_name, bool_or(i.column_name IS NOT NULL)
+		FROM information_schema.columns c
+		LEFT JOIN information_schema.columns i
+		  ON i.table_schema = c.table_schema AND i.table_name = c.table_name AND i.column_name = 'id'
+		WHERE c.table_schema = 'public' AND c.column_name = 'org_id'
+		GROUP BY c.table_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		var hasID bool
+		if err := rows.Scan(&name, &hasID); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = hasID
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	return out
+}
+
+// orgIDs returns every id of every org-scoped row of org.
+func orgIDs(t *testing.T, env *apptest.Env, org int64) []int64 {
+	t.Helper()
+	var ids []int64
+	for table, hasID := range orgTables(t, env) {
+		if !hasID {
+			continue
+		}
+		rows, err := env.DB.Query(context.Background(), fmt.Sprintf(`SELECT id FROM %s WHERE org_id = $1`, pgx.Identifier{table}.Sanitize()), org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, got...)
+	}
+	return append(ids, org)
+}
+
+// snapshot fingerprints every row of org in every org-scoped table, and the
+// org row itself.
+func snapshot(t *testing.T, env *apptest.Env, org int64) string {
+	t.Helper()
+	var parts []string
+	tables := orgTables(t, env)
+	if len(tables) < 4 {
+		t.Fatalf("found only %d org-scoped tables", len(tables))
+	}
+	for table := range tables {
+		var n int
+		var digest *string
+		err := env.DB.QueryRow(context.Background(), fmt.Sprintf(
+			`SELECT count(*), md5(string_agg(to_jsonb(t)::text, '|' ORDER BY to_jsonb(t)::text)) FROM %s t WHERE org_id = $1`,
+			pgx.Identifier{table}.Sanitize()), org).Scan(&n, &digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := ""
+		if digest != nil {
+			d = *digest
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d:%s", table, n, d))
+	}
+	var orgRow string
+	if err := env.DB.QueryRow(context.Background(), `SELECT to_jsonb(o)::text FROM orgs o WHERE id = $1`, org).Scan(&orgRow); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ") + " org:" + orgRow
+}
+
+var paramPattern = regexp.MustCompile(`:[A-Za-z0-9_]+\??|\*|\+`)
+
+// fill puts value into every parameter of a route pattern.
+func fill(pattern, value string) string {
+	return paramPattern.ReplaceAllString(pattern, value)
+}
+
+func send(t *testing.T, c *apptest.Client, method, path string) apptest.Response {
+	t.Helper()
+	if method == http.MethodGet {
+		return c.Get(path)
+	}
+	form := url.Values{"_csrf": {c.CSRF()}}
+	req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", form.Get("_csrf"))
+	return c.Do(req)
+}
+
+func assertNoLeak(t *testing.T, role web.Role, method, path string, res apptest.Response, markers []string) {
+	t.Helper()
+	for _, m := range markers {
+		if strings.Contains(res.Body, m) {
+			t.Errorf("%s %s as %s of org B shows %q from org A", method, path, role, m)
+		}
+	}
+}
