@@ -31,6 +31,12 @@ func New(d web.Deps, metrics *ops.Metrics) *fiber.App {
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		BodyLimit:             8 << 20,
+		// Only listed proxies may say who the client is; anyone else could
+		// forge X-Forwarded-For to dodge login throttling.
+		EnableTrustedProxyCheck: len(d.Cfg.TrustedProxies) > 0,
+		TrustedProxies:          d.Cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(d.Cfg.TrustedProxies),
+		EnableIPValidation:      true,
 	})
 
 	app.Use(requestid.New())
@@ -92,6 +98,13 @@ func New(d web.Deps, metrics *ops.Metrics) *fiber.App {
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 // accessLog writes one structured line per request, after it is handled, so

@@ -26,6 +26,7 @@ import (
 //     even confirmed to exist),
 //   - no response shows anything of A,
 //   - no row of A (in any table with an org_id column) changed.
+//
 // Routes and tables are discovered, not listed: a new route or table is
 // covered without editing this test. Areas that add tables should add a
 // row for org A to seedOrgA so there is something to protect.

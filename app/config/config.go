@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +28,9 @@ type Config struct {
 	DataDir     string
 	// Worker concurrency per River queue.
 	WorkersDefault int
+	// TrustedProxies may set X-Forwarded-For; without them the client IP
+	// (used for login throttling and audit) is the TCP peer.
+	TrustedProxies []string
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when
@@ -49,6 +53,7 @@ var Vars = []Var{
 	{"LOG_FORMAT", "text", "text or json"},
 	{"PULSO_DATA_DIR", "./.pulso", "local state: dev secret, private PostgreSQL cluster, uploads"},
 	{"PULSO_WORKERS", "10", "River workers for the default queue"},
+	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -94,6 +99,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PULSO_WORKERS must be a number from 1 to 1000, got %q", getenv("PULSO_WORKERS")))
 	}
 	c.WorkersDefault = n
+
+	for _, p := range strings.Split(getenv("PULSO_TRUSTED_PROXIES"), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("PULSO_TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
 
 	if s := getenv("PULSO_SECRET"); s != "" {
 		if len(s) < 32 {
