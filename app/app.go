@@ -16,13 +16,16 @@ import (
 	"pulso/app/account"
 	"pulso/app/auth"
 	"pulso/app/home"
+	"pulso/app/live"
+	"pulso/app/notifications"
 	"pulso/app/ops"
 	"pulso/app/users"
 	"pulso/app/web"
 )
 
-// New builds the Fiber app. It does not listen; cmd/pulso does.
-func New(d web.Deps, metrics *ops.Metrics) *fiber.App {
+// New builds the Fiber app. It does not listen; cmd/pulso does. The hub
+// gets its topic renderers here, next to the routes.
+func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "pulso",
 		DisableStartupMessage: true,
@@ -77,7 +80,9 @@ func New(d web.Deps, metrics *ops.Metrics) *fiber.App {
 		authH    = auth.New(d)
 		usersH   = users.New(d)
 		accountH = account.New(d)
+		notifH   = notifications.New(d)
 	)
+	notifications.RegisterLive(hub, d.Q)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")
@@ -89,6 +94,16 @@ func New(d web.Deps, metrics *ops.Metrics) *fiber.App {
 
 	app.Get("/account", anyone, accountH.Show).Name("account.show")
 	app.Post("/account/locale", anyone, accountH.SetLocale).Name("account.locale")
+
+	// The hub answers 401 itself: a socket cannot follow a login redirect.
+	app.Get("/ws", hub.Handler()).Name("live.socket")
+
+	app.Get("/notifications", anyone, notifH.List).Name("notifications.list")
+	app.Get("/notifications/bell", anyone, notifH.Bell).Name("notifications.bell")
+	app.Post("/notifications/read-all", anyone, notifH.MarkAllRead).Name("notifications.read_all")
+	app.Post("/notifications/:id/read", anyone, notifH.MarkRead).Name("notifications.read")
+	app.Get("/admin/notify", admin, notifH.SendForm).Name("notifications.send_form")
+	app.Post("/admin/notify", admin, notifH.Send).Name("notifications.send")
 
 	app.Get("/admin/users", admin, usersH.List).Name("users.list")
 	app.Post("/admin/users", admin, usersH.Invite).Name("users.invite")

@@ -137,12 +137,17 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := env.Q.CreateNotification(ctx, queries.CreateNotificationParams{
+		OrgID: org.ID, UserID: rep.ID, Severity: "urgent", Title: "Alfa aviso secreto", Key: "tenancy:1",
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
 // markers are strings that only org A's data contains.
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
-	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada"}
+	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

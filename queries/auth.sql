@@ -4,7 +4,9 @@ VALUES (@token_hash, @org_id, @user_id, @expires_at, @ip, @user_agent);
 
 -- name: GetSessionUser :one
 -- A session is only as good as its user: a deactivated user's cookie opens nothing.
-SELECT sqlc.embed(u), sqlc.embed(o), s.last_seen_at AS session_last_seen_at
+SELECT sqlc.embed(u), sqlc.embed(o), s.last_seen_at AS session_last_seen_at,
+    (SELECT count(*) FROM notifications n
+     WHERE n.org_id = s.org_id AND n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notifications
 FROM sessions s
 JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
 JOIN orgs o ON o.id = s.org_id
@@ -23,8 +25,14 @@ DELETE FROM sessions WHERE org_id = @org_id AND user_id = @user_id;
 -- name: DeleteExpiredSessions :execrows
 DELETE FROM sessions WHERE expires_at <= now();
 
--- name: RecordLoginFailure :exec
-INSERT INTO login_failures (email, ip) VALUES (@email, @ip);
+-- name: RecordLoginAttempt :one
+-- Every attempt is written before it is counted and checked, so parallel
+-- guesses see each other; a successful or throttled attempt removes its row.
+INSERT INTO login_failures (email, ip) VALUES (@email, @ip)
+RETURNING id;
+
+-- name: DeleteLoginFailure :exec
+DELETE FROM login_failures WHERE id = @id;
 
 -- name: CountLoginFailures :one
 SELECT

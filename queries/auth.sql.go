@@ -107,6 +107,15 @@ func (q *Queries) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const deleteLoginFailure = `-- name: DeleteLoginFailure :exec
+DELETE FROM login_failures WHERE id = $1
+`
+
+func (q *Queries) DeleteLoginFailure(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, deleteLoginFailure, id)
+	return err
+}
+
 const deleteOldLoginFailures = `-- name: DeleteOldLoginFailures :execrows
 DELETE FROM login_failures WHERE created_at < $1
 `
@@ -184,7 +193,9 @@ func (q *Queries) GetInvite(ctx context.Context, tokenHash []byte) (GetInviteRow
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.org_id, u.id, u.email, u.name, u.role, u.manager_id, u.locale, u.password_hash, u.active, u.created_at, u.updated_at, o.id, o.name, o.country, o.currency, o.time_zone, o.tax_id, o.plan, o.created_at, s.last_seen_at AS session_last_seen_at
+SELECT u.org_id, u.id, u.email, u.name, u.role, u.manager_id, u.locale, u.password_hash, u.active, u.created_at, u.updated_at, o.id, o.name, o.country, o.currency, o.time_zone, o.tax_id, o.plan, o.created_at, s.last_seen_at AS session_last_seen_at,
+    (SELECT count(*) FROM notifications n
+     WHERE n.org_id = s.org_id AND n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notifications
 FROM sessions s
 JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
 JOIN orgs o ON o.id = s.org_id
@@ -192,9 +203,10 @@ WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active
 `
 
 type GetSessionUserRow struct {
-	User              User
-	Org               Org
-	SessionLastSeenAt time.Time
+	User                User
+	Org                 Org
+	SessionLastSeenAt   time.Time
+	UnreadNotifications int64
 }
 
 // A session is only as good as its user: a deactivated user's cookie opens nothing.
@@ -222,22 +234,28 @@ func (q *Queries) GetSessionUser(ctx context.Context, tokenHash []byte) (GetSess
 		&i.Org.Plan,
 		&i.Org.CreatedAt,
 		&i.SessionLastSeenAt,
+		&i.UnreadNotifications,
 	)
 	return i, err
 }
 
-const recordLoginFailure = `-- name: RecordLoginFailure :exec
+const recordLoginAttempt = `-- name: RecordLoginAttempt :one
 INSERT INTO login_failures (email, ip) VALUES ($1, $2)
+RETURNING id
 `
 
-type RecordLoginFailureParams struct {
+type RecordLoginAttemptParams struct {
 	Email string
 	IP    string
 }
 
-func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) error {
-	_, err := q.db.Exec(ctx, recordLoginFailure, arg.Email, arg.IP)
-	return err
+// Every attempt is written before it is counted and checked, so parallel
+// guesses see each other; a successful or throttled attempt removes its row.
+func (q *Queries) RecordLoginAttempt(ctx context.Context, arg RecordLoginAttemptParams) (int64, error) {
+	row := q.db.QueryRow(ctx, recordLoginAttempt, arg.Email, arg.IP)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const revokeUserInvites = `-- name: RevokeUserInvites :exec

@@ -52,3 +52,85 @@ func (q *Queries) InsertLiveEvent(ctx context.Context, arg InsertLiveEventParams
 	err := row.Scan(&id)
 	return id, err
 }
+
+const listTeamIDs = `-- name: ListTeamIDs :many
+WITH RECURSIVE team AS (
+    SELECT u.id FROM users u WHERE u.org_id = $1 AND u.manager_id = $2
+    UNION
+    SELECT u.id FROM users u JOIN team t ON u.manager_id = t.id WHERE u.org_id = $1
+)
+SELECT id FROM team
+`
+
+type ListTeamIDsParams struct {
+	OrgID     int64
+	ManagerID *int64
+}
+
+// Everyone who reports to a manager, directly or through other managers.
+func (q *Queries) ListTeamIDs(ctx context.Context, arg ListTeamIDsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, listTeamIDs, arg.OrgID, arg.ManagerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const publishLiveEvent = `-- name: PublishLiveEvent :one
+WITH ev AS (
+    INSERT INTO live_events (org_id, topic, entity, entity_id, kind, subject_user_id, payload)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING org_id, id, topic, entity, entity_id, kind, subject_user_id, payload, created_at
+)
+SELECT ev.id, pg_notify('pulso_live', json_build_object(
+    'org_id', ev.org_id, 'id', ev.id, 'topic', ev.topic, 'entity', ev.entity, 'entity_id', ev.entity_id,
+    'kind', ev.kind, 'subject_user_id', ev.subject_user_id, 'payload', ev.payload, 'created_at', ev.created_at
+)::text)::text AS notified
+FROM ev
+`
+
+type PublishLiveEventParams struct {
+	OrgID         int64
+	Topic         string
+	Entity        string
+	EntityID      *int64
+	Kind          string
+	SubjectUserID *int64
+	Payload       []byte
+}
+
+type PublishLiveEventRow struct {
+	ID       int64
+	Notified string
+}
+
+// The row and the wake-up are one statement in the change's transaction:
+// PostgreSQL delivers NOTIFY only on commit, so a rolled-back change never
+// reaches a screen. The payload carries the whole (small) event so
+// listeners need no read-back.
+func (q *Queries) PublishLiveEvent(ctx context.Context, arg PublishLiveEventParams) (PublishLiveEventRow, error) {
+	row := q.db.QueryRow(ctx, publishLiveEvent,
+		arg.OrgID,
+		arg.Topic,
+		arg.Entity,
+		arg.EntityID,
+		arg.Kind,
+		arg.SubjectUserID,
+		arg.Payload,
+	)
+	var i PublishLiveEventRow
+	err := row.Scan(&i.ID, &i.Notified)
+	return i, err
+}

@@ -37,6 +37,19 @@ type LoginFailure struct {
 	CreatedAt time.Time
 }
 
+type Notification struct {
+	OrgID     int64
+	ID        int64
+	UserID    int64
+	Severity  string
+	Title     string
+	Body      string
+	Link      string
+	Key       string
+	ReadAt    *time.Time
+	CreatedAt time.Time
+}
+
 type Org struct {
 	ID        int64
 	Name      string

@@ -42,3 +42,15 @@ func flashRole(kind string) string {
 const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,` +
 	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},` +
 	`{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
+
+// severityKind maps a notification severity to the one visual kind used
+// everywhere (colour + icon): info, warning, error.
+func severityKind(severity string) string {
+	switch severity {
+	case "urgent":
+		return "error"
+	case "warning":
+		return "warning"
+	}
+	return "info"
+}

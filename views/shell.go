@@ -21,6 +21,7 @@ type User struct {
 	Email   string
 	Role    string
 	OrgName string
+	Unread  int64 // unread notifications, shown on the bell
 }
 
 // IsAdmin reports whether admin navigation is shown.

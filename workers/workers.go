@@ -32,6 +32,7 @@ func NewClient(pool *pgxpool.Pool, log *slog.Logger, opts Options) (*river.Clien
 	q := queries.New(pool)
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &SessionCleanupWorker{Q: q})
+	river.AddWorker(ws, &NotifyWorker{DB: pool})
 
 	cfg := &river.Config{
 		Logger:  log.With("component", "river"),

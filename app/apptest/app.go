@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ import (
 	"pulso/app"
 	"pulso/app/auth"
 	"pulso/app/config"
+	"pulso/app/live"
 	"pulso/app/ops"
 	"pulso/app/web"
 	"pulso/queries"
@@ -26,12 +28,14 @@ import (
 // Password is the password of users made by Env.User.
 const Password = "correct horse battery"
 
-// Env is one test's world: its own database and the real app on it.
+// Env is one test's world: its own database and the real app on it, with
+// a live hub listening on that database.
 type Env struct {
 	T    testing.TB
 	DB   *pgxpool.Pool
 	Q    *queries.Queries
 	App  *fiber.App
+	Hub  *live.Hub
 	Deps web.Deps
 }
 
@@ -42,7 +46,14 @@ type Option func(*config.Config)
 // tests of workers run them explicitly.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	pool := NewDB(t)
+	return NewOn(t, NewDB(t), opts...)
+}
+
+// NewOn builds the app, configured as New does, on a database the test
+// already holds — for example one from NewEmptyDB, to see how the app
+// behaves before `pulso migrate`.
+func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
+	t.Helper()
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -59,8 +70,20 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	metrics := ops.NewMetrics()
+	hub := live.NewHub(pool, log, metrics.Registry(), live.Config{Origin: cfg.Origin()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = hub.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = hub.Shutdown(sctx)
+		cancel()
+		<-done
+	})
 	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}
-	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, ops.NewMetrics()), Deps: d}
+	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, hub), Hub: hub, Deps: d}
 }
 
 type testWriter struct{ t testing.TB }

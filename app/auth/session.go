@@ -48,6 +48,7 @@ func LoadSession(d web.Deps) fiber.Handler {
 		web.SetPrincipal(c, &web.Principal{
 			OrgID: u.OrgID, UserID: u.ID, Role: web.Role(u.Role), Name: u.Name, Email: u.Email, Locale: u.Locale,
 			OrgName: o.Name, OrgCountry: o.Country, Currency: o.Currency, TimeZone: o.TimeZone,
+			UnreadNotifications: row.UnreadNotifications,
 		})
 		web.SetLocale(c, u.Locale)
 		return c.Next()

@@ -37,6 +37,10 @@ type Config struct {
 // Pulso is served over https, or browsers on http://localhost drop them.
 func (c Config) SecureCookies() bool { return c.BaseURL.Scheme == "https" }
 
+// Origin is the scheme://host[:port] browsers send as Origin for our pages;
+// only it may open a WebSocket.
+func (c Config) Origin() string { return c.BaseURL.Scheme + "://" + c.BaseURL.Host }
+
 // Var documents one environment variable; README's table mirrors Vars.
 type Var struct {
 	Name, Default, Help string
@@ -142,7 +146,19 @@ func (c *Config) EnsureDevSecret() error {
 		return err
 	}
 	secret := hex.EncodeToString(raw)
-	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+	// os.WriteFile's mode only applies to a new file; a short or corrupt one
+	// left with wider permissions must be narrowed before the secret goes in.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		err = f.Chmod(0o600)
+		if err == nil {
+			_, err = f.WriteString(secret + "\n")
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("write dev secret: %w", err)
 	}
 	c.Secret = []byte(secret)

@@ -28,6 +28,8 @@ type Principal struct {
 	OrgCountry string
 	Currency   string
 	TimeZone   string
+	// UnreadNotifications feeds the bell; read with the session, in one query.
+	UnreadNotifications int64
 }
 
 const principalKey = "pulso.principal"

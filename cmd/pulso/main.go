@@ -24,6 +24,7 @@ import (
 	"pulso/app/config"
 	"pulso/app/demo"
 	"pulso/app/devdb"
+	"pulso/app/live"
 	"pulso/app/ops"
 	"pulso/app/schema"
 	"pulso/app/web"
@@ -211,7 +212,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	}
 
 	metrics := ops.NewMetrics()
-	fiberApp := app.New(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}, metrics)
+	hub := live.NewHub(pool, log, metrics.Registry(), live.Config{Origin: cfg.Origin()})
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	go func() { _ = hub.Run(hubCtx) }()
+	fiberApp := app.New(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}, metrics, hub)
 
 	errc := make(chan error, 1)
 	go func() { errc <- fiberApp.Listen(cfg.Addr) }()
@@ -224,6 +229,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	// Sockets first: they get 1001 (going away) after their queued messages,
+	// and the browsers reconnect to another instance.
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := hub.Shutdown(sctx); err != nil {
+		log.Warn("live shutdown", "error", err)
+	}
+	cancel()
 	if err := fiberApp.ShutdownWithTimeout(20 * time.Second); err != nil {
 		log.Error("http shutdown", "error", err)
 	}

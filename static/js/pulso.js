@@ -1,1 +1,35 @@
-// Pulso: small vanilla JS for what htmx cannot do (drag and drop, signature canvas, charts).
+// Pulso's small script: what htmx alone does not do.
+//
+// Live resync: the htmx ws extension reconnects with backoff by itself. On
+// every reconnect after the first connection, events may have been missed,
+// so the page fires "pulso:resync" on <body>; live fragments listen for it
+// (hx-trigger="pulso:resync from:body") and re-fetch themselves.
+//
+// Toasts: flash messages marked data-autohide disappear after that many ms.
+(function () {
+  "use strict";
+  var connectedOnce = false;
+
+  document.addEventListener("htmx:wsOpen", function () {
+    document.body.setAttribute("data-live", "on");
+    if (connectedOnce) {
+      htmx.trigger(document.body, "pulso:resync");
+    }
+    connectedOnce = true;
+  });
+  document.addEventListener("htmx:wsClose", function () {
+    document.body.setAttribute("data-live", "off");
+  });
+
+  function scheduleHide(root) {
+    var nodes = root.querySelectorAll ? root.querySelectorAll("[data-autohide]") : [];
+    Array.prototype.forEach.call(nodes, function (el) {
+      if (el.dataset.hideScheduled) return;
+      el.dataset.hideScheduled = "1";
+      setTimeout(function () { el.remove(); }, parseInt(el.dataset.autohide, 10) || 8000);
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", function () { scheduleHide(document); });
+  document.addEventListener("htmx:afterSwap", function () { scheduleHide(document); });
+  document.addEventListener("DOMContentLoaded", function () { scheduleHide(document); });
+})();

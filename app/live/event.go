@@ -1,0 +1,73 @@
+// Package live pushes changes to every screen that shows them. A change
+// publishes a small Event in its own transaction (PublishLiveEvent: a row
+// plus pg_notify, delivered only on commit); each process holds ONE
+// listening connection, and its Hub fans the event out to the org's sockets
+// whose users may see it, as HTML fragments with hx-swap-oob rendered once
+// per audience.
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"pulso/queries"
+	"pulso/views"
+	"pulso/views/i18n"
+)
+
+// Channel is the PostgreSQL NOTIFY channel.
+const Channel = "pulso_live"
+
+// maxPayload keeps NOTIFY well under PostgreSQL's 8000-byte limit; events
+// carry ids, and renderers load what they show.
+const maxPayload = 2000
+
+// Event is one change, as published and as received.
+type Event struct {
+	OrgID    int64  `json:"org_id"`
+	ID       int64  `json:"id"`
+	Topic    string `json:"topic"`
+	Entity   string `json:"entity"`
+	EntityID *int64 `json:"entity_id"`
+	Kind     string `json:"kind"`
+	// SubjectUserID is the user the entity concerns (owner, assignee,
+	// recipient). It decides the audience: that user, their managers and
+	// admins. Nil means everyone in the org.
+	SubjectUserID *int64          `json:"subject_user_id"`
+	Payload       json.RawMessage `json:"payload"`
+	CreatedAt     time.Time       `json:"created_at"`
+}
+
+// ErrPayloadTooLarge is returned for events that would not fit a NOTIFY.
+var ErrPayloadTooLarge = errors.New("live event payload too large")
+
+// Publish records ev in the transaction q runs in. Call it inside the
+// change's transaction; nothing is delivered unless that transaction commits.
+func Publish(ctx context.Context, q *queries.Queries, ev Event) (int64, error) {
+	payload := ev.Payload
+	if len(payload) == 0 {
+		payload = json.RawMessage(`{}`)
+	}
+	if len(payload) > maxPayload {
+		return 0, ErrPayloadTooLarge
+	}
+	row, err := q.PublishLiveEvent(ctx, queries.PublishLiveEventParams{
+		OrgID: ev.OrgID, Topic: ev.Topic, Entity: ev.Entity, EntityID: ev.EntityID, Kind: ev.Kind,
+		SubjectUserID: ev.SubjectUserID, Payload: payload,
+	})
+	return row.ID, err
+}
+
+// Topics published so far. Each area adds its own here, so the list of what
+// travels over the sockets is in one place.
+const (
+	TopicNotification = "notification"
+)
+
+// RenderContext is the context a Topic renders views with: the audience's
+// language, and an empty shell (socket messages carry no page chrome).
+func RenderContext(ctx context.Context, aud Audience) context.Context {
+	return views.WithShell(i18n.WithLocale(ctx, aud.Locale), &views.Shell{})
+}

@@ -1,0 +1,153 @@
+package live
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"pulso/app/web"
+)
+
+type op uint8
+
+const (
+	opText op = iota
+	opPing
+	opClose
+)
+
+// WebSocket close codes (RFC 6455 §7.4.1, IANA registry).
+const (
+	closeGoingAway      = websocket.CloseGoingAway      // 1001: server shutting down
+	closeServiceRestart = websocket.CloseServiceRestart // 1012: reconnect and resync
+	closePolicy         = websocket.ClosePolicyViolation
+)
+
+type message struct {
+	op   op
+	code int
+	data []byte
+}
+
+// socket is one browser connection of one user of one org. It owns no
+// goroutine for writing: enqueue schedules it onto the hub's writer pool.
+type socket struct {
+	hub    *Hub
+	conn   *websocket.Conn
+	orgID  int64
+	userID int64
+	role   web.Role
+	locale string
+	team   map[int64]struct{} // users a manager may follow
+
+	mu        sync.Mutex
+	queue     []message
+	scheduled bool
+	closed    bool
+}
+
+// mayReceive is the audience rule: an event about a user reaches that user,
+// the managers above them and admins; an org-wide event reaches everyone.
+func (s *socket) mayReceive(ev Event) bool {
+	if ev.OrgID != s.orgID {
+		return false
+	}
+	if ev.SubjectUserID == nil || s.role == web.RoleAdmin || *ev.SubjectUserID == s.userID {
+		return true
+	}
+	_, inTeam := s.team[*ev.SubjectUserID]
+	return s.role == web.RoleManager && inTeam
+}
+
+// enqueue queues m, scheduling the socket for writing. A socket whose queue
+// is full is too slow to keep: it is dropped, never waited for.
+func (s *socket) enqueue(m message) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.queue) >= s.hub.cfg.QueueLen && m.op == opText {
+		s.mu.Unlock()
+		s.hub.m.dropped.Inc()
+		s.kill()
+		return
+	}
+	s.queue = append(s.queue, m)
+	schedule := !s.scheduled
+	s.scheduled = true
+	s.mu.Unlock()
+	if schedule {
+		s.hub.work <- s
+	}
+}
+
+// writer drains scheduled sockets; one socket is written by at most one
+// writer at a time (the scheduled flag), as the WebSocket library requires.
+func (h *Hub) writer(ctx context.Context) {
+	for {
+		var s *socket
+		select {
+		case s = <-h.work:
+		case <-ctx.Done():
+			return
+		}
+		for {
+			s.mu.Lock()
+			batch := s.queue
+			s.queue = nil
+			if len(batch) == 0 || s.closed {
+				s.scheduled = false
+				s.mu.Unlock()
+				break
+			}
+			s.mu.Unlock()
+			if !s.writeAll(batch) {
+				s.kill()
+				break
+			}
+		}
+	}
+}
+
+func (s *socket) writeAll(batch []message) bool {
+	for _, m := range batch {
+		deadline := time.Now().Add(s.hub.cfg.WriteTimeout)
+		var err error
+		switch m.op {
+		case opText:
+			if err = s.conn.SetWriteDeadline(deadline); err == nil {
+				err = s.conn.WriteMessage(websocket.TextMessage, m.data)
+			}
+			if err == nil {
+				s.hub.m.delivered.Inc()
+			}
+		case opPing:
+			err = s.conn.WriteControl(websocket.PingMessage, nil, deadline)
+		case opClose:
+			_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(m.code, ""), deadline)
+			return false
+		}
+		if err != nil {
+			s.hub.m.dropped.Inc()
+			return false
+		}
+	}
+	return true
+}
+
+// kill closes the connection; the socket's reader then returns and the hub
+// forgets it.
+func (s *socket) kill() {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	s.queue = nil
+	s.mu.Unlock()
+	if !already {
+		_ = s.conn.Close()
+	}
+	s.hub.remove(s)
+}
