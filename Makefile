@@ -28,8 +28,12 @@ build: ## Build bin/pulso
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pulso
 
 .PHONY: test
-test: ## Run every test against real PostgreSQL ($$TEST_DATABASE_URL)
+test: ## Run every test against real PostgreSQL ($$TEST_DATABASE_URL); includes browser tests when chromium is installed
 	$(GO) test -count=1 ./...
+
+.PHONY: e2e
+e2e: ## Browser tests only: real Chromium against a real pulso serve (screenshots in .e2e/)
+	$(GO) test -count=1 -run 'E2E' -v ./cmd/pulso/
 
 .PHONY: generate
 generate: ## Regenerate sqlc and templ code (commit the result)

@@ -5,6 +5,8 @@
 // so the page fires "pulso:resync" on <body>; live fragments listen for it
 // (hx-trigger="pulso:resync from:body") and re-fetch themselves.
 //
+// Reconnect after a server's goodbye: see the htmx:wsClose handler.
+//
 // Toasts: flash messages marked data-autohide disappear after that many ms.
 (function () {
   "use strict";
@@ -17,8 +19,18 @@
     }
     connectedOnce = true;
   });
-  document.addEventListener("htmx:wsClose", function () {
+  document.addEventListener("htmx:wsClose", function (e) {
     document.body.setAttribute("data-live", "off");
+    // 1001 (going away) is how a Pulso instance says goodbye when it shuts
+    // down. The extension retries only abnormal closes (1006, 1011-1013),
+    // so reconnect here, with jitter so a fleet of pages does not stampede
+    // the remaining instances; a failed attempt then closes with 1006 and
+    // the extension's own backoff takes over.
+    var ev = e.detail && e.detail.event;
+    var sock = e.detail && e.detail.socketWrapper;
+    if (ev && ev.code === 1001 && sock && sock.reconnect) {
+      setTimeout(sock.reconnect, 250 + Math.random() * 1000);
+    }
   });
 
   function scheduleHide(root) {
