@@ -1,20 +1,6 @@
--- name: PublishLiveEvent :one
--- The row and the wake-up are one statement in the change's transaction:
--- PostgreSQL delivers NOTIFY only on commit, so a rolled-back change never
--- reaches a screen. The payload carries the whole (small) event so
--- listeners need no read-back.
-WITH ev AS (
-    INSERT INTO live_events (org_id, topic, entity, entity_id, kind, subject_user_id, payload)
-    VALUES (@org_id, @topic, @entity, sqlc.narg('entity_id'), @kind, sqlc.narg('subject_user_id'), @payload)
-    RETURNING *
-)
-SELECT ev.id, pg_notify('pulso_live', json_build_object(
-    'org_id', ev.org_id, 'id', ev.id, 'topic', ev.topic, 'entity', ev.entity, 'entity_id', ev.entity_id,
-    'kind', ev.kind, 'subject_user_id', ev.subject_user_id, 'payload', ev.payload, 'created_at', ev.created_at
-)::text)::text AS notified
-FROM ev;
-
 -- name: InsertLiveEvent :one
+-- Written in the change's own transaction: a rolled-back change leaves no
+-- row (only a gap in the ids, which the poller tolerates).
 INSERT INTO live_events (org_id, topic, entity, entity_id, kind, subject_user_id, payload)
 VALUES (@org_id, @topic, @entity, sqlc.narg('entity_id'), @kind, sqlc.narg('subject_user_id'), @payload)
 RETURNING id;
@@ -30,3 +16,14 @@ WITH RECURSIVE team AS (
     SELECT u.id FROM users u JOIN team t ON u.manager_id = t.id WHERE u.org_id = @org_id
 )
 SELECT id FROM team;
+
+-- name: PollLiveEvents :many
+-- New events, plus ids the poller saw skipped: a skipped id is a transaction
+-- still in flight (it committed later than a higher id) or one rolled back.
+SELECT * FROM live_events
+WHERE id > @after OR id = ANY(@gaps::bigint[])
+ORDER BY id
+LIMIT @max_rows;
+
+-- name: MaxLiveEventID :one
+SELECT coalesce(max(id), 0)::bigint FROM live_events;

@@ -38,6 +38,8 @@ type InsertLiveEventParams struct {
 	Payload       []byte
 }
 
+// Written in the change's own transaction: a rolled-back change leaves no
+// row (only a gap in the ids, which the poller tolerates).
 func (q *Queries) InsertLiveEvent(ctx context.Context, arg InsertLiveEventParams) (int64, error) {
 	row := q.db.QueryRow(ctx, insertLiveEvent,
 		arg.OrgID,
@@ -88,49 +90,58 @@ func (q *Queries) ListTeamIDs(ctx context.Context, arg ListTeamIDsParams) ([]int
 	return items, nil
 }
 
-const publishLiveEvent = `-- name: PublishLiveEvent :one
-WITH ev AS (
-    INSERT INTO live_events (org_id, topic, entity, entity_id, kind, subject_user_id, payload)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    RETURNING org_id, id, topic, entity, entity_id, kind, subject_user_id, payload, created_at
-)
-SELECT ev.id, pg_notify('pulso_live', json_build_object(
-    'org_id', ev.org_id, 'id', ev.id, 'topic', ev.topic, 'entity', ev.entity, 'entity_id', ev.entity_id,
-    'kind', ev.kind, 'subject_user_id', ev.subject_user_id, 'payload', ev.payload, 'created_at', ev.created_at
-)::text)::text AS notified
-FROM ev
+const maxLiveEventID = `-- name: MaxLiveEventID :one
+SELECT coalesce(max(id), 0)::bigint FROM live_events
 `
 
-type PublishLiveEventParams struct {
-	OrgID         int64
-	Topic         string
-	Entity        string
-	EntityID      *int64
-	Kind          string
-	SubjectUserID *int64
-	Payload       []byte
+func (q *Queries) MaxLiveEventID(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, maxLiveEventID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
-type PublishLiveEventRow struct {
-	ID       int64
-	Notified string
+const pollLiveEvents = `-- name: PollLiveEvents :many
+SELECT org_id, id, topic, entity, entity_id, kind, subject_user_id, payload, created_at FROM live_events
+WHERE id > $1 OR id = ANY($2::bigint[])
+ORDER BY id
+LIMIT $3
+`
+
+type PollLiveEventsParams struct {
+	After   int64
+	Gaps    []int64
+	MaxRows int32
 }
 
-// The row and the wake-up are one statement in the change's transaction:
-// PostgreSQL delivers NOTIFY only on commit, so a rolled-back change never
-// reaches a screen. The payload carries the whole (small) event so
-// listeners need no read-back.
-func (q *Queries) PublishLiveEvent(ctx context.Context, arg PublishLiveEventParams) (PublishLiveEventRow, error) {
-	row := q.db.QueryRow(ctx, publishLiveEvent,
-		arg.OrgID,
-		arg.Topic,
-		arg.Entity,
-		arg.EntityID,
-		arg.Kind,
-		arg.SubjectUserID,
-		arg.Payload,
-	)
-	var i PublishLiveEventRow
-	err := row.Scan(&i.ID, &i.Notified)
-	return i, err
+// New events, plus ids the poller saw skipped: a skipped id is a transaction
+// still in flight (it committed later than a higher id) or one rolled back.
+func (q *Queries) PollLiveEvents(ctx context.Context, arg PollLiveEventsParams) ([]LiveEvent, error) {
+	rows, err := q.db.Query(ctx, pollLiveEvents, arg.After, arg.Gaps, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LiveEvent{}
+	for rows.Next() {
+		var i LiveEvent
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.ID,
+			&i.Topic,
+			&i.Entity,
+			&i.EntityID,
+			&i.Kind,
+			&i.SubjectUserID,
+			&i.Payload,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

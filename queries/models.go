@@ -8,6 +8,24 @@ import (
 	"time"
 )
 
+type Email struct {
+	OrgID     int64
+	ID        int64
+	Key       string
+	ToAddress string
+	ToName    string
+	Subject   string
+	TextBody  string
+	HtmlBody  string
+	Template  string
+	Locale    string
+	Status    string
+	SentAt    *time.Time
+	Error     string
+	Attempts  int32
+	CreatedAt time.Time
+}
+
 type Invite struct {
 	TokenHash []byte
 	OrgID     int64

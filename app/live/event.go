@@ -1,9 +1,9 @@
 // Package live pushes changes to every screen that shows them. A change
-// publishes a small Event in its own transaction (PublishLiveEvent: a row
-// plus pg_notify, delivered only on commit); each process holds ONE
-// listening connection, and its Hub fans the event out to the org's sockets
-// whose users may see it, as HTML fragments with hx-swap-oob rendered once
-// per audience.
+// publishes a small Event in its own transaction (a row in the live_events
+// outbox, visible only on commit); each process runs ONE poller that drains
+// the outbox, and its Hub fans each event out to the org's sockets whose
+// users may see it, as HTML fragments with hx-swap-oob rendered once per
+// audience. Every instance drains every event: that is the scale-out path.
 package live
 
 import (
@@ -17,11 +17,8 @@ import (
 	"pulso/views/i18n"
 )
 
-// Channel is the PostgreSQL NOTIFY channel.
-const Channel = "pulso_live"
-
-// maxPayload keeps NOTIFY well under PostgreSQL's 8000-byte limit; events
-// carry ids, and renderers load what they show.
+// maxPayload keeps events small: they carry ids, and renderers load what
+// they show.
 const maxPayload = 2000
 
 // Event is one change, as published and as received.
@@ -40,7 +37,7 @@ type Event struct {
 	CreatedAt     time.Time       `json:"created_at"`
 }
 
-// ErrPayloadTooLarge is returned for events that would not fit a NOTIFY.
+// ErrPayloadTooLarge is returned for events that carry documents, not ids.
 var ErrPayloadTooLarge = errors.New("live event payload too large")
 
 // Publish records ev in the transaction q runs in. Call it inside the
@@ -53,11 +50,10 @@ func Publish(ctx context.Context, q *queries.Queries, ev Event) (int64, error) {
 	if len(payload) > maxPayload {
 		return 0, ErrPayloadTooLarge
 	}
-	row, err := q.PublishLiveEvent(ctx, queries.PublishLiveEventParams{
+	return q.InsertLiveEvent(ctx, queries.InsertLiveEventParams{
 		OrgID: ev.OrgID, Topic: ev.Topic, Entity: ev.Entity, EntityID: ev.EntityID, Kind: ev.Kind,
 		SubjectUserID: ev.SubjectUserID, Payload: payload,
 	})
-	return row.ID, err
 }
 
 // Topics published so far. Each area adds its own here, so the list of what

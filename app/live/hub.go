@@ -2,13 +2,11 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -47,6 +45,9 @@ type Config struct {
 	// have no writer goroutine of their own: a socket with something to send
 	// is scheduled onto this pool, which keeps per-socket memory small.
 	Writers int
+	// PollInterval is how often the outbox is read when it is idle; it
+	// bounds the delay between a commit and the screens.
+	PollInterval time.Duration
 	// Origin is the only Origin allowed to open a socket (scheme://host[:port]).
 	Origin string
 }
@@ -67,6 +68,9 @@ func (c *Config) defaults() {
 	if c.Writers == 0 {
 		c.Writers = 32
 	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 25 * time.Millisecond
+	}
 }
 
 // Hub fans events out to the sockets of this process.
@@ -83,9 +87,8 @@ type Hub struct {
 	closing bool
 	empty   chan struct{} // closed when closing and the last socket is gone
 
-	work   chan *socket
-	events chan Event
-	m      hubMetrics
+	work chan *socket
+	m    hubMetrics
 }
 
 // NewHub builds a hub; register topics with Handle, then start Run.
@@ -98,9 +101,8 @@ func NewHub(db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, cfg C
 		empty:  make(chan struct{}),
 		// Each socket is scheduled at most once at a time, so a queue as
 		// long as the socket limit never blocks the fan-out.
-		work:   make(chan *socket, maxSockets),
-		events: make(chan Event, 1024),
-		m:      newHubMetrics(reg),
+		work: make(chan *socket, maxSockets),
+		m:    newHubMetrics(reg),
 	}
 	return h
 }
@@ -116,79 +118,106 @@ func (h *Hub) Handle(topic string, t Topic) {
 	h.topics[topic] = t
 }
 
-// Run listens for events until ctx ends: one LISTEN connection for the whole
-// process, re-established after failures.
+// Run drains new events until ctx ends: one poller per process (never one
+// per socket) reading the live_events outbox by id.
 func (h *Hub) Run(ctx context.Context) error {
 	for i := 0; i < h.cfg.Writers; i++ {
 		go h.writer(ctx)
 	}
 	go h.pinger(ctx)
-	go h.dispatcher(ctx)
-	backoff := 200 * time.Millisecond
-	first := true
-	for ctx.Err() == nil {
-		err := h.listen(ctx, func() {
-			if !first {
-				// Events may have been missed while the listener was down:
-				// make every client reconnect, which refreshes its fragments.
-				h.restartSockets()
+	p := &poller{hub: h, gaps: map[int64]time.Time{}}
+	for {
+		id, err := h.q.MaxLiveEventID(ctx)
+		if err == nil {
+			p.maxSeen = id // start from now: screens load current state themselves
+			break
+		}
+		h.log.Warn("live poller cannot start; retrying", "error", err)
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	t := time.NewTicker(h.cfg.PollInterval)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil
+		}
+		// Events committed while the database was unreachable are still in
+		// the table, so after an outage the poller simply catches up.
+		for {
+			n, err := p.poll(ctx)
+			if err != nil {
+				if !failing && ctx.Err() == nil {
+					h.log.Warn("live poll failed", "error", err)
+				}
+				failing = true
+				break
 			}
-			first = false
-			backoff = 200 * time.Millisecond
-		})
-		if ctx.Err() != nil {
-			return nil
+			failing = false
+			if n < pollBatch {
+				break
+			}
 		}
-		h.log.Warn("live listener lost; reconnecting", "error", err, "in", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return nil
-		}
-		backoff = min(backoff*2, 10*time.Second)
 	}
-	return nil
 }
 
-func (h *Hub) listen(ctx context.Context, ready func()) error {
-	// A dedicated connection, not one from the pool: it is held forever.
-	conn, err := pgx.ConnectConfig(ctx, h.db.Config().ConnConfig.Copy())
+// pollBatch bounds one poll; a full batch is followed at once by another.
+const pollBatch = 1000
+
+// gapTTL is how long a skipped id is waited for. Identity values are taken
+// in order at insert but become visible at commit, so a transaction that
+// publishes early and commits late leaves a temporary gap; a rolled-back
+// one leaves a permanent gap that expires here. Longer than any
+// transaction that publishes events should run.
+const gapTTL = 10 * time.Minute
+
+// maxGaps stops a huge id jump (e.g. a mass rollback) from growing the gap
+// set without bound; ids beyond it are not waited for.
+const maxGaps = 10_000
+
+type poller struct {
+	hub     *Hub
+	maxSeen int64
+	gaps    map[int64]time.Time
+}
+
+func (p *poller) poll(ctx context.Context) (int, error) {
+	gaps := make([]int64, 0, len(p.gaps))
+	for id := range p.gaps {
+		gaps = append(gaps, id)
+	}
+	rows, err := p.hub.q.PollLiveEvents(ctx, queries.PollLiveEventsParams{After: p.maxSeen, Gaps: gaps, MaxRows: pollBatch})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
+	now := time.Now()
+	for _, r := range rows {
+		if r.ID > p.maxSeen {
+			for id := p.maxSeen + 1; id < r.ID && len(p.gaps) < maxGaps; id++ {
+				p.gaps[id] = now
+			}
+			p.maxSeen = r.ID
+		} else {
+			delete(p.gaps, r.ID)
+		}
+		p.hub.m.published.Inc()
+		p.hub.dispatch(ctx, Event{
+			OrgID: r.OrgID, ID: r.ID, Topic: r.Topic, Entity: r.Entity, EntityID: r.EntityID, Kind: r.Kind,
+			SubjectUserID: r.SubjectUserID, Payload: r.Payload, CreatedAt: r.CreatedAt,
+		})
 	}
-	ready()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		var ev Event
-		if err := json.Unmarshal([]byte(n.Payload), &ev); err != nil {
-			h.log.Error("bad live event payload", "error", err)
-			continue
-		}
-		h.m.published.Inc()
-		select {
-		case h.events <- ev:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-func (h *Hub) dispatcher(ctx context.Context) {
-	for {
-		select {
-		case ev := <-h.events:
-			h.dispatch(ctx, ev)
-		case <-ctx.Done():
-			return
+	for id, since := range p.gaps {
+		if now.Sub(since) > gapTTL {
+			delete(p.gaps, id)
 		}
 	}
+	return len(rows), nil
 }
 
 // dispatch renders ev once per audience and queues it to every socket of
@@ -291,14 +320,6 @@ func (h *Hub) pinger(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-	}
-}
-
-// restartSockets asks every client to reconnect (close code 1012, service
-// restart); the page resyncs its fragments when it does.
-func (h *Hub) restartSockets() {
-	for _, s := range h.all() {
-		s.enqueue(message{op: opClose, code: closeServiceRestart})
 	}
 }
 

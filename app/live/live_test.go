@@ -202,7 +202,7 @@ func TestSlowSocketIsDroppedOthersUnaffected(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := live.NewHub(env.DB, log, nil, live.Config{QueueLen: 8, WriteTimeout: 300 * time.Millisecond, Origin: env.Deps.Cfg.Origin()})
+	hub := live.NewHub(env.DB, log, nil, live.Config{QueueLen: 64, WriteTimeout: 300 * time.Millisecond, Origin: env.Deps.Cfg.Origin()})
 	big := strings.Repeat("x", 256<<10)
 	hub.Handle("test", live.Topic{Render: func(_ context.Context, ev live.Event, _ live.Audience) ([]byte, error) {
 		return fmt.Appendf(nil, `<div id="n%d">%s</div>`, *ev.EntityID, big), nil
@@ -332,5 +332,41 @@ func TestNotificationReachesRecipientLive(t *testing.T) {
 	}
 	if got := read(t, repSock); !strings.Contains(got, `id="bell"`) || strings.Contains(got, "bell-count") {
 		t.Errorf("after read the bell should have no count: %s", got)
+	}
+}
+
+// Ids are taken at insert but become visible at commit: an event from a
+// transaction that commits after a later one is still delivered, and a
+// rolled-back one does not hold anything up.
+func TestLateCommitIsDelivered(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	addr := env.Serve()
+	var renders atomic.Int64
+	env.Hub.Handle("test", echoTopic(&renders))
+	org := env.Org("Org S.L.")
+	s := dial(t, env.LoginAs(env.User(org, "admin@org.test", web.RoleAdmin)), addr)
+	waitSockets(t, env.Hub, 1)
+	ctx := context.Background()
+
+	slow, err := env.DB.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Rollback(ctx)
+	if _, err := live.Publish(ctx, queries.New(slow), live.Event{OrgID: org.ID, Topic: "test", Entity: "deal", EntityID: id(1), Kind: "late"}); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, env, live.Event{OrgID: org.ID, Topic: "test", Entity: "deal", EntityID: id(2), Kind: "rolledback"}, false)
+	publish(t, env, live.Event{OrgID: org.ID, Topic: "test", Entity: "deal", EntityID: id(3), Kind: "early"}, true)
+	if got := read(t, s); !strings.Contains(got, "early:admin:3") {
+		t.Fatalf("first message %q, want the early commit", got)
+	}
+	time.Sleep(100 * time.Millisecond) // several polls with the gap open
+	if err := slow.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, s); !strings.Contains(got, "late:admin:1") {
+		t.Fatalf("second message %q, want the late commit", got)
 	}
 }

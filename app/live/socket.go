@@ -20,9 +20,7 @@ const (
 
 // WebSocket close codes (RFC 6455 §7.4.1, IANA registry).
 const (
-	closeGoingAway      = websocket.CloseGoingAway      // 1001: server shutting down
-	closeServiceRestart = websocket.CloseServiceRestart // 1012: reconnect and resync
-	closePolicy         = websocket.ClosePolicyViolation
+	closeGoingAway = websocket.CloseGoingAway // 1001: server shutting down
 )
 
 type message struct {
