@@ -7,6 +7,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"strings"
 	"sync"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -26,6 +27,11 @@ var (
 	bundleOnce sync.Once
 	bundle     *goi18n.Bundle
 	localizers map[string]*goi18n.Localizer
+	// plain holds, per locale, every message that takes no template data,
+	// resolved once: pages look up dozens of labels each, and go-i18n's
+	// Localize (language matching, template execution) is far too slow to
+	// run per label on every request.
+	plain map[string]map[string]string
 )
 
 func load() {
@@ -36,6 +42,22 @@ func load() {
 		// A broken catalog is a build defect: fail at start, not mid-request.
 		bundle.MustParseMessageFileBytes(mustRead(l+".json"), l+".json")
 		localizers[l] = goi18n.NewLocalizer(bundle, l, Default)
+	}
+	plain = map[string]map[string]string{}
+	for _, l := range Locales {
+		var raw map[string]string
+		if err := json.Unmarshal(mustRead(l+".json"), &raw); err != nil {
+			panic(err)
+		}
+		plain[l] = map[string]string{}
+		for id, text := range raw {
+			if strings.Contains(text, "{{") {
+				continue
+			}
+			if s, err := localizers[l].Localize(&goi18n.LocalizeConfig{MessageID: id}); err == nil {
+				plain[l][id] = s
+			}
+		}
 	}
 }
 
@@ -86,6 +108,11 @@ func Tf(ctx context.Context, id string, data map[string]any) string {
 // In looks a message up in an explicit locale (e-mails, jobs).
 func In(locale, id string, data map[string]any) string {
 	bundleOnce.Do(load)
+	if data == nil {
+		if s, ok := plain[Normalize(locale)][id]; ok {
+			return s
+		}
+	}
 	s, err := localizers[Normalize(locale)].Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
 		return id
