@@ -53,13 +53,25 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 		return web.Render(c, status, loginPage, authview.LoginPage(form))
 	}
 
+	// The attempt is recorded as a failure before anything is checked, and
+	// counted with itself: parallel guesses then see each other, so a burst
+	// cannot all slip under the limit between a count and a record.
+	attempt, err := h.Q.RecordLoginAttempt(ctx, queries.RecordLoginAttemptParams{Email: form.Email, IP: c.IP()})
+	if err != nil {
+		return err
+	}
 	counts, err := h.Q.CountLoginFailures(ctx, queries.CountLoginFailuresParams{
 		Email: form.Email, IP: c.IP(), Since: time.Now().Add(-failureWindow),
 	})
 	if err != nil {
 		return err
 	}
-	if counts.ByEmail >= maxFailsByEmail || counts.ByIP >= maxFailsByIP {
+	if counts.ByEmail > maxFailsByEmail || counts.ByIP > maxFailsByIP {
+		// Being turned away is not a failed guess; it must not prolong the
+		// lock-out (or lock out everyone behind the same address).
+		if err := h.Q.DeleteLoginFailure(ctx, attempt); err != nil {
+			return err
+		}
 		c.Set(fiber.HeaderRetryAfter, "900")
 		h.Log.WarnContext(ctx, "login throttled", web.RequestAttrs(c, "ip", c.IP())...)
 		return fail(fiber.StatusTooManyRequests, "auth.rate_limited")
@@ -79,13 +91,12 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 		_, _ = VerifyPassword(dummyHash, password)
 	}
 	if !ok || form.Email == "" || len(password) > MaxPasswordLen {
-		if err := h.Q.RecordLoginFailure(ctx, queries.RecordLoginFailureParams{Email: form.Email, IP: c.IP()}); err != nil {
-			return err
-		}
-		// One message for unknown, inactive and wrong password: the form must
-		// not reveal which addresses have accounts.
+		// The attempt's row stays as the failure. One message for unknown,
+		// inactive and wrong password: the form must not reveal which
+		// addresses have accounts.
 		return fail(fiber.StatusUnauthorized, "auth.bad_credentials")
 	}
+	// Success clears the address's failures, this attempt's row included.
 	if err := h.Q.ClearLoginFailures(ctx, form.Email); err != nil {
 		return err
 	}
@@ -109,7 +120,12 @@ func (h *Handler) Logout(c *fiber.Ctx) error {
 	return web.Redirect(c, "/login")
 }
 
-func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// normalizeEmail lower-cases the address as users are stored. ToLower also
+// replaces invalid UTF-8; NUL is replaced too, since PostgreSQL text cannot
+// hold it and the failure must still be recorded.
+func normalizeEmail(s string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "\x00", "\uFFFD")
+}
 
 // safeNext keeps post-login redirects on this site: a path, never a scheme
 // or a protocol-relative //host.

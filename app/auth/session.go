@@ -99,9 +99,11 @@ func clearSessionCookie(c *fiber.Ctx, secure bool) {
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(0, 0)})
 }
 
-// truncate cuts s to at most n bytes without splitting a character
-// (PostgreSQL rejects invalid UTF-8).
+// truncate cuts s to at most n bytes without splitting a character, and
+// drops what PostgreSQL text rejects (invalid UTF-8, NUL): headers are
+// whatever the client sent.
 func truncate(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
 	if len(s) <= n {
 		return s
 	}

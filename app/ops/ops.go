@@ -5,6 +5,7 @@ package ops
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -75,7 +76,11 @@ func (m *Metrics) Middleware(c *fiber.Ctx) error {
 	if route == "/" && c.Path() != "/" {
 		route = "unmatched"
 	}
-	m.duration.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	// Fiber's strings point into a buffer the next request overwrites, and a
+	// new label value is kept by the registry: copy it, or "POST" later
+	// reads "GETT".
+	method := strings.Clone(c.Method())
+	m.duration.WithLabelValues(route, method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 	return err
 }
 

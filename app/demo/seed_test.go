@@ -1,0 +1,113 @@
+package demo_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"pulso/app/apptest"
+	"pulso/app/demo"
+)
+
+var demoUsers = []string{
+	"admin@demo.test", "manager@demo.test", "rep@demo.test", "rep2@demo.test", "accountant@demo.test",
+	"admin@otra.test", "rep@otra.test",
+}
+
+func TestSeedIsIdempotent(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for i := range 2 {
+		if err := demo.Seed(ctx, env.DB, log); err != nil {
+			t.Fatalf("seed run %d: %v", i+1, err)
+		}
+	}
+	var orgs, users int
+	if err := env.DB.QueryRow(ctx, `SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM users)`).Scan(&orgs, &users); err != nil {
+		t.Fatal(err)
+	}
+	if orgs != 2 || users != len(demoUsers) {
+		t.Fatalf("after two seeds: %d orgs, %d users; want 2 and %d", orgs, users, len(demoUsers))
+	}
+
+	// Every demo user signs in through the app with the documented password.
+	for _, email := range demoUsers {
+		c := env.Client()
+		c.Login(email, demo.Password)
+		if r := c.Get("/"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Hola, ") {
+			t.Errorf("%s: home status %d", email, r.Status)
+		}
+	}
+
+	// Teams: both Demo reps report to the Demo manager, in the same org.
+	rows, err := env.DB.Query(ctx, `
+		SELECT u.email, m.email, u.org_id = m.org_id
+		FROM users u JOIN users m ON m.org_id = u.org_id AND m.id = u.manager_id
+		ORDER BY u.email`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	managers := map[string]string{}
+	for rows.Next() {
+		var u, m string
+		var sameOrg bool
+		if err := rows.Scan(&u, &m, &sameOrg); err != nil {
+			t.Fatal(err)
+		}
+		managers[u] = m
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for u, want := range map[string]string{
+		"rep@demo.test":  "manager@demo.test",
+		"rep2@demo.test": "manager@demo.test",
+		"rep@otra.test":  "admin@otra.test",
+	} {
+		if managers[u] != want {
+			t.Errorf("%s reports to %q, want %q", u, managers[u], want)
+		}
+	}
+	if len(managers) != 3 {
+		t.Errorf("managers: %v", managers)
+	}
+
+	// The two orgs are separate tenants.
+	var demoOrgUsers int
+	if err := env.DB.QueryRow(ctx, `SELECT count(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.name = 'Demo Ventas S.L.' AND u.email LIKE '%@demo.test'`).Scan(&demoOrgUsers); err != nil {
+		t.Fatal(err)
+	}
+	if demoOrgUsers != 5 {
+		t.Errorf("Demo Ventas has %d demo users, want 5", demoOrgUsers)
+	}
+}
+
+// A partial earlier seed (someone deleted a user) is completed, not duplicated.
+func TestSeedCompletesPartialData(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := demo.Seed(ctx, env.DB, log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.DB.Exec(ctx, `DELETE FROM users WHERE email = 'rep2@demo.test'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, env.DB, log); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := env.DB.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(demoUsers) {
+		t.Fatalf("%d users after re-seeding, want %d", n, len(demoUsers))
+	}
+	env.Client().Login("rep2@demo.test", demo.Password)
+}
