@@ -75,11 +75,13 @@ func (h *Hub) serve(c *websocket.Conn) {
 		return
 	}
 	s := &socket{hub: h, conn: c.Conn, orgID: p.OrgID, userID: p.UserID, role: p.Role, locale: p.Locale, team: team}
+	s.idle = sync.NewCond(&s.mu)
 	if !h.add(s) {
 		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeGoingAway, ""), time.Now().Add(time.Second))
 		_ = c.Close()
 		return
 	}
+	defer s.waitWriters()
 	defer s.kill()
 	c.SetReadLimit(4096)
 	_ = c.SetReadDeadline(time.Now().Add(h.cfg.PongWait))

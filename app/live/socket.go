@@ -44,6 +44,11 @@ type socket struct {
 	queue     []message
 	scheduled bool
 	closed    bool
+	// writing is true while a writer uses conn; the socket's goroutine waits
+	// for it to end before returning, because the library recycles the
+	// connection as soon as the handler returns.
+	writing bool
+	idle    *sync.Cond
 }
 
 // mayReceive is the audience rule: an event about a user reaches that user,
@@ -101,8 +106,14 @@ func (h *Hub) writer(ctx context.Context) {
 				s.mu.Unlock()
 				break
 			}
+			s.writing = true
 			s.mu.Unlock()
-			if !s.writeAll(batch) {
+			ok := s.writeAll(batch)
+			s.mu.Lock()
+			s.writing = false
+			s.idle.Broadcast()
+			s.mu.Unlock()
+			if !ok {
 				s.kill()
 				break
 			}
@@ -134,6 +145,16 @@ func (s *socket) writeAll(batch []message) bool {
 		}
 	}
 	return true
+}
+
+// waitWriters blocks until no writer is using the connection (writes have
+// deadlines, so this is bounded).
+func (s *socket) waitWriters() {
+	s.mu.Lock()
+	for s.writing {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
 }
 
 // kill closes the connection; the socket's reader then returns and the hub
