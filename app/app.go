@@ -16,7 +16,9 @@ import (
 	"pulso/app/account"
 	"pulso/app/auth"
 	"pulso/app/home"
+	"pulso/app/jobs"
 	"pulso/app/live"
+	"pulso/app/mail"
 	"pulso/app/notifications"
 	"pulso/app/ops"
 	"pulso/app/users"
@@ -81,6 +83,8 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		usersH   = users.New(d)
 		accountH = account.New(d)
 		notifH   = notifications.New(d)
+		jobsH    = jobs.New(d)
+		outboxH  = mail.NewOutbox(d)
 	)
 	notifications.RegisterLive(hub, d.Q)
 
@@ -110,6 +114,14 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/users/:id/invite", admin, usersH.Reinvite).Name("users.reinvite")
 	app.Post("/admin/users/:id/deactivate", admin, usersH.Deactivate).Name("users.deactivate")
 	app.Post("/admin/users/:id/activate", admin, usersH.Activate).Name("users.activate")
+
+	app.Get("/admin/jobs", admin, jobsH.List).Name("jobs.list")
+	app.Post("/admin/jobs/:id/retry", admin, jobsH.Retry).Name("jobs.retry")
+	app.Post("/admin/jobs/:id/cancel", admin, jobsH.Cancel).Name("jobs.cancel")
+
+	app.Get("/admin/outbox", admin, outboxH.List).Name("mail.outbox")
+	app.Get("/admin/outbox/:id", admin, outboxH.Show).Name("mail.show")
+	app.Get("/admin/outbox/:id/html", admin, outboxH.HTML).Name("mail.html")
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app

@@ -1,8 +1,13 @@
 // Package workers holds Pulso's background jobs: one file per job kind (its
 // args and its worker), plus the registration and periodic schedule here.
+//
+// Args of a job that concerns one org carry it as "org_id" in their JSON:
+// River's tables know nothing of tenants, and the admin's jobs page
+// (app/jobs) shows and acts on an org's jobs by that field alone.
 package workers
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -11,12 +16,16 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"pulso/app/mail"
 	"pulso/queries"
 )
 
 // Queue names, by purpose.
 const (
 	QueueDefault = river.QueueDefault
+	// QueueEmail has its own workers so a slow mail server never holds up
+	// other jobs, and other jobs never delay an invite.
+	QueueEmail = "email"
 )
 
 // Options configures a River client.
@@ -25,6 +34,32 @@ type Options struct {
 	// (web-only nodes started with serve --workers=false).
 	Work           bool
 	DefaultWorkers int
+	// EmailWorkers is the email queue's concurrency; 0 means 5.
+	EmailWorkers int
+	// Mailer delivers e-mail; nil (or one without SMTP_URL) keeps messages
+	// in the dev outbox instead.
+	Mailer *mail.Mailer
+	// RescueAfter is how long a job may stay running before River's rescuer
+	// takes it for abandoned (its worker process died) and schedules a
+	// retry; 0 means DefaultRescueAfter.
+	RescueAfter time.Duration
+}
+
+// DefaultRescueAfter bounds how long a job of a killed worker waits before it
+// is retried. River's own default is an hour.
+const DefaultRescueAfter = 5 * time.Minute
+
+// jobTimeout cancels a job's context unless its kind sets its own Timeout.
+const jobTimeout = time.Minute
+
+// timeouts returns River's JobTimeout and RescueStuckJobsAfter. A job must
+// time out well before it can be rescued, or a slow but live job would be
+// run a second time alongside itself; River requires at least equality, we
+// keep the timeout to half the rescue window. Kinds that override Timeout
+// are safe too: the rescuer waits out a kind's own timeout first.
+func timeouts(rescueAfter time.Duration) (timeout, rescue time.Duration) {
+	rescue = cmp.Or(rescueAfter, DefaultRescueAfter)
+	return min(jobTimeout, rescue/2), rescue
 }
 
 // NewClient builds the process's River client with every worker registered.
@@ -33,14 +68,19 @@ func NewClient(pool *pgxpool.Pool, log *slog.Logger, opts Options) (*river.Clien
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &SessionCleanupWorker{Q: q})
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
+	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
 
+	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
-		Logger:  log.With("component", "river"),
-		Workers: ws,
+		Logger:               log.With("component", "river"),
+		Workers:              ws,
+		JobTimeout:           timeout,
+		RescueStuckJobsAfter: rescue,
 	}
 	if opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{
 			QueueDefault: {MaxWorkers: max(opts.DefaultWorkers, 1)},
+			QueueEmail:   {MaxWorkers: cmp.Or(opts.EmailWorkers, 5)},
 		}
 		cfg.PeriodicJobs = periodicJobs()
 	}

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is parsed once in cmd/pulso and passed down; there is no global.
@@ -23,11 +25,16 @@ type Config struct {
 	BaseURL     *url.URL
 	Secret      []byte
 	SMTPURL     string
+	MailFrom    string // sender of every e-mail: "Name <address>"
 	LogLevel    slog.Level
 	LogFormat   string // text | json
 	DataDir     string
 	// Worker concurrency per River queue.
 	WorkersDefault int
+	WorkersEmail   int
+	// JobRescueAfter: a job still running this long is taken for abandoned
+	// by a dead worker and retried.
+	JobRescueAfter time.Duration
 	// TrustedProxies may set X-Forwarded-For; without them the client IP
 	// (used for login throttling and audit) is the TCP peer.
 	TrustedProxies []string
@@ -56,7 +63,10 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"PULSO_DATA_DIR", "./.pulso", "local state: dev secret, private PostgreSQL cluster, uploads"},
+	{"PULSO_MAIL_FROM", "Pulso <no-reply@localhost>", "sender of outgoing e-mail; use an address your SMTP server may send as"},
 	{"PULSO_WORKERS", "10", "River workers for the default queue"},
+	{"PULSO_EMAIL_WORKERS", "5", "River workers for the email queue (concurrent SMTP conversations)"},
+	{"PULSO_JOB_RESCUE_AFTER", "5m", "a job running this long is taken for abandoned (its worker died) and retried; jobs time out at half this, at most 1m, unless their kind says otherwise"},
 	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For"},
 }
 
@@ -73,6 +83,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DatabaseURL: get("DATABASE_URL", ""),
 		Addr:        get("PULSO_ADDR", ":8080"),
 		SMTPURL:     get("SMTP_URL", ""),
+		MailFrom:    get("PULSO_MAIL_FROM", "Pulso <no-reply@localhost>"),
 		LogFormat:   get("LOG_FORMAT", "text"),
 		DataDir:     get("PULSO_DATA_DIR", ".pulso"),
 	}
@@ -103,6 +114,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PULSO_WORKERS must be a number from 1 to 1000, got %q", getenv("PULSO_WORKERS")))
 	}
 	c.WorkersDefault = n
+	n, err = strconv.Atoi(get("PULSO_EMAIL_WORKERS", "5"))
+	if err != nil || n < 1 || n > 1000 {
+		errs = append(errs, fmt.Errorf("PULSO_EMAIL_WORKERS must be a number from 1 to 1000, got %q", getenv("PULSO_EMAIL_WORKERS")))
+	}
+	c.WorkersEmail = n
+	c.JobRescueAfter, err = time.ParseDuration(get("PULSO_JOB_RESCUE_AFTER", "5m"))
+	if err != nil || c.JobRescueAfter < 2*time.Second || c.JobRescueAfter > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("PULSO_JOB_RESCUE_AFTER must be a duration from 2s to 24h, like 5m, got %q", getenv("PULSO_JOB_RESCUE_AFTER")))
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))
+	}
 
 	for _, p := range strings.Split(getenv("PULSO_TRUSTED_PROXIES"), ",") {
 		p = strings.TrimSpace(p)

@@ -1,11 +1,15 @@
 package users
 
 import (
+	"context"
+	"encoding/hex"
 	"errors"
 	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,9 +17,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pulso/app/auth"
+	appmail "pulso/app/mail"
 	"pulso/app/web"
 	"pulso/queries"
+	emailview "pulso/views/email"
 	usersview "pulso/views/users"
+	"pulso/workers"
 )
 
 // inviteInput is the validated invite form.
@@ -32,12 +39,16 @@ func parseInvite(email, name, role, managerID string) (inviteInput, map[string]s
 	in := inviteInput{Email: strings.ToLower(strings.TrimSpace(email)), Name: strings.TrimSpace(name), Role: web.Role(role)}
 	if in.Email == "" {
 		errs["email"] = "validation.required"
-	} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || !strings.Contains(in.Email[strings.IndexByte(in.Email, '@'):], ".") || len(in.Email) > 254 {
+	} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || !strings.Contains(in.Email[strings.IndexByte(in.Email, '@'):], ".") || len(in.Email) > 254 || appmail.ValidAddress(in.Email) != nil {
 		errs["email"] = "validation.email"
 	}
 	switch {
 	case in.Name == "":
 		errs["name"] = "validation.required"
+	case !utf8.ValidString(in.Name) || strings.ContainsFunc(in.Name, unicode.IsControl):
+		// PostgreSQL rejects invalid UTF-8 and NUL; other control characters
+		// (line breaks, tabs) have no place in a name shown in lists.
+		errs["name"] = "validation.bad_chars"
 	case utf8.RuneCountInString(in.Name) > 120:
 		errs["name"] = "validation.too_long"
 	}
@@ -94,7 +105,10 @@ func (h *Handler) Invite(c *fiber.Ctx) error {
 			return err
 		}
 		token, err = auth.CreateInvite(c, q, p, u.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return h.mailInvite(ctx, tx, p, u, token)
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -105,7 +119,7 @@ func (h *Handler) Invite(c *fiber.Ctx) error {
 		return err
 	}
 	form = usersview.InviteForm{Role: "rep"}
-	return render(fiber.StatusOK, h.Cfg.BaseURL.String()+"/invite/"+token)
+	return render(fiber.StatusOK, h.inviteLink(token))
 }
 
 // Reinvite issues a fresh link to a user who has not set a password yet.
@@ -122,7 +136,10 @@ func (h *Handler) Reinvite(c *fiber.Ctx) error {
 	err = pgx.BeginFunc(c.UserContext(), h.DB, func(tx pgx.Tx) error {
 		var err error
 		token, err = auth.CreateInvite(c, h.Q.WithTx(tx), p, u.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return h.mailInvite(c.UserContext(), tx, p, u, token)
 	})
 	if err != nil {
 		return err
@@ -131,8 +148,29 @@ func (h *Handler) Reinvite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page.InviteLink, page.InviteFor = h.Cfg.BaseURL.String()+"/invite/"+token, u.Email
+	page.InviteLink, page.InviteFor = h.inviteLink(token), u.Email
 	return web.Render(c, fiber.StatusOK, listPage, usersview.List(page))
 }
+
+// mailInvite e-mails the invite link in the invited user's language, in the
+// transaction that creates the link. The key names this one link (by its
+// stored hash, which is no secret), so a new link is a new e-mail while a
+// retried job never sends the same one twice.
+func (h *Handler) mailInvite(ctx context.Context, tx pgx.Tx, p *web.Principal, u queries.User, token string) error {
+	link := h.inviteLink(token)
+	_, err := workers.EnqueueEmail(ctx, tx, h.Jobs, appmail.Message{
+		OrgID:  p.OrgID,
+		Key:    "invite:" + itoa(u.ID) + ":" + hex.EncodeToString(auth.HashToken(token)[:12]),
+		To:     u.Email,
+		ToName: u.Name,
+		Locale: u.Locale,
+		Template: appmail.Invite(emailview.Invite{
+			Name: u.Name, OrgName: p.OrgName, InviterName: p.Name, Link: link, Days: int(auth.InviteTTL / (24 * time.Hour)),
+		}),
+	})
+	return err
+}
+
+func (h *Handler) inviteLink(token string) string { return h.Cfg.BaseURL.String() + "/invite/" + token }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -35,7 +35,7 @@ var (
 )
 
 // pulsoBinary builds cmd/pulso once per test run.
-func pulsoBinary(t *testing.T) string {
+func pulsoBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "pulso-e2e-bin")

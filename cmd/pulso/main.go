@@ -25,6 +25,7 @@ import (
 	"pulso/app/demo"
 	"pulso/app/devdb"
 	"pulso/app/live"
+	"pulso/app/mail"
 	"pulso/app/ops"
 	"pulso/app/schema"
 	"pulso/app/web"
@@ -201,7 +202,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 		return fmt.Errorf("%w: run `pulso migrate` (or `make migrate`), or start with `pulso serve --migrate`", err)
 	}
 
-	jobs, err := workers.NewClient(pool, log, workers.Options{Work: withWorkers, DefaultWorkers: cfg.WorkersDefault})
+	opts, err := workerOptions(cfg, log, withWorkers)
+	if err != nil {
+		return err
+	}
+	jobs, err := workers.NewClient(pool, log, opts)
 	if err != nil {
 		return err
 	}
@@ -252,7 +257,11 @@ func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := schema.Check(ctx, pool); err != nil {
 		return fmt.Errorf("%w: run `pulso migrate` first", err)
 	}
-	jobs, err := workers.NewClient(pool, log, workers.Options{Work: true, DefaultWorkers: cfg.WorkersDefault})
+	opts, err := workerOptions(cfg, log, true)
+	if err != nil {
+		return err
+	}
+	jobs, err := workers.NewClient(pool, log, opts)
 	if err != nil {
 		return err
 	}
@@ -263,6 +272,22 @@ func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	<-ctx.Done()
 	stopWorkers(jobs, true, log)
 	return nil
+}
+
+// workerOptions configures the River client, with the mailer its e-mail
+// jobs deliver through.
+func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Options, error) {
+	mailer, err := mail.NewMailer(cfg.SMTPURL, cfg.MailFrom)
+	if err != nil {
+		return workers.Options{}, fmt.Errorf("configuration: %w", err)
+	}
+	if work && mailer.Outbox() {
+		log.Warn("SMTP_URL is unset: e-mail is kept in the outbox at /admin/outbox, not sent")
+	}
+	return workers.Options{
+		Work: work, DefaultWorkers: cfg.WorkersDefault, EmailWorkers: cfg.WorkersEmail, Mailer: mailer,
+		RescueAfter: cfg.JobRescueAfter,
+	}, nil
 }
 
 // stopWorkers lets running jobs finish for a while, then cancels them; a

@@ -1,0 +1,137 @@
+// Package mail is Pulso's outgoing e-mail: messages rendered from templates
+// (views/email) in the recipient's language, MIME building, the SMTP client
+// the send_email job delivers with, and the admin's outbox. Areas enqueue
+// with workers.EnqueueEmail, in the transaction of the change that asks for
+// the message; this package cannot do it itself because workers imports it
+// for the Mailer, and the job's args live with their worker.
+package mail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+
+	emailview "pulso/views/email"
+	"pulso/views/i18n"
+)
+
+// Template is one kind of e-mail ready to render: its name (kept with each
+// message, for the outbox and for tracing), its subject and both bodies.
+type Template struct {
+	Name    string
+	Subject func(ctx context.Context) string
+	Text    templ.Component
+	HTML    templ.Component
+}
+
+// Invite is the e-mail that carries a one-time invite link.
+func Invite(d emailview.Invite) Template {
+	return Template{
+		Name:    "invite",
+		Subject: func(ctx context.Context) string { return emailview.InviteSubject(ctx, d) },
+		Text:    emailview.InviteText(d),
+		HTML:    emailview.InviteHTML(d),
+	}
+}
+
+// Message is one e-mail to one person.
+type Message struct {
+	OrgID int64
+	// Key names the message within the org ("invite:42:<hash>"): enqueueing
+	// a key twice sends once, and the Message-ID header derives from it.
+	Key    string
+	To     string // a bare address: ana@empresa.es
+	ToName string
+	Locale string // the recipient's; unknown locales fall back to Spanish
+	Template
+}
+
+// Rendered is a message as it is stored and sent.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// ErrInvalid is wrapped by every Validate error: the caller built a message
+// that must not be stored, let alone sent.
+var ErrInvalid = errors.New("invalid e-mail message")
+
+const (
+	maxKeyLen     = 200
+	maxAddressLen = 254 // RFC 5321 path limit, less the angle brackets
+	maxSubjectLen = 250 // runes; longer subjects are cut, not rejected
+)
+
+// Validate checks the message before anything is written.
+func (m Message) Validate() error {
+	switch {
+	case m.OrgID <= 0:
+		return fmt.Errorf("%w: no org", ErrInvalid)
+	case m.Key == "" || len(m.Key) > maxKeyLen || strings.IndexFunc(m.Key, unicode.IsControl) >= 0:
+		return fmt.Errorf("%w: key must be 1-%d printable characters", ErrInvalid, maxKeyLen)
+	case m.Name == "" || m.Subject == nil || m.Text == nil:
+		return fmt.Errorf("%w: template needs a name, a subject and a text body", ErrInvalid)
+	}
+	return ValidAddress(m.To)
+}
+
+// ValidAddress accepts a bare ASCII address (no display name, no list).
+// The SMTP client does not speak SMTPUTF8, so a non-ASCII address is
+// refused here rather than bounced later.
+func ValidAddress(addr string) error {
+	if addr == "" {
+		return fmt.Errorf("%w: no address", ErrInvalid)
+	}
+	if len(addr) > maxAddressLen {
+		return fmt.Errorf("%w: address longer than %d bytes", ErrInvalid, maxAddressLen)
+	}
+	for _, r := range addr {
+		if r <= ' ' || r >= utf8.RuneSelf {
+			return fmt.Errorf("%w: address has spaces, control or non-ASCII characters", ErrInvalid)
+		}
+	}
+	a, err := netmail.ParseAddress(addr)
+	if err != nil || a.Address != addr || a.Name != "" {
+		return fmt.Errorf("%w: not a single bare address", ErrInvalid)
+	}
+	return nil
+}
+
+// Render produces the subject and bodies in the message's locale.
+func (m Message) Render(ctx context.Context) (Rendered, error) {
+	ctx = i18n.WithLocale(ctx, m.Locale)
+	r := Rendered{Subject: headerText(m.Subject(ctx), maxSubjectLen)}
+	if r.Subject == "" {
+		return r, fmt.Errorf("%w: template %s rendered an empty subject", ErrInvalid, m.Name)
+	}
+	var buf bytes.Buffer
+	if err := m.Text.Render(ctx, &buf); err != nil {
+		return r, fmt.Errorf("render %s text: %w", m.Name, err)
+	}
+	r.Text = buf.String()
+	if m.HTML != nil {
+		buf.Reset()
+		if err := m.HTML.Render(ctx, &buf); err != nil {
+			return r, fmt.Errorf("render %s html: %w", m.Name, err)
+		}
+		r.HTML = buf.String()
+	}
+	return r, nil
+}
+
+// headerText makes s safe for a one-line header: data in a subject or a
+// display name (a user's name, an org's) could otherwise carry a line break
+// and with it a header of its own. Whitespace runs become one space.
+func headerText(s string, maxRunes int) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if utf8.RuneCountInString(s) > maxRunes {
+		s = string([]rune(s)[:maxRunes-1]) + "…"
+	}
+	return s
+}

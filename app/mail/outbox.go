@@ -1,0 +1,118 @@
+package mail
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"pulso/app/web"
+	"pulso/queries"
+	mailview "pulso/views/mail"
+)
+
+// Outbox serves /admin/outbox: every e-mail of the admin's org, whether
+// sent, waiting, failed or (with no SMTP_URL) kept here instead of sent.
+type Outbox struct{ web.Deps }
+
+// NewOutbox builds the outbox handlers.
+func NewOutbox(d web.Deps) *Outbox { return &Outbox{d} }
+
+const outboxPageSize = 30
+
+var (
+	outboxPage = web.Page{Title: "outbox.title", Nav: "outbox", Fragment: "outbox"}
+	emailPage  = web.Page{Title: "outbox.title", Nav: "outbox"}
+)
+
+// List shows the org's e-mails, newest first, a keyset page at a time.
+func (h *Outbox) List(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	params := queries.ListEmailsParams{OrgID: p.OrgID, PageSize: outboxPageSize + 1}
+	if before := c.QueryInt("before"); before > 0 {
+		b := int64(before)
+		params.BeforeID = &b
+	}
+	rows, err := h.Q.ListEmails(c.UserContext(), params)
+	if err != nil {
+		return err
+	}
+	loc := orgLocation(p)
+	var page mailview.Page
+	if len(rows) > outboxPageSize {
+		rows = rows[:outboxPageSize]
+		page.NextID = rows[len(rows)-1].ID
+	}
+	for _, e := range rows {
+		page.Rows = append(page.Rows, mailview.Row{
+			ID: e.ID, To: e.ToAddress, Subject: e.Subject, Status: e.Status, AtText: formatTime(e.CreatedAt, loc),
+		})
+	}
+	return web.Render(c, fiber.StatusOK, outboxPage, mailview.List(page))
+}
+
+// Show displays one e-mail: its metadata, the text part, and the HTML part
+// in a sandboxed frame.
+func (h *Outbox) Show(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	e, err := h.email(c)
+	if err != nil {
+		return err
+	}
+	loc := orgLocation(p)
+	d := mailview.Detail{
+		ID: e.ID, To: e.ToAddress, Subject: e.Subject, Template: e.Template, Status: e.Status,
+		CreatedText: formatTime(e.CreatedAt, loc), Attempts: int(e.Attempts), Error: e.Error,
+		Text: e.TextBody, HasHTML: e.HtmlBody != "",
+	}
+	if e.SentAt != nil {
+		d.DeliveredText = formatTime(*e.SentAt, loc)
+	}
+	// Bodies may hold one-time links: keep them out of shared caches.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, fiber.StatusOK, emailPage, mailview.Show(d))
+}
+
+// frameCSP replaces the app's policy for the HTML part, which is the
+// e-mail's own document: inline styles (as e-mail needs) but nothing that
+// runs or loads, sandboxed even when opened directly, and framed only by
+// our own page.
+const frameCSP = "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; " +
+	"img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// HTML serves an e-mail's HTML part for the frame on its page.
+func (h *Outbox) HTML(c *fiber.Ctx) error {
+	e, err := h.email(c)
+	if err != nil {
+		return err
+	}
+	if e.HtmlBody == "" {
+		return web.ErrNotFound
+	}
+	c.Set("Content-Security-Policy", frameCSP)
+	c.Set(fiber.HeaderXFrameOptions, "SAMEORIGIN")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Type("html", "utf-8")
+	return c.SendString(e.HtmlBody)
+}
+
+// email loads the :id e-mail of the caller's org; anything else, including
+// another org's id, is 404.
+func (h *Outbox) email(c *fiber.Ctx) (queries.Email, error) {
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return queries.Email{}, web.ErrNotFound
+	}
+	return h.Q.GetEmail(c.UserContext(), queries.GetEmailParams{OrgID: web.MustPrincipal(c).OrgID, ID: int64(id)})
+}
+
+func orgLocation(p *web.Principal) *time.Location {
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+func formatTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("02/01/2006 15:04")
+}
