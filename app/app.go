@@ -109,6 +109,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Get("/admin/notify", admin, notifH.SendForm).Name("notifications.send_form")
 	app.Post("/admin/notify", admin, notifH.Send).Name("notifications.send")
 
+	app.Get("/admin", admin, home.Admin).Name("home.admin")
 	app.Get("/admin/users", admin, usersH.List).Name("users.list")
 	app.Post("/admin/users", admin, usersH.Invite).Name("users.invite")
 	app.Post("/admin/users/:id/invite", admin, usersH.Reinvite).Name("users.reinvite")

@@ -54,3 +54,17 @@ func severityKind(severity string) string {
 	}
 	return "info"
 }
+
+// isAdminNav reports whether the active page is one of the admin tools (the
+// phone's single "admin" item then shows as active).
+func isAdminNav(nav string) bool {
+	if nav == "admin" {
+		return true
+	}
+	for _, t := range AdminTools {
+		if t.Key == nav {
+			return true
+		}
+	}
+	return false
+}

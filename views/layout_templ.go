@@ -412,16 +412,32 @@ func header(s *Shell) templ.Component {
 
 type navItem struct {
 	key, href, icon string
+	// wide items only show in the sidebar; on phones the bottom bar keeps
+	// to a few entries and the admin tools sit behind one "admin" item.
+	wide, phone bool
 }
 
 func navItems(u *User) []navItem {
-	items := []navItem{{"home", "/", "home"}}
+	items := []navItem{{key: "home", href: "/", icon: "home"}}
 	if u.IsAdmin() {
-		items = append(items, navItem{"users", "/admin/users", "users"}, navItem{"notify", "/admin/notify", "bell"}, navItem{"jobs", "/admin/jobs", "jobs"})
-		items = append(items, navItem{"outbox", "/admin/outbox", "mail"})
+		items = append(items, navItem{key: "admin", href: "/admin", icon: "users", phone: true})
+		for _, t := range AdminTools {
+			items = append(items, navItem{key: t.Key, href: t.Href, icon: t.Icon, wide: true})
+		}
 	}
-	items = append(items, navItem{"account", "/account", "account"})
+	items = append(items, navItem{key: "account", href: "/account", icon: "account"})
 	return items
+}
+
+// AdminTool is one admin page, listed in the sidebar and on /admin.
+type AdminTool struct{ Key, Href, Icon string }
+
+// AdminTools are the admin's pages, in menu order.
+var AdminTools = []AdminTool{
+	{"users", "/admin/users", "users"},
+	{"notify", "/admin/notify", "bell"},
+	{"jobs", "/admin/jobs", "jobs"},
+	{"outbox", "/admin/outbox", "mail"},
 }
 
 // nav is a sidebar on wide screens and a bottom bar on phones (CSS only).
@@ -453,7 +469,7 @@ func nav(s *Shell) templ.Component {
 		var templ_7745c5c3_Var26 string
 		templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "layout.nav"))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 93, Col: 56}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 109, Col: 56}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 		if templ_7745c5c3_Err != nil {
@@ -464,7 +480,7 @@ func nav(s *Shell) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		for _, it := range navItems(s.User) {
-			var templ_7745c5c3_Var27 = []any{"nav-item", templ.KV("active", s.Nav == it.key)}
+			var templ_7745c5c3_Var27 = []any{"nav-item", templ.KV("active", s.Nav == it.key || (it.phone && isAdminNav(s.Nav))), templ.KV("nav-item--wide", it.wide), templ.KV("nav-item--phone", it.phone)}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var27...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -476,7 +492,7 @@ func nav(s *Shell) templ.Component {
 			var templ_7745c5c3_Var28 templ.SafeURL
 			templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(it.href))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 96, Col: 33}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 112, Col: 33}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 			if templ_7745c5c3_Err != nil {
@@ -520,7 +536,7 @@ func nav(s *Shell) templ.Component {
 			var templ_7745c5c3_Var30 string
 			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "nav."+it.key))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 103, Col: 40}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 119, Col: 40}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
 			if templ_7745c5c3_Err != nil {
@@ -586,7 +602,7 @@ func FlashMessage(f Flash) templ.Component {
 		var templ_7745c5c3_Var34 string
 		templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(flashRole(f.Kind))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 111, Col: 68}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 127, Col: 68}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var34))
 		if templ_7745c5c3_Err != nil {
@@ -607,7 +623,7 @@ func FlashMessage(f Flash) templ.Component {
 		var templ_7745c5c3_Var35 string
 		templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(f.Message)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 113, Col: 19}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 129, Col: 19}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 		if templ_7745c5c3_Err != nil {

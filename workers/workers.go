@@ -26,6 +26,12 @@ const (
 	// QueueEmail has its own workers so a slow mail server never holds up
 	// other jobs, and other jobs never delay an invite.
 	QueueEmail = "email"
+	// QueueSync talks to outside systems (store orders, tax authorities),
+	// whose slowness must not hold up mail or alerts.
+	QueueSync = "sync"
+	// QueueReports runs heavy reads (exports, aggregates) with few workers
+	// so they cannot starve the database of connections.
+	QueueReports = "reports"
 )
 
 // Options configures a River client.
@@ -36,6 +42,8 @@ type Options struct {
 	DefaultWorkers int
 	// EmailWorkers is the email queue's concurrency; 0 means 5.
 	EmailWorkers int
+	// SyncWorkers and ReportsWorkers size those queues; 0 means 4 and 2.
+	SyncWorkers, ReportsWorkers int
 	// Mailer delivers e-mail; nil (or one without SMTP_URL) keeps messages
 	// in the dev outbox instead.
 	Mailer *mail.Mailer
@@ -81,6 +89,8 @@ func NewClient(pool *pgxpool.Pool, log *slog.Logger, opts Options) (*river.Clien
 		cfg.Queues = map[string]river.QueueConfig{
 			QueueDefault: {MaxWorkers: max(opts.DefaultWorkers, 1)},
 			QueueEmail:   {MaxWorkers: cmp.Or(opts.EmailWorkers, 5)},
+			QueueSync:    {MaxWorkers: cmp.Or(opts.SyncWorkers, 4)},
+			QueueReports: {MaxWorkers: cmp.Or(opts.ReportsWorkers, 2)},
 		}
 		cfg.PeriodicJobs = periodicJobs()
 	}

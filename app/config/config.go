@@ -32,6 +32,8 @@ type Config struct {
 	// Worker concurrency per River queue.
 	WorkersDefault int
 	WorkersEmail   int
+	WorkersSync    int
+	WorkersReports int
 	// JobRescueAfter: a job still running this long is taken for abandoned
 	// by a dead worker and retried.
 	JobRescueAfter time.Duration
@@ -66,6 +68,8 @@ var Vars = []Var{
 	{"PULSO_MAIL_FROM", "Pulso <no-reply@localhost>", "sender of outgoing e-mail; use an address your SMTP server may send as"},
 	{"PULSO_WORKERS", "10", "River workers for the default queue"},
 	{"PULSO_EMAIL_WORKERS", "5", "River workers for the email queue (concurrent SMTP conversations)"},
+	{"PULSO_SYNC_WORKERS", "4", "River workers for the sync queue (e-commerce store orders, external APIs)"},
+	{"PULSO_REPORTS_WORKERS", "2", "River workers for the reports queue (exports, heavy aggregates)"},
 	{"PULSO_JOB_RESCUE_AFTER", "5m", "a job running this long is taken for abandoned (its worker died) and retried; jobs time out at half this, at most 1m, unless their kind says otherwise"},
 	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For"},
 }
@@ -109,16 +113,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("SMTP_URL must look like smtp://user:pass@host:587 or smtps://..., got a value that does not parse"))
 		}
 	}
-	n, err := strconv.Atoi(get("PULSO_WORKERS", "10"))
-	if err != nil || n < 1 || n > 1000 {
-		errs = append(errs, fmt.Errorf("PULSO_WORKERS must be a number from 1 to 1000, got %q", getenv("PULSO_WORKERS")))
+	workers := func(name, def string) int {
+		n, err := strconv.Atoi(get(name, def))
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Errorf("%s must be a number from 1 to 1000, got %q", name, getenv(name)))
+		}
+		return n
 	}
-	c.WorkersDefault = n
-	n, err = strconv.Atoi(get("PULSO_EMAIL_WORKERS", "5"))
-	if err != nil || n < 1 || n > 1000 {
-		errs = append(errs, fmt.Errorf("PULSO_EMAIL_WORKERS must be a number from 1 to 1000, got %q", getenv("PULSO_EMAIL_WORKERS")))
-	}
-	c.WorkersEmail = n
+	c.WorkersDefault = workers("PULSO_WORKERS", "10")
+	c.WorkersEmail = workers("PULSO_EMAIL_WORKERS", "5")
+	c.WorkersSync = workers("PULSO_SYNC_WORKERS", "4")
+	c.WorkersReports = workers("PULSO_REPORTS_WORKERS", "2")
 	c.JobRescueAfter, err = time.ParseDuration(get("PULSO_JOB_RESCUE_AFTER", "5m"))
 	if err != nil || c.JobRescueAfter < 2*time.Second || c.JobRescueAfter > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("PULSO_JOB_RESCUE_AFTER must be a duration from 2s to 24h, like 5m, got %q", getenv("PULSO_JOB_RESCUE_AFTER")))

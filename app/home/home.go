@@ -14,3 +14,8 @@ func Show(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, web.Page{Title: "nav.home", Nav: "home"},
 		homeview.Home(homeview.Page{Name: p.Name, Role: string(p.Role), OrgName: p.OrgName}))
 }
+
+// Admin lists the admin's tools (the phone's way to them).
+func Admin(c *fiber.Ctx) error {
+	return web.Render(c, fiber.StatusOK, web.Page{Title: "nav.admin", Nav: "admin"}, homeview.Admin())
+}
