@@ -66,7 +66,7 @@ var Vars = []Var{
 	{"LOG_FORMAT", "text", "text or json"},
 	{"PULSO_DATA_DIR", "./.pulso", "local state: dev secret, private PostgreSQL cluster, uploads"},
 	{"PULSO_MAIL_FROM", "Pulso <no-reply@localhost>", "sender of outgoing e-mail; use an address your SMTP server may send as"},
-	{"PULSO_WORKERS", "10", "River workers for the default queue"},
+	{"PULSO_WORKERS", "50", "River workers for the default queue"},
 	{"PULSO_EMAIL_WORKERS", "5", "River workers for the email queue (concurrent SMTP conversations)"},
 	{"PULSO_SYNC_WORKERS", "4", "River workers for the sync queue (e-commerce store orders, external APIs)"},
 	{"PULSO_REPORTS_WORKERS", "2", "River workers for the reports queue (exports, heavy aggregates)"},
@@ -120,7 +120,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		return n
 	}
-	c.WorkersDefault = workers("PULSO_WORKERS", "10")
+	c.WorkersDefault = workers("PULSO_WORKERS", "50")
 	c.WorkersEmail = workers("PULSO_EMAIL_WORKERS", "5")
 	c.WorkersSync = workers("PULSO_SYNC_WORKERS", "4")
 	c.WorkersReports = workers("PULSO_REPORTS_WORKERS", "2")

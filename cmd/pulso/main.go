@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // org time zones must resolve on hosts without zoneinfo
@@ -163,6 +164,10 @@ func run(ctx context.Context, cmd string, args []string) error {
 // DATABASE_URL is unset: the local server `make run` also uses.
 const defaultDatabaseURL = "postgres://postgres@localhost:5432/pulso?sslmode=disable"
 
+// defaultPoolConns is the connection pool size when DATABASE_URL does not
+// say (PostgreSQL's default max_connections is 100: room for a few processes).
+const defaultPoolConns = 20
+
 func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	url := cfg.DatabaseURL
 	if url == "" {
@@ -171,6 +176,12 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL does not parse: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (max(4, CPUs)) starves a process that serves
+		// pages and runs dozens of workers; set pool_max_conns in the URL
+		// to override.
+		pcfg.MaxConns = defaultPoolConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -109,8 +109,8 @@ func BenchmarkSockets(b *testing.B) {
 			_ = cmd.Wait()
 		}
 		p, base := res[0], res[1]
-		fmt.Printf("sockets n=%-5d  pulso: %5.1f KB/socket, %d goroutines/socket-ish, p50 %6.1f ms, p99 %6.1f ms | baseline: %5.1f KB/socket, p50 %6.1f ms, p99 %6.1f ms\n",
-			n, p.kbPerSocket, p.goroutinesPerSocket, p.p50, p.p99, base.kbPerSocket, base.p50, base.p99)
+		fmt.Printf("sockets n=%-5d  pulso: %5.1f KB/socket, p50 %6.1f ms, p99 %6.1f ms | baseline: %5.1f KB/socket, p50 %6.1f ms, p99 %6.1f ms\n",
+			n, p.kbPerSocket, p.p50, p.p99, base.kbPerSocket, base.p50, base.p99)
 		if n == ns[len(ns)-1] {
 			fmt.Printf("SUMMARY %-12s ratio %.2f (target <= 1.50) %s — commit→screen p99 %.1f ms vs baseline push p99 %.1f ms at %d sockets\n",
 				"socket-p99", p.p99/base.p99, passMiss(p.p99/base.p99 <= 1.5), p.p99, base.p99, n)
@@ -128,10 +128,9 @@ func passMiss(ok bool) string {
 }
 
 type socketResult struct {
-	kbPerSocket         float64
-	goroutinesPerSocket int
-	p50, p99            float64
-	sample              string
+	kbPerSocket float64
+	p50, p99    float64
+	sample      string
 }
 
 func freeAddrTB(b testing.TB) string {
@@ -166,17 +165,6 @@ func rssKB(pid int) float64 {
 		if strings.HasPrefix(line, "VmRSS:") {
 			f := strings.Fields(line)
 			v, _ := strconv.ParseFloat(f[1], 64)
-			return v
-		}
-	}
-	return 0
-}
-
-func threadsOf(pid int) int {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "Threads:") {
-			v, _ := strconv.Atoi(strings.Fields(line)[1])
 			return v
 		}
 	}
@@ -263,7 +251,6 @@ func measureSockets(b testing.TB, kind, addr, token string, pid, n int, fire fun
 		p99:         lat[len(lat)*99/100],
 		sample:      sample,
 	}
-	_ = threadsOf
 	for _, c := range conns {
 		_ = c.Close()
 	}
