@@ -107,4 +107,3 @@ func BenchmarkJobs(b *testing.B) {
 	fmt.Printf("SUMMARY %-12s ratio %.2f (no target; informs PULSO_WORKERS) — %.0f jobs/s with Pulso's settings (default queue, %d workers, 10 ms fetch cooldown) vs %.0f jobs/s with riverbench's (2000 workers, 2 ms cooldown, 20 ms poll), %d no-op jobs\n",
 		"jobs", ratio, pulso, defaultWorkers, rb, n)
 }
-
