@@ -22,7 +22,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.DatabaseURL != "" || c.Addr != ":8080" || c.SMTPURL != "" || c.LogFormat != "text" ||
-		c.LogLevel != slog.LevelInfo || c.DataDir != ".pulso" || c.WorkersDefault != 10 ||
+		c.LogLevel != slog.LevelInfo || c.DataDir != ".pulso" || c.WorkersDefault != 50 ||
 		c.Secret != nil || len(c.TrustedProxies) != 0 {
 		t.Errorf("defaults: %+v", c)
 	}
