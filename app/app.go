@@ -56,6 +56,14 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		return nil
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+
+	// The live socket comes before the security headers, compression and
+	// CSRF: an upgrade response needs none of them, and whatever the upgrade
+	// request accumulates (headers, locals) is kept for the socket's whole
+	// life. It is a GET that changes nothing; the hub checks the session and
+	// the Origin itself and answers 401 (a socket cannot follow a redirect).
+	app.Get("/ws", auth.LoadSession(d), hub.Handler()).Name("live.socket")
+
 	app.Use(helmet.New(helmet.Config{
 		// htmx runs with allowEval off and no injected styles, so the page
 		// needs nothing inline. connect-src 'self' covers the same-origin socket.
@@ -98,9 +106,6 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 
 	app.Get("/account", anyone, accountH.Show).Name("account.show")
 	app.Post("/account/locale", anyone, accountH.SetLocale).Name("account.locale")
-
-	// The hub answers 401 itself: a socket cannot follow a login redirect.
-	app.Get("/ws", hub.Handler()).Name("live.socket")
 
 	app.Get("/notifications", anyone, notifH.List).Name("notifications.list")
 	app.Get("/notifications/bell", anyone, notifH.Bell).Name("notifications.bell")
