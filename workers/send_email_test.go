@@ -117,15 +117,6 @@ func (w *emailWorld) get(t *testing.T, id int64) queries.Email {
 	return e
 }
 
-func count(t *testing.T, env *apptest.Env, sql string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := env.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
 func TestSendEmailNeverTwice(t *testing.T) {
 	t.Parallel()
 	w := newEmailWorld(t)
@@ -184,10 +175,10 @@ func TestEnqueueEmailSameKeyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM emails WHERE org_id = $1`, w.org.ID); n != 2 {
+	if n := w.env.Count(`SELECT count(*) FROM emails WHERE org_id = $1`, w.org.ID); n != 2 {
 		t.Errorf("%d e-mail rows, want 2 (one per key)", n)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM river_job WHERE kind = 'send_email'`); n != 2 {
+	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'send_email'`); n != 2 {
 		t.Errorf("%d send_email jobs, want 2 (one per key)", n)
 	}
 	w.job(t, first.ID)
@@ -214,7 +205,7 @@ func TestEnqueueEmailRollsBackWithTheChange(t *testing.T) {
 	if !errors.Is(err, rollback) {
 		t.Fatal(err)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM emails`) + count(t, w.env, `SELECT count(*) FROM river_job`); n != 0 {
+	if n := w.env.Count(`SELECT count(*) FROM emails`) + w.env.Count(`SELECT count(*) FROM river_job`); n != 0 {
 		t.Errorf("a rolled-back change left %d e-mail rows and jobs", n)
 	}
 }
@@ -231,7 +222,7 @@ func TestEnqueueEmailBadAddress(t *testing.T) {
 			t.Errorf("to %q: err = %v, want mail.ErrInvalid", to, err)
 		}
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM emails`) + count(t, w.env, `SELECT count(*) FROM river_job`); n != 0 {
+	if n := w.env.Count(`SELECT count(*) FROM emails`) + w.env.Count(`SELECT count(*) FROM river_job`); n != 0 {
 		t.Errorf("invalid messages left %d rows and jobs", n)
 	}
 }

@@ -239,3 +239,22 @@ func (e *Env) LoginAs(u queries.User) *Client {
 	c.Login(u.Email, Password)
 	return c
 }
+
+// Count runs a SELECT count(*) (or any single-integer query) and returns it.
+func (e *Env) Count(sql string, args ...any) int {
+	e.T.Helper()
+	var n int
+	if err := e.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		e.T.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// Exec runs a statement, failing the test on error (to arrange state the
+// app offers no route for, such as an expired session).
+func (e *Env) Exec(sql string, args ...any) {
+	e.T.Helper()
+	if _, err := e.DB.Exec(context.Background(), sql, args...); err != nil {
+		e.T.Fatalf("%s: %v", sql, err)
+	}
+}

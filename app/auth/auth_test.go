@@ -19,23 +19,6 @@ import (
 
 const badCredentials = "Correo o contraseña incorrectos."
 
-// count runs a SELECT count(*) and returns the number.
-func count(t *testing.T, env *apptest.Env, sql string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := env.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
-func exec(t *testing.T, env *apptest.Env, sql string, args ...any) {
-	t.Helper()
-	if _, err := env.DB.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
 // setCookieNamed reports whether the response sets (not clears) a cookie.
 func setCookieNamed(r apptest.Response, name string) bool {
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
@@ -71,17 +54,17 @@ func TestLoginSuccess(t *testing.T) {
 	}
 
 	// Only a hash of the cookie is stored.
-	if n := count(t, env, `SELECT count(*) FROM sessions WHERE user_id = $1`, u.ID); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM sessions WHERE user_id = $1`, u.ID); n != 1 {
 		t.Fatalf("%d session rows, want 1", n)
 	}
 	sum := sha256.Sum256([]byte(cookie))
-	if n := count(t, env, `SELECT count(*) FROM sessions WHERE user_id = $1 AND token_hash = $2`, u.ID, sum[:]); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM sessions WHERE user_id = $1 AND token_hash = $2`, u.ID, sum[:]); n != 1 {
 		t.Error("session row is not keyed by SHA-256 of the cookie")
 	}
-	if n := count(t, env, `SELECT count(*) FROM sessions WHERE token_hash = $1 OR encode(token_hash, 'escape') = $2`, []byte(cookie), cookie); n != 0 {
+	if n := env.Count(`SELECT count(*) FROM sessions WHERE token_hash = $1 OR encode(token_hash, 'escape') = $2`, []byte(cookie), cookie); n != 0 {
 		t.Error("the cookie value itself is stored in sessions")
 	}
-	if n := count(t, env, `SELECT count(*) FROM login_failures`); n != 0 {
+	if n := env.Count(`SELECT count(*) FROM login_failures`); n != 0 {
 		t.Errorf("%d login failures recorded for a good login", n)
 	}
 }
@@ -92,11 +75,11 @@ func TestLoginRejected(t *testing.T) {
 	org := env.Org("Acme")
 	env.User(org, "ana@acme.test", web.RoleRep)
 	inactive := env.User(org, "ex@acme.test", web.RoleRep)
-	exec(t, env, `UPDATE users SET active = false WHERE id = $1`, inactive.ID)
+	env.Exec(`UPDATE users SET active = false WHERE id = $1`, inactive.ID)
 	pending := env.User(org, "pending@acme.test", web.RoleRep)
-	exec(t, env, `UPDATE users SET password_hash = NULL, active = false WHERE id = $1`, pending.ID)
+	env.Exec(`UPDATE users SET password_hash = NULL, active = false WHERE id = $1`, pending.ID)
 	noPassActive := env.User(org, "nopass@acme.test", web.RoleRep)
-	exec(t, env, `UPDATE users SET password_hash = NULL WHERE id = $1`, noPassActive.ID)
+	env.Exec(`UPDATE users SET password_hash = NULL WHERE id = $1`, noPassActive.ID)
 
 	for _, tt := range []struct{ name, email, password, recorded string }{
 		{"wrong password", "ana@acme.test", "wrong password!", ""},
@@ -119,7 +102,7 @@ func TestLoginRejected(t *testing.T) {
 		}
 		t.Run(tt.name, func(t *testing.T) {
 			c := env.Client()
-			before := count(t, env, `SELECT count(*) FROM login_failures WHERE email = $1`, tt.recorded)
+			before := env.Count(`SELECT count(*) FROM login_failures WHERE email = $1`, tt.recorded)
 			r := login(c, tt.email, tt.password)
 			if r.Status != http.StatusUnauthorized {
 				t.Fatalf("status %d, want 401", r.Status)
@@ -130,7 +113,7 @@ func TestLoginRejected(t *testing.T) {
 			if setCookieNamed(r, "pulso_session") || c.Cookie("pulso_session") != "" {
 				t.Error("a failed login set a session cookie")
 			}
-			if after := count(t, env, `SELECT count(*) FROM login_failures WHERE email = $1`, tt.recorded); after != before+1 {
+			if after := env.Count(`SELECT count(*) FROM login_failures WHERE email = $1`, tt.recorded); after != before+1 {
 				t.Errorf("login_failures for %q: %d → %d, want one more", tt.recorded, before, after)
 			}
 			// The form keeps the address so people can fix a typo.
@@ -139,7 +122,7 @@ func TestLoginRejected(t *testing.T) {
 			}
 		})
 	}
-	if n := count(t, env, `SELECT count(*) FROM sessions`); n != 0 {
+	if n := env.Count(`SELECT count(*) FROM sessions`); n != 0 {
 		t.Errorf("%d sessions after only failed logins", n)
 	}
 }
@@ -193,12 +176,12 @@ func TestCSRF(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := env.Client()
-			before := count(t, env, `SELECT count(*) FROM sessions`)
+			before := env.Count(`SELECT count(*) FROM sessions`)
 			r := tt.send(c)
 			if r.Status != tt.status {
 				t.Fatalf("status %d, want %d; body %.300s", r.Status, tt.status, r.Body)
 			}
-			after := count(t, env, `SELECT count(*) FROM sessions`)
+			after := env.Count(`SELECT count(*) FROM sessions`)
 			if tt.status == http.StatusForbidden {
 				if after != before || c.Cookie("pulso_session") != "" {
 					t.Error("a request refused for CSRF signed in anyway")
@@ -251,11 +234,11 @@ func TestExpiredSession(t *testing.T) {
 	if r := c.Get("/"); r.Status != http.StatusOK {
 		t.Fatalf("fresh session: status %d", r.Status)
 	}
-	exec(t, env, `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, u.ID)
+	env.Exec(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, u.ID)
 
 	htmx := env.Client()
 	htmx.Login(u.Email, apptest.Password)
-	exec(t, env, `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, u.ID)
+	env.Exec(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, u.ID)
 
 	r := c.Get("/")
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/login?next=%2F" {
@@ -310,14 +293,14 @@ func TestLoginRateLimit(t *testing.T) {
 			}
 		}
 		// Being throttled is not a new failure.
-		if n := count(t, env, `SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); n != 5 {
+		if n := env.Count(`SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); n != 5 {
 			t.Errorf("%d failures recorded, want 5", n)
 		}
 		// Another address from the same client still works.
 		env.Client().Login("bea@acme.test", apptest.Password)
 
 		// The window slides: old failures stop counting.
-		exec(t, env, `UPDATE login_failures SET created_at = now() - interval '16 minutes'`)
+		env.Exec(`UPDATE login_failures SET created_at = now() - interval '16 minutes'`)
 		env.Client().Login("ana@acme.test", apptest.Password)
 	})
 
@@ -330,7 +313,7 @@ func TestLoginRateLimit(t *testing.T) {
 			login(c, "ana@acme.test", "wrong password")
 		}
 		c.Login("ana@acme.test", apptest.Password)
-		if n := count(t, env, `SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); n != 0 {
+		if n := env.Count(`SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); n != 0 {
 			t.Fatalf("%d failures left after a successful login", n)
 		}
 		d := env.Client()
@@ -404,7 +387,7 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("logout: status %d, Location %q", r.Status, r.Header.Get("Location"))
 	}
 	sum := sha256.Sum256([]byte(old))
-	if n := count(t, env, `SELECT count(*) FROM sessions WHERE token_hash = $1`, sum[:]); n != 0 {
+	if n := env.Count(`SELECT count(*) FROM sessions WHERE token_hash = $1`, sum[:]); n != 0 {
 		t.Fatal("session row survives logout")
 	}
 	if c.Cookie("pulso_session") != "" {
@@ -470,7 +453,7 @@ func TestInvite(t *testing.T) {
 		t.Fatalf("invited user: active=%v, has password=%v; want pending", active, hash != nil)
 	}
 	token := strings.TrimPrefix(link, "/invite/")
-	if n := count(t, env, `SELECT count(*) FROM invites WHERE token_hash = $1`, auth.HashToken(token)); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM invites WHERE token_hash = $1`, auth.HashToken(token)); n != 1 {
 		t.Fatal("invite not stored under the token's hash")
 	}
 
@@ -500,10 +483,10 @@ func TestInvite(t *testing.T) {
 			if strings.Contains(r.Body, tt.password) && tt.password != "" {
 				t.Error("the page echoes the password back")
 			}
-			if n := count(t, env, `SELECT count(*) FROM users WHERE id = $1 AND (active OR password_hash IS NOT NULL)`, id); n != 0 {
+			if n := env.Count(`SELECT count(*) FROM users WHERE id = $1 AND (active OR password_hash IS NOT NULL)`, id); n != 0 {
 				t.Error("a rejected form changed the user")
 			}
-			if n := count(t, env, `SELECT count(*) FROM invites WHERE user_id = $1 AND used_at IS NOT NULL`, id); n != 0 {
+			if n := env.Count(`SELECT count(*) FROM invites WHERE user_id = $1 AND used_at IS NOT NULL`, id); n != 0 {
 				t.Error("a rejected form spent the link")
 			}
 		})
@@ -556,7 +539,7 @@ func TestInvite(t *testing.T) {
 
 	// An expired link.
 	expired := invite(t, admin, "tarde@acme.test")
-	exec(t, env, `UPDATE invites SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, auth.HashToken(strings.TrimPrefix(expired, "/invite/")))
+	env.Exec(`UPDATE invites SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, auth.HashToken(strings.TrimPrefix(expired, "/invite/")))
 	if r := env.Client().Get(expired); r.Status != http.StatusGone {
 		t.Errorf("expired link: status %d, want 410", r.Status)
 	}
@@ -608,7 +591,7 @@ func TestAdminOnly(t *testing.T) {
 			if r.Status != http.StatusForbidden {
 				t.Errorf("POST /admin/users: status %d, want 403", r.Status)
 			}
-			if n := count(t, env, `SELECT count(*) FROM users WHERE email = $1`, email); n != 0 {
+			if n := env.Count(`SELECT count(*) FROM users WHERE email = $1`, email); n != 0 {
 				t.Error("a non-admin created a user")
 			}
 			if strings.Contains(c.Get("/").Body, `href="/admin/users"`) {
@@ -657,7 +640,7 @@ func TestLoginRateLimitParallelBurst(t *testing.T) {
 	}
 	// Each checked guess is one failure on record; turned-away ones are not
 	// (a burst may even be turned away whole: it sees itself).
-	if rows := count(t, env, `SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); rows != verified {
+	if rows := env.Count(`SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); rows != verified {
 		t.Errorf("%d failures recorded for %d checked guesses", rows, verified)
 	}
 	// Sequential guesses fill the rest of the allowance, and no more.

@@ -151,7 +151,7 @@ func TestReinviteSendsNewEmail(t *testing.T) {
 	if r.Status != http.StatusOK || second == "" || second == first {
 		t.Fatalf("reinvite: status %d, link %q", r.Status, second)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM emails WHERE org_id = $1 AND template = 'invite'`, w.org.ID); n != 2 {
+	if n := w.env.Count(`SELECT count(*) FROM emails WHERE org_id = $1 AND template = 'invite'`, w.org.ID); n != 2 {
 		t.Errorf("%d invite e-mails, want 2 (one per link)", n)
 	}
 	deliver(t, w.env, srv)
@@ -181,7 +181,7 @@ func TestInviteRefusedSendsNothing(t *testing.T) {
 			t.Errorf("%v: status %d, want 422", form, r.Status)
 		}
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM emails`) + count(t, w.env, `SELECT count(*) FROM river_job WHERE kind = 'send_email'`); n != 0 {
+	if n := w.env.Count(`SELECT count(*) FROM emails`) + w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'send_email'`); n != 0 {
 		t.Errorf("refused invites left %d e-mails and jobs", n)
 	}
 }

@@ -14,22 +14,6 @@ import (
 	"pulso/queries"
 )
 
-func count(t *testing.T, env *apptest.Env, sql string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := env.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
-func exec(t *testing.T, env *apptest.Env, sql string, args ...any) {
-	t.Helper()
-	if _, err := env.DB.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 var fieldError = regexp.MustCompile(`<p class="field-error" id="e-([a-z_]+)">([^<]*)</p>`)
@@ -76,8 +60,8 @@ func TestInviteValidation(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	inactiveManager := w.env.User(w.org, "old-manager@demo.test", web.RoleManager)
-	exec(t, w.env, `UPDATE users SET active = false WHERE id = $1`, inactiveManager.ID)
-	before := count(t, w.env, `SELECT count(*) FROM users`)
+	w.env.Exec(`UPDATE users SET active = false WHERE id = $1`, inactiveManager.ID)
+	before := w.env.Count(`SELECT count(*) FROM users`)
 
 	ok := url.Values{"email": {"nueva@demo.test"}, "name": {"Nueva"}, "role": {"rep"}}
 	with := func(field, value string) url.Values {
@@ -140,10 +124,10 @@ func TestInviteValidation(t *testing.T) {
 			if strings.Contains(r.Body, "/invite/") {
 				t.Error("a rejected invite shows a link")
 			}
-			if n := count(t, w.env, `SELECT count(*) FROM users`); n != before {
+			if n := w.env.Count(`SELECT count(*) FROM users`); n != before {
 				t.Fatalf("users %d → %d: a rejected invite created a user", before, n)
 			}
-			if n := count(t, w.env, `SELECT count(*) FROM invites`); n != 0 {
+			if n := w.env.Count(`SELECT count(*) FROM invites`); n != 0 {
 				t.Fatal("a rejected invite created an invite")
 			}
 		})
@@ -180,7 +164,7 @@ func TestInviteCreates(t *testing.T) {
 	if name != strings.Repeat("ñ", 120) || role != "rep" || managerID == nil || *managerID != w.manager.ID || active || hash != nil || locale != "es" {
 		t.Errorf("created user: name %q role %q manager %v locale %q active %v hash %v", name, role, managerID, locale, active, hash != nil)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM invites i JOIN users u ON u.id = i.user_id WHERE u.email = 'nueva@demo.test' AND i.used_at IS NULL AND i.created_by = $1`, w.admin.ID); n != 1 {
+	if n := w.env.Count(`SELECT count(*) FROM invites i JOIN users u ON u.id = i.user_id WHERE u.email = 'nueva@demo.test' AND i.used_at IS NULL AND i.created_by = $1`, w.admin.ID); n != 1 {
 		t.Errorf("%d open invites, want 1", n)
 	}
 	// The list now shows the pending user.
@@ -194,7 +178,7 @@ func TestInviteDuplicateEmail(t *testing.T) {
 	w := newWorld(t)
 	for _, email := range []string{"rep@demo.test", "Rep@Demo.test", " REP@DEMO.TEST", "rep@otra.test", "Admin@Otra.Test"} {
 		t.Run(email, func(t *testing.T) {
-			before := count(t, w.env, `SELECT count(*) FROM users`)
+			before := w.env.Count(`SELECT count(*) FROM users`)
 			r := w.adminClient.Post("/admin/users", url.Values{"email": {email}, "name": {"Duplicada"}, "role": {"rep"}})
 			if r.Status != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d, want 422", r.Status)
@@ -202,10 +186,10 @@ func TestInviteDuplicateEmail(t *testing.T) {
 			if got := fieldErrors(r.Body)["email"]; got != msgTaken {
 				t.Errorf("email error %q, want %q", got, msgTaken)
 			}
-			if n := count(t, w.env, `SELECT count(*) FROM users`); n != before {
+			if n := w.env.Count(`SELECT count(*) FROM users`); n != before {
 				t.Error("a duplicate invite created a user")
 			}
-			if n := count(t, w.env, `SELECT count(*) FROM users WHERE name = 'Duplicada'`); n != 0 {
+			if n := w.env.Count(`SELECT count(*) FROM users WHERE name = 'Duplicada'`); n != 0 {
 				t.Error("a duplicate invite changed an existing user")
 			}
 		})
@@ -223,10 +207,10 @@ func TestDeactivate(t *testing.T) {
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/admin/users" {
 		t.Fatalf("deactivate: status %d, Location %q", r.Status, r.Header.Get("Location"))
 	}
-	if n := count(t, env, `SELECT count(*) FROM users WHERE id = $1 AND active`, w.rep.ID); n != 0 {
+	if n := env.Count(`SELECT count(*) FROM users WHERE id = $1 AND active`, w.rep.ID); n != 0 {
 		t.Fatal("user still active")
 	}
-	if n := count(t, env, `SELECT count(*) FROM sessions WHERE user_id = $1`, w.rep.ID); n != 0 {
+	if n := env.Count(`SELECT count(*) FROM sessions WHERE user_id = $1`, w.rep.ID); n != 0 {
 		t.Fatalf("%d sessions survive deactivation", n)
 	}
 	for _, c := range []*apptest.Client{repClient, repPhone} {
@@ -241,7 +225,7 @@ func TestDeactivate(t *testing.T) {
 	if !strings.Contains(list.Body, "Usuario desactivado; sus sesiones se han cerrado.") || !strings.Contains(list.Body, "Desactivado") {
 		t.Error("the list does not confirm the deactivation")
 	}
-	if n := count(t, env, `SELECT count(*) FROM sessions WHERE user_id = $1`, w.admin.ID); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM sessions WHERE user_id = $1`, w.admin.ID); n != 1 {
 		t.Error("deactivating someone else touched the admin's session")
 	}
 
@@ -250,7 +234,7 @@ func TestDeactivate(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("activate: status %d", r.Status)
 	}
-	if n := count(t, env, `SELECT count(*) FROM users WHERE id = $1 AND active`, w.rep.ID); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM users WHERE id = $1 AND active`, w.rep.ID); n != 1 {
 		t.Fatal("user not active after activate")
 	}
 	env.Client().Login(w.rep.Email, apptest.Password)
@@ -271,7 +255,7 @@ func TestDeactivateRevokesInvites(t *testing.T) {
 	if r := w.adminClient.Post("/admin/users/"+id(uid)+"/deactivate", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("deactivate pending user: status %d", r.Status)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM invites WHERE user_id = $1 AND used_at IS NULL`, uid); n != 0 {
+	if n := w.env.Count(`SELECT count(*) FROM invites WHERE user_id = $1 AND used_at IS NULL`, uid); n != 0 {
 		t.Fatal("open invite survives deactivation")
 	}
 	c := w.env.Client()
@@ -281,14 +265,14 @@ func TestDeactivateRevokesInvites(t *testing.T) {
 	if r := c.Post(m[1], url.Values{"password": {"una contraseña larga"}, "password_confirm": {"una contraseña larga"}}); r.Status != http.StatusGone {
 		t.Errorf("revoked link POST: status %d, want 410", r.Status)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM users WHERE id = $1 AND (active OR password_hash IS NOT NULL)`, uid); n != 0 {
+	if n := w.env.Count(`SELECT count(*) FROM users WHERE id = $1 AND (active OR password_hash IS NOT NULL)`, uid); n != 0 {
 		t.Error("a revoked link activated the user")
 	}
 	// Without a password, activation is refused: they need a new invite.
 	if r := w.adminClient.Post("/admin/users/"+id(uid)+"/activate", nil); r.Status != http.StatusConflict {
 		t.Errorf("activate a user without password: status %d, want 409", r.Status)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM users WHERE id = $1 AND active`, uid); n != 0 {
+	if n := w.env.Count(`SELECT count(*) FROM users WHERE id = $1 AND active`, uid); n != 0 {
 		t.Error("a user without password was activated")
 	}
 }
@@ -301,7 +285,7 @@ func TestDeactivateRefusals(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "No puede desactivarse a sí mismo.") {
 		t.Fatalf("self-deactivate: status %d\n%.500s", r.Status, r.Body)
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM users WHERE id = $1 AND active`, w.admin.ID); n != 1 {
+	if n := w.env.Count(`SELECT count(*) FROM users WHERE id = $1 AND active`, w.admin.ID); n != 1 {
 		t.Fatal("admin deactivated themself")
 	}
 	if r := w.adminClient.Get("/"); r.Status != http.StatusOK {
@@ -325,7 +309,7 @@ func TestDeactivateRefusals(t *testing.T) {
 			})
 		}
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM users WHERE org_id = $1 AND active`, w.other.ID); n != 2 {
+	if n := w.env.Count(`SELECT count(*) FROM users WHERE org_id = $1 AND active`, w.other.ID); n != 2 {
 		t.Error("another org's users changed")
 	}
 }
@@ -356,7 +340,7 @@ func TestDeactivateHTMX(t *testing.T) {
 	if !regexp.MustCompile(`(?s)id="user-` + id(w.rep.ID) + `".*?Desactivado`).MatchString(r.Body) {
 		t.Error("the fragment does not show the rep as deactivated")
 	}
-	if n := count(t, w.env, `SELECT count(*) FROM users WHERE id = $1 AND active`, w.rep.ID); n != 0 {
+	if n := w.env.Count(`SELECT count(*) FROM users WHERE id = $1 AND active`, w.rep.ID); n != 0 {
 		t.Error("user still active")
 	}
 	// The flash was shown now; it must not show again on the next page.
