@@ -81,10 +81,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 		return err
 	}
 
-	loc, err := time.LoadLocation(p.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := p.Location()
 	page := jobsview.Page{State: string(state), Paged: after != ""}
 	for _, s := range States {
 		page.States = append(page.States, string(s))

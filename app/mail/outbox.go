@@ -36,7 +36,7 @@ func (h *Outbox) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	loc := orgLocation(p)
+	loc := p.Location()
 	var page mailview.Page
 	if len(rows) > outboxPageSize {
 		rows = rows[:outboxPageSize]
@@ -58,7 +58,7 @@ func (h *Outbox) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	loc := orgLocation(p)
+	loc := p.Location()
 	d := mailview.Detail{
 		ID: e.ID, To: e.ToAddress, Subject: e.Subject, Template: e.Template, Status: e.Status,
 		CreatedText: formatTime(e.CreatedAt, loc), Attempts: int(e.Attempts), Error: e.Error,
@@ -103,14 +103,6 @@ func (h *Outbox) email(c *fiber.Ctx) (queries.Email, error) {
 		return queries.Email{}, web.ErrNotFound
 	}
 	return h.Q.GetEmail(c.UserContext(), queries.GetEmailParams{OrgID: web.MustPrincipal(c).OrgID, ID: int64(id)})
-}
-
-func orgLocation(p *web.Principal) *time.Location {
-	loc, err := time.LoadLocation(p.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }
 
 func formatTime(t time.Time, loc *time.Location) string {

@@ -1,6 +1,11 @@
 package web
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
 
 // Role is what a user may do in their org.
 type Role string
@@ -51,4 +56,22 @@ func MustPrincipal(c *fiber.Ctx) *Principal {
 		panic("web.MustPrincipal on a route without auth.Require")
 	}
 	return p
+}
+
+// zones caches parsed time zones: time.LoadLocation reads and parses the
+// zone file on every call, which showed up in page profiles.
+var zones sync.Map // name → *time.Location
+
+// Location is the org's time zone, for showing times (UTC if the stored
+// name is unknown, which the org form prevents).
+func (p *Principal) Location() *time.Location {
+	if loc, ok := zones.Load(p.TimeZone); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	zones.Store(p.TimeZone, loc)
+	return loc
 }
