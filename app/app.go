@@ -17,6 +17,7 @@ import (
 	"pulso/app/auth"
 	"pulso/app/home"
 	"pulso/app/jobs"
+	"pulso/app/leads"
 	"pulso/app/live"
 	"pulso/app/mail"
 	"pulso/app/notifications"
@@ -91,6 +92,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		usersH   = users.New(d)
 		accountH = account.New(d)
 		notifH   = notifications.New(d)
+		leadsH   = leads.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 	)
@@ -103,6 +105,13 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/invite/:token", authH.AcceptInvite).Name("auth.invite_accept")
 
 	app.Get("/", anyone, home.Show).Name("home")
+
+	app.Get("/leads", anyone, leadsH.List).Name("leads.list")
+	app.Get("/leads/new", anyone, leadsH.NewForm).Name("leads.new")
+	app.Post("/leads", anyone, leadsH.Create).Name("leads.create")
+	app.Get("/leads/:id", anyone, leadsH.Show).Name("leads.show")
+	app.Get("/leads/:id/edit", anyone, leadsH.EditForm).Name("leads.edit")
+	app.Post("/leads/:id", anyone, leadsH.Update).Name("leads.update")
 
 	app.Get("/account", anyone, accountH.Show).Name("account.show")
 	app.Post("/account/locale", anyone, accountH.SetLocale).Name("account.locale")

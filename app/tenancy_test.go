@@ -142,12 +142,18 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := env.Q.CreateLead(ctx, queries.CreateLeadParams{
+		OrgID: org.ID, Name: "Alfa Potencial Secreto", Email: "secreto@alfa-lead.test", Phone: "+34600000001", TaxID: "B12345674",
+		Country: "ES", Source: "manual", OwnerID: &rep.ID, Status: "nuevo", Tags: []string{"alfa"}, CreatedBy: &rep.ID,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
 // markers are strings that only org A's data contains.
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
-	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto"}
+	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

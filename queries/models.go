@@ -36,6 +36,30 @@ type Invite struct {
 	UsedAt    *time.Time
 }
 
+type Lead struct {
+	OrgID         int64
+	ID            int64
+	Name          string
+	ContactName   string
+	Email         string
+	Phone         string
+	TaxID         string
+	Country       string
+	Province      string
+	City          string
+	Source        string
+	OwnerID       *int64
+	Status        string
+	DiscardReason string
+	Notes         string
+	Tags          []string
+	CreatedBy     *int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int32
+	Search        *string
+}
+
 type LiveEvent struct {
 	OrgID         int64
 	ID            int64

@@ -87,6 +87,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 				ids[u.email] = created.ID
 				log.Info("seeded user", "email", u.email)
 			}
+			if err := seedLeads(ctx, q, org, ids, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -96,6 +96,10 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	if err := demo.Seed(ctx, env.DB, log); err != nil {
 		t.Fatal(err)
 	}
+	// The user's demo leads go first: they reference their owner.
+	if _, err := env.DB.Exec(ctx, `DELETE FROM leads WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := env.DB.Exec(ctx, `DELETE FROM users WHERE email = 'rep2@demo.test'`); err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,8 @@ func Publish(ctx context.Context, q *queries.Queries, ev Event) (int64, error) {
 // travels over the sockets is in one place.
 const (
 	TopicNotification = "notification"
+	// TopicLead carries lead changes (created, updated, merged).
+	TopicLead = "lead"
 )
 
 // RenderContext is the context a Topic renders views with: the audience's

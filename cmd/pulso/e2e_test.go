@@ -362,3 +362,40 @@ func insertNotification(t *testing.T, s *server, email, title string) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A rep on a phone creates a lead, then types another with the same phone
+// number and is shown the existing one before anything is saved.
+func TestE2ELeadDuplicateOnPhone(t *testing.T) {
+	chromiumPath(t)
+	s := startServer(t)
+	rep := newBrowser(t, "rep", 390, 844)
+	rep.login(s, "rep@demo.test")
+	fill := func(step, name, phone string) {
+		rep.run(step,
+			chromedp.Navigate(s.url("/leads/new")),
+			chromedp.WaitVisible(`#f-name`),
+			chromedp.SendKeys(`#f-name`, name),
+			chromedp.SendKeys(`#f-phone`, phone),
+			chromedp.SendKeys(`#f-email`, "compras@nuevo-cliente.example"),
+			chromedp.Click(`#lead-form button.button--primary`),
+		)
+	}
+	fill("first lead", "Cafetería Aurora", "611 22 33 44")
+	rep.run("lead page", chromedp.WaitVisible(`[data-testid=lead]`))
+	if got := rep.eval(`document.querySelector("main h1").textContent`); got != "Cafetería Aurora" {
+		t.Fatalf("lead page heading %q", got)
+	}
+	fill("same phone again", "Aurora Cafés", "+34611223344")
+	rep.run("duplicate warning", chromedp.WaitVisible(`[data-testid=duplicates]`))
+	if got := rep.eval(`document.querySelector("[data-testid=duplicates]").textContent`); !strings.Contains(got, "Cafetería Aurora") {
+		t.Errorf("duplicate warning does not name the existing lead: %q", got)
+	}
+	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+		t.Errorf("form is %s px wide on a 390 px phone", sw)
+	}
+	rep.run("keep both", chromedp.Click(`[data-testid=keep-both]`), chromedp.WaitVisible(`[data-testid=lead]`))
+	rep.run("list", chromedp.Navigate(s.url("/leads?q=aurora")), chromedp.WaitVisible(`[data-testid=leads]`))
+	if n := rep.eval(`String(document.querySelectorAll("[data-testid=leads] li").length)`); n != "2" {
+		t.Errorf("search for aurora lists %s leads, want 2", n)
+	}
+}

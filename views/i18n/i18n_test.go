@@ -2,7 +2,12 @@ package i18n
 
 import (
 	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +56,63 @@ func TestLookupByLocale(t *testing.T) {
 	}
 	if got := T(es, "no.such.id"); got != "no.such.id" {
 		t.Errorf("missing id should render as itself, got %q", got)
+	}
+}
+
+// Every message id written in the code exists in the catalog: a string
+// literal that looks like an id ("leads.saved") and starts with a prefix
+// the catalog uses must resolve, so a typo or a forgotten key fails here
+// instead of showing a raw id to a user.
+func TestCodeUsesOnlyCatalogIDs(t *testing.T) {
+	ids, err := IDs("es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	prefixes := map[string]bool{}
+	for _, id := range ids {
+		known[id] = true
+		prefixes[strings.SplitN(id, ".", 2)[0]] = true
+	}
+	literal := regexp.MustCompile(`"([a-z_]+\.[a-z_0-9.]*[a-z_0-9])"`)
+	root := filepath.Join("..", "..")
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "static" || d.Name() == "queries") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || strings.HasSuffix(path, "_templ.go") || strings.HasSuffix(path, "_test.go") ||
+			!(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".templ")) {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, loc := range literal.FindAllStringSubmatchIndex(string(src), -1) {
+			id := string(src[loc[2]:loc[3]])
+			if strings.HasSuffix(string(src[max(0, loc[0]-5):loc[0]]), "Name(") {
+				continue // a route name in app.go, not a message
+			}
+			// Ids built by concatenation ("role." + r) end in a dot and
+			// are not matched; file names and hosts have other prefixes.
+			if !prefixes[strings.SplitN(id, ".", 2)[0]] {
+				continue
+			}
+			checked++
+			if !known[id] {
+				t.Errorf("%s uses %q, which is not in es.json", path, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 50 {
+		t.Fatalf("only %d ids found in the code: the scan is not working", checked)
 	}
 }

@@ -1,0 +1,40 @@
+package ident_test
+
+import (
+	"errors"
+	"testing"
+
+	"pulso/app/ident"
+)
+
+// wantErr asserts that err is an *ident.Error with message id want ("" for
+// no error).
+func wantErr(t *testing.T, in string, err error, want string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Errorf("%q: unexpected error %v", in, err)
+		}
+		return
+	}
+	var ie *ident.Error
+	if !errors.As(err, &ie) {
+		t.Errorf("%q: error %v, want %s", in, err, want)
+		return
+	}
+	if ie.MessageID != want {
+		t.Errorf("%q: message %s, want %s", in, ie.MessageID, want)
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	t.Parallel()
+	err := error(ident.ErrTaxIDCheck)
+	if got := err.Error(); got != "ident: invalid input (ident.taxid_check)" {
+		t.Errorf("Error() = %q", got)
+	}
+	_, err = ident.NormalizeTaxID("12345678A", "ES")
+	if !errors.Is(err, ident.ErrTaxIDCheck) {
+		t.Errorf("errors.Is(%v, ErrTaxIDCheck) = false", err)
+	}
+}

@@ -1,0 +1,127 @@
+package leads
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"pulso/app/live"
+	"pulso/app/web"
+	"pulso/queries"
+	"pulso/views/components"
+	leadsview "pulso/views/leads"
+)
+
+// Handler serves /leads.
+type Handler struct{ web.Deps }
+
+// New builds the leads handlers.
+func New(d web.Deps) *Handler { return &Handler{d} }
+
+func teamParams(p *web.Principal) queries.ListTeamIDsParams {
+	return queries.ListTeamIDsParams{OrgID: p.OrgID, ManagerID: &p.UserID}
+}
+
+// visible reports whether a lead is within the viewer's scope (nil: all).
+func visible(scope []int64, l queries.Lead) bool {
+	return scope == nil || (l.OwnerID != nil && slices.Contains(scope, *l.OwnerID))
+}
+
+// load returns the :id lead if the viewer may see it; anything else is 404.
+func (h *Handler) load(c *fiber.Ctx) (queries.Lead, []int64, error) {
+	p := web.MustPrincipal(c)
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return queries.Lead{}, nil, web.ErrNotFound
+	}
+	l, err := h.Q.GetLead(c.UserContext(), queries.GetLeadParams{OrgID: p.OrgID, ID: int64(id)})
+	if err != nil {
+		return l, nil, err
+	}
+	sc, err := scope(c, h.Deps, p)
+	if err != nil {
+		return l, nil, err
+	}
+	if !visible(sc, l) {
+		return l, nil, web.ErrNotFound
+	}
+	return l, sc, nil
+}
+
+// owners lists who the viewer may assign leads to: reps only themselves,
+// managers their team, admins anyone.
+func (h *Handler) owners(c *fiber.Ctx, sc []int64) ([]components.SelectOption, error) {
+	p := web.MustPrincipal(c)
+	all, err := h.Q.ListLeadOwners(c.UserContext(), p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	opts := []components.SelectOption{}
+	if sc == nil {
+		opts = append(opts, components.SelectOption{Value: "", Label: "leads.unassigned"})
+	}
+	for _, u := range all {
+		if sc == nil || slices.Contains(sc, u.ID) {
+			opts = append(opts, components.SelectOption{Value: strconv.FormatInt(u.ID, 10), Label: u.Name, Raw: true})
+		}
+	}
+	return opts, nil
+}
+
+func ownerAllowed(opts []components.SelectOption, id *int64) bool {
+	want := ""
+	if id != nil {
+		want = strconv.FormatInt(*id, 10)
+	}
+	return slices.ContainsFunc(opts, func(o components.SelectOption) bool { return o.Value == want })
+}
+
+func viewLead(l queries.Lead) leadsview.Lead {
+	v := leadsview.Lead{
+		ID: l.ID, Name: l.Name, ContactName: l.ContactName, Email: l.Email, Phone: l.Phone, TaxID: l.TaxID,
+		Country: l.Country, Province: l.Province, City: l.City, Source: l.Source, Status: l.Status,
+		DiscardReason: l.DiscardReason, Notes: l.Notes, Tags: l.Tags, Version: l.Version, CreatedAt: l.CreatedAt,
+	}
+	if l.OwnerID != nil {
+		v.OwnerID = *l.OwnerID
+	}
+	return v
+}
+
+func formOf(l queries.Lead) Form {
+	f := Form{
+		"name": l.Name, "contact_name": l.ContactName, "email": l.Email, "phone": l.Phone, "tax_id": l.TaxID,
+		"country": l.Country, "province": l.Province, "city": l.City, "status": l.Status,
+		"discard_reason": l.DiscardReason, "notes": l.Notes, "version": strconv.Itoa(int(l.Version)),
+	}
+	if l.OwnerID != nil {
+		f["owner_id"] = strconv.FormatInt(*l.OwnerID, 10)
+	}
+	for i, t := range l.Tags {
+		if i > 0 {
+			f["tags"] += ", "
+		}
+		f["tags"] += t
+	}
+	return f
+}
+
+// publish tells the screens of the lead's owner, their managers and admins.
+func publish(ctx context.Context, q *queries.Queries, l queries.Lead, kind string) error {
+	payload, _ := json.Marshal(map[string]string{"status": l.Status})
+	_, err := live.Publish(ctx, q, live.Event{
+		OrgID: l.OrgID, Topic: live.TopicLead, Entity: "lead", EntityID: &l.ID, Kind: kind,
+		SubjectUserID: l.OwnerID, Payload: payload,
+	})
+	return err
+}
+
+// errConflict marks an edit that lost to another user's save.
+var errConflict = errors.New("lead changed since it was loaded")
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

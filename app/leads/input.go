@@ -1,0 +1,180 @@
+// Package leads is where reps capture and work leads (clientes
+// potenciales): a one-screen form that warns about duplicates, a list with
+// filters and search, and the lead's page.
+package leads
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"pulso/app/ident"
+	"pulso/app/web"
+)
+
+// Statuses in pipeline order; descartado needs a reason.
+var Statuses = []string{"nuevo", "contactado", "cualificado", "descartado", "convertido"}
+
+// Sources a lead can come from.
+var Sources = []string{"manual", "import", "web_form", "email", "api"}
+
+var countries = []string{"ES", "MX", "AR"}
+
+// Input is a validated lead form.
+type Input struct {
+	Name, ContactName, Email, Phone, TaxID string
+	Country, Province, City                string
+	OwnerID                                *int64
+	Status, DiscardReason, Notes           string
+	Tags                                   []string
+	Version                                int32
+}
+
+// Form holds what the user typed, for re-rendering with errors.
+type Form map[string]string
+
+func formFrom(c *fiber.Ctx) Form {
+	f := Form{}
+	for _, k := range []string{"name", "contact_name", "email", "phone", "tax_id", "country", "province", "city",
+		"owner_id", "status", "discard_reason", "notes", "tags", "version"} {
+		f[k] = strings.TrimSpace(c.FormValue(k))
+	}
+	return f
+}
+
+// parse validates a form; errs maps a field to a message id.
+func parse(f Form) (Input, map[string]string) {
+	errs := map[string]string{}
+	in := Input{
+		Name: f["name"], ContactName: f["contact_name"], Country: f["country"], Province: f["province"],
+		City: f["city"], Status: f["status"], DiscardReason: f["discard_reason"], Notes: f["notes"],
+	}
+	text := func(field, v string, max int, required bool) {
+		switch {
+		case required && v == "":
+			errs[field] = "validation.required"
+		case utf8.RuneCountInString(v) > max:
+			errs[field] = "validation.too_long"
+		case !cleanText(v):
+			errs[field] = "validation.bad_chars"
+		}
+	}
+	text("name", in.Name, 200, true)
+	text("contact_name", in.ContactName, 200, false)
+	text("province", in.Province, 100, false)
+	text("city", in.City, 100, false)
+	text("notes", in.Notes, 10000, false)
+	text("discard_reason", in.DiscardReason, 500, false)
+	if !slices.Contains(countries, in.Country) {
+		errs["country"] = "validation.choice"
+	}
+	if in.Status == "" {
+		in.Status = "nuevo"
+	}
+	if !slices.Contains(Statuses, in.Status) || in.Status == "convertido" {
+		errs["status"] = "validation.choice"
+	}
+	if in.Status == "descartado" && in.DiscardReason == "" {
+		errs["discard_reason"] = "leads.discard_reason_required"
+	}
+	if in.Status != "descartado" {
+		in.DiscardReason = ""
+	}
+	field := func(name string, err error) {
+		var ie *ident.Error
+		if errors.As(err, &ie) {
+			errs[name] = ie.MessageID
+		} else if err != nil {
+			errs[name] = "validation.bad_chars"
+		}
+	}
+	var err error
+	if f["email"] != "" {
+		in.Email, err = ident.NormalizeEmail(f["email"])
+		field("email", err)
+	}
+	if f["phone"] != "" && errs["country"] == "" {
+		in.Phone, err = ident.NormalizePhone(f["phone"], in.Country)
+		field("phone", err)
+	}
+	if f["tax_id"] != "" && errs["country"] == "" {
+		in.TaxID, err = ident.NormalizeTaxID(f["tax_id"], in.Country)
+		field("tax_id", err)
+	}
+	if f["owner_id"] != "" {
+		id, err := strconv.ParseInt(f["owner_id"], 10, 64)
+		if err != nil || id <= 0 {
+			errs["owner_id"] = "validation.choice"
+		} else {
+			in.OwnerID = &id
+		}
+	}
+	for _, t := range strings.Split(f["tags"], ",") {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || slices.Contains(in.Tags, t) {
+			continue
+		}
+		if utf8.RuneCountInString(t) > 40 || !cleanText(t) {
+			errs["tags"] = "leads.tag_invalid"
+			break
+		}
+		in.Tags = append(in.Tags, t)
+	}
+	if len(in.Tags) > 20 {
+		errs["tags"] = "leads.too_many_tags"
+	}
+	if v := f["version"]; v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			errs["version"] = "validation.choice"
+		}
+		in.Version = int32(n)
+	}
+	return in, errs
+}
+
+// cleanText refuses what PostgreSQL or a screen cannot take: invalid UTF-8,
+// NUL and other control characters (newlines are fine in notes).
+func cleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// searchPattern turns what the user typed into a LIKE pattern matching the
+// lower-cased search column; LIKE's wildcards in the input match themselves.
+func searchPattern(q string) *string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" || !cleanText(q) {
+		return nil
+	}
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	p := "%" + r.Replace(q) + "%"
+	return &p
+}
+
+// scope is the owners whose leads p may see: nil for everyone (admins and
+// accountants), the team plus themselves for managers, themselves for reps.
+func scope(c *fiber.Ctx, d web.Deps, p *web.Principal) ([]int64, error) {
+	switch p.Role {
+	case web.RoleAdmin, web.RoleAccountant:
+		return nil, nil
+	case web.RoleManager:
+		team, err := d.Q.ListTeamIDs(c.UserContext(), teamParams(p))
+		if err != nil {
+			return nil, err
+		}
+		return append(team, p.UserID), nil
+	}
+	return []int64{p.UserID}, nil
+}
