@@ -213,11 +213,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 		return fmt.Errorf("%w: run `pulso migrate` (or `make migrate`), or start with `pulso serve --migrate`", err)
 	}
 
-	opts, err := workerOptions(cfg, log, withWorkers)
-	if err != nil {
-		return err
-	}
-	jobs, err := workers.NewClient(pool, log, opts)
+	jobs, err := newJobs(pool, cfg, log, withWorkers)
 	if err != nil {
 		return err
 	}
@@ -268,11 +264,7 @@ func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := schema.Check(ctx, pool); err != nil {
 		return fmt.Errorf("%w: run `pulso migrate` first", err)
 	}
-	opts, err := workerOptions(cfg, log, true)
-	if err != nil {
-		return err
-	}
-	jobs, err := workers.NewClient(pool, log, opts)
+	jobs, err := newJobs(pool, cfg, log, true)
 	if err != nil {
 		return err
 	}
@@ -287,6 +279,16 @@ func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 // workerOptions configures the River client, with the mailer its e-mail
 // jobs deliver through.
+// newJobs builds the River client: working jobs when work is set, else
+// only inserting them (web-only nodes).
+func newJobs(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger, work bool) (*river.Client[pgx.Tx], error) {
+	opts, err := workerOptions(cfg, log, work)
+	if err != nil {
+		return nil, err
+	}
+	return workers.NewClient(pool, log, opts)
+}
+
 func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Options, error) {
 	mailer, err := mail.NewMailer(cfg.SMTPURL, cfg.MailFrom)
 	if err != nil {
