@@ -15,6 +15,7 @@ import (
 
 	"pulso/app/account"
 	"pulso/app/auth"
+	"pulso/app/capture"
 	"pulso/app/home"
 	"pulso/app/jobs"
 	"pulso/app/leads"
@@ -82,6 +83,12 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Get("/readyz", ops.Ready(d.DB)).Name("ops.ready")
 	app.Get("/metrics", metrics.Handler()).Name("ops.metrics")
 
+	// Customers' websites post leads here: no session and no CSRF token (the
+	// form token in the path is the credential), CORS open, throttled per IP.
+	captureH := capture.New(d)
+	app.Post("/f/:token", captureH.Submit).Name("capture.submit")
+	app.Options("/f/:token", captureH.Preflight).Name("capture.preflight")
+
 	app.Use(auth.LoadSession(d))
 	app.Use(auth.CSRF(d.Cfg.Secret, d.Cfg.SecureCookies()))
 
@@ -124,6 +131,10 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/notify", admin, notifH.Send).Name("notifications.send")
 
 	app.Get("/admin", admin, home.Admin).Name("home.admin")
+	app.Get("/admin/forms", admin, captureH.List).Name("capture.forms")
+	app.Post("/admin/forms", admin, captureH.Create).Name("capture.create")
+	app.Post("/admin/forms/:id/rotate", admin, captureH.Rotate).Name("capture.rotate")
+	app.Post("/admin/forms/:id/toggle", admin, captureH.Toggle).Name("capture.toggle")
 	app.Get("/admin/users", admin, usersH.List).Name("users.list")
 	app.Post("/admin/users", admin, usersH.Invite).Name("users.invite")
 	app.Post("/admin/users/:id/invite", admin, usersH.Reinvite).Name("users.reinvite")

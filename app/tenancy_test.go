@@ -148,12 +148,15 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := env.Q.CreateLeadForm(ctx, queries.CreateLeadFormParams{OrgID: org.ID, Name: "Alfa Formulario Secreto", Token: "alfa-form-token"}); err != nil {
+		t.Fatal(err)
+	}
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
 // markers are strings that only org A's data contains.
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
-	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test"}
+	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+type CaptureHit struct {
+	ID        int64
+	IP        string
+	CreatedAt time.Time
+}
+
 type Email struct {
 	OrgID     int64
 	ID        int64
@@ -58,6 +64,17 @@ type Lead struct {
 	UpdatedAt     time.Time
 	Version       int32
 	Search        *string
+}
+
+type LeadForm struct {
+	OrgID       int64
+	ID          int64
+	Name        string
+	Token       string
+	ThankYouUrl string
+	Active      bool
+	CreatedAt   time.Time
+	RotatedAt   *time.Time
 }
 
 type LiveEvent struct {

@@ -9,8 +9,9 @@ import (
 	"pulso/queries"
 )
 
-// SessionCleanupArgs removes expired sessions, old login failures and live
-// events no screen can still need. Deleting is naturally idempotent, so a
+// SessionCleanupArgs removes expired sessions, old login failures and web
+// form hits (both only count within minutes), and live events no screen can
+// still need. Deleting is naturally idempotent, so a
 // retry or an overlapping run does no harm.
 type SessionCleanupArgs struct{}
 
@@ -46,6 +47,10 @@ func (w *SessionCleanupWorker) Work(ctx context.Context, job *river.Job[SessionC
 	if err != nil {
 		return err
 	}
-	_ = river.RecordOutput(ctx, map[string]int64{"sessions": sessions, "login_failures": failures, "live_events": events})
+	hits, err := w.Q.DeleteOldCaptureHits(ctx, now.Add(-loginFailureRetention))
+	if err != nil {
+		return err
+	}
+	_ = river.RecordOutput(ctx, map[string]int64{"sessions": sessions, "login_failures": failures, "live_events": events, "capture_hits": hits})
 	return nil
 }

@@ -86,9 +86,7 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		if c.Accepts("text/html", "application/json") == "application/json" {
 			// RFC 9457 problem details for API clients.
-			c.Status(status)
-			c.Set(fiber.HeaderContentType, "application/problem+json")
-			return c.JSON(fiber.Map{
+			return Problem(c, status, fiber.Map{
 				"status": status, "title": i18n.In(Locale(c), msg, nil), "type": "about:blank", "request_id": RequestID(c),
 			})
 		}
@@ -112,4 +110,14 @@ func RequestAttrs(c *fiber.Ctx, extra ...any) []any {
 		attrs = append(attrs, slog.Int64("org_id", p.OrgID), slog.Int64("user_id", p.UserID))
 	}
 	return append(attrs, extra...)
+}
+
+// Problem writes an RFC 9457 problem-details body. c.JSON sets its own
+// content type, so ours is set after it.
+func Problem(c *fiber.Ctx, status int, body fiber.Map) error {
+	if err := c.Status(status).JSON(body); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	return nil
 }

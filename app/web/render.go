@@ -74,3 +74,7 @@ func Render(c *fiber.Ctx, status int, p Page, body templ.Component) error {
 	}
 	return views.Layout(body).Render(ctx, w)
 }
+
+// Translate is a message in this response's language (for JSON bodies and
+// headers; pages use i18n.T in templates).
+func Translate(c *fiber.Ctx, id string) string { return i18n.In(Locale(c), id, nil) }

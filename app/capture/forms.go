@@ -1,0 +1,105 @@
+package capture
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"pulso/app/web"
+	"pulso/queries"
+	captureview "pulso/views/capture"
+)
+
+var formsPage = web.Page{Title: "capture.title", Nav: "lead_forms"}
+
+// newToken is 128 random bits, URL-safe: unguessable, short enough to paste.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (h *Handler) render(c *fiber.Ctx, status int, f captureview.NewForm) error {
+	p := web.MustPrincipal(c)
+	rows, err := h.Q.ListLeadForms(c.UserContext(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	page := captureview.Page{New: f}
+	if page.New.Errors == nil {
+		page.New.Errors = map[string]string{}
+	}
+	for _, r := range rows {
+		page.Forms = append(page.Forms, captureview.Form{
+			ID: r.ID, Name: r.Name, Active: r.Active, ThankYou: r.ThankYouUrl,
+			Action: h.Cfg.BaseURL.String() + "/f/" + r.Token,
+		})
+	}
+	return web.Render(c, status, formsPage, captureview.Forms(page))
+}
+
+// List shows the org's web forms with the snippet for each.
+func (h *Handler) List(c *fiber.Ctx) error { return h.render(c, fiber.StatusOK, captureview.NewForm{}) }
+
+// Create adds a web form.
+func (h *Handler) Create(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	f := captureview.NewForm{Name: strings.TrimSpace(c.FormValue("name")), ThankYou: strings.TrimSpace(c.FormValue("thank_you_url")), Errors: map[string]string{}}
+	switch {
+	case f.Name == "":
+		f.Errors["name"] = "validation.required"
+	case utf8.RuneCountInString(f.Name) > 100:
+		f.Errors["name"] = "validation.too_long"
+	}
+	if f.ThankYou != "" {
+		u, err := url.Parse(f.ThankYou)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(f.ThankYou) > 500 {
+			f.Errors["thank_you_url"] = "capture.url_invalid"
+		}
+	}
+	if len(f.Errors) > 0 {
+		return h.render(c, fiber.StatusUnprocessableEntity, f)
+	}
+	if _, err := h.Q.CreateLeadForm(c.UserContext(), queries.CreateLeadFormParams{OrgID: p.OrgID, Name: f.Name, Token: newToken(), ThankYouUrl: f.ThankYou}); err != nil {
+		return err
+	}
+	web.Flash(c, "success", "capture.created")
+	return web.Redirect(c, "/admin/forms")
+}
+
+func (h *Handler) formFromPath(c *fiber.Ctx) (queries.LeadForm, error) {
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return queries.LeadForm{}, web.ErrNotFound
+	}
+	return h.Q.GetLeadForm(c.UserContext(), queries.GetLeadFormParams{OrgID: web.MustPrincipal(c).OrgID, ID: int64(id)})
+}
+
+// Rotate gives a form a new token; the old snippet stops working at once.
+func (h *Handler) Rotate(c *fiber.Ctx) error {
+	f, err := h.formFromPath(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Q.RotateLeadFormToken(c.UserContext(), queries.RotateLeadFormTokenParams{OrgID: f.OrgID, ID: f.ID, Token: newToken()}); err != nil {
+		return err
+	}
+	web.Flash(c, "success", "capture.rotated")
+	return web.Redirect(c, "/admin/forms")
+}
+
+// Toggle switches a form off (submissions get 404) or back on.
+func (h *Handler) Toggle(c *fiber.Ctx) error {
+	f, err := h.formFromPath(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Q.SetLeadFormActive(c.UserContext(), queries.SetLeadFormActiveParams{OrgID: f.OrgID, ID: f.ID, Active: !f.Active}); err != nil {
+		return err
+	}
+	return web.Redirect(c, "/admin/forms")
+}
