@@ -8,6 +8,7 @@ package workers
 
 import (
 	"cmp"
+	"context"
 	"log/slog"
 	"time"
 
@@ -86,7 +87,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
-		Logger:               log.With("component", "river"),
+		Logger:               slog.New(quieter{log.Handler(), slog.LevelWarn}).With("component", "river"),
 		Workers:              ws,
 		JobTimeout:           timeout,
 		RescueStuckJobsAfter: rescue,
@@ -116,3 +117,19 @@ func periodicJobs() []*river.PeriodicJob {
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }
+
+// quieter passes on records at or above min only (unless the process logs
+// at debug): River reports routine producer and leadership activity at info
+// every few seconds, which would drown Pulso's own info lines.
+type quieter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
+	return q.Handler.Enabled(ctx, l) && (l >= q.min || q.Handler.Enabled(ctx, slog.LevelDebug))
+}
+
+func (q quieter) WithAttrs(a []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(a), q.min} }
+
+func (q quieter) WithGroup(n string) slog.Handler { return quieter{q.Handler.WithGroup(n), q.min} }
