@@ -151,12 +151,18 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if _, err := env.Q.CreateLeadForm(ctx, queries.CreateLeadFormParams{OrgID: org.ID, Name: "Alfa Formulario Secreto", Token: "alfa-form-token"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := env.Q.CreateLeadRule(ctx, queries.CreateLeadRuleParams{OrgID: org.ID, Name: "Alfa Regla Secreta", Province: "Alfa Provincia", Action: "round_robin", TeamManagerID: &manager.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Q.SetDefaultLeadOwner(ctx, queries.SetDefaultLeadOwnerParams{OrgID: org.ID, DefaultOwnerID: &rep.ID}); err != nil {
+		t.Fatal(err)
+	}
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
 // markers are strings that only org A's data contains.
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
-	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token"}
+	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token", "Alfa Regla Secreta", "Alfa Provincia"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

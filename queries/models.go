@@ -77,6 +77,29 @@ type LeadForm struct {
 	RotatedAt   *time.Time
 }
 
+type LeadRule struct {
+	OrgID         int64
+	ID            int64
+	Position      int32
+	Name          string
+	Source        string
+	Country       string
+	Province      string
+	Tag           string
+	Action        string
+	UserID        *int64
+	TeamManagerID *int64
+	RrCursor      *int64
+	Active        bool
+	CreatedAt     time.Time
+}
+
+type LeadSetting struct {
+	OrgID          int64
+	DefaultOwnerID *int64
+	UpdatedAt      time.Time
+}
+
 type LiveEvent struct {
 	OrgID         int64
 	ID            int64

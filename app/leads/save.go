@@ -98,16 +98,32 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	var lead queries.Lead
 	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
+		owner, byRule := in.OwnerID, false
+		if owner == nil {
+			// Only admins may leave the owner out; the rules decide then.
+			var err error
+			if owner, err = AssignOwner(ctx, q, p.OrgID, LeadFacts{Source: "manual", Country: in.Country, Province: in.Province, Tags: in.Tags}); err != nil {
+				return err
+			}
+			byRule = owner != nil
+		}
 		var err error
 		lead, err = q.CreateLead(ctx, queries.CreateLeadParams{
 			OrgID: p.OrgID, Name: in.Name, ContactName: in.ContactName, Email: in.Email, Phone: in.Phone, TaxID: in.TaxID,
-			Country: in.Country, Province: in.Province, City: in.City, Source: "manual", OwnerID: in.OwnerID,
+			Country: in.Country, Province: in.Province, City: in.City, Source: "manual", OwnerID: owner,
 			Status: in.Status, DiscardReason: in.DiscardReason, Notes: in.Notes, Tags: tagsOrEmpty(in.Tags), CreatedBy: &p.UserID,
 		})
 		if err != nil {
 			return err
 		}
-		return publish(ctx, q, lead, "created")
+		if err := publish(ctx, q, lead, "created"); err != nil {
+			return err
+		}
+		if byRule && *owner != p.UserID {
+			// Nobody needs telling about a lead they just gave themselves.
+			return NotifyAssigned(ctx, tx, h.Jobs, lead)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
