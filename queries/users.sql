@@ -34,6 +34,3 @@ RETURNING *;
 -- name: SetUserLocale :exec
 UPDATE users SET locale = @locale, updated_at = now()
 WHERE org_id = @org_id AND id = @id;
-
--- name: CountActiveAdmins :one
-SELECT count(*) FROM users WHERE org_id = @org_id AND role = 'admin' AND active;

@@ -10,17 +10,6 @@ import (
 	"time"
 )
 
-const countActiveAdmins = `-- name: CountActiveAdmins :one
-SELECT count(*) FROM users WHERE org_id = $1 AND role = 'admin' AND active
-`
-
-func (q *Queries) CountActiveAdmins(ctx context.Context, orgID int64) (int64, error) {
-	row := q.db.QueryRow(ctx, countActiveAdmins, orgID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (org_id, email, name, role, manager_id, locale, password_hash, active)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
