@@ -15,7 +15,7 @@ INSERT INTO leads (org_id, name, contact_name, email, phone, tax_id, country, pr
                    source, owner_id, status, discard_reason, notes, tags, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
         $10, $11, $12, $13, $14, $15, $16)
-RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search
+RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id
 `
 
 type CreateLeadParams struct {
@@ -79,12 +79,14 @@ func (q *Queries) CreateLead(ctx context.Context, arg CreateLeadParams) (Lead, e
 		&i.UpdatedAt,
 		&i.Version,
 		&i.Search,
+		&i.CustomerID,
+		&i.OpportunityID,
 	)
 	return i, err
 }
 
 const findLeadDuplicates = `-- name: FindLeadDuplicates :many
-SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search FROM leads
+SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id FROM leads
 WHERE org_id = $1 AND id <> $2
   AND (($3::text <> '' AND email = $3::text)
     OR ($4::text <> '' AND phone = $4::text)
@@ -139,6 +141,8 @@ func (q *Queries) FindLeadDuplicates(ctx context.Context, arg FindLeadDuplicates
 			&i.UpdatedAt,
 			&i.Version,
 			&i.Search,
+			&i.CustomerID,
+			&i.OpportunityID,
 		); err != nil {
 			return nil, err
 		}
@@ -151,7 +155,7 @@ func (q *Queries) FindLeadDuplicates(ctx context.Context, arg FindLeadDuplicates
 }
 
 const getLead = `-- name: GetLead :one
-SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search FROM leads WHERE org_id = $1 AND id = $2
+SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id FROM leads WHERE org_id = $1 AND id = $2
 `
 
 type GetLeadParams struct {
@@ -184,6 +188,8 @@ func (q *Queries) GetLead(ctx context.Context, arg GetLeadParams) (Lead, error) 
 		&i.UpdatedAt,
 		&i.Version,
 		&i.Search,
+		&i.CustomerID,
+		&i.OpportunityID,
 	)
 	return i, err
 }
@@ -221,7 +227,7 @@ func (q *Queries) ListLeadOwners(ctx context.Context, orgID int64) ([]ListLeadOw
 }
 
 const listLeads = `-- name: ListLeads :many
-SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search FROM leads
+SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id FROM leads
 WHERE org_id = $1
   AND ($2::bigint[] IS NULL OR owner_id = ANY ($2::bigint[]))
   AND ($3::bigint IS NULL OR owner_id = $3)
@@ -295,6 +301,8 @@ func (q *Queries) ListLeads(ctx context.Context, arg ListLeadsParams) ([]Lead, e
 			&i.UpdatedAt,
 			&i.Version,
 			&i.Search,
+			&i.CustomerID,
+			&i.OpportunityID,
 		); err != nil {
 			return nil, err
 		}
@@ -324,7 +332,7 @@ UPDATE leads SET
     status = $10, discard_reason = $11, notes = $12, tags = $13,
     updated_at = now(), version = version + 1
 WHERE org_id = $14 AND id = $15 AND version = $16
-RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search
+RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id
 `
 
 type UpdateLeadParams struct {
@@ -390,6 +398,8 @@ func (q *Queries) UpdateLead(ctx context.Context, arg UpdateLeadParams) (Lead, e
 		&i.UpdatedAt,
 		&i.Version,
 		&i.Search,
+		&i.CustomerID,
+		&i.OpportunityID,
 	)
 	return i, err
 }

@@ -6,12 +6,91 @@ package queries
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type Activity struct {
+	OrgID         int64
+	ID            int64
+	LeadID        *int64
+	CustomerID    *int64
+	OpportunityID *int64
+	ActorID       *int64
+	Kind          string
+	Summary       string
+	Data          []byte
+	CreatedAt     time.Time
+}
 
 type CaptureHit struct {
 	ID        int64
 	IP        string
 	CreatedAt time.Time
+}
+
+type Customer struct {
+	OrgID              int64
+	ID                 int64
+	LegalName          string
+	TradeName          string
+	TaxID              string
+	Country            string
+	Email              string
+	Phone              string
+	Iban               string
+	SepaMandateRef     string
+	SepaMandateDate    pgtype.Date
+	PaymentTermsDays   int32
+	PriceListID        *int64
+	OwnerID            *int64
+	Tags               []string
+	Notes              string
+	BillingInitial     *int64
+	BillingRecommended *int64
+	BillingFinal       *int64
+	CreatedBy          *int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	Version            int32
+	Search             *string
+}
+
+type CustomerAddress struct {
+	OrgID      int64
+	CustomerID int64
+	Kind       string
+	Street     string
+	PostalCode string
+	City       string
+	Province   string
+	Country    string
+}
+
+type CustomerContact struct {
+	OrgID      int64
+	ID         int64
+	CustomerID int64
+	Name       string
+	JobTitle   string
+	Email      string
+	Phone      string
+	IsPrimary  bool
+	CreatedAt  time.Time
+}
+
+type Document struct {
+	OrgID         int64
+	ID            int64
+	LeadID        *int64
+	CustomerID    *int64
+	OpportunityID *int64
+	Filename      string
+	ContentType   string
+	SizeBytes     int64
+	Sha256        string
+	UploadedBy    *int64
+	CreatedAt     time.Time
 }
 
 type Email struct {
@@ -64,6 +143,8 @@ type Lead struct {
 	UpdatedAt     time.Time
 	Version       int32
 	Search        *string
+	CustomerID    *int64
+	OpportunityID *int64
 }
 
 type LeadForm struct {
@@ -130,6 +211,23 @@ type Notification struct {
 	Key       string
 	ReadAt    *time.Time
 	CreatedAt time.Time
+}
+
+type Opportunity struct {
+	OrgID         int64
+	ID            int64
+	CustomerID    int64
+	Title         string
+	Amount        int64
+	Stage         string
+	ExpectedClose pgtype.Date
+	OwnerID       *int64
+	SourceLeadID  *int64
+	Notes         string
+	CreatedBy     *int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int32
 }
 
 type Org struct {

@@ -207,9 +207,12 @@ func TestAssignFewestOpenTieGoesToLowestID(t *testing.T) {
 	m, reps := team(t, env, org, "fo", 3)
 	names := map[int64]string{reps[0].ID: "r0", reps[1].ID: "r1", reps[2].ID: "r2"}
 	rule(t, env, queries.CreateLeadRuleParams{OrgID: org.ID, Action: "fewest_open", TeamManagerID: &m.ID})
+	env.Exec(`INSERT INTO customers (org_id, legal_name, country) VALUES ($1, 'Convertido S.L.', 'ES')`, org.ID)
 	give := func(u queries.User, status string) {
 		t.Helper()
-		env.Exec(`INSERT INTO leads (org_id, name, country, source, owner_id, status, discard_reason) VALUES ($1, 'x', 'ES', 'manual', $2, $3, $4)`,
+		// A converted lead names the customer it became.
+		env.Exec(`INSERT INTO leads (org_id, name, country, source, owner_id, status, discard_reason, customer_id)
+			VALUES ($1, 'x', 'ES', 'manual', $2, $3, $4, CASE WHEN $3 = 'convertido' THEN (SELECT id FROM customers WHERE org_id = $1) END)`,
 			org.ID, u.ID, status, map[bool]string{true: "sin interés", false: ""}[status == "descartado"])
 	}
 	give(reps[0], "nuevo")
