@@ -30,6 +30,10 @@ import (
 // New builds the Fiber app. It does not listen; cmd/pulso does. The hub
 // gets its topic renderers here, next to the routes.
 func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
+	if d.Sessions == nil {
+		d.Sessions = web.NewSessionCache()
+	}
+	auth.WatchSessions(hub, d.Sessions)
 	app := fiber.New(fiber.Config{
 		AppName:               "pulso",
 		DisableStartupMessage: true,

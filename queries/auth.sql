@@ -4,7 +4,7 @@ VALUES (@token_hash, @org_id, @user_id, @expires_at, @ip, @user_agent);
 
 -- name: GetSessionUser :one
 -- A session is only as good as its user: a deactivated user's cookie opens nothing.
-SELECT sqlc.embed(u), sqlc.embed(o), s.last_seen_at AS session_last_seen_at,
+SELECT sqlc.embed(u), sqlc.embed(o), s.last_seen_at AS session_last_seen_at, s.expires_at AS session_expires_at,
     (SELECT count(*) FROM notifications n
      WHERE n.org_id = s.org_id AND n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notifications
 FROM sessions s

@@ -82,7 +82,7 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 		cancel()
 		<-done
 	})
-	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}
+	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log, Sessions: web.NewSessionCache()}
 	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, hub), Hub: hub, Deps: d}
 }
 
@@ -222,6 +222,16 @@ func (c *Client) CSRF() string {
 
 // Cookie returns a cookie's current value.
 func (c *Client) Cookie(name string) string { return c.cookies[name] }
+
+// On returns a client with c's cookies that talks to another Env's app,
+// e.g. a second instance on the same database.
+func (c *Client) On(env *Env) *Client {
+	cookies := make(map[string]string, len(c.cookies))
+	for k, v := range c.cookies {
+		cookies[k] = v
+	}
+	return &Client{env: env, cookies: cookies, csrf: c.csrf}
+}
 
 // Login signs in and fails the test unless it worked.
 func (c *Client) Login(email, password string) {

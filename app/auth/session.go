@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -20,10 +22,15 @@ const sessionCookie = "pulso_session"
 const (
 	sessionTTL = 14 * 24 * time.Hour
 	touchEvery = 10 * time.Minute
+	// settleWait bounds how long a changing request waits for the live
+	// poller (normally one poll query).
+	settleWait = 250 * time.Millisecond
 )
 
 // LoadSession attaches the signed-in user, if any, to the request, and sets
-// the response locale (the user's choice, else Spanish).
+// the response locale (the user's choice, else Spanish). Principals come
+// from d.Sessions when it can vouch for them (see web.SessionCache), else
+// from one query.
 func LoadSession(d web.Deps) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		token := c.Cookies(sessionCookie)
@@ -31,28 +38,74 @@ func LoadSession(d web.Deps) fiber.Handler {
 			return c.Next()
 		}
 		hash := HashToken(token)
-		row, err := d.Q.GetSessionUser(c.UserContext(), hash)
-		if errors.Is(err, pgx.ErrNoRows) {
-			clearSessionCookie(c, d.Cfg.SecureCookies())
-			return c.Next()
-		}
-		if err != nil {
-			return err
-		}
-		if time.Since(row.SessionLastSeenAt) > touchEvery {
-			if err := d.Q.TouchSession(c.UserContext(), queries.TouchSessionParams{TokenHash: hash, ExpiresAt: time.Now().Add(sessionTTL)}); err != nil {
+		now := time.Now()
+		s, ok := d.Sessions.Get(hash, now)
+		if !ok {
+			gen := d.Sessions.Gen()
+			row, err := d.Q.GetSessionUser(c.UserContext(), hash)
+			if errors.Is(err, pgx.ErrNoRows) {
+				clearSessionCookie(c, d.Cfg.SecureCookies())
+				return c.Next()
+			}
+			if err != nil {
 				return err
 			}
+			u, o := row.User, row.Org
+			s = web.CachedSession{
+				Principal: web.Principal{
+					OrgID: u.OrgID, UserID: u.ID, Role: web.Role(u.Role), Name: u.Name, Email: u.Email, Locale: u.Locale,
+					OrgName: o.Name, OrgCountry: o.Country, Currency: o.Currency, TimeZone: o.TimeZone,
+					UnreadNotifications: row.UnreadNotifications,
+				},
+				LastSeen: row.SessionLastSeenAt, ExpiresAt: row.SessionExpiresAt,
+			}
+			d.Sessions.Put(hash, s, gen, now)
 		}
-		u, o := row.User, row.Org
-		web.SetPrincipal(c, &web.Principal{
-			OrgID: u.OrgID, UserID: u.ID, Role: web.Role(u.Role), Name: u.Name, Email: u.Email, Locale: u.Locale,
-			OrgName: o.Name, OrgCountry: o.Country, Currency: o.Currency, TimeZone: o.TimeZone,
-			UnreadNotifications: row.UnreadNotifications,
-		})
-		web.SetLocale(c, u.Locale)
-		return c.Next()
+		if now.Sub(s.LastSeen) > touchEvery {
+			expires := now.Add(sessionTTL)
+			if err := d.Q.TouchSession(c.UserContext(), queries.TouchSessionParams{TokenHash: hash, ExpiresAt: expires}); err != nil {
+				return err
+			}
+			d.Sessions.Touched(hash, now, expires)
+		}
+		p := s.Principal // each request gets its own copy
+		web.SetPrincipal(c, &p)
+		web.SetLocale(c, p.Locale)
+		err := c.Next()
+		if m := c.Method(); m != fiber.MethodGet && m != fiber.MethodHead {
+			// Whatever this request changed (a role, a deactivation, a read
+			// notification) is in this process's cache before the response
+			// goes out, so the next page shows it, whoever it concerns. The
+			// request's own user is forgotten too, in case settling times out.
+			sctx, cancel := context.WithTimeout(c.UserContext(), settleWait)
+			if serr := d.Sessions.Settle(sctx); serr != nil {
+				d.Log.WarnContext(c.UserContext(), "session cache not settled", "error", serr)
+			}
+			cancel()
+			d.Sessions.ForgetUser(p.OrgID, p.UserID)
+		}
+		return err
 	}
+}
+
+// WatchSessions keeps c honest: it trusts cached sessions only while the
+// hub is polling, and forgets a user's sessions when an event says their
+// principal changed (users, orgs and sessions rows, by trigger) or their
+// unread count did (notification events).
+func WatchSessions(hub *live.Hub, c *web.SessionCache) {
+	c.Watch(hub.Polling, hub.Sync)
+	hub.Observe(func(ev live.Event) {
+		switch {
+		case ev.Topic == live.TopicPrincipal && ev.Entity == "org":
+			c.ForgetOrg(ev.OrgID)
+		case ev.Topic == live.TopicPrincipal || ev.Topic == live.TopicNotification:
+			if ev.SubjectUserID != nil {
+				c.ForgetUser(ev.OrgID, *ev.SubjectUserID)
+			} else {
+				c.ForgetOrg(ev.OrgID)
+			}
+		}
+	})
 }
 
 // Require admits signed-in users with one of roles (any role when none are

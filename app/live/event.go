@@ -62,6 +62,10 @@ const (
 	TopicNotification = "notification"
 	// TopicLead carries lead changes (created, updated, merged).
 	TopicLead = "lead"
+	// TopicPrincipal says a user's session principal may have changed
+	// (their user, org or session rows); database triggers publish it
+	// (migration 0012) and nothing is rendered for it.
+	TopicPrincipal = "principal"
 )
 
 // RenderContext is the context a Topic renders views with: the audience's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,6 +90,64 @@ type Hub struct {
 
 	work chan *socket
 	m    hubMetrics
+
+	observers []func(Event)
+	// lastPoll is when the outbox was last read successfully (unix nanos).
+	lastPoll atomic.Int64
+	// kick asks the poller to poll now; polled is closed (and replaced)
+	// after every successful poll, waking Sync.
+	kick     chan struct{}
+	polledMu sync.Mutex
+	polled   chan struct{}
+}
+
+// Sync returns once this process has handled every event committed before
+// the call (or ctx ends). A request that changed something calls it so the
+// next request in this process sees the change in every in-process cache,
+// whoever it concerns; other processes see it within a poll.
+func (h *Hub) Sync(ctx context.Context) error {
+	start := time.Now().UnixNano()
+	select {
+	case h.kick <- struct{}{}:
+	default: // a poll is already requested
+	}
+	for {
+		h.polledMu.Lock()
+		ch := h.polled
+		h.polledMu.Unlock()
+		if h.lastPoll.Load() >= start {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (h *Hub) markPolled(started time.Time) {
+	h.lastPoll.Store(started.UnixNano())
+	h.polledMu.Lock()
+	close(h.polled)
+	h.polled = make(chan struct{})
+	h.polledMu.Unlock()
+}
+
+// Observe registers f to see every event this process drains, whatever its
+// topic and whoever is connected: in-process caches invalidate through it.
+// f runs on the poller goroutine and must be quick.
+func (h *Hub) Observe(f func(Event)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.observers = append(h.observers, f)
+}
+
+// Polling reports whether the outbox was read recently, i.e. whether what
+// Observe promises is arriving (within a second, plus the poll interval).
+func (h *Hub) Polling() bool {
+	last := h.lastPoll.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) < time.Second+h.cfg.PollInterval
 }
 
 // NewHub builds a hub; register topics with Handle, then start Run.
@@ -101,8 +160,10 @@ func NewHub(db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, cfg C
 		empty:  make(chan struct{}),
 		// Each socket is scheduled at most once at a time, so a queue as
 		// long as the socket limit never blocks the fan-out.
-		work: make(chan *socket, maxSockets),
-		m:    newHubMetrics(reg),
+		work:   make(chan *socket, maxSockets),
+		m:      newHubMetrics(reg),
+		kick:   make(chan struct{}, 1),
+		polled: make(chan struct{}),
 	}
 	return h
 }
@@ -145,6 +206,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-t.C:
+		case <-h.kick:
 		case <-ctx.Done():
 			return nil
 		}
@@ -192,11 +254,20 @@ func (p *poller) poll(ctx context.Context) (int, error) {
 	for id := range p.gaps {
 		gaps = append(gaps, id)
 	}
+	started := time.Now()
 	rows, err := p.hub.q.PollLiveEvents(ctx, queries.PollLiveEventsParams{After: p.maxSeen, Gaps: gaps, MaxRows: pollBatch})
 	if err != nil {
 		return 0, err
 	}
+	// Everything committed before started is seen once the batch is
+	// handled (a full batch is followed at once by another).
+	if len(rows) < pollBatch {
+		defer p.hub.markPolled(started)
+	}
 	now := time.Now()
+	p.hub.mu.RLock()
+	observers := p.hub.observers
+	p.hub.mu.RUnlock()
 	for _, r := range rows {
 		if r.ID > p.maxSeen {
 			for id := p.maxSeen + 1; id < r.ID && len(p.gaps) < maxGaps; id++ {
@@ -207,10 +278,14 @@ func (p *poller) poll(ctx context.Context) (int, error) {
 			delete(p.gaps, r.ID)
 		}
 		p.hub.m.published.Inc()
-		p.hub.dispatch(ctx, Event{
+		ev := Event{
 			OrgID: r.OrgID, ID: r.ID, Topic: r.Topic, Entity: r.Entity, EntityID: r.EntityID, Kind: r.Kind,
 			SubjectUserID: r.SubjectUserID, Payload: r.Payload, CreatedAt: r.CreatedAt,
-		})
+		}
+		for _, f := range observers {
+			f(ev)
+		}
+		p.hub.dispatch(ctx, ev)
 	}
 	for id, since := range p.gaps {
 		if now.Sub(since) > gapTTL {

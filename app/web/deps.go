@@ -19,4 +19,6 @@ type Deps struct {
 	Q    *queries.Queries
 	Jobs *river.Client[pgx.Tx]
 	Log  *slog.Logger
+	// Sessions caches signed-in principals; app.New makes one when nil.
+	Sessions *SessionCache
 }
