@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"pulso/app/web"
 	"pulso/queries"
@@ -15,8 +16,9 @@ import (
 
 // Locals that carry the upgrading request's user into the socket goroutine.
 const (
-	teamKey = "pulso.live.team"
-	userKey = "pulso.live.user"
+	teamKey    = "pulso.live.team"
+	userKey    = "pulso.live.user"
+	requestKey = "pulso.live.request"
 )
 
 // Handler serves GET /ws: signed-in users from our own origin only.
@@ -36,8 +38,9 @@ func (h *Hub) Handler() fiber.Handler {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return fiber.ErrUpgradeRequired
 		}
-		team := map[int64]struct{}{}
+		var team map[int64]struct{} // nil unless a manager: most sockets are reps'
 		if p.Role == web.RoleManager {
+			team = map[int64]struct{}{}
 			ids, err := h.q.ListTeamIDs(c.UserContext(), queries.ListTeamIDsParams{OrgID: p.OrgID, ManagerID: &p.UserID})
 			if err != nil {
 				return err
@@ -48,7 +51,32 @@ func (h *Hub) Handler() fiber.Handler {
 		}
 		c.Locals(teamKey, team)
 		c.Locals(userKey, p)
+		c.Locals(requestKey, c.Context())
+		stripForUpgrade(&c.Request().Header)
 		return upgrade(c)
+	}
+}
+
+// upgradeHeaders are the request headers the WebSocket handshake reads.
+var upgradeHeaders = map[string]bool{
+	"Host": true, "Connection": true, "Upgrade": true, "Origin": true,
+	"Sec-Websocket-Key": true, "Sec-Websocket-Version": true,
+	"Sec-Websocket-Extensions": true, "Sec-Websocket-Protocol": true,
+}
+
+// stripForUpgrade drops every other request header (cookies included; the
+// session was already read). contrib/websocket copies all headers, cookies
+// and query args of the upgrade request into maps that live as long as the
+// socket, about 1.5 KB of a browser's request nobody reads again.
+func stripForUpgrade(h *fasthttp.RequestHeader) {
+	var drop []string
+	h.VisitAll(func(k, _ []byte) {
+		if !upgradeHeaders[string(k)] {
+			drop = append(drop, string(k))
+		}
+	})
+	for _, k := range drop {
+		h.Del(k)
 	}
 }
 
@@ -70,6 +98,14 @@ func (h *Hub) originAllowed(origin string) bool {
 func (h *Hub) serve(c *websocket.Conn) {
 	p, _ := c.Locals(userKey).(*web.Principal)
 	team, _ := c.Locals(teamKey).(map[int64]struct{})
+	if fctx, ok := c.Locals(requestKey).(*fasthttp.RequestCtx); ok {
+		// fasthttp keeps the upgrade's request context (parsed headers,
+		// cookies, the 101 response) until this handler returns, i.e. for
+		// the socket's life. The response is written by now and nothing
+		// reads the request again, so let their buffers go.
+		fctx.Request = fasthttp.Request{}
+		fctx.Response = fasthttp.Response{}
+	}
 	if p == nil {
 		_ = c.Close()
 		return

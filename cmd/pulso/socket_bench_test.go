@@ -174,9 +174,16 @@ func rssKB(pid int) float64 {
 func measureSockets(b testing.TB, kind, addr, token string, pid, n int, fire func() time.Time) socketResult {
 	time.Sleep(300 * time.Millisecond)
 	rss0 := rssKB(pid)
+	// What a phone's browser sends with the upgrade: its cookies for the
+	// site (session and CSRF), user agent and the usual Accept-* headers.
 	h := http.Header{}
 	h.Set("Origin", "http://"+addr)
-	h.Set("Cookie", "pulso_session="+token)
+	h.Set("Cookie", "pulso_session="+token+"; pulso_csrf=MTczMjM2NTYwMHxhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODl8c2lnbmF0dXJlMDEyMzQ1Njc4OWFiY2RlZg")
+	h.Set("User-Agent", "Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36")
+	h.Set("Accept-Language", "es-ES,es;q=0.9,en;q=0.8")
+	h.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Pragma", "no-cache")
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	conns := make([]*websocket.Conn, 0, n)
 	var mu sync.Mutex
