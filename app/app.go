@@ -145,6 +145,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/lead-rules/:id/up", admin, leadsH.MoveRuleUp).Name("leads.rules_up")
 	app.Post("/admin/lead-rules/:id/down", admin, leadsH.MoveRuleDown).Name("leads.rules_down")
 	app.Post("/admin/lead-rules/:id/delete", admin, leadsH.DeleteRule).Name("leads.rules_delete")
+	app.Post("/admin/lead-rules/:id/toggle", admin, leadsH.ToggleRule).Name("leads.rules_toggle")
 	app.Get("/admin/users", admin, usersH.List).Name("users.list")
 	app.Post("/admin/users", admin, usersH.Invite).Name("users.invite")
 	app.Post("/admin/users/:id/invite", admin, usersH.Reinvite).Name("users.reinvite")

@@ -9,11 +9,14 @@ SELECT * FROM lead_rules WHERE org_id = @org_id AND id = @id;
 
 -- name: CreateLeadRule :one
 -- Appended at the end of the org's order.
-INSERT INTO lead_rules (org_id, position, name, source, country, province, tag, action, user_id, team_manager_id)
+INSERT INTO lead_rules (org_id, position, name, source, country, province, tag, field, field_op, field_value, action, user_id, team_manager_id)
 VALUES (@org_id,
         (SELECT coalesce(max(position), 0) + 1 FROM lead_rules WHERE org_id = @org_id),
-        @name, @source, @country, @province, @tag, @action, sqlc.narg('user_id'), sqlc.narg('team_manager_id'))
+        @name, @source, @country, @province, @tag, @field, @field_op, @field_value, @action, sqlc.narg('user_id'), sqlc.narg('team_manager_id'))
 RETURNING *;
+
+-- name: SetLeadRuleActive :execrows
+UPDATE lead_rules SET active = @active WHERE org_id = @org_id AND id = @id;
 
 -- name: DeleteLeadRule :execrows
 DELETE FROM lead_rules WHERE org_id = @org_id AND id = @id;

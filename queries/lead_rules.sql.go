@@ -10,11 +10,11 @@ import (
 )
 
 const createLeadRule = `-- name: CreateLeadRule :one
-INSERT INTO lead_rules (org_id, position, name, source, country, province, tag, action, user_id, team_manager_id)
+INSERT INTO lead_rules (org_id, position, name, source, country, province, tag, field, field_op, field_value, action, user_id, team_manager_id)
 VALUES ($1,
         (SELECT coalesce(max(position), 0) + 1 FROM lead_rules WHERE org_id = $1),
-        $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at
+        $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+RETURNING org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at, field, field_op, field_value
 `
 
 type CreateLeadRuleParams struct {
@@ -24,6 +24,9 @@ type CreateLeadRuleParams struct {
 	Country       string
 	Province      string
 	Tag           string
+	Field         string
+	FieldOp       string
+	FieldValue    string
 	Action        string
 	UserID        *int64
 	TeamManagerID *int64
@@ -38,6 +41,9 @@ func (q *Queries) CreateLeadRule(ctx context.Context, arg CreateLeadRuleParams) 
 		arg.Country,
 		arg.Province,
 		arg.Tag,
+		arg.Field,
+		arg.FieldOp,
+		arg.FieldValue,
 		arg.Action,
 		arg.UserID,
 		arg.TeamManagerID,
@@ -58,6 +64,9 @@ func (q *Queries) CreateLeadRule(ctx context.Context, arg CreateLeadRuleParams) 
 		&i.RrCursor,
 		&i.Active,
 		&i.CreatedAt,
+		&i.Field,
+		&i.FieldOp,
+		&i.FieldValue,
 	)
 	return i, err
 }
@@ -114,7 +123,7 @@ func (q *Queries) GetDefaultLeadOwner(ctx context.Context, orgID int64) (*int64,
 }
 
 const getLeadRule = `-- name: GetLeadRule :one
-SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at FROM lead_rules WHERE org_id = $1 AND id = $2
+SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at, field, field_op, field_value FROM lead_rules WHERE org_id = $1 AND id = $2
 `
 
 type GetLeadRuleParams struct {
@@ -140,6 +149,9 @@ func (q *Queries) GetLeadRule(ctx context.Context, arg GetLeadRuleParams) (LeadR
 		&i.RrCursor,
 		&i.Active,
 		&i.CreatedAt,
+		&i.Field,
+		&i.FieldOp,
+		&i.FieldValue,
 	)
 	return i, err
 }
@@ -165,7 +177,7 @@ func (q *Queries) IsActiveLeadOwner(ctx context.Context, arg IsActiveLeadOwnerPa
 }
 
 const leadRuleNeighbour = `-- name: LeadRuleNeighbour :one
-SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at FROM lead_rules
+SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at, field, field_op, field_value FROM lead_rules
 WHERE org_id = $1
   AND CASE WHEN $2::boolean THEN (position, id) < ($3::integer, $4::bigint)
            ELSE (position, id) > ($3::integer, $4::bigint) END
@@ -205,12 +217,15 @@ func (q *Queries) LeadRuleNeighbour(ctx context.Context, arg LeadRuleNeighbourPa
 		&i.RrCursor,
 		&i.Active,
 		&i.CreatedAt,
+		&i.Field,
+		&i.FieldOp,
+		&i.FieldValue,
 	)
 	return i, err
 }
 
 const listActiveLeadRules = `-- name: ListActiveLeadRules :many
-SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at FROM lead_rules WHERE org_id = $1 AND active ORDER BY position, id
+SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at, field, field_op, field_value FROM lead_rules WHERE org_id = $1 AND active ORDER BY position, id
 `
 
 func (q *Queries) ListActiveLeadRules(ctx context.Context, orgID int64) ([]LeadRule, error) {
@@ -237,6 +252,9 @@ func (q *Queries) ListActiveLeadRules(ctx context.Context, orgID int64) ([]LeadR
 			&i.RrCursor,
 			&i.Active,
 			&i.CreatedAt,
+			&i.Field,
+			&i.FieldOp,
+			&i.FieldValue,
 		); err != nil {
 			return nil, err
 		}
@@ -249,7 +267,7 @@ func (q *Queries) ListActiveLeadRules(ctx context.Context, orgID int64) ([]LeadR
 }
 
 const listLeadRules = `-- name: ListLeadRules :many
-SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at FROM lead_rules WHERE org_id = $1 ORDER BY position, id
+SELECT org_id, id, position, name, source, country, province, tag, action, user_id, team_manager_id, rr_cursor, active, created_at, field, field_op, field_value FROM lead_rules WHERE org_id = $1 ORDER BY position, id
 `
 
 func (q *Queries) ListLeadRules(ctx context.Context, orgID int64) ([]LeadRule, error) {
@@ -276,6 +294,9 @@ func (q *Queries) ListLeadRules(ctx context.Context, orgID int64) ([]LeadRule, e
 			&i.RrCursor,
 			&i.Active,
 			&i.CreatedAt,
+			&i.Field,
+			&i.FieldOp,
+			&i.FieldValue,
 		); err != nil {
 			return nil, err
 		}
@@ -340,6 +361,24 @@ type SetDefaultLeadOwnerParams struct {
 func (q *Queries) SetDefaultLeadOwner(ctx context.Context, arg SetDefaultLeadOwnerParams) error {
 	_, err := q.db.Exec(ctx, setDefaultLeadOwner, arg.OrgID, arg.DefaultOwnerID)
 	return err
+}
+
+const setLeadRuleActive = `-- name: SetLeadRuleActive :execrows
+UPDATE lead_rules SET active = $1 WHERE org_id = $2 AND id = $3
+`
+
+type SetLeadRuleActiveParams struct {
+	Active bool
+	OrgID  int64
+	ID     int64
+}
+
+func (q *Queries) SetLeadRuleActive(ctx context.Context, arg SetLeadRuleActiveParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setLeadRuleActive, arg.Active, arg.OrgID, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const setLeadRuleCursor = `-- name: SetLeadRuleCursor :exec

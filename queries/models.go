@@ -173,6 +173,9 @@ type LeadRule struct {
 	RrCursor      *int64
 	Active        bool
 	CreatedAt     time.Time
+	Field         string
+	FieldOp       string
+	FieldValue    string
 }
 
 type LeadSetting struct {

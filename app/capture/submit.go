@@ -94,7 +94,7 @@ func (h *Handler) Submit(c *fiber.Ctx) error {
 		if len(dups) > 0 {
 			lead.Tags = append(lead.Tags, "posible-duplicado")
 		}
-		lead.OwnerID, err = leads.AssignOwner(ctx, q, form.OrgID, leads.LeadFacts{Source: lead.Source, Country: lead.Country, Province: lead.Province, Tags: lead.Tags})
+		lead.OwnerID, err = leads.AssignOwner(ctx, q, form.OrgID, leads.FactsOf(lead))
 		if err != nil {
 			return err
 		}

@@ -85,6 +85,19 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if demoOrgUsers != 5 {
 		t.Errorf("Demo Ventas has %d demo users, want 5", demoOrgUsers)
 	}
+
+	// Capture is ready to try: two rules, a default owner and one web form,
+	// once, after two seeds.
+	var rules, forms, defaults int
+	if err := env.DB.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM lead_rules r JOIN orgs o ON o.id = r.org_id WHERE o.name = 'Demo Ventas S.L.'),
+		(SELECT count(*) FROM lead_forms f JOIN orgs o ON o.id = f.org_id WHERE o.name = 'Demo Ventas S.L.' AND f.active),
+		(SELECT count(*) FROM lead_settings s JOIN users u ON u.org_id = s.org_id AND u.id = s.default_owner_id WHERE u.email = 'manager@demo.test')`).Scan(&rules, &forms, &defaults); err != nil {
+		t.Fatal(err)
+	}
+	if rules != 2 || forms != 1 || defaults != 1 {
+		t.Errorf("demo capture setup: %d rules, %d forms, %d default owners; want 2, 1, 1", rules, forms, defaults)
+	}
 }
 
 // A partial earlier seed (someone deleted a user) is completed, not duplicated.

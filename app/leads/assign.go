@@ -18,6 +18,40 @@ import (
 type LeadFacts struct {
 	Source, Country, Province string
 	Tags                      []string
+	// Fields a rule may test by name (see ruleFields); missing ones are "".
+	Name, ContactName, Email, Phone, TaxID, City, Notes string
+}
+
+// FactsOf is what rules see of a lead about to be created.
+func FactsOf(l queries.CreateLeadParams) LeadFacts {
+	return LeadFacts{
+		Source: l.Source, Country: l.Country, Province: l.Province, Tags: l.Tags,
+		Name: l.Name, ContactName: l.ContactName, Email: l.Email, Phone: l.Phone, TaxID: l.TaxID, City: l.City, Notes: l.Notes,
+	}
+}
+
+// ruleFields are the lead fields a rule may test, as stored (e-mail lower
+// case, phone E.164, tax id canonical).
+var ruleFields = []string{"name", "contact_name", "email", "phone", "tax_id", "city", "notes"}
+
+func (f LeadFacts) field(name string) string {
+	switch name {
+	case "name":
+		return f.Name
+	case "contact_name":
+		return f.ContactName
+	case "email":
+		return f.Email
+	case "phone":
+		return f.Phone
+	case "tax_id":
+		return f.TaxID
+	case "city":
+		return f.City
+	case "notes":
+		return f.Notes
+	}
+	return ""
 }
 
 // AssignOwner returns the owner for a lead that arrived without one (web
@@ -72,6 +106,12 @@ func matches(r queries.LeadRule, f LeadFacts) bool {
 	}
 	if r.Tag != "" && !slices.ContainsFunc(f.Tags, func(t string) bool { return strings.EqualFold(t, r.Tag) }) {
 		return false
+	}
+	if r.Field != "" {
+		got, want := strings.ToLower(strings.TrimSpace(f.field(r.Field))), strings.ToLower(strings.TrimSpace(r.FieldValue))
+		if r.FieldOp == "contains" && !strings.Contains(got, want) || r.FieldOp != "contains" && got != want {
+			return false
+		}
 	}
 	return true
 }

@@ -117,6 +117,50 @@ func TestAssignRulesOrderConditionsAndDefault(t *testing.T) {
 	}
 }
 
+// A rule may test one lead field (equals or contains, case-insensitive);
+// a paused rule is skipped.
+func TestAssignFieldConditionsAndPausedRules(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	org := env.Org("Campos S.L.")
+	a := env.User(org, "a@campos.test", web.RoleRep)
+	b := env.User(org, "b@campos.test", web.RoleRep)
+	c := env.User(org, "c@campos.test", web.RoleRep)
+	names := map[int64]string{a.ID: "a", b.ID: "b", c.ID: "c"}
+	acme := rule(t, env, queries.CreateLeadRuleParams{OrgID: org.ID, Field: "email", FieldOp: "contains", FieldValue: "@ACME.es", Action: "user", UserID: &a.ID})
+	rule(t, env, queries.CreateLeadRuleParams{OrgID: org.ID, Country: "ES", Field: "city", FieldOp: "equals", FieldValue: "Sevilla", Action: "user", UserID: &b.ID})
+	rule(t, env, queries.CreateLeadRuleParams{OrgID: org.ID, Field: "name", FieldOp: "contains", FieldValue: "hotel", Action: "user", UserID: &c.ID})
+
+	cases := []struct {
+		name string
+		f    leads.LeadFacts
+		want string
+	}{
+		{"e-mail contains, case-insensitive", leads.LeadFacts{Source: "web_form", Country: "MX", Email: "compras@acme.es"}, "a"},
+		{"city equals, trimmed and case-insensitive", leads.LeadFacts{Country: "ES", City: " SEVILLA "}, "b"},
+		{"equals is not contains", leads.LeadFacts{Country: "ES", City: "Sevilla Este"}, "nobody"},
+		{"city rule also needs its country", leads.LeadFacts{Country: "MX", City: "Sevilla"}, "nobody"},
+		{"name contains", leads.LeadFacts{Country: "AR", Name: "Gran Hotel Sur"}, "c"},
+		{"empty field never matches a value", leads.LeadFacts{Country: "ES"}, "nobody"},
+	}
+	for _, tc := range cases {
+		if got := who(assign(t, env, org.ID, tc.f), names); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	env.Exec(`UPDATE lead_rules SET active = false WHERE id = $1`, acme.ID)
+	if got := who(assign(t, env, org.ID, leads.LeadFacts{Country: "AR", Email: "x@acme.es", Name: "Hotel Acme"}), names); got != "c" {
+		t.Errorf("paused rule: got %s, want c (the next matching rule)", got)
+	}
+	// A rule condition never matches across fields.
+	if got := who(assign(t, env, org.ID, leads.LeadFacts{Country: "AR", Notes: "hotel", City: "hotel"}), names); got != "nobody" {
+		t.Errorf("name rule matched other fields: got %s", got)
+	}
+	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE field = 'email' AND field_op = '' `); n != 0 {
+		t.Errorf("field without operator stored")
+	}
+}
+
 // team makes a manager with n reps reporting to them (ids ascending).
 func team(t *testing.T, env *apptest.Env, org queries.Org, prefix string, n int) (queries.User, []queries.User) {
 	t.Helper()
@@ -330,6 +374,11 @@ func TestRulesPage(t *testing.T) {
 		{"unknown action", url.Values{"name": {"r"}, "action": {"lottery"}}, "action"},
 		{"unknown source", url.Values{"name": {"r"}, "source": {"fax"}, "action": {"user"}, "user_id": {id(w.rep)}}, "source"},
 		{"unknown country", url.Values{"name": {"r"}, "country": {"FR"}, "action": {"user"}, "user_id": {id(w.rep)}}, "country"},
+		{"unknown field", url.Values{"name": {"r"}, "field": {"password"}, "field_op": {"equals"}, "field_value": {"x"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field"},
+		{"field without value", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"equals"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_value"},
+		{"field with unknown operator", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"regex"}, "field_value": {"x"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_op"},
+		{"field value too long", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"equals"}, "field_value": {strings.Repeat("x", 201)}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_value"},
+		{"field value with control characters", url.Values{"name": {"r"}, "field": {"notes"}, "field_op": {"contains"}, "field_value": {"a\x00b"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_value"},
 	}
 	for _, tc := range bad {
 		r := w.adminC.Post("/admin/lead-rules", tc.form)
@@ -343,7 +392,7 @@ func TestRulesPage(t *testing.T) {
 
 	for _, f := range []url.Values{
 		{"name": {"Madrid a Rep"}, "source": {"web_form"}, "province": {"Madrid"}, "action": {"user"}, "user_id": {id(w.rep)}},
-		{"name": {"Equipo por turnos"}, "country": {"MX"}, "tag": {"Feria"}, "action": {"round_robin"}, "team_manager_id": {id(w.manager)}},
+		{"name": {"Equipo por turnos"}, "country": {"MX"}, "tag": {"Feria"}, "field": {"email"}, "field_op": {"contains"}, "field_value": {"@acme.mx"}, "action": {"round_robin"}, "team_manager_id": {id(w.manager)}},
 	} {
 		if r := w.adminC.Post("/admin/lead-rules", f); r.Status != http.StatusSeeOther {
 			t.Fatalf("add rule: %d %.300s", r.Status, r.Body)
@@ -366,8 +415,14 @@ func TestRulesPage(t *testing.T) {
 	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE tag = 'feria' AND team_manager_id = $1 AND user_id IS NULL`, w.manager.ID); n != 1 {
 		t.Errorf("team rule stored wrong")
 	}
+	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE field = 'email' AND field_op = 'contains' AND field_value = '@acme.mx'`); n != 1 {
+		t.Errorf("field condition stored wrong")
+	}
+	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE name = 'Madrid a Rep' AND field = '' AND field_op = '' AND field_value = ''`); n != 1 {
+		t.Errorf("rule without a field condition stored one")
+	}
 	page := w.adminC.Get("/admin/lead-rules")
-	for _, want := range []string{"Madrid a Rep", "Equipo por turnos", w.rep.Name, w.manager.Name} {
+	for _, want := range []string{"Madrid a Rep", "Equipo por turnos", w.rep.Name, w.manager.Name, "«@acme.mx»"} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -386,6 +441,22 @@ func TestRulesPage(t *testing.T) {
 	}
 	if r := w.adminC.Post(base+"/down", nil); r.Status != http.StatusSeeOther || order() != "Madrid a Rep|Equipo por turnos" {
 		t.Errorf("down: %d, order %s", r.Status, order())
+	}
+	// Pausing keeps the rule and its place; turning it on again restores it.
+	if r := w.adminC.Post(base+"/toggle", nil); r.Status != http.StatusSeeOther || env.Count(`SELECT count(*) FROM lead_rules WHERE id = $1 AND NOT active`, second) != 1 {
+		t.Errorf("pause: %d", r.Status)
+	}
+	if page := w.adminC.Get("/admin/lead-rules"); !strings.Contains(page.Body, `data-testid="rule-paused"`) {
+		t.Error("paused rule not marked on the page")
+	}
+	if r := w.adminC.Post(base+"/toggle", nil); r.Status != http.StatusSeeOther || env.Count(`SELECT count(*) FROM lead_rules WHERE id = $1 AND active`, second) != 1 {
+		t.Errorf("resume: %d", r.Status)
+	}
+	if r := w.repC.Post(base+"/toggle", nil); r.Status != http.StatusForbidden {
+		t.Errorf("rep toggling: %d, want 403", r.Status)
+	}
+	if order() != "Madrid a Rep|Equipo por turnos" {
+		t.Errorf("toggling moved the rule: %s", order())
 	}
 	if r := w.adminC.Post(base+"/delete", nil); r.Status != http.StatusSeeOther || order() != "Madrid a Rep" {
 		t.Errorf("delete: %d, order %s", r.Status, order())

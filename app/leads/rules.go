@@ -46,7 +46,7 @@ func (h *Handler) renderRules(c *fiber.Ctx, status int, form leadsview.RuleForm,
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	v := leadsview.RulesPage{New: form, Sources: Sources, Owners: owners, Managers: managers, DefaultError: defaultErr}
+	v := leadsview.RulesPage{New: form, Sources: Sources, Fields: ruleFields, Owners: owners, Managers: managers, DefaultError: defaultErr}
 	if def != nil {
 		v.DefaultOwner = itoa(*def)
 	}
@@ -63,7 +63,8 @@ func (h *Handler) renderRules(c *fiber.Ctx, status int, form leadsview.RuleForm,
 		}
 		rv := leadsview.Rule{
 			ID: r.ID, Name: r.Name, Source: r.Source, Country: r.Country, Province: r.Province, Tag: r.Tag,
-			Action: r.Action, First: i == 0, Last: i == len(rules)-1,
+			Field: r.Field, FieldOp: r.FieldOp, FieldValue: r.FieldValue,
+			Action: r.Action, Active: r.Active, First: i == 0, Last: i == len(rules)-1,
 		}
 		if target != nil {
 			rv.Target = names[*target]
@@ -117,7 +118,7 @@ func (h *Handler) Rules(c *fiber.Ctx) error {
 func (h *Handler) CreateRule(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	f := map[string]string{}
-	for _, k := range []string{"name", "source", "country", "province", "tag", "action", "user_id", "team_manager_id"} {
+	for _, k := range []string{"name", "source", "country", "province", "tag", "field", "field_op", "field_value", "action", "user_id", "team_manager_id"} {
 		f[k] = strings.TrimSpace(c.FormValue(k))
 	}
 	f["tag"] = strings.ToLower(f["tag"]) // as lead tags are stored
@@ -142,12 +143,28 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 	if utf8.RuneCountInString(f["tag"]) > 40 || strings.Contains(f["tag"], ",") || !cleanText(f["tag"]) {
 		errs["tag"] = "leads.tag_invalid"
 	}
+	switch {
+	case f["field"] == "":
+		// No field condition: whatever else came with it is ignored.
+		f["field_op"], f["field_value"] = "", ""
+	case !slices.Contains(ruleFields, f["field"]):
+		errs["field"] = "validation.choice"
+	case f["field_op"] != "equals" && f["field_op"] != "contains":
+		errs["field_op"] = "validation.choice"
+	case f["field_value"] == "":
+		errs["field_value"] = "validation.required"
+	case utf8.RuneCountInString(f["field_value"]) > 200:
+		errs["field_value"] = "validation.too_long"
+	case !cleanText(f["field_value"]):
+		errs["field_value"] = "validation.bad_chars"
+	}
 	owners, managers, err := h.ruleChoices(c)
 	if err != nil {
 		return err
 	}
 	params := queries.CreateLeadRuleParams{
 		OrgID: p.OrgID, Name: f["name"], Source: f["source"], Country: f["country"], Province: f["province"], Tag: f["tag"], Action: f["action"],
+		Field: f["field"], FieldOp: f["field_op"], FieldValue: f["field_value"],
 	}
 	switch f["action"] {
 	case "user":
@@ -191,6 +208,24 @@ func (h *Handler) DeleteRule(c *fiber.Ctx) error {
 		return err
 	}
 	web.Flash(c, "success", "rules.deleted")
+	return web.Redirect(c, "/admin/lead-rules")
+}
+
+// ToggleRule switches a rule on or off without losing its place.
+func (h *Handler) ToggleRule(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	r, err := h.ruleFromPath(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Q.SetLeadRuleActive(c.UserContext(), queries.SetLeadRuleActiveParams{OrgID: p.OrgID, ID: r.ID, Active: !r.Active}); err != nil {
+		return err
+	}
+	if r.Active {
+		web.Flash(c, "success", "rules.paused")
+	} else {
+		web.Flash(c, "success", "rules.resumed")
+	}
 	return web.Redirect(c, "/admin/lead-rules")
 }
 

@@ -102,7 +102,8 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		if owner == nil {
 			// Only admins may leave the owner out; the rules decide then.
 			var err error
-			if owner, err = AssignOwner(ctx, q, p.OrgID, LeadFacts{Source: "manual", Country: in.Country, Province: in.Province, Tags: in.Tags}); err != nil {
+			if owner, err = AssignOwner(ctx, q, p.OrgID, LeadFacts{Source: "manual", Country: in.Country, Province: in.Province, Tags: in.Tags,
+				Name: in.Name, ContactName: in.ContactName, Email: in.Email, Phone: in.Phone, TaxID: in.TaxID, City: in.City, Notes: in.Notes}); err != nil {
 				return err
 			}
 			byRule = owner != nil

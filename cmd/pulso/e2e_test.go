@@ -12,9 +12,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -397,5 +399,62 @@ func TestE2ELeadDuplicateOnPhone(t *testing.T) {
 	rep.run("list", chromedp.Navigate(s.url("/leads?q=aurora")), chromedp.WaitVisible(`[data-testid=leads]`))
 	if n := rep.eval(`String(document.querySelectorAll("[data-testid=leads] li").length)`); n != "2" {
 		t.Errorf("search for aurora lists %s leads, want 2", n)
+	}
+}
+
+// A visitor fills in the demo org's contact form on its website (a page of
+// another origin); the "Web de Sevilla → Rosa" rule gives the lead to Rosa,
+// whose phone shows the notification live, without reload.
+func TestE2ECaptureAssignsAndNotifiesLive(t *testing.T) {
+	chromiumPath(t)
+	s := startServer(t)
+	rep := newBrowser(t, "rep", 390, 844)
+	rep.login(s, "rep@demo.test")
+	rep.run("rep on the lead list", chromedp.Navigate(s.url("/leads")), chromedp.WaitVisible(`body[data-live="on"]`))
+	before := rep.eval(`document.querySelector("[data-testid=bell-count]")?.textContent || "0"`)
+
+	admin := newBrowser(t, "admin", 1440, 900)
+	admin.login(s, "admin@demo.test")
+	admin.run("rules page", chromedp.Navigate(s.url("/admin/lead-rules")), chromedp.WaitVisible(`[data-testid=lead-rules]`))
+	if got := admin.eval(`document.querySelector("[data-testid=lead-rules]").textContent`); !strings.Contains(got, "Sevilla") {
+		t.Fatalf("demo rules page lacks the Sevilla rule: %q", got)
+	}
+	admin.run("forms page", chromedp.Navigate(s.url("/admin/forms")), chromedp.WaitVisible(`main`))
+	var token string
+	if err := s.db.QueryRow(context.Background(), `SELECT f.token FROM lead_forms f JOIN orgs o ON o.id = f.org_id WHERE o.name = 'Demo Ventas S.L.'`).Scan(&token); err != nil {
+		t.Fatal(err)
+	}
+	if got := admin.eval(`document.querySelector("main").textContent`); !strings.Contains(got, "/f/"+token) {
+		t.Fatalf("forms page does not show the form's snippet with its token")
+	}
+
+	// The customer's website: a plain HTML form posting to Pulso.
+	page := `<!doctype html><meta name="viewport" content="width=device-width"><form method="post" action="` + s.url("/f/"+token) + `">` +
+		`<input name="company" value="Taller Giralda"><input name="name" value="Lucía Romero">` +
+		`<input name="email" value="lucia@taller-giralda.example"><input name="city" value="Sevilla">` +
+		`<input name="message" value="Quiero un presupuesto"><button id="send">Enviar</button></form>`
+	visitor := newBrowser(t, "visitor", 390, 844)
+	visitor.run("website form", chromedp.Navigate("data:text/html;charset=utf-8,"+url.PathEscape(page)), chromedp.WaitVisible(`#send`))
+	visitor.run("submit", chromedp.Click(`#send`), chromedp.WaitReady(`body`))
+	sent := time.Now()
+
+	rep.run("notified live",
+		chromedp.Poll(`(document.querySelector("[data-testid=bell-count]")?.textContent || "0") !== `+strconv.Quote(before), nil, chromedp.WithPollingTimeout(5*time.Second)),
+	)
+	t.Logf("bell updated on Rosa's phone %v after the visitor's submit", time.Since(sent).Round(time.Millisecond))
+
+	var owner string
+	if err := s.db.QueryRow(context.Background(), `SELECT u.email FROM leads l JOIN users u ON u.org_id = l.org_id AND u.id = l.owner_id WHERE l.email = 'lucia@taller-giralda.example' AND l.source = 'web_form'`).Scan(&owner); err != nil {
+		t.Fatalf("captured lead: %v", err)
+	}
+	if owner != "rep@demo.test" {
+		t.Errorf("captured lead owned by %s, want rep@demo.test (the Sevilla rule)", owner)
+	}
+	rep.run("notification list", chromedp.Navigate(s.url("/notifications")), chromedp.WaitVisible(`[data-testid=notifications]`))
+	if got := rep.eval(`document.querySelector("[data-testid=notifications]").textContent`); !strings.Contains(got, "Taller Giralda") {
+		t.Errorf("notification list lacks the captured lead: %q", got)
+	}
+	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+		t.Errorf("notifications page is %s px wide on a 390 px phone", sw)
 	}
 }
