@@ -62,6 +62,8 @@ const (
 	TopicNotification = "notification"
 	// TopicLead carries lead changes (created, updated, merged).
 	TopicLead = "lead"
+	// TopicCustomer carries customer changes (created, updated, converted).
+	TopicCustomer = "customer"
 )
 
 // RenderContext is the context a Topic renders views with: the audience's
