@@ -161,85 +161,113 @@ func (h *Handler) Convert(c *fiber.Ctx) error {
 func (h *Handler) convert(ctx context.Context, p *web.Principal, leadID int64, sc []int64, cv conversion) (queries.Customer, error) {
 	var cu queries.Customer
 	err := pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
-		q := h.Q.WithTx(tx)
-		l, err := q.LockLeadForConversion(ctx, queries.LockLeadForConversionParams{OrgID: p.OrgID, ID: leadID})
-		if err != nil {
-			return err
-		}
-		if !inScope(sc, l.OwnerID) {
-			return web.ErrNotFound // reassigned away while the form was open
-		}
-		if msg, id := refusal(l); msg != "" {
-			return errRefused{msg, id}
-		}
-		actor := &p.UserID
-		created := false
-		if l.TaxID != "" {
-			cu, err = q.GetCustomerByTaxID(ctx, queries.GetCustomerByTaxIDParams{OrgID: p.OrgID, TaxID: l.TaxID})
-			if err != nil && !isNoRows(err) {
-				return err
-			}
-		}
-		if cu.ID == 0 {
-			in := Input{
-				LegalName: l.Name, TaxID: l.TaxID, Country: l.Country, Email: l.Email, Phone: l.Phone,
-				PaymentTermsDays: 30, OwnerID: l.OwnerID, Tags: l.Tags, Notes: l.Notes,
-				Billing: Address{City: l.City, Province: l.Province},
-			}
-			if in.OwnerID == nil {
-				in.OwnerID = actor
-			}
-			if l.ContactName != "" {
-				in.Contact = ContactInput{Name: l.ContactName, Email: l.Email, Phone: l.Phone, Primary: true}
-			}
-			if cu, err = createCustomer(ctx, q, p.OrgID, actor, in); err != nil {
-				return err
-			}
-			created = true
-			if err := record(ctx, q, activity{OrgID: p.OrgID, CustomerID: &cu.ID, ActorID: actor, Kind: "created", Summary: l.Name,
-				Data: map[string]any{"from_lead": l.ID}}); err != nil {
-				return err
-			}
-		}
-		var oppID *int64
-		if cv.withOpportunity {
-			o, err := q.CreateOpportunity(ctx, queries.CreateOpportunityParams{
-				OrgID: p.OrgID, CustomerID: cu.ID, Title: cv.title, Amount: cv.amount, Stage: "en_analisis",
-				OwnerID: cu.OwnerID, SourceLeadID: &l.ID, CreatedBy: actor,
-			})
-			if err != nil {
-				return err
-			}
-			oppID = &o.ID
-			if err := record(ctx, q, activity{OrgID: p.OrgID, CustomerID: &cu.ID, OpportunityID: &o.ID, ActorID: actor,
-				Kind: "opportunity_created", Summary: o.Title, Data: map[string]any{"amount": o.Amount, "stage": o.Stage}}); err != nil {
-				return err
-			}
-		}
-		converted, err := q.MarkLeadConverted(ctx, queries.MarkLeadConvertedParams{OrgID: p.OrgID, ID: l.ID, CustomerID: &cu.ID, OpportunityID: oppID})
-		if err != nil {
-			return err
-		}
-		summary := cu.LegalName
-		if utf8.RuneCountInString(summary) > 400 {
-			summary = string([]rune(summary)[:400])
-		}
-		if err := record(ctx, q, activity{OrgID: p.OrgID, LeadID: &l.ID, CustomerID: &cu.ID, ActorID: actor, Kind: "converted", Summary: summary,
-			Data: map[string]any{"changes": map[string][2]string{"status": {l.Status, "convertido"}}, "new_customer": created}}); err != nil {
-			return err
-		}
-		payload, _ := json.Marshal(map[string]string{"status": converted.Status})
-		if _, err := live.Publish(ctx, q, live.Event{
-			OrgID: p.OrgID, Topic: live.TopicLead, Entity: "lead", EntityID: &converted.ID, Kind: "converted",
-			SubjectUserID: converted.OwnerID, Payload: payload,
-		}); err != nil {
-			return err
-		}
-		kind := "updated"
-		if created {
-			kind = "created"
-		}
-		return publish(ctx, q, cu, kind)
+		var err error
+		cu, err = ConvertLead(ctx, h.Q.WithTx(tx), p.OrgID, p.UserID, leadID, sc, cv.opportunity())
+		return err
 	})
 	return cu, err
+}
+
+// Opportunity is what to open with a conversion: a title and an amount in
+// minor units.
+type Opportunity struct {
+	Title  string
+	Amount int64
+}
+
+func (cv conversion) opportunity() *Opportunity {
+	if !cv.withOpportunity {
+		return nil
+	}
+	return &Opportunity{Title: cv.title, Amount: cv.amount}
+}
+
+// ConvertLead does the conversion inside the caller's transaction q (the
+// demo seed converts leads too): see Convert. sc is the actor's scope (nil:
+// everyone). A lead that cannot be converted returns an error whose text is
+// the catalog id of the reason.
+func ConvertLead(ctx context.Context, q *queries.Queries, org, actorID, leadID int64, sc []int64, opp *Opportunity) (queries.Customer, error) {
+	var cu queries.Customer
+	l, err := q.LockLeadForConversion(ctx, queries.LockLeadForConversionParams{OrgID: org, ID: leadID})
+	if err != nil {
+		return cu, err
+	}
+	if !inScope(sc, l.OwnerID) {
+		return cu, web.ErrNotFound // reassigned away while the form was open
+	}
+	if msg, id := refusal(l); msg != "" {
+		return cu, errRefused{msg, id}
+	}
+	actor := &actorID
+	created := false
+	if l.TaxID != "" {
+		cu, err = q.GetCustomerByTaxID(ctx, queries.GetCustomerByTaxIDParams{OrgID: org, TaxID: l.TaxID})
+		if err != nil && !isNoRows(err) {
+			return cu, err
+		}
+	}
+	if cu.ID == 0 {
+		in := Input{
+			LegalName: l.Name, TaxID: l.TaxID, Country: l.Country, Email: l.Email, Phone: l.Phone,
+			PaymentTermsDays: 30, OwnerID: l.OwnerID, Tags: l.Tags, Notes: l.Notes,
+			Billing: Address{City: l.City, Province: l.Province},
+		}
+		if in.OwnerID == nil {
+			in.OwnerID = actor
+		}
+		if l.ContactName != "" {
+			in.Contact = ContactInput{Name: l.ContactName, Email: l.Email, Phone: l.Phone, Primary: true}
+		}
+		if cu, err = createCustomer(ctx, q, org, actor, in); err != nil {
+			return cu, err
+		}
+		created = true
+		if err := record(ctx, q, activity{OrgID: org, CustomerID: &cu.ID, ActorID: actor, Kind: "created", Summary: truncate(l.Name),
+			Data: map[string]any{"from_lead": l.ID}}); err != nil {
+			return cu, err
+		}
+	}
+	var oppID *int64
+	if opp != nil {
+		o, err := q.CreateOpportunity(ctx, queries.CreateOpportunityParams{
+			OrgID: org, CustomerID: cu.ID, Title: opp.Title, Amount: opp.Amount, Stage: "en_analisis",
+			OwnerID: cu.OwnerID, SourceLeadID: &l.ID, CreatedBy: actor,
+		})
+		if err != nil {
+			return cu, err
+		}
+		oppID = &o.ID
+		if err := record(ctx, q, activity{OrgID: org, CustomerID: &cu.ID, OpportunityID: &o.ID, ActorID: actor,
+			Kind: "opportunity_created", Summary: truncate(o.Title), Data: map[string]any{"amount": o.Amount, "stage": o.Stage}}); err != nil {
+			return cu, err
+		}
+	}
+	converted, err := q.MarkLeadConverted(ctx, queries.MarkLeadConvertedParams{OrgID: org, ID: l.ID, CustomerID: &cu.ID, OpportunityID: oppID})
+	if err != nil {
+		return cu, err
+	}
+	if err := record(ctx, q, activity{OrgID: org, LeadID: &l.ID, CustomerID: &cu.ID, ActorID: actor, Kind: "converted", Summary: truncate(cu.LegalName),
+		Data: map[string]any{"changes": map[string][2]string{"status": {l.Status, "convertido"}}, "new_customer": created}}); err != nil {
+		return cu, err
+	}
+	payload, _ := json.Marshal(map[string]string{"status": converted.Status})
+	if _, err := live.Publish(ctx, q, live.Event{
+		OrgID: org, Topic: live.TopicLead, Entity: "lead", EntityID: &converted.ID, Kind: "converted",
+		SubjectUserID: converted.OwnerID, Payload: payload,
+	}); err != nil {
+		return cu, err
+	}
+	kind := "updated"
+	if created {
+		kind = "created"
+	}
+	return cu, publish(ctx, q, cu, kind)
+}
+
+// truncate fits a name into an activity summary (500 characters).
+func truncate(s string) string {
+	if utf8.RuneCountInString(s) > 400 {
+		return string([]rune(s)[:400])
+	}
+	return s
 }

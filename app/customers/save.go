@@ -30,10 +30,14 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v customersvi
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
-	if status == fiber.StatusConflict {
+	switch status {
+	case fiber.StatusConflict:
 		// The notice is at the top of a long form; on a phone the user is
 		// at its bottom, by the save button.
 		c.Set(web.HXReswap, "outerHTML show:window:top")
+	case fiber.StatusUnprocessableEntity:
+		// Likewise, bring the first field with a message into view.
+		c.Set(web.HXReswap, "outerHTML show:.field--error:top")
 	}
 	page := formPage
 	if v.ID != 0 {

@@ -164,7 +164,14 @@ func timelineEntry(kind, summary, actor string, data []byte, aboutLead bool, whe
 		sort.Strings(keys)
 		for _, k := range keys {
 			ch := d.Changes[k]
-			a.Changes = append(a.Changes, customersview.Change{Label: prefix + k, Old: ch[0], New: ch[1]})
+			c := customersview.Change{Label: prefix + k, Old: ch[0], New: ch[1]}
+			if aboutLead && k == "status" {
+				c.ValuePrefix = "lead_status."
+			}
+			if k == "country" {
+				c.ValuePrefix = "country."
+			}
+			a.Changes = append(a.Changes, c)
 		}
 	}
 	return a

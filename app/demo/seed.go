@@ -90,6 +90,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			if err := seedLeads(ctx, q, org, ids, log); err != nil {
 				return err
 			}
+			if err := seedCustomers(ctx, q, org, ids, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -88,8 +88,9 @@ type Opportunity struct {
 	Created      string
 }
 
-// Change is one field's old and new value in a timeline entry.
-type Change struct{ Label, Old, New string }
+// Change is one field's old and new value in a timeline entry. Values are
+// shown as they are, or as catalog ids ValuePrefix+value when set.
+type Change struct{ Label, Old, New, ValuePrefix string }
 
 // Activity is one timeline entry.
 type Activity struct {
