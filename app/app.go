@@ -16,6 +16,7 @@ import (
 	"pulso/app/account"
 	"pulso/app/auth"
 	"pulso/app/capture"
+	"pulso/app/customers"
 	"pulso/app/home"
 	"pulso/app/jobs"
 	"pulso/app/leads"
@@ -104,6 +105,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		accountH = account.New(d)
 		notifH   = notifications.New(d)
 		leadsH   = leads.New(d)
+		custH    = customers.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 	)
@@ -123,6 +125,22 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Get("/leads/:id", anyone, leadsH.Show).Name("leads.show")
 	app.Get("/leads/:id/edit", anyone, leadsH.EditForm).Name("leads.edit")
 	app.Post("/leads/:id", anyone, leadsH.Update).Name("leads.update")
+
+	// Customers: list and export, the form, the 360 page and its contacts,
+	// and turning a lead into a customer. Visibility is by owner, as leads.
+	app.Get("/customers", anyone, custH.List).Name("customers.list")
+	app.Get("/customers/new", anyone, custH.NewForm).Name("customers.new")
+	app.Get("/customers/export.csv", anyone, custH.ExportCSV).Name("customers.export_csv")
+	app.Get("/customers/export.xlsx", anyone, custH.ExportXLSX).Name("customers.export_xlsx")
+	app.Post("/customers", anyone, custH.Create).Name("customers.create")
+	app.Get("/customers/:id", anyone, custH.Show).Name("customers.show")
+	app.Get("/customers/:id/edit", anyone, custH.EditForm).Name("customers.edit")
+	app.Post("/customers/:id", anyone, custH.Update).Name("customers.update")
+	app.Post("/customers/:id/contacts", anyone, custH.AddContact).Name("customers.contact_add")
+	app.Post("/customers/:id/contacts/:contact", anyone, custH.UpdateContact).Name("customers.contact_update")
+	app.Post("/customers/:id/contacts/:contact/delete", anyone, custH.DeleteContact).Name("customers.contact_delete")
+	app.Get("/leads/:id/convert", anyone, custH.ConvertForm).Name("customers.convert_form")
+	app.Post("/leads/:id/convert", anyone, custH.Convert).Name("customers.convert")
 
 	app.Get("/account", anyone, accountH.Show).Name("account.show")
 	app.Post("/account/locale", anyone, accountH.SetLocale).Name("account.locale")

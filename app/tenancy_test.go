@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/app/apptest"
 	"pulso/app/web"
@@ -166,19 +168,48 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if err := env.Q.SetDefaultLeadOwner(ctx, queries.SetDefaultLeadOwnerParams{OrgID: org.ID, DefaultOwnerID: &rep.ID}); err != nil {
 		t.Fatal(err)
 	}
-	// Customers, opportunities, activities and documents: raw rows until
-	// their areas have their own ways in; the areas replace these with
-	// app paths as they land.
-	env.Exec(`INSERT INTO customers (org_id, legal_name, trade_name, tax_id, country, email, owner_id, iban)
-		VALUES ($1, 'Alfa Cliente Secreto S.L.', 'Alfa Marca Secreta', 'B87654321', 'ES', 'cliente@alfa-secreto.test', $2, 'ES9121000418450200051332')`, org.ID, rep.ID)
-	env.Exec(`INSERT INTO customer_addresses (org_id, customer_id, kind, street, city, country)
-		SELECT org_id, id, 'billing', 'Calle Alfa Secreta 1', 'Alfa Ciudad', 'ES' FROM customers WHERE org_id = $1`, org.ID)
-	env.Exec(`INSERT INTO customer_contacts (org_id, customer_id, name, email, is_primary)
-		SELECT org_id, id, 'Alfa Contacto Secreto', 'contacto@alfa-secreto.test', true FROM customers WHERE org_id = $1`, org.ID)
-	env.Exec(`INSERT INTO opportunities (org_id, customer_id, title, amount, owner_id)
-		SELECT org_id, id, 'Alfa Oportunidad Secreta', 123456, $2 FROM customers WHERE org_id = $1`, org.ID, rep.ID)
+	// Customers (with their address and primary contact) through the form,
+	// an opportunity by converting a lead, both as people do it; the
+	// timeline entries come with them. A note has no app path yet.
+	lead2, err := env.Q.CreateLead(ctx, queries.CreateLeadParams{
+		OrgID: org.ID, Name: "Alfa Potencial Convertido", Country: "ES", Source: "manual", OwnerID: &rep.ID, Status: "nuevo", Tags: []string{}, CreatedBy: &rep.ID,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = c.Post("/customers", url.Values{
+		"legal_name": {"Alfa Cliente Secreto S.L."}, "trade_name": {"Alfa Marca Secreta"}, "tax_id": {"B87654323"}, "country": {"ES"},
+		"email": {"cliente@alfa-secreto.test"}, "owner_id": {strconv.FormatInt(rep.ID, 10)}, "iban": {"ES9121000418450200051332"},
+		"billing_street": {"Calle Alfa Secreta 1"}, "billing_city": {"Alfa Ciudad"},
+		"contact_name": {"Alfa Contacto Secreto"}, "contact_email": {"contacto@alfa-secreto.test"},
+	})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("org A customer: %d %.300s", res.Status, res.Body)
+	}
+	repC := env.LoginAs(rep)
+	if res := repC.Post("/leads/"+strconv.FormatInt(lead2.ID, 10)+"/convert", url.Values{
+		"with_opportunity": {"1"}, "title": {"Alfa Oportunidad Secreta"}, "amount": {"1.234,56"},
+	}); res.Status != http.StatusSeeOther {
+		t.Fatalf("org A conversion: %d %.300s", res.Status, res.Body)
+	}
 	env.Exec(`INSERT INTO activities (org_id, customer_id, actor_id, kind, summary)
 		SELECT org_id, id, $2, 'note', 'Alfa Actividad Secreta' FROM customers WHERE org_id = $1`, org.ID, rep.ID)
+	// Customers: invoices and what was applied to them, through the queries
+	// demo data uses until billing issues invoices.
+	var alfaCustomer int64
+	if err := env.DB.QueryRow(ctx, `SELECT id FROM customers WHERE org_id = $1 AND tax_id = 'B87654323'`, org.ID).Scan(&alfaCustomer); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := env.Q.SeedInvoice(ctx, queries.SeedInvoiceParams{
+		OrgID: org.ID, CustomerID: alfaCustomer, Kind: "ordinary", Series: "ALFASECRETA", Number: 1,
+		IssueDate: pgtype.Date{Time: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), Valid: true}, Total: 121000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: 50000, Kind: "payment"}); err != nil {
+		t.Fatal(err)
+	}
 	env.Exec(`INSERT INTO documents (org_id, customer_id, filename, content_type, size_bytes, sha256, uploaded_by)
 		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', 4, repeat('ab', 32), $2 FROM customers WHERE org_id = $1`, org.ID, rep.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -188,7 +219,7 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token", "Alfa Regla Secreta", "Alfa Provincia",
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
-		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto"}
+		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

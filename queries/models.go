@@ -121,6 +121,28 @@ type Invite struct {
 	UsedAt    *time.Time
 }
 
+type Invoice struct {
+	OrgID             int64
+	ID                int64
+	CustomerID        int64
+	Kind              string
+	Series            string
+	Number            int32
+	IssueDate         pgtype.Date
+	Total             int64
+	CorrectsInvoiceID *int64
+	CreatedAt         time.Time
+}
+
+type InvoiceAllocation struct {
+	OrgID     int64
+	ID        int64
+	InvoiceID int64
+	Amount    int64
+	Kind      string
+	AppliedAt time.Time
+}
+
 type Lead struct {
 	OrgID         int64
 	ID            int64

@@ -418,7 +418,7 @@ type navItem struct {
 }
 
 func navItems(u *User) []navItem {
-	items := []navItem{{key: "home", href: "/", icon: "home"}, {key: "leads", href: "/leads", icon: "leads"}}
+	items := []navItem{{key: "home", href: "/", icon: "home"}, {key: "leads", href: "/leads", icon: "leads"}, {key: "customers", href: "/customers", icon: "customers"}}
 	if u.IsAdmin() {
 		items = append(items, navItem{key: "admin", href: "/admin", icon: "users", phone: true})
 		for _, t := range AdminTools {

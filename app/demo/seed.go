@@ -93,6 +93,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			if err := seedCapture(ctx, q, org, ids, log); err != nil {
 				return err
 			}
+			if err := seedCustomers(ctx, q, org, ids, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

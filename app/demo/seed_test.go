@@ -109,9 +109,17 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	if err := demo.Seed(ctx, env.DB, log); err != nil {
 		t.Fatal(err)
 	}
-	// The user's demo leads go first: they reference their owner.
-	if _, err := env.DB.Exec(ctx, `DELETE FROM leads WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`); err != nil {
-		t.Fatal(err)
+	// The user's demo opportunities, leads and customers go first: they
+	// reference their owner (and opportunities their lead and customer).
+	for _, sql := range []string{
+		`UPDATE leads SET opportunity_id = NULL WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
+		`DELETE FROM opportunities WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
+		`DELETE FROM leads WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
+		`DELETE FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
+	} {
+		if _, err := env.DB.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := env.DB.Exec(ctx, `DELETE FROM users WHERE email = 'rep2@demo.test'`); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -90,6 +91,9 @@ func viewLead(l queries.Lead) leadsview.Lead {
 	if l.OwnerID != nil {
 		v.OwnerID = *l.OwnerID
 	}
+	if l.CustomerID != nil {
+		v.CustomerID = *l.CustomerID
+	}
 	return v
 }
 
@@ -119,6 +123,55 @@ func publish(ctx context.Context, q *queries.Queries, l queries.Lead, kind strin
 		SubjectUserID: l.OwnerID, Payload: payload,
 	})
 	return err
+}
+
+// recordActivity writes a timeline entry for the lead in the transaction q
+// runs in, so the timeline never shows a change that was rolled back.
+func recordActivity(ctx context.Context, q *queries.Queries, l queries.Lead, actor *int64, kind string, changes map[string][2]string) error {
+	data := []byte(`{}`)
+	if len(changes) > 0 {
+		var err error
+		if data, err = json.Marshal(map[string]any{"changes": changes}); err != nil {
+			return err
+		}
+	}
+	_, err := q.InsertActivity(ctx, queries.InsertActivityParams{OrgID: l.OrgID, LeadID: &l.ID, ActorID: actor, Kind: kind, Data: data})
+	return err
+}
+
+// leadValues is a lead as the timeline shows its fields (owner by name).
+func leadValues(l queries.Lead, owners map[string]string) map[string]string {
+	v := map[string]string{
+		"name": l.Name, "contact_name": l.ContactName, "email": l.Email, "phone": l.Phone, "tax_id": l.TaxID,
+		"country": l.Country, "province": l.Province, "city": l.City, "status": l.Status,
+		"discard_reason": l.DiscardReason, "notes": l.Notes, "tags": strings.Join(l.Tags, ", "), "owner": "",
+	}
+	if l.OwnerID != nil {
+		v["owner"] = owners[itoa(*l.OwnerID)]
+		if v["owner"] == "" {
+			v["owner"] = "#" + itoa(*l.OwnerID)
+		}
+	}
+	return v
+}
+
+// changed lists the fields whose value differs, as field → [old, new].
+func changed(before, after map[string]string) map[string][2]string {
+	out := map[string][2]string{}
+	for k, a := range after {
+		if before[k] != a {
+			out[k] = [2]string{before[k], a}
+		}
+	}
+	return out
+}
+
+func ownerNames(opts []components.SelectOption) map[string]string {
+	m := map[string]string{}
+	for _, o := range opts {
+		m[o.Value] = o.Label
+	}
+	return m
 }
 
 // errConflict marks an edit that lost to another user's save.

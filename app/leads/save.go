@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/customers"
 	"pulso/app/web"
 	"pulso/queries"
 	leadsview "pulso/views/leads"
@@ -120,6 +121,15 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		if err := publish(ctx, q, lead, "created"); err != nil {
 			return err
 		}
+		if err := recordActivity(ctx, q, lead, &p.UserID, "created", nil); err != nil {
+			return err
+		}
+		if byRule {
+			// The rules chose the owner: the system acted, not the user.
+			if err := recordActivity(ctx, q, lead, nil, "assigned", map[string][2]string{"owner": {"", leadValues(lead, ownerNames(owners))["owner"]}}); err != nil {
+				return err
+			}
+		}
 		if byRule && *owner != p.UserID {
 			// Nobody needs telling about a lead they just gave themselves.
 			return NotifyAssigned(ctx, tx, h.Jobs, lead)
@@ -138,7 +148,12 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 func (h *Handler) merge(c *fiber.Ctx, sc []int64, id int64, in Input) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	err := pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	owners, err := h.owners(c, nil)
+	if err != nil {
+		return err
+	}
+	names := ownerNames(owners)
+	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		l, err := q.GetLead(ctx, queries.GetLeadParams{OrgID: p.OrgID, ID: id})
 		if err != nil {
@@ -147,6 +162,7 @@ func (h *Handler) merge(c *fiber.Ctx, sc []int64, id int64, in Input) error {
 		if !visible(sc, l) {
 			return web.ErrNotFound
 		}
+		before := leadValues(l, names)
 		fill := func(dst *string, v string) {
 			if *dst == "" {
 				*dst = v
@@ -171,6 +187,9 @@ func (h *Handler) merge(c *fiber.Ctx, sc []int64, id int64, in Input) error {
 		}
 		updated, err := q.UpdateLead(ctx, updateParams(l, l.Version))
 		if err != nil {
+			return err
+		}
+		if err := recordActivity(ctx, q, updated, &p.UserID, "merged", changed(before, leadValues(updated, names))); err != nil {
 			return err
 		}
 		return publish(ctx, q, updated, "merged")
@@ -213,7 +232,11 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 			v.OwnerName = o.Label
 		}
 	}
-	v.CreatedText = l.CreatedAt.In(web.MustPrincipal(c).Location()).Format("02/01/2006 15:04")
+	loc := web.MustPrincipal(c).Location()
+	v.CreatedText = l.CreatedAt.In(loc).Format("02/01/2006 15:04")
+	if v.Timeline, err = customers.LeadTimeline(c.UserContext(), h.Q, l.OrgID, l.ID, loc); err != nil {
+		return err
+	}
 	return web.Render(c, fiber.StatusOK, web.Page{Title: "leads.title", Nav: "leads"}, leadsview.Show(v))
 }
 
@@ -257,6 +280,16 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 	next.Name, next.ContactName, next.Email, next.Phone, next.TaxID = in.Name, in.ContactName, in.Email, in.Phone, in.TaxID
 	next.Country, next.Province, next.City, next.OwnerID = in.Country, in.Province, in.City, in.OwnerID
 	next.Status, next.DiscardReason, next.Notes, next.Tags = in.Status, in.DiscardReason, in.Notes, in.Tags
+	p := web.MustPrincipal(c)
+	names := ownerNames(owners)
+	if sc != nil {
+		// The previous owner may be outside the editor's team.
+		all, err := h.owners(c, nil)
+		if err != nil {
+			return err
+		}
+		names = ownerNames(all)
+	}
 	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		updated, err := q.UpdateLead(ctx, updateParams(next, in.Version))
@@ -265,6 +298,19 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		}
 		if err != nil {
 			return err
+		}
+		// The timeline: field changes as "updated", a new owner as "assigned".
+		changes := changed(leadValues(l, names), leadValues(updated, names))
+		if ch, ok := changes["owner"]; ok {
+			delete(changes, "owner")
+			if err := recordActivity(ctx, q, updated, &p.UserID, "assigned", map[string][2]string{"owner": ch}); err != nil {
+				return err
+			}
+		}
+		if len(changes) > 0 {
+			if err := recordActivity(ctx, q, updated, &p.UserID, "updated", changes); err != nil {
+				return err
+			}
 		}
 		return publish(ctx, q, updated, "updated")
 	})

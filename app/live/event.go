@@ -66,6 +66,8 @@ const (
 	// (their user, org or session rows); database triggers publish it
 	// (migration 0012) and nothing is rendered for it.
 	TopicPrincipal = "principal"
+	// TopicCustomer carries customer changes (created, updated, converted).
+	TopicCustomer = "customer"
 )
 
 // RenderContext is the context a Topic renders views with: the audience's

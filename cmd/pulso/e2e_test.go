@@ -402,6 +402,101 @@ func TestE2ELeadDuplicateOnPhone(t *testing.T) {
 	}
 }
 
+// A rep on a phone opens a lead, converts it into a customer with an
+// opportunity, and lands on the customer 360: the opportunity with its
+// amount and the timeline are there, and no tab scrolls the page sideways.
+func TestE2EConvertLeadToCustomerOnPhone(t *testing.T) {
+	chromiumPath(t)
+	s := startServer(t)
+	rep := newBrowser(t, "rep", 390, 844)
+	rep.login(s, "rep@demo.test")
+	rep.run("open leads", chromedp.Navigate(s.url("/leads?status=nuevo")), chromedp.WaitVisible(`[data-testid=leads]`))
+	href := rep.eval(`document.querySelector("[data-testid=leads] a.row-link")?.getAttribute("href") || ""`)
+	if href == "" {
+		t.Fatal("the rep has no new lead to open")
+	}
+	rep.run("lead page", chromedp.Navigate(s.url(href)), chromedp.WaitVisible(`[data-testid=convert]`))
+	name := rep.eval(`document.querySelector("main h1").textContent`)
+	rep.run("convert form",
+		chromedp.Click(`[data-testid=convert]`),
+		chromedp.WaitVisible(`[data-testid=convert-form]`),
+	)
+	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+		t.Errorf("convert form is %s px wide on a 390 px phone", sw)
+	}
+	rep.run("converted",
+		chromedp.SetValue(`#f-title`, "Reforma del local"),
+		chromedp.SendKeys(`#f-amount`, "2.500,00"),
+		chromedp.Click(`[data-testid=convert-submit]`),
+		chromedp.WaitVisible(`[data-testid=customer-name]`),
+	)
+	if got := rep.eval(`document.querySelector("[data-testid=customer-name]").textContent`); got != name {
+		t.Errorf("customer 360 is for %q, converted %q", got, name)
+	}
+	check := func(tab string) {
+		if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+			t.Errorf("%s tab is %s px wide on a 390 px phone", tab, sw)
+		}
+	}
+	check("summary")
+	rep.run("opportunities tab",
+		chromedp.Click(`a.tab[data-tab=opportunities]`),
+		chromedp.WaitVisible(`[data-testid=tab-opportunities]`),
+	)
+	if got := rep.eval(`document.querySelector("[data-testid=opportunities]").textContent.replace(/\u00a0/g, " ")`); !strings.Contains(got, "Reforma del local") ||
+		!strings.Contains(got, "2.500,00 €") || !strings.Contains(got, "En análisis") {
+		t.Errorf("opportunities tab: %q", got)
+	}
+	if !strings.Contains(rep.eval(`location.search`), "tab=opportunities") {
+		t.Error("the tab is not in the URL (back and reload would lose it)")
+	}
+	check("opportunities")
+	rep.run("activity tab",
+		chromedp.Click(`a.tab[data-tab=activity]`),
+		chromedp.WaitVisible(`[data-testid=timeline]`),
+	)
+	timeline := rep.eval(`document.querySelector("[data-testid=timeline]").textContent`)
+	for _, want := range []string{"Convertido en cliente", "Oportunidad abierta", "Reforma del local", "Rosa Comercial"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("timeline lacks %q: %q", want, timeline)
+		}
+	}
+	check("activity")
+	rep.run("sales tab", chromedp.Click(`a.tab[data-tab=sales]`), chromedp.WaitVisible(`[data-testid=tab-sales]`))
+	check("sales")
+	rep.run("contacts tab", chromedp.Click(`a.tab[data-tab=contacts]`), chromedp.WaitVisible(`[data-testid=tab-contacts]`))
+	check("contacts")
+
+	// A demo customer with invoices: the Ventas tab turns its table into
+	// cards on the phone, with the saldo utilizado of each invoice.
+	var invoiced int64
+	if err := s.db.QueryRow(context.Background(), `SELECT customer_id FROM invoices WHERE kind = 'corrective'`).Scan(&invoiced); err != nil {
+		t.Fatal(err)
+	}
+	rep.run("ventas tab", chromedp.Navigate(s.url(fmt.Sprintf("/customers/%d?tab=sales", invoiced))), chromedp.WaitVisible(`[data-testid=sales]`))
+	if got := rep.eval(`document.querySelector("[data-testid=sales]").textContent`); !strings.Contains(got, "Saldo utilizado") || !strings.Contains(got, "Rectificativa") {
+		t.Errorf("ventas tab: %q", got)
+	}
+	check("ventas")
+
+	// The customer form fits the phone, and says what is wrong next to
+	// each field.
+	rep.run("customer form", chromedp.Navigate(s.url("/customers/new")), chromedp.WaitVisible(`#customer-form`))
+	check("form")
+	rep.run("customer form errors",
+		chromedp.SendKeys(`#f-tax_id`, "12345678A"),
+		chromedp.SendKeys(`#f-iban`, "ES00 1234"),
+		chromedp.Click(`#customer-form button.button--primary`),
+		chromedp.WaitVisible(`#e-tax_id`),
+	)
+	for _, f := range []string{"legal_name", "tax_id", "iban"} {
+		if rep.eval(`String(!!document.querySelector("#e-`+f+`"))`) != "true" {
+			t.Errorf("no message next to %s", f)
+		}
+	}
+	check("form with errors")
+}
+
 // A visitor fills in the demo org's contact form on its website (a page of
 // another origin); the "Web de Sevilla → Rosa" rule gives the lead to Rosa,
 // whose phone shows the notification live, without reload.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"pulso/views/components"
+	"pulso/views/customers"
 )
 
 // Lead is one lead as pages show it.
@@ -22,6 +23,9 @@ type Lead struct {
 	CreatedText                            string
 	// Hidden: a duplicate the viewer may not open (another rep's lead).
 	Hidden bool
+	// CustomerID is what a converted lead became (0: not converted).
+	CustomerID int64
+	Timeline   []customers.Activity
 }
 
 // Filters are the list's query parameters.

@@ -1,0 +1,480 @@
+package customers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/xuri/excelize/v2"
+
+	"pulso/app/apptest"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+type world struct {
+	env                           *apptest.Env
+	org                           queries.Org
+	admin, manager, rep, rep2     queries.User
+	adminC, managerC, repC, rep2C *apptest.Client
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	env := apptest.New(t)
+	w := &world{env: env, org: env.Org("Clientes S.L.")}
+	w.admin = env.User(w.org, "admin@clientes.test", web.RoleAdmin)
+	w.manager = env.User(w.org, "manager@clientes.test", web.RoleManager)
+	w.rep = env.User(w.org, "rep@clientes.test", web.RoleRep)
+	w.rep2 = env.User(w.org, "rep2@clientes.test", web.RoleRep)
+	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
+	w.adminC, w.managerC, w.repC, w.rep2C = env.LoginAs(w.admin), env.LoginAs(w.manager), env.LoginAs(w.rep), env.LoginAs(w.rep2)
+	return w
+}
+
+func customer(overrides map[string]string) url.Values {
+	v := url.Values{"legal_name": {"Ferretería Sol S.L."}, "country": {"ES"}, "payment_terms_days": {"30"}}
+	for k, x := range overrides {
+		v.Set(k, x)
+	}
+	return v
+}
+
+var customerURL = regexp.MustCompile(`^/customers/(\d+)$`)
+
+func create(t *testing.T, c *apptest.Client, v url.Values) (apptest.Response, string) {
+	t.Helper()
+	r := c.Post("/customers", v)
+	m := customerURL.FindStringSubmatch(r.Header.Get("Location"))
+	if m == nil {
+		return r, ""
+	}
+	return r, m[1]
+}
+
+func mustCreate(t *testing.T, c *apptest.Client, v url.Values) string {
+	t.Helper()
+	r, id := create(t, c, v)
+	if r.Status != http.StatusSeeOther || id == "" {
+		t.Fatalf("create: %d %.500s", r.Status, r.Body)
+	}
+	return id
+}
+
+func contains(t *testing.T, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+}
+
+func TestCreateShowAndTimeline(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.repC, customer(map[string]string{
+		"trade_name": "Sol Ferretería", "tax_id": "b-1234567-4", "email": "Compras@Sol.ES", "phone": "600 11 22 33",
+		"iban": "ES91 2100 0418 4502 0005 1332", "sepa_mandate_ref": "MANDATO-7", "sepa_mandate_date": "2024-03-01",
+		"billing_street": "Calle Mayor 1", "billing_postal_code": "28013", "billing_city": "Madrid", "billing_province": "Madrid",
+		"shipping_street": "Polígono Sur 4", "shipping_city": "Getafe",
+		"contact_name": "Ana Pérez", "contact_email": "ana@sol.es", "contact_phone": "611 000 111", "tags": "VIP, feria",
+		"notes": "Paga puntual",
+	}))
+	var taxID, email, phone, iban string
+	var owner, version int64
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT tax_id, email, phone, iban, owner_id, version FROM customers WHERE id = $1`, id).
+		Scan(&taxID, &email, &phone, &iban, &owner, &version); err != nil {
+		t.Fatal(err)
+	}
+	if taxID != "B12345674" || email != "compras@sol.es" || phone != "+34600112233" || iban != "ES9121000418450200051332" || owner != w.rep.ID || version != 1 {
+		t.Errorf("stored %q %q %q %q owner %d v%d", taxID, email, phone, iban, owner, version)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM customer_addresses WHERE customer_id = $1`, id); n != 2 {
+		t.Errorf("%d addresses", n)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary AND phone = '+34611000111'`, id); n != 1 {
+		t.Errorf("primary contact: %d", n)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM activities WHERE customer_id = $1 AND kind = 'created' AND actor_id = $2`, id, w.rep.ID); n != 1 {
+		t.Errorf("created activity: %d", n)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM live_events WHERE topic = 'customer' AND entity_id = $1 AND kind = 'created'`, id); n != 1 {
+		t.Errorf("live event: %d", n)
+	}
+	page := w.repC.Get("/customers/" + id)
+	if page.Status != http.StatusOK {
+		t.Fatalf("360: %d", page.Status)
+	}
+	contains(t, page.Body, "Ferretería Sol S.L.", "B12345674", "compras@sol.es", "ES91 2100 0418 4502 0005 1332", "Calle Mayor 1", "Getafe", "MANDATO-7", "01/03/2024", "User rep@clientes.test")
+	contacts := w.repC.Get("/customers/" + id + "?tab=contacts")
+	contains(t, contacts.Body, "Ana Pérez", "ana@sol.es")
+	// htmx tab switch: the fragment alone.
+	w.repC.HTMX = true
+	frag := w.repC.Get("/customers/" + id + "?tab=activity")
+	w.repC.HTMX = false
+	if strings.Contains(frag.Body, "<html") || !strings.Contains(frag.Body, `id="customer-tab"`) || !strings.Contains(frag.Body, "Alta") {
+		t.Errorf("tab fragment: %.600s", frag.Body)
+	}
+	tasks := w.repC.Get("/customers/" + id + "?tab=tasks")
+	contains(t, tasks.Body, "Las tareas llegarán")
+	docs := w.repC.Get("/customers/" + id + "?tab=documents")
+	contains(t, docs.Body, `hx-get="/customers/`+id+`/documents"`, `hx-trigger="load"`)
+
+	// Another rep of the org does not see it; their manager's team does.
+	if r := w.rep2C.Get("/customers/" + id); r.Status != http.StatusNotFound {
+		t.Errorf("rep2 opened rep's customer: %d", r.Status)
+	}
+	if r := w.managerC.Get("/customers/" + id); r.Status != http.StatusOK {
+		t.Errorf("manager: %d", r.Status)
+	}
+}
+
+func TestEveryInvalidFieldHasAMessage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	bad := customer(map[string]string{"legal_name": "", "tax_id": "12345678A", "iban": "ES0012", "email": "x@", "phone": "1",
+		"payment_terms_days": "400", "sepa_mandate_ref": "M", "sepa_mandate_date": "ayer", "contact_email": "ana@sol.es"})
+	r, _ := create(t, w.repC, bad)
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", r.Status)
+	}
+	for _, f := range []string{"legal_name", "tax_id", "iban", "email", "phone", "payment_terms_days", "sepa_mandate_date", "contact_name"} {
+		if !strings.Contains(r.Body, `id="e-`+f+`"`) {
+			t.Errorf("no message next to %s", f)
+		}
+	}
+	contains(t, r.Body, "Este campo es obligatorio.", "Escriba un número de días entre 0 y 365.")
+	if n := w.env.Count(`SELECT count(*) FROM customers`); n != 0 {
+		t.Errorf("%d customers saved from a bad form", n)
+	}
+	// English for an English-speaking user.
+	w.env.Exec(`UPDATE users SET locale = 'en' WHERE id = $1`, w.rep2.ID)
+	en := w.env.LoginAs(w.rep2)
+	bad.Del("_csrf") // Post stored the other browser's token in the map
+	r = en.Post("/customers", bad)
+	contains(t, r.Body, "Enter a number of days from 0 to 365.", "Enter a valid date.")
+}
+
+func TestDuplicateTaxIDLinksTheExistingCustomer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.repC, customer(map[string]string{"tax_id": "B12345674"}))
+	r, _ := create(t, w.repC, customer(map[string]string{"legal_name": "Otra Sol", "tax_id": "b12345674"}))
+	if r.Status != http.StatusConflict {
+		t.Fatalf("status %d", r.Status)
+	}
+	contains(t, r.Body, `href="/customers/`+id+`"`, "Ya hay un cliente con este NIF.", `id="e-tax_id"`)
+	// Another rep is told it exists but gets no link to a customer they
+	// may not open.
+	r, _ = create(t, w.rep2C, customer(map[string]string{"legal_name": "Otra Sol", "tax_id": "B12345674"}))
+	if r.Status != http.StatusConflict || strings.Contains(r.Body, `href="/customers/`+id+`"`) || !strings.Contains(r.Body, "de otro comercial") {
+		t.Errorf("other rep: %d %.300s", r.Status, r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM customers`); n != 1 {
+		t.Errorf("%d customers", n)
+	}
+}
+
+func TestSecondEditorIsToldToReload(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.repC, customer(map[string]string{"billing_city": "Madrid"}))
+	form := customer(map[string]string{"legal_name": "Ferretería Sol Renovada S.L.", "billing_city": "Toledo", "owner_id": fmt.Sprint(w.rep.ID), "version": "1"})
+	if r := w.repC.Post("/customers/"+id, form); r.Status != http.StatusSeeOther {
+		t.Fatalf("first save: %d %.400s", r.Status, r.Body)
+	}
+	form.Set("legal_name", "Nombre del segundo")
+	form.Del("_csrf")
+	r := w.managerC.Post("/customers/"+id, form) // still at version 1
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "Otra persona ha cambiado este cliente") {
+		t.Fatalf("second save: %d %.400s", r.Status, r.Body)
+	}
+	var name string
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT legal_name FROM customers WHERE id = $1`, id).Scan(&name); err != nil || name != "Ferretería Sol Renovada S.L." {
+		t.Errorf("name %q %v", name, err)
+	}
+	// The timeline: who changed what, old → new.
+	var data string
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT data::text FROM activities WHERE customer_id = $1 AND kind = 'updated' AND actor_id = $2`, id, w.rep.ID).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"legal_name": ["Ferretería Sol S.L.", "Ferretería Sol Renovada S.L."]`, `"billing_address": ["Madrid", "Toledo"]`} {
+		if !strings.Contains(data, want) {
+			t.Errorf("activity data %s lacks %s", data, want)
+		}
+	}
+	page := w.repC.Get("/customers/" + id + "?tab=activity")
+	contains(t, page.Body, "Datos cambiados", "Razón social", "Ferretería Sol Renovada S.L.", "User rep@clientes.test")
+	// Newest first.
+	if strings.Index(page.Body, "Datos cambiados") > strings.Index(page.Body, ">Alta<") {
+		t.Error("timeline is not newest first")
+	}
+	// A rep cannot hand the customer to someone outside their scope.
+	form.Set("version", "2")
+	form.Set("owner_id", fmt.Sprint(w.rep2.ID))
+	form.Del("_csrf")
+	if r := w.repC.Post("/customers/"+id, form); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("owner outside scope: %d", r.Status)
+	}
+}
+
+func TestContactsAddEditRemoveKeepOnePrimary(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.repC, customer(map[string]string{"contact_name": "Ana Pérez"}))
+	base := "/customers/" + id + "/contacts"
+	if r := w.repC.Post(base, url.Values{"name": {"Luis Gil"}, "phone": {"612 345 678"}, "is_primary": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("add: %d %.300s", r.Status, r.Body)
+	}
+	var luis, ana int64
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT id FROM customer_contacts WHERE name = 'Luis Gil' AND is_primary AND phone = '+34612345678'`).Scan(&luis); err != nil {
+		t.Fatalf("Luis primary: %v", err)
+	}
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT id FROM customer_contacts WHERE name = 'Ana Pérez' AND NOT is_primary`).Scan(&ana); err != nil {
+		t.Fatalf("Ana no longer primary: %v", err)
+	}
+	if r := w.repC.Post(base, url.Values{"name": {""}, "email": {"mal"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-c0-name"`) || !strings.Contains(r.Body, `id="e-c0-email"`) {
+		t.Errorf("bad contact: %d", r.Status)
+	}
+	if r := w.repC.Post(fmt.Sprintf("%s/%d", base, ana), url.Values{"name": {"Ana Pérez"}, "job_title": {"Compras"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d", r.Status)
+	}
+	if r := w.repC.Post(fmt.Sprintf("%s/%d/delete", base, luis), nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary AND name = 'Ana Pérez'`, id); n != 1 {
+		t.Error("removing the primary contact did not promote the other")
+	}
+	var kinds string
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT string_agg(kind, ',' ORDER BY id) FROM activities WHERE customer_id = $1`, id).Scan(&kinds); err != nil {
+		t.Fatal(err)
+	}
+	if kinds != "created,contact_added,contact_updated,contact_removed" {
+		t.Errorf("timeline kinds %s", kinds)
+	}
+	// Contact changes bump the version: an open edit form is stale.
+	if n := w.env.Count(`SELECT version FROM customers WHERE id = $1`, id); n != 4 {
+		t.Errorf("version %d", n)
+	}
+	// Another rep's ids do nothing.
+	if r := w.rep2C.Post(fmt.Sprintf("%s/%d/delete", base, ana), nil); r.Status != http.StatusNotFound {
+		t.Errorf("rep2 delete: %d", r.Status)
+	}
+}
+
+// seedCustomers inserts n customers for owner straight through the query
+// (the list test needs volume, not forms).
+func seedCustomers(t *testing.T, w *world, owner queries.User, n int, country string, tags []string) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		if _, err := w.env.Q.CreateCustomer(context.Background(), queries.CreateCustomerParams{
+			OrgID: w.org.ID, LegalName: fmt.Sprintf("%s Cliente %02d", owner.Email, i), Country: country,
+			Email: fmt.Sprintf("c%02d@%s", i, owner.Email), PaymentTermsDays: 30, OwnerID: &owner.ID, Tags: tags,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var rowRE = regexp.MustCompile(`id="customer-\d+"`)
+
+func TestListScopeFiltersAndPages(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	seedCustomers(t, w, w.rep, 30, "ES", []string{"feria"})
+	seedCustomers(t, w, w.rep2, 3, "MX", []string{})
+	seedCustomers(t, w, w.manager, 2, "AR", []string{"vip"})
+	count := func(c *apptest.Client, path string) (int, apptest.Response) {
+		r := c.Get(path)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: %d", path, r.Status)
+		}
+		return len(rowRE.FindAllString(r.Body, -1)), r
+	}
+	n, first := count(w.repC, "/customers")
+	if n != 25 || !strings.Contains(first.Body, "before=") {
+		t.Errorf("rep first page: %d rows", n)
+	}
+	more := regexp.MustCompile(`href="(/customers\?before=\d+)"`).FindStringSubmatch(first.Body)
+	if more == nil {
+		t.Fatal("no next page link")
+	}
+	if n, _ := count(w.repC, strings.ReplaceAll(more[1], "&amp;", "&")); n != 5 {
+		t.Errorf("rep second page: %d rows", n)
+	}
+	if n, _ := count(w.rep2C, "/customers"); n != 3 {
+		t.Errorf("rep2 sees %d", n)
+	}
+	if n, r := count(w.managerC, "/customers?country=AR"); n != 2 || strings.Contains(r.Body, "rep2@") {
+		t.Errorf("manager AR: %d", n)
+	}
+	if n, r := count(w.managerC, "/customers?country=MX"); n != 0 || !strings.Contains(r.Body, "No hay clientes") {
+		t.Errorf("manager sees rep2's (outside the team): %d", n)
+	}
+	if n, _ := count(w.adminC, "/customers?tag=vip"); n != 2 {
+		t.Errorf("admin tag filter: %d", n)
+	}
+	if n, _ := count(w.adminC, fmt.Sprintf("/customers?owner=%d", w.rep2.ID)); n != 3 {
+		t.Errorf("admin owner filter: %d", n)
+	}
+	if n, _ := count(w.adminC, "/customers?q=C07%40REP%40"); n != 1 {
+		t.Errorf("search by e-mail: %d", n)
+	}
+	if n, _ := count(w.adminC, "/customers?q=cliente+01"); n != 3 {
+		t.Errorf("search by name: %d", n)
+	}
+	// The nav has the entry.
+	contains(t, first.Body, `href="/customers"`, "Clientes")
+}
+
+func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	seedCustomers(t, w, w.rep, 3, "ES", []string{"feria"})
+	seedCustomers(t, w, w.rep2, 2, "ES", []string{})
+	w.env.Exec(`UPDATE customers SET legal_name = '=HYPERLINK("x")', trade_name = 'Año ñandú' WHERE legal_name LIKE 'rep@clientes.test Cliente 00'`)
+
+	r := w.repC.Get("/customers/export.csv")
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", r.Status, r.Header.Get("Content-Type"))
+	}
+	if !strings.HasPrefix(r.Body, "\ufeff") {
+		t.Error("no BOM")
+	}
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.Body, "\ufeff")))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0][0] != "Razón social" {
+		t.Fatalf("rep's csv: %d rows, header %v", len(rows), rows[0])
+	}
+	all := strings.Join(func() []string {
+		var s []string
+		for _, r := range rows {
+			s = append(s, strings.Join(r, "|"))
+		}
+		return s
+	}(), "\n")
+	if strings.Contains(all, "rep2@") || !strings.Contains(all, `'=HYPERLINK("x")`) || !strings.Contains(all, "Año ñandú") {
+		t.Errorf("csv content:\n%s", all)
+	}
+
+	// The manager (team: rep) and a filter; then the admin, XLSX.
+	r = w.managerC.Get("/customers/export.xlsx?tag=feria")
+	if r.Status != http.StatusOK {
+		t.Fatalf("xlsx: %d", r.Status)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader([]byte(r.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xrows, err := f.GetRows("Clientes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xrows) != 4 || xrows[0][0] != "Razón social" {
+		t.Errorf("manager xlsx: %d rows", len(xrows))
+	}
+	r = w.adminC.Get("/customers/export.xlsx")
+	f, err = excelize.OpenReader(bytes.NewReader([]byte(r.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xrows, _ = f.GetRows("Clientes")
+	if len(xrows) != 6 {
+		t.Errorf("admin xlsx: %d rows", len(xrows))
+	}
+}
+
+// More customers than one export batch: the file has every row once.
+func TestExportWalksEveryBatch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.env.Exec(`INSERT INTO customers (org_id, legal_name, country, owner_id)
+		SELECT $1, 'Lote ' || g, 'ES', $2 FROM generate_series(1, 1203) g`, w.org.ID, w.rep.ID)
+	r := w.adminC.Get("/customers/export.csv")
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.Body, "\ufeff")))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, row := range rows[1:] {
+		seen[row[0]] = true
+	}
+	if len(rows) != 1204 || len(seen) != 1203 {
+		t.Errorf("%d rows, %d distinct", len(rows), len(seen))
+	}
+}
+
+func TestOpportunitiesAndSalesTabs(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.repC, customer(nil))
+	ctx := context.Background()
+	var cid int64
+	fmt.Sscan(id, &cid)
+
+	empty := w.repC.Get("/customers/" + id + "?tab=sales")
+	contains(t, empty.Body, `data-testid="sales-empty"`, "Este cliente aún no tiene facturas.")
+
+	if _, err := w.env.Q.CreateOpportunity(ctx, queries.CreateOpportunityParams{OrgID: w.org.ID, CustomerID: cid, Title: "Reforma tienda", Amount: 123456, Stage: "en_analisis"}); err != nil {
+		t.Fatal(err)
+	}
+	opp := w.repC.Get("/customers/" + id + "?tab=opportunities")
+	contains(t, opp.Body, "Reforma tienda", "En análisis", "1.234,56\u00a0€")
+
+	day := func(s string) pgtype.Date {
+		d, _ := time.Parse("2006-01-02", s)
+		return pgtype.Date{Time: d, Valid: true}
+	}
+	inv := func(kind, series string, number int32, date string, total int64, corrects *int64) queries.Invoice {
+		i, err := w.env.Q.SeedInvoice(ctx, queries.SeedInvoiceParams{OrgID: w.org.ID, CustomerID: cid, Kind: kind, Series: series, Number: number, IssueDate: day(date), Total: total, CorrectsInvoiceID: corrects})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	alloc := func(i queries.Invoice, amount int64, kind string) {
+		if _, err := w.env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: w.org.ID, InvoiceID: i.ID, Amount: amount, Kind: kind}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := inv("ordinary", "F2024", 1, "2024-01-10", 100000, nil)
+	b := inv("ordinary", "F2024", 2, "2024-02-10", 50000, nil)
+	r := inv("corrective", "R2024", 1, "2024-03-01", -20000, &a.ID)
+	alloc(a, 30000, "payment")
+	alloc(a, 50000, "payment")
+	alloc(a, 20000, "credit") // the corrective's credit applied to A
+	alloc(r, -20000, "credit")
+	_ = b // nothing applied yet
+
+	rows, err := w.env.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: w.org.ID, CustomerID: cid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, row := range rows {
+		got[fmt.Sprintf("%s-%d", row.Series, row.Number)] = row.Used
+	}
+	if len(rows) != 3 || got["F2024-1"] != 100000 || got["F2024-2"] != 0 || got["R2024-1"] != -20000 || rows[0].Corrects != "F2024-1" {
+		t.Errorf("saldo utilizado %v (first %+v)", got, rows[0])
+	}
+	// Another org's allocations never count.
+	other := w.env.Org("Otra S.L.")
+	w.env.Exec(`INSERT INTO customers (org_id, legal_name, country) VALUES ($1, 'X', 'ES')`, other.ID)
+	sales := w.repC.Get("/customers/" + id + "?tab=sales")
+	contains(t, sales.Body, "Saldo utilizado", "F2024-1", "1.000,00\u00a0€", "Rectificativa", "rectifica F2024-1", "-200,00\u00a0€", "0,00\u00a0€")
+}

@@ -1,0 +1,144 @@
+package customers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"pulso/app/live"
+	"pulso/app/web"
+	"pulso/queries"
+	"pulso/views/components"
+)
+
+// Handler serves /customers and lead conversion.
+type Handler struct{ web.Deps }
+
+// New builds the customers handlers.
+func New(d web.Deps) *Handler { return &Handler{d} }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// scope is the owners whose customers p may see, the same rule as leads:
+// nil for everyone (admins and accountants), the team plus themselves for
+// managers, themselves for reps.
+func scope(c *fiber.Ctx, d web.Deps, p *web.Principal) ([]int64, error) {
+	switch p.Role {
+	case web.RoleAdmin, web.RoleAccountant:
+		return nil, nil
+	case web.RoleManager:
+		team, err := d.Q.ListTeamIDs(c.UserContext(), queries.ListTeamIDsParams{OrgID: p.OrgID, ManagerID: &p.UserID})
+		if err != nil {
+			return nil, err
+		}
+		return append(team, p.UserID), nil
+	}
+	return []int64{p.UserID}, nil
+}
+
+func inScope(sc []int64, owner *int64) bool {
+	return sc == nil || (owner != nil && slices.Contains(sc, *owner))
+}
+
+// load returns the :id customer if the viewer may see it; anything else
+// (another org's id, another rep's customer) is 404.
+func (h *Handler) load(c *fiber.Ctx) (queries.Customer, []int64, error) {
+	p := web.MustPrincipal(c)
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return queries.Customer{}, nil, web.ErrNotFound
+	}
+	cu, err := h.Q.GetCustomer(c.UserContext(), queries.GetCustomerParams{OrgID: p.OrgID, ID: int64(id)})
+	if err != nil {
+		return cu, nil, err
+	}
+	sc, err := scope(c, h.Deps, p)
+	if err != nil {
+		return cu, nil, err
+	}
+	if !inScope(sc, cu.OwnerID) {
+		return cu, nil, web.ErrNotFound
+	}
+	return cu, sc, nil
+}
+
+// owners lists who the viewer may give a customer to: reps only
+// themselves, managers their team, admins anyone (or nobody).
+func (h *Handler) owners(c *fiber.Ctx, sc []int64) ([]components.SelectOption, error) {
+	p := web.MustPrincipal(c)
+	all, err := h.Q.ListLeadOwners(c.UserContext(), p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	opts := []components.SelectOption{}
+	if sc == nil {
+		opts = append(opts, components.SelectOption{Value: "", Label: "customers.unassigned"})
+	}
+	for _, u := range all {
+		if sc == nil || slices.Contains(sc, u.ID) {
+			opts = append(opts, components.SelectOption{Value: itoa(u.ID), Label: u.Name, Raw: true})
+		}
+	}
+	return opts, nil
+}
+
+func ownerAllowed(opts []components.SelectOption, id *int64) bool {
+	want := ""
+	if id != nil {
+		want = itoa(*id)
+	}
+	return slices.ContainsFunc(opts, func(o components.SelectOption) bool { return o.Value == want })
+}
+
+// activity is one timeline entry.
+type activity struct {
+	OrgID                             int64
+	LeadID, CustomerID, OpportunityID *int64
+	ActorID                           *int64
+	Kind, Summary                     string
+	Data                              map[string]any
+}
+
+// record writes a timeline entry in the transaction q runs in, so the
+// timeline never shows a change that was rolled back.
+func record(ctx context.Context, q *queries.Queries, a activity) error {
+	data := []byte(`{}`)
+	if len(a.Data) > 0 {
+		var err error
+		if data, err = json.Marshal(a.Data); err != nil {
+			return err
+		}
+	}
+	_, err := q.InsertActivity(ctx, queries.InsertActivityParams{
+		OrgID: a.OrgID, LeadID: a.LeadID, CustomerID: a.CustomerID, OpportunityID: a.OpportunityID,
+		ActorID: a.ActorID, Kind: a.Kind, Summary: a.Summary, Data: data,
+	})
+	return err
+}
+
+// publish tells the screens of the customer's owner, their managers and
+// admins that the customer changed.
+func publish(ctx context.Context, q *queries.Queries, cu queries.Customer, kind string) error {
+	_, err := live.Publish(ctx, q, live.Event{
+		OrgID: cu.OrgID, Topic: live.TopicCustomer, Entity: "customer", EntityID: &cu.ID, Kind: kind, SubjectUserID: cu.OwnerID,
+	})
+	return err
+}
+
+// errConflict marks an edit that lost to another user's save.
+var errConflict = errors.New("customer changed since it was loaded")
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// isUniqueViolation reports a unique index refusing a row (here: a second
+// customer with a tax id the org already has).
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}

@@ -1,0 +1,135 @@
+// Package customers renders the customer list, the one-screen customer form,
+// the customer 360 page with its tabs, and the lead conversion form.
+package customers
+
+import (
+	"strconv"
+
+	"pulso/views/components"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Address is one postal address as shown.
+type Address struct {
+	Street, PostalCode, City, Province, Country string
+}
+
+// Customer is one customer as pages show it; money is already formatted.
+type Customer struct {
+	ID                                               int64
+	LegalName, TradeName, TaxID, Country             string
+	Email, Phone, IBAN                               string
+	SepaMandateRef, SepaMandateDate                  string
+	PaymentTermsDays                                 int32
+	OwnerName                                        string
+	Tags                                             []string
+	Notes                                            string
+	Billing, Shipping                                *Address
+	BillingInitial, BillingRecommended, BillingFinal string
+}
+
+// Row is one line of the list.
+type Row struct {
+	ID                                   int64
+	LegalName, TradeName, TaxID, Country string
+	Email, Phone, OwnerName              string
+	Tags                                 []string
+}
+
+// Filters are the list's query parameters.
+type Filters struct{ Q, Owner, Tag, Country string }
+
+// ListPage is the customer list.
+type ListPage struct {
+	Filters     Filters
+	Rows        []Row
+	Owners      []components.SelectOption
+	MoreURL     string
+	ExportQuery string // the filters, for the export links
+}
+
+// Duplicate is the existing customer with the tax id just typed.
+type Duplicate struct {
+	ID     int64
+	Name   string
+	Hidden bool // another rep's customer: named as existing, not linked
+}
+
+// FormPage is the create/edit form.
+type FormPage struct {
+	ID        int64 // 0 for a new customer
+	Values    map[string]string
+	Errors    map[string]string
+	Owners    []components.SelectOption
+	Conflict  bool // someone else saved after the form was loaded
+	Duplicate *Duplicate
+}
+
+func (f FormPage) action() string {
+	if f.ID == 0 {
+		return "/customers"
+	}
+	return "/customers/" + itoa(f.ID)
+}
+
+// Contact is one person at the customer.
+type Contact struct {
+	ID                           int64
+	Name, JobTitle, Email, Phone string
+	Primary                      bool
+}
+
+// Opportunity is one row of the opportunities tab.
+type Opportunity struct {
+	ID           int64
+	Title, Stage string
+	Amount       string
+	Created      string
+}
+
+// Change is one field's old and new value in a timeline entry. Values are
+// shown as they are, or as catalog ids ValuePrefix+value when set.
+type Change struct{ Label, Old, New, ValuePrefix string }
+
+// Activity is one timeline entry.
+type Activity struct {
+	Kind, Summary, Actor, When string
+	LeadID                     int64
+	Changes                    []Change
+}
+
+// Invoice is one row of the Ventas tab.
+type Invoice struct {
+	ID                           int64
+	Kind, Number, Date, Corrects string
+	Total, Used                  string
+}
+
+// Tabs of the 360 page, in order.
+var Tabs = []string{"summary", "contacts", "opportunities", "tasks", "documents", "activity", "sales"}
+
+// ShowPage is the customer 360.
+type ShowPage struct {
+	Customer      Customer
+	Tab           string
+	Contacts      []Contact
+	Opportunities []Opportunity
+	Activities    []Activity
+	Invoices      []Invoice
+	// The contact form being re-shown with errors (ContactID 0: the new one).
+	ContactID     int64
+	ContactValues map[string]string
+	ContactErrors map[string]string
+}
+
+// ConvertPage is the form that turns a lead into a customer.
+type ConvertPage struct {
+	LeadID     int64
+	LeadName   string
+	Values     map[string]string
+	Errors     map[string]string
+	Existing   *Duplicate // the customer the lead will be attached to
+	Message    string     // a refusal (already converted, discarded)
+	CustomerID int64      // where an already converted lead went
+}
