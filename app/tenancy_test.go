@@ -181,6 +181,10 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		SELECT org_id, id, $2, 'note', 'Alfa Actividad Secreta' FROM customers WHERE org_id = $1`, org.ID, rep.ID)
 	env.Exec(`INSERT INTO documents (org_id, customer_id, filename, content_type, size_bytes, sha256, uploaded_by)
 		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', 4, repeat('ab', 32), $2 FROM customers WHERE org_id = $1`, org.ID, rep.ID)
+	// inbound: the org's inbox and one received message.
+	env.Exec(`INSERT INTO inbound_inboxes (org_id, token) VALUES ($1, 'alfainboxsecretoalfainbox')`, org.ID)
+	env.Exec(`INSERT INTO inbound_messages (org_id, message_id, via, raw, size_bytes, status, reason, from_addr, subject)
+		VALUES ($1, 'alfa-mensaje-secreto@alfa.test', 'smtp', 'From: x', 7, 'rejected', 'inbound.no_from', 'remitente@alfa-secreto.test', 'Alfa Asunto Secreto')`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
@@ -188,7 +192,8 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token", "Alfa Regla Secreta", "Alfa Provincia",
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
-		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto"}
+		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto",
+		"alfainboxsecretoalfainbox", "Alfa Asunto Secreto", "remitente@alfa-secreto.test"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/schema"
+	"pulso/queries/migrations"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -119,9 +121,14 @@ func TestMigrateConcurrently(t *testing.T) {
 	if err := pools[0].QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := schema.Read(ctx, pools[0])
-	if int64(applied) != st.AppTarget {
-		t.Errorf("%d app migrations recorded, want %d (one per migration, none twice)", applied, st.AppTarget)
+	// Counted from the files, not the target version: branches leave gaps
+	// in the numbering until they are merged.
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != len(files) {
+		t.Errorf("%d app migrations recorded, want %d (one per migration, none twice)", applied, len(files))
 	}
 }
 
