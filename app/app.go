@@ -18,6 +18,7 @@ import (
 	"pulso/app/capture"
 	"pulso/app/documents"
 	"pulso/app/home"
+	"pulso/app/inbound"
 	"pulso/app/jobs"
 	"pulso/app/leads"
 	"pulso/app/live"
@@ -106,6 +107,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 		docsH    = documents.New(d)
+		inboundH = inbound.New(d)
 	)
 	notifications.RegisterLive(hub, d.Q)
 
@@ -140,6 +142,9 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/forms/:id/rotate", admin, captureH.Rotate).Name("capture.rotate")
 	app.Post("/admin/forms/:id/toggle", admin, captureH.Toggle).Name("capture.toggle")
 	// inbound e-mail and documents
+	app.Get("/admin/inbox", admin, inboundH.Show).Name("inbound.show")
+	app.Post("/admin/inbox/rotate", admin, inboundH.Rotate).Name("inbound.rotate")
+	app.Post("/admin/inbox/upload", admin, inboundH.Upload).Name("inbound.upload")
 	app.Get("/leads/:id/documents", anyone, docsH.LeadList).Name("documents.lead_list")
 	app.Post("/leads/:id/documents", anyone, docsH.LeadUpload).Name("documents.lead_upload")
 	app.Get("/customers/:id/documents", anyone, docsH.CustomerList).Name("documents.customer_list")
