@@ -181,10 +181,15 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		SELECT org_id, id, $2, 'note', 'Alfa Actividad Secreta' FROM customers WHERE org_id = $1`, org.ID, rep.ID)
 	env.Exec(`INSERT INTO documents (org_id, customer_id, filename, content_type, size_bytes, sha256, uploaded_by)
 		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', 4, repeat('ab', 32), $2 FROM customers WHERE org_id = $1`, org.ID, rep.ID)
-	// inbound: the org's inbox and one received message.
-	env.Exec(`INSERT INTO inbound_inboxes (org_id, token) VALUES ($1, 'alfainboxsecretoalfainbox')`, org.ID)
-	env.Exec(`INSERT INTO inbound_messages (org_id, message_id, via, raw, size_bytes, status, reason, from_addr, subject)
-		VALUES ($1, 'alfa-mensaje-secreto@alfa.test', 'smtp', 'From: x', 7, 'rejected', 'inbound.no_from', 'remitente@alfa-secreto.test', 'Alfa Asunto Secreto')`, org.ID)
+	// inbound: the org's inbox (made by the admin's first visit) and a
+	// message uploaded as .eml, which becomes a lead with an e-mail activity.
+	if r := c.Get("/admin/inbox"); r.Status != http.StatusOK {
+		t.Fatalf("org A inbox: %d", r.Status)
+	}
+	eml := []byte("From: Alfa Remitente Secreto <remitente@alfa-secreto.test>\r\nSubject: Alfa Asunto Secreto\r\nMessage-ID: <alfa-mensaje-secreto@alfa.test>\r\n\r\nAlfa cuerpo secreto\r\n")
+	if r := c.PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "alfa.eml", Data: eml}); r.Status != http.StatusOK || !strings.Contains(r.Body, "Alfa Remitente Secreto") {
+		t.Fatalf("org A .eml upload: %d %.300s", r.Status, r.Body)
+	}
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
@@ -193,11 +198,15 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token", "Alfa Regla Secreta", "Alfa Provincia",
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto",
-		"alfainboxsecretoalfainbox", "Alfa Asunto Secreto", "remitente@alfa-secreto.test"}
+		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}
-	return m
+	var inboxToken string
+	if err := env.DB.QueryRow(context.Background(), `SELECT token FROM inbound_inboxes WHERE org_id = $1`, a.org.ID).Scan(&inboxToken); err != nil {
+		t.Fatal(err)
+	}
+	return append(m, inboxToken)
 }
 
 // orgTables lists every table with an org_id column, and whether it has id.
