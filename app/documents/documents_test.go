@@ -3,6 +3,7 @@ package documents_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"pulso/app/apptest"
 	"pulso/app/config"
@@ -246,5 +248,32 @@ func TestCustomerDocuments(t *testing.T) {
 	}
 	if r := w.env.LoginAs(w.admin).Get(path); r.Status != http.StatusOK || !strings.Contains(r.Body, "contrato.pdf") {
 		t.Errorf("admin: %d", r.Status)
+	}
+}
+
+// A body beyond Fiber's BodyLimit never reaches the handler; the error
+// handler still says what went wrong. (app.Test cannot send one, so this
+// goes through a real listener.)
+func TestBodyLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(c *config.Config) { c.DocumentMaxBytes, c.InboundMaxBytes = 1<<20, 1<<20 })
+	addr := w.env.Serve()
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+w.leadPath()+"/documents", bytes.NewReader(bytes.Repeat([]byte("a"), 9<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	// Waiting for 100 Continue lets the client read the refusal instead of
+	// being cut off mid-body.
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "demasiado grande") {
+		t.Fatalf("huge body: %d %.300s", res.StatusCode, body)
 	}
 }

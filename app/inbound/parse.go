@@ -99,6 +99,10 @@ func Parse(raw []byte, max int64) (Message, error) {
 		}
 		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
 		name := filename(p.Header)
+		disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+		if p.Header.Get("Content-Id") != "" && disp != "attachment" && !strings.HasPrefix(ct, "text/") {
+			continue // an image embedded in the HTML (a signature logo), not a file someone sent
+		}
 		switch {
 		case name == "" && (ct == "text/plain" || ct == ""):
 			if plain == "" {

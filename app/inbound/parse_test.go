@@ -118,6 +118,28 @@ JVBERi0xLjQKJSVFT0YK
 `),
 			addr: "ana@example.es", subject: "Pliego", text: "Adjunto el pliego.", attachments: []string{"pliego técnico.pdf"},
 		},
+		{
+			name: "embedded signature image is not an attachment",
+			raw: crlf(`
+From: ana@example.es
+Subject: Firma
+Content-Type: multipart/related; boundary=R
+
+--R
+Content-Type: text/html; charset=utf-8
+
+<p>Hola</p><img src="cid:logo">
+--R
+Content-Type: image/png; name="logo.png"
+Content-ID: <logo>
+Content-Disposition: inline; filename="logo.png"
+Content-Transfer-Encoding: base64
+
+iVBORw0KGgo=
+--R--
+`),
+			addr: "ana@example.es", subject: "Firma", text: "Hola",
+		},
 		{name: "no from", raw: crlf("\nSubject: hola\n\ncuerpo\n"), err: ErrNoFrom},
 		{name: "from not an address", raw: crlf("\nFrom: nadie\nSubject: hola\n\ncuerpo\n"), err: ErrNoFrom},
 		{name: "empty", raw: []byte("  \r\n"), err: ErrEmpty},
