@@ -449,6 +449,7 @@ func TestE2EDocumentUploadOnPhone(t *testing.T) {
 // pulso serve with PULSO_SMTP_INBOUND_ADDR receives mail for an org's inbox
 // and its workers turn it into a lead; SIGTERM stops the listener too.
 func TestE2EInboundSMTP(t *testing.T) {
+	chromiumPath(t)
 	smtpAddr := freeAddr(t)
 	s := startServer(t, "PULSO_SMTP_INBOUND_ADDR="+smtpAddr, "PULSO_INBOUND_DOMAIN=correo.pulso.test")
 	if _, err := s.db.Exec(context.Background(), `INSERT INTO inbound_inboxes (org_id, token) SELECT id, 'e2einboxtokene2einbox' FROM orgs WHERE name LIKE 'Demo Ventas%'`); err != nil {
@@ -469,6 +470,19 @@ func TestE2EInboundSMTP(t *testing.T) {
 			t.Fatalf("no lead from the e-mail:\n%s", s.log)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The admin sees what became of it, on a phone.
+	admin := newBrowser(t, "admin", 390, 844)
+	admin.login(s, "admin@demo.test")
+	admin.run("inbox page", chromedp.Navigate(s.url("/admin/inbox")), chromedp.WaitVisible(`[data-testid=inbound-messages]`))
+	if got := admin.eval(`document.querySelector("[data-testid=inbound-messages]").textContent`); !strings.Contains(got, "Quiero una demo") || !strings.Contains(got, "Potencial creado") {
+		t.Errorf("inbox lists %q", got)
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=inbox-address]").textContent`); got != "leads+e2einboxtokene2einbox@correo.pulso.test" {
+		t.Errorf("address %q", got)
+	}
+	if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+		t.Errorf("inbox page is %s px wide on a 390 px phone", sw)
 	}
 	s.stop()
 	if c, err := net.Dial("tcp", smtpAddr); err == nil {
