@@ -1,8 +1,15 @@
 -- name: EnsureInbox :one
--- Creates the org's inbox on first use; returns the current one either way.
-INSERT INTO inbound_inboxes (org_id, token) VALUES (@org_id, @token)
-ON CONFLICT (org_id) DO UPDATE SET org_id = EXCLUDED.org_id
-RETURNING *;
+-- Creates the org's inbox on first use; returns the current one either way
+-- without rewriting it (the SELECT does not see the row the INSERT adds, so
+-- exactly one row comes back).
+WITH created AS (
+    INSERT INTO inbound_inboxes (org_id, token) VALUES (@org_id, @token)
+    ON CONFLICT (org_id) DO NOTHING
+    RETURNING org_id, token, created_at, rotated_at
+)
+SELECT org_id, token, created_at, rotated_at FROM created
+UNION ALL
+SELECT org_id, token, created_at, rotated_at FROM inbound_inboxes WHERE org_id = @org_id;
 
 -- name: RotateInbox :one
 UPDATE inbound_inboxes SET token = @token, rotated_at = now()

@@ -11,9 +11,14 @@ import (
 )
 
 const ensureInbox = `-- name: EnsureInbox :one
-INSERT INTO inbound_inboxes (org_id, token) VALUES ($1, $2)
-ON CONFLICT (org_id) DO UPDATE SET org_id = EXCLUDED.org_id
-RETURNING org_id, token, created_at, rotated_at
+WITH created AS (
+    INSERT INTO inbound_inboxes (org_id, token) VALUES ($1, $2)
+    ON CONFLICT (org_id) DO NOTHING
+    RETURNING org_id, token, created_at, rotated_at
+)
+SELECT org_id, token, created_at, rotated_at FROM created
+UNION ALL
+SELECT org_id, token, created_at, rotated_at FROM inbound_inboxes WHERE org_id = $1
 `
 
 type EnsureInboxParams struct {
@@ -21,10 +26,19 @@ type EnsureInboxParams struct {
 	Token string
 }
 
-// Creates the org's inbox on first use; returns the current one either way.
-func (q *Queries) EnsureInbox(ctx context.Context, arg EnsureInboxParams) (InboundInbox, error) {
+type EnsureInboxRow struct {
+	OrgID     int64
+	Token     string
+	CreatedAt time.Time
+	RotatedAt *time.Time
+}
+
+// Creates the org's inbox on first use; returns the current one either way
+// without rewriting it (the SELECT does not see the row the INSERT adds, so
+// exactly one row comes back).
+func (q *Queries) EnsureInbox(ctx context.Context, arg EnsureInboxParams) (EnsureInboxRow, error) {
 	row := q.db.QueryRow(ctx, ensureInbox, arg.OrgID, arg.Token)
-	var i InboundInbox
+	var i EnsureInboxRow
 	err := row.Scan(
 		&i.OrgID,
 		&i.Token,

@@ -35,6 +35,9 @@ func (h *Handler) upload(c *fiber.Ctx, kind string) error {
 	if fh.Size > h.Cfg.DocumentMaxBytes {
 		return h.render(c, fiber.StatusUnprocessableEntity, pa, "documents.too_large")
 	}
+	// fasthttp parsed the multipart body off the connection, keeping at
+	// most 16 MB in memory and spilling the rest to a temporary file; Store
+	// copies from there to the document store in chunks.
 	f, err := fh.Open()
 	if err != nil {
 		return err

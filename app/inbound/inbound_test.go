@@ -271,6 +271,9 @@ func TestUploadEML(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	admin := w.env.LoginAs(w.admin)
+	if m := addressRE.FindStringSubmatch(admin.Get("/admin/inbox").Body); m == nil || m[1] != w.address {
+		t.Errorf("the address changed between visits: %v, was %s", m, w.address)
+	}
 	good := msg("Eva <eva@nueva.es>", "Quiero información", "e1@nueva.es", "Llámenme, por favor.")
 	noFrom := []byte("Subject: sin remitente\r\nMessage-ID: <nf@x>\r\n\r\ncuerpo\r\n")
 	latin1 := []byte("From: =?ISO-8859-1?Q?Jos=E9?= <jose@nueva.es>\r\nSubject: =?ISO-8859-1?Q?Cotizaci=F3n?=\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n\r\nMa\xf1ana\r\n")
