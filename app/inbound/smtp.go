@@ -3,6 +3,7 @@ package inbound
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -33,7 +34,20 @@ func NewSMTP(db *pgxpool.Pool, jobs *river.Client[pgx.Tx], log *slog.Logger, dom
 	srv.MaxRecipients = 20
 	srv.ReadTimeout = 2 * time.Minute
 	srv.WriteTimeout = 2 * time.Minute
+	srv.ErrorLog = smtpLog{log}
 	return &SMTP{srv: srv}
+}
+
+// smtpLog puts go-smtp's own complaints (broken connections, protocol
+// errors) in the structured log instead of bare stderr lines.
+type smtpLog struct{ log *slog.Logger }
+
+func (l smtpLog) Printf(format string, v ...any) {
+	l.log.Warn("inbound SMTP", "detail", fmt.Sprintf(format, v...))
+}
+
+func (l smtpLog) Println(v ...any) {
+	l.log.Warn("inbound SMTP", "detail", strings.TrimSpace(fmt.Sprintln(v...)))
 }
 
 // Serve accepts connections until Shutdown.
