@@ -17,7 +17,9 @@ import (
 	"pulso/app/auth"
 	"pulso/app/capture"
 	"pulso/app/customers"
+	"pulso/app/documents"
 	"pulso/app/home"
+	"pulso/app/inbound"
 	"pulso/app/jobs"
 	"pulso/app/leads"
 	"pulso/app/live"
@@ -42,7 +44,9 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		BodyLimit:             8 << 20,
+		// Room for the largest document (plus multipart framing) and a few
+		// .eml files at once; each handler checks its own limit and says so.
+		BodyLimit: int(max(8<<20, d.Cfg.DocumentMaxBytes+1<<20, 2*d.Cfg.InboundMaxBytes)),
 		// Only listed proxies may say who the client is; anyone else could
 		// forge X-Forwarded-For to dodge login throttling.
 		EnableTrustedProxyCheck: len(d.Cfg.TrustedProxies) > 0,
@@ -108,6 +112,8 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		custH    = customers.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
+		docsH    = documents.New(d)
+		inboundH = inbound.New(d)
 	)
 	notifications.RegisterLive(hub, d.Q)
 
@@ -157,6 +163,16 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/forms", admin, captureH.Create).Name("capture.create")
 	app.Post("/admin/forms/:id/rotate", admin, captureH.Rotate).Name("capture.rotate")
 	app.Post("/admin/forms/:id/toggle", admin, captureH.Toggle).Name("capture.toggle")
+	// inbound e-mail and documents
+	app.Get("/admin/inbox", admin, inboundH.Show).Name("inbound.show")
+	app.Post("/admin/inbox/rotate", admin, inboundH.Rotate).Name("inbound.rotate")
+	app.Post("/admin/inbox/upload", admin, inboundH.Upload).Name("inbound.upload")
+	app.Get("/leads/:id/documents", anyone, docsH.LeadList).Name("documents.lead_list")
+	app.Post("/leads/:id/documents", anyone, docsH.LeadUpload).Name("documents.lead_upload")
+	app.Get("/customers/:id/documents", anyone, docsH.CustomerList).Name("documents.customer_list")
+	app.Post("/customers/:id/documents", anyone, docsH.CustomerUpload).Name("documents.customer_upload")
+	app.Get("/documents/:id", anyone, docsH.Download).Name("documents.download")
+	app.Post("/documents/:id/delete", anyone, docsH.Delete).Name("documents.delete")
 	app.Get("/admin/lead-rules", admin, leadsH.Rules).Name("leads.rules")
 	app.Post("/admin/lead-rules", admin, leadsH.CreateRule).Name("leads.rules_create")
 	app.Post("/admin/lead-rules/default", admin, leadsH.SetDefaultOwner).Name("leads.rules_default")

@@ -45,7 +45,19 @@ func TestTenancyEveryRoute(t *testing.T) {
 	}
 
 	markers := a.markers(t, env)
-	ids := orgIDs(t, env, a.org.ID)
+	// Ids are per table, so an id of one of A's rows may also be the id of
+	// one of B's own rows in another table (B's users, say); a route given
+	// it may rightly act on B's row. Only ids B has nowhere are probed.
+	own := map[int64]bool{}
+	for _, id := range orgIDs(t, env, orgB.ID) {
+		own[id] = true
+	}
+	var ids []int64
+	for _, id := range orgIDs(t, env, a.org.ID) {
+		if !own[id] {
+			ids = append(ids, id)
+		}
+	}
 	if len(ids) < 5 {
 		t.Fatalf("org A has only %d ids; the fixture is not exercising tenancy", len(ids))
 	}
@@ -212,6 +224,15 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}
 	env.Exec(`INSERT INTO documents (org_id, customer_id, filename, content_type, size_bytes, sha256, uploaded_by)
 		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', 4, repeat('ab', 32), $2 FROM customers WHERE org_id = $1`, org.ID, rep.ID)
+	// inbound: the org's inbox (made by the admin's first visit) and a
+	// message uploaded as .eml, which becomes a lead with an e-mail activity.
+	if r := c.Get("/admin/inbox"); r.Status != http.StatusOK {
+		t.Fatalf("org A inbox: %d", r.Status)
+	}
+	eml := []byte("From: Alfa Remitente Secreto <remitente@alfa-secreto.test>\r\nSubject: Alfa Asunto Secreto\r\nMessage-ID: <alfa-mensaje-secreto@alfa.test>\r\n\r\nAlfa cuerpo secreto\r\n")
+	if r := c.PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "alfa.eml", Data: eml}); r.Status != http.StatusOK || !strings.Contains(r.Body, "Alfa Remitente Secreto") {
+		t.Fatalf("org A .eml upload: %d %.300s", r.Status, r.Body)
+	}
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
@@ -219,11 +240,16 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token", "Alfa Regla Secreta", "Alfa Provincia",
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
-		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA"}
+		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
+		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}
-	return m
+	var inboxToken string
+	if err := env.DB.QueryRow(context.Background(), `SELECT token FROM inbound_inboxes WHERE org_id = $1`, a.org.ID).Scan(&inboxToken); err != nil {
+		t.Fatal(err)
+	}
+	return append(m, inboxToken)
 }
 
 // orgTables lists every table with an org_id column, and whether it has id.

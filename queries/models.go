@@ -111,6 +111,33 @@ type Email struct {
 	CreatedAt time.Time
 }
 
+type InboundInbox struct {
+	OrgID     int64
+	Token     string
+	CreatedAt time.Time
+	RotatedAt *time.Time
+}
+
+type InboundMessage struct {
+	OrgID        int64
+	ID           int64
+	MessageID    string
+	Via          string
+	EnvelopeFrom string
+	Raw          []byte
+	SizeBytes    int64
+	UploadedBy   *int64
+	Status       string
+	Reason       string
+	FromAddr     string
+	FromName     string
+	Subject      string
+	LeadID       *int64
+	CustomerID   *int64
+	ReceivedAt   time.Time
+	ProcessedAt  *time.Time
+}
+
 type Invite struct {
 	TokenHash []byte
 	OrgID     int64

@@ -52,6 +52,9 @@ type Options struct {
 	// takes it for abandoned (its worker process died) and schedules a
 	// retry; 0 means DefaultRescueAfter.
 	RescueAfter time.Duration
+	// InboundEmail processes received e-mail (app/inbound); nil in
+	// processes that only insert jobs.
+	InboundEmail InboundProcessor
 }
 
 // DefaultRescueAfter bounds how long a job of a killed worker waits before it
@@ -84,6 +87,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &SessionCleanupWorker{Q: q})
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
 	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
+	river.AddWorker(ws, &InboundEmailWorker{Process: opts.InboundEmail})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{

@@ -40,6 +40,15 @@ type Config struct {
 	// TrustedProxies may set X-Forwarded-For; without them the client IP
 	// (used for login throttling and audit) is the TCP peer.
 	TrustedProxies []string
+	// InboundSMTPAddr is where the inbound e-mail listener accepts mail for
+	// the orgs' inbox addresses; empty: no listener (uploads still work).
+	InboundSMTPAddr string
+	// InboundDomain is the host part of every org's inbox address.
+	InboundDomain string
+	// InboundMaxBytes bounds one inbound message (SMTP or .eml upload).
+	InboundMaxBytes int64
+	// DocumentMaxBytes bounds one uploaded document.
+	DocumentMaxBytes int64
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when
@@ -72,6 +81,10 @@ var Vars = []Var{
 	{"PULSO_REPORTS_WORKERS", "2", "River workers for the reports queue (exports, heavy aggregates)"},
 	{"PULSO_JOB_RESCUE_AFTER", "5m", "a job running this long is taken for abandoned (its worker died) and retried; jobs time out at half this, at most 1m, unless their kind says otherwise"},
 	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For"},
+	{"PULSO_SMTP_INBOUND_ADDR", "(unset: no listener)", "listen address (e.g. :2525) of the SMTP server that receives mail for the orgs' inbox addresses and turns it into leads"},
+	{"PULSO_INBOUND_DOMAIN", "(host of PULSO_BASE_URL)", "domain of the inbox addresses leads+<token>@<domain>; its MX must point at PULSO_SMTP_INBOUND_ADDR"},
+	{"PULSO_INBOUND_MAX_MB", "25", "largest inbound e-mail accepted, in MB (SMTP and .eml uploads)"},
+	{"PULSO_DOCUMENT_MAX_MB", "20", "largest document a user may upload, in MB"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -128,6 +141,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err != nil || c.JobRescueAfter < 2*time.Second || c.JobRescueAfter > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("PULSO_JOB_RESCUE_AFTER must be a duration from 2s to 24h, like 5m, got %q", getenv("PULSO_JOB_RESCUE_AFTER")))
 	}
+	c.InboundSMTPAddr = get("PULSO_SMTP_INBOUND_ADDR", "")
+	if c.InboundSMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.InboundSMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("PULSO_SMTP_INBOUND_ADDR must be host:port or :port, like :2525, got %q", c.InboundSMTPAddr))
+		}
+	}
+	c.InboundDomain = strings.ToLower(get("PULSO_INBOUND_DOMAIN", ""))
+	if c.InboundDomain != "" && !validDomain(c.InboundDomain) {
+		errs = append(errs, fmt.Errorf("PULSO_INBOUND_DOMAIN must be a domain name like pulso.example.es, got %q", c.InboundDomain))
+	} else if c.InboundDomain == "" && c.BaseURL != nil {
+		// The public host is where mail for Pulso naturally goes.
+		c.InboundDomain = strings.ToLower(c.BaseURL.Hostname())
+	}
+	megabytes := func(name, def string) int64 {
+		n, err := strconv.Atoi(get(name, def))
+		if err != nil || n < 1 || n > 1024 {
+			errs = append(errs, fmt.Errorf("%s must be a number of megabytes from 1 to 1024, got %q", name, getenv(name)))
+		}
+		return int64(n) << 20
+	}
+	c.InboundMaxBytes = megabytes("PULSO_INBOUND_MAX_MB", "25")
+	c.DocumentMaxBytes = megabytes("PULSO_DOCUMENT_MAX_MB", "20")
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))
 	}
@@ -153,6 +188,25 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("PULSO_SECRET must be set when PULSO_BASE_URL is https (a generated secret would differ between instances)"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// validDomain accepts host names as they appear after the @ of an address:
+// dot-separated labels of letters, digits and hyphens.
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // EnsureDevSecret loads the secret kept under DataDir, creating it on first

@@ -29,6 +29,9 @@ func TestDefaults(t *testing.T) {
 	if c.BaseURL == nil || c.BaseURL.String() != "http://localhost:8080" {
 		t.Errorf("BaseURL = %v", c.BaseURL)
 	}
+	if c.InboundSMTPAddr != "" || c.InboundDomain != "localhost" || c.InboundMaxBytes != 25<<20 || c.DocumentMaxBytes != 20<<20 {
+		t.Errorf("inbound/document defaults: addr %q domain %q max %d doc %d", c.InboundSMTPAddr, c.InboundDomain, c.InboundMaxBytes, c.DocumentMaxBytes)
+	}
 	if c.SecureCookies() {
 		t.Error("Secure cookies on plain http would be dropped by browsers")
 	}
@@ -49,19 +52,29 @@ func TestValidSettings(t *testing.T) {
 	t.Parallel()
 	secret := strings.Repeat("s", 32)
 	c, err := config.FromEnv(env(map[string]string{
-		"DATABASE_URL":          "postgres://u@db/pulso",
-		"PULSO_ADDR":            " 127.0.0.1:9000 ",
-		"PULSO_BASE_URL":        "https://crm.example.es/pulso/",
-		"PULSO_SECRET":          secret,
-		"SMTP_URL":              "smtps://user:pass@mail.example.es:465",
-		"LOG_LEVEL":             "DEBUG",
-		"LOG_FORMAT":            "json",
-		"PULSO_DATA_DIR":        "/var/lib/pulso",
-		"PULSO_WORKERS":         "1000",
-		"PULSO_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1,,",
+		"DATABASE_URL":            "postgres://u@db/pulso",
+		"PULSO_ADDR":              " 127.0.0.1:9000 ",
+		"PULSO_BASE_URL":          "https://crm.example.es/pulso/",
+		"PULSO_SECRET":            secret,
+		"SMTP_URL":                "smtps://user:pass@mail.example.es:465",
+		"LOG_LEVEL":               "DEBUG",
+		"LOG_FORMAT":              "json",
+		"PULSO_DATA_DIR":          "/var/lib/pulso",
+		"PULSO_WORKERS":           "1000",
+		"PULSO_TRUSTED_PROXIES":   "10.0.0.0/8, 192.168.1.1,,",
+		"PULSO_SMTP_INBOUND_ADDR": ":2525",
+		"PULSO_DOCUMENT_MAX_MB":   "5",
 	}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The inbox domain follows the public host unless set.
+	if c.InboundSMTPAddr != ":2525" || c.InboundDomain != "crm.example.es" || c.DocumentMaxBytes != 5<<20 {
+		t.Errorf("inbound: addr %q domain %q doc max %d", c.InboundSMTPAddr, c.InboundDomain, c.DocumentMaxBytes)
+	}
+	other, err := config.FromEnv(env(map[string]string{"PULSO_INBOUND_DOMAIN": "Correo.Example.ES", "PULSO_INBOUND_MAX_MB": "3"}))
+	if err != nil || other.InboundDomain != "correo.example.es" || other.InboundMaxBytes != 3<<20 {
+		t.Errorf("PULSO_INBOUND_DOMAIN: %q max %d (%v)", other.InboundDomain, other.InboundMaxBytes, err)
 	}
 	if c.Addr != "127.0.0.1:9000" || c.BaseURL.String() != "https://crm.example.es/pulso" || string(c.Secret) != secret ||
 		c.LogLevel != slog.LevelDebug || c.LogFormat != "json" || c.WorkersDefault != 1000 || c.DataDir != "/var/lib/pulso" ||
@@ -96,6 +109,14 @@ func TestInvalidSettings(t *testing.T) {
 		{"secret too short", "PULSO_SECRET", "short"},
 		{"secret 31 bytes", "PULSO_SECRET", strings.Repeat("s", 31)},
 		{"trusted proxy", "PULSO_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local"},
+		{"inbound addr without port", "PULSO_SMTP_INBOUND_ADDR", "mail.example.es"},
+		{"inbound domain with @", "PULSO_INBOUND_DOMAIN", "leads@example.es"},
+		{"inbound domain empty label", "PULSO_INBOUND_DOMAIN", "example..es"},
+		{"inbound domain hyphen", "PULSO_INBOUND_DOMAIN", "-example.es"},
+		{"inbound max zero", "PULSO_INBOUND_MAX_MB", "0"},
+		{"inbound max words", "PULSO_INBOUND_MAX_MB", "25MB"},
+		{"document max too big", "PULSO_DOCUMENT_MAX_MB", "2048"},
+		{"document max negative", "PULSO_DOCUMENT_MAX_MB", "-1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -163,18 +163,7 @@ func searchPattern(q string) *string {
 	return &p
 }
 
-// scope is the owners whose leads p may see: nil for everyone (admins and
-// accountants), the team plus themselves for managers, themselves for reps.
+// scope is the owners whose leads p may see (see Scope).
 func scope(c *fiber.Ctx, d web.Deps, p *web.Principal) ([]int64, error) {
-	switch p.Role {
-	case web.RoleAdmin, web.RoleAccountant:
-		return nil, nil
-	case web.RoleManager:
-		team, err := d.Q.ListTeamIDs(c.UserContext(), teamParams(p))
-		if err != nil {
-			return nil, err
-		}
-		return append(team, p.UserID), nil
-	}
-	return []int64{p.UserID}, nil
+	return Scope(c.UserContext(), d.Q, p)
 }

@@ -51,6 +51,9 @@ func messageFor(status int) string {
 		return "error.unauthorized"
 	case fiber.StatusTooManyRequests:
 		return "error.too_many"
+	case fiber.StatusRequestEntityTooLarge:
+		// Beyond Fiber's BodyLimit, before any handler could say more.
+		return "error.too_large"
 	case fiber.StatusServiceUnavailable:
 		return "error.unavailable"
 	}

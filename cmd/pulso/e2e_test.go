@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/smtp"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -95,8 +97,8 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServer runs `pulso serve` on a fresh migrated database seeded with
-// the demo data.
-func startServer(t *testing.T) *server {
+// the demo data; extraEnv adds or overrides variables (NAME=value).
+func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
 	pool := apptest.NewDB(t)
 	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
@@ -110,6 +112,7 @@ func startServer(t *testing.T) *server {
 		"PULSO_DATA_DIR="+t.TempDir(),
 		"LOG_LEVEL=warn",
 	)}
+	s.env = append(s.env, extraEnv...)
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -552,4 +555,101 @@ func TestE2ECaptureAssignsAndNotifiesLive(t *testing.T) {
 	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
 		t.Errorf("notifications page is %s px wide on a 390 px phone", sw)
 	}
+}
+
+// inbound e-mail and documents
+
+// A rep on a phone attaches a file to one of their leads: the panel on the
+// lead page uploads it with htmx, lists it, and the link downloads it.
+func TestE2EDocumentUploadOnPhone(t *testing.T) {
+	chromiumPath(t)
+	s := startServer(t)
+	var leadID int64
+	if err := s.db.QueryRow(context.Background(), `INSERT INTO leads (org_id, name, country, source, owner_id, status)
+		SELECT org_id, 'Ferretería Documentos', 'ES', 'manual', id, 'nuevo' FROM users WHERE email = 'rep@demo.test' RETURNING id`).Scan(&leadID); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "Presupuesto firmado.pdf")
+	if err := os.WriteFile(file, []byte("%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := newBrowser(t, "rep", 390, 844)
+	rep.login(s, "rep@demo.test")
+	rep.run("lead page with documents panel",
+		chromedp.Navigate(s.url(fmt.Sprintf("/leads/%d", leadID))),
+		chromedp.WaitVisible(`[data-testid=documents] input[type=file]`),
+	)
+	rep.run("choose and upload",
+		chromedp.SetUploadFiles(`[data-testid=documents] input[type=file]`, []string{file}),
+		chromedp.Click(`[data-testid=documents] button.button--primary`),
+		chromedp.WaitVisible(`.documents-item a`),
+	)
+	if got := rep.eval(`document.querySelector(".documents-item a").textContent`); got != "Presupuesto firmado.pdf" {
+		t.Errorf("listed %q", got)
+	}
+	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+		t.Errorf("lead page with documents is %s px wide on a 390 px phone", sw)
+	}
+	var got string
+	rep.run("download", chromedp.Evaluate(`fetch(document.querySelector(".documents-item a").href).then(r => r.status + " " + r.headers.get("content-type") + " " + r.headers.get("content-disposition") + " " + r.headers.get("x-content-type-options"))`, &got, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if !strings.HasPrefix(got, "200 application/pdf attachment;") || !strings.HasSuffix(got, " nosniff") {
+		t.Errorf("download answered %q", got)
+	}
+	if n := countRows(t, s, `SELECT count(*) FROM documents WHERE lead_id = $1 AND content_type = 'application/pdf'`, leadID); n != 1 {
+		t.Errorf("%d documents stored", n)
+	}
+}
+
+// pulso serve with PULSO_SMTP_INBOUND_ADDR receives mail for an org's inbox
+// and its workers turn it into a lead; SIGTERM stops the listener too.
+func TestE2EInboundSMTP(t *testing.T) {
+	chromiumPath(t)
+	smtpAddr := freeAddr(t)
+	s := startServer(t, "PULSO_SMTP_INBOUND_ADDR="+smtpAddr, "PULSO_INBOUND_DOMAIN=correo.pulso.test")
+	if _, err := s.db.Exec(context.Background(), `INSERT INTO inbound_inboxes (org_id, token) SELECT id, 'e2einboxtokene2einbox' FROM orgs WHERE name LIKE 'Demo Ventas%'`); err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: Nuevo Cliente <nuevo@cliente-e2e.test>\r\nSubject: Quiero una demo\r\nMessage-ID: <e2e-1@cliente-e2e.test>\r\n\r\nHola.\r\n"
+	if err := smtp.SendMail(smtpAddr, nil, "nuevo@cliente-e2e.test", []string{"leads+e2einboxtokene2einbox@correo.pulso.test"}, []byte(msg)); err != nil {
+		t.Fatalf("send: %v\n%s", err, s.log)
+	}
+	err := smtp.SendMail(smtpAddr, nil, "x@y.test", []string{"leads+otro@correo.pulso.test"}, []byte(msg))
+	if err == nil || !strings.Contains(err.Error(), "550") {
+		t.Errorf("unknown inbox: %v", err)
+	}
+	// The job runs in the server's own workers.
+	deadline := time.Now().Add(15 * time.Second)
+	for countRows(t, s, `SELECT count(*) FROM leads WHERE email = 'nuevo@cliente-e2e.test' AND source = 'email'`) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no lead from the e-mail:\n%s", s.log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The admin sees what became of it, on a phone.
+	admin := newBrowser(t, "admin", 390, 844)
+	admin.login(s, "admin@demo.test")
+	admin.run("inbox page", chromedp.Navigate(s.url("/admin/inbox")), chromedp.WaitVisible(`[data-testid=inbound-messages]`))
+	if got := admin.eval(`document.querySelector("[data-testid=inbound-messages]").textContent`); !strings.Contains(got, "Quiero una demo") || !strings.Contains(got, "Potencial creado") {
+		t.Errorf("inbox lists %q", got)
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=inbox-address]").textContent`); got != "leads+e2einboxtokene2einbox@correo.pulso.test" {
+		t.Errorf("address %q", got)
+	}
+	if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+		t.Errorf("inbox page is %s px wide on a 390 px phone", sw)
+	}
+	s.stop()
+	if c, err := net.Dial("tcp", smtpAddr); err == nil {
+		c.Close()
+		t.Error("SMTP listener still accepting after shutdown")
+	}
+}
+
+func countRows(t *testing.T, s *server, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

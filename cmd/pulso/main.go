@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -25,6 +26,7 @@ import (
 	"pulso/app/config"
 	"pulso/app/demo"
 	"pulso/app/devdb"
+	"pulso/app/inbound"
 	"pulso/app/live"
 	"pulso/app/mail"
 	"pulso/app/ops"
@@ -230,17 +232,35 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	go func() { _ = hub.Run(hubCtx) }()
 	fiberApp := app.New(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}, metrics, hub)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	var smtpIn *inbound.SMTP
+	if cfg.InboundSMTPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.InboundSMTPAddr)
+		if err != nil {
+			stopWorkers(jobs, withWorkers, log)
+			return fmt.Errorf("inbound SMTP listener (PULSO_SMTP_INBOUND_ADDR): %w", err)
+		}
+		smtpIn = inbound.NewSMTP(pool, jobs, log, cfg.InboundDomain, cfg.InboundMaxBytes)
+		go func() {
+			if err := smtpIn.Serve(ln); err != nil {
+				errc <- fmt.Errorf("inbound SMTP: %w", err)
+			}
+		}()
+		log.Info("inbound SMTP listening", "addr", ln.Addr().String(), "domain", cfg.InboundDomain)
+	}
 	go func() { errc <- fiberApp.Listen(cfg.Addr) }()
 	log.Info("pulso serving", "addr", cfg.Addr, "base_url", cfg.BaseURL.String(), "workers", withWorkers, "version", buildVersion())
 
 	select {
 	case err := <-errc:
+		stopSMTP(smtpIn, log)
 		stopWorkers(jobs, withWorkers, log)
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	// Mail first: a conversation cut before 250 is retried by the sender.
+	stopSMTP(smtpIn, log)
 	// Sockets first: they get 1001 (going away) after their queued messages,
 	// and the browsers reconnect to another instance.
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -253,6 +273,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	}
 	stopWorkers(jobs, withWorkers, log)
 	return nil
+}
+
+func stopSMTP(s *inbound.SMTP, log *slog.Logger) {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		log.Warn("inbound SMTP shutdown", "error", err)
+	}
 }
 
 func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -286,6 +317,7 @@ func newJobs(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger, work bool)
 	if err != nil {
 		return nil, err
 	}
+	opts.InboundEmail = inbound.NewProcessor(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Log: log}).Process
 	return workers.NewClient(pool, log, opts)
 }
 

@@ -1,0 +1,71 @@
+package documents
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"pulso/queries"
+)
+
+// Target is what a document hangs off: exactly one of the ids is set.
+type Target struct {
+	LeadID, CustomerID *int64
+}
+
+// Attach records a stored blob as a document of the target and writes the
+// 'document' activity on its timeline, in the caller's transaction (q from
+// WithTx). uploadedBy is nil for the system (an inbound e-mail).
+func Attach(ctx context.Context, q *queries.Queries, orgID int64, t Target, filename string, b Blob, uploadedBy *int64) (queries.Document, error) {
+	name := SafeFilename(filename)
+	d, err := q.CreateDocument(ctx, queries.CreateDocumentParams{
+		OrgID: orgID, LeadID: t.LeadID, CustomerID: t.CustomerID, Filename: name,
+		ContentType: b.ContentType, SizeBytes: b.Size, Sha256: b.SHA256, UploadedBy: uploadedBy,
+	})
+	if err != nil {
+		return d, err
+	}
+	data, _ := json.Marshal(map[string]any{"document_id": d.ID, "filename": name, "size": b.Size, "content_type": b.ContentType, "action": "added"})
+	_, err = q.AppendActivity(ctx, queries.AppendActivityParams{
+		OrgID: orgID, LeadID: t.LeadID, CustomerID: t.CustomerID, ActorID: uploadedBy,
+		Kind: "document", Summary: truncate(name, 500), Data: data,
+	})
+	return d, err
+}
+
+// SafeFilename keeps what a person would recognise of a client-supplied
+// name: the last path element, without control characters, quotes or
+// separators, at most 255 bytes, never empty.
+func SafeFilename(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case unicode.IsControl(r), r == '"', r == '/', r == '\\', r == ';', r == unicode.ReplacementChar:
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.Trim(strings.TrimSpace(name), ".")
+	name = strings.TrimSpace(name)
+	for len(name) > 255 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	if name == "" {
+		return "documento"
+	}
+	return name
+}
+
+func truncate(s string, runes int) string {
+	if utf8.RuneCountInString(s) <= runes {
+		return s
+	}
+	return string([]rune(s)[:runes])
+}

@@ -1,0 +1,279 @@
+package documents_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"pulso/app/apptest"
+	"pulso/app/config"
+	"pulso/app/documents"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+type world struct {
+	env                 *apptest.Env
+	dir                 string
+	org                 queries.Org
+	admin, manager, rep queries.User
+	rep2                queries.User
+	lead                queries.Lead
+}
+
+func newWorld(t *testing.T, opts ...apptest.Option) *world {
+	t.Helper()
+	dir := t.TempDir()
+	opts = append([]apptest.Option{func(c *config.Config) { c.DataDir = dir }}, opts...)
+	env := apptest.New(t, opts...)
+	w := &world{env: env, dir: dir, org: env.Org("Docs S.L.")}
+	w.admin = env.User(w.org, "admin@docs.test", web.RoleAdmin)
+	w.manager = env.User(w.org, "manager@docs.test", web.RoleManager)
+	w.rep = env.User(w.org, "rep@docs.test", web.RoleRep)
+	w.rep2 = env.User(w.org, "rep2@docs.test", web.RoleRep)
+	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
+	var err error
+	w.lead, err = env.Q.CreateLead(context.Background(), queries.CreateLeadParams{
+		OrgID: w.org.ID, Name: "Potencial Docs", Country: "ES", Source: "manual", OwnerID: &w.rep.ID, Status: "nuevo", Tags: []string{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) leadPath() string { return "/leads/" + itoa(w.lead.ID) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+var pdf = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n")
+
+var downloadLink = regexp.MustCompile(`href="(/documents/\d+)"`)
+
+func TestUploadDownloadRoundTrip(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rep := w.env.LoginAs(w.rep)
+	rep.HTMX = true
+
+	empty := rep.Get(w.leadPath() + "/documents")
+	if empty.Status != http.StatusOK || !strings.Contains(empty.Body, `data-testid="documents"`) || strings.Contains(empty.Body, "<html") {
+		t.Fatalf("fragment: %d %.400s", empty.Status, empty.Body)
+	}
+	res := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "Oferta Año.pdf", Data: pdf})
+	if res.Status != http.StatusOK || !strings.Contains(res.Body, "Oferta Año.pdf") || !strings.Contains(res.Body, w.rep.Name) {
+		t.Fatalf("upload: %d %.600s", res.Status, res.Body)
+	}
+	var d queries.Document
+	row := w.env.DB.QueryRow(context.Background(), `SELECT id, content_type, size_bytes, sha256, uploaded_by FROM documents WHERE org_id = $1 AND lead_id = $2`, w.org.ID, w.lead.ID)
+	if err := row.Scan(&d.ID, &d.ContentType, &d.SizeBytes, &d.Sha256, &d.UploadedBy); err != nil {
+		t.Fatal(err)
+	}
+	if d.ContentType != "application/pdf" || d.SizeBytes != int64(len(pdf)) || d.UploadedBy == nil || *d.UploadedBy != w.rep.ID {
+		t.Errorf("stored %+v", d)
+	}
+	onDisk, err := os.ReadFile(filepath.Join(w.dir, "documents", d.Sha256[:2], d.Sha256))
+	if err != nil || !bytes.Equal(onDisk, pdf) {
+		t.Fatalf("bytes on disk: %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'document' AND actor_id = $3 AND summary = 'Oferta Año.pdf'`, w.org.ID, w.lead.ID, w.rep.ID); n != 1 {
+		t.Errorf("%d document activities, want 1", n)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(w.dir, "documents", "tmp")); len(tmp) != 0 {
+		t.Errorf("temporary files left: %v", tmp)
+	}
+
+	m := downloadLink.FindStringSubmatch(res.Body)
+	if m == nil {
+		t.Fatal("no download link in the panel")
+	}
+	got := rep.Get(m[1])
+	if got.Status != http.StatusOK || got.Body != string(pdf) {
+		t.Fatalf("download: %d %q", got.Status, got.Body)
+	}
+	if ct := got.Header.Get("Content-Type"); ct != "application/pdf" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := got.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="Oferta A_o.pdf"`) || !strings.Contains(cd, "filename*=UTF-8''Oferta%20A%C3%B1o.pdf") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	if got.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("no nosniff")
+	}
+
+	// A manager sees the team's documents; the admin too.
+	if r := w.env.LoginAs(w.manager).Get(m[1]); r.Status != http.StatusOK {
+		t.Errorf("manager download: %d", r.Status)
+	}
+	// Without htmx the upload redirects back to the lead.
+	plain := w.env.LoginAs(w.rep)
+	if r := plain.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "nota.txt", Data: []byte("hola\n")}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != w.leadPath() {
+		t.Errorf("plain upload: %d %q", r.Status, r.Header.Get("Location"))
+	}
+}
+
+func TestSniffingDecidesTheType(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rep := w.env.LoginAs(w.rep)
+	rep.HTMX = true
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
+	if r := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "contrato.pdf", Data: png}); r.Status != http.StatusOK {
+		t.Fatalf("png upload: %d %.300s", r.Status, r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND filename = 'contrato.pdf' AND content_type = 'image/png'`, w.org.ID); n != 1 {
+		t.Error("a .pdf name with PNG bytes was not stored as image/png")
+	}
+
+	elf := append([]byte("\x7fELF\x02\x01\x01\x00"), bytes.Repeat([]byte{0}, 100)...)
+	r := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "factura.pdf", Data: elf})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "No se admiten programas") {
+		t.Fatalf("ELF: %d %.400s", r.Status, r.Body)
+	}
+	html := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "x.txt", Data: []byte("<html><script>alert(1)</script></html>")})
+	if html.Status != http.StatusUnprocessableEntity || !strings.Contains(html.Body, "Tipo de archivo no admitido") {
+		t.Fatalf("HTML: %d %.400s", html.Status, html.Body)
+	}
+	if r := rep.PostFiles(w.leadPath()+"/documents", nil); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Elija un archivo") {
+		t.Fatalf("no file: %d %.300s", r.Status, r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 1 {
+		t.Errorf("%d documents after refusals, want 1", n)
+	}
+	entries, _ := os.ReadDir(filepath.Join(w.dir, "documents", "tmp"))
+	if len(entries) != 0 {
+		t.Errorf("refused uploads left files: %v", entries)
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(c *config.Config) { c.DocumentMaxBytes = 1 << 20 })
+	rep := w.env.LoginAs(w.rep)
+	rep.HTMX = true
+	big := bytes.Repeat([]byte("a"), 1<<20+1)
+	r := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "grande.txt", Data: big})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "supera el máximo de 1 MB") {
+		t.Fatalf("too large: %d %.400s", r.Status, r.Body)
+	}
+	exact := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "justo.txt", Data: big[:1<<20]})
+	if exact.Status != http.StatusOK {
+		t.Fatalf("at the limit: %d %.300s", exact.Status, exact.Body)
+	}
+	// The store enforces the limit on the stream too, not only on the
+	// declared size.
+	if _, err := documents.Store(w.dir, bytes.NewReader(big), 1<<20); err != documents.ErrTooLarge {
+		t.Errorf("Store over the limit: %v", err)
+	}
+}
+
+func TestVisibilityAndTenancy(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rep := w.env.LoginAs(w.rep)
+	rep.HTMX = true
+	res := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "oferta.pdf", Data: pdf})
+	m := downloadLink.FindStringSubmatch(res.Body)
+	if m == nil {
+		t.Fatalf("upload: %d %.300s", res.Status, res.Body)
+	}
+	doc := m[1]
+
+	// Another rep of the same org cannot see the lead, so not its documents.
+	other := w.env.LoginAs(w.rep2)
+	for _, r := range []apptest.Response{
+		other.Get(doc), other.Get(w.leadPath() + "/documents"), other.Post(doc+"/delete", nil),
+		other.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "x.pdf", Data: pdf}),
+	} {
+		if r.Status != http.StatusNotFound || strings.Contains(r.Body, "oferta.pdf") {
+			t.Errorf("rep2: %d %.200s", r.Status, r.Body)
+		}
+	}
+	// Another org's admin gets 404 for everything.
+	orgB := w.env.Org("Otra S.L.")
+	b := w.env.LoginAs(w.env.User(orgB, "admin@otra.test", web.RoleAdmin))
+	for _, r := range []apptest.Response{
+		b.Get(doc), b.Get(w.leadPath() + "/documents"), b.Post(doc+"/delete", nil),
+		b.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "x.pdf", Data: pdf}),
+	} {
+		if r.Status != http.StatusNotFound || strings.Contains(r.Body, "oferta.pdf") {
+			t.Errorf("org B: %d %.200s", r.Status, r.Body)
+		}
+	}
+	// The manager sees it but did not upload it: no delete.
+	if r := w.env.LoginAs(w.manager).Post(doc+"/delete", nil); r.Status != http.StatusForbidden {
+		t.Errorf("manager delete: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 1 {
+		t.Fatalf("%d documents, want 1", n)
+	}
+	// The uploader may.
+	if r := rep.Post(doc+"/delete", nil); r.Status != http.StatusOK || strings.Contains(r.Body, "oferta.pdf</a>") {
+		t.Fatalf("delete: %d %.300s", r.Status, r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 0 {
+		t.Errorf("%d documents after delete", n)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND kind = 'document_deleted'`, w.org.ID); n != 1 {
+		t.Errorf("%d deletion activities", n)
+	}
+}
+
+func TestCustomerDocuments(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var customerID int64
+	if err := w.env.DB.QueryRow(context.Background(), `INSERT INTO customers (org_id, legal_name, country, owner_id) VALUES ($1, 'Cliente Docs S.L.', 'ES', $2) RETURNING id`, w.org.ID, w.rep.ID).Scan(&customerID); err != nil {
+		t.Fatal(err)
+	}
+	path := "/customers/" + itoa(customerID) + "/documents"
+	rep := w.env.LoginAs(w.rep)
+	rep.HTMX = true
+	if r := rep.PostFiles(path, nil, apptest.File{Field: "file", Name: "contrato.pdf", Data: pdf}); r.Status != http.StatusOK || !strings.Contains(r.Body, "contrato.pdf") {
+		t.Fatalf("customer upload: %d %.300s", r.Status, r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'document'`, w.org.ID, customerID); n != 1 {
+		t.Errorf("%d customer document activities", n)
+	}
+	if r := w.env.LoginAs(w.rep2).Get(path); r.Status != http.StatusNotFound {
+		t.Errorf("rep2 sees the customer's documents: %d", r.Status)
+	}
+	if r := w.env.LoginAs(w.admin).Get(path); r.Status != http.StatusOK || !strings.Contains(r.Body, "contrato.pdf") {
+		t.Errorf("admin: %d", r.Status)
+	}
+}
+
+// A body beyond Fiber's BodyLimit never reaches the handler; the error
+// handler still says what went wrong. (app.Test cannot send one, so this
+// goes through a real listener.)
+func TestBodyLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(c *config.Config) { c.DocumentMaxBytes, c.InboundMaxBytes = 1<<20, 1<<20 })
+	addr := w.env.Serve()
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+w.leadPath()+"/documents", bytes.NewReader(bytes.Repeat([]byte("a"), 9<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	// Waiting for 100 Continue lets the client read the refusal instead of
+	// being cut off mid-body.
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "demasiado grande") {
+		t.Fatalf("huge body: %d %.300s", res.StatusCode, body)
+	}
+}
