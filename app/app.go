@@ -17,6 +17,7 @@ import (
 	"pulso/app/auth"
 	"pulso/app/capture"
 	"pulso/app/home"
+	"pulso/app/imports"
 	"pulso/app/jobs"
 	"pulso/app/leads"
 	"pulso/app/live"
@@ -37,7 +38,9 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		BodyLimit:             8 << 20,
+		// Above imports.MaxUpload (50 MB), so an oversized import file is
+		// refused by its handler with a clear message, not a bare 413.
+		BodyLimit: 64 << 20,
 		// Only listed proxies may say who the client is; anyone else could
 		// forge X-Forwarded-For to dodge login throttling.
 		EnableTrustedProxyCheck: len(d.Cfg.TrustedProxies) > 0,
@@ -102,8 +105,10 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		leadsH   = leads.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
+		importsH = imports.New(d)
 	)
 	notifications.RegisterLive(hub, d.Q)
+	imports.RegisterLive(hub, d.Q)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")
@@ -141,6 +146,14 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/lead-rules/:id/up", admin, leadsH.MoveRuleUp).Name("leads.rules_up")
 	app.Post("/admin/lead-rules/:id/down", admin, leadsH.MoveRuleDown).Name("leads.rules_down")
 	app.Post("/admin/lead-rules/:id/delete", admin, leadsH.DeleteRule).Name("leads.rules_delete")
+	// imports
+	app.Get("/imports", admin, importsH.List).Name("imports.list")
+	app.Post("/imports", admin, importsH.Upload).Name("imports.upload")
+	app.Get("/imports/cartera.xlsx", admin, importsH.Template).Name("imports.template")
+	app.Get("/imports/:id", admin, importsH.Show).Name("imports.show")
+	app.Post("/imports/:id/start", admin, importsH.Start).Name("imports.start")
+	app.Get("/imports/:id/status", admin, importsH.StatusFragment).Name("imports.status")
+	app.Get("/imports/:id/errors", admin, importsH.Errors).Name("imports.errors")
 	app.Get("/admin/users", admin, usersH.List).Name("users.list")
 	app.Post("/admin/users", admin, usersH.Invite).Name("users.invite")
 	app.Post("/admin/users/:id/invite", admin, usersH.Reinvite).Name("users.reinvite")

@@ -52,6 +52,10 @@ type Options struct {
 	// takes it for abandoned (its worker process died) and schedules a
 	// retry; 0 means DefaultRescueAfter.
 	RescueAfter time.Duration
+	// DataDir is PULSO_DATA_DIR, where uploads (import files) are kept.
+	DataDir string
+	// BaseURL is PULSO_BASE_URL, for links in e-mails sent by jobs.
+	BaseURL string
 }
 
 // DefaultRescueAfter bounds how long a job of a killed worker waits before it
@@ -84,6 +88,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &SessionCleanupWorker{Q: q})
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
 	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
+	river.AddWorker(ws, &ImportWorker{DB: pool, DataDir: opts.DataDir, BaseURL: opts.BaseURL, Log: log})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
