@@ -19,6 +19,7 @@ import (
 	"pulso/app/customers"
 	"pulso/app/documents"
 	"pulso/app/home"
+	"pulso/app/imports"
 	"pulso/app/inbound"
 	"pulso/app/jobs"
 	"pulso/app/leads"
@@ -44,9 +45,10 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		// Room for the largest document (plus multipart framing) and a few
-		// .eml files at once; each handler checks its own limit and says so.
-		BodyLimit: int(max(8<<20, d.Cfg.DocumentMaxBytes+1<<20, 2*d.Cfg.InboundMaxBytes)),
+		// Room for the largest document (plus multipart framing), a few .eml
+		// files at once and an import file (imports.MaxUpload, 50 MB): each
+		// handler checks its own limit and says so, not a bare 413.
+		BodyLimit: int(max(64<<20, d.Cfg.DocumentMaxBytes+1<<20, 2*d.Cfg.InboundMaxBytes)),
 		// Only listed proxies may say who the client is; anyone else could
 		// forge X-Forwarded-For to dodge login throttling.
 		EnableTrustedProxyCheck: len(d.Cfg.TrustedProxies) > 0,
@@ -114,8 +116,10 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		outboxH  = mail.NewOutbox(d)
 		docsH    = documents.New(d)
 		inboundH = inbound.New(d)
+		importsH = imports.New(d)
 	)
 	notifications.RegisterLive(hub, d.Q)
+	imports.RegisterLive(hub, d.Q)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")
@@ -180,6 +184,14 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/lead-rules/:id/down", admin, leadsH.MoveRuleDown).Name("leads.rules_down")
 	app.Post("/admin/lead-rules/:id/delete", admin, leadsH.DeleteRule).Name("leads.rules_delete")
 	app.Post("/admin/lead-rules/:id/toggle", admin, leadsH.ToggleRule).Name("leads.rules_toggle")
+	// imports
+	app.Get("/imports", admin, importsH.List).Name("imports.list")
+	app.Post("/imports", admin, importsH.Upload).Name("imports.upload")
+	app.Get("/imports/cartera.xlsx", admin, importsH.Template).Name("imports.template")
+	app.Get("/imports/:id", admin, importsH.Show).Name("imports.show")
+	app.Post("/imports/:id/start", admin, importsH.Start).Name("imports.start")
+	app.Get("/imports/:id/status", admin, importsH.StatusFragment).Name("imports.status")
+	app.Get("/imports/:id/errors", admin, importsH.Errors).Name("imports.errors")
 	app.Get("/admin/users", admin, usersH.List).Name("users.list")
 	app.Post("/admin/users", admin, usersH.Invite).Name("users.invite")
 	app.Post("/admin/users/:id/invite", admin, usersH.Reinvite).Name("users.reinvite")

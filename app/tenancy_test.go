@@ -233,6 +233,15 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if r := c.PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "alfa.eml", Data: eml}); r.Status != http.StatusOK || !strings.Contains(r.Body, "Alfa Remitente Secreto") {
 		t.Fatalf("org A .eml upload: %d %.300s", r.Status, r.Body)
 	}
+	// imports: an import with a staged row, and an e-mail attachment.
+	env.Exec(`INSERT INTO imports (org_id, kind, filename, path, size_bytes, format, status, created_by, errors, error_path)
+		VALUES ($1, 'leads', 'alfa-importacion-secreta.csv', 'imports/0/alfa.csv', 10, 'csv', 'done', $2, 1, 'imports/0/alfa-errores.csv')`, org.ID, admin.ID)
+	env.Exec(`INSERT INTO import_rows (org_id, import_id, line, name, error_id)
+		SELECT org_id, id, 2, 'Alfa Fila Secreta', 'validation.required' FROM imports WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO emails (org_id, key, to_address, subject, text_body, template, locale)
+		VALUES ($1, 'alfa-import-errors', 'alfa-admin@alfa.test', 'Alfa Asunto Secreto', 'x', 'import_errors', 'es')`, org.ID)
+	env.Exec(`INSERT INTO email_attachments (org_id, email_id, filename, content_type, content)
+		SELECT org_id, id, 'alfa-adjunto-secreto.csv', 'text/csv', 'x' FROM emails WHERE org_id = $1 AND key = 'alfa-import-errors'`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 
@@ -241,7 +250,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token", "Alfa Regla Secreta", "Alfa Provincia",
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
-		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto"}
+		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
+		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

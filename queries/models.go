@@ -111,6 +111,66 @@ type Email struct {
 	CreatedAt time.Time
 }
 
+type EmailAttachment struct {
+	OrgID       int64
+	ID          int64
+	EmailID     int64
+	Filename    string
+	ContentType string
+	Content     []byte
+}
+
+type Import struct {
+	OrgID       int64
+	ID          int64
+	Kind        string
+	Filename    string
+	Path        string
+	SizeBytes   int64
+	Format      string
+	Charset     string
+	Mapping     []byte
+	Status      string
+	Failure     string
+	FailureLine int32
+	Progress    int32
+	RowsRead    int32
+	Inserted    int32
+	Merged      int32
+	Skipped     int32
+	Errors      int32
+	ErrorPath   string
+	CreatedBy   int64
+	CreatedAt   time.Time
+	FinishedAt  *time.Time
+}
+
+type ImportRow struct {
+	OrgID              int64
+	ImportID           int64
+	Line               int32
+	Name               string
+	ContactName        string
+	Email              string
+	Phone              string
+	TaxID              string
+	Country            string
+	Province           string
+	City               string
+	Tags               []string
+	Notes              string
+	OwnerEmail         string
+	OwnerID            *int64
+	CustomEmail        string
+	BillingInitial     *int64
+	BillingRecommended *int64
+	BillingFinal       *int64
+	ErrorColumn        string
+	ErrorID            string
+	Outcome            string
+	MatchID            *int64
+}
+
 type InboundInbox struct {
 	OrgID     int64
 	Token     string

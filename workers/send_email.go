@@ -109,7 +109,15 @@ func (w *SendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs
 		return err
 	}
 
-	if err := w.Mailer.Deliver(ctx, e); err != nil {
+	rows, err := w.Q.ListEmailAttachments(ctx, queries.ListEmailAttachmentsParams{OrgID: e.OrgID, EmailID: e.ID})
+	if err != nil {
+		return err
+	}
+	atts := make([]mail.Attachment, len(rows))
+	for i, a := range rows {
+		atts[i] = mail.Attachment{Filename: a.Filename, ContentType: a.ContentType, Content: a.Content}
+	}
+	if err := w.Mailer.Deliver(ctx, e, atts...); err != nil {
 		permanent := mail.Permanent(err)
 		final := permanent || job.Attempt >= job.MaxAttempts
 		// Recorded even when the job was cancelled mid-conversation, so the

@@ -55,6 +55,10 @@ type Options struct {
 	// InboundEmail processes received e-mail (app/inbound); nil in
 	// processes that only insert jobs.
 	InboundEmail InboundProcessor
+	// DataDir is PULSO_DATA_DIR, where uploads (import files) are kept.
+	DataDir string
+	// BaseURL is PULSO_BASE_URL, for links in e-mails sent by jobs.
+	BaseURL string
 }
 
 // DefaultRescueAfter bounds how long a job of a killed worker waits before it
@@ -88,6 +92,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
 	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
 	river.AddWorker(ws, &InboundEmailWorker{Process: opts.InboundEmail})
+	river.AddWorker(ws, &ImportWorker{DB: pool, DataDir: opts.DataDir, BaseURL: opts.BaseURL, Log: log})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{

@@ -135,3 +135,13 @@ func headerText(s string, maxRunes int) string {
 	}
 	return s
 }
+
+// ImportErrors is the e-mail that returns an import's error file.
+func ImportErrors(d emailview.ImportErrors) Template {
+	return Template{
+		Name:    "import_errors",
+		Subject: func(ctx context.Context) string { return emailview.ImportErrorsSubject(ctx, d) },
+		Text:    emailview.ImportErrorsText(d),
+		HTML:    emailview.ImportErrorsHTML(d),
+	}
+}

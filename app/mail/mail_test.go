@@ -376,3 +376,39 @@ func TestSubjectCannotInjectHeaders(t *testing.T) {
 		t.Errorf("a message without HTML is one text part, got %q", p.Header.Get("Content-Type"))
 	}
 }
+
+func TestDeliverAttachment(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.NewServer(t, mailtest.Options{})
+	e := stored(t, "es")
+	file := []byte("\xEF\xBB\xBFlínea;nombre;errores\r\n3;=1+1;Columna email: no válido\r\n" + strings.Repeat("x", 300))
+	att := appmail.Attachment{Filename: "errores importación.csv", ContentType: "text/csv; charset=utf-8", Content: file}
+	if err := mailer(t, srv.URL()).Deliver(context.Background(), e, att); err != nil {
+		t.Fatal(err)
+	}
+	got := only(t, srv)
+	p := mailtest.Parse(t, got.Data)
+	if !strings.HasPrefix(p.Header.Get("Content-Type"), "multipart/mixed;") {
+		t.Errorf("Content-Type %q", p.Header.Get("Content-Type"))
+	}
+	if p.Text != e.TextBody || p.HTML != e.HtmlBody {
+		t.Error("the body parts did not survive next to an attachment")
+	}
+	if len(p.Attachments) != 1 {
+		t.Fatalf("%d attachments", len(p.Attachments))
+	}
+	a := p.Attachments[0]
+	if a.Filename != "errores importación.csv" || a.ContentType != "text/csv" || string(a.Content) != string(file) {
+		t.Errorf("attachment %q %q %q", a.Filename, a.ContentType, a.Content)
+	}
+	for i, line := range strings.Split(string(got.Data), "\r\n") {
+		if len(line) > 998 {
+			t.Errorf("line %d is %d octets", i, len(line))
+		}
+	}
+	for _, b := range got.Data {
+		if b >= 0x80 {
+			t.Fatal("message is not 7-bit")
+		}
+	}
+}

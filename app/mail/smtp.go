@@ -94,11 +94,11 @@ func Permanent(err error) bool {
 // Deliver sends a stored e-mail. It returns nil only once the server has
 // accepted the message data (250 after DATA): from then on the message is
 // the server's responsibility, even if QUIT or the connection fails.
-func (m *Mailer) Deliver(ctx context.Context, e queries.Email) error {
+func (m *Mailer) Deliver(ctx context.Context, e queries.Email, atts ...Attachment) error {
 	if m.Outbox() {
 		return errors.New("mail: no SMTP server configured")
 	}
-	raw, err := Compose(m.from, e, time.Now())
+	raw, err := Compose(m.from, e, time.Now(), atts...)
 	if err != nil {
 		return err
 	}

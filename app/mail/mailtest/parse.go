@@ -2,6 +2,7 @@ package mailtest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -17,6 +18,14 @@ type Parsed struct {
 	Subject string // decoded
 	Text    string // decoded text/plain part, LF line endings
 	HTML    string // decoded text/html part, LF line endings
+	// Attachments are the parts with Content-Disposition: attachment.
+	Attachments []Attachment
+}
+
+// Attachment is one received file.
+type Attachment struct {
+	Filename, ContentType string
+	Content               []byte
 }
 
 // Parse decodes a message: RFC 2047 headers, multipart/alternative and
@@ -41,7 +50,15 @@ func Parse(t testing.TB, data []byte) Parsed {
 		p.Text = readPart(t, mediaType, m.Header.Get("Content-Transfer-Encoding"), m.Body)
 		return p
 	}
-	mr := multipart.NewReader(m.Body, params["boundary"])
+	readMultipart(t, &p, m.Body, params["boundary"])
+	return p
+}
+
+// readMultipart walks a multipart body, descending into nested ones
+// (multipart/mixed holding a multipart/alternative and files).
+func readMultipart(t testing.TB, p *Parsed, body io.Reader, boundary string) {
+	t.Helper()
+	mr := multipart.NewReader(body, boundary)
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -51,7 +68,23 @@ func Parse(t testing.TB, data []byte) Parsed {
 			t.Fatalf("multipart: %v", err)
 		}
 		// multipart.Reader has already undone quoted-printable.
-		typ, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		typ, tparams, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		if strings.HasPrefix(typ, "multipart/") {
+			readMultipart(t, p, part, tparams["boundary"])
+			continue
+		}
+		if disp, dparams, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition")); disp == "attachment" {
+			var r io.Reader = part
+			if strings.EqualFold(part.Header.Get("Content-Transfer-Encoding"), "base64") {
+				r = base64.NewDecoder(base64.StdEncoding, part)
+			}
+			b, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatalf("attachment: %v", err)
+			}
+			p.Attachments = append(p.Attachments, Attachment{Filename: dparams["filename"], ContentType: typ, Content: b})
+			continue
+		}
 		body := readPart(t, typ, "", part)
 		switch typ {
 		case "text/plain":
@@ -62,7 +95,6 @@ func Parse(t testing.TB, data []byte) Parsed {
 			t.Fatalf("unexpected part %s", typ)
 		}
 	}
-	return p
 }
 
 func readPart(t testing.TB, mediaType, encoding string, r io.Reader) string {

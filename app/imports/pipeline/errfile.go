@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"pulso/app/imports/sheet"
+	"pulso/queries"
+	"pulso/views/i18n"
+)
+
+// writeErrorFile writes the bad rows as they were in the file, with their
+// line and an errors column in the uploader's language, as UTF-8 CSV with
+// a BOM (Excel opens it right). It streams the original file again and
+// walks the error list in line order beside it, so memory stays flat
+// however many rows failed. Rewriting it on a retry gives the same file.
+func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import, mapping Mapping) (string, error) {
+	q := queries.New(r.DB)
+	user, err := q.GetUser(ctx, queries.GetUserParams{OrgID: imp.OrgID, ID: imp.CreatedBy})
+	if err != nil {
+		return "", err
+	}
+	rel := FilePath(imp.OrgID, fmt.Sprintf("%d-errores.csv", imp.ID))
+	if err := EnsureDir(r.DataDir, rel); err != nil {
+		return "", err
+	}
+	tmp := filepath.Join(r.DataDir, rel+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp)
+	defer f.Close()
+	bw := bufio.NewWriter(f)
+	_, _ = bw.WriteString("\xEF\xBB\xBF")
+	w := csv.NewWriter(bw)
+	w.UseCRLF = true
+	w.Comma = ';'
+	if user.Locale == "en" {
+		w.Comma = ','
+	}
+
+	rd, err := sheet.Open(filepath.Join(r.DataDir, imp.Path), imp.Format, imp.Charset)
+	if err != nil {
+		return "", err
+	}
+	defer rd.Close()
+	if rd.Delimiter() != 0 {
+		w.Comma = rd.Delimiter()
+	}
+	var page []queries.ListImportErrorsRow
+	after := int32(0)
+	next := func() (*queries.ListImportErrorsRow, error) {
+		if len(page) == 0 {
+			var err error
+			page, err = q.ListImportErrors(ctx, queries.ListImportErrorsParams{OrgID: imp.OrgID, ImportID: imp.ID, AfterLine: after, PageSize: 5000})
+			if err != nil || len(page) == 0 {
+				return nil, err
+			}
+			after = page[len(page)-1].Line
+		}
+		e := page[0]
+		page = page[1:]
+		return &e, nil
+	}
+	cur, err := next()
+	if err != nil {
+		return "", err
+	}
+	header := true
+	for cur != nil {
+		line, cells, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		if header {
+			if sheet.Blank(cells) {
+				continue
+			}
+			header = false
+			out := append([]string{i18n.In(user.Locale, "imports.errfile_line", nil)}, cells...)
+			if err := w.Write(append(out, i18n.In(user.Locale, "imports.errfile_errors", nil))); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if int32(line) != cur.Line {
+			continue
+		}
+		out := make([]string, 0, len(cells)+2)
+		out = append(out, fmt.Sprint(line))
+		for _, c := range cells {
+			out = append(out, defuse(c))
+		}
+		reason := i18n.In(user.Locale, "imports.errfile_reason", map[string]any{"Column": cur.ErrorColumn, "Message": i18n.In(user.Locale, cur.ErrorID, nil)})
+		if err := w.Write(append(out, reason)); err != nil {
+			return "", err
+		}
+		if cur, err = next(); err != nil {
+			return "", err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return "", err
+	}
+	if err := bw.Flush(); err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return rel, os.Rename(tmp, filepath.Join(r.DataDir, rel))
+}
+
+// defuse keeps a spreadsheet from running a cell as a formula when the
+// error file is opened (CSV injection): such cells get a leading quote.
+// Phones (+34…) and negative amounts are left alone.
+func defuse(c string) string {
+	if strings.HasPrefix(c, "=") || strings.HasPrefix(c, "@") {
+		return "'" + c
+	}
+	return c
+}

@@ -1,0 +1,378 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pulso/app/imports/sheet"
+	"pulso/app/live"
+	"pulso/queries"
+)
+
+// Topic is the live topic of import progress: the uploader's open import
+// page moves its bar on these events.
+const Topic = "import"
+
+// Result is what an import did.
+type Result struct {
+	Inserted, Merged, Skipped, Errors int32
+	// ErrorPath is the error file, relative to the data directory ("" when
+	// every row was good).
+	ErrorPath string
+}
+
+// Finish runs in the transaction that completes an import, after its rows
+// are written: the caller's follow-up work (notifications, the e-mail with
+// the error file) commits with them or not at all.
+type Finish func(ctx context.Context, tx pgx.Tx, imp queries.Import, res Result) error
+
+// Runner runs imports.
+type Runner struct {
+	DB      *pgxpool.Pool
+	DataDir string
+	Log     *slog.Logger
+	Finish  Finish
+	// ProgressEvery throttles progress events (default 250 ms).
+	ProgressEvery time.Duration
+	// AfterStaging, when set, is called once the file is staged; tests use
+	// it to crash an import half-way.
+	AfterStaging func() error
+}
+
+// batchRows is how many rows go per COPY: big enough that COPY's per-call
+// cost vanishes, small enough that memory stays flat.
+const batchRows = 5000
+
+// insertSlices is how many statements the final insert is cut into, so the
+// bar moves while it runs.
+const insertSlices = 10
+
+// Run works one import. It is safe to call again after a crash at any
+// point: staging restarts from the file, and the rows reach leads only in
+// the final transaction, which also marks the import done.
+func (r *Runner) Run(ctx context.Context, orgID, importID int64) error {
+	q := queries.New(r.DB)
+	imp, err := q.StartImport(ctx, queries.StartImportParams{OrgID: orgID, ID: importID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // done, failed or gone: nothing left to do
+	}
+	if err != nil {
+		return err
+	}
+	p := &progress{r: r, imp: imp}
+	p.publish(ctx, 0, 0, "progress", true)
+
+	res, err := r.run(ctx, imp, p)
+	var fe *sheet.Error
+	if errors.As(err, &fe) {
+		r.Log.InfoContext(ctx, "import refused", "org_id", orgID, "import_id", importID, "error", err.Error())
+		return r.fail(ctx, imp, fe.MessageID, fe.Line)
+	}
+	if err != nil {
+		return err
+	}
+	r.Log.InfoContext(ctx, "import done", "org_id", orgID, "import_id", importID,
+		"inserted", res.Inserted, "merged", res.Merged, "skipped", res.Skipped, "errors", res.Errors)
+	return nil
+}
+
+func (r *Runner) fail(ctx context.Context, imp queries.Import, messageID string, line int) error {
+	return pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
+		q := queries.New(tx)
+		if err := q.FailImport(ctx, queries.FailImportParams{OrgID: imp.OrgID, ID: imp.ID, Failure: messageID, FailureLine: int32(line)}); err != nil {
+			return err
+		}
+		if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
+			return err
+		}
+		return publish(ctx, q, imp, "failed", 0)
+	})
+}
+
+func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Result, error) {
+	var mapping Mapping
+	if err := json.Unmarshal(imp.Mapping, &mapping); err != nil {
+		return Result{}, fmt.Errorf("import %d mapping: %w", imp.ID, err)
+	}
+	q := queries.New(r.DB)
+	org, err := q.GetOrg(ctx, imp.OrgID)
+	if err != nil {
+		return Result{}, err
+	}
+	headers, err := r.stage(ctx, imp, org.Country, mapping, p)
+	if err != nil {
+		return Result{}, err
+	}
+	if r.AfterStaging != nil {
+		if err := r.AfterStaging(); err != nil {
+			return Result{}, err
+		}
+	}
+	column := func(field string) string {
+		if i, ok := mapping[field]; ok && i >= 0 && i < len(headers) {
+			return headers[i]
+		}
+		return field
+	}
+	// The checks only touch staging; they commit on their own so the error
+	// file can be written from them before the final transaction.
+	err = pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
+		return check(ctx, queries.New(tx), imp, column)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	p.publish(ctx, 75, p.rows, "progress", true)
+
+	var res Result
+	counts, err := q.CountImportOutcomes(ctx, queries.CountImportOutcomesParams{OrgID: imp.OrgID, ImportID: imp.ID})
+	if err != nil {
+		return res, err
+	}
+	res = Result{Inserted: counts.Inserted, Merged: counts.Merged, Skipped: counts.Skipped, Errors: counts.Errors}
+	if res.Errors > 0 {
+		if res.ErrorPath, err = r.writeErrorFile(ctx, imp, mapping); err != nil {
+			return res, err
+		}
+	}
+	err = pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
+		q := queries.New(tx)
+		if imp.Kind == "portfolio" {
+			n, err := q.ApplyPortfolioRows(ctx, queries.ApplyPortfolioRowsParams{OrgID: imp.OrgID, ImportID: imp.ID})
+			if err != nil {
+				return err
+			}
+			res.Inserted = int32(n)
+		} else if err := r.writeLeads(ctx, q, imp, counts.LastLine, p); err != nil {
+			return err
+		}
+		done, err := q.FinishImport(ctx, queries.FinishImportParams{OrgID: imp.OrgID, ID: imp.ID, Inserted: res.Inserted,
+			Merged: res.Merged, Skipped: res.Skipped, Errors: res.Errors, ErrorPath: res.ErrorPath})
+		if err != nil {
+			return err
+		}
+		if done == 0 {
+			return fmt.Errorf("import %d is no longer running", imp.ID)
+		}
+		// The staging rows have served; bad ones live on in the error file.
+		if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
+			return err
+		}
+		if err := publish(ctx, q, imp, "done", 100); err != nil {
+			return err
+		}
+		if r.Finish != nil {
+			return r.Finish(ctx, tx, imp, res)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// stage streams the file into import_rows and returns its header row.
+func (r *Runner) stage(ctx context.Context, imp queries.Import, orgCountry string, mapping Mapping, p *progress) ([]string, error) {
+	q := queries.New(r.DB)
+	if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
+		return nil, err
+	}
+	rd, err := sheet.Open(filepath.Join(r.DataDir, imp.Path), imp.Format, imp.Charset)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	var headers []string
+	for headers == nil {
+		_, cells, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, &sheet.Error{MessageID: sheet.ErrEmpty}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !sheet.Blank(cells) {
+			headers = append([]string{}, cells...)
+		}
+	}
+	stageRow := StageLead
+	if imp.Kind == "portfolio" {
+		stageRow = StagePortfolio
+	}
+	batch := make([]queries.StageImportRowsParams, 0, batchRows)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if _, err := q.StageImportRows(ctx, batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for {
+		line, cells, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if sheet.Blank(cells) {
+			continue
+		}
+		s := stageRow(Row{Line: line, Cells: cells, Mapping: mapping, Headers: headers}, orgCountry)
+		s.OrgID, s.ImportID = imp.OrgID, imp.ID
+		batch = append(batch, s)
+		p.rows++
+		if len(batch) == batchRows {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			p.publish(ctx, int32(70*rd.Progress()), p.rows, "progress", false)
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if p.rows == 0 {
+		return nil, &sheet.Error{MessageID: sheet.ErrEmpty}
+	}
+	p.publish(ctx, 70, p.rows, "progress", true)
+	return headers, nil
+}
+
+// check decides each staged row's outcome, set-based.
+func check(ctx context.Context, q *queries.Queries, imp queries.Import, column func(string) string) error {
+	k := struct{ org, imp int64 }{imp.OrgID, imp.ID}
+	if imp.Kind == "portfolio" {
+		if err := q.FlagPortfolioUnknownCustomers(ctx, queries.FlagPortfolioUnknownCustomersParams{OrgID: k.org, ImportID: k.imp, ErrorColumn: column("tax_id")}); err != nil {
+			return err
+		}
+		if err := q.ResolvePortfolioAgents(ctx, queries.ResolvePortfolioAgentsParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+			return err
+		}
+		if err := q.FlagPortfolioUnknownAgents(ctx, queries.FlagPortfolioUnknownAgentsParams{OrgID: k.org, ImportID: k.imp,
+			CustomColumn: column("custom_agent"), AgentColumn: column("agent")}); err != nil {
+			return err
+		}
+		// The same customer twice: the first line wins, later ones are skipped.
+		if err := q.SkipImportDuplicatesInFile(ctx, queries.SkipImportDuplicatesInFileParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+			return err
+		}
+		return q.SettleImportOutcomes(ctx, queries.SettleImportOutcomesParams{OrgID: k.org, ImportID: k.imp})
+	}
+	if err := q.ResolveImportOwners(ctx, queries.ResolveImportOwnersParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+		return err
+	}
+	if err := q.FlagUnknownImportOwners(ctx, queries.FlagUnknownImportOwnersParams{OrgID: k.org, ImportID: k.imp, ErrorColumn: column("owner_email")}); err != nil {
+		return err
+	}
+	if err := q.SkipImportDuplicatesInFile(ctx, queries.SkipImportDuplicatesInFileParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+		return err
+	}
+	if err := q.MatchImportRows(ctx, queries.MatchImportRowsParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+		return err
+	}
+	if err := q.DecideImportMatches(ctx, queries.DecideImportMatchesParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+		return err
+	}
+	return q.SettleImportOutcomes(ctx, queries.SettleImportOutcomesParams{OrgID: k.org, ImportID: k.imp})
+}
+
+// writeLeads assigns owners to the new leads, inserts them in slices (the
+// bar moves between slices, published outside this transaction) and merges
+// the matched rows into their leads.
+func (r *Runner) writeLeads(ctx context.Context, q *queries.Queries, imp queries.Import, lastLine int32, p *progress) error {
+	a, err := newAssigner(ctx, q, imp.OrgID)
+	if err != nil {
+		return err
+	}
+	if !a.idle() {
+		rows, err := q.ListImportRowsToAssign(ctx, queries.ListImportRowsToAssignParams{OrgID: imp.OrgID, ImportID: imp.ID})
+		if err != nil {
+			return err
+		}
+		lines, owners := make([]int32, 0, len(rows)), make([]int64, 0, len(rows))
+		for _, row := range rows {
+			if o := a.owner("import", row.Country, row.Province, row.Tags); o != nil {
+				lines, owners = append(lines, row.Line), append(owners, *o)
+			}
+		}
+		if err := q.SetImportRowOwners(ctx, queries.SetImportRowOwnersParams{OrgID: imp.OrgID, ImportID: imp.ID, Lines: lines, OwnerIds: owners}); err != nil {
+			return err
+		}
+		if err := a.save(ctx); err != nil {
+			return err
+		}
+	}
+	step := lastLine/insertSlices + 1
+	for from := int32(0); from <= lastLine; from += step {
+		if _, err := q.InsertImportedLeads(ctx, queries.InsertImportedLeadsParams{OrgID: imp.OrgID, ImportID: imp.ID,
+			CreatedBy: imp.CreatedBy, FromLine: from, ToLine: from + step}); err != nil {
+			return err
+		}
+		p.publish(ctx, 75+int32(24*float64(from+step)/float64(lastLine+1)), p.rows, "progress", false)
+	}
+	_, err = q.MergeImportedLeads(ctx, queries.MergeImportedLeadsParams{OrgID: imp.OrgID, ImportID: imp.ID})
+	return err
+}
+
+// progress records and publishes how far an import is, at most once per
+// ProgressEvery, each time in its own short transaction (the final insert's
+// transaction would hold them back until it commits).
+type progress struct {
+	r    *Runner
+	imp  queries.Import
+	rows int32
+	last time.Time
+	pct  int32
+}
+
+func (p *progress) publish(ctx context.Context, pct, rows int32, kind string, force bool) {
+	every := p.r.ProgressEvery
+	if every == 0 {
+		every = 250 * time.Millisecond
+	}
+	pct = min(max(pct, p.pct), 99)
+	if !force && (time.Since(p.last) < every || pct == p.pct) {
+		return
+	}
+	p.last, p.pct = time.Now(), pct
+	err := pgx.BeginFunc(ctx, p.r.DB, func(tx pgx.Tx) error {
+		q := queries.New(tx)
+		if err := q.SetImportProgress(ctx, queries.SetImportProgressParams{OrgID: p.imp.OrgID, ID: p.imp.ID, Progress: pct, RowsRead: rows}); err != nil {
+			return err
+		}
+		return publish(ctx, q, p.imp, kind, pct)
+	})
+	if err != nil && ctx.Err() == nil {
+		// The bar is a courtesy; the import goes on without it.
+		p.r.Log.WarnContext(ctx, "import progress not published", "org_id", p.imp.OrgID, "import_id", p.imp.ID, "error", err.Error())
+	}
+}
+
+func publish(ctx context.Context, q *queries.Queries, imp queries.Import, kind string, pct int32) error {
+	payload, _ := json.Marshal(map[string]int32{"progress": pct})
+	_, err := live.Publish(ctx, q, live.Event{OrgID: imp.OrgID, Topic: Topic, Entity: "import", EntityID: &imp.ID,
+		Kind: kind, SubjectUserID: &imp.CreatedBy, Payload: payload})
+	return err
+}
+
+// FilePath is where an upload lives under the data directory.
+func FilePath(orgID int64, name string) string {
+	return filepath.Join("imports", fmt.Sprint(orgID), name)
+}
+
+// EnsureDir creates the directory of a relative path under dataDir.
+func EnsureDir(dataDir, rel string) error {
+	return os.MkdirAll(filepath.Dir(filepath.Join(dataDir, rel)), 0o750)
+}

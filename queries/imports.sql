@@ -1,0 +1,231 @@
+-- name: CreateImport :one
+INSERT INTO imports (org_id, kind, filename, path, size_bytes, format, charset, mapping, created_by)
+VALUES (@org_id, @kind, @filename, @path, @size_bytes, @format, @charset, @mapping, @created_by)
+RETURNING *;
+
+-- name: GetImport :one
+SELECT * FROM imports WHERE org_id = @org_id AND id = @id;
+
+-- name: ListImports :many
+SELECT * FROM imports WHERE org_id = @org_id ORDER BY id DESC LIMIT 20;
+
+-- name: QueueImport :one
+-- Only a draft starts, so a double submit enqueues one job.
+UPDATE imports SET status = 'queued', mapping = @mapping, charset = @charset
+WHERE org_id = @org_id AND id = @id AND status = 'draft'
+RETURNING *;
+
+-- name: StartImport :one
+-- A retry finds the import running and starts it over; done and failed
+-- imports are final.
+UPDATE imports SET status = 'running', progress = 0, rows_read = 0
+WHERE org_id = @org_id AND id = @id AND status IN ('queued', 'running')
+RETURNING *;
+
+-- name: SetImportProgress :exec
+UPDATE imports SET progress = @progress, rows_read = @rows_read
+WHERE org_id = @org_id AND id = @id AND status = 'running';
+
+-- name: FailImport :exec
+UPDATE imports SET status = 'failed', failure = @failure, failure_line = @failure_line, finished_at = now()
+WHERE org_id = @org_id AND id = @id AND status IN ('queued', 'running');
+
+-- name: FinishImport :execrows
+UPDATE imports SET status = 'done', progress = 100, inserted = @inserted, merged = @merged, skipped = @skipped,
+    errors = @errors, error_path = @error_path, finished_at = now()
+WHERE org_id = @org_id AND id = @id AND status = 'running';
+
+-- name: ClearImportRows :exec
+DELETE FROM import_rows WHERE org_id = @org_id AND import_id = @import_id;
+
+-- name: StageImportRows :copyfrom
+INSERT INTO import_rows (org_id, import_id, line, name, contact_name, email, phone, tax_id, country, province, city,
+    tags, notes, owner_email, custom_email, billing_initial, billing_recommended, billing_final, error_column, error_id)
+VALUES (@org_id, @import_id, @line, @name, @contact_name, @email, @phone, @tax_id, @country, @province, @city,
+    @tags, @notes, @owner_email, @custom_email, @billing_initial, @billing_recommended, @billing_final, @error_column, @error_id);
+
+-- name: ResolveImportOwners :exec
+-- Owner e-mails name active users who may hold leads.
+UPDATE import_rows r SET owner_id = u.id
+FROM users u
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.owner_email <> '' AND r.error_id = ''
+  AND u.org_id = r.org_id AND lower(u.email) = r.owner_email AND u.active AND u.role IN ('rep', 'manager', 'admin');
+
+-- name: FlagUnknownImportOwners :exec
+UPDATE import_rows SET error_id = 'imports.err_owner_unknown', error_column = @error_column
+WHERE org_id = @org_id AND import_id = @import_id AND owner_email <> '' AND owner_id IS NULL AND error_id = '';
+
+-- name: SkipImportDuplicatesInFile :exec
+-- A row sharing its e-mail, phone or tax id with an earlier good line of the
+-- same file is that line's duplicate; a row with none of the three is
+-- known by its name alone (case-insensitive).
+UPDATE import_rows r SET outcome = 'skip'
+FROM (
+    SELECT line FROM (
+        SELECT line,
+            CASE WHEN email <> '' THEN min(line) OVER (PARTITION BY email) END AS first_email,
+            CASE WHEN phone <> '' THEN min(line) OVER (PARTITION BY phone) END AS first_phone,
+            CASE WHEN tax_id <> '' THEN min(line) OVER (PARTITION BY tax_id) END AS first_tax,
+            CASE WHEN email = '' AND phone = '' AND tax_id = '' THEN
+                min(line) OVER (PARTITION BY email = '' AND phone = '' AND tax_id = '', lower(name)) END AS first_name
+        FROM import_rows
+        WHERE org_id = @org_id AND import_id = @import_id AND error_id = ''
+    ) w
+    WHERE first_email < line OR first_phone < line OR first_tax < line OR first_name < line
+) d
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.line = d.line;
+
+-- name: MatchImportRows :exec
+-- The existing lead a row duplicates: same normalised e-mail, E.164 phone
+-- or tax id; the oldest when several. Three equi-joins, each served by its
+-- partial index on leads, instead of one OR join the planner cannot hash.
+-- A row with none of the three matches a lead that has none either and the
+-- same name, so re-importing such a row does not add it twice.
+UPDATE import_rows r SET match_id = m.id
+FROM (
+    SELECT line, min(id) AS id FROM (
+        SELECT s.line, l.id FROM import_rows s JOIN leads l ON l.org_id = s.org_id AND l.email = s.email
+        WHERE s.org_id = @org_id AND s.import_id = @import_id AND s.email <> '' AND s.outcome = '' AND s.error_id = ''
+        UNION ALL
+        SELECT s.line, l.id FROM import_rows s JOIN leads l ON l.org_id = s.org_id AND l.phone = s.phone
+        WHERE s.org_id = @org_id AND s.import_id = @import_id AND s.phone <> '' AND s.outcome = '' AND s.error_id = ''
+        UNION ALL
+        SELECT s.line, l.id FROM import_rows s JOIN leads l ON l.org_id = s.org_id AND l.tax_id = s.tax_id
+        WHERE s.org_id = @org_id AND s.import_id = @import_id AND s.tax_id <> '' AND s.outcome = '' AND s.error_id = ''
+        UNION ALL
+        SELECT s.line, l.id FROM import_rows s JOIN leads l ON l.org_id = s.org_id AND lower(l.name) = lower(s.name)
+            AND l.email = '' AND l.phone = '' AND l.tax_id = ''
+        WHERE s.org_id = @org_id AND s.import_id = @import_id AND s.email = '' AND s.phone = '' AND s.tax_id = ''
+          AND s.outcome = '' AND s.error_id = ''
+    ) x GROUP BY line
+) m
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.line = m.line;
+
+-- name: DecideImportMatches :exec
+-- The first row matching a lead merges into it if it brings anything the
+-- lead lacks (an empty field filled, a new tag, new notes); otherwise, and
+-- for later rows matching the same lead, it is skipped. Re-importing a file
+-- thus changes nothing.
+UPDATE import_rows r SET outcome = CASE
+        WHEN r.line = (SELECT min(o.line) FROM import_rows o
+                       WHERE o.org_id = r.org_id AND o.import_id = r.import_id AND o.match_id = r.match_id AND o.outcome = '' AND o.error_id = '')
+         AND ((l.contact_name = '' AND r.contact_name <> '') OR (l.email = '' AND r.email <> '')
+           OR (l.phone = '' AND r.phone <> '') OR (l.tax_id = '' AND r.tax_id <> '')
+           OR (l.province = '' AND r.province <> '') OR (l.city = '' AND r.city <> '')
+           OR NOT (r.tags <@ l.tags) OR (r.notes <> '' AND strpos(l.notes, r.notes) = 0))
+        THEN 'merge' ELSE 'skip' END
+FROM leads l
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.match_id IS NOT NULL AND r.outcome = '' AND r.error_id = ''
+  AND l.org_id = r.org_id AND l.id = r.match_id;
+
+-- name: SettleImportOutcomes :exec
+UPDATE import_rows SET outcome = CASE WHEN error_id <> '' THEN 'error' ELSE 'insert' END
+WHERE org_id = @org_id AND import_id = @import_id AND outcome = '';
+
+-- name: ListImportRowsToAssign :many
+SELECT line, country, province, tags FROM import_rows
+WHERE org_id = @org_id AND import_id = @import_id AND outcome = 'insert' AND owner_id IS NULL
+ORDER BY line;
+
+-- name: SetImportRowOwners :exec
+UPDATE import_rows r SET owner_id = a.owner_id
+FROM (SELECT unnest(@lines::integer[]) AS line, unnest(@owner_ids::bigint[]) AS owner_id) a
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.line = a.line;
+
+-- name: InsertImportedLeads :execrows
+-- One slice of the file's good rows, in line order (ids follow the file).
+INSERT INTO leads (org_id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, notes, tags, created_by)
+SELECT r.org_id, r.name, r.contact_name, r.email, r.phone, r.tax_id, r.country, r.province, r.city, 'import', r.owner_id, 'nuevo', r.notes, r.tags, @created_by::bigint
+FROM import_rows r
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.outcome = 'insert' AND r.line >= @from_line AND r.line < @to_line
+ORDER BY r.line;
+
+-- name: MergeImportedLeads :execrows
+UPDATE leads l SET
+    contact_name = CASE WHEN l.contact_name = '' THEN r.contact_name ELSE l.contact_name END,
+    email        = CASE WHEN l.email = '' THEN r.email ELSE l.email END,
+    phone        = CASE WHEN l.phone = '' THEN r.phone ELSE l.phone END,
+    tax_id       = CASE WHEN l.tax_id = '' THEN r.tax_id ELSE l.tax_id END,
+    province     = CASE WHEN l.province = '' THEN r.province ELSE l.province END,
+    city         = CASE WHEN l.city = '' THEN r.city ELSE l.city END,
+    tags         = ARRAY(SELECT DISTINCT t FROM unnest(l.tags || r.tags) AS t ORDER BY t),
+    notes        = CASE WHEN r.notes = '' OR strpos(l.notes, r.notes) > 0 THEN l.notes
+                        WHEN l.notes = '' THEN r.notes
+                        ELSE left(l.notes || E'\n' || r.notes, 10000) END,
+    version = l.version + 1, updated_at = now()
+FROM import_rows r
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.outcome = 'merge'
+  AND l.org_id = r.org_id AND l.id = r.match_id;
+
+-- name: CountImportOutcomes :one
+SELECT count(*) FILTER (WHERE outcome = 'insert')::integer AS inserted,
+       count(*) FILTER (WHERE outcome = 'merge')::integer AS merged,
+       count(*) FILTER (WHERE outcome = 'skip')::integer AS skipped,
+       count(*) FILTER (WHERE outcome = 'error')::integer AS errors,
+       coalesce(max(line), 0)::integer AS last_line
+FROM import_rows WHERE org_id = @org_id AND import_id = @import_id;
+
+-- name: ImportOwnerCounts :many
+-- Who got how many of the inserted leads, for one notification each.
+SELECT owner_id::bigint AS owner_id, count(*)::integer AS n FROM import_rows
+WHERE org_id = @org_id AND import_id = @import_id AND outcome = 'insert' AND owner_id IS NOT NULL
+GROUP BY owner_id ORDER BY owner_id;
+
+-- name: ListImportErrors :many
+-- Bad rows in line order, a keyset page at a time (the error file merges
+-- them with the original file as it streams it again).
+SELECT line, error_column, error_id FROM import_rows
+WHERE org_id = @org_id AND import_id = @import_id AND outcome = 'error' AND line > @after_line
+ORDER BY line LIMIT @page_size;
+
+-- name: ListTeamReps :many
+-- A manager's active reps in id order (round robin and fewest open).
+SELECT id FROM users WHERE org_id = @org_id AND manager_id = @manager_id AND active AND role = 'rep' ORDER BY id;
+
+-- name: CountOpenLeadsByOwner :many
+SELECT owner_id::bigint AS owner_id, count(*)::integer AS n FROM leads
+WHERE org_id = @org_id AND owner_id = ANY(@owner_ids::bigint[]) AND status IN ('nuevo', 'contactado', 'cualificado')
+GROUP BY owner_id;
+
+-- name: ActiveLeadOwners :many
+SELECT id FROM users WHERE org_id = @org_id AND active AND role IN ('rep', 'manager', 'admin');
+
+-- name: ListOrgUsersForImport :many
+SELECT id, email, role, active FROM users WHERE org_id = @org_id;
+
+-- Cartera inteligente (smart portfolio).
+
+-- name: ApplyPortfolioRows :execrows
+-- Reassigns each customer matched by tax id and stores its figures.
+UPDATE customers c SET owner_id = r.owner_id, billing_initial = r.billing_initial,
+    billing_recommended = r.billing_recommended, billing_final = r.billing_final,
+    version = c.version + 1, updated_at = now()
+FROM import_rows r
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.outcome = 'insert'
+  AND c.org_id = r.org_id AND c.tax_id = r.tax_id;
+
+-- name: FlagPortfolioUnknownCustomers :exec
+UPDATE import_rows r SET error_id = 'imports.err_customer_unknown', error_column = @error_column
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.error_id = ''
+  AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.org_id = r.org_id AND c.tax_id = r.tax_id AND r.tax_id <> '');
+
+-- name: ResolvePortfolioAgents :exec
+-- Agente personalizado, when given, overrides Agente.
+UPDATE import_rows r SET owner_id = u.id
+FROM users u
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.error_id = ''
+  AND u.org_id = r.org_id AND lower(u.email) = CASE WHEN r.custom_email <> '' THEN r.custom_email ELSE r.owner_email END
+  AND u.active AND u.role IN ('rep', 'manager', 'admin');
+
+-- name: FlagPortfolioUnknownAgents :exec
+UPDATE import_rows SET error_id = 'imports.err_agent_unknown',
+    error_column = CASE WHEN custom_email <> '' THEN @custom_column::text ELSE @agent_column::text END
+WHERE org_id = @org_id AND import_id = @import_id AND owner_id IS NULL AND error_id = '';
+
+-- name: CreateEmailAttachment :exec
+INSERT INTO email_attachments (org_id, email_id, filename, content_type, content)
+VALUES (@org_id, @email_id, @filename, @content_type, @content);
+
+-- name: ListEmailAttachments :many
+SELECT filename, content_type, content FROM email_attachments
+WHERE org_id = @org_id AND email_id = @email_id ORDER BY id;

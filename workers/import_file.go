@@ -1,0 +1,121 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"pulso/app/imports/pipeline"
+	"pulso/app/mail"
+	"pulso/queries"
+	emailview "pulso/views/email"
+)
+
+// ImportArgs works one uploaded import (leads or a smart portfolio).
+type ImportArgs struct {
+	OrgID    int64 `json:"org_id"`
+	ImportID int64 `json:"import_id"`
+}
+
+func (ImportArgs) Kind() string { return "import" }
+
+// One job per import. A retry is safe by construction (see pipeline.Run):
+// staging restarts from the file and rows reach leads only in the
+// transaction that marks the import done.
+func (ImportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// MaxAttachment is the largest error file sent by e-mail; a bigger one is
+// downloaded from the import's page (the e-mail says so).
+const MaxAttachment = 5 << 20
+
+// ImportWorker works ImportArgs.
+type ImportWorker struct {
+	river.WorkerDefaults[ImportArgs]
+	DB      *pgxpool.Pool
+	DataDir string
+	BaseURL string
+	Log     *slog.Logger
+	// AfterStaging is for tests that crash an import half-way.
+	AfterStaging func() error
+}
+
+// Timeout: a million rows take about a minute; the default would cut that.
+func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return 30 * time.Minute }
+
+func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
+	log := w.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &pipeline.Runner{DB: w.DB, DataDir: w.DataDir, Log: log, Finish: w.finish, AfterStaging: w.AfterStaging}
+	return r.Run(ctx, job.Args.OrgID, job.Args.ImportID)
+}
+
+// finish runs in the import's final transaction: one notification per new
+// owner, one for the uploader, and the error file e-mailed back.
+func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import, res pipeline.Result) error {
+	jobs, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	q := queries.New(tx)
+	owners, err := q.ImportOwnerCounts(ctx, queries.ImportOwnerCountsParams{OrgID: imp.OrgID, ImportID: imp.ID})
+	if err != nil {
+		return err
+	}
+	for _, o := range owners {
+		if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{
+			OrgID: imp.OrgID, UserID: o.OwnerID, Severity: "info", TitleID: "imports.assigned_title",
+			Params: map[string]any{"Count": o.N, "File": imp.Filename}, Link: "/leads",
+			Key: fmt.Sprintf("import-assigned:%d:%d", imp.ID, o.OwnerID),
+		}, nil); err != nil {
+			return err
+		}
+	}
+	link := fmt.Sprintf("%s/imports/%d", w.BaseURL, imp.ID)
+	if res.Errors == 0 {
+		return nil
+	}
+	user, err := q.GetUser(ctx, queries.GetUserParams{OrgID: imp.OrgID, ID: imp.CreatedBy})
+	if err != nil {
+		return err
+	}
+	content, err := os.ReadFile(filepath.Join(w.DataDir, res.ErrorPath))
+	if err != nil {
+		return err
+	}
+	attach := len(content) <= MaxAttachment
+	e, err := EnqueueEmail(ctx, tx, jobs, mail.Message{
+		OrgID: imp.OrgID, Key: fmt.Sprintf("import-errors:%d", imp.ID), To: user.Email, ToName: user.Name, Locale: user.Locale,
+		Template: mail.ImportErrors(emailview.ImportErrors{
+			Name: user.Name, File: imp.Filename, Inserted: int(res.Inserted), Merged: int(res.Merged), Skipped: int(res.Skipped),
+			Errors: int(res.Errors), Link: link, Attached: attach,
+		}),
+	})
+	if err != nil || !attach {
+		return err
+	}
+	return q.CreateEmailAttachment(ctx, queries.CreateEmailAttachmentParams{
+		OrgID: imp.OrgID, EmailID: e.ID, Filename: ErrorFileName(imp.Filename), ContentType: "text/csv; charset=utf-8", Content: content,
+	})
+}
+
+// ErrorFileName names the error file after the upload: clientes.xlsx →
+// clientes-errores.csv.
+func ErrorFileName(upload string) string {
+	base := filepath.Base(upload)
+	base = base[:len(base)-len(filepath.Ext(base))]
+	if base == "" || base == "." {
+		base = "importacion"
+	}
+	return base + "-errores.csv"
+}
