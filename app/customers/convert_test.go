@@ -153,6 +153,9 @@ func TestDiscardedLeadCannotBeConverted(t *testing.T) {
 	w := newWorld(t)
 	l := newLead(t, w, w.rep, queries.CreateLeadParams{Name: "Sin presupuesto", Status: "descartado", DiscardReason: "No hay dinero"})
 	path := fmt.Sprintf("/leads/%d/convert", l.ID)
+	if page := w.repC.Get(fmt.Sprintf("/leads/%d", l.ID)); strings.Contains(page.Body, `data-testid="convert"`) {
+		t.Error("a discarded lead offers conversion")
+	}
 	if f := w.repC.Get(path); !strings.Contains(f.Body, "Un potencial descartado no se puede convertir") || strings.Contains(f.Body, "convert-submit") {
 		t.Errorf("form for a discarded lead: %.300s", f.Body)
 	}

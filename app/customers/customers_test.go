@@ -124,6 +124,13 @@ func TestCreateShowAndTimeline(t *testing.T) {
 	if strings.Contains(frag.Body, "<html") || !strings.Contains(frag.Body, `id="customer-tab"`) || !strings.Contains(frag.Body, "Alta") {
 		t.Errorf("tab fragment: %.600s", frag.Body)
 	}
+	// Cartera inteligente figures show once an import has set them.
+	if strings.Contains(page.Body, "Billing inicial") {
+		t.Error("billing figures shown before any are set")
+	}
+	w.env.Exec(`UPDATE customers SET billing_initial = 150000, billing_recommended = 180050, billing_final = 175000 WHERE id = $1`, id)
+	page = w.repC.Get("/customers/" + id)
+	contains(t, page.Body, "Billing inicial", "1.500,00 €", "Valor recomendado", "1.800,50 €", "Billing final", "1.750,00 €")
 	tasks := w.repC.Get("/customers/" + id + "?tab=tasks")
 	contains(t, tasks.Body, "Las tareas llegarán")
 	docs := w.repC.Get("/customers/" + id + "?tab=documents")

@@ -249,6 +249,11 @@ func searchPattern(q string) *string {
 	if q == "" || !cleanText(q) || utf8.RuneCountInString(q) > 200 {
 		return nil
 	}
+	// Phones are stored in E.164: "600 11 22 33" must find +34600112233.
+	if compact := strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(q); len(compact) >= 3 &&
+		digits(strings.TrimPrefix(compact, "+")) {
+		q = compact
+	}
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	p := "%" + r.Replace(q) + "%"
 	return &p

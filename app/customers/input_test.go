@@ -184,6 +184,12 @@ func TestSearchPattern(t *testing.T) {
 	if p := searchPattern(" Sol_50% "); p == nil || *p != `%sol\_50\%%` {
 		t.Errorf("pattern %v", p)
 	}
+	if p := searchPattern("600 11-22.33"); p == nil || *p != `%600112233%` {
+		t.Errorf("phone pattern %v", p)
+	}
+	if p := searchPattern("Sol 2"); p == nil || *p != `%sol 2%` {
+		t.Errorf("name with a number %v", p)
+	}
 	if searchPattern("  ") != nil || searchPattern("a\x00") != nil {
 		t.Error("empty or bad search should not filter")
 	}

@@ -156,11 +156,10 @@ func seedCustomers(ctx context.Context, q *queries.Queries, org queries.Org, use
 			continue // the unique index would refuse it; one fewer customer
 		}
 		seen[p.TaxID] = true
-		slug := strings.ToLower(strings.NewReplacer(" ", "", ".", "", "á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ñ", "n").Replace(p.LegalName))
-		if len(slug) > 20 {
-			slug = slug[:20]
-		}
-		p.Email = fmt.Sprintf("administracion@%s%d.example", slug, i)
+		// A domain from the first two words of the name: "transportes-ribera".
+		words := strings.Fields(asciiLower(p.LegalName))
+		slug := strings.Join(words[:min(2, len(words))], "-")
+		p.Email = fmt.Sprintf("administracion@%s-%d.example", slug, i)
 		cu, err := q.CreateCustomer(ctx, p)
 		if err != nil {
 			return err
@@ -175,7 +174,7 @@ func seedCustomers(ctx context.Context, q *queries.Queries, org queries.Org, use
 		person := peopleES[r.IntN(len(peopleES))]
 		if _, err := q.CreateCustomerContact(ctx, queries.CreateCustomerContactParams{
 			OrgID: org.ID, CustomerID: cu.ID, Name: person, JobTitle: jobTitlesES[r.IntN(len(jobTitlesES))],
-			Email: fmt.Sprintf("%s@%s%d.example", strings.ToLower(strings.Fields(person)[0]), slug, i), Phone: p.Phone, IsPrimary: true,
+			Email: fmt.Sprintf("%s@%s-%d.example", asciiLower(strings.Fields(person)[0]), slug, i), Phone: p.Phone, IsPrimary: true,
 		}); err != nil {
 			return err
 		}
@@ -262,3 +261,8 @@ func convertDemoLeads(ctx context.Context, q *queries.Queries, org queries.Org, 
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// asciiLower makes names fit for demo e-mail addresses: "Lucía" → "lucia".
+func asciiLower(s string) string {
+	return strings.NewReplacer(".", "", "á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ñ", "n", "ü", "u").Replace(strings.ToLower(s))
+}

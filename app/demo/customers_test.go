@@ -22,7 +22,7 @@ func TestSeedCustomersAreValidAndSeededOnce(t *testing.T) {
 		}
 	}
 	rows, err := env.DB.Query(ctx, `
-		SELECT o.name, c.country, c.tax_id, c.iban, c.owner_id IS NOT NULL,
+		SELECT o.name, c.country, c.tax_id, c.iban, c.email, c.owner_id IS NOT NULL,
 		       (SELECT count(*) FROM customer_addresses a WHERE a.org_id = c.org_id AND a.customer_id = c.id),
 		       (SELECT count(*) FROM customer_contacts k WHERE k.org_id = c.org_id AND k.customer_id = c.id AND k.is_primary),
 		       EXISTS (SELECT 1 FROM leads l WHERE l.org_id = c.org_id AND l.customer_id = c.id)
@@ -33,17 +33,20 @@ func TestSeedCustomersAreValidAndSeededOnce(t *testing.T) {
 	perOrg := map[string]int{}
 	owners := map[bool]int{}
 	for rows.Next() {
-		var org, country, taxID, iban string
+		var org, country, taxID, iban, email string
 		var owned bool
 		var addresses, contacts int
 		var fromLead bool
-		if err := rows.Scan(&org, &country, &taxID, &iban, &owned, &addresses, &contacts, &fromLead); err != nil {
+		if err := rows.Scan(&org, &country, &taxID, &iban, &email, &owned, &addresses, &contacts, &fromLead); err != nil {
 			t.Fatal(err)
 		}
 		if fromLead && taxID == "" {
 			continue // a converted demo lead that had no tax id (the Mexican ones)
 		}
 		perOrg[org]++
+		if got, err := ident.NormalizeEmail(email); err != nil || got != email {
+			t.Errorf("e-mail %q is not canonical: %v", email, err)
+		}
 		owners[owned]++
 		if got, err := ident.NormalizeTaxID(taxID, country); err != nil || got != taxID {
 			t.Errorf("%s: tax id %q invalid: %v", org, taxID, err)

@@ -498,6 +498,16 @@ func TestE2EConvertLeadToCustomerOnPhone(t *testing.T) {
 		}
 	}
 	check("form with errors")
+
+	// The same customer on a desktop: tabs in one row, nothing overflows.
+	desk := newBrowser(t, "desktop", 1440, 900)
+	desk.login(s, "rep@demo.test")
+	desk.run("customer 360", chromedp.Navigate(s.url(fmt.Sprintf("/customers/%d", invoiced))), chromedp.WaitVisible(`[data-testid=customer]`))
+	desk.run("ventas tab", chromedp.Click(`a.tab[data-tab=sales]`), chromedp.WaitVisible(`[data-testid=sales]`))
+	if sw := desk.eval(`String(document.documentElement.scrollWidth)`); sw != "1440" {
+		t.Errorf("desktop 360 is %s px wide", sw)
+	}
+	desk.run("customer list", chromedp.Navigate(s.url("/customers")), chromedp.WaitVisible(`[data-testid=customers]`))
 }
 
 // A visitor fills in the demo org's contact form on its website (a page of

@@ -42,6 +42,10 @@ CREATE TABLE invoice_allocations (
 );
 CREATE INDEX invoice_allocations_invoice_idx ON invoice_allocations (org_id, invoice_id);
 
+-- The customer timeline includes the history of the leads it came from.
+CREATE INDEX leads_customer_idx ON leads (org_id, customer_id) WHERE customer_id IS NOT NULL;
+
 -- +goose Down
+DROP INDEX leads_customer_idx;
 DROP TABLE invoice_allocations;
 DROP TABLE invoices;
