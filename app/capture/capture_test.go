@@ -119,6 +119,7 @@ func TestBadSubmissions(t *testing.T) {
 		{"bad phone", url.Values{"name": {"X"}, "phone": {"12"}}.Encode(), "application/x-www-form-urlencoded", http.StatusUnprocessableEntity},
 		{"broken json", `{"name":`, "application/json", http.StatusBadRequest},
 		{"NUL byte", url.Values{"name": {"a\x00b"}, "email": {"a@b.example"}}.Encode(), "application/x-www-form-urlencoded", http.StatusBadRequest},
+		{"control character", url.Values{"name": {"a"}, "email": {"a@b.example"}, "message": {"hola\x1b[31m"}}.Encode(), "application/x-www-form-urlencoded", http.StatusBadRequest},
 		{"huge field", url.Values{"name": {strings.Repeat("x", 5000)}, "email": {"a@b.example"}}.Encode(), "application/x-www-form-urlencoded", http.StatusBadRequest},
 	}
 	for _, tc := range cases {

@@ -158,7 +158,9 @@ func readFields(c *fiber.Ctx) (map[string]string, error) {
 	}
 	for k, v := range out {
 		v = strings.TrimSpace(v)
-		if len(v) > maxFieldLen || len(k) > 100 || !utf8.ValidString(v) || !utf8.ValidString(k) || strings.ContainsRune(v, 0) || strings.ContainsRune(k, 0) {
+		// The same text rule as every form in the app: a website cannot put
+		// what a rep's form would refuse into a lead.
+		if len(v) > maxFieldLen || len(k) > 100 || !web.CleanText(v) || !web.CleanText(k) {
 			return nil, errors.New("bad field")
 		}
 		out[k] = v

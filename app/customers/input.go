@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/ident"
+	"pulso/app/web"
 )
 
 var countries = []string{"ES", "MX", "AR"}
@@ -65,7 +66,7 @@ func (e errs) text(field, v string, max int, required bool) {
 		e[field] = "validation.required"
 	case utf8.RuneCountInString(v) > max:
 		e[field] = "validation.too_long"
-	case !cleanText(v):
+	case !web.CleanText(v):
 		e[field] = "validation.bad_chars"
 	}
 }
@@ -216,7 +217,7 @@ func parseTags(s string) ([]string, error) {
 		if t == "" || slices.Contains(tags, t) {
 			continue
 		}
-		if utf8.RuneCountInString(t) > 40 || !cleanText(t) || strings.ContainsAny(t, "\n\r\t") {
+		if utf8.RuneCountInString(t) > 40 || !web.CleanText(t) || strings.ContainsAny(t, "\n\r\t") {
 			return nil, tagError("customers.tag_invalid")
 		}
 		tags = append(tags, t)
@@ -225,36 +226,4 @@ func parseTags(s string) ([]string, error) {
 		return nil, tagError("customers.too_many_tags")
 	}
 	return tags, nil
-}
-
-// cleanText refuses what PostgreSQL or a screen cannot take: invalid UTF-8,
-// NUL and other control characters (newlines are fine in notes).
-func cleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
-			return false
-		}
-	}
-	return true
-}
-
-// searchPattern turns what the user typed into a LIKE pattern matching the
-// lower-cased search column (served by its trigram index); LIKE's wildcards
-// in the input match themselves.
-func searchPattern(q string) *string {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" || !cleanText(q) || utf8.RuneCountInString(q) > 200 {
-		return nil
-	}
-	// Phones are stored in E.164: "600 11 22 33" must find +34600112233.
-	if compact := strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(q); len(compact) >= 3 &&
-		digits(strings.TrimPrefix(compact, "+")) {
-		q = compact
-	}
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	p := "%" + r.Replace(q) + "%"
-	return &p
 }

@@ -180,21 +180,6 @@ func FuzzParseCustomer(f *testing.F) {
 	})
 }
 
-func TestSearchPattern(t *testing.T) {
-	if p := searchPattern(" Sol_50% "); p == nil || *p != `%sol\_50\%%` {
-		t.Errorf("pattern %v", p)
-	}
-	if p := searchPattern("600 11-22.33"); p == nil || *p != `%600112233%` {
-		t.Errorf("phone pattern %v", p)
-	}
-	if p := searchPattern("Sol 2"); p == nil || *p != `%sol 2%` {
-		t.Errorf("name with a number %v", p)
-	}
-	if searchPattern("  ") != nil || searchPattern("a\x00") != nil {
-		t.Error("empty or bad search should not filter")
-	}
-}
-
 func TestSpreadsheetSafe(t *testing.T) {
 	for in, want := range map[string]string{"=HYPERLINK(1)": "'=HYPERLINK(1)", "+34600": "+34600", "+34 =1": "'+34 =1", "-1+1": "'-1+1", "Sol": "Sol", "": "", "@x": "'@x"} {
 		if got := spreadsheetSafe(in); got != want {

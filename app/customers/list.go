@@ -19,8 +19,8 @@ var listPage = web.Page{Title: "customers.title", Nav: "customers", Fragment: "c
 // so both show exactly the same customers) within the viewer's scope.
 func listParams(c *fiber.Ctx, p *web.Principal, sc []int64) (customersview.Filters, queries.ListCustomersParams) {
 	f := customersview.Filters{Q: c.Query("q"), Owner: c.Query("owner"), Tag: c.Query("tag"), Country: c.Query("country")}
-	params := queries.ListCustomersParams{OrgID: p.OrgID, OwnerScope: sc, Search: searchPattern(f.Q)}
-	if f.Tag != "" && cleanText(f.Tag) {
+	params := queries.ListCustomersParams{OrgID: p.OrgID, OwnerScope: sc, Search: web.SearchPattern(f.Q)}
+	if f.Tag != "" && web.CleanText(f.Tag) {
 		params.Tag = &f.Tag
 	}
 	if slices.Contains(countries, f.Country) {

@@ -59,7 +59,7 @@ func parse(f Form) (Input, map[string]string) {
 			errs[field] = "validation.required"
 		case utf8.RuneCountInString(v) > max:
 			errs[field] = "validation.too_long"
-		case !cleanText(v):
+		case !web.CleanText(v):
 			errs[field] = "validation.bad_chars"
 		}
 	}
@@ -118,7 +118,7 @@ func parse(f Form) (Input, map[string]string) {
 		if t == "" || slices.Contains(in.Tags, t) {
 			continue
 		}
-		if utf8.RuneCountInString(t) > 40 || !cleanText(t) {
+		if utf8.RuneCountInString(t) > 40 || !web.CleanText(t) {
 			errs["tags"] = "leads.tag_invalid"
 			break
 		}
@@ -135,32 +135,6 @@ func parse(f Form) (Input, map[string]string) {
 		in.Version = int32(n)
 	}
 	return in, errs
-}
-
-// cleanText refuses what PostgreSQL or a screen cannot take: invalid UTF-8,
-// NUL and other control characters (newlines are fine in notes).
-func cleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
-			return false
-		}
-	}
-	return true
-}
-
-// searchPattern turns what the user typed into a LIKE pattern matching the
-// lower-cased search column; LIKE's wildcards in the input match themselves.
-func searchPattern(q string) *string {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" || !cleanText(q) {
-		return nil
-	}
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	p := "%" + r.Replace(q) + "%"
-	return &p
 }
 
 // scope is the owners whose leads p may see (see Scope).

@@ -27,7 +27,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 		Q: c.Query("q"), Status: c.Query("status"), Source: c.Query("source"), Tag: c.Query("tag"),
 		Owner: c.Query("owner"), From: c.Query("from"), To: c.Query("to"),
 	}
-	params := queries.ListLeadsParams{OrgID: p.OrgID, OwnerScope: sc, PageSize: pageSize + 1, Search: searchPattern(f.Q)}
+	params := queries.ListLeadsParams{OrgID: p.OrgID, OwnerScope: sc, PageSize: pageSize + 1, Search: web.SearchPattern(f.Q)}
 	opt := func(v string, allowed []string) *string {
 		if v == "" || !slices.Contains(allowed, v) {
 			return nil
@@ -36,7 +36,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	}
 	params.Status = opt(f.Status, Statuses)
 	params.Source = opt(f.Source, Sources)
-	if f.Tag != "" && cleanText(f.Tag) {
+	if f.Tag != "" && web.CleanText(f.Tag) {
 		params.Tag = &f.Tag
 	}
 	if id := c.QueryInt("owner"); id > 0 {

@@ -128,7 +128,7 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 		errs["name"] = "validation.required"
 	case n > 100:
 		errs["name"] = "validation.too_long"
-	case !cleanText(f["name"]):
+	case !web.CleanText(f["name"]):
 		errs["name"] = "validation.bad_chars"
 	}
 	if f["source"] != "" && !slices.Contains(Sources, f["source"]) {
@@ -137,10 +137,10 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 	if f["country"] != "" && !slices.Contains([]string{"ES", "MX", "AR"}, f["country"]) {
 		errs["country"] = "validation.choice"
 	}
-	if utf8.RuneCountInString(f["province"]) > 100 || !cleanText(f["province"]) {
+	if utf8.RuneCountInString(f["province"]) > 100 || !web.CleanText(f["province"]) {
 		errs["province"] = "validation.too_long"
 	}
-	if utf8.RuneCountInString(f["tag"]) > 40 || strings.Contains(f["tag"], ",") || !cleanText(f["tag"]) {
+	if utf8.RuneCountInString(f["tag"]) > 40 || strings.Contains(f["tag"], ",") || !web.CleanText(f["tag"]) {
 		errs["tag"] = "leads.tag_invalid"
 	}
 	switch {
@@ -155,7 +155,7 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 		errs["field_value"] = "validation.required"
 	case utf8.RuneCountInString(f["field_value"]) > 200:
 		errs["field_value"] = "validation.too_long"
-	case !cleanText(f["field_value"]):
+	case !web.CleanText(f["field_value"]):
 		errs["field_value"] = "validation.bad_chars"
 	}
 	owners, managers, err := h.ruleChoices(c)

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// CleanText refuses what PostgreSQL or a screen cannot take: invalid UTF-8,
+// NUL and other control characters (newlines and tabs are fine in notes).
+// Every area's form input goes through it, so "storable text" means one
+// thing everywhere.
+func CleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// maxSearch bounds what a search box may send; longer input finds nothing
+// useful and costs the trigram index.
+const maxSearch = 200
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// SearchPattern turns what the user typed into a LIKE pattern matching a
+// lower-cased search column (served by a trigram index); LIKE's wildcards
+// in the input match themselves. Nil means "no search".
+func SearchPattern(q string) *string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" || !CleanText(q) || utf8.RuneCountInString(q) > maxSearch {
+		return nil
+	}
+	// Phones are stored in E.164: "600 11 22 33" must find +34600112233.
+	if compact := strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(q); len(compact) >= 3 &&
+		allDigits(strings.TrimPrefix(compact, "+")) {
+		q = compact
+	}
+	p := "%" + likeEscaper.Replace(q) + "%"
+	return &p
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
