@@ -17,18 +17,28 @@ import (
 )
 
 // BenchmarkWritePath measures what publishing a live event costs a typical
-// change: 16 concurrent writers each updating their own row, with and
-// without PublishLiveEvent (row + pg_notify) in the same transaction, while
-// a hub LISTENs as in production. NOTIFY serialises commits on a global
-// lock, so this ratio decides between notify-per-transaction and an outbox.
+// change: 16 concurrent writers each saving their own lead (the form's
+// UpdateLead, version-checked), with and without live.Publish in the same
+// transaction. It decided between NOTIFY per transaction (a global commit
+// lock) and the outbox. Leads, not users: users carry the session-cache
+// trigger (migration 0012), which would slow both sides and flatter the
+// ratio.
 // Run with -benchtime=1x: each run measures a fixed wall-clock window.
 func BenchmarkWritePath(b *testing.B) {
 	env := apptest.New(b)
 	org := env.Org("Bench S.L.")
 	const writers = 16
-	users := make([]queries.User, writers)
-	for i := range users {
-		users[i] = env.User(org, fmt.Sprintf("w%d@bench.test", i), web.RoleRep)
+	owner := env.User(org, "w@bench.test", web.RoleRep)
+	ctx0 := context.Background()
+	leads := make([]queries.Lead, writers)
+	for i := range leads {
+		l, err := env.Q.CreateLead(ctx0, queries.CreateLeadParams{
+			OrgID: org.ID, Name: fmt.Sprintf("Potencial %d", i), Country: "ES", Source: "manual", OwnerID: &owner.ID, Status: "nuevo", Tags: []string{},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		leads[i] = l
 	}
 	window := benchWindow()
 
@@ -39,25 +49,32 @@ func BenchmarkWritePath(b *testing.B) {
 		var wg sync.WaitGroup
 		for i := 0; i < writers; i++ {
 			wg.Add(1)
-			go func(u queries.User) {
+			go func(l *queries.Lead) {
 				defer wg.Done()
-				for ctx.Err() == nil {
+				for n := 0; ctx.Err() == nil; n++ {
+					var saved queries.Lead
 					err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
 						q := queries.New(tx)
-						if _, err := q.SetUserActive(ctx, queries.SetUserActiveParams{OrgID: u.OrgID, ID: u.ID, Active: true}); err != nil {
+						var err error
+						saved, err = q.UpdateLead(ctx, queries.UpdateLeadParams{
+							OrgID: l.OrgID, ID: l.ID, Version: l.Version, Name: l.Name, Country: l.Country, OwnerID: l.OwnerID,
+							Status: l.Status, Notes: fmt.Sprintf("llamada %d", n), Tags: l.Tags,
+						})
+						if err != nil {
 							return err
 						}
 						if withEvent {
-							_, err := live.Publish(ctx, q, live.Event{OrgID: u.OrgID, Topic: "bench", Entity: "user", EntityID: &u.ID, Kind: "updated", SubjectUserID: &u.ID})
+							_, err := live.Publish(ctx, q, live.Event{OrgID: l.OrgID, Topic: live.TopicLead, Entity: "lead", EntityID: &l.ID, Kind: "updated", SubjectUserID: l.OwnerID})
 							return err
 						}
 						return nil
 					})
 					if err == nil {
+						*l = saved // the next save names the committed version
 						done.Add(1)
 					}
 				}
-			}(users[i])
+			}(&leads[i])
 		}
 		wg.Wait()
 		return float64(done.Load()) / window.Seconds()
