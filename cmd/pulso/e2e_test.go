@@ -26,6 +26,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/demo"
+	"pulso/app/mail/mailtest"
 )
 
 var (
@@ -397,5 +398,95 @@ func TestE2ELeadDuplicateOnPhone(t *testing.T) {
 	rep.run("list", chromedp.Navigate(s.url("/leads?q=aurora")), chromedp.WaitVisible(`[data-testid=leads]`))
 	if n := rep.eval(`String(document.querySelectorAll("[data-testid=leads] li").length)`); n != "2" {
 		t.Errorf("search for aurora lists %s leads, want 2", n)
+	}
+}
+
+// An admin on a desktop imports a 100 000-row file with errors: the bar
+// moves live (no reload), the result shows, and the error file arrives by
+// e-mail at a real SMTP server.
+func TestE2EImportWithLiveProgress(t *testing.T) {
+	chromiumPath(t)
+	smtp := mailtest.NewServer(t, mailtest.Options{})
+	pool := apptest.NewDB(t)
+	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
+		"DATABASE_URL="+apptest.URL(pool), "PULSO_ADDR="+addr, "PULSO_BASE_URL=http://"+addr,
+		"PULSO_DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn", "SMTP_URL="+smtp.URL(),
+	)}
+	s.start()
+	t.Cleanup(s.stop)
+
+	const rows = 100_000
+	path := filepath.Join(t.TempDir(), "potenciales.csv")
+	var b strings.Builder
+	b.WriteString("Empresa;Contacto;Correo;Teléfono;Provincia;Ciudad;Etiquetas\n")
+	for i := range rows {
+		email := fmt.Sprintf("c%d@e2e-empresa%d.es", i, i)
+		if i%50 == 7 {
+			email = fmt.Sprintf("roto-%d", i)
+		}
+		fmt.Fprintf(&b, "Empresa E2E %d;Persona %d;%s;7%08d;Madrid;Getafe;feria\n", i, i, email, i)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	admin := newBrowser(t, "admin", 1440, 900)
+	admin.login(s, "admin@demo.test")
+	admin.run("imports page", chromedp.Navigate(s.url("/imports")), chromedp.WaitVisible(`[data-testid=import-upload]`))
+	admin.run("upload", chromedp.SetUploadFiles(`#f-file`, []string{path}), chromedp.Click(`[data-testid=import-upload] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=import-mapping]`))
+	if got := admin.eval(`document.querySelector("#f-map-email").selectedOptions[0].textContent`); got != "Correo" {
+		t.Errorf("e-mail mapped to %q", got)
+	}
+	admin.run("start", chromedp.Click(`[data-testid=import-start]`), chromedp.WaitVisible(`[data-testid=import-status]`),
+		chromedp.WaitVisible(`body[data-live="on"]`))
+	// A marker that a reload would wipe, and every value the bar shows.
+	admin.eval(`window.__noReload = "yes"; window.__seen = []; "ok"`)
+	ctx, cancel := context.WithTimeout(admin.ctx, 3*time.Minute)
+	err := chromedp.Run(ctx, chromedp.Poll(`(() => {
+		const bar = document.querySelector("[data-testid=import-bar]");
+		if (bar && !window.__seen.includes(bar.value)) window.__seen.push(bar.value);
+		return document.querySelector("[data-status=done], [data-status=failed]") !== null;
+	})()`, nil, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(3*time.Minute)))
+	cancel()
+	admin.shot("finished")
+	if err != nil {
+		t.Fatalf("the import did not finish: %v\n%s", err, s.log)
+	}
+	seen := admin.eval(`JSON.stringify(window.__seen) + " " + window.__noReload`)
+	t.Logf("bar values seen: %s", seen)
+	if !strings.HasSuffix(seen, " yes") || strings.Count(seen, ",") < 1 {
+		t.Errorf("the bar did not move live before completion (values, reload marker): %s", seen)
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=import-status]").dataset.status`); got != "done" {
+		t.Fatalf("import %s: %s", got, admin.eval(`document.querySelector("[data-testid=import-status]").innerText`))
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=errors]").textContent`); got != "2000" {
+		t.Errorf("errors shown: %q", got)
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=inserted]").textContent`); got != "98000" {
+		t.Errorf("inserted shown: %q", got)
+	}
+	admin.run("error file link", chromedp.WaitVisible(`[data-testid=error-file]`))
+
+	// The send_email job delivers the error file to the test SMTP server.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(smtp.Messages()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	msgs := smtp.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("SMTP server received %d messages\n%s", len(msgs), s.log)
+	}
+	m := mailtest.Parse(t, msgs[0].Data)
+	if msgs[0].To[0] != "admin@demo.test" || len(m.Attachments) != 1 || m.Attachments[0].Filename != "potenciales-errores.csv" {
+		t.Fatalf("mail to %v with %d attachments", msgs[0].To, len(m.Attachments))
+	}
+	if lines := strings.Count(string(m.Attachments[0].Content), "\r\n"); lines != 2001 {
+		t.Errorf("error file has %d lines, want a header and 2000 rows", lines)
 	}
 }

@@ -18,11 +18,11 @@ func TestImportPortfolio(t *testing.T) {
 	file := xlsxFile(t, [][]any{
 		{"Cliente", "Agente", "Agente personalizado", "Billing inicial", "Valor recomendado", "Billing final", "Billing diferencia"},
 		{"b-12345674", "rep@imp.test", "", "1.234,56", "2000", "1500.00", "265,44"}, // 2 good
-		{"A58818501", "rep@imp.test", "JEFA@imp.test", "10", "", "10", "0"},          // 3 good, the custom agent wins
-		{"B87654321", "rep@imp.test", "", "1", "", "1", ""},                          // 4 unknown customer
-		{"A58818501", "nadie@imp.test", "", "1", "", "1", ""},                        // 5 unknown agent
-		{"A58818501", "rep@imp.test", "", "10", "", "12", "3"},                       // 6 difference mismatch
-		{"A58818501", "rep@imp.test", "", "1,2,3", "", "", ""},                       // 7 bad amount
+		{"A58818501", "rep@imp.test", "JEFA@imp.test", "10", "", "10", "0"},         // 3 good, the custom agent wins
+		{"B87654321", "rep@imp.test", "", "1", "", "1", ""},                         // 4 unknown customer
+		{"A58818501", "nadie@imp.test", "", "1", "", "1", ""},                       // 5 unknown agent
+		{"A58818501", "rep@imp.test", "", "10", "", "12", "3"},                      // 6 difference mismatch
+		{"A58818501", "rep@imp.test", "", "1,2,3", "", "", ""},                      // 7 bad amount
 	})
 	imp := w.upload(t, "portfolio", "cartera.xlsx", "xlsx", "", file, pipeline.AutoMap(pipeline.PortfolioFields, pipeline.PortfolioHeaders))
 	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
