@@ -489,4 +489,26 @@ func TestE2EImportWithLiveProgress(t *testing.T) {
 	if lines := strings.Count(string(m.Attachments[0].Content), "\r\n"); lines != 2001 {
 		t.Errorf("error file has %d lines, want a header and 2000 rows", lines)
 	}
+
+	// On a 360 px phone: the upload form, the preview of a wide file and a
+	// result fit the width (the preview table scrolls inside its card).
+	phone := newBrowser(t, "phone", 360, 740)
+	phone.login(s, "admin@demo.test")
+	wide := filepath.Join(t.TempDir(), "ancho.csv")
+	if err := os.WriteFile(wide, []byte("Empresa;Contacto;Correo;Teléfono;NIF;Provincia;Ciudad;Etiquetas;Notas\n"+
+		"Una empresa con un nombre muy largo S.L.;Persona de contacto;correo.largo@empresa-larga.es;600000001;B12345674;Madrid;Alcalá de Henares;feria,vip;Notas largas sin espacios_____________\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	phone.run("imports on phone", chromedp.Navigate(s.url("/imports")), chromedp.WaitVisible(`[data-testid=import-upload]`))
+	fits := func(step string) {
+		if sw := phone.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
+			t.Errorf("%s: page is %s px wide on a 360 px phone", step, sw)
+		}
+	}
+	fits("imports list")
+	phone.run("preview on phone", chromedp.SetUploadFiles(`#f-file`, []string{wide}), chromedp.Click(`[data-testid=import-upload] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=import-mapping]`))
+	fits("preview")
+	phone.run("result on phone", chromedp.Navigate(admin.eval(`location.href`)), chromedp.WaitVisible(`[data-testid=import-result]`))
+	fits("result")
 }
