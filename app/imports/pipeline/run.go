@@ -274,7 +274,12 @@ func (r *Runner) stage(ctx context.Context, imp queries.Import, orgCountry strin
 				return false
 			}
 		}
-		for {
+		for n := 0; ; n++ {
+			// A sheet of blank rows sends nothing; the job's deadline and
+			// cancellation still stop it.
+			if n%10000 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
 			line, cells, err := rd.Next()
 			if errors.Is(err, io.EOF) {
 				break
