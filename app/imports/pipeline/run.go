@@ -178,10 +178,6 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		if done == 0 {
 			return fmt.Errorf("import %d is no longer running", imp.ID)
 		}
-		// The staging rows have served; bad ones live on in the error file.
-		if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
-			return err
-		}
 		if err := publish(ctx, q, imp, "done", 100); err != nil {
 			return err
 		}
@@ -190,7 +186,16 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		}
 		return nil
 	})
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	// The staging rows have served (bad ones live on in the error file).
+	// Deleted after the commit, not in it: the final transaction stays
+	// shorter, and rows left by a crash here are only dead weight.
+	if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
+		r.Log.WarnContext(ctx, "import staging not cleared", "org_id", imp.OrgID, "import_id", imp.ID, "error", err.Error())
+	}
+	return res, nil
 }
 
 // stage streams the file into import_rows and returns its header row.
