@@ -30,6 +30,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/demo"
+	"pulso/app/mail/mailtest"
 )
 
 var (
@@ -662,4 +663,116 @@ func countRows(t *testing.T, s *server, sql string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// An admin on a desktop imports a 100 000-row file with errors: the bar
+// moves live (no reload), the result shows, and the error file arrives by
+// e-mail at a real SMTP server.
+func TestE2EImportWithLiveProgress(t *testing.T) {
+	chromiumPath(t)
+	smtp := mailtest.NewServer(t, mailtest.Options{})
+	pool := apptest.NewDB(t)
+	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
+		"DATABASE_URL="+apptest.URL(pool), "PULSO_ADDR="+addr, "PULSO_BASE_URL=http://"+addr,
+		"PULSO_DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn", "SMTP_URL="+smtp.URL(),
+	)}
+	s.start()
+	t.Cleanup(s.stop)
+
+	const rows = 100_000
+	path := filepath.Join(t.TempDir(), "potenciales.csv")
+	var b strings.Builder
+	b.WriteString("Empresa;Contacto;Correo;Teléfono;Provincia;Ciudad;Etiquetas\n")
+	for i := range rows {
+		email := fmt.Sprintf("c%d@e2e-empresa%d.es", i, i)
+		if i%50 == 7 {
+			email = fmt.Sprintf("roto-%d", i)
+		}
+		fmt.Fprintf(&b, "Empresa E2E %d;Persona %d;%s;7%08d;Madrid;Getafe;feria\n", i, i, email, i)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	admin := newBrowser(t, "admin", 1440, 900)
+	admin.login(s, "admin@demo.test")
+	admin.run("imports page", chromedp.Navigate(s.url("/imports")), chromedp.WaitVisible(`[data-testid=import-upload]`))
+	admin.run("upload", chromedp.SetUploadFiles(`#f-file`, []string{path}), chromedp.Click(`[data-testid=import-upload] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=import-mapping]`))
+	if got := admin.eval(`document.querySelector("#f-map-email").selectedOptions[0].textContent`); got != "Correo" {
+		t.Errorf("e-mail mapped to %q", got)
+	}
+	admin.run("start", chromedp.Click(`[data-testid=import-start]`), chromedp.WaitVisible(`[data-testid=import-status]`),
+		chromedp.WaitVisible(`body[data-live="on"]`))
+	// A marker that a reload would wipe, and every value the bar shows.
+	admin.eval(`window.__noReload = "yes"; window.__seen = []; "ok"`)
+	ctx, cancel := context.WithTimeout(admin.ctx, 3*time.Minute)
+	err := chromedp.Run(ctx, chromedp.Poll(`(() => {
+		const bar = document.querySelector("[data-testid=import-bar]");
+		if (bar && !window.__seen.includes(bar.value)) window.__seen.push(bar.value);
+		return document.querySelector("[data-status=done], [data-status=failed]") !== null;
+	})()`, nil, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(3*time.Minute)))
+	cancel()
+	admin.shot("finished")
+	if err != nil {
+		t.Fatalf("the import did not finish: %v\n%s", err, s.log)
+	}
+	seen := admin.eval(`JSON.stringify(window.__seen) + " " + window.__noReload`)
+	t.Logf("bar values seen: %s", seen)
+	if !strings.HasSuffix(seen, " yes") || strings.Count(seen, ",") < 1 {
+		t.Errorf("the bar did not move live before completion (values, reload marker): %s", seen)
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=import-status]").dataset.status`); got != "done" {
+		t.Fatalf("import %s: %s", got, admin.eval(`document.querySelector("[data-testid=import-status]").innerText`))
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=errors]").textContent`); got != "2000" {
+		t.Errorf("errors shown: %q", got)
+	}
+	if got := admin.eval(`document.querySelector("[data-testid=inserted]").textContent`); got != "98000" {
+		t.Errorf("inserted shown: %q", got)
+	}
+	admin.run("error file link", chromedp.WaitVisible(`[data-testid=error-file]`))
+
+	// The send_email job delivers the error file to the test SMTP server.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(smtp.Messages()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	msgs := smtp.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("SMTP server received %d messages\n%s", len(msgs), s.log)
+	}
+	m := mailtest.Parse(t, msgs[0].Data)
+	if msgs[0].To[0] != "admin@demo.test" || len(m.Attachments) != 1 || m.Attachments[0].Filename != "potenciales-errores.csv" {
+		t.Fatalf("mail to %v with %d attachments", msgs[0].To, len(m.Attachments))
+	}
+	if lines := strings.Count(string(m.Attachments[0].Content), "\r\n"); lines != 2001 {
+		t.Errorf("error file has %d lines, want a header and 2000 rows", lines)
+	}
+
+	// On a 360 px phone: the upload form, the preview of a wide file and a
+	// result fit the width (the preview table scrolls inside its card).
+	phone := newBrowser(t, "phone", 360, 740)
+	phone.login(s, "admin@demo.test")
+	wide := filepath.Join(t.TempDir(), "ancho.csv")
+	if err := os.WriteFile(wide, []byte("Empresa;Contacto;Correo;Teléfono;NIF;Provincia;Ciudad;Etiquetas;Notas\n"+
+		"Una empresa con un nombre muy largo S.L.;Persona de contacto;correo.largo@empresa-larga.es;600000001;B12345674;Madrid;Alcalá de Henares;feria,vip;Notas largas sin espacios_____________\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	phone.run("imports on phone", chromedp.Navigate(s.url("/imports")), chromedp.WaitVisible(`[data-testid=import-upload]`))
+	fits := func(step string) {
+		if sw := phone.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
+			t.Errorf("%s: page is %s px wide on a 360 px phone", step, sw)
+		}
+	}
+	fits("imports list")
+	phone.run("preview on phone", chromedp.SetUploadFiles(`#f-file`, []string{wide}), chromedp.Click(`[data-testid=import-upload] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=import-mapping]`))
+	fits("preview")
+	phone.run("result on phone", chromedp.Navigate(admin.eval(`location.href`)), chromedp.WaitVisible(`[data-testid=import-result]`))
+	fits("result")
 }

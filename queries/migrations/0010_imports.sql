@@ -45,7 +45,10 @@ CREATE INDEX imports_org_idx ON imports (org_id, id DESC);
 -- normalises while streaming, with app/ident) and, once checked, their
 -- outcome. Keyed by import and line: a retry deletes and restages. No other
 -- index, so COPY runs at full speed; the checks are set-based joins.
-CREATE TABLE import_rows (
+-- UNLOGGED: staging writes no WAL (the checks rewrite every row several
+-- times). A database crash empties it, which costs nothing: the job's
+-- retry restages from the file.
+CREATE UNLOGGED TABLE import_rows (
     org_id       bigint  NOT NULL,
     import_id    bigint  NOT NULL,
     line         integer NOT NULL,
@@ -69,7 +72,7 @@ CREATE TABLE import_rows (
     -- A bad row: the file's column header and a catalog message id.
     error_column text    NOT NULL DEFAULT '',
     error_id     text    NOT NULL DEFAULT '',
-    -- insert | merge | skip | error, set by the checks.
+    -- '' (a new row), merge, skip or error, set by the checks.
     outcome      text    NOT NULL DEFAULT '',
     match_id     bigint,
     PRIMARY KEY (org_id, import_id, line),

@@ -57,7 +57,11 @@ func (w *world) upload(t testing.TB, kind, name, format, charset string, content
 }
 
 func (w *world) runner() *pipeline.Runner {
-	return &pipeline.Runner{DB: w.env.DB, DataDir: w.dir, Log: slog.New(slog.DiscardHandler)}
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("PULSO_IMPORT_DEBUG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return &pipeline.Runner{DB: w.env.DB, DataDir: w.dir, Log: log}
 }
 
 func (w *world) get(t testing.TB, id int64) queries.Import {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -109,10 +111,16 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 	if err != nil {
 		return Result{}, err
 	}
+	phase := time.Now()
+	lap := func(name string) {
+		r.Log.DebugContext(ctx, "import phase", "import_id", imp.ID, "phase", name, "duration", time.Since(phase))
+		phase = time.Now()
+	}
 	headers, err := r.stage(ctx, imp, org.Country, mapping, p)
 	if err != nil {
 		return Result{}, err
 	}
+	lap("stage")
 	if r.AfterStaging != nil {
 		if err := r.AfterStaging(); err != nil {
 			return Result{}, err
@@ -124,6 +132,9 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		}
 		return field
 	}
+	if err := q.AnalyzeImportRows(ctx); err != nil {
+		return Result{}, err
+	}
 	// The checks only touch staging; they commit on their own so the error
 	// file can be written from them before the final transaction.
 	err = pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
@@ -132,6 +143,7 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 	if err != nil {
 		return Result{}, err
 	}
+	lap("check")
 	p.publish(ctx, 75, p.rows, "progress", true)
 
 	var res Result
@@ -145,6 +157,7 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 			return res, err
 		}
 	}
+	lap("error file")
 	err = pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
 		q := queries.New(tx)
 		if imp.Kind == "portfolio" {
@@ -156,6 +169,7 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		} else if err := r.writeLeads(ctx, q, imp, counts.LastLine, p); err != nil {
 			return err
 		}
+		lap("write")
 		done, err := q.FinishImport(ctx, queries.FinishImportParams{OrgID: imp.OrgID, ID: imp.ID, Inserted: res.Inserted,
 			Merged: res.Merged, Skipped: res.Skipped, Errors: res.Errors, ErrorPath: res.ErrorPath})
 		if err != nil {
@@ -163,10 +177,6 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		}
 		if done == 0 {
 			return fmt.Errorf("import %d is no longer running", imp.ID)
-		}
-		// The staging rows have served; bad ones live on in the error file.
-		if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
-			return err
 		}
 		if err := publish(ctx, q, imp, "done", 100); err != nil {
 			return err
@@ -176,7 +186,16 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		}
 		return nil
 	})
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	// The staging rows have served (bad ones live on in the error file).
+	// Deleted after the commit, not in it: the final transaction stays
+	// shorter, and rows left by a crash here are only dead weight.
+	if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
+		r.Log.WarnContext(ctx, "import staging not cleared", "org_id", imp.OrgID, "import_id", imp.ID, "error", err.Error())
+	}
+	return res, nil
 }
 
 // stage streams the file into import_rows and returns its header row.
@@ -207,41 +226,99 @@ func (r *Runner) stage(ctx context.Context, imp queries.Import, orgCountry strin
 	if imp.Kind == "portfolio" {
 		stageRow = StagePortfolio
 	}
-	batch := make([]queries.StageImportRowsParams, 0, batchRows)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if _, err := q.StageImportRows(ctx, batch); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		return nil
+	// Three stages run at once: this goroutine reads the file, workers
+	// normalise (phone parsing dominates the CPU cost), one goroutine COPYs.
+	// Channels of a few batches keep memory flat.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type rawBatch struct {
+		lines []int
+		cells [][]string
 	}
-	for {
-		line, cells, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if sheet.Blank(cells) {
-			continue
-		}
-		s := stageRow(Row{Line: line, Cells: cells, Mapping: mapping, Headers: headers}, orgCountry)
-		s.OrgID, s.ImportID = imp.OrgID, imp.ID
-		batch = append(batch, s)
-		p.rows++
-		if len(batch) == batchRows {
-			if err := flush(); err != nil {
-				return nil, err
+	raw := make(chan rawBatch, 2)
+	staged := make(chan []queries.StageImportRowsParams, 2)
+	var wg sync.WaitGroup
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		wg.Go(func() {
+			for b := range raw {
+				out := make([]queries.StageImportRowsParams, len(b.lines))
+				for i := range b.lines {
+					out[i] = stageRow(Row{Line: b.lines[i], Cells: b.cells[i], Mapping: mapping, Headers: headers}, orgCountry)
+					out[i].OrgID, out[i].ImportID = imp.OrgID, imp.ID
+				}
+				select {
+				case staged <- out:
+				case <-ctx.Done():
+					return
+				}
 			}
-			p.publish(ctx, int32(70*rd.Progress()), p.rows, "progress", false)
-		}
+		})
 	}
-	if err := flush(); err != nil {
-		return nil, err
+	go func() { wg.Wait(); close(staged) }()
+	copied := make(chan error, 1)
+	go func() {
+		var err error
+		for batch := range staged {
+			if err == nil {
+				if _, err = q.StageImportRows(ctx, batch); err != nil {
+					cancel()
+				}
+			}
+		}
+		copied <- err
+	}()
+	readErr := func() error {
+		defer close(raw)
+		b := rawBatch{}
+		send := func() bool {
+			select {
+			case raw <- b:
+				b = rawBatch{}
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		for n := 0; ; n++ {
+			// A sheet of blank rows sends nothing; the job's deadline and
+			// cancellation still stop it.
+			if n%10000 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			line, cells, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if sheet.Blank(cells) {
+				continue
+			}
+			b.lines = append(b.lines, line)
+			b.cells = append(b.cells, append([]string(nil), cells...))
+			p.rows++
+			if len(b.lines) == batchRows {
+				if !send() {
+					return ctx.Err()
+				}
+				p.publish(ctx, int32(70*rd.Progress()), p.rows, "progress", false)
+			}
+		}
+		if len(b.lines) > 0 && !send() {
+			return ctx.Err()
+		}
+		return nil
+	}()
+	if readErr != nil {
+		cancel()
+	}
+	copyErr := <-copied
+	if readErr != nil {
+		return nil, readErr
+	}
+	if copyErr != nil {
+		return nil, copyErr
 	}
 	if p.rows == 0 {
 		return nil, &sheet.Error{MessageID: sheet.ErrEmpty}

@@ -229,3 +229,45 @@ func FuzzCSV(f *testing.F) {
 		}
 	})
 }
+
+func FuzzXLSX(f *testing.F) {
+	dir := f.TempDir()
+	seed := writeXLSX(f, [][]any{{"Nombre", "Email"}, {"Acme", "a@b.es"}}, "")
+	data, err := os.ReadFile(seed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "fuzz.xlsx")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(path, "xlsx", "")
+		if err != nil {
+			var fe *Error
+			if !errors.As(err, &fe) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		defer r.Close()
+		for range 1000 {
+			_, cells, err := r.Next()
+			if err != nil {
+				var fe *Error
+				if !errors.Is(err, io.EOF) && !errors.As(err, &fe) {
+					t.Fatalf("untyped error %v", err)
+				}
+				return
+			}
+			for _, c := range cells {
+				if !utf8.ValidString(c) {
+					t.Fatalf("invalid UTF-8 cell %q", c)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,119 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"pulso/app/imports/pipeline"
+	"pulso/app/leads"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+// The import assigns owners set-based (rules read once); the outcome must
+// be what leads.AssignOwner gives lead by lead in file order.
+func TestAssignerMatchesAssignOwner(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	q := w.env.Q
+	mgr := w.env.User(w.org, "jefa@imp.test", web.RoleManager)
+	var reps []queries.User
+	for i := range 4 {
+		reps = append(reps, w.env.User(w.org, fmt.Sprintf("rep%d@imp.test", i), web.RoleRep))
+		w.env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, mgr.ID, reps[i].ID)
+	}
+	w.env.Exec(`UPDATE users SET active = false WHERE id = $1`, reps[2].ID)
+	// rep0 already carries open leads, so fewest-open starts elsewhere.
+	for i := range 3 {
+		if _, err := q.CreateLead(ctx, queries.CreateLeadParams{OrgID: w.org.ID, Name: fmt.Sprint("Previo ", i), Country: "ES",
+			Source: "manual", Status: "nuevo", OwnerID: &reps[0].ID, Tags: []string{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := func(p queries.CreateLeadRuleParams) {
+		p.OrgID = w.org.ID
+		if _, err := q.CreateLeadRule(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule(queries.CreateLeadRuleParams{Name: "Sevilla", Province: "sevilla ", Action: "user", UserID: &reps[3].ID})
+	rule(queries.CreateLeadRuleParams{Name: "Inactivo", Tag: "nadie", Action: "user", UserID: &reps[2].ID})
+	rule(queries.CreateLeadRuleParams{Name: "VIP", Tag: "VIP", Action: "round_robin", TeamManagerID: &mgr.ID})
+	rule(queries.CreateLeadRuleParams{Name: "Manual", Source: "manual", Action: "user", UserID: &reps[0].ID})
+	rule(queries.CreateLeadRuleParams{Name: "Madrid", Province: "Madrid", Action: "fewest_open", TeamManagerID: &mgr.ID})
+	if err := q.SetDefaultLeadOwner(ctx, queries.SetDefaultLeadOwnerParams{OrgID: w.org.ID, DefaultOwnerID: &w.admin.ID}); err != nil {
+		t.Fatal(err)
+	}
+	rows := []assignRow{{"Sevilla", ""}, {"Madrid", ""}, {"", "vip"}, {"Madrid", ""}, {"", "vip,nadie"}, {"", "nadie"}, {"Madrid", "vip"},
+		{"Madrid", ""}, {"Cádiz", ""}, {"SEVILLA", "vip"}, {"", "vip"}, {"Madrid", ""}, {"Madrid", ""}, {"", "vip"}}
+
+	// What AssignOwner decides, lead by lead, in a transaction rolled back.
+	var want []string
+	tx, err := w.env.DB.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tq := q.WithTx(tx)
+	for i, r := range rows {
+		tags := []string{}
+		if r.tags != "" {
+			tags = strings.Split(r.tags, ",")
+		}
+		owner, err := leads.AssignOwner(ctx, tq, w.org.ID, leads.LeadFacts{Source: "import", Country: "ES", Province: r.province, Tags: tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tq.CreateLead(ctx, queries.CreateLeadParams{OrgID: w.org.ID, Name: fmt.Sprint("Fila ", i), Country: "ES",
+			Source: "import", Status: "nuevo", OwnerID: owner, Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprint(*owner))
+	}
+	_ = tx.Rollback(ctx)
+
+	var csv strings.Builder
+	csv.WriteString("Nombre;Provincia;Etiquetas\n")
+	for i, r := range rows {
+		fmt.Fprintf(&csv, "Fila %d;%s;\"%s\"\n", i, r.province, r.tags)
+	}
+	imp := w.upload(t, "leads", "reglas.csv", "csv", "", []byte(csv.String()), pipeline.Mapping{"name": 0, "province": 1, "tags": 2})
+	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]string, len(rows))
+	for i := range rows {
+		var owner *int64
+		if err := w.env.DB.QueryRow(ctx, `SELECT owner_id FROM leads WHERE org_id = $1 AND name = $2`, w.org.ID, fmt.Sprint("Fila ", i)).Scan(&owner); err != nil {
+			t.Fatal(err)
+		}
+		got[i] = fmt.Sprint(*owner)
+	}
+	t.Logf("owners %v (admin %d)", want, w.admin.ID)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("owners\n got %v\nwant %v", got, want)
+	}
+	// The round robin cursor moved as if each lead had been assigned alone.
+	var cursor *int64
+	if err := w.env.DB.QueryRow(ctx, `SELECT rr_cursor FROM lead_rules WHERE org_id = $1 AND name = 'VIP'`, w.org.ID).Scan(&cursor); err != nil {
+		t.Fatal(err)
+	}
+	if cursor == nil || fmt.Sprint(*cursor) != lastRR(rows, want) {
+		t.Errorf("cursor %v", cursor)
+	}
+}
+
+// lastRR is the owner of the last row the VIP rule took (not Sevilla).
+type assignRow struct{ province, tags string }
+
+func lastRR(rows []assignRow, owners []string) string {
+	last := ""
+	for i, r := range rows {
+		if strings.Contains(r.tags, "vip") && !strings.EqualFold(strings.TrimSpace(r.province), "sevilla") {
+			last = owners[i]
+		}
+	}
+	return last
+}
