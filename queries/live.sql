@@ -27,3 +27,12 @@ LIMIT @max_rows;
 
 -- name: MaxLiveEventID :one
 SELECT coalesce(max(id), 0)::bigint FROM live_events;
+
+-- name: InsertLiveEvents :exec
+-- The events a transaction published, written as its last statement (see
+-- live.BeginFunc: this one travels in the same round trip as the COMMIT).
+-- @events is a JSON array of live.Event.
+INSERT INTO live_events (org_id, topic, entity, entity_id, kind, subject_user_id, payload)
+SELECT e.org_id, e.topic, e.entity, e.entity_id, e.kind, e.subject_user_id, coalesce(e.payload, '{}')
+FROM jsonb_to_recordset(@events::jsonb) AS e (
+    org_id bigint, topic text, entity text, entity_id bigint, kind text, subject_user_id bigint, payload jsonb);

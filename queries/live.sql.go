@@ -55,6 +55,21 @@ func (q *Queries) InsertLiveEvent(ctx context.Context, arg InsertLiveEventParams
 	return id, err
 }
 
+const insertLiveEvents = `-- name: InsertLiveEvents :exec
+INSERT INTO live_events (org_id, topic, entity, entity_id, kind, subject_user_id, payload)
+SELECT e.org_id, e.topic, e.entity, e.entity_id, e.kind, e.subject_user_id, coalesce(e.payload, '{}')
+FROM jsonb_to_recordset($1::jsonb) AS e (
+    org_id bigint, topic text, entity text, entity_id bigint, kind text, subject_user_id bigint, payload jsonb)
+`
+
+// The events a transaction published, written as its last statement (see
+// live.BeginFunc: this one travels in the same round trip as the COMMIT).
+// @events is a JSON array of live.Event.
+func (q *Queries) InsertLiveEvents(ctx context.Context, events []byte) error {
+	_, err := q.db.Exec(ctx, insertLiveEvents, events)
+	return err
+}
+
 const listTeamIDs = `-- name: ListTeamIDs :many
 WITH RECURSIVE team AS (
     SELECT u.id FROM users u WHERE u.org_id = $1 AND u.manager_id = $2

@@ -46,7 +46,7 @@ type NotifyWorker struct {
 
 func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
 	a := job.Args
-	return pgx.BeginFunc(ctx, w.DB, func(tx pgx.Tx) error {
+	return live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		user, err := q.GetUser(ctx, queries.GetUserParams{OrgID: a.OrgID, ID: a.UserID})
 		if errors.Is(err, pgx.ErrNoRows) {

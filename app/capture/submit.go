@@ -4,6 +4,7 @@
 package capture
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"pulso/app/ident"
 	"pulso/app/leads"
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	captureview "pulso/views/capture"
@@ -83,7 +85,7 @@ func (h *Handler) Submit(c *fiber.Ctx) error {
 		return respondError(c, wantsJSON, fiber.StatusUnprocessableEntity, errs)
 	}
 	lead.OrgID, lead.Country, lead.Source, lead.Status = form.OrgID, form.OrgCountry, "web_form", "nuevo"
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		dups, err := q.FindLeadDuplicates(ctx, queries.FindLeadDuplicatesParams{OrgID: form.OrgID, Email: lead.Email, Phone: lead.Phone, TaxID: lead.TaxID})
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -19,7 +20,7 @@ func (h *Handler) contactChange(c *fiber.Ctx, cu queries.Customer, kind, name st
 	fn func(ctx context.Context, q *queries.Queries) error) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	return pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	return live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		if err := fn(ctx, q); err != nil {
 			return err

@@ -160,7 +160,7 @@ func (h *Handler) Convert(c *fiber.Ctx) error {
 
 func (h *Handler) convert(ctx context.Context, p *web.Principal, leadID int64, sc []int64, cv conversion) (queries.Customer, error) {
 	var cu queries.Customer
-	err := pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		cu, err = ConvertLead(ctx, h.Q.WithTx(tx), p.OrgID, p.UserID, leadID, sc, cv.opportunity())
 		return err

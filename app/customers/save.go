@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/app/ident"
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -106,7 +107,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	}
 	var cu queries.Customer
 	if dup == nil {
-		err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+		err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 			q := h.Q.WithTx(tx)
 			var err error
 			cu, err = createCustomer(ctx, q, p.OrgID, &p.UserID, in)
@@ -276,7 +277,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		return h.renderForm(c, fiber.StatusConflict, sc, customersview.FormPage{ID: cu.ID, Values: f, Errors: errs, Duplicate: dup})
 	}
 	names := ownerNames(owners)
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		addrs, err := q.ListCustomerAddresses(ctx, queries.ListCustomerAddressesParams{OrgID: cu.OrgID, CustomerID: cu.ID})
 		if err != nil {

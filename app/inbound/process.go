@@ -14,6 +14,7 @@ import (
 
 	"pulso/app/documents"
 	"pulso/app/leads"
+	"pulso/app/live"
 	"pulso/queries"
 )
 
@@ -41,7 +42,7 @@ const excerptRunes = 2000
 // locked: a message already processed is left alone, so the job's retries,
 // a redelivery and the upload's immediate run never create anything twice.
 func (p *Processor) Process(ctx context.Context, jobs *river.Client[pgx.Tx], orgID, id int64) error {
-	return pgx.BeginFunc(ctx, p.DB, func(tx pgx.Tx) error {
+	return live.BeginFunc(ctx, p.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		row, err := q.LockInboundMessage(ctx, queries.LockInboundMessageParams{OrgID: orgID, ID: id})
 		if errors.Is(err, pgx.ErrNoRows) {

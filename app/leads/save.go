@@ -1,6 +1,7 @@
 package leads
 
 import (
+	"context"
 	"slices"
 	"strconv"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/customers"
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	leadsview "pulso/views/leads"
@@ -97,7 +99,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		}
 	}
 	var lead queries.Lead
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		owner, byRule := in.OwnerID, false
 		if owner == nil {
@@ -153,7 +155,7 @@ func (h *Handler) merge(c *fiber.Ctx, sc []int64, id int64, in Input) error {
 		return err
 	}
 	names := ownerNames(owners)
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		l, err := q.GetLead(ctx, queries.GetLeadParams{OrgID: p.OrgID, ID: id})
 		if err != nil {
@@ -290,7 +292,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		}
 		names = ownerNames(all)
 	}
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		updated, err := q.UpdateLead(ctx, updateParams(next, in.Version))
 		if isNoRows(err) {

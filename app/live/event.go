@@ -42,6 +42,8 @@ var ErrPayloadTooLarge = errors.New("live event payload too large")
 
 // Publish records ev in the transaction q runs in. Call it inside the
 // change's transaction; nothing is delivered unless that transaction commits.
+// Inside live.BeginFunc (ctx is the one it passed) the event is held and
+// written with the COMMIT, and the id returned is 0.
 func Publish(ctx context.Context, q *queries.Queries, ev Event) (int64, error) {
 	payload := ev.Payload
 	if len(payload) == 0 {
@@ -49,6 +51,11 @@ func Publish(ctx context.Context, q *queries.Queries, ev Event) (int64, error) {
 	}
 	if len(payload) > maxPayload {
 		return 0, ErrPayloadTooLarge
+	}
+	if held, ok := ctx.Value(heldKey{}).(*heldEvents); ok {
+		ev.Payload = payload
+		held.events = append(held.events, ev)
+		return 0, nil
 	}
 	return q.InsertLiveEvent(ctx, queries.InsertLiveEventParams{
 		OrgID: ev.OrgID, Topic: ev.Topic, Entity: ev.Entity, EntityID: ev.EntityID, Kind: ev.Kind,

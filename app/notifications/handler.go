@@ -73,17 +73,18 @@ func (h *Handler) MarkRead(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return web.ErrNotFound
 	}
-	err = pgx.BeginFunc(c.UserContext(), h.DB, func(tx pgx.Tx) error {
+	ctx := c.UserContext()
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		n, err := q.GetNotification(c.UserContext(), queries.GetNotificationParams{OrgID: p.OrgID, UserID: p.UserID, ID: int64(id)})
+		n, err := q.GetNotification(ctx, queries.GetNotificationParams{OrgID: p.OrgID, UserID: p.UserID, ID: int64(id)})
 		if err != nil {
 			return err // ErrNoRows → 404: another user's or org's id is not confirmed
 		}
-		changed, err := q.MarkNotificationRead(c.UserContext(), queries.MarkNotificationReadParams{OrgID: p.OrgID, UserID: p.UserID, ID: n.ID})
+		changed, err := q.MarkNotificationRead(ctx, queries.MarkNotificationReadParams{OrgID: p.OrgID, UserID: p.UserID, ID: n.ID})
 		if err != nil || changed == 0 {
 			return err
 		}
-		return publishRead(c.UserContext(), q, p)
+		return publishRead(ctx, q, p)
 	})
 	if err != nil {
 		return err
@@ -94,13 +95,13 @@ func (h *Handler) MarkRead(c *fiber.Ctx) error {
 // MarkAllRead empties the user's bell.
 func (h *Handler) MarkAllRead(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	err := pgx.BeginFunc(c.UserContext(), h.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		changed, err := q.MarkAllNotificationsRead(c.UserContext(), queries.MarkAllNotificationsReadParams{OrgID: p.OrgID, UserID: p.UserID})
+		changed, err := q.MarkAllNotificationsRead(ctx, queries.MarkAllNotificationsReadParams{OrgID: p.OrgID, UserID: p.UserID})
 		if err != nil || changed == 0 {
 			return err
 		}
-		return publishRead(c.UserContext(), q, p)
+		return publishRead(ctx, q, p)
 	})
 	if err != nil {
 		return err
