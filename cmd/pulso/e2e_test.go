@@ -172,6 +172,13 @@ type browser struct {
 
 func newBrowser(t *testing.T, name string, w, h int64) *browser {
 	t.Helper()
+	// Not t.TempDir: Chromium's helper processes may still be writing the
+	// profile for a moment after the browser is gone, and t.TempDir fails
+	// the test when its RemoveAll meets a file created meanwhile.
+	profile, err := os.MkdirTemp("", "pulso-e2e-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox,
@@ -179,12 +186,26 @@ func newBrowser(t *testing.T, name string, w, h int64) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(int(w), int(h)),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelC(); cancelA() })
+	t.Cleanup(func() {
+		cancelC()
+		cancelA()
+		for try := 0; ; try++ {
+			err := os.RemoveAll(profile)
+			if err == nil {
+				return
+			}
+			if try == 20 {
+				t.Logf("leaving the browser profile %s: %v", profile, err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	// The first Run starts the browser and binds it to ctx; later runs use
 	// derived contexts with deadlines, whose end must not close the tab.
 	if err := chromedp.Run(ctx); err != nil {
