@@ -1,0 +1,148 @@
+// Package quotes holds quotes (presupuestos): their lines, totals, numbering,
+// versions and the link a client signs them from.
+package quotes
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/shopspring/decimal"
+)
+
+// Line is one quote line as the totals see it. Money is in minor units
+// (cents) of the quote's currency; rates and the discount are percentages
+// (21 for 21 %, 5.2 for the 5,2 % recargo de equivalencia).
+type Line struct {
+	Quantity    decimal.Decimal
+	UnitPrice   int64 // cents, before tax
+	DiscountPct decimal.Decimal
+	TaxRate     decimal.Decimal // IVA
+	Surcharge   decimal.Decimal // recargo de equivalencia; zero when the customer has none
+	Withholding decimal.Decimal // IRPF retention; zero when none applies
+}
+
+// TaxGroup is the tax on the lines that share a rate (and surcharge rate).
+type TaxGroup struct {
+	Rate            decimal.Decimal
+	SurchargeRate   decimal.Decimal
+	Base            int64
+	Tax             int64
+	SurchargeAmount int64
+}
+
+// WithholdingGroup is the retention on the lines that share an IRPF rate.
+type WithholdingGroup struct {
+	Rate   decimal.Decimal
+	Base   int64
+	Amount int64
+}
+
+// Totals is everything a quote (or later an invoice) shows below its lines.
+type Totals struct {
+	Lines        []int64 // each line's amount after its discount, before tax
+	Taxes        []TaxGroup
+	Withholdings []WithholdingGroup
+	Base         int64 // Σ line amounts (TotalGrossAmountBeforeTaxes)
+	Tax          int64 // Σ tax groups' IVA
+	Surcharge    int64 // Σ tax groups' recargo
+	Withheld     int64 // Σ withholdings
+	Total        int64 // Base + Tax + Surcharge − Withheld
+}
+
+var (
+	hundred = decimal.NewFromInt(100)
+	// ErrLine is returned for lines the totals cannot be computed for; the
+	// form reports which field (see Validate).
+	ErrLine = errors.New("quotes: invalid line")
+)
+
+// maxLineAmount keeps every sum far inside int64 cents.
+const maxLineAmount = 1_000_000_000_000_00
+
+// Compute applies the Facturae rules (../shared/conformance/RULES.md,
+// InvoiceLineType and InvoiceTotalsType; EN 16931 BR-CO-17):
+//   - a line's amount is Quantity × UnitPrice less its discount, rounded to
+//     the cent once, on the line;
+//   - tax is computed per rate on the sum of the rounded line amounts
+//     (never as a sum of per-line taxes), rounded to the cent; recargo per
+//     (rate, surcharge) group and IRPF per withholding rate the same way;
+//   - Total = Base + Tax + Surcharge − Withheld.
+//
+// Rounding is half away from zero (0,125 → 0,13; −0,125 → −0,13), the
+// commercial rounding Spanish, Mexican and Argentinian tax rules assume.
+// Groups are ordered by rate, highest first, as invoices usually print them.
+func Compute(lines []Line) (Totals, error) {
+	var t Totals
+	t.Lines = make([]int64, len(lines))
+	type taxKey struct{ rate, surcharge string }
+	taxBase := map[taxKey]decimal.Decimal{}
+	taxRates := map[taxKey][2]decimal.Decimal{}
+	whBase := map[string]decimal.Decimal{}
+	whRate := map[string]decimal.Decimal{}
+	for i, l := range lines {
+		if Validate(l) != "" {
+			return Totals{}, ErrLine
+		}
+		gross := l.Quantity.Mul(decimal.NewFromInt(l.UnitPrice))
+		amount := gross.Sub(gross.Mul(l.DiscountPct).Div(hundred)).Round(0)
+		if amount.Abs().GreaterThan(decimal.NewFromInt(maxLineAmount)) {
+			return Totals{}, ErrLine
+		}
+		t.Lines[i] = amount.IntPart()
+		t.Base += t.Lines[i]
+		k := taxKey{l.TaxRate.String(), l.Surcharge.String()}
+		taxBase[k] = taxBase[k].Add(amount)
+		taxRates[k] = [2]decimal.Decimal{l.TaxRate, l.Surcharge}
+		if l.Withholding.IsPositive() {
+			w := l.Withholding.String()
+			whBase[w] = whBase[w].Add(amount)
+			whRate[w] = l.Withholding
+		}
+	}
+	for k, base := range taxBase {
+		r := taxRates[k]
+		g := TaxGroup{
+			Rate: r[0], SurchargeRate: r[1], Base: base.IntPart(),
+			Tax:             base.Mul(r[0]).Div(hundred).Round(0).IntPart(),
+			SurchargeAmount: base.Mul(r[1]).Div(hundred).Round(0).IntPart(),
+		}
+		t.Taxes = append(t.Taxes, g)
+		t.Tax += g.Tax
+		t.Surcharge += g.SurchargeAmount
+	}
+	for k, base := range whBase {
+		g := WithholdingGroup{Rate: whRate[k], Base: base.IntPart(), Amount: base.Mul(whRate[k]).Div(hundred).Round(0).IntPart()}
+		t.Withholdings = append(t.Withholdings, g)
+		t.Withheld += g.Amount
+	}
+	slices.SortFunc(t.Taxes, func(a, b TaxGroup) int {
+		if c := b.Rate.Cmp(a.Rate); c != 0 {
+			return c
+		}
+		return b.SurchargeRate.Cmp(a.SurchargeRate)
+	})
+	slices.SortFunc(t.Withholdings, func(a, b WithholdingGroup) int { return b.Rate.Cmp(a.Rate) })
+	t.Total = t.Base + t.Tax + t.Surcharge - t.Withheld
+	return t, nil
+}
+
+// Validate names the first field of l that cannot be quoted, as an i18n key
+// suffix the form shows next to it ("" when the line is fine). Quotes never
+// carry negative lines: a credit is a corrective invoice, not a quote.
+func Validate(l Line) string {
+	switch {
+	case !l.Quantity.IsPositive() || !l.Quantity.Equal(l.Quantity.Round(3)) || l.Quantity.GreaterThan(decimal.NewFromInt(1_000_000_000)):
+		return "quantity"
+	case l.UnitPrice <= 0 || l.UnitPrice > maxLineAmount:
+		return "unit_price"
+	case l.DiscountPct.IsNegative() || l.DiscountPct.GreaterThanOrEqual(hundred) || !l.DiscountPct.Equal(l.DiscountPct.Round(2)):
+		return "discount"
+	case l.TaxRate.IsNegative() || l.TaxRate.GreaterThanOrEqual(hundred):
+		return "tax_rate"
+	case l.Surcharge.IsNegative() || l.Surcharge.GreaterThanOrEqual(hundred):
+		return "surcharge"
+	case l.Withholding.IsNegative() || l.Withholding.GreaterThanOrEqual(hundred):
+		return "withholding"
+	}
+	return ""
+}
