@@ -242,6 +242,8 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		VALUES ($1, 'alfa-import-errors', 'alfa-admin@alfa.test', 'Alfa Asunto Secreto', 'x', 'import_errors', 'es')`, org.ID)
 	env.Exec(`INSERT INTO email_attachments (org_id, email_id, filename, content_type, content)
 		SELECT org_id, id, 'alfa-adjunto-secreto.csv', 'text/csv', 'x' FROM emails WHERE org_id = $1 AND key = 'alfa-import-errors'`, org.ID)
+	// document numbering
+	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 

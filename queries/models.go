@@ -325,6 +325,15 @@ type Notification struct {
 	CreatedAt time.Time
 }
 
+type NumberSeries struct {
+	OrgID      int64
+	ID         int64
+	Kind       string
+	Code       string
+	Year       int32
+	LastNumber int32
+}
+
 type Opportunity struct {
 	OrgID         int64
 	ID            int64

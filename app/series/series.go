@@ -1,0 +1,60 @@
+// Package series numbers documents (quotes, orders, delivery notes,
+// invoices): gapless and correlative per series code and year, taken inside
+// the transaction that issues the document (migration 0018 explains the
+// lock that makes it so).
+package series
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+
+	"pulso/queries"
+)
+
+// Kinds of numbered documents.
+const (
+	Quote        = "quote"
+	Order        = "order"
+	DeliveryNote = "delivery_note"
+)
+
+// ErrKindMismatch is returned when a code is already the series of another
+// kind of document: a quote and an invoice may never share numbers.
+var ErrKindMismatch = errors.New("series: the code numbers another kind of document")
+
+// ErrCode is returned for codes the printed number cannot carry.
+var ErrCode = errors.New("series: code must be 1 to 10 capital letters or digits")
+
+var codePattern = regexp.MustCompile(`^[A-Z0-9]{1,10}$`)
+
+// Number is one taken number.
+type Number struct {
+	Code string
+	Year int
+	N    int
+}
+
+// String prints the number as documents show it: P-2026-0001. Four digits
+// at least; a series that passes 9999 in a year simply grows (P-2026-10000).
+func (n Number) String() string { return fmt.Sprintf("%s-%d-%04d", n.Code, n.Year, n.N) }
+
+// Take returns the next number of the series. Call it in the issuing
+// transaction (q bound to it): the series stays locked until that
+// transaction ends, and a rollback returns the number.
+func Take(ctx context.Context, q *queries.Queries, orgID int64, kind, code string, year int) (Number, error) {
+	if !codePattern.MatchString(code) {
+		return Number{}, ErrCode
+	}
+	n, err := q.TakeNumber(ctx, queries.TakeNumberParams{OrgID: orgID, Kind: kind, Code: code, Year: int32(year)})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Number{}, ErrKindMismatch
+	}
+	if err != nil {
+		return Number{}, err
+	}
+	return Number{Code: code, Year: year, N: int(n)}, nil
+}
