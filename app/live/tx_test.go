@@ -93,19 +93,25 @@ func TestBeginFuncWritesHeldEventsWithTheCommit(t *testing.T) {
 		t.Fatalf("after a failed fn: %d events, notes %q", got, notes())
 	}
 
-	// The events cannot be written (an org that does not exist): the change
-	// is not committed either, and the pool's connections still work.
+	// The events cannot be written (a trigger of this test's own database
+	// refuses them): the change is not committed either, and the pool's
+	// connections still work.
+	if _, err := env.DB.Exec(ctx, `CREATE FUNCTION refuse_orphans() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.kind = 'orphan' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse_orphans BEFORE INSERT ON live_events FOR EACH ROW EXECUTE FUNCTION refuse_orphans()`); err != nil {
+		t.Fatal(err)
+	}
 	err = live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		if _, err := q.UpdateLead(ctx, queries.UpdateLeadParams{OrgID: org.ID, ID: lead.ID, Version: lead.Version, Name: lead.Name,
 			Country: lead.Country, OwnerID: lead.OwnerID, Status: lead.Status, Notes: "orphan event", Tags: lead.Tags}); err != nil {
 			return err
 		}
-		_, err := live.Publish(ctx, q, live.Event{OrgID: -1, Topic: live.TopicLead, Entity: "lead", Kind: "orphan"})
+		_, err := live.Publish(ctx, q, live.Event{OrgID: org.ID, Topic: live.TopicLead, Entity: "lead", Kind: "orphan"})
 		return err
 	})
 	if err == nil {
-		t.Fatal("an event for a missing org committed")
+		t.Fatal("a refused event committed")
 	}
 	if notes() != "committed" {
 		t.Fatalf("the change committed without its event: notes %q", notes())
