@@ -13,6 +13,7 @@ export TEST_DATABASE_URL
 
 HTMX_VERSION    := 2.0.11
 HTMX_WS_VERSION := 2.0.4
+SORTABLE_VERSION := 1.15.7
 VENDOR_DIR      ?= static/vendor
 
 .PHONY: help
@@ -78,15 +79,17 @@ bench: ## Measure page cost, sockets, write path, jobs, lead search and imports 
 	@echo; echo "== summary (also in .pulso/bench.txt)"; grep -E '^(SUMMARY|sockets n=)' .pulso/bench.txt
 
 .PHONY: vendor
-vendor: ## Refresh the pinned htmx files in static/vendor from npm (bump the versions above)
+vendor: ## Refresh the pinned front-end files in static/vendor from npm (bump the versions above)
 	@set -eu; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	npm pack --silent --pack-destination "$$tmp" \
-		htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) >/dev/null; \
+		htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) >/dev/null; \
 	sri() { echo "sha512-$$(openssl dgst -sha512 -binary "$$1" | base64 | tr -d '\n')"; }; \
-	mkdir -p "$$tmp/htmx" "$$tmp/ws" $(VENDOR_DIR)/htmx $(VENDOR_DIR)/htmx-ext-ws; \
+	mkdir -p "$$tmp/htmx" "$$tmp/ws" "$$tmp/sortable" $(VENDOR_DIR)/htmx $(VENDOR_DIR)/htmx-ext-ws $(VENDOR_DIR)/sortablejs; \
 	tar -xzf "$$tmp/htmx.org-$(HTMX_VERSION).tgz" -C "$$tmp/htmx"; \
 	tar -xzf "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz" -C "$$tmp/ws"; \
+	tar -xzf "$$tmp/sortablejs-$(SORTABLE_VERSION).tgz" -C "$$tmp/sortable"; \
+	cp "$$tmp/sortable/package/Sortable.min.js" "$$tmp/sortable/package/LICENSE" $(VENDOR_DIR)/sortablejs/; \
 	cp "$$tmp/htmx/package/dist/htmx.min.js" "$$tmp/htmx/package/LICENSE" $(VENDOR_DIR)/htmx/; \
 	ws=ws.js; [ -f "$$tmp/ws/package/dist/ws.min.js" ] && ws=ws.min.js; \
 	rm -f $(VENDOR_DIR)/htmx-ext-ws/ws.js $(VENDOR_DIR)/htmx-ext-ws/ws.min.js; \
@@ -94,5 +97,6 @@ vendor: ## Refresh the pinned htmx files in static/vendor from npm (bump the ver
 	{ echo "# name version file(s) source integrity (written by make vendor)"; \
 	  echo "htmx.org $(HTMX_VERSION) htmx/htmx.min.js,htmx/LICENSE npm:htmx.org@$(HTMX_VERSION) $$(sri "$$tmp/htmx.org-$(HTMX_VERSION).tgz")"; \
 	  echo "htmx-ext-ws $(HTMX_WS_VERSION) htmx-ext-ws/$$ws,htmx-ext-ws/LICENSE npm:htmx-ext-ws@$(HTMX_WS_VERSION) $$(sri "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz")"; \
+	  echo "sortablejs $(SORTABLE_VERSION) sortablejs/Sortable.min.js,sortablejs/LICENSE npm:sortablejs@$(SORTABLE_VERSION) $$(sri "$$tmp/sortablejs-$(SORTABLE_VERSION).tgz")"; \
 	} > $(VENDOR_DIR)/VERSIONS; \
-	echo "vendored htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) into $(VENDOR_DIR)"
+	echo "vendored htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) into $(VENDOR_DIR)"

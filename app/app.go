@@ -27,6 +27,7 @@ import (
 	"pulso/app/mail"
 	"pulso/app/notifications"
 	"pulso/app/ops"
+	"pulso/app/pipeline"
 	"pulso/app/users"
 	"pulso/app/web"
 )
@@ -112,6 +113,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		notifH   = notifications.New(d)
 		leadsH   = leads.New(d)
 		custH    = customers.New(d)
+		pipeH    = pipeline.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 		docsH    = documents.New(d)
@@ -120,6 +122,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	)
 	notifications.RegisterLive(hub, d.Q)
 	imports.RegisterLive(hub, d.Q)
+	pipeline.RegisterLive(hub, d.Q)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")
@@ -205,6 +208,21 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Get("/admin/outbox", admin, outboxH.List).Name("mail.outbox")
 	app.Get("/admin/outbox/:id", admin, outboxH.Show).Name("mail.show")
 	app.Get("/admin/outbox/:id/html", admin, outboxH.HTML).Name("mail.html")
+
+	// The pipeline: board, list, the deal's page and form, moves; settings.
+	app.Get("/opportunities/board", anyone, pipeH.Board).Name("pipeline.board")
+	app.Get("/opportunities", anyone, pipeH.List).Name("pipeline.list")
+	app.Get("/opportunities/new", anyone, pipeH.NewForm).Name("pipeline.new")
+	app.Post("/opportunities", anyone, pipeH.Create).Name("pipeline.create")
+	app.Get("/opportunities/:id", anyone, pipeH.Show).Name("pipeline.show")
+	app.Get("/opportunities/:id/edit", anyone, pipeH.EditForm).Name("pipeline.edit")
+	app.Post("/opportunities/:id", anyone, pipeH.Update).Name("pipeline.update")
+	app.Post("/opportunities/:id/move", anyone, pipeH.Move).Name("pipeline.move")
+	app.Post("/opportunities/:id/delete", anyone, pipeH.Delete).Name("pipeline.delete")
+	app.Get("/admin/pipeline", admin, pipeH.Settings).Name("pipeline.settings")
+	app.Post("/admin/pipeline", admin, pipeH.SaveSettings).Name("pipeline.settings_save")
+	app.Post("/admin/pipeline/reasons", admin, pipeH.AddReason).Name("pipeline.reason_add")
+	app.Post("/admin/pipeline/reasons/:id/toggle", admin, pipeH.ToggleReason).Name("pipeline.reason_toggle")
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app

@@ -242,6 +242,9 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		VALUES ($1, 'alfa-import-errors', 'alfa-admin@alfa.test', 'Alfa Asunto Secreto', 'x', 'import_errors', 'es')`, org.ID)
 	env.Exec(`INSERT INTO email_attachments (org_id, email_id, filename, content_type, content)
 		SELECT org_id, id, 'alfa-adjunto-secreto.csv', 'text/csv', 'x' FROM emails WHERE org_id = $1 AND key = 'alfa-import-errors'`, org.ID)
+	// pipeline: a cancel reason (stage settings and the stage history rows
+	// come from triggers: the org's and the opportunity's)
+	env.Exec(`INSERT INTO cancel_reasons (org_id, name) VALUES ($1, 'Alfa Motivo Secreto')`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -253,7 +256,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
-		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto"}
+		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

@@ -23,6 +23,13 @@ type Activity struct {
 	CreatedAt     time.Time
 }
 
+type CancelReason struct {
+	OrgID  int64
+	ID     int64
+	Name   string
+	Active bool
+}
+
 type CaptureHit struct {
 	ID        int64
 	IP        string
@@ -335,20 +342,34 @@ type NumberSeries struct {
 }
 
 type Opportunity struct {
+	OrgID          int64
+	ID             int64
+	CustomerID     int64
+	Title          string
+	Amount         int64
+	Stage          string
+	ExpectedClose  pgtype.Date
+	OwnerID        *int64
+	SourceLeadID   *int64
+	Notes          string
+	CreatedBy      *int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Version        int32
+	Probability    int32
+	CancelReasonID *int64
+	StageEnteredAt time.Time
+	UpdatedBy      *int64
+}
+
+type OpportunityStageHistory struct {
 	OrgID         int64
 	ID            int64
-	CustomerID    int64
-	Title         string
-	Amount        int64
-	Stage         string
-	ExpectedClose pgtype.Date
-	OwnerID       *int64
-	SourceLeadID  *int64
-	Notes         string
-	CreatedBy     *int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	Version       int32
+	OpportunityID int64
+	FromStage     *string
+	ToStage       string
+	ChangedBy     *int64
+	ChangedAt     time.Time
 }
 
 type Org struct {
@@ -360,6 +381,14 @@ type Org struct {
 	TaxID     string
 	Plan      string
 	CreatedAt time.Time
+}
+
+type PipelineStage struct {
+	OrgID       int64
+	Stage       string
+	Position    int32
+	Probability int32
+	IdleDays    *int32
 }
 
 type Session struct {

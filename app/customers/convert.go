@@ -98,7 +98,7 @@ func parseConversion(f Form, country string) (conversion, map[string]string) {
 	}
 	e.text("title", cv.title, 200, true)
 	if f["amount"] != "" {
-		n, err := parseAmount(f["amount"], country)
+		n, err := ParseAmount(f["amount"], country)
 		if err != nil {
 			e["amount"] = "customers.amount_invalid"
 		}

@@ -110,9 +110,9 @@ func TestParseAmount(t *testing.T) {
 		{"1000000000000,01", "ES", 0, false},
 		{"1000000000000", "ES", 100000000000000, true},
 	} {
-		got, err := parseAmount(tc.in, tc.country)
+		got, err := ParseAmount(tc.in, tc.country)
 		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
-			t.Errorf("parseAmount(%q, %s) = %d, %v; want %d ok=%v", tc.in, tc.country, got, err, tc.want, tc.ok)
+			t.Errorf("ParseAmount(%q, %s) = %d, %v; want %d ok=%v", tc.in, tc.country, got, err, tc.want, tc.ok)
 		}
 	}
 }
@@ -123,21 +123,21 @@ func FuzzParseAmount(f *testing.F) {
 		f.Add(s, "MX")
 	}
 	f.Fuzz(func(t *testing.T, s, country string) {
-		n, err := parseAmount(s, country)
+		n, err := ParseAmount(s, country)
 		if err != nil {
 			return
 		}
 		if n < 0 || n > maxAmount {
 			t.Fatalf("%q → %d out of range", s, n)
 		}
-		// What formatMoney writes reads back as the same amount.
+		// What FormatMoney writes reads back as the same amount.
 		cur := map[string]string{"MX": "MXN", "AR": "ARS"}[country]
 		if cur == "" {
 			cur, country = "EUR", "ES"
 		}
-		back, err := parseAmount(strings.NewReplacer("\u00a0", " ", "MXN", "").Replace(formatMoney(n, cur)), country)
+		back, err := ParseAmount(strings.NewReplacer("\u00a0", " ", "MXN", "").Replace(FormatMoney(n, cur)), country)
 		if err != nil || back != n {
-			t.Fatalf("%q → %d → %q → %d, %v", s, n, formatMoney(n, cur), back, err)
+			t.Fatalf("%q → %d → %q → %d, %v", s, n, FormatMoney(n, cur), back, err)
 		}
 	})
 }
@@ -157,8 +157,8 @@ func TestFormatMoney(t *testing.T) {
 		{0, "EUR", "0,00\u00a0€"},
 		{99, "USD", "0,99\u00a0USD"},
 	} {
-		if got := formatMoney(tc.minor, tc.currency); got != tc.want {
-			t.Errorf("formatMoney(%d, %s) = %q, want %q", tc.minor, tc.currency, got, tc.want)
+		if got := FormatMoney(tc.minor, tc.currency); got != tc.want {
+			t.Errorf("FormatMoney(%d, %s) = %q, want %q", tc.minor, tc.currency, got, tc.want)
 		}
 	}
 }

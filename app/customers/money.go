@@ -12,14 +12,14 @@ const maxAmount = 1_000_000_000_000_00
 
 var errAmount = errors.New("customers.amount_invalid")
 
-// parseAmount reads an amount typed in the org's country's way into minor
+// ParseAmount reads an amount typed in the org's country's way into minor
 // units (cents), exactly, never through a float. Spain and Argentina write
 // "1.234,56" (comma decimals, dot thousands), Mexico "1,234.56". Phones'
 // numeric keypads often offer only one of the two marks, so a lone "other"
 // mark followed by one or two digits ("1234.5" in Spain) is read as the
 // decimal mark too. More than two decimals is refused, not rounded: an
 // amount the user typed is never silently changed.
-func parseAmount(s, country string) (int64, error) {
+func ParseAmount(s, country string) (int64, error) {
 	s = strings.TrimSpace(s)
 	s = strings.TrimSpace(strings.TrimSuffix(s, "€"))
 	s = strings.TrimSpace(strings.TrimPrefix(s, "$"))
@@ -76,10 +76,10 @@ func digits(s string) bool {
 	return s != ""
 }
 
-// formatMoney shows minor units the way the org's customers read money:
+// FormatMoney shows minor units the way the org's customers read money:
 // EUR 1.234,56 €, MXN $1,234.56 MXN, ARS $ 1.234,56. Amounts are exact
 // cents, so there is nothing to round.
-func formatMoney(minor int64, currency string) string {
+func FormatMoney(minor int64, currency string) string {
 	neg := minor < 0
 	if neg {
 		minor = -minor

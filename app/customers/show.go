@@ -55,7 +55,7 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 		if m == nil {
 			return ""
 		}
-		return formatMoney(*m, p.Currency)
+		return FormatMoney(*m, p.Currency)
 	}
 	v.Customer.BillingInitial, v.Customer.BillingRecommended, v.Customer.BillingFinal = money(cu.BillingInitial), money(cu.BillingRecommended), money(cu.BillingFinal)
 	key := struct{ OrgID, ID int64 }{cu.OrgID, cu.ID}
@@ -97,7 +97,7 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 		}
 		for _, o := range rows {
 			v.Opportunities = append(v.Opportunities, customersview.Opportunity{
-				ID: o.ID, Title: o.Title, Stage: o.Stage, Amount: formatMoney(o.Amount, p.Currency),
+				ID: o.ID, Title: o.Title, Stage: o.Stage, Amount: FormatMoney(o.Amount, p.Currency),
 				Created: o.CreatedAt.In(loc).Format("02/01/2006"),
 			})
 		}
@@ -117,7 +117,7 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 		for _, r := range rows {
 			inv := customersview.Invoice{
 				ID: r.ID, Kind: r.Kind, Number: r.Series + "-" + strconv.Itoa(int(r.Number)), Corrects: r.Corrects,
-				Total: formatMoney(r.Total, p.Currency), Used: formatMoney(r.Used, p.Currency),
+				Total: FormatMoney(r.Total, p.Currency), Used: FormatMoney(r.Used, p.Currency),
 			}
 			if r.IssueDate.Valid {
 				inv.Date = r.IssueDate.Time.Format("02/01/2006")

@@ -96,6 +96,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			if err := seedCustomers(ctx, q, org, ids, log); err != nil {
 				return err
 			}
+			if err := seedOpportunities(ctx, q, org, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -75,6 +75,9 @@ const (
 	TopicPrincipal = "principal"
 	// TopicCustomer carries customer changes (created, updated, converted).
 	TopicCustomer = "customer"
+	// TopicOpportunity carries pipeline changes (created, updated, moved,
+	// deleted, reassigned) with the deal's state before and after.
+	TopicOpportunity = "opportunity"
 )
 
 // RenderContext is the context a Topic renders views with: the audience's

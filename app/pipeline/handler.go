@@ -1,0 +1,178 @@
+// Package pipeline is the sales pipeline: opportunities (oportunidades), the
+// kanban board and list, stage moves with their history, cancel reasons and
+// the per-org stage settings. Every change is published live so that open
+// boards move the card and correct their counts within a second.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"pulso/app/customers"
+	"pulso/app/leads"
+	"pulso/app/web"
+	"pulso/queries"
+	"pulso/views/components"
+	pipelineview "pulso/views/pipeline"
+)
+
+// Handler serves /opportunities and /admin/pipeline.
+type Handler struct{ web.Deps }
+
+// New builds the pipeline handlers.
+func New(d web.Deps) *Handler { return &Handler{d} }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Closed deals stay on the board this long after they were won or
+// cancelled; older ones are in the list view.
+const closedOnBoard = 30 * 24 * time.Hour
+
+// perColumn is how many cards a column shows; the list view has the rest.
+const perColumn = 50
+
+var errConflict = errors.New("pipeline: changed by someone else")
+
+// load returns the :id opportunity if the viewer may see it (the same
+// owner rule as leads and customers); anything else is 404.
+func (h *Handler) load(c *fiber.Ctx) (queries.GetOpportunityRow, []int64, error) {
+	p := web.MustPrincipal(c)
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return queries.GetOpportunityRow{}, nil, web.ErrNotFound
+	}
+	o, err := h.Q.GetOpportunity(c.UserContext(), queries.GetOpportunityParams{OrgID: p.OrgID, ID: int64(id)})
+	if err != nil {
+		return o, nil, err // ErrNoRows is a 404
+	}
+	sc, err := leads.Scope(c.UserContext(), h.Q, p)
+	if err != nil {
+		return o, nil, err
+	}
+	if !leads.InScope(sc, o.OwnerID) {
+		return o, nil, web.ErrNotFound
+	}
+	return o, sc, nil
+}
+
+// owners lists who the viewer may give a deal to: reps themselves,
+// managers their team, admins anyone.
+func (h *Handler) owners(ctx context.Context, p *web.Principal, sc []int64) ([]components.SelectOption, error) {
+	all, err := h.Q.ListLeadOwners(ctx, p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var opts []components.SelectOption
+	for _, u := range all {
+		if sc == nil || slices.Contains(sc, u.ID) {
+			opts = append(opts, components.SelectOption{Value: itoa(u.ID), Label: u.Name, Raw: true})
+		}
+	}
+	return opts, nil
+}
+
+func ownerAllowed(opts []components.SelectOption, id *int64) bool {
+	if id == nil {
+		return false
+	}
+	return slices.ContainsFunc(opts, func(o components.SelectOption) bool { return o.Value == itoa(*id) })
+}
+
+// filter is the board's and list's filters, parsed.
+type filter struct {
+	view                 pipelineview.Filters
+	ownerID              *int64
+	closeFrom, closeTo   pgtype.Date
+	amountMin, amountMax *int64
+	stage                *string
+	errs                 map[string]string
+}
+
+func parseFilters(c *fiber.Ctx, p *web.Principal) filter {
+	f := filter{view: pipelineview.Filters{Owner: c.Query("owner"), Month: c.Query("month"), Min: c.Query("min"), Max: c.Query("max"), Stage: c.Query("stage")}, errs: map[string]string{}}
+	if f.view.Owner != "" {
+		if id, err := strconv.ParseInt(f.view.Owner, 10, 64); err == nil && id > 0 {
+			f.ownerID = &id
+		} else {
+			f.errs["owner"] = "validation.choice"
+		}
+	}
+	if f.view.Month != "" {
+		m, err := time.Parse("2006-01", f.view.Month)
+		if err != nil {
+			f.errs["month"] = "pipeline.month_invalid"
+		} else {
+			f.closeFrom = pgtype.Date{Time: m, Valid: true}
+			f.closeTo = pgtype.Date{Time: m.AddDate(0, 1, 0), Valid: true}
+		}
+	}
+	for _, a := range []struct {
+		in  string
+		out **int64
+		key string
+	}{{f.view.Min, &f.amountMin, "min"}, {f.view.Max, &f.amountMax, "max"}} {
+		if a.in == "" {
+			continue
+		}
+		n, err := customers.ParseAmount(a.in, p.OrgCountry)
+		if err != nil {
+			f.errs[a.key] = "customers.amount_invalid"
+			continue
+		}
+		*a.out = &n
+	}
+	if f.view.Stage != "" {
+		if slices.Contains(pipelineview.Stages, f.view.Stage) {
+			f.stage = &f.view.Stage
+		} else {
+			f.errs["stage"] = "validation.choice"
+		}
+	}
+	return f
+}
+
+// query writes the filters back as a query string ("" when none).
+func (f filter) query() string {
+	v := make([]string, 0, 5)
+	for _, kv := range [][2]string{{"owner", f.view.Owner}, {"month", f.view.Month}, {"min", f.view.Min}, {"max", f.view.Max}} {
+		if kv[1] != "" && f.errs[kv[0]] == "" {
+			v = append(v, kv[0]+"="+url.QueryEscape(kv[1]))
+		}
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	q := "?"
+	for i, s := range v {
+		if i > 0 {
+			q += "&"
+		}
+		q += s
+	}
+	return q
+}
+
+// card turns a row into what the board shows.
+func card(p *web.Principal, id int64, version int32, stage, title, customer, owner string, ownerID *int64,
+	amount int64, probability int32, close pgtype.Date) pipelineview.Card {
+	c := pipelineview.Card{ID: id, Version: version, Stage: stage, Title: title, Customer: customer, Owner: owner,
+		Amount: customers.FormatMoney(amount, p.Currency), AmountMinor: amount, Probability: probability}
+	if ownerID != nil {
+		c.OwnerID = *ownerID
+	}
+	if close.Valid {
+		c.Close = close.Time.Format("02/01/2006")
+		c.CloseMonth = close.Time.Format("2006-01")
+	}
+	return c
+}
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

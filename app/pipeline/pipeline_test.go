@@ -1,0 +1,397 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pulso/app/apptest"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+type world struct {
+	env                 *apptest.Env
+	org                 queries.Org
+	admin, manager, rep queries.User
+	other               queries.User // a rep outside the manager's team
+	adminC, managerC    *apptest.Client
+	repC, otherC        *apptest.Client
+	customer, otherCust int64
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	env := apptest.New(t)
+	w := &world{env: env, org: env.Org("Ventas Norte S.L.")}
+	w.admin = env.User(w.org, "admin@norte.test", web.RoleAdmin)
+	w.manager = env.User(w.org, "jefa@norte.test", web.RoleManager)
+	w.rep = env.User(w.org, "rep@norte.test", web.RoleRep)
+	w.other = env.User(w.org, "otro@norte.test", web.RoleRep)
+	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
+	w.adminC, w.managerC, w.repC, w.otherC = env.LoginAs(w.admin), env.LoginAs(w.manager), env.LoginAs(w.rep), env.LoginAs(w.other)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		owner int64
+		dst   *int64
+	}{{"Bodegas Ebro S.L.", w.rep.ID, &w.customer}, {"Ajena S.A.", w.other.ID, &w.otherCust}} {
+		owner := c.owner
+		cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: w.org.ID, LegalName: c.name, Country: "ES", OwnerID: &owner, Tags: []string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*c.dst = cu.ID
+	}
+	return w
+}
+
+var oppURL = regexp.MustCompile(`^/opportunities/(\d+)$`)
+
+func (w *world) create(t *testing.T, c *apptest.Client, owner queries.User, customer int64, title, amount string) string {
+	t.Helper()
+	r := c.Post("/opportunities", url.Values{"customer_id": {fmt.Sprint(customer)}, "title": {title}, "amount": {amount},
+		"probability": {"10"}, "owner_id": {fmt.Sprint(owner.ID)}, "expected_close": {"2026-12-15"}})
+	m := oppURL.FindStringSubmatch(r.Header.Get("Location"))
+	if r.Status != http.StatusSeeOther || m == nil {
+		t.Fatalf("create: %d %s %.400s", r.Status, r.Header.Get("Location"), r.Body)
+	}
+	return m[1]
+}
+
+func version(t *testing.T, env *apptest.Env, id string) string {
+	t.Helper()
+	var v int
+	if err := env.DB.QueryRow(context.Background(), `SELECT version FROM opportunities WHERE id = $1`, id).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(v)
+}
+
+func contains(t *testing.T, body string, want ...string) {
+	t.Helper()
+	for _, s := range want {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+}
+
+func TestCreateShowsOnTheBoardWithCountAndTotal(t *testing.T) {
+	w := newWorld(t)
+	id := w.create(t, w.repC, w.rep, w.customer, "Vinos para la tienda", "1.234,56")
+	w.create(t, w.repC, w.rep, w.customer, "Segunda oferta", "100")
+	w.create(t, w.otherC, w.other, w.otherCust, "Oferta ajena", "5.000")
+
+	board := w.repC.Get("/opportunities/board")
+	if board.Status != http.StatusOK {
+		t.Fatalf("board: %d", board.Status)
+	}
+	contains(t, board.Body, `id="opp-`+id+`"`, "Vinos para la tienda", "Bodegas Ebro S.L.", "1.234,56\u00a0€",
+		`data-count="2"`, `data-total="133456"`, "1.334,56\u00a0€", `data-move="oferta_presentada"`)
+	if strings.Contains(board.Body, "Oferta ajena") {
+		t.Error("a rep sees another rep's deal")
+	}
+	// The manager sees the team (rep), not the other rep; the admin sees all.
+	if b := w.managerC.Get("/opportunities/board").Body; !strings.Contains(b, "Vinos para la tienda") || strings.Contains(b, "Oferta ajena") {
+		t.Error("manager's board scope")
+	}
+	if b := w.adminC.Get("/opportunities/board").Body; !strings.Contains(b, "Oferta ajena") || !strings.Contains(b, `data-count="3"`) {
+		t.Error("admin's board scope")
+	}
+	// Filters: amount range and close month, in the org's own number format.
+	if b := w.adminC.Get("/opportunities/board?min=1.000&max=2.000").Body; !strings.Contains(b, `data-count="1"`) || strings.Contains(b, "Segunda oferta") {
+		t.Error("amount filter")
+	}
+	if b := w.adminC.Get("/opportunities/board?month=2027-01").Body; strings.Contains(b, "Vinos para la tienda") {
+		t.Error("month filter")
+	}
+	if r := w.adminC.Get("/opportunities/board?month=junio&min=abc"); r.Status != http.StatusOK || !strings.Contains(r.Body, `id="e-month"`) || !strings.Contains(r.Body, `id="e-min"`) {
+		t.Errorf("bad filters: %d", r.Status)
+	}
+	// The list view, with a stage filter.
+	list := w.repC.Get("/opportunities?stage=en_analisis")
+	contains(t, list.Body, "Vinos para la tienda", "Segunda oferta")
+	if r := w.repC.Get("/opportunities?stage=ganada"); strings.Contains(r.Body, "Vinos para la tienda") {
+		t.Error("stage filter")
+	}
+	// Another rep's deal is not found, for the page and for a move.
+	if r := w.otherC.Get("/opportunities/" + id); r.Status != http.StatusNotFound {
+		t.Errorf("other rep's deal: %d", r.Status)
+	}
+	if r := w.otherC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"ganada"}, "version": {"1"}}); r.Status != http.StatusNotFound {
+		t.Errorf("other rep's move: %d", r.Status)
+	}
+}
+
+func TestFormRefusesBadInputField(t *testing.T) {
+	w := newWorld(t)
+	r := w.repC.Post("/opportunities", url.Values{"customer_id": {fmt.Sprint(w.otherCust)}, "title": {""}, "amount": {"-5"},
+		"probability": {"150"}, "owner_id": {fmt.Sprint(w.other.ID)}, "expected_close": {"31/12/2026"}})
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad form: %d", r.Status)
+	}
+	for _, f := range []string{"customer_id", "title", "amount", "probability", "owner_id", "expected_close"} {
+		if !strings.Contains(r.Body, `id="e-`+f+`"`) {
+			t.Errorf("no message next to %s", f)
+		}
+	}
+	if n := w.env.Count(`SELECT count(*) FROM opportunities`); n != 0 {
+		t.Errorf("%d deals saved", n)
+	}
+}
+
+func TestMoveRecordsHistoryAndRefusesStaleVersions(t *testing.T) {
+	w := newWorld(t)
+	id := w.create(t, w.repC, w.rep, w.customer, "Vinos", "100")
+	w.repC.HTMX = true
+	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"oferta_presentada"}, "version": {"1"}}); r.Status != http.StatusNoContent {
+		t.Fatalf("move: %d %s", r.Status, r.Body)
+	}
+	// The manager moves it on; the rep's board still had version 1.
+	if r := w.managerC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"en_negociacion"}, "version": {"2"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("manager's move: %d", r.Status)
+	}
+	r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"ganada"}, "version": {"1"}})
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "User jefa@norte.test cambió esta oportunidad antes") || r.Header.Get("HX-Trigger") != "pulso:resync" {
+		t.Fatalf("stale move: %d %q %s", r.Status, r.Header.Get("HX-Trigger"), r.Body)
+	}
+	var stage string
+	var prob int
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT stage, probability FROM opportunities WHERE id = $1`, id).Scan(&stage, &prob); err != nil || stage != "en_negociacion" || prob != 70 {
+		t.Fatalf("stage %s probability %d %v", stage, prob, err)
+	}
+	// Cancelling needs an active reason.
+	w.repC.HTMX = false
+	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-cancel_reason_id"`) {
+		t.Fatalf("cancel without reason: %d", r.Status)
+	}
+	w.env.Exec(`INSERT INTO cancel_reasons (org_id, name) VALUES ($1, 'Precio'), ($1, 'Retirado')`, w.org.ID)
+	w.env.Exec(`UPDATE cancel_reasons SET active = false WHERE name = 'Retirado'`)
+	var precio, retirado int64
+	_ = w.env.DB.QueryRow(context.Background(), `SELECT id FROM cancel_reasons WHERE name = 'Precio'`).Scan(&precio)
+	_ = w.env.DB.QueryRow(context.Background(), `SELECT id FROM cancel_reasons WHERE name = 'Retirado'`).Scan(&retirado)
+	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}, "cancel_reason_id": {fmt.Sprint(retirado)}}); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("cancel with a retired reason: %d", r.Status)
+	}
+	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}, "cancel_reason_id": {fmt.Sprint(precio)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", r.Status)
+	}
+	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"perdida"}, "version": {"4"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown stage: %d", r.Status)
+	}
+	show := w.repC.Get("/opportunities/" + id)
+	contains(t, show.Body, "Precio", `data-testid="history"`)
+	rows, err := w.env.DB.Query(context.Background(), `SELECT coalesce(from_stage, ''), to_stage, changed_by FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY id`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var from, to string
+		var by int64
+		if err := rows.Scan(&from, &to, &by); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s>%s:%d", from, to, by))
+	}
+	want := []string{
+		fmt.Sprintf(">en_analisis:%d", w.rep.ID), fmt.Sprintf("en_analisis>oferta_presentada:%d", w.rep.ID),
+		fmt.Sprintf("oferta_presentada>en_negociacion:%d", w.manager.ID), fmt.Sprintf("en_negociacion>cancelada:%d", w.rep.ID),
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("history\n got %v\nwant %v", got, want)
+	}
+}
+
+// Fifty people move one card at once, each retrying with the version it
+// reads after a refusal until its move lands (or finds the card already
+// where it wanted it): no request fails otherwise, the history is one
+// unbroken chain with exactly one row per version, and it ends where the
+// deal is.
+func TestFiftyConcurrentMovesOfOneCard(t *testing.T) {
+	w := newWorld(t)
+	id := w.create(t, w.repC, w.rep, w.customer, "Disputada", "100")
+	stages := []string{"en_analisis", "oferta_presentada", "en_negociacion", "ganada"}
+	clients := make([]*apptest.Client, 50)
+	for i := range clients {
+		clients[i] = w.env.LoginAs(w.rep)
+		clients[i].CSRF()
+	}
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for try := 0; try < 200; try++ {
+				r := c.Post("/opportunities/"+id+"/move", url.Values{"stage": {stages[i%len(stages)]}, "version": {version(t, w.env, id)}})
+				if r.Status == http.StatusSeeOther {
+					return
+				}
+				if r.Status != http.StatusConflict {
+					t.Errorf("move: %d", r.Status)
+					return
+				}
+			}
+			t.Error("a mover never got through")
+		}()
+	}
+	wg.Wait()
+	rows, err := w.env.DB.Query(context.Background(), `SELECT coalesce(from_stage, ''), to_stage FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY id`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, n := "", 0
+	for rows.Next() {
+		var from, to string
+		if err := rows.Scan(&from, &to); err != nil {
+			t.Fatal(err)
+		}
+		if from != prev || from == to {
+			t.Fatalf("history broken at row %d: %q → %q after %q", n, from, to, prev)
+		}
+		prev, n = to, n+1
+	}
+	var stage string
+	var ver int
+	_ = w.env.DB.QueryRow(context.Background(), `SELECT stage, version FROM opportunities WHERE id = $1`, id).Scan(&stage, &ver)
+	if n != ver || prev != stage || n < 4 {
+		t.Fatalf("history rows %d, version %d, last row %s, deal in %s", n, ver, prev, stage)
+	}
+}
+
+func TestEditConflictNamesWhoSaved(t *testing.T) {
+	w := newWorld(t)
+	id := w.create(t, w.repC, w.rep, w.customer, "Vinos", "100")
+	form := url.Values{"customer_id": {fmt.Sprint(w.customer)}, "title": {"Vinos (revisado)"}, "amount": {"200"}, "probability": {"20"},
+		"owner_id": {fmt.Sprint(w.rep.ID)}, "version": {"1"}}
+	if r := w.managerC.Post("/opportunities/"+id, form); r.Status != http.StatusSeeOther {
+		t.Fatalf("manager's edit: %d %.300s", r.Status, r.Body)
+	}
+	form.Set("title", "Vinos (mío)")
+	form.Del("_csrf") // Post added the manager's
+	r := w.repC.Post("/opportunities/"+id, form)
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "User jefa@norte.test cambió esta oportunidad antes") {
+		t.Fatalf("second edit: %d %.2000s", r.Status, r.Body)
+	}
+	var title string
+	_ = w.env.DB.QueryRow(context.Background(), `SELECT title FROM opportunities WHERE id = $1`, id).Scan(&title)
+	if title != "Vinos (revisado)" {
+		t.Fatalf("title %q: the second save overwrote the first", title)
+	}
+	// Delete needs the current version too.
+	if r := w.repC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"1"}}); r.Status != http.StatusConflict {
+		t.Fatalf("stale delete: %d", r.Status)
+	}
+	if r := w.repC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"2"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM opportunity_stage_history`); n != 0 {
+		t.Errorf("%d history rows left", n)
+	}
+}
+
+func TestConversionStartsTheHistory(t *testing.T) {
+	w := newWorld(t)
+	o, err := w.env.Q.CreateOpportunity(context.Background(), queries.CreateOpportunityParams{OrgID: w.org.ID, CustomerID: w.customer,
+		Title: "De un potencial", Stage: "en_analisis", OwnerID: &w.rep.ID, CreatedBy: &w.rep.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM opportunity_stage_history WHERE opportunity_id = $1 AND from_stage IS NULL AND to_stage = 'en_analisis' AND changed_by = $2`, o.ID, w.rep.ID); n != 1 {
+		t.Fatalf("%d first rows", n)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	w := newWorld(t)
+	if r := w.repC.Get("/admin/pipeline"); r.Status != http.StatusForbidden {
+		t.Fatalf("rep on settings: %d", r.Status)
+	}
+	form := url.Values{}
+	for _, s := range []string{"en_analisis", "oferta_presentada", "en_negociacion", "ganada", "cancelada"} {
+		form.Set("probability_"+s, "50")
+		form.Set("idle_days_"+s, "")
+	}
+	form.Set("probability_en_analisis", "120")
+	form.Set("idle_days_oferta_presentada", "0")
+	if r := w.adminC.Post("/admin/pipeline", form); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Body, `id="e-probability_en_analisis"`) || !strings.Contains(r.Body, `id="e-idle_days_oferta_presentada"`) {
+		t.Fatalf("bad settings: %d", r.Status)
+	}
+	form.Set("probability_en_analisis", "15")
+	form.Set("idle_days_oferta_presentada", "3")
+	if r := w.adminC.Post("/admin/pipeline", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("settings: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM pipeline_stages WHERE org_id = $1 AND ((stage = 'en_analisis' AND probability = 15) OR (stage = 'oferta_presentada' AND idle_days = 3))`, w.org.ID); n != 2 {
+		t.Fatalf("saved %d", n)
+	}
+	if r := w.adminC.Post("/admin/pipeline/reasons", url.Values{"name": {"Precio"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("reason: %d", r.Status)
+	}
+	if r := w.adminC.Post("/admin/pipeline/reasons", url.Values{"name": {"Precio"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Ese motivo ya existe") {
+		t.Fatalf("duplicate reason: %d", r.Status)
+	}
+	if r := w.adminC.Post("/admin/pipeline/reasons", url.Values{"name": {" "}}); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("empty reason: %d", r.Status)
+	}
+	if r := w.adminC.Post("/admin/pipeline/reasons/999999/toggle", nil); r.Status != http.StatusNotFound {
+		t.Fatalf("unknown reason: %d", r.Status)
+	}
+}
+
+// A move reaches the sockets of the owner's manager (and not another rep)
+// as the card plus its state before and after, for board.js to apply.
+func TestMoveIsPushedToOpenBoards(t *testing.T) {
+	w := newWorld(t)
+	id := w.create(t, w.repC, w.rep, w.customer, "Vinos en directo", "1.000")
+	addr := w.env.Serve()
+	mgr, _, err := w.managerC.Dial(addr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	other, _, err := w.otherC.Dial(addr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for deadline := time.Now().Add(5 * time.Second); w.env.Hub.Sockets() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("sockets not registered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	w.repC.HTMX = true
+	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"en_negociacion"}, "version": {"1"}}); r.Status != http.StatusNoContent {
+		t.Fatalf("move: %d", r.Status)
+	}
+	_ = mgr.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var msg string
+	for !strings.Contains(msg, `data-op="moved"`) {
+		_, b, err := mgr.ReadMessage()
+		if err != nil {
+			t.Fatalf("manager's socket: %v", err)
+		}
+		msg = string(b)
+	}
+	contains(t, msg, `id="opp-live"`, `hx-swap-oob="true"`, `data-id="`+id+`"`, `id="opp-`+id+`"`, "Vinos en directo",
+		`data-before="{&#34;stage&#34;:&#34;en_analisis&#34;,&#34;amount&#34;:100000`, `&#34;stage&#34;:&#34;en_negociacion&#34;`, `data-version="2"`)
+	_ = other.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		_, b, err := other.ReadMessage()
+		if err != nil {
+			break // nothing for another rep
+		}
+		if strings.Contains(string(b), "Vinos en directo") {
+			t.Fatal("another rep's socket got the deal")
+		}
+	}
+}
