@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -796,4 +797,89 @@ func TestE2EImportWithLiveProgress(t *testing.T) {
 	fits("preview")
 	phone.run("result on phone", chromedp.Navigate(admin.eval(`location.href`)), chromedp.WaitVisible(`[data-testid=import-result]`))
 	fits("result")
+}
+
+// pipeline
+
+type point struct{ X, Y float64 }
+
+// touchDrag presses on from, holds past SortableJS's touch delay, and slides
+// to to in small steps before lifting: a finger, not a mouse.
+func (b *browser) touchDrag(from, to point) {
+	b.t.Helper()
+	steps := []chromedp.Action{
+		input.DispatchTouchEvent(input.TouchStart, []*input.TouchPoint{{X: from.X, Y: from.Y}}),
+		chromedp.Sleep(350 * time.Millisecond),
+	}
+	for i := 1; i <= 12; i++ {
+		f := float64(i) / 12
+		p := &input.TouchPoint{X: from.X + (to.X-from.X)*f, Y: from.Y + (to.Y-from.Y)*f}
+		steps = append(steps, input.DispatchTouchEvent(input.TouchMove, []*input.TouchPoint{p}), chromedp.Sleep(30*time.Millisecond))
+	}
+	steps = append(steps, chromedp.Sleep(100*time.Millisecond), input.DispatchTouchEvent(input.TouchEnd, []*input.TouchPoint{}))
+	b.run("touch drag", steps...)
+}
+
+func boardCount(b *browser, stage string) string {
+	return b.eval(`document.querySelector('.board-col[data-stage="` + stage + `"] .board-count').textContent`)
+}
+
+// A rep drags a card to the next stage with a finger on a 390 px phone; the
+// manager's desktop board moves the card and corrects both columns' counts
+// without a reload.
+func TestE2EBoardDragOnPhoneUpdatesManagersBoard(t *testing.T) {
+	chromiumPath(t)
+	s := startServer(t)
+	mgr := newBrowser(t, "manager", 1440, 900)
+	mgr.login(s, "manager@demo.test")
+	mgr.run("manager's board", chromedp.Navigate(s.url("/opportunities/board")),
+		chromedp.WaitVisible(`body[data-live="on"]`), chromedp.WaitVisible(`#board[data-draggable="on"]`))
+	rep := newBrowser(t, "rep", 390, 844)
+	rep.login(s, "rep@demo.test")
+	rep.run("rep's board", chromedp.Navigate(s.url("/opportunities/board")),
+		chromedp.WaitVisible(`body[data-live="on"]`), chromedp.WaitVisible(`#board[data-draggable="on"]`))
+	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
+		t.Errorf("board page is %s px wide on a 390 px phone", sw)
+	}
+	id := rep.eval(`(() => { const c = document.querySelector('.board-cards[data-stage="en_analisis"] .opp-card'); c.scrollIntoView({block: "center"}); return c.dataset.id; })()`)
+	if id == "" {
+		t.Fatal("no card in analysis on the rep's board")
+	}
+	if got := mgr.eval(`String(!!document.querySelector('.board-cards[data-stage="en_analisis"] #opp-` + id + `'))`); got != "true" {
+		t.Fatal("the manager's board does not show the rep's card")
+	}
+	analysis, offered := boardCount(mgr, "en_analisis"), boardCount(mgr, "oferta_presentada")
+
+	var from, to point
+	rep.run("positions", chromedp.Evaluate(`(() => { const r = document.querySelector("#opp-`+id+` .opp-figures").getBoundingClientRect(); return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, &from),
+		chromedp.Evaluate(`(() => { const r = document.querySelector('.board-cards[data-stage="oferta_presentada"]').getBoundingClientRect(); return {X: Math.min(r.left + 24, innerWidth - 6), Y: Math.max(r.top + 24, 80)}; })()`, &to))
+	if to.X >= 390 || to.X <= from.X {
+		t.Fatalf("the next column does not peek on the phone: card at %v, target at %v", from, to)
+	}
+	rep.touchDrag(from, to)
+	dropped := time.Now() // the finger is lifted
+	mgr.run("card moved on the manager's board",
+		chromedp.Poll(`document.querySelector('.board-cards[data-stage="oferta_presentada"] #opp-`+id+`') !== null`, nil, chromedp.WithPollingTimeout(5*time.Second)))
+	t.Logf("the manager's board showed the move %v after the drop", time.Since(dropped).Round(time.Millisecond))
+	want := func(s string, d int) string { n, _ := strconv.Atoi(s); return strconv.Itoa(n + d) }
+	if got := boardCount(mgr, "en_analisis"); got != want(analysis, -1) {
+		t.Errorf("manager's analysis count %s, want %s", got, want(analysis, -1))
+	}
+	if got := boardCount(mgr, "oferta_presentada"); got != want(offered, 1) {
+		t.Errorf("manager's offered count %s, want %s", got, want(offered, 1))
+	}
+	if n := countRows(t, s, `SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'oferta_presentada'`, id); n != 1 {
+		t.Error("the move was not saved")
+	}
+	if n := countRows(t, s, `SELECT count(*) FROM opportunity_stage_history h JOIN users u ON u.id = h.changed_by WHERE h.opportunity_id = $1 AND h.to_stage = 'oferta_presentada' AND u.email = 'rep@demo.test'`, id); n != 1 {
+		t.Error("no history row for the rep's move")
+	}
+	// The move-to menu does the same without dragging (keyboard, screen readers).
+	rep.run("move-to menu", chromedp.Evaluate(`document.querySelector('#opp-`+id+` .move-menu').open = true`, nil),
+		chromedp.Click(`#opp-`+id+` button[data-move="en_negociacion"]`, chromedp.ByQuery))
+	mgr.run("menu move on the manager's board",
+		chromedp.Poll(`document.querySelector('.board-cards[data-stage="en_negociacion"] #opp-`+id+`') !== null`, nil, chromedp.WithPollingTimeout(5*time.Second)))
+	if got := boardCount(mgr, "oferta_presentada"); got != offered {
+		t.Errorf("manager's offered count %s after the second move, want %s", got, offered)
+	}
 }
