@@ -245,6 +245,19 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	// pipeline: a cancel reason (stage settings and the stage history rows
 	// come from triggers: the org's and the opportunity's)
 	env.Exec(`INSERT INTO cancel_reasons (org_id, name) VALUES ($1, 'Alfa Motivo Secreto')`, org.ID)
+	// tasks: calendar, a holiday, a reason, a rule, a task on the converted
+	// customer, an alert and an ICS feed secret
+	env.Exec(`INSERT INTO business_calendars (org_id, hours) VALUES ($1, 'lun-vie 09:00-18:00')`, org.ID)
+	env.Exec(`INSERT INTO business_holidays (org_id, day, name) VALUES ($1, '2026-12-08', 'Alfa Festivo Secreto')`, org.ID)
+	env.Exec(`INSERT INTO task_reasons (org_id, name, sla_minutes) VALUES ($1, 'Alfa Motivo Tarea Secreto', 60)`, org.ID)
+	env.Exec(`INSERT INTO task_rules (org_id, event, stage, reason_id, title)
+		SELECT org_id, 'stage_entered', 'oferta_presentada', id, 'Alfa Regla Tarea Secreta' FROM task_reasons WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO tasks (org_id, title, type, due_at, reason_id, customer_id, assignee_id, sla_deadline)
+		SELECT $1, 'Alfa Tarea Secreta', 'llamada', now(), (SELECT id FROM task_reasons WHERE org_id = $1),
+		       (SELECT id FROM customers WHERE org_id = $1 LIMIT 1), $2, now() - interval '1 hour'`, org.ID, rep.ID)
+	env.Exec(`INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title)
+		SELECT org_id, 'task_sla', 'urgent', assignee_id, 'task', id, 'alfa', 'Alfa Alerta Secreta' FROM tasks WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO calendar_feeds (org_id, user_id, token) VALUES ($1, $2, 'alfa-feed-token-alfa-feed-token-alfa-feed')`, org.ID, rep.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -256,7 +269,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
-		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto"}
+		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto",
+		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

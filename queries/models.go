@@ -23,6 +23,39 @@ type Activity struct {
 	CreatedAt     time.Time
 }
 
+type Alert struct {
+	OrgID      int64
+	ID         int64
+	Kind       string
+	Severity   string
+	UserID     int64
+	ObjectType string
+	ObjectID   int64
+	BreachKey  string
+	Title      string
+	ReadAt     *time.Time
+	CreatedAt  time.Time
+}
+
+type BusinessCalendar struct {
+	OrgID     int64
+	Hours     string
+	UpdatedAt time.Time
+}
+
+type BusinessHoliday struct {
+	OrgID int64
+	Day   pgtype.Date
+	Name  string
+}
+
+type CalendarFeed struct {
+	OrgID     int64
+	UserID    int64
+	Token     string
+	CreatedAt time.Time
+}
+
 type CancelReason struct {
 	OrgID  int64
 	ID     int64
@@ -400,6 +433,58 @@ type Session struct {
 	ExpiresAt  time.Time
 	IP         string
 	UserAgent  string
+}
+
+type Task struct {
+	OrgID           int64
+	ID              int64
+	Title           string
+	Type            string
+	DueAt           time.Time
+	ReasonID        *int64
+	LeadID          *int64
+	CustomerID      *int64
+	OpportunityID   *int64
+	QuoteID         *int64
+	AssigneeID      int64
+	ManagedByID     *int64
+	ManagedByRole   *string
+	Status          string
+	ResultNote      string
+	CreatedBy       *int64
+	CreatedByRuleID *int64
+	RuleKey         *string
+	SlaDeadline     *time.Time
+	CompletedAt     *time.Time
+	Version         int32
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type TaskReason struct {
+	OrgID         int64
+	ID            int64
+	Name          string
+	AppliesIn     []string
+	SlaMinutes    *int32
+	SlaBusiness   bool
+	ManagerKind   string
+	ManagerUserID *int64
+	ManagerRole   *string
+	Active        bool
+}
+
+type TaskRule struct {
+	OrgID    int64
+	ID       int64
+	Event    string
+	Stage    *string
+	WaitDays *int32
+	ReasonID int64
+	Title    string
+	TaskType string
+	DueHours int32
+	Active   bool
 }
 
 type User struct {

@@ -11,7 +11,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
-	"pulso/app/leads"
 	"pulso/app/web"
 	"pulso/queries"
 	docsview "pulso/views/documents"
@@ -60,11 +59,11 @@ func (h *Handler) canSee(ctx context.Context, p *web.Principal, pa parent) error
 	if err != nil {
 		return err
 	}
-	sc, err := leads.Scope(ctx, h.Q, p)
+	sc, err := web.Scope(ctx, h.Q, p)
 	if err != nil {
 		return err
 	}
-	if !leads.InScope(sc, owner) {
+	if !web.InScope(sc, owner) {
 		return web.ErrNotFound
 	}
 	return nil

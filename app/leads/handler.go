@@ -24,10 +24,6 @@ type Handler struct{ web.Deps }
 // New builds the leads handlers.
 func New(d web.Deps) *Handler { return &Handler{d} }
 
-func teamParams(p *web.Principal) queries.ListTeamIDsParams {
-	return queries.ListTeamIDsParams{OrgID: p.OrgID, ManagerID: &p.UserID}
-}
-
 // visible reports whether a lead is within the viewer's scope (nil: all).
 func visible(scope []int64, l queries.Lead) bool {
 	return scope == nil || (l.OwnerID != nil && slices.Contains(scope, *l.OwnerID))

@@ -139,5 +139,5 @@ func parse(f Form) (Input, map[string]string) {
 
 // scope is the owners whose leads p may see (see Scope).
 func scope(c *fiber.Ctx, d web.Deps, p *web.Principal) ([]int64, error) {
-	return Scope(c.UserContext(), d.Q, p)
+	return web.Scope(c.UserContext(), d.Q, p)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/customers"
-	"pulso/app/leads"
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
@@ -27,7 +26,7 @@ var (
 func (h *Handler) Board(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	sc, err := leads.Scope(ctx, h.Q, p)
+	sc, err := web.Scope(ctx, h.Q, p)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/app/customers"
-	"pulso/app/leads"
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
@@ -139,7 +138,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, f pipelinevie
 // customer page links here).
 func (h *Handler) NewForm(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	sc, err := leads.Scope(c.UserContext(), h.Q, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}
@@ -164,7 +163,7 @@ func (h *Handler) customerAllowed(ctx context.Context, p *web.Principal, sc []in
 	if err != nil {
 		return false, err
 	}
-	return leads.InScope(sc, cu.OwnerID), nil
+	return web.InScope(sc, cu.OwnerID), nil
 }
 
 func (h *Handler) check(c *fiber.Ctx, p *web.Principal, sc []int64, in input, errs map[string]string) error {
@@ -194,7 +193,7 @@ func (h *Handler) check(c *fiber.Ctx, p *web.Principal, sc []int64, in input, er
 func (h *Handler) Create(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	sc, err := leads.Scope(ctx, h.Q, p)
+	sc, err := web.Scope(ctx, h.Q, p)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/app/customers"
-	"pulso/app/leads"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -53,11 +52,11 @@ func (h *Handler) load(c *fiber.Ctx) (queries.GetOpportunityRow, []int64, error)
 	if err != nil {
 		return o, nil, err // ErrNoRows is a 404
 	}
-	sc, err := leads.Scope(c.UserContext(), h.Q, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return o, nil, err
 	}
-	if !leads.InScope(sc, o.OwnerID) {
+	if !web.InScope(sc, o.OwnerID) {
 		return o, nil, web.ErrNotFound
 	}
 	return o, sc, nil

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"pulso/app/leads"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -67,7 +66,7 @@ var listPage = web.Page{Title: "pipeline.list_title", Nav: "pipeline", Fragment:
 func (h *Handler) List(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	sc, err := leads.Scope(ctx, h.Q, p)
+	sc, err := web.Scope(ctx, h.Q, p)
 	if err != nil {
 		return err
 	}
