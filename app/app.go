@@ -28,6 +28,7 @@ import (
 	"pulso/app/notifications"
 	"pulso/app/ops"
 	"pulso/app/pipeline"
+	"pulso/app/tasks"
 	"pulso/app/users"
 	"pulso/app/web"
 )
@@ -114,6 +115,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		leadsH   = leads.New(d)
 		custH    = customers.New(d)
 		pipeH    = pipeline.New(d)
+		tasksH   = tasks.NewHandler(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 		docsH    = documents.New(d)
@@ -123,6 +125,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	notifications.RegisterLive(hub, d.Q)
 	imports.RegisterLive(hub, d.Q)
 	pipeline.RegisterLive(hub, d.Q)
+	tasks.RegisterLive(hub)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")
@@ -130,7 +133,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Get("/invite/:token", authH.InviteForm).Name("auth.invite_form")
 	app.Post("/invite/:token", authH.AcceptInvite).Name("auth.invite_accept")
 
-	app.Get("/", anyone, home.Show).Name("home")
+	app.Get("/", anyone, home.Show(tasksH.DayComponent)).Name("home")
 
 	app.Get("/leads", anyone, leadsH.List).Name("leads.list")
 	app.Get("/leads/new", anyone, leadsH.NewForm).Name("leads.new")
@@ -223,6 +226,34 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/admin/pipeline", admin, pipeH.SaveSettings).Name("pipeline.settings_save")
 	app.Post("/admin/pipeline/reasons", admin, pipeH.AddReason).Name("pipeline.reason_add")
 	app.Post("/admin/pipeline/reasons/:id/toggle", admin, pipeH.ToggleReason).Name("pipeline.reason_toggle")
+
+	// Tasks: My day, lists, the task page and its changes, the alert
+	// centre, the agenda and its ICS feed (no session: the secret is the
+	// key), and the admin's calendar, reasons and rules.
+	app.Get("/my-day", anyone, tasksH.MyDay).Name("tasks.my_day")
+	app.Get("/tasks", anyone, tasksH.List).Name("tasks.list")
+	app.Get("/tasks/new", anyone, tasksH.NewForm).Name("tasks.new")
+	app.Post("/tasks", anyone, tasksH.Create).Name("tasks.create")
+	app.Get("/tasks/:id", anyone, tasksH.Show).Name("tasks.show")
+	app.Post("/tasks/:id/complete", anyone, tasksH.Complete).Name("tasks.complete")
+	app.Post("/tasks/:id/cancel", anyone, tasksH.Cancel).Name("tasks.cancel")
+	app.Post("/tasks/:id/reschedule", anyone, tasksH.Reschedule).Name("tasks.reschedule")
+	app.Get("/alerts", anyone, tasksH.Alerts).Name("alerts.list")
+	app.Post("/alerts/read-all", anyone, tasksH.ReadAllAlerts).Name("alerts.read_all")
+	app.Post("/alerts/:id/read", anyone, tasksH.ReadAlert).Name("alerts.read")
+	app.Get("/agenda", anyone, tasksH.Agenda).Name("agenda.show")
+	app.Post("/agenda/feed/rotate", anyone, tasksH.RotateFeed).Name("agenda.rotate")
+	app.Get("/agenda/feed/:token.ics", tasksH.Feed).Name("agenda.feed")
+	app.Get("/admin/calendar", admin, tasksH.CalendarAdmin).Name("calendar.show")
+	app.Post("/admin/calendar", admin, tasksH.SaveCalendar).Name("calendar.save")
+	app.Post("/admin/calendar/holidays", admin, tasksH.AddHoliday).Name("calendar.holiday_add")
+	app.Post("/admin/calendar/holidays/delete", admin, tasksH.DeleteHoliday).Name("calendar.holiday_delete")
+	app.Get("/admin/task-reasons", admin, tasksH.Reasons).Name("reasons.list")
+	app.Post("/admin/task-reasons", admin, tasksH.CreateReason).Name("reasons.create")
+	app.Post("/admin/task-reasons/:id/toggle", admin, tasksH.ToggleReason).Name("reasons.toggle")
+	app.Get("/admin/task-rules", admin, tasksH.Rules).Name("task_rules.list")
+	app.Post("/admin/task-rules", admin, tasksH.CreateRule).Name("task_rules.create")
+	app.Post("/admin/task-rules/:id/toggle", admin, tasksH.ToggleRule).Name("task_rules.toggle")
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app

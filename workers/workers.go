@@ -93,6 +93,8 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
 	river.AddWorker(ws, &InboundEmailWorker{Process: opts.InboundEmail})
 	river.AddWorker(ws, &ImportWorker{DB: pool, DataDir: opts.DataDir, BaseURL: opts.BaseURL, Log: log})
+	river.AddWorker(ws, &TaskSLAWorker{DB: pool})
+	river.AddWorker(ws, &SLASweepWorker{DB: pool})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -123,6 +125,11 @@ func periodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// Deadlines have their own scheduled jobs; the sweep is the net
+		// under them and finds deals idle past their stage's limit.
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

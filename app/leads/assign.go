@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/tasks"
 	"pulso/queries"
 	"pulso/workers"
 )
@@ -174,10 +176,15 @@ func NotifyAssigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], 
 	if l.OwnerID == nil {
 		return nil
 	}
-	_, err := jobs.InsertTx(ctx, tx, workers.NotifyArgs{
+	if _, err := jobs.InsertTx(ctx, tx, workers.NotifyArgs{
 		OrgID: l.OrgID, UserID: *l.OwnerID, Severity: "info", TitleID: "leads.assigned_title",
 		Params: map[string]any{"Name": l.Name}, Link: fmt.Sprintf("/leads/%d", l.ID),
 		Key: fmt.Sprintf("lead-assigned:%d:%d", l.ID, *l.OwnerID),
-	}, nil)
+	}, nil); err != nil {
+		return err
+	}
+	// Automatic tasks for a lead given to someone, once per lead and owner.
+	_, err := tasks.ApplyRules(ctx, tx, jobs, tasks.EventLeadAssigned, nil, tasks.Subject{OrgID: l.OrgID, OwnerID: l.OwnerID,
+		LeadID: &l.ID, Key: fmt.Sprintf("%d:%d", l.ID, *l.OwnerID)}, time.Now())
 	return err
 }

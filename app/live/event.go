@@ -78,6 +78,9 @@ const (
 	// TopicOpportunity carries pipeline changes (created, updated, moved,
 	// deleted, reassigned) with the deal's state before and after.
 	TopicOpportunity = "opportunity"
+	// TopicTask says a user's tasks changed (created, done, rescheduled,
+	// breached): open task lists and My day reload their own view.
+	TopicTask = "task"
 )
 
 // RenderContext is the context a Topic renders views with: the audience's

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,6 +10,7 @@ import (
 
 	"pulso/app/customers"
 	"pulso/app/live"
+	"pulso/app/tasks"
 	"pulso/app/web"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
@@ -116,6 +118,13 @@ func (h *Handler) Move(c *fiber.Ctx) error {
 			return errConflict
 		}
 		if err != nil {
+			return err
+		}
+		// Automatic tasks for entering this stage, once per move (the
+		// version names it).
+		if _, err := tasks.ApplyRules(ctx, tx, h.Jobs, tasks.EventStageEntered, &stage, tasks.Subject{OrgID: p.OrgID,
+			OwnerID: moved.OwnerID, CustomerID: &moved.CustomerID, OpportunityID: &moved.ID,
+			Key: fmt.Sprintf("%d:%d", moved.ID, moved.Version)}, time.Now()); err != nil {
 			return err
 		}
 		return publish(ctx, q, "moved", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), moved)

@@ -1,4 +1,5 @@
-// The opportunities board (kanban): drag and drop, and live updates.
+// The opportunities board (kanban): drag and drop, and live updates; and
+// the agenda's drag to another day.
 //
 // Drag: SortableJS (vendored, loaded only when a board is on the page) moves
 // cards between stage columns with the mouse or, after a short press, with a
@@ -139,6 +140,37 @@
     var live = document.getElementById("opp-live");
     if (live) apply(live);
   });
-  document.addEventListener("htmx:afterSettle", initBoard);
-  document.addEventListener("DOMContentLoaded", initBoard);
+
+  // The agenda (desktop week): drag a task to another day to reschedule
+  // it; the time of day stays. The list reloads from the task event.
+  function initAgenda() {
+    var agenda = document.getElementById("agenda");
+    if (!agenda || agenda.dataset.ready || !agenda.hasAttribute("data-can-move")) return;
+    agenda.dataset.ready = "1";
+    loadSortable(agenda.dataset.sortableSrc).then(function () {
+      Array.prototype.forEach.call(agenda.querySelectorAll(".agenda-items"), function (list) {
+        window.Sortable.create(list, {
+          group: "agenda",
+          animation: 150,
+          delay: 200,
+          delayOnTouchOnly: true,
+          filter: "a",
+          preventOnFilter: false,
+          onEnd: function (e) {
+            if (e.from === e.to) return;
+            htmx.ajax("POST", "/tasks/" + e.item.dataset.id + "/reschedule", {
+              source: e.item,
+              values: { day: e.to.dataset.day, version: e.item.dataset.version },
+              swap: "none"
+            });
+          }
+        });
+      });
+      agenda.setAttribute("data-draggable", "on");
+    });
+  }
+
+  function init() { initBoard(); initAgenda(); }
+  document.addEventListener("htmx:afterSettle", init);
+  document.addEventListener("DOMContentLoaded", init);
 })();

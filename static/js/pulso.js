@@ -8,6 +8,8 @@
 // Reconnect after a server's goodbye: see the htmx:wsClose handler.
 //
 // Toasts: flash messages marked data-autohide disappear after that many ms.
+//
+// Tasks: see the "pulso:tasks" handler below.
 (function () {
   "use strict";
   var connectedOnce = false;
@@ -42,6 +44,18 @@
     });
   }
   document.addEventListener("htmx:oobAfterSwap", function () { scheduleHide(document); });
+
+  // Task changes arrive as a new #tasks-live stamp; task lists, My day and
+  // the alert centre reload themselves on "pulso:tasks" (each its own view).
+  var lastTasksStamp = "";
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var el = document.getElementById("tasks-live");
+    var stamp = el && el.dataset.stamp;
+    if (stamp && stamp !== lastTasksStamp) {
+      lastTasksStamp = stamp;
+      htmx.trigger(document.body, "pulso:tasks");
+    }
+  });
   document.addEventListener("htmx:afterSwap", function () { scheduleHide(document); });
   document.addEventListener("DOMContentLoaded", function () { scheduleHide(document); });
 })();

@@ -1,0 +1,97 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"pulso/app/live"
+	"pulso/app/web"
+	"pulso/queries"
+	tasksview "pulso/views/tasks"
+)
+
+var alertsPage = web.Page{Title: "alerts.title", Nav: "alerts"}
+
+// Alerts is the alert centre: the viewer's alerts (SLA breaches, idle
+// deals), filtered by kind, severity and read state, each linking to its
+// object.
+func (h *Handler) Alerts(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	params := queries.ListAlertsParams{OrgID: p.OrgID, UserID: p.UserID, PageSize: pageSize + 1}
+	v := tasksview.AlertsPage{Kind: c.Query("kind"), Severity: c.Query("severity"), Unread: c.Query("unread")}
+	q := url.Values{}
+	if slices.Contains([]string{"task_sla", "opportunity_idle"}, v.Kind) {
+		params.Kind = &v.Kind
+		q.Set("kind", v.Kind)
+	}
+	if slices.Contains([]string{"info", "warning", "urgent"}, v.Severity) {
+		params.Severity = &v.Severity
+		q.Set("severity", v.Severity)
+	}
+	if v.Unread == "1" || v.Unread == "0" {
+		unread := v.Unread == "1"
+		params.Unread = &unread
+		q.Set("unread", v.Unread)
+	}
+	if b, err := strconv.ParseInt(c.Query("before"), 10, 64); err == nil && b > 0 {
+		params.BeforeID = &b
+	}
+	rows, err := h.Q.ListAlerts(c.UserContext(), params)
+	if err != nil {
+		return err
+	}
+	v.SelfURL = "/alerts?" + q.Encode()
+	loc := p.Location()
+	for i, a := range rows {
+		if i == pageSize {
+			q.Set("before", itoa(rows[pageSize-1].ID))
+			v.MoreURL = "/alerts?" + q.Encode()
+			break
+		}
+		link := fmt.Sprintf("/tasks/%d", a.ObjectID)
+		if a.ObjectType == "opportunity" {
+			link = fmt.Sprintf("/opportunities/%d", a.ObjectID)
+		}
+		v.Alerts = append(v.Alerts, tasksview.Alert{ID: a.ID, Kind: a.Kind, Severity: a.Severity, Title: a.Title, Link: link,
+			At: timeText(a.CreatedAt, loc), Read: a.ReadAt != nil})
+	}
+	return web.Render(c, fiber.StatusOK, alertsPage, tasksview.Alerts(v))
+}
+
+// ReadAlert marks one of the viewer's alerts read; anyone else's is 404.
+func (h *Handler) ReadAlert(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return web.ErrNotFound
+	}
+	if _, err := h.Q.GetAlert(c.UserContext(), queries.GetAlertParams{OrgID: p.OrgID, UserID: p.UserID, ID: int64(id)}); err != nil {
+		return err
+	}
+	if _, err := h.Q.MarkAlertRead(c.UserContext(), queries.MarkAlertReadParams{OrgID: p.OrgID, UserID: p.UserID, ID: int64(id)}); err != nil {
+		return err
+	}
+	return web.Redirect(c, "/alerts")
+}
+
+// ReadAllAlerts marks every alert of the viewer read.
+func (h *Handler) ReadAllAlerts(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	if _, err := h.Q.MarkAllAlertsRead(c.UserContext(), queries.MarkAllAlertsReadParams{OrgID: p.OrgID, UserID: p.UserID}); err != nil {
+		return err
+	}
+	return web.Redirect(c, "/alerts")
+}
+
+// RegisterLive renders task events: a new stamp for #tasks-live, which makes
+// each open task view of the audience reload its own content.
+func RegisterLive(hub *live.Hub) {
+	hub.Handle(live.TopicTask, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+		return fmt.Appendf(nil, `<span id="tasks-live" hidden hx-swap-oob="true" data-stamp="%d-%d"></span>`, ev.ID, deref(ev.EntityID)), nil
+	}})
+}

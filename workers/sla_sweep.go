@@ -1,0 +1,98 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"pulso/queries"
+)
+
+// SLASweepArgs is the periodic sweep: every task open past its SLA and
+// every deal idle in its stage past the stage's limit gets its alerts, once.
+// It is the safety net under the jobs scheduled at each deadline (a deadline
+// moved, a job lost in a restore) and the only source of idle-deal alerts.
+type SLASweepArgs struct{}
+
+func (SLASweepArgs) Kind() string { return "sla_sweep" }
+
+func (SLASweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
+}
+
+// SLASweepWorker works SLASweepArgs.
+type SLASweepWorker struct {
+	river.WorkerDefaults[SLASweepArgs]
+	DB *pgxpool.Pool
+}
+
+func (w *SLASweepWorker) Work(ctx context.Context, job *river.Job[SLASweepArgs]) error {
+	jobs, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	_, err = Sweep(ctx, w.DB, jobs, time.Now())
+	return err
+}
+
+// Sweep raises what is due as of now and returns how many alerts are new.
+// Each breach commits on its own, so one bad row does not hold back the rest
+// and a retry redoes only what is missing.
+func Sweep(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx], now time.Time) (int, error) {
+	q := queries.New(db)
+	total := 0
+	tasks, err := q.ListBreachedTasks(ctx, &now)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range tasks {
+		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			n, err := RaiseTaskBreach(ctx, tx, jobs, t.OrgID, t.ID, now)
+			total += n
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	idle, err := q.ListIdleOpportunities(ctx, now)
+	if err != nil {
+		return total, err
+	}
+	for _, o := range idle {
+		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			qt := queries.New(tx)
+			key := fmt.Sprintf("opp:%d:%d", o.ID, o.StageEnteredAt.Unix())
+			recipients := []int64{*o.OwnerID}
+			if o.OwnerManagerID != nil && *o.OwnerManagerID != *o.OwnerID {
+				recipients = append(recipients, *o.OwnerManagerID)
+			}
+			for _, uid := range recipients {
+				al, err := qt.InsertAlert(ctx, queries.InsertAlertParams{OrgID: o.OrgID, Kind: "opportunity_idle", Severity: "warning",
+					UserID: uid, ObjectType: "opportunity", ObjectID: o.ID, BreachKey: key, Title: o.Title})
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				total++
+				if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{OrgID: o.OrgID, UserID: uid, Severity: "warning", TitleID: "alerts.opportunity_idle_title",
+					Params: map[string]any{"Title": o.Title, "Days": *o.IdleDays}, Link: fmt.Sprintf("/opportunities/%d", o.ID),
+					Key: fmt.Sprintf("alert:%d", al.ID)}, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}

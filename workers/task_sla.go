@@ -1,0 +1,109 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"pulso/app/live"
+	"pulso/queries"
+)
+
+// TaskSLAArgs is scheduled, in the transaction that creates a task with an
+// SLA, to run at the task's deadline: so a breach reaches screens within
+// moments of the deadline, not at the next sweep. One job per task and
+// deadline (unique by args); the sweep (sla_sweep.go) catches whatever a
+// lost job would miss.
+type TaskSLAArgs struct {
+	OrgID    int64     `json:"org_id"`
+	TaskID   int64     `json:"task_id"`
+	Deadline time.Time `json:"deadline"`
+}
+
+func (TaskSLAArgs) Kind() string { return "task_sla" }
+
+func (TaskSLAArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// TaskSLAWorker works TaskSLAArgs.
+type TaskSLAWorker struct {
+	river.WorkerDefaults[TaskSLAArgs]
+	DB *pgxpool.Pool
+}
+
+func (w *TaskSLAWorker) Work(ctx context.Context, job *river.Job[TaskSLAArgs]) error {
+	a := job.Args
+	if wait := time.Until(a.Deadline); wait > 0 {
+		// Scheduled early by a clock difference: come back at the deadline.
+		return river.JobSnooze(wait)
+	}
+	jobs, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, w.DB, func(tx pgx.Tx) error {
+		_, err := RaiseTaskBreach(ctx, tx, jobs, a.OrgID, a.TaskID, time.Now())
+		return err
+	})
+}
+
+// breachKey names one breach: the task and the deadline it missed (a task
+// rescheduled with a new SLA would breach anew).
+func breachKey(taskID int64, deadline time.Time) string {
+	return fmt.Sprintf("task:%d:%d", taskID, deadline.Unix())
+}
+
+// RaiseTaskBreach records, in tx, the alert of a task that is still open
+// past its SLA, for its assignee and the assignee's manager, and queues an
+// urgent notification (bell and toast) for each new alert, and a live
+// event that turns the task red on open lists. It returns how many alerts
+// were new; a task done in time, cancelled, or already alerted gives 0, so
+// the job and the sweep may both run, and run again, safely.
+func RaiseTaskBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, taskID int64, now time.Time) (int, error) {
+	q := queries.New(tx)
+	t, err := q.GetTask(ctx, queries.GetTaskParams{OrgID: orgID, ID: taskID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if t.Status != "pendiente" || t.SlaDeadline == nil || t.SlaDeadline.After(now) {
+		return 0, nil
+	}
+	recipients := []int64{t.AssigneeID}
+	if t.AssigneeManagerID != nil && *t.AssigneeManagerID != t.AssigneeID {
+		recipients = append(recipients, *t.AssigneeManagerID)
+	}
+	key := breachKey(t.ID, *t.SlaDeadline)
+	n := 0
+	for _, uid := range recipients {
+		al, err := q.InsertAlert(ctx, queries.InsertAlertParams{OrgID: orgID, Kind: "task_sla", Severity: "urgent", UserID: uid,
+			ObjectType: "task", ObjectID: t.ID, BreachKey: key, Title: t.Title})
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // this recipient has it already
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+		if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{OrgID: orgID, UserID: uid, Severity: "urgent", TitleID: "alerts.task_sla_title",
+			Params: map[string]any{"Title": t.Title, "Assignee": t.AssigneeName}, Link: fmt.Sprintf("/tasks/%d", t.ID),
+			Key: fmt.Sprintf("alert:%d", al.ID)}, nil); err != nil {
+			return n, err
+		}
+	}
+	if n > 0 {
+		if _, err := live.Publish(ctx, q, live.Event{OrgID: orgID, Topic: live.TopicTask, Entity: "task", EntityID: &t.ID,
+			Kind: "breached", SubjectUserID: &t.AssigneeID}); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
