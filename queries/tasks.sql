@@ -204,3 +204,18 @@ ON CONFLICT (org_id, user_id) DO UPDATE SET token = excluded.token, created_at =
 
 -- name: GetUserManager :one
 SELECT manager_id FROM users WHERE org_id = @org_id AND id = @id;
+
+-- name: SeedTaskPast :exec
+-- Demo data only: when a seeded task was created and, if done, when.
+UPDATE tasks SET created_at = @created_at, updated_at = @created_at,
+    status = CASE WHEN sqlc.narg('completed_at')::timestamptz IS NULL THEN status ELSE 'hecha' END,
+    completed_at = sqlc.narg('completed_at'), result_note = @result_note
+WHERE org_id = @org_id AND id = @id;
+
+-- name: ListTasksDoneSince :many
+-- A user's tasks done since a moment (My day's "done today", with their
+-- follow-up links).
+SELECT id, title FROM tasks
+WHERE org_id = @org_id AND assignee_id = @assignee_id AND status = 'hecha' AND completed_at >= @since
+ORDER BY completed_at DESC, id DESC
+LIMIT 50;

@@ -1115,6 +1115,46 @@ func (q *Queries) ListTasks(ctx context.Context, arg ListTasksParams) ([]ListTas
 	return items, nil
 }
 
+const listTasksDoneSince = `-- name: ListTasksDoneSince :many
+SELECT id, title FROM tasks
+WHERE org_id = $1 AND assignee_id = $2 AND status = 'hecha' AND completed_at >= $3
+ORDER BY completed_at DESC, id DESC
+LIMIT 50
+`
+
+type ListTasksDoneSinceParams struct {
+	OrgID      int64
+	AssigneeID int64
+	Since      *time.Time
+}
+
+type ListTasksDoneSinceRow struct {
+	ID    int64
+	Title string
+}
+
+// A user's tasks done since a moment (My day's "done today", with their
+// follow-up links).
+func (q *Queries) ListTasksDoneSince(ctx context.Context, arg ListTasksDoneSinceParams) ([]ListTasksDoneSinceRow, error) {
+	rows, err := q.db.Query(ctx, listTasksDoneSince, arg.OrgID, arg.AssigneeID, arg.Since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListTasksDoneSinceRow{}
+	for rows.Next() {
+		var i ListTasksDoneSinceRow
+		if err := rows.Scan(&i.ID, &i.Title); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markAlertRead = `-- name: MarkAlertRead :execrows
 UPDATE alerts SET read_at = now() WHERE org_id = $1 AND user_id = $2 AND id = $3 AND read_at IS NULL
 `
@@ -1270,6 +1310,33 @@ type SaveCalendarFeedParams struct {
 
 func (q *Queries) SaveCalendarFeed(ctx context.Context, arg SaveCalendarFeedParams) error {
 	_, err := q.db.Exec(ctx, saveCalendarFeed, arg.OrgID, arg.UserID, arg.Token)
+	return err
+}
+
+const seedTaskPast = `-- name: SeedTaskPast :exec
+UPDATE tasks SET created_at = $1, updated_at = $1,
+    status = CASE WHEN $2::timestamptz IS NULL THEN status ELSE 'hecha' END,
+    completed_at = $2, result_note = $3
+WHERE org_id = $4 AND id = $5
+`
+
+type SeedTaskPastParams struct {
+	CreatedAt   time.Time
+	CompletedAt *time.Time
+	ResultNote  string
+	OrgID       int64
+	ID          int64
+}
+
+// Demo data only: when a seeded task was created and, if done, when.
+func (q *Queries) SeedTaskPast(ctx context.Context, arg SeedTaskPastParams) error {
+	_, err := q.db.Exec(ctx, seedTaskPast,
+		arg.CreatedAt,
+		arg.CompletedAt,
+		arg.ResultNote,
+		arg.OrgID,
+		arg.ID,
+	)
 	return err
 }
 

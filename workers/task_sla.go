@@ -53,6 +53,9 @@ func (w *TaskSLAWorker) Work(ctx context.Context, job *river.Job[TaskSLAArgs]) e
 	})
 }
 
+// freshBreach is how late a breach may be found and still be urgent.
+const freshBreach = 10 * time.Minute
+
 // breachKey names one breach: the task and the deadline it missed (a task
 // rescheduled with a new SLA would breach anew).
 func breachKey(taskID int64, deadline time.Time) string {
@@ -82,9 +85,16 @@ func RaiseTaskBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx],
 		recipients = append(recipients, *t.AssigneeManagerID)
 	}
 	key := breachKey(t.ID, *t.SlaDeadline)
+	// A breach caught as it happens is urgent (a toast on open screens); one
+	// found long after (a backlog after downtime, a restored database) goes
+	// to the bell and the alert centre without a storm of toasts.
+	severity := "urgent"
+	if now.Sub(*t.SlaDeadline) > freshBreach {
+		severity = "warning"
+	}
 	n := 0
 	for _, uid := range recipients {
-		al, err := q.InsertAlert(ctx, queries.InsertAlertParams{OrgID: orgID, Kind: "task_sla", Severity: "urgent", UserID: uid,
+		al, err := q.InsertAlert(ctx, queries.InsertAlertParams{OrgID: orgID, Kind: "task_sla", Severity: severity, UserID: uid,
 			ObjectType: "task", ObjectID: t.ID, BreachKey: key, Title: t.Title})
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue // this recipient has it already
@@ -93,7 +103,7 @@ func RaiseTaskBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx],
 			return n, err
 		}
 		n++
-		if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{OrgID: orgID, UserID: uid, Severity: "urgent", TitleID: "alerts.task_sla_title",
+		if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{OrgID: orgID, UserID: uid, Severity: severity, TitleID: "alerts.task_sla_title",
 			Params: map[string]any{"Title": t.Title, "Assignee": t.AssigneeName}, Link: fmt.Sprintf("/tasks/%d", t.ID),
 			Key: fmt.Sprintf("alert:%d", al.ID)}, nil); err != nil {
 			return n, err

@@ -132,7 +132,7 @@ func TestCreateShowAndTimeline(t *testing.T) {
 	page = w.repC.Get("/customers/" + id)
 	contains(t, page.Body, "Billing inicial", "1.500,00 €", "Valor recomendado", "1.800,50 €", "Billing final", "1.750,00 €")
 	tasks := w.repC.Get("/customers/" + id + "?tab=tasks")
-	contains(t, tasks.Body, "Las tareas llegarán")
+	contains(t, tasks.Body, `hx-get="/tasks?customer=`+id+`"`, `href="/tasks/new?customer_id=`+id+`"`)
 	docs := w.repC.Get("/customers/" + id + "?tab=documents")
 	contains(t, docs.Body, `hx-get="/customers/`+id+`/documents"`, `hx-trigger="load"`)
 

@@ -99,6 +99,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			if err := seedOpportunities(ctx, q, org, log); err != nil {
 				return err
 			}
+			if err := seedTasks(ctx, q, org, ids, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

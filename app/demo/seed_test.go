@@ -109,9 +109,13 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	if err := demo.Seed(ctx, env.DB, log); err != nil {
 		t.Fatal(err)
 	}
-	// The user's demo opportunities, leads and customers go first: they
-	// reference their owner (and opportunities their lead and customer).
+	// The user's demo tasks and alerts, opportunities, leads and customers
+	// go first: they reference their owner (and opportunities their lead
+	// and customer, tasks their customer).
 	for _, sql := range []string{
+		`DELETE FROM alerts WHERE user_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
+		`DELETE FROM tasks WHERE (SELECT id FROM users WHERE email = 'rep2@demo.test') IN (assignee_id, created_by, managed_by_id)
+			OR customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test'))`,
 		`UPDATE leads SET opportunity_id = NULL WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
 		`DELETE FROM opportunities WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
 		`DELETE FROM leads WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,

@@ -110,6 +110,12 @@ func (h *Handler) List(c *fiber.Ctx) error {
 		params.AssigneeID = &id
 		q.Set("assignee", f.Assignee)
 	}
+	// A customer's tasks (its page's tab): only within the viewer's scope,
+	// like every list.
+	if id, err := strconv.ParseInt(c.Query("customer"), 10, 64); err == nil && id > 0 {
+		params.CustomerID = &id
+		q.Set("customer", c.Query("customer"))
+	}
 	if b := c.QueryInt("before"); b > 0 {
 		before := int64(b)
 		params.BeforeID = &before
@@ -185,6 +191,13 @@ func (h *Handler) day(c *fiber.Ctx) (tasksview.DayPage, error) {
 		default:
 			v.Upcoming = append(v.Upcoming, row)
 		}
+	}
+	done, err := h.Q.ListTasksDoneSince(ctx, queries.ListTasksDoneSinceParams{OrgID: p.OrgID, AssigneeID: p.UserID, Since: &startOfDay})
+	if err != nil {
+		return v, err
+	}
+	for _, d := range done {
+		v.DoneToday = append(v.DoneToday, tasksview.Row{ID: d.ID, Title: d.Title, Status: "hecha"})
 	}
 	return v, nil
 }

@@ -20,12 +20,12 @@ import (
 )
 
 type world struct {
-	env                      *apptest.Env
-	org                      queries.Org
+	env                       *apptest.Env
+	org                       queries.Org
 	admin, manager, rep, rep2 queries.User
-	adminC, managerC, repC   *apptest.Client
-	rep2C                    *apptest.Client
-	customer                 int64
+	adminC, managerC, repC    *apptest.Client
+	rep2C                     *apptest.Client
+	customer                  int64
 }
 
 func newWorld(t *testing.T) *world {
@@ -452,5 +452,21 @@ func TestAdminCalendarAndReasons(t *testing.T) {
 	contains(t, w.adminC.Get("/admin/task-reasons").Body, "Visita técnica", "1,5 h naturales")
 	if r := w.adminC.Post("/admin/task-reasons", url.Values{"name": {"Visita técnica"}, "manager_kind": {"assignee"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("duplicate reason: %d", r.Status)
+	}
+}
+
+// A breach found long after its deadline (after downtime) alerts without
+// the urgency of a toast.
+func TestLateFoundBreachIsAWarning(t *testing.T) {
+	w := newWorld(t)
+	w.env.Exec(`INSERT INTO tasks (org_id, title, type, due_at, assignee_id, sla_deadline) VALUES ($1, 'Antigua', 'llamada', now(), $2, now() - interval '3 hours')`, w.org.ID, w.rep2.ID)
+	if n, err := workers.Sweep(context.Background(), w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM alerts WHERE title = 'Antigua' AND severity = 'warning'`); n != 1 {
+		t.Fatal("a late-found breach is not a warning")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'severity' = 'warning'`); n != 1 {
+		t.Fatal("no warning notification")
 	}
 }

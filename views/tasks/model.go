@@ -53,6 +53,9 @@ type ListPage struct {
 // DayPage is My day.
 type DayPage struct {
 	Overdue, Today, Upcoming []Row
+	// DoneToday keeps what was finished today on the list, with its
+	// follow-up link, when the list reloads.
+	DoneToday []Row
 }
 
 // ShowPage is one task.
