@@ -71,7 +71,7 @@ db/stop: build ## Stop the private PostgreSQL cluster that make run may have sta
 	./$(BIN) devdb stop
 
 .PHONY: bench
-bench: ## Measure page cost, sockets, write path, jobs, lead search and imports against in-run baselines (~4 min; see BENCHMARKS.md)
+bench: ## Measure page cost, sockets, write path, jobs, lead search, imports and the board against in-run baselines (~4 min; see BENCHMARKS.md)
 	@mkdir -p .pulso
 	@echo "machine: $$(nproc) cores, $$(awk '/MemTotal/ {printf "%.0f GiB", $$2/1048576}' /proc/meminfo), $$(go version | cut -d' ' -f3), PostgreSQL $$(psql -V 2>/dev/null | awk '{print $$3}')" | tee .pulso/bench.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench 'PageCost|WritePath|Sockets|Jobs|LeadSearch|Import|Board' -benchtime=1x -count=1 -timeout 10m \

@@ -33,7 +33,8 @@ SELECT card.*
 FROM pipeline_stages s
 CROSS JOIN LATERAL (
     SELECT o.id, o.version, o.stage, o.title, o.amount, o.probability, o.expected_close, o.owner_id,
-           o.customer_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name
+           o.customer_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
+           (s.idle_days IS NOT NULL AND o.stage_entered_at + make_interval(days => s.idle_days) <= now())::boolean AS idle
     FROM opportunities o
     JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
     LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id

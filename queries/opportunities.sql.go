@@ -13,11 +13,12 @@ import (
 )
 
 const boardCards = `-- name: BoardCards :many
-SELECT card.id, card.version, card.stage, card.title, card.amount, card.probability, card.expected_close, card.owner_id, card.customer_id, card.customer_name, card.owner_name
+SELECT card.id, card.version, card.stage, card.title, card.amount, card.probability, card.expected_close, card.owner_id, card.customer_id, card.customer_name, card.owner_name, card.idle
 FROM pipeline_stages s
 CROSS JOIN LATERAL (
     SELECT o.id, o.version, o.stage, o.title, o.amount, o.probability, o.expected_close, o.owner_id,
-           o.customer_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name
+           o.customer_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
+           (s.idle_days IS NOT NULL AND o.stage_entered_at + make_interval(days => s.idle_days) <= now())::boolean AS idle
     FROM opportunities o
     JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
     LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
@@ -60,6 +61,7 @@ type BoardCardsRow struct {
 	CustomerID    int64
 	CustomerName  string
 	OwnerName     string
+	Idle          bool
 }
 
 // The newest per_column cards of each stage under the same filters, each
@@ -95,6 +97,7 @@ func (q *Queries) BoardCards(ctx context.Context, arg BoardCardsParams) ([]Board
 			&i.CustomerID,
 			&i.CustomerName,
 			&i.OwnerName,
+			&i.Idle,
 		); err != nil {
 			return nil, err
 		}

@@ -57,7 +57,9 @@ func (h *Handler) Board(c *fiber.Ctx) error {
 	}
 	byStage := map[string][]pipelineview.Card{}
 	for _, r := range cards {
-		byStage[r.Stage] = append(byStage[r.Stage], card(p, r.ID, r.Version, r.Stage, r.Title, r.CustomerName, r.OwnerName, r.OwnerID, r.Amount, r.Probability, r.ExpectedClose))
+		cd := card(p, r.ID, r.Version, r.Stage, r.Title, r.CustomerName, r.OwnerName, r.OwnerID, r.Amount, r.Probability, r.ExpectedClose)
+		cd.Alert = r.Idle // past its stage's idle limit: a red edge and a mark
+		byStage[r.Stage] = append(byStage[r.Stage], cd)
 	}
 	for _, col := range cols {
 		v.Columns = append(v.Columns, pipelineview.Column{Stage: col.Stage, Count: col.Deals, TotalMinor: col.Total,

@@ -395,3 +395,23 @@ func TestMoveIsPushedToOpenBoards(t *testing.T) {
 		}
 	}
 }
+
+// A deal idle in its stage past the stage's limit is marked on the board.
+func TestIdleDealIsMarkedOnTheBoard(t *testing.T) {
+	w := newWorld(t)
+	id := w.create(t, w.repC, w.rep, w.customer, "Parada", "100")
+	fresh := w.create(t, w.repC, w.rep, w.customer, "Reciente", "100")
+	w.env.Exec(`UPDATE opportunities SET stage_entered_at = now() - interval '30 days' WHERE id = $1`, id)
+	board := w.repC.Get("/opportunities/board").Body
+	card := func(id string) string {
+		i := strings.Index(board, `id="opp-`+id+`"`)
+		j := strings.Index(board[i:], "</li>")
+		return board[i : i+j]
+	}
+	if !strings.Contains(card(id), "data-alert") || !strings.Contains(card(id), `data-testid="idle"`) {
+		t.Error("the idle deal is not marked")
+	}
+	if strings.Contains(card(fresh), "data-alert") {
+		t.Error("a fresh deal is marked idle")
+	}
+}
