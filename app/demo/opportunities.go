@@ -79,10 +79,10 @@ func seedOpportunities(ctx context.Context, q *queries.Queries, org queries.Org,
 		default:
 			target = 4 // cancelada
 		}
-		// Dates: the deal began 5 to 20 days ago and moved every few days;
+		// Dates: the deal began 2 to 10 days ago and moved every few days;
 		// every sixth began a month or more ago, so it has sat in its stage
 		// past the stage's idle limit.
-		start := now.Add(-time.Duration(5+r.IntN(16)) * 24 * time.Hour)
+		start := now.Add(-time.Duration(2+r.IntN(9)) * 24 * time.Hour)
 		if i%6 == 0 {
 			start = now.Add(-time.Duration(30+r.IntN(20)) * 24 * time.Hour)
 		}
