@@ -48,12 +48,26 @@ func (h *Handler) Agenda(c *fiber.Ctx) error {
 		}
 		day = d
 	}
-	week := c.Query("view", "week") == "week"
+	view := c.Query("view", "week")
+	if view != "day" && view != "month" {
+		view = "week"
+	}
+	week := view != "day"
+	monday := func(d time.Time) time.Time { return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) }
 	from, days := day, 1
-	if week {
+	prev, next := day.AddDate(0, 0, -1), day.AddDate(0, 0, 1)
+	switch view {
+	case "week":
 		// Weeks start on Monday in all three countries.
-		from = day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
-		days = 7
+		from, days = monday(day), 7
+		prev, next = from.AddDate(0, 0, -7), from.AddDate(0, 0, 7)
+	case "month":
+		// Whole weeks around the month, as a wall calendar shows it.
+		first := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, loc)
+		last := first.AddDate(0, 1, -1)
+		from = monday(first)
+		days = int(monday(last).AddDate(0, 0, 7).Sub(from).Hours()/24 + 0.5)
+		prev, next = first.AddDate(0, -1, 0), first.AddDate(0, 1, 0)
 	}
 	to := from.AddDate(0, 0, days)
 	rows, err := h.Q.ListAgenda(ctx, queries.ListAgendaParams{OrgID: p.OrgID, AssigneeID: userID, FromAt: from, ToAt: to})
@@ -64,10 +78,6 @@ func (h *Handler) Agenda(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := "day"
-	if week {
-		view = "week"
-	}
 	q := func(d time.Time, view string) string {
 		v := url.Values{"day": {d.Format("2006-01-02")}, "view": {view}}
 		if userID != p.UserID {
@@ -75,16 +85,13 @@ func (h *Handler) Agenda(c *fiber.Ctx) error {
 		}
 		return v.Encode()
 	}
-	other := "week"
-	if week {
-		other = "day"
-	}
-	v := tasksview.AgendaPage{Week: week, Prev: q(from.AddDate(0, 0, -days), view), Next: q(to, view), Other: q(day, other),
+	v := tasksview.AgendaPage{Week: week, Month: view == "month", Prev: q(prev, view), Next: q(next, view),
+		DayView: q(day, "day"), WeekView: q(day, "week"), MonthView: q(day, "month"),
 		UserID: itoa(userID), Users: users, CanMove: true, SelfURL: "/agenda?" + q(day, view)}
 	for i := 0; i < days; i++ {
 		d := from.AddDate(0, 0, i)
 		ad := tasksview.AgendaDay{Date: d.Format("2006-01-02"), Label: web.Translate(c, "agenda.weekday."+strconv.Itoa(int(d.Weekday()))) + " " + d.Format("02/01"),
-			Today: d.Equal(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc))}
+			Today: d.Equal(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)), Outside: view == "month" && d.Month() != day.Month()}
 		for _, r := range rows {
 			if dd := r.DueAt.In(loc); dd.Year() == d.Year() && dd.YearDay() == d.YearDay() {
 				ad.Items = append(ad.Items, tasksview.AgendaItem{ID: r.ID, Version: r.Version, Time: dd.Format("15:04"), Title: r.Title,

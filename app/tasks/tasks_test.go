@@ -470,3 +470,25 @@ func TestLateFoundBreachIsAWarning(t *testing.T) {
 		t.Fatal("no warning notification")
 	}
 }
+
+// The month view is whole weeks around the month, Monday first; day and
+// week views show one and seven days.
+func TestAgendaViews(t *testing.T) {
+	w := newWorld(t)
+	w.env.Exec(`INSERT INTO tasks (org_id, title, type, due_at, assignee_id) VALUES ($1, 'Feria de febrero', 'visita', '2026-02-10 10:00+01', $2)`, w.org.ID, w.rep.ID)
+	month := w.repC.Get("/agenda?view=month&day=2026-02-10").Body
+	if n := strings.Count(month, `class="agenda-day"`); n != 35 {
+		t.Errorf("February 2026 shows %d days, want 35 (26 Jan to 1 Mar)", n)
+	}
+	contains(t, month, `data-day="2026-01-26"`, `data-day="2026-03-01"`, "Feria de febrero", "data-outside", "day=2026-01-01&amp;view=month", "day=2026-03-01&amp;view=month")
+	if n := strings.Count(w.repC.Get("/agenda?view=week&day=2026-02-10").Body, `class="agenda-day"`); n != 7 {
+		t.Errorf("week shows %d days", n)
+	}
+	day := w.repC.Get("/agenda?view=day&day=2026-02-10").Body
+	if n := strings.Count(day, `class="agenda-day"`); n != 1 || !strings.Contains(day, "Feria de febrero") {
+		t.Errorf("day shows %d days", n)
+	}
+	if r := w.repC.Get("/agenda?day=10-02-2026"); r.Status != http.StatusNotFound {
+		t.Errorf("bad day: %d", r.Status)
+	}
+}

@@ -107,7 +107,9 @@ type AgendaDay struct {
 	Date  string // yyyy-mm-dd
 	Label string
 	Today bool
-	Items []AgendaItem
+	// Outside marks the days of the neighbouring months a month view shows.
+	Outside bool
+	Items   []AgendaItem
 }
 
 // AgendaItem is a task on the agenda.
@@ -126,12 +128,14 @@ type AgendaPage struct {
 	Days       []AgendaDay
 	Week       bool
 	Prev, Next string // query strings
-	Other      string // the same day in the other view
-	UserID     string
-	Users      []components.SelectOption
-	CanMove    bool // the viewer may reschedule (their own agenda, or their team's)
-	FeedURL    string
-	SelfURL    string
+	Month      bool
+	// The same day in each view, as query strings.
+	DayView, WeekView, MonthView string
+	UserID                       string
+	Users                        []components.SelectOption
+	CanMove                      bool // the viewer may reschedule (their own agenda, or their team's)
+	FeedURL                      string
+	SelfURL                      string
 }
 
 // CalendarPage is /admin/calendar.
