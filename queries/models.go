@@ -24,17 +24,18 @@ type Activity struct {
 }
 
 type Alert struct {
-	OrgID      int64
-	ID         int64
-	Kind       string
-	Severity   string
-	UserID     int64
-	ObjectType string
-	ObjectID   int64
-	BreachKey  string
-	Title      string
-	ReadAt     *time.Time
-	CreatedAt  time.Time
+	OrgID         int64
+	ID            int64
+	Kind          string
+	Severity      string
+	UserID        int64
+	ObjectType    string
+	ObjectID      int64
+	BreachKey     string
+	Title         string
+	ReadAt        *time.Time
+	CreatedAt     time.Time
+	SubjectUserID *int64
 }
 
 type BusinessCalendar struct {

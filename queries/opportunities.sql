@@ -1,11 +1,13 @@
 -- name: GetOpportunity :one
 SELECT o.*, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
-       coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason
+       coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason,
+       coalesce(l.name, '')::text AS source_lead_name
 FROM opportunities o
 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
 LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
 LEFT JOIN users e ON e.org_id = o.org_id AND e.id = o.updated_by
 LEFT JOIN cancel_reasons r ON r.org_id = o.org_id AND r.id = o.cancel_reason_id
+LEFT JOIN leads l ON l.org_id = o.org_id AND l.id = o.source_lead_id
 WHERE o.org_id = @org_id AND o.id = @id;
 
 -- name: BoardColumns :many

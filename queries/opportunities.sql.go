@@ -302,12 +302,14 @@ func (q *Queries) GetActiveCancelReason(ctx context.Context, arg GetActiveCancel
 
 const getOpportunity = `-- name: GetOpportunity :one
 SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
-       coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason
+       coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason,
+       coalesce(l.name, '')::text AS source_lead_name
 FROM opportunities o
 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
 LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
 LEFT JOIN users e ON e.org_id = o.org_id AND e.id = o.updated_by
 LEFT JOIN cancel_reasons r ON r.org_id = o.org_id AND r.id = o.cancel_reason_id
+LEFT JOIN leads l ON l.org_id = o.org_id AND l.id = o.source_lead_id
 WHERE o.org_id = $1 AND o.id = $2
 `
 
@@ -339,6 +341,7 @@ type GetOpportunityRow struct {
 	OwnerName      string
 	EditorName     string
 	CancelReason   string
+	SourceLeadName string
 }
 
 func (q *Queries) GetOpportunity(ctx context.Context, arg GetOpportunityParams) (GetOpportunityRow, error) {
@@ -367,6 +370,7 @@ func (q *Queries) GetOpportunity(ctx context.Context, arg GetOpportunityParams) 
 		&i.OwnerName,
 		&i.EditorName,
 		&i.CancelReason,
+		&i.SourceLeadName,
 	)
 	return i, err
 }

@@ -122,8 +122,8 @@ RETURNING *;
 
 -- name: InsertAlert :one
 -- No row back: this recipient already has the alert for this breach.
-INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title)
-VALUES (@org_id, @kind, @severity, @user_id, @object_type, @object_id, @breach_key, @title)
+INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title, subject_user_id)
+VALUES (@org_id, @kind, @severity, @user_id, @object_type, @object_id, @breach_key, @title, sqlc.narg('subject_user_id'))
 ON CONFLICT (org_id, user_id, kind, breach_key) DO NOTHING
 RETURNING *;
 
@@ -133,6 +133,7 @@ WHERE org_id = @org_id AND user_id = @user_id
   AND (sqlc.narg('kind')::text IS NULL OR kind = sqlc.narg('kind'))
   AND (sqlc.narg('severity')::text IS NULL OR severity = sqlc.narg('severity'))
   AND (sqlc.narg('unread')::boolean IS NULL OR (read_at IS NULL) = sqlc.narg('unread'))
+  AND (sqlc.narg('subject_user_id')::bigint IS NULL OR subject_user_id = sqlc.narg('subject_user_id'))
   AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
 ORDER BY id DESC
 LIMIT @page_size;

@@ -311,7 +311,7 @@ func (q *Queries) DeleteHoliday(ctx context.Context, arg DeleteHolidayParams) (i
 }
 
 const getAlert = `-- name: GetAlert :one
-SELECT org_id, id, kind, severity, user_id, object_type, object_id, breach_key, title, read_at, created_at FROM alerts WHERE org_id = $1 AND user_id = $2 AND id = $3
+SELECT org_id, id, kind, severity, user_id, object_type, object_id, breach_key, title, read_at, created_at, subject_user_id FROM alerts WHERE org_id = $1 AND user_id = $2 AND id = $3
 `
 
 type GetAlertParams struct {
@@ -335,6 +335,7 @@ func (q *Queries) GetAlert(ctx context.Context, arg GetAlertParams) (Alert, erro
 		&i.Title,
 		&i.ReadAt,
 		&i.CreatedAt,
+		&i.SubjectUserID,
 	)
 	return i, err
 }
@@ -542,21 +543,22 @@ func (q *Queries) GetUserManager(ctx context.Context, arg GetUserManagerParams) 
 }
 
 const insertAlert = `-- name: InsertAlert :one
-INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title, subject_user_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (org_id, user_id, kind, breach_key) DO NOTHING
-RETURNING org_id, id, kind, severity, user_id, object_type, object_id, breach_key, title, read_at, created_at
+RETURNING org_id, id, kind, severity, user_id, object_type, object_id, breach_key, title, read_at, created_at, subject_user_id
 `
 
 type InsertAlertParams struct {
-	OrgID      int64
-	Kind       string
-	Severity   string
-	UserID     int64
-	ObjectType string
-	ObjectID   int64
-	BreachKey  string
-	Title      string
+	OrgID         int64
+	Kind          string
+	Severity      string
+	UserID        int64
+	ObjectType    string
+	ObjectID      int64
+	BreachKey     string
+	Title         string
+	SubjectUserID *int64
 }
 
 // No row back: this recipient already has the alert for this breach.
@@ -570,6 +572,7 @@ func (q *Queries) InsertAlert(ctx context.Context, arg InsertAlertParams) (Alert
 		arg.ObjectID,
 		arg.BreachKey,
 		arg.Title,
+		arg.SubjectUserID,
 	)
 	var i Alert
 	err := row.Scan(
@@ -584,6 +587,7 @@ func (q *Queries) InsertAlert(ctx context.Context, arg InsertAlertParams) (Alert
 		&i.Title,
 		&i.ReadAt,
 		&i.CreatedAt,
+		&i.SubjectUserID,
 	)
 	return i, err
 }
@@ -654,24 +658,26 @@ func (q *Queries) ListAgenda(ctx context.Context, arg ListAgendaParams) ([]ListA
 }
 
 const listAlerts = `-- name: ListAlerts :many
-SELECT org_id, id, kind, severity, user_id, object_type, object_id, breach_key, title, read_at, created_at FROM alerts
+SELECT org_id, id, kind, severity, user_id, object_type, object_id, breach_key, title, read_at, created_at, subject_user_id FROM alerts
 WHERE org_id = $1 AND user_id = $2
   AND ($3::text IS NULL OR kind = $3)
   AND ($4::text IS NULL OR severity = $4)
   AND ($5::boolean IS NULL OR (read_at IS NULL) = $5)
-  AND ($6::bigint IS NULL OR id < $6)
+  AND ($6::bigint IS NULL OR subject_user_id = $6)
+  AND ($7::bigint IS NULL OR id < $7)
 ORDER BY id DESC
-LIMIT $7
+LIMIT $8
 `
 
 type ListAlertsParams struct {
-	OrgID    int64
-	UserID   int64
-	Kind     *string
-	Severity *string
-	Unread   *bool
-	BeforeID *int64
-	PageSize int32
+	OrgID         int64
+	UserID        int64
+	Kind          *string
+	Severity      *string
+	Unread        *bool
+	SubjectUserID *int64
+	BeforeID      *int64
+	PageSize      int32
 }
 
 func (q *Queries) ListAlerts(ctx context.Context, arg ListAlertsParams) ([]Alert, error) {
@@ -681,6 +687,7 @@ func (q *Queries) ListAlerts(ctx context.Context, arg ListAlertsParams) ([]Alert
 		arg.Kind,
 		arg.Severity,
 		arg.Unread,
+		arg.SubjectUserID,
 		arg.BeforeID,
 		arg.PageSize,
 	)
@@ -703,6 +710,7 @@ func (q *Queries) ListAlerts(ctx context.Context, arg ListAlertsParams) ([]Alert
 			&i.Title,
 			&i.ReadAt,
 			&i.CreatedAt,
+			&i.SubjectUserID,
 		); err != nil {
 			return nil, err
 		}

@@ -74,7 +74,7 @@ func Sweep(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx], no
 			}
 			for _, uid := range recipients {
 				al, err := qt.InsertAlert(ctx, queries.InsertAlertParams{OrgID: o.OrgID, Kind: "opportunity_idle", Severity: "warning",
-					UserID: uid, ObjectType: "opportunity", ObjectID: o.ID, BreachKey: key, Title: o.Title})
+					UserID: uid, ObjectType: "opportunity", ObjectID: o.ID, BreachKey: key, Title: o.Title, SubjectUserID: o.OwnerID})
 				if errors.Is(err, pgx.ErrNoRows) {
 					continue
 				}

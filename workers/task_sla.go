@@ -95,7 +95,7 @@ func RaiseTaskBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx],
 	n := 0
 	for _, uid := range recipients {
 		al, err := q.InsertAlert(ctx, queries.InsertAlertParams{OrgID: orgID, Kind: "task_sla", Severity: severity, UserID: uid,
-			ObjectType: "task", ObjectID: t.ID, BreachKey: key, Title: t.Title})
+			ObjectType: "task", ObjectID: t.ID, BreachKey: key, Title: t.Title, SubjectUserID: &t.AssigneeID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue // this recipient has it already
 		}

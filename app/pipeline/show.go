@@ -25,6 +25,10 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, o queries.GetOpportunityR
 	v := pipelineview.ShowPage{
 		Card:       card(p, o.ID, o.Version, o.Stage, o.Title, o.CustomerName, o.OwnerName, o.OwnerID, o.Amount, o.Probability, o.ExpectedClose),
 		CustomerID: o.CustomerID, Notes: o.Notes, CancelReason: o.CancelReason, Errors: errs,
+		SourceLead: o.SourceLeadName,
+	}
+	if o.SourceLeadID != nil {
+		v.SourceLeadID = *o.SourceLeadID
 	}
 	if v.Errors == nil {
 		v.Errors = map[string]string{}

@@ -38,8 +38,20 @@ func (h *Handler) Alerts(c *fiber.Ctx) error {
 		params.Unread = &unread
 		q.Set("unread", v.Unread)
 	}
+	if id, err := strconv.ParseInt(c.Query("user"), 10, 64); err == nil && id > 0 {
+		params.SubjectUserID = &id
+		v.User = c.Query("user")
+		q.Set("user", v.User)
+	}
 	if b, err := strconv.ParseInt(c.Query("before"), 10, 64); err == nil && b > 0 {
 		params.BeforeID = &b
+	}
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
+	if err != nil {
+		return err
+	}
+	if v.Users, err = h.assignees(c.UserContext(), p, sc); err != nil {
+		return err
 	}
 	rows, err := h.Q.ListAlerts(c.UserContext(), params)
 	if err != nil {

@@ -75,8 +75,9 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, v, errs map[string]string
 	if err != nil {
 		return err
 	}
+	stage := h.opportunityStage(ctx, p.OrgID, v["opportunity_id"])
 	for _, r := range reasons {
-		if !r.Active {
+		if !r.Active || !appliesIn(r.AppliesIn, stage) {
 			continue
 		}
 		f.Reasons = append(f.Reasons, components.SelectOption{Value: itoa(r.ID), Label: r.Name, Raw: true})
@@ -151,6 +152,9 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 			errs["reason_id"] = "validation.choice"
 		} else {
 			n.ReasonID = &id
+			if !appliesIn(r.AppliesIn, h.opportunityStage(ctx, p.OrgID, v["opportunity_id"])) {
+				errs["reason_id"] = "tasks.reason_not_here"
+			}
 			if r.ManagerKind != "assignee" {
 				// The reason decides who manages; whatever the form sent
 				// (the field is not shown then) is not used.
@@ -241,4 +245,25 @@ func (h *Handler) related(ctx context.Context, p *web.Principal, sc []int64, v m
 		}
 	}
 	return nil
+}
+
+// opportunityStage is the stage of the deal a task form is about ("" when
+// none, or not found: the related-ids check reports that).
+func (h *Handler) opportunityStage(ctx context.Context, orgID int64, id string) string {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return ""
+	}
+	o, err := h.Q.GetOpportunity(ctx, queries.GetOpportunityParams{OrgID: orgID, ID: n})
+	if err != nil {
+		return ""
+	}
+	return o.Stage
+}
+
+// appliesIn reports whether a reason is offered for a deal in stage: a
+// reason naming no stages applies everywhere, and so does any reason for a
+// task about no deal.
+func appliesIn(stages []string, stage string) bool {
+	return stage == "" || len(stages) == 0 || contains(stages, stage)
 }

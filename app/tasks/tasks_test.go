@@ -289,6 +289,13 @@ func TestBreachAlertsOnceFromJobAndSweep(t *testing.T) {
 	if strings.Contains(w.managerC.Get("/alerts?unread=1").Body, "Vencida") {
 		t.Error("a read alert is listed as unread")
 	}
+	// Filtered by whom it is about.
+	if b := w.managerC.Get(fmt.Sprintf("/alerts?user=%d", w.rep.ID)).Body; !strings.Contains(b, "Vencida") {
+		t.Error("the rep's alert is missing under their filter")
+	}
+	if b := w.managerC.Get(fmt.Sprintf("/alerts?user=%d", w.rep2.ID)).Body; strings.Contains(b, "Vencida") {
+		t.Error("the rep's alert is listed under another user")
+	}
 }
 
 // Deals idle in a stage past its limit alert their owner and manager once.
@@ -491,4 +498,36 @@ func TestAgendaViews(t *testing.T) {
 	if r := w.repC.Get("/agenda?day=10-02-2026"); r.Status != http.StatusNotFound {
 		t.Errorf("bad day: %d", r.Status)
 	}
+}
+
+// A reason for some stages is offered, and accepted, only for deals in them.
+func TestReasonsFollowTheDealsStage(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	offer, err := w.env.Q.CreateTaskReason(ctx, queries.CreateTaskReasonParams{OrgID: w.org.ID, Name: "Defender la oferta",
+		AppliesIn: []string{"oferta_presentada"}, ManagerKind: "assignee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.reason(t, "General", nil, true, "assignee", nil)
+	o, err := w.env.Q.CreateOpportunityFull(ctx, queries.CreateOpportunityFullParams{OrgID: w.org.ID, CustomerID: w.customer,
+		Title: "Vinos", Probability: 10, OwnerID: &w.rep.ID, CreatedBy: &w.rep.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := w.repC.Get(fmt.Sprintf("/tasks/new?opportunity_id=%d", o.ID)).Body
+	if strings.Contains(form, "Defender la oferta") || !strings.Contains(form, "General") {
+		t.Error("a deal in analysis is offered the offer stage's reason, or not the general one")
+	}
+	post := url.Values{"title": {"Llamar"}, "type": {"llamada"}, "due_at": {"2026-12-01T10:00"}, "assignee_id": {fmt.Sprint(w.rep.ID)},
+		"opportunity_id": {fmt.Sprint(o.ID)}, "reason_id": {fmt.Sprint(offer.ID)}}
+	if r := w.repC.Post("/tasks", post); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "no se usa en la fase") {
+		t.Fatalf("reason outside its stage: %d", r.Status)
+	}
+	w.env.Exec(`UPDATE opportunities SET stage = 'oferta_presentada' WHERE id = $1`, o.ID)
+	if !strings.Contains(w.repC.Get(fmt.Sprintf("/tasks/new?opportunity_id=%d", o.ID)).Body, "Defender la oferta") {
+		t.Error("the offer stage's reason is not offered in that stage")
+	}
+	post.Del("_csrf")
+	w.create(t, w.repC, post)
 }

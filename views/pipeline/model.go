@@ -82,6 +82,8 @@ type ShowPage struct {
 	CustomerID   int64
 	Notes        string
 	CancelReason string
+	SourceLeadID int64
+	SourceLead   string
 	// MoveTo preselects the move form's stage (a drop on "cancelada" on
 	// the board lands here to pick the reason).
 	MoveTo  string

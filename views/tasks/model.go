@@ -98,6 +98,8 @@ type Alert struct {
 type AlertsPage struct {
 	Alerts                 []Alert
 	Kind, Severity, Unread string
+	User                   string // whom the alerts are about
+	Users                  []components.SelectOption
 	MoreURL                string
 	SelfURL                string
 }
