@@ -37,7 +37,21 @@ func (h *Handler) Board(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := pipelineview.BoardPage{Filters: f.view, Owners: owners, Currency: p.Currency, Query: f.query(), Errors: f.errs}
+	teams, err := h.teams(ctx, p, sc)
+	if err != nil {
+		return err
+	}
+	sc, members, err := h.teamScope(ctx, p, sc, f)
+	if err != nil {
+		return err
+	}
+	v := pipelineview.BoardPage{Filters: f.view, Owners: owners, Teams: teams, Currency: p.Currency, Query: f.query(), Errors: f.errs}
+	for i, m := range members {
+		if i > 0 {
+			v.TeamMembers += ","
+		}
+		v.TeamMembers += itoa(m)
+	}
 	if f.amountMin != nil {
 		v.MinCents = itoa(*f.amountMin)
 	}

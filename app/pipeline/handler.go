@@ -89,6 +89,7 @@ func ownerAllowed(opts []components.SelectOption, id *int64) bool {
 type filter struct {
 	view                 pipelineview.Filters
 	ownerID              *int64
+	teamID               *int64
 	closeFrom, closeTo   pgtype.Date
 	amountMin, amountMax *int64
 	stage                *string
@@ -96,7 +97,14 @@ type filter struct {
 }
 
 func parseFilters(c *fiber.Ctx, p *web.Principal) filter {
-	f := filter{view: pipelineview.Filters{Owner: c.Query("owner"), Month: c.Query("month"), Min: c.Query("min"), Max: c.Query("max"), Stage: c.Query("stage")}, errs: map[string]string{}}
+	f := filter{view: pipelineview.Filters{Owner: c.Query("owner"), Team: c.Query("team"), Month: c.Query("month"), Min: c.Query("min"), Max: c.Query("max"), Stage: c.Query("stage")}, errs: map[string]string{}}
+	if f.view.Team != "" {
+		if id, err := strconv.ParseInt(f.view.Team, 10, 64); err == nil && id > 0 {
+			f.teamID = &id
+		} else {
+			f.errs["team"] = "validation.choice"
+		}
+	}
 	if f.view.Owner != "" {
 		if id, err := strconv.ParseInt(f.view.Owner, 10, 64); err == nil && id > 0 {
 			f.ownerID = &id
@@ -141,7 +149,7 @@ func parseFilters(c *fiber.Ctx, p *web.Principal) filter {
 // query writes the filters back as a query string ("" when none).
 func (f filter) query() string {
 	v := make([]string, 0, 5)
-	for _, kv := range [][2]string{{"owner", f.view.Owner}, {"month", f.view.Month}, {"min", f.view.Min}, {"max", f.view.Max}} {
+	for _, kv := range [][2]string{{"owner", f.view.Owner}, {"team", f.view.Team}, {"month", f.view.Month}, {"min", f.view.Min}, {"max", f.view.Max}} {
 		if kv[1] != "" && f.errs[kv[0]] == "" {
 			v = append(v, kv[0]+"="+url.QueryEscape(kv[1]))
 		}
@@ -175,3 +183,41 @@ func card(p *web.Principal, id int64, version int32, stage, title, customer, own
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// teamScope narrows the viewer's scope to a manager's team (the manager and
+// everyone under them) when the filter names one; it returns the members
+// too, for the board's live updates.
+func (h *Handler) teamScope(ctx context.Context, p *web.Principal, sc []int64, f filter) ([]int64, []int64, error) {
+	if f.teamID == nil {
+		return sc, nil, nil
+	}
+	team, err := h.Q.ListTeamIDs(ctx, queries.ListTeamIDsParams{OrgID: p.OrgID, ManagerID: f.teamID})
+	if err != nil {
+		return nil, nil, err
+	}
+	team = append(team, *f.teamID)
+	out := []int64{}
+	for _, id := range team {
+		if sc == nil || slices.Contains(sc, id) {
+			out = append(out, id)
+		}
+	}
+	return out, team, nil
+}
+
+// teams lists the managers whose teams the viewer may filter by (admins
+// and accountants: every manager; others see their own scope already).
+func (h *Handler) teams(ctx context.Context, p *web.Principal, sc []int64) ([]components.SelectOption, error) {
+	if sc != nil {
+		return nil, nil
+	}
+	ms, err := h.Q.ListManagers(ctx, p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []components.SelectOption
+	for _, m := range ms {
+		out = append(out, components.SelectOption{Value: itoa(m.ID), Label: m.Name, Raw: true})
+	}
+	return out, nil
+}

@@ -105,6 +105,14 @@ func TestCreateShowsOnTheBoardWithCountAndTotal(t *testing.T) {
 	if b := w.adminC.Get("/opportunities/board").Body; !strings.Contains(b, "Oferta ajena") || !strings.Contains(b, `data-count="3"`) {
 		t.Error("admin's board scope")
 	}
+	// An admin filters by a manager's team (the manager and their reps).
+	if b := w.adminC.Get(fmt.Sprintf("/opportunities/board?team=%d", w.manager.ID)).Body; !strings.Contains(b, "Vinos para la tienda") || strings.Contains(b, "Oferta ajena") ||
+		!strings.Contains(b, fmt.Sprintf(`data-team="%d,%d"`, w.rep.ID, w.manager.ID)) {
+		t.Error("team filter")
+	}
+	if r := w.adminC.Get("/opportunities/board?team=x"); !strings.Contains(r.Body, `id="e-team"`) {
+		t.Error("bad team filter has no message")
+	}
 	// Filters: amount range and close month, in the org's own number format.
 	if b := w.adminC.Get("/opportunities/board?min=1.000&max=2.000").Body; !strings.Contains(b, `data-count="1"`) || strings.Contains(b, "Segunda oferta") {
 		t.Error("amount filter")

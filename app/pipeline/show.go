@@ -79,6 +79,13 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	teams, err := h.teams(ctx, p, sc)
+	if err != nil {
+		return err
+	}
+	if sc, _, err = h.teamScope(ctx, p, sc, f); err != nil {
+		return err
+	}
 	params := queries.ListOpportunitiesParams{OrgID: p.OrgID, OwnerScope: sc, OwnerID: f.ownerID, Stage: f.stage,
 		CloseFrom: f.closeFrom, CloseTo: f.closeTo, AmountMin: f.amountMin, AmountMax: f.amountMax, PageSize: pageSize + 1}
 	if b := c.QueryInt("before"); b > 0 {
@@ -97,7 +104,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 			q += "&stage=" + *f.stage
 		}
 	}
-	v := pipelineview.ListPage{Filters: f.view, Owners: owners, Query: q, Errors: f.errs}
+	v := pipelineview.ListPage{Filters: f.view, Owners: owners, Teams: teams, Query: q, Errors: f.errs}
 	for i, r := range rows {
 		if i == pageSize {
 			sep := "?"

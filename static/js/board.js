@@ -89,6 +89,7 @@
   function matches(board, s) {
     var d = board.dataset;
     if (d.owner && String(s.owner) !== d.owner) return false;
+    if (d.team && d.team.split(",").indexOf(String(s.owner)) < 0) return false;
     if (d.month && s.month !== d.month) return false;
     if (d.minCents && s.amount < Number(d.minCents)) return false;
     if (d.maxCents && s.amount > Number(d.maxCents)) return false;

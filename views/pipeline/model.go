@@ -45,16 +45,20 @@ type Column struct {
 
 // Filters are the board's and the list's query parameters, as typed.
 type Filters struct {
-	Owner, Month, Min, Max, Stage string
+	Owner, Team, Month, Min, Max, Stage string
 }
 
 // BoardPage is the kanban.
 type BoardPage struct {
-	Columns  []Column
-	Filters  Filters
-	Owners   []components.SelectOption
-	Currency string
-	Query    string // the filters as a query string, for the list link
+	Columns []Column
+	Filters Filters
+	Owners  []components.SelectOption
+	Teams   []components.SelectOption
+	// TeamMembers lists the owners of the chosen team (comma-separated),
+	// for board.js to test live updates against.
+	TeamMembers string
+	Currency    string
+	Query       string // the filters as a query string, for the list link
 	// MinCents and MaxCents are the amount filters in cents ("" when
 	// unset), for board.js to test live updates against.
 	MinCents, MaxCents string
@@ -66,6 +70,7 @@ type ListPage struct {
 	Cards   []Card
 	Filters Filters
 	Owners  []components.SelectOption
+	Teams   []components.SelectOption
 	MoreURL string
 	Query   string
 	Errors  map[string]string

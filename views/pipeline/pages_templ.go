@@ -91,7 +91,7 @@ func List(p ListPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = filters("/opportunities", "opportunities-results", p.Filters, p.Owners, p.Errors, true).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = filters("/opportunities", "opportunities-results", p.Filters, p.Owners, p.Teams, p.Errors, true).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
