@@ -488,6 +488,16 @@ type TaskRule struct {
 	Active   bool
 }
 
+type TaxRate struct {
+	ID        int64
+	Country   string
+	Kind      string
+	Rate      pgtype.Numeric
+	Label     string
+	ValidFrom pgtype.Date
+	ValidTo   pgtype.Date
+}
+
 type User struct {
 	OrgID        int64
 	ID           int64

@@ -1,0 +1,33 @@
+package quotes
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
+
+	"pulso/queries"
+)
+
+// Rate is one tax rate in force (migration 0022 holds them, with sources).
+type Rate struct {
+	ID    int64
+	Kind  string // iva | recargo | irpf
+	Rate  decimal.Decimal
+	Label string
+}
+
+// RatesOn lists a country's rates in force on day, by kind, highest first.
+func RatesOn(ctx context.Context, q *queries.Queries, country string, day time.Time) ([]Rate, error) {
+	rows, err := q.ListTaxRates(ctx, queries.ListTaxRatesParams{Country: country,
+		OnDay: pgtype.Date{Time: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC), Valid: true}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Rate, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Rate{ID: r.ID, Kind: r.Kind, Rate: decimal.NewFromBigInt(r.Rate.Int, r.Rate.Exp), Label: r.Label})
+	}
+	return out, nil
+}

@@ -1,0 +1,68 @@
+package quotes_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"pulso/app/apptest"
+	"pulso/app/quotes"
+)
+
+func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
+	env := apptest.New(t)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	want := map[string]string{
+		"ES": "irpf 15, irpf 7, iva 21, iva 10, iva 4, iva 0, recargo 5.2, recargo 1.4, recargo 0.5",
+		"MX": "iva 16, iva 8, iva 0",
+		"AR": "iva 27, iva 21, iva 10.5",
+	}
+	for country, w := range want {
+		rs, err := quotes.RatesOn(ctx, env.Q, country, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.Kind+" "+r.Rate.String())
+		}
+		if strings.Join(got, ", ") != w {
+			t.Errorf("%s: %s, want %s", country, strings.Join(got, ", "), w)
+		}
+	}
+	// A rate that ended is not offered after its end, and is before.
+	env.Exec(`INSERT INTO tax_rates (country, kind, rate, label, valid_from, valid_to) VALUES ('ES', 'iva', 5, 'IVA 5 % temporal', '2023-01-01', '2024-10-01')`)
+	for _, c := range []struct {
+		day  time.Time
+		want bool
+	}{{time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), true}, {time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), false}, {day, false}} {
+		rs, _ := quotes.RatesOn(ctx, env.Q, "ES", c.day)
+		has := false
+		for _, r := range rs {
+			has = has || r.Rate.Equal(decimal.NewFromInt(5))
+		}
+		if has != c.want {
+			t.Errorf("5 %% on %s: %v", c.day.Format("2006-01-02"), has)
+		}
+	}
+	// The seeded rates feed the totals exactly: a retailer in recargo at
+	// 21 % + 5,2 % on 100,00 €.
+	rs, _ := quotes.RatesOn(ctx, env.Q, "ES", day)
+	var iva, re decimal.Decimal
+	for _, r := range rs {
+		if r.Kind == "iva" && r.Rate.Equal(decimal.NewFromInt(21)) {
+			iva = r.Rate
+		}
+		if r.Kind == "recargo" && r.Rate.Equal(decimal.RequireFromString("5.2")) {
+			re = r.Rate
+		}
+	}
+	tot, err := quotes.Compute([]quotes.Line{{Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRate: iva, Surcharge: re}})
+	if err != nil || tot.Total != 12620 {
+		t.Fatalf("total %d %v, want 12620", tot.Total, err)
+	}
+}
