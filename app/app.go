@@ -16,6 +16,7 @@ import (
 	"pulso/app/account"
 	"pulso/app/auth"
 	"pulso/app/capture"
+	"pulso/app/catalog"
 	"pulso/app/customers"
 	"pulso/app/documents"
 	"pulso/app/home"
@@ -116,6 +117,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		custH    = customers.New(d)
 		pipeH    = pipeline.New(d)
 		tasksH   = tasks.NewHandler(d)
+		catalogH = catalog.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 		docsH    = documents.New(d)
@@ -254,6 +256,15 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Get("/admin/task-rules", admin, tasksH.Rules).Name("task_rules.list")
 	app.Post("/admin/task-rules", admin, tasksH.CreateRule).Name("task_rules.create")
 	app.Post("/admin/task-rules/:id/toggle", admin, tasksH.ToggleRule).Name("task_rules.toggle")
+
+	// The catalog: everyone reads it, admins edit products and groups.
+	app.Get("/catalog", anyone, catalogH.List).Name("catalog.list")
+	app.Get("/catalog/new", admin, catalogH.NewForm).Name("catalog.new")
+	app.Post("/catalog", admin, catalogH.Create).Name("catalog.create")
+	app.Get("/catalog/groups", admin, catalogH.Groups).Name("catalog.groups")
+	app.Post("/catalog/groups", admin, catalogH.AddGroup).Name("catalog.group_add")
+	app.Get("/catalog/:id", anyone, catalogH.Show).Name("catalog.show")
+	app.Post("/catalog/:id", admin, catalogH.Update).Name("catalog.update")
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app

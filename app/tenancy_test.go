@@ -258,6 +258,12 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title)
 		SELECT org_id, 'task_sla', 'urgent', assignee_id, 'task', id, 'alfa', 'Alfa Alerta Secreta' FROM tasks WHERE org_id = $1`, org.ID)
 	env.Exec(`INSERT INTO calendar_feeds (org_id, user_id, token) VALUES ($1, $2, 'alfa-feed-token-alfa-feed-token-alfa-feed')`, org.ID, rep.ID)
+	// catalog: a group, a subgroup and a product
+	env.Exec(`INSERT INTO article_groups (org_id, name) VALUES ($1, 'Alfa Grupo Secreto')`, org.ID)
+	env.Exec(`INSERT INTO article_groups (org_id, name, parent_id) SELECT org_id, 'Alfa Subgrupo Secreto', id FROM article_groups WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO products (org_id, code, name, price, tax_rate_id, group_id)
+		SELECT $1, 'ALFA-SECRETO', 'Alfa Producto Secreto', 1000, (SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21),
+		       (SELECT id FROM article_groups WHERE org_id = $1 AND parent_id IS NULL)`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -270,7 +276,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
 		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto",
-		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta"}
+		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
+		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

@@ -38,6 +38,13 @@ type Alert struct {
 	SubjectUserID *int64
 }
 
+type ArticleGroup struct {
+	OrgID    int64
+	ID       int64
+	Name     string
+	ParentID *int64
+}
+
 type BusinessCalendar struct {
 	OrgID     int64
 	Hours     string
@@ -423,6 +430,23 @@ type PipelineStage struct {
 	Position    int32
 	Probability int32
 	IdleDays    *int32
+}
+
+type Product struct {
+	OrgID       int64
+	ID          int64
+	Code        string
+	Name        string
+	Description string
+	GroupID     *int64
+	Unit        string
+	Price       int64
+	TaxRateID   int64
+	Active      bool
+	Version     int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Search      *string
 }
 
 type Session struct {
