@@ -1001,3 +1001,27 @@ func TestE2ETaskBreachLiveAndMyDayOnPhone(t *testing.T) {
 		t.Error("no follow-up task")
 	}
 }
+
+// Every page this issue added fits a 360 px phone: no sideways scroll.
+func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
+	chromiumPath(t)
+	s := startServer(t)
+	admin := newBrowser(t, "admin", 360, 780)
+	admin.login(s, "admin@demo.test")
+	for _, path := range []string{"/opportunities/board", "/opportunities", "/opportunities/new", "/tasks", "/tasks/new", "/my-day",
+		"/alerts", "/agenda?view=day", "/agenda?view=week", "/agenda?view=month", "/catalog", "/catalog/new", "/catalog/groups",
+		"/admin/pipeline", "/admin/calendar", "/admin/task-reasons", "/admin/task-rules"} {
+		admin.run("open "+path, chromedp.Navigate(s.url(path)), chromedp.WaitVisible(`main h1`))
+		if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
+			t.Errorf("%s is %s px wide on a 360 px phone", path, sw)
+		}
+	}
+	var oppID int64
+	if err := s.db.QueryRow(context.Background(), `SELECT min(id) FROM opportunities`).Scan(&oppID); err != nil {
+		t.Fatal(err)
+	}
+	admin.run("deal page", chromedp.Navigate(s.url(fmt.Sprintf("/opportunities/%d", oppID))), chromedp.WaitVisible(`[data-testid=history]`))
+	if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
+		t.Errorf("the deal page is %s px wide on a 360 px phone", sw)
+	}
+}
