@@ -14,6 +14,7 @@ export TEST_DATABASE_URL
 HTMX_VERSION    := 2.0.11
 HTMX_WS_VERSION := 2.0.4
 SORTABLE_VERSION := 1.15.7
+SIGPAD_VERSION   := 5.1.4
 VENDOR_DIR      ?= static/vendor
 
 .PHONY: help
@@ -74,8 +75,8 @@ db/stop: build ## Stop the private PostgreSQL cluster that make run may have sta
 bench: ## Measure page cost, sockets, write path, jobs, lead search, imports and the board against in-run baselines (~4 min; see BENCHMARKS.md)
 	@mkdir -p .pulso
 	@echo "machine: $$(nproc) cores, $$(awk '/MemTotal/ {printf "%.0f GiB", $$2/1048576}' /proc/meminfo), $$(go version | cut -d' ' -f3), PostgreSQL $$(psql -V 2>/dev/null | awk '{print $$3}')" | tee .pulso/bench.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench 'PageCost|WritePath|Sockets|Jobs|LeadSearch|Import|Board' -benchtime=1x -count=1 -timeout 10m \
-		./app/ ./app/live/ ./app/leads/ ./app/imports/pipeline/ ./app/pipeline/ ./cmd/pulso/ ./workers/ | tee -a .pulso/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench 'PageCost|WritePath|Sockets|Jobs|LeadSearch|Import|Board|QuotePDF' -benchtime=1x -count=1 -timeout 10m \
+		./app/ ./app/live/ ./app/leads/ ./app/imports/pipeline/ ./app/pipeline/ ./app/quotes/ ./cmd/pulso/ ./workers/ | tee -a .pulso/bench.txt
 	@echo; echo "== summary (also in .pulso/bench.txt)"; grep -E '^(SUMMARY|sockets n=)' .pulso/bench.txt
 
 .PHONY: vendor
@@ -83,12 +84,14 @@ vendor: ## Refresh the pinned front-end files in static/vendor from npm (bump th
 	@set -eu; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	npm pack --silent --pack-destination "$$tmp" \
-		htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) >/dev/null; \
+		htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) signature_pad@$(SIGPAD_VERSION) >/dev/null; \
 	sri() { echo "sha512-$$(openssl dgst -sha512 -binary "$$1" | base64 | tr -d '\n')"; }; \
-	mkdir -p "$$tmp/htmx" "$$tmp/ws" "$$tmp/sortable" $(VENDOR_DIR)/htmx $(VENDOR_DIR)/htmx-ext-ws $(VENDOR_DIR)/sortablejs; \
+	mkdir -p "$$tmp/htmx" "$$tmp/ws" "$$tmp/sortable" "$$tmp/sigpad" $(VENDOR_DIR)/htmx $(VENDOR_DIR)/htmx-ext-ws $(VENDOR_DIR)/sortablejs $(VENDOR_DIR)/signature_pad; \
 	tar -xzf "$$tmp/htmx.org-$(HTMX_VERSION).tgz" -C "$$tmp/htmx"; \
 	tar -xzf "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz" -C "$$tmp/ws"; \
 	tar -xzf "$$tmp/sortablejs-$(SORTABLE_VERSION).tgz" -C "$$tmp/sortable"; \
+	tar -xzf "$$tmp/signature_pad-$(SIGPAD_VERSION).tgz" -C "$$tmp/sigpad"; \
+	cp "$$tmp/sigpad/package/dist/signature_pad.umd.min.js" "$$tmp/sigpad/package/LICENSE" $(VENDOR_DIR)/signature_pad/; \
 	cp "$$tmp/sortable/package/Sortable.min.js" "$$tmp/sortable/package/LICENSE" $(VENDOR_DIR)/sortablejs/; \
 	cp "$$tmp/htmx/package/dist/htmx.min.js" "$$tmp/htmx/package/LICENSE" $(VENDOR_DIR)/htmx/; \
 	ws=ws.js; [ -f "$$tmp/ws/package/dist/ws.min.js" ] && ws=ws.min.js; \
@@ -98,5 +101,6 @@ vendor: ## Refresh the pinned front-end files in static/vendor from npm (bump th
 	  echo "htmx.org $(HTMX_VERSION) htmx/htmx.min.js,htmx/LICENSE npm:htmx.org@$(HTMX_VERSION) $$(sri "$$tmp/htmx.org-$(HTMX_VERSION).tgz")"; \
 	  echo "htmx-ext-ws $(HTMX_WS_VERSION) htmx-ext-ws/$$ws,htmx-ext-ws/LICENSE npm:htmx-ext-ws@$(HTMX_WS_VERSION) $$(sri "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz")"; \
 	  echo "sortablejs $(SORTABLE_VERSION) sortablejs/Sortable.min.js,sortablejs/LICENSE npm:sortablejs@$(SORTABLE_VERSION) $$(sri "$$tmp/sortablejs-$(SORTABLE_VERSION).tgz")"; \
+	  echo "signature_pad $(SIGPAD_VERSION) signature_pad/signature_pad.umd.min.js,signature_pad/LICENSE npm:signature_pad@$(SIGPAD_VERSION) $$(sri "$$tmp/signature_pad-$(SIGPAD_VERSION).tgz")"; \
 	} > $(VENDOR_DIR)/VERSIONS; \
-	echo "vendored htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) into $(VENDOR_DIR)"
+	echo "vendored htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) signature_pad@$(SIGPAD_VERSION) into $(VENDOR_DIR)"

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
@@ -29,6 +30,7 @@ import (
 	"pulso/app/notifications"
 	"pulso/app/ops"
 	"pulso/app/pipeline"
+	"pulso/app/quotes"
 	"pulso/app/tasks"
 	"pulso/app/users"
 	"pulso/app/web"
@@ -118,6 +120,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		pipeH    = pipeline.New(d)
 		tasksH   = tasks.NewHandler(d)
 		catalogH = catalog.New(d)
+		quotesH  = quotes.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 		docsH    = documents.New(d)
@@ -265,6 +268,38 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/catalog/groups", admin, catalogH.AddGroup).Name("catalog.group_add")
 	app.Get("/catalog/:id", anyone, catalogH.Show).Name("catalog.show")
 	app.Post("/catalog/:id", admin, catalogH.Update).Name("catalog.update")
+
+	// Quotes: the three-step editor (1 header, 2 lines with autosave, 3
+	// review and send), the quote's page with versions and audit trail.
+	// Visibility is by owner, as deals.
+	app.Get("/quotes", anyone, quotesH.List).Name("quotes.list")
+	app.Get("/quotes/new", anyone, quotesH.NewForm).Name("quotes.new")
+	app.Post("/quotes", anyone, quotesH.Create).Name("quotes.create")
+	app.Get("/quotes/:id", anyone, quotesH.Show).Name("quotes.show")
+	app.Get("/quotes/:id/edit", anyone, quotesH.Edit).Name("quotes.edit")
+	app.Post("/quotes/:id/header", anyone, quotesH.UpdateHeader).Name("quotes.header")
+	app.Post("/quotes/:id/draft", anyone, quotesH.SaveDraft).Name("quotes.draft")
+	app.Get("/quotes/:id/products", anyone, quotesH.Products).Name("quotes.products")
+	app.Post("/quotes/:id/send", anyone, quotesH.Send).Name("quotes.send")
+	app.Post("/quotes/:id/revise", anyone, quotesH.Revise).Name("quotes.revise")
+	app.Post("/quotes/:id/revoke", anyone, quotesH.Revoke).Name("quotes.revoke")
+	app.Post("/quotes/:id/delete", anyone, quotesH.Delete).Name("quotes.delete")
+	app.Get("/quotes/:id/versions/:n/pdf", anyone, quotesH.PDF).Name("quotes.pdf")
+
+	// The client's link: no session needed, the token is the credential;
+	// throttled per IP so tokens cannot be guessed at speed.
+	rate := d.Cfg.ClientLinkRate
+	if rate <= 0 {
+		rate = 60
+	}
+	clientLimit := limiter.New(limiter.Config{Max: rate, Expiration: time.Minute,
+		LimitReached: func(c *fiber.Ctx) error {
+			return web.NewError(fiber.StatusTooManyRequests, "error.too_many", nil)
+		}})
+	app.Get("/q/:token", clientLimit, quotesH.ClientView).Name("quotes.client")
+	app.Get("/q/:token/pdf", clientLimit, quotesH.ClientPDF).Name("quotes.client_pdf")
+	app.Post("/q/:token/sign", clientLimit, quotesH.ClientSign).Name("quotes.client_sign")
+	app.Post("/q/:token/reject", clientLimit, quotesH.ClientReject).Name("quotes.client_reject")
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app

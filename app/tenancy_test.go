@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/app/apptest"
+	"pulso/app/config"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -34,7 +35,8 @@ import (
 // row for org A to seedOrgA so there is something to protect.
 func TestTenancyEveryRoute(t *testing.T) {
 	t.Parallel()
-	env := apptest.New(t)
+	// The walk guesses quote-link tokens far faster than a person may.
+	env := apptest.New(t, func(c *config.Config) { c.ClientLinkRate = 1_000_000 })
 	ctx := context.Background()
 
 	a := seedOrgA(t, env)
@@ -264,6 +266,16 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`INSERT INTO products (org_id, code, name, price, tax_rate_id, group_id)
 		SELECT $1, 'ALFA-SECRETO', 'Alfa Producto Secreto', 1000, (SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21),
 		       (SELECT id FROM article_groups WHERE org_id = $1 AND parent_id IS NULL)`, org.ID)
+	// quotes: a draft with a line, a link and an open in its trail
+	env.Exec(`INSERT INTO quotes (org_id, customer_id, owner_id) SELECT $1, id, $2 FROM customers WHERE org_id = $1 LIMIT 1`, org.ID, rep.ID)
+	env.Exec(`INSERT INTO quote_versions (org_id, quote_id, n, valid_until, terms, currency)
+		SELECT org_id, id, 1, '2026-12-31', 'Alfa Condiciones Secretas', 'EUR' FROM quotes WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO quote_lines (org_id, quote_id, version_n, position, description, quantity, unit_price, tax_rate_id, tax_rate, amount)
+		SELECT org_id, id, 1, 1, 'Alfa Linea Secreta', 1, 1000, (SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21), 21, 1000
+		FROM quotes WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO quote_links (org_id, quote_id, version_n, token, token_hash, expires_at)
+		SELECT org_id, id, 1, 'alfa-quote-token', sha256('alfa-quote-token'), now() + interval '1 day' FROM quotes WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO quote_events (org_id, quote_id, version_n, kind, user_agent) SELECT org_id, id, 1, 'opened', 'Alfa Navegador Secreto' FROM quotes WHERE org_id = $1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -277,7 +289,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
 		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto",
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
-		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO"}
+		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
+		"Alfa Condiciones Secretas", "Alfa Linea Secreta", "alfa-quote-token", "Alfa Navegador Secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

@@ -5,6 +5,7 @@
 package queries
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -422,6 +423,7 @@ type Org struct {
 	TaxID     string
 	Plan      string
 	CreatedAt time.Time
+	Logo      []byte
 }
 
 type PipelineStage struct {
@@ -447,6 +449,95 @@ type Product struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Search      *string
+}
+
+type Quote struct {
+	OrgID          int64
+	ID             int64
+	CustomerID     int64
+	ContactID      *int64
+	OpportunityID  *int64
+	OwnerID        int64
+	SeriesCode     string
+	Number         *string
+	Status         string
+	CurrentVersion int32
+	FirstOpenedAt  *time.Time
+	LastOpenedAt   *time.Time
+	CreatedBy      *int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Revision       int32
+}
+
+type QuoteEvent struct {
+	OrgID          int64
+	ID             int64
+	QuoteID        int64
+	VersionN       int32
+	Kind           string
+	At             time.Time
+	UserID         *int64
+	IP             *netip.Addr
+	UserAgent      string
+	SignerName     string
+	SignaturePng   []byte
+	DocumentSha256 string
+	Reason         string
+}
+
+type QuoteLine struct {
+	OrgID       int64
+	QuoteID     int64
+	VersionN    int32
+	Position    int32
+	ProductID   *int64
+	Description string
+	Unit        string
+	Quantity    pgtype.Numeric
+	UnitPrice   int64
+	DiscountPct pgtype.Numeric
+	TaxRateID   int64
+	TaxRate     pgtype.Numeric
+	Surcharge   pgtype.Numeric
+	Withholding pgtype.Numeric
+	Amount      int64
+}
+
+type QuoteLink struct {
+	OrgID     int64
+	ID        int64
+	QuoteID   int64
+	VersionN  int32
+	Token     string
+	TokenHash []byte
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	RevokedBy *int64
+	CreatedAt time.Time
+}
+
+type QuoteVersion struct {
+	OrgID      int64
+	QuoteID    int64
+	N          int32
+	Status     string
+	ValidUntil pgtype.Date
+	Terms      string
+	Currency   string
+	Recargo    bool
+	IrpfRate   pgtype.Numeric
+	Base       int64
+	Tax        int64
+	Surcharge  int64
+	Withheld   int64
+	Total      int64
+	Parties    []byte
+	SentAt     *time.Time
+	SentBy     *int64
+	Pdf        []byte
+	PdfSha256  *string
+	CreatedAt  time.Time
 }
 
 type Session struct {

@@ -12,7 +12,7 @@ import (
 const createOrg = `-- name: CreateOrg :one
 INSERT INTO orgs (name, country, currency, time_zone, tax_id, plan)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, name, country, currency, time_zone, tax_id, plan, created_at
+RETURNING id, name, country, currency, time_zone, tax_id, plan, created_at, logo
 `
 
 type CreateOrgParams struct {
@@ -43,12 +43,13 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (Org, erro
 		&i.TaxID,
 		&i.Plan,
 		&i.CreatedAt,
+		&i.Logo,
 	)
 	return i, err
 }
 
 const getOrg = `-- name: GetOrg :one
-SELECT id, name, country, currency, time_zone, tax_id, plan, created_at FROM orgs WHERE id = $1
+SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo FROM orgs WHERE id = $1
 `
 
 func (q *Queries) GetOrg(ctx context.Context, id int64) (Org, error) {
@@ -63,12 +64,13 @@ func (q *Queries) GetOrg(ctx context.Context, id int64) (Org, error) {
 		&i.TaxID,
 		&i.Plan,
 		&i.CreatedAt,
+		&i.Logo,
 	)
 	return i, err
 }
 
 const getOrgByName = `-- name: GetOrgByName :one
-SELECT id, name, country, currency, time_zone, tax_id, plan, created_at FROM orgs WHERE name = $1
+SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo FROM orgs WHERE name = $1
 `
 
 func (q *Queries) GetOrgByName(ctx context.Context, name string) (Org, error) {
@@ -83,6 +85,7 @@ func (q *Queries) GetOrgByName(ctx context.Context, name string) (Org, error) {
 		&i.TaxID,
 		&i.Plan,
 		&i.CreatedAt,
+		&i.Logo,
 	)
 	return i, err
 }

@@ -33,10 +33,10 @@ RETURNING *;
 UPDATE task_reasons SET active = NOT active WHERE org_id = @org_id AND id = @id;
 
 -- name: CreateTask :one
-INSERT INTO tasks (org_id, title, type, due_at, reason_id, lead_id, customer_id, opportunity_id, assignee_id,
+INSERT INTO tasks (org_id, title, type, due_at, reason_id, lead_id, customer_id, opportunity_id, quote_id, assignee_id,
                    managed_by_id, managed_by_role, created_by, created_by_rule_id, rule_key, sla_deadline)
 VALUES (@org_id, @title, @type, @due_at, sqlc.narg('reason_id'), sqlc.narg('lead_id'), sqlc.narg('customer_id'),
-        sqlc.narg('opportunity_id'), @assignee_id, sqlc.narg('managed_by_id'), sqlc.narg('managed_by_role'),
+        sqlc.narg('opportunity_id'), sqlc.narg('quote_id'), @assignee_id, sqlc.narg('managed_by_id'), sqlc.narg('managed_by_role'),
         sqlc.narg('created_by'), sqlc.narg('created_by_rule_id'), sqlc.narg('rule_key'), sqlc.narg('sla_deadline'))
 ON CONFLICT (org_id, created_by_rule_id, rule_key) WHERE rule_key IS NOT NULL DO NOTHING
 RETURNING *;

@@ -130,11 +130,11 @@ func (q *Queries) CompleteTask(ctx context.Context, arg CompleteTaskParams) (Tas
 }
 
 const createTask = `-- name: CreateTask :one
-INSERT INTO tasks (org_id, title, type, due_at, reason_id, lead_id, customer_id, opportunity_id, assignee_id,
+INSERT INTO tasks (org_id, title, type, due_at, reason_id, lead_id, customer_id, opportunity_id, quote_id, assignee_id,
                    managed_by_id, managed_by_role, created_by, created_by_rule_id, rule_key, sla_deadline)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
-        $8, $9, $10, $11,
-        $12, $13, $14, $15)
+        $8, $9, $10, $11, $12,
+        $13, $14, $15, $16)
 ON CONFLICT (org_id, created_by_rule_id, rule_key) WHERE rule_key IS NOT NULL DO NOTHING
 RETURNING org_id, id, title, type, due_at, reason_id, lead_id, customer_id, opportunity_id, quote_id, assignee_id, managed_by_id, managed_by_role, status, result_note, created_by, created_by_rule_id, rule_key, sla_deadline, completed_at, version, created_at, updated_at
 `
@@ -148,6 +148,7 @@ type CreateTaskParams struct {
 	LeadID          *int64
 	CustomerID      *int64
 	OpportunityID   *int64
+	QuoteID         *int64
 	AssigneeID      int64
 	ManagedByID     *int64
 	ManagedByRole   *string
@@ -167,6 +168,7 @@ func (q *Queries) CreateTask(ctx context.Context, arg CreateTaskParams) (Task, e
 		arg.LeadID,
 		arg.CustomerID,
 		arg.OpportunityID,
+		arg.QuoteID,
 		arg.AssigneeID,
 		arg.ManagedByID,
 		arg.ManagedByRole,

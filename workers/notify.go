@@ -30,6 +30,9 @@ type NotifyArgs struct {
 	Link     string         `json:"link,omitempty"`
 	// Key names the cause; one notification per user and key, ever.
 	Key string `json:"key"`
+	// Toast shows it on open screens whatever its severity (a client just
+	// opened or signed a quote: news the rep is waiting for, not an alarm).
+	Toast bool `json:"toast,omitempty"`
 }
 
 func (NotifyArgs) Kind() string { return "notify" }
@@ -71,7 +74,7 @@ func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) err
 		if err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(map[string]string{"severity": n.Severity})
+		payload, _ := json.Marshal(map[string]any{"severity": n.Severity, "toast": a.Toast || n.Severity == "urgent"})
 		_, err = live.Publish(ctx, q, live.Event{
 			OrgID: a.OrgID, Topic: live.TopicNotification, Entity: "notification", EntityID: &n.ID,
 			Kind: "created", SubjectUserID: &n.UserID, Payload: payload,

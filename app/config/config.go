@@ -49,6 +49,9 @@ type Config struct {
 	InboundMaxBytes int64
 	// DocumentMaxBytes bounds one uploaded document.
 	DocumentMaxBytes int64
+	// ClientLinkRate is how many requests a minute one IP may make to the
+	// quote links (/q/...); 0 means 60. Tests that walk every route raise it.
+	ClientLinkRate int
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when

@@ -81,6 +81,9 @@ const (
 	// TopicTask says a user's tasks changed (created, done, rescheduled,
 	// breached): open task lists and My day reload their own view.
 	TopicTask = "task"
+	// TopicQuote says a quote changed (sent, opened, signed, rejected):
+	// open quote pages and lists reload their own view.
+	TopicQuote = "quote"
 )
 
 // RenderContext is the context a Topic renders views with: the audience's

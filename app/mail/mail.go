@@ -145,3 +145,23 @@ func ImportErrors(d emailview.ImportErrors) Template {
 		HTML:    emailview.ImportErrorsHTML(d),
 	}
 }
+
+// QuoteSent is the e-mail that carries a quote's PDF and the client's link.
+func QuoteSent(d emailview.Quote) Template {
+	return Template{
+		Name:    "quote_sent",
+		Subject: func(ctx context.Context) string { return emailview.QuoteSentSubject(ctx, d) },
+		Text:    emailview.QuoteSentText(d),
+		HTML:    emailview.QuoteSentHTML(d),
+	}
+}
+
+// QuoteSigned is the e-mail that returns the signed PDF to both sides.
+func QuoteSigned(d emailview.Quote) Template {
+	return Template{
+		Name:    "quote_signed",
+		Subject: func(ctx context.Context) string { return emailview.QuoteSignedSubject(ctx, d) },
+		Text:    emailview.QuoteSignedText(d),
+		HTML:    emailview.QuoteSignedHTML(d),
+	}
+}

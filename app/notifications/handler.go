@@ -136,9 +136,10 @@ func RegisterLive(hub *live.Hub, q *queries.Queries) {
 		}
 		var meta struct {
 			Severity string `json:"severity"`
+			Toast    bool   `json:"toast"`
 		}
 		_ = json.Unmarshal(ev.Payload, &meta)
-		if ev.Kind == "created" && ev.EntityID != nil && meta.Severity == "urgent" {
+		if ev.Kind == "created" && ev.EntityID != nil && (meta.Severity == "urgent" || meta.Toast) {
 			n, err := q.GetNotification(ctx, queries.GetNotificationParams{OrgID: ev.OrgID, UserID: aud.UserID, ID: *ev.EntityID})
 			if err != nil {
 				return nil, err

@@ -4,11 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/riverqueue/river"
 
 	"pulso/app/customers"
 	"pulso/app/live"
+	"pulso/app/tasks"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
 )
@@ -121,4 +128,36 @@ func RegisterLive(hub *live.Hub, q *queries.Queries) {
 		}
 		return buf.Bytes(), nil
 	}})
+}
+
+// Advance moves a deal to stage on behalf of something other than a board:
+// a client signing or rejecting a quote, a quote being sent. It locks the
+// deal and moves it from wherever it is now (no version check: the event is
+// the authority), only when its current stage is one of from (any, when
+// from is empty) and differs from stage. The history trigger records it
+// with by (nil: the client, through the quote link); stage rules fire once
+// per move and the boards update live. Reports whether it moved.
+func Advance(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, id int64, stage string, by *int64, from ...string) (bool, error) {
+	q := queries.New(tx)
+	o, err := q.LockOpportunity(ctx, queries.LockOpportunityParams{OrgID: orgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if o.Stage == stage || (len(from) > 0 && !slices.Contains(from, o.Stage)) {
+		return false, nil
+	}
+	moved, err := q.MoveOpportunity(ctx, queries.MoveOpportunityParams{OrgID: orgID, ID: id, Version: o.Version,
+		Stage: stage, UpdatedBy: by})
+	if err != nil {
+		return false, err
+	}
+	if _, err := tasks.ApplyRules(ctx, tx, jobs, tasks.EventStageEntered, &stage, tasks.Subject{OrgID: orgID,
+		OwnerID: moved.OwnerID, CustomerID: &moved.CustomerID, OpportunityID: &moved.ID,
+		Key: fmt.Sprintf("%d:%d", moved.ID, moved.Version)}, time.Now()); err != nil {
+		return false, err
+	}
+	return true, publish(ctx, q, "moved", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), moved)
 }

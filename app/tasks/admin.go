@@ -324,7 +324,7 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 	}
 	errs := map[string]string{}
 	params := queries.CreateTaskRuleParams{OrgID: p.OrgID, Event: values["event"], Title: values["title"], TaskType: values["task_type"]}
-	if !contains([]string{"stage_entered", "lead_assigned", "quote_sent", "quote_unanswered"}, params.Event) {
+	if !contains([]string{"stage_entered", "lead_assigned", "quote_sent", "quote_unanswered", "quote_signed"}, params.Event) {
 		errs["event"] = "validation.choice"
 	}
 	if params.Event == "stage_entered" {

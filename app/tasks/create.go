@@ -33,6 +33,7 @@ type New struct {
 	LeadID        *int64
 	CustomerID    *int64
 	OpportunityID *int64
+	QuoteID       *int64
 	AssigneeID    int64
 	// ManagedByID is the form's "Gestionado por usuario" when the reason
 	// leaves it open; nil means the assignee.
@@ -88,7 +89,7 @@ var ErrRuleDuplicate = errors.New("tasks: the rule already created this task")
 func Create(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], n New, now time.Time) (queries.Task, error) {
 	q := queries.New(tx)
 	p := queries.CreateTaskParams{OrgID: n.OrgID, Title: n.Title, Type: n.Type, DueAt: n.DueAt, ReasonID: n.ReasonID,
-		LeadID: n.LeadID, CustomerID: n.CustomerID, OpportunityID: n.OpportunityID, AssigneeID: n.AssigneeID,
+		LeadID: n.LeadID, CustomerID: n.CustomerID, OpportunityID: n.OpportunityID, QuoteID: n.QuoteID, AssigneeID: n.AssigneeID,
 		ManagedByID: n.ManagedByID, CreatedBy: n.CreatedBy, CreatedByRuleID: n.RuleID, RuleKey: n.RuleKey}
 	if p.ManagedByID == nil {
 		p.ManagedByID = &n.AssigneeID

@@ -15,6 +15,8 @@ import (
 const (
 	EventStageEntered = "stage_entered"
 	EventLeadAssigned = "lead_assigned"
+	EventQuoteSent    = "quote_sent"
+	EventQuoteSigned  = "quote_signed"
 )
 
 // Subject is what an event happened to.
@@ -24,6 +26,7 @@ type Subject struct {
 	LeadID        *int64
 	CustomerID    *int64
 	OpportunityID *int64
+	QuoteID       *int64
 	// Key names this occurrence of the event (the stage-history row, the
 	// lead and its new owner): a rule makes one task per key, so a retried
 	// transaction or a repeated event adds nothing.
@@ -47,7 +50,7 @@ func ApplyRules(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], even
 		key := fmt.Sprintf("%s:%s", event, s.Key)
 		t, err := Create(ctx, tx, jobs, New{OrgID: s.OrgID, Title: r.Title, Type: r.TaskType,
 			DueAt: now.Add(time.Duration(r.DueHours) * time.Hour), ReasonID: &r.ReasonID, LeadID: s.LeadID,
-			CustomerID: s.CustomerID, OpportunityID: s.OpportunityID, AssigneeID: *s.OwnerID, RuleID: &r.ID, RuleKey: &key}, now)
+			CustomerID: s.CustomerID, OpportunityID: s.OpportunityID, QuoteID: s.QuoteID, AssigneeID: *s.OwnerID, RuleID: &r.ID, RuleKey: &key}, now)
 		if err == ErrRuleDuplicate {
 			continue
 		}

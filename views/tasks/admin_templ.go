@@ -1171,7 +1171,7 @@ func ReasonsAdmin(p ReasonsPage) templ.Component {
 	})
 }
 
-var ruleEvents = []string{"stage_entered", "lead_assigned", "quote_sent", "quote_unanswered"}
+var ruleEvents = []string{"stage_entered", "lead_assigned", "quote_sent", "quote_unanswered", "quote_signed"}
 
 func RulesAdmin(p RulesPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {

@@ -1,0 +1,561 @@
+package quotes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"pulso/app/customers"
+	"pulso/app/live"
+	"pulso/app/web"
+	"pulso/queries"
+	"pulso/views/components"
+	quotesview "pulso/views/quotes"
+)
+
+// Handler serves /quotes (the rep's side) and /q/:token (the client's).
+type Handler struct{ web.Deps }
+
+// New builds the quote handlers.
+func New(d web.Deps) *Handler { return &Handler{d} }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+const pageSize = 25
+
+// DefaultValidityDays is how long a new quote is valid unless the rep
+// changes it.
+const DefaultValidityDays = 30
+
+var (
+	listPage   = web.Page{Title: "quotes.title", Nav: "quotes", Fragment: "quotes-results"}
+	showPage   = web.Page{Title: "quotes.title", Nav: "quotes", Fragment: "quote-show"}
+	editorPage = web.Page{Title: "quotes.title", Nav: "quotes", Fragment: "quote-editor"}
+)
+
+// load finds a quote the principal may see: their own as a rep, their
+// team's as a manager, any as an admin or accountant. Anything else is 404.
+func (h *Handler) load(c *fiber.Ctx) (queries.GetQuoteRow, error) {
+	p := web.MustPrincipal(c)
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return queries.GetQuoteRow{}, web.ErrNotFound
+	}
+	qt, err := h.Q.GetQuote(c.UserContext(), queries.GetQuoteParams{OrgID: p.OrgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return qt, web.ErrNotFound
+	}
+	if err != nil {
+		return qt, err
+	}
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
+	if err != nil {
+		return qt, err
+	}
+	if !web.InScope(sc, &qt.OwnerID) {
+		return qt, web.ErrNotFound
+	}
+	return qt, nil
+}
+
+func today(p *web.Principal, now time.Time) time.Time {
+	l := now.In(p.Location())
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// List is /quotes: newest first, by state (expired = sent and past its
+// validity), within the viewer's scope.
+func (h *Handler) List(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	sc, err := web.Scope(ctx, h.Q, p)
+	if err != nil {
+		return err
+	}
+	v := quotesview.ListPage{Status: c.Query("status")}
+	params := queries.ListQuotesParams{OrgID: p.OrgID, OwnerScope: sc, PageSize: pageSize + 1,
+		Today: pgtype.Date{Time: today(p, time.Now()), Valid: true}}
+	qs := url.Values{}
+	switch v.Status {
+	case "draft", "sent", "signed", "rejected", "expired":
+		params.Status = &v.Status
+		qs.Set("status", v.Status)
+	default:
+		v.Status = ""
+	}
+	if id, err := strconv.ParseInt(c.Query("opportunity"), 10, 64); err == nil && id > 0 {
+		params.OpportunityID = &id
+		qs.Set("opportunity", itoa(id))
+	}
+	if b, err := strconv.ParseInt(c.Query("before"), 10, 64); err == nil && b > 0 {
+		params.BeforeID = &b
+	}
+	rows, err := h.Q.ListQuotes(ctx, params)
+	if err != nil {
+		return err
+	}
+	for i, r := range rows {
+		if i == pageSize {
+			qs.Set("before", itoa(rows[pageSize-1].ID))
+			v.MoreURL = "/quotes?" + qs.Encode()
+			break
+		}
+		status := r.Status
+		if r.Expired {
+			status = "expired"
+		}
+		row := quotesview.Row{ID: r.ID, Customer: r.CustomerName, Owner: r.OwnerName, Status: status, Version: r.CurrentVersion,
+			Total: customers.FormatMoney(r.Total, r.Currency), ValidUntil: r.ValidUntil.Time.Format("02/01/2006"), Opened: r.FirstOpenedAt != nil}
+		if r.Number != nil {
+			row.Number = *r.Number
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return web.Render(c, fiber.StatusOK, listPage, quotesview.List(v))
+}
+
+// NewForm is step 1 for a new quote: customer, contact and deal. The
+// customer list is the viewer's; ?customer_id= and ?opportunity_id=
+// preselect (the deal and customer pages link here).
+func (h *Handler) NewForm(c *fiber.Ctx) error {
+	v := map[string]string{"customer_id": c.Query("customer_id"), "contact_id": c.Query("contact_id"), "opportunity_id": c.Query("opportunity_id")}
+	if v["customer_id"] == "" && v["opportunity_id"] != "" {
+		p := web.MustPrincipal(c)
+		if id, err := strconv.ParseInt(v["opportunity_id"], 10, 64); err == nil {
+			if o, err := h.Q.GetOpportunity(c.UserContext(), queries.GetOpportunityParams{OrgID: p.OrgID, ID: id}); err == nil {
+				v["customer_id"] = itoa(o.CustomerID)
+			}
+		}
+	}
+	return h.renderHeader(c, fiber.StatusOK, 0, v, nil)
+}
+
+func (h *Handler) renderHeader(c *fiber.Ctx, status int, id int64, values, errs map[string]string) error {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	sc, err := web.Scope(ctx, h.Q, p)
+	if err != nil {
+		return err
+	}
+	f := quotesview.HeaderForm{ID: id, Values: values, Errors: errs}
+	if f.Errors == nil {
+		f.Errors = map[string]string{}
+	}
+	cs, err := h.Q.ListCustomerChoices(ctx, queries.ListCustomerChoicesParams{OrgID: p.OrgID, OwnerScope: sc})
+	if err != nil {
+		return err
+	}
+	f.Customers = []components.SelectOption{{Value: "", Label: "quotes.choose_customer"}}
+	for _, cu := range cs {
+		f.Customers = append(f.Customers, components.SelectOption{Value: itoa(cu.ID), Label: cu.LegalName, Raw: true})
+	}
+	if cid, err := strconv.ParseInt(values["customer_id"], 10, 64); err == nil && cid > 0 {
+		contacts, err := h.Q.ListCustomerContacts(ctx, queries.ListCustomerContactsParams{OrgID: p.OrgID, CustomerID: cid})
+		if err != nil {
+			return err
+		}
+		f.Contacts = []components.SelectOption{{Value: "", Label: "quotes.no_contact"}}
+		for _, ct := range contacts {
+			label := ct.Name
+			if ct.Email != "" {
+				label += " · " + ct.Email
+			}
+			f.Contacts = append(f.Contacts, components.SelectOption{Value: itoa(ct.ID), Label: label, Raw: true})
+		}
+		opps, err := h.Q.ListCustomerOpportunities(ctx, queries.ListCustomerOpportunitiesParams{OrgID: p.OrgID, CustomerID: cid})
+		if err != nil {
+			return err
+		}
+		f.Opportunities = []components.SelectOption{{Value: "", Label: "quotes.no_opportunity"}}
+		for _, o := range opps {
+			if o.Stage == "ganada" || o.Stage == "cancelada" || !web.InScope(sc, o.OwnerID) {
+				continue
+			}
+			f.Opportunities = append(f.Opportunities, components.SelectOption{Value: itoa(o.ID), Label: o.Title, Raw: true})
+		}
+		if values["contact_id"] == "" && len(contacts) > 0 && contacts[0].IsPrimary {
+			values["contact_id"] = itoa(contacts[0].ID)
+		}
+	}
+	return web.Render(c, status, editorPage, quotesview.Editor(quotesview.EditorPage{Step: 1, Header: f, ID: id}))
+}
+
+type header struct {
+	CustomerID    int64
+	ContactID     *int64
+	OpportunityID *int64
+}
+
+// parseHeader checks step 1: the customer in scope, the contact theirs,
+// the deal theirs and open.
+func (h *Handler) parseHeader(c *fiber.Ctx) (header, map[string]string, map[string]string, error) {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	v := map[string]string{"customer_id": c.FormValue("customer_id"), "contact_id": c.FormValue("contact_id"),
+		"opportunity_id": c.FormValue("opportunity_id"), "revision": c.FormValue("revision")}
+	errs := map[string]string{}
+	var hd header
+	sc, err := web.Scope(ctx, h.Q, p)
+	if err != nil {
+		return hd, v, nil, err
+	}
+	cid, _ := strconv.ParseInt(v["customer_id"], 10, 64)
+	cu, err := h.Q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: p.OrgID, ID: cid})
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !web.InScope(sc, cu.OwnerID)) {
+		errs["customer_id"] = "quotes.choose_customer"
+		return hd, v, errs, nil
+	}
+	if err != nil {
+		return hd, v, nil, err
+	}
+	hd.CustomerID = cu.ID
+	if s := v["contact_id"]; s != "" {
+		id, _ := strconv.ParseInt(s, 10, 64)
+		if _, err := h.Q.GetCustomerContact(ctx, queries.GetCustomerContactParams{OrgID: p.OrgID, CustomerID: cu.ID, ID: id}); errors.Is(err, pgx.ErrNoRows) {
+			errs["contact_id"] = "validation.choice"
+		} else if err != nil {
+			return hd, v, nil, err
+		} else {
+			hd.ContactID = &id
+		}
+	}
+	if s := v["opportunity_id"]; s != "" {
+		id, _ := strconv.ParseInt(s, 10, 64)
+		o, err := h.Q.GetOpportunity(ctx, queries.GetOpportunityParams{OrgID: p.OrgID, ID: id})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows) || (err == nil && (o.CustomerID != cu.ID || !web.InScope(sc, o.OwnerID))):
+			errs["opportunity_id"] = "validation.choice"
+		case err != nil:
+			return hd, v, nil, err
+		default:
+			hd.OpportunityID = &id
+		}
+	}
+	return hd, v, errs, nil
+}
+
+// Create stores step 1 as a new draft quote (version 1, valid for
+// DefaultValidityDays) and goes on to the lines.
+func (h *Handler) Create(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	hd, v, errs, err := h.parseHeader(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("refresh") != "" || len(errs) > 0 {
+		// Choosing a customer reloads step 1 with their contacts and deals.
+		status := fiber.StatusUnprocessableEntity
+		if c.FormValue("refresh") != "" {
+			status, errs = fiber.StatusOK, nil
+		}
+		return h.renderHeader(c, status, 0, v, errs)
+	}
+	ctx := c.UserContext()
+	var id int64
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
+		q := h.Q.WithTx(tx)
+		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: p.OrgID, CustomerID: hd.CustomerID, ContactID: hd.ContactID,
+			OpportunityID: hd.OpportunityID, OwnerID: p.UserID, CreatedBy: &p.UserID})
+		if err != nil {
+			return err
+		}
+		id = qt.ID
+		_, err = q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: p.OrgID, QuoteID: qt.ID, N: 1,
+			ValidUntil: pgtype.Date{Time: today(p, time.Now()).AddDate(0, 0, DefaultValidityDays), Valid: true}, Currency: p.Currency})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, fmt.Sprintf("/quotes/%d/edit?step=2", id))
+}
+
+// UpdateHeader saves step 1 of an existing draft.
+func (h *Handler) UpdateHeader(c *fiber.Ctx) error {
+	qt, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	p := web.MustPrincipal(c)
+	hd, v, errs, err := h.parseHeader(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("refresh") != "" || len(errs) > 0 {
+		status := fiber.StatusUnprocessableEntity
+		if c.FormValue("refresh") != "" {
+			status, errs = fiber.StatusOK, nil
+		}
+		return h.renderHeader(c, status, qt.ID, v, errs)
+	}
+	if qt.Status != "draft" && hd.CustomerID != qt.CustomerID {
+		// A sent quote's number belongs to its customer.
+		return h.renderHeader(c, fiber.StatusUnprocessableEntity, qt.ID, v, map[string]string{"customer_id": "quotes.customer_fixed"})
+	}
+	rev, _ := strconv.ParseInt(v["revision"], 10, 32)
+	_, err = h.Q.UpdateQuoteHeader(c.UserContext(), queries.UpdateQuoteHeaderParams{OrgID: p.OrgID, ID: qt.ID, Revision: int32(rev),
+		CustomerID: hd.CustomerID, ContactID: hd.ContactID, OpportunityID: hd.OpportunityID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h.renderHeader(c, fiber.StatusConflict, qt.ID, v, map[string]string{"customer_id": "quotes.conflict"})
+	}
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, fmt.Sprintf("/quotes/%d/edit?step=2", qt.ID))
+}
+
+// Edit is the editor at ?step=1|2|3 for the quote's draft version. A sent
+// quote without a draft shows its page instead (Revise opens the next
+// version).
+func (h *Handler) Edit(c *fiber.Ctx) error {
+	qt, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	if qt.Status == "signed" || qt.Status == "rejected" {
+		return web.Redirect(c, fmt.Sprintf("/quotes/%d", qt.ID))
+	}
+	p := web.MustPrincipal(c)
+	v, err := h.Q.GetDraftVersion(c.UserContext(), queries.GetDraftVersionParams{OrgID: p.OrgID, QuoteID: qt.ID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return web.Redirect(c, fmt.Sprintf("/quotes/%d", qt.ID))
+	}
+	if err != nil {
+		return err
+	}
+	switch c.Query("step") {
+	case "1":
+		vals := map[string]string{"customer_id": itoa(qt.CustomerID), "revision": strconv.Itoa(int(qt.Revision))}
+		if qt.ContactID != nil {
+			vals["contact_id"] = itoa(*qt.ContactID)
+		}
+		if qt.OpportunityID != nil {
+			vals["opportunity_id"] = itoa(*qt.OpportunityID)
+		}
+		return h.renderHeader(c, fiber.StatusOK, qt.ID, vals, nil)
+	case "3":
+		return h.renderReview(c, fiber.StatusOK, qt, v, "")
+	}
+	lines, err := h.Q.ListQuoteLines(c.UserContext(), queries.ListQuoteLinesParams{OrgID: p.OrgID, QuoteID: qt.ID, VersionN: v.N})
+	if err != nil {
+		return err
+	}
+	d := draftValues(p, v, lines)
+	return h.renderLines(c, fiber.StatusOK, qt, qt.Revision, d, nil, false)
+}
+
+// draftValues turns the stored draft back into what the form shows.
+func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.QuoteLine) DraftInput {
+	d := DraftInput{ValidUntil: v.ValidUntil.Time.Format("2006-01-02"), Terms: v.Terms, Recargo: v.Recargo}
+	if r := Decimal(v.IrpfRate); !r.IsZero() {
+		d.IRPF = r.String()
+	}
+	for _, l := range lines {
+		li := LineInput{Description: l.Description, Unit: l.Unit, Quantity: pct(Decimal(l.Quantity).String()),
+			UnitPrice: amountInput(l.UnitPrice, p.OrgCountry), DiscountPct: "", TaxRateID: itoa(l.TaxRateID)}
+		if l.ProductID != nil {
+			li.ProductID = itoa(*l.ProductID)
+		}
+		if dp := Decimal(l.DiscountPct); !dp.IsZero() {
+			li.DiscountPct = pct(dp.String())
+		}
+		d.Lines = append(d.Lines, li)
+	}
+	return d
+}
+
+// amountInput writes cents as the country's users type them (12,50 / 12.50).
+func amountInput(minor int64, country string) string {
+	s := fmt.Sprintf("%d.%02d", minor/100, minor%100)
+	if country != "MX" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]components.SelectOption, string, error) {
+	rates, err := RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	var opts []components.SelectOption
+	def := ""
+	for _, r := range rates {
+		if r.Kind == "iva" {
+			if def == "" {
+				def = itoa(r.ID)
+			}
+			opts = append(opts, components.SelectOption{Value: itoa(r.ID), Label: pct(r.Rate.String()) + " %", Raw: true})
+		}
+	}
+	return opts, def, nil
+}
+
+func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d DraftInput, errs map[string]string, saved bool) error {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	rates, _, err := h.rateOptions(ctx, p)
+	if err != nil {
+		return err
+	}
+	e := quotesview.EditorPage{Step: 2, ID: qt.ID, Customer: qt.CustomerName, Revision: revision, Rates: rates,
+		Country: p.OrgCountry, Errors: errs, Saved: saved}
+	if e.Errors == nil {
+		e.Errors = map[string]string{}
+	}
+	if qt.Number != nil {
+		e.Number = *qt.Number
+	}
+	e.ValidUntil, e.Terms, e.Recargo, e.IRPF = d.ValidUntil, d.Terms, d.Recargo, d.IRPF
+	for _, l := range d.Lines {
+		e.Lines = append(e.Lines, quotesview.LineForm{ProductID: l.ProductID, Description: l.Description, Unit: l.Unit,
+			Quantity: l.Quantity, UnitPrice: l.UnitPrice, Discount: l.DiscountPct, TaxRateID: l.TaxRateID})
+	}
+	// Totals of whatever lines are valid, so the rep sees the sum move as
+	// they type; a bad line is pointed at, not silently left out.
+	if len(errs) == 0 {
+		if dr, _, err := ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now())); err == nil {
+			e.Totals = totalsView(dr.Totals, p.Currency)
+		}
+	}
+	return web.Render(c, status, editorPage, quotesview.Editor(e))
+}
+
+func totalsView(t Totals, currency string) quotesview.Totals {
+	m := func(v int64) string { return customers.FormatMoney(v, currency) }
+	out := quotesview.Totals{Base: m(t.Base), Total: m(t.Total)}
+	for _, g := range t.Taxes {
+		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IVA " + pct(g.Rate.String()) + " %", Value: m(g.Tax)})
+		if g.SurchargeAmount != 0 {
+			out.Rows = append(out.Rows, quotesview.TotalRow{Label: "RE " + pct(g.SurchargeRate.String()) + " %", Value: m(g.SurchargeAmount)})
+		}
+	}
+	for _, w := range t.Withholdings {
+		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IRPF " + pct(w.Rate.String()) + " %", Value: "-" + m(w.Amount)})
+	}
+	return out
+}
+
+// formDraft reads the editor form: lines are posted as parallel arrays.
+func formDraft(c *fiber.Ctx) DraftInput {
+	args := c.Request().PostArgs()
+	col := func(name string) []string {
+		var out []string
+		for _, b := range args.PeekMulti(name) {
+			out = append(out, string(b))
+		}
+		return out
+	}
+	d := DraftInput{ValidUntil: c.FormValue("valid_until"), Terms: c.FormValue("terms"), Recargo: c.FormValue("recargo") == "1",
+		IRPF: c.FormValue("irpf")}
+	pid, desc, unit, qty, price, disc, rate := col("product_id"), col("description"), col("unit"), col("quantity"), col("unit_price"), col("discount"), col("tax_rate_id")
+	at := func(s []string, i int) string {
+		if i < len(s) {
+			return s[i]
+		}
+		return ""
+	}
+	for i := range desc {
+		d.Lines = append(d.Lines, LineInput{ProductID: at(pid, i), Description: at(desc, i), Unit: at(unit, i), Quantity: at(qty, i),
+			UnitPrice: at(price, i), DiscountPct: at(disc, i), TaxRateID: at(rate, i)})
+	}
+	return d
+}
+
+// SaveDraft is the editor's autosave and its buttons (add a product, add a
+// free line, remove a line): the whole draft is posted, changed as asked,
+// validated and — when valid — stored. Invalid input is shown next to its
+// field and nothing is stored, so the last good draft is never lost.
+func (h *Handler) SaveDraft(c *fiber.Ctx) error {
+	qt, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	v, err := h.Q.GetDraftVersion(ctx, queries.GetDraftVersionParams{OrgID: p.OrgID, QuoteID: qt.ID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return web.Redirect(c, fmt.Sprintf("/quotes/%d", qt.ID))
+	}
+	if err != nil {
+		return err
+	}
+	rev64, _ := strconv.ParseInt(c.FormValue("revision"), 10, 32)
+	rev := int32(rev64)
+	d := formDraft(c)
+	if s := c.FormValue("remove"); s != "" {
+		if i, err := strconv.Atoi(s); err == nil && i >= 0 && i < len(d.Lines) {
+			d.Lines = append(d.Lines[:i], d.Lines[i+1:]...)
+		}
+	}
+	if c.FormValue("add_free") != "" {
+		_, def, err := h.rateOptions(ctx, p)
+		if err != nil {
+			return err
+		}
+		d.Lines = append(d.Lines, LineInput{Unit: "ud", Quantity: "1", TaxRateID: def})
+		// A new empty line is for typing into: show it, store on the next change.
+		return h.renderLines(c, fiber.StatusOK, qt, rev, d, nil, false)
+	}
+	if s := c.FormValue("add_product"); s != "" {
+		id, _ := strconv.ParseInt(s, 10, 64)
+		pr, err := h.Q.GetActiveProduct(ctx, queries.GetActiveProductParams{OrgID: p.OrgID, ID: id})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return h.renderLines(c, fiber.StatusUnprocessableEntity, qt, rev, d, map[string]string{"lines": "quotes.product_gone"}, false)
+		}
+		if err != nil {
+			return err
+		}
+		d.Lines = append(d.Lines, LineInput{ProductID: itoa(pr.ID), Description: pr.Name, Unit: pr.Unit, Quantity: "1",
+			UnitPrice: amountInput(pr.Price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
+	}
+	dr, errs, err := ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return h.renderLines(c, fiber.StatusUnprocessableEntity, qt, rev, d, errs, false)
+	}
+	var newRev int32
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
+		newRev, err = SaveDraft(ctx, tx, p.OrgID, qt.ID, rev, v.N, dr)
+		return err
+	})
+	if errors.Is(err, ErrConflict) {
+		return h.renderLines(c, fiber.StatusConflict, qt, rev, d, map[string]string{"lines": "quotes.conflict"}, false)
+	}
+	if err != nil {
+		return err
+	}
+	if c.FormValue("next") != "" {
+		return web.Redirect(c, fmt.Sprintf("/quotes/%d/edit?step=3", qt.ID))
+	}
+	return h.renderLines(c, fiber.StatusOK, qt, newRev, d, nil, true)
+}
+
+// Products is the editor's catalog search (quick add).
+func (h *Handler) Products(c *fiber.Ctx) error {
+	qt, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	p := web.MustPrincipal(c)
+	rows, err := h.Q.QuoteProducts(c.UserContext(), queries.QuoteProductsParams{OrgID: p.OrgID, Search: web.SearchPattern(c.Query("q"))})
+	if err != nil {
+		return err
+	}
+	var out []quotesview.Product
+	for _, r := range rows {
+		out = append(out, quotesview.Product{ID: r.ID, Code: r.Code, Name: r.Name,
+			Price: customers.FormatMoney(r.Price, p.Currency), Unit: r.Unit})
+	}
+	return web.Render(c, fiber.StatusOK, web.Page{}, quotesview.ProductResults(qt.ID, out))
+}

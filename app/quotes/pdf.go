@@ -1,0 +1,345 @@
+package quotes
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	_ "image/png" // logos and signatures arrive as PNG
+	"strings"
+	"sync"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"pulso/app/customers"
+	"pulso/views/i18n"
+)
+
+// Party is one side of a document as it is printed.
+type Party struct {
+	Name    string
+	TaxID   string
+	Address string
+	Email   string
+}
+
+// PrintLine is one line as it is printed: text already formatted.
+type PrintLine struct {
+	Description string
+	Quantity    string
+	Unit        string
+	UnitPrice   int64
+	DiscountPct string // "" when none
+	TaxRate     string
+	Amount      int64
+}
+
+// Signature is the client's acceptance printed on a signed quote.
+type Signature struct {
+	Name   string
+	At     time.Time
+	IP     string
+	PNG    []byte
+	SHA256 string // of the PDF the client was shown (the unsigned one)
+}
+
+// Document is everything a commercial document's PDF shows. Quotes, orders
+// and delivery notes print through it; Kind picks the title.
+type Document struct {
+	Kind       string // quote | order | delivery_note | price_list
+	Number     string
+	Version    int
+	Issued     time.Time
+	ValidUntil time.Time // zero: not printed
+	Locale     string
+	Location   *time.Location
+	Currency   string
+	Seller     Party
+	Buyer      Party
+	Logo       []byte
+	Lines      []PrintLine
+	Totals     Totals
+	// NoPrices prints quantities only (a delivery note).
+	NoPrices  bool
+	Terms     string
+	Signature *Signature
+}
+
+// ErrImage is returned for a logo or signature that is not a PNG or JPEG.
+var ErrImage = errors.New("quotes: image is not a PNG or JPEG")
+
+// embeddable returns an image as fpdf embeds it fastest: a JPEG goes in
+// as it is, while a PNG would be inflated and deflated again on every
+// render (most of a quote PDF's time), so it is flattened onto white and
+// re-encoded as a JPEG once per render instead, at a quality where logos
+// and ink strokes look the same on paper.
+//
+// Conversions are remembered by content (an org's logo is on every quote,
+// a signature on every download of its signed copy), a few hundred at most.
+func embeddable(b []byte) ([]byte, string, error) {
+	key := sha256.Sum256(b)
+	imageCache.Lock()
+	c, ok := imageCache.m[key]
+	imageCache.Unlock()
+	if ok {
+		return c, "JPG", nil
+	}
+	out, typ, err := convert(b)
+	if err != nil {
+		return nil, "", err
+	}
+	imageCache.Lock()
+	if len(imageCache.m) >= 256 {
+		clear(imageCache.m)
+	}
+	imageCache.m[key] = out
+	imageCache.Unlock()
+	return out, typ, nil
+}
+
+var imageCache = struct {
+	sync.Mutex
+	m map[[32]byte][]byte
+}{m: map[[32]byte][]byte{}}
+
+func convert(b []byte) ([]byte, string, error) {
+	img, format, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, "", ErrImage
+	}
+	switch format {
+	case "jpeg":
+		return b, "JPG", nil
+	case "png":
+		flat := image.NewRGBA(img.Bounds())
+		draw.Draw(flat, flat.Bounds(), image.White, image.Point{}, draw.Src)
+		draw.Draw(flat, flat.Bounds(), img, img.Bounds().Min, draw.Over)
+		var out bytes.Buffer
+		if err := jpeg.Encode(&out, flat, &jpeg.Options{Quality: 92}); err != nil {
+			return nil, "", err
+		}
+		return out.Bytes(), "JPG", nil
+	}
+	return nil, "", ErrImage
+}
+
+// RenderPDF draws d on A4. The output is a pure function of d (the creation
+// date is d.Issued, nothing random), so a sent version's PDF can be
+// rebuilt byte for byte and its SHA-256 checked.
+//
+// The core fonts speak Windows-1252, which holds every character Spanish
+// needs (and €); anything outside it prints as "?" rather than breaking.
+func RenderPDF(d Document) ([]byte, error) {
+	loc := d.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := func(id string) string { return i18n.In(d.Locale, id, nil) }
+	money := func(m int64) string { return customers.FormatMoney(m, d.Currency) }
+	date := func(tm time.Time) string { return tm.In(loc).Format("02/01/2006") }
+
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCreationDate(d.Issued)
+	pdf.SetModificationDate(d.Issued)
+	pdf.SetProducer("Pulso", false)
+	pdf.SetCompression(true)
+	// Resources in a fixed order: the same document gives the same bytes.
+	pdf.SetCatalogSort(true)
+	pdf.SetMargins(15, 15, 15)
+	pdf.SetAutoPageBreak(true, 18)
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	pdf.AliasNbPages("{nb}")
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-12)
+		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetTextColor(120, 120, 120)
+		pdf.CellFormat(0, 5, tr(fmt.Sprintf("%s %s · %d/{nb}", t("pdf."+d.Kind), d.Number, pdf.PageNo())), "", 0, "C", false, 0, "")
+	})
+	pdf.AddPage()
+
+	// Head: logo left, title and number right.
+	top := pdf.GetY()
+	if len(d.Logo) > 0 {
+		logo, typ, err := embeddable(d.Logo)
+		if err != nil {
+			return nil, err
+		}
+		pdf.RegisterImageOptionsReader("logo", fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(logo))
+		pdf.ImageOptions("logo", 15, top, 0, 16, false, fpdf.ImageOptions{ImageType: typ}, 0, "")
+	}
+	pdf.SetXY(105, top)
+	pdf.SetFont("Helvetica", "B", 18)
+	pdf.SetTextColor(20, 20, 20)
+	pdf.CellFormat(90, 8, tr(t("pdf."+d.Kind)), "", 2, "R", false, 0, "")
+	pdf.SetFont("Helvetica", "", 10)
+	number := d.Number
+	if number == "" {
+		number = t("pdf.draft")
+	}
+	if d.Version > 1 {
+		number += fmt.Sprintf(" (v%d)", d.Version)
+	}
+	pdf.CellFormat(90, 5, tr(number), "", 2, "R", false, 0, "")
+	pdf.CellFormat(90, 5, tr(t("pdf.date")+": "+date(d.Issued)), "", 2, "R", false, 0, "")
+	if !d.ValidUntil.IsZero() {
+		pdf.CellFormat(90, 5, tr(t("pdf.valid_until")+": "+d.ValidUntil.Format("02/01/2006")), "", 2, "R", false, 0, "")
+	}
+	pdf.SetY(max(pdf.GetY(), top+18) + 4)
+
+	// Parties side by side.
+	y := pdf.GetY()
+	party := func(x float64, label string, p Party) float64 {
+		pdf.SetXY(x, y)
+		pdf.SetFont("Helvetica", "B", 8)
+		pdf.SetTextColor(110, 110, 110)
+		pdf.CellFormat(85, 5, tr(strings.ToUpper(label)), "", 2, "L", false, 0, "")
+		pdf.SetFont("Helvetica", "B", 10)
+		pdf.SetTextColor(20, 20, 20)
+		pdf.MultiCell(85, 5, tr(p.Name), "", "L", false)
+		pdf.SetX(x)
+		pdf.SetFont("Helvetica", "", 9)
+		for _, s := range []string{p.TaxID, p.Address, p.Email} {
+			if s != "" {
+				pdf.SetX(x)
+				pdf.MultiCell(85, 4.5, tr(s), "", "L", false)
+			}
+		}
+		return pdf.GetY()
+	}
+	y1 := party(15, t("pdf.seller"), d.Seller)
+	y2 := party(110, t("pdf.buyer"), d.Buyer)
+	pdf.SetY(max(y1, y2) + 6)
+
+	// Lines.
+	type col struct {
+		w     float64
+		label string
+		align string
+	}
+	cols := []col{{80, t("pdf.description"), "L"}, {18, t("pdf.quantity"), "R"}, {24, t("pdf.unit_price"), "R"},
+		{14, t("pdf.discount"), "R"}, {14, t("pdf.tax"), "R"}, {30, t("pdf.amount"), "R"}}
+	if d.NoPrices {
+		cols = []col{{150, t("pdf.description"), "L"}, {30, t("pdf.quantity"), "R"}}
+	}
+	header := func() {
+		pdf.SetFont("Helvetica", "B", 8)
+		pdf.SetFillColor(238, 240, 244)
+		pdf.SetTextColor(60, 60, 60)
+		for _, c := range cols {
+			pdf.CellFormat(c.w, 7, tr(c.label), "", 0, c.align, true, 0, "")
+		}
+		pdf.Ln(-1)
+		pdf.SetFont("Helvetica", "", 9)
+		pdf.SetTextColor(20, 20, 20)
+	}
+	header()
+	for _, l := range d.Lines {
+		desc := pdf.SplitText(tr(l.Description), cols[0].w-2)
+		h := 5 * float64(max(1, len(desc)))
+		if pdf.GetY()+h > 297-22 {
+			pdf.AddPage()
+			header()
+		}
+		x, ly := pdf.GetX(), pdf.GetY()
+		pdf.MultiCell(cols[0].w, 5, strings.Join(desc, "\n"), "", "L", false)
+		pdf.SetXY(x+cols[0].w, ly)
+		qty := l.Quantity + " " + t("catalog.unit."+l.Unit)
+		if d.NoPrices {
+			pdf.CellFormat(cols[1].w, 5, tr(qty), "", 0, "R", false, 0, "")
+		} else {
+			for i, s := range []string{qty, money(l.UnitPrice), pct(l.DiscountPct), pct(l.TaxRate), money(l.Amount)} {
+				pdf.CellFormat(cols[i+1].w, 5, tr(s), "", 0, "R", false, 0, "")
+			}
+		}
+		pdf.SetXY(x, ly+h)
+		pdf.SetDrawColor(225, 225, 225)
+		pdf.Line(15, ly+h, 195, ly+h)
+	}
+
+	// Totals, right-aligned block.
+	if !d.NoPrices {
+		pdf.Ln(3)
+		row := func(label, value string, bold bool) {
+			if pdf.GetY()+6 > 297-22 {
+				pdf.AddPage()
+			}
+			style := ""
+			if bold {
+				style = "B"
+			}
+			pdf.SetX(105)
+			pdf.SetFont("Helvetica", style, 9)
+			pdf.CellFormat(60, 5.5, tr(label), "", 0, "R", false, 0, "")
+			pdf.CellFormat(30, 5.5, tr(value), "", 1, "R", false, 0, "")
+		}
+		row(t("pdf.base"), money(d.Totals.Base), false)
+		for _, g := range d.Totals.Taxes {
+			row(fmt.Sprintf("%s %s %% %s %s", t("pdf.iva"), pct(g.Rate.String()), t("pdf.on"), money(g.Base)), money(g.Tax), false)
+			if g.SurchargeAmount != 0 {
+				row(fmt.Sprintf("%s %s %%", t("pdf.surcharge"), pct(g.SurchargeRate.String())), money(g.SurchargeAmount), false)
+			}
+		}
+		for _, w := range d.Totals.Withholdings {
+			row(fmt.Sprintf("%s %s %%", t("pdf.withholding"), pct(w.Rate.String())), "-"+money(w.Amount), false)
+		}
+		row(t("pdf.total"), money(d.Totals.Total), true)
+	}
+
+	if strings.TrimSpace(d.Terms) != "" {
+		pdf.Ln(4)
+		pdf.SetFont("Helvetica", "B", 9)
+		pdf.CellFormat(0, 5, tr(t("pdf.terms")), "", 1, "L", false, 0, "")
+		pdf.SetFont("Helvetica", "", 9)
+		pdf.MultiCell(0, 4.5, tr(d.Terms), "", "L", false)
+	}
+
+	if s := d.Signature; s != nil {
+		sig, typ, err := embeddable(s.PNG)
+		if err != nil {
+			return nil, err
+		}
+		if pdf.GetY()+50 > 297-22 {
+			pdf.AddPage()
+		}
+		pdf.Ln(6)
+		pdf.SetFont("Helvetica", "B", 10)
+		pdf.CellFormat(0, 6, tr(t("pdf.accepted")), "", 1, "L", false, 0, "")
+		sy := pdf.GetY()
+		pdf.RegisterImageOptionsReader("signature", fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(sig))
+		pdf.ImageOptions("signature", 15, sy, 60, 0, false, fpdf.ImageOptions{ImageType: typ}, 0, "")
+		pdf.SetXY(80, sy)
+		pdf.SetFont("Helvetica", "", 9)
+		for _, line := range []string{
+			t("pdf.signer") + ": " + s.Name,
+			t("pdf.signed_at") + ": " + s.At.In(loc).Format("02/01/2006 15:04:05 MST"),
+			"IP: " + s.IP,
+		} {
+			pdf.SetX(80)
+			pdf.MultiCell(115, 4.5, tr(line), "", "L", false)
+		}
+		pdf.SetX(80)
+		pdf.SetFont("Courier", "", 7)
+		pdf.MultiCell(115, 3.5, "SHA-256: "+s.SHA256, "", "L", false)
+	}
+
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// pct prints a rate or discount as people read it ("21", "10,5", "5,2").
+func pct(s string) string {
+	if s == "" {
+		return ""
+	}
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return strings.Replace(s, ".", ",", 1)
+}

@@ -1,0 +1,396 @@
+package quotes_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"pulso/app/apptest"
+	"pulso/app/quotes"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+type world struct {
+	env                   *apptest.Env
+	org                   queries.Org
+	rep, other, manager   queries.User
+	repC, otherC          *apptest.Client
+	customer, opportunity int64
+	product               int64
+	rate21                int64
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	env := apptest.New(t)
+	w := &world{env: env, org: env.Org("Presupuestos Sur S.L.")}
+	w.manager = env.User(w.org, "jefa@sur.test", web.RoleManager)
+	w.rep = env.User(w.org, "rep@sur.test", web.RoleRep)
+	w.other = env.User(w.org, "otro@sur.test", web.RoleRep)
+	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
+	env.Exec(`UPDATE orgs SET tax_id = 'B12345674' WHERE id = $1`, w.org.ID)
+	w.repC, w.otherC = env.LoginAs(w.rep), env.LoginAs(w.other)
+	ctx := context.Background()
+	owner := w.rep.ID
+	cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: w.org.ID, LegalName: "Ferretería Ebro S.L.", Country: "ES",
+		OwnerID: &owner, Tags: []string{}, Email: "compras@ebro.test", TaxID: "B87654321"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.customer = cu.ID
+	o, err := env.Q.CreateOpportunityFull(ctx, queries.CreateOpportunityFullParams{OrgID: w.org.ID, CustomerID: cu.ID, Title: "Reforma almacén",
+		Amount: 100000, Probability: 10, OwnerID: &owner, CreatedBy: &owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.opportunity = o.ID
+	w.rate21 = int64(env.Count(`SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`))
+	p, err := env.Q.CreateProduct(ctx, queries.CreateProductParams{OrgID: w.org.ID, Code: "TAL-01", Name: "Taladro percutor", Unit: "ud",
+		Price: 8990, TaxRateID: w.rate21, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.product = p.ID
+	return w
+}
+
+var quoteURL = regexp.MustCompile(`/quotes/(\d+)/edit\?step=2`)
+
+// draft creates a quote for the world's deal and returns its id.
+func (w *world) draft(t *testing.T) int64 {
+	t.Helper()
+	r := w.repC.Post("/quotes", url.Values{"customer_id": {fmt.Sprint(w.customer)}, "opportunity_id": {fmt.Sprint(w.opportunity)}})
+	m := quoteURL.FindStringSubmatch(r.Header.Get("Location") + r.Header.Get("HX-Redirect"))
+	if m == nil {
+		t.Fatalf("create: %d %s %q", r.Status, r.Header, r.Body)
+	}
+	var id int64
+	fmt.Sscan(m[1], &id)
+	return id
+}
+
+func (w *world) revision(t *testing.T, id int64) string {
+	return fmt.Sprint(w.env.Count(`SELECT revision FROM quotes WHERE id = $1`, id))
+}
+
+func (w *world) lines(t *testing.T, id int64, extra url.Values) apptest.Response {
+	t.Helper()
+	f := url.Values{"revision": {w.revision(t, id)}, "valid_until": {time.Now().AddDate(0, 0, 20).Format("2006-01-02")}, "terms": {"Pago a 30 días."},
+		"product_id": {fmt.Sprint(w.product), ""}, "description": {"Taladro percutor", "Montaje"}, "unit": {"ud", "h"},
+		"quantity": {"3", "1,5"}, "unit_price": {"89,90", "40"}, "discount": {"10", ""},
+		"tax_rate_id": {fmt.Sprint(w.rate21), fmt.Sprint(w.rate21)}}
+	for k, v := range extra {
+		f[k] = v
+	}
+	return w.repC.Post(fmt.Sprintf("/quotes/%d/draft", id), f)
+}
+
+func (w *world) send(t *testing.T, id int64) string {
+	t.Helper()
+	r := w.repC.Post(fmt.Sprintf("/quotes/%d/send", id), url.Values{"revision": {w.revision(t, id)}})
+	if r.Status != 303 && r.Status != 302 && r.Status != 200 {
+		t.Fatalf("send: %d %q", r.Status, r.Body)
+	}
+	var token string
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT token FROM quote_links WHERE quote_id = $1 AND revoked_at IS NULL ORDER BY version_n DESC LIMIT 1`, id).Scan(&token); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+func signaturePNG(t *testing.T, w, h int, ink bool) string {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	if ink {
+		for x := 10; x < w-10; x++ {
+			img.Set(x, h/2+(x%7), color.Black)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+func TestThreeStepsSendOpenSign(t *testing.T) {
+	w := newWorld(t)
+	id := w.draft(t)
+
+	// Step 2: lines autosave; totals follow the Facturae rules.
+	r := w.lines(t, id, nil)
+	if r.Status != 200 || !strings.Contains(r.Body, "Guardado") {
+		t.Fatalf("autosave: %d %q", r.Status, r.Body)
+	}
+	// 3 × 89,90 − 10 % = 242,73; 1,5 × 40 = 60,00; base 302,73; IVA 21 % = 63,57; total 366,30.
+	var base, tax, total int64
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT base, tax, total FROM quote_versions WHERE quote_id = $1 AND n = 1`, id).Scan(&base, &tax, &total); err != nil {
+		t.Fatal(err)
+	}
+	if base != 30273 || tax != 6357 || total != 36630 {
+		t.Fatalf("totals base %d tax %d total %d", base, tax, total)
+	}
+	if !strings.Contains(r.Body, "366,30") {
+		t.Fatalf("editor does not show the total: %q", r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number IS NULL`, id); n != 1 {
+		t.Fatal("a draft has no number")
+	}
+
+	// Step 3: send. Number P-<year>-0001, PDF frozen with its hash, link, e-mail with the PDF.
+	token := w.send(t, id)
+	year := time.Now().Year()
+	if n := w.env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number = $2 AND status = 'sent'`, id, fmt.Sprintf("P-%d-0001", year)); n != 1 {
+		t.Fatal("sent quote has no number P-YYYY-0001")
+	}
+	var pdf []byte
+	var sum string
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT pdf, pdf_sha256 FROM quote_versions WHERE quote_id = $1 AND n = 1`, id).Scan(&pdf, &sum); err != nil {
+		t.Fatal(err)
+	}
+	got := sha256.Sum256(pdf)
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || hex.EncodeToString(got[:]) != sum {
+		t.Fatal("stored PDF and its hash disagree")
+	}
+	if len(token) != quotes.TokenLen {
+		t.Fatalf("token %q is not 128 bits", token)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM emails e JOIN email_attachments a ON a.email_id = e.id
+		WHERE e.to_address = 'compras@ebro.test' AND e.template = 'quote_sent' AND a.content_type = 'application/pdf'
+		AND e.text_body LIKE '%/q/' || $1 || '%'`, token); n != 1 {
+		t.Fatal("the quote e-mail with the PDF and the link was not enqueued")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'oferta_presentada'`, w.opportunity); n != 1 {
+		t.Fatal("sending did not move the deal to oferta presentada")
+	}
+	// A sent version is immutable, whatever the code does.
+	if _, err := w.env.DB.Exec(context.Background(), `UPDATE quote_lines SET unit_price = 1 WHERE quote_id = $1`, id); err == nil {
+		t.Fatal("the database let a sent line change")
+	}
+	if _, err := w.env.DB.Exec(context.Background(), `UPDATE quote_versions SET total = 1 WHERE quote_id = $1`, id); err == nil {
+		t.Fatal("the database let a sent version's total change")
+	}
+
+	// The client opens it: no session, the token is enough.
+	client := w.env.Client()
+	r = client.Get("/q/" + token)
+	if r.Status != 200 || !strings.Contains(r.Body, "Taladro percutor") || !strings.Contains(r.Body, "366,30") {
+		t.Fatalf("client page: %d %q", r.Status, r.Body)
+	}
+	if strings.Contains(r.Body, w.rep.Email) {
+		t.Fatal("the client page shows the rep's e-mail")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'opened'`, id); n != 1 {
+		t.Fatal("open not recorded")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'title_id' = 'quotes.opened_title'`); n < 2 {
+		t.Fatalf("rep and manager not told of the open (%d jobs)", n)
+	}
+	r = client.Get("/q/" + token + "/pdf")
+	if r.Status != 200 || r.Body != string(pdf) {
+		t.Fatal("client PDF is not the stored one")
+	}
+
+	// Bad signatures get field messages.
+	for name, sig := range map[string]string{
+		"empty":      signaturePNG(t, 300, 100, false),
+		"not png":    "data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte("hello")),
+		"no prefix":  "hello",
+		"huge":       "data:image/png;base64," + strings.Repeat("A", 300_000),
+		"tiny image": signaturePNG(t, 5, 5, true),
+	} {
+		r = client.Post("/q/"+token+"/sign", url.Values{"signer_name": {"Ana Ruiz"}, "signature": {sig}})
+		if r.Status != 422 {
+			t.Errorf("%s signature: %d", name, r.Status)
+		}
+	}
+	r = client.Post("/q/"+token+"/sign", url.Values{"signer_name": {"  "}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if r.Status != 422 || !strings.Contains(r.Body, "Escriba su nombre") {
+		t.Fatalf("nameless signature: %d", r.Status)
+	}
+
+	// The signature.
+	r = client.Post("/q/"+token+"/sign", url.Values{"signer_name": {"Ana Ruiz"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if r.Status != 303 && r.Status != 302 && r.Status != 200 {
+		t.Fatalf("sign: %d %q", r.Status, r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'signed' AND signer_name = 'Ana Ruiz'
+		AND document_sha256 = $2 AND signature_png IS NOT NULL`, id, sum); n != 1 {
+		t.Fatal("signature audit row missing or with the wrong hash")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'ganada'`, w.opportunity); n != 1 {
+		t.Fatal("signing did not win the deal")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM opportunity_stage_history WHERE opportunity_id = $1 AND to_stage = 'ganada'`, w.opportunity); n != 1 {
+		t.Fatal("the win is not in the deal's history")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM emails e JOIN email_attachments a ON a.email_id = e.id
+		WHERE e.template = 'quote_signed' AND a.content_type = 'application/pdf'`); n != 2 {
+		t.Fatalf("signed PDF e-mailed %d times, want client and rep", n)
+	}
+	// The signed PDF differs from the sent one and is what both download now.
+	r = client.Get("/q/" + token + "/pdf")
+	if r.Status != 200 || r.Body == string(pdf) || !strings.HasPrefix(r.Body, "%PDF-") {
+		t.Fatal("signed PDF not served")
+	}
+
+	// A second signature of the same version is refused.
+	r = client.Post("/q/"+token+"/sign", url.Values{"signer_name": {"Otra Persona"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if r.Status != 409 {
+		t.Fatalf("second signature: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'signed'`, id); n != 1 {
+		t.Fatal("a second signature was stored")
+	}
+	// The trail is append-only.
+	if _, err := w.env.DB.Exec(context.Background(), `DELETE FROM quote_events WHERE quote_id = $1 AND kind = 'signed'`, id); err == nil {
+		t.Fatal("the database let a signature row be deleted")
+	}
+}
+
+func TestVersionsOutdatedAndRejection(t *testing.T) {
+	w := newWorld(t)
+	id := w.draft(t)
+	w.lines(t, id, nil)
+	tok1 := w.send(t, id)
+
+	// Editing a sent quote opens version 2; v1 stays as it was.
+	r := w.repC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{})
+	if r.Status >= 400 {
+		t.Fatalf("revise: %d", r.Status)
+	}
+	w.lines(t, id, url.Values{"quantity": {"5", "2"}})
+	tok2 := w.send(t, id)
+	if tok1 == tok2 {
+		t.Fatal("version 2 reuses the token")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quote_versions WHERE quote_id = $1 AND n = 1 AND status = 'superseded' AND base = 30273`, id); n != 1 {
+		t.Fatal("v1 changed or was not superseded")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number = $2`, id, fmt.Sprintf("P-%d-0001", time.Now().Year())); n != 1 {
+		t.Fatal("v2 did not keep the number")
+	}
+	// The old link is revoked: a clear page, never the quote.
+	client := w.env.Client()
+	r = client.Get("/q/" + tok1)
+	if r.Status != 410 || strings.Contains(r.Body, "Taladro") {
+		t.Fatalf("old link: %d", r.Status)
+	}
+	r = client.Post("/q/"+tok1+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if r.Status != 410 {
+		t.Fatalf("signing through a revoked link: %d", r.Status)
+	}
+
+	// Rejection sends the deal back to negotiation.
+	r = client.Post("/q/"+tok2+"/reject", url.Values{"reason": {"Muy caro"}})
+	if r.Status >= 400 {
+		t.Fatalf("reject: %d %q", r.Status, r.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'en_negociacion'`, w.opportunity); n != 1 {
+		t.Fatal("rejection did not move the deal to en negociación")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'rejected' AND reason = 'Muy caro'`, id); n != 1 {
+		t.Fatal("rejection reason not kept")
+	}
+	r = client.Post("/q/"+tok2+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if r.Status != 409 {
+		t.Fatalf("signing a rejected version: %d", r.Status)
+	}
+}
+
+func TestOutdatedVersionRefusedWithLinkToLatest(t *testing.T) {
+	w := newWorld(t)
+	id := w.draft(t)
+	w.lines(t, id, nil)
+	tok1 := w.send(t, id)
+	// Un-revoke v1's link to play a client who kept a page open on v1.
+	w.repC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{})
+	w.lines(t, id, nil)
+	w.send(t, id)
+	w.env.Exec(`UPDATE quote_links SET revoked_at = NULL WHERE quote_id = $1`, id)
+	r := w.env.Client().Post("/q/"+tok1+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if r.Status != 409 || !strings.Contains(r.Body, "versión más reciente") || !strings.Contains(r.Body, "/q/") {
+		t.Fatalf("outdated signature: %d %q", r.Status, r.Body)
+	}
+}
+
+func TestBadLinesGetFieldMessages(t *testing.T) {
+	w := newWorld(t)
+	id := w.draft(t)
+	cases := map[string]url.Values{
+		"negative quantity": {"quantity": {"-1", "1"}},
+		"zero price":        {"unit_price": {"0", "40"}},
+		"unknown tax rate":  {"tax_rate_id": {"999999", fmt.Sprint(w.rate21)}},
+		"discount 100":      {"discount": {"100", ""}},
+		"past validity":     {"valid_until": {"2020-01-01"}},
+		"empty description": {"description": {" ", "Montaje"}},
+	}
+	for name, extra := range cases {
+		r := w.lines(t, id, extra)
+		if r.Status != 422 || !strings.Contains(r.Body, "field-error") {
+			t.Errorf("%s: %d", name, r.Status)
+		}
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quote_lines WHERE quote_id = $1`, id); n != 0 {
+		t.Fatalf("invalid drafts stored %d lines", n)
+	}
+	r := w.repC.Post(fmt.Sprintf("/quotes/%d/send", id), url.Values{"revision": {w.revision(t, id)}})
+	if r.Status != 422 || !strings.Contains(r.Body, "Añada al menos una línea") {
+		t.Fatalf("sending an empty quote: %d", r.Status)
+	}
+}
+
+func TestTokensAndScope(t *testing.T) {
+	w := newWorld(t)
+	id := w.draft(t)
+	w.lines(t, id, nil)
+	token := w.send(t, id)
+	c := w.env.Client()
+	tampered := []byte(token)
+	tampered[0] ^= 1
+	for _, bad := range []string{"x", string(tampered), strings.Repeat("A", quotes.TokenLen), token + "A", "../quotes"} {
+		if r := c.Get("/q/" + url.PathEscape(bad)); r.Status != 404 {
+			t.Errorf("token %q: %d", bad, r.Status)
+		}
+	}
+	// Expired: the validity passed.
+	w.env.Exec(`UPDATE quote_links SET expires_at = now() - interval '1 minute' WHERE quote_id = $1`, id)
+	if r := c.Get("/q/" + token); r.Status != 410 || strings.Contains(r.Body, "Taladro") {
+		t.Fatalf("expired link: %d", r.Status)
+	}
+	// Another rep cannot see or touch the quote.
+	for _, p := range []string{"/quotes/%d", "/quotes/%d/edit?step=2", "/quotes/%d/versions/1/pdf"} {
+		if r := w.otherC.Get(fmt.Sprintf(p, id)); r.Status != 404 {
+			t.Errorf("other rep %s: %d", p, r.Status)
+		}
+	}
+	if r := w.otherC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{}); r.Status != 404 {
+		t.Errorf("other rep revise: %d", r.Status)
+	}
+}
+
+func TestClientLinkIsRateLimited(t *testing.T) {
+	w := newWorld(t)
+	c := w.env.Client()
+	limited := false
+	for i := 0; i < 70; i++ {
+		if r := c.Get("/q/" + strings.Repeat("B", quotes.TokenLen)); r.Status == 429 {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("70 guesses a minute from one IP were all answered")
+	}
+}
