@@ -131,6 +131,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	imports.RegisterLive(hub, d.Q)
 	pipeline.RegisterLive(hub, d.Q)
 	tasks.RegisterLive(hub)
+	quotes.RegisterLive(hub)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")

@@ -230,3 +230,11 @@ SELECT * FROM opportunities WHERE org_id = @org_id AND id = @id FOR UPDATE;
 UPDATE quotes SET status = 'sent', updated_at = now(), revision = revision + 1
 WHERE org_id = @org_id AND id = @id AND status = 'rejected'
 RETURNING *;
+
+-- name: DemoLiveQuoteLink :one
+-- A link the demo prints at start: sent, unanswered, not expired.
+SELECT l.token FROM quote_links l
+JOIN quotes q ON q.org_id = l.org_id AND q.id = l.quote_id
+WHERE l.org_id = @org_id AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now()
+  AND l.version_n = q.current_version
+ORDER BY l.id DESC LIMIT 1;

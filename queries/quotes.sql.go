@@ -297,6 +297,22 @@ func (q *Queries) DeleteQuoteLines(ctx context.Context, arg DeleteQuoteLinesPara
 	return err
 }
 
+const demoLiveQuoteLink = `-- name: DemoLiveQuoteLink :one
+SELECT l.token FROM quote_links l
+JOIN quotes q ON q.org_id = l.org_id AND q.id = l.quote_id
+WHERE l.org_id = $1 AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now()
+  AND l.version_n = q.current_version
+ORDER BY l.id DESC LIMIT 1
+`
+
+// A link the demo prints at start: sent, unanswered, not expired.
+func (q *Queries) DemoLiveQuoteLink(ctx context.Context, orgID int64) (string, error) {
+	row := q.db.QueryRow(ctx, demoLiveQuoteLink, orgID)
+	var token string
+	err := row.Scan(&token)
+	return token, err
+}
+
 const findQuoteLink = `-- name: FindQuoteLink :one
 SELECT l.org_id, l.id, l.quote_id, l.version_n, l.token, l.token_hash, l.expires_at, l.revoked_at, l.revoked_by, l.created_at, q.status AS quote_status, q.current_version, v.status AS version_status
 FROM quote_links l

@@ -13,6 +13,7 @@ import (
 
 	"pulso/app/auth"
 	"pulso/queries"
+	"pulso/workers"
 )
 
 // Password is every demo user's password (listed in the README).
@@ -51,6 +52,12 @@ var orgs = []orgSeed{
 // Seed creates whatever part of the demo data is missing, in one transaction.
 func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return err
+	}
+	// Insert-only: the demo's quotes enqueue their e-mails and notifications
+	// like the app does; the workers of `pulso serve` deliver them.
+	jobs, err := workers.NewClient(pool, log, workers.Options{})
 	if err != nil {
 		return err
 	}
@@ -100,6 +107,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 				return err
 			}
 			if err := seedTasks(ctx, q, org, ids, log); err != nil {
+				return err
+			}
+			if err := seedQuotes(ctx, tx, jobs, org, ids, log); err != nil {
 				return err
 			}
 		}

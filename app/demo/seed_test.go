@@ -112,7 +112,13 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	// The user's demo tasks and alerts, opportunities, leads and customers
 	// go first: they reference their owner (and opportunities their lead
 	// and customer, tasks their customer).
+	// Their quotes too: sent ones are kept by a trigger (a customer was
+	// told), which an operator removing a user's data would lift the same way.
 	for _, sql := range []string{
+		`ALTER TABLE quotes DISABLE TRIGGER quotes_keep_sent`,
+		`DELETE FROM quotes WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')
+			OR customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test'))`,
+		`ALTER TABLE quotes ENABLE TRIGGER quotes_keep_sent`,
 		`DELETE FROM alerts WHERE user_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
 		`DELETE FROM tasks WHERE (SELECT id FROM users WHERE email = 'rep2@demo.test') IN (assignee_id, created_by, managed_by_id)
 			OR customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test'))`,

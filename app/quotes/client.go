@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -193,4 +194,16 @@ func (h *Handler) ClientReject(c *fiber.Ctx) error {
 		return err
 	}
 	return web.Redirect(c, "/q/"+c.Params("token"))
+}
+
+// RegisterLive renders quote events as a stamp: open quote lists and the
+// quote's page reload their own view (static/js/pulso.js). The audience is
+// the quote owner's, as for deals.
+func RegisterLive(hub *live.Hub) {
+	hub.Handle(live.TopicQuote, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+		if ev.EntityID == nil {
+			return nil, nil
+		}
+		return fmt.Appendf(nil, `<span id="quotes-live" hidden hx-swap-oob="true" data-stamp="%d" data-quote="%d"></span>`, ev.ID, *ev.EntityID), nil
+	}})
 }

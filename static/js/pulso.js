@@ -56,6 +56,20 @@
       htmx.trigger(document.body, "pulso:tasks");
     }
   });
+
+  // Quote changes (sent, opened, signed, rejected) arrive as a #quotes-live
+  // stamp naming the quote: the list reloads on "pulso:quotes", a quote's
+  // page on "pulso:quote-<id>".
+  var lastQuotesStamp = "";
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var el = document.getElementById("quotes-live");
+    var stamp = el && el.dataset.stamp;
+    if (stamp && stamp !== lastQuotesStamp) {
+      lastQuotesStamp = stamp;
+      htmx.trigger(document.body, "pulso:quotes");
+      htmx.trigger(document.body, "pulso:quote-" + el.dataset.quote);
+    }
+  });
   document.addEventListener("htmx:afterSwap", function () { scheduleHide(document); });
   document.addEventListener("DOMContentLoaded", function () { scheduleHide(document); });
 })();

@@ -1,0 +1,198 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/riverqueue/river"
+
+	"pulso/app/quotes"
+	"pulso/queries"
+)
+
+type demoProduct struct {
+	code, name, group, unit string
+	price                   int64
+}
+
+var demoProducts = []demoProduct{
+	{"TAL-18V", "Taladro percutor 18 V", "Herramienta eléctrica", "ud", 12990},
+	{"AMO-125", "Amoladora 125 mm", "Herramienta eléctrica", "ud", 7450},
+	{"BRO-SET", "Juego de brocas (25 piezas)", "Accesorios", "ud", 2399},
+	{"DIS-CORTE", "Disco de corte metal 125 mm", "Accesorios", "ud", 189},
+	{"GUA-NIT", "Guantes de nitrilo (caja 100)", "Protección", "ud", 995},
+	{"GAF-PRO", "Gafas de protección", "Protección", "ud", 650},
+	{"MON-H", "Montaje e instalación", "Servicios", "h", 4000},
+	{"PORTES", "Portes y entrega", "Servicios", "servicio", 1500},
+}
+
+// seedQuotes gives each demo org a small catalog (groups and products) and
+// quotes in every state, made through the same functions the app uses:
+// a draft, sent and opened, signed (deal won), rejected, expired, and one
+// with two versions. The send and sign e-mails land in the outbox. It
+// logs one live client link so a person can open it on a phone.
+func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org queries.Org, users map[string]int64, log *slog.Logger) error {
+	q := queries.New(tx)
+	has, err := q.QuoteProducts(ctx, queries.QuoteProductsParams{OrgID: org.ID})
+	if err != nil {
+		return err
+	}
+	if len(has) > 0 {
+		return logLiveLink(ctx, q, org, log) // seeded already
+	}
+	rates, err := quotes.RatesOn(ctx, q, org.Country, time.Now())
+	if err != nil || len(rates) == 0 {
+		return err
+	}
+	var general int64
+	for _, r := range rates {
+		if r.Kind == "iva" && general == 0 {
+			general = r.ID // the general rate: highest IVA first
+		}
+	}
+	groups := map[string]int64{}
+	var products []queries.Product
+	for _, p := range demoProducts {
+		gid, ok := groups[p.group]
+		if !ok {
+			g, err := q.CreateArticleGroup(ctx, queries.CreateArticleGroupParams{OrgID: org.ID, Name: p.group})
+			if err != nil {
+				return err
+			}
+			gid, groups[p.group] = g.ID, g.ID
+		}
+		pr, err := q.CreateProduct(ctx, queries.CreateProductParams{OrgID: org.ID, Code: p.code, Name: p.name, GroupID: &gid,
+			Unit: p.unit, Price: p.price, TaxRateID: general, Active: true})
+		if err != nil {
+			return err
+		}
+		products = append(products, pr)
+	}
+	opps, err := q.ListOpportunities(ctx, queries.ListOpportunitiesParams{OrgID: org.ID, Stage: strp("en_analisis"), PageSize: 12})
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(org.TimeZone)
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := time.Now()
+	states := []string{"draft", "opened", "signed", "rejected", "expired", "revised", "sent"}
+	for i, o := range opps {
+		if i == len(states) || o.OwnerID == nil {
+			break
+		}
+		state := states[i]
+		when := now.Add(-time.Duration(len(states)-i) * 26 * time.Hour)
+		if state == "expired" {
+			when = now.AddDate(0, 0, -40)
+		}
+		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: org.ID, CustomerID: o.CustomerID, OpportunityID: &o.ID,
+			OwnerID: *o.OwnerID, CreatedBy: o.OwnerID})
+		if err != nil {
+			return err
+		}
+		day := time.Date(when.Year(), when.Month(), when.Day(), 0, 0, 0, 0, time.UTC)
+		if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: org.ID, QuoteID: qt.ID, N: 1,
+			ValidUntil: pgtype.Date{Time: day.AddDate(0, 0, 30), Valid: true}, Currency: org.Currency}); err != nil {
+			return err
+		}
+		in := quotes.DraftInput{ValidUntil: day.AddDate(0, 0, 30).Format("2006-01-02"), Terms: "Pago a 30 días. Portes incluidos desde 300 €."}
+		for k := 0; k < 3+i%3; k++ {
+			p := products[(i+k)%len(products)]
+			in.Lines = append(in.Lines, quotes.LineInput{ProductID: fmt.Sprint(p.ID), Description: p.Name, Unit: p.Unit,
+				Quantity: fmt.Sprint(1 + (i+k)%4), UnitPrice: fmt.Sprintf("%d,%02d", p.Price/100, p.Price%100), DiscountPct: []string{"", "5", "10"}[k%3],
+				TaxRateID: fmt.Sprint(p.TaxRateID)})
+		}
+		d, errs, err := quotes.ParseDraft(ctx, q, org.ID, org.Country, in, day)
+		if err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("demo quote draft: %v", errs)
+		}
+		rev, err := quotes.SaveDraft(ctx, tx, org.ID, qt.ID, qt.Revision, 1, d)
+		if err != nil {
+			return err
+		}
+		if state == "draft" {
+			continue
+		}
+		if _, err := quotes.Send(ctx, tx, jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: rev, UserID: *o.OwnerID,
+			Locale: "es", BaseURL: "", Now: when}); err != nil {
+			return err
+		}
+		l, err := q.GetQuoteLink(ctx, queries.GetQuoteLinkParams{OrgID: org.ID, QuoteID: qt.ID, VersionN: 1})
+		if err != nil {
+			return err
+		}
+		link := queries.FindQuoteLinkRow{OrgID: org.ID, ID: l.ID, QuoteID: qt.ID, VersionN: 1, Token: l.Token, ExpiresAt: l.ExpiresAt}
+		client := quotes.Client{UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) demo"}
+		switch state {
+		case "opened", "signed", "rejected", "revised":
+			if err := quotes.RecordOpen(ctx, tx, jobs, link, client); err != nil {
+				return err
+			}
+		}
+		switch state {
+		case "signed":
+			err = quotes.Sign(ctx, tx, jobs, link, quotes.SignInput{Name: "Ana Ruiz", Signature: demoSignature(), Client: client, Now: when.Add(2 * time.Hour)})
+		case "rejected":
+			err = quotes.Reject(ctx, tx, jobs, link, "El precio supera nuestro presupuesto este trimestre.", client)
+		case "revised":
+			cur, gerr := q.GetQuote(ctx, queries.GetQuoteParams{OrgID: org.ID, ID: qt.ID})
+			if gerr != nil {
+				return gerr
+			}
+			if _, err := q.OpenNextVersion(ctx, queries.OpenNextVersionParams{OrgID: org.ID, QuoteID: qt.ID,
+				MinValidUntil: pgtype.Date{Time: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), Valid: true}}); err != nil {
+				return err
+			}
+			if err := q.CopyQuoteLines(ctx, queries.CopyQuoteLinesParams{OrgID: org.ID, QuoteID: qt.ID, FromN: 1, ToN: 2}); err != nil {
+				return err
+			}
+			_, err = quotes.Send(ctx, tx, jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: cur.Revision, UserID: *o.OwnerID,
+				Locale: "es", Now: now.Add(-time.Hour)})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	log.Info("seeded catalog and quotes", "org", org.Name, "products", len(products))
+	return logLiveLink(ctx, q, org, log)
+}
+
+// logLiveLink prints the client link of a sent, unanswered, valid quote:
+// open it (after the base URL) on a phone to sign it.
+func logLiveLink(ctx context.Context, q *queries.Queries, org queries.Org, log *slog.Logger) error {
+	token, err := q.DemoLiveQuoteLink(ctx, org.ID)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("demo quote a client can sign", "org", org.Name, "path", "/q/"+token)
+	return nil
+}
+
+// demoSignature is a drawn-looking stroke.
+func demoSignature() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 300, 100))
+	for x := 20; x < 280; x++ {
+		y := 50 + int(20*float64((x%60)-30)/30)
+		img.Set(x, y, color.Black)
+		img.Set(x, y+1, color.Black)
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
+}
