@@ -1010,7 +1010,7 @@ func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
 	admin.login(s, "admin@demo.test")
 	for _, path := range []string{"/opportunities/board", "/opportunities", "/opportunities/new", "/tasks", "/tasks/new", "/my-day",
 		"/alerts", "/agenda?view=day", "/agenda?view=week", "/agenda?view=month", "/catalog", "/catalog/new", "/catalog/groups",
-		"/admin/pipeline", "/admin/calendar", "/admin/task-reasons", "/admin/task-rules"} {
+		"/admin/pipeline", "/admin/calendar", "/admin/task-reasons", "/admin/task-rules", "/quotes", "/quotes/new"} {
 		admin.run("open "+path, chromedp.Navigate(s.url(path)), chromedp.WaitVisible(`main h1`))
 		if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
 			t.Errorf("%s is %s px wide on a 360 px phone", path, sw)
@@ -1023,5 +1023,20 @@ func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
 	admin.run("deal page", chromedp.Navigate(s.url(fmt.Sprintf("/opportunities/%d", oppID))), chromedp.WaitVisible(`[data-testid=history]`))
 	if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
 		t.Errorf("the deal page is %s px wide on a 360 px phone", sw)
+	}
+	// The demo's quotes: a draft in the editor, a signed one's page, and a
+	// sent one as its client sees it.
+	var draft, signed int64
+	var token string
+	if err := s.db.QueryRow(context.Background(), `SELECT (SELECT min(id) FROM quotes WHERE status = 'draft'), (SELECT min(id) FROM quotes WHERE status = 'signed'),
+		(SELECT l.token FROM quote_links l JOIN quotes q ON q.id = l.quote_id WHERE q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now() LIMIT 1)`).Scan(&draft, &signed, &token); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fmt.Sprintf("/quotes/%d/edit?step=2", draft), fmt.Sprintf("/quotes/%d/edit?step=3", draft),
+		fmt.Sprintf("/quotes/%d", signed), "/q/" + token} {
+		admin.run("open "+path, chromedp.Navigate(s.url(path)), chromedp.WaitVisible(`main h1`))
+		if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
+			t.Errorf("%s is %s px wide on a 360 px phone", path, sw)
+		}
 	}
 }
