@@ -29,6 +29,7 @@ import (
 	"pulso/app/mail"
 	"pulso/app/notifications"
 	"pulso/app/ops"
+	"pulso/app/orders"
 	"pulso/app/pipeline"
 	"pulso/app/quotes"
 	"pulso/app/tasks"
@@ -121,6 +122,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		tasksH   = tasks.NewHandler(d)
 		catalogH = catalog.New(d)
 		quotesH  = quotes.New(d)
+		ordersH  = orders.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = mail.NewOutbox(d)
 		docsH    = documents.New(d)
@@ -267,7 +269,22 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/catalog", admin, catalogH.Create).Name("catalog.create")
 	app.Get("/catalog/groups", admin, catalogH.Groups).Name("catalog.groups")
 	app.Post("/catalog/groups", admin, catalogH.AddGroup).Name("catalog.group_add")
+	// Price lists, before /catalog/:id so their paths are not taken for ids.
+	app.Get("/catalog/price-lists", admin, catalogH.PriceLists).Name("price_lists.list")
+	app.Post("/catalog/price-lists", admin, catalogH.CreatePriceList).Name("price_lists.create")
+	app.Get("/catalog/price-lists/:id", admin, catalogH.PriceList).Name("price_lists.show")
+	app.Post("/catalog/price-lists/:id", admin, catalogH.UpdatePriceList).Name("price_lists.update")
+	app.Post("/catalog/price-lists/:id/prices", admin, catalogH.SetPrice).Name("price_lists.price")
+	app.Post("/catalog/price-lists/:id/customers", admin, catalogH.AssignCustomer).Name("price_lists.assign")
+	app.Get("/catalog/price-lists/:id/pdf", admin, catalogH.PriceListPDF).Name("price_lists.pdf")
+	app.Post("/catalog/price-lists/:id/send", admin, catalogH.SendPriceList).Name("price_lists.send")
 	app.Get("/catalog/:id", anyone, catalogH.Show).Name("catalog.show")
+	app.Post("/catalog/:id/image", admin, catalogH.UploadImage).Name("catalog.image_upload")
+	app.Post("/catalog/:id/image/delete", admin, catalogH.DeleteImage).Name("catalog.image_delete")
+	app.Get("/catalog/:id/image/:hash/:size", anyone, catalogH.Image).Name("catalog.image")
+	app.Get("/admin/logo", admin, catalogH.Logo).Name("logo.show")
+	app.Get("/admin/logo.jpg", admin, catalogH.LogoImage).Name("logo.image")
+	app.Post("/admin/logo", admin, catalogH.SaveLogo).Name("logo.save")
 	app.Post("/catalog/:id", admin, catalogH.Update).Name("catalog.update")
 
 	// Quotes: the three-step editor (1 header, 2 lines with autosave, 3
@@ -286,6 +303,14 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	app.Post("/quotes/:id/revoke", anyone, quotesH.Revoke).Name("quotes.revoke")
 	app.Post("/quotes/:id/delete", anyone, quotesH.Delete).Name("quotes.delete")
 	app.Get("/quotes/:id/versions/:n/pdf", anyone, quotesH.PDF).Name("quotes.pdf")
+
+	// Orders from signed quotes and their delivery notes.
+	app.Post("/quotes/:id/order", anyone, ordersH.Create).Name("orders.create")
+	app.Get("/orders", anyone, ordersH.List).Name("orders.list")
+	app.Get("/orders/:id", anyone, ordersH.Show).Name("orders.show")
+	app.Post("/orders/:id/deliveries", anyone, ordersH.Deliver).Name("orders.deliver")
+	app.Get("/orders/:id/pdf", anyone, ordersH.PDF).Name("orders.pdf")
+	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per IP so tokens cannot be guessed at speed.

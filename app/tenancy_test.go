@@ -276,6 +276,20 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`INSERT INTO quote_links (org_id, quote_id, version_n, token, token_hash, expires_at)
 		SELECT org_id, id, 1, 'alfa-quote-token', sha256('alfa-quote-token'), now() + interval '1 day' FROM quotes WHERE org_id = $1`, org.ID)
 	env.Exec(`INSERT INTO quote_events (org_id, quote_id, version_n, kind, user_agent) SELECT org_id, id, 1, 'opened', 'Alfa Navegador Secreto' FROM quotes WHERE org_id = $1`, org.ID)
+	// product picture, price list with an item, and an order with a delivery
+	env.Exec(`INSERT INTO product_images (org_id, product_id, sha256, image, thumb, width, height)
+		SELECT org_id, id, 'alfa-imagen-hash', 'x', 'x', 1, 1 FROM products WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO price_lists (org_id, name, kind) VALUES ($1, 'Alfa Lista Secreta', 'fixed')`, org.ID)
+	env.Exec(`INSERT INTO price_list_items (org_id, price_list_id, product_id, price)
+		SELECT $1, (SELECT id FROM price_lists WHERE org_id = $1), id, 777 FROM products WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO orders (org_id, number, quote_id, quote_version, customer_id, currency, base, tax, surcharge, withheld, total)
+		SELECT org_id, 'ALFA-PED-1', id, 1, customer_id, 'EUR', 1000, 210, 0, 0, 1210 FROM quotes WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO order_lines (org_id, order_id, position, description, unit, quantity, unit_price, discount_pct, tax_rate_id, tax_rate, surcharge, withholding, amount)
+		SELECT org_id, id, 1, 'Alfa Linea Pedido Secreta', 'ud', 2, 500, 0, (SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21), 21, 0, 0, 1000
+		FROM orders WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO delivery_notes (org_id, number, order_id, delivered_on, notes) SELECT org_id, 'ALFA-ALB-1', id, '2026-12-01', 'Alfa Albaran Secreto' FROM orders WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO delivery_note_lines (org_id, delivery_note_id, order_id, order_position, quantity)
+		SELECT org_id, id, order_id, 1, 1 FROM delivery_notes WHERE org_id = $1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -290,7 +304,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto",
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
-		"Alfa Condiciones Secretas", "Alfa Linea Secreta", "alfa-quote-token", "Alfa Navegador Secreto"}
+		"Alfa Condiciones Secretas", "Alfa Linea Secreta", "alfa-quote-token", "Alfa Navegador Secreto",
+		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

@@ -7,6 +7,7 @@ package queries
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -31,6 +32,40 @@ func (q *Queries) CreateArticleGroup(ctx context.Context, arg CreateArticleGroup
 		&i.ID,
 		&i.Name,
 		&i.ParentID,
+	)
+	return i, err
+}
+
+const createPriceList = `-- name: CreatePriceList :one
+INSERT INTO price_lists (org_id, name, kind, percent) VALUES ($1, $2, $3, $4)
+ON CONFLICT (org_id, name) DO NOTHING
+RETURNING org_id, id, name, kind, percent, active, created_at
+`
+
+type CreatePriceListParams struct {
+	OrgID   int64
+	Name    string
+	Kind    string
+	Percent pgtype.Numeric
+}
+
+// No row back: the name exists already.
+func (q *Queries) CreatePriceList(ctx context.Context, arg CreatePriceListParams) (PriceList, error) {
+	row := q.db.QueryRow(ctx, createPriceList,
+		arg.OrgID,
+		arg.Name,
+		arg.Kind,
+		arg.Percent,
+	)
+	var i PriceList
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.Name,
+		&i.Kind,
+		&i.Percent,
+		&i.Active,
+		&i.CreatedAt,
 	)
 	return i, err
 }
@@ -87,6 +122,70 @@ func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) (P
 	return i, err
 }
 
+const customerPriceList = `-- name: CustomerPriceList :one
+SELECT l.id, l.kind, l.percent, i.price AS item_price
+FROM customers c
+JOIN price_lists l ON l.org_id = c.org_id AND l.id = c.price_list_id
+LEFT JOIN price_list_items i ON i.org_id = l.org_id AND i.price_list_id = l.id AND i.product_id = $1
+WHERE c.org_id = $2 AND c.id = $3 AND l.active
+`
+
+type CustomerPriceListParams struct {
+	ProductID  int64
+	OrgID      int64
+	CustomerID int64
+}
+
+type CustomerPriceListRow struct {
+	ID        int64
+	Kind      string
+	Percent   pgtype.Numeric
+	ItemPrice *int64
+}
+
+// The customer's active price list and, for a fixed list, the product's
+// price in it (NULL when the list has none for it).
+func (q *Queries) CustomerPriceList(ctx context.Context, arg CustomerPriceListParams) (CustomerPriceListRow, error) {
+	row := q.db.QueryRow(ctx, customerPriceList, arg.ProductID, arg.OrgID, arg.CustomerID)
+	var i CustomerPriceListRow
+	err := row.Scan(
+		&i.ID,
+		&i.Kind,
+		&i.Percent,
+		&i.ItemPrice,
+	)
+	return i, err
+}
+
+const deletePriceListItem = `-- name: DeletePriceListItem :exec
+DELETE FROM price_list_items WHERE org_id = $1 AND price_list_id = $2 AND product_id = $3
+`
+
+type DeletePriceListItemParams struct {
+	OrgID       int64
+	PriceListID int64
+	ProductID   int64
+}
+
+func (q *Queries) DeletePriceListItem(ctx context.Context, arg DeletePriceListItemParams) error {
+	_, err := q.db.Exec(ctx, deletePriceListItem, arg.OrgID, arg.PriceListID, arg.ProductID)
+	return err
+}
+
+const deleteProductImage = `-- name: DeleteProductImage :exec
+DELETE FROM product_images WHERE org_id = $1 AND product_id = $2
+`
+
+type DeleteProductImageParams struct {
+	OrgID     int64
+	ProductID int64
+}
+
+func (q *Queries) DeleteProductImage(ctx context.Context, arg DeleteProductImageParams) error {
+	_, err := q.db.Exec(ctx, deleteProductImage, arg.OrgID, arg.ProductID)
+	return err
+}
+
 const getArticleGroup = `-- name: GetArticleGroup :one
 SELECT org_id, id, name, parent_id FROM article_groups WHERE org_id = $1 AND id = $2
 `
@@ -104,6 +203,30 @@ func (q *Queries) GetArticleGroup(ctx context.Context, arg GetArticleGroupParams
 		&i.ID,
 		&i.Name,
 		&i.ParentID,
+	)
+	return i, err
+}
+
+const getPriceList = `-- name: GetPriceList :one
+SELECT org_id, id, name, kind, percent, active, created_at FROM price_lists WHERE org_id = $1 AND id = $2
+`
+
+type GetPriceListParams struct {
+	OrgID int64
+	ID    int64
+}
+
+func (q *Queries) GetPriceList(ctx context.Context, arg GetPriceListParams) (PriceList, error) {
+	row := q.db.QueryRow(ctx, getPriceList, arg.OrgID, arg.ID)
+	var i PriceList
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.Name,
+		&i.Kind,
+		&i.Percent,
+		&i.Active,
+		&i.CreatedAt,
 	)
 	return i, err
 }
@@ -139,6 +262,28 @@ func (q *Queries) GetProduct(ctx context.Context, arg GetProductParams) (Product
 	return i, err
 }
 
+const getProductImage = `-- name: GetProductImage :one
+SELECT sha256, image, thumb FROM product_images WHERE org_id = $1 AND product_id = $2
+`
+
+type GetProductImageParams struct {
+	OrgID     int64
+	ProductID int64
+}
+
+type GetProductImageRow struct {
+	Sha256 string
+	Image  []byte
+	Thumb  []byte
+}
+
+func (q *Queries) GetProductImage(ctx context.Context, arg GetProductImageParams) (GetProductImageRow, error) {
+	row := q.db.QueryRow(ctx, getProductImage, arg.OrgID, arg.ProductID)
+	var i GetProductImageRow
+	err := row.Scan(&i.Sha256, &i.Image, &i.Thumb)
+	return i, err
+}
+
 const listArticleGroups = `-- name: ListArticleGroups :many
 SELECT g.org_id, g.id, g.name, g.parent_id, coalesce(p.name, '')::text AS parent_name
 FROM article_groups g LEFT JOIN article_groups p ON p.org_id = g.org_id AND p.id = g.parent_id
@@ -170,6 +315,89 @@ func (q *Queries) ListArticleGroups(ctx context.Context, orgID int64) ([]ListArt
 			&i.Name,
 			&i.ParentID,
 			&i.ParentName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listPriceListCustomers = `-- name: ListPriceListCustomers :many
+SELECT id, legal_name, email FROM customers WHERE org_id = $1 AND price_list_id = $2 ORDER BY legal_name LIMIT 500
+`
+
+type ListPriceListCustomersParams struct {
+	OrgID       int64
+	PriceListID *int64
+}
+
+type ListPriceListCustomersRow struct {
+	ID        int64
+	LegalName string
+	Email     string
+}
+
+func (q *Queries) ListPriceListCustomers(ctx context.Context, arg ListPriceListCustomersParams) ([]ListPriceListCustomersRow, error) {
+	rows, err := q.db.Query(ctx, listPriceListCustomers, arg.OrgID, arg.PriceListID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPriceListCustomersRow{}
+	for rows.Next() {
+		var i ListPriceListCustomersRow
+		if err := rows.Scan(&i.ID, &i.LegalName, &i.Email); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listPriceLists = `-- name: ListPriceLists :many
+SELECT l.org_id, l.id, l.name, l.kind, l.percent, l.active, l.created_at, (SELECT count(*) FROM price_list_items i WHERE i.org_id = l.org_id AND i.price_list_id = l.id)::bigint AS items,
+       (SELECT count(*) FROM customers c WHERE c.org_id = l.org_id AND c.price_list_id = l.id)::bigint AS customers
+FROM price_lists l WHERE l.org_id = $1 ORDER BY l.name, l.id
+`
+
+type ListPriceListsRow struct {
+	OrgID     int64
+	ID        int64
+	Name      string
+	Kind      string
+	Percent   pgtype.Numeric
+	Active    bool
+	CreatedAt time.Time
+	Items     int64
+	Customers int64
+}
+
+func (q *Queries) ListPriceLists(ctx context.Context, orgID int64) ([]ListPriceListsRow, error) {
+	rows, err := q.db.Query(ctx, listPriceLists, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPriceListsRow{}
+	for rows.Next() {
+		var i ListPriceListsRow
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.ID,
+			&i.Name,
+			&i.Kind,
+			&i.Percent,
+			&i.Active,
+			&i.CreatedAt,
+			&i.Items,
+			&i.Customers,
 		); err != nil {
 			return nil, err
 		}
@@ -255,6 +483,60 @@ func (q *Queries) ListProducts(ctx context.Context, arg ListProductsParams) ([]L
 	return items, nil
 }
 
+const priceListProducts = `-- name: PriceListProducts :many
+SELECT p.id, p.code, p.name, p.unit, p.price AS base_price, i.price AS list_price, t.rate AS tax_rate
+FROM products p
+JOIN tax_rates t ON t.id = p.tax_rate_id
+LEFT JOIN price_list_items i ON i.org_id = p.org_id AND i.price_list_id = $1 AND i.product_id = p.id
+WHERE p.org_id = $2 AND p.active
+ORDER BY p.name, p.id
+LIMIT 2000
+`
+
+type PriceListProductsParams struct {
+	PriceListID int64
+	OrgID       int64
+}
+
+type PriceListProductsRow struct {
+	ID        int64
+	Code      string
+	Name      string
+	Unit      string
+	BasePrice int64
+	ListPrice *int64
+	TaxRate   pgtype.Numeric
+}
+
+// Every active product with its price in the list (NULL: base price).
+func (q *Queries) PriceListProducts(ctx context.Context, arg PriceListProductsParams) ([]PriceListProductsRow, error) {
+	rows, err := q.db.Query(ctx, priceListProducts, arg.PriceListID, arg.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PriceListProductsRow{}
+	for rows.Next() {
+		var i PriceListProductsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Code,
+			&i.Name,
+			&i.Unit,
+			&i.BasePrice,
+			&i.ListPrice,
+			&i.TaxRate,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const productCodeTaken = `-- name: ProductCodeTaken :one
 SELECT EXISTS (SELECT 1 FROM products WHERE org_id = $1 AND code = $2 AND id <> $3)
 `
@@ -270,6 +552,160 @@ func (q *Queries) ProductCodeTaken(ctx context.Context, arg ProductCodeTakenPara
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const productImageHashes = `-- name: ProductImageHashes :many
+SELECT product_id, sha256 FROM product_images WHERE org_id = $1 AND product_id = ANY ($2::bigint[])
+`
+
+type ProductImageHashesParams struct {
+	OrgID      int64
+	ProductIds []int64
+}
+
+type ProductImageHashesRow struct {
+	ProductID int64
+	Sha256    string
+}
+
+// The list's thumbnails: which products of a page have one, and its hash.
+func (q *Queries) ProductImageHashes(ctx context.Context, arg ProductImageHashesParams) ([]ProductImageHashesRow, error) {
+	rows, err := q.db.Query(ctx, productImageHashes, arg.OrgID, arg.ProductIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductImageHashesRow{}
+	for rows.Next() {
+		var i ProductImageHashesRow
+		if err := rows.Scan(&i.ProductID, &i.Sha256); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const saveProductImage = `-- name: SaveProductImage :exec
+INSERT INTO product_images (org_id, product_id, sha256, image, thumb, width, height)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (org_id, product_id) DO UPDATE SET sha256 = EXCLUDED.sha256, image = EXCLUDED.image, thumb = EXCLUDED.thumb,
+    width = EXCLUDED.width, height = EXCLUDED.height, uploaded_at = now()
+`
+
+type SaveProductImageParams struct {
+	OrgID     int64
+	ProductID int64
+	Sha256    string
+	Image     []byte
+	Thumb     []byte
+	Width     int32
+	Height    int32
+}
+
+func (q *Queries) SaveProductImage(ctx context.Context, arg SaveProductImageParams) error {
+	_, err := q.db.Exec(ctx, saveProductImage,
+		arg.OrgID,
+		arg.ProductID,
+		arg.Sha256,
+		arg.Image,
+		arg.Thumb,
+		arg.Width,
+		arg.Height,
+	)
+	return err
+}
+
+const setCustomerPriceList = `-- name: SetCustomerPriceList :exec
+UPDATE customers SET price_list_id = $1, updated_at = now(), version = version + 1
+WHERE org_id = $2 AND id = $3
+`
+
+type SetCustomerPriceListParams struct {
+	PriceListID *int64
+	OrgID       int64
+	ID          int64
+}
+
+func (q *Queries) SetCustomerPriceList(ctx context.Context, arg SetCustomerPriceListParams) error {
+	_, err := q.db.Exec(ctx, setCustomerPriceList, arg.PriceListID, arg.OrgID, arg.ID)
+	return err
+}
+
+const setOrgLogo = `-- name: SetOrgLogo :exec
+UPDATE orgs SET logo = $1 WHERE id = $2
+`
+
+type SetOrgLogoParams struct {
+	Logo []byte
+	ID   int64
+}
+
+func (q *Queries) SetOrgLogo(ctx context.Context, arg SetOrgLogoParams) error {
+	_, err := q.db.Exec(ctx, setOrgLogo, arg.Logo, arg.ID)
+	return err
+}
+
+const setPriceListItem = `-- name: SetPriceListItem :exec
+INSERT INTO price_list_items (org_id, price_list_id, product_id, price) VALUES ($1, $2, $3, $4)
+ON CONFLICT (org_id, price_list_id, product_id) DO UPDATE SET price = EXCLUDED.price
+`
+
+type SetPriceListItemParams struct {
+	OrgID       int64
+	PriceListID int64
+	ProductID   int64
+	Price       int64
+}
+
+func (q *Queries) SetPriceListItem(ctx context.Context, arg SetPriceListItemParams) error {
+	_, err := q.db.Exec(ctx, setPriceListItem,
+		arg.OrgID,
+		arg.PriceListID,
+		arg.ProductID,
+		arg.Price,
+	)
+	return err
+}
+
+const updatePriceList = `-- name: UpdatePriceList :one
+UPDATE price_lists SET name = $1, kind = $2, percent = $3, active = $4
+WHERE org_id = $5 AND id = $6
+RETURNING org_id, id, name, kind, percent, active, created_at
+`
+
+type UpdatePriceListParams struct {
+	Name    string
+	Kind    string
+	Percent pgtype.Numeric
+	Active  bool
+	OrgID   int64
+	ID      int64
+}
+
+func (q *Queries) UpdatePriceList(ctx context.Context, arg UpdatePriceListParams) (PriceList, error) {
+	row := q.db.QueryRow(ctx, updatePriceList,
+		arg.Name,
+		arg.Kind,
+		arg.Percent,
+		arg.Active,
+		arg.OrgID,
+		arg.ID,
+	)
+	var i PriceList
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.Name,
+		&i.Kind,
+		&i.Percent,
+		&i.Active,
+		&i.CreatedAt,
+	)
+	return i, err
 }
 
 const updateProduct = `-- name: UpdateProduct :one

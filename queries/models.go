@@ -128,6 +128,25 @@ type CustomerContact struct {
 	CreatedAt  time.Time
 }
 
+type DeliveryNote struct {
+	OrgID       int64
+	ID          int64
+	Number      string
+	OrderID     int64
+	DeliveredOn pgtype.Date
+	Notes       string
+	CreatedBy   *int64
+	CreatedAt   time.Time
+}
+
+type DeliveryNoteLine struct {
+	OrgID          int64
+	DeliveryNoteID int64
+	OrderID        int64
+	OrderPosition  int32
+	Quantity       pgtype.Numeric
+}
+
 type Document struct {
 	OrgID         int64
 	ID            int64
@@ -414,6 +433,40 @@ type OpportunityStageHistory struct {
 	ChangedAt     time.Time
 }
 
+type Order struct {
+	OrgID        int64
+	ID           int64
+	Number       string
+	QuoteID      int64
+	QuoteVersion int32
+	CustomerID   int64
+	Currency     string
+	Base         int64
+	Tax          int64
+	Surcharge    int64
+	Withheld     int64
+	Total        int64
+	CreatedBy    *int64
+	CreatedAt    time.Time
+}
+
+type OrderLine struct {
+	OrgID       int64
+	OrderID     int64
+	Position    int32
+	ProductID   *int64
+	Description string
+	Unit        string
+	Quantity    pgtype.Numeric
+	UnitPrice   int64
+	DiscountPct pgtype.Numeric
+	TaxRateID   int64
+	TaxRate     pgtype.Numeric
+	Surcharge   pgtype.Numeric
+	Withholding pgtype.Numeric
+	Amount      int64
+}
+
 type Org struct {
 	ID        int64
 	Name      string
@@ -434,6 +487,23 @@ type PipelineStage struct {
 	IdleDays    *int32
 }
 
+type PriceList struct {
+	OrgID     int64
+	ID        int64
+	Name      string
+	Kind      string
+	Percent   pgtype.Numeric
+	Active    bool
+	CreatedAt time.Time
+}
+
+type PriceListItem struct {
+	OrgID       int64
+	PriceListID int64
+	ProductID   int64
+	Price       int64
+}
+
 type Product struct {
 	OrgID       int64
 	ID          int64
@@ -449,6 +519,17 @@ type Product struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Search      *string
+}
+
+type ProductImage struct {
+	OrgID      int64
+	ProductID  int64
+	Sha256     string
+	Image      []byte
+	Thumb      []byte
+	Width      int32
+	Height     int32
+	UploadedAt time.Time
 }
 
 type Quote struct {

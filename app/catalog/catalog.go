@@ -91,6 +91,18 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	if v.Groups, err = h.groupOptions(ctx, p.OrgID, false); err != nil {
 		return err
 	}
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	hashes, err := h.Q.ProductImageHashes(ctx, queries.ProductImageHashesParams{OrgID: p.OrgID, ProductIds: ids})
+	if err != nil {
+		return err
+	}
+	thumbs := map[int64]string{}
+	for _, x := range hashes {
+		thumbs[x.ProductID] = ImageURL(x.ProductID, x.Sha256, "thumb")
+	}
 	for i, r := range rows {
 		if i == pageSize {
 			q.Set("before", itoa(rows[pageSize-1].ID))
@@ -100,7 +112,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 		rate, _ := r.TaxRate.Value()
 		rs, _ := rate.(string)
 		v.Rows = append(v.Rows, catalogview.Row{ID: r.ID, Code: r.Code, Name: r.Name, Group: r.GroupName, Unit: r.Unit,
-			Price: customers.FormatMoney(r.Price, p.Currency), TaxRate: rateText(rs), Active: r.Active})
+			Price: customers.FormatMoney(r.Price, p.Currency), TaxRate: rateText(rs), Active: r.Active, Thumb: thumbs[r.ID]})
 	}
 	return web.Render(c, fiber.StatusOK, listPage, catalogview.List(v))
 }
@@ -249,7 +261,14 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	if pr.Active {
 		v["active"] = "1"
 	}
-	return h.renderForm(c, fiber.StatusOK, catalogview.FormPage{ID: pr.ID, Values: v})
+	f := catalogview.FormPage{ID: pr.ID, Values: v}
+	if img, err := h.Q.GetProductImage(c.UserContext(), queries.GetProductImageParams{OrgID: pr.OrgID, ProductID: pr.ID}); err == nil {
+		f.Image = ImageURL(pr.ID, img.Sha256, "large")
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	f.CanEdit = web.MustPrincipal(c).Role == web.RoleAdmin
+	return h.renderForm(c, fiber.StatusOK, f)
 }
 
 // Update saves an edit from the version the form was loaded with.

@@ -3,6 +3,8 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/color"
@@ -13,7 +15,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
+	"github.com/shopspring/decimal"
 
+	"pulso/app/catalog"
+	"pulso/app/orders"
 	"pulso/app/quotes"
 	"pulso/queries"
 )
@@ -75,6 +80,19 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 			return err
 		}
 		products = append(products, pr)
+		if err := seedImage(ctx, q, org.ID, pr.ID, len(products)); err != nil {
+			return err
+		}
+	}
+	if err := seedPriceLists(ctx, q, org, products); err != nil {
+		return err
+	}
+	logo, _, _, err := catalog.Fit(bytes.NewReader(demoLogo()), 600)
+	if err != nil {
+		return err
+	}
+	if err := q.SetOrgLogo(ctx, queries.SetOrgLogoParams{ID: org.ID, Logo: logo}); err != nil {
+		return err
 	}
 	opps, err := q.ListOpportunities(ctx, queries.ListOpportunitiesParams{OrgID: org.ID, Stage: strp("en_analisis"), PageSize: 12})
 	if err != nil {
@@ -145,6 +163,9 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 		switch state {
 		case "signed":
 			err = quotes.Sign(ctx, tx, jobs, link, quotes.SignInput{Name: "Ana Ruiz", Signature: demoSignature(), Client: client, Now: when.Add(2 * time.Hour)})
+			if err == nil {
+				_, err = orders.FromQuote(ctx, tx, org.ID, qt.ID, o.OwnerID, when.Add(3*time.Hour), loc)
+			}
 		case "rejected":
 			err = quotes.Reject(ctx, tx, jobs, link, "El precio supera nuestro presupuesto este trimestre.", client)
 		case "revised":
@@ -168,6 +189,99 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 	}
 	log.Info("seeded catalog and quotes", "org", org.Name, "products", len(products))
 	return logLiveLink(ctx, q, org, log)
+}
+
+// seedImage draws a product picture (a tinted tile with a simple shape)
+// and stores it as an upload would be.
+func seedImage(ctx context.Context, q *queries.Queries, orgID, productID int64, n int) error {
+	img := image.NewNRGBA(image.Rect(0, 0, 480, 480))
+	tints := []color.NRGBA{{0x0f, 0x76, 0x6e, 255}, {0xb4, 0x53, 0x09, 255}, {0x1d, 0x4e, 0xd8, 255}, {0x7c, 0x3a, 0xed, 255}}
+	tint := tints[n%len(tints)]
+	for y := 0; y < 480; y++ {
+		for x := 0; x < 480; x++ {
+			c := color.NRGBA{245, 246, 248, 255}
+			dx, dy := x-240, y-240
+			if dx*dx+dy*dy < (90+n*12)*(90+n*12) {
+				c = tint
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return err
+	}
+	large, w, h, err := catalog.Fit(&b, 1024)
+	if err != nil {
+		return err
+	}
+	thumb, _, _, err := catalog.Fit(bytes.NewReader(large), 160)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(large)
+	return q.SaveProductImage(ctx, queries.SaveProductImageParams{OrgID: orgID, ProductID: productID, Sha256: hex.EncodeToString(sum[:]),
+		Image: large, Thumb: thumb, Width: int32(w), Height: int32(h)})
+}
+
+// seedPriceLists makes two lists: 10 % off for professionals (given to a
+// few customers) and a wholesale list with fixed prices for some products.
+func seedPriceLists(ctx context.Context, q *queries.Queries, org queries.Org, products []queries.Product) error {
+	pro, err := q.CreatePriceList(ctx, queries.CreatePriceListParams{OrgID: org.ID, Name: "Profesionales", Kind: "percent",
+		Percent: quotes.Numeric(decimal.NewFromInt(-10))})
+	if err != nil {
+		return err
+	}
+	whole, err := q.CreatePriceList(ctx, queries.CreatePriceListParams{OrgID: org.ID, Name: "Mayorista", Kind: "fixed", Percent: quotes.Numeric(decimal.Zero)})
+	if err != nil {
+		return err
+	}
+	for i, p := range products {
+		if i%2 == 0 {
+			if err := q.SetPriceListItem(ctx, queries.SetPriceListItemParams{OrgID: org.ID, PriceListID: whole.ID, ProductID: p.ID, Price: p.Price * 80 / 100}); err != nil {
+				return err
+			}
+		}
+	}
+	cs, err := q.ListCustomers(ctx, queries.ListCustomersParams{OrgID: org.ID, PageSize: 6})
+	if err != nil {
+		return err
+	}
+	for i, c := range cs {
+		list := pro.ID
+		if i%2 == 1 {
+			list = whole.ID
+		}
+		if i >= 4 {
+			break
+		}
+		if err := q.SetCustomerPriceList(ctx, queries.SetCustomerPriceListParams{OrgID: org.ID, ID: c.Customer.ID, PriceListID: &list}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoLogo is a simple mark: a teal rounded band with a white bar.
+func demoLogo() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 600, 200))
+	for y := 0; y < 200; y++ {
+		for x := 0; x < 600; x++ {
+			c := color.NRGBA{255, 255, 255, 0}
+			if x < 200 && (x-100)*(x-100)+(y-100)*(y-100) < 90*90 {
+				c = color.NRGBA{0x0f, 0x76, 0x6e, 255}
+				if x > 80 && x < 120 && y > 50 && y < 150 {
+					c = color.NRGBA{255, 255, 255, 255}
+				}
+			} else if x > 230 && y > 80 && y < 120 {
+				c = color.NRGBA{0x1f, 0x29, 0x37, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
 }
 
 // logLiveLink prints the client link of a sent, unanswered, valid quote:

@@ -115,6 +115,11 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	// Their quotes too: sent ones are kept by a trigger (a customer was
 	// told), which an operator removing a user's data would lift the same way.
 	for _, sql := range []string{
+		`DELETE FROM delivery_notes WHERE order_id IN (SELECT o.id FROM orders o JOIN quotes q ON q.id = o.quote_id
+			WHERE q.owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')
+			   OR q.customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')))`,
+		`DELETE FROM orders WHERE quote_id IN (SELECT id FROM quotes WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')
+			OR customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')))`,
 		`ALTER TABLE quotes DISABLE TRIGGER quotes_keep_sent`,
 		`DELETE FROM quotes WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')
 			OR customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test'))`,

@@ -165,3 +165,13 @@ func QuoteSigned(d emailview.Quote) Template {
 		HTML:    emailview.QuoteSignedHTML(d),
 	}
 }
+
+// PriceList is the e-mail that carries a price list's PDF to a customer.
+func PriceList(d emailview.PriceList) Template {
+	return Template{
+		Name:    "price_list",
+		Subject: func(ctx context.Context) string { return emailview.PriceListSubject(ctx, d) },
+		Text:    emailview.PriceListText(d),
+		HTML:    emailview.PriceListHTML(d),
+	}
+}

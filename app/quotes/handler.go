@@ -514,8 +514,13 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		// The customer's price list decides the price (their base price otherwise).
+		price, err := PriceFor(ctx, h.Q, p.OrgID, qt.CustomerID, pr.ID, pr.Price)
+		if err != nil {
+			return err
+		}
 		d.Lines = append(d.Lines, LineInput{ProductID: itoa(pr.ID), Description: pr.Name, Unit: pr.Unit, Quantity: "1",
-			UnitPrice: amountInput(pr.Price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
+			UnitPrice: amountInput(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
 	}
 	dr, errs, err := ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
 	if err != nil {
@@ -554,8 +559,12 @@ func (h *Handler) Products(c *fiber.Ctx) error {
 	}
 	var out []quotesview.Product
 	for _, r := range rows {
+		price, err := PriceFor(c.UserContext(), h.Q, p.OrgID, qt.CustomerID, r.ID, r.Price)
+		if err != nil {
+			return err
+		}
 		out = append(out, quotesview.Product{ID: r.ID, Code: r.Code, Name: r.Name,
-			Price: customers.FormatMoney(r.Price, p.Currency), Unit: r.Unit})
+			Price: customers.FormatMoney(price, p.Currency), Unit: r.Unit})
 	}
 	return web.Render(c, fiber.StatusOK, web.Page{}, quotesview.ProductResults(qt.ID, out))
 }

@@ -222,8 +222,11 @@ func RenderPDF(d Document) ([]byte, error) {
 	}
 	cols := []col{{80, t("pdf.description"), "L"}, {18, t("pdf.quantity"), "R"}, {24, t("pdf.unit_price"), "R"},
 		{14, t("pdf.discount"), "R"}, {14, t("pdf.tax"), "R"}, {30, t("pdf.amount"), "R"}}
-	if d.NoPrices {
+	switch {
+	case d.NoPrices:
 		cols = []col{{150, t("pdf.description"), "L"}, {30, t("pdf.quantity"), "R"}}
+	case d.Kind == "price_list":
+		cols = []col{{110, t("pdf.description"), "L"}, {25, t("pdf.unit"), "R"}, {25, t("pdf.unit_price"), "R"}, {20, t("pdf.tax"), "R"}}
 	}
 	header := func() {
 		pdf.SetFont("Helvetica", "B", 8)
@@ -248,9 +251,14 @@ func RenderPDF(d Document) ([]byte, error) {
 		pdf.MultiCell(cols[0].w, 5, strings.Join(desc, "\n"), "", "L", false)
 		pdf.SetXY(x+cols[0].w, ly)
 		qty := l.Quantity + " " + t("catalog.unit."+l.Unit)
-		if d.NoPrices {
+		switch {
+		case d.NoPrices:
 			pdf.CellFormat(cols[1].w, 5, tr(qty), "", 0, "R", false, 0, "")
-		} else {
+		case d.Kind == "price_list":
+			for i, s := range []string{t("catalog.unit." + l.Unit), money(l.UnitPrice), pct(l.TaxRate)} {
+				pdf.CellFormat(cols[i+1].w, 5, tr(s), "", 0, "R", false, 0, "")
+			}
+		default:
 			for i, s := range []string{qty, money(l.UnitPrice), pct(l.DiscountPct), pct(l.TaxRate), money(l.Amount)} {
 				pdf.CellFormat(cols[i+1].w, 5, tr(s), "", 0, "R", false, 0, "")
 			}
@@ -261,7 +269,7 @@ func RenderPDF(d Document) ([]byte, error) {
 	}
 
 	// Totals, right-aligned block.
-	if !d.NoPrices {
+	if !d.NoPrices && d.Kind != "price_list" {
 		pdf.Ln(3)
 		row := func(label, value string, bold bool) {
 			if pdf.GetY()+6 > 297-22 {

@@ -351,3 +351,18 @@ func publish(ctx context.Context, q *queries.Queries, qt queries.GetQuoteRow, ki
 }
 
 func moneyOf(minor int64, currency string) string { return customers.FormatMoney(minor, currency) }
+
+// VersionParties is who a sent version was between, as frozen at send, and
+// the language and zone its documents print in: orders and delivery notes
+// that follow from it print the same parties.
+func VersionParties(v queries.QuoteVersion) (seller, buyer Party, locale string, loc *time.Location, err error) {
+	var pt parties
+	if err := json.Unmarshal(v.Parties, &pt); err != nil {
+		return Party{}, Party{}, "", nil, err
+	}
+	loc, lerr := time.LoadLocation(pt.Zone)
+	if lerr != nil {
+		loc = time.UTC
+	}
+	return pt.Seller, pt.Buyer, pt.Locale, loc, nil
+}

@@ -148,6 +148,13 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if qt.Status == "signed" {
+		if o, err := h.Q.GetOrderForQuote(ctx, queries.GetOrderForQuoteParams{OrgID: p.OrgID, QuoteID: qt.ID, QuoteVersion: qt.CurrentVersion}); err == nil {
+			s.OrderID, s.OrderNumber = o.ID, o.Number
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
 	for _, e := range evs {
 		r := quotesview.EventRow{Kind: e.Kind, Version: e.VersionN, At: e.At.In(loc).Format("02/01/2006 15:04:05"), User: e.UserName,
 			Signer: e.SignerName, Reason: e.Reason, UserAgent: e.UserAgent, SHA256: e.DocumentSha256}

@@ -108,6 +108,8 @@ type ShowPage struct {
 	Expired, HasDraft                      bool
 	Link                                   string
 	LinkVersion                            int32
+	OrderID                                int64
+	OrderNumber                            string
 	Versions                               []VersionRow
 	Events                                 []EventRow
 }

@@ -1,0 +1,321 @@
+// Package orders is what follows a signed quote: the order (pedido) with
+// the quote's lines, and delivery notes (albaranes) with the quantities
+// delivered, partial deliveries allowed, each with its PDF. Warehouses and
+// stock come later; a delivery line names the order line it serves, which
+// is where a stock movement will hang.
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
+
+	"pulso/app/customers"
+	"pulso/app/quotes"
+	"pulso/app/series"
+	"pulso/app/web"
+	"pulso/queries"
+	ordersview "pulso/views/orders"
+)
+
+// Series codes: PED-2026-0001, ALB-2026-0001.
+const (
+	OrderSeries    = "PED"
+	DeliverySeries = "ALB"
+)
+
+// Handler serves /orders and /delivery-notes.
+type Handler struct{ web.Deps }
+
+// New builds the order handlers.
+func New(d web.Deps) *Handler { return &Handler{d} }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+var (
+	listPage = web.Page{Title: "orders.title", Nav: "orders"}
+	showPage = web.Page{Title: "orders.title", Nav: "orders"}
+)
+
+// ErrNotSigned is returned when an order is asked of an unsigned quote.
+var ErrNotSigned = errors.New("orders: only a signed quote becomes an order")
+
+// FromQuote creates, in tx, the order of a signed quote's signed version
+// with the same lines and totals and the next PED number. A second call
+// returns the existing order.
+func FromQuote(ctx context.Context, tx pgx.Tx, orgID, quoteID int64, by *int64, now time.Time, loc *time.Location) (queries.Order, error) {
+	q := queries.New(tx)
+	qt, err := q.GetQuote(ctx, queries.GetQuoteParams{OrgID: orgID, ID: quoteID})
+	if err != nil {
+		return queries.Order{}, err
+	}
+	if qt.Status != "signed" {
+		return queries.Order{}, ErrNotSigned
+	}
+	if o, err := q.GetOrderForQuote(ctx, queries.GetOrderForQuoteParams{OrgID: orgID, QuoteID: quoteID, QuoteVersion: qt.CurrentVersion}); err == nil {
+		return o, nil
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return queries.Order{}, err
+	}
+	v, err := q.GetQuoteVersion(ctx, queries.GetQuoteVersionParams{OrgID: orgID, QuoteID: quoteID, N: qt.CurrentVersion})
+	if err != nil {
+		return queries.Order{}, err
+	}
+	n, err := series.Take(ctx, q, orgID, series.Order, OrderSeries, now.In(loc).Year())
+	if err != nil {
+		return queries.Order{}, err
+	}
+	o, err := q.CreateOrder(ctx, queries.CreateOrderParams{OrgID: orgID, Number: n.String(), QuoteID: quoteID, QuoteVersion: v.N,
+		CustomerID: qt.CustomerID, Currency: v.Currency, Base: v.Base, Tax: v.Tax, Surcharge: v.Surcharge, Withheld: v.Withheld,
+		Total: v.Total, CreatedBy: by})
+	if err != nil {
+		return o, err
+	}
+	return o, q.CopyQuoteLinesToOrder(ctx, queries.CopyQuoteLinesToOrderParams{OrgID: orgID, OrderID: o.ID, QuoteID: quoteID, VersionN: v.N})
+}
+
+// Create is the quote page's "create order" button.
+func (h *Handler) Create(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return web.ErrNotFound
+	}
+	ctx := c.UserContext()
+	qt, err := h.Q.GetQuote(ctx, queries.GetQuoteParams{OrgID: p.OrgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return web.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.inScope(c, qt.OwnerID); err != nil {
+		return err
+	}
+	var o queries.Order
+	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+		o, err = FromQuote(ctx, tx, p.OrgID, id, &p.UserID, time.Now(), p.Location())
+		return err
+	})
+	if errors.Is(err, ErrNotSigned) {
+		web.Flash(c, "error", "orders.not_signed")
+		return web.Redirect(c, fmt.Sprintf("/quotes/%d", id))
+	}
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, fmt.Sprintf("/orders/%d", o.ID))
+}
+
+func (h *Handler) inScope(c *fiber.Ctx, owner int64) error {
+	sc, err := web.Scope(c.UserContext(), h.Q, web.MustPrincipal(c))
+	if err != nil {
+		return err
+	}
+	if !web.InScope(sc, &owner) {
+		return web.ErrNotFound
+	}
+	return nil
+}
+
+func (h *Handler) load(c *fiber.Ctx) (queries.GetOrderRow, error) {
+	p := web.MustPrincipal(c)
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return queries.GetOrderRow{}, web.ErrNotFound
+	}
+	o, err := h.Q.GetOrder(c.UserContext(), queries.GetOrderParams{OrgID: p.OrgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, web.ErrNotFound
+	}
+	if err != nil {
+		return o, err
+	}
+	return o, h.inScope(c, o.OwnerID)
+}
+
+// List is /orders, newest first, within the viewer's scope.
+func (h *Handler) List(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	sc, err := web.Scope(ctx, h.Q, p)
+	if err != nil {
+		return err
+	}
+	params := queries.ListOrdersParams{OrgID: p.OrgID, OwnerScope: sc, PageSize: 51}
+	if b, err := strconv.ParseInt(c.Query("before"), 10, 64); err == nil && b > 0 {
+		params.BeforeID = &b
+	}
+	rows, err := h.Q.ListOrders(ctx, params)
+	if err != nil {
+		return err
+	}
+	var v ordersview.ListPage
+	for i, r := range rows {
+		if i == 50 {
+			v.MoreURL = "/orders?before=" + itoa(rows[49].ID)
+			break
+		}
+		ordered, delivered := quotes.Decimal(r.Ordered), quotes.Decimal(r.Delivered)
+		state := "pending"
+		switch {
+		case delivered.GreaterThanOrEqual(ordered):
+			state = "delivered"
+		case delivered.IsPositive():
+			state = "partial"
+		}
+		v.Rows = append(v.Rows, ordersview.Row{ID: r.ID, Number: r.Number, Customer: r.CustomerName, State: state,
+			Total: customers.FormatMoney(r.Total, r.Currency), Date: r.CreatedAt.In(p.Location()).Format("02/01/2006")})
+	}
+	return web.Render(c, fiber.StatusOK, listPage, ordersview.List(v))
+}
+
+// Show is an order: its lines with what is delivered and pending, its
+// delivery notes, and the form for the next delivery.
+func (h *Handler) Show(c *fiber.Ctx) error {
+	o, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, o, nil, nil)
+}
+
+func (h *Handler) render(c *fiber.Ctx, status int, o queries.GetOrderRow, values map[int32]string, errs map[string]string) error {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	lines, err := h.Q.ListOrderLines(ctx, queries.ListOrderLinesParams{OrgID: p.OrgID, OrderID: o.ID})
+	if err != nil {
+		return err
+	}
+	notes, err := h.Q.ListDeliveryNotes(ctx, queries.ListDeliveryNotesParams{OrgID: p.OrgID, OrderID: o.ID})
+	if err != nil {
+		return err
+	}
+	v := ordersview.ShowPage{ID: o.ID, Number: o.Number, Customer: o.CustomerName, QuoteID: o.QuoteID, Quote: deref(o.QuoteNumber),
+		Total: customers.FormatMoney(o.Total, o.Currency), Errors: errs, Today: time.Now().In(p.Location()).Format("2006-01-02")}
+	if v.Errors == nil {
+		v.Errors = map[string]string{}
+	}
+	for _, l := range lines {
+		qty, del := quotes.Decimal(l.Quantity), quotes.Decimal(l.Delivered)
+		pending := qty.Sub(del)
+		lv := ordersview.Line{Position: l.Position, Description: l.Description, Unit: l.Unit, Quantity: qtyText(qty),
+			Delivered: qtyText(del), Pending: qtyText(pending), Amount: customers.FormatMoney(l.Amount, o.Currency), Open: pending.IsPositive()}
+		lv.Input = lv.Pending
+		if values != nil {
+			lv.Input = values[l.Position]
+		}
+		if lv.Open {
+			v.CanDeliver = true
+		}
+		v.Lines = append(v.Lines, lv)
+	}
+	for _, n := range notes {
+		v.Notes = append(v.Notes, ordersview.Note{ID: n.ID, Number: n.Number, Date: n.DeliveredOn.Time.Format("02/01/2006")})
+	}
+	return web.Render(c, status, showPage, ordersview.Show(v))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func qtyText(d decimal.Decimal) string {
+	return strings.Replace(d.String(), ".", ",", 1)
+}
+
+// Deliver writes a delivery note with the quantities typed per line (empty
+// or zero: not in this delivery). More than pending is refused next to the
+// line; the database refuses it too, under a lock, for two notes at once.
+func (h *Handler) Deliver(c *fiber.Ctx) error {
+	o, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	lines, err := h.Q.ListOrderLines(ctx, queries.ListOrderLinesParams{OrgID: p.OrgID, OrderID: o.ID})
+	if err != nil {
+		return err
+	}
+	values := map[int32]string{}
+	errs := map[string]string{}
+	type take struct {
+		pos int32
+		qty decimal.Decimal
+	}
+	var takes []take
+	for _, l := range lines {
+		raw := strings.TrimSpace(c.FormValue(fmt.Sprintf("qty_%d", l.Position)))
+		values[l.Position] = raw
+		if raw == "" || raw == "0" {
+			continue
+		}
+		qty, ok := quotes.ParseQuantity(raw)
+		pending := quotes.Decimal(l.Quantity).Sub(quotes.Decimal(l.Delivered))
+		switch {
+		case !ok || !qty.IsPositive():
+			errs[fmt.Sprintf("qty_%d", l.Position)] = "quotes.quantity_invalid"
+		case qty.GreaterThan(pending):
+			errs[fmt.Sprintf("qty_%d", l.Position)] = "orders.more_than_pending"
+		default:
+			takes = append(takes, take{l.Position, qty})
+		}
+	}
+	day, derr := time.Parse("2006-01-02", c.FormValue("delivered_on"))
+	if derr != nil {
+		errs["delivered_on"] = "validation.date"
+	}
+	notes := strings.TrimSpace(c.FormValue("notes"))
+	if len(notes) > 2000 {
+		errs["notes"] = "validation.text"
+	}
+	if len(errs) == 0 && len(takes) == 0 {
+		errs["lines"] = "orders.nothing_to_deliver"
+	}
+	if len(errs) > 0 {
+		return h.render(c, fiber.StatusUnprocessableEntity, o, values, errs)
+	}
+	var note queries.DeliveryNote
+	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+		q := h.Q.WithTx(tx)
+		n, err := series.Take(ctx, q, p.OrgID, series.DeliveryNote, DeliverySeries, day.Year())
+		if err != nil {
+			return err
+		}
+		note, err = q.CreateDeliveryNote(ctx, queries.CreateDeliveryNoteParams{OrgID: p.OrgID, Number: n.String(), OrderID: o.ID,
+			DeliveredOn: pgtype.Date{Time: day, Valid: true}, Notes: notes, CreatedBy: &p.UserID})
+		if err != nil {
+			return err
+		}
+		for _, t := range takes {
+			if err := q.InsertDeliveryNoteLine(ctx, queries.InsertDeliveryNoteLineParams{OrgID: p.OrgID, DeliveryNoteID: note.ID,
+				OrderID: o.ID, OrderPosition: t.pos, Quantity: quotes.Numeric(t.qty)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" {
+		// Someone delivered the same lines a moment ago.
+		return h.render(c, fiber.StatusConflict, o, values, map[string]string{"lines": "orders.more_than_pending"})
+	}
+	if err != nil {
+		return err
+	}
+	web.Flash(c, "success", "orders.delivered_flash")
+	return web.Redirect(c, fmt.Sprintf("/orders/%d", o.ID))
+}

@@ -1,0 +1,122 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"pulso/app/quotes"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+// document is the order's (or one of its delivery notes') printed form,
+// between the parties its quote was signed between.
+func (h *Handler) document(ctx context.Context, orgID int64, o queries.GetOrderRow) (quotes.Document, error) {
+	v, err := h.Q.GetQuoteVersion(ctx, queries.GetQuoteVersionParams{OrgID: orgID, QuoteID: o.QuoteID, N: o.QuoteVersion})
+	if err != nil {
+		return quotes.Document{}, err
+	}
+	seller, buyer, locale, loc, err := quotes.VersionParties(v)
+	if err != nil {
+		return quotes.Document{}, err
+	}
+	org, err := h.Q.GetOrgForDocuments(ctx, orgID)
+	if err != nil {
+		return quotes.Document{}, err
+	}
+	return quotes.Document{Kind: "order", Number: o.Number, Issued: o.CreatedAt, Locale: locale, Location: loc, Currency: o.Currency,
+		Seller: seller, Buyer: buyer, Logo: org.Logo, Terms: v.Terms}, nil
+}
+
+// PDF downloads the order.
+func (h *Handler) PDF(c *fiber.Ctx) error {
+	o, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	d, err := h.document(ctx, p.OrgID, o)
+	if err != nil {
+		return err
+	}
+	lines, err := h.Q.ListOrderLines(ctx, queries.ListOrderLinesParams{OrgID: p.OrgID, OrderID: o.ID})
+	if err != nil {
+		return err
+	}
+	var calc []quotes.Line
+	for _, l := range lines {
+		calc = append(calc, quotes.Line{Quantity: quotes.Decimal(l.Quantity), UnitPrice: l.UnitPrice, DiscountPct: quotes.Decimal(l.DiscountPct),
+			TaxRate: quotes.Decimal(l.TaxRate), Surcharge: quotes.Decimal(l.Surcharge), Withholding: quotes.Decimal(l.Withholding)})
+	}
+	t, err := quotes.Compute(calc)
+	if err != nil {
+		return err
+	}
+	d.Totals = t
+	for i, l := range lines {
+		disc := ""
+		if dp := quotes.Decimal(l.DiscountPct); !dp.IsZero() {
+			disc = dp.String()
+		}
+		d.Lines = append(d.Lines, quotes.PrintLine{Description: l.Description, Quantity: qtyText(quotes.Decimal(l.Quantity)), Unit: l.Unit,
+			UnitPrice: l.UnitPrice, DiscountPct: disc, TaxRate: quotes.Decimal(l.TaxRate).String(), Amount: t.Lines[i]})
+	}
+	pdf, err := quotes.RenderPDF(d)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, pdf, "pedido-"+o.Number+".pdf")
+}
+
+// DeliveryNotePDF downloads a delivery note: quantities, no prices.
+func (h *Handler) DeliveryNotePDF(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return web.ErrNotFound
+	}
+	n, err := h.Q.GetDeliveryNote(ctx, queries.GetDeliveryNoteParams{OrgID: p.OrgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return web.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	o, err := h.Q.GetOrder(ctx, queries.GetOrderParams{OrgID: p.OrgID, ID: n.OrderID})
+	if err != nil {
+		return err
+	}
+	if err := h.inScope(c, o.OwnerID); err != nil {
+		return err
+	}
+	d, err := h.document(ctx, p.OrgID, o)
+	if err != nil {
+		return err
+	}
+	d.Kind, d.Number, d.Issued, d.NoPrices, d.Terms = "delivery_note", n.Number, n.DeliveredOn.Time, true, n.Notes
+	lines, err := h.Q.ListDeliveryNoteLines(ctx, queries.ListDeliveryNoteLinesParams{OrgID: p.OrgID, DeliveryNoteID: n.ID})
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		d.Lines = append(d.Lines, quotes.PrintLine{Description: l.Description, Quantity: qtyText(quotes.Decimal(l.Quantity)), Unit: l.Unit})
+	}
+	pdf, err := quotes.RenderPDF(d)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, pdf, "albaran-"+n.Number+".pdf")
+}
+
+func sendPDF(c *fiber.Ctx, pdf []byte, name string) error {
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+name+`"`)
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.Send(pdf)
+}
