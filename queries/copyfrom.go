@@ -47,6 +47,11 @@ func (r iteratorForStageImportRows) Values() ([]interface{}, error) {
 		r.rows[0].BillingInitial,
 		r.rows[0].BillingRecommended,
 		r.rows[0].BillingFinal,
+		r.rows[0].Code,
+		r.rows[0].Unit,
+		r.rows[0].GroupName,
+		r.rows[0].Price,
+		r.rows[0].Rate,
 		r.rows[0].ErrorColumn,
 		r.rows[0].ErrorID,
 	}, nil
@@ -57,5 +62,5 @@ func (r iteratorForStageImportRows) Err() error {
 }
 
 func (q *Queries) StageImportRows(ctx context.Context, arg []StageImportRowsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"import_rows"}, []string{"org_id", "import_id", "line", "name", "contact_name", "email", "phone", "tax_id", "country", "province", "city", "tags", "notes", "owner_email", "custom_email", "billing_initial", "billing_recommended", "billing_final", "error_column", "error_id"}, &iteratorForStageImportRows{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"import_rows"}, []string{"org_id", "import_id", "line", "name", "contact_name", "email", "phone", "tax_id", "country", "province", "city", "tags", "notes", "owner_email", "custom_email", "billing_initial", "billing_recommended", "billing_final", "code", "unit", "group_name", "price", "rate", "error_column", "error_id"}, &iteratorForStageImportRows{rows: arg})
 }

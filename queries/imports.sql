@@ -40,9 +40,11 @@ DELETE FROM import_rows WHERE org_id = @org_id AND import_id = @import_id;
 
 -- name: StageImportRows :copyfrom
 INSERT INTO import_rows (org_id, import_id, line, name, contact_name, email, phone, tax_id, country, province, city,
-    tags, notes, owner_email, custom_email, billing_initial, billing_recommended, billing_final, error_column, error_id)
+    tags, notes, owner_email, custom_email, billing_initial, billing_recommended, billing_final, code, unit, group_name,
+    price, rate, error_column, error_id)
 VALUES (@org_id, @import_id, @line, @name, @contact_name, @email, @phone, @tax_id, @country, @province, @city,
-    @tags, @notes, @owner_email, @custom_email, @billing_initial, @billing_recommended, @billing_final, @error_column, @error_id);
+    @tags, @notes, @owner_email, @custom_email, @billing_initial, @billing_recommended, @billing_final, @code, @unit, @group_name,
+    @price, @rate, @error_column, @error_id);
 
 -- name: ResolveImportOwners :exec
 -- Owner e-mails name active users who may hold leads.
@@ -239,3 +241,58 @@ WHERE org_id = @org_id AND email_id = @email_id ORDER BY id;
 -- 100 000-row import for a handful and picks nested loops (minutes, not
 -- seconds) for the checks.
 ANALYZE import_rows;
+
+-- name: ResolveProductRates :exec
+-- The IVA rate a product row names, among the org's country's rates in force.
+UPDATE import_rows r SET rate_id = t.id
+FROM tax_rates t
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.error_id = '' AND r.rate IS NOT NULL
+  AND t.country = r.country AND t.kind = 'iva' AND t.rate = r.rate
+  AND t.valid_from <= current_date AND (t.valid_to IS NULL OR t.valid_to > current_date);
+
+-- name: FlagProductUnknownRates :exec
+UPDATE import_rows SET error_id = 'imports.err_rate_unknown', error_column = @error_column
+WHERE org_id = @org_id AND import_id = @import_id AND error_id = '' AND rate IS NOT NULL AND rate_id IS NULL;
+
+-- name: SkipProductDuplicatesInFile :exec
+-- The same code twice: the first good line wins.
+UPDATE import_rows r SET outcome = 'skip'
+FROM (SELECT line, min(line) OVER (PARTITION BY lower(code)) AS first
+      FROM import_rows WHERE org_id = @org_id AND import_id = @import_id AND error_id = '') w
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.line = w.line AND w.first < w.line;
+
+-- name: MatchProductRows :exec
+-- A code the catalog has already updates that product.
+UPDATE import_rows r SET outcome = 'merge', match_id = p.id
+FROM products p
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.error_id = '' AND r.outcome = ''
+  AND p.org_id = r.org_id AND p.code = r.code;
+
+-- name: CreateImportedGroups :exec
+INSERT INTO article_groups (org_id, name)
+SELECT DISTINCT r.org_id, r.group_name FROM import_rows r
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.outcome IN ('', 'merge') AND r.group_name <> ''
+  AND NOT EXISTS (SELECT 1 FROM article_groups g WHERE g.org_id = r.org_id AND lower(g.name) = lower(r.group_name))
+ON CONFLICT DO NOTHING;
+
+-- name: InsertImportedProducts :execrows
+-- Rows without a rate take the country's general IVA rate (the highest in force).
+INSERT INTO products (org_id, code, name, description, group_id, unit, price, tax_rate_id)
+SELECT r.org_id, r.code, r.name, r.notes,
+       (SELECT g.id FROM article_groups g WHERE g.org_id = r.org_id AND lower(g.name) = lower(r.group_name) ORDER BY g.parent_id NULLS FIRST, g.id LIMIT 1),
+       coalesce(nullif(r.unit, ''), 'ud'), r.price,
+       coalesce(r.rate_id, (SELECT t.id FROM tax_rates t WHERE t.country = r.country AND t.kind = 'iva'
+                             AND t.valid_from <= current_date AND (t.valid_to IS NULL OR t.valid_to > current_date) ORDER BY t.rate DESC LIMIT 1))
+FROM import_rows r
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.outcome = ''
+ON CONFLICT (org_id, code) DO NOTHING;
+
+-- name: UpdateImportedProducts :execrows
+UPDATE products p SET name = r.name,
+    description = CASE WHEN r.notes <> '' THEN r.notes ELSE p.description END,
+    group_id = coalesce((SELECT g.id FROM article_groups g WHERE g.org_id = r.org_id AND lower(g.name) = lower(r.group_name)
+                         ORDER BY g.parent_id NULLS FIRST, g.id LIMIT 1), p.group_id),
+    unit = coalesce(nullif(r.unit, ''), p.unit), price = r.price, tax_rate_id = coalesce(r.rate_id, p.tax_rate_id),
+    version = p.version + 1, updated_at = now()
+FROM import_rows r
+WHERE r.org_id = @org_id AND r.import_id = @import_id AND r.outcome = 'merge' AND p.org_id = r.org_id AND p.id = r.match_id;

@@ -7,6 +7,8 @@ package queries
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const activeLeadOwners = `-- name: ActiveLeadOwners :many
@@ -237,6 +239,24 @@ func (q *Queries) CreateImport(ctx context.Context, arg CreateImportParams) (Imp
 	return i, err
 }
 
+const createImportedGroups = `-- name: CreateImportedGroups :exec
+INSERT INTO article_groups (org_id, name)
+SELECT DISTINCT r.org_id, r.group_name FROM import_rows r
+WHERE r.org_id = $1 AND r.import_id = $2 AND r.outcome IN ('', 'merge') AND r.group_name <> ''
+  AND NOT EXISTS (SELECT 1 FROM article_groups g WHERE g.org_id = r.org_id AND lower(g.name) = lower(r.group_name))
+ON CONFLICT DO NOTHING
+`
+
+type CreateImportedGroupsParams struct {
+	OrgID    int64
+	ImportID int64
+}
+
+func (q *Queries) CreateImportedGroups(ctx context.Context, arg CreateImportedGroupsParams) error {
+	_, err := q.db.Exec(ctx, createImportedGroups, arg.OrgID, arg.ImportID)
+	return err
+}
+
 const decideImportMatches = `-- name: DecideImportMatches :exec
 UPDATE import_rows r SET outcome = CASE
         WHEN d.first
@@ -361,6 +381,22 @@ func (q *Queries) FlagPortfolioUnknownCustomers(ctx context.Context, arg FlagPor
 	return err
 }
 
+const flagProductUnknownRates = `-- name: FlagProductUnknownRates :exec
+UPDATE import_rows SET error_id = 'imports.err_rate_unknown', error_column = $1
+WHERE org_id = $2 AND import_id = $3 AND error_id = '' AND rate IS NOT NULL AND rate_id IS NULL
+`
+
+type FlagProductUnknownRatesParams struct {
+	ErrorColumn string
+	OrgID       int64
+	ImportID    int64
+}
+
+func (q *Queries) FlagProductUnknownRates(ctx context.Context, arg FlagProductUnknownRatesParams) error {
+	_, err := q.db.Exec(ctx, flagProductUnknownRates, arg.ErrorColumn, arg.OrgID, arg.ImportID)
+	return err
+}
+
 const flagUnknownImportOwners = `-- name: FlagUnknownImportOwners :exec
 UPDATE import_rows SET error_id = 'imports.err_owner_unknown', error_column = $1
 WHERE org_id = $2 AND import_id = $3 AND owner_email <> '' AND owner_id IS NULL AND error_id = ''
@@ -478,6 +514,32 @@ func (q *Queries) InsertImportedLeads(ctx context.Context, arg InsertImportedLea
 		arg.FromLine,
 		arg.ToLine,
 	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const insertImportedProducts = `-- name: InsertImportedProducts :execrows
+INSERT INTO products (org_id, code, name, description, group_id, unit, price, tax_rate_id)
+SELECT r.org_id, r.code, r.name, r.notes,
+       (SELECT g.id FROM article_groups g WHERE g.org_id = r.org_id AND lower(g.name) = lower(r.group_name) ORDER BY g.parent_id NULLS FIRST, g.id LIMIT 1),
+       coalesce(nullif(r.unit, ''), 'ud'), r.price,
+       coalesce(r.rate_id, (SELECT t.id FROM tax_rates t WHERE t.country = r.country AND t.kind = 'iva'
+                             AND t.valid_from <= current_date AND (t.valid_to IS NULL OR t.valid_to > current_date) ORDER BY t.rate DESC LIMIT 1))
+FROM import_rows r
+WHERE r.org_id = $1 AND r.import_id = $2 AND r.outcome = ''
+ON CONFLICT (org_id, code) DO NOTHING
+`
+
+type InsertImportedProductsParams struct {
+	OrgID    int64
+	ImportID int64
+}
+
+// Rows without a rate take the country's general IVA rate (the highest in force).
+func (q *Queries) InsertImportedProducts(ctx context.Context, arg InsertImportedProductsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertImportedProducts, arg.OrgID, arg.ImportID)
 	if err != nil {
 		return 0, err
 	}
@@ -759,6 +821,24 @@ func (q *Queries) MatchImportRows(ctx context.Context, arg MatchImportRowsParams
 	return err
 }
 
+const matchProductRows = `-- name: MatchProductRows :exec
+UPDATE import_rows r SET outcome = 'merge', match_id = p.id
+FROM products p
+WHERE r.org_id = $1 AND r.import_id = $2 AND r.error_id = '' AND r.outcome = ''
+  AND p.org_id = r.org_id AND p.code = r.code
+`
+
+type MatchProductRowsParams struct {
+	OrgID    int64
+	ImportID int64
+}
+
+// A code the catalog has already updates that product.
+func (q *Queries) MatchProductRows(ctx context.Context, arg MatchProductRowsParams) error {
+	_, err := q.db.Exec(ctx, matchProductRows, arg.OrgID, arg.ImportID)
+	return err
+}
+
 const mergeImportedLeads = `-- name: MergeImportedLeads :execrows
 UPDATE leads l SET
     contact_name = CASE WHEN l.contact_name = '' THEN r.contact_name ELSE l.contact_name END,
@@ -876,6 +956,25 @@ func (q *Queries) ResolvePortfolioAgents(ctx context.Context, arg ResolvePortfol
 	return err
 }
 
+const resolveProductRates = `-- name: ResolveProductRates :exec
+UPDATE import_rows r SET rate_id = t.id
+FROM tax_rates t
+WHERE r.org_id = $1 AND r.import_id = $2 AND r.error_id = '' AND r.rate IS NOT NULL
+  AND t.country = r.country AND t.kind = 'iva' AND t.rate = r.rate
+  AND t.valid_from <= current_date AND (t.valid_to IS NULL OR t.valid_to > current_date)
+`
+
+type ResolveProductRatesParams struct {
+	OrgID    int64
+	ImportID int64
+}
+
+// The IVA rate a product row names, among the org's country's rates in force.
+func (q *Queries) ResolveProductRates(ctx context.Context, arg ResolveProductRatesParams) error {
+	_, err := q.db.Exec(ctx, resolveProductRates, arg.OrgID, arg.ImportID)
+	return err
+}
+
 const setImportProgress = `-- name: SetImportProgress :exec
 UPDATE imports SET progress = $1, rows_read = $2
 WHERE org_id = $3 AND id = $4 AND status = 'running'
@@ -969,6 +1068,24 @@ func (q *Queries) SkipImportDuplicatesInFile(ctx context.Context, arg SkipImport
 	return err
 }
 
+const skipProductDuplicatesInFile = `-- name: SkipProductDuplicatesInFile :exec
+UPDATE import_rows r SET outcome = 'skip'
+FROM (SELECT line, min(line) OVER (PARTITION BY lower(code)) AS first
+      FROM import_rows WHERE org_id = $1 AND import_id = $2 AND error_id = '') w
+WHERE r.org_id = $1 AND r.import_id = $2 AND r.line = w.line AND w.first < w.line
+`
+
+type SkipProductDuplicatesInFileParams struct {
+	OrgID    int64
+	ImportID int64
+}
+
+// The same code twice: the first good line wins.
+func (q *Queries) SkipProductDuplicatesInFile(ctx context.Context, arg SkipProductDuplicatesInFileParams) error {
+	_, err := q.db.Exec(ctx, skipProductDuplicatesInFile, arg.OrgID, arg.ImportID)
+	return err
+}
+
 type StageImportRowsParams struct {
 	OrgID              int64
 	ImportID           int64
@@ -988,6 +1105,11 @@ type StageImportRowsParams struct {
 	BillingInitial     *int64
 	BillingRecommended *int64
 	BillingFinal       *int64
+	Code               string
+	Unit               string
+	GroupName          string
+	Price              *int64
+	Rate               pgtype.Numeric
 	ErrorColumn        string
 	ErrorID            string
 }
@@ -1033,4 +1155,28 @@ func (q *Queries) StartImport(ctx context.Context, arg StartImportParams) (Impor
 		&i.FinishedAt,
 	)
 	return i, err
+}
+
+const updateImportedProducts = `-- name: UpdateImportedProducts :execrows
+UPDATE products p SET name = r.name,
+    description = CASE WHEN r.notes <> '' THEN r.notes ELSE p.description END,
+    group_id = coalesce((SELECT g.id FROM article_groups g WHERE g.org_id = r.org_id AND lower(g.name) = lower(r.group_name)
+                         ORDER BY g.parent_id NULLS FIRST, g.id LIMIT 1), p.group_id),
+    unit = coalesce(nullif(r.unit, ''), p.unit), price = r.price, tax_rate_id = coalesce(r.rate_id, p.tax_rate_id),
+    version = p.version + 1, updated_at = now()
+FROM import_rows r
+WHERE r.org_id = $1 AND r.import_id = $2 AND r.outcome = 'merge' AND p.org_id = r.org_id AND p.id = r.match_id
+`
+
+type UpdateImportedProductsParams struct {
+	OrgID    int64
+	ImportID int64
+}
+
+func (q *Queries) UpdateImportedProducts(ctx context.Context, arg UpdateImportedProductsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateImportedProducts, arg.OrgID, arg.ImportID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }

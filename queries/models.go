@@ -237,6 +237,12 @@ type ImportRow struct {
 	ErrorID            string
 	Outcome            string
 	MatchID            *int64
+	Code               string
+	Unit               string
+	GroupName          string
+	Price              *int64
+	Rate               pgtype.Numeric
+	RateID             *int64
 }
 
 type InboundInbox struct {

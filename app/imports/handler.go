@@ -93,7 +93,7 @@ func (h *Handler) Upload(c *fiber.Ctx) error {
 		return h.list(c, fiber.StatusUnprocessableEntity, "imports.err_empty")
 	}
 	kind := c.FormValue("kind")
-	if kind != "leads" && kind != "portfolio" {
+	if kind != "leads" && kind != "portfolio" && kind != "products" {
 		kind = "leads"
 	}
 	src, err := fh.Open()
@@ -317,6 +317,12 @@ func missingField(kind string, m pipeline.Mapping) string {
 	if kind == "portfolio" {
 		if !has("tax_id") || (!has("agent") && !has("custom_agent")) {
 			return "imports.map_portfolio_required"
+		}
+		return ""
+	}
+	if kind == "products" {
+		if !has("code") || !has("name") || !has("price") {
+			return "imports.map_products_required"
 		}
 		return ""
 	}

@@ -50,10 +50,24 @@ var PortfolioFields = []Field{
 // PortfolioHeaders is the template's header row, in order.
 var PortfolioHeaders = []string{"Cliente", "Agente", "Agente personalizado", "Billing inicial", "Valor recomendado", "Billing final", "Billing diferencia"}
 
+// ProductFields are what a catalog file maps to.
+var ProductFields = []Field{
+	{"code", "imports.prod_code", []string{"codigo", "referencia", "ref", "sku", "code", "reference", "item code"}},
+	{"name", "imports.prod_name", []string{"nombre", "articulo", "producto", "denominacion", "name", "product", "item"}},
+	{"description", "imports.prod_description", []string{"descripcion", "detalle", "description", "details"}},
+	{"group", "imports.prod_group", []string{"grupo", "familia", "grupo de articulos", "categoria", "group", "family", "category"}},
+	{"unit", "imports.prod_unit", []string{"unidad", "ud", "unit", "uom"}},
+	{"price", "imports.prod_price", []string{"precio", "pvp", "precio base", "importe", "price", "unit price", "base price"}},
+	{"tax_rate", "imports.prod_tax_rate", []string{"iva", "tipo iva", "iva %", "impuesto", "vat", "tax", "tax rate"}},
+}
+
 // FieldsOf returns the fields of an import kind.
 func FieldsOf(kind string) []Field {
-	if kind == "portfolio" {
+	switch kind {
+	case "portfolio":
 		return PortfolioFields
+	case "products":
+		return ProductFields
 	}
 	return LeadFields
 }

@@ -160,14 +160,21 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 	lap("error file")
 	err = pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
 		q := queries.New(tx)
-		if imp.Kind == "portfolio" {
+		switch imp.Kind {
+		case "portfolio":
 			n, err := q.ApplyPortfolioRows(ctx, queries.ApplyPortfolioRowsParams{OrgID: imp.OrgID, ImportID: imp.ID})
 			if err != nil {
 				return err
 			}
 			res.Inserted = int32(n)
-		} else if err := r.writeLeads(ctx, q, imp, counts.LastLine, p); err != nil {
-			return err
+		case "products":
+			if err := writeProducts(ctx, q, imp); err != nil {
+				return err
+			}
+		default:
+			if err := r.writeLeads(ctx, q, imp, counts.LastLine, p); err != nil {
+				return err
+			}
 		}
 		lap("write")
 		done, err := q.FinishImport(ctx, queries.FinishImportParams{OrgID: imp.OrgID, ID: imp.ID, Inserted: res.Inserted,
@@ -223,8 +230,11 @@ func (r *Runner) stage(ctx context.Context, imp queries.Import, orgCountry strin
 		}
 	}
 	stageRow := StageLead
-	if imp.Kind == "portfolio" {
+	switch imp.Kind {
+	case "portfolio":
 		stageRow = StagePortfolio
+	case "products":
+		stageRow = StageProduct
 	}
 	// Three stages run at once: this goroutine reads the file, workers
 	// normalise (phone parsing dominates the CPU cost), one goroutine COPYs.
@@ -330,6 +340,21 @@ func (r *Runner) stage(ctx context.Context, imp queries.Import, orgCountry strin
 // check decides each staged row's outcome, set-based.
 func check(ctx context.Context, q *queries.Queries, imp queries.Import, column func(string) string) error {
 	k := struct{ org, imp int64 }{imp.OrgID, imp.ID}
+	if imp.Kind == "products" {
+		if err := q.ResolveProductRates(ctx, queries.ResolveProductRatesParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+			return err
+		}
+		if err := q.FlagProductUnknownRates(ctx, queries.FlagProductUnknownRatesParams{OrgID: k.org, ImportID: k.imp, ErrorColumn: column("tax_rate")}); err != nil {
+			return err
+		}
+		if err := q.SkipProductDuplicatesInFile(ctx, queries.SkipProductDuplicatesInFileParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+			return err
+		}
+		if err := q.MatchProductRows(ctx, queries.MatchProductRowsParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+			return err
+		}
+		return q.SettleImportOutcomes(ctx, queries.SettleImportOutcomesParams{OrgID: k.org, ImportID: k.imp})
+	}
 	if imp.Kind == "portfolio" {
 		if err := q.FlagPortfolioUnknownCustomers(ctx, queries.FlagPortfolioUnknownCustomersParams{OrgID: k.org, ImportID: k.imp, ErrorColumn: column("tax_id")}); err != nil {
 			return err
@@ -400,6 +425,20 @@ func (r *Runner) writeLeads(ctx context.Context, q *queries.Queries, imp queries
 		p.publish(ctx, 75+int32(24*float64(from+step)/float64(lastLine+1)), p.rows, "progress", false)
 	}
 	_, err = q.MergeImportedLeads(ctx, queries.MergeImportedLeadsParams{OrgID: imp.OrgID, ImportID: imp.ID})
+	return err
+}
+
+// writeProducts creates the groups the file names, inserts the new codes
+// and updates the products whose code the catalog had.
+func writeProducts(ctx context.Context, q *queries.Queries, imp queries.Import) error {
+	k := struct{ org, imp int64 }{imp.OrgID, imp.ID}
+	if err := q.CreateImportedGroups(ctx, queries.CreateImportedGroupsParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+		return err
+	}
+	if _, err := q.InsertImportedProducts(ctx, queries.InsertImportedProductsParams{OrgID: k.org, ImportID: k.imp}); err != nil {
+		return err
+	}
+	_, err := q.UpdateImportedProducts(ctx, queries.UpdateImportedProductsParams{OrgID: k.org, ImportID: k.imp})
 	return err
 }
 

@@ -2,10 +2,14 @@ package pipeline
 
 import (
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
 
 	"pulso/app/ident"
 	"pulso/queries"
@@ -181,6 +185,76 @@ func StagePortfolio(r Row, orgCountry string) queries.StageImportRowsParams {
 		if p.BillingInitial == nil || p.BillingFinal == nil || *p.BillingFinal-*p.BillingInitial != *diff {
 			return fail("billing_diff", "imports.err_billing_diff")
 		}
+	}
+	return p
+}
+
+// productUnits are the catalog's units, and what files call them.
+var productUnits = map[string]string{
+	"ud": "ud", "u": "ud", "unidad": "ud", "unidades": "ud", "uds": "ud", "unit": "ud", "pcs": "ud", "pieza": "ud",
+	"h": "h", "hora": "h", "horas": "h", "hour": "h", "hours": "h",
+	"kg": "kg", "kilo": "kg", "kilos": "kg", "m": "m", "metro": "m", "metros": "m", "m2": "m2", "metro cuadrado": "m2",
+	"l": "l", "litro": "l", "litros": "l", "servicio": "servicio", "service": "servicio",
+}
+
+var productCode = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,40}$`)
+
+// StageProduct validates one catalog row: code (as the product form takes
+// it), name, description, group, unit, price (exact money, above zero) and
+// IVA rate (a number; whether it is in force is checked in SQL).
+func StageProduct(r Row, orgCountry string) queries.StageImportRowsParams {
+	p := queries.StageImportRowsParams{Line: int32(r.Line), Tags: []string{}, Country: orgCountry,
+		Code: strings.TrimSpace(r.get("code")), Name: strings.TrimSpace(r.get("name")), Notes: strings.TrimSpace(r.get("description")),
+		GroupName: strings.TrimSpace(r.get("group"))}
+	fail := func(field, id string) queries.StageImportRowsParams {
+		if p.ErrorID == "" {
+			p.ErrorColumn, p.ErrorID = r.column(field), id
+		}
+		return p
+	}
+	if p.Code == "" {
+		return fail("code", "validation.required")
+	}
+	if !productCode.MatchString(p.Code) {
+		return fail("code", "imports.err_code")
+	}
+	if p.Name == "" {
+		return fail("name", "validation.required")
+	}
+	for _, t := range []struct {
+		field, v string
+		max      int
+	}{{"name", p.Name, 200}, {"description", p.Notes, 5000}, {"group", p.GroupName, 120}} {
+		if utf8.RuneCountInString(t.v) > t.max {
+			return fail(t.field, "validation.too_long")
+		}
+		if strings.IndexFunc(t.v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0 {
+			return fail(t.field, "validation.bad_chars")
+		}
+	}
+	p.Unit = "ud"
+	if v := r.get("unit"); v != "" {
+		u, ok := productUnits[headerKey(v)]
+		if !ok {
+			return fail("unit", "imports.err_unit")
+		}
+		p.Unit = u
+	}
+	v := r.get("price")
+	if v == "" {
+		return fail("price", "validation.required")
+	}
+	price, err := ParseMoney(v)
+	if err != nil || price <= 0 {
+		return fail("price", "imports.err_price")
+	}
+	p.Price = &price
+	if v := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(r.get("tax_rate")), "%")); v != "" {
+		d, err := decimal.NewFromString(strings.Replace(v, ",", ".", 1))
+		if err != nil || d.IsNegative() || d.GreaterThanOrEqual(decimal.NewFromInt(100)) || d.Exponent() < -2 {
+			return fail("tax_rate", "imports.err_rate_unknown")
+		}
+		p.Rate = pgtype.Numeric{Int: d.Coefficient(), Exp: d.Exponent(), Valid: true}
 	}
 	return p
 }
