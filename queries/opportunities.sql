@@ -1,7 +1,10 @@
 -- name: GetOpportunity :one
 SELECT o.*, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
        coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason,
-       coalesce(l.name, '')::text AS source_lead_name
+       coalesce(l.name, '')::text AS source_lead_name,
+       coalesce((SELECT CASE WHEN qb.status = 'sent' AND qb.first_opened_at IS NOT NULL THEN 'opened' ELSE qb.status END
+                 FROM quotes qb WHERE qb.org_id = o.org_id AND qb.opportunity_id = o.id AND qb.status <> 'draft'
+                 ORDER BY qb.id DESC LIMIT 1), '')::text AS quote_badge
 FROM opportunities o
 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
 LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
@@ -36,7 +39,10 @@ FROM pipeline_stages s
 CROSS JOIN LATERAL (
     SELECT o.id, o.version, o.stage, o.title, o.amount, o.probability, o.expected_close, o.owner_id,
            o.customer_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
-           (s.idle_days IS NOT NULL AND o.stage_entered_at + make_interval(days => s.idle_days) <= now())::boolean AS idle
+           (s.idle_days IS NOT NULL AND o.stage_entered_at + make_interval(days => s.idle_days) <= now())::boolean AS idle,
+           coalesce((SELECT CASE WHEN qb.status = 'sent' AND qb.first_opened_at IS NOT NULL THEN 'opened' ELSE qb.status END
+                     FROM quotes qb WHERE qb.org_id = o.org_id AND qb.opportunity_id = o.id AND qb.status <> 'draft'
+                     ORDER BY qb.id DESC LIMIT 1), '')::text AS quote_badge
     FROM opportunities o
     JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
     LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id

@@ -13,12 +13,15 @@ import (
 )
 
 const boardCards = `-- name: BoardCards :many
-SELECT card.id, card.version, card.stage, card.title, card.amount, card.probability, card.expected_close, card.owner_id, card.customer_id, card.customer_name, card.owner_name, card.idle
+SELECT card.id, card.version, card.stage, card.title, card.amount, card.probability, card.expected_close, card.owner_id, card.customer_id, card.customer_name, card.owner_name, card.idle, card.quote_badge
 FROM pipeline_stages s
 CROSS JOIN LATERAL (
     SELECT o.id, o.version, o.stage, o.title, o.amount, o.probability, o.expected_close, o.owner_id,
            o.customer_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
-           (s.idle_days IS NOT NULL AND o.stage_entered_at + make_interval(days => s.idle_days) <= now())::boolean AS idle
+           (s.idle_days IS NOT NULL AND o.stage_entered_at + make_interval(days => s.idle_days) <= now())::boolean AS idle,
+           coalesce((SELECT CASE WHEN qb.status = 'sent' AND qb.first_opened_at IS NOT NULL THEN 'opened' ELSE qb.status END
+                     FROM quotes qb WHERE qb.org_id = o.org_id AND qb.opportunity_id = o.id AND qb.status <> 'draft'
+                     ORDER BY qb.id DESC LIMIT 1), '')::text AS quote_badge
     FROM opportunities o
     JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
     LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
@@ -62,6 +65,7 @@ type BoardCardsRow struct {
 	CustomerName  string
 	OwnerName     string
 	Idle          bool
+	QuoteBadge    string
 }
 
 // The newest per_column cards of each stage under the same filters, each
@@ -98,6 +102,7 @@ func (q *Queries) BoardCards(ctx context.Context, arg BoardCardsParams) ([]Board
 			&i.CustomerName,
 			&i.OwnerName,
 			&i.Idle,
+			&i.QuoteBadge,
 		); err != nil {
 			return nil, err
 		}
@@ -303,7 +308,10 @@ func (q *Queries) GetActiveCancelReason(ctx context.Context, arg GetActiveCancel
 const getOpportunity = `-- name: GetOpportunity :one
 SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
        coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason,
-       coalesce(l.name, '')::text AS source_lead_name
+       coalesce(l.name, '')::text AS source_lead_name,
+       coalesce((SELECT CASE WHEN qb.status = 'sent' AND qb.first_opened_at IS NOT NULL THEN 'opened' ELSE qb.status END
+                 FROM quotes qb WHERE qb.org_id = o.org_id AND qb.opportunity_id = o.id AND qb.status <> 'draft'
+                 ORDER BY qb.id DESC LIMIT 1), '')::text AS quote_badge
 FROM opportunities o
 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
 LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
@@ -342,6 +350,7 @@ type GetOpportunityRow struct {
 	EditorName     string
 	CancelReason   string
 	SourceLeadName string
+	QuoteBadge     string
 }
 
 func (q *Queries) GetOpportunity(ctx context.Context, arg GetOpportunityParams) (GetOpportunityRow, error) {
@@ -371,6 +380,7 @@ func (q *Queries) GetOpportunity(ctx context.Context, arg GetOpportunityParams) 
 		&i.EditorName,
 		&i.CancelReason,
 		&i.SourceLeadName,
+		&i.QuoteBadge,
 	)
 	return i, err
 }

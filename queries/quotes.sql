@@ -238,3 +238,18 @@ JOIN quotes q ON q.org_id = l.org_id AND q.id = l.quote_id
 WHERE l.org_id = @org_id AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now()
   AND l.version_n = q.current_version
 ORDER BY l.id DESC LIMIT 1;
+
+-- name: DueUnansweredQuotes :many
+-- Sent quotes still waiting for the client past an active "quote
+-- unanswered" rule's days, without that rule's task yet.
+SELECT q.org_id, q.id AS quote_id, v.n, q.owner_id, q.customer_id, q.opportunity_id,
+       r.id AS rule_id, r.title, r.task_type, r.due_hours, r.reason_id
+FROM task_rules r
+JOIN quotes q ON q.org_id = r.org_id AND q.status = 'sent'
+JOIN quote_versions v ON v.org_id = q.org_id AND v.quote_id = q.id AND v.n = q.current_version AND v.status = 'sent'
+WHERE r.active AND r.event = 'quote_unanswered'
+  AND v.sent_at + make_interval(days => r.wait_days) <= @now::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.org_id = r.org_id AND t.created_by_rule_id = r.id
+                  AND t.rule_key = 'quote_unanswered:' || q.id || ':' || v.n)
+ORDER BY q.org_id, q.id
+LIMIT 500;

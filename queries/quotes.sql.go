@@ -313,6 +313,68 @@ func (q *Queries) DemoLiveQuoteLink(ctx context.Context, orgID int64) (string, e
 	return token, err
 }
 
+const dueUnansweredQuotes = `-- name: DueUnansweredQuotes :many
+SELECT q.org_id, q.id AS quote_id, v.n, q.owner_id, q.customer_id, q.opportunity_id,
+       r.id AS rule_id, r.title, r.task_type, r.due_hours, r.reason_id
+FROM task_rules r
+JOIN quotes q ON q.org_id = r.org_id AND q.status = 'sent'
+JOIN quote_versions v ON v.org_id = q.org_id AND v.quote_id = q.id AND v.n = q.current_version AND v.status = 'sent'
+WHERE r.active AND r.event = 'quote_unanswered'
+  AND v.sent_at + make_interval(days => r.wait_days) <= $1::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.org_id = r.org_id AND t.created_by_rule_id = r.id
+                  AND t.rule_key = 'quote_unanswered:' || q.id || ':' || v.n)
+ORDER BY q.org_id, q.id
+LIMIT 500
+`
+
+type DueUnansweredQuotesRow struct {
+	OrgID         int64
+	QuoteID       int64
+	N             int32
+	OwnerID       int64
+	CustomerID    int64
+	OpportunityID *int64
+	RuleID        int64
+	Title         string
+	TaskType      string
+	DueHours      int32
+	ReasonID      int64
+}
+
+// Sent quotes still waiting for the client past an active "quote
+// unanswered" rule's days, without that rule's task yet.
+func (q *Queries) DueUnansweredQuotes(ctx context.Context, now time.Time) ([]DueUnansweredQuotesRow, error) {
+	rows, err := q.db.Query(ctx, dueUnansweredQuotes, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DueUnansweredQuotesRow{}
+	for rows.Next() {
+		var i DueUnansweredQuotesRow
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.QuoteID,
+			&i.N,
+			&i.OwnerID,
+			&i.CustomerID,
+			&i.OpportunityID,
+			&i.RuleID,
+			&i.Title,
+			&i.TaskType,
+			&i.DueHours,
+			&i.ReasonID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const findQuoteLink = `-- name: FindQuoteLink :one
 SELECT l.org_id, l.id, l.quote_id, l.version_n, l.token, l.token_hash, l.expires_at, l.revoked_at, l.revoked_by, l.created_at, q.status AS quote_status, q.current_version, v.status AS version_status
 FROM quote_links l

@@ -25,10 +25,16 @@ func (SLASweepArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 }
 
+// FollowUps creates the tasks that are due because nothing happened (a
+// quote left unanswered); the area that owns the rule provides it, since
+// creating a task needs the tasks area, which imports this package.
+type FollowUps func(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx], now time.Time) (int, error)
+
 // SLASweepWorker works SLASweepArgs.
 type SLASweepWorker struct {
 	river.WorkerDefaults[SLASweepArgs]
-	DB *pgxpool.Pool
+	DB        *pgxpool.Pool
+	FollowUps FollowUps
 }
 
 func (w *SLASweepWorker) Work(ctx context.Context, job *river.Job[SLASweepArgs]) error {
@@ -36,7 +42,13 @@ func (w *SLASweepWorker) Work(ctx context.Context, job *river.Job[SLASweepArgs])
 	if err != nil {
 		return err
 	}
-	_, err = Sweep(ctx, w.DB, jobs, time.Now())
+	now := time.Now()
+	if _, err = Sweep(ctx, w.DB, jobs, now); err != nil {
+		return err
+	}
+	if w.FollowUps != nil {
+		_, err = w.FollowUps(ctx, w.DB, jobs, now)
+	}
 	return err
 }
 

@@ -73,6 +73,7 @@ func (h *Handler) Board(c *fiber.Ctx) error {
 	for _, r := range cards {
 		cd := card(p, r.ID, r.Version, r.Stage, r.Title, r.CustomerName, r.OwnerName, r.OwnerID, r.Amount, r.Probability, r.ExpectedClose)
 		cd.Alert = r.Idle // past its stage's idle limit: a red edge and a mark
+		cd.Quote = r.QuoteBadge
 		byStage[r.Stage] = append(byStage[r.Stage], cd)
 	}
 	for _, col := range cols {

@@ -109,7 +109,7 @@ func RegisterLive(hub *live.Hub, q *queries.Queries) {
 				return nil, err
 			}
 			cc := pipelineview.Card{ID: o.ID, Version: o.Version, Stage: o.Stage, Title: o.Title, Customer: o.CustomerName, Owner: o.OwnerName,
-				Amount: customers.FormatMoney(o.Amount, org.Currency), AmountMinor: o.Amount, Probability: o.Probability}
+				Amount: customers.FormatMoney(o.Amount, org.Currency), AmountMinor: o.Amount, Probability: o.Probability, Quote: o.QuoteBadge}
 			if o.OwnerID != nil {
 				cc.OwnerID = *o.OwnerID
 			}
@@ -160,4 +160,17 @@ func Advance(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, 
 		return false, err
 	}
 	return true, publish(ctx, q, "moved", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), moved)
+}
+
+// Touch re-renders a deal's card on open boards without moving it (its
+// quote was sent, opened, signed or rejected: the card's badge changes).
+func Touch(ctx context.Context, q *queries.Queries, orgID, id int64) error {
+	o, err := q.LockOpportunity(ctx, queries.LockOpportunityParams{OrgID: orgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return publish(ctx, q, "updated", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), o)
 }

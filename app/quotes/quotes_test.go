@@ -394,3 +394,39 @@ func TestClientLinkIsRateLimited(t *testing.T) {
 		t.Fatal("70 guesses a minute from one IP were all answered")
 	}
 }
+
+// The automatic-task rules about quotes: sent, signed ("prepare order"),
+// and unanswered after some days (fired by the sweep, once).
+func TestQuoteTaskRules(t *testing.T) {
+	w := newWorld(t)
+	w.env.Exec(`INSERT INTO task_reasons (org_id, name) VALUES ($1, 'Seguimiento')`, w.org.ID)
+	for _, r := range []struct{ event, title, wait string }{
+		{"quote_sent", "Llamar para confirmar que llegó", ""}, {"quote_signed", "Preparar pedido", ""}, {"quote_unanswered", "Reclamar respuesta", "3"}} {
+		w.env.Exec(`INSERT INTO task_rules (org_id, event, wait_days, reason_id, title)
+			SELECT $1, $2, nullif($4, '')::integer, id, $3 FROM task_reasons WHERE org_id = $1`, w.org.ID, r.event, r.title, r.wait)
+	}
+	id := w.draft(t)
+	w.lines(t, id, nil)
+	token := w.send(t, id)
+	if n := w.env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Llamar para confirmar que llegó' AND assignee_id = $2`, id, w.rep.ID); n != 1 {
+		t.Fatal("quote_sent rule did not fire")
+	}
+	ctx := context.Background()
+	for _, days := range []int{2, 4, 5} {
+		if _, err := quotes.FollowUps(ctx, w.env.DB, w.env.Deps.Jobs, time.Now().AddDate(0, 0, days)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := w.env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Reclamar respuesta'`, id); n != 1 {
+		t.Fatalf("unanswered follow-ups: %d, want one (after 3 days, once)", n)
+	}
+	w.env.Client().Post("/q/"+token+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if n := w.env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Preparar pedido' AND opportunity_id = $2`, id, w.opportunity); n != 1 {
+		t.Fatal("quote_signed rule did not fire")
+	}
+	// A signed quote is no longer unanswered.
+	w.env.Exec(`DELETE FROM tasks WHERE title = 'Reclamar respuesta'`)
+	if n, _ := quotes.FollowUps(ctx, w.env.DB, w.env.Deps.Jobs, time.Now().AddDate(0, 0, 10)); n != 0 {
+		t.Fatalf("%d follow-ups for a signed quote", n)
+	}
+}

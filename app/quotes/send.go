@@ -343,11 +343,17 @@ func signedPDF(ctx context.Context, q *queries.Queries, orgID int64, qt queries.
 	return RenderPDF(d)
 }
 
-// publish tells open quote pages and lists that something happened.
+// publish tells open quote pages and lists that something happened, and
+// open boards to redraw the deal's card (its quote badge).
 func publish(ctx context.Context, q *queries.Queries, qt queries.GetQuoteRow, kind string) error {
-	_, err := live.Publish(ctx, q, live.Event{OrgID: qt.OrgID, Topic: live.TopicQuote, Entity: "quote", EntityID: &qt.ID,
-		Kind: kind, SubjectUserID: &qt.OwnerID})
-	return err
+	if _, err := live.Publish(ctx, q, live.Event{OrgID: qt.OrgID, Topic: live.TopicQuote, Entity: "quote", EntityID: &qt.ID,
+		Kind: kind, SubjectUserID: &qt.OwnerID}); err != nil {
+		return err
+	}
+	if qt.OpportunityID == nil {
+		return nil
+	}
+	return pipeline.Touch(ctx, q, qt.OrgID, *qt.OpportunityID)
 }
 
 func moneyOf(minor int64, currency string) string { return customers.FormatMoney(minor, currency) }

@@ -17,6 +17,9 @@ const (
 	EventLeadAssigned = "lead_assigned"
 	EventQuoteSent    = "quote_sent"
 	EventQuoteSigned  = "quote_signed"
+	// EventQuoteUnanswered is fired by the sweep, not by a change
+	// (app/quotes.FollowUps).
+	EventQuoteUnanswered = "quote_unanswered"
 )
 
 // Subject is what an event happened to.

@@ -113,21 +113,27 @@ func TestE2EQuoteSignedOnPhone(t *testing.T) {
 		t.Fatalf("quote number %q", number)
 	}
 
-	// The client opens the link on their own phone: the rep sees it live.
+	// The rep watches the board; the card says the quote is out.
+	rep.run("rep's board", chromedp.Navigate(s.url("/opportunities/board")), chromedp.WaitVisible(`body[data-live="on"]`),
+		chromedp.WaitVisible(`#board`))
+	card := fmt.Sprintf(`#opp-%d`, oppID)
+	if got := rep.eval(fmt.Sprintf(`String(!!document.querySelector('.board-cards[data-stage="oferta_presentada"] %s'))`, card)); got != "true" {
+		t.Errorf("after sending, the card is not under oferta presentada")
+	}
+	if got := rep.eval(`document.querySelector("` + card + ` [data-testid=quote-badge]")?.dataset.quote ?? ""`); got != "sent" {
+		t.Errorf("card badge after sending: %q", got)
+	}
+
+	// The client opens the link on their own phone: the rep sees it live,
+	// as a toast and on the card.
 	client := newBrowser(t, "client", 390, 844)
 	opened := time.Now()
 	client.run("client opens the link", chromedp.Navigate(link), chromedp.WaitVisible(`[data-testid=sign-form]`))
 	fits(client, "client page")
 	rep.run("abierto, live", chromedp.Poll(`[...document.querySelectorAll("[data-testid=toast]")].some(e => e.textContent.includes("abrió el presupuesto"))`, nil,
-		chromedp.WithPollingTimeout(10*time.Second)))
+		chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll(`document.querySelector("`+card+` [data-testid=quote-badge]")?.dataset.quote === "opened"`, nil, chromedp.WithPollingTimeout(10*time.Second)))
 	t.Logf("the rep saw the open %v after the client loaded the page", time.Since(opened).Round(time.Millisecond))
-
-	// The rep watches the board while the client signs.
-	rep.run("rep's board", chromedp.Navigate(s.url("/opportunities/board")), chromedp.WaitVisible(`body[data-live="on"]`),
-		chromedp.WaitVisible(`#board`))
-	if got := rep.eval(fmt.Sprintf(`String(!!document.querySelector('.board-cards[data-stage="oferta_presentada"] #opp-%d'))`, oppID)); got != "true" {
-		t.Errorf("after sending, the card is not under oferta presentada")
-	}
 
 	// The signature: a name and a stroke drawn with a finger.
 	var box struct{ X, Y, W, H float64 }
@@ -146,7 +152,7 @@ func TestE2EQuoteSignedOnPhone(t *testing.T) {
 	client.run("sign", chromedp.Click(`[data-testid=sign-submit]`, chromedp.ByQuery), chromedp.WaitVisible(`[data-testid=client-signed]`))
 	fits(client, "signed page")
 
-	rep.run("card moves to ganada, live", chromedp.Poll(fmt.Sprintf(`document.querySelector('.board-cards[data-stage="ganada"] #opp-%d') !== null`, oppID), nil,
+	rep.run("card moves to ganada, live", chromedp.Poll(fmt.Sprintf(`document.querySelector('.board-cards[data-stage="ganada"] #opp-%d [data-quote="signed"]') !== null`, oppID), nil,
 		chromedp.WithPollingTimeout(10*time.Second)))
 	t.Logf("the rep's board moved the card %v after the client tapped sign", time.Since(signed).Round(time.Millisecond))
 	rep.run("firmado, live", chromedp.Poll(`[...document.querySelectorAll("[data-testid=toast]")].some(e => e.textContent.includes("firmó el presupuesto"))`, nil,

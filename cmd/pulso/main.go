@@ -30,6 +30,7 @@ import (
 	"pulso/app/live"
 	"pulso/app/mail"
 	"pulso/app/ops"
+	"pulso/app/quotes"
 	"pulso/app/schema"
 	"pulso/app/web"
 	"pulso/queries"
@@ -318,6 +319,7 @@ func newJobs(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger, work bool)
 		return nil, err
 	}
 	opts.InboundEmail = inbound.NewProcessor(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Log: log}).Process
+	opts.QuoteFollowUps = quotes.FollowUps
 	return workers.NewClient(pool, log, opts)
 }
 

@@ -31,6 +31,9 @@ type Card struct {
 	Probability int32
 	// Alert marks a deal idle past its stage's limit.
 	Alert bool
+	// Quote is the state of the deal's latest quote: sent, opened, signed,
+	// rejected; empty without one.
+	Quote string
 }
 
 // Column is one stage of the board.
