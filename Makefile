@@ -75,7 +75,7 @@ db/stop: build ## Stop the private PostgreSQL cluster that make run may have sta
 bench: ## Measure page cost, sockets, write path, jobs, lead search, imports and the board against in-run baselines (~4 min; see BENCHMARKS.md)
 	@mkdir -p .pulso
 	@echo "machine: $$(nproc) cores, $$(awk '/MemTotal/ {printf "%.0f GiB", $$2/1048576}' /proc/meminfo), $$(go version | cut -d' ' -f3), PostgreSQL $$(psql -V 2>/dev/null | awk '{print $$3}')" | tee .pulso/bench.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench 'PageCost|WritePath|Sockets|Jobs|LeadSearch|Import|Board|QuotePDF' -benchtime=1x -count=1 -timeout 10m \
+	set -o pipefail; $(GO) test -run '^$$' -bench 'PageCost|WritePath|Sockets|Jobs|LeadSearch|Import|Board|QuotePDF|ClientLinkTiming' -benchtime=1x -count=1 -timeout 10m \
 		./app/ ./app/live/ ./app/leads/ ./app/imports/pipeline/ ./app/pipeline/ ./app/quotes/ ./cmd/pulso/ ./workers/ | tee -a .pulso/bench.txt
 	@echo; echo "== summary (also in .pulso/bench.txt)"; grep -E '^(SUMMARY|sockets n=)' .pulso/bench.txt
 

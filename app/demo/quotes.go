@@ -5,15 +5,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/shopspring/decimal"
 
@@ -51,7 +54,25 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 		return err
 	}
 	if len(has) > 0 {
-		return logLiveLink(ctx, q, org, log) // seeded already
+		// Seeded already; a month later every demo link has expired, so
+		// send a fresh quote when none can be opened.
+		if _, err := q.DemoLiveQuoteLink(ctx, org.ID); errors.Is(err, pgx.ErrNoRows) {
+			opps, err := q.ListOpportunities(ctx, queries.ListOpportunitiesParams{OrgID: org.ID, Stage: strp("en_negociacion"), PageSize: 1})
+			if err != nil || len(opps) == 0 || opps[0].OwnerID == nil {
+				return err
+			}
+			qt, rev, err := demoQuote(ctx, tx, org, opps[0], has, 0, time.Now())
+			if err != nil {
+				return err
+			}
+			if _, err := quotes.Send(ctx, tx, jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: rev, UserID: *opps[0].OwnerID,
+				Locale: "es", Now: time.Now()}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		return logLiveLink(ctx, q, org, log)
 	}
 	rates, err := quotes.RatesOn(ctx, q, org.Country, time.Now())
 	if err != nil || len(rates) == 0 {
@@ -98,6 +119,10 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 	if err != nil {
 		return err
 	}
+	catalogRows, err := q.QuoteProducts(ctx, queries.QuoteProductsParams{OrgID: org.ID})
+	if err != nil {
+		return err
+	}
 	loc, _ := time.LoadLocation(org.TimeZone)
 	if loc == nil {
 		loc = time.UTC
@@ -113,31 +138,7 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 		if state == "expired" {
 			when = now.AddDate(0, 0, -40)
 		}
-		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: org.ID, CustomerID: o.CustomerID, OpportunityID: &o.ID,
-			OwnerID: *o.OwnerID, CreatedBy: o.OwnerID})
-		if err != nil {
-			return err
-		}
-		day := time.Date(when.Year(), when.Month(), when.Day(), 0, 0, 0, 0, time.UTC)
-		if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: org.ID, QuoteID: qt.ID, N: 1,
-			ValidUntil: pgtype.Date{Time: day.AddDate(0, 0, 30), Valid: true}, Currency: org.Currency}); err != nil {
-			return err
-		}
-		in := quotes.DraftInput{ValidUntil: day.AddDate(0, 0, 30).Format("2006-01-02"), Terms: "Pago a 30 días. Portes incluidos desde 300 €."}
-		for k := 0; k < 3+i%3; k++ {
-			p := products[(i+k)%len(products)]
-			in.Lines = append(in.Lines, quotes.LineInput{ProductID: fmt.Sprint(p.ID), Description: p.Name, Unit: p.Unit,
-				Quantity: fmt.Sprint(1 + (i+k)%4), UnitPrice: fmt.Sprintf("%d,%02d", p.Price/100, p.Price%100), DiscountPct: []string{"", "5", "10"}[k%3],
-				TaxRateID: fmt.Sprint(p.TaxRateID)})
-		}
-		d, errs, err := quotes.ParseDraft(ctx, q, org.ID, org.Country, in, day)
-		if err != nil {
-			return err
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("demo quote draft: %v", errs)
-		}
-		rev, err := quotes.SaveDraft(ctx, tx, org.ID, qt.ID, qt.Revision, 1, d)
+		qt, rev, err := demoQuote(ctx, tx, org, o, catalogRows, i, when)
 		if err != nil {
 			return err
 		}
@@ -189,6 +190,39 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 	}
 	log.Info("seeded catalog and quotes", "org", org.Name, "products", len(products))
 	return logLiveLink(ctx, q, org, log)
+}
+
+// demoQuote writes a draft quote for deal o with a few of the catalog's
+// products, dated when (valid 30 days from then), and returns it with its
+// revision.
+func demoQuote(ctx context.Context, tx pgx.Tx, org queries.Org, o queries.ListOpportunitiesRow, products []queries.QuoteProductsRow, i int, when time.Time) (queries.Quote, int32, error) {
+	q := queries.New(tx)
+	qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: org.ID, CustomerID: o.CustomerID, OpportunityID: &o.ID,
+		OwnerID: *o.OwnerID, CreatedBy: o.OwnerID})
+	if err != nil {
+		return qt, 0, err
+	}
+	day := time.Date(when.Year(), when.Month(), when.Day(), 0, 0, 0, 0, time.UTC)
+	if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: org.ID, QuoteID: qt.ID, N: 1,
+		ValidUntil: pgtype.Date{Time: day.AddDate(0, 0, 30), Valid: true}, Currency: org.Currency}); err != nil {
+		return qt, 0, err
+	}
+	in := quotes.DraftInput{ValidUntil: day.AddDate(0, 0, 30).Format("2006-01-02"), Terms: "Pago a 30 días. Portes incluidos desde 300 €."}
+	for k := 0; k < 3+i%3; k++ {
+		p := products[(i+k)%len(products)]
+		in.Lines = append(in.Lines, quotes.LineInput{ProductID: fmt.Sprint(p.ID), Description: p.Name, Unit: p.Unit,
+			Quantity: fmt.Sprint(1 + (i+k)%4), UnitPrice: fmt.Sprintf("%d,%02d", p.Price/100, p.Price%100), DiscountPct: []string{"", "5", "10"}[k%3],
+			TaxRateID: fmt.Sprint(p.TaxRateID)})
+	}
+	d, errs, err := quotes.ParseDraft(ctx, q, org.ID, org.Country, in, day)
+	if err != nil {
+		return qt, 0, err
+	}
+	if len(errs) > 0 {
+		return qt, 0, fmt.Errorf("demo quote draft: %v", errs)
+	}
+	rev, err := quotes.SaveDraft(ctx, tx, org.ID, qt.ID, qt.Revision, 1, d)
+	return qt, rev, err
 }
 
 // seedImage draws a product picture (a tinted tile with a simple shape)
@@ -288,13 +322,13 @@ func demoLogo() []byte {
 // open it (after the base URL) on a phone to sign it.
 func logLiveLink(ctx context.Context, q *queries.Queries, org queries.Org, log *slog.Logger) error {
 	token, err := q.DemoLiveQuoteLink(ctx, org.ID)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	log.Info("demo quote a client can sign", "org", org.Name, "path", "/q/"+token)
+	log.Info("demo quote a client can sign (open it after the base URL, on a phone)", "org", org.Name, "path", "/q/"+token)
 	return nil
 }
 
@@ -309,4 +343,22 @@ func demoSignature() []byte {
 	var b bytes.Buffer
 	_ = png.Encode(&b, img)
 	return b.Bytes()
+}
+
+// LiveQuoteURL is the client link of the main demo org's quote that can be
+// signed now, under base; "" when there is none.
+func LiveQuoteURL(ctx context.Context, pool *pgxpool.Pool, base string) (string, error) {
+	q := queries.New(pool)
+	org, err := q.GetOrgByName(ctx, orgs[0].Name)
+	if err != nil {
+		return "", err
+	}
+	token, err := q.DemoLiveQuoteLink(ctx, org.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(base, "/") + "/q/" + token, nil
 }

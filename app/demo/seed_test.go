@@ -151,3 +151,30 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	}
 	env.Client().Login("rep2@demo.test", demo.Password)
 }
+
+// A month after seeding every demo link has expired; the next start sends
+// a fresh quote so there is always one to open on a phone.
+func TestSeedKeepsALiveQuoteLink(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := demo.Seed(ctx, env.DB, log); err != nil {
+		t.Fatal(err)
+	}
+	first, err := demo.LiveQuoteURL(ctx, env.DB, "http://demo.test")
+	if err != nil || !strings.HasPrefix(first, "http://demo.test/q/") {
+		t.Fatalf("live link %q: %v", first, err)
+	}
+	env.Exec(`UPDATE quote_links SET expires_at = now() - interval '1 minute'`)
+	if u, _ := demo.LiveQuoteURL(ctx, env.DB, "http://demo.test"); u != "" {
+		t.Fatalf("an expired link is offered: %s", u)
+	}
+	if err := demo.Seed(ctx, env.DB, log); err != nil {
+		t.Fatal(err)
+	}
+	again, err := demo.LiveQuoteURL(ctx, env.DB, "http://demo.test")
+	if err != nil || again == "" || again == first {
+		t.Fatalf("after re-seeding: %q (%v)", again, err)
+	}
+}

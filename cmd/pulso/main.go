@@ -147,6 +147,12 @@ func run(ctx context.Context, cmd string, args []string) error {
 		if err == nil {
 			err = demo.Seed(ctx, pool, log)
 		}
+		if err == nil {
+			var link string
+			if link, err = demo.LiveQuoteURL(ctx, pool, cfg.BaseURL.String()); link != "" {
+				log.Info("demo: open this quote on a phone and sign it with a finger", "url", link)
+			}
+		}
 		pool.Close()
 		if err != nil {
 			return err
