@@ -142,7 +142,7 @@ func (h *Handler) renderPriceList(c *fiber.Ctx, status int, l queries.PriceList,
 		item := catalogview.PriceItem{ProductID: r.ID, Code: r.Code, Name: r.Name, Base: customers.FormatMoney(r.BasePrice, p.Currency),
 			Price: customers.FormatMoney(price, p.Currency), Own: r.ListPrice != nil}
 		if r.ListPrice != nil {
-			item.Input = amountText(*r.ListPrice, p.OrgCountry)
+			item.Input = customers.AmountInput(*r.ListPrice, p.OrgCountry)
 		}
 		v.Items = append(v.Items, item)
 	}
@@ -161,14 +161,6 @@ func (h *Handler) renderPriceList(c *fiber.Ctx, status int, l queries.PriceList,
 		v.AllCustomers = append(v.AllCustomers, catalogview.ListCustomer{ID: cu.ID, Name: cu.LegalName})
 	}
 	return web.Render(c, status, priceListsPage, catalogview.PriceList(v))
-}
-
-func amountText(minor int64, country string) string {
-	s := fmt.Sprintf("%d.%02d", minor/100, minor%100)
-	if country != "MX" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
 }
 
 // UpdatePriceList saves the list's settings.
@@ -279,10 +271,7 @@ func (h *Handler) PriceListPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `inline; filename="lista-de-precios.pdf"`)
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.Send(pdf)
+	return web.SendPDF(c, pdf, "lista-de-precios.pdf")
 }
 
 // SendPriceList e-mails the list's PDF to one customer (a send_email job,

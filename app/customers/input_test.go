@@ -187,3 +187,16 @@ func TestSpreadsheetSafe(t *testing.T) {
 		}
 	}
 }
+
+// What a form shows an amount as parses back to the same cents.
+func TestAmountInputRoundTrips(t *testing.T) {
+	for _, country := range []string{"ES", "MX", "AR"} {
+		for _, minor := range []int64{1, 9, 10, 99, 100, 12345, 123456789} {
+			s := AmountInput(minor, country)
+			got, err := ParseAmount(s, country)
+			if err != nil || got != minor {
+				t.Errorf("%s: %d → %q → %d (%v)", country, minor, s, got, err)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -113,4 +114,15 @@ func FormatMoney(minor int64, currency string) string {
 		return sign + "$\u00a0" + num
 	}
 	return sign + num + "\u00a0" + currency
+}
+
+// AmountInput writes cents the way the org's users type amounts into a
+// form (12,50 in Spain and Argentina, 12.50 in Mexico), so an edited value
+// parses back with ParseAmount unchanged.
+func AmountInput(minor int64, country string) string {
+	s := fmt.Sprintf("%d.%02d", minor/100, minor%100)
+	if country != "MX" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }

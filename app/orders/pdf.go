@@ -70,7 +70,7 @@ func (h *Handler) PDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendPDF(c, pdf, "pedido-"+o.Number+".pdf")
+	return web.SendPDF(c, pdf, "pedido-"+o.Number+".pdf")
 }
 
 // DeliveryNotePDF downloads a delivery note: quantities, no prices.
@@ -111,12 +111,5 @@ func (h *Handler) DeliveryNotePDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendPDF(c, pdf, "albaran-"+n.Number+".pdf")
-}
-
-func sendPDF(c *fiber.Ctx, pdf []byte, name string) error {
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+name+`"`)
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.Send(pdf)
+	return web.SendPDF(c, pdf, "albaran-"+n.Number+".pdf")
 }

@@ -124,7 +124,7 @@ func (h *Handler) ClientPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendPDF(c, pdf, name)
+	return web.SendPDF(c, pdf, name)
 }
 
 // maxSignatureField bounds the posted data URL (base64 of MaxSignatureBytes
@@ -166,6 +166,13 @@ func (h *Handler) ClientSign(c *fiber.Ctx) error {
 		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, map[string]string{"signer_name": "quotes.signer_required"})
 	case errors.Is(err, ErrSignatureImage):
 		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, map[string]string{"signature": "quotes.signature_required"})
+	}
+	return h.answered(c, l, err)
+}
+
+// answered ends a sign or reject: back to the page, or why not.
+func (h *Handler) answered(c *fiber.Ctx, l queries.FindQuoteLinkRow, err error) error {
+	switch {
 	case errors.Is(err, ErrAnswered):
 		return h.renderClient(c, fiber.StatusConflict, l, map[string]string{"answer": "quotes.already_answered"})
 	case errors.Is(err, ErrOutdated):
@@ -185,15 +192,7 @@ func (h *Handler) ClientReject(c *fiber.Ctx) error {
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		return Reject(ctx, tx, h.Jobs, l, c.FormValue("reason"), clientOf(c))
 	})
-	switch {
-	case errors.Is(err, ErrAnswered):
-		return h.renderClient(c, fiber.StatusConflict, l, map[string]string{"answer": "quotes.already_answered"})
-	case errors.Is(err, ErrOutdated):
-		return h.renderClient(c, fiber.StatusConflict, l, map[string]string{"answer": "quotes.outdated"})
-	case err != nil:
-		return err
-	}
-	return web.Redirect(c, "/q/"+c.Params("token"))
+	return h.answered(c, l, err)
 }
 
 // RegisterLive renders quote events as a stamp: open quote lists and the

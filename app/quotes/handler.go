@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -360,7 +359,7 @@ func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.Quote
 	}
 	for _, l := range lines {
 		li := LineInput{Description: l.Description, Unit: l.Unit, Quantity: pct(Decimal(l.Quantity).String()),
-			UnitPrice: amountInput(l.UnitPrice, p.OrgCountry), DiscountPct: "", TaxRateID: itoa(l.TaxRateID)}
+			UnitPrice: customers.AmountInput(l.UnitPrice, p.OrgCountry), DiscountPct: "", TaxRateID: itoa(l.TaxRateID)}
 		if l.ProductID != nil {
 			li.ProductID = itoa(*l.ProductID)
 		}
@@ -370,15 +369,6 @@ func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.Quote
 		d.Lines = append(d.Lines, li)
 	}
 	return d
-}
-
-// amountInput writes cents as the country's users type them (12,50 / 12.50).
-func amountInput(minor int64, country string) string {
-	s := fmt.Sprintf("%d.%02d", minor/100, minor%100)
-	if country != "MX" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
 }
 
 func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]components.SelectOption, string, error) {
@@ -520,7 +510,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 			return err
 		}
 		d.Lines = append(d.Lines, LineInput{ProductID: itoa(pr.ID), Description: pr.Name, Unit: pr.Unit, Quantity: "1",
-			UnitPrice: amountInput(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
+			UnitPrice: customers.AmountInput(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
 	}
 	dr, errs, err := ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
 	if err != nil {

@@ -306,12 +306,5 @@ func (h *Handler) PDF(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return sendPDF(c, pdf, name)
-}
-
-func sendPDF(c *fiber.Ctx, pdf []byte, name string) error {
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+name+`"`)
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.Send(pdf)
+	return web.SendPDF(c, pdf, name)
 }

@@ -78,3 +78,12 @@ func Render(c *fiber.Ctx, status int, p Page, body templ.Component) error {
 // Translate is a message in this response's language (for JSON bodies and
 // headers; pages use i18n.T in templates).
 func Translate(c *fiber.Ctx, id string) string { return i18n.In(Locale(c), id, nil) }
+
+// SendPDF answers with a generated PDF shown in the browser (inline, so a
+// phone opens its viewer) and never cached: documents carry customer data.
+func SendPDF(c *fiber.Ctx, pdf []byte, filename string) error {
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+filename+`"`)
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.Send(pdf)
+}
