@@ -126,10 +126,6 @@ RETURNING *;
 UPDATE quote_versions SET status = 'superseded'
 WHERE org_id = @org_id AND quote_id = @quote_id AND status = 'sent' AND n < @n;
 
--- name: RevokeOlderLinks :exec
-UPDATE quote_links SET revoked_at = now()
-WHERE org_id = @org_id AND quote_id = @quote_id AND version_n < @n AND revoked_at IS NULL;
-
 -- name: MarkQuoteSent :one
 UPDATE quotes SET status = 'sent', number = coalesce(number, sqlc.narg('number')), current_version = @n,
     updated_at = now(), revision = revision + 1
@@ -144,9 +140,11 @@ RETURNING *;
 -- name: GetQuoteLink :one
 SELECT * FROM quote_links WHERE org_id = @org_id AND quote_id = @quote_id AND version_n = @version_n;
 
--- name: RevokeQuoteLink :one
+-- name: RevokeQuoteLinks :many
+-- Withdraws every link of the quote: an older version's link would
+-- otherwise still lead to it.
 UPDATE quote_links SET revoked_at = now(), revoked_by = @revoked_by
-WHERE org_id = @org_id AND quote_id = @quote_id AND version_n = @version_n AND revoked_at IS NULL
+WHERE org_id = @org_id AND quote_id = @quote_id AND revoked_at IS NULL
 RETURNING *;
 
 -- name: FindQuoteLink :one

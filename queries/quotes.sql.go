@@ -1409,56 +1409,49 @@ func (q *Queries) ReopenRejectedQuote(ctx context.Context, arg ReopenRejectedQuo
 	return i, err
 }
 
-const revokeOlderLinks = `-- name: RevokeOlderLinks :exec
-UPDATE quote_links SET revoked_at = now()
-WHERE org_id = $1 AND quote_id = $2 AND version_n < $3 AND revoked_at IS NULL
-`
-
-type RevokeOlderLinksParams struct {
-	OrgID   int64
-	QuoteID int64
-	N       int32
-}
-
-func (q *Queries) RevokeOlderLinks(ctx context.Context, arg RevokeOlderLinksParams) error {
-	_, err := q.db.Exec(ctx, revokeOlderLinks, arg.OrgID, arg.QuoteID, arg.N)
-	return err
-}
-
-const revokeQuoteLink = `-- name: RevokeQuoteLink :one
+const revokeQuoteLinks = `-- name: RevokeQuoteLinks :many
 UPDATE quote_links SET revoked_at = now(), revoked_by = $1
-WHERE org_id = $2 AND quote_id = $3 AND version_n = $4 AND revoked_at IS NULL
+WHERE org_id = $2 AND quote_id = $3 AND revoked_at IS NULL
 RETURNING org_id, id, quote_id, version_n, token, token_hash, expires_at, revoked_at, revoked_by, created_at
 `
 
-type RevokeQuoteLinkParams struct {
+type RevokeQuoteLinksParams struct {
 	RevokedBy *int64
 	OrgID     int64
 	QuoteID   int64
-	VersionN  int32
 }
 
-func (q *Queries) RevokeQuoteLink(ctx context.Context, arg RevokeQuoteLinkParams) (QuoteLink, error) {
-	row := q.db.QueryRow(ctx, revokeQuoteLink,
-		arg.RevokedBy,
-		arg.OrgID,
-		arg.QuoteID,
-		arg.VersionN,
-	)
-	var i QuoteLink
-	err := row.Scan(
-		&i.OrgID,
-		&i.ID,
-		&i.QuoteID,
-		&i.VersionN,
-		&i.Token,
-		&i.TokenHash,
-		&i.ExpiresAt,
-		&i.RevokedAt,
-		&i.RevokedBy,
-		&i.CreatedAt,
-	)
-	return i, err
+// Withdraws every link of the quote: an older version's link would
+// otherwise still lead to it.
+func (q *Queries) RevokeQuoteLinks(ctx context.Context, arg RevokeQuoteLinksParams) ([]QuoteLink, error) {
+	rows, err := q.db.Query(ctx, revokeQuoteLinks, arg.RevokedBy, arg.OrgID, arg.QuoteID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []QuoteLink{}
+	for rows.Next() {
+		var i QuoteLink
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.ID,
+			&i.QuoteID,
+			&i.VersionN,
+			&i.Token,
+			&i.TokenHash,
+			&i.ExpiresAt,
+			&i.RevokedAt,
+			&i.RevokedBy,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const setQuoteCurrentVersion = `-- name: SetQuoteCurrentVersion :one

@@ -56,6 +56,13 @@ func (h *Handler) ClientView(c *fiber.Ctx) error {
 	if err != nil {
 		return h.linkError(c, err)
 	}
+	if l.VersionN != l.CurrentVersion {
+		// A newer version was sent: the client always reads the latest.
+		nl, err := h.Q.LatestLink(c.UserContext(), queries.LatestLinkParams{OrgID: l.OrgID, QuoteID: l.QuoteID})
+		if err == nil && nl.VersionN == l.CurrentVersion && time.Now().Before(nl.ExpiresAt) {
+			return c.Redirect("/q/"+nl.Token, fiber.StatusSeeOther)
+		}
+	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		return RecordOpen(ctx, tx, h.Jobs, l, clientOf(c))
 	})

@@ -281,15 +281,16 @@ func TestVersionsOutdatedAndRejection(t *testing.T) {
 	if n := w.env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number = $2`, id, fmt.Sprintf("P-%d-0001", time.Now().Year())); n != 1 {
 		t.Fatal("v2 did not keep the number")
 	}
-	// The old link is revoked: a clear page, never the quote.
+	// The old link leads to the latest version; signing through it is
+	// refused with a link to the latest.
 	client := w.env.Client()
 	r = client.Get("/q/" + tok1)
-	if r.Status != 410 || strings.Contains(r.Body, "Taladro") {
-		t.Fatalf("old link: %d", r.Status)
+	if r.Status != 303 || r.Header.Get("Location") != "/q/"+tok2 {
+		t.Fatalf("old link: %d %s", r.Status, r.Header.Get("Location"))
 	}
 	r = client.Post("/q/"+tok1+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
-	if r.Status != 410 {
-		t.Fatalf("signing through a revoked link: %d", r.Status)
+	if r.Status != 409 || !strings.Contains(r.Body, "/q/"+tok2) {
+		t.Fatalf("signing v1 after v2 was sent: %d", r.Status)
 	}
 
 	// Rejection sends the deal back to negotiation.
@@ -314,11 +315,10 @@ func TestOutdatedVersionRefusedWithLinkToLatest(t *testing.T) {
 	id := w.draft(t)
 	w.lines(t, id, nil)
 	tok1 := w.send(t, id)
-	// Un-revoke v1's link to play a client who kept a page open on v1.
+	// A client who kept v1's page open signs after v2 went out.
 	w.repC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{})
 	w.lines(t, id, nil)
 	w.send(t, id)
-	w.env.Exec(`UPDATE quote_links SET revoked_at = NULL WHERE quote_id = $1`, id)
 	r := w.env.Client().Post("/q/"+tok1+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
 	if r.Status != 409 || !strings.Contains(r.Body, "versión más reciente") || !strings.Contains(r.Body, "/q/") {
 		t.Fatalf("outdated signature: %d %q", r.Status, r.Body)
@@ -364,6 +364,14 @@ func TestTokensAndScope(t *testing.T) {
 			t.Errorf("token %q: %d", bad, r.Status)
 		}
 	}
+	// Revoked by the rep: a clear page, never the quote.
+	if r := w.repC.Post(fmt.Sprintf("/quotes/%d/revoke", id), url.Values{}); r.Status != 303 {
+		t.Fatalf("revoke: %d", r.Status)
+	}
+	if r := c.Get("/q/" + token); r.Status != 410 || strings.Contains(r.Body, "Taladro") {
+		t.Fatalf("revoked link: %d", r.Status)
+	}
+	w.env.Exec(`UPDATE quote_links SET revoked_at = NULL WHERE quote_id = $1`, id)
 	// Expired: the validity passed.
 	w.env.Exec(`UPDATE quote_links SET expires_at = now() - interval '1 minute' WHERE quote_id = $1`, id)
 	if r := c.Get("/q/" + token); r.Status != 410 || strings.Contains(r.Body, "Taladro") {

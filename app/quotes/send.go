@@ -88,8 +88,8 @@ func clientURL(base, token string) string { return strings.TrimRight(base, "/") 
 
 // Send issues the quote's draft version, all in tx: the number (taken the
 // first time only, gapless), the frozen parties and totals, the exact PDF
-// and its hash, the client link (the older version's link is revoked: the
-// client always sees the latest), the audit row, the e-mail with the PDF
+// and its hash, the client link (an older version's link now leads to this
+// one: the client always sees the latest), the audit row, the e-mail with the PDF
 // (a send_email job, keyed by quote and version so it goes once), the
 // "quote sent" task rules, and the deal's move to oferta presentada when
 // it was still being analysed.
@@ -167,9 +167,6 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 		return Sent{}, err
 	}
 	if err := q.SupersedeVersions(ctx, queries.SupersedeVersionsParams{OrgID: in.OrgID, QuoteID: in.QuoteID, N: v.N}); err != nil {
-		return Sent{}, err
-	}
-	if err := q.RevokeOlderLinks(ctx, queries.RevokeOlderLinksParams{OrgID: in.OrgID, QuoteID: in.QuoteID, N: v.N}); err != nil {
 		return Sent{}, err
 	}
 	if _, err := q.MarkQuoteSent(ctx, queries.MarkQuoteSentParams{OrgID: in.OrgID, ID: in.QuoteID, Revision: in.Revision,

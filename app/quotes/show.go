@@ -213,7 +213,7 @@ func (h *Handler) Revise(c *fiber.Ctx) error {
 	return web.Redirect(c, fmt.Sprintf("/quotes/%d/edit?step=2", qt.ID))
 }
 
-// Revoke withdraws the client link of the latest sent version.
+// Revoke withdraws the quote's client links (every version's).
 func (h *Handler) Revoke(c *fiber.Ctx) error {
 	qt, err := h.load(c)
 	if err != nil {
@@ -222,14 +222,11 @@ func (h *Handler) Revoke(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		l, err := q.RevokeQuoteLink(ctx, queries.RevokeQuoteLinkParams{OrgID: p.OrgID, QuoteID: qt.ID, VersionN: qt.CurrentVersion, RevokedBy: &p.UserID})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
+		ls, err := q.RevokeQuoteLinks(ctx, queries.RevokeQuoteLinksParams{OrgID: p.OrgID, QuoteID: qt.ID, RevokedBy: &p.UserID})
+		if err != nil || len(ls) == 0 {
 			return err
 		}
-		_, err = q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: p.OrgID, QuoteID: qt.ID, VersionN: l.VersionN, Kind: "revoked", UserID: &p.UserID})
+		_, err = q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: p.OrgID, QuoteID: qt.ID, VersionN: qt.CurrentVersion, Kind: "revoked", UserID: &p.UserID})
 		return err
 	})
 	if err != nil {
