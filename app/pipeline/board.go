@@ -69,11 +69,23 @@ func (h *Handler) Board(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(cards))
+	for i, r := range cards {
+		ids[i] = r.ID
+	}
+	badges, err := h.Q.QuoteBadges(ctx, queries.QuoteBadgesParams{OrgID: p.OrgID, Ids: ids})
+	if err != nil {
+		return err
+	}
+	badge := make(map[int64]string, len(badges))
+	for _, b := range badges {
+		badge[b.OpportunityID] = b.Badge
+	}
 	byStage := map[string][]pipelineview.Card{}
 	for _, r := range cards {
 		cd := card(p, r.ID, r.Version, r.Stage, r.Title, r.CustomerName, r.OwnerName, r.OwnerID, r.Amount, r.Probability, r.ExpectedClose)
 		cd.Alert = r.Idle // past its stage's idle limit: a red edge and a mark
-		cd.Quote = r.QuoteBadge
+		cd.Quote = badge[r.ID]
 		byStage[r.Stage] = append(byStage[r.Stage], cd)
 	}
 	for _, col := range cols {
