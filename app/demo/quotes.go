@@ -157,7 +157,7 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 		client := quotes.Client{UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) demo"}
 		switch state {
 		case "opened", "signed", "rejected", "revised":
-			if err := quotes.RecordOpen(ctx, tx, jobs, link, client); err != nil {
+			if err := quotes.RecordOpen(ctx, tx, jobs, link, client, when.Add(time.Hour)); err != nil {
 				return err
 			}
 		}
@@ -168,7 +168,7 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 				_, err = orders.FromQuote(ctx, tx, org.ID, qt.ID, o.OwnerID, when.Add(3*time.Hour), loc)
 			}
 		case "rejected":
-			err = quotes.Reject(ctx, tx, jobs, link, "El precio supera nuestro presupuesto este trimestre.", client)
+			err = quotes.Reject(ctx, tx, jobs, link, "El precio supera nuestro presupuesto este trimestre.", client, when.Add(2*time.Hour))
 		case "revised":
 			cur, gerr := q.GetQuote(ctx, queries.GetQuoteParams{OrgID: org.ID, ID: qt.ID})
 			if gerr != nil {

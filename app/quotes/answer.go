@@ -68,7 +68,7 @@ func Resolve(ctx context.Context, q *queries.Queries, token string, now time.Tim
 
 // RecordOpen writes an "opened" row for every visit and, on the quote's
 // first open, tells the rep and the deal's watchers live.
-func RecordOpen(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.FindQuoteLinkRow, c Client) error {
+func RecordOpen(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.FindQuoteLinkRow, c Client, now time.Time) error {
 	q := queries.New(tx)
 	if _, err := q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN,
 		Kind: "opened", IP: c.ip(), UserAgent: c.ua()}); err != nil {
@@ -83,7 +83,7 @@ func RecordOpen(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l qu
 	}
 	// Each version's first open is news ("v2 abierto"); later opens are in
 	// the trail and on the quote's page, without a toast every time.
-	if err := notifyWatchers(ctx, tx, jobs, qt, "info", "quotes.opened_title", fmt.Sprintf("quote-opened:%d:%d", qt.ID, l.VersionN)); err != nil {
+	if err := notifyWatchers(ctx, tx, jobs, qt, "info", "quotes.opened_title", fmt.Sprintf("quote-opened:%d:%d", qt.ID, l.VersionN), now); err != nil {
 		return err
 	}
 	return publish(ctx, q, qt, "opened")
@@ -110,7 +110,12 @@ func contains(s []int64, v int64) bool {
 	return false
 }
 
-func notifyWatchers(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], qt queries.GetQuoteRow, severity, titleID, key string) error {
+// freshEvent is how old a client's act may be and still toast: older ones
+// (the demo's back-dated history) go to the bell only, as late SLA
+// breaches do.
+const freshEvent = time.Minute
+
+func notifyWatchers(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], qt queries.GetQuoteRow, severity, titleID, key string, at time.Time) error {
 	number := ""
 	if qt.Number != nil {
 		number = *qt.Number
@@ -118,7 +123,7 @@ func notifyWatchers(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], 
 	for _, uid := range watchers(qt) {
 		if _, err := jobs.InsertTx(ctx, tx, workers.NotifyArgs{OrgID: qt.OrgID, UserID: uid, Severity: severity, TitleID: titleID,
 			Params: map[string]any{"Number": number, "Customer": qt.CustomerName}, Link: fmt.Sprintf("/quotes/%d", qt.ID),
-			Key: key, Toast: true}, nil); err != nil {
+			Key: key, Toast: time.Since(at) < freshEvent}, nil); err != nil {
 			return err
 		}
 	}
@@ -205,7 +210,7 @@ func Sign(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.
 		CustomerID: &qt.CustomerID, OpportunityID: qt.OpportunityID, QuoteID: &qt.ID, Key: fmt.Sprintf("%d:%d", qt.ID, l.VersionN)}, in.Now); err != nil {
 		return err
 	}
-	if err := notifyWatchers(ctx, tx, jobs, qt, "info", "quotes.signed_title", fmt.Sprintf("quote-signed:%d:%d", qt.ID, l.VersionN)); err != nil {
+	if err := notifyWatchers(ctx, tx, jobs, qt, "info", "quotes.signed_title", fmt.Sprintf("quote-signed:%d:%d", qt.ID, l.VersionN), in.Now); err != nil {
 		return err
 	}
 	if err := mailSigned(ctx, tx, jobs, q, qt, l.VersionN, name, in.Now); err != nil {
@@ -216,7 +221,7 @@ func Sign(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.
 
 // Reject records the client's "no" with their reason: the deal goes back
 // to en negociación so the rep can try again with a new version.
-func Reject(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.FindQuoteLinkRow, reason string, c Client) error {
+func Reject(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.FindQuoteLinkRow, reason string, c Client, now time.Time) error {
 	reason = strings.TrimSpace(reason)
 	if len(reason) > 1000 {
 		reason = reason[:1000]
@@ -241,7 +246,7 @@ func Reject(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l querie
 			return err
 		}
 	}
-	if err := notifyWatchers(ctx, tx, jobs, qt, "warning", "quotes.rejected_title", fmt.Sprintf("quote-rejected:%d:%d", qt.ID, l.VersionN)); err != nil {
+	if err := notifyWatchers(ctx, tx, jobs, qt, "warning", "quotes.rejected_title", fmt.Sprintf("quote-rejected:%d:%d", qt.ID, l.VersionN), now); err != nil {
 		return err
 	}
 	return publish(ctx, q, qt, "rejected")

@@ -64,7 +64,7 @@ func (h *Handler) ClientView(c *fiber.Ctx) error {
 		}
 	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		return RecordOpen(ctx, tx, h.Jobs, l, clientOf(c))
+		return RecordOpen(ctx, tx, h.Jobs, l, clientOf(c), time.Now())
 	})
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (h *Handler) ClientReject(c *fiber.Ctx) error {
 		return h.linkError(c, err)
 	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		return Reject(ctx, tx, h.Jobs, l, c.FormValue("reason"), clientOf(c))
+		return Reject(ctx, tx, h.Jobs, l, c.FormValue("reason"), clientOf(c), time.Now())
 	})
 	return h.answered(c, l, err)
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"pulso/app/apptest"
 	"pulso/app/quotes"
 	"pulso/app/web"
@@ -436,5 +438,33 @@ func TestQuoteTaskRules(t *testing.T) {
 	w.env.Exec(`DELETE FROM tasks WHERE title = 'Reclamar respuesta'`)
 	if n, _ := quotes.FollowUps(ctx, w.env.DB, w.env.Deps.Jobs, time.Now().AddDate(0, 0, 10)); n != 0 {
 		t.Fatalf("%d follow-ups for a signed quote", n)
+	}
+}
+
+// A client's act recorded long after it happened (the demo's history) goes
+// to the bell without a toast; a fresh one toasts.
+func TestOnlyFreshOpensToast(t *testing.T) {
+	w := newWorld(t)
+	id := w.draft(t)
+	w.lines(t, id, nil)
+	token := w.send(t, id)
+	ctx := context.Background()
+	l, err := w.env.Q.FindQuoteLink(ctx, quotes.HashToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error {
+		return quotes.RecordOpen(ctx, tx, w.env.Deps.Jobs, l, quotes.Client{}, time.Now().Add(-2*time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'title_id' = 'quotes.opened_title' AND (args->>'toast') IS NULL`); n < 1 {
+		t.Fatal("an old open was not notified without a toast")
+	}
+	w.env.Exec(`DELETE FROM river_job WHERE kind = 'notify'`)
+	w.env.Client().Get("/q/" + token)
+	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'toast' = 'true'`); n < 1 {
+		t.Fatal("a fresh open does not toast")
 	}
 }
