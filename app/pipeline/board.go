@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,7 +9,6 @@ import (
 
 	"pulso/app/customers"
 	"pulso/app/live"
-	"pulso/app/tasks"
 	"pulso/app/web"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
@@ -140,23 +138,12 @@ func (h *Handler) Move(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		q := h.Q.WithTx(tx)
-		moved, err := q.MoveOpportunity(ctx, queries.MoveOpportunityParams{OrgID: p.OrgID, ID: o.ID, Version: version,
-			Stage: stage, CancelReasonID: reasonID, UpdatedBy: &p.UserID})
+		err := move(ctx, tx, h.Jobs, before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), queries.MoveOpportunityParams{
+			OrgID: p.OrgID, ID: o.ID, Version: version, Stage: stage, CancelReasonID: reasonID, UpdatedBy: &p.UserID})
 		if isNoRows(err) {
 			return errConflict
 		}
-		if err != nil {
-			return err
-		}
-		// Automatic tasks for entering this stage, once per move (the
-		// version names it).
-		if _, err := tasks.ApplyRules(ctx, tx, h.Jobs, tasks.EventStageEntered, &stage, tasks.Subject{OrgID: p.OrgID,
-			OwnerID: moved.OwnerID, CustomerID: &moved.CustomerID, OpportunityID: &moved.ID,
-			Key: fmt.Sprintf("%d:%d", moved.ID, moved.Version)}, time.Now()); err != nil {
-			return err
-		}
-		return publish(ctx, q, "moved", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), moved)
+		return err
 	})
 	if err == errConflict {
 		return h.conflict(c, o.ID)

@@ -149,17 +149,27 @@ func Advance(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, 
 	if o.Stage == stage || (len(from) > 0 && !slices.Contains(from, o.Stage)) {
 		return false, nil
 	}
-	moved, err := q.MoveOpportunity(ctx, queries.MoveOpportunityParams{OrgID: orgID, ID: id, Version: o.Version,
-		Stage: stage, UpdatedBy: by})
+	err = move(ctx, tx, jobs, before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), queries.MoveOpportunityParams{
+		OrgID: orgID, ID: id, Version: o.Version, Stage: stage, UpdatedBy: by})
+	return err == nil, err
+}
+
+// move is every stage change, from a board or from a quote: the move (only
+// from the version in p; pgx.ErrNoRows when the deal has changed since),
+// the automatic tasks for entering the stage, once per move (the version
+// names it), and the event boards apply.
+func move(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], prev *state, p queries.MoveOpportunityParams) error {
+	q := queries.New(tx)
+	moved, err := q.MoveOpportunity(ctx, p)
 	if err != nil {
-		return false, err
+		return err
 	}
-	if _, err := tasks.ApplyRules(ctx, tx, jobs, tasks.EventStageEntered, &stage, tasks.Subject{OrgID: orgID,
+	if _, err := tasks.ApplyRules(ctx, tx, jobs, tasks.EventStageEntered, &p.Stage, tasks.Subject{OrgID: p.OrgID,
 		OwnerID: moved.OwnerID, CustomerID: &moved.CustomerID, OpportunityID: &moved.ID,
 		Key: fmt.Sprintf("%d:%d", moved.ID, moved.Version)}, time.Now()); err != nil {
-		return false, err
+		return err
 	}
-	return true, publish(ctx, q, "moved", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), moved)
+	return publish(ctx, q, "moved", prev, moved)
 }
 
 // Touch re-renders a deal's card on open boards without moving it (its
