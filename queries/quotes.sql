@@ -181,11 +181,9 @@ ORDER BY e.id DESC;
 SELECT * FROM quote_events WHERE org_id = @org_id AND quote_id = @quote_id AND version_n = @version_n
   AND kind = 'signed';
 
--- name: RecordQuoteOpen :one
--- first: whether this is the quote's first open ever.
+-- name: RecordQuoteOpen :exec
 UPDATE quotes SET first_opened_at = coalesce(first_opened_at, now()), last_opened_at = now()
-WHERE org_id = @org_id AND id = @id
-RETURNING (first_opened_at = last_opened_at)::boolean AS first;
+WHERE org_id = @org_id AND id = @id;
 
 -- name: AnswerVersion :one
 -- The client's answer to the version they were shown, if it is still the

@@ -1355,10 +1355,9 @@ func (q *Queries) QuoteProducts(ctx context.Context, arg QuoteProductsParams) ([
 	return items, nil
 }
 
-const recordQuoteOpen = `-- name: RecordQuoteOpen :one
+const recordQuoteOpen = `-- name: RecordQuoteOpen :exec
 UPDATE quotes SET first_opened_at = coalesce(first_opened_at, now()), last_opened_at = now()
 WHERE org_id = $1 AND id = $2
-RETURNING (first_opened_at = last_opened_at)::boolean AS first
 `
 
 type RecordQuoteOpenParams struct {
@@ -1366,12 +1365,9 @@ type RecordQuoteOpenParams struct {
 	ID    int64
 }
 
-// first: whether this is the quote's first open ever.
-func (q *Queries) RecordQuoteOpen(ctx context.Context, arg RecordQuoteOpenParams) (bool, error) {
-	row := q.db.QueryRow(ctx, recordQuoteOpen, arg.OrgID, arg.ID)
-	var first bool
-	err := row.Scan(&first)
-	return first, err
+func (q *Queries) RecordQuoteOpen(ctx context.Context, arg RecordQuoteOpenParams) error {
+	_, err := q.db.Exec(ctx, recordQuoteOpen, arg.OrgID, arg.ID)
+	return err
 }
 
 const reopenRejectedQuote = `-- name: ReopenRejectedQuote :one

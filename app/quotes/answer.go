@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/png"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,7 +75,7 @@ func RecordOpen(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l qu
 		Kind: "opened", IP: c.ip(), UserAgent: c.ua()}); err != nil {
 		return err
 	}
-	if _, err := q.RecordQuoteOpen(ctx, queries.RecordQuoteOpenParams{OrgID: l.OrgID, ID: l.QuoteID}); err != nil {
+	if err := q.RecordQuoteOpen(ctx, queries.RecordQuoteOpenParams{OrgID: l.OrgID, ID: l.QuoteID}); err != nil {
 		return err
 	}
 	qt, err := q.GetQuote(ctx, queries.GetQuoteParams{OrgID: l.OrgID, ID: l.QuoteID})
@@ -94,20 +95,11 @@ func RecordOpen(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l qu
 func watchers(qt queries.GetQuoteRow) []int64 {
 	ids := []int64{qt.OwnerID}
 	for _, p := range []*int64{qt.OpportunityOwnerID, qt.OwnerManagerID} {
-		if p != nil && !contains(ids, *p) {
+		if p != nil && !slices.Contains(ids, *p) {
 			ids = append(ids, *p)
 		}
 	}
 	return ids
-}
-
-func contains(s []int64, v int64) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // freshEvent is how old a client's act may be and still toast: older ones

@@ -347,8 +347,11 @@ func (h *Handler) Edit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := draftValues(p, v, lines)
-	return h.renderLines(c, fiber.StatusOK, qt, qt.Revision, d, nil, false)
+	t, err := Compute(LinesOf(lines))
+	if err != nil {
+		return err
+	}
+	return h.renderLines(c, fiber.StatusOK, qt, qt.Revision, draftValues(p, v, lines), nil, &t, false)
 }
 
 // draftValues turns the stored draft back into what the form shows.
@@ -389,7 +392,10 @@ func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]componen
 	return opts, def, nil
 }
 
-func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d DraftInput, errs map[string]string, saved bool) error {
+// renderLines shows step 2 with the draft as typed; t is the draft's totals
+// when they are known (the stored or just-saved lines), nil while the form
+// has errors.
+func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d DraftInput, errs map[string]string, t *Totals, saved bool) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	rates, _, err := h.rateOptions(ctx, p)
@@ -409,12 +415,8 @@ func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, 
 		e.Lines = append(e.Lines, quotesview.LineForm{ProductID: l.ProductID, Description: l.Description, Unit: l.Unit,
 			Quantity: l.Quantity, UnitPrice: l.UnitPrice, Discount: l.DiscountPct, TaxRateID: l.TaxRateID})
 	}
-	// Totals of whatever lines are valid, so the rep sees the sum move as
-	// they type; a bad line is pointed at, not silently left out.
-	if len(errs) == 0 {
-		if dr, _, err := ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now())); err == nil {
-			e.Totals = totalsView(dr.Totals, p.Currency)
-		}
+	if t != nil {
+		e.Totals = totalsView(*t, p.Currency)
 	}
 	return web.Render(c, status, editorPage, quotesview.Editor(e))
 }
@@ -492,14 +494,23 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 			return err
 		}
 		d.Lines = append(d.Lines, LineInput{Unit: "ud", Quantity: "1", TaxRateID: def})
-		// A new empty line is for typing into: show it, store on the next change.
-		return h.renderLines(c, fiber.StatusOK, qt, rev, d, nil, false)
+		// A new empty line is for typing into: show it, store on the next
+		// change; the totals are still the stored lines'.
+		lines, err := h.Q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: p.OrgID, QuoteID: qt.ID, VersionN: v.N})
+		if err != nil {
+			return err
+		}
+		t, err := Compute(LinesOf(lines))
+		if err != nil {
+			return err
+		}
+		return h.renderLines(c, fiber.StatusOK, qt, rev, d, nil, &t, false)
 	}
 	if s := c.FormValue("add_product"); s != "" {
 		id, _ := strconv.ParseInt(s, 10, 64)
 		pr, err := h.Q.GetActiveProduct(ctx, queries.GetActiveProductParams{OrgID: p.OrgID, ID: id})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return h.renderLines(c, fiber.StatusUnprocessableEntity, qt, rev, d, map[string]string{"lines": "quotes.product_gone"}, false)
+			return h.renderLines(c, fiber.StatusUnprocessableEntity, qt, rev, d, map[string]string{"lines": "quotes.product_gone"}, nil, false)
 		}
 		if err != nil {
 			return err
@@ -517,7 +528,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		return err
 	}
 	if len(errs) > 0 {
-		return h.renderLines(c, fiber.StatusUnprocessableEntity, qt, rev, d, errs, false)
+		return h.renderLines(c, fiber.StatusUnprocessableEntity, qt, rev, d, errs, nil, false)
 	}
 	var newRev int32
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
@@ -525,7 +536,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		return err
 	})
 	if errors.Is(err, ErrConflict) {
-		return h.renderLines(c, fiber.StatusConflict, qt, rev, d, map[string]string{"lines": "quotes.conflict"}, false)
+		return h.renderLines(c, fiber.StatusConflict, qt, rev, d, map[string]string{"lines": "quotes.conflict"}, nil, false)
 	}
 	if err != nil {
 		return err
@@ -533,7 +544,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 	if c.FormValue("next") != "" {
 		return web.Redirect(c, fmt.Sprintf("/quotes/%d/edit?step=3", qt.ID))
 	}
-	return h.renderLines(c, fiber.StatusOK, qt, newRev, d, nil, true)
+	return h.renderLines(c, fiber.StatusOK, qt, newRev, d, nil, &dr.Totals, true)
 }
 
 // Products is the editor's catalog search (quick add).

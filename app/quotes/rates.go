@@ -27,7 +27,7 @@ func RatesOn(ctx context.Context, q *queries.Queries, country string, day time.T
 	}
 	out := make([]Rate, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, Rate{ID: r.ID, Kind: r.Kind, Rate: decimal.NewFromBigInt(r.Rate.Int, r.Rate.Exp), Label: r.Label})
+		out = append(out, Rate{ID: r.ID, Kind: r.Kind, Rate: Decimal(r.Rate), Label: r.Label})
 	}
 	return out, nil
 }
