@@ -253,7 +253,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 		return err
 	}
 	v := map[string]string{"code": pr.Code, "name": pr.Name, "description": pr.Description, "unit": pr.Unit,
-		"price":       strconv.FormatInt(pr.Price/100, 10) + "," + strconv.FormatInt(pr.Price%100/10, 10) + strconv.FormatInt(pr.Price%10, 10),
+		"price":       customers.AmountInput(pr.Price, web.MustPrincipal(c).OrgCountry),
 		"tax_rate_id": itoa(pr.TaxRateID), "version": strconv.Itoa(int(pr.Version))}
 	if pr.GroupID != nil {
 		v["group_id"] = itoa(*pr.GroupID)

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/customers"
 	"pulso/app/mail"
 	"pulso/app/pipeline"
 	"pulso/app/tasks"
@@ -279,10 +280,6 @@ func answer(ctx context.Context, q *queries.Queries, l queries.FindQuoteLinkRow,
 
 // mailSigned e-mails the signed PDF to the client and to the rep.
 func mailSigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], q *queries.Queries, qt queries.GetQuoteRow, n int32, signer string, now time.Time) error {
-	pdf, filename, err := VersionPDF(ctx, q, qt.OrgID, qt.ID, n)
-	if err != nil {
-		return err
-	}
 	v, err := q.GetQuoteVersion(ctx, queries.GetQuoteVersionParams{OrgID: qt.OrgID, QuoteID: qt.ID, N: n})
 	if err != nil {
 		return err
@@ -291,6 +288,11 @@ func mailSigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], q *q
 	if err != nil {
 		return err
 	}
+	pdf, err := signedPDF(ctx, q, org, qt, v, *qt.Number)
+	if err != nil {
+		return err
+	}
+	filename := fileName(*qt.Number, n, true)
 	owner, err := q.GetUser(ctx, queries.GetUserParams{OrgID: qt.OrgID, ID: qt.OwnerID})
 	if err != nil {
 		return err
@@ -311,7 +313,7 @@ func mailSigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], q *q
 	for _, r := range list {
 		e, err := workers.EnqueueEmail(ctx, tx, jobs, mail.Message{OrgID: qt.OrgID, Key: fmt.Sprintf("quote-signed:%d:v%d:%s", qt.ID, n, r.who),
 			To: r.to, ToName: r.name, Locale: r.locale, Template: mail.QuoteSigned(emailview.Quote{Number: *qt.Number, Version: int(n),
-				Org: org.Name, Customer: qt.CustomerName, Contact: clientName, Total: moneyOf(v.Total, v.Currency),
+				Org: org.Name, Customer: qt.CustomerName, Contact: clientName, Total: customers.FormatMoney(v.Total, v.Currency),
 				Signer: signer, SignedAt: now.In(loc).Format("02/01/2006 15:04")})})
 		if err != nil {
 			return err

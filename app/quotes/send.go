@@ -201,7 +201,7 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 		e, err := workers.EnqueueEmail(ctx, tx, jobs, mail.Message{OrgID: in.OrgID, Key: fmt.Sprintf("quote:%d:v%d", in.QuoteID, v.N),
 			To: to, ToName: toName, Locale: in.Locale, Template: mail.QuoteSent(emailview.Quote{
 				Number: number, Version: int(v.N), Org: org.Name, Customer: qt.CustomerName, Contact: toName,
-				Total: moneyOf(totals.Total, v.Currency), ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Link: out.URL})})
+				Total: customers.FormatMoney(totals.Total, v.Currency), ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Link: out.URL})})
 		if err != nil {
 			return Sent{}, err
 		}
@@ -306,24 +306,24 @@ func VersionPDF(ctx context.Context, q *queries.Queries, orgID, quoteID int64, n
 		}
 		return v.Pdf, fileName(number, n, false), nil
 	}
-	pdf, err := signedPDF(ctx, q, orgID, qt, v, number)
+	org, err := q.GetOrgForDocuments(ctx, orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	pdf, err := signedPDF(ctx, q, org, qt, v, number)
 	return pdf, fileName(number, n, true), err
 }
 
-func signedPDF(ctx context.Context, q *queries.Queries, orgID int64, qt queries.GetQuoteRow, v queries.QuoteVersion, number string) ([]byte, error) {
-	sig, err := q.GetSignature(ctx, queries.GetSignatureParams{OrgID: orgID, QuoteID: qt.ID, VersionN: v.N})
+func signedPDF(ctx context.Context, q *queries.Queries, org queries.GetOrgForDocumentsRow, qt queries.GetQuoteRow, v queries.QuoteVersion, number string) ([]byte, error) {
+	sig, err := q.GetSignature(ctx, queries.GetSignatureParams{OrgID: org.ID, QuoteID: qt.ID, VersionN: v.N})
 	if err != nil {
 		return nil, err
 	}
-	lines, err := q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: orgID, QuoteID: qt.ID, VersionN: v.N})
+	lines, err := q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: org.ID, QuoteID: qt.ID, VersionN: v.N})
 	if err != nil {
 		return nil, err
 	}
 	t, err := Compute(LinesOf(lines))
-	if err != nil {
-		return nil, err
-	}
-	org, err := q.GetOrgForDocuments(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -352,8 +352,6 @@ func publish(ctx context.Context, q *queries.Queries, qt queries.GetQuoteRow, ki
 	}
 	return pipeline.Touch(ctx, q, qt.OrgID, *qt.OpportunityID)
 }
-
-func moneyOf(minor int64, currency string) string { return customers.FormatMoney(minor, currency) }
 
 // VersionParties is who a sent version was between, as frozen at send, and
 // the language and zone its documents print in: orders and delivery notes
