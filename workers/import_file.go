@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"pulso/app/imports/pipeline"
+	"pulso/app/imports/engine"
 	"pulso/app/mail"
 	"pulso/queries"
 	emailview "pulso/views/email"
@@ -26,7 +26,7 @@ type ImportArgs struct {
 
 func (ImportArgs) Kind() string { return "import" }
 
-// One job per import. A retry is safe by construction (see pipeline.Run):
+// One job per import. A retry is safe by construction (see engine.Run):
 // staging restarts from the file and rows reach leads only in the
 // transaction that marks the import done.
 func (ImportArgs) InsertOpts() river.InsertOpts {
@@ -56,13 +56,13 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &pipeline.Runner{DB: w.DB, DataDir: w.DataDir, Log: log, Finish: w.finish, AfterStaging: w.AfterStaging}
+	r := &engine.Runner{DB: w.DB, DataDir: w.DataDir, Log: log, Finish: w.finish, AfterStaging: w.AfterStaging}
 	return r.Run(ctx, job.Args.OrgID, job.Args.ImportID)
 }
 
 // finish runs in the import's final transaction: one notification per new
 // owner, one for the uploader, and the error file e-mailed back.
-func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import, res pipeline.Result) error {
+func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import, res engine.Result) error {
 	jobs, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return err

@@ -2,7 +2,7 @@
 // assign a portfolio of customers (cartera inteligente): upload, map the
 // columns on a preview of the first rows, then an import job does the work
 // while the page shows its progress live. The engine is in
-// app/imports/pipeline, the file readers in app/imports/sheet.
+// app/imports/engine, the file readers in app/imports/sheet.
 //
 // Admins only: an import writes leads for the whole org and a portfolio
 // reassigns customers between reps, both beyond a manager's team.
@@ -27,7 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
-	"pulso/app/imports/pipeline"
+	"pulso/app/imports/engine"
 	"pulso/app/imports/sheet"
 	"pulso/app/live"
 	"pulso/app/web"
@@ -110,8 +110,8 @@ func (h *Handler) Upload(c *fiber.Ctx) error {
 	name := cleanName(fh.Filename)
 	random := make([]byte, 12)
 	_, _ = rand.Read(random)
-	rel := pipeline.FilePath(p.OrgID, hex.EncodeToString(random)+"."+format)
-	if err := pipeline.EnsureDir(h.Cfg.DataDir, rel); err != nil {
+	rel := engine.FilePath(p.OrgID, hex.EncodeToString(random)+"."+format)
+	if err := engine.EnsureDir(h.Cfg.DataDir, rel); err != nil {
 		return err
 	}
 	dst, err := os.OpenFile(filepath.Join(h.Cfg.DataDir, rel), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
@@ -195,7 +195,7 @@ func validCharset(cs string) bool {
 
 // preview reads the header and the first rows and renders the mapping
 // screen; chosen is the user's mapping after a refused start.
-func (h *Handler) preview(c *fiber.Ctx, status int, imp queries.Import, charset string, chosen pipeline.Mapping, mapErr string) error {
+func (h *Handler) preview(c *fiber.Ctx, status int, imp queries.Import, charset string, chosen engine.Mapping, mapErr string) error {
 	page := importview.PreviewPage{Item: item(imp, noTime), Charset: charset, Charsets: sheet.Charsets, IsCSV: imp.Format == "csv", MapError: mapErr}
 	headers, rows, err := readPreview(filepath.Join(h.Cfg.DataDir, imp.Path), imp.Format, charset)
 	var fe *sheet.Error
@@ -216,10 +216,10 @@ func (h *Handler) preview(c *fiber.Ctx, status int, imp queries.Import, charset 
 		copy(padded, r)
 		page.Rows = append(page.Rows, padded)
 	}
-	fields := pipeline.FieldsOf(imp.Kind)
+	fields := engine.FieldsOf(imp.Kind)
 	m := chosen
 	if m == nil {
-		m = pipeline.AutoMap(fields, headers)
+		m = engine.AutoMap(fields, headers)
 	}
 	for _, f := range fields {
 		col, ok := m[f.Name]
@@ -282,8 +282,8 @@ func (h *Handler) Start(c *fiber.Ctx) error {
 	if charset != "" && !validCharset(charset) {
 		charset = ""
 	}
-	m := pipeline.Mapping{}
-	for _, f := range pipeline.FieldsOf(imp.Kind) {
+	m := engine.Mapping{}
+	for _, f := range engine.FieldsOf(imp.Kind) {
 		v, err := strconv.Atoi(c.FormValue("map_" + f.Name))
 		if err == nil && v >= 0 && v < 1000 {
 			m[f.Name] = v
@@ -312,7 +312,7 @@ func (h *Handler) Start(c *fiber.Ctx) error {
 	return web.Redirect(c, fmt.Sprintf("/imports/%d", imp.ID))
 }
 
-func missingField(kind string, m pipeline.Mapping) string {
+func missingField(kind string, m engine.Mapping) string {
 	has := func(f string) bool { _, ok := m[f]; return ok }
 	if kind == "portfolio" {
 		if !has("tax_id") || (!has("agent") && !has("custom_agent")) {
@@ -364,8 +364,8 @@ func (h *Handler) Template(c *fiber.Ctx) error {
 	if err := f.SetSheetName("Sheet1", sheetName); err != nil {
 		return err
 	}
-	headers := make([]any, len(pipeline.PortfolioHeaders))
-	for i, h := range pipeline.PortfolioHeaders {
+	headers := make([]any, len(engine.PortfolioHeaders))
+	for i, h := range engine.PortfolioHeaders {
 		headers[i] = h
 	}
 	if err := f.SetSheetRow(sheetName, "A1", &headers); err != nil {
@@ -393,7 +393,7 @@ func (h *Handler) Template(c *fiber.Ctx) error {
 // RegisterLive renders import events: the status block of the import,
 // swapped in place on the pages that show it.
 func RegisterLive(hub *live.Hub, q *queries.Queries) {
-	hub.Handle(pipeline.Topic, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+	hub.Handle(engine.Topic, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
 		if ev.EntityID == nil {
 			return nil, nil
 		}

@@ -1,8 +1,8 @@
-// Package pipeline is the import engine the import job runs: rows stream
+// Package engine is the import engine the import job runs: rows stream
 // from the file (app/imports/sheet), are normalised in Go with app/ident
 // and COPied into import_rows, checked and deduplicated in SQL, and written
 // to leads (or customers, for a portfolio) in one transaction.
-package pipeline
+package engine
 
 import (
 	"strings"

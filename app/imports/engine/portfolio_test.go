@@ -1,10 +1,10 @@
-package pipeline_test
+package engine_test
 
 import (
 	"context"
 	"testing"
 
-	"pulso/app/imports/pipeline"
+	"pulso/app/imports/engine"
 	"pulso/app/web"
 )
 
@@ -24,7 +24,7 @@ func TestImportPortfolio(t *testing.T) {
 		{"A58818501", "rep@imp.test", "", "10", "", "12", "3"},                      // 6 difference mismatch
 		{"A58818501", "rep@imp.test", "", "1,2,3", "", "", ""},                      // 7 bad amount
 	})
-	imp := w.upload(t, "portfolio", "cartera.xlsx", "xlsx", "", file, pipeline.AutoMap(pipeline.PortfolioFields, pipeline.PortfolioHeaders))
+	imp := w.upload(t, "portfolio", "cartera.xlsx", "xlsx", "", file, engine.AutoMap(engine.PortfolioFields, engine.PortfolioHeaders))
 	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}

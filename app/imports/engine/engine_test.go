@@ -1,4 +1,4 @@
-package pipeline_test
+package engine_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/apptest"
-	"pulso/app/imports/pipeline"
+	"pulso/app/imports/engine"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -34,10 +34,10 @@ func newWorld(t testing.TB) *world {
 }
 
 // upload stores content as an upload and creates its queued import.
-func (w *world) upload(t testing.TB, kind, name, format, charset string, content []byte, mapping pipeline.Mapping) queries.Import {
+func (w *world) upload(t testing.TB, kind, name, format, charset string, content []byte, mapping engine.Mapping) queries.Import {
 	t.Helper()
-	rel := pipeline.FilePath(w.org.ID, fmt.Sprintf("%s-%d", name, len(content)))
-	if err := pipeline.EnsureDir(w.dir, rel); err != nil {
+	rel := engine.FilePath(w.org.ID, fmt.Sprintf("%s-%d", name, len(content)))
+	if err := engine.EnsureDir(w.dir, rel); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(w.dir, rel), content, 0o600); err != nil {
@@ -56,12 +56,12 @@ func (w *world) upload(t testing.TB, kind, name, format, charset string, content
 	return imp
 }
 
-func (w *world) runner() *pipeline.Runner {
+func (w *world) runner() *engine.Runner {
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("PULSO_IMPORT_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return &pipeline.Runner{DB: w.env.DB, DataDir: w.dir, Log: log}
+	return &engine.Runner{DB: w.env.DB, DataDir: w.dir, Log: log}
 }
 
 func (w *world) get(t testing.TB, id int64) queries.Import {
@@ -73,7 +73,7 @@ func (w *world) get(t testing.TB, id int64) queries.Import {
 	return imp
 }
 
-var leadMapping = pipeline.Mapping{"name": 0, "contact_name": 1, "email": 2, "phone": 3, "tax_id": 4, "province": 5, "tags": 6, "owner_email": 7}
+var leadMapping = engine.Mapping{"name": 0, "contact_name": 1, "email": 2, "phone": 3, "tax_id": 4, "province": 5, "tags": 6, "owner_email": 7}
 
 const leadsCSV = "Empresa;Contacto;Correo;Teléfono;NIF;Provincia;Etiquetas;Propietario\n" +
 	"Acme S.L.;Ana;ANA@Acme.es ;600 111 222;B12345674;Madrid;feria, VIP;\n" + // 2 good
@@ -176,7 +176,7 @@ func TestCrashAndRetry(t *testing.T) {
 			if where == "after staging" {
 				r.AfterStaging = func() error { return crash }
 			} else {
-				r.Finish = func(context.Context, pgx.Tx, queries.Import, pipeline.Result) error { return crash }
+				r.Finish = func(context.Context, pgx.Tx, queries.Import, engine.Result) error { return crash }
 			}
 			if err := r.Run(ctx, w.org.ID, imp.ID); !errors.Is(err, crash) {
 				t.Fatalf("first attempt: %v", err)
@@ -223,7 +223,7 @@ func TestBrokenFiles(t *testing.T) {
 		{"binary", "csv", "", []byte("Nombre\n\x00\x01\x02\n"), "imports.err_encoding", 2},
 	}
 	for _, tc := range cases {
-		imp := w.upload(t, "leads", tc.name, tc.format, tc.charset, tc.content, pipeline.Mapping{"name": 0})
+		imp := w.upload(t, "leads", tc.name, tc.format, tc.charset, tc.content, engine.Mapping{"name": 0})
 		if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
 			t.Fatalf("%s: job error %v (a broken file must fail the import, not the job)", tc.name, err)
 		}
@@ -242,8 +242,8 @@ func TestImportXLSXAndLatin1(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	x := w.upload(t, "leads", "leads.xlsx", "xlsx", "", xlsxFile(t, [][]any{{"Nombre", "Email"}, {"Xlsx Uno", "uno@x.es"}, {"Xlsx Dos", 12}}),
-		pipeline.Mapping{"name": 0, "email": 1})
-	l := w.upload(t, "leads", "latin.csv", "csv", "", []byte("Nombre,Ciudad\nN\xfa\xf1ez S.L.,M\xe1laga\n"), pipeline.Mapping{"name": 0, "city": 1})
+		engine.Mapping{"name": 0, "email": 1})
+	l := w.upload(t, "leads", "latin.csv", "csv", "", []byte("Nombre,Ciudad\nN\xfa\xf1ez S.L.,M\xe1laga\n"), engine.Mapping{"name": 0, "city": 1})
 	for _, imp := range []queries.Import{x, l} {
 		if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
 			t.Fatal(err)

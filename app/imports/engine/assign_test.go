@@ -1,4 +1,4 @@
-package pipeline_test
+package engine_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"pulso/app/imports/pipeline"
+	"pulso/app/imports/engine"
 	"pulso/app/leads"
 	"pulso/app/web"
 	"pulso/queries"
@@ -79,7 +79,7 @@ func TestAssignerMatchesAssignOwner(t *testing.T) {
 	for i, r := range rows {
 		fmt.Fprintf(&csv, "Fila %d;%s;\"%s\"\n", i, r.province, r.tags)
 	}
-	imp := w.upload(t, "leads", "reglas.csv", "csv", "", []byte(csv.String()), pipeline.Mapping{"name": 0, "province": 1, "tags": 2})
+	imp := w.upload(t, "leads", "reglas.csv", "csv", "", []byte(csv.String()), engine.Mapping{"name": 0, "province": 1, "tags": 2})
 	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pipeline_test
+package engine_test
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"pulso/app/imports/pipeline"
+	"pulso/app/imports/engine"
 	"pulso/queries"
 )
 
@@ -47,7 +47,7 @@ func writeLeadsFile(t testing.TB, path string, n int) int64 {
 	return st.Size()
 }
 
-var benchMapping = pipeline.Mapping{"name": 0, "contact_name": 1, "email": 2, "phone": 3, "province": 4, "city": 5, "tags": 6}
+var benchMapping = engine.Mapping{"name": 0, "contact_name": 1, "email": 2, "phone": 3, "province": 4, "city": 5, "tags": 6}
 
 // BenchmarkImport imports 100 000 rows and compares the rate with a raw
 // COPY of the same rows, already normalised, straight into the same
@@ -138,8 +138,8 @@ func TestImportChild(t *testing.T) {
 	}
 	w := newWorld(t)
 	ctx := context.Background()
-	rel := pipeline.FilePath(w.org.ID, "million.csv")
-	if err := pipeline.EnsureDir(w.dir, rel); err != nil {
+	rel := engine.FilePath(w.org.ID, "million.csv")
+	if err := engine.EnsureDir(w.dir, rel); err != nil {
 		t.Fatal(err)
 	}
 	size := writeLeadsFile(t, filepath.Join(w.dir, rel), n)

@@ -1,4 +1,4 @@
-package pipeline_test
+package engine_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"pulso/app/imports/pipeline"
+	"pulso/app/imports/engine"
 )
 
 // A catalog file (CSV here, XLSX below) through the same machinery as
@@ -33,7 +33,7 @@ func TestImportProducts(t *testing.T) {
 		"UNI;Unidad rara;;;caja;10;21",                                 // 11 unknown unit
 	}, "\n")
 	imp := w.upload(t, "products", "catalogo.csv", "csv", "", []byte(csv),
-		pipeline.AutoMap(pipeline.ProductFields, strings.Split("Código;Artículo;Descripción;Familia;Unidad;PVP;IVA", ";")))
+		engine.AutoMap(engine.ProductFields, strings.Split("Código;Artículo;Descripción;Familia;Unidad;PVP;IVA", ";")))
 	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestImportProducts(t *testing.T) {
 
 	// The same through XLSX, with numbers as cells.
 	x := w.upload(t, "products", "catalogo.xlsx", "xlsx", "", xlsxFile(t, [][]any{{"Código", "Nombre", "Precio"}, {"XL-1", "Desde Excel", 12.5}}),
-		pipeline.Mapping{"code": 0, "name": 1, "price": 2})
+		engine.Mapping{"code": 0, "name": 1, "price": 2})
 	if err := w.runner().Run(ctx, w.org.ID, x.ID); err != nil {
 		t.Fatal(err)
 	}
