@@ -17,8 +17,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"pulso/app/customers"
-	"pulso/app/quotes"
+	"pulso/app/money"
+	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 	catalogview "pulso/views/catalog"
@@ -59,11 +59,6 @@ func (h *Handler) groupOptions(ctx context.Context, orgID int64, topOnly bool) (
 		out = append(out, components.SelectOption{Value: itoa(g.ID), Label: label, Raw: true})
 	}
 	return out, nil
-}
-
-// rateText writes a rate as people read it: 21, 10,5, 5,2.
-func rateText(r string) string {
-	return strings.Replace(strings.TrimSuffix(strings.TrimSuffix(r, "0"), ".0"), ".", ",", 1)
 }
 
 // List is the catalog: search (code, name, description) and a group filter
@@ -109,10 +104,8 @@ func (h *Handler) List(c *fiber.Ctx) error {
 			v.MoreURL = "/catalog?" + q.Encode()
 			break
 		}
-		rate, _ := r.TaxRate.Value()
-		rs, _ := rate.(string)
 		v.Rows = append(v.Rows, catalogview.Row{ID: r.ID, Code: r.Code, Name: r.Name, Group: r.GroupName, Unit: r.Unit,
-			Price: customers.FormatMoney(r.Price, p.Currency), TaxRate: rateText(rs), Active: r.Active, Thumb: thumbs[r.ID]})
+			Price: money.Format(r.Price, p.Currency), TaxRate: money.Number(money.Decimal(r.TaxRate), p.Currency), Active: r.Active, Thumb: thumbs[r.ID]})
 	}
 	return web.Render(c, fiber.StatusOK, listPage, catalogview.List(v))
 }
@@ -124,7 +117,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, f catalogview.FormPage) e
 	if f.Groups, err = h.groupOptions(ctx, p.OrgID, false); err != nil {
 		return err
 	}
-	rates, err := quotes.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
 	if err != nil {
 		return err
 	}
@@ -178,14 +171,14 @@ func (h *Handler) parse(c *fiber.Ctx, p *web.Principal) (map[string]string, inpu
 	if !valid {
 		errs["unit"] = "validation.choice"
 	}
-	if n, err := customers.ParseAmount(v["price"], p.OrgCountry); err != nil {
+	if n, err := money.ParseAmount(v["price"], p.OrgCountry); err != nil {
 		errs["price"] = "customers.amount_invalid"
 	} else if n == 0 {
 		errs["price"] = "catalog.price_zero"
 	} else {
 		in.Price = n
 	}
-	rates, err := quotes.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
 	if err != nil {
 		return v, in, errs, err
 	}
@@ -253,7 +246,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 		return err
 	}
 	v := map[string]string{"code": pr.Code, "name": pr.Name, "description": pr.Description, "unit": pr.Unit,
-		"price":       customers.AmountInput(pr.Price, web.MustPrincipal(c).OrgCountry),
+		"price":       money.Input(pr.Price, web.MustPrincipal(c).OrgCountry),
 		"tax_rate_id": itoa(pr.TaxRateID), "version": strconv.Itoa(int(pr.Version))}
 	if pr.GroupID != nil {
 		v["group_id"] = itoa(*pr.GroupID)

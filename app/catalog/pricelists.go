@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
-	"pulso/app/customers"
 	"pulso/app/mail"
-	"pulso/app/quotes"
+	"pulso/app/money"
+	"pulso/app/printing"
 	"pulso/app/web"
 	"pulso/queries"
 	catalogview "pulso/views/catalog"
@@ -41,7 +41,7 @@ func (h *Handler) renderPriceLists(c *fiber.Ctx, status int, values, errs map[st
 		v.Errors = map[string]string{}
 	}
 	for _, l := range ls {
-		v.Lists = append(v.Lists, catalogview.PriceListRow{ID: l.ID, Name: l.Name, Kind: l.Kind, Percent: rateText(quotes.Decimal(l.Percent).StringFixed(2)),
+		v.Lists = append(v.Lists, catalogview.PriceListRow{ID: l.ID, Name: l.Name, Kind: l.Kind, Percent: money.Number(money.Decimal(l.Percent), p.Currency),
 			Items: l.Items, Customers: l.Customers, Active: l.Active})
 	}
 	return web.Render(c, status, priceListsPage, catalogview.PriceLists(v))
@@ -67,9 +67,9 @@ func parsePriceList(c *fiber.Ctx) (priceListInput, map[string]string, map[string
 	}
 	in.Percent = decimal.Zero
 	if in.Kind == "percent" {
-		pc, ok := quotes.ParseQuantity(v["percent"])
+		pc, ok := money.ParseDecimal(v["percent"])
 		if v["percent"] != "" && strings.HasPrefix(v["percent"], "-") {
-			pc, ok = quotes.ParseQuantity(strings.TrimPrefix(v["percent"], "-"))
+			pc, ok = money.ParseDecimal(strings.TrimPrefix(v["percent"], "-"))
 			pc = pc.Neg()
 		}
 		if !ok || pc.Exponent() < -2 || !pc.GreaterThan(decimal.NewFromInt(-100)) || !pc.LessThan(decimal.NewFromInt(1000)) || pc.IsZero() {
@@ -87,7 +87,7 @@ func (h *Handler) CreatePriceList(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return h.renderPriceLists(c, fiber.StatusUnprocessableEntity, v, errs)
 	}
-	l, err := h.Q.CreatePriceList(c.UserContext(), queries.CreatePriceListParams{OrgID: p.OrgID, Name: in.Name, Kind: in.Kind, Percent: quotes.Numeric(in.Percent)})
+	l, err := h.Q.CreatePriceList(c.UserContext(), queries.CreatePriceListParams{OrgID: p.OrgID, Name: in.Name, Kind: in.Kind, Percent: money.Numeric(in.Percent)})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return h.renderPriceLists(c, fiber.StatusUnprocessableEntity, v, map[string]string{"name": "price_lists.name_taken"})
 	}
@@ -125,7 +125,7 @@ func (h *Handler) renderPriceList(c *fiber.Ctx, status int, l queries.PriceList,
 	ctx := c.UserContext()
 	v := catalogview.PriceListPage{ID: l.ID, Name: l.Name, Kind: l.Kind, Values: values, Errors: errs}
 	if v.Values == nil {
-		v.Values = map[string]string{"name": l.Name, "kind": l.Kind, "percent": rateText(quotes.Decimal(l.Percent).StringFixed(2))}
+		v.Values = map[string]string{"name": l.Name, "kind": l.Kind, "percent": money.Number(money.Decimal(l.Percent), p.Currency)}
 		if l.Active {
 			v.Values["active"] = "1"
 		}
@@ -138,11 +138,11 @@ func (h *Handler) renderPriceList(c *fiber.Ctx, status int, l queries.PriceList,
 		return err
 	}
 	for _, r := range rows {
-		price := quotes.ListPrice(r.BasePrice, l.Kind, quotes.Decimal(l.Percent), r.ListPrice)
-		item := catalogview.PriceItem{ProductID: r.ID, Code: r.Code, Name: r.Name, Base: customers.FormatMoney(r.BasePrice, p.Currency),
-			Price: customers.FormatMoney(price, p.Currency), Own: r.ListPrice != nil}
+		price := ListPrice(r.BasePrice, l.Kind, money.Decimal(l.Percent), r.ListPrice)
+		item := catalogview.PriceItem{ProductID: r.ID, Code: r.Code, Name: r.Name, Base: money.Format(r.BasePrice, p.Currency),
+			Price: money.Format(price, p.Currency), Own: r.ListPrice != nil}
 		if r.ListPrice != nil {
-			item.Input = customers.AmountInput(*r.ListPrice, p.OrgCountry)
+			item.Input = money.Input(*r.ListPrice, p.OrgCountry)
 		}
 		v.Items = append(v.Items, item)
 	}
@@ -174,7 +174,7 @@ func (h *Handler) UpdatePriceList(c *fiber.Ctx) error {
 		return h.renderPriceList(c, fiber.StatusUnprocessableEntity, l, v, errs)
 	}
 	if _, err := h.Q.UpdatePriceList(c.UserContext(), queries.UpdatePriceListParams{OrgID: l.OrgID, ID: l.ID, Name: in.Name, Kind: in.Kind,
-		Percent: quotes.Numeric(in.Percent), Active: in.Active}); err != nil {
+		Percent: money.Numeric(in.Percent), Active: in.Active}); err != nil {
 		if isUnique(err) {
 			return h.renderPriceList(c, fiber.StatusUnprocessableEntity, l, v, map[string]string{"name": "price_lists.name_taken"})
 		}
@@ -204,7 +204,7 @@ func (h *Handler) SetPrice(c *fiber.Ctx) error {
 	if raw == "" {
 		err = h.Q.DeletePriceListItem(ctx, queries.DeletePriceListItemParams{OrgID: p.OrgID, PriceListID: l.ID, ProductID: pr.ID})
 	} else {
-		price, perr := customers.ParseAmount(raw, p.OrgCountry)
+		price, perr := money.ParseAmount(raw, p.OrgCountry)
 		if perr != nil || price <= 0 {
 			web.Flash(c, "error", "price_lists.price_invalid")
 			return web.Redirect(c, fmt.Sprintf("/catalog/price-lists/%d", l.ID))
@@ -252,13 +252,13 @@ func (h *Handler) priceListPDF(ctx context.Context, p *web.Principal, l queries.
 		return nil, err
 	}
 	loc, _ := time.LoadLocation(org.TimeZone)
-	d := quotes.Document{Kind: "price_list", Number: l.Name, Issued: now, Locale: p.Locale, Location: loc, Currency: org.Currency,
-		Seller: quotes.Party{Name: org.Name, TaxID: org.TaxID}, Logo: org.Logo}
+	d := printing.Document{Kind: "price_list", Number: l.Name, Issued: now, Locale: p.Locale, Location: loc, Currency: org.Currency,
+		Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Logo: org.Logo}
 	for _, r := range rows {
-		d.Lines = append(d.Lines, quotes.PrintLine{Description: r.Code + " · " + r.Name, Unit: r.Unit,
-			UnitPrice: quotes.ListPrice(r.BasePrice, l.Kind, quotes.Decimal(l.Percent), r.ListPrice), TaxRate: quotes.Decimal(r.TaxRate).String()})
+		d.Lines = append(d.Lines, printing.Line{Description: r.Code + " · " + r.Name, Unit: r.Unit,
+			UnitPrice: ListPrice(r.BasePrice, l.Kind, money.Decimal(l.Percent), r.ListPrice), TaxRate: money.Decimal(r.TaxRate).String()})
 	}
-	return quotes.RenderPDF(d)
+	return printing.Render(d)
 }
 
 // PriceListPDF downloads the list as a PDF.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/live"
+	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
 	customersview "pulso/views/customers"
@@ -98,7 +99,7 @@ func parseConversion(f Form, country string) (conversion, map[string]string) {
 	}
 	e.text("title", cv.title, 200, true)
 	if f["amount"] != "" {
-		n, err := ParseAmount(f["amount"], country)
+		n, err := money.ParseAmount(f["amount"], country)
 		if err != nil {
 			e["amount"] = "customers.amount_invalid"
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/ident"
+	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
 	customersview "pulso/views/customers"
@@ -51,13 +52,13 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 	if cu.SepaMandateDate.Valid {
 		v.Customer.SepaMandateDate = cu.SepaMandateDate.Time.Format("02/01/2006")
 	}
-	money := func(m *int64) string {
+	optional := func(m *int64) string {
 		if m == nil {
 			return ""
 		}
-		return FormatMoney(*m, p.Currency)
+		return money.Format(*m, p.Currency)
 	}
-	v.Customer.BillingInitial, v.Customer.BillingRecommended, v.Customer.BillingFinal = money(cu.BillingInitial), money(cu.BillingRecommended), money(cu.BillingFinal)
+	v.Customer.BillingInitial, v.Customer.BillingRecommended, v.Customer.BillingFinal = optional(cu.BillingInitial), optional(cu.BillingRecommended), optional(cu.BillingFinal)
 	key := struct{ OrgID, ID int64 }{cu.OrgID, cu.ID}
 	switch tab {
 	case "summary":
@@ -97,7 +98,7 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 		}
 		for _, o := range rows {
 			v.Opportunities = append(v.Opportunities, customersview.Opportunity{
-				ID: o.ID, Title: o.Title, Stage: o.Stage, Amount: FormatMoney(o.Amount, p.Currency),
+				ID: o.ID, Title: o.Title, Stage: o.Stage, Amount: money.Format(o.Amount, p.Currency),
 				Created: o.CreatedAt.In(loc).Format("02/01/2006"),
 			})
 		}
@@ -117,7 +118,7 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 		for _, r := range rows {
 			inv := customersview.Invoice{
 				ID: r.ID, Kind: r.Kind, Number: r.Series + "-" + strconv.Itoa(int(r.Number)), Corrects: r.Corrects,
-				Total: FormatMoney(r.Total, p.Currency), Used: FormatMoney(r.Used, p.Currency),
+				Total: money.Format(r.Total, p.Currency), Used: money.Format(r.Used, p.Currency),
 			}
 			if r.IssueDate.Valid {
 				inv.Date = r.IssueDate.Time.Format("02/01/2006")

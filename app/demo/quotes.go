@@ -21,8 +21,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/catalog"
+	"pulso/app/money"
 	"pulso/app/orders"
 	"pulso/app/quotes"
+	"pulso/app/tax"
 	"pulso/queries"
 )
 
@@ -74,7 +76,7 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 		}
 		return logLiveLink(ctx, q, org, log)
 	}
-	rates, err := quotes.RatesOn(ctx, q, org.Country, time.Now())
+	rates, err := tax.RatesOn(ctx, q, org.Country, time.Now())
 	if err != nil || len(rates) == 0 {
 		return err
 	}
@@ -262,11 +264,11 @@ func seedImage(ctx context.Context, q *queries.Queries, orgID, productID int64, 
 // few customers) and a wholesale list with fixed prices for some products.
 func seedPriceLists(ctx context.Context, q *queries.Queries, org queries.Org, products []queries.Product) error {
 	pro, err := q.CreatePriceList(ctx, queries.CreatePriceListParams{OrgID: org.ID, Name: "Profesionales", Kind: "percent",
-		Percent: quotes.Numeric(decimal.NewFromInt(-10))})
+		Percent: money.Numeric(decimal.NewFromInt(-10))})
 	if err != nil {
 		return err
 	}
-	whole, err := q.CreatePriceList(ctx, queries.CreatePriceListParams{OrgID: org.ID, Name: "Mayorista", Kind: "fixed", Percent: quotes.Numeric(decimal.Zero)})
+	whole, err := q.CreatePriceList(ctx, queries.CreatePriceListParams{OrgID: org.ID, Name: "Mayorista", Kind: "fixed", Percent: money.Numeric(decimal.Zero)})
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
-	"pulso/app/customers"
-	"pulso/app/quotes"
+	"pulso/app/money"
 	"pulso/app/series"
 	"pulso/app/web"
 	"pulso/queries"
@@ -165,7 +164,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 			v.MoreURL = "/orders?before=" + itoa(rows[49].ID)
 			break
 		}
-		ordered, delivered := quotes.Decimal(r.Ordered), quotes.Decimal(r.Delivered)
+		ordered, delivered := money.Decimal(r.Ordered), money.Decimal(r.Delivered)
 		state := "pending"
 		switch {
 		case delivered.GreaterThanOrEqual(ordered):
@@ -174,7 +173,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 			state = "partial"
 		}
 		v.Rows = append(v.Rows, ordersview.Row{ID: r.ID, Number: r.Number, Customer: r.CustomerName, State: state,
-			Total: customers.FormatMoney(r.Total, r.Currency), Date: r.CreatedAt.In(p.Location()).Format("02/01/2006")})
+			Total: money.Format(r.Total, r.Currency), Date: r.CreatedAt.In(p.Location()).Format("02/01/2006")})
 	}
 	return web.Render(c, fiber.StatusOK, listPage, ordersview.List(v))
 }
@@ -201,15 +200,15 @@ func (h *Handler) render(c *fiber.Ctx, status int, o queries.GetOrderRow, values
 		return err
 	}
 	v := ordersview.ShowPage{ID: o.ID, Number: o.Number, Customer: o.CustomerName, QuoteID: o.QuoteID, Quote: deref(o.QuoteNumber),
-		Total: customers.FormatMoney(o.Total, o.Currency), Errors: errs, Today: time.Now().In(p.Location()).Format("2006-01-02")}
+		Total: money.Format(o.Total, o.Currency), Errors: errs, Today: time.Now().In(p.Location()).Format("2006-01-02")}
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
 	for _, l := range lines {
-		qty, del := quotes.Decimal(l.Quantity), quotes.Decimal(l.Delivered)
+		qty, del := money.Decimal(l.Quantity), money.Decimal(l.Delivered)
 		pending := qty.Sub(del)
-		lv := ordersview.Line{Position: l.Position, Description: l.Description, Unit: l.Unit, Quantity: qtyText(qty),
-			Delivered: qtyText(del), Pending: qtyText(pending), Amount: customers.FormatMoney(l.Amount, o.Currency), Open: pending.IsPositive()}
+		lv := ordersview.Line{Position: l.Position, Description: l.Description, Unit: l.Unit, Quantity: money.Number(qty, o.Currency),
+			Delivered: money.Number(del, o.Currency), Pending: money.Number(pending, o.Currency), Amount: money.Format(l.Amount, o.Currency), Open: pending.IsPositive()}
 		lv.Input = lv.Pending
 		if values != nil {
 			lv.Input = values[l.Position]
@@ -230,10 +229,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func qtyText(d decimal.Decimal) string {
-	return strings.Replace(d.String(), ".", ",", 1)
 }
 
 // Deliver writes a delivery note with the quantities typed per line (empty
@@ -263,8 +258,8 @@ func (h *Handler) Deliver(c *fiber.Ctx) error {
 		if raw == "" || raw == "0" {
 			continue
 		}
-		qty, ok := quotes.ParseQuantity(raw)
-		pending := quotes.Decimal(l.Quantity).Sub(quotes.Decimal(l.Delivered))
+		qty, ok := money.ParseDecimal(raw)
+		pending := money.Decimal(l.Quantity).Sub(money.Decimal(l.Delivered))
 		switch {
 		case !ok || !qty.IsPositive():
 			errs[fmt.Sprintf("qty_%d", l.Position)] = "quotes.quantity_invalid"
@@ -302,7 +297,7 @@ func (h *Handler) Deliver(c *fiber.Ctx) error {
 		}
 		for _, t := range takes {
 			if err := q.InsertDeliveryNoteLine(ctx, queries.InsertDeliveryNoteLineParams{OrgID: p.OrgID, DeliveryNoteID: note.ID,
-				OrderID: o.ID, OrderPosition: t.pos, Quantity: quotes.Numeric(t.qty)}); err != nil {
+				OrderID: o.ID, OrderPosition: t.pos, Quantity: money.Numeric(t.qty)}); err != nil {
 				return err
 			}
 		}

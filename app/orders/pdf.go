@@ -8,27 +8,30 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/money"
+	"pulso/app/printing"
 	"pulso/app/quotes"
+	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 )
 
 // document is the order's (or one of its delivery notes') printed form,
 // between the parties its quote was signed between.
-func (h *Handler) document(ctx context.Context, orgID int64, o queries.GetOrderRow) (quotes.Document, error) {
+func (h *Handler) document(ctx context.Context, orgID int64, o queries.GetOrderRow) (printing.Document, error) {
 	v, err := h.Q.GetQuoteVersion(ctx, queries.GetQuoteVersionParams{OrgID: orgID, QuoteID: o.QuoteID, N: o.QuoteVersion})
 	if err != nil {
-		return quotes.Document{}, err
+		return printing.Document{}, err
 	}
 	seller, buyer, locale, loc, err := quotes.VersionParties(v)
 	if err != nil {
-		return quotes.Document{}, err
+		return printing.Document{}, err
 	}
 	org, err := h.Q.GetOrgForDocuments(ctx, orgID)
 	if err != nil {
-		return quotes.Document{}, err
+		return printing.Document{}, err
 	}
-	return quotes.Document{Kind: "order", Number: o.Number, Issued: o.CreatedAt, Locale: locale, Location: loc, Currency: o.Currency,
+	return printing.Document{Kind: "order", Number: o.Number, Issued: o.CreatedAt, Locale: locale, Location: loc, Currency: o.Currency,
 		Seller: seller, Buyer: buyer, Logo: org.Logo, Terms: v.Terms}, nil
 }
 
@@ -48,25 +51,25 @@ func (h *Handler) PDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var calc []quotes.Line
+	var calc []tax.Line
 	for _, l := range lines {
-		calc = append(calc, quotes.Line{Quantity: quotes.Decimal(l.Quantity), UnitPrice: l.UnitPrice, DiscountPct: quotes.Decimal(l.DiscountPct),
-			TaxRate: quotes.Decimal(l.TaxRate), Surcharge: quotes.Decimal(l.Surcharge), Withholding: quotes.Decimal(l.Withholding)})
+		calc = append(calc, tax.Line{Quantity: money.Decimal(l.Quantity), UnitPrice: l.UnitPrice, DiscountPct: money.Decimal(l.DiscountPct),
+			TaxRate: money.Decimal(l.TaxRate), Surcharge: money.Decimal(l.Surcharge), Withholding: money.Decimal(l.Withholding)})
 	}
-	t, err := quotes.Compute(calc)
+	t, err := tax.Compute(calc)
 	if err != nil {
 		return err
 	}
 	d.Totals = t
 	for i, l := range lines {
 		disc := ""
-		if dp := quotes.Decimal(l.DiscountPct); !dp.IsZero() {
+		if dp := money.Decimal(l.DiscountPct); !dp.IsZero() {
 			disc = dp.String()
 		}
-		d.Lines = append(d.Lines, quotes.PrintLine{Description: l.Description, Quantity: qtyText(quotes.Decimal(l.Quantity)), Unit: l.Unit,
-			UnitPrice: l.UnitPrice, DiscountPct: disc, TaxRate: quotes.Decimal(l.TaxRate).String(), Amount: t.Lines[i]})
+		d.Lines = append(d.Lines, printing.Line{Description: l.Description, Quantity: money.Number(money.Decimal(l.Quantity), d.Currency), Unit: l.Unit,
+			UnitPrice: l.UnitPrice, DiscountPct: disc, TaxRate: money.Decimal(l.TaxRate).String(), Amount: t.Lines[i]})
 	}
-	pdf, err := quotes.RenderPDF(d)
+	pdf, err := printing.Render(d)
 	if err != nil {
 		return err
 	}
@@ -105,9 +108,9 @@ func (h *Handler) DeliveryNotePDF(c *fiber.Ctx) error {
 		return err
 	}
 	for _, l := range lines {
-		d.Lines = append(d.Lines, quotes.PrintLine{Description: l.Description, Quantity: qtyText(quotes.Decimal(l.Quantity)), Unit: l.Unit})
+		d.Lines = append(d.Lines, printing.Line{Description: l.Description, Quantity: money.Number(money.Decimal(l.Quantity), d.Currency), Unit: l.Unit})
 	}
-	pdf, err := quotes.RenderPDF(d)
+	pdf, err := printing.Render(d)
 	if err != nil {
 		return err
 	}

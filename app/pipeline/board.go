@@ -7,8 +7,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
-	"pulso/app/customers"
 	"pulso/app/live"
+	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
@@ -88,7 +88,7 @@ func (h *Handler) Board(c *fiber.Ctx) error {
 	}
 	for _, col := range cols {
 		v.Columns = append(v.Columns, pipelineview.Column{Stage: col.Stage, Count: col.Deals, TotalMinor: col.Total,
-			Total: customers.FormatMoney(col.Total, p.Currency), Cards: byStage[col.Stage], More: col.Deals > int64(len(byStage[col.Stage]))})
+			Total: money.Format(col.Total, p.Currency), Cards: byStage[col.Stage], More: col.Deals > int64(len(byStage[col.Stage]))})
 	}
 	return web.Render(c, fiber.StatusOK, boardPage, pipelineview.Board(v))
 }

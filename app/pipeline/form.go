@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"pulso/app/customers"
 	"pulso/app/live"
+	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -65,7 +65,7 @@ func parse(v map[string]string, country string) (input, map[string]string) {
 	}
 	if strings.TrimSpace(v["amount"]) == "" {
 		in.Amount = 0
-	} else if n, err := customers.ParseAmount(v["amount"], country); err != nil {
+	} else if n, err := money.ParseAmount(v["amount"], country); err != nil {
 		errs["amount"] = "customers.amount_invalid"
 	} else {
 		in.Amount = n
@@ -252,7 +252,7 @@ func valuesOf(o queries.GetOpportunityRow) map[string]string {
 
 // amountInput writes cents for the form as every country's parser reads
 // them back: ES and AR take the comma as the decimal mark, and MX takes a
-// lone comma followed by two digits as one too (customers.ParseAmount).
+// lone comma followed by two digits as one too (money.ParseAmount).
 func amountInput(minor int64) string {
 	return strconv.FormatInt(minor/100, 10) + "," + strconv.FormatInt(minor%100/10, 10) + strconv.FormatInt(minor%10, 10)
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"pulso/app/customers"
+	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -129,7 +129,7 @@ func parseFilters(c *fiber.Ctx, p *web.Principal) filter {
 		if a.in == "" {
 			continue
 		}
-		n, err := customers.ParseAmount(a.in, p.OrgCountry)
+		n, err := money.ParseAmount(a.in, p.OrgCountry)
 		if err != nil {
 			f.errs[a.key] = "customers.amount_invalid"
 			continue
@@ -171,7 +171,7 @@ func (f filter) query() string {
 func card(p *web.Principal, id int64, version int32, stage, title, customer, owner string, ownerID *int64,
 	amount int64, probability int32, close pgtype.Date) pipelineview.Card {
 	c := pipelineview.Card{ID: id, Version: version, Stage: stage, Title: title, Customer: customer, Owner: owner,
-		Amount: customers.FormatMoney(amount, p.Currency), AmountMinor: amount, Probability: probability}
+		Amount: money.Format(amount, p.Currency), AmountMinor: amount, Probability: probability}
 	if ownerID != nil {
 		c.OwnerID = *ownerID
 	}

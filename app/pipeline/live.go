@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
-	"pulso/app/customers"
 	"pulso/app/live"
+	"pulso/app/money"
 	"pulso/app/tasks"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
@@ -109,7 +109,7 @@ func RegisterLive(hub *live.Hub, q *queries.Queries) {
 				return nil, err
 			}
 			cc := pipelineview.Card{ID: o.ID, Version: o.Version, Stage: o.Stage, Title: o.Title, Customer: o.CustomerName, Owner: o.OwnerName,
-				Amount: customers.FormatMoney(o.Amount, org.Currency), AmountMinor: o.Amount, Probability: o.Probability, Quote: o.QuoteBadge}
+				Amount: money.Format(o.Amount, org.Currency), AmountMinor: o.Amount, Probability: o.Probability, Quote: o.QuoteBadge}
 			if o.OwnerID != nil {
 				cc.OwnerID = *o.OwnerID
 			}

@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"pulso/app/customers"
 	"pulso/app/mail"
+	"pulso/app/money"
 	"pulso/app/pipeline"
 	"pulso/app/tasks"
 	"pulso/queries"
@@ -313,7 +313,7 @@ func mailSigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], q *q
 	for _, r := range list {
 		e, err := workers.EnqueueEmail(ctx, tx, jobs, mail.Message{OrgID: qt.OrgID, Key: fmt.Sprintf("quote-signed:%d:v%d:%s", qt.ID, n, r.who),
 			To: r.to, ToName: r.name, Locale: r.locale, Template: mail.QuoteSigned(emailview.Quote{Number: *qt.Number, Version: int(n),
-				Org: org.Name, Customer: qt.CustomerName, Contact: clientName, Total: customers.FormatMoney(v.Total, v.Currency),
+				Org: org.Name, Customer: qt.CustomerName, Contact: clientName, Total: money.Format(v.Total, v.Currency),
 				Signer: signer, SignedAt: now.In(loc).Format("02/01/2006 15:04")})})
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/live"
+	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 	quotesview "pulso/views/quotes"
@@ -86,7 +87,7 @@ func (h *Handler) renderClient(c *fiber.Ctx, status int, l queries.FindQuoteLink
 	if err != nil {
 		return err
 	}
-	t, err := Compute(LinesOf(lines))
+	t, err := tax.Compute(LinesOf(lines))
 	if err != nil {
 		return err
 	}

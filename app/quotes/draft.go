@@ -1,3 +1,6 @@
+// Package quotes holds quotes (presupuestos): their lines, numbering,
+// versions, PDF and the link a client signs them from. Totals come from
+// app/tax, amounts from app/money and the PDF from app/printing.
 package quotes
 
 import (
@@ -11,7 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
-	"pulso/app/customers"
+	"pulso/app/money"
+	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -47,49 +51,18 @@ type Draft struct {
 	Recargo    bool
 	IRPF       decimal.Decimal
 	Lines      []queries.InsertQuoteLineParams
-	Totals     Totals
+	Totals     tax.Totals
 }
-
-// recargoFor is the recargo de equivalencia that goes with each IVA rate
-// (Ley 37/1992, art. 161: 21 → 5,2; 10 → 1,4; 4 → 0,5; exempt lines none).
-var recargoFor = map[string]string{"21": "5.2", "10": "1.4", "4": "0.5"}
 
 // Units a line may be sold in (the catalog's).
 var units = map[string]bool{"ud": true, "h": true, "kg": true, "m": true, "m2": true, "l": true, "servicio": true}
-
-// ParseQuantity reads a quantity as typed on a phone: one decimal mark,
-// comma or point, up to three decimals, no grouping.
-func ParseQuantity(s string) (decimal.Decimal, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 16 || strings.Count(s, ",")+strings.Count(s, ".") > 1 {
-		return decimal.Decimal{}, false
-	}
-	d, err := decimal.NewFromString(strings.Replace(s, ",", ".", 1))
-	if err != nil || d.Exponent() < -3 {
-		return decimal.Decimal{}, false
-	}
-	return d, true
-}
 
 func parsePct(s string) (decimal.Decimal, bool) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
 	if s == "" {
 		return decimal.Zero, true
 	}
-	return ParseQuantity(s)
-}
-
-// Numeric converts an exact decimal for pgx.
-func Numeric(d decimal.Decimal) pgtype.Numeric {
-	return pgtype.Numeric{Int: d.Coefficient(), Exp: d.Exponent(), Valid: true}
-}
-
-// Decimal converts a numeric column (NULL reads as zero).
-func Decimal(n pgtype.Numeric) decimal.Decimal {
-	if !n.Valid || n.Int == nil {
-		return decimal.Zero
-	}
-	return decimal.NewFromBigInt(n.Int, n.Exp)
+	return money.ParseDecimal(s)
 }
 
 // ParseDraft validates a draft for an org of country. Every problem comes
@@ -118,7 +91,7 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 	if s := strings.TrimSpace(in.IRPF); s != "" && s != "0" {
 		if country != "ES" {
 			errs["irpf"] = "validation.choice"
-		} else if r, ok := ParseQuantity(s); !ok || !(r.Equal(decimal.NewFromInt(15)) || r.Equal(decimal.NewFromInt(7))) {
+		} else if r, ok := money.ParseDecimal(s); !ok || !(r.Equal(decimal.NewFromInt(15)) || r.Equal(decimal.NewFromInt(7))) {
 			errs["irpf"] = "validation.choice"
 		} else {
 			d.IRPF = r
@@ -129,17 +102,17 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 		return d, errs, nil
 	}
 
-	rates, err := RatesOn(ctx, q, country, today)
+	rates, err := tax.RatesOn(ctx, q, country, today)
 	if err != nil {
 		return d, nil, err
 	}
-	ivas := map[int64]Rate{}
+	ivas := map[int64]tax.Rate{}
 	for _, r := range rates {
 		if r.Kind == "iva" {
 			ivas[r.ID] = r
 		}
 	}
-	var calc []Line
+	var calc []tax.Line
 	for i, l := range in.Lines {
 		key := "lines." + strconv.Itoa(i) + "."
 		before := len(errs)
@@ -167,16 +140,16 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 		if !units[p.Unit] {
 			errs[key+"unit"] = "validation.choice"
 		}
-		qty, ok := ParseQuantity(l.Quantity)
+		qty, ok := money.ParseDecimal(l.Quantity)
 		if !ok || !qty.IsPositive() {
 			errs[key+"quantity"] = "quotes.quantity_invalid"
 		}
-		price, err := customers.ParseAmount(l.UnitPrice, country)
+		price, err := money.ParseAmount(l.UnitPrice, country)
 		if err != nil || price <= 0 {
 			errs[key+"unit_price"] = "quotes.price_invalid"
 		}
 		disc, ok := parsePct(l.DiscountPct)
-		if !ok || disc.IsNegative() || disc.GreaterThanOrEqual(hundred) || disc.Exponent() < -2 {
+		if !ok || disc.IsNegative() || disc.GreaterThanOrEqual(decimal.NewFromInt(100)) || disc.Exponent() < -2 {
 			errs[key+"discount"] = "quotes.discount_invalid"
 		}
 		rid, _ := strconv.ParseInt(strings.TrimSpace(l.TaxRateID), 10, 64)
@@ -187,11 +160,11 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 		if len(errs) > before {
 			continue
 		}
-		line := Line{Quantity: qty, UnitPrice: price, DiscountPct: disc, TaxRate: rate.Rate, Withholding: d.IRPF}
-		if r, ok := recargoFor[rate.Rate.String()]; ok && d.Recargo {
-			line.Surcharge = decimal.RequireFromString(r)
+		line := tax.Line{Quantity: qty, UnitPrice: price, DiscountPct: disc, TaxRate: rate.Rate, Withholding: d.IRPF}
+		if d.Recargo {
+			line.Surcharge = tax.RecargoFor(rate.Rate)
 		}
-		if f := Validate(line); f != "" {
+		if f := tax.Validate(line); f != "" {
 			// The form's names for Validate's fields; recargo and IRPF come
 			// from the quote, not the line.
 			field := map[string]string{"tax_rate": "tax_rate_id", "surcharge": "tax_rate_id", "withholding": "tax_rate_id"}[f]
@@ -201,16 +174,16 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 			errs[key+field] = "quotes." + f + "_invalid"
 			continue
 		}
-		p.Quantity, p.UnitPrice, p.DiscountPct = Numeric(qty), price, Numeric(disc)
-		p.TaxRateID, p.TaxRate = rate.ID, Numeric(rate.Rate)
-		p.Surcharge, p.Withholding = Numeric(line.Surcharge), Numeric(line.Withholding)
+		p.Quantity, p.UnitPrice, p.DiscountPct = money.Numeric(qty), price, money.Numeric(disc)
+		p.TaxRateID, p.TaxRate = rate.ID, money.Numeric(rate.Rate)
+		p.Surcharge, p.Withholding = money.Numeric(line.Surcharge), money.Numeric(line.Withholding)
 		d.Lines = append(d.Lines, p)
 		calc = append(calc, line)
 	}
 	if len(errs) > 0 {
 		return d, errs, nil
 	}
-	t, err := Compute(calc)
+	t, err := tax.Compute(calc)
 	if err != nil {
 		return d, nil, err
 	}
@@ -237,7 +210,7 @@ func SaveDraft(ctx context.Context, tx pgx.Tx, orgID, id int64, revision int32, 
 		return 0, err
 	}
 	if _, err := q.UpdateDraftVersion(ctx, queries.UpdateDraftVersionParams{OrgID: orgID, QuoteID: id, N: n,
-		ValidUntil: pgtype.Date{Time: d.ValidUntil, Valid: true}, Terms: d.Terms, Recargo: d.Recargo, IrpfRate: Numeric(d.IRPF),
+		ValidUntil: pgtype.Date{Time: d.ValidUntil, Valid: true}, Terms: d.Terms, Recargo: d.Recargo, IrpfRate: money.Numeric(d.IRPF),
 		Base: d.Totals.Base, Tax: d.Totals.Tax, Surcharge: d.Totals.Surcharge, Withheld: d.Totals.Withheld, Total: d.Totals.Total}); errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrConflict // the version was sent meanwhile
 	} else if err != nil {
@@ -256,11 +229,11 @@ func SaveDraft(ctx context.Context, tx pgx.Tx, orgID, id int64, revision int32, 
 }
 
 // LinesOf turns stored lines back into what Compute takes.
-func LinesOf(rows []queries.QuoteLine) []Line {
-	out := make([]Line, len(rows))
+func LinesOf(rows []queries.QuoteLine) []tax.Line {
+	out := make([]tax.Line, len(rows))
 	for i, r := range rows {
-		out[i] = Line{Quantity: Decimal(r.Quantity), UnitPrice: r.UnitPrice, DiscountPct: Decimal(r.DiscountPct),
-			TaxRate: Decimal(r.TaxRate), Surcharge: Decimal(r.Surcharge), Withholding: Decimal(r.Withholding)}
+		out[i] = tax.Line{Quantity: money.Decimal(r.Quantity), UnitPrice: r.UnitPrice, DiscountPct: money.Decimal(r.DiscountPct),
+			TaxRate: money.Decimal(r.TaxRate), Surcharge: money.Decimal(r.Surcharge), Withholding: money.Decimal(r.Withholding)}
 	}
 	return out
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"pulso/app/customers"
+	"pulso/app/catalog"
 	"pulso/app/live"
+	"pulso/app/money"
+	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -112,7 +114,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 			status = "expired"
 		}
 		row := quotesview.Row{ID: r.ID, Customer: r.CustomerName, Owner: r.OwnerName, Status: status, Version: r.CurrentVersion,
-			Total: customers.FormatMoney(r.Total, r.Currency), ValidUntil: r.ValidUntil.Time.Format("02/01/2006"), Opened: r.FirstOpenedAt != nil}
+			Total: money.Format(r.Total, r.Currency), ValidUntil: r.ValidUntil.Time.Format("02/01/2006"), Opened: r.FirstOpenedAt != nil}
 		if r.Number != nil {
 			row.Number = *r.Number
 		}
@@ -347,7 +349,7 @@ func (h *Handler) Edit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, err := Compute(LinesOf(lines))
+	t, err := tax.Compute(LinesOf(lines))
 	if err != nil {
 		return err
 	}
@@ -357,17 +359,17 @@ func (h *Handler) Edit(c *fiber.Ctx) error {
 // draftValues turns the stored draft back into what the form shows.
 func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.QuoteLine) DraftInput {
 	d := DraftInput{ValidUntil: v.ValidUntil.Time.Format("2006-01-02"), Terms: v.Terms, Recargo: v.Recargo}
-	if r := Decimal(v.IrpfRate); !r.IsZero() {
+	if r := money.Decimal(v.IrpfRate); !r.IsZero() {
 		d.IRPF = r.String()
 	}
 	for _, l := range lines {
-		li := LineInput{Description: l.Description, Unit: l.Unit, Quantity: pct(Decimal(l.Quantity).String()),
-			UnitPrice: customers.AmountInput(l.UnitPrice, p.OrgCountry), DiscountPct: "", TaxRateID: itoa(l.TaxRateID)}
+		li := LineInput{Description: l.Description, Unit: l.Unit, Quantity: money.Number(money.Decimal(l.Quantity), p.Currency),
+			UnitPrice: money.Input(l.UnitPrice, p.OrgCountry), DiscountPct: "", TaxRateID: itoa(l.TaxRateID)}
 		if l.ProductID != nil {
 			li.ProductID = itoa(*l.ProductID)
 		}
-		if dp := Decimal(l.DiscountPct); !dp.IsZero() {
-			li.DiscountPct = pct(dp.String())
+		if dp := money.Decimal(l.DiscountPct); !dp.IsZero() {
+			li.DiscountPct = money.Number(dp, p.Currency)
 		}
 		d.Lines = append(d.Lines, li)
 	}
@@ -375,7 +377,7 @@ func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.Quote
 }
 
 func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]components.SelectOption, string, error) {
-	rates, err := RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
 	if err != nil {
 		return nil, "", err
 	}
@@ -386,7 +388,7 @@ func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]componen
 			if def == "" {
 				def = itoa(r.ID)
 			}
-			opts = append(opts, components.SelectOption{Value: itoa(r.ID), Label: pct(r.Rate.String()) + " %", Raw: true})
+			opts = append(opts, components.SelectOption{Value: itoa(r.ID), Label: money.Number(r.Rate, p.Currency) + " %", Raw: true})
 		}
 	}
 	return opts, def, nil
@@ -395,7 +397,7 @@ func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]componen
 // renderLines shows step 2 with the draft as typed; t is the draft's totals
 // when they are known (the stored or just-saved lines), nil while the form
 // has errors.
-func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d DraftInput, errs map[string]string, t *Totals, saved bool) error {
+func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d DraftInput, errs map[string]string, t *tax.Totals, saved bool) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	rates, _, err := h.rateOptions(ctx, p)
@@ -421,17 +423,17 @@ func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, 
 	return web.Render(c, status, editorPage, quotesview.Editor(e))
 }
 
-func totalsView(t Totals, currency string) quotesview.Totals {
-	m := func(v int64) string { return customers.FormatMoney(v, currency) }
+func totalsView(t tax.Totals, currency string) quotesview.Totals {
+	m := func(v int64) string { return money.Format(v, currency) }
 	out := quotesview.Totals{Base: m(t.Base), Total: m(t.Total)}
 	for _, g := range t.Taxes {
-		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IVA " + pct(g.Rate.String()) + " %", Value: m(g.Tax)})
+		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IVA " + money.Number(g.Rate, currency) + " %", Value: m(g.Tax)})
 		if g.SurchargeAmount != 0 {
-			out.Rows = append(out.Rows, quotesview.TotalRow{Label: "RE " + pct(g.SurchargeRate.String()) + " %", Value: m(g.SurchargeAmount)})
+			out.Rows = append(out.Rows, quotesview.TotalRow{Label: "RE " + money.Number(g.SurchargeRate, currency) + " %", Value: m(g.SurchargeAmount)})
 		}
 	}
 	for _, w := range t.Withholdings {
-		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IRPF " + pct(w.Rate.String()) + " %", Value: "-" + m(w.Amount)})
+		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IRPF " + money.Number(w.Rate, currency) + " %", Value: "-" + m(w.Amount)})
 	}
 	return out
 }
@@ -500,7 +502,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		t, err := Compute(LinesOf(lines))
+		t, err := tax.Compute(LinesOf(lines))
 		if err != nil {
 			return err
 		}
@@ -516,12 +518,12 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 			return err
 		}
 		// The customer's price list decides the price (their base price otherwise).
-		price, err := PriceFor(ctx, h.Q, p.OrgID, qt.CustomerID, pr.ID, pr.Price)
+		price, err := catalog.PriceFor(ctx, h.Q, p.OrgID, qt.CustomerID, pr.ID, pr.Price)
 		if err != nil {
 			return err
 		}
 		d.Lines = append(d.Lines, LineInput{ProductID: itoa(pr.ID), Description: pr.Name, Unit: pr.Unit, Quantity: "1",
-			UnitPrice: customers.AmountInput(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
+			UnitPrice: money.Input(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
 	}
 	dr, errs, err := ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
 	if err != nil {
@@ -560,12 +562,12 @@ func (h *Handler) Products(c *fiber.Ctx) error {
 	}
 	var out []quotesview.Product
 	for _, r := range rows {
-		price, err := PriceFor(c.UserContext(), h.Q, p.OrgID, qt.CustomerID, r.ID, r.Price)
+		price, err := catalog.PriceFor(c.UserContext(), h.Q, p.OrgID, qt.CustomerID, r.ID, r.Price)
 		if err != nil {
 			return err
 		}
 		out = append(out, quotesview.Product{ID: r.ID, Code: r.Code, Name: r.Name,
-			Price: customers.FormatMoney(price, p.Currency), Unit: r.Unit})
+			Price: money.Format(price, p.Currency), Unit: r.Unit})
 	}
 	return web.Render(c, fiber.StatusOK, web.Page{}, quotesview.ProductResults(qt.ID, out))
 }

@@ -15,12 +15,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"pulso/app/customers"
 	"pulso/app/live"
 	"pulso/app/mail"
+	"pulso/app/money"
 	"pulso/app/pipeline"
+	"pulso/app/printing"
 	"pulso/app/series"
 	"pulso/app/tasks"
+	"pulso/app/tax"
 	"pulso/queries"
 	emailview "pulso/views/email"
 	"pulso/workers"
@@ -38,10 +40,10 @@ var (
 
 // parties is what a sent version froze of who it was between.
 type parties struct {
-	Seller Party  `json:"seller"`
-	Buyer  Party  `json:"buyer"`
-	Locale string `json:"locale"`
-	Zone   string `json:"zone"`
+	Seller printing.Party `json:"seller"`
+	Buyer  printing.Party `json:"buyer"`
+	Locale string         `json:"locale"`
+	Zone   string         `json:"zone"`
 }
 
 // TokenBytes is the link token's entropy: 128 bits.
@@ -141,7 +143,7 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 		number = n.String()
 	}
 
-	pt := parties{Seller: Party{Name: org.Name, TaxID: org.TaxID}, Locale: in.Locale, Zone: org.TimeZone}
+	pt := parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Locale: in.Locale, Zone: org.TimeZone}
 	pt.Buyer, err = buyerOf(ctx, q, in.OrgID, qt)
 	if err != nil {
 		return Sent{}, err
@@ -150,12 +152,12 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 	if err != nil {
 		return Sent{}, err
 	}
-	totals, err := Compute(LinesOf(lines))
+	totals, err := tax.Compute(LinesOf(lines))
 	if err != nil {
 		return Sent{}, err
 	}
 	doc := document(pt, org.Logo, number, v, lines, totals, in.Now)
-	pdf, err := RenderPDF(doc)
+	pdf, err := printing.Render(doc)
 	if err != nil {
 		return Sent{}, err
 	}
@@ -201,7 +203,7 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 		e, err := workers.EnqueueEmail(ctx, tx, jobs, mail.Message{OrgID: in.OrgID, Key: fmt.Sprintf("quote:%d:v%d", in.QuoteID, v.N),
 			To: to, ToName: toName, Locale: in.Locale, Template: mail.QuoteSent(emailview.Quote{
 				Number: number, Version: int(v.N), Org: org.Name, Customer: qt.CustomerName, Contact: toName,
-				Total: customers.FormatMoney(totals.Total, v.Currency), ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Link: out.URL})})
+				Total: money.Format(totals.Total, v.Currency), ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Link: out.URL})})
 		if err != nil {
 			return Sent{}, err
 		}
@@ -238,8 +240,8 @@ func fileName(number string, n int32, signed bool) string {
 	return s + ".pdf"
 }
 
-func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.GetQuoteRow) (Party, error) {
-	b := Party{Name: qt.CustomerName, TaxID: qt.CustomerTaxID, Email: qt.ContactEmail}
+func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.GetQuoteRow) (printing.Party, error) {
+	b := printing.Party{Name: qt.CustomerName, TaxID: qt.CustomerTaxID, Email: qt.ContactEmail}
 	if b.Email == "" {
 		b.Email = qt.CustomerEmail
 	}
@@ -265,21 +267,21 @@ func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.Ge
 }
 
 // document assembles what a version's PDF prints.
-func document(pt parties, logo []byte, number string, v queries.QuoteVersion, lines []queries.QuoteLine, t Totals, issued time.Time) Document {
+func document(pt parties, logo []byte, number string, v queries.QuoteVersion, lines []queries.QuoteLine, t tax.Totals, issued time.Time) printing.Document {
 	loc, err := time.LoadLocation(pt.Zone)
 	if err != nil {
 		loc = time.UTC
 	}
-	d := Document{Kind: "quote", Number: number, Version: int(v.N), Issued: issued, ValidUntil: v.ValidUntil.Time,
+	d := printing.Document{Kind: "quote", Number: number, Version: int(v.N), Issued: issued, ValidUntil: v.ValidUntil.Time,
 		Locale: pt.Locale, Location: loc, Currency: v.Currency, Seller: pt.Seller, Buyer: pt.Buyer, Logo: logo,
 		Totals: t, Terms: v.Terms}
 	for i, l := range lines {
 		disc := ""
-		if dp := Decimal(l.DiscountPct); !dp.IsZero() {
+		if dp := money.Decimal(l.DiscountPct); !dp.IsZero() {
 			disc = dp.String()
 		}
-		d.Lines = append(d.Lines, PrintLine{Description: l.Description, Quantity: pct(Decimal(l.Quantity).String()), Unit: l.Unit,
-			UnitPrice: l.UnitPrice, DiscountPct: disc, TaxRate: Decimal(l.TaxRate).String(), Amount: t.Lines[i]})
+		d.Lines = append(d.Lines, printing.Line{Description: l.Description, Quantity: money.Number(money.Decimal(l.Quantity), v.Currency), Unit: l.Unit,
+			UnitPrice: l.UnitPrice, DiscountPct: disc, TaxRate: money.Decimal(l.TaxRate).String(), Amount: t.Lines[i]})
 	}
 	return d
 }
@@ -323,7 +325,7 @@ func signedPDF(ctx context.Context, q *queries.Queries, org queries.GetOrgForDoc
 	if err != nil {
 		return nil, err
 	}
-	t, err := Compute(LinesOf(lines))
+	t, err := tax.Compute(LinesOf(lines))
 	if err != nil {
 		return nil, err
 	}
@@ -336,8 +338,8 @@ func signedPDF(ctx context.Context, q *queries.Queries, org queries.GetOrgForDoc
 	if sig.IP != nil {
 		ip = sig.IP.String()
 	}
-	d.Signature = &Signature{Name: sig.SignerName, At: sig.At, IP: ip, PNG: sig.SignaturePng, SHA256: sig.DocumentSha256}
-	return RenderPDF(d)
+	d.Signature = &printing.Signature{Name: sig.SignerName, At: sig.At, IP: ip, PNG: sig.SignaturePng, SHA256: sig.DocumentSha256}
+	return printing.Render(d)
 }
 
 // publish tells open quote pages and lists that something happened, and
@@ -356,10 +358,10 @@ func publish(ctx context.Context, q *queries.Queries, qt queries.GetQuoteRow, ki
 // VersionParties is who a sent version was between, as frozen at send, and
 // the language and zone its documents print in: orders and delivery notes
 // that follow from it print the same parties.
-func VersionParties(v queries.QuoteVersion) (seller, buyer Party, locale string, loc *time.Location, err error) {
+func VersionParties(v queries.QuoteVersion) (seller, buyer printing.Party, locale string, loc *time.Location, err error) {
 	var pt parties
 	if err := json.Unmarshal(v.Parties, &pt); err != nil {
-		return Party{}, Party{}, "", nil, err
+		return printing.Party{}, printing.Party{}, "", nil, err
 	}
 	loc, lerr := time.LoadLocation(pt.Zone)
 	if lerr != nil {

@@ -11,8 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"pulso/app/customers"
 	"pulso/app/live"
+	"pulso/app/money"
+	"pulso/app/printing"
+	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 	quotesview "pulso/views/quotes"
@@ -24,7 +26,7 @@ func (h *Handler) renderReview(c *fiber.Ctx, status int, qt queries.GetQuoteRow,
 	if err != nil {
 		return err
 	}
-	t, err := Compute(LinesOf(lines))
+	t, err := tax.Compute(LinesOf(lines))
 	if err != nil {
 		return err
 	}
@@ -42,14 +44,14 @@ func (h *Handler) renderReview(c *fiber.Ctx, status int, qt queries.GetQuoteRow,
 	return web.Render(c, status, editorPage, quotesview.Editor(e))
 }
 
-func linesView(lines []queries.QuoteLine, t Totals, currency string) []quotesview.ReviewLine {
+func linesView(lines []queries.QuoteLine, t tax.Totals, currency string) []quotesview.ReviewLine {
 	var out []quotesview.ReviewLine
 	for i, l := range lines {
-		r := quotesview.ReviewLine{Description: l.Description, Quantity: pct(Decimal(l.Quantity).String()), Unit: l.Unit,
-			UnitPrice: customers.FormatMoney(l.UnitPrice, currency), TaxRate: pct(Decimal(l.TaxRate).String()),
-			Amount: customers.FormatMoney(t.Lines[i], currency)}
-		if dp := Decimal(l.DiscountPct); !dp.IsZero() {
-			r.Discount = pct(dp.String())
+		r := quotesview.ReviewLine{Description: l.Description, Quantity: money.Number(money.Decimal(l.Quantity), currency), Unit: l.Unit,
+			UnitPrice: money.Format(l.UnitPrice, currency), TaxRate: money.Number(money.Decimal(l.TaxRate), currency),
+			Amount: money.Format(t.Lines[i], currency)}
+		if dp := money.Decimal(l.DiscountPct); !dp.IsZero() {
+			r.Discount = money.Number(dp, currency)
 		}
 		out = append(out, r)
 	}
@@ -126,7 +128,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	loc := p.Location()
 	t := today(p, time.Now())
 	for _, v := range vs {
-		row := quotesview.VersionRow{N: v.N, Status: v.Status, Total: customers.FormatMoney(v.Total, v.Currency),
+		row := quotesview.VersionRow{N: v.N, Status: v.Status, Total: money.Format(v.Total, v.Currency),
 			ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), SHA256: deref(v.PdfSha256)}
 		if v.SentAt != nil {
 			row.SentAt = v.SentAt.In(loc).Format("02/01/2006 15:04")
@@ -279,7 +281,7 @@ func (h *Handler) PDF(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		t, err := Compute(LinesOf(lines))
+		t, err := tax.Compute(LinesOf(lines))
 		if err != nil {
 			return err
 		}
@@ -291,8 +293,8 @@ func (h *Handler) PDF(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		pt := parties{Seller: Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: p.Locale, Zone: org.TimeZone}
-		pdf, err = RenderPDF(document(pt, org.Logo, deref(qt.Number), v, lines, t, time.Now()))
+		pt := parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: p.Locale, Zone: org.TimeZone}
+		pdf, err = printing.Render(document(pt, org.Logo, deref(qt.Number), v, lines, t, time.Now()))
 		if err != nil {
 			return err
 		}

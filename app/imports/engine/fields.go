@@ -7,10 +7,11 @@ package engine
 import (
 	"strings"
 
+	"unicode"
+
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
-	"unicode"
 )
 
 // Field is a target column of an import, with the header names (es/en)

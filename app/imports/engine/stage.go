@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/ident"
+	"pulso/app/money"
 	"pulso/queries"
 )
 
@@ -161,7 +162,7 @@ func StagePortfolio(r Row, orgCountry string) queries.StageImportRowsParams {
 		if v == "" {
 			return nil, true
 		}
-		n, err := ParseMoney(v)
+		n, err := money.Parse(v, "")
 		if err != nil {
 			return nil, false
 		}
@@ -244,7 +245,7 @@ func StageProduct(r Row, orgCountry string) queries.StageImportRowsParams {
 	if v == "" {
 		return fail("price", "validation.required")
 	}
-	price, err := ParseMoney(v)
+	price, err := money.Parse(v, "")
 	if err != nil || price <= 0 {
 		return fail("price", "imports.err_price")
 	}

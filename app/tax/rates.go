@@ -1,4 +1,4 @@
-package quotes
+package tax
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/money"
 	"pulso/queries"
 )
 
@@ -27,7 +28,7 @@ func RatesOn(ctx context.Context, q *queries.Queries, country string, day time.T
 	}
 	out := make([]Rate, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, Rate{ID: r.ID, Kind: r.Kind, Rate: Decimal(r.Rate), Label: r.Label})
+		out = append(out, Rate{ID: r.ID, Kind: r.Kind, Rate: money.Decimal(r.Rate), Label: r.Label})
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
-// Package quotes holds quotes (presupuestos): their lines, totals, numbering,
-// versions and the link a client signs them from.
-package quotes
+// Package tax holds the tax rules every document shares: the rates in force
+// on a date (RatesOn), a document's totals (Compute) and the recargo de
+// equivalencia that goes with each IVA rate. Quotes, orders and (next)
+// invoices, subscriptions and store vouchers all total through Compute.
+package tax
 
 import (
 	"errors"
@@ -37,7 +39,7 @@ type WithholdingGroup struct {
 	Amount int64
 }
 
-// Totals is everything a quote (or later an invoice) shows below its lines.
+// Totals is everything a document shows below its lines.
 type Totals struct {
 	Lines        []int64 // each line's amount after its discount, before tax
 	Taxes        []TaxGroup
@@ -53,7 +55,7 @@ var (
 	hundred = decimal.NewFromInt(100)
 	// ErrLine is returned for lines the totals cannot be computed for; the
 	// form reports which field (see Validate).
-	ErrLine = errors.New("quotes: invalid line")
+	ErrLine = errors.New("tax: invalid line")
 )
 
 // maxLineAmount keeps every sum far inside int64 cents.
@@ -145,4 +147,18 @@ func Validate(l Line) string {
 		return "withholding"
 	}
 	return ""
+}
+
+// recargo is the recargo de equivalencia that goes with each IVA rate (Ley
+// 37/1992, art. 161: 21 → 5,2; 10 → 1,4; 4 → 0,5; exempt lines none).
+var recargo = map[string]decimal.Decimal{
+	"21": decimal.RequireFromString("5.2"),
+	"10": decimal.RequireFromString("1.4"),
+	"4":  decimal.RequireFromString("0.5"),
+}
+
+// RecargoFor is the recargo de equivalencia rate for a line taxed at the
+// IVA rate iva, for a customer under that regime (zero for exempt lines).
+func RecargoFor(iva decimal.Decimal) decimal.Decimal {
+	return recargo[iva.String()]
 }

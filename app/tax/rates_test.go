@@ -1,4 +1,4 @@
-package quotes_test
+package tax_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/apptest"
-	"pulso/app/quotes"
+	"pulso/app/tax"
 )
 
 func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
@@ -22,7 +22,7 @@ func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
 		"AR": "iva 27, iva 21, iva 10.5",
 	}
 	for country, w := range want {
-		rs, err := quotes.RatesOn(ctx, env.Q, country, day)
+		rs, err := tax.RatesOn(ctx, env.Q, country, day)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
 		day  time.Time
 		want bool
 	}{{time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), true}, {time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), false}, {day, false}} {
-		rs, _ := quotes.RatesOn(ctx, env.Q, "ES", c.day)
+		rs, _ := tax.RatesOn(ctx, env.Q, "ES", c.day)
 		has := false
 		for _, r := range rs {
 			has = has || r.Rate.Equal(decimal.NewFromInt(5))
@@ -51,7 +51,7 @@ func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
 	}
 	// The seeded rates feed the totals exactly: a retailer in recargo at
 	// 21 % + 5,2 % on 100,00 €.
-	rs, _ := quotes.RatesOn(ctx, env.Q, "ES", day)
+	rs, _ := tax.RatesOn(ctx, env.Q, "ES", day)
 	var iva, re decimal.Decimal
 	for _, r := range rs {
 		if r.Kind == "iva" && r.Rate.Equal(decimal.NewFromInt(21)) {
@@ -61,7 +61,7 @@ func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
 			re = r.Rate
 		}
 	}
-	tot, err := quotes.Compute([]quotes.Line{{Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRate: iva, Surcharge: re}})
+	tot, err := tax.Compute([]tax.Line{{Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRate: iva, Surcharge: re}})
 	if err != nil || tot.Total != 12620 {
 		t.Fatalf("total %d %v, want 12620", tot.Total, err)
 	}

@@ -1,4 +1,11 @@
-package quotes
+// Package printing draws Pulso's business documents (quotes, orders,
+// delivery notes, price lists; invoices next) on A4 with one builder: a
+// header with the logo, title, number and dates, the two parties, the lines,
+// the tax breakdown and totals from app/tax, terms, a footer with the page
+// count, and optional slots for a signature block and a QR code. The same
+// Document always gives the same bytes, so a stored PDF's SHA-256 can be
+// checked by rendering it again.
+package printing
 
 import (
 	"bytes"
@@ -15,7 +22,8 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
-	"pulso/app/customers"
+	"pulso/app/money"
+	"pulso/app/tax"
 	"pulso/views/i18n"
 )
 
@@ -28,7 +36,7 @@ type Party struct {
 }
 
 // PrintLine is one line as it is printed: text already formatted.
-type PrintLine struct {
+type Line struct {
 	Description string
 	Quantity    string
 	Unit        string
@@ -61,16 +69,28 @@ type Document struct {
 	Seller     Party
 	Buyer      Party
 	Logo       []byte
-	Lines      []PrintLine
-	Totals     Totals
+	Lines      []Line
+	Totals     tax.Totals
 	// NoPrices prints quantities only (a delivery note).
 	NoPrices  bool
 	Terms     string
 	Signature *Signature
+	// QR is printed at the top of the first page (VERI*FACTU invoices
+	// carry the tax agency's QR there).
+	QR *QR
+}
+
+// QR is a code printed at the top of the first page as a square of Size
+// millimetres (30–40 for VERI*FACTU), with a caption above and below it.
+// PNG is the code already encoded at a resolution the size needs.
+type QR struct {
+	PNG          []byte
+	Size         float64
+	Above, Below string
 }
 
 // ErrImage is returned for a logo or signature that is not a PNG or JPEG.
-var ErrImage = errors.New("quotes: image is not a PNG or JPEG")
+var ErrImage = errors.New("printing: image is not a PNG or JPEG")
 
 // embeddable returns an image as fpdf embeds it fastest: a JPEG goes in
 // as it is, while a PNG would be inflated and deflated again on every
@@ -127,19 +147,20 @@ func convert(b []byte) ([]byte, string, error) {
 	return nil, "", ErrImage
 }
 
-// RenderPDF draws d on A4. The output is a pure function of d (the creation
+// Render draws d on A4. The output is a pure function of d (the creation
 // date is d.Issued, nothing random), so a sent version's PDF can be
 // rebuilt byte for byte and its SHA-256 checked.
 //
 // The core fonts speak Windows-1252, which holds every character Spanish
 // needs (and €); anything outside it prints as "?" rather than breaking.
-func RenderPDF(d Document) ([]byte, error) {
+func Render(d Document) ([]byte, error) {
 	loc := d.Location
 	if loc == nil {
 		loc = time.UTC
 	}
 	t := func(id string) string { return i18n.In(d.Locale, id, nil) }
-	money := func(m int64) string { return customers.FormatMoney(m, d.Currency) }
+	amount := func(m int64) string { return money.Format(m, d.Currency) }
+	pct := func(s string) string { return money.NumberText(s, d.Currency) }
 	date := func(tm time.Time) string { return tm.In(loc).Format("02/01/2006") }
 
 	pdf := fpdf.New("P", "mm", "A4", "")
@@ -171,6 +192,29 @@ func RenderPDF(d Document) ([]byte, error) {
 		pdf.RegisterImageOptionsReader("logo", fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(logo))
 		pdf.ImageOptions("logo", 15, top, 0, 16, false, fpdf.ImageOptions{ImageType: typ}, 0, "")
 	}
+	headBottom := top + 18
+	if q := d.QR; q != nil {
+		// Kept as PNG: JPEG's smearing of sharp edges costs a scanner.
+		if _, format, err := image.DecodeConfig(bytes.NewReader(q.PNG)); err != nil || format != "png" {
+			return nil, ErrImage
+		}
+		code, typ := q.PNG, "PNG"
+		size := q.Size
+		if size <= 0 {
+			size = 35
+		}
+		// Between the logo (≤ 60 mm wide) and the title block at 105 mm.
+		x := 102 - size
+		pdf.SetXY(x-5, top)
+		pdf.SetFont("Helvetica", "", 7)
+		pdf.SetTextColor(20, 20, 20)
+		pdf.CellFormat(size+10, 3.5, tr(q.Above), "", 0, "C", false, 0, "")
+		pdf.RegisterImageOptionsReader("qr", fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(code))
+		pdf.ImageOptions("qr", x, top+4, size, size, false, fpdf.ImageOptions{ImageType: typ}, 0, "")
+		pdf.SetXY(x-5, top+4+size+0.5)
+		pdf.CellFormat(size+10, 3.5, tr(q.Below), "", 0, "C", false, 0, "")
+		headBottom = top + 4 + size + 4
+	}
 	pdf.SetXY(105, top)
 	pdf.SetFont("Helvetica", "B", 18)
 	pdf.SetTextColor(20, 20, 20)
@@ -188,7 +232,7 @@ func RenderPDF(d Document) ([]byte, error) {
 	if !d.ValidUntil.IsZero() {
 		pdf.CellFormat(90, 5, tr(t("pdf.valid_until")+": "+d.ValidUntil.Format("02/01/2006")), "", 2, "R", false, 0, "")
 	}
-	pdf.SetY(max(pdf.GetY(), top+18) + 4)
+	pdf.SetY(max(pdf.GetY(), headBottom) + 4)
 
 	// Parties side by side.
 	y := pdf.GetY()
@@ -255,11 +299,11 @@ func RenderPDF(d Document) ([]byte, error) {
 		case d.NoPrices:
 			pdf.CellFormat(cols[1].w, 5, tr(qty), "", 0, "R", false, 0, "")
 		case d.Kind == "price_list":
-			for i, s := range []string{t("catalog.unit." + l.Unit), money(l.UnitPrice), pct(l.TaxRate)} {
+			for i, s := range []string{t("catalog.unit." + l.Unit), amount(l.UnitPrice), pct(l.TaxRate)} {
 				pdf.CellFormat(cols[i+1].w, 5, tr(s), "", 0, "R", false, 0, "")
 			}
 		default:
-			for i, s := range []string{qty, money(l.UnitPrice), pct(l.DiscountPct), pct(l.TaxRate), money(l.Amount)} {
+			for i, s := range []string{qty, amount(l.UnitPrice), pct(l.DiscountPct), pct(l.TaxRate), amount(l.Amount)} {
 				pdf.CellFormat(cols[i+1].w, 5, tr(s), "", 0, "R", false, 0, "")
 			}
 		}
@@ -284,17 +328,17 @@ func RenderPDF(d Document) ([]byte, error) {
 			pdf.CellFormat(60, 5.5, tr(label), "", 0, "R", false, 0, "")
 			pdf.CellFormat(30, 5.5, tr(value), "", 1, "R", false, 0, "")
 		}
-		row(t("pdf.base"), money(d.Totals.Base), false)
+		row(t("pdf.base"), amount(d.Totals.Base), false)
 		for _, g := range d.Totals.Taxes {
-			row(fmt.Sprintf("%s %s %% %s %s", t("pdf.iva"), pct(g.Rate.String()), t("pdf.on"), money(g.Base)), money(g.Tax), false)
+			row(fmt.Sprintf("%s %s %% %s %s", t("pdf.iva"), pct(g.Rate.String()), t("pdf.on"), amount(g.Base)), amount(g.Tax), false)
 			if g.SurchargeAmount != 0 {
-				row(fmt.Sprintf("%s %s %%", t("pdf.surcharge"), pct(g.SurchargeRate.String())), money(g.SurchargeAmount), false)
+				row(fmt.Sprintf("%s %s %%", t("pdf.surcharge"), pct(g.SurchargeRate.String())), amount(g.SurchargeAmount), false)
 			}
 		}
 		for _, w := range d.Totals.Withholdings {
-			row(fmt.Sprintf("%s %s %%", t("pdf.withholding"), pct(w.Rate.String())), "-"+money(w.Amount), false)
+			row(fmt.Sprintf("%s %s %%", t("pdf.withholding"), pct(w.Rate.String())), "-"+amount(w.Amount), false)
 		}
-		row(t("pdf.total"), money(d.Totals.Total), true)
+		row(t("pdf.total"), amount(d.Totals.Total), true)
 	}
 
 	if strings.TrimSpace(d.Terms) != "" {
@@ -339,15 +383,4 @@ func RenderPDF(d Document) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-// pct prints a rate or discount as people read it ("21", "10,5", "5,2").
-func pct(s string) string {
-	if s == "" {
-		return ""
-	}
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return strings.Replace(s, ".", ",", 1)
 }

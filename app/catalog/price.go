@@ -1,4 +1,4 @@
-package quotes
+package catalog
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/money"
 	"pulso/queries"
 )
 
@@ -23,6 +24,7 @@ func ListPrice(base int64, kind string, percent decimal.Decimal, item *int64) in
 		}
 		return base
 	case "percent":
+		hundred := decimal.NewFromInt(100)
 		p := decimal.NewFromInt(base).Mul(hundred.Add(percent)).Div(hundred).Round(0).IntPart()
 		return max(p, 1)
 	}
@@ -39,5 +41,5 @@ func PriceFor(ctx context.Context, q *queries.Queries, orgID, customerID, produc
 	if err != nil {
 		return 0, err
 	}
-	return ListPrice(base, l.Kind, Decimal(l.Percent), l.ItemPrice), nil
+	return ListPrice(base, l.Kind, money.Decimal(l.Percent), l.ItemPrice), nil
 }
