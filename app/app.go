@@ -25,11 +25,11 @@ import (
 	"pulso/app/inbound"
 	"pulso/app/jobs"
 	"pulso/app/leads"
-	"pulso/app/live"
-	"pulso/app/mail"
+	"pulso/app/live/hub"
 	"pulso/app/notifications"
 	"pulso/app/ops"
 	"pulso/app/orders"
+	"pulso/app/outbox"
 	"pulso/app/pipeline"
 	"pulso/app/quotes"
 	"pulso/app/tasks"
@@ -39,11 +39,11 @@ import (
 
 // New builds the Fiber app. It does not listen; cmd/pulso does. The hub
 // gets its topic renderers here, next to the routes.
-func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
+func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	if d.Sessions == nil {
 		d.Sessions = web.NewSessionCache()
 	}
-	auth.WatchSessions(hub, d.Sessions)
+	auth.WatchSessions(h, d.Sessions)
 	app := fiber.New(fiber.Config{
 		AppName:               "pulso",
 		DisableStartupMessage: true,
@@ -81,7 +81,7 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 	// request accumulates (headers, locals) is kept for the socket's whole
 	// life. It is a GET that changes nothing; the hub checks the session and
 	// the Origin itself and answers 401 (a socket cannot follow a redirect).
-	app.Get("/ws", auth.LoadSession(d), hub.Handler()).Name("live.socket")
+	app.Get("/ws", auth.LoadSession(d), h.Handler()).Name("live.socket")
 
 	app.Use(helmet.New(helmet.Config{
 		// htmx runs with allowEval off and no injected styles, so the page
@@ -124,16 +124,16 @@ func New(d web.Deps, metrics *ops.Metrics, hub *live.Hub) *fiber.App {
 		quotesH  = quotes.New(d)
 		ordersH  = orders.New(d)
 		jobsH    = jobs.New(d)
-		outboxH  = mail.NewOutbox(d)
+		outboxH  = outbox.New(d)
 		docsH    = documents.New(d)
 		inboundH = inbound.New(d)
 		importsH = imports.New(d)
 	)
-	notifications.RegisterLive(hub, d.Q)
-	imports.RegisterLive(hub, d.Q)
-	pipeline.RegisterLive(hub, d.Q)
-	tasks.RegisterLive(hub)
-	quotes.RegisterLive(hub)
+	notifications.RegisterLive(h, d.Q)
+	imports.RegisterLive(h, d.Q)
+	pipeline.RegisterLive(h, d.Q)
+	tasks.RegisterLive(h)
+	quotes.RegisterLive(h)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")

@@ -16,30 +16,16 @@ import (
 	"pulso/app/mail"
 	"pulso/queries"
 	emailview "pulso/views/email"
+	"pulso/workers/jobargs"
 )
-
-// ImportArgs works one uploaded import (leads or a smart portfolio).
-type ImportArgs struct {
-	OrgID    int64 `json:"org_id"`
-	ImportID int64 `json:"import_id"`
-}
-
-func (ImportArgs) Kind() string { return "import" }
-
-// One job per import. A retry is safe by construction (see engine.Run):
-// staging restarts from the file and rows reach leads only in the
-// transaction that marks the import done.
-func (ImportArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
 
 // MaxAttachment is the largest error file sent by e-mail; a bigger one is
 // downloaded from the import's page (the e-mail says so).
 const MaxAttachment = 5 << 20
 
-// ImportWorker works ImportArgs.
+// ImportWorker works jobargs.Import.
 type ImportWorker struct {
-	river.WorkerDefaults[ImportArgs]
+	river.WorkerDefaults[jobargs.Import]
 	DB      *pgxpool.Pool
 	DataDir string
 	BaseURL string
@@ -49,9 +35,9 @@ type ImportWorker struct {
 }
 
 // Timeout: a million rows take about a minute; the default would cut that.
-func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return 30 * time.Minute }
+func (w *ImportWorker) Timeout(*river.Job[jobargs.Import]) time.Duration { return 30 * time.Minute }
 
-func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
+func (w *ImportWorker) Work(ctx context.Context, job *river.Job[jobargs.Import]) error {
 	log := w.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -73,7 +59,7 @@ func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import
 		return err
 	}
 	for _, o := range owners {
-		if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{
+		if _, err := jobs.InsertTx(ctx, tx, jobargs.Notify{
 			OrgID: imp.OrgID, UserID: o.OwnerID, Severity: "info", TitleID: "imports.assigned_title",
 			Params: map[string]any{"Count": o.N, "File": imp.Filename}, Link: "/leads",
 			Key: fmt.Sprintf("import-assigned:%d:%d", imp.ID, o.OwnerID),
@@ -94,7 +80,7 @@ func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import
 		return err
 	}
 	attach := len(content) <= MaxAttachment
-	e, err := EnqueueEmail(ctx, tx, jobs, mail.Message{
+	e, err := mail.Enqueue(ctx, tx, jobs, mail.Message{
 		OrgID: imp.OrgID, Key: fmt.Sprintf("import-errors:%d", imp.ID), To: user.Email, ToName: user.Name, Locale: user.Locale,
 		Template: mail.ImportErrors(emailview.ImportErrors{
 			Name: user.Name, File: imp.Filename, Inserted: int(res.Inserted), Merged: int(res.Merged), Skipped: int(res.Skipped),
@@ -105,17 +91,6 @@ func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import
 		return err
 	}
 	return q.CreateEmailAttachment(ctx, queries.CreateEmailAttachmentParams{
-		OrgID: imp.OrgID, EmailID: e.ID, Filename: ErrorFileName(imp.Filename), ContentType: "text/csv; charset=utf-8", Content: content,
+		OrgID: imp.OrgID, EmailID: e.ID, Filename: engine.ErrorFileName(imp.Filename), ContentType: "text/csv; charset=utf-8", Content: content,
 	})
-}
-
-// ErrorFileName names the error file after the upload: clientes.xlsx →
-// clientes-errores.csv.
-func ErrorFileName(upload string) string {
-	base := filepath.Base(upload)
-	base = base[:len(base)-len(filepath.Ext(base))]
-	if base == "" || base == "." {
-		base = "importacion"
-	}
-	return base + "-errores.csv"
 }

@@ -20,6 +20,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/queries"
 	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 // rescueAfter is the worker processes' PULSO_JOB_RESCUE_AFTER: short, so the
@@ -206,7 +207,7 @@ func newKillWorld(t *testing.T, bin string) *killWorld {
 
 func (k *killWorld) enqueue(t *testing.T) *rivertype.JobRow {
 	t.Helper()
-	res, err := k.jobs.Insert(context.Background(), workers.NotifyArgs{
+	res, err := k.jobs.Insert(context.Background(), jobargs.Notify{
 		OrgID: k.org.ID, UserID: k.user.ID, Severity: "urgent", Title: "Pedido bloqueado", Key: k.key,
 	}, nil)
 	if err != nil {

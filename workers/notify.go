@@ -12,42 +12,16 @@ import (
 	"pulso/app/live"
 	"pulso/queries"
 	"pulso/views/i18n"
+	"pulso/workers/jobargs"
 )
 
-// NotifyArgs puts one notification in one user's centre: the bell count
-// moves and, for urgent ones, a toast shows on their open screens. Text is
-// either a catalog id (TitleID/BodyID with Params, rendered in the user's
-// language) or literal (Title/Body, e.g. typed by an admin).
-type NotifyArgs struct {
-	OrgID    int64          `json:"org_id"`
-	UserID   int64          `json:"user_id"`
-	Severity string         `json:"severity"` // info | warning | urgent
-	TitleID  string         `json:"title_id,omitempty"`
-	BodyID   string         `json:"body_id,omitempty"`
-	Params   map[string]any `json:"params,omitempty"`
-	Title    string         `json:"title,omitempty"`
-	Body     string         `json:"body,omitempty"`
-	Link     string         `json:"link,omitempty"`
-	// Key names the cause; one notification per user and key, ever.
-	Key string `json:"key"`
-	// Toast shows it on open screens whatever its severity (a client just
-	// opened or signed a quote: news the rep is waiting for, not an alarm).
-	Toast bool `json:"toast,omitempty"`
-}
-
-func (NotifyArgs) Kind() string { return "notify" }
-
-func (NotifyArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
-// NotifyWorker works NotifyArgs.
+// NotifyWorker works jobargs.Notify.
 type NotifyWorker struct {
-	river.WorkerDefaults[NotifyArgs]
+	river.WorkerDefaults[jobargs.Notify]
 	DB *pgxpool.Pool
 }
 
-func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[NotifyArgs]) error {
+func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[jobargs.Notify]) error {
 	a := job.Args
 	return live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)

@@ -11,59 +11,10 @@ import (
 
 	"pulso/app/mail"
 	"pulso/queries"
-	"pulso/views/i18n"
+	"pulso/workers/jobargs"
 )
 
-// SendEmailArgs delivers one row of the emails table, written with
-// EnqueueEmail in the transaction that asked for the message.
-type SendEmailArgs struct {
-	OrgID   int64 `json:"org_id"`
-	EmailID int64 `json:"email_id"`
-}
-
-func (SendEmailArgs) Kind() string { return "send_email" }
-
-// emailMaxAttempts: River's backoff (attempt⁴ seconds) spreads 15 attempts
-// over about two days, enough to ride out a mail server outage while an
-// invite link (7 days) is still worth receiving.
-const emailMaxAttempts = 15
-
-func (SendEmailArgs) InsertOpts() river.InsertOpts {
-	// One job per e-mail row; the row's own key (UNIQUE (org_id, key)) is
-	// what stops a repeated request from creating a second message.
-	return river.InsertOpts{Queue: QueueEmail, MaxAttempts: emailMaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
-// EnqueueEmail renders msg in its recipient's locale, stores it and inserts
-// its send_email job, all in the caller's transaction: if the change that
-// asked for the e-mail rolls back, no e-mail exists. Enqueueing a key the
-// org already has returns the existing row and enqueues nothing.
-func EnqueueEmail(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], msg mail.Message) (queries.Email, error) {
-	if err := msg.Validate(); err != nil {
-		return queries.Email{}, err
-	}
-	r, err := msg.Render(ctx)
-	if err != nil {
-		return queries.Email{}, err
-	}
-	q := queries.New(tx)
-	e, err := q.CreateEmail(ctx, queries.CreateEmailParams{
-		OrgID: msg.OrgID, Key: msg.Key, ToAddress: msg.To, ToName: msg.ToName,
-		Subject: r.Subject, TextBody: r.Text, HtmlBody: r.HTML, Template: msg.Name, Locale: i18n.Normalize(msg.Locale),
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return q.GetEmailByKey(ctx, queries.GetEmailByKeyParams{OrgID: msg.OrgID, Key: msg.Key})
-	}
-	if err != nil {
-		return queries.Email{}, err
-	}
-	if _, err := jobs.InsertTx(ctx, tx, SendEmailArgs{OrgID: e.OrgID, EmailID: e.ID}, nil); err != nil {
-		return queries.Email{}, err
-	}
-	return e, nil
-}
-
-// SendEmailWorker works SendEmailArgs.
+// SendEmailWorker works jobargs.SendEmail.
 //
 // A retry never sends twice: the row's status is read first, and a message
 // already sent (or outboxed) is done. The status is set right after the
@@ -77,7 +28,7 @@ func EnqueueEmail(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], ms
 // Two attempts of one job never overlap: River runs a job on one worker at
 // a time, and Timeout is far below its stuck-job rescue interval.
 type SendEmailWorker struct {
-	river.WorkerDefaults[SendEmailArgs]
+	river.WorkerDefaults[jobargs.SendEmail]
 	Q *queries.Queries
 	// Mailer is nil or without SMTP in development: messages are then kept
 	// for /admin/outbox.
@@ -86,9 +37,11 @@ type SendEmailWorker struct {
 
 // Timeout bounds an attempt; the Mailer's own timeout covers the SMTP
 // conversation, this adds room for the database.
-func (w *SendEmailWorker) Timeout(*river.Job[SendEmailArgs]) time.Duration { return 2 * time.Minute }
+func (w *SendEmailWorker) Timeout(*river.Job[jobargs.SendEmail]) time.Duration {
+	return 2 * time.Minute
+}
 
-func (w *SendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs]) error {
+func (w *SendEmailWorker) Work(ctx context.Context, job *river.Job[jobargs.SendEmail]) error {
 	a := job.Args
 	e, err := w.Q.GetEmail(ctx, queries.GetEmailParams{OrgID: a.OrgID, ID: a.EmailID})
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -20,6 +20,7 @@ import (
 	"pulso/queries"
 	emailview "pulso/views/email"
 	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 type emailWorld struct {
@@ -27,7 +28,7 @@ type emailWorld struct {
 	org queries.Org
 	srv *mailtest.Server
 	// worker sends through srv; outbox has no SMTP server.
-	worker, outbox *rivertest.Worker[workers.SendEmailArgs, pgx.Tx]
+	worker, outbox *rivertest.Worker[jobargs.SendEmail, pgx.Tx]
 }
 
 func newEmailWorld(t *testing.T) *emailWorld {
@@ -42,8 +43,8 @@ func newEmailWorld(t *testing.T) *emailWorld {
 	driver := riverpgxv5.New(nil)
 	return &emailWorld{
 		env: env, org: env.Org("Demo"), srv: srv,
-		worker: rivertest.NewWorker(t, driver, &river.Config{}, river.Worker[workers.SendEmailArgs](&workers.SendEmailWorker{Q: env.Q, Mailer: m})),
-		outbox: rivertest.NewWorker(t, driver, &river.Config{}, river.Worker[workers.SendEmailArgs](&workers.SendEmailWorker{Q: env.Q})),
+		worker: rivertest.NewWorker(t, driver, &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q, Mailer: m})),
+		outbox: rivertest.NewWorker(t, driver, &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q})),
 	}
 }
 
@@ -60,7 +61,7 @@ func (w *emailWorld) enqueue(t *testing.T, msg mail.Message) queries.Email {
 	var e queries.Email
 	err := pgx.BeginFunc(context.Background(), w.env.DB, func(tx pgx.Tx) error {
 		var err error
-		e, err = workers.EnqueueEmail(context.Background(), tx, w.env.Deps.Jobs, msg)
+		e, err = mail.Enqueue(context.Background(), tx, w.env.Deps.Jobs, msg)
 		return err
 	})
 	if err != nil {
@@ -88,7 +89,7 @@ func (w *emailWorld) job(t *testing.T, emailID int64) *rivertype.JobRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job.Queue != workers.QueueEmail || job.MaxAttempts != 15 {
+	if job.Queue != jobargs.QueueEmail || job.MaxAttempts != 15 {
 		t.Errorf("job on queue %q with %d attempts", job.Queue, job.MaxAttempts)
 	}
 	return job
@@ -97,7 +98,7 @@ func (w *emailWorld) job(t *testing.T, emailID int64) *rivertype.JobRow {
 // work runs one attempt of the job the way River would, in a transaction
 // that is rolled back afterwards: the job row is as it was (so the next call
 // is a retry), while the worker's own writes to emails are committed.
-func work(t *testing.T, tw *rivertest.Worker[workers.SendEmailArgs, pgx.Tx], env *apptest.Env, job *rivertype.JobRow) (*rivertest.WorkResult, error) {
+func work(t *testing.T, tw *rivertest.Worker[jobargs.SendEmail, pgx.Tx], env *apptest.Env, job *rivertype.JobRow) (*rivertest.WorkResult, error) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := env.DB.Begin(ctx)
@@ -166,7 +167,7 @@ func TestEnqueueEmailSameKeyOnce(t *testing.T) {
 	// And twice within one transaction.
 	err := pgx.BeginFunc(context.Background(), w.env.DB, func(tx pgx.Tx) error {
 		for range 2 {
-			if _, err := workers.EnqueueEmail(context.Background(), tx, w.env.Deps.Jobs, w.message("invite:2:c", "bea@empresa.es")); err != nil {
+			if _, err := mail.Enqueue(context.Background(), tx, w.env.Deps.Jobs, w.message("invite:2:c", "bea@empresa.es")); err != nil {
 				return err
 			}
 		}
@@ -197,7 +198,7 @@ func TestEnqueueEmailRollsBackWithTheChange(t *testing.T) {
 	w := newEmailWorld(t)
 	rollback := errors.New("the change failed")
 	err := pgx.BeginFunc(context.Background(), w.env.DB, func(tx pgx.Tx) error {
-		if _, err := workers.EnqueueEmail(context.Background(), tx, w.env.Deps.Jobs, w.message("k", "ana@empresa.es")); err != nil {
+		if _, err := mail.Enqueue(context.Background(), tx, w.env.Deps.Jobs, w.message("k", "ana@empresa.es")); err != nil {
 			return err
 		}
 		return rollback
@@ -215,7 +216,7 @@ func TestEnqueueEmailBadAddress(t *testing.T) {
 	w := newEmailWorld(t)
 	for i, to := range []string{"", "   ", "ana", "Ana <ana@empresa.es>", "ana@empresa.es\r\nBcc: x@evil.test", "ñ@empresa.es"} {
 		err := pgx.BeginFunc(context.Background(), w.env.DB, func(tx pgx.Tx) error {
-			_, err := workers.EnqueueEmail(context.Background(), tx, w.env.Deps.Jobs, w.message("bad:"+strconv.Itoa(i), to))
+			_, err := mail.Enqueue(context.Background(), tx, w.env.Deps.Jobs, w.message("bad:"+strconv.Itoa(i), to))
 			return err
 		})
 		if !errors.Is(err, mail.ErrInvalid) {

@@ -7,19 +7,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/queries"
+	"pulso/workers/jobargs"
 )
-
-// SessionCleanupArgs removes expired sessions, old login failures and web
-// form hits (both only count within minutes), and live events no screen can
-// still need. Deleting is naturally idempotent, so a
-// retry or an overlapping run does no harm.
-type SessionCleanupArgs struct{}
-
-func (SessionCleanupArgs) Kind() string { return "session_cleanup" }
-
-func (SessionCleanupArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
-}
 
 // Retention for rows that only matter briefly.
 const (
@@ -27,13 +16,13 @@ const (
 	liveEventRetention    = 24 * time.Hour
 )
 
-// SessionCleanupWorker works SessionCleanupArgs.
+// SessionCleanupWorker works jobargs.SessionCleanup.
 type SessionCleanupWorker struct {
-	river.WorkerDefaults[SessionCleanupArgs]
+	river.WorkerDefaults[jobargs.SessionCleanup]
 	Q *queries.Queries
 }
 
-func (w *SessionCleanupWorker) Work(ctx context.Context, job *river.Job[SessionCleanupArgs]) error {
+func (w *SessionCleanupWorker) Work(ctx context.Context, job *river.Job[jobargs.SessionCleanup]) error {
 	now := time.Now()
 	sessions, err := w.Q.DeleteExpiredSessions(ctx)
 	if err != nil {

@@ -11,33 +11,22 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/queries"
+	"pulso/workers/jobargs"
 )
-
-// SLASweepArgs is the periodic sweep: every task open past its SLA and
-// every deal idle in its stage past the stage's limit gets its alerts, once.
-// It is the safety net under the jobs scheduled at each deadline (a deadline
-// moved, a job lost in a restore) and the only source of idle-deal alerts.
-type SLASweepArgs struct{}
-
-func (SLASweepArgs) Kind() string { return "sla_sweep" }
-
-func (SLASweepArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
-}
 
 // FollowUps creates the tasks that are due because nothing happened (a
 // quote left unanswered); the area that owns the rule provides it, since
 // creating a task needs the tasks area, which imports this package.
 type FollowUps func(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx], now time.Time) (int, error)
 
-// SLASweepWorker works SLASweepArgs.
+// SLASweepWorker works jobargs.SLASweep.
 type SLASweepWorker struct {
-	river.WorkerDefaults[SLASweepArgs]
+	river.WorkerDefaults[jobargs.SLASweep]
 	DB        *pgxpool.Pool
 	FollowUps FollowUps
 }
 
-func (w *SLASweepWorker) Work(ctx context.Context, job *river.Job[SLASweepArgs]) error {
+func (w *SLASweepWorker) Work(ctx context.Context, job *river.Job[jobargs.SLASweep]) error {
 	jobs, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return err
@@ -94,7 +83,7 @@ func Sweep(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx], no
 					return err
 				}
 				total++
-				if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{OrgID: o.OrgID, UserID: uid, Severity: "warning", TitleID: "alerts.opportunity_idle_title",
+				if _, err := jobs.InsertTx(ctx, tx, jobargs.Notify{OrgID: o.OrgID, UserID: uid, Severity: "warning", TitleID: "alerts.opportunity_idle_title",
 					Params: map[string]any{"Title": o.Title, "Days": *o.IdleDays}, Link: fmt.Sprintf("/opportunities/%d", o.ID),
 					Key: fmt.Sprintf("alert:%d", al.ID)}, nil); err != nil {
 					return err

@@ -12,32 +12,16 @@ import (
 
 	"pulso/app/live"
 	"pulso/queries"
+	"pulso/workers/jobargs"
 )
 
-// TaskSLAArgs is scheduled, in the transaction that creates a task with an
-// SLA, to run at the task's deadline: so a breach reaches screens within
-// moments of the deadline, not at the next sweep. One job per task and
-// deadline (unique by args); the sweep (sla_sweep.go) catches whatever a
-// lost job would miss.
-type TaskSLAArgs struct {
-	OrgID    int64     `json:"org_id"`
-	TaskID   int64     `json:"task_id"`
-	Deadline time.Time `json:"deadline"`
-}
-
-func (TaskSLAArgs) Kind() string { return "task_sla" }
-
-func (TaskSLAArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
-// TaskSLAWorker works TaskSLAArgs.
+// TaskSLAWorker works jobargs.TaskSLA.
 type TaskSLAWorker struct {
-	river.WorkerDefaults[TaskSLAArgs]
+	river.WorkerDefaults[jobargs.TaskSLA]
 	DB *pgxpool.Pool
 }
 
-func (w *TaskSLAWorker) Work(ctx context.Context, job *river.Job[TaskSLAArgs]) error {
+func (w *TaskSLAWorker) Work(ctx context.Context, job *river.Job[jobargs.TaskSLA]) error {
 	a := job.Args
 	if wait := time.Until(a.Deadline); wait > 0 {
 		// Scheduled early by a clock difference: come back at the deadline.
@@ -103,7 +87,7 @@ func RaiseTaskBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx],
 			return n, err
 		}
 		n++
-		if _, err := jobs.InsertTx(ctx, tx, NotifyArgs{OrgID: orgID, UserID: uid, Severity: severity, TitleID: "alerts.task_sla_title",
+		if _, err := jobs.InsertTx(ctx, tx, jobargs.Notify{OrgID: orgID, UserID: uid, Severity: severity, TitleID: "alerts.task_sla_title",
 			Params: map[string]any{"Title": t.Title, "Assignee": t.AssigneeName}, Link: fmt.Sprintf("/tasks/%d", t.ID),
 			Key: fmt.Sprintf("alert:%d", al.ID)}, nil); err != nil {
 			return n, err

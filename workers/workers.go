@@ -1,9 +1,7 @@
-// Package workers holds Pulso's background jobs: one file per job kind (its
-// args and its worker), plus the registration and periodic schedule here.
-//
-// Args of a job that concerns one org carry it as "org_id" in their JSON:
-// River's tables know nothing of tenants, and the admin's jobs page
-// (app/jobs) shows and acts on an org's jobs by that field alone.
+// Package workers runs Pulso's background jobs: one file per job kind (its
+// worker, which calls the area that owns the rule), plus the registration
+// and periodic schedule here. The jobs' args live in workers/jobargs, which
+// the areas enqueue with.
 package workers
 
 import (
@@ -19,20 +17,7 @@ import (
 
 	"pulso/app/mail"
 	"pulso/queries"
-)
-
-// Queue names, by purpose.
-const (
-	QueueDefault = river.QueueDefault
-	// QueueEmail has its own workers so a slow mail server never holds up
-	// other jobs, and other jobs never delay an invite.
-	QueueEmail = "email"
-	// QueueSync talks to outside systems (store orders, tax authorities),
-	// whose slowness must not hold up mail or alerts.
-	QueueSync = "sync"
-	// QueueReports runs heavy reads (exports, aggregates) with few workers
-	// so they cannot starve the database of connections.
-	QueueReports = "reports"
+	"pulso/workers/jobargs"
 )
 
 // Options configures a River client.
@@ -113,10 +98,10 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	}
 	if opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{
-			QueueDefault: {MaxWorkers: max(opts.DefaultWorkers, 1)},
-			QueueEmail:   {MaxWorkers: cmp.Or(opts.EmailWorkers, 5)},
-			QueueSync:    {MaxWorkers: cmp.Or(opts.SyncWorkers, 4)},
-			QueueReports: {MaxWorkers: cmp.Or(opts.ReportsWorkers, 2)},
+			jobargs.QueueDefault: {MaxWorkers: max(opts.DefaultWorkers, 1)},
+			jobargs.QueueEmail:   {MaxWorkers: cmp.Or(opts.EmailWorkers, 5)},
+			jobargs.QueueSync:    {MaxWorkers: cmp.Or(opts.SyncWorkers, 4)},
+			jobargs.QueueReports: {MaxWorkers: cmp.Or(opts.ReportsWorkers, 2)},
 		}
 		cfg.PeriodicJobs = periodicJobs()
 	}
@@ -127,12 +112,12 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 func periodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.SessionCleanup{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 		// Deadlines have their own scheduled jobs; the sweep is the net
 		// under them and finds deals idle past their stage's limit.
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil },
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.SLASweep{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"pulso/app"
 	"pulso/app/auth"
 	"pulso/app/config"
-	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/ops"
 	"pulso/app/web"
 	"pulso/queries"
@@ -35,7 +35,7 @@ type Env struct {
 	DB   *pgxpool.Pool
 	Q    *queries.Queries
 	App  *fiber.App
-	Hub  *live.Hub
+	Hub  *hub.Hub
 	Deps web.Deps
 }
 
@@ -71,19 +71,19 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	metrics := ops.NewMetrics()
-	hub := live.NewHub(pool, log, metrics.Registry(), live.Config{Origin: cfg.Origin()})
+	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { _ = hub.Run(ctx); close(done) }()
+	go func() { _ = lh.Run(ctx); close(done) }()
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
-		_ = hub.Shutdown(sctx)
+		_ = lh.Shutdown(sctx)
 		cancel()
 		<-done
 	})
 	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log, Sessions: web.NewSessionCache()}
-	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, hub), Hub: hub, Deps: d}
+	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, lh), Hub: lh, Deps: d}
 }
 
 type testWriter struct{ t testing.TB }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -92,9 +93,9 @@ func LoadSession(d web.Deps) fiber.Handler {
 // hub is polling, and forgets a user's sessions when an event says their
 // principal changed (users, orgs and sessions rows, by trigger) or their
 // unread count did (notification events).
-func WatchSessions(hub *live.Hub, c *web.SessionCache) {
-	c.Watch(hub.Polling, hub.Sync)
-	hub.Observe(func(ev live.Event) {
+func WatchSessions(h *hub.Hub, c *web.SessionCache) {
+	c.Watch(h.Polling, h.Sync)
+	h.Observe(func(ev live.Event) {
 		switch {
 		case ev.Topic == live.TopicPrincipal && ev.Entity == "org":
 			c.ForgetOrg(ev.OrgID)

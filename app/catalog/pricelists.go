@@ -20,7 +20,6 @@ import (
 	"pulso/queries"
 	catalogview "pulso/views/catalog"
 	emailview "pulso/views/email"
-	"pulso/workers"
 )
 
 var priceListsPage = web.Page{Title: "price_lists.title", Nav: "price_lists"}
@@ -302,7 +301,7 @@ func (h *Handler) SendPriceList(c *fiber.Ctx) error {
 		return err
 	}
 	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
-		e, err := workers.EnqueueEmail(ctx, tx, h.Jobs, mail.Message{OrgID: p.OrgID, Key: fmt.Sprintf("price-list:%d:%d:%s", l.ID, cu.ID, now.Format("200601021504")),
+		e, err := mail.Enqueue(ctx, tx, h.Jobs, mail.Message{OrgID: p.OrgID, Key: fmt.Sprintf("price-list:%d:%d:%s", l.ID, cu.ID, now.Format("200601021504")),
 			To: cu.Email, ToName: cu.LegalName, Locale: p.Locale, Template: mail.PriceList(emailview.PriceList{Org: p.OrgName, List: l.Name, Customer: cu.LegalName})})
 		if err != nil {
 			return err

@@ -30,10 +30,11 @@ import (
 	"pulso/app/imports/engine"
 	"pulso/app/imports/sheet"
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/web"
 	"pulso/queries"
 	importview "pulso/views/imports"
-	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 // MaxUpload bounds an upload: about half a million typical lead rows.
@@ -303,7 +304,7 @@ func (h *Handler) Start(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		_, err = h.Jobs.InsertTx(ctx, tx, workers.ImportArgs{OrgID: queued.OrgID, ImportID: queued.ID}, nil)
+		_, err = h.Jobs.InsertTx(ctx, tx, jobargs.Import{OrgID: queued.OrgID, ImportID: queued.ID}, nil)
 		return err
 	})
 	if err != nil {
@@ -352,7 +353,7 @@ func (h *Handler) Errors(c *fiber.Ctx) error {
 		return web.ErrNotFound
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Attachment(workers.ErrorFileName(imp.Filename))
+	c.Attachment(engine.ErrorFileName(imp.Filename))
 	return c.SendFile(filepath.Join(h.Cfg.DataDir, imp.ErrorPath))
 }
 
@@ -392,8 +393,8 @@ func (h *Handler) Template(c *fiber.Ctx) error {
 
 // RegisterLive renders import events: the status block of the import,
 // swapped in place on the pages that show it.
-func RegisterLive(hub *live.Hub, q *queries.Queries) {
-	hub.Handle(engine.Topic, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+func RegisterLive(h *hub.Hub, q *queries.Queries) {
+	h.Handle(engine.Topic, hub.Topic{Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
 		if ev.EntityID == nil {
 			return nil, nil
 		}
@@ -402,7 +403,7 @@ func RegisterLive(hub *live.Hub, q *queries.Queries) {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		if err := importview.Status(item(imp, noTime), true).Render(live.RenderContext(ctx, aud), &buf); err != nil {
+		if err := importview.Status(item(imp, noTime), true).Render(hub.RenderContext(ctx, aud), &buf); err != nil {
 			return nil, err
 		}
 		return buf.Bytes(), nil

@@ -27,6 +27,7 @@ import (
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 type world struct {
@@ -88,7 +89,7 @@ func (w *world) work(t *testing.T, id int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[workers.ImportArgs](&workers.ImportWorker{
+	tw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[jobargs.Import](&workers.ImportWorker{
 		DB: w.env.DB, DataDir: w.dir, BaseURL: "http://pulso.test"}))
 	tx, err := w.env.DB.Begin(ctx)
 	if err != nil {
@@ -168,7 +169,7 @@ func TestUploadMapImportAndMailErrors(t *testing.T) {
 		t.Fatalf("no send_email job: %v", err)
 	}
 	job, _ := w.env.Deps.Jobs.JobGet(ctx, jobID)
-	sw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[workers.SendEmailArgs](&workers.SendEmailWorker{Q: w.env.Q, Mailer: m}))
+	sw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: w.env.Q, Mailer: m}))
 	err = pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error { _, err := sw.WorkJob(ctx, t, tx, job); return err })
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/queries"
-	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 // Receipt says what became of a received message.
@@ -53,7 +53,7 @@ func Receive(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx], 
 			return err
 		}
 		r.ID = id
-		_, err = jobs.InsertTx(ctx, tx, workers.InboundEmailArgs{OrgID: orgID, InboundID: id}, nil)
+		_, err = jobs.InsertTx(ctx, tx, jobargs.InboundEmail{OrgID: orgID, InboundID: id}, nil)
 		return err
 	})
 	return r, err

@@ -21,6 +21,7 @@ import (
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 type world struct {
@@ -43,14 +44,14 @@ func newWorld(t *testing.T) world {
 // notify enqueues a notify job for u, as an app area would.
 func (w world) notify(t *testing.T, u queries.User, key string, opts *river.InsertOpts) *rivertype.JobRow {
 	t.Helper()
-	return w.insert(t, workers.NotifyArgs{OrgID: u.OrgID, UserID: u.ID, Severity: "info", Title: "Hola", Key: key}, opts)
+	return w.insert(t, jobargs.Notify{OrgID: u.OrgID, UserID: u.ID, Severity: "info", Title: "Hola", Key: key}, opts)
 }
 
 // failing enqueues a notify job for admin A that fails on its only attempt
 // (the severity breaks a CHECK constraint), so it ends discarded.
 func (w world) failing(t *testing.T, key string) *rivertype.JobRow {
 	t.Helper()
-	return w.insert(t, workers.NotifyArgs{OrgID: w.orgA.ID, UserID: w.adminA.ID, Severity: "bogus", Title: "x", Key: key}, &river.InsertOpts{MaxAttempts: 1})
+	return w.insert(t, jobargs.Notify{OrgID: w.orgA.ID, UserID: w.adminA.ID, Severity: "bogus", Title: "x", Key: key}, &river.InsertOpts{MaxAttempts: 1})
 }
 
 func (w world) insert(t *testing.T, args river.JobArgs, opts *river.InsertOpts) *rivertype.JobRow {
@@ -130,7 +131,7 @@ func TestListShowsOnlyTheOrgsJobs(t *testing.T) {
 	a1 := w.notify(t, w.adminA, "a1", nil)
 	a2 := w.notify(t, w.repA, "a2", nil)
 	b1 := w.notify(t, w.adminB, "b1", nil)
-	system := w.insert(t, workers.SessionCleanupArgs{}, nil)
+	system := w.insert(t, jobargs.SessionCleanup{}, nil)
 
 	res := w.env.LoginAs(w.adminA).Get("/admin/jobs")
 	if res.Status != http.StatusOK {
@@ -226,7 +227,7 @@ func TestListPagesWithRiversCursor(t *testing.T) {
 	w := newWorld(t)
 	var params []river.InsertManyParams
 	for i := range 31 {
-		params = append(params, river.InsertManyParams{Args: workers.NotifyArgs{
+		params = append(params, river.InsertManyParams{Args: jobargs.Notify{
 			OrgID: w.orgA.ID, UserID: w.adminA.ID, Severity: "info", Title: "x", Key: fmt.Sprint("page-", i),
 		}})
 	}
@@ -337,7 +338,7 @@ func TestOtherOrgsAndRolesGetNothing(t *testing.T) {
 	if _, err := w.env.Deps.Jobs.JobCancel(ctx, stopped.ID); err != nil {
 		t.Fatal(err)
 	}
-	system := w.insert(t, workers.SessionCleanupArgs{}, nil)
+	system := w.insert(t, jobargs.SessionCleanup{}, nil)
 
 	b := w.env.LoginAs(w.adminB)
 	a := w.env.LoginAs(w.adminA)

@@ -3,7 +3,7 @@
 // retry/cancel. It works through River's client API, never River's tables.
 //
 // River's jobs are not tenant-scoped, so Pulso's convention does it: the args
-// of every job that concerns an org carry it as "org_id" (workers.NotifyArgs
+// of every job that concerns an org carry it as "org_id" (jobargs.Notify
 // does). An admin sees and touches only jobs whose args name their org; jobs
 // without one (system maintenance such as session_cleanup) are nobody's.
 package jobs

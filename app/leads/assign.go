@@ -13,7 +13,7 @@ import (
 
 	"pulso/app/tasks"
 	"pulso/queries"
-	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 // LeadFacts is what assignment rules look at.
@@ -176,7 +176,7 @@ func NotifyAssigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], 
 	if l.OwnerID == nil {
 		return nil
 	}
-	if _, err := jobs.InsertTx(ctx, tx, workers.NotifyArgs{
+	if _, err := jobs.InsertTx(ctx, tx, jobargs.Notify{
 		OrgID: l.OrgID, UserID: *l.OwnerID, Severity: "info", TitleID: "leads.assigned_title",
 		Params: map[string]any{"Name": l.Name}, Link: fmt.Sprintf("/leads/%d", l.ID),
 		Key: fmt.Sprintf("lead-assigned:%d:%d", l.ID, *l.OwnerID),

@@ -1,9 +1,9 @@
-// Package live pushes changes to every screen that shows them. A change
-// publishes a small Event in its own transaction (a row in the live_events
-// outbox, visible only on commit); each process runs ONE poller that drains
-// the outbox, and its Hub fans each event out to the org's sockets whose
-// users may see it, as HTML fragments with hx-swap-oob rendered once per
-// audience. Every instance drains every event: that is the scale-out path.
+// Package live is the writing side of live updates: a change publishes a
+// small Event in its own transaction (a row in the live_events outbox,
+// visible only on commit), through BeginFunc, the one way Pulso runs a
+// transaction that publishes. Reading the outbox and fanning events out to
+// sockets is live/hub's job; this package needs neither HTTP nor sockets,
+// so background workers publish without them.
 package live
 
 import (
@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"pulso/queries"
-	"pulso/views"
-	"pulso/views/i18n"
 )
 
 // maxPayload keeps events small: they carry ids, and renderers load what
@@ -85,9 +83,3 @@ const (
 	// open quote pages and lists reload their own view.
 	TopicQuote = "quote"
 )
-
-// RenderContext is the context a Topic renders views with: the audience's
-// language, and an empty shell (socket messages carry no page chrome).
-func RenderContext(ctx context.Context, aud Audience) context.Context {
-	return views.WithShell(i18n.WithLocale(ctx, aud.Locale), &views.Shell{})
-}

@@ -1,7 +1,7 @@
 // Package mail is Pulso's outgoing e-mail: messages rendered from templates
 // (views/email) in the recipient's language, MIME building, the SMTP client
 // the send_email job delivers with, and the admin's outbox. Areas enqueue
-// with workers.EnqueueEmail, in the transaction of the change that asks for
+// with Enqueue, in the transaction of the change that asks for
 // the message; this package cannot do it itself because workers imports it
 // for the Mailer, and the job's args live with their worker.
 package mail

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views"
@@ -120,8 +121,8 @@ func publishRead(ctx context.Context, q *queries.Queries, p *web.Principal) erro
 // RegisterLive renders notification events: the recipient's bell count and,
 // for urgent ones, a toast. Only the recipient is sent anything, although
 // managers and admins are in the event's audience.
-func RegisterLive(hub *live.Hub, q *queries.Queries) {
-	hub.Handle(live.TopicNotification, live.Topic{PerUser: true, Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+func RegisterLive(h *hub.Hub, q *queries.Queries) {
+	h.Handle(live.TopicNotification, hub.Topic{PerUser: true, Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
 		if ev.SubjectUserID == nil || *ev.SubjectUserID != aud.UserID {
 			return nil, nil
 		}
@@ -130,7 +131,7 @@ func RegisterLive(hub *live.Hub, q *queries.Queries) {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		rctx := live.RenderContext(ctx, aud)
+		rctx := hub.RenderContext(ctx, aud)
 		if err := views.BellOOB(count).Render(rctx, &buf); err != nil {
 			return nil, err
 		}

@@ -17,7 +17,7 @@ import (
 	"pulso/queries"
 	"pulso/views/components"
 	notifview "pulso/views/notifications"
-	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 var sendPage = web.Page{Title: "notify.title", Nav: "notify"}
@@ -101,7 +101,7 @@ func (h *Handler) Send(c *fiber.Ctx) error {
 	key := "admin:" + strconv.FormatInt(p.UserID, 10) + ":" + hex.EncodeToString(raw)
 	jobs := make([]river.InsertManyParams, 0, len(to))
 	for _, id := range to {
-		jobs = append(jobs, river.InsertManyParams{Args: workers.NotifyArgs{
+		jobs = append(jobs, river.InsertManyParams{Args: jobargs.Notify{
 			OrgID: p.OrgID, UserID: id, Severity: f.Severity, Title: f.Title, Body: f.Body, Key: key,
 		}})
 	}

@@ -17,6 +17,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -123,7 +124,7 @@ func BenchmarkBoardFanout(b *testing.B) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	env.Hub.Handle("bench", live.Topic{Render: func(_ context.Context, ev live.Event, _ live.Audience) ([]byte, error) {
+	env.Hub.Handle("bench", hub.Topic{Render: func(_ context.Context, ev live.Event, _ hub.Audience) ([]byte, error) {
 		return []byte(`<div id="bench" hx-swap-oob="true">` + ev.Kind + `</div>`), nil
 	}})
 	var id int64

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/money"
 	"pulso/app/tasks"
 	"pulso/queries"
@@ -80,8 +81,8 @@ func publish(ctx context.Context, q *queries.Queries, kind string, prev *state, 
 
 // RegisterLive renders opportunity events for open boards: the card as the
 // audience sees it and the before/after state board.js applies.
-func RegisterLive(hub *live.Hub, q *queries.Queries) {
-	hub.Handle(live.TopicOpportunity, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+func RegisterLive(h *hub.Hub, q *queries.Queries) {
+	h.Handle(live.TopicOpportunity, hub.Topic{Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
 		if ev.EntityID == nil {
 			return nil, nil
 		}
@@ -123,7 +124,7 @@ func RegisterLive(hub *live.Hub, q *queries.Queries) {
 			c = &cc
 		}
 		var buf bytes.Buffer
-		if err := pipelineview.Live(ev.Kind, *ev.EntityID, string(b), string(a), c).Render(live.RenderContext(ctx, aud), &buf); err != nil {
+		if err := pipelineview.Live(ev.Kind, *ev.EntityID, string(b), string(a), c).Render(hub.RenderContext(ctx, aud), &buf); err != nil {
 			return nil, err
 		}
 		return buf.Bytes(), nil

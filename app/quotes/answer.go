@@ -20,7 +20,7 @@ import (
 	"pulso/app/tasks"
 	"pulso/queries"
 	emailview "pulso/views/email"
-	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 // MaxSignatureBytes bounds the signature image: a finger signature on a
@@ -114,7 +114,7 @@ func notifyWatchers(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], 
 		number = *qt.Number
 	}
 	for _, uid := range watchers(qt) {
-		if _, err := jobs.InsertTx(ctx, tx, workers.NotifyArgs{OrgID: qt.OrgID, UserID: uid, Severity: severity, TitleID: titleID,
+		if _, err := jobs.InsertTx(ctx, tx, jobargs.Notify{OrgID: qt.OrgID, UserID: uid, Severity: severity, TitleID: titleID,
 			Params: map[string]any{"Number": number, "Customer": qt.CustomerName}, Link: fmt.Sprintf("/quotes/%d", qt.ID),
 			Key: key, Toast: time.Since(at) < freshEvent}, nil); err != nil {
 			return err
@@ -311,7 +311,7 @@ func mailSigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], q *q
 		list = append(list, rcpt{client, clientName, "es", "client"})
 	}
 	for _, r := range list {
-		e, err := workers.EnqueueEmail(ctx, tx, jobs, mail.Message{OrgID: qt.OrgID, Key: fmt.Sprintf("quote-signed:%d:v%d:%s", qt.ID, n, r.who),
+		e, err := mail.Enqueue(ctx, tx, jobs, mail.Message{OrgID: qt.OrgID, Key: fmt.Sprintf("quote-signed:%d:v%d:%s", qt.ID, n, r.who),
 			To: r.to, ToName: r.name, Locale: r.locale, Template: mail.QuoteSigned(emailview.Quote{Number: *qt.Number, Version: int(n),
 				Org: org.Name, Customer: qt.CustomerName, Contact: clientName, Total: money.Format(v.Total, v.Currency),
 				Signer: signer, SignedAt: now.In(loc).Format("02/01/2006 15:04")})})

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
@@ -206,8 +207,8 @@ func (h *Handler) ClientReject(c *fiber.Ctx) error {
 // RegisterLive renders quote events as a stamp: open quote lists and the
 // quote's page reload their own view (static/js/pulso.js). The audience is
 // the quote owner's, as for deals.
-func RegisterLive(hub *live.Hub) {
-	hub.Handle(live.TopicQuote, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+func RegisterLive(h *hub.Hub) {
+	h.Handle(live.TopicQuote, hub.Topic{Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
 		if ev.EntityID == nil {
 			return nil, nil
 		}

@@ -25,7 +25,6 @@ import (
 	"pulso/app/tax"
 	"pulso/queries"
 	emailview "pulso/views/email"
-	"pulso/workers"
 )
 
 // Errors a send can end with; the page explains each.
@@ -200,7 +199,7 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 		to, toName = qt.CustomerEmail, qt.CustomerName
 	}
 	if to != "" && mail.ValidAddress(to) == nil {
-		e, err := workers.EnqueueEmail(ctx, tx, jobs, mail.Message{OrgID: in.OrgID, Key: fmt.Sprintf("quote:%d:v%d", in.QuoteID, v.N),
+		e, err := mail.Enqueue(ctx, tx, jobs, mail.Message{OrgID: in.OrgID, Key: fmt.Sprintf("quote:%d:v%d", in.QuoteID, v.N),
 			To: to, ToName: toName, Locale: in.Locale, Template: mail.QuoteSent(emailview.Quote{
 				Number: number, Version: int(v.N), Org: org.Name, Customer: qt.CustomerName, Contact: toName,
 				Total: money.Format(totals.Total, v.Currency), ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Link: out.URL})})

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/web"
 	"pulso/queries"
 	tasksview "pulso/views/tasks"
@@ -102,8 +103,8 @@ func (h *Handler) ReadAllAlerts(c *fiber.Ctx) error {
 
 // RegisterLive renders task events: a new stamp for #tasks-live, which makes
 // each open task view of the audience reload its own content.
-func RegisterLive(hub *live.Hub) {
-	hub.Handle(live.TopicTask, live.Topic{Render: func(ctx context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+func RegisterLive(h *hub.Hub) {
+	h.Handle(live.TopicTask, hub.Topic{Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
 		return fmt.Appendf(nil, `<span id="tasks-live" hidden hx-swap-oob="true" data-stamp="%d-%d"></span>`, ev.ID, deref(ev.EntityID)), nil
 	}})
 }

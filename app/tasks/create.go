@@ -17,7 +17,7 @@ import (
 	"pulso/app/calendar"
 	"pulso/app/live"
 	"pulso/queries"
-	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 // Types of task, in form order.
@@ -126,7 +126,7 @@ func Create(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], n New, n
 		return t, err
 	}
 	if t.SlaDeadline != nil {
-		if _, err := jobs.InsertTx(ctx, tx, workers.TaskSLAArgs{OrgID: t.OrgID, TaskID: t.ID, Deadline: *t.SlaDeadline},
+		if _, err := jobs.InsertTx(ctx, tx, jobargs.TaskSLA{OrgID: t.OrgID, TaskID: t.ID, Deadline: *t.SlaDeadline},
 			&river.InsertOpts{ScheduledAt: *t.SlaDeadline}); err != nil {
 			return t, err
 		}

@@ -22,7 +22,6 @@ import (
 	"pulso/queries"
 	emailview "pulso/views/email"
 	usersview "pulso/views/users"
-	"pulso/workers"
 )
 
 // inviteInput is the validated invite form.
@@ -158,7 +157,7 @@ func (h *Handler) Reinvite(c *fiber.Ctx) error {
 // retried job never sends the same one twice.
 func (h *Handler) mailInvite(ctx context.Context, tx pgx.Tx, p *web.Principal, u queries.User, token string) error {
 	link := h.inviteLink(token)
-	_, err := workers.EnqueueEmail(ctx, tx, h.Jobs, appmail.Message{
+	_, err := appmail.Enqueue(ctx, tx, h.Jobs, appmail.Message{
 		OrgID:  p.OrgID,
 		Key:    "invite:" + itoa(u.ID) + ":" + hex.EncodeToString(auth.HashToken(token)[:12]),
 		To:     u.Email,

@@ -18,6 +18,7 @@ import (
 	"pulso/app/mail/mailtest"
 	"pulso/queries"
 	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 var inviteLink = regexp.MustCompile(`http://localhost:8080/invite/[A-Za-z0-9_-]+`)
@@ -32,7 +33,7 @@ func deliver(t *testing.T, env *apptest.Env, srv *mailtest.Server) {
 		t.Fatal(err)
 	}
 	tw := rivertest.NewWorker(t, riverpgxv5.New(nil), &river.Config{},
-		river.Worker[workers.SendEmailArgs](&workers.SendEmailWorker{Q: env.Q, Mailer: m}))
+		river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q, Mailer: m}))
 	rows, err := env.DB.Query(ctx, `SELECT id FROM river_job WHERE kind = 'send_email' AND state = 'available' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func TestInviteSendsEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := rivertest.RequireInsertedTx[*riverpgxv5.Driver](ctx, t, tx, &workers.SendEmailArgs{}, &rivertest.RequireInsertedOpts{Queue: workers.QueueEmail})
+	job := rivertest.RequireInsertedTx[*riverpgxv5.Driver](ctx, t, tx, &jobargs.SendEmail{}, &rivertest.RequireInsertedOpts{Queue: jobargs.QueueEmail})
 	_ = tx.Rollback(ctx)
 	e, err := w.env.Q.GetEmail(ctx, queries.GetEmailParams{OrgID: w.org.ID, ID: job.Args.EmailID})
 	if err != nil {

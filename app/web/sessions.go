@@ -71,7 +71,7 @@ func (c *SessionCache) Watch(healthy func() bool, sync func(context.Context) err
 }
 
 // Settle waits until the invalidations of everything committed so far have
-// reached this cache (see live.Hub.Sync).
+// reached this cache (see hub.Hub.Sync).
 func (c *SessionCache) Settle(ctx context.Context) error {
 	if c == nil {
 		return nil

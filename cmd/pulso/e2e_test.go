@@ -34,6 +34,7 @@ import (
 	"pulso/app/demo"
 	"pulso/app/mail/mailtest"
 	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 var (
@@ -967,7 +968,7 @@ func TestE2ETaskBreachLiveAndMyDayOnPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := jobs.Insert(ctx, workers.TaskSLAArgs{OrgID: orgID, TaskID: breachID, Deadline: deadline}, &river.InsertOpts{ScheduledAt: deadline}); err != nil {
+	if _, err := jobs.Insert(ctx, jobargs.TaskSLA{OrgID: orgID, TaskID: breachID, Deadline: deadline}, &river.InsertOpts{ScheduledAt: deadline}); err != nil {
 		t.Fatal(err)
 	}
 

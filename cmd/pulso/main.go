@@ -27,7 +27,7 @@ import (
 	"pulso/app/demo"
 	"pulso/app/devdb"
 	"pulso/app/inbound"
-	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/mail"
 	"pulso/app/ops"
 	"pulso/app/quotes"
@@ -233,11 +233,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	}
 
 	metrics := ops.NewMetrics()
-	hub := live.NewHub(pool, log, metrics.Registry(), live.Config{Origin: cfg.Origin()})
+	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin()})
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHub()
-	go func() { _ = hub.Run(hubCtx) }()
-	fiberApp := app.New(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}, metrics, hub)
+	go func() { _ = lh.Run(hubCtx) }()
+	fiberApp := app.New(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}, metrics, lh)
 
 	errc := make(chan error, 2)
 	var smtpIn *inbound.SMTP
@@ -271,7 +271,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	// Sockets first: they get 1001 (going away) after their queued messages,
 	// and the browsers reconnect to another instance.
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	if err := hub.Shutdown(sctx); err != nil {
+	if err := lh.Shutdown(sctx); err != nil {
 		log.Warn("live shutdown", "error", err)
 	}
 	cancel()

@@ -132,3 +132,14 @@ func defuse(c string) string {
 	}
 	return c
 }
+
+// ErrorFileName names the error file after the upload: clientes.xlsx →
+// clientes-errores.csv.
+func ErrorFileName(upload string) string {
+	base := filepath.Base(upload)
+	base = base[:len(base)-len(filepath.Ext(base))]
+	if base == "" || base == "." {
+		base = "importacion"
+	}
+	return base + "-errores.csv"
+}

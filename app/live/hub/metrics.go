@@ -1,4 +1,4 @@
-package live
+package hub
 
 import "github.com/prometheus/client_golang/prometheus"
 

@@ -1,4 +1,9 @@
-package live
+// Package hub delivers live events to screens: each process runs ONE poller
+// that drains the live_events outbox (written by package live), and the Hub
+// fans each event out to the org's sockets whose users may see it, as HTML
+// fragments with hx-swap-oob rendered once per audience. Every instance
+// drains every event: that is the scale-out path.
+package hub
 
 import (
 	"context"
@@ -11,8 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views"
+	"pulso/views/i18n"
 )
 
 // Audience is everything a rendered fragment may depend on. Sockets that
@@ -28,7 +36,7 @@ type Audience struct {
 // Topic renders one kind of event for an audience. Returning no bytes sends
 // nothing to that audience.
 type Topic struct {
-	Render  func(ctx context.Context, ev Event, aud Audience) ([]byte, error)
+	Render  func(ctx context.Context, ev live.Event, aud Audience) ([]byte, error)
 	PerUser bool
 }
 
@@ -91,7 +99,7 @@ type Hub struct {
 	work chan *socket
 	m    hubMetrics
 
-	observers []func(Event)
+	observers []func(live.Event)
 	// lastPoll is when the outbox was last read successfully (unix nanos).
 	lastPoll atomic.Int64
 	// kick asks the poller to poll now; polled is closed (and replaced)
@@ -137,7 +145,7 @@ func (h *Hub) markPolled(started time.Time) {
 // Observe registers f to see every event this process drains, whatever its
 // topic and whoever is connected: in-process caches invalidate through it.
 // f runs on the poller goroutine and must be quick.
-func (h *Hub) Observe(f func(Event)) {
+func (h *Hub) Observe(f func(live.Event)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.observers = append(h.observers, f)
@@ -150,8 +158,8 @@ func (h *Hub) Polling() bool {
 	return last != 0 && time.Since(time.Unix(0, last)) < time.Second+h.cfg.PollInterval
 }
 
-// NewHub builds a hub; register topics with Handle, then start Run.
-func NewHub(db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, cfg Config) *Hub {
+// New builds a hub; register topics with Handle, then start Run.
+func New(db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, cfg Config) *Hub {
 	cfg.defaults()
 	h := &Hub{
 		db: db, q: queries.New(db), log: log.With("component", "live"), cfg: cfg,
@@ -278,7 +286,7 @@ func (p *poller) poll(ctx context.Context) (int, error) {
 			delete(p.gaps, r.ID)
 		}
 		p.hub.m.published.Inc()
-		ev := Event{
+		ev := live.Event{
 			OrgID: r.OrgID, ID: r.ID, Topic: r.Topic, Entity: r.Entity, EntityID: r.EntityID, Kind: r.Kind,
 			SubjectUserID: r.SubjectUserID, Payload: r.Payload, CreatedAt: r.CreatedAt,
 		}
@@ -297,7 +305,7 @@ func (p *poller) poll(ctx context.Context) (int, error) {
 
 // dispatch renders ev once per audience and queues it to every socket of
 // the org allowed to see it.
-func (h *Hub) dispatch(ctx context.Context, ev Event) {
+func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	start := time.Now()
 	h.mu.RLock()
 	t, ok := h.topics[ev.Topic]
@@ -430,4 +438,10 @@ func (h *Hub) Sockets() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.count
+}
+
+// RenderContext is the context a Topic renders views with: the audience's
+// language, and an empty shell (socket messages carry no page chrome).
+func RenderContext(ctx context.Context, aud Audience) context.Context {
+	return views.WithShell(i18n.WithLocale(ctx, aud.Locale), &views.Shell{})
 }

@@ -1,4 +1,4 @@
-package live_test
+package hub_test
 
 import (
 	"context"
@@ -21,14 +21,15 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/auth"
 	"pulso/app/live"
+	"pulso/app/live/hub"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/workers"
 )
 
 // echoTopic renders "<div id=..>role:entity</div>" and counts renders.
-func echoTopic(renders *atomic.Int64) live.Topic {
-	return live.Topic{Render: func(_ context.Context, ev live.Event, aud live.Audience) ([]byte, error) {
+func echoTopic(renders *atomic.Int64) hub.Topic {
+	return hub.Topic{Render: func(_ context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
 		renders.Add(1)
 		return fmt.Appendf(nil, `<div id="echo" hx-swap-oob="true">%s:%s:%d</div>`, ev.Kind, aud.Role, *ev.EntityID), nil
 	}}
@@ -75,7 +76,7 @@ func dial(t *testing.T, c *apptest.Client, addr string) *websocket.Conn {
 	return conn
 }
 
-func waitSockets(t *testing.T, h *live.Hub, n int) {
+func waitSockets(t *testing.T, h *hub.Hub, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for h.Sockets() != n {
@@ -202,17 +203,17 @@ func TestSlowSocketIsDroppedOthersUnaffected(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := live.NewHub(env.DB, log, nil, live.Config{QueueLen: 64, WriteTimeout: 300 * time.Millisecond, Origin: env.Deps.Cfg.Origin()})
+	h := hub.New(env.DB, log, nil, hub.Config{QueueLen: 64, WriteTimeout: 300 * time.Millisecond, Origin: env.Deps.Cfg.Origin()})
 	big := strings.Repeat("x", 256<<10)
-	hub.Handle("test", live.Topic{Render: func(_ context.Context, ev live.Event, _ live.Audience) ([]byte, error) {
+	h.Handle("test", hub.Topic{Render: func(_ context.Context, ev live.Event, _ hub.Audience) ([]byte, error) {
 		return fmt.Appendf(nil, `<div id="n%d">%s</div>`, *ev.EntityID, big), nil
 	}})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	go func() { _ = hub.Run(ctx) }()
+	go func() { _ = h.Run(ctx) }()
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Use(auth.LoadSession(env.Deps))
-	app.Get("/ws", hub.Handler())
+	app.Get("/ws", h.Handler())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +226,7 @@ func TestSlowSocketIsDroppedOthersUnaffected(t *testing.T) {
 	fast := dial(t, env.LoginAs(env.User(org, "fast@org.test", web.RoleAdmin)), addr)
 	slow := dial(t, env.LoginAs(env.User(org, "slow@org.test", web.RoleAdmin)), addr)
 	_ = slow // never read: its TCP buffers fill and writes time out
-	waitSockets(t, hub, 2)
+	waitSockets(t, h, 2)
 
 	const n = 40
 	got := make(chan error, 1)
@@ -250,7 +251,7 @@ func TestSlowSocketIsDroppedOthersUnaffected(t *testing.T) {
 	if err := <-got; err != nil {
 		t.Fatal(err)
 	}
-	waitSockets(t, hub, 1)
+	waitSockets(t, h, 1)
 }
 
 // Shutdown closes sockets with 1001 so browsers reconnect elsewhere.

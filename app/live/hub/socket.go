@@ -1,4 +1,4 @@
-package live
+package hub
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"pulso/app/live"
 	"pulso/app/web"
 )
 
@@ -53,7 +54,7 @@ type socket struct {
 
 // mayReceive is the audience rule: an event about a user reaches that user,
 // the managers above them and admins; an org-wide event reaches everyone.
-func (s *socket) mayReceive(ev Event) bool {
+func (s *socket) mayReceive(ev live.Event) bool {
 	if ev.OrgID != s.orgID {
 		return false
 	}

@@ -1,4 +1,6 @@
-package mail
+// Package outbox is the admin's view of outgoing e-mail (/admin/outbox):
+// what app/mail stored and its jobs sent, failed or, without SMTP_URL, kept.
+package outbox
 
 import (
 	"time"
@@ -10,12 +12,12 @@ import (
 	mailview "pulso/views/mail"
 )
 
-// Outbox serves /admin/outbox: every e-mail of the admin's org, whether
+// Handler serves /admin/outbox: every e-mail of the admin's org, whether
 // sent, waiting, failed or (with no SMTP_URL) kept here instead of sent.
-type Outbox struct{ web.Deps }
+type Handler struct{ web.Deps }
 
-// NewOutbox builds the outbox handlers.
-func NewOutbox(d web.Deps) *Outbox { return &Outbox{d} }
+// New builds the outbox handlers.
+func New(d web.Deps) *Handler { return &Handler{d} }
 
 const outboxPageSize = 30
 
@@ -25,7 +27,7 @@ var (
 )
 
 // List shows the org's e-mails, newest first, a keyset page at a time.
-func (h *Outbox) List(c *fiber.Ctx) error {
+func (h *Handler) List(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	params := queries.ListEmailsParams{OrgID: p.OrgID, PageSize: outboxPageSize + 1}
 	if before := c.QueryInt("before"); before > 0 {
@@ -52,7 +54,7 @@ func (h *Outbox) List(c *fiber.Ctx) error {
 
 // Show displays one e-mail: its metadata, the text part, and the HTML part
 // in a sandboxed frame.
-func (h *Outbox) Show(c *fiber.Ctx) error {
+func (h *Handler) Show(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	e, err := h.email(c)
 	if err != nil {
@@ -80,7 +82,7 @@ const frameCSP = "sandbox allow-popups allow-popups-to-escape-sandbox; default-s
 	"img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 
 // HTML serves an e-mail's HTML part for the frame on its page.
-func (h *Outbox) HTML(c *fiber.Ctx) error {
+func (h *Handler) HTML(c *fiber.Ctx) error {
 	e, err := h.email(c)
 	if err != nil {
 		return err
@@ -97,7 +99,7 @@ func (h *Outbox) HTML(c *fiber.Ctx) error {
 
 // email loads the :id e-mail of the caller's org; anything else, including
 // another org's id, is 404.
-func (h *Outbox) email(c *fiber.Ctx) (queries.Email, error) {
+func (h *Handler) email(c *fiber.Ctx) (queries.Email, error) {
 	id, err := c.ParamsInt("id")
 	if err != nil || id <= 0 {
 		return queries.Email{}, web.ErrNotFound

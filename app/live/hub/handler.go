@@ -1,4 +1,4 @@
-package live
+package hub
 
 import (
 	"net/url"

@@ -1,4 +1,4 @@
-package mail_test
+package outbox_test
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"pulso/queries"
 	emailview "pulso/views/email"
 	"pulso/workers"
+	"pulso/workers/jobargs"
 )
 
 // workOutbox works every pending send_email job with no SMTP server, as
@@ -29,7 +30,7 @@ func workOutbox(t *testing.T, env *apptest.Env) {
 	t.Helper()
 	ctx := context.Background()
 	tw := rivertest.NewWorker(t, riverpgxv5.New(nil), &river.Config{},
-		river.Worker[workers.SendEmailArgs](&workers.SendEmailWorker{Q: env.Q}))
+		river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q}))
 	rows, err := env.DB.Query(ctx, `SELECT id FROM river_job WHERE kind = 'send_email' AND state = 'available'`)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +152,7 @@ func TestOutboxPages(t *testing.T) {
 	admin := env.User(org, "admin@demo.test", web.RoleAdmin)
 	err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
 		for i := range 31 {
-			_, err := workers.EnqueueEmail(ctx, tx, env.Deps.Jobs, appmail.Message{
+			_, err := appmail.Enqueue(ctx, tx, env.Deps.Jobs, appmail.Message{
 				OrgID: org.ID, Key: fmt.Sprintf("page:%02d", i), To: fmt.Sprintf("p%02d@demo.test", i), Locale: "es",
 				Template: appmail.Invite(emailview.Invite{Name: fmt.Sprintf("Persona %02d", i), OrgName: "Demo", Link: "http://x/invite/t"}),
 			})
