@@ -24,15 +24,15 @@ import (
 	"pulso/app/imports"
 	"pulso/app/inbound"
 	"pulso/app/jobs"
-	"pulso/app/leads"
+	"pulso/app/leads/leadsweb"
 	"pulso/app/live/hub"
 	"pulso/app/notifications"
 	"pulso/app/ops"
 	"pulso/app/orders"
 	"pulso/app/outbox"
-	"pulso/app/pipeline"
-	"pulso/app/quotes"
-	"pulso/app/tasks"
+	"pulso/app/pipeline/pipelineweb"
+	"pulso/app/quotes/quotesweb"
+	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
 	"pulso/app/web"
 )
@@ -116,12 +116,12 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		usersH   = users.New(d)
 		accountH = account.New(d)
 		notifH   = notifications.New(d)
-		leadsH   = leads.New(d)
+		leadsH   = leadsweb.New(d)
 		custH    = customers.New(d)
-		pipeH    = pipeline.New(d)
-		tasksH   = tasks.NewHandler(d)
+		pipeH    = pipelineweb.New(d)
+		tasksH   = tasksweb.NewHandler(d)
 		catalogH = catalog.New(d)
-		quotesH  = quotes.New(d)
+		quotesH  = quotesweb.New(d)
 		ordersH  = orders.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = outbox.New(d)
@@ -131,9 +131,9 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	)
 	notifications.RegisterLive(h, d.Q)
 	imports.RegisterLive(h, d.Q)
-	pipeline.RegisterLive(h, d.Q)
-	tasks.RegisterLive(h)
-	quotes.RegisterLive(h)
+	pipelineweb.RegisterLive(h, d.Q)
+	tasksweb.RegisterLive(h)
+	quotesweb.RegisterLive(h)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")

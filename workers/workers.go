@@ -40,9 +40,6 @@ type Options struct {
 	// InboundEmail processes received e-mail (app/inbound); nil in
 	// processes that only insert jobs.
 	InboundEmail InboundProcessor
-	// QuoteFollowUps makes the tasks for quotes left unanswered
-	// (app/quotes); the SLA sweep runs it. Nil: none.
-	QuoteFollowUps FollowUps
 	// DataDir is PULSO_DATA_DIR, where uploads (import files) are kept.
 	DataDir string
 	// BaseURL is PULSO_BASE_URL, for links in e-mails sent by jobs.
@@ -82,7 +79,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &InboundEmailWorker{Process: opts.InboundEmail})
 	river.AddWorker(ws, &ImportWorker{DB: pool, DataDir: opts.DataDir, BaseURL: opts.BaseURL, Log: log})
 	river.AddWorker(ws, &TaskSLAWorker{DB: pool})
-	river.AddWorker(ws, &SLASweepWorker{DB: pool, FollowUps: opts.QuoteFollowUps})
+	river.AddWorker(ws, &SLASweepWorker{DB: pool})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Window is a stretch of working time within a day, in minutes after
@@ -291,4 +293,9 @@ func (c Calendar) Deadline(start time.Time, minutes int, business bool) (time.Ti
 		return start.Add(d), nil
 	}
 	return c.AddBusiness(start, d)
+}
+
+// Date is t's calendar day as a PostgreSQL date (holidays are stored so).
+func Date(t time.Time) pgtype.Date {
+	return pgtype.Date{Time: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
 }

@@ -162,7 +162,7 @@ func readFields(c *fiber.Ctx) (map[string]string, error) {
 		v = strings.TrimSpace(v)
 		// The same text rule as every form in the app: a website cannot put
 		// what a rep's form would refuse into a lead.
-		if len(v) > maxFieldLen || len(k) > 100 || !web.CleanText(v) || !web.CleanText(k) {
+		if len(v) > maxFieldLen || len(k) > 100 || !ident.CleanText(v) || !ident.CleanText(k) {
 			return nil, errors.New("bad field")
 		}
 		out[k] = v

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"pulso/app/ident"
 	"pulso/app/money"
 	"pulso/app/tax"
 	"pulso/app/web"
@@ -158,10 +159,10 @@ func (h *Handler) parse(c *fiber.Ctx, p *web.Principal) (map[string]string, inpu
 	switch {
 	case in.Name == "":
 		errs["name"] = "validation.required"
-	case len([]rune(in.Name)) > 200 || !web.CleanText(in.Name) || strings.ContainsAny(in.Name, "\n\t"):
+	case len([]rune(in.Name)) > 200 || !ident.CleanText(in.Name) || strings.ContainsAny(in.Name, "\n\t"):
 		errs["name"] = "validation.bad_chars"
 	}
-	if len(in.Description) > 5000 || !web.CleanText(in.Description) {
+	if len(in.Description) > 5000 || !ident.CleanText(in.Description) {
 		errs["description"] = "validation.bad_chars"
 	}
 	valid := false
@@ -337,7 +338,7 @@ func (h *Handler) AddGroup(c *fiber.Ctx) error {
 	switch {
 	case params.Name == "":
 		errs["name"] = "validation.required"
-	case len([]rune(params.Name)) > 120 || !web.CleanText(params.Name) || strings.ContainsAny(params.Name, "\n\t"):
+	case len([]rune(params.Name)) > 120 || !ident.CleanText(params.Name) || strings.ContainsAny(params.Name, "\n\t"):
 		errs["name"] = "validation.bad_chars"
 	}
 	if values["parent_id"] != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/ident"
 	"pulso/app/mail"
 	"pulso/app/money"
 	"pulso/app/printing"
@@ -58,7 +59,7 @@ func parsePriceList(c *fiber.Ctx) (priceListInput, map[string]string, map[string
 		"active": c.FormValue("active")}
 	errs := map[string]string{}
 	in := priceListInput{Name: v["name"], Kind: v["kind"], Active: v["active"] == "1"}
-	if in.Name == "" || len(in.Name) > 120 || !web.CleanText(in.Name) {
+	if in.Name == "" || len(in.Name) > 120 || !ident.CleanText(in.Name) {
 		errs["name"] = "validation.required"
 	}
 	if in.Kind != "percent" && in.Kind != "fixed" {

@@ -15,7 +15,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/ident"
-	"pulso/app/web"
 )
 
 var countries = []string{"ES", "MX", "AR"}
@@ -66,7 +65,7 @@ func (e errs) text(field, v string, max int, required bool) {
 		e[field] = "validation.required"
 	case utf8.RuneCountInString(v) > max:
 		e[field] = "validation.too_long"
-	case !web.CleanText(v):
+	case !ident.CleanText(v):
 		e[field] = "validation.bad_chars"
 	}
 }
@@ -217,7 +216,7 @@ func parseTags(s string) ([]string, error) {
 		if t == "" || slices.Contains(tags, t) {
 			continue
 		}
-		if utf8.RuneCountInString(t) > 40 || !web.CleanText(t) || strings.ContainsAny(t, "\n\r\t") {
+		if utf8.RuneCountInString(t) > 40 || !ident.CleanText(t) || strings.ContainsAny(t, "\n\r\t") {
 			return nil, tagError("customers.tag_invalid")
 		}
 		tags = append(tags, t)

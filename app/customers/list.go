@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"pulso/app/ident"
 	"pulso/app/web"
 	"pulso/queries"
 	customersview "pulso/views/customers"
@@ -20,7 +21,7 @@ var listPage = web.Page{Title: "customers.title", Nav: "customers", Fragment: "c
 func listParams(c *fiber.Ctx, p *web.Principal, sc []int64) (customersview.Filters, queries.ListCustomersParams) {
 	f := customersview.Filters{Q: c.Query("q"), Owner: c.Query("owner"), Tag: c.Query("tag"), Country: c.Query("country")}
 	params := queries.ListCustomersParams{OrgID: p.OrgID, OwnerScope: sc, Search: web.SearchPattern(f.Q)}
-	if f.Tag != "" && web.CleanText(f.Tag) {
+	if f.Tag != "" && ident.CleanText(f.Tag) {
 		params.Tag = &f.Tag
 	}
 	if slices.Contains(countries, f.Country) {

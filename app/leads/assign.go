@@ -20,7 +20,7 @@ import (
 type LeadFacts struct {
 	Source, Country, Province string
 	Tags                      []string
-	// Fields a rule may test by name (see ruleFields); missing ones are "".
+	// Fields a rule may test by name (see RuleFields); missing ones are "".
 	Name, ContactName, Email, Phone, TaxID, City, Notes string
 }
 
@@ -32,9 +32,9 @@ func FactsOf(l queries.CreateLeadParams) LeadFacts {
 	}
 }
 
-// ruleFields are the lead fields a rule may test, as stored (e-mail lower
+// RuleFields are the lead fields a rule may test, as stored (e-mail lower
 // case, phone E.164, tax id canonical).
-var ruleFields = []string{"name", "contact_name", "email", "phone", "tax_id", "city", "notes"}
+var RuleFields = []string{"name", "contact_name", "email", "phone", "tax_id", "city", "notes"}
 
 func (f LeadFacts) field(name string) string {
 	switch name {

@@ -2,7 +2,9 @@ package leads
 
 import (
 	"context"
+	"encoding/json"
 
+	"pulso/app/live"
 	"pulso/queries"
 )
 
@@ -10,5 +12,15 @@ import (
 // about a lead created outside the form (web capture, import), inside the
 // transaction that created it.
 func PublishCreated(ctx context.Context, q *queries.Queries, l queries.Lead) error {
-	return publish(ctx, q, l, "created")
+	return Publish(ctx, q, l, "created")
+}
+
+// Publish tells the screens of the lead's owner, their managers and admins.
+func Publish(ctx context.Context, q *queries.Queries, l queries.Lead, kind string) error {
+	payload, _ := json.Marshal(map[string]string{"status": l.Status})
+	_, err := live.Publish(ctx, q, live.Event{
+		OrgID: l.OrgID, Topic: live.TopicLead, Entity: "lead", EntityID: &l.ID, Kind: kind,
+		SubjectUserID: l.OwnerID, Payload: payload,
+	})
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"pulso/app/apptest"
+	"pulso/app/pipeline"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -422,4 +423,21 @@ func TestIdleDealIsMarkedOnTheBoard(t *testing.T) {
 	if strings.Contains(card(fresh), "data-alert") {
 		t.Error("a fresh deal is marked idle")
 	}
+}
+
+// Deals idle in a stage past its limit alert their owner and manager once.
+func TestIdleOpportunityAlerts(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.env.Exec(`INSERT INTO opportunities (org_id, customer_id, title, stage, owner_id, stage_entered_at) VALUES
+		($1, $2, 'Parada', 'en_analisis', $3, now() - interval '20 days'),
+		($1, $2, 'Reciente', 'en_analisis', $3, now() - interval '2 days'),
+		($1, $2, 'Ganada hace tiempo', 'ganada', $3, now() - interval '90 days')`, w.org.ID, w.customer, w.rep.ID)
+	if n, err := pipeline.AlertIdle(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 2 {
+		t.Fatalf("sweep: %d %v, want 2 (owner and manager of the idle deal)", n, err)
+	}
+	if n, err := pipeline.AlertIdle(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 0 {
+		t.Fatalf("sweep again: %d %v", n, err)
+	}
+	contains(t, w.repC.Get("/alerts").Body, "Parada", "Oportunidad parada")
 }

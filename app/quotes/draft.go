@@ -14,9 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/ident"
 	"pulso/app/money"
 	"pulso/app/tax"
-	"pulso/app/web"
 	"pulso/queries"
 )
 
@@ -83,7 +83,7 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 	}
 	d.ValidUntil = vu
 	d.Terms = strings.TrimSpace(in.Terms)
-	if len(d.Terms) > 5000 || !web.CleanText(strings.ReplaceAll(strings.ReplaceAll(d.Terms, "\n", " "), "\r", "")) {
+	if len(d.Terms) > 5000 || !ident.CleanText(strings.ReplaceAll(strings.ReplaceAll(d.Terms, "\n", " "), "\r", "")) {
 		errs["terms"] = "validation.text"
 	}
 	d.Recargo = in.Recargo && country == "ES"
@@ -130,7 +130,7 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 			}
 		}
 		p.Description = strings.TrimSpace(l.Description)
-		if p.Description == "" || len(p.Description) > 1000 || !web.CleanText(strings.ReplaceAll(p.Description, "\n", " ")) {
+		if p.Description == "" || len(p.Description) > 1000 || !ident.CleanText(strings.ReplaceAll(p.Description, "\n", " ")) {
 			errs[key+"description"] = "quotes.description_required"
 		}
 		p.Unit = l.Unit

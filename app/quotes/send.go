@@ -37,8 +37,8 @@ var (
 	ErrLinkNotUsable = errors.New("quotes: link expired or revoked")
 )
 
-// parties is what a sent version froze of who it was between.
-type parties struct {
+// Parties is what a sent version froze of who it was between.
+type Parties struct {
 	Seller printing.Party `json:"seller"`
 	Buyer  printing.Party `json:"buyer"`
 	Locale string         `json:"locale"`
@@ -85,10 +85,11 @@ type Sent struct {
 	Emailed string // the address the e-mail went to; "" when none is known
 }
 
-func clientURL(base, token string) string { return strings.TrimRight(base, "/") + "/q/" + token }
+// ClientURL is the address a client opens a quote at.
+func ClientURL(base, token string) string { return strings.TrimRight(base, "/") + "/q/" + token }
 
 // Send issues the quote's draft version, all in tx: the number (taken the
-// first time only, gapless), the frozen parties and totals, the exact PDF
+// first time only, gapless), the frozen Parties and totals, the exact PDF
 // and its hash, the client link (an older version's link now leads to this
 // one: the client always sees the latest), the audit row, the e-mail with the PDF
 // (a send_email job, keyed by quote and version so it goes once), the
@@ -142,7 +143,7 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 		number = n.String()
 	}
 
-	pt := parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Locale: in.Locale, Zone: org.TimeZone}
+	pt := Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Locale: in.Locale, Zone: org.TimeZone}
 	pt.Buyer, err = buyerOf(ctx, q, in.OrgID, qt)
 	if err != nil {
 		return Sent{}, err
@@ -192,7 +193,7 @@ func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInp
 		Kind: "sent", UserID: &in.UserID, DocumentSha256: digest}); err != nil {
 		return Sent{}, err
 	}
-	out := Sent{Number: number, Version: v.N, Link: link, URL: clientURL(in.BaseURL, token)}
+	out := Sent{Number: number, Version: v.N, Link: link, URL: ClientURL(in.BaseURL, token)}
 
 	to, toName := qt.ContactEmail, qt.ContactName
 	if to == "" {
@@ -266,7 +267,7 @@ func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.Ge
 }
 
 // document assembles what a version's PDF prints.
-func document(pt parties, logo []byte, number string, v queries.QuoteVersion, lines []queries.QuoteLine, t tax.Totals, issued time.Time) printing.Document {
+func document(pt Parties, logo []byte, number string, v queries.QuoteVersion, lines []queries.QuoteLine, t tax.Totals, issued time.Time) printing.Document {
 	loc, err := time.LoadLocation(pt.Zone)
 	if err != nil {
 		loc = time.UTC
@@ -328,7 +329,7 @@ func signedPDF(ctx context.Context, q *queries.Queries, org queries.GetOrgForDoc
 	if err != nil {
 		return nil, err
 	}
-	var pt parties
+	var pt Parties
 	if err := json.Unmarshal(v.Parties, &pt); err != nil {
 		return nil, err
 	}
@@ -356,9 +357,9 @@ func publish(ctx context.Context, q *queries.Queries, qt queries.GetQuoteRow, ki
 
 // VersionParties is who a sent version was between, as frozen at send, and
 // the language and zone its documents print in: orders and delivery notes
-// that follow from it print the same parties.
+// that follow from it print the same Parties.
 func VersionParties(v queries.QuoteVersion) (seller, buyer printing.Party, locale string, loc *time.Location, err error) {
-	var pt parties
+	var pt Parties
 	if err := json.Unmarshal(v.Parties, &pt); err != nil {
 		return printing.Party{}, printing.Party{}, "", nil, err
 	}
@@ -367,4 +368,31 @@ func VersionParties(v queries.QuoteVersion) (seller, buyer printing.Party, local
 		loc = time.UTC
 	}
 	return pt.Seller, pt.Buyer, pt.Locale, loc, nil
+}
+
+// DraftPDF renders a draft version as the client would get it if it were
+// sent now (numbered as the quote is, dated today), for the rep to check.
+func DraftPDF(ctx context.Context, q *queries.Queries, orgID int64, locale string, qt queries.GetQuoteRow, v queries.QuoteVersion) ([]byte, error) {
+	lines, err := q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: orgID, QuoteID: qt.ID, VersionN: v.N})
+	if err != nil {
+		return nil, err
+	}
+	t, err := tax.Compute(LinesOf(lines))
+	if err != nil {
+		return nil, err
+	}
+	org, err := q.GetOrgForDocuments(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	buyer, err := buyerOf(ctx, q, orgID, qt)
+	if err != nil {
+		return nil, err
+	}
+	number := ""
+	if qt.Number != nil {
+		number = *qt.Number
+	}
+	pt := Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: locale, Zone: org.TimeZone}
+	return printing.Render(document(pt, org.Logo, number, v, lines, t, time.Now()))
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
 	"pulso/app/calendar"
@@ -68,7 +67,7 @@ func LoadCalendar(ctx context.Context, q *queries.Queries, orgID int64) (calenda
 	}
 	cal := calendar.Calendar{Loc: loc, Week: week, Holidays: map[calendar.Day]bool{}}
 	from := time.Now().In(loc).AddDate(0, 0, -1)
-	hs, err := q.ListHolidays(ctx, queries.ListHolidaysParams{OrgID: orgID, FromDay: date(from)})
+	hs, err := q.ListHolidays(ctx, queries.ListHolidaysParams{OrgID: orgID, FromDay: calendar.Date(from)})
 	if err != nil {
 		return cal, err
 	}
@@ -140,8 +139,4 @@ func Publish(ctx context.Context, q *queries.Queries, t queries.Task, kind strin
 	_, err := live.Publish(ctx, q, live.Event{OrgID: t.OrgID, Topic: live.TopicTask, Entity: "task", EntityID: &t.ID,
 		Kind: kind, SubjectUserID: &t.AssigneeID})
 	return err
-}
-
-func date(t time.Time) pgtype.Date {
-	return pgtype.Date{Time: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
 }

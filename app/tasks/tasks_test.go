@@ -16,7 +16,6 @@ import (
 	"pulso/app/tasks"
 	"pulso/app/web"
 	"pulso/queries"
-	"pulso/workers"
 )
 
 type world struct {
@@ -238,7 +237,7 @@ func TestBreachAlertsOnceFromJobAndSweep(t *testing.T) {
 		var n int
 		if err := pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error {
 			var err error
-			n, err = workers.RaiseTaskBreach(ctx, tx, w.env.Deps.Jobs, w.org.ID, task, time.Now())
+			n, err = tasks.RaiseBreach(ctx, tx, w.env.Deps.Jobs, w.org.ID, task, time.Now())
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -255,7 +254,7 @@ func TestBreachAlertsOnceFromJobAndSweep(t *testing.T) {
 		t.Fatalf("a task done in time raised %d", n)
 	}
 	for i := 0; i < 2; i++ {
-		if n, err := workers.Sweep(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 0 {
+		if n, err := tasks.SweepBreaches(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 0 {
 			t.Fatalf("sweep after the job: %d %v", n, err)
 		}
 	}
@@ -267,10 +266,10 @@ func TestBreachAlertsOnceFromJobAndSweep(t *testing.T) {
 	}
 	// The sweep alone finds a breach no job was scheduled for.
 	w.env.Exec(`INSERT INTO tasks (org_id, title, type, due_at, assignee_id, sla_deadline) VALUES ($1, 'Sin trabajo', 'llamada', now(), $2, now() - interval '1 hour')`, w.org.ID, w.rep2.ID)
-	if n, err := workers.Sweep(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 1 {
+	if n, err := tasks.SweepBreaches(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 1 {
 		t.Fatalf("sweep: %d %v (rep2 has no manager: one alert)", n, err)
 	}
-	if n, err := workers.Sweep(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 0 {
+	if n, err := tasks.SweepBreaches(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 0 {
 		t.Fatalf("sweep again: %d %v", n, err)
 	}
 	// The list shows the breach in red; the alert centre lists it for the
@@ -296,23 +295,6 @@ func TestBreachAlertsOnceFromJobAndSweep(t *testing.T) {
 	if b := w.managerC.Get(fmt.Sprintf("/alerts?user=%d", w.rep2.ID)).Body; strings.Contains(b, "Vencida") {
 		t.Error("the rep's alert is listed under another user")
 	}
-}
-
-// Deals idle in a stage past its limit alert their owner and manager once.
-func TestIdleOpportunityAlerts(t *testing.T) {
-	w := newWorld(t)
-	ctx := context.Background()
-	w.env.Exec(`INSERT INTO opportunities (org_id, customer_id, title, stage, owner_id, stage_entered_at) VALUES
-		($1, $2, 'Parada', 'en_analisis', $3, now() - interval '20 days'),
-		($1, $2, 'Reciente', 'en_analisis', $3, now() - interval '2 days'),
-		($1, $2, 'Ganada hace tiempo', 'ganada', $3, now() - interval '90 days')`, w.org.ID, w.customer, w.rep.ID)
-	if n, err := workers.Sweep(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 2 {
-		t.Fatalf("sweep: %d %v, want 2 (owner and manager of the idle deal)", n, err)
-	}
-	if n, err := workers.Sweep(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 0 {
-		t.Fatalf("sweep again: %d %v", n, err)
-	}
-	contains(t, w.repC.Get("/alerts").Body, "Parada", "Oportunidad parada")
 }
 
 // A rule on entering a stage gives the deal's owner a task, once per move.
@@ -467,7 +449,7 @@ func TestAdminCalendarAndReasons(t *testing.T) {
 func TestLateFoundBreachIsAWarning(t *testing.T) {
 	w := newWorld(t)
 	w.env.Exec(`INSERT INTO tasks (org_id, title, type, due_at, assignee_id, sla_deadline) VALUES ($1, 'Antigua', 'llamada', now(), $2, now() - interval '3 hours')`, w.org.ID, w.rep2.ID)
-	if n, err := workers.Sweep(context.Background(), w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 1 {
+	if n, err := tasks.SweepBreaches(context.Background(), w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 1 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
 	if n := w.env.Count(`SELECT count(*) FROM alerts WHERE title = 'Antigua' AND severity = 'warning'`); n != 1 {

@@ -1,25 +1,10 @@
 package web
 
 import (
+	"pulso/app/ident"
 	"strings"
 	"unicode/utf8"
 )
-
-// CleanText refuses what PostgreSQL or a screen cannot take: invalid UTF-8,
-// NUL and other control characters (newlines and tabs are fine in notes).
-// Every area's form input goes through it, so "storable text" means one
-// thing everywhere.
-func CleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
-			return false
-		}
-	}
-	return true
-}
 
 // maxSearch bounds what a search box may send; longer input finds nothing
 // useful and costs the trigram index.
@@ -32,7 +17,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // in the input match themselves. Nil means "no search".
 func SearchPattern(q string) *string {
 	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" || !CleanText(q) || utf8.RuneCountInString(q) > maxSearch {
+	if q == "" || !ident.CleanText(q) || utf8.RuneCountInString(q) > maxSearch {
 		return nil
 	}
 	// Phones are stored in E.164: "600 11 22 33" must find +34600112233.

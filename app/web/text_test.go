@@ -1,28 +1,10 @@
 package web
 
 import (
+	"pulso/app/ident"
 	"strings"
 	"testing"
 )
-
-func TestCleanText(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{"Cafetería Aurora", true},
-		{"línea 1\nlínea 2\ttab\r\n", true},
-		{"", true},
-		{"a\x00b", false},
-		{"bell\x07", false},
-		{"esc\x1b[0m", false},
-		{"\xff\xfe", false},
-	} {
-		if got := CleanText(tc.in); got != tc.want {
-			t.Errorf("CleanText(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
 
 func TestSearchPattern(t *testing.T) {
 	for _, tc := range []struct {
@@ -58,7 +40,7 @@ func FuzzSearchPattern(f *testing.F) {
 		if p == nil {
 			return
 		}
-		if !strings.HasPrefix(*p, "%") || !strings.HasSuffix(*p, "%") || !CleanText(*p) {
+		if !strings.HasPrefix(*p, "%") || !strings.HasSuffix(*p, "%") || !ident.CleanText(*p) {
 			t.Fatalf("SearchPattern(%q) = %q", s, *p)
 		}
 		inner := (*p)[1 : len(*p)-1]

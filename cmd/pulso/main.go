@@ -30,7 +30,6 @@ import (
 	"pulso/app/live/hub"
 	"pulso/app/mail"
 	"pulso/app/ops"
-	"pulso/app/quotes"
 	"pulso/app/schema"
 	"pulso/app/web"
 	"pulso/queries"
@@ -325,7 +324,6 @@ func newJobs(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger, work bool)
 		return nil, err
 	}
 	opts.InboundEmail = inbound.NewProcessor(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Log: log}).Process
-	opts.QuoteFollowUps = quotes.FollowUps
 	return workers.NewClient(pool, log, opts)
 }
 

@@ -1,4 +1,4 @@
-package quotes
+package quotesweb
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"pulso/app/catalog"
 	"pulso/app/live"
 	"pulso/app/money"
+	"pulso/app/quotes"
 	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
@@ -349,7 +350,7 @@ func (h *Handler) Edit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, err := tax.Compute(LinesOf(lines))
+	t, err := tax.Compute(quotes.LinesOf(lines))
 	if err != nil {
 		return err
 	}
@@ -357,13 +358,13 @@ func (h *Handler) Edit(c *fiber.Ctx) error {
 }
 
 // draftValues turns the stored draft back into what the form shows.
-func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.QuoteLine) DraftInput {
-	d := DraftInput{ValidUntil: v.ValidUntil.Time.Format("2006-01-02"), Terms: v.Terms, Recargo: v.Recargo}
+func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.QuoteLine) quotes.DraftInput {
+	d := quotes.DraftInput{ValidUntil: v.ValidUntil.Time.Format("2006-01-02"), Terms: v.Terms, Recargo: v.Recargo}
 	if r := money.Decimal(v.IrpfRate); !r.IsZero() {
 		d.IRPF = r.String()
 	}
 	for _, l := range lines {
-		li := LineInput{Description: l.Description, Unit: l.Unit, Quantity: money.Number(money.Decimal(l.Quantity), p.Currency),
+		li := quotes.LineInput{Description: l.Description, Unit: l.Unit, Quantity: money.Number(money.Decimal(l.Quantity), p.Currency),
 			UnitPrice: money.Input(l.UnitPrice, p.OrgCountry), DiscountPct: "", TaxRateID: itoa(l.TaxRateID)}
 		if l.ProductID != nil {
 			li.ProductID = itoa(*l.ProductID)
@@ -397,7 +398,7 @@ func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]componen
 // renderLines shows step 2 with the draft as typed; t is the draft's totals
 // when they are known (the stored or just-saved lines), nil while the form
 // has errors.
-func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d DraftInput, errs map[string]string, t *tax.Totals, saved bool) error {
+func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d quotes.DraftInput, errs map[string]string, t *tax.Totals, saved bool) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	rates, _, err := h.rateOptions(ctx, p)
@@ -439,7 +440,7 @@ func totalsView(t tax.Totals, currency string) quotesview.Totals {
 }
 
 // formDraft reads the editor form: lines are posted as parallel arrays.
-func formDraft(c *fiber.Ctx) DraftInput {
+func formDraft(c *fiber.Ctx) quotes.DraftInput {
 	args := c.Request().PostArgs()
 	col := func(name string) []string {
 		var out []string
@@ -448,7 +449,7 @@ func formDraft(c *fiber.Ctx) DraftInput {
 		}
 		return out
 	}
-	d := DraftInput{ValidUntil: c.FormValue("valid_until"), Terms: c.FormValue("terms"), Recargo: c.FormValue("recargo") == "1",
+	d := quotes.DraftInput{ValidUntil: c.FormValue("valid_until"), Terms: c.FormValue("terms"), Recargo: c.FormValue("recargo") == "1",
 		IRPF: c.FormValue("irpf")}
 	pid, desc, unit, qty, price, disc, rate := col("product_id"), col("description"), col("unit"), col("quantity"), col("unit_price"), col("discount"), col("tax_rate_id")
 	at := func(s []string, i int) string {
@@ -458,13 +459,13 @@ func formDraft(c *fiber.Ctx) DraftInput {
 		return ""
 	}
 	for i := range desc {
-		d.Lines = append(d.Lines, LineInput{ProductID: at(pid, i), Description: at(desc, i), Unit: at(unit, i), Quantity: at(qty, i),
+		d.Lines = append(d.Lines, quotes.LineInput{ProductID: at(pid, i), Description: at(desc, i), Unit: at(unit, i), Quantity: at(qty, i),
 			UnitPrice: at(price, i), DiscountPct: at(disc, i), TaxRateID: at(rate, i)})
 	}
 	return d
 }
 
-// SaveDraft is the editor's autosave and its buttons (add a product, add a
+// quotes.SaveDraft is the editor's autosave and its buttons (add a product, add a
 // free line, remove a line): the whole draft is posted, changed as asked,
 // validated and — when valid — stored. Invalid input is shown next to its
 // field and nothing is stored, so the last good draft is never lost.
@@ -495,14 +496,14 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		d.Lines = append(d.Lines, LineInput{Unit: "ud", Quantity: "1", TaxRateID: def})
+		d.Lines = append(d.Lines, quotes.LineInput{Unit: "ud", Quantity: "1", TaxRateID: def})
 		// A new empty line is for typing into: show it, store on the next
 		// change; the totals are still the stored lines'.
 		lines, err := h.Q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: p.OrgID, QuoteID: qt.ID, VersionN: v.N})
 		if err != nil {
 			return err
 		}
-		t, err := tax.Compute(LinesOf(lines))
+		t, err := tax.Compute(quotes.LinesOf(lines))
 		if err != nil {
 			return err
 		}
@@ -522,10 +523,10 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		d.Lines = append(d.Lines, LineInput{ProductID: itoa(pr.ID), Description: pr.Name, Unit: pr.Unit, Quantity: "1",
+		d.Lines = append(d.Lines, quotes.LineInput{ProductID: itoa(pr.ID), Description: pr.Name, Unit: pr.Unit, Quantity: "1",
 			UnitPrice: money.Input(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
 	}
-	dr, errs, err := ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
+	dr, errs, err := quotes.ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
 	if err != nil {
 		return err
 	}
@@ -534,10 +535,10 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 	}
 	var newRev int32
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		newRev, err = SaveDraft(ctx, tx, p.OrgID, qt.ID, rev, v.N, dr)
+		newRev, err = quotes.SaveDraft(ctx, tx, p.OrgID, qt.ID, rev, v.N, dr)
 		return err
 	})
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, quotes.ErrConflict) {
 		return h.renderLines(c, fiber.StatusConflict, qt, rev, d, map[string]string{"lines": "quotes.conflict"}, nil, false)
 	}
 	if err != nil {

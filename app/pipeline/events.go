@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,24 +13,22 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/app/live"
-	"pulso/app/live/hub"
-	"pulso/app/money"
 	"pulso/app/tasks"
 	"pulso/queries"
-	pipelineview "pulso/views/pipeline"
 )
 
-// state is what a board needs to know of a deal to count it under its own
+// State is what a board needs to know of a deal to count it under its own
 // filters: the same fields the filters test.
-type state struct {
+type State struct {
 	Stage  string `json:"stage"`
 	Amount int64  `json:"amount"`
 	Owner  int64  `json:"owner"`
 	Month  string `json:"month"`
 }
 
-func before(stage string, amount int64, owner *int64, close pgtype.Date) *state {
-	s := &state{Stage: stage, Amount: amount}
+// StateOf is a deal's State as the filters see it.
+func StateOf(stage string, amount int64, owner *int64, close pgtype.Date) *State {
+	s := &State{Stage: stage, Amount: amount}
 	if owner != nil {
 		s.Owner = *owner
 	}
@@ -41,19 +38,20 @@ func before(stage string, amount int64, owner *int64, close pgtype.Date) *state 
 	return s
 }
 
-type eventPayload struct {
-	Before *state `json:"before,omitempty"`
-	After  *state `json:"after,omitempty"`
+// Payload is what an opportunity event carries: the deal before and after.
+type Payload struct {
+	Before *State `json:"before,omitempty"`
+	After  *State `json:"after,omitempty"`
 }
 
-// publish records a change for the screens of the deal's owner, their
+// Publish records a change for the screens of the deal's owner, their
 // managers and admins. A change of owner is published as "reassigned" to
 // both owners' audiences: those boards reload rather than apply a delta,
 // since a viewer who sees both owners would otherwise count it twice.
-func publish(ctx context.Context, q *queries.Queries, kind string, prev *state, o queries.Opportunity) error {
-	var after *state
+func Publish(ctx context.Context, q *queries.Queries, kind string, prev *State, o queries.Opportunity) error {
+	var after *State
 	if kind != "deleted" {
-		after = before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose)
+		after = StateOf(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose)
 	}
 	ev := live.Event{OrgID: o.OrgID, Topic: live.TopicOpportunity, Entity: "opportunity", EntityID: &o.ID, Kind: kind,
 		SubjectUserID: o.OwnerID}
@@ -70,65 +68,13 @@ func publish(ctx context.Context, q *queries.Queries, kind string, prev *state, 
 		_, err := live.Publish(ctx, q, ev)
 		return err
 	}
-	payload, err := json.Marshal(eventPayload{Before: prev, After: after})
+	payload, err := json.Marshal(Payload{Before: prev, After: after})
 	if err != nil {
 		return err
 	}
 	ev.Payload = payload
 	_, err = live.Publish(ctx, q, ev)
 	return err
-}
-
-// RegisterLive renders opportunity events for open boards: the card as the
-// audience sees it and the before/after state board.js applies.
-func RegisterLive(h *hub.Hub, q *queries.Queries) {
-	h.Handle(live.TopicOpportunity, hub.Topic{Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
-		if ev.EntityID == nil {
-			return nil, nil
-		}
-		var pl eventPayload
-		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
-			return nil, err
-		}
-		b, _ := json.Marshal(pl.Before)
-		a, _ := json.Marshal(pl.After)
-		if pl.Before == nil {
-			b = nil
-		}
-		if pl.After == nil {
-			a = nil
-		}
-		var c *pipelineview.Card
-		if ev.Kind != "deleted" && ev.Kind != "reassigned" {
-			o, err := q.GetOpportunity(ctx, queries.GetOpportunityParams{OrgID: ev.OrgID, ID: *ev.EntityID})
-			if err != nil {
-				// Deleted or moved on since: a later event says so.
-				return nil, nil
-			}
-			org, err := q.GetOrg(ctx, ev.OrgID)
-			if err != nil {
-				return nil, err
-			}
-			cc := pipelineview.Card{ID: o.ID, Version: o.Version, Stage: o.Stage, Title: o.Title, Customer: o.CustomerName, Owner: o.OwnerName,
-				Amount: money.Format(o.Amount, org.Currency), AmountMinor: o.Amount, Probability: o.Probability, Quote: o.QuoteBadge}
-			if o.OwnerID != nil {
-				cc.OwnerID = *o.OwnerID
-			}
-			if o.ExpectedClose.Valid {
-				cc.Close = o.ExpectedClose.Time.Format("02/01/2006")
-				cc.CloseMonth = o.ExpectedClose.Time.Format("2006-01")
-			}
-			// The card shows the deal as it is now; the counts follow the
-			// event's own before and after, so that events applied in
-			// order add up even when the deal has moved on since.
-			c = &cc
-		}
-		var buf bytes.Buffer
-		if err := pipelineview.Live(ev.Kind, *ev.EntityID, string(b), string(a), c).Render(hub.RenderContext(ctx, aud), &buf); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
-	}})
 }
 
 // Advance moves a deal to stage on behalf of something other than a board:
@@ -150,16 +96,16 @@ func Advance(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, 
 	if o.Stage == stage || (len(from) > 0 && !slices.Contains(from, o.Stage)) {
 		return false, nil
 	}
-	err = move(ctx, tx, jobs, before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), queries.MoveOpportunityParams{
+	err = Move(ctx, tx, jobs, StateOf(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), queries.MoveOpportunityParams{
 		OrgID: orgID, ID: id, Version: o.Version, Stage: stage, UpdatedBy: by})
 	return err == nil, err
 }
 
-// move is every stage change, from a board or from a quote: the move (only
+// Move is every stage change, from a board or from a quote: the move (only
 // from the version in p; pgx.ErrNoRows when the deal has changed since),
 // the automatic tasks for entering the stage, once per move (the version
 // names it), and the event boards apply.
-func move(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], prev *state, p queries.MoveOpportunityParams) error {
+func Move(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], prev *State, p queries.MoveOpportunityParams) error {
 	q := queries.New(tx)
 	moved, err := q.MoveOpportunity(ctx, p)
 	if err != nil {
@@ -170,7 +116,7 @@ func move(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], prev *stat
 		Key: fmt.Sprintf("%d:%d", moved.ID, moved.Version)}, time.Now()); err != nil {
 		return err
 	}
-	return publish(ctx, q, "moved", prev, moved)
+	return Publish(ctx, q, "moved", prev, moved)
 }
 
 // Touch re-renders a deal's card on open boards without moving it (its
@@ -183,5 +129,5 @@ func Touch(ctx context.Context, q *queries.Queries, orgID, id int64) error {
 	if err != nil {
 		return err
 	}
-	return publish(ctx, q, "updated", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), o)
+	return Publish(ctx, q, "updated", StateOf(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), o)
 }

@@ -1,4 +1,4 @@
-package leads
+package leadsweb
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/customers"
+	"pulso/app/leads"
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
@@ -105,7 +106,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		if owner == nil {
 			// Only admins may leave the owner out; the rules decide then.
 			var err error
-			if owner, err = AssignOwner(ctx, q, p.OrgID, LeadFacts{Source: "manual", Country: in.Country, Province: in.Province, Tags: in.Tags,
+			if owner, err = leads.AssignOwner(ctx, q, p.OrgID, leads.LeadFacts{Source: "manual", Country: in.Country, Province: in.Province, Tags: in.Tags,
 				Name: in.Name, ContactName: in.ContactName, Email: in.Email, Phone: in.Phone, TaxID: in.TaxID, City: in.City, Notes: in.Notes}); err != nil {
 				return err
 			}
@@ -120,7 +121,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := publish(ctx, q, lead, "created"); err != nil {
+		if err := leads.Publish(ctx, q, lead, "created"); err != nil {
 			return err
 		}
 		if err := recordActivity(ctx, q, lead, &p.UserID, "created", nil); err != nil {
@@ -134,7 +135,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		}
 		if byRule && *owner != p.UserID {
 			// Nobody needs telling about a lead they just gave themselves.
-			return NotifyAssigned(ctx, tx, h.Jobs, lead)
+			return leads.NotifyAssigned(ctx, tx, h.Jobs, lead)
 		}
 		return nil
 	})
@@ -194,7 +195,7 @@ func (h *Handler) merge(c *fiber.Ctx, sc []int64, id int64, in Input) error {
 		if err := recordActivity(ctx, q, updated, &p.UserID, "merged", changed(before, leadValues(updated, names))); err != nil {
 			return err
 		}
-		return publish(ctx, q, updated, "merged")
+		return leads.Publish(ctx, q, updated, "merged")
 	})
 	if err != nil {
 		return err
@@ -314,7 +315,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 				return err
 			}
 		}
-		return publish(ctx, q, updated, "updated")
+		return leads.Publish(ctx, q, updated, "updated")
 	})
 	if err == errConflict {
 		return h.renderForm(c, fiber.StatusConflict, sc, leadsview.FormPage{ID: l.ID, Values: f, Errors: map[string]string{}, Conflict: true, Converted: l.Status == "convertido"})

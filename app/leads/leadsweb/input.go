@@ -1,7 +1,7 @@
 // Package leads is where reps capture and work leads (clientes
 // potenciales): a one-screen form that warns about duplicates, a list with
 // filters and search, and the lead's page.
-package leads
+package leadsweb
 
 import (
 	"errors"
@@ -59,7 +59,7 @@ func parse(f Form) (Input, map[string]string) {
 			errs[field] = "validation.required"
 		case utf8.RuneCountInString(v) > max:
 			errs[field] = "validation.too_long"
-		case !web.CleanText(v):
+		case !ident.CleanText(v):
 			errs[field] = "validation.bad_chars"
 		}
 	}
@@ -118,7 +118,7 @@ func parse(f Form) (Input, map[string]string) {
 		if t == "" || slices.Contains(in.Tags, t) {
 			continue
 		}
-		if utf8.RuneCountInString(t) > 40 || !web.CleanText(t) {
+		if utf8.RuneCountInString(t) > 40 || !ident.CleanText(t) {
 			errs["tags"] = "leads.tag_invalid"
 			break
 		}

@@ -1,4 +1,4 @@
-package tasks
+package tasksweb
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/ident"
 	"pulso/app/live"
+	"pulso/app/tasks"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -108,14 +110,14 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		v[k] = strings.TrimSpace(c.FormValue(k))
 	}
 	errs := map[string]string{}
-	n := New{OrgID: p.OrgID, Title: v["title"], Type: v["type"], CreatedBy: &p.UserID}
+	n := tasks.New{OrgID: p.OrgID, Title: v["title"], Type: v["type"], CreatedBy: &p.UserID}
 	switch {
 	case n.Title == "":
 		errs["title"] = "validation.required"
-	case len([]rune(n.Title)) > 200 || !web.CleanText(n.Title) || strings.ContainsAny(n.Title, "\n\t"):
+	case len([]rune(n.Title)) > 200 || !ident.CleanText(n.Title) || strings.ContainsAny(n.Title, "\n\t"):
 		errs["title"] = "validation.bad_chars"
 	}
-	if !contains(Types, n.Type) {
+	if !contains(tasks.Types, n.Type) {
 		errs["type"] = "validation.choice"
 	}
 	if d, err := time.ParseInLocation("2006-01-02T15:04", v["due_at"], loc); err != nil || d.Year() < 2000 || d.Year() > 2100 {
@@ -173,7 +175,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	var t queries.Task
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		t, err = Create(ctx, tx, h.Jobs, n, time.Now())
+		t, err = tasks.Create(ctx, tx, h.Jobs, n, time.Now())
 		return err
 	})
 	if err != nil {
@@ -196,7 +198,7 @@ func contains(list []string, s string) bool {
 }
 
 // related checks the lead, customer and deal ids the form carries.
-func (h *Handler) related(ctx context.Context, p *web.Principal, sc []int64, v map[string]string, n *New, errs map[string]string) error {
+func (h *Handler) related(ctx context.Context, p *web.Principal, sc []int64, v map[string]string, n *tasks.New, errs map[string]string) error {
 	parse := func(k string) (int64, bool) {
 		if v[k] == "" {
 			return 0, false

@@ -1,4 +1,4 @@
-package pipeline
+package pipelineweb
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"pulso/app/live"
 	"pulso/app/money"
+	"pulso/app/pipeline"
 	"pulso/app/web"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
@@ -138,7 +139,7 @@ func (h *Handler) Move(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		err := move(ctx, tx, h.Jobs, before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), queries.MoveOpportunityParams{
+		err := pipeline.Move(ctx, tx, h.Jobs, pipeline.StateOf(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), queries.MoveOpportunityParams{
 			OrgID: p.OrgID, ID: o.ID, Version: version, Stage: stage, CancelReasonID: reasonID, UpdatedBy: &p.UserID})
 		if isNoRows(err) {
 			return errConflict

@@ -1,4 +1,4 @@
-package quotes
+package quotesweb
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"pulso/app/live"
 	"pulso/app/money"
-	"pulso/app/printing"
+	"pulso/app/quotes"
 	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
@@ -26,7 +26,7 @@ func (h *Handler) renderReview(c *fiber.Ctx, status int, qt queries.GetQuoteRow,
 	if err != nil {
 		return err
 	}
-	t, err := tax.Compute(LinesOf(lines))
+	t, err := tax.Compute(quotes.LinesOf(lines))
 	if err != nil {
 		return err
 	}
@@ -59,13 +59,13 @@ func linesView(lines []queries.QuoteLine, t tax.Totals, currency string) []quote
 }
 
 var sendErrors = map[error]string{
-	ErrNoDraft:      "quotes.nothing_to_send",
-	ErrNoLines:      "quotes.no_lines",
-	ErrValidityPast: "quotes.valid_until_past",
-	ErrConflict:     "quotes.conflict",
+	quotes.ErrNoDraft:      "quotes.nothing_to_send",
+	quotes.ErrNoLines:      "quotes.no_lines",
+	quotes.ErrValidityPast: "quotes.valid_until_past",
+	quotes.ErrConflict:     "quotes.conflict",
 }
 
-// Send is step 3's button: the draft version goes out (see Send).
+// quotes.Send is step 3's button: the draft version goes out (see quotes.Send).
 func (h *Handler) Send(c *fiber.Ctx) error {
 	qt, err := h.load(c)
 	if err != nil {
@@ -73,9 +73,9 @@ func (h *Handler) Send(c *fiber.Ctx) error {
 	}
 	p := web.MustPrincipal(c)
 	rev, _ := strconv.ParseInt(c.FormValue("revision"), 10, 32)
-	var sent Sent
+	var sent quotes.Sent
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		sent, err = Send(ctx, tx, h.Jobs, SendInput{OrgID: p.OrgID, QuoteID: qt.ID, Revision: int32(rev), UserID: p.UserID,
+		sent, err = quotes.Send(ctx, tx, h.Jobs, quotes.SendInput{OrgID: p.OrgID, QuoteID: qt.ID, Revision: int32(rev), UserID: p.UserID,
 			Locale: p.Locale, BaseURL: h.Cfg.BaseURL.String(), Now: time.Now()})
 		return err
 	})
@@ -144,7 +144,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	if qt.Status != "draft" {
 		l, err := h.Q.LatestLink(ctx, queries.LatestLinkParams{OrgID: p.OrgID, QuoteID: qt.ID})
 		if err == nil && time.Now().Before(l.ExpiresAt) {
-			s.Link = clientURL(h.Cfg.BaseURL.String(), l.Token)
+			s.Link = quotes.ClientURL(h.Cfg.BaseURL.String(), l.Token)
 			s.LinkVersion = l.VersionN
 		} else if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -277,30 +277,13 @@ func (h *Handler) PDF(c *fiber.Ctx) error {
 	var pdf []byte
 	name := ""
 	if v.Status == "draft" {
-		lines, err := h.Q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: p.OrgID, QuoteID: qt.ID, VersionN: v.N})
-		if err != nil {
-			return err
-		}
-		t, err := tax.Compute(LinesOf(lines))
-		if err != nil {
-			return err
-		}
-		org, err := h.Q.GetOrgForDocuments(ctx, p.OrgID)
-		if err != nil {
-			return err
-		}
-		buyer, err := buyerOf(ctx, h.Q, p.OrgID, qt)
-		if err != nil {
-			return err
-		}
-		pt := parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: p.Locale, Zone: org.TimeZone}
-		pdf, err = printing.Render(document(pt, org.Logo, deref(qt.Number), v, lines, t, time.Now()))
+		pdf, err = quotes.DraftPDF(ctx, h.Q, p.OrgID, p.Locale, qt, v)
 		if err != nil {
 			return err
 		}
 		name = "borrador.pdf"
 	} else {
-		pdf, name, err = VersionPDF(ctx, h.Q, p.OrgID, qt.ID, v.N)
+		pdf, name, err = quotes.VersionPDF(ctx, h.Q, p.OrgID, qt.ID, v.N)
 		if err != nil {
 			return err
 		}

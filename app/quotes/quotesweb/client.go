@@ -1,4 +1,4 @@
-package quotes
+package quotesweb
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"pulso/app/live"
 	"pulso/app/live/hub"
+	"pulso/app/quotes"
 	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
@@ -26,9 +27,9 @@ import (
 // and nothing else of the org is loaded.
 var clientPage = web.Page{Title: "quotes.client_title", Fragment: "client-quote"}
 
-func clientOf(c *fiber.Ctx) Client {
+func clientOf(c *fiber.Ctx) quotes.Client {
 	ip, _ := netip.ParseAddr(c.IP())
-	return Client{IP: ip, UserAgent: c.Get(fiber.HeaderUserAgent)}
+	return quotes.Client{IP: ip, UserAgent: c.Get(fiber.HeaderUserAgent)}
 }
 
 // link resolves the token. A wrong token is the app's ordinary 404 page;
@@ -37,7 +38,7 @@ func (h *Handler) link(c *fiber.Ctx) (queries.FindQuoteLinkRow, error) {
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Set("Referrer-Policy", "no-referrer") // the token must not leak to other sites
 	c.Set("X-Robots-Tag", "noindex")
-	return Resolve(c.UserContext(), h.Q, c.Params("token"), time.Now())
+	return quotes.Resolve(c.UserContext(), h.Q, c.Params("token"), time.Now())
 }
 
 // linkError answers a token that cannot be used.
@@ -45,7 +46,7 @@ func (h *Handler) linkError(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return web.ErrNotFound
-	case errors.Is(err, ErrLinkNotUsable):
+	case errors.Is(err, quotes.ErrLinkNotUsable):
 		return web.Render(c, fiber.StatusGone, clientPage, quotesview.ClientGone())
 	}
 	return err
@@ -66,7 +67,7 @@ func (h *Handler) ClientView(c *fiber.Ctx) error {
 		}
 	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		return RecordOpen(ctx, tx, h.Jobs, l, clientOf(c), time.Now())
+		return quotes.RecordOpen(ctx, tx, h.Jobs, l, clientOf(c), time.Now())
 	})
 	if err != nil {
 		return err
@@ -88,11 +89,11 @@ func (h *Handler) renderClient(c *fiber.Ctx, status int, l queries.FindQuoteLink
 	if err != nil {
 		return err
 	}
-	t, err := tax.Compute(LinesOf(lines))
+	t, err := tax.Compute(quotes.LinesOf(lines))
 	if err != nil {
 		return err
 	}
-	var pt parties
+	var pt quotes.Parties
 	if err := json.Unmarshal(v.Parties, &pt); err != nil {
 		return err
 	}
@@ -129,17 +130,17 @@ func (h *Handler) ClientPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return h.linkError(c, err)
 	}
-	pdf, name, err := VersionPDF(c.UserContext(), h.Q, l.OrgID, l.QuoteID, l.VersionN)
+	pdf, name, err := quotes.VersionPDF(c.UserContext(), h.Q, l.OrgID, l.QuoteID, l.VersionN)
 	if err != nil {
 		return err
 	}
 	return web.SendPDF(c, pdf, name)
 }
 
-// maxSignatureField bounds the posted data URL (base64 of MaxSignatureBytes
+// maxSignatureField bounds the posted data URL (base64 of quotes.MaxSignatureBytes
 // plus its prefix); Fiber has read the body by now, but nothing bigger is
 // decoded or stored.
-var maxSignatureField = base64.StdEncoding.EncodedLen(MaxSignatureBytes) + 64
+var maxSignatureField = base64.StdEncoding.EncodedLen(quotes.MaxSignatureBytes) + 64
 
 // ClientSign is the acceptance: a name and the canvas as a PNG data URL.
 func (h *Handler) ClientSign(c *fiber.Ctx) error {
@@ -168,12 +169,12 @@ func (h *Handler) ClientSign(c *fiber.Ctx) error {
 		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, errs)
 	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		return Sign(ctx, tx, h.Jobs, l, SignInput{Name: name, Signature: png, Client: clientOf(c), Now: time.Now()})
+		return quotes.Sign(ctx, tx, h.Jobs, l, quotes.SignInput{Name: name, Signature: png, Client: clientOf(c), Now: time.Now()})
 	})
 	switch {
-	case errors.Is(err, ErrSignerName):
+	case errors.Is(err, quotes.ErrSignerName):
 		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, map[string]string{"signer_name": "quotes.signer_required"})
-	case errors.Is(err, ErrSignatureImage):
+	case errors.Is(err, quotes.ErrSignatureImage):
 		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, map[string]string{"signature": "quotes.signature_required"})
 	}
 	return h.answered(c, l, err)
@@ -182,9 +183,9 @@ func (h *Handler) ClientSign(c *fiber.Ctx) error {
 // answered ends a sign or reject: back to the page, or why not.
 func (h *Handler) answered(c *fiber.Ctx, l queries.FindQuoteLinkRow, err error) error {
 	switch {
-	case errors.Is(err, ErrAnswered):
+	case errors.Is(err, quotes.ErrAnswered):
 		return h.renderClient(c, fiber.StatusConflict, l, map[string]string{"answer": "quotes.already_answered"})
-	case errors.Is(err, ErrOutdated):
+	case errors.Is(err, quotes.ErrOutdated):
 		return h.renderClient(c, fiber.StatusConflict, l, map[string]string{"answer": "quotes.outdated"})
 	case err != nil:
 		return err
@@ -199,7 +200,7 @@ func (h *Handler) ClientReject(c *fiber.Ctx) error {
 		return h.linkError(c, err)
 	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		return Reject(ctx, tx, h.Jobs, l, c.FormValue("reason"), clientOf(c), time.Now())
+		return quotes.Reject(ctx, tx, h.Jobs, l, c.FormValue("reason"), clientOf(c), time.Now())
 	})
 	return h.answered(c, l, err)
 }

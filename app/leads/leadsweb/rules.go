@@ -1,4 +1,4 @@
-package leads
+package leadsweb
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/ident"
+	"pulso/app/leads"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -46,7 +48,7 @@ func (h *Handler) renderRules(c *fiber.Ctx, status int, form leadsview.RuleForm,
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	v := leadsview.RulesPage{New: form, Sources: Sources, Fields: ruleFields, Owners: owners, Managers: managers, DefaultError: defaultErr}
+	v := leadsview.RulesPage{New: form, Sources: Sources, Fields: leads.RuleFields, Owners: owners, Managers: managers, DefaultError: defaultErr}
 	if def != nil {
 		v.DefaultOwner = itoa(*def)
 	}
@@ -128,7 +130,7 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 		errs["name"] = "validation.required"
 	case n > 100:
 		errs["name"] = "validation.too_long"
-	case !web.CleanText(f["name"]):
+	case !ident.CleanText(f["name"]):
 		errs["name"] = "validation.bad_chars"
 	}
 	if f["source"] != "" && !slices.Contains(Sources, f["source"]) {
@@ -137,17 +139,17 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 	if f["country"] != "" && !slices.Contains([]string{"ES", "MX", "AR"}, f["country"]) {
 		errs["country"] = "validation.choice"
 	}
-	if utf8.RuneCountInString(f["province"]) > 100 || !web.CleanText(f["province"]) {
+	if utf8.RuneCountInString(f["province"]) > 100 || !ident.CleanText(f["province"]) {
 		errs["province"] = "validation.too_long"
 	}
-	if utf8.RuneCountInString(f["tag"]) > 40 || strings.Contains(f["tag"], ",") || !web.CleanText(f["tag"]) {
+	if utf8.RuneCountInString(f["tag"]) > 40 || strings.Contains(f["tag"], ",") || !ident.CleanText(f["tag"]) {
 		errs["tag"] = "leads.tag_invalid"
 	}
 	switch {
 	case f["field"] == "":
 		// No field condition: whatever else came with it is ignored.
 		f["field_op"], f["field_value"] = "", ""
-	case !slices.Contains(ruleFields, f["field"]):
+	case !slices.Contains(leads.RuleFields, f["field"]):
 		errs["field"] = "validation.choice"
 	case f["field_op"] != "equals" && f["field_op"] != "contains":
 		errs["field_op"] = "validation.choice"
@@ -155,7 +157,7 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 		errs["field_value"] = "validation.required"
 	case utf8.RuneCountInString(f["field_value"]) > 200:
 		errs["field_value"] = "validation.too_long"
-	case !web.CleanText(f["field_value"]):
+	case !ident.CleanText(f["field_value"]):
 		errs["field_value"] = "validation.bad_chars"
 	}
 	owners, managers, err := h.ruleChoices(c)

@@ -1,4 +1,4 @@
-package pipeline
+package pipelineweb
 
 import (
 	"github.com/gofiber/fiber/v2"

@@ -2,7 +2,7 @@
 // kanban board and list, stage moves with their history, cancel reasons and
 // the per-org stage settings. Every change is published live so that open
 // boards move the card and correct their counts within a second.
-package pipeline
+package pipelineweb
 
 import (
 	"context"

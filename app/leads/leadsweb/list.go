@@ -1,4 +1,4 @@
-package leads
+package leadsweb
 
 import (
 	"net/url"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"pulso/app/ident"
 	"pulso/app/web"
 	"pulso/queries"
 	leadsview "pulso/views/leads"
@@ -36,7 +37,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	}
 	params.Status = opt(f.Status, Statuses)
 	params.Source = opt(f.Source, Sources)
-	if f.Tag != "" && web.CleanText(f.Tag) {
+	if f.Tag != "" && ident.CleanText(f.Tag) {
 		params.Tag = &f.Tag
 	}
 	if id := c.QueryInt("owner"); id > 0 {

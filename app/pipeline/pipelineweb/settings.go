@@ -1,4 +1,4 @@
-package pipeline
+package pipelineweb
 
 import (
 	"strconv"
@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/ident"
 	"pulso/app/web"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
@@ -109,7 +110,7 @@ func (h *Handler) AddReason(c *fiber.Ctx) error {
 	switch {
 	case name == "":
 		errs["name"] = "validation.required"
-	case len([]rune(name)) > 120 || !web.CleanText(name) || strings.ContainsAny(name, "\n\t"):
+	case len([]rune(name)) > 120 || !ident.CleanText(name) || strings.ContainsAny(name, "\n\t"):
 		errs["name"] = "validation.bad_chars"
 	}
 	if len(errs) == 0 {

@@ -1,4 +1,4 @@
-package leads
+package leadsweb
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
-	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -109,16 +108,6 @@ func formOf(l queries.Lead) Form {
 		f["tags"] += t
 	}
 	return f
-}
-
-// publish tells the screens of the lead's owner, their managers and admins.
-func publish(ctx context.Context, q *queries.Queries, l queries.Lead, kind string) error {
-	payload, _ := json.Marshal(map[string]string{"status": l.Status})
-	_, err := live.Publish(ctx, q, live.Event{
-		OrgID: l.OrgID, Topic: live.TopicLead, Entity: "lead", EntityID: &l.ID, Kind: kind,
-		SubjectUserID: l.OwnerID, Payload: payload,
-	})
-	return err
 }
 
 // recordActivity writes a timeline entry for the lead in the transaction q

@@ -1,20 +1,21 @@
-package tasks
+package tasksweb
 
 import (
 	"context"
-
 	"errors"
-	"github.com/a-h/templ"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/ident"
 	"pulso/app/live"
+	"pulso/app/tasks"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -248,7 +249,7 @@ func (h *Handler) change(c *fiber.Ctx, t queries.GetTaskRow, fn func(ctx context
 		if err != nil {
 			return err
 		}
-		return Publish(ctx, q, saved, "updated")
+		return tasks.Publish(ctx, q, saved, "updated")
 	})
 	return saved, err
 }
@@ -261,7 +262,7 @@ func (h *Handler) Complete(c *fiber.Ctx) error {
 		return err
 	}
 	note := strings.TrimSpace(c.FormValue("result_note"))
-	if len(note) > 2000 || !web.CleanText(note) {
+	if len(note) > 2000 || !ident.CleanText(note) {
 		return h.renderShow(c, fiber.StatusUnprocessableEntity, t, map[string]string{"result_note": "validation.bad_chars"}, false)
 	}
 	p := web.MustPrincipal(c)

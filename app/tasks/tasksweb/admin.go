@@ -1,4 +1,4 @@
-package tasks
+package tasksweb
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/calendar"
+	"pulso/app/ident"
+	"pulso/app/tasks"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -46,7 +48,7 @@ func (h *Handler) renderCalendar(c *fiber.Ctx, status int, hours string, values,
 	if v.Values == nil {
 		v.Values = map[string]string{}
 	}
-	hs, err := h.Q.ListHolidays(ctx, queries.ListHolidaysParams{OrgID: p.OrgID, FromDay: date(time.Now().AddDate(-1, 0, 0))})
+	hs, err := h.Q.ListHolidays(ctx, queries.ListHolidaysParams{OrgID: p.OrgID, FromDay: calendar.Date(time.Now().AddDate(-1, 0, 0))})
 	if err != nil {
 		return err
 	}
@@ -85,11 +87,11 @@ func (h *Handler) AddHoliday(c *fiber.Ctx) error {
 	if err != nil || d.Year() < 2000 || d.Year() > 2100 {
 		errs["day"] = "tasks.due_invalid"
 	}
-	if len([]rune(values["name"])) > 120 || !web.CleanText(values["name"]) || strings.ContainsAny(values["name"], "\n\t") {
+	if len([]rune(values["name"])) > 120 || !ident.CleanText(values["name"]) || strings.ContainsAny(values["name"], "\n\t") {
 		errs["name"] = "validation.bad_chars"
 	}
 	if len(errs) == 0 {
-		n, err := h.Q.AddHoliday(c.UserContext(), queries.AddHolidayParams{OrgID: p.OrgID, Day: date(d), Name: values["name"]})
+		n, err := h.Q.AddHoliday(c.UserContext(), queries.AddHolidayParams{OrgID: p.OrgID, Day: calendar.Date(d), Name: values["name"]})
 		if err != nil {
 			return err
 		}
@@ -110,7 +112,7 @@ func (h *Handler) DeleteHoliday(c *fiber.Ctx) error {
 	if err != nil {
 		return web.ErrNotFound
 	}
-	n, err := h.Q.DeleteHoliday(c.UserContext(), queries.DeleteHolidayParams{OrgID: p.OrgID, Day: date(d)})
+	n, err := h.Q.DeleteHoliday(c.UserContext(), queries.DeleteHolidayParams{OrgID: p.OrgID, Day: calendar.Date(d)})
 	if err != nil {
 		return err
 	}
@@ -210,7 +212,7 @@ func (h *Handler) CreateReason(c *fiber.Ctx) error {
 	switch {
 	case params.Name == "":
 		errs["name"] = "validation.required"
-	case len([]rune(params.Name)) > 120 || !web.CleanText(params.Name) || strings.ContainsAny(params.Name, "\n\t"):
+	case len([]rune(params.Name)) > 120 || !ident.CleanText(params.Name) || strings.ContainsAny(params.Name, "\n\t"):
 		errs["name"] = "validation.bad_chars"
 	}
 	if values["sla_hours"] != "" {
@@ -353,10 +355,10 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 	switch {
 	case params.Title == "":
 		errs["title"] = "validation.required"
-	case len([]rune(params.Title)) > 200 || !web.CleanText(params.Title) || strings.ContainsAny(params.Title, "\n\t"):
+	case len([]rune(params.Title)) > 200 || !ident.CleanText(params.Title) || strings.ContainsAny(params.Title, "\n\t"):
 		errs["title"] = "validation.bad_chars"
 	}
-	if !contains(Types, params.TaskType) {
+	if !contains(tasks.Types, params.TaskType) {
 		errs["task_type"] = "validation.choice"
 	}
 	if n, err := strconv.Atoi(values["due_hours"]); err != nil || n < 0 || n > 8760 {

@@ -1,4 +1,4 @@
-package pipeline
+package pipelineweb
 
 import (
 	"context"
@@ -10,8 +10,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"pulso/app/ident"
 	"pulso/app/live"
 	"pulso/app/money"
+	"pulso/app/pipeline"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -60,7 +62,7 @@ func parse(v map[string]string, country string) (input, map[string]string) {
 	switch {
 	case in.Title == "":
 		errs["title"] = "validation.required"
-	case len([]rune(in.Title)) > 200 || !web.CleanText(in.Title):
+	case len([]rune(in.Title)) > 200 || !ident.CleanText(in.Title):
 		errs["title"] = "validation.bad_chars"
 	}
 	if strings.TrimSpace(v["amount"]) == "" {
@@ -93,7 +95,7 @@ func parse(v map[string]string, country string) (input, map[string]string) {
 		errs["owner_id"] = "validation.required"
 	}
 	in.Notes = v["notes"]
-	if len(in.Notes) > 10000 || !web.CleanText(in.Notes) {
+	if len(in.Notes) > 10000 || !ident.CleanText(in.Notes) {
 		errs["notes"] = "validation.bad_chars"
 	}
 	if v["version"] != "" {
@@ -220,7 +222,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 			ActorID: &p.UserID, Kind: "opportunity_created", Summary: o.Title, Data: []byte(`{}`)}); err != nil {
 			return err
 		}
-		return publish(ctx, q, "created", nil, o)
+		return pipeline.Publish(ctx, q, "created", nil, o)
 	})
 	if err != nil {
 		return err
@@ -287,7 +289,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return publish(ctx, q, "updated", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), saved)
+		return pipeline.Publish(ctx, q, "updated", pipeline.StateOf(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), saved)
 	})
 	if err == errConflict {
 		cur, err := h.Q.GetOpportunity(c.UserContext(), queries.GetOpportunityParams{OrgID: p.OrgID, ID: o.ID})
@@ -324,7 +326,7 @@ func (h *Handler) Delete(c *fiber.Ctx) error {
 			return err
 		}
 		gone := queries.Opportunity{OrgID: o.OrgID, ID: o.ID, OwnerID: o.OwnerID}
-		return publish(ctx, q, "deleted", before(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), gone)
+		return pipeline.Publish(ctx, q, "deleted", pipeline.StateOf(o.Stage, o.Amount, o.OwnerID, o.ExpectedClose), gone)
 	})
 	if err == errConflict {
 		return h.conflict(c, o.ID)
