@@ -129,7 +129,8 @@ UPDATE import_rows SET outcome = 'error'
 WHERE org_id = @org_id AND import_id = @import_id AND outcome = '' AND error_id <> '';
 
 -- name: ListImportRowsToAssign :many
-SELECT line, country, province, tags FROM import_rows
+-- Everything an assignment rule may test (leads.LeadFacts), in file order.
+SELECT line, country, province, tags, name, contact_name, email, phone, tax_id, city, notes FROM import_rows
 WHERE org_id = @org_id AND import_id = @import_id AND outcome = '' AND owner_id IS NULL
 ORDER BY line;
 
@@ -183,18 +184,6 @@ GROUP BY owner_id ORDER BY owner_id;
 SELECT line, error_column, error_id FROM import_rows
 WHERE org_id = @org_id AND import_id = @import_id AND outcome = 'error' AND line > @after_line
 ORDER BY line LIMIT @page_size;
-
--- name: ListTeamReps :many
--- A manager's active reps in id order (round robin and fewest open).
-SELECT id FROM users WHERE org_id = @org_id AND manager_id = @manager_id AND active AND role = 'rep' ORDER BY id;
-
--- name: CountOpenLeadsByOwner :many
-SELECT owner_id::bigint AS owner_id, count(*)::integer AS n FROM leads
-WHERE org_id = @org_id AND owner_id = ANY(@owner_ids::bigint[]) AND status IN ('nuevo', 'contactado', 'cualificado')
-GROUP BY owner_id;
-
--- name: ActiveLeadOwners :many
-SELECT id FROM users WHERE org_id = @org_id AND active AND role IN ('rep', 'manager', 'admin');
 
 -- name: ListOrgUsersForImport :many
 SELECT id, email, role, active FROM users WHERE org_id = @org_id;

@@ -11,30 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const activeLeadOwners = `-- name: ActiveLeadOwners :many
-SELECT id FROM users WHERE org_id = $1 AND active AND role IN ('rep', 'manager', 'admin')
-`
-
-func (q *Queries) ActiveLeadOwners(ctx context.Context, orgID int64) ([]int64, error) {
-	rows, err := q.db.Query(ctx, activeLeadOwners, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const analyzeImportRows = `-- name: AnalyzeImportRows :exec
 ANALYZE import_rows
 `
@@ -119,42 +95,6 @@ func (q *Queries) CountImportOutcomes(ctx context.Context, arg CountImportOutcom
 		&i.LastLine,
 	)
 	return i, err
-}
-
-const countOpenLeadsByOwner = `-- name: CountOpenLeadsByOwner :many
-SELECT owner_id::bigint AS owner_id, count(*)::integer AS n FROM leads
-WHERE org_id = $1 AND owner_id = ANY($2::bigint[]) AND status IN ('nuevo', 'contactado', 'cualificado')
-GROUP BY owner_id
-`
-
-type CountOpenLeadsByOwnerParams struct {
-	OrgID    int64
-	OwnerIds []int64
-}
-
-type CountOpenLeadsByOwnerRow struct {
-	OwnerID int64
-	N       int32
-}
-
-func (q *Queries) CountOpenLeadsByOwner(ctx context.Context, arg CountOpenLeadsByOwnerParams) ([]CountOpenLeadsByOwnerRow, error) {
-	rows, err := q.db.Query(ctx, countOpenLeadsByOwner, arg.OrgID, arg.OwnerIds)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []CountOpenLeadsByOwnerRow{}
-	for rows.Next() {
-		var i CountOpenLeadsByOwnerRow
-		if err := rows.Scan(&i.OwnerID, &i.N); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const createEmailAttachment = `-- name: CreateEmailAttachment :exec
@@ -629,7 +569,7 @@ func (q *Queries) ListImportErrors(ctx context.Context, arg ListImportErrorsPara
 }
 
 const listImportRowsToAssign = `-- name: ListImportRowsToAssign :many
-SELECT line, country, province, tags FROM import_rows
+SELECT line, country, province, tags, name, contact_name, email, phone, tax_id, city, notes FROM import_rows
 WHERE org_id = $1 AND import_id = $2 AND outcome = '' AND owner_id IS NULL
 ORDER BY line
 `
@@ -640,12 +580,20 @@ type ListImportRowsToAssignParams struct {
 }
 
 type ListImportRowsToAssignRow struct {
-	Line     int32
-	Country  string
-	Province string
-	Tags     []string
+	Line        int32
+	Country     string
+	Province    string
+	Tags        []string
+	Name        string
+	ContactName string
+	Email       string
+	Phone       string
+	TaxID       string
+	City        string
+	Notes       string
 }
 
+// Everything an assignment rule may test (leads.LeadFacts), in file order.
 func (q *Queries) ListImportRowsToAssign(ctx context.Context, arg ListImportRowsToAssignParams) ([]ListImportRowsToAssignRow, error) {
 	rows, err := q.db.Query(ctx, listImportRowsToAssign, arg.OrgID, arg.ImportID)
 	if err != nil {
@@ -660,6 +608,13 @@ func (q *Queries) ListImportRowsToAssign(ctx context.Context, arg ListImportRows
 			&i.Country,
 			&i.Province,
 			&i.Tags,
+			&i.Name,
+			&i.ContactName,
+			&i.Email,
+			&i.Phone,
+			&i.TaxID,
+			&i.City,
+			&i.Notes,
 		); err != nil {
 			return nil, err
 		}
@@ -747,36 +702,6 @@ func (q *Queries) ListOrgUsersForImport(ctx context.Context, orgID int64) ([]Lis
 			return nil, err
 		}
 		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listTeamReps = `-- name: ListTeamReps :many
-SELECT id FROM users WHERE org_id = $1 AND manager_id = $2 AND active AND role = 'rep' ORDER BY id
-`
-
-type ListTeamRepsParams struct {
-	OrgID     int64
-	ManagerID *int64
-}
-
-// A manager's active reps in id order (round robin and fewest open).
-func (q *Queries) ListTeamReps(ctx context.Context, arg ListTeamRepsParams) ([]int64, error) {
-	rows, err := q.db.Query(ctx, listTeamReps, arg.OrgID, arg.ManagerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -42,23 +42,24 @@ SELECT rr_cursor FROM lead_rules WHERE org_id = @org_id AND id = @id FOR UPDATE;
 -- name: SetLeadRuleCursor :exec
 UPDATE lead_rules SET rr_cursor = @rr_cursor WHERE org_id = @org_id AND id = @id;
 
--- name: NextRoundRobinRep :one
--- The team's next active rep after the cursor in id order, wrapping to the
--- lowest id.
-SELECT id FROM users
-WHERE org_id = @org_id AND manager_id = @manager_id AND active AND role = 'rep'
-ORDER BY id <= @after_id::bigint, id
-LIMIT 1;
+-- name: GetDefaultLeadOwner :one
+SELECT default_owner_id FROM lead_settings WHERE org_id = @org_id;
 
--- name: FewestOpenRep :one
--- The team's active rep with the fewest open leads (nuevo, contactado,
--- cualificado); a tie goes to the lowest id, so the choice is repeatable.
-SELECT u.id FROM users u
-LEFT JOIN leads l ON l.org_id = u.org_id AND l.owner_id = u.id AND l.status IN ('nuevo', 'contactado', 'cualificado')
-WHERE u.org_id = @org_id AND u.manager_id = @manager_id AND u.active AND u.role = 'rep'
-GROUP BY u.id
-ORDER BY count(l.id), u.id
-LIMIT 1;
+-- name: SetDefaultLeadOwner :exec
+INSERT INTO lead_settings (org_id, default_owner_id) VALUES (@org_id, sqlc.narg('default_owner_id'))
+ON CONFLICT (org_id) DO UPDATE SET default_owner_id = EXCLUDED.default_owner_id, updated_at = now();
+
+-- name: ListTeamReps :many
+-- A manager's active reps in id order (round robin and fewest open).
+SELECT id FROM users WHERE org_id = @org_id AND manager_id = @manager_id AND active AND role = 'rep' ORDER BY id;
+
+-- name: CountOpenLeadsByOwner :many
+SELECT owner_id::bigint AS owner_id, count(*)::integer AS n FROM leads
+WHERE org_id = @org_id AND owner_id = ANY(@owner_ids::bigint[]) AND status IN ('nuevo', 'contactado', 'cualificado')
+GROUP BY owner_id;
+
+-- name: ActiveLeadOwners :many
+SELECT id FROM users WHERE org_id = @org_id AND active AND role IN ('rep', 'manager', 'admin');
 
 -- name: IsActiveLeadOwner :one
 -- Whether a user may be given leads now (same roles as ListLeadOwners).
@@ -66,10 +67,3 @@ SELECT EXISTS (
     SELECT 1 FROM users
     WHERE org_id = @org_id AND id = @id AND active AND role IN ('rep', 'manager', 'admin')
 );
-
--- name: GetDefaultLeadOwner :one
-SELECT default_owner_id FROM lead_settings WHERE org_id = @org_id;
-
--- name: SetDefaultLeadOwner :exec
-INSERT INTO lead_settings (org_id, default_owner_id) VALUES (@org_id, sqlc.narg('default_owner_id'))
-ON CONFLICT (org_id) DO UPDATE SET default_owner_id = EXCLUDED.default_owner_id, updated_at = now();

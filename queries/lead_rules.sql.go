@@ -9,6 +9,66 @@ import (
 	"context"
 )
 
+const activeLeadOwners = `-- name: ActiveLeadOwners :many
+SELECT id FROM users WHERE org_id = $1 AND active AND role IN ('rep', 'manager', 'admin')
+`
+
+func (q *Queries) ActiveLeadOwners(ctx context.Context, orgID int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, activeLeadOwners, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const countOpenLeadsByOwner = `-- name: CountOpenLeadsByOwner :many
+SELECT owner_id::bigint AS owner_id, count(*)::integer AS n FROM leads
+WHERE org_id = $1 AND owner_id = ANY($2::bigint[]) AND status IN ('nuevo', 'contactado', 'cualificado')
+GROUP BY owner_id
+`
+
+type CountOpenLeadsByOwnerParams struct {
+	OrgID    int64
+	OwnerIds []int64
+}
+
+type CountOpenLeadsByOwnerRow struct {
+	OwnerID int64
+	N       int32
+}
+
+func (q *Queries) CountOpenLeadsByOwner(ctx context.Context, arg CountOpenLeadsByOwnerParams) ([]CountOpenLeadsByOwnerRow, error) {
+	rows, err := q.db.Query(ctx, countOpenLeadsByOwner, arg.OrgID, arg.OwnerIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountOpenLeadsByOwnerRow{}
+	for rows.Next() {
+		var i CountOpenLeadsByOwnerRow
+		if err := rows.Scan(&i.OwnerID, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const createLeadRule = `-- name: CreateLeadRule :one
 INSERT INTO lead_rules (org_id, position, name, source, country, province, tag, field, field_op, field_value, action, user_id, team_manager_id)
 VALUES ($1,
@@ -86,29 +146,6 @@ func (q *Queries) DeleteLeadRule(ctx context.Context, arg DeleteLeadRuleParams) 
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const fewestOpenRep = `-- name: FewestOpenRep :one
-SELECT u.id FROM users u
-LEFT JOIN leads l ON l.org_id = u.org_id AND l.owner_id = u.id AND l.status IN ('nuevo', 'contactado', 'cualificado')
-WHERE u.org_id = $1 AND u.manager_id = $2 AND u.active AND u.role = 'rep'
-GROUP BY u.id
-ORDER BY count(l.id), u.id
-LIMIT 1
-`
-
-type FewestOpenRepParams struct {
-	OrgID     int64
-	ManagerID *int64
-}
-
-// The team's active rep with the fewest open leads (nuevo, contactado,
-// cualificado); a tie goes to the lowest id, so the choice is repeatable.
-func (q *Queries) FewestOpenRep(ctx context.Context, arg FewestOpenRepParams) (int64, error) {
-	row := q.db.QueryRow(ctx, fewestOpenRep, arg.OrgID, arg.ManagerID)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
 }
 
 const getDefaultLeadOwner = `-- name: GetDefaultLeadOwner :one
@@ -308,6 +345,36 @@ func (q *Queries) ListLeadRules(ctx context.Context, orgID int64) ([]LeadRule, e
 	return items, nil
 }
 
+const listTeamReps = `-- name: ListTeamReps :many
+SELECT id FROM users WHERE org_id = $1 AND manager_id = $2 AND active AND role = 'rep' ORDER BY id
+`
+
+type ListTeamRepsParams struct {
+	OrgID     int64
+	ManagerID *int64
+}
+
+// A manager's active reps in id order (round robin and fewest open).
+func (q *Queries) ListTeamReps(ctx context.Context, arg ListTeamRepsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, listTeamReps, arg.OrgID, arg.ManagerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockLeadRuleCursor = `-- name: LockLeadRuleCursor :one
 SELECT rr_cursor FROM lead_rules WHERE org_id = $1 AND id = $2 FOR UPDATE
 `
@@ -324,28 +391,6 @@ func (q *Queries) LockLeadRuleCursor(ctx context.Context, arg LockLeadRuleCursor
 	var rr_cursor *int64
 	err := row.Scan(&rr_cursor)
 	return rr_cursor, err
-}
-
-const nextRoundRobinRep = `-- name: NextRoundRobinRep :one
-SELECT id FROM users
-WHERE org_id = $1 AND manager_id = $2 AND active AND role = 'rep'
-ORDER BY id <= $3::bigint, id
-LIMIT 1
-`
-
-type NextRoundRobinRepParams struct {
-	OrgID     int64
-	ManagerID *int64
-	AfterID   int64
-}
-
-// The team's next active rep after the cursor in id order, wrapping to the
-// lowest id.
-func (q *Queries) NextRoundRobinRep(ctx context.Context, arg NextRoundRobinRepParams) (int64, error) {
-	row := q.db.QueryRow(ctx, nextRoundRobinRep, arg.OrgID, arg.ManagerID, arg.AfterID)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
 }
 
 const setDefaultLeadOwner = `-- name: SetDefaultLeadOwner :exec

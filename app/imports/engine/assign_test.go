@@ -39,6 +39,7 @@ func TestAssignerMatchesAssignOwner(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	rule(queries.CreateLeadRuleParams{Name: "Acme", Field: "email", FieldOp: "contains", FieldValue: "@ACME.es", Action: "user", UserID: &reps[1].ID})
 	rule(queries.CreateLeadRuleParams{Name: "Sevilla", Province: "sevilla ", Action: "user", UserID: &reps[3].ID})
 	rule(queries.CreateLeadRuleParams{Name: "Inactivo", Tag: "nadie", Action: "user", UserID: &reps[2].ID})
 	rule(queries.CreateLeadRuleParams{Name: "VIP", Tag: "VIP", Action: "round_robin", TeamManagerID: &mgr.ID})
@@ -47,8 +48,9 @@ func TestAssignerMatchesAssignOwner(t *testing.T) {
 	if err := q.SetDefaultLeadOwner(ctx, queries.SetDefaultLeadOwnerParams{OrgID: w.org.ID, DefaultOwnerID: &w.admin.ID}); err != nil {
 		t.Fatal(err)
 	}
-	rows := []assignRow{{"Sevilla", ""}, {"Madrid", ""}, {"", "vip"}, {"Madrid", ""}, {"", "vip,nadie"}, {"", "nadie"}, {"Madrid", "vip"},
-		{"Madrid", ""}, {"Cádiz", ""}, {"SEVILLA", "vip"}, {"", "vip"}, {"Madrid", ""}, {"Madrid", ""}, {"", "vip"}}
+	rows := []assignRow{{"Sevilla", "", ""}, {"Madrid", "", ""}, {"", "vip", ""}, {"Madrid", "", ""}, {"", "vip,nadie", ""}, {"", "nadie", ""},
+		{"Madrid", "vip", ""}, {"Madrid", "", ""}, {"Cádiz", "", ""}, {"SEVILLA", "vip", ""}, {"", "vip", ""}, {"Madrid", "", ""},
+		{"Madrid", "", ""}, {"", "vip", ""}, {"Cádiz", "", "compras@acme.es"}, {"Cádiz", "", "x@other.es"}, {"Madrid", "", "ana@Acme.ES"}}
 
 	// What AssignOwner decides, lead by lead, in a transaction rolled back.
 	var want []string
@@ -62,12 +64,13 @@ func TestAssignerMatchesAssignOwner(t *testing.T) {
 		if r.tags != "" {
 			tags = strings.Split(r.tags, ",")
 		}
-		owner, err := leads.AssignOwner(ctx, tq, w.org.ID, leads.LeadFacts{Source: "import", Country: "ES", Province: r.province, Tags: tags})
+		owner, err := leads.AssignOwner(ctx, tq, w.org.ID, leads.LeadFacts{Source: "import", Country: "ES", Province: r.province, Tags: tags,
+			Name: fmt.Sprint("Fila ", i), Email: strings.ToLower(r.email)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := tq.CreateLead(ctx, queries.CreateLeadParams{OrgID: w.org.ID, Name: fmt.Sprint("Fila ", i), Country: "ES",
-			Source: "import", Status: "nuevo", OwnerID: owner, Tags: tags}); err != nil {
+			Source: "import", Status: "nuevo", OwnerID: owner, Tags: tags, Email: strings.ToLower(r.email)}); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, fmt.Sprint(*owner))
@@ -75,11 +78,11 @@ func TestAssignerMatchesAssignOwner(t *testing.T) {
 	_ = tx.Rollback(ctx)
 
 	var csv strings.Builder
-	csv.WriteString("Nombre;Provincia;Etiquetas\n")
+	csv.WriteString("Nombre;Provincia;Etiquetas;Email\n")
 	for i, r := range rows {
-		fmt.Fprintf(&csv, "Fila %d;%s;\"%s\"\n", i, r.province, r.tags)
+		fmt.Fprintf(&csv, "Fila %d;%s;\"%s\";%s\n", i, r.province, r.tags, r.email)
 	}
-	imp := w.upload(t, "leads", "reglas.csv", "csv", "", []byte(csv.String()), engine.Mapping{"name": 0, "province": 1, "tags": 2})
+	imp := w.upload(t, "leads", "reglas.csv", "csv", "", []byte(csv.String()), engine.Mapping{"name": 0, "province": 1, "tags": 2, "email": 3})
 	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +98,12 @@ func TestAssignerMatchesAssignOwner(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("owners\n got %v\nwant %v", got, want)
 	}
+	// The field rule: an @acme.es address (any case) goes to its rep, one
+	// from elsewhere falls through to the other rules (here the default).
+	acme := fmt.Sprint(reps[1].ID)
+	if got[14] != acme || got[16] != acme || got[15] == acme || got[15] != fmt.Sprint(w.admin.ID) {
+		t.Errorf("field rule: acme rows owned by %s and %s, other.es by %s (acme rep %s, default %d)", got[14], got[16], got[15], acme, w.admin.ID)
+	}
 	// The round robin cursor moved as if each lead had been assigned alone.
 	var cursor *int64
 	if err := w.env.DB.QueryRow(ctx, `SELECT rr_cursor FROM lead_rules WHERE org_id = $1 AND name = 'VIP'`, w.org.ID).Scan(&cursor); err != nil {
@@ -106,7 +115,7 @@ func TestAssignerMatchesAssignOwner(t *testing.T) {
 }
 
 // lastRR is the owner of the last row the VIP rule took (not Sevilla).
-type assignRow struct{ province, tags string }
+type assignRow struct{ province, tags, email string }
 
 func lastRR(rows []assignRow, owners []string) string {
 	last := ""

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pulso/app/imports/sheet"
+	"pulso/app/leads"
 	"pulso/app/live"
 	"pulso/queries"
 )
@@ -394,25 +395,34 @@ func check(ctx context.Context, q *queries.Queries, imp queries.Import, column f
 // bar moves between slices, published outside this transaction) and merges
 // the matched rows into their leads.
 func (r *Runner) writeLeads(ctx context.Context, q *queries.Queries, imp queries.Import, lastLine int32, p *progress) error {
-	a, err := newAssigner(ctx, q, imp.OrgID)
+	a, err := leads.NewAssigner(ctx, q, imp.OrgID)
 	if err != nil {
 		return err
 	}
-	if !a.idle() {
+	idle, err := a.Idle(ctx)
+	if err != nil {
+		return err
+	}
+	if !idle {
 		rows, err := q.ListImportRowsToAssign(ctx, queries.ListImportRowsToAssignParams{OrgID: imp.OrgID, ImportID: imp.ID})
 		if err != nil {
 			return err
 		}
 		lines, owners := make([]int32, 0, len(rows)), make([]int64, 0, len(rows))
 		for _, row := range rows {
-			if o := a.owner("import", row.Country, row.Province, row.Tags); o != nil {
+			o, err := a.Owner(ctx, leads.LeadFacts{Source: "import", Country: row.Country, Province: row.Province, Tags: row.Tags,
+				Name: row.Name, ContactName: row.ContactName, Email: row.Email, Phone: row.Phone, TaxID: row.TaxID, City: row.City, Notes: row.Notes})
+			if err != nil {
+				return err
+			}
+			if o != nil {
 				lines, owners = append(lines, row.Line), append(owners, *o)
 			}
 		}
 		if err := q.SetImportRowOwners(ctx, queries.SetImportRowOwnersParams{OrgID: imp.OrgID, ImportID: imp.ID, Lines: lines, OwnerIds: owners}); err != nil {
 			return err
 		}
-		if err := a.save(ctx); err != nil {
+		if err := a.Save(ctx); err != nil {
 			return err
 		}
 	}
