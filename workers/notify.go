@@ -49,7 +49,7 @@ func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[jobargs.Notify])
 			return err
 		}
 		payload, _ := json.Marshal(map[string]any{"severity": n.Severity, "toast": a.Toast || n.Severity == "urgent"})
-		_, err = live.Publish(ctx, q, live.Event{
+		err = live.Publish(ctx, live.Event{
 			OrgID: a.OrgID, Topic: live.TopicNotification, Entity: "notification", EntityID: &n.ID,
 			Kind: "created", SubjectUserID: &n.UserID, Payload: payload,
 		})

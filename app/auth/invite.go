@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	authview "pulso/views/auth"
@@ -93,9 +95,9 @@ func (h *Handler) AcceptInvite(c *fiber.Ctx) error {
 		return err
 	}
 	var user queries.User
-	err = pgx.BeginFunc(c.UserContext(), h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		n, err := q.UseInvite(c.UserContext(), HashToken(c.Params("token")))
+		n, err := q.UseInvite(ctx, HashToken(c.Params("token")))
 		if err != nil {
 			return err
 		}
@@ -103,10 +105,10 @@ func (h *Handler) AcceptInvite(c *fiber.Ctx) error {
 			// Lost a race with another submit of the same link.
 			return web.NewError(fiber.StatusGone, "invite.gone_title", nil)
 		}
-		if err := q.SetUserPassword(c.UserContext(), queries.SetUserPasswordParams{OrgID: inv.OrgID, ID: inv.UserID, PasswordHash: &hash}); err != nil {
+		if err := q.SetUserPassword(ctx, queries.SetUserPasswordParams{OrgID: inv.OrgID, ID: inv.UserID, PasswordHash: &hash}); err != nil {
 			return err
 		}
-		user, err = q.GetUser(c.UserContext(), queries.GetUserParams{OrgID: inv.OrgID, ID: inv.UserID})
+		user, err = q.GetUser(ctx, queries.GetUserParams{OrgID: inv.OrgID, ID: inv.UserID})
 		return err
 	})
 	if err != nil {

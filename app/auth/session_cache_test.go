@@ -59,15 +59,15 @@ func TestSessionCacheFollowsChangesAcrossInstances(t *testing.T) {
 		func(r apptest.Response) bool { return strings.Contains(r.Body, "Caché Renombrada S.L.") })
 
 	// A notification for the rep, created as the notify job does.
-	err := pgx.BeginFunc(context.Background(), env1.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(context.Background(), env1.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := env1.Q.WithTx(tx)
-		n, err := q.CreateNotification(context.Background(), queries.CreateNotificationParams{
+		n, err := q.CreateNotification(ctx, queries.CreateNotificationParams{
 			OrgID: org.ID, UserID: rep.ID, Severity: "info", Title: "Hola", Key: "cache-test",
 		})
 		if err != nil {
 			return err
 		}
-		_, err = live.Publish(context.Background(), q, live.Event{
+		err = live.Publish(ctx, live.Event{
 			OrgID: org.ID, Topic: live.TopicNotification, Entity: "notification", EntityID: &n.ID, Kind: "created", SubjectUserID: &rep.ID,
 		})
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/ident"
+	"pulso/app/live"
 	"pulso/app/mail"
 	"pulso/app/money"
 	"pulso/app/printing"
@@ -301,7 +302,7 @@ func (h *Handler) SendPriceList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		e, err := mail.Enqueue(ctx, tx, h.Jobs, mail.Message{OrgID: p.OrgID, Key: fmt.Sprintf("price-list:%d:%d:%s", l.ID, cu.ID, now.Format("200601021504")),
 			To: cu.Email, ToName: cu.LegalName, Locale: p.Locale, Template: mail.PriceList(emailview.PriceList{Org: p.OrgName, List: l.Name, Customer: cu.LegalName})})
 		if err != nil {

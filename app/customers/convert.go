@@ -252,7 +252,7 @@ func ConvertLead(ctx context.Context, q *queries.Queries, org, actorID, leadID i
 		return cu, err
 	}
 	payload, _ := json.Marshal(map[string]string{"status": converted.Status})
-	if _, err := live.Publish(ctx, q, live.Event{
+	if err := live.Publish(ctx, live.Event{
 		OrgID: org, Topic: live.TopicLead, Entity: "lead", EntityID: &converted.ID, Kind: "converted",
 		SubjectUserID: converted.OwnerID, Payload: payload,
 	}); err != nil {

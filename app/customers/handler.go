@@ -125,7 +125,7 @@ func record(ctx context.Context, q *queries.Queries, a activity) error {
 // publish tells the screens of the customer's owner, their managers and
 // admins that the customer changed.
 func publish(ctx context.Context, q *queries.Queries, cu queries.Customer, kind string) error {
-	_, err := live.Publish(ctx, q, live.Event{
+	err := live.Publish(ctx, live.Event{
 		OrgID: cu.OrgID, Topic: live.TopicCustomer, Entity: "customer", EntityID: &cu.ID, Kind: kind, SubjectUserID: cu.OwnerID,
 	})
 	return err

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pulso/app/auth"
+	"pulso/app/live"
 	"pulso/queries"
 	"pulso/workers"
 )
@@ -61,7 +62,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	return live.BeginFunc(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		for _, o := range orgs {
 			org, err := q.GetOrgByName(ctx, o.Name)

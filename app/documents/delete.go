@@ -1,11 +1,13 @@
 package documents
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -23,13 +25,13 @@ func (h *Handler) Delete(c *fiber.Ctx) error {
 		return web.ErrForbidden
 	}
 	pa := parentOf(d)
-	err = pgx.BeginFunc(c.UserContext(), h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		if err := q.DeleteDocument(c.UserContext(), queries.DeleteDocumentParams{OrgID: p.OrgID, ID: d.ID}); err != nil {
+		if err := q.DeleteDocument(ctx, queries.DeleteDocumentParams{OrgID: p.OrgID, ID: d.ID}); err != nil {
 			return err
 		}
 		data, _ := json.Marshal(map[string]any{"document_id": d.ID, "filename": d.Filename, "action": "deleted"})
-		_, err := q.AppendActivity(c.UserContext(), queries.AppendActivityParams{
+		_, err := q.AppendActivity(ctx, queries.AppendActivityParams{
 			OrgID: p.OrgID, LeadID: d.LeadID, CustomerID: d.CustomerID, ActorID: &p.UserID,
 			Kind: "document_deleted", Summary: truncate(d.Filename, 500), Data: data,
 		})

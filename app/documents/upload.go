@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/valyala/fasthttp"
 
+	"pulso/app/live"
 	"pulso/app/web"
 )
 
@@ -51,8 +53,8 @@ func (h *Handler) upload(c *fiber.Ctx, kind string) error {
 	if err != nil {
 		return err
 	}
-	err = pgx.BeginFunc(c.UserContext(), h.DB, func(tx pgx.Tx) error {
-		_, err := Attach(c.UserContext(), h.Q.WithTx(tx), p.OrgID, pa.target(), fh.Filename, blob, &p.UserID)
+	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := Attach(ctx, h.Q.WithTx(tx), p.OrgID, pa.target(), fh.Filename, blob, &p.UserID)
 		return err
 	})
 	if err != nil {

@@ -295,7 +295,7 @@ func (h *Handler) Start(c *fiber.Ctx) error {
 	}
 	mapping, _ := json.Marshal(m)
 	ctx := c.UserContext()
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		queued, err := q.QueueImport(ctx, queries.QueueImportParams{OrgID: p.OrgID, ID: imp.ID, Mapping: mapping, Charset: charset})
 		if errors.Is(err, pgx.ErrNoRows) {

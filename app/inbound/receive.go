@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"pulso/app/live"
 	"pulso/queries"
 	"pulso/workers/jobargs"
 )
@@ -39,7 +40,7 @@ func Receive(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx], 
 	}
 	envelopeFrom = strings.ToValidUTF8(envelopeFrom, "")
 	var r Receipt
-	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+	err := live.BeginFunc(ctx, db, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		id, err := q.ReceiveInboundMessage(ctx, queries.ReceiveInboundMessageParams{
 			OrgID: orgID, MessageID: key, Via: via, EnvelopeFrom: envelopeFrom, Raw: raw, SizeBytes: int64(len(raw)), UploadedBy: uploadedBy,

@@ -18,7 +18,7 @@ func PublishCreated(ctx context.Context, q *queries.Queries, l queries.Lead) err
 // Publish tells the screens of the lead's owner, their managers and admins.
 func Publish(ctx context.Context, q *queries.Queries, l queries.Lead, kind string) error {
 	payload, _ := json.Marshal(map[string]string{"status": l.Status})
-	_, err := live.Publish(ctx, q, live.Event{
+	err := live.Publish(ctx, live.Event{
 		OrgID: l.OrgID, Topic: live.TopicLead, Entity: "lead", EntityID: &l.ID, Kind: kind,
 		SubjectUserID: l.OwnerID, Payload: payload,
 	})

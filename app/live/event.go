@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
-
-	"pulso/queries"
 )
 
 // maxPayload keeps events small: they carry ids, and renderers load what
@@ -38,27 +36,26 @@ type Event struct {
 // ErrPayloadTooLarge is returned for events that carry documents, not ids.
 var ErrPayloadTooLarge = errors.New("live event payload too large")
 
-// Publish records ev in the transaction q runs in. Call it inside the
-// change's transaction; nothing is delivered unless that transaction commits.
-// Inside live.BeginFunc (ctx is the one it passed) the event is held and
-// written with the COMMIT, and the id returned is 0.
-func Publish(ctx context.Context, q *queries.Queries, ev Event) (int64, error) {
-	payload := ev.Payload
-	if len(payload) == 0 {
-		payload = json.RawMessage(`{}`)
+// ErrNoTransaction is returned by Publish outside BeginFunc: an event
+// belongs to a change and is written with its commit, never on its own.
+var ErrNoTransaction = errors.New("live: Publish outside live.BeginFunc")
+
+// Publish records ev for the transaction BeginFunc is running (ctx is the
+// one it passed to fn). The event is written with the COMMIT, so nothing is
+// delivered unless the change commits; outside BeginFunc it is refused.
+func Publish(ctx context.Context, ev Event) error {
+	held, ok := ctx.Value(heldKey{}).(*heldEvents)
+	if !ok {
+		return ErrNoTransaction
 	}
-	if len(payload) > maxPayload {
-		return 0, ErrPayloadTooLarge
+	if len(ev.Payload) == 0 {
+		ev.Payload = json.RawMessage(`{}`)
 	}
-	if held, ok := ctx.Value(heldKey{}).(*heldEvents); ok {
-		ev.Payload = payload
-		held.events = append(held.events, ev)
-		return 0, nil
+	if len(ev.Payload) > maxPayload {
+		return ErrPayloadTooLarge
 	}
-	return q.InsertLiveEvent(ctx, queries.InsertLiveEventParams{
-		OrgID: ev.OrgID, Topic: ev.Topic, Entity: ev.Entity, EntityID: ev.EntityID, Kind: ev.Kind,
-		SubjectUserID: ev.SubjectUserID, Payload: payload,
-	})
+	held.events = append(held.events, ev)
+	return nil
 }
 
 // Topics published so far. Each area adds its own here, so the list of what

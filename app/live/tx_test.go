@@ -3,6 +3,7 @@ package live_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -42,12 +43,8 @@ func TestBeginFuncWritesHeldEventsWithTheCommit(t *testing.T) {
 				return err
 			}
 			for range 2 {
-				id, err := live.Publish(ctx, q, live.Event{OrgID: org.ID, Topic: live.TopicLead, Entity: "lead", EntityID: &lead.ID, Kind: kind, SubjectUserID: &owner.ID})
-				if err != nil {
+				if err := live.Publish(ctx, live.Event{OrgID: org.ID, Topic: live.TopicLead, Entity: "lead", EntityID: &lead.ID, Kind: kind, SubjectUserID: &owner.ID}); err != nil {
 					return err
-				}
-				if id != 0 {
-					t.Errorf("held event got id %d before the commit", id)
 				}
 			}
 			// Held, not written: the transaction itself sees no event yet.
@@ -107,7 +104,7 @@ func TestBeginFuncWritesHeldEventsWithTheCommit(t *testing.T) {
 			Country: lead.Country, OwnerID: lead.OwnerID, Status: lead.Status, Notes: "orphan event", Tags: lead.Tags}); err != nil {
 			return err
 		}
-		_, err := live.Publish(ctx, q, live.Event{OrgID: org.ID, Topic: live.TopicLead, Entity: "lead", Kind: "orphan"})
+		err := live.Publish(ctx, live.Event{OrgID: org.ID, Topic: live.TopicLead, Entity: "lead", Kind: "orphan"})
 		return err
 	})
 	if err == nil {
@@ -124,5 +121,30 @@ func TestBeginFuncWritesHeldEventsWithTheCommit(t *testing.T) {
 	}
 	if got := countEvents(t, env, org.ID, "again"); got != 24 {
 		t.Fatalf("events = %d, want 24", got)
+	}
+}
+
+// Publish has one behaviour: inside live.BeginFunc. Anywhere else (a plain
+// pgx transaction, no transaction at all) it refuses, so no code path can
+// write an event apart from its change's commit.
+func TestPublishOutsideBeginFuncIsRefused(t *testing.T) {
+	env := apptest.New(t)
+	org := env.Org("Fuera S.L.")
+	ctx := context.Background()
+	ev := live.Event{OrgID: org.ID, Topic: live.TopicLead, Entity: "lead", Kind: "outside"}
+	if err := live.Publish(ctx, ev); !errors.Is(err, live.ErrNoTransaction) {
+		t.Fatalf("without a transaction: %v", err)
+	}
+	err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error { return live.Publish(ctx, ev) })
+	if !errors.Is(err, live.ErrNoTransaction) {
+		t.Fatalf("inside pgx.BeginFunc: %v", err)
+	}
+	if n := countEvents(t, env, org.ID, "outside"); n != 0 {
+		t.Fatalf("%d events written", n)
+	}
+	big := ev
+	big.Payload = []byte(`"` + strings.Repeat("x", 3000) + `"`)
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error { return live.Publish(ctx, big) }); !errors.Is(err, live.ErrPayloadTooLarge) {
+		t.Fatalf("a document-sized payload: %v", err)
 	}
 }

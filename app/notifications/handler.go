@@ -112,7 +112,7 @@ func (h *Handler) MarkAllRead(c *fiber.Ctx) error {
 
 // publishRead updates the bell on the user's other tabs and devices.
 func publishRead(ctx context.Context, q *queries.Queries, p *web.Principal) error {
-	_, err := live.Publish(ctx, q, live.Event{
+	err := live.Publish(ctx, live.Event{
 		OrgID: p.OrgID, Topic: live.TopicNotification, Entity: "notification", Kind: "read", SubjectUserID: &p.UserID,
 	})
 	return err

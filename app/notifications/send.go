@@ -1,6 +1,7 @@
 package notifications
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -105,7 +107,7 @@ func (h *Handler) Send(c *fiber.Ctx) error {
 			OrgID: p.OrgID, UserID: id, Severity: f.Severity, Title: f.Title, Body: f.Body, Key: key,
 		}})
 	}
-	err := pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := h.Jobs.InsertManyTx(ctx, tx, jobs)
 		return err
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/live"
 	"pulso/app/money"
 	"pulso/app/series"
 	"pulso/app/web"
@@ -101,7 +102,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		return err
 	}
 	var o queries.Order
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		o, err = FromQuote(ctx, tx, p.OrgID, id, &p.UserID, time.Now(), p.Location())
 		return err
 	})
@@ -284,7 +285,7 @@ func (h *Handler) Deliver(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusUnprocessableEntity, o, values, errs)
 	}
 	var note queries.DeliveryNote
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		n, err := series.Take(ctx, q, p.OrgID, series.DeliveryNote, DeliverySeries, day.Year())
 		if err != nil {

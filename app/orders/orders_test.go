@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/app/apptest"
+	"pulso/app/live"
 	"pulso/app/quotes"
 	"pulso/app/web"
 	"pulso/queries"
@@ -34,7 +35,7 @@ func signedQuote(t *testing.T, env *apptest.Env, org queries.Org, rep queries.Us
 	}
 	rate := fmt.Sprint(env.Count(`SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`))
 	var id int64
-	err = pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: org.ID, CustomerID: cu.ID, OwnerID: rep.ID})
 		if err != nil {

@@ -175,7 +175,7 @@ func BenchmarkBoardFanout(b *testing.B) {
 		marker := fmt.Sprintf("bench-%d", i)
 		start = time.Now()
 		if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
-			_, err := live.Publish(ctx, queries.New(tx), live.Event{OrgID: org.ID, Topic: "bench", Entity: "bench", Kind: marker})
+			err := live.Publish(ctx, live.Event{OrgID: org.ID, Topic: "bench", Entity: "bench", Kind: marker})
 			return err
 		}); err != nil {
 			b.Fatal(err)

@@ -57,7 +57,7 @@ func Publish(ctx context.Context, q *queries.Queries, kind string, prev *State, 
 		SubjectUserID: o.OwnerID}
 	if prev != nil && after != nil && prev.Owner != after.Owner {
 		ev.Kind, ev.Payload = "reassigned", json.RawMessage(`{}`)
-		if _, err := live.Publish(ctx, q, ev); err != nil {
+		if err := live.Publish(ctx, ev); err != nil {
 			return err
 		}
 		if prev.Owner == 0 {
@@ -65,7 +65,7 @@ func Publish(ctx context.Context, q *queries.Queries, kind string, prev *State, 
 		}
 		old := prev.Owner
 		ev.SubjectUserID = &old
-		_, err := live.Publish(ctx, q, ev)
+		err := live.Publish(ctx, ev)
 		return err
 	}
 	payload, err := json.Marshal(Payload{Before: prev, After: after})
@@ -73,7 +73,7 @@ func Publish(ctx context.Context, q *queries.Queries, kind string, prev *State, 
 		return err
 	}
 	ev.Payload = payload
-	_, err = live.Publish(ctx, q, ev)
+	err = live.Publish(ctx, ev)
 	return err
 }
 

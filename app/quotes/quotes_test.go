@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/apptest"
+	"pulso/app/live"
 	"pulso/app/quotes"
 	"pulso/app/web"
 	"pulso/queries"
@@ -453,7 +454,7 @@ func TestOnlyFreshOpensToast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		return quotes.RecordOpen(ctx, tx, w.env.Deps.Jobs, l, quotes.Client{}, time.Now().Add(-2*time.Hour))
 	})
 	if err != nil {

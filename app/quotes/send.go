@@ -345,7 +345,7 @@ func signedPDF(ctx context.Context, q *queries.Queries, org queries.GetOrgForDoc
 // publish tells open quote pages and lists that something happened, and
 // open boards to redraw the deal's card (its quote badge).
 func publish(ctx context.Context, q *queries.Queries, qt queries.GetQuoteRow, kind string) error {
-	if _, err := live.Publish(ctx, q, live.Event{OrgID: qt.OrgID, Topic: live.TopicQuote, Entity: "quote", EntityID: &qt.ID,
+	if err := live.Publish(ctx, live.Event{OrgID: qt.OrgID, Topic: live.TopicQuote, Entity: "quote", EntityID: &qt.ID,
 		Kind: kind, SubjectUserID: &qt.OwnerID}); err != nil {
 		return err
 	}

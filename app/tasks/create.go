@@ -136,7 +136,7 @@ func Create(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], n New, n
 // Publish tells the assignee's screens (and their managers' and admins')
 // that their tasks changed.
 func Publish(ctx context.Context, q *queries.Queries, t queries.Task, kind string) error {
-	_, err := live.Publish(ctx, q, live.Event{OrgID: t.OrgID, Topic: live.TopicTask, Entity: "task", EntityID: &t.ID,
+	err := live.Publish(ctx, live.Event{OrgID: t.OrgID, Topic: live.TopicTask, Entity: "task", EntityID: &t.ID,
 		Kind: kind, SubjectUserID: &t.AssigneeID})
 	return err
 }

@@ -72,7 +72,7 @@ func RaiseBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org
 		}
 	}
 	if n > 0 {
-		if _, err := live.Publish(ctx, q, live.Event{OrgID: orgID, Topic: live.TopicTask, Entity: "task", EntityID: &t.ID,
+		if err := live.Publish(ctx, live.Event{OrgID: orgID, Topic: live.TopicTask, Entity: "task", EntityID: &t.ID,
 			Kind: "breached", SubjectUserID: &t.AssigneeID}); err != nil {
 			return n, err
 		}

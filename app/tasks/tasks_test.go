@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/apptest"
+	"pulso/app/live"
 	"pulso/app/tasks"
 	"pulso/app/web"
 	"pulso/queries"
@@ -235,7 +236,7 @@ func TestBreachAlertsOnceFromJobAndSweep(t *testing.T) {
 	_ = w.env.DB.QueryRow(ctx, `SELECT id FROM tasks WHERE title = 'Hecha a tiempo'`).Scan(&done)
 	raise := func(task int64) int {
 		var n int
-		if err := pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error {
+		if err := live.BeginFunc(ctx, w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
 			var err error
 			n, err = tasks.RaiseBreach(ctx, tx, w.env.Deps.Jobs, w.org.ID, task, time.Now())
 			return err
@@ -326,7 +327,7 @@ func TestRuleCreatesTaskOnStageEntered(t *testing.T) {
 	ctx := context.Background()
 	stage := "oferta_presentada"
 	subject := tasks.Subject{OrgID: w.org.ID, OwnerID: &w.rep.ID, OpportunityID: &o.ID, Key: fmt.Sprintf("%d:%d", o.ID, 2)}
-	if err := pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error {
+	if err := live.BeginFunc(ctx, w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		made, err := tasks.ApplyRules(ctx, tx, w.env.Deps.Jobs, tasks.EventStageEntered, &stage, subject, time.Now())
 		if len(made) != 0 {
 			t.Errorf("a replay made %d tasks", len(made))

@@ -1,9 +1,12 @@
 package users
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	usersview "pulso/views/users"
@@ -23,7 +26,7 @@ func (h *Handler) Deactivate(c *fiber.Ctx) error {
 	if u.ID == p.UserID {
 		return web.NewError(fiber.StatusUnprocessableEntity, "users.cannot_deactivate_self", nil)
 	}
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		if _, err := q.SetUserActive(ctx, queries.SetUserActiveParams{OrgID: p.OrgID, ID: u.ID, Active: false}); err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pulso/app/auth"
+	"pulso/app/live"
 	appmail "pulso/app/mail"
 	"pulso/app/web"
 	"pulso/queries"
@@ -94,7 +95,7 @@ func (h *Handler) Invite(c *fiber.Ctx) error {
 	}
 
 	var token string
-	err := pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		u, err := q.CreateUser(ctx, queries.CreateUserParams{
 			OrgID: p.OrgID, Email: in.Email, Name: in.Name, Role: string(in.Role), ManagerID: in.ManagerID,
@@ -132,13 +133,13 @@ func (h *Handler) Reinvite(c *fiber.Ctx) error {
 		return web.NewError(fiber.StatusConflict, "error.bad_request", nil)
 	}
 	var token string
-	err = pgx.BeginFunc(c.UserContext(), h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		token, err = auth.CreateInvite(c, h.Q.WithTx(tx), p, u.ID)
 		if err != nil {
 			return err
 		}
-		return h.mailInvite(c.UserContext(), tx, p, u, token)
+		return h.mailInvite(ctx, tx, p, u, token)
 	})
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/jackc/pgx/v5"
 
 	"pulso/app/apptest"
 	"pulso/app/auth"
@@ -89,14 +90,9 @@ func BenchmarkSockets(b *testing.B) {
 					r.Body.Close()
 					return t0
 				}
-				tx, err := pool.Begin(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := live.Publish(ctx, queries.New(tx), live.Event{OrgID: user.OrgID, Topic: live.TopicNotification, Entity: "notification", Kind: "read", SubjectUserID: &user.ID}); err != nil {
-					b.Fatal(err)
-				}
-				if err := tx.Commit(ctx); err != nil {
+				if err := live.BeginFunc(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+					return live.Publish(ctx, live.Event{OrgID: user.OrgID, Topic: live.TopicNotification, Entity: "notification", Kind: "read", SubjectUserID: &user.ID})
+				}); err != nil {
 					b.Fatal(err)
 				}
 				return time.Now()

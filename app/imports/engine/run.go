@@ -90,7 +90,7 @@ func (r *Runner) Run(ctx context.Context, orgID, importID int64) error {
 }
 
 func (r *Runner) fail(ctx context.Context, imp queries.Import, messageID string, line int) error {
-	return pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
+	return live.BeginFunc(ctx, r.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		if err := q.FailImport(ctx, queries.FailImportParams{OrgID: imp.OrgID, ID: imp.ID, Failure: messageID, FailureLine: int32(line)}); err != nil {
 			return err
@@ -138,7 +138,7 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 	}
 	// The checks only touch staging; they commit on their own so the error
 	// file can be written from them before the final transaction.
-	err = pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, r.DB, func(ctx context.Context, tx pgx.Tx) error {
 		return check(ctx, queries.New(tx), imp, column)
 	})
 	if err != nil {
@@ -159,7 +159,7 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		}
 	}
 	lap("error file")
-	err = pgx.BeginFunc(ctx, r.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, r.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		switch imp.Kind {
 		case "portfolio":
@@ -473,7 +473,7 @@ func (p *progress) publish(ctx context.Context, pct, rows int32, kind string, fo
 		return
 	}
 	p.last, p.pct = time.Now(), pct
-	err := pgx.BeginFunc(ctx, p.r.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(ctx, p.r.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		if err := q.SetImportProgress(ctx, queries.SetImportProgressParams{OrgID: p.imp.OrgID, ID: p.imp.ID, Progress: pct, RowsRead: rows}); err != nil {
 			return err
@@ -488,7 +488,7 @@ func (p *progress) publish(ctx context.Context, pct, rows int32, kind string, fo
 
 func publish(ctx context.Context, q *queries.Queries, imp queries.Import, kind string, pct int32) error {
 	payload, _ := json.Marshal(map[string]int32{"progress": pct})
-	_, err := live.Publish(ctx, q, live.Event{OrgID: imp.OrgID, Topic: Topic, Entity: "import", EntityID: &imp.ID,
+	err := live.Publish(ctx, live.Event{OrgID: imp.OrgID, Topic: Topic, Entity: "import", EntityID: &imp.ID,
 		Kind: kind, SubjectUserID: &imp.CreatedBy, Payload: payload})
 	return err
 }

@@ -1,6 +1,7 @@
 package leadsweb
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"pulso/app/ident"
 	"pulso/app/leads"
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -243,7 +245,7 @@ func (h *Handler) moveRule(c *fiber.Ctx, up bool) error {
 	if err != nil {
 		return err
 	}
-	err = pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		n, err := q.LeadRuleNeighbour(ctx, queries.LeadRuleNeighbourParams{OrgID: r.OrgID, Up: up, Position: r.Position, ID: r.ID})
 		if isNoRows(err) {

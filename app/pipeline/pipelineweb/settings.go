@@ -1,6 +1,7 @@
 package pipelineweb
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/ident"
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 	pipelineview "pulso/views/pipeline"
@@ -86,7 +88,7 @@ func (h *Handler) SaveSettings(c *fiber.Ctx) error {
 		return h.renderSettings(c, fiber.StatusUnprocessableEntity, typed, errs, false)
 	}
 	ctx := c.UserContext()
-	err := pgx.BeginFunc(ctx, h.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		for _, s := range out {
 			if err := q.UpdatePipelineStage(ctx, queries.UpdatePipelineStageParams{OrgID: p.OrgID, Stage: s.stage, Probability: s.prob, IdleDays: s.idle}); err != nil {
