@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"net/url"
@@ -72,11 +73,10 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 }
 
 func (h *Handler) formFromPath(c *fiber.Ctx) (queries.LeadForm, error) {
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.LeadForm{}, web.ErrNotFound
-	}
-	return h.Q.GetLeadForm(c.UserContext(), queries.GetLeadFormParams{OrgID: web.MustPrincipal(c).OrgID, ID: int64(id)})
+	f, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.LeadForm, error) {
+		return h.Q.GetLeadForm(ctx, queries.GetLeadFormParams{OrgID: org, ID: id})
+	}, nil)
+	return f, err
 }
 
 // Rotate gives a form a new token; the old snippet stops working at once.

@@ -232,12 +232,10 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 }
 
 func (h *Handler) load(c *fiber.Ctx) (queries.Product, error) {
-	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.Product{}, web.ErrNotFound
-	}
-	return h.Q.GetProduct(c.UserContext(), queries.GetProductParams{OrgID: p.OrgID, ID: int64(id)})
+	pr, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Product, error) {
+		return h.Q.GetProduct(ctx, queries.GetProductParams{OrgID: org, ID: id})
+	}, nil)
+	return pr, err
 }
 
 // Show is the product form filled in (read by everyone, saved by admins).

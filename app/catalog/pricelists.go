@@ -99,15 +99,9 @@ func (h *Handler) CreatePriceList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) priceList(c *fiber.Ctx) (queries.PriceList, error) {
-	p := web.MustPrincipal(c)
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return queries.PriceList{}, web.ErrNotFound
-	}
-	l, err := h.Q.GetPriceList(c.UserContext(), queries.GetPriceListParams{OrgID: p.OrgID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return l, web.ErrNotFound
-	}
+	l, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.PriceList, error) {
+		return h.Q.GetPriceList(ctx, queries.GetPriceListParams{OrgID: org, ID: id})
+	}, nil)
 	return l, err
 }
 

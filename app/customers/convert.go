@@ -35,23 +35,9 @@ func refusal(l queries.Lead) (string, int64) {
 
 // loadLead returns the :id lead if the viewer may see it, else 404.
 func (h *Handler) loadLead(c *fiber.Ctx) (queries.Lead, []int64, error) {
-	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.Lead{}, nil, web.ErrNotFound
-	}
-	l, err := h.Q.GetLead(c.UserContext(), queries.GetLeadParams{OrgID: p.OrgID, ID: int64(id)})
-	if err != nil {
-		return l, nil, err
-	}
-	sc, err := scope(c, h.Deps, p)
-	if err != nil {
-		return l, nil, err
-	}
-	if !inScope(sc, l.OwnerID) {
-		return l, nil, web.ErrNotFound
-	}
-	return l, sc, nil
+	return web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Lead, error) {
+		return h.Q.GetLead(ctx, queries.GetLeadParams{OrgID: org, ID: id})
+	}, func(l queries.Lead) *int64 { return l.OwnerID })
 }
 
 func (h *Handler) renderConvert(c *fiber.Ctx, status int, l queries.Lead, sc []int64, v customersview.ConvertPage) error {
@@ -152,7 +138,7 @@ func (h *Handler) Convert(c *fiber.Ctx) error {
 		return err
 	}
 	web.Flash(c, "success", "customers.converted")
-	if !inScope(sc, cu.OwnerID) {
+	if !web.InScope(sc, cu.OwnerID) {
 		// Attached to a customer the viewer may not open (another rep's).
 		return web.Redirect(c, "/leads/"+itoa(l.ID))
 	}
@@ -193,7 +179,7 @@ func ConvertLead(ctx context.Context, q *queries.Queries, org, actorID, leadID i
 	if err != nil {
 		return cu, err
 	}
-	if !inScope(sc, l.OwnerID) {
+	if !web.InScope(sc, l.OwnerID) {
 		return cu, web.ErrNotFound // reassigned away while the form was open
 	}
 	if msg, id := refusal(l); msg != "" {

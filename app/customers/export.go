@@ -64,7 +64,7 @@ func eachCustomer(ctx context.Context, q *queries.Queries, params queries.ListCu
 // is streamed (the request context is gone by then).
 func (h *Handler) exportSetup(c *fiber.Ctx) (queries.ListCustomersParams, []string, *time.Location, error) {
 	p := web.MustPrincipal(c)
-	sc, err := scope(c, h.Deps, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return queries.ListCustomersParams{}, nil, nil, err
 	}

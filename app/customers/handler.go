@@ -25,47 +25,12 @@ func New(d web.Deps) *Handler { return &Handler{d} }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// scope is the owners whose customers p may see, the same rule as leads:
-// nil for everyone (admins and accountants), the team plus themselves for
-// managers, themselves for reps.
-func scope(c *fiber.Ctx, d web.Deps, p *web.Principal) ([]int64, error) {
-	switch p.Role {
-	case web.RoleAdmin, web.RoleAccountant:
-		return nil, nil
-	case web.RoleManager:
-		team, err := d.Q.ListTeamIDs(c.UserContext(), queries.ListTeamIDsParams{OrgID: p.OrgID, ManagerID: &p.UserID})
-		if err != nil {
-			return nil, err
-		}
-		return append(team, p.UserID), nil
-	}
-	return []int64{p.UserID}, nil
-}
-
-func inScope(sc []int64, owner *int64) bool {
-	return sc == nil || (owner != nil && slices.Contains(sc, *owner))
-}
-
 // load returns the :id customer if the viewer may see it; anything else
 // (another org's id, another rep's customer) is 404.
 func (h *Handler) load(c *fiber.Ctx) (queries.Customer, []int64, error) {
-	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.Customer{}, nil, web.ErrNotFound
-	}
-	cu, err := h.Q.GetCustomer(c.UserContext(), queries.GetCustomerParams{OrgID: p.OrgID, ID: int64(id)})
-	if err != nil {
-		return cu, nil, err
-	}
-	sc, err := scope(c, h.Deps, p)
-	if err != nil {
-		return cu, nil, err
-	}
-	if !inScope(sc, cu.OwnerID) {
-		return cu, nil, web.ErrNotFound
-	}
-	return cu, sc, nil
+	return web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Customer, error) {
+		return h.Q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: org, ID: id})
+	}, func(cu queries.Customer) *int64 { return cu.OwnerID })
 }
 
 // owners lists who the viewer may give a customer to: reps only

@@ -49,7 +49,7 @@ type filters customersview.Filters
 // List shows a keyset page of the customers the user may see, filtered.
 func (h *Handler) List(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	sc, err := scope(c, h.Deps, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}

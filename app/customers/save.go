@@ -50,7 +50,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v customersvi
 // NewForm shows an empty form, owned by the rep who fills it.
 func (h *Handler) NewForm(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	sc, err := scope(c, h.Deps, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (h *Handler) duplicate(ctx context.Context, org int64, sc []int64, taxID st
 	if err != nil {
 		return nil, err
 	}
-	return &customersview.Duplicate{ID: d.ID, Name: d.LegalName, Hidden: !inScope(sc, d.OwnerID)}, nil
+	return &customersview.Duplicate{ID: d.ID, Name: d.LegalName, Hidden: !web.InScope(sc, d.OwnerID)}, nil
 }
 
 // Create saves a new customer with its addresses and first contact, and
@@ -82,7 +82,7 @@ func (h *Handler) duplicate(ctx context.Context, org int64, sc []int64, taxID st
 func (h *Handler) Create(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	sc, err := scope(c, h.Deps, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}

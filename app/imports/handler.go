@@ -158,12 +158,10 @@ func cleanName(s string) string {
 }
 
 func (h *Handler) load(c *fiber.Ctx) (queries.Import, error) {
-	p := web.MustPrincipal(c)
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return queries.Import{}, web.ErrNotFound
-	}
-	return h.Q.GetImport(c.UserContext(), queries.GetImportParams{OrgID: p.OrgID, ID: id})
+	imp, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Import, error) {
+		return h.Q.GetImport(ctx, queries.GetImportParams{OrgID: org, ID: id})
+	}, nil)
+	return imp, err
 }
 
 // Show is the mapping screen of a draft, and the progress or result of a

@@ -14,11 +14,11 @@ import (
 // else — a malformed id, a missing job, another org's, a system job — is
 // 404, so ids of other tenants are not even confirmed to exist.
 func (h *Handler) jobFromPath(c *fiber.Ctx) (*rivertype.JobRow, error) {
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return nil, web.ErrNotFound
+	id, err := web.ID(c)
+	if err != nil {
+		return nil, err
 	}
-	j, err := h.Jobs.JobGet(c.UserContext(), int64(id))
+	j, err := h.Jobs.JobGet(c.UserContext(), id)
 	if errors.Is(err, river.ErrNotFound) {
 		return nil, web.ErrNotFound
 	}

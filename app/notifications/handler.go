@@ -70,14 +70,14 @@ func (h *Handler) Bell(c *fiber.Ctx) error {
 // MarkRead marks one of the user's notifications read.
 func (h *Handler) MarkRead(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return web.ErrNotFound
+	id, err := web.ID(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.UserContext()
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		n, err := q.GetNotification(ctx, queries.GetNotificationParams{OrgID: p.OrgID, UserID: p.UserID, ID: int64(id)})
+		n, err := q.GetNotification(ctx, queries.GetNotificationParams{OrgID: p.OrgID, UserID: p.UserID, ID: id})
 		if err != nil {
 			return err // ErrNoRows → 404: another user's or org's id is not confirmed
 		}

@@ -86,21 +86,13 @@ func FromQuote(ctx context.Context, tx pgx.Tx, orgID, quoteID int64, by *int64, 
 // Create is the quote page's "create order" button.
 func (h *Handler) Create(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return web.ErrNotFound
-	}
-	ctx := c.UserContext()
-	qt, err := h.Q.GetQuote(ctx, queries.GetQuoteParams{OrgID: p.OrgID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return web.ErrNotFound
-	}
+	qt, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.GetQuoteRow, error) {
+		return h.Q.GetQuote(ctx, queries.GetQuoteParams{OrgID: org, ID: id})
+	}, func(qt queries.GetQuoteRow) *int64 { return &qt.OwnerID })
 	if err != nil {
 		return err
 	}
-	if err := h.inScope(c, qt.OwnerID); err != nil {
-		return err
-	}
+	id, ctx := qt.ID, c.UserContext()
 	var o queries.Order
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		o, err = FromQuote(ctx, tx, p.OrgID, id, &p.UserID, time.Now(), p.Location())
@@ -116,31 +108,11 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	return web.Redirect(c, fmt.Sprintf("/orders/%d", o.ID))
 }
 
-func (h *Handler) inScope(c *fiber.Ctx, owner int64) error {
-	sc, err := web.Scope(c.UserContext(), h.Q, web.MustPrincipal(c))
-	if err != nil {
-		return err
-	}
-	if !web.InScope(sc, &owner) {
-		return web.ErrNotFound
-	}
-	return nil
-}
-
 func (h *Handler) load(c *fiber.Ctx) (queries.GetOrderRow, error) {
-	p := web.MustPrincipal(c)
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return queries.GetOrderRow{}, web.ErrNotFound
-	}
-	o, err := h.Q.GetOrder(c.UserContext(), queries.GetOrderParams{OrgID: p.OrgID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return o, web.ErrNotFound
-	}
-	if err != nil {
-		return o, err
-	}
-	return o, h.inScope(c, o.OwnerID)
+	o, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.GetOrderRow, error) {
+		return h.Q.GetOrder(ctx, queries.GetOrderParams{OrgID: org, ID: id})
+	}, func(o queries.GetOrderRow) *int64 { return &o.OwnerID })
+	return o, err
 }
 
 // List is /orders, newest first, within the viewer's scope.

@@ -2,11 +2,8 @@ package orders
 
 import (
 	"context"
-	"errors"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 
 	"pulso/app/money"
 	"pulso/app/printing"
@@ -80,24 +77,23 @@ func (h *Handler) PDF(c *fiber.Ctx) error {
 func (h *Handler) DeliveryNotePDF(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return web.ErrNotFound
+	// A delivery note is seen by whoever may see its order.
+	type noteOfOrder struct {
+		note  queries.DeliveryNote
+		order queries.GetOrderRow
 	}
-	n, err := h.Q.GetDeliveryNote(ctx, queries.GetDeliveryNoteParams{OrgID: p.OrgID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return web.ErrNotFound
-	}
+	no, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (noteOfOrder, error) {
+		n, err := h.Q.GetDeliveryNote(ctx, queries.GetDeliveryNoteParams{OrgID: org, ID: id})
+		if err != nil {
+			return noteOfOrder{}, err
+		}
+		o, err := h.Q.GetOrder(ctx, queries.GetOrderParams{OrgID: org, ID: n.OrderID})
+		return noteOfOrder{n, o}, err
+	}, func(no noteOfOrder) *int64 { return &no.order.OwnerID })
 	if err != nil {
 		return err
 	}
-	o, err := h.Q.GetOrder(ctx, queries.GetOrderParams{OrgID: p.OrgID, ID: n.OrderID})
-	if err != nil {
-		return err
-	}
-	if err := h.inScope(c, o.OwnerID); err != nil {
-		return err
-	}
+	n, o := no.note, no.order
 	d, err := h.document(ctx, p.OrgID, o)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@
 package outbox
 
 import (
+	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -100,11 +101,10 @@ func (h *Handler) HTML(c *fiber.Ctx) error {
 // email loads the :id e-mail of the caller's org; anything else, including
 // another org's id, is 404.
 func (h *Handler) email(c *fiber.Ctx) (queries.Email, error) {
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.Email{}, web.ErrNotFound
-	}
-	return h.Q.GetEmail(c.UserContext(), queries.GetEmailParams{OrgID: web.MustPrincipal(c).OrgID, ID: int64(id)})
+	e, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Email, error) {
+		return h.Q.GetEmail(ctx, queries.GetEmailParams{OrgID: org, ID: id})
+	}, nil)
+	return e, err
 }
 
 func formatTime(t time.Time, loc *time.Location) string {

@@ -2,6 +2,8 @@
 package users
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/web"
@@ -62,9 +64,8 @@ func (h *Handler) List(c *fiber.Ctx) error {
 // userFromPath loads the :id user of the caller's org; anything else,
 // including a malformed id or another org's user, is 404.
 func (h *Handler) userFromPath(c *fiber.Ctx) (queries.User, error) {
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.User{}, web.ErrNotFound
-	}
-	return h.Q.GetUser(c.UserContext(), queries.GetUserParams{OrgID: web.MustPrincipal(c).OrgID, ID: int64(id)})
+	u, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.User, error) {
+		return h.Q.GetUser(ctx, queries.GetUserParams{OrgID: org, ID: id})
+	}, nil)
+	return u, err
 }

@@ -23,30 +23,11 @@ type Handler struct{ web.Deps }
 // New builds the leads handlers.
 func New(d web.Deps) *Handler { return &Handler{d} }
 
-// visible reports whether a lead is within the viewer's scope (nil: all).
-func visible(scope []int64, l queries.Lead) bool {
-	return scope == nil || (l.OwnerID != nil && slices.Contains(scope, *l.OwnerID))
-}
-
 // load returns the :id lead if the viewer may see it; anything else is 404.
 func (h *Handler) load(c *fiber.Ctx) (queries.Lead, []int64, error) {
-	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.Lead{}, nil, web.ErrNotFound
-	}
-	l, err := h.Q.GetLead(c.UserContext(), queries.GetLeadParams{OrgID: p.OrgID, ID: int64(id)})
-	if err != nil {
-		return l, nil, err
-	}
-	sc, err := scope(c, h.Deps, p)
-	if err != nil {
-		return l, nil, err
-	}
-	if !visible(sc, l) {
-		return l, nil, web.ErrNotFound
-	}
-	return l, sc, nil
+	return web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Lead, error) {
+		return h.Q.GetLead(ctx, queries.GetLeadParams{OrgID: org, ID: id})
+	}, func(l queries.Lead) *int64 { return l.OwnerID })
 }
 
 // owners lists who the viewer may assign leads to: reps only themselves,

@@ -13,7 +13,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/ident"
-	"pulso/app/web"
 )
 
 // Statuses in pipeline order; descartado needs a reason.
@@ -135,9 +134,4 @@ func parse(f Form) (Input, map[string]string) {
 		in.Version = int32(n)
 	}
 	return in, errs
-}
-
-// scope is the owners whose leads p may see (see Scope).
-func scope(c *fiber.Ctx, d web.Deps, p *web.Principal) ([]int64, error) {
-	return web.Scope(c.UserContext(), d.Q, p)
 }

@@ -20,7 +20,7 @@ var listPage = web.Page{Title: "leads.title", Nav: "leads", Fragment: "leads-res
 // List shows a keyset page of the leads the user may see, filtered.
 func (h *Handler) List(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	sc, err := scope(c, h.Deps, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}

@@ -195,11 +195,10 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 }
 
 func (h *Handler) ruleFromPath(c *fiber.Ctx) (queries.LeadRule, error) {
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.LeadRule{}, web.ErrNotFound
-	}
-	return h.Q.GetLeadRule(c.UserContext(), queries.GetLeadRuleParams{OrgID: web.MustPrincipal(c).OrgID, ID: int64(id)})
+	r, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.LeadRule, error) {
+		return h.Q.GetLeadRule(ctx, queries.GetLeadRuleParams{OrgID: org, ID: id})
+	}, nil)
+	return r, err
 }
 
 // DeleteRule removes a rule; the others keep their order.

@@ -45,7 +45,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v leadsview.F
 // NewForm shows an empty form, owned by the rep who fills it.
 func (h *Handler) NewForm(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	sc, err := scope(c, h.Deps, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (h *Handler) NewForm(c *fiber.Ctx) error {
 func (h *Handler) Create(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	sc, err := scope(c, h.Deps, p)
+	sc, err := web.Scope(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 			v := leadsview.FormPage{Values: f, Errors: map[string]string{}}
 			for _, d := range dups {
 				dv := viewLead(d)
-				dv.Hidden = !visible(sc, d) // shown as "exists", without its details
+				dv.Hidden = !web.InScope(sc, d.OwnerID) // shown as "exists", without its details
 				v.Duplicates = append(v.Duplicates, dv)
 			}
 			return h.renderForm(c, fiber.StatusConflict, sc, v)
@@ -162,7 +162,7 @@ func (h *Handler) merge(c *fiber.Ctx, sc []int64, id int64, in Input) error {
 		if err != nil {
 			return err
 		}
-		if !visible(sc, l) {
+		if !web.InScope(sc, l.OwnerID) {
 			return web.ErrNotFound
 		}
 		before := leadValues(l, names)

@@ -43,23 +43,9 @@ var errConflict = errors.New("pipeline: changed by someone else")
 // load returns the :id opportunity if the viewer may see it (the same
 // owner rule as leads and customers); anything else is 404.
 func (h *Handler) load(c *fiber.Ctx) (queries.GetOpportunityRow, []int64, error) {
-	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.GetOpportunityRow{}, nil, web.ErrNotFound
-	}
-	o, err := h.Q.GetOpportunity(c.UserContext(), queries.GetOpportunityParams{OrgID: p.OrgID, ID: int64(id)})
-	if err != nil {
-		return o, nil, err // ErrNoRows is a 404
-	}
-	sc, err := web.Scope(c.UserContext(), h.Q, p)
-	if err != nil {
-		return o, nil, err
-	}
-	if !web.InScope(sc, o.OwnerID) {
-		return o, nil, web.ErrNotFound
-	}
-	return o, sc, nil
+	return web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.GetOpportunityRow, error) {
+		return h.Q.GetOpportunity(ctx, queries.GetOpportunityParams{OrgID: org, ID: id})
+	}, func(o queries.GetOpportunityRow) *int64 { return o.OwnerID })
 }
 
 // owners lists who the viewer may give a deal to: reps themselves,

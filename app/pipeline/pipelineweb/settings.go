@@ -132,11 +132,11 @@ func (h *Handler) AddReason(c *fiber.Ctx) error {
 // ToggleReason retires a reason (or brings it back); deals keep theirs.
 func (h *Handler) ToggleReason(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return web.ErrNotFound
+	id, err := web.ID(c)
+	if err != nil {
+		return err
 	}
-	n, err := h.Q.ToggleCancelReason(c.UserContext(), queries.ToggleCancelReasonParams{OrgID: p.OrgID, ID: int64(id)})
+	n, err := h.Q.ToggleCancelReason(c.UserContext(), queries.ToggleCancelReasonParams{OrgID: p.OrgID, ID: id})
 	if err != nil {
 		return err
 	}

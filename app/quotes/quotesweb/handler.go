@@ -46,26 +46,10 @@ var (
 // load finds a quote the principal may see: their own as a rep, their
 // team's as a manager, any as an admin or accountant. Anything else is 404.
 func (h *Handler) load(c *fiber.Ctx) (queries.GetQuoteRow, error) {
-	p := web.MustPrincipal(c)
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return queries.GetQuoteRow{}, web.ErrNotFound
-	}
-	qt, err := h.Q.GetQuote(c.UserContext(), queries.GetQuoteParams{OrgID: p.OrgID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return qt, web.ErrNotFound
-	}
-	if err != nil {
-		return qt, err
-	}
-	sc, err := web.Scope(c.UserContext(), h.Q, p)
-	if err != nil {
-		return qt, err
-	}
-	if !web.InScope(sc, &qt.OwnerID) {
-		return qt, web.ErrNotFound
-	}
-	return qt, nil
+	qt, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.GetQuoteRow, error) {
+		return h.Q.GetQuote(ctx, queries.GetQuoteParams{OrgID: org, ID: id})
+	}, func(qt queries.GetQuoteRow) *int64 { return &qt.OwnerID })
+	return qt, err
 }
 
 func today(p *web.Principal, now time.Time) time.Time {

@@ -264,11 +264,11 @@ func (h *Handler) CreateReason(c *fiber.Ctx) error {
 // ToggleReason retires a reason or brings it back.
 func (h *Handler) ToggleReason(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return web.ErrNotFound
+	id, err := web.ID(c)
+	if err != nil {
+		return err
 	}
-	n, err := h.Q.ToggleTaskReason(c.UserContext(), queries.ToggleTaskReasonParams{OrgID: p.OrgID, ID: int64(id)})
+	n, err := h.Q.ToggleTaskReason(c.UserContext(), queries.ToggleTaskReasonParams{OrgID: p.OrgID, ID: id})
 	if err != nil {
 		return err
 	}
@@ -378,11 +378,11 @@ func (h *Handler) CreateRule(c *fiber.Ctx) error {
 // ToggleRule pauses a rule or starts it again.
 func (h *Handler) ToggleRule(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return web.ErrNotFound
+	id, err := web.ID(c)
+	if err != nil {
+		return err
 	}
-	n, err := h.Q.ToggleTaskRule(c.UserContext(), queries.ToggleTaskRuleParams{OrgID: p.OrgID, ID: int64(id)})
+	n, err := h.Q.ToggleTaskRule(c.UserContext(), queries.ToggleTaskRuleParams{OrgID: p.OrgID, ID: id})
 	if err != nil {
 		return err
 	}

@@ -79,14 +79,14 @@ func (h *Handler) Alerts(c *fiber.Ctx) error {
 // ReadAlert marks one of the viewer's alerts read; anyone else's is 404.
 func (h *Handler) ReadAlert(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return web.ErrNotFound
-	}
-	if _, err := h.Q.GetAlert(c.UserContext(), queries.GetAlertParams{OrgID: p.OrgID, UserID: p.UserID, ID: int64(id)}); err != nil {
+	id, err := web.ID(c)
+	if err != nil {
 		return err
 	}
-	if _, err := h.Q.MarkAlertRead(c.UserContext(), queries.MarkAlertReadParams{OrgID: p.OrgID, UserID: p.UserID, ID: int64(id)}); err != nil {
+	if _, err := h.Q.GetAlert(c.UserContext(), queries.GetAlertParams{OrgID: p.OrgID, UserID: p.UserID, ID: id}); err != nil {
+		return err
+	}
+	if _, err := h.Q.MarkAlertRead(c.UserContext(), queries.MarkAlertReadParams{OrgID: p.OrgID, UserID: p.UserID, ID: id}); err != nil {
 		return err
 	}
 	return web.Redirect(c, "/alerts")

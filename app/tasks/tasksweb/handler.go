@@ -55,23 +55,10 @@ func (h *Handler) assignees(ctx context.Context, p *web.Principal, sc []int64) (
 
 // load returns the :id task if its assignee is in the viewer's scope.
 func (h *Handler) load(c *fiber.Ctx) (queries.GetTaskRow, error) {
-	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.GetTaskRow{}, web.ErrNotFound
-	}
-	t, err := h.Q.GetTask(c.UserContext(), queries.GetTaskParams{OrgID: p.OrgID, ID: int64(id)})
-	if err != nil {
-		return t, err
-	}
-	sc, err := web.Scope(c.UserContext(), h.Q, p)
-	if err != nil {
-		return t, err
-	}
-	if !web.InScope(sc, &t.AssigneeID) {
-		return t, web.ErrNotFound
-	}
-	return t, nil
+	t, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.GetTaskRow, error) {
+		return h.Q.GetTask(ctx, queries.GetTaskParams{OrgID: org, ID: id})
+	}, func(t queries.GetTaskRow) *int64 { return &t.AssigneeID })
+	return t, err
 }
 
 func deref(p *int64) int64 {
