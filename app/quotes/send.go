@@ -88,147 +88,208 @@ type Sent struct {
 // ClientURL is the address a client opens a quote at.
 func ClientURL(base, token string) string { return strings.TrimRight(base, "/") + "/q/" + token }
 
-// Send issues the quote's draft version, all in tx: the number (taken the
-// first time only, gapless), the frozen Parties and totals, the exact PDF
-// and its hash, the client link (an older version's link now leads to this
-// one: the client always sees the latest), the audit row, the e-mail with the PDF
-// (a send_email job, keyed by quote and version so it goes once), the
-// "quote sent" task rules, and the deal's move to oferta presentada when
-// it was still being analysed.
+// Send issues the quote's draft version, all in tx, in the steps below: the
+// quote as the sender saw it, its number (taken the first time only,
+// gapless), the frozen parties and totals, the exact PDF and its hash, the
+// client link (an older version's link now leads to this one: the client
+// always sees the latest), the audit row, the e-mail with the PDF (a
+// send_email job, keyed by quote and version so it goes once), the "quote
+// sent" task rules, and the deal's move to oferta presentada when it was
+// still being analysed.
 func Send(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], in SendInput) (Sent, error) {
-	q := queries.New(tx)
-	qt, err := q.GetQuote(ctx, queries.GetQuoteParams{OrgID: in.OrgID, ID: in.QuoteID})
-	if err != nil {
-		return Sent{}, err
-	}
-	if qt.Revision != in.Revision {
-		return Sent{}, ErrConflict
-	}
-	v, err := q.GetDraftVersion(ctx, queries.GetDraftVersionParams{OrgID: in.OrgID, QuoteID: in.QuoteID})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Sent{}, ErrNoDraft
-	}
-	if err != nil {
-		return Sent{}, err
-	}
-	lines, err := q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: in.OrgID, QuoteID: in.QuoteID, VersionN: v.N})
-	if err != nil {
-		return Sent{}, err
-	}
-	if len(lines) == 0 {
-		return Sent{}, ErrNoLines
-	}
-	org, err := q.GetOrgForDocuments(ctx, in.OrgID)
-	if err != nil {
-		return Sent{}, err
-	}
-	loc, err := time.LoadLocation(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	local := in.Now.In(loc)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	if v.ValidUntil.Time.Before(today) {
-		return Sent{}, ErrValidityPast
-	}
-
-	number := ""
-	if qt.Number != nil {
-		number = *qt.Number
-	} else {
-		n, err := series.Take(ctx, q, in.OrgID, series.Quote, qt.SeriesCode, local.Year())
-		if err != nil {
+	s := &sending{in: in, tx: tx, jobs: jobs, q: queries.New(tx)}
+	for _, step := range []func(context.Context) error{
+		s.load, s.checkValidity, s.takeNumber, s.render, s.freeze, s.makeLink, s.email, s.followUp,
+	} {
+		if err := step(ctx); err != nil {
 			return Sent{}, err
 		}
-		number = n.String()
 	}
+	return s.out, publish(ctx, s.q, s.qt, "sent")
+}
 
-	pt := Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Locale: in.Locale, Zone: org.TimeZone}
-	pt.Buyer, err = buyerOf(ctx, q, in.OrgID, qt)
-	if err != nil {
-		return Sent{}, err
-	}
-	ptJSON, err := json.Marshal(pt)
-	if err != nil {
-		return Sent{}, err
-	}
-	totals, err := tax.Compute(LinesOf(lines))
-	if err != nil {
-		return Sent{}, err
-	}
-	doc := document(pt, org.Logo, number, v, lines, totals, in.Now)
-	pdf, err := printing.Render(doc)
-	if err != nil {
-		return Sent{}, err
-	}
-	sum := sha256.Sum256(pdf)
-	digest := hex.EncodeToString(sum[:])
+// sending is one Send in progress: what each step found or made.
+type sending struct {
+	in      SendInput
+	tx      pgx.Tx
+	jobs    *river.Client[pgx.Tx]
+	q       *queries.Queries
+	qt      queries.GetQuoteRow
+	v       queries.QuoteVersion
+	lines   []queries.QuoteLine
+	org     queries.GetOrgForDocumentsRow
+	loc     *time.Location
+	number  string
+	totals  tax.Totals
+	pdf     []byte
+	digest  string
+	parties []byte // JSON of the Parties printed
+	out     Sent
+}
 
-	if _, err := q.FreezeVersion(ctx, queries.FreezeVersionParams{OrgID: in.OrgID, QuoteID: in.QuoteID, N: v.N,
-		Parties: ptJSON, SentAt: &in.Now, SentBy: &in.UserID, Pdf: pdf, PdfSha256: &digest}); err != nil {
-		return Sent{}, err
+// load reads the quote at the revision the sender saw, its draft version
+// and lines, and the org as documents print it.
+func (s *sending) load(ctx context.Context) error {
+	var err error
+	if s.qt, err = s.q.GetQuote(ctx, queries.GetQuoteParams{OrgID: s.in.OrgID, ID: s.in.QuoteID}); err != nil {
+		return err
 	}
-	if err := q.SupersedeVersions(ctx, queries.SupersedeVersionsParams{OrgID: in.OrgID, QuoteID: in.QuoteID, N: v.N}); err != nil {
-		return Sent{}, err
+	if s.qt.Revision != s.in.Revision {
+		return ErrConflict
 	}
-	if _, err := q.MarkQuoteSent(ctx, queries.MarkQuoteSentParams{OrgID: in.OrgID, ID: in.QuoteID, Revision: in.Revision,
-		Number: &number, N: v.N}); errors.Is(err, pgx.ErrNoRows) {
-		return Sent{}, ErrConflict
-	} else if err != nil {
-		return Sent{}, err
+	s.v, err = s.q.GetDraftVersion(ctx, queries.GetDraftVersionParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNoDraft
 	}
+	if err != nil {
+		return err
+	}
+	if s.lines, err = s.q.ListQuoteLines(ctx, queries.ListQuoteLinesParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID, VersionN: s.v.N}); err != nil {
+		return err
+	}
+	if len(s.lines) == 0 {
+		return ErrNoLines
+	}
+	if s.org, err = s.q.GetOrgForDocuments(ctx, s.in.OrgID); err != nil {
+		return err
+	}
+	if s.loc, err = time.LoadLocation(s.org.TimeZone); err != nil {
+		s.loc = time.UTC
+	}
+	return nil
+}
+
+// checkValidity refuses a version valid until a day already past in the
+// org's zone.
+func (s *sending) checkValidity(context.Context) error {
+	local := s.in.Now.In(s.loc)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	if s.v.ValidUntil.Time.Before(today) {
+		return ErrValidityPast
+	}
+	return nil
+}
+
+// takeNumber keeps the quote's number, or takes the next of its series
+// for the year (in the org's zone) on the first send.
+func (s *sending) takeNumber(ctx context.Context) error {
+	if s.qt.Number != nil {
+		s.number = *s.qt.Number
+		return nil
+	}
+	n, err := series.Take(ctx, s.q, s.in.OrgID, series.Quote, s.qt.SeriesCode, s.in.Now.In(s.loc).Year())
+	if err != nil {
+		return err
+	}
+	s.number = n.String()
+	return nil
+}
+
+// render fixes the parties and totals and draws the PDF the client gets,
+// with its SHA-256.
+func (s *sending) render(ctx context.Context) error {
+	pt := Parties{Seller: printing.Party{Name: s.org.Name, TaxID: s.org.TaxID}, Locale: s.in.Locale, Zone: s.org.TimeZone}
+	var err error
+	if pt.Buyer, err = buyerOf(ctx, s.q, s.in.OrgID, s.qt); err != nil {
+		return err
+	}
+	if s.totals, err = tax.Compute(LinesOf(s.lines)); err != nil {
+		return err
+	}
+	if s.pdf, err = printing.Render(document(pt, s.org.Logo, s.number, s.v, s.lines, s.totals, s.in.Now)); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(s.pdf)
+	s.digest = hex.EncodeToString(sum[:])
+	s.parties, err = json.Marshal(pt)
+	return err
+}
+
+// freeze stores the version as sent (parties, PDF and hash; triggers refuse
+// any later change), marks the older versions superseded and the quote
+// sent under its number, from the revision the sender saw (ErrConflict
+// otherwise).
+func (s *sending) freeze(ctx context.Context) error {
+	if _, err := s.q.FreezeVersion(ctx, queries.FreezeVersionParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID, N: s.v.N,
+		Parties: s.parties, SentAt: &s.in.Now, SentBy: &s.in.UserID, Pdf: s.pdf, PdfSha256: &s.digest}); err != nil {
+		return err
+	}
+	if err := s.q.SupersedeVersions(ctx, queries.SupersedeVersionsParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID, N: s.v.N}); err != nil {
+		return err
+	}
+	_, err := s.q.MarkQuoteSent(ctx, queries.MarkQuoteSentParams{OrgID: s.in.OrgID, ID: s.in.QuoteID, Revision: s.in.Revision,
+		Number: &s.number, N: s.v.N})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrConflict
+	}
+	return err
+}
+
+// makeLink creates the client link, valid to the end of the validity day
+// in the org's zone, and the audit row of the send.
+func (s *sending) makeLink(ctx context.Context) error {
 	token, err := newToken()
 	if err != nil {
-		return Sent{}, err
+		return err
 	}
-	// The link lives until the end of the validity day, in the org's zone.
-	vu := v.ValidUntil.Time
-	expires := time.Date(vu.Year(), vu.Month(), vu.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
-	link, err := q.CreateQuoteLink(ctx, queries.CreateQuoteLinkParams{OrgID: in.OrgID, QuoteID: in.QuoteID, VersionN: v.N,
+	vu := s.v.ValidUntil.Time
+	expires := time.Date(vu.Year(), vu.Month(), vu.Day(), 0, 0, 0, 0, s.loc).AddDate(0, 0, 1)
+	link, err := s.q.CreateQuoteLink(ctx, queries.CreateQuoteLinkParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID, VersionN: s.v.N,
 		Token: token, TokenHash: HashToken(token), ExpiresAt: expires})
 	if err != nil {
-		return Sent{}, err
+		return err
 	}
-	if _, err := q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: in.OrgID, QuoteID: in.QuoteID, VersionN: v.N,
-		Kind: "sent", UserID: &in.UserID, DocumentSha256: digest}); err != nil {
-		return Sent{}, err
+	if _, err := s.q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID, VersionN: s.v.N,
+		Kind: "sent", UserID: &s.in.UserID, DocumentSha256: s.digest}); err != nil {
+		return err
 	}
-	out := Sent{Number: number, Version: v.N, Link: link, URL: ClientURL(in.BaseURL, token)}
+	s.out = Sent{Number: s.number, Version: s.v.N, Link: link, URL: ClientURL(s.in.BaseURL, token)}
+	return nil
+}
 
-	to, toName := qt.ContactEmail, qt.ContactName
+// email sends the PDF and the link to the quote's contact (or the
+// customer's address), once per quote and version, when one is known.
+func (s *sending) email(ctx context.Context) error {
+	to, toName := s.qt.ContactEmail, s.qt.ContactName
 	if to == "" {
-		to, toName = qt.CustomerEmail, qt.CustomerName
+		to, toName = s.qt.CustomerEmail, s.qt.CustomerName
 	}
-	if to != "" && mail.ValidAddress(to) == nil {
-		e, err := mail.Enqueue(ctx, tx, jobs, mail.Message{OrgID: in.OrgID, Key: fmt.Sprintf("quote:%d:v%d", in.QuoteID, v.N),
-			To: to, ToName: toName, Locale: in.Locale, Template: mail.QuoteSent(emailview.Quote{
-				Number: number, Version: int(v.N), Org: org.Name, Customer: qt.CustomerName, Contact: toName,
-				Total: money.Format(totals.Total, v.Currency), ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Link: out.URL})})
-		if err != nil {
-			return Sent{}, err
-		}
-		if err := q.CreateEmailAttachment(ctx, queries.CreateEmailAttachmentParams{OrgID: in.OrgID, EmailID: e.ID,
-			Filename: fileName(number, v.N, false), ContentType: "application/pdf", Content: pdf}); err != nil {
-			return Sent{}, err
-		}
-		if _, err := q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: in.OrgID, QuoteID: in.QuoteID, VersionN: v.N,
-			Kind: "emailed", UserID: &in.UserID, Reason: to}); err != nil {
-			return Sent{}, err
-		}
-		out.Emailed = to
+	if to == "" || mail.ValidAddress(to) != nil {
+		return nil
 	}
+	e, err := mail.Enqueue(ctx, s.tx, s.jobs, mail.Message{OrgID: s.in.OrgID, Key: fmt.Sprintf("quote:%d:v%d", s.in.QuoteID, s.v.N),
+		To: to, ToName: toName, Locale: s.in.Locale, Template: mail.QuoteSent(emailview.Quote{
+			Number: s.number, Version: int(s.v.N), Org: s.org.Name, Customer: s.qt.CustomerName, Contact: toName,
+			Total: money.Format(s.totals.Total, s.v.Currency), ValidUntil: s.v.ValidUntil.Time.Format("02/01/2006"), Link: s.out.URL})})
+	if err != nil {
+		return err
+	}
+	if err := s.q.CreateEmailAttachment(ctx, queries.CreateEmailAttachmentParams{OrgID: s.in.OrgID, EmailID: e.ID,
+		Filename: fileName(s.number, s.v.N, false), ContentType: "application/pdf", Content: s.pdf}); err != nil {
+		return err
+	}
+	if _, err := s.q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID, VersionN: s.v.N,
+		Kind: "emailed", UserID: &s.in.UserID, Reason: to}); err != nil {
+		return err
+	}
+	s.out.Emailed = to
+	return nil
+}
 
-	key := fmt.Sprintf("%d:%d", in.QuoteID, v.N)
-	if _, err := tasks.ApplyRules(ctx, tx, jobs, tasks.EventQuoteSent, nil, tasks.Subject{OrgID: in.OrgID, OwnerID: &qt.OwnerID,
-		CustomerID: &qt.CustomerID, OpportunityID: qt.OpportunityID, QuoteID: &qt.ID, Key: key}, in.Now); err != nil {
-		return Sent{}, err
+// followUp runs the "quote sent" task rules (once per version) and moves a
+// deal still being analysed to oferta presentada.
+func (s *sending) followUp(ctx context.Context) error {
+	qt := s.qt
+	key := fmt.Sprintf("%d:%d", qt.ID, s.v.N)
+	if _, err := tasks.ApplyRules(ctx, s.tx, s.jobs, tasks.EventQuoteSent, nil, tasks.Subject{OrgID: s.in.OrgID, OwnerID: &qt.OwnerID,
+		CustomerID: &qt.CustomerID, OpportunityID: qt.OpportunityID, QuoteID: &qt.ID, Key: key}, s.in.Now); err != nil {
+		return err
 	}
-	if qt.OpportunityID != nil {
-		if _, err := pipeline.Advance(ctx, tx, jobs, in.OrgID, *qt.OpportunityID, "oferta_presentada", &in.UserID, "en_analisis"); err != nil {
-			return Sent{}, err
-		}
+	if qt.OpportunityID == nil {
+		return nil
 	}
-	return out, publish(ctx, q, qt, "sent")
+	_, err := pipeline.Advance(ctx, s.tx, s.jobs, s.in.OrgID, *qt.OpportunityID, "oferta_presentada", &s.in.UserID, "en_analisis")
+	return err
 }
 
 // fileName is the PDF's name as the client and the rep save it.
