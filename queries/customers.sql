@@ -1,9 +1,11 @@
 -- name: CreateCustomer :one
 INSERT INTO customers (org_id, legal_name, trade_name, tax_id, country, email, phone, iban,
-                       sepa_mandate_ref, sepa_mandate_date, payment_terms_days, owner_id, tags, notes, created_by)
+                       sepa_mandate_ref, sepa_mandate_date, payment_terms_days, owner_id, tags, notes, created_by,
+                       tax_regime, exempt_cause, irpf_rate)
 VALUES (@org_id, @legal_name, @trade_name, @tax_id, @country, @email, @phone, @iban,
         @sepa_mandate_ref, sqlc.narg('sepa_mandate_date'), @payment_terms_days, sqlc.narg('owner_id'), @tags, @notes,
-        sqlc.narg('created_by'))
+        sqlc.narg('created_by'), coalesce(sqlc.narg('tax_regime')::text, 'general'), coalesce(sqlc.narg('exempt_cause')::text, ''),
+        coalesce(sqlc.narg('irpf_rate')::numeric, 0))
 RETURNING *;
 
 -- name: GetCustomer :one
@@ -20,6 +22,7 @@ UPDATE customers SET
     email = @email, phone = @phone, iban = @iban, sepa_mandate_ref = @sepa_mandate_ref,
     sepa_mandate_date = sqlc.narg('sepa_mandate_date'), payment_terms_days = @payment_terms_days,
     owner_id = sqlc.narg('owner_id'), tags = @tags, notes = @notes,
+    tax_regime = @tax_regime, exempt_cause = @exempt_cause, irpf_rate = @irpf_rate,
     updated_at = now(), version = version + 1
 WHERE org_id = @org_id AND id = @id AND version = @version
 RETURNING *;

@@ -30,11 +30,13 @@ func (q *Queries) ClearPrimaryContact(ctx context.Context, arg ClearPrimaryConta
 
 const createCustomer = `-- name: CreateCustomer :one
 INSERT INTO customers (org_id, legal_name, trade_name, tax_id, country, email, phone, iban,
-                       sepa_mandate_ref, sepa_mandate_date, payment_terms_days, owner_id, tags, notes, created_by)
+                       sepa_mandate_ref, sepa_mandate_date, payment_terms_days, owner_id, tags, notes, created_by,
+                       tax_regime, exempt_cause, irpf_rate)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
         $9, $10, $11, $12, $13, $14,
-        $15)
-RETURNING org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search
+        $15, coalesce($16::text, 'general'), coalesce($17::text, ''),
+        coalesce($18::numeric, 0))
+RETURNING org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search, tax_regime, exempt_cause, irpf_rate
 `
 
 type CreateCustomerParams struct {
@@ -53,6 +55,9 @@ type CreateCustomerParams struct {
 	Tags             []string
 	Notes            string
 	CreatedBy        *int64
+	TaxRegime        *string
+	ExemptCause      *string
+	IrpfRate         pgtype.Numeric
 }
 
 func (q *Queries) CreateCustomer(ctx context.Context, arg CreateCustomerParams) (Customer, error) {
@@ -72,6 +77,9 @@ func (q *Queries) CreateCustomer(ctx context.Context, arg CreateCustomerParams) 
 		arg.Tags,
 		arg.Notes,
 		arg.CreatedBy,
+		arg.TaxRegime,
+		arg.ExemptCause,
+		arg.IrpfRate,
 	)
 	var i Customer
 	err := row.Scan(
@@ -99,6 +107,9 @@ func (q *Queries) CreateCustomer(ctx context.Context, arg CreateCustomerParams) 
 		&i.UpdatedAt,
 		&i.Version,
 		&i.Search,
+		&i.TaxRegime,
+		&i.ExemptCause,
+		&i.IrpfRate,
 	)
 	return i, err
 }
@@ -227,7 +238,7 @@ func (q *Queries) DeleteCustomerContact(ctx context.Context, arg DeleteCustomerC
 }
 
 const getCustomer = `-- name: GetCustomer :one
-SELECT org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search FROM customers WHERE org_id = $1 AND id = $2
+SELECT org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search, tax_regime, exempt_cause, irpf_rate FROM customers WHERE org_id = $1 AND id = $2
 `
 
 type GetCustomerParams struct {
@@ -263,12 +274,15 @@ func (q *Queries) GetCustomer(ctx context.Context, arg GetCustomerParams) (Custo
 		&i.UpdatedAt,
 		&i.Version,
 		&i.Search,
+		&i.TaxRegime,
+		&i.ExemptCause,
+		&i.IrpfRate,
 	)
 	return i, err
 }
 
 const getCustomerByTaxID = `-- name: GetCustomerByTaxID :one
-SELECT org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search FROM customers WHERE org_id = $1 AND tax_id = $2 AND tax_id <> ''
+SELECT org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search, tax_regime, exempt_cause, irpf_rate FROM customers WHERE org_id = $1 AND tax_id = $2 AND tax_id <> ''
 `
 
 type GetCustomerByTaxIDParams struct {
@@ -304,6 +318,9 @@ func (q *Queries) GetCustomerByTaxID(ctx context.Context, arg GetCustomerByTaxID
 		&i.UpdatedAt,
 		&i.Version,
 		&i.Search,
+		&i.TaxRegime,
+		&i.ExemptCause,
+		&i.IrpfRate,
 	)
 	return i, err
 }
@@ -624,7 +641,7 @@ func (q *Queries) ListCustomerOpportunities(ctx context.Context, arg ListCustome
 }
 
 const listCustomers = `-- name: ListCustomers :many
-SELECT c.org_id, c.id, c.legal_name, c.trade_name, c.tax_id, c.country, c.email, c.phone, c.iban, c.sepa_mandate_ref, c.sepa_mandate_date, c.payment_terms_days, c.price_list_id, c.owner_id, c.tags, c.notes, c.billing_initial, c.billing_recommended, c.billing_final, c.created_by, c.created_at, c.updated_at, c.version, c.search, COALESCE(u.name, '')::text AS owner_name
+SELECT c.org_id, c.id, c.legal_name, c.trade_name, c.tax_id, c.country, c.email, c.phone, c.iban, c.sepa_mandate_ref, c.sepa_mandate_date, c.payment_terms_days, c.price_list_id, c.owner_id, c.tags, c.notes, c.billing_initial, c.billing_recommended, c.billing_final, c.created_by, c.created_at, c.updated_at, c.version, c.search, c.tax_regime, c.exempt_cause, c.irpf_rate, COALESCE(u.name, '')::text AS owner_name
 FROM customers c
 LEFT JOIN users u ON u.org_id = c.org_id AND u.id = c.owner_id
 WHERE c.org_id = $1
@@ -699,6 +716,9 @@ func (q *Queries) ListCustomers(ctx context.Context, arg ListCustomersParams) ([
 			&i.Customer.UpdatedAt,
 			&i.Customer.Version,
 			&i.Customer.Search,
+			&i.Customer.TaxRegime,
+			&i.Customer.ExemptCause,
+			&i.Customer.IrpfRate,
 			&i.OwnerName,
 		); err != nil {
 			return nil, err
@@ -974,9 +994,10 @@ UPDATE customers SET
     email = $5, phone = $6, iban = $7, sepa_mandate_ref = $8,
     sepa_mandate_date = $9, payment_terms_days = $10,
     owner_id = $11, tags = $12, notes = $13,
+    tax_regime = $14, exempt_cause = $15, irpf_rate = $16,
     updated_at = now(), version = version + 1
-WHERE org_id = $14 AND id = $15 AND version = $16
-RETURNING org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search
+WHERE org_id = $17 AND id = $18 AND version = $19
+RETURNING org_id, id, legal_name, trade_name, tax_id, country, email, phone, iban, sepa_mandate_ref, sepa_mandate_date, payment_terms_days, price_list_id, owner_id, tags, notes, billing_initial, billing_recommended, billing_final, created_by, created_at, updated_at, version, search, tax_regime, exempt_cause, irpf_rate
 `
 
 type UpdateCustomerParams struct {
@@ -993,6 +1014,9 @@ type UpdateCustomerParams struct {
 	OwnerID          *int64
 	Tags             []string
 	Notes            string
+	TaxRegime        string
+	ExemptCause      string
+	IrpfRate         pgtype.Numeric
 	OrgID            int64
 	ID               int64
 	Version          int32
@@ -1015,6 +1039,9 @@ func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) 
 		arg.OwnerID,
 		arg.Tags,
 		arg.Notes,
+		arg.TaxRegime,
+		arg.ExemptCause,
+		arg.IrpfRate,
 		arg.OrgID,
 		arg.ID,
 		arg.Version,
@@ -1045,6 +1072,9 @@ func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) 
 		&i.UpdatedAt,
 		&i.Version,
 		&i.Search,
+		&i.TaxRegime,
+		&i.ExemptCause,
+		&i.IrpfRate,
 	)
 	return i, err
 }

@@ -103,6 +103,9 @@ type Customer struct {
 	UpdatedAt          time.Time
 	Version            int32
 	Search             *string
+	TaxRegime          string
+	ExemptCause        string
+	IrpfRate           pgtype.Numeric
 }
 
 type CustomerAddress struct {

@@ -4,14 +4,16 @@ VALUES (@org_id, @customer_id, sqlc.narg('contact_id'), sqlc.narg('opportunity_i
 RETURNING *;
 
 -- name: CreateQuoteVersion :one
-INSERT INTO quote_versions (org_id, quote_id, n, valid_until, terms, currency)
-VALUES (@org_id, @quote_id, @n, @valid_until, @terms, @currency)
+INSERT INTO quote_versions (org_id, quote_id, n, valid_until, terms, currency, recargo, irpf_rate)
+VALUES (@org_id, @quote_id, @n, @valid_until, @terms, @currency, coalesce(sqlc.narg('recargo')::boolean, false),
+        coalesce(sqlc.narg('irpf_rate')::numeric, 0))
 RETURNING *;
 
 -- name: GetQuote :one
 -- The quote with the names its pages show.
 SELECT q.*, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.email AS customer_email,
-       c.country AS customer_country,
+       c.country AS customer_country, c.tax_regime AS customer_tax_regime, c.exempt_cause AS customer_exempt_cause,
+       c.irpf_rate AS customer_irpf_rate,
        coalesce(ct.name, '')::text AS contact_name, coalesce(ct.email, '')::text AS contact_email,
        coalesce(o.title, '')::text AS opportunity_title, o.stage AS opportunity_stage, o.owner_id AS opportunity_owner_id,
        u.name AS owner_name, u.manager_id AS owner_manager_id

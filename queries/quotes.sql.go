@@ -215,8 +215,9 @@ func (q *Queries) CreateQuoteLink(ctx context.Context, arg CreateQuoteLinkParams
 }
 
 const createQuoteVersion = `-- name: CreateQuoteVersion :one
-INSERT INTO quote_versions (org_id, quote_id, n, valid_until, terms, currency)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO quote_versions (org_id, quote_id, n, valid_until, terms, currency, recargo, irpf_rate)
+VALUES ($1, $2, $3, $4, $5, $6, coalesce($7::boolean, false),
+        coalesce($8::numeric, 0))
 RETURNING org_id, quote_id, n, status, valid_until, terms, currency, recargo, irpf_rate, base, tax, surcharge, withheld, total, parties, sent_at, sent_by, pdf, pdf_sha256, created_at
 `
 
@@ -227,6 +228,8 @@ type CreateQuoteVersionParams struct {
 	ValidUntil pgtype.Date
 	Terms      string
 	Currency   string
+	Recargo    *bool
+	IrpfRate   pgtype.Numeric
 }
 
 func (q *Queries) CreateQuoteVersion(ctx context.Context, arg CreateQuoteVersionParams) (QuoteVersion, error) {
@@ -237,6 +240,8 @@ func (q *Queries) CreateQuoteVersion(ctx context.Context, arg CreateQuoteVersion
 		arg.ValidUntil,
 		arg.Terms,
 		arg.Currency,
+		arg.Recargo,
+		arg.IrpfRate,
 	)
 	var i QuoteVersion
 	err := row.Scan(
@@ -597,7 +602,8 @@ func (q *Queries) GetOrgForDocuments(ctx context.Context, id int64) (GetOrgForDo
 
 const getQuote = `-- name: GetQuote :one
 SELECT q.org_id, q.id, q.customer_id, q.contact_id, q.opportunity_id, q.owner_id, q.series_code, q.number, q.status, q.current_version, q.first_opened_at, q.last_opened_at, q.created_by, q.created_at, q.updated_at, q.revision, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.email AS customer_email,
-       c.country AS customer_country,
+       c.country AS customer_country, c.tax_regime AS customer_tax_regime, c.exempt_cause AS customer_exempt_cause,
+       c.irpf_rate AS customer_irpf_rate,
        coalesce(ct.name, '')::text AS contact_name, coalesce(ct.email, '')::text AS contact_email,
        coalesce(o.title, '')::text AS opportunity_title, o.stage AS opportunity_stage, o.owner_id AS opportunity_owner_id,
        u.name AS owner_name, u.manager_id AS owner_manager_id
@@ -615,33 +621,36 @@ type GetQuoteParams struct {
 }
 
 type GetQuoteRow struct {
-	OrgID              int64
-	ID                 int64
-	CustomerID         int64
-	ContactID          *int64
-	OpportunityID      *int64
-	OwnerID            int64
-	SeriesCode         string
-	Number             *string
-	Status             string
-	CurrentVersion     int32
-	FirstOpenedAt      *time.Time
-	LastOpenedAt       *time.Time
-	CreatedBy          *int64
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	Revision           int32
-	CustomerName       string
-	CustomerTaxID      string
-	CustomerEmail      string
-	CustomerCountry    string
-	ContactName        string
-	ContactEmail       string
-	OpportunityTitle   string
-	OpportunityStage   *string
-	OpportunityOwnerID *int64
-	OwnerName          string
-	OwnerManagerID     *int64
+	OrgID               int64
+	ID                  int64
+	CustomerID          int64
+	ContactID           *int64
+	OpportunityID       *int64
+	OwnerID             int64
+	SeriesCode          string
+	Number              *string
+	Status              string
+	CurrentVersion      int32
+	FirstOpenedAt       *time.Time
+	LastOpenedAt        *time.Time
+	CreatedBy           *int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	Revision            int32
+	CustomerName        string
+	CustomerTaxID       string
+	CustomerEmail       string
+	CustomerCountry     string
+	CustomerTaxRegime   string
+	CustomerExemptCause string
+	CustomerIrpfRate    pgtype.Numeric
+	ContactName         string
+	ContactEmail        string
+	OpportunityTitle    string
+	OpportunityStage    *string
+	OpportunityOwnerID  *int64
+	OwnerName           string
+	OwnerManagerID      *int64
 }
 
 // The quote with the names its pages show.
@@ -669,6 +678,9 @@ func (q *Queries) GetQuote(ctx context.Context, arg GetQuoteParams) (GetQuoteRow
 		&i.CustomerTaxID,
 		&i.CustomerEmail,
 		&i.CustomerCountry,
+		&i.CustomerTaxRegime,
+		&i.CustomerExemptCause,
+		&i.CustomerIrpfRate,
 		&i.ContactName,
 		&i.ContactEmail,
 		&i.OpportunityTitle,

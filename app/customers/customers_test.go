@@ -485,3 +485,66 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 	sales := w.repC.Get("/customers/" + id + "?tab=sales")
 	contains(t, sales.Body, "Saldo utilizado", "F2024-1", "1.000,00\u00a0€", "Rectificativa", "rectifica F2024-1", "-200,00\u00a0€", "0,00\u00a0€")
 }
+
+// The tax regime is chosen on the form, checked by app/tax and shown on the
+// customer; a bad choice comes back next to its field.
+func TestTaxRegimeOnTheCustomerForm(t *testing.T) {
+	w := newWorld(t)
+	contains(t, w.repC.Get("/customers/new").Body, `name="tax_regime"`, "Recargo de equivalencia", `name="exempt_cause"`, "E5 · LIVA art. 25", `name="irpf_rate"`)
+	for _, tc := range []struct {
+		name   string
+		form   map[string]string
+		field  string
+		wantID string
+	}{
+		{"exempt without cause", map[string]string{"tax_regime": "exempt"}, "exempt_cause", "Elija la causa de la exención"},
+		{"unknown regime", map[string]string{"tax_regime": "paraiso"}, "tax_regime", ""},
+		{"unknown cause", map[string]string{"tax_regime": "exempt", "exempt_cause": "E9"}, "exempt_cause", "Elija la causa de la exención"},
+		{"IRPF 10", map[string]string{"irpf_rate": "10"}, "irpf_rate", ""},
+	} {
+		r, _ := create(t, w.repC, customer(tc.form))
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tc.wantID) || !strings.Contains(r.Body, `id="`+tc.field+`-error"`) && !strings.Contains(r.Body, tc.field) {
+			t.Errorf("%s: %d", tc.name, r.Status)
+		}
+	}
+	if n := w.env.Count(`SELECT count(*) FROM customers WHERE org_id = $1`, w.org.ID); n != 0 {
+		t.Fatalf("%d customers saved from bad forms", n)
+	}
+	id := mustCreate(t, w.repC, customer(map[string]string{"tax_regime": "exempt", "exempt_cause": "E5", "irpf_rate": "15"}))
+	var regime, cause, irpf string
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT tax_regime, exempt_cause, irpf_rate::text FROM customers WHERE id = $1`, id).Scan(&regime, &cause, &irpf); err != nil {
+		t.Fatal(err)
+	}
+	if regime != "exempt" || cause != "E5" || irpf != "15.00" {
+		t.Fatalf("saved %s %s %s", regime, cause, irpf)
+	}
+	contains(t, w.repC.Get("/customers/"+id).Body, "Exento (con causa)", "(E5)", "retención IRPF 15 %")
+	// Back to general: the cause goes with the exemption, even if the form
+	// still carries it.
+	edit := customer(map[string]string{"tax_regime": "general", "exempt_cause": "E5", "irpf_rate": "0", "version": "1", "owner_id": fmt.Sprint(w.rep.ID)})
+	if r := w.repC.Post("/customers/"+id, edit); r.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %.300s", r.Status, r.Body)
+	}
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT tax_regime, exempt_cause, irpf_rate::text FROM customers WHERE id = $1`, id).Scan(&regime, &cause, &irpf); err != nil {
+		t.Fatal(err)
+	}
+	if regime != "general" || cause != "" || irpf != "0.00" {
+		t.Fatalf("after edit %s %q %s", regime, cause, irpf)
+	}
+}
+
+// Recargo and IRPF are Spanish: a Mexican org's customer cannot have them.
+func TestTaxRegimeFollowsTheOrgsCountry(t *testing.T) {
+	env := apptest.New(t)
+	org := env.Org("Ventas MX S.A. de C.V.")
+	env.Exec(`UPDATE orgs SET country = 'MX', currency = 'MXN' WHERE id = $1`, org.ID)
+	c := env.LoginAs(env.User(org, "rep@mx.test", web.RoleRep))
+	r := c.Post("/customers", url.Values{"legal_name": {"Ferretería Norte"}, "country": {"MX"}, "tax_regime": {"recargo"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Solo para empresas de España") {
+		t.Fatalf("recargo for a Mexican org: %d", r.Status)
+	}
+	r = c.Post("/customers", url.Values{"legal_name": {"Ferretería Norte"}, "country": {"MX"}, "tax_regime": {"export"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("export from Mexico: %d %.300s", r.Status, r.Body)
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/ident"
+	"pulso/app/money"
+	"pulso/app/tax"
 )
 
 var countries = []string{"ES", "MX", "AR"}
@@ -34,6 +36,7 @@ type Input struct {
 	Tags                                                     []string
 	Notes                                                    string
 	Billing, Shipping                                        Address
+	Tax                                                      tax.CustomerTax
 	// First contact, on create only.
 	Contact ContactInput
 	Version int32
@@ -44,6 +47,7 @@ type Form map[string]string
 
 var customerFields = []string{"legal_name", "trade_name", "tax_id", "country", "email", "phone", "iban",
 	"sepa_mandate_ref", "sepa_mandate_date", "payment_terms_days", "owner_id", "tags", "notes",
+	"tax_regime", "exempt_cause", "irpf_rate",
 	"billing_street", "billing_postal_code", "billing_city", "billing_province",
 	"shipping_street", "shipping_postal_code", "shipping_city", "shipping_province",
 	"contact_name", "contact_job_title", "contact_email", "contact_phone", "version"}
@@ -142,6 +146,23 @@ func parse(f Form) (Input, map[string]string) {
 		} else {
 			in.OwnerID = &id
 		}
+	}
+	in.Tax = tax.CustomerTax{Regime: tax.Regime(f["tax_regime"]), ExemptCause: f["exempt_cause"]}
+	if in.Tax.Regime == "" {
+		in.Tax.Regime = tax.General
+	}
+	if in.Tax.Regime != tax.Exempt {
+		in.Tax.ExemptCause = "" // the form keeps the select; only an exempt customer has a cause
+	}
+	if v := f["irpf_rate"]; v != "" && v != "0" {
+		if r, ok := money.ParseDecimal(v); ok {
+			in.Tax.IRPF = r
+		} else {
+			e["irpf_rate"] = "validation.choice"
+		}
+	}
+	if field, id := in.Tax.Validate(in.Country); field != "" && e[field] == "" && e["country"] == "" {
+		e[field] = id
 	}
 	in.Tags, err = parseTags(f["tags"])
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"pulso/app/ident"
 	"pulso/app/live"
+	"pulso/app/money"
+	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -28,6 +30,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v customersvi
 		return err
 	}
 	v.Owners = owners
+	v.Regimes, v.Causes = regimeOptions, causeOptions
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
@@ -144,6 +147,7 @@ func createCustomer(ctx context.Context, q *queries.Queries, org int64, actor *i
 		Email: in.Email, Phone: in.Phone, Iban: in.IBAN, SepaMandateRef: in.SepaMandateRef,
 		SepaMandateDate: date(in.SepaMandateDate), PaymentTermsDays: in.PaymentTermsDays, OwnerID: in.OwnerID,
 		Tags: orEmpty(in.Tags), Notes: in.Notes, CreatedBy: actor,
+		TaxRegime: regimeOrGeneral(in.Tax.Regime), ExemptCause: &in.Tax.ExemptCause, IrpfRate: money.Numeric(in.Tax.IRPF),
 	})
 	if err != nil {
 		return cu, err
@@ -213,6 +217,7 @@ func formOf(cu queries.Customer, addrs []queries.CustomerAddress) Form {
 		"email": cu.Email, "phone": cu.Phone, "iban": ident.FormatIBAN(cu.Iban), "sepa_mandate_ref": cu.SepaMandateRef,
 		"payment_terms_days": strconv.Itoa(int(cu.PaymentTermsDays)), "tags": strings.Join(cu.Tags, ", "),
 		"notes": cu.Notes, "version": strconv.Itoa(int(cu.Version)),
+		"tax_regime": cu.TaxRegime, "exempt_cause": cu.ExemptCause, "irpf_rate": money.Decimal(cu.IrpfRate).String(),
 	}
 	if cu.SepaMandateDate.Valid {
 		f["sepa_mandate_date"] = cu.SepaMandateDate.Time.Format("2006-01-02")
@@ -289,6 +294,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 			TaxID: in.TaxID, Country: in.Country, Email: in.Email, Phone: in.Phone, Iban: in.IBAN,
 			SepaMandateRef: in.SepaMandateRef, SepaMandateDate: date(in.SepaMandateDate),
 			PaymentTermsDays: in.PaymentTermsDays, OwnerID: in.OwnerID, Tags: orEmpty(in.Tags), Notes: in.Notes,
+			TaxRegime: string(in.Tax.Regime), ExemptCause: in.Tax.ExemptCause, IrpfRate: money.Numeric(in.Tax.IRPF),
 		})
 		if isNoRows(err) {
 			return errConflict
@@ -344,6 +350,7 @@ func customerValues(cu queries.Customer, addrs []queries.CustomerAddress, owners
 		"legal_name": cu.LegalName, "trade_name": cu.TradeName, "tax_id": cu.TaxID, "country": cu.Country,
 		"email": cu.Email, "phone": cu.Phone, "iban": ident.FormatIBAN(cu.Iban), "sepa_mandate_ref": cu.SepaMandateRef,
 		"payment_terms_days": strconv.Itoa(int(cu.PaymentTermsDays)), "tags": strings.Join(cu.Tags, ", "), "notes": cu.Notes,
+		"tax_regime": cu.TaxRegime, "exempt_cause": cu.ExemptCause, "irpf_rate": money.Decimal(cu.IrpfRate).String(),
 	}
 	if cu.SepaMandateDate.Valid {
 		v["sepa_mandate_date"] = cu.SepaMandateDate.Time.Format("02/01/2006")
@@ -384,3 +391,24 @@ func diff(before, after map[string]string) map[string][2]string {
 	}
 	return out
 }
+
+// regimeOrGeneral: a customer made from a lead has no regime chosen yet.
+func regimeOrGeneral(r tax.Regime) *string {
+	if r == "" {
+		r = tax.General
+	}
+	s := string(r)
+	return &s
+}
+
+// The tax options come from app/tax, which decides what is valid.
+var regimeOptions, causeOptions = func() (r, c []components.SelectOption) {
+	for _, g := range tax.Regimes {
+		r = append(r, components.SelectOption{Value: string(g), Label: "customers.regime." + string(g)})
+	}
+	c = append(c, components.SelectOption{Value: "", Label: "customers.exempt_cause_none"})
+	for _, e := range tax.ExemptCauses {
+		c = append(c, components.SelectOption{Value: e.Code, Label: e.Code + " · LIVA " + e.Article, Raw: true})
+	}
+	return r, c
+}()

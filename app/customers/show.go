@@ -48,7 +48,11 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 		ID: cu.ID, LegalName: cu.LegalName, TradeName: cu.TradeName, TaxID: cu.TaxID, Country: cu.Country,
 		Email: cu.Email, Phone: cu.Phone, IBAN: ident.FormatIBAN(cu.Iban), SepaMandateRef: cu.SepaMandateRef,
 		PaymentTermsDays: cu.PaymentTermsDays, Tags: cu.Tags, Notes: cu.Notes,
+		TaxRegime: cu.TaxRegime, ExemptCause: cu.ExemptCause,
 	}}
+	if r := money.Decimal(cu.IrpfRate); !r.IsZero() {
+		v.Customer.IRPF = money.Number(r, p.Currency)
+	}
 	if cu.SepaMandateDate.Valid {
 		v.Customer.SepaMandateDate = cu.SepaMandateDate.Time.Format("02/01/2006")
 	}

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
 
 	"pulso/app/customers"
 	"pulso/app/ident"
+	"pulso/app/money"
 	"pulso/queries"
 )
 
@@ -160,6 +162,19 @@ func seedCustomers(ctx context.Context, q *queries.Queries, org queries.Org, use
 		words := strings.Fields(asciiLower(p.LegalName))
 		slug := strings.Join(words[:min(2, len(words))], "-")
 		p.Email = fmt.Sprintf("administracion@%s-%d.example", slug, i)
+		// A few customers under each tax regime, so quotes show them.
+		if org.Country == "ES" {
+			regime, cause := map[int]string{4: "recargo", 5: "recargo", 6: "exempt", 7: "export", 8: "reverse_charge"}[i], ""
+			if regime == "exempt" {
+				cause = "E1"
+			}
+			if regime != "" {
+				p.TaxRegime, p.ExemptCause = &regime, &cause
+			}
+			if i == 9 {
+				p.IrpfRate = money.Numeric(decimal.NewFromInt(15))
+			}
+		}
 		cu, err := q.CreateCustomer(ctx, p)
 		if err != nil {
 			return err

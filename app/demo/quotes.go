@@ -209,7 +209,13 @@ func demoQuote(ctx context.Context, tx pgx.Tx, org queries.Org, o queries.ListOp
 		ValidUntil: pgtype.Date{Time: day.AddDate(0, 0, 30), Valid: true}, Currency: org.Currency}); err != nil {
 		return qt, 0, err
 	}
-	in := quotes.DraftInput{ValidUntil: day.AddDate(0, 0, 30).Format("2006-01-02"), Terms: "Pago a 30 días. Portes incluidos desde 300 €."}
+	full, err := q.GetQuote(ctx, queries.GetQuoteParams{OrgID: org.ID, ID: qt.ID})
+	if err != nil {
+		return qt, 0, err
+	}
+	in := quotes.DraftInput{ValidUntil: day.AddDate(0, 0, 30).Format("2006-01-02"), Terms: "Pago a 30 días. Portes incluidos desde 300 €.",
+		Customer: quotes.CustomerTaxOf(full)}
+	in.Recargo, in.IRPF = in.Customer.Regime == tax.Recargo, money.Decimal(full.CustomerIrpfRate).String()
 	for k := 0; k < 3+i%3; k++ {
 		p := products[(i+k)%len(products)]
 		in.Lines = append(in.Lines, quotes.LineInput{ProductID: fmt.Sprint(p.ID), Description: p.Name, Unit: p.Unit,

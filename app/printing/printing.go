@@ -72,8 +72,11 @@ type Document struct {
 	Lines      []Line
 	Totals     tax.Totals
 	// NoPrices prints quantities only (a delivery note).
-	NoPrices  bool
-	Terms     string
+	NoPrices bool
+	Terms    string
+	// Notes are legal statements printed under the totals (an exemption's
+	// legal basis, a reverse charge).
+	Notes     []string
 	Signature *Signature
 	// QR is printed at the top of the first page (VERI*FACTU invoices
 	// carry the tax agency's QR there).
@@ -339,6 +342,14 @@ func Render(d Document) ([]byte, error) {
 			row(fmt.Sprintf("%s %s %%", t("pdf.withholding"), pct(w.Rate.String())), "-"+amount(w.Amount), false)
 		}
 		row(t("pdf.total"), amount(d.Totals.Total), true)
+	}
+
+	if len(d.Notes) > 0 {
+		pdf.Ln(3)
+		pdf.SetFont("Helvetica", "B", 8.5)
+		for _, n := range d.Notes {
+			pdf.MultiCell(0, 4.2, tr(n), "", "L", false)
+		}
 	}
 
 	if strings.TrimSpace(d.Terms) != "" {

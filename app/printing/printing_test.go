@@ -2,12 +2,11 @@ package printing_test
 
 import (
 	"bytes"
-	"compress/zlib"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
+	"pulso/app/apptest"
 	"pulso/app/printing"
 )
 
@@ -42,30 +41,6 @@ func TestPDFRefusesImagesItCannotEmbed(t *testing.T) {
 	}
 }
 
-// pageText is the text drawn on a PDF's pages: fpdf compresses each page's
-// content stream with Flate and writes strings as (…) Tj.
-func pageText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	var out strings.Builder
-	for rest := pdf; ; {
-		i := bytes.Index(rest, []byte("stream\n"))
-		if i < 0 {
-			break
-		}
-		rest = rest[i+len("stream\n"):]
-		j := bytes.Index(rest, []byte("\nendstream"))
-		if j < 0 {
-			break
-		}
-		if zr, err := zlib.NewReader(bytes.NewReader(rest[:j])); err == nil {
-			b, _ := io.ReadAll(zr)
-			out.Write(b)
-		}
-		rest = rest[j:]
-	}
-	return out.String()
-}
-
 func TestQRSlotPrintsTheCodeWithItsCaptions(t *testing.T) {
 	d := benchDoc(3, false)
 	plain, err := printing.Render(d)
@@ -81,13 +56,13 @@ func TestQRSlotPrintsTheCodeWithItsCaptions(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("a document with a QR renders differently twice")
 	}
-	text := pageText(t, a)
+	text := apptest.PDFText(t, a)
 	for _, want := range []string{"(QR tributario:)Tj", "(VERI*FACTU)Tj", "(P-2026-0042 \\(v2\\))Tj"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF with QR lacks %q", want)
 		}
 	}
-	if strings.Contains(pageText(t, plain), "QR tributario") {
+	if strings.Contains(apptest.PDFText(t, plain), "QR tributario") {
 		t.Error("a document without QR prints its caption")
 	}
 	if !bytes.Contains(a, []byte("/Subtype /Image")) || bytes.Count(a, []byte("/Subtype /Image")) <= bytes.Count(plain, []byte("/Subtype /Image")) {
@@ -96,5 +71,19 @@ func TestQRSlotPrintsTheCodeWithItsCaptions(t *testing.T) {
 	d.QR.PNG = []byte("not a png")
 	if _, err := printing.Render(d); !errors.Is(err, printing.ErrImage) {
 		t.Fatalf("bad QR image: %v", err)
+	}
+}
+
+func TestNotesPrintUnderTheTotals(t *testing.T) {
+	d := benchDoc(2, false)
+	d.Notes = []string{"Operación exenta de IVA (art. 20 de la Ley 37/1992)"}
+	b, err := printing.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := apptest.PDFText(t, b)
+	total, note := strings.Index(text, "(Total)"), strings.Index(text, "(Operaci\xf3n exenta de IVA \\(art. 20 de la Ley 37/1992\\))")
+	if total < 0 || note < total {
+		t.Fatalf("note at %d, total at %d", note, total)
 	}
 }

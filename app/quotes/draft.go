@@ -42,6 +42,9 @@ type DraftInput struct {
 	Recargo    bool
 	IRPF       string // "" or "0": none
 	Lines      []LineInput
+	// Customer is the customer's tax treatment: under a zero-rated regime
+	// (exempt, reverse charge, export) every line is at the 0 % rate.
+	Customer tax.CustomerTax
 }
 
 // Draft is a validated draft, ready to store and to total.
@@ -86,7 +89,7 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 	if len(d.Terms) > 5000 || !ident.CleanText(strings.ReplaceAll(strings.ReplaceAll(d.Terms, "\n", " "), "\r", "")) {
 		errs["terms"] = "validation.text"
 	}
-	d.Recargo = in.Recargo && country == "ES"
+	d.Recargo = in.Recargo && country == "ES" && !in.Customer.ZeroRated()
 	d.IRPF = decimal.Zero
 	if s := strings.TrimSpace(in.IRPF); s != "" && s != "0" {
 		if country != "ES" {
@@ -107,9 +110,13 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 		return d, nil, err
 	}
 	ivas := map[int64]tax.Rate{}
+	var zero tax.Rate // the country's 0 % rate, for zero-rated customers
 	for _, r := range rates {
 		if r.Kind == "iva" {
 			ivas[r.ID] = r
+			if r.Rate.IsZero() {
+				zero = r
+			}
 		}
 	}
 	var calc []tax.Line
@@ -154,6 +161,9 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 		}
 		rid, _ := strconv.ParseInt(strings.TrimSpace(l.TaxRateID), 10, 64)
 		rate, ok := ivas[rid]
+		if ok && in.Customer.ZeroRated() {
+			rate, ok = zero, zero.ID != 0
+		}
 		if !ok {
 			errs[key+"tax_rate_id"] = "quotes.tax_rate_unknown"
 		}

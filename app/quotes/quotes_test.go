@@ -469,3 +469,54 @@ func TestOnlyFreshOpensToast(t *testing.T) {
 		t.Fatal("a fresh open does not toast")
 	}
 }
+
+// The customer's tax regime is the quote's default: a retailer under the
+// recargo gets it on a new quote, an IRPF retention comes along, and an
+// exempt customer's lines are all at 0 % with the exemption's legal basis
+// on the PDF it is sent.
+func TestCustomerTaxRegimeAppliesToItsQuotes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.env.Exec(`UPDATE customers SET tax_regime = 'recargo', irpf_rate = 15 WHERE id = $1`, w.customer)
+	id := w.draft(t)
+	var recargo bool
+	var irpf string
+	if err := w.env.DB.QueryRow(ctx, `SELECT recargo, irpf_rate::text FROM quote_versions WHERE quote_id = $1`, id).Scan(&recargo, &irpf); err != nil {
+		t.Fatal(err)
+	}
+	if !recargo || irpf != "15.00" {
+		t.Fatalf("new quote for a recargo customer with IRPF: recargo %v, irpf %s", recargo, irpf)
+	}
+
+	w.env.Exec(`UPDATE customers SET tax_regime = 'exempt', exempt_cause = 'E1', irpf_rate = 0 WHERE id = $1`, w.customer)
+	id = w.draft(t)
+	if r := w.lines(t, id, url.Values{"recargo": {"1"}}); r.Status != 200 {
+		t.Fatalf("autosave: %d %q", r.Status, r.Body)
+	}
+	// 242,73 + 60,00 with no IVA and no recargo, whatever the form asked.
+	var base, taxes, surcharge, total int64
+	if err := w.env.DB.QueryRow(ctx, `SELECT base, tax, surcharge, total FROM quote_versions WHERE quote_id = $1`, id).Scan(&base, &taxes, &surcharge, &total); err != nil {
+		t.Fatal(err)
+	}
+	if base != 30273 || taxes != 0 || surcharge != 0 || total != 30273 {
+		t.Fatalf("exempt customer's totals: base %d tax %d recargo %d total %d", base, taxes, surcharge, total)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM quote_lines l JOIN tax_rates r ON r.id = l.tax_rate_id WHERE l.quote_id = $1 AND r.rate = 0`, id); n != 2 {
+		t.Fatalf("%d lines at the 0 %% rate, want 2", n)
+	}
+	w.send(t, id)
+	var regime, cause string
+	if err := w.env.DB.QueryRow(ctx, `SELECT parties->'tax'->>'regime', parties->'tax'->>'exempt_cause' FROM quote_versions WHERE quote_id = $1`, id).Scan(&regime, &cause); err != nil {
+		t.Fatal(err)
+	}
+	if regime != "exempt" || cause != "E1" {
+		t.Fatalf("the sent version froze regime %q cause %q", regime, cause)
+	}
+	pdf := w.repC.Get(fmt.Sprintf("/quotes/%d/versions/1/pdf", id))
+	if pdf.Status != 200 || !strings.HasPrefix(pdf.Body, "%PDF") {
+		t.Fatalf("pdf: %d", pdf.Status)
+	}
+	if text := apptest.PDFText(t, []byte(pdf.Body)); !strings.Contains(text, "(Operaci\xf3n exenta de IVA \\(art. 20 de la Ley 37/1992\\))") {
+		t.Fatalf("the PDF lacks the exemption's legend")
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"pulso/app/tax"
 	"pulso/queries"
 	emailview "pulso/views/email"
+	"pulso/views/i18n"
 )
 
 // Errors a send can end with; the page explains each.
@@ -41,8 +42,11 @@ var (
 type Parties struct {
 	Seller printing.Party `json:"seller"`
 	Buyer  printing.Party `json:"buyer"`
-	Locale string         `json:"locale"`
-	Zone   string         `json:"zone"`
+	// Tax is the buyer's tax treatment when sent (absent before regimes
+	// existed: general), for the legend it prints.
+	Tax    tax.CustomerTax `json:"tax,omitzero"`
+	Locale string          `json:"locale"`
+	Zone   string          `json:"zone"`
 }
 
 // TokenBytes is the link token's entropy: 128 bits.
@@ -188,7 +192,8 @@ func (s *sending) takeNumber(ctx context.Context) error {
 // render fixes the parties and totals and draws the PDF the client gets,
 // with its SHA-256.
 func (s *sending) render(ctx context.Context) error {
-	pt := Parties{Seller: printing.Party{Name: s.org.Name, TaxID: s.org.TaxID}, Locale: s.in.Locale, Zone: s.org.TimeZone}
+	pt := Parties{Seller: printing.Party{Name: s.org.Name, TaxID: s.org.TaxID}, Locale: s.in.Locale, Zone: s.org.TimeZone,
+		Tax: CustomerTaxOf(s.qt)}
 	var err error
 	if pt.Buyer, err = buyerOf(ctx, s.q, s.in.OrgID, s.qt); err != nil {
 		return err
@@ -336,6 +341,9 @@ func document(pt Parties, logo []byte, number string, v queries.QuoteVersion, li
 	d := printing.Document{Kind: "quote", Number: number, Version: int(v.N), Issued: issued, ValidUntil: v.ValidUntil.Time,
 		Locale: pt.Locale, Location: loc, Currency: v.Currency, Seller: pt.Seller, Buyer: pt.Buyer, Logo: logo,
 		Totals: t, Terms: v.Terms}
+	if id, params := pt.Tax.Legend(); id != "" {
+		d.Notes = append(d.Notes, i18n.In(pt.Locale, id, params))
+	}
 	for i, l := range lines {
 		disc := ""
 		if dp := money.Decimal(l.DiscountPct); !dp.IsZero() {
@@ -454,6 +462,12 @@ func DraftPDF(ctx context.Context, q *queries.Queries, orgID int64, locale strin
 	if qt.Number != nil {
 		number = *qt.Number
 	}
-	pt := Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: locale, Zone: org.TimeZone}
+	pt := Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: locale, Zone: org.TimeZone,
+		Tax: CustomerTaxOf(qt)}
 	return printing.Render(document(pt, org.Logo, number, v, lines, t, time.Now()))
+}
+
+// CustomerTaxOf is the quote's customer's tax treatment, as now.
+func CustomerTaxOf(qt queries.GetQuoteRow) tax.CustomerTax {
+	return tax.CustomerTax{Regime: tax.Regime(qt.CustomerTaxRegime), ExemptCause: qt.CustomerExemptCause, IRPF: money.Decimal(qt.CustomerIrpfRate)}
 }

@@ -27,6 +27,7 @@ type Customer struct {
 	Notes                                            string
 	Billing, Shipping                                *Address
 	BillingInitial, BillingRecommended, BillingFinal string
+	TaxRegime, ExemptCause, IRPF                     string
 }
 
 // Row is one line of the list.
@@ -64,7 +65,13 @@ type FormPage struct {
 	Owners    []components.SelectOption
 	Conflict  bool // someone else saved after the form was loaded
 	Duplicate *Duplicate
+	// Regimes and Causes are the tax options (app/tax decides them).
+	Regimes, Causes []components.SelectOption
 }
+
+// irpfOptions are the IRPF retentions a Spanish customer may apply.
+var irpfOptions = []components.SelectOption{{Value: "0", Label: "customers.irpf_none"}, {Value: "15", Label: "customers.irpf_15"},
+	{Value: "7", Label: "customers.irpf_7"}}
 
 func (f FormPage) action() string {
 	if f.ID == 0 {

@@ -254,8 +254,15 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 			return err
 		}
 		id = qt.ID
+		cu, err := q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: p.OrgID, ID: hd.CustomerID})
+		if err != nil {
+			return err
+		}
+		// The customer's tax regime is the quote's default.
+		recargo := cu.TaxRegime == string(tax.Recargo)
 		_, err = q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: p.OrgID, QuoteID: qt.ID, N: 1,
-			ValidUntil: pgtype.Date{Time: today(p, time.Now()).AddDate(0, 0, DefaultValidityDays), Valid: true}, Currency: p.Currency})
+			ValidUntil: pgtype.Date{Time: today(p, time.Now()).AddDate(0, 0, DefaultValidityDays), Valid: true}, Currency: p.Currency,
+			Recargo: &recargo, IrpfRate: cu.IrpfRate})
 		return err
 	})
 	if err != nil {
@@ -510,6 +517,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		d.Lines = append(d.Lines, quotes.LineInput{ProductID: itoa(pr.ID), Description: pr.Name, Unit: pr.Unit, Quantity: "1",
 			UnitPrice: money.Input(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
 	}
+	d.Customer = quotes.CustomerTaxOf(qt)
 	dr, errs, err := quotes.ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
 	if err != nil {
 		return err
