@@ -188,6 +188,21 @@ type EmailAttachment struct {
 	Content     []byte
 }
 
+type File struct {
+	OrgID     int64
+	ID        int64
+	SizeBytes int64
+	Sha256    *string
+	CreatedAt time.Time
+}
+
+type FileChunk struct {
+	OrgID  int64
+	FileID int64
+	Seq    int32
+	Data   []byte
+}
+
 type Import struct {
 	OrgID       int64
 	ID          int64

@@ -1,0 +1,41 @@
+-- File bytes live in PostgreSQL (app/files): import uploads, their error
+-- files and documents. A `pulso work` node on another machine reads what a
+-- web node received; nodes share nothing but the database.
+--
+-- A file is stored once per content per org (its SHA-256 is unique in the
+-- org) as ordered chunks of bytea. What refers to one (a document, an
+-- import, an import's error file) holds a foreign key to it, so bytes still
+-- referenced cannot be deleted; deleting the last reference leaves the
+-- caller to delete the file.
+
+-- +goose Up
+CREATE TABLE files (
+    org_id     bigint      NOT NULL REFERENCES orgs (id),
+    id         bigint      GENERATED ALWAYS AS IDENTITY,
+    -- Both set by the statement that seals the file, in the transaction
+    -- that wrote its chunks: a committed file always has them.
+    size_bytes bigint      NOT NULL DEFAULT 0 CHECK (size_bytes >= 0),
+    sha256     text        CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (org_id, id),
+    CONSTRAINT files_content_key UNIQUE (org_id, sha256)
+);
+
+-- The bytes, in order (seq from 0). Each chunk is written as the upload
+-- streams in and read back one at a time, so neither side holds a whole
+-- file. EXTERNAL: out of line without compression — most files are already
+-- compressed (PDF, images, Office, XLSX), and pglz would spend CPU finding
+-- that out on every chunk.
+CREATE TABLE file_chunks (
+    org_id  bigint  NOT NULL,
+    file_id bigint  NOT NULL,
+    seq     integer NOT NULL CHECK (seq >= 0),
+    data    bytea   NOT NULL CHECK (length(data) BETWEEN 1 AND 1048576),
+    PRIMARY KEY (org_id, file_id, seq),
+    FOREIGN KEY (org_id, file_id) REFERENCES files (org_id, id) ON DELETE CASCADE
+);
+ALTER TABLE file_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+
+-- +goose Down
+DROP TABLE file_chunks;
+DROP TABLE files;
