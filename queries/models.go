@@ -159,6 +159,7 @@ type Document struct {
 	Sha256        string
 	UploadedBy    *int64
 	CreatedAt     time.Time
+	FileID        int64
 }
 
 type Email struct {

@@ -7,6 +7,10 @@
 -- import, an import's error file) holds a foreign key to it, so bytes still
 -- referenced cannot be deleted; deleting the last reference leaves the
 -- caller to delete the file.
+--
+-- Documents made before this migration kept their bytes under
+-- PULSO_DATA_DIR, which nothing reads any more: they are deleted (there was
+-- no production data), and the way back deletes those made after it.
 
 -- +goose Up
 CREATE TABLE files (
@@ -36,6 +40,16 @@ CREATE TABLE file_chunks (
 );
 ALTER TABLE file_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 
+DELETE FROM documents;
+ALTER TABLE documents
+    ADD COLUMN file_id bigint NOT NULL,
+    ADD CONSTRAINT documents_file_fkey FOREIGN KEY (org_id, file_id) REFERENCES files (org_id, id);
+-- Serves "does another document still use these bytes?" and the foreign
+-- key's check when a file is deleted.
+CREATE INDEX documents_file_idx ON documents (org_id, file_id);
+
 -- +goose Down
+DELETE FROM documents;
+ALTER TABLE documents DROP COLUMN file_id;
 DROP TABLE file_chunks;
 DROP TABLE files;
