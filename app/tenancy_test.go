@@ -224,7 +224,8 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: 50000, Kind: "payment"}); err != nil {
 		t.Fatal(err)
 	}
-	// files: the bytes of a document, one chunk.
+	// files: the bytes of a document, of an import's upload and of its
+	// error file, each one chunk.
 	file := func(content string) (id int64) {
 		t.Helper()
 		if err := env.DB.QueryRow(ctx, `WITH f AS (
@@ -247,8 +248,9 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		t.Fatalf("org A .eml upload: %d %.300s", r.Status, r.Body)
 	}
 	// imports: an import with a staged row, and an e-mail attachment.
-	env.Exec(`INSERT INTO imports (org_id, kind, filename, path, size_bytes, format, status, created_by, errors, error_path)
-		VALUES ($1, 'leads', 'alfa-importacion-secreta.csv', 'imports/0/alfa.csv', 10, 'csv', 'done', $2, 1, 'imports/0/alfa-errores.csv')`, org.ID, admin.ID)
+	env.Exec(`INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, status, created_by, errors, error_file_id)
+		VALUES ($1, 'leads', 'alfa-importacion-secreta.csv', $3, 10, 'csv', 'done', $2, 1, $4)`,
+		org.ID, admin.ID, file("alfa-bytes-importacion-secretos"), file("alfa-bytes-errores-secretos"))
 	env.Exec(`INSERT INTO import_rows (org_id, import_id, line, name, error_id)
 		SELECT org_id, id, 2, 'Alfa Fila Secreta', 'validation.required' FROM imports WHERE org_id = $1`, org.ID)
 	env.Exec(`INSERT INTO emails (org_id, key, to_address, subject, text_body, template, locale)
@@ -313,7 +315,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
 		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto",
-		"alfa-bytes-documento-secretos",
+		"alfa-bytes-documento-secretos", "alfa-bytes-importacion-secretos", "alfa-bytes-errores-secretos",
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
 		"Alfa Condiciones Secretas", "Alfa Linea Secreta", "alfa-quote-token", "Alfa Navegador Secreto",

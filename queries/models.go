@@ -209,7 +209,6 @@ type Import struct {
 	ID          int64
 	Kind        string
 	Filename    string
-	Path        string
 	SizeBytes   int64
 	Format      string
 	Charset     string
@@ -223,10 +222,11 @@ type Import struct {
 	Merged      int32
 	Skipped     int32
 	Errors      int32
-	ErrorPath   string
 	CreatedBy   int64
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	FileID      int64
+	ErrorFileID *int64
 }
 
 type ImportRow struct {

@@ -3,8 +3,8 @@ package workers
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"pulso/app/files"
 	"pulso/app/imports/engine"
 	"pulso/app/mail"
 	"pulso/queries"
@@ -40,8 +41,10 @@ const MaxAttachment = 5 << 20
 // ImportWorker works ImportArgs.
 type ImportWorker struct {
 	river.WorkerDefaults[ImportArgs]
-	DB      *pgxpool.Pool
-	DataDir string
+	DB *pgxpool.Pool
+	// Files holds the uploads and the error files: any worker node reads
+	// what any web node received.
+	Files   files.Store
 	BaseURL string
 	Log     *slog.Logger
 	// AfterStaging is for tests that crash an import half-way.
@@ -56,7 +59,7 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &engine.Runner{DB: w.DB, DataDir: w.DataDir, Log: log, Finish: w.finish, AfterStaging: w.AfterStaging}
+	r := &engine.Runner{DB: w.DB, Files: w.Files, Log: log, Finish: w.finish, AfterStaging: w.AfterStaging}
 	return r.Run(ctx, job.Args.OrgID, job.Args.ImportID)
 }
 
@@ -89,11 +92,7 @@ func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import
 	if err != nil {
 		return err
 	}
-	content, err := os.ReadFile(filepath.Join(w.DataDir, res.ErrorPath))
-	if err != nil {
-		return err
-	}
-	attach := len(content) <= MaxAttachment
+	attach := res.ErrorFile.Size <= MaxAttachment
 	e, err := EnqueueEmail(ctx, tx, jobs, mail.Message{
 		OrgID: imp.OrgID, Key: fmt.Sprintf("import-errors:%d", imp.ID), To: user.Email, ToName: user.Name, Locale: user.Locale,
 		Template: mail.ImportErrors(emailview.ImportErrors{
@@ -104,9 +103,24 @@ func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import
 	if err != nil || !attach {
 		return err
 	}
+	content, err := w.readErrorFile(ctx, *res.ErrorFile)
+	if err != nil {
+		return err
+	}
 	return q.CreateEmailAttachment(ctx, queries.CreateEmailAttachmentParams{
 		OrgID: imp.OrgID, EmailID: e.ID, Filename: ErrorFileName(imp.Filename), ContentType: "text/csv; charset=utf-8", Content: content,
 	})
+}
+
+// readErrorFile loads the error file (at most MaxAttachment bytes) to
+// attach it to the e-mail, whose attachments keep their own bytes.
+func (w *ImportWorker) readErrorFile(ctx context.Context, f files.File) ([]byte, error) {
+	rc, _, err := w.Files.Open(ctx, f.OrgID, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, MaxAttachment))
 }
 
 // ErrorFileName names the error file after the upload: clientes.xlsx →

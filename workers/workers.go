@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"pulso/app/files"
 	"pulso/app/mail"
 	"pulso/queries"
 )
@@ -58,8 +59,6 @@ type Options struct {
 	// QuoteFollowUps makes the tasks for quotes left unanswered
 	// (app/quotes); the SLA sweep runs it. Nil: none.
 	QuoteFollowUps FollowUps
-	// DataDir is PULSO_DATA_DIR, where uploads (import files) are kept.
-	DataDir string
 	// BaseURL is PULSO_BASE_URL, for links in e-mails sent by jobs.
 	BaseURL string
 }
@@ -95,7 +94,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
 	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
 	river.AddWorker(ws, &InboundEmailWorker{Process: opts.InboundEmail})
-	river.AddWorker(ws, &ImportWorker{DB: pool, DataDir: opts.DataDir, BaseURL: opts.BaseURL, Log: log})
+	river.AddWorker(ws, &ImportWorker{DB: pool, Files: files.New(pool), BaseURL: opts.BaseURL, Log: log})
 	river.AddWorker(ws, &TaskSLAWorker{DB: pool})
 	river.AddWorker(ws, &SLASweepWorker{DB: pool, FollowUps: opts.QuoteFollowUps})
 

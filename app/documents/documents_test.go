@@ -322,7 +322,7 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 	}
 	doc1, pdfFile := upload(w.lead.ID, "oferta.pdf", pdf)
 	doc2, again := upload(lead2.ID, "oferta (copia).pdf", pdf)
-	_, noteFile := upload(w.lead.ID, "nota.txt", []byte("llamar el lunes\n"))
+	note, noteFile := upload(w.lead.ID, "nota.txt", []byte("llamar el lunes\n"))
 	if again != pdfFile || noteFile == pdfFile {
 		t.Fatalf("files %d, %d, %d: the same bytes twice are not one file", pdfFile, again, noteFile)
 	}
@@ -360,6 +360,15 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 		t.Error("deleting org A's document deleted org B's bytes")
 	}
 
+	// Bytes an import uses stay after their last document goes.
+	w.env.Exec(`INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, created_by) VALUES ($1, 'leads', 'nota.csv', $2, 16, 'csv', $3)`,
+		w.org.ID, noteFile, w.admin.ID)
+	if r := rep.Post(note+"/delete", nil); r.Status != http.StatusOK {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.org.ID, noteFile); n != 1 {
+		t.Error("the bytes an import uses were deleted with the document")
+	}
 }
 
 // A document bigger than a chunk streams back whole, with its length.

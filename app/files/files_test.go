@@ -154,9 +154,22 @@ func TestDelete(t *testing.T) {
 	t.Parallel()
 	env, s, org := newStore(t)
 	ctx := context.Background()
+	used, err := s.Put(ctx, org.ID, bytes.NewReader(pattern(files.ChunkSize*2)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	free, err := s.Put(ctx, org.ID, bytes.NewReader([]byte("nadie me usa")))
 	if err != nil {
 		t.Fatal(err)
+	}
+	admin := env.User(org, "admin@archivos.test", "admin")
+	env.Exec(`INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, created_by) VALUES ($1, 'leads', 'a.csv', $2, $3, 'csv', $4)`,
+		org.ID, used.ID, used.Size, admin.ID)
+	if err := s.Delete(ctx, org.ID, used.ID); !errors.Is(err, files.ErrInUse) {
+		t.Errorf("deleting a file an import uses: %v", err)
+	}
+	if got, _ := readBack(t, s, org.ID, used.ID); len(got) != int(used.Size) {
+		t.Error("a refused delete removed bytes")
 	}
 	if err := s.Delete(ctx, org.ID, free.ID); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@
 -- referenced cannot be deleted; deleting the last reference leaves the
 -- caller to delete the file.
 --
--- Documents made before this migration kept their bytes under
+-- Documents and imports made before this migration kept their bytes under
 -- PULSO_DATA_DIR, which nothing reads any more: they are deleted (there was
 -- no production data), and the way back deletes those made after it.
 
@@ -48,7 +48,26 @@ ALTER TABLE documents
 -- key's check when a file is deleted.
 CREATE INDEX documents_file_idx ON documents (org_id, file_id);
 
+DELETE FROM imports;
+ALTER TABLE imports
+    DROP COLUMN path,
+    DROP COLUMN error_path,
+    -- The uploaded file.
+    ADD COLUMN file_id bigint NOT NULL,
+    -- The bad rows as CSV, once the import is done with errors.
+    ADD COLUMN error_file_id bigint,
+    ADD CONSTRAINT imports_file_fkey FOREIGN KEY (org_id, file_id) REFERENCES files (org_id, id),
+    ADD CONSTRAINT imports_error_file_fkey FOREIGN KEY (org_id, error_file_id) REFERENCES files (org_id, id);
+CREATE INDEX imports_file_idx ON imports (org_id, file_id);
+CREATE INDEX imports_error_file_idx ON imports (org_id, error_file_id) WHERE error_file_id IS NOT NULL;
+
 -- +goose Down
+DELETE FROM imports;
+ALTER TABLE imports
+    DROP COLUMN file_id,
+    DROP COLUMN error_file_id,
+    ADD COLUMN path text NOT NULL CHECK (path <> '' AND path NOT LIKE '/%' AND path NOT LIKE '%..%'),
+    ADD COLUMN error_path text NOT NULL DEFAULT '';
 DELETE FROM documents;
 ALTER TABLE documents DROP COLUMN file_id;
 DROP TABLE file_chunks;
