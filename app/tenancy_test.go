@@ -224,8 +224,20 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: 50000, Kind: "payment"}); err != nil {
 		t.Fatal(err)
 	}
-	env.Exec(`INSERT INTO documents (org_id, customer_id, filename, content_type, size_bytes, sha256, uploaded_by)
-		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', 4, repeat('ab', 32), $2 FROM customers WHERE org_id = $1`, org.ID, rep.ID)
+	// files: the bytes of a document, of an import's upload and of its
+	// error file, each one chunk.
+	file := func(content string) (id int64) {
+		t.Helper()
+		if err := env.DB.QueryRow(ctx, `WITH f AS (
+				INSERT INTO files (org_id, size_bytes, sha256) VALUES ($1, length($2::bytea), encode(sha256($2::bytea), 'hex')) RETURNING org_id, id)
+			INSERT INTO file_chunks (org_id, file_id, seq, data) SELECT org_id, id, 0, $2::bytea FROM f RETURNING file_id`, org.ID, content).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	env.Exec(`INSERT INTO documents (org_id, customer_id, filename, content_type, size_bytes, sha256, file_id, uploaded_by)
+		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', 4, repeat('ab', 32), $3, $2 FROM customers WHERE org_id = $1`,
+		org.ID, rep.ID, file("alfa-bytes-documento-secretos"))
 	// inbound: the org's inbox (made by the admin's first visit) and a
 	// message uploaded as .eml, which becomes a lead with an e-mail activity.
 	if r := c.Get("/admin/inbox"); r.Status != http.StatusOK {
@@ -236,8 +248,9 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		t.Fatalf("org A .eml upload: %d %.300s", r.Status, r.Body)
 	}
 	// imports: an import with a staged row, and an e-mail attachment.
-	env.Exec(`INSERT INTO imports (org_id, kind, filename, path, size_bytes, format, status, created_by, errors, error_path)
-		VALUES ($1, 'leads', 'alfa-importacion-secreta.csv', 'imports/0/alfa.csv', 10, 'csv', 'done', $2, 1, 'imports/0/alfa-errores.csv')`, org.ID, admin.ID)
+	env.Exec(`INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, status, created_by, errors, error_file_id)
+		VALUES ($1, 'leads', 'alfa-importacion-secreta.csv', $3, 10, 'csv', 'done', $2, 1, $4)`,
+		org.ID, admin.ID, file("alfa-bytes-importacion-secretos"), file("alfa-bytes-errores-secretos"))
 	env.Exec(`INSERT INTO import_rows (org_id, import_id, line, name, error_id)
 		SELECT org_id, id, 2, 'Alfa Fila Secreta', 'validation.required' FROM imports WHERE org_id = $1`, org.ID)
 	env.Exec(`INSERT INTO emails (org_id, key, to_address, subject, text_body, template, locale)
@@ -302,6 +315,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
 		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto",
+		"alfa-bytes-documento-secretos", "alfa-bytes-importacion-secretos", "alfa-bytes-errores-secretos",
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
 		"Alfa Condiciones Secretas", "Alfa Linea Secreta", "alfa-quote-token", "Alfa Navegador Secreto",

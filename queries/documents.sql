@@ -1,7 +1,7 @@
 -- name: CreateDocument :one
-INSERT INTO documents (org_id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by)
+INSERT INTO documents (org_id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, file_id, uploaded_by)
 VALUES (@org_id, sqlc.narg('lead_id'), sqlc.narg('customer_id'), sqlc.narg('opportunity_id'),
-        @filename, @content_type, @size_bytes, @sha256, sqlc.narg('uploaded_by'))
+        @filename, @content_type, @size_bytes, @sha256, @file_id, sqlc.narg('uploaded_by'))
 RETURNING *;
 
 -- name: GetDocument :one
@@ -9,6 +9,10 @@ SELECT * FROM documents WHERE org_id = @org_id AND id = @id;
 
 -- name: DeleteDocument :exec
 DELETE FROM documents WHERE org_id = @org_id AND id = @id;
+
+-- name: FileHasDocuments :one
+-- Whether any document of the org still uses these bytes.
+SELECT EXISTS (SELECT 1 FROM documents WHERE org_id = @org_id AND file_id = @file_id);
 
 -- name: ListLeadDocuments :many
 SELECT d.id, d.filename, d.content_type, d.size_bytes, d.uploaded_by, d.created_at,

@@ -43,10 +43,10 @@ func (q *Queries) AppendActivity(ctx context.Context, arg AppendActivityParams) 
 }
 
 const createDocument = `-- name: CreateDocument :one
-INSERT INTO documents (org_id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by)
+INSERT INTO documents (org_id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, file_id, uploaded_by)
 VALUES ($1, $2, $3, $4,
-        $5, $6, $7, $8, $9)
-RETURNING org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at
+        $5, $6, $7, $8, $9, $10)
+RETURNING org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at, file_id
 `
 
 type CreateDocumentParams struct {
@@ -58,6 +58,7 @@ type CreateDocumentParams struct {
 	ContentType   string
 	SizeBytes     int64
 	Sha256        string
+	FileID        int64
 	UploadedBy    *int64
 }
 
@@ -71,6 +72,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		arg.ContentType,
 		arg.SizeBytes,
 		arg.Sha256,
+		arg.FileID,
 		arg.UploadedBy,
 	)
 	var i Document
@@ -86,6 +88,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		&i.Sha256,
 		&i.UploadedBy,
 		&i.CreatedAt,
+		&i.FileID,
 	)
 	return i, err
 }
@@ -137,8 +140,25 @@ func (q *Queries) DocumentLeadOwner(ctx context.Context, arg DocumentLeadOwnerPa
 	return owner_id, err
 }
 
+const fileHasDocuments = `-- name: FileHasDocuments :one
+SELECT EXISTS (SELECT 1 FROM documents WHERE org_id = $1 AND file_id = $2)
+`
+
+type FileHasDocumentsParams struct {
+	OrgID  int64
+	FileID int64
+}
+
+// Whether any document of the org still uses these bytes.
+func (q *Queries) FileHasDocuments(ctx context.Context, arg FileHasDocumentsParams) (bool, error) {
+	row := q.db.QueryRow(ctx, fileHasDocuments, arg.OrgID, arg.FileID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const getDocument = `-- name: GetDocument :one
-SELECT org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at FROM documents WHERE org_id = $1 AND id = $2
+SELECT org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at, file_id FROM documents WHERE org_id = $1 AND id = $2
 `
 
 type GetDocumentParams struct {
@@ -161,6 +181,7 @@ func (q *Queries) GetDocument(ctx context.Context, arg GetDocumentParams) (Docum
 		&i.Sha256,
 		&i.UploadedBy,
 		&i.CreatedAt,
+		&i.FileID,
 	)
 	return i, err
 }

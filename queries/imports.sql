@@ -1,6 +1,6 @@
 -- name: CreateImport :one
-INSERT INTO imports (org_id, kind, filename, path, size_bytes, format, charset, mapping, created_by)
-VALUES (@org_id, @kind, @filename, @path, @size_bytes, @format, @charset, @mapping, @created_by)
+INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, charset, mapping, created_by)
+VALUES (@org_id, @kind, @filename, @file_id, @size_bytes, @format, @charset, @mapping, @created_by)
 RETURNING *;
 
 -- name: GetImport :one
@@ -32,7 +32,7 @@ WHERE org_id = @org_id AND id = @id AND status IN ('queued', 'running');
 
 -- name: FinishImport :execrows
 UPDATE imports SET status = 'done', progress = 100, inserted = @inserted, merged = @merged, skipped = @skipped,
-    errors = @errors, error_path = @error_path, finished_at = now()
+    errors = @errors, error_file_id = sqlc.narg('error_file_id'), finished_at = now()
 WHERE org_id = @org_id AND id = @id AND status = 'running';
 
 -- name: ClearImportRows :exec

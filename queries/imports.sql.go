@@ -122,16 +122,16 @@ func (q *Queries) CreateEmailAttachment(ctx context.Context, arg CreateEmailAtta
 }
 
 const createImport = `-- name: CreateImport :one
-INSERT INTO imports (org_id, kind, filename, path, size_bytes, format, charset, mapping, created_by)
+INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, charset, mapping, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING org_id, id, kind, filename, path, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, error_path, created_by, created_at, finished_at
+RETURNING org_id, id, kind, filename, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, created_by, created_at, finished_at, file_id, error_file_id
 `
 
 type CreateImportParams struct {
 	OrgID     int64
 	Kind      string
 	Filename  string
-	Path      string
+	FileID    int64
 	SizeBytes int64
 	Format    string
 	Charset   string
@@ -144,7 +144,7 @@ func (q *Queries) CreateImport(ctx context.Context, arg CreateImportParams) (Imp
 		arg.OrgID,
 		arg.Kind,
 		arg.Filename,
-		arg.Path,
+		arg.FileID,
 		arg.SizeBytes,
 		arg.Format,
 		arg.Charset,
@@ -157,7 +157,6 @@ func (q *Queries) CreateImport(ctx context.Context, arg CreateImportParams) (Imp
 		&i.ID,
 		&i.Kind,
 		&i.Filename,
-		&i.Path,
 		&i.SizeBytes,
 		&i.Format,
 		&i.Charset,
@@ -171,10 +170,11 @@ func (q *Queries) CreateImport(ctx context.Context, arg CreateImportParams) (Imp
 		&i.Merged,
 		&i.Skipped,
 		&i.Errors,
-		&i.ErrorPath,
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.FileID,
+		&i.ErrorFileID,
 	)
 	return i, err
 }
@@ -251,18 +251,18 @@ func (q *Queries) FailImport(ctx context.Context, arg FailImportParams) error {
 
 const finishImport = `-- name: FinishImport :execrows
 UPDATE imports SET status = 'done', progress = 100, inserted = $1, merged = $2, skipped = $3,
-    errors = $4, error_path = $5, finished_at = now()
+    errors = $4, error_file_id = $5, finished_at = now()
 WHERE org_id = $6 AND id = $7 AND status = 'running'
 `
 
 type FinishImportParams struct {
-	Inserted  int32
-	Merged    int32
-	Skipped   int32
-	Errors    int32
-	ErrorPath string
-	OrgID     int64
-	ID        int64
+	Inserted    int32
+	Merged      int32
+	Skipped     int32
+	Errors      int32
+	ErrorFileID *int64
+	OrgID       int64
+	ID          int64
 }
 
 func (q *Queries) FinishImport(ctx context.Context, arg FinishImportParams) (int64, error) {
@@ -271,7 +271,7 @@ func (q *Queries) FinishImport(ctx context.Context, arg FinishImportParams) (int
 		arg.Merged,
 		arg.Skipped,
 		arg.Errors,
-		arg.ErrorPath,
+		arg.ErrorFileID,
 		arg.OrgID,
 		arg.ID,
 	)
@@ -354,7 +354,7 @@ func (q *Queries) FlagUnknownImportOwners(ctx context.Context, arg FlagUnknownIm
 }
 
 const getImport = `-- name: GetImport :one
-SELECT org_id, id, kind, filename, path, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, error_path, created_by, created_at, finished_at FROM imports WHERE org_id = $1 AND id = $2
+SELECT org_id, id, kind, filename, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, created_by, created_at, finished_at, file_id, error_file_id FROM imports WHERE org_id = $1 AND id = $2
 `
 
 type GetImportParams struct {
@@ -370,7 +370,6 @@ func (q *Queries) GetImport(ctx context.Context, arg GetImportParams) (Import, e
 		&i.ID,
 		&i.Kind,
 		&i.Filename,
-		&i.Path,
 		&i.SizeBytes,
 		&i.Format,
 		&i.Charset,
@@ -384,10 +383,11 @@ func (q *Queries) GetImport(ctx context.Context, arg GetImportParams) (Import, e
 		&i.Merged,
 		&i.Skipped,
 		&i.Errors,
-		&i.ErrorPath,
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.FileID,
+		&i.ErrorFileID,
 	)
 	return i, err
 }
@@ -627,7 +627,7 @@ func (q *Queries) ListImportRowsToAssign(ctx context.Context, arg ListImportRows
 }
 
 const listImports = `-- name: ListImports :many
-SELECT org_id, id, kind, filename, path, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, error_path, created_by, created_at, finished_at FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT 20
+SELECT org_id, id, kind, filename, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, created_by, created_at, finished_at, file_id, error_file_id FROM imports WHERE org_id = $1 ORDER BY id DESC LIMIT 20
 `
 
 func (q *Queries) ListImports(ctx context.Context, orgID int64) ([]Import, error) {
@@ -644,7 +644,6 @@ func (q *Queries) ListImports(ctx context.Context, orgID int64) ([]Import, error
 			&i.ID,
 			&i.Kind,
 			&i.Filename,
-			&i.Path,
 			&i.SizeBytes,
 			&i.Format,
 			&i.Charset,
@@ -658,10 +657,11 @@ func (q *Queries) ListImports(ctx context.Context, orgID int64) ([]Import, error
 			&i.Merged,
 			&i.Skipped,
 			&i.Errors,
-			&i.ErrorPath,
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.FinishedAt,
+			&i.FileID,
+			&i.ErrorFileID,
 		); err != nil {
 			return nil, err
 		}
@@ -798,7 +798,7 @@ func (q *Queries) MergeImportedLeads(ctx context.Context, arg MergeImportedLeads
 const queueImport = `-- name: QueueImport :one
 UPDATE imports SET status = 'queued', mapping = $1, charset = $2
 WHERE org_id = $3 AND id = $4 AND status = 'draft'
-RETURNING org_id, id, kind, filename, path, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, error_path, created_by, created_at, finished_at
+RETURNING org_id, id, kind, filename, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, created_by, created_at, finished_at, file_id, error_file_id
 `
 
 type QueueImportParams struct {
@@ -822,7 +822,6 @@ func (q *Queries) QueueImport(ctx context.Context, arg QueueImportParams) (Impor
 		&i.ID,
 		&i.Kind,
 		&i.Filename,
-		&i.Path,
 		&i.SizeBytes,
 		&i.Format,
 		&i.Charset,
@@ -836,10 +835,11 @@ func (q *Queries) QueueImport(ctx context.Context, arg QueueImportParams) (Impor
 		&i.Merged,
 		&i.Skipped,
 		&i.Errors,
-		&i.ErrorPath,
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.FileID,
+		&i.ErrorFileID,
 	)
 	return i, err
 }
@@ -1042,7 +1042,7 @@ type StageImportRowsParams struct {
 const startImport = `-- name: StartImport :one
 UPDATE imports SET status = 'running', progress = 0, rows_read = 0
 WHERE org_id = $1 AND id = $2 AND status IN ('queued', 'running')
-RETURNING org_id, id, kind, filename, path, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, error_path, created_by, created_at, finished_at
+RETURNING org_id, id, kind, filename, size_bytes, format, charset, mapping, status, failure, failure_line, progress, rows_read, inserted, merged, skipped, errors, created_by, created_at, finished_at, file_id, error_file_id
 `
 
 type StartImportParams struct {
@@ -1060,7 +1060,6 @@ func (q *Queries) StartImport(ctx context.Context, arg StartImportParams) (Impor
 		&i.ID,
 		&i.Kind,
 		&i.Filename,
-		&i.Path,
 		&i.SizeBytes,
 		&i.Format,
 		&i.Charset,
@@ -1074,10 +1073,11 @@ func (q *Queries) StartImport(ctx context.Context, arg StartImportParams) (Impor
 		&i.Merged,
 		&i.Skipped,
 		&i.Errors,
-		&i.ErrorPath,
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.FileID,
+		&i.ErrorFileID,
 	)
 	return i, err
 }

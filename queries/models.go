@@ -162,6 +162,7 @@ type Document struct {
 	Sha256        string
 	UploadedBy    *int64
 	CreatedAt     time.Time
+	FileID        int64
 }
 
 type Email struct {
@@ -191,12 +192,26 @@ type EmailAttachment struct {
 	Content     []byte
 }
 
+type File struct {
+	OrgID     int64
+	ID        int64
+	SizeBytes int64
+	Sha256    *string
+	CreatedAt time.Time
+}
+
+type FileChunk struct {
+	OrgID  int64
+	FileID int64
+	Seq    int32
+	Data   []byte
+}
+
 type Import struct {
 	OrgID       int64
 	ID          int64
 	Kind        string
 	Filename    string
-	Path        string
 	SizeBytes   int64
 	Format      string
 	Charset     string
@@ -210,10 +225,11 @@ type Import struct {
 	Merged      int32
 	Skipped     int32
 	Errors      int32
-	ErrorPath   string
 	CreatedBy   int64
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	FileID      int64
+	ErrorFileID *int64
 }
 
 type ImportRow struct {

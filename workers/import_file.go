@@ -3,15 +3,15 @@ package workers
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"pulso/app/files"
 	"pulso/app/imports/engine"
 	"pulso/app/mail"
 	"pulso/queries"
@@ -26,8 +26,10 @@ const MaxAttachment = 5 << 20
 // ImportWorker works jobargs.Import.
 type ImportWorker struct {
 	river.WorkerDefaults[jobargs.Import]
-	DB      *pgxpool.Pool
-	DataDir string
+	DB *pgxpool.Pool
+	// Files holds the uploads and the error files: any worker node reads
+	// what any web node received.
+	Files   files.Store
 	BaseURL string
 	Log     *slog.Logger
 	// AfterStaging is for tests that crash an import half-way.
@@ -42,7 +44,7 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[jobargs.Import])
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &engine.Runner{DB: w.DB, DataDir: w.DataDir, Log: log, Finish: w.finish, AfterStaging: w.AfterStaging}
+	r := &engine.Runner{DB: w.DB, Files: w.Files, Log: log, Finish: w.finish, AfterStaging: w.AfterStaging}
 	return r.Run(ctx, job.Args.OrgID, job.Args.ImportID)
 }
 
@@ -75,11 +77,7 @@ func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import
 	if err != nil {
 		return err
 	}
-	content, err := os.ReadFile(filepath.Join(w.DataDir, res.ErrorPath))
-	if err != nil {
-		return err
-	}
-	attach := len(content) <= MaxAttachment
+	attach := res.ErrorFile.Size <= MaxAttachment
 	e, err := mail.Enqueue(ctx, tx, jobs, mail.Message{
 		OrgID: imp.OrgID, Key: fmt.Sprintf("import-errors:%d", imp.ID), To: user.Email, ToName: user.Name, Locale: user.Locale,
 		Template: mail.ImportErrors(emailview.ImportErrors{
@@ -90,7 +88,22 @@ func (w *ImportWorker) finish(ctx context.Context, tx pgx.Tx, imp queries.Import
 	if err != nil || !attach {
 		return err
 	}
+	content, err := w.readErrorFile(ctx, *res.ErrorFile)
+	if err != nil {
+		return err
+	}
 	return q.CreateEmailAttachment(ctx, queries.CreateEmailAttachmentParams{
 		OrgID: imp.OrgID, EmailID: e.ID, Filename: engine.ErrorFileName(imp.Filename), ContentType: "text/csv; charset=utf-8", Content: content,
 	})
+}
+
+// readErrorFile loads the error file (at most MaxAttachment bytes) to
+// attach it to the e-mail, whose attachments keep their own bytes.
+func (w *ImportWorker) readErrorFile(ctx context.Context, f files.File) ([]byte, error) {
+	rc, _, err := w.Files.Open(ctx, f.OrgID, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, MaxAttachment))
 }

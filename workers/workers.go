@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"pulso/app/files"
 	"pulso/app/mail"
 	"pulso/queries"
 	"pulso/workers/jobargs"
@@ -40,8 +41,6 @@ type Options struct {
 	// InboundEmail processes received e-mail (app/inbound); nil in
 	// processes that only insert jobs.
 	InboundEmail InboundProcessor
-	// DataDir is PULSO_DATA_DIR, where uploads (import files) are kept.
-	DataDir string
 	// BaseURL is PULSO_BASE_URL, for links in e-mails sent by jobs.
 	BaseURL string
 }
@@ -77,7 +76,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
 	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
 	river.AddWorker(ws, &InboundEmailWorker{Process: opts.InboundEmail})
-	river.AddWorker(ws, &ImportWorker{DB: pool, DataDir: opts.DataDir, BaseURL: opts.BaseURL, Log: log})
+	river.AddWorker(ws, &ImportWorker{DB: pool, Files: files.New(pool), BaseURL: opts.BaseURL, Log: log})
 	river.AddWorker(ws, &TaskSLAWorker{DB: pool})
 	river.AddWorker(ws, &SLASweepWorker{DB: pool})
 

@@ -76,7 +76,7 @@ var Vars = []Var{
 	{"SMTP_URL", "(unset: mail goes to the dev outbox)", "smtp://user:pass@host:587 for outgoing e-mail"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
-	{"PULSO_DATA_DIR", "./.pulso", "local state: dev secret, private PostgreSQL cluster, uploads"},
+	{"PULSO_DATA_DIR", "./.pulso", "local state of this node: dev secret, private PostgreSQL cluster (uploaded files live in PostgreSQL)"},
 	{"PULSO_MAIL_FROM", "Pulso <no-reply@localhost>", "sender of outgoing e-mail; use an address your SMTP server may send as"},
 	{"PULSO_WORKERS", "50", "River workers for the default queue"},
 	{"PULSO_EMAIL_WORKERS", "5", "River workers for the email queue (concurrent SMTP conversations)"},

@@ -3,10 +3,13 @@ package documents
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"pulso/queries"
 )
@@ -23,7 +26,7 @@ func Attach(ctx context.Context, q *queries.Queries, orgID int64, t Target, file
 	name := SafeFilename(filename)
 	d, err := q.CreateDocument(ctx, queries.CreateDocumentParams{
 		OrgID: orgID, LeadID: t.LeadID, CustomerID: t.CustomerID, Filename: name,
-		ContentType: b.ContentType, SizeBytes: b.Size, Sha256: b.SHA256, UploadedBy: uploadedBy,
+		ContentType: b.ContentType, SizeBytes: b.Size, Sha256: b.SHA256, FileID: b.FileID, UploadedBy: uploadedBy,
 	})
 	if err != nil {
 		return d, err
@@ -34,6 +37,13 @@ func Attach(ctx context.Context, q *queries.Queries, orgID int64, t Target, file
 		Kind: "document", Summary: truncate(name, 500), Data: data,
 	})
 	return d, err
+}
+
+// fileGone reports that the file a blob named was deleted before the
+// document referring to it could commit.
+func fileGone(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == "documents_file_fkey"
 }
 
 // SafeFilename keeps what a person would recognise of a client-supplied

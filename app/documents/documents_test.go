@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,13 +17,13 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/config"
 	"pulso/app/documents"
+	"pulso/app/files"
 	"pulso/app/web"
 	"pulso/queries"
 )
 
 type world struct {
 	env                 *apptest.Env
-	dir                 string
 	org                 queries.Org
 	admin, manager, rep queries.User
 	rep2                queries.User
@@ -34,10 +32,8 @@ type world struct {
 
 func newWorld(t *testing.T, opts ...apptest.Option) *world {
 	t.Helper()
-	dir := t.TempDir()
-	opts = append([]apptest.Option{func(c *config.Config) { c.DataDir = dir }}, opts...)
 	env := apptest.New(t, opts...)
-	w := &world{env: env, dir: dir, org: env.Org("Docs S.L.")}
+	w := &world{env: env, org: env.Org("Docs S.L.")}
 	w.admin = env.User(w.org, "admin@docs.test", web.RoleAdmin)
 	w.manager = env.User(w.org, "manager@docs.test", web.RoleManager)
 	w.rep = env.User(w.org, "rep@docs.test", web.RoleRep)
@@ -54,6 +50,21 @@ func newWorld(t *testing.T, opts ...apptest.Option) *world {
 }
 
 func (w *world) leadPath() string { return "/leads/" + itoa(w.lead.ID) }
+
+// stored reads a file's bytes back from the store.
+func (w *world) stored(t *testing.T, fileID int64) []byte {
+	t.Helper()
+	rc, _, err := files.New(w.env.DB).Open(context.Background(), w.org.ID, fileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
@@ -76,22 +87,21 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 		t.Fatalf("upload: %d %.600s", res.Status, res.Body)
 	}
 	var d queries.Document
-	row := w.env.DB.QueryRow(context.Background(), `SELECT id, content_type, size_bytes, sha256, uploaded_by FROM documents WHERE org_id = $1 AND lead_id = $2`, w.org.ID, w.lead.ID)
-	if err := row.Scan(&d.ID, &d.ContentType, &d.SizeBytes, &d.Sha256, &d.UploadedBy); err != nil {
+	row := w.env.DB.QueryRow(context.Background(), `SELECT id, content_type, size_bytes, sha256, uploaded_by, file_id FROM documents WHERE org_id = $1 AND lead_id = $2`, w.org.ID, w.lead.ID)
+	if err := row.Scan(&d.ID, &d.ContentType, &d.SizeBytes, &d.Sha256, &d.UploadedBy, &d.FileID); err != nil {
 		t.Fatal(err)
 	}
 	if d.ContentType != "application/pdf" || d.SizeBytes != int64(len(pdf)) || d.UploadedBy == nil || *d.UploadedBy != w.rep.ID {
 		t.Errorf("stored %+v", d)
 	}
-	onDisk, err := os.ReadFile(filepath.Join(w.dir, "documents", d.Sha256[:2], d.Sha256))
-	if err != nil || !bytes.Equal(onDisk, pdf) {
-		t.Fatalf("bytes on disk: %v", err)
+	if got := w.stored(t, d.FileID); !bytes.Equal(got, pdf) {
+		t.Fatalf("stored bytes %q", got)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2 AND sha256 = $3`, w.org.ID, d.FileID, d.Sha256); n != 1 {
+		t.Error("the document's sha256 is not its file's")
 	}
 	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'document' AND actor_id = $3 AND summary = 'Oferta Año.pdf'`, w.org.ID, w.lead.ID, w.rep.ID); n != 1 {
 		t.Errorf("%d document activities, want 1", n)
-	}
-	if tmp, _ := os.ReadDir(filepath.Join(w.dir, "documents", "tmp")); len(tmp) != 0 {
-		t.Errorf("temporary files left: %v", tmp)
 	}
 
 	m := downloadLink.FindStringSubmatch(res.Body)
@@ -151,9 +161,8 @@ func TestSniffingDecidesTheType(t *testing.T) {
 	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 1 {
 		t.Errorf("%d documents after refusals, want 1", n)
 	}
-	entries, _ := os.ReadDir(filepath.Join(w.dir, "documents", "tmp"))
-	if len(entries) != 0 {
-		t.Errorf("refused uploads left files: %v", entries)
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 1 {
+		t.Errorf("refused uploads left bytes: %d files, want 1", n)
 	}
 }
 
@@ -172,9 +181,12 @@ func TestSizeLimit(t *testing.T) {
 		t.Fatalf("at the limit: %d %.300s", exact.Status, exact.Body)
 	}
 	// The store enforces the limit on the stream too, not only on the
-	// declared size.
-	if _, err := documents.Store(w.dir, bytes.NewReader(big), 1<<20); err != documents.ErrTooLarge {
+	// declared size, and keeps nothing of a stream over it.
+	if _, err := documents.Store(context.Background(), files.New(w.env.DB), w.org.ID, bytes.NewReader(big), 1<<20); err != documents.ErrTooLarge {
 		t.Errorf("Store over the limit: %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 1 {
+		t.Errorf("%d files after refusing two, want the one at the limit", n)
 	}
 }
 
@@ -279,5 +291,113 @@ func TestBodyLimit(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "demasiado grande") {
 		t.Fatalf("huge body: %d %.300s", res.StatusCode, body)
+	}
+}
+
+// The same bytes are stored once per org however many documents use them,
+// and go with the last document of the org that uses them.
+func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	lead2, err := w.env.Q.CreateLead(ctx, queries.CreateLeadParams{
+		OrgID: w.org.ID, Name: "Otro Potencial", Country: "ES", Source: "manual", OwnerID: &w.rep.ID, Status: "nuevo", Tags: []string{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := w.env.LoginAs(w.rep)
+	rep.HTMX = true
+	upload := func(leadID int64, name string, data []byte) (path string, fileID int64) {
+		t.Helper()
+		res := rep.PostFiles("/leads/"+itoa(leadID)+"/documents", nil, apptest.File{Field: "file", Name: name, Data: data})
+		m := downloadLink.FindStringSubmatch(res.Body)
+		if res.Status != http.StatusOK || m == nil {
+			t.Fatalf("upload %s: %d %.300s", name, res.Status, res.Body)
+		}
+		if err := w.env.DB.QueryRow(ctx, `SELECT file_id FROM documents WHERE org_id = $1 AND id = $2`, w.org.ID, strings.TrimPrefix(m[1], "/documents/")).Scan(&fileID); err != nil {
+			t.Fatal(err)
+		}
+		return m[1], fileID
+	}
+	doc1, pdfFile := upload(w.lead.ID, "oferta.pdf", pdf)
+	doc2, again := upload(lead2.ID, "oferta (copia).pdf", pdf)
+	note, noteFile := upload(w.lead.ID, "nota.txt", []byte("llamar el lunes\n"))
+	if again != pdfFile || noteFile == pdfFile {
+		t.Fatalf("files %d, %d, %d: the same bytes twice are not one file", pdfFile, again, noteFile)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 2 {
+		t.Errorf("%d files for two contents", n)
+	}
+	// Another org's copy of the same bytes is its own.
+	orgB := w.env.Org("Otra S.L.")
+	if _, err := documents.Store(ctx, files.New(w.env.DB), orgB.ID, bytes.NewReader(pdf), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, orgB.ID); n != 1 {
+		t.Errorf("org B has %d files", n)
+	}
+
+	// Deleting one of the two PDF documents keeps the bytes for the other.
+	if r := rep.Post(doc1+"/delete", nil); r.Status != http.StatusOK {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.org.ID, pdfFile); n != 1 {
+		t.Fatal("the bytes went while another document uses them")
+	}
+	if r := rep.Get(doc2); r.Status != http.StatusOK || r.Body != string(pdf) {
+		t.Fatalf("download of the other document: %d %q", r.Status, r.Body)
+	}
+	// Deleting the last one deletes them, chunks and all.
+	if r := rep.Post(doc2+"/delete", nil); r.Status != http.StatusOK {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.org.ID, pdfFile) +
+		w.env.Count(`SELECT count(*) FROM file_chunks WHERE org_id = $1 AND file_id = $2`, w.org.ID, pdfFile); n != 0 {
+		t.Errorf("the bytes of a deleted document stayed (%d rows)", n)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, orgB.ID); n != 1 {
+		t.Error("deleting org A's document deleted org B's bytes")
+	}
+
+	// Bytes an import uses stay after their last document goes.
+	w.env.Exec(`INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, created_by) VALUES ($1, 'leads', 'nota.csv', $2, 16, 'csv', $3)`,
+		w.org.ID, noteFile, w.admin.ID)
+	if r := rep.Post(note+"/delete", nil); r.Status != http.StatusOK {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.org.ID, noteFile); n != 1 {
+		t.Error("the bytes an import uses were deleted with the document")
+	}
+}
+
+// A document bigger than a chunk streams back whole, with its length.
+func TestLargeDocumentInChunks(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rep := w.env.LoginAs(w.rep)
+	rep.HTMX = true
+	var b strings.Builder
+	for i := 0; b.Len() < 2*files.ChunkSize+1000; i++ {
+		fmt.Fprintf(&b, "línea %d de un documento largo\n", i)
+	}
+	data := b.String()
+	res := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "largo.txt", Data: []byte(data)})
+	m := downloadLink.FindStringSubmatch(res.Body)
+	if res.Status != http.StatusOK || m == nil {
+		t.Fatalf("upload: %d %.300s", res.Status, res.Body)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM file_chunks c JOIN documents d ON d.org_id = c.org_id AND d.file_id = c.file_id WHERE d.org_id = $1`, w.org.ID); n != 3 {
+		t.Errorf("%d chunks for %d bytes, want 3", n, len(data))
+	}
+	got := rep.Get(m[1])
+	if got.Status != http.StatusOK || got.Body != data {
+		t.Fatalf("download: %d, %d bytes of %d", got.Status, len(got.Body), len(data))
+	}
+	if cl := got.Header.Get("Content-Length"); cl != strconv.Itoa(len(data)) {
+		t.Errorf("Content-Length %q, want %d", cl, len(data))
+	}
+	if ct := got.Header.Get("Content-Type"); ct != "text/plain" {
+		t.Errorf("Content-Type %q", ct)
 	}
 }

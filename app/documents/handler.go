@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/files"
 	"pulso/app/web"
 	"pulso/queries"
 	docsview "pulso/views/documents"
@@ -18,10 +19,13 @@ import (
 
 // Handler serves /leads/:id/documents, /customers/:id/documents and
 // /documents/:id.
-type Handler struct{ web.Deps }
+type Handler struct {
+	web.Deps
+	files files.Store
+}
 
 // New builds the documents handlers.
-func New(d web.Deps) *Handler { return &Handler{d} }
+func New(d web.Deps) *Handler { return &Handler{Deps: d, files: files.New(d.DB)} }
 
 // parent is the lead or customer a request is about, already checked to be
 // in the viewer's org and scope.

@@ -1,23 +1,24 @@
-// Package documents keeps files attached to leads and customers: the
-// content-addressed store under PULSO_DATA_DIR, type sniffing with an
+// Package documents keeps files attached to leads and customers: their
+// bytes in app/files (once per content per org), type sniffing with an
 // allowlist, and the fragment that lists, uploads, downloads and deletes.
 package documents
 
 import (
+	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"pulso/app/files"
 )
 
-// Blob is a file in the store: its bytes live at Path(dataDir, SHA256).
+// Blob is a stored file as a document sees it: the file holding its bytes
+// and the type sniffed from them.
 type Blob struct {
+	FileID      int64
 	SHA256      string
 	Size        int64
 	ContentType string
@@ -39,75 +40,55 @@ var (
 	ErrEmpty = &Rejection{MessageID: "documents.empty"}
 )
 
-// Path is where a blob's bytes live: two-letter fan-out keeps directories small.
-func Path(dataDir, sum string) string {
-	return filepath.Join(dataDir, "documents", sum[:2], sum)
-}
-
 // sniffLen is how much of the head the type checks look at: enough for a
 // zip's first entry name and an ODF mimetype.
 const sniffLen = 4096
 
-// Store streams r into the store: to a temporary file while hashing and
-// counting (never the whole file in memory), then renamed to its address.
-// Files over max bytes, empty files and types outside the allowlist are
-// refused with a *Rejection and leave nothing behind. The same content
-// stored twice is kept once.
-func Store(dataDir string, r io.Reader, max int64) (Blob, error) {
-	tmpDir := filepath.Join(dataDir, "documents", "tmp")
-	if err := os.MkdirAll(tmpDir, 0o750); err != nil {
+// Store streams r into the org's files (never the whole file in memory).
+// The type is sniffed from the head before anything is written; files over
+// max bytes, empty files and types outside the allowlist are refused with a
+// *Rejection and leave nothing behind. The same content stored twice is
+// kept once: the blob then names the file the org already had.
+func Store(ctx context.Context, fs files.Store, orgID int64, r io.Reader, max int64) (Blob, error) {
+	br := bufio.NewReaderSize(r, sniffLen)
+	head, err := br.Peek(sniffLen)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return Blob{}, err
 	}
-	tmp, err := os.CreateTemp(tmpDir, "upload-*")
+	ct, err := Sniff(head)
 	if err != nil {
 		return Blob{}, err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	defer tmp.Close()
-
-	h := sha256.New()
-	head := &headWriter{max: sniffLen}
-	n, err := io.Copy(io.MultiWriter(tmp, h, head), io.LimitReader(r, max+1))
-	if err != nil {
-		return Blob{}, err
-	}
-	if n > max {
+	f, err := fs.Put(ctx, orgID, &capped{r: br, left: max})
+	if errors.Is(err, ErrTooLarge) {
 		return Blob{}, ErrTooLarge
 	}
-	if n == 0 {
-		return Blob{}, ErrEmpty
-	}
-	ct, err := Sniff(head.buf)
 	if err != nil {
 		return Blob{}, err
 	}
-	if err := tmp.Sync(); err != nil {
-		return Blob{}, err
-	}
-	if err := tmp.Close(); err != nil {
-		return Blob{}, err
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	dst := Path(dataDir, sum)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return Blob{}, err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return Blob{}, fmt.Errorf("store document: %w", err)
-	}
-	return Blob{SHA256: sum, Size: n, ContentType: ct}, nil
+	return Blob{FileID: f.ID, SHA256: f.SHA256, Size: f.Size, ContentType: ct}, nil
 }
 
-type headWriter struct {
-	buf []byte
-	max int
+// capped fails with ErrTooLarge once more than left bytes come through, so
+// the store rolls back instead of keeping a file over the limit.
+type capped struct {
+	r    io.Reader
+	left int64
 }
 
-func (w *headWriter) Write(p []byte) (int, error) {
-	if room := w.max - len(w.buf); room > 0 {
-		w.buf = append(w.buf, p[:min(room, len(p))]...)
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, ErrTooLarge
 	}
-	return len(p), nil
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, ErrTooLarge
+	}
+	return n, err
 }
 
 // Office formats sniffing cannot tell from a plain zip or OLE file.

@@ -3,7 +3,9 @@ package documents
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"mime/multipart"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -39,13 +41,13 @@ func (h *Handler) upload(c *fiber.Ctx, kind string) error {
 	}
 	// fasthttp parsed the multipart body off the connection, keeping at
 	// most 16 MB in memory and spilling the rest to a temporary file; Store
-	// copies from there to the document store in chunks.
+	// streams from there to the file store a chunk at a time.
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	blob, err := Store(h.Cfg.DataDir, f, h.Cfg.DocumentMaxBytes)
+	err = h.keep(c.UserContext(), p, pa, fh.Filename, f)
 	if msg, ok := IsRejection(err); ok {
 		h.Log.InfoContext(c.UserContext(), "document refused", web.RequestAttrs(c, slog.String("reason", msg))...)
 		return h.render(c, fiber.StatusUnprocessableEntity, pa, msg)
@@ -53,15 +55,36 @@ func (h *Handler) upload(c *fiber.Ctx, kind string) error {
 	if err != nil {
 		return err
 	}
-	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := Attach(ctx, h.Q.WithTx(tx), p.OrgID, pa.target(), fh.Filename, blob, &p.UserID)
-		return err
-	})
-	if err != nil {
-		return err
-	}
 	if !web.IsPartial(c) {
 		return web.Redirect(c, pa.base())
 	}
 	return h.render(c, fiber.StatusOK, pa, "")
+}
+
+// keep stores the upload and records it as a document of pa. When Store
+// finds these bytes already stored just as the last document using them is
+// deleted, the file can vanish before the new document refers to it
+// (fileGone); the upload is then stored again, once.
+func (h *Handler) keep(ctx context.Context, p *web.Principal, pa parent, name string, f multipart.File) error {
+	for attempt := 1; ; attempt++ {
+		blob, err := Store(ctx, h.files, p.OrgID, f, h.Cfg.DocumentMaxBytes)
+		if err != nil {
+			return err
+		}
+		err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := Attach(ctx, h.Q.WithTx(tx), p.OrgID, pa.target(), name, blob, &p.UserID)
+			return err
+		})
+		switch {
+		case err == nil:
+			return nil
+		case attempt == 1 && fileGone(err):
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+		default:
+			h.release(ctx, p.OrgID, blob.FileID)
+			return err
+		}
+	}
 }

@@ -11,13 +11,10 @@ package imports
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
+	"pulso/app/files"
 	"pulso/app/imports/engine"
 	"pulso/app/imports/sheet"
 	"pulso/app/live"
@@ -46,10 +44,13 @@ const MaxUpload = 50 << 20
 const previewRows = 20
 
 // Handler serves /imports.
-type Handler struct{ web.Deps }
+type Handler struct {
+	web.Deps
+	files files.Store
+}
 
 // New builds the handlers.
-func New(d web.Deps) *Handler { return &Handler{d} }
+func New(d web.Deps) *Handler { return &Handler{Deps: d, files: files.New(d.DB)} }
 
 var listPage = web.Page{Title: "imports.title", Nav: "imports"}
 
@@ -57,7 +58,7 @@ func item(imp queries.Import, loc func(t string) string) importview.Item {
 	return importview.Item{
 		ID: imp.ID, Kind: imp.Kind, Filename: imp.Filename, Status: imp.Status, Progress: int(imp.Progress), RowsRead: int(imp.RowsRead),
 		Inserted: int(imp.Inserted), Merged: int(imp.Merged), Skipped: int(imp.Skipped), Errors: int(imp.Errors),
-		Failure: imp.Failure, FailureLine: int(imp.FailureLine), HasErrorFile: imp.ErrorPath != "", CreatedAt: loc(""),
+		Failure: imp.Failure, FailureLine: int(imp.FailureLine), HasErrorFile: imp.ErrorFileID != nil, CreatedAt: loc(""),
 	}
 }
 
@@ -79,7 +80,7 @@ func (h *Handler) list(c *fiber.Ctx, status int, uploadErr string) error {
 // List shows the upload form and the org's recent imports.
 func (h *Handler) List(c *fiber.Ctx) error { return h.list(c, fiber.StatusOK, "") }
 
-// Upload stores the file under the data directory (where a `pulso work`
+// Upload stores the file in the file store (where any `pulso work`
 // process reads it) and opens the mapping screen.
 func (h *Handler) Upload(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
@@ -108,28 +109,18 @@ func (h *Handler) Upload(c *fiber.Ctx) error {
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	name := cleanName(fh.Filename)
-	random := make([]byte, 12)
-	_, _ = rand.Read(random)
-	rel := engine.FilePath(p.OrgID, hex.EncodeToString(random)+"."+format)
-	if err := engine.EnsureDir(h.Cfg.DataDir, rel); err != nil {
-		return err
-	}
-	dst, err := os.OpenFile(filepath.Join(h.Cfg.DataDir, rel), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	ctx := c.UserContext()
+	f, err := h.files.Put(ctx, p.OrgID, io.LimitReader(src, MaxUpload))
 	if err != nil {
 		return err
 	}
-	size, err := io.Copy(dst, io.LimitReader(src, MaxUpload+1))
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	imp, err := h.Q.CreateImport(c.UserContext(), queries.CreateImportParams{
-		OrgID: p.OrgID, Kind: kind, Filename: name, Path: rel, SizeBytes: size, Format: format, Mapping: []byte("{}"), CreatedBy: p.UserID,
+	imp, err := h.Q.CreateImport(ctx, queries.CreateImportParams{
+		OrgID: p.OrgID, Kind: kind, Filename: cleanName(fh.Filename), FileID: f.ID, SizeBytes: f.Size, Format: format, Mapping: []byte("{}"), CreatedBy: p.UserID,
 	})
 	if err != nil {
+		// The bytes go, unless another import or a document uses them
+		// (files.ErrInUse).
+		_ = h.files.Delete(ctx, p.OrgID, f.ID)
 		return err
 	}
 	return web.Redirect(c, fmt.Sprintf("/imports/%d", imp.ID))
@@ -196,7 +187,7 @@ func validCharset(cs string) bool {
 // screen; chosen is the user's mapping after a refused start.
 func (h *Handler) preview(c *fiber.Ctx, status int, imp queries.Import, charset string, chosen engine.Mapping, mapErr string) error {
 	page := importview.PreviewPage{Item: item(imp, noTime), Charset: charset, Charsets: sheet.Charsets, IsCSV: imp.Format == "csv", MapError: mapErr}
-	headers, rows, err := readPreview(filepath.Join(h.Cfg.DataDir, imp.Path), imp.Format, charset)
+	headers, rows, err := h.readPreview(c.UserContext(), imp, charset)
 	var fe *sheet.Error
 	switch {
 	case errors.As(err, &fe):
@@ -230,8 +221,15 @@ func (h *Handler) preview(c *fiber.Ctx, status int, imp queries.Import, charset 
 	return web.Render(c, status, web.Page{Title: "imports.title", Nav: "imports"}, importview.Preview(page))
 }
 
-func readPreview(path, format, charset string) ([]string, [][]string, error) {
-	rd, err := sheet.Open(path, format, charset)
+// readPreview reads the header and the first rows from the file store: a
+// CSV's first chunk, or the whole of an XLSX (see sheet.Open).
+func (h *Handler) readPreview(ctx context.Context, imp queries.Import, charset string) ([]string, [][]string, error) {
+	src, f, err := h.files.Open(ctx, imp.OrgID, imp.FileID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	rd, err := sheet.Open(src, f.Size, imp.Format, charset)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -347,12 +345,17 @@ func (h *Handler) Errors(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if imp.ErrorPath == "" {
+	if imp.ErrorFileID == nil {
 		return web.ErrNotFound
 	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	// fasthttp reads the body after this handler returns.
+	body, f, err := h.files.Open(context.WithoutCancel(c.UserContext()), imp.OrgID, *imp.ErrorFileID)
+	if err != nil {
+		return err
+	}
 	c.Attachment(engine.ErrorFileName(imp.Filename))
-	return c.SendFile(filepath.Join(h.Cfg.DataDir, imp.ErrorPath))
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	return c.SendStream(body, int(f.Size)) // fasthttp closes body when sent
 }
 
 // Template downloads the cartera inteligente XLSX template.

@@ -20,7 +20,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"pulso/app/apptest"
-	"pulso/app/config"
+	"pulso/app/files"
 	"pulso/app/imports"
 	"pulso/app/mail"
 	"pulso/app/mail/mailtest"
@@ -34,16 +34,14 @@ type world struct {
 	env   *apptest.Env
 	org   queries.Org
 	admin queries.User
-	dir   string
 	c     *apptest.Client
 }
 
 func newWorld(t *testing.T) *world {
-	dir := t.TempDir()
-	env := apptest.New(t, func(c *config.Config) { c.DataDir = dir })
+	env := apptest.New(t)
 	org := env.Org("Importadora S.L.")
 	admin := env.User(org, "admin@imp.test", web.RoleAdmin)
-	return &world{env: env, org: org, admin: admin, dir: dir, c: env.LoginAs(admin)}
+	return &world{env: env, org: org, admin: admin, c: env.LoginAs(admin)}
 }
 
 func (w *world) upload(t *testing.T, name, kind string, content []byte) apptest.Response {
@@ -90,7 +88,7 @@ func (w *world) work(t *testing.T, id int64) {
 		t.Fatal(err)
 	}
 	tw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[jobargs.Import](&workers.ImportWorker{
-		DB: w.env.DB, DataDir: w.dir, BaseURL: "http://pulso.test"}))
+		DB: w.env.DB, Files: files.New(w.env.DB), BaseURL: "http://pulso.test"}))
 	tx, err := w.env.DB.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -32,8 +32,7 @@ var addressRE = regexp.MustCompile(`data-testid="inbox-address">([^<]+)<`)
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	dir := t.TempDir()
-	env := apptest.New(t, func(c *config.Config) { c.DataDir = dir; c.InboundMaxBytes = 1 << 20 })
+	env := apptest.New(t, func(c *config.Config) { c.InboundMaxBytes = 1 << 20 })
 	w := &world{env: env, org: env.Org("Correo S.L.")}
 	w.admin = env.User(w.org, "admin@correo.test", web.RoleAdmin)
 	w.rep = env.User(w.org, "rep@correo.test", web.RoleRep)
@@ -261,6 +260,14 @@ func TestKnownCustomerWithAttachment(t *testing.T) {
 	}
 	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 1 {
 		t.Errorf("the executable attachment was kept (%d documents)", n)
+	}
+	// The attachment's bytes are in the file store, the program's nowhere.
+	if n := w.env.Count(`SELECT count(*) FROM documents d JOIN file_chunks c ON c.org_id = d.org_id AND c.file_id = d.file_id
+		WHERE d.org_id = $1 AND d.filename = 'pedido.pdf' AND c.data = decode('JVBERi0xLjQKJSVFT0YK', 'base64')`, w.org.ID); n != 1 {
+		t.Errorf("the attachment's bytes are not stored (%d chunks)", n)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 1 {
+		t.Errorf("%d files stored, want the PDF only", n)
 	}
 	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 0 {
 		t.Errorf("a lead was created for a known customer contact")

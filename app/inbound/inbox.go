@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"pulso/app/files"
 	"pulso/app/web"
 	"pulso/queries"
 	inboundview "pulso/views/inbound"
@@ -29,7 +30,7 @@ func New(d web.Deps) *Handler {
 
 // NewProcessor is the processing the River job runs, configured from deps.
 func NewProcessor(d web.Deps) *Processor {
-	return &Processor{DB: d.DB, DataDir: d.Cfg.DataDir, MaxBytes: d.Cfg.InboundMaxBytes, DocMax: d.Cfg.DocumentMaxBytes, Log: d.Log}
+	return &Processor{DB: d.DB, Files: files.New(d.DB), MaxBytes: d.Cfg.InboundMaxBytes, DocMax: d.Cfg.DocumentMaxBytes, Log: d.Log}
 }
 
 var inboxPage = web.Page{Title: "inbound.title", Nav: "inbox"}

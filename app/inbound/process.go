@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/app/documents"
+	"pulso/app/files"
 	"pulso/app/leads"
 	"pulso/app/live"
 	"pulso/queries"
@@ -21,9 +22,9 @@ import (
 // Processor turns stored messages into leads or activities.
 type Processor struct {
 	DB       *pgxpool.Pool
-	DataDir  string
-	MaxBytes int64 // one message
-	DocMax   int64 // one attachment kept as a document
+	Files    files.Store // where attachments kept as documents go
+	MaxBytes int64       // one message
+	DocMax   int64       // one attachment kept as a document
 	Log      *slog.Logger
 }
 
@@ -167,12 +168,13 @@ type storedFile struct {
 
 // storeAttachments keeps the attachments documents accept; the rest (a
 // program, an unknown type) are counted, logged and left out.
-// A disk failure is an error: the job retries.
+// A store failure is an error: the job retries, and storing the same
+// bytes again finds the file the failed attempt wrote.
 func (p *Processor) storeAttachments(ctx context.Context, orgID, id int64, atts []Attachment) ([]storedFile, int, error) {
 	var out []storedFile
 	skipped := 0
 	for _, a := range atts {
-		b, err := documents.Store(p.DataDir, bytes.NewReader(a.Data), p.DocMax)
+		b, err := documents.Store(ctx, p.Files, orgID, bytes.NewReader(a.Data), p.DocMax)
 		if _, refused := documents.IsRejection(err); err != nil && !refused {
 			return nil, 0, err
 		}

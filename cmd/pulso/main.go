@@ -338,7 +338,7 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 	return workers.Options{
 		Work: work, DefaultWorkers: cfg.WorkersDefault, EmailWorkers: cfg.WorkersEmail, Mailer: mailer,
 		SyncWorkers: cfg.WorkersSync, ReportsWorkers: cfg.WorkersReports,
-		RescueAfter: cfg.JobRescueAfter, DataDir: cfg.DataDir, BaseURL: cfg.BaseURL.String(),
+		RescueAfter: cfg.JobRescueAfter, BaseURL: cfg.BaseURL.String(),
 	}, nil
 }
 

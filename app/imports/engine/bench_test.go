@@ -138,22 +138,20 @@ func TestImportChild(t *testing.T) {
 	}
 	w := newWorld(t)
 	ctx := context.Background()
-	rel := engine.FilePath(w.org.ID, "million.csv")
-	if err := engine.EnsureDir(w.dir, rel); err != nil {
-		t.Fatal(err)
-	}
-	size := writeLeadsFile(t, filepath.Join(w.dir, rel), n)
-	imp, err := w.env.Q.CreateImport(ctx, queries.CreateImportParams{OrgID: w.org.ID, Kind: "leads", Filename: "million.csv", Path: rel,
-		SizeBytes: size, Format: "csv", Mapping: []byte("{}"), CreatedBy: w.admin.ID})
+	path := filepath.Join(t.TempDir(), "million.csv")
+	size := writeLeadsFile(t, path, n)
+	// The upload streams from disk into the file store, as the upload
+	// handler does; its time is not the import's.
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := `{"name":0,"contact_name":1,"email":2,"phone":3,"province":4,"city":5,"tags":6}`
-	if _, err := w.env.Q.QueueImport(ctx, queries.QueueImportParams{OrgID: w.org.ID, ID: imp.ID, Mapping: []byte(m)}); err != nil {
-		t.Fatal(err)
-	}
-	before := vm(t, "VmHWM")
 	start := time.Now()
+	imp := w.uploadFrom(t, "leads", "million.csv", "csv", "", f, benchMapping)
+	stored := time.Since(start)
+	f.Close()
+	before := vm(t, "VmHWM")
+	start = time.Now()
 	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +160,8 @@ func TestImportChild(t *testing.T) {
 	if got.Status != "done" || int(got.Inserted+got.Errors+got.Skipped) != n {
 		t.Fatalf("import %s: inserted %d skipped %d errors %d", got.Status, got.Inserted, got.Skipped, got.Errors)
 	}
-	fmt.Printf("SUMMARY %-12s value %.0f MiB peak RSS (file %.0f MB; %.0f MiB before the import) — %d rows in %.1f s = %.0f rows/s; inserted %d, skipped %d, errors %d\n",
-		"import-1M", float64(vm(t, "VmHWM"))/1024, float64(size)/1e6, float64(before)/1024, n, took.Seconds(), float64(n)/took.Seconds(), got.Inserted, got.Skipped, got.Errors)
+	fmt.Printf("SUMMARY %-12s value %.0f MiB peak RSS (file %.0f MB stored in %.1f s; %.0f MiB before the import) — %d rows in %.1f s = %.0f rows/s; inserted %d, skipped %d, errors %d\n",
+		"import-1M", float64(vm(t, "VmHWM"))/1024, float64(size)/1e6, stored.Seconds(), float64(before)/1024, n, took.Seconds(), float64(n)/took.Seconds(), got.Inserted, got.Skipped, got.Errors)
 }
 
 // vm reads a /proc/self/status figure in KiB.

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,13 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/apptest"
+	"pulso/app/files"
 	"pulso/app/imports/engine"
 	"pulso/app/web"
 	"pulso/queries"
@@ -24,29 +25,32 @@ type world struct {
 	env   *apptest.Env
 	org   queries.Org
 	admin queries.User
-	dir   string
+	files files.Store
 }
 
 func newWorld(t testing.TB) *world {
 	env := apptest.New(t)
 	org := env.Org("Importadora S.L.")
-	return &world{env: env, org: org, admin: env.User(org, "admin@imp.test", web.RoleAdmin), dir: t.TempDir()}
+	return &world{env: env, org: org, admin: env.User(org, "admin@imp.test", web.RoleAdmin), files: files.New(env.DB)}
 }
 
 // upload stores content as an upload and creates its queued import.
 func (w *world) upload(t testing.TB, kind, name, format, charset string, content []byte, mapping engine.Mapping) queries.Import {
 	t.Helper()
-	rel := engine.FilePath(w.org.ID, fmt.Sprintf("%s-%d", name, len(content)))
-	if err := engine.EnsureDir(w.dir, rel); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(w.dir, rel), content, 0o600); err != nil {
+	return w.uploadFrom(t, kind, name, format, charset, bytes.NewReader(content), mapping)
+}
+
+// uploadFrom is upload streaming from r.
+func (w *world) uploadFrom(t testing.TB, kind, name, format, charset string, r io.Reader, mapping engine.Mapping) queries.Import {
+	t.Helper()
+	ctx := context.Background()
+	f, err := w.files.Put(ctx, w.org.ID, r)
+	if err != nil {
 		t.Fatal(err)
 	}
 	m, _ := json.Marshal(mapping)
-	ctx := context.Background()
-	imp, err := w.env.Q.CreateImport(ctx, queries.CreateImportParams{OrgID: w.org.ID, Kind: kind, Filename: name, Path: rel,
-		SizeBytes: int64(len(content)), Format: format, Charset: charset, Mapping: []byte("{}"), CreatedBy: w.admin.ID})
+	imp, err := w.env.Q.CreateImport(ctx, queries.CreateImportParams{OrgID: w.org.ID, Kind: kind, Filename: name, FileID: f.ID,
+		SizeBytes: f.Size, Format: format, Charset: charset, Mapping: []byte("{}"), CreatedBy: w.admin.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +65,21 @@ func (w *world) runner() *engine.Runner {
 	if os.Getenv("PULSO_IMPORT_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return &engine.Runner{DB: w.env.DB, DataDir: w.dir, Log: log}
+	return &engine.Runner{DB: w.env.DB, Files: w.files, Log: log}
+}
+
+// errorFile reads an import's error file back from the store.
+func (w *world) errorFile(t testing.TB, imp queries.Import) []byte {
+	t.Helper()
+	if imp.ErrorFileID == nil {
+		t.Fatalf("import %d has no error file", imp.ID)
+	}
+	rc, _, err := w.files.Open(context.Background(), imp.OrgID, *imp.ErrorFileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	return []byte(readAll(t, rc))
 }
 
 func (w *world) get(t testing.TB, id int64) queries.Import {
@@ -118,10 +136,7 @@ func TestImportLeads(t *testing.T) {
 	if n := w.env.Count(`SELECT count(*) FROM import_rows WHERE org_id = $1`, w.org.ID); n != 0 {
 		t.Errorf("%d staging rows left behind", n)
 	}
-	data, err := os.ReadFile(filepath.Join(w.dir, got.ErrorPath))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := w.errorFile(t, got)
 	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(data), "\xEF\xBB\xBF")), "\r\n")
 	want := []string{
 		"Línea;Empresa;Contacto;Correo;Teléfono;NIF;Provincia;Etiquetas;Propietario;Errores",

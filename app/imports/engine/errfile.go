@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"pulso/app/files"
 	"pulso/app/imports/sheet"
 	"pulso/queries"
 	"pulso/views/i18n"
@@ -18,27 +18,33 @@ import (
 
 // writeErrorFile writes the bad rows as they were in the file, with their
 // line and an errors column in the uploader's language, as UTF-8 CSV with
-// a BOM (Excel opens it right). It streams the original file again and
-// walks the error list in line order beside it, so memory stays flat
-// however many rows failed. Rewriting it on a retry gives the same file.
-func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import, mapping Mapping) (string, error) {
+// a BOM (Excel opens it right), into the file store. It streams the
+// original file again and walks the error list in line order beside it,
+// and the CSV streams into the store through a pipe, so memory stays flat
+// however many rows failed. Rewriting it on a retry gives the same bytes,
+// which the store keeps once.
+func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import) (files.File, error) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pw.CloseWithError(r.writeErrors(ctx, imp, pw))
+	}()
+	f, err := r.Files.Put(ctx, imp.OrgID, pr)
+	// Put may stop before the end (a database error): the writer's next
+	// write then fails instead of blocking for ever.
+	pr.CloseWithError(errors.New("error file not stored"))
+	<-done
+	return f, err
+}
+
+func (r *Runner) writeErrors(ctx context.Context, imp queries.Import, dst io.Writer) error {
 	q := queries.New(r.DB)
 	user, err := q.GetUser(ctx, queries.GetUserParams{OrgID: imp.OrgID, ID: imp.CreatedBy})
 	if err != nil {
-		return "", err
+		return err
 	}
-	rel := FilePath(imp.OrgID, fmt.Sprintf("%d-errores.csv", imp.ID))
-	if err := EnsureDir(r.DataDir, rel); err != nil {
-		return "", err
-	}
-	tmp := filepath.Join(r.DataDir, rel+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp)
-	defer f.Close()
-	bw := bufio.NewWriter(f)
+	bw := bufio.NewWriterSize(dst, 64<<10)
 	_, _ = bw.WriteString("\xEF\xBB\xBF")
 	w := csv.NewWriter(bw)
 	w.UseCRLF = true
@@ -47,9 +53,9 @@ func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import, mapping
 		w.Comma = ','
 	}
 
-	rd, err := sheet.Open(filepath.Join(r.DataDir, imp.Path), imp.Format, imp.Charset)
+	rd, err := r.open(ctx, imp)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer rd.Close()
 	if rd.Delimiter() != 0 {
@@ -72,7 +78,7 @@ func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import, mapping
 	}
 	cur, err := next()
 	if err != nil {
-		return "", err
+		return err
 	}
 	header := true
 	for cur != nil {
@@ -81,7 +87,7 @@ func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import, mapping
 			break
 		}
 		if err != nil {
-			return "", err
+			return err
 		}
 		if header {
 			if sheet.Blank(cells) {
@@ -90,7 +96,7 @@ func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import, mapping
 			header = false
 			out := append([]string{i18n.In(user.Locale, "imports.errfile_line", nil)}, cells...)
 			if err := w.Write(append(out, i18n.In(user.Locale, "imports.errfile_errors", nil))); err != nil {
-				return "", err
+				return err
 			}
 			continue
 		}
@@ -104,23 +110,17 @@ func (r *Runner) writeErrorFile(ctx context.Context, imp queries.Import, mapping
 		}
 		reason := i18n.In(user.Locale, "imports.errfile_reason", map[string]any{"Column": cur.ErrorColumn, "Message": i18n.In(user.Locale, cur.ErrorID, nil)})
 		if err := w.Write(append(out, reason)); err != nil {
-			return "", err
+			return err
 		}
 		if cur, err = next(); err != nil {
-			return "", err
+			return err
 		}
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return "", err
+		return err
 	}
-	if err := bw.Flush(); err != nil {
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return rel, os.Rename(tmp, filepath.Join(r.DataDir, rel))
+	return bw.Flush()
 }
 
 // defuse keeps a spreadsheet from running a cell as a formula when the

@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,10 +49,7 @@ func TestImportProducts(t *testing.T) {
 		t.Errorf("new products: %d of 3 as expected", n)
 	}
 	// The error file names each bad line's column and reason.
-	data, err := os.ReadFile(filepath.Join(w.dir, got.ErrorPath))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := w.errorFile(t, got)
 	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(data), "\xEF\xBB\xBF")), "\r\n")
 	want := map[string]string{"7;": "Código: Código no válido", "8;": "PVP: Este campo es obligatorio", "9;": "PVP: Precio no válido",
 		"10;": "IVA: Tipo de IVA no vigente", "11;": "Unidad: Unidad desconocida"}

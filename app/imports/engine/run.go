@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"pulso/app/files"
 	"pulso/app/imports/sheet"
 	"pulso/app/leads"
 	"pulso/app/live"
@@ -29,9 +28,9 @@ const Topic = "import"
 // Result is what an import did.
 type Result struct {
 	Inserted, Merged, Skipped, Errors int32
-	// ErrorPath is the error file, relative to the data directory ("" when
-	// every row was good).
-	ErrorPath string
+	// ErrorFile holds the rows with errors as CSV (nil when every row was
+	// good).
+	ErrorFile *files.File
 }
 
 // Finish runs in the transaction that completes an import, after its rows
@@ -41,10 +40,11 @@ type Finish func(ctx context.Context, tx pgx.Tx, imp queries.Import, res Result)
 
 // Runner runs imports.
 type Runner struct {
-	DB      *pgxpool.Pool
-	DataDir string
-	Log     *slog.Logger
-	Finish  Finish
+	DB *pgxpool.Pool
+	// Files holds the uploads (read) and the error files (written).
+	Files  files.Store
+	Log    *slog.Logger
+	Finish Finish
 	// ProgressEvery throttles progress events (default 250 ms).
 	ProgressEvery time.Duration
 	// AfterStaging, when set, is called once the file is staged; tests use
@@ -153,10 +153,13 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		return res, err
 	}
 	res = Result{Inserted: counts.Inserted, Merged: counts.Merged, Skipped: counts.Skipped, Errors: counts.Errors}
+	var errorFileID *int64
 	if res.Errors > 0 {
-		if res.ErrorPath, err = r.writeErrorFile(ctx, imp, mapping); err != nil {
+		ef, err := r.writeErrorFile(ctx, imp)
+		if err != nil {
 			return res, err
 		}
+		res.ErrorFile, errorFileID = &ef, &ef.ID
 	}
 	lap("error file")
 	err = live.BeginFunc(ctx, r.DB, func(ctx context.Context, tx pgx.Tx) error {
@@ -179,7 +182,7 @@ func (r *Runner) run(ctx context.Context, imp queries.Import, p *progress) (Resu
 		}
 		lap("write")
 		done, err := q.FinishImport(ctx, queries.FinishImportParams{OrgID: imp.OrgID, ID: imp.ID, Inserted: res.Inserted,
-			Merged: res.Merged, Skipped: res.Skipped, Errors: res.Errors, ErrorPath: res.ErrorPath})
+			Merged: res.Merged, Skipped: res.Skipped, Errors: res.Errors, ErrorFileID: errorFileID})
 		if err != nil {
 			return err
 		}
@@ -212,7 +215,7 @@ func (r *Runner) stage(ctx context.Context, imp queries.Import, orgCountry strin
 	if err := q.ClearImportRows(ctx, queries.ClearImportRowsParams{OrgID: imp.OrgID, ImportID: imp.ID}); err != nil {
 		return nil, err
 	}
-	rd, err := sheet.Open(filepath.Join(r.DataDir, imp.Path), imp.Format, imp.Charset)
+	rd, err := r.open(ctx, imp)
 	if err != nil {
 		return nil, err
 	}
@@ -493,12 +496,24 @@ func publish(ctx context.Context, q *queries.Queries, imp queries.Import, kind s
 	return err
 }
 
-// FilePath is where an upload lives under the data directory.
-func FilePath(orgID int64, name string) string {
-	return filepath.Join("imports", fmt.Sprint(orgID), name)
+// open reads the import's upload from the file store, a chunk at a time.
+func (r *Runner) open(ctx context.Context, imp queries.Import) (sheet.Reader, error) {
+	src, f, err := r.Files.Open(ctx, imp.OrgID, imp.FileID)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := sheet.Open(src, f.Size, imp.Format, imp.Charset)
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return closeBoth{rd, src}, nil
 }
 
-// EnsureDir creates the directory of a relative path under dataDir.
-func EnsureDir(dataDir, rel string) error {
-	return os.MkdirAll(filepath.Dir(filepath.Join(dataDir, rel)), 0o750)
+// closeBoth closes the rows' reader and the bytes under it.
+type closeBoth struct {
+	sheet.Reader
+	src io.Closer
 }
+
+func (c closeBoth) Close() error { return errors.Join(c.Reader.Close(), c.src.Close()) }

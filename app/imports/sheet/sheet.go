@@ -79,28 +79,29 @@ func Format(head []byte) string {
 	return "csv"
 }
 
-// Open opens path as format ("csv" or "xlsx"); charset is for CSV only.
-func Open(path, format, charset string) (Reader, error) {
+// Open reads r (size bytes, for progress) as format ("csv" or "xlsx");
+// charset is for CSV only. A CSV streams straight from r. An XLSX is a zip,
+// whose directory sits at its end, so it is first copied to a temporary
+// file that excelize reads at random (the file is gone once opened:
+// excelize keeps what it needs). Closing the Reader does not close r.
+func Open(r io.Reader, size int64, format, charset string) (Reader, error) {
 	switch format {
 	case "csv":
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		r, err := NewCSV(f, st.Size(), charset)
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		r.closer = f
-		return r, nil
+		return NewCSV(r, size, charset)
 	case "xlsx":
-		return OpenXLSX(path)
+		tmp, err := os.CreateTemp("", "pulso-sheet-*.xlsx")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp.Name())
+		_, err = io.Copy(tmp, r)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		return OpenXLSX(tmp.Name())
 	}
 	return nil, &Error{MessageID: ErrFormat}
 }
@@ -112,7 +113,6 @@ type CSV struct {
 	size    int64
 	charset string
 	delim   rune
-	closer  io.Closer
 }
 
 // NewCSV reads CSV from r (size bytes, for progress). charset "" detects:
@@ -198,12 +198,7 @@ func (c *CSV) Progress() float64 {
 func (c *CSV) Charset() string { return c.charset }
 func (c *CSV) Delimiter() rune { return c.delim }
 
-func (c *CSV) Close() error {
-	if c.closer != nil {
-		return c.closer.Close()
-	}
-	return nil
-}
+func (c *CSV) Close() error { return nil }
 
 // validUTF8Prefix is utf8.Valid, forgiving a rune cut by the sample's end.
 func validUTF8Prefix(b []byte) bool {
@@ -280,7 +275,8 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 }
 
 // XLSX reads the first sheet of a workbook. excelize reads the zip through
-// the file (not into memory) and streams the sheet's XML.
+// the file (not into memory), keeps the small parts and unzips a large
+// sheet to a temporary file of its own, whose XML it streams.
 type XLSX struct {
 	f     *excelize.File
 	rows  *excelize.Rows

@@ -148,7 +148,11 @@ func writeXLSX(t testing.TB, rows [][]any, formula string) string {
 func TestXLSX(t *testing.T) {
 	t.Parallel()
 	path := writeXLSX(t, [][]any{{"Nombre", "Email", "Total"}, {"Acme", "a@b.es", 12.5}, {}, {" Beta ", "", 3}}, "A1&B1")
-	r, err := Open(path, "xlsx", "")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(bytes.NewReader(data), int64(len(data)), "xlsx", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +183,7 @@ func TestXLSXBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cut := range []int{10, len(data) / 2, len(data) - 30} {
-		p := filepath.Join(t.TempDir(), "cut.xlsx")
-		if err := os.WriteFile(p, data[:cut], 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r, err := Open(p, "xlsx", "")
+		r, err := Open(bytes.NewReader(data[:cut]), int64(cut), "xlsx", "")
 		if err == nil {
 			_, _, err = readAll(t, r)
 			r.Close()
@@ -192,6 +192,31 @@ func TestXLSXBroken(t *testing.T) {
 		if !errors.As(err, &fe) || fe.MessageID != ErrBadXLSX {
 			t.Errorf("cut at %d: %v, want %s", cut, err, ErrBadXLSX)
 		}
+	}
+}
+
+// An XLSX is spooled to a temporary file for excelize, which is gone once
+// the workbook is open. (t.Setenv: not parallel.)
+func TestXLSXLeavesNoTemporaryFile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	data, err := os.ReadFile(writeXLSX(t, [][]any{{"Nombre"}, {"Acme"}}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(bytes.NewReader(data), int64(len(data)), "xlsx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files while open: %v", left)
+	}
+	if _, _, err := readAll(t, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
 
@@ -231,7 +256,6 @@ func FuzzCSV(f *testing.F) {
 }
 
 func FuzzXLSX(f *testing.F) {
-	dir := f.TempDir()
 	seed := writeXLSX(f, [][]any{{"Nombre", "Email"}, {"Acme", "a@b.es"}}, "")
 	data, err := os.ReadFile(seed)
 	if err != nil {
@@ -241,11 +265,7 @@ func FuzzXLSX(f *testing.F) {
 	f.Add(data[:len(data)/2])
 	f.Add([]byte("PK\x03\x04"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(dir, "fuzz.xlsx")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r, err := Open(path, "xlsx", "")
+		r, err := Open(bytes.NewReader(data), int64(len(data)), "xlsx", "")
 		if err != nil {
 			var fe *Error
 			if !errors.As(err, &fe) {
