@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
-	"pulso/app/apptest"
-	"pulso/app/demo"
 	"pulso/app/mail/mailtest"
 )
 
@@ -51,17 +48,7 @@ func pdfText(pdf []byte) string {
 func TestE2EQuoteSignedOnPhone(t *testing.T) {
 	chromiumPath(t)
 	smtp := mailtest.NewServer(t, mailtest.Options{})
-	pool := apptest.NewDB(t)
-	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
-		"DATABASE_URL="+apptest.URL(pool), "PULSO_ADDR="+addr, "PULSO_BASE_URL=http://"+addr,
-		"PULSO_DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn", "SMTP_URL="+smtp.URL(),
-	)}
-	s.start()
-	t.Cleanup(s.stop)
+	s := startServer(t, "SMTP_URL="+smtp.URL())
 	ctx := context.Background()
 
 	// A deal of the rep's that is still being analysed and has no quote yet.

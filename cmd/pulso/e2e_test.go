@@ -5,6 +5,9 @@ package main
 // They run with `make test` whenever chromium is installed; under CI=true a
 // missing chromium is a failure, not a skip. Screenshots of every step go
 // to $PULSO_E2E_DIR (default .e2e/ at the repository root, git-ignored).
+//
+// The package shares one Chromium (e2e_shared_test.go): each test opens its
+// browsers as windows in browser contexts of their own (their own cookies).
 
 import (
 	"context"
@@ -24,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -42,7 +46,7 @@ var (
 	buildErr  error
 )
 
-// pulsoBinary builds cmd/pulso once per test run.
+// pulsoBinary builds cmd/pulso once per test run (TestMain removes it).
 func pulsoBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -65,13 +69,8 @@ func pulsoBinary(t testing.TB) string {
 
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("PULSO_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	if p := findChromium(); p != "" {
+		return p
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatal("chromium is not installed; .ci/run installs Debian's chromium package")
@@ -80,24 +79,68 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+func findChromium() string {
+	for _, p := range []string{os.Getenv("PULSO_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// logBuffer collects a server's output; tests read it while it runs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // server is one `pulso serve` process.
 type server struct {
-	t    *testing.T
 	db   *pgxpool.Pool
 	cmd  *exec.Cmd
 	addr string
 	env  []string
-	log  *strings.Builder
+	log  *logBuffer
 	done chan struct{}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// newServer prepares `pulso serve` on pool, on a free port, keeping its files
+// in dataDir; extraEnv adds or overrides variables (NAME=value).
+func newServer(t testing.TB, pool *pgxpool.Pool, dataDir string, extraEnv ...string) *server {
+	addr := freeAddr(t)
+	s := &server{db: pool, addr: addr, log: &logBuffer{}, env: append(os.Environ(),
+		"DATABASE_URL="+apptest.URL(pool),
+		"PULSO_ADDR="+addr,
+		"PULSO_BASE_URL=http://"+addr,
+		"PULSO_DATA_DIR="+dataDir,
+		"LOG_LEVEL=warn",
+	)}
+	s.env = append(s.env, extraEnv...)
+	return s
 }
 
 // startServer runs `pulso serve` on a fresh migrated database seeded with
@@ -108,28 +151,22 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
-		"DATABASE_URL="+apptest.URL(pool),
-		"PULSO_ADDR="+addr,
-		"PULSO_BASE_URL=http://"+addr,
-		"PULSO_DATA_DIR="+t.TempDir(),
-		"LOG_LEVEL=warn",
-	)}
-	s.env = append(s.env, extraEnv...)
-	s.start()
+	s := newServer(t, pool, t.TempDir(), extraEnv...)
+	if err := s.start(t); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(s.stop)
 	return s
 }
 
-func (s *server) start() {
-	s.t.Helper()
-	s.log = &strings.Builder{}
-	s.cmd = exec.Command(pulsoBinary(s.t), "serve")
+// start runs the process and waits until it listens.
+func (s *server) start(t testing.TB) error {
+	s.log = &logBuffer{}
+	s.cmd = exec.Command(pulsoBinary(t), "serve")
 	s.cmd.Env = s.env
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
+		return err
 	}
 	s.done = make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
@@ -138,10 +175,11 @@ func (s *server) start() {
 		c, err := net.Dial("tcp", s.addr)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("pulso serve did not listen on %s:\n%s", s.addr, s.log)
+			s.stop()
+			return fmt.Errorf("pulso serve did not listen on %s:\n%s", s.addr, s.log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -164,7 +202,8 @@ func (s *server) stop() {
 
 func (s *server) url(path string) string { return "http://" + s.addr + path }
 
-// browser is one Chromium with its own profile (its own cookies).
+// browser is one tab of the shared Chromium in a browser context of its own
+// (its own cookies and storage, like a separate browser).
 type browser struct {
 	t      *testing.T
 	ctx    context.Context
@@ -175,52 +214,20 @@ type browser struct {
 
 func newBrowser(t *testing.T, name string, w, h int64) *browser {
 	t.Helper()
-	// Not t.TempDir: Chromium's helper processes may still be writing the
-	// profile for a moment after the browser is gone, and t.TempDir fails
-	// the test when its RemoveAll meets a file created meanwhile.
-	profile, err := os.MkdirTemp("", "pulso-e2e-chromium-")
+	ctx, closeTab, err := openTab(sharedChromium(t), w, h)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open a browser window: %v", err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(int(w), int(h)),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelC()
-		cancelA()
-		for try := 0; ; try++ {
-			err := os.RemoveAll(profile)
-			if err == nil {
-				return
-			}
-			if try == 20 {
-				t.Logf("leaving the browser profile %s: %v", profile, err)
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	// The first Run starts the browser and binds it to ctx; later runs use
-	// derived contexts with deadlines, whose end must not close the tab.
-	if err := chromedp.Run(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	t.Cleanup(closeTab)
 	b := &browser{t: t, ctx: ctx, name: name, w: w, h: h}
 	mobile := w < 600
 	emulate := chromedp.EmulateViewport(w, h)
 	if mobile {
 		emulate = chromedp.EmulateViewport(w, h, chromedp.EmulateMobile, chromedp.EmulateScale(2))
 	}
-	b.run("viewport", emulate)
+	// Focus emulation: the page behaves as the focused window, as it did
+	// when each browser was a Chromium of its own with one window.
+	b.run("viewport", emulate, emulation.SetFocusEmulationEnabled(true))
 	return b
 }
 
@@ -377,7 +384,9 @@ func TestE2ELiveAcrossBrowsers(t *testing.T) {
 	s.stop()
 	rep.run("socket closed", chromedp.WaitVisible(`body[data-live="off"]`))
 	insertNotification(t, s, "rep@demo.test", "Aviso durante el reinicio")
-	s.start()
+	if err := s.start(t); err != nil {
+		t.Fatal(err)
+	}
 	rep.run("reconnected", chromedp.WaitVisible(`body[data-live="on"]`))
 	// Resynced: the bell shows what the database holds, the notification
 	// made while the server was down included. (The demo's alerts may still
@@ -714,17 +723,7 @@ func countRows(t *testing.T, s *server, sql string, args ...any) int {
 func TestE2EImportWithLiveProgress(t *testing.T) {
 	chromiumPath(t)
 	smtp := mailtest.NewServer(t, mailtest.Options{})
-	pool := apptest.NewDB(t)
-	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
-		"DATABASE_URL="+apptest.URL(pool), "PULSO_ADDR="+addr, "PULSO_BASE_URL=http://"+addr,
-		"PULSO_DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn", "SMTP_URL="+smtp.URL(),
-	)}
-	s.start()
-	t.Cleanup(s.stop)
+	s := startServer(t, "SMTP_URL="+smtp.URL())
 
 	const rows = 100_000
 	path := filepath.Join(t.TempDir(), "potenciales.csv")

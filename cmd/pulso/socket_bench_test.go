@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 		runBaselineServer(os.Getenv("PULSO_ADDR"))
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopShared() // the browser tests' Chromium
+	os.Exit(code)
 }
 
 func BenchmarkSockets(b *testing.B) {
