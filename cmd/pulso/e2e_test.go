@@ -156,6 +156,9 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.stop)
+	if err := s.settle(); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -182,6 +185,26 @@ func (s *server) start(t testing.TB) error {
 			return fmt.Errorf("pulso serve did not listen on %s:\n%s", s.addr, s.log)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// settle waits until the workers have run their first sweep and worked off
+// every job due so far: the demo's start-up alerts and notifications have
+// arrived before a test signs in, instead of moving a bell it watches or
+// popping a toast over a button in the middle of it.
+func (s *server) settle() error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var settled bool
+		err := s.db.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM river_job WHERE kind = 'sla_sweep' AND state = 'completed')
+			AND NOT EXISTS (SELECT 1 FROM river_job WHERE state IN ('available', 'running'))`).Scan(&settled)
+		if err != nil || settled {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pulso serve's workers did not finish their start-up jobs:\n%s", s.log)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
