@@ -1,13 +1,16 @@
 package main
 
-// What the browser tests share: one Chromium, started on first use and
-// stopped by TestMain after the last test.
+// What the browser tests share: one Chromium and one `pulso serve` on one
+// database holding several copies of the demo (worlds), each started on
+// first use and stopped by TestMain after the last test.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +18,133 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pulso/app/apptest"
+	"pulso/app/demo"
+	"pulso/app/mail/mailtest"
 )
+
+// e2eWorlds are the copies of the demo on the shared server, seeded in this
+// order before it starts, so that its workers' first sweep raises all their
+// start-up alerts, as at a fresh start, and the server settles before any
+// test signs in. A test that changes what another reads, or makes
+// notifications pop up on another's screens, works in a world of its own;
+// tests that only look share "shared".
+var e2eWorlds = []string{"shared", "duplicate", "convert", "capture", "import", "board", "tasks", "quote"}
+
+// world is one copy of the demo: its two orgs and their users, with every
+// user's address tagged with the world's name (rep@demo.test is
+// rep+board@demo.test in world "board") and the orgs' names too, since
+// both are unique. People's names and the password are the demo's; the
+// data is what the demo seeds for any org (drawn from the org's id).
+type world struct {
+	name  string
+	orgID int64 // its Demo Ventas S.L. (the org of admin@demo.test)
+}
+
+// user is the address in this world of the demo user email.
+func (w *world) user(email string) string {
+	local, domain, _ := strings.Cut(email, "@")
+	return local + "+" + w.name + "@" + domain
+}
+
+// seedWorld runs the demo seed, which finds its orgs and users by name and
+// address: the tagged copies of earlier worlds are not found, so it makes
+// a whole new copy, which is then tagged.
+func seedWorld(ctx context.Context, pool *pgxpool.Pool, name string) (*world, error) {
+	if err := demo.Seed(ctx, pool, discardLogger()); err != nil {
+		return nil, err
+	}
+	w := &world{name: name}
+	tag := " [" + name + "]"
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE users SET email = split_part(email, '@', 1) || '+' || $1 || '@' || split_part(email, '@', 2)
+			WHERE org_id IN (SELECT id FROM orgs WHERE name NOT LIKE '% [%]')`, name); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE orgs SET name = name || $1 WHERE name NOT LIKE '% [%]'`, tag); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT org_id FROM users WHERE email = $1`, w.user("admin@demo.test")).Scan(&w.orgID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("world %s: %w", name, err)
+	}
+	return w, nil
+}
+
+type sharedEnv struct {
+	srv    *server
+	smtp   *mailtest.Server // SMTP_URL of srv
+	worlds map[string]*world
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *sharedEnv
+	sharedErr  error
+	sharedTB   = &fixtureTB{}
+)
+
+// sharedWorld returns the shared server (started on first use) and its
+// world name.
+func sharedWorld(t *testing.T, name string) (*server, *world) {
+	t.Helper()
+	sharedOnce.Do(func() {
+		start := time.Now()
+		shared, sharedErr = startShared()
+		t.Logf("shared server ready in %v", time.Since(start).Round(time.Millisecond))
+	})
+	if sharedErr != nil {
+		t.Fatalf("shared server: %v", sharedErr)
+	}
+	w := shared.worlds[name]
+	if w == nil {
+		t.Fatalf("no world %q on the shared server (see e2eWorlds)", name)
+	}
+	return shared.srv, w
+}
+
+// sharedMail is the SMTP server the shared server sends through.
+func sharedMail(t *testing.T) *mailtest.Server {
+	t.Helper()
+	if shared == nil {
+		t.Fatal("sharedMail before sharedWorld")
+	}
+	return shared.smtp
+}
+
+func startShared() (*sharedEnv, error) {
+	e := &sharedEnv{worlds: map[string]*world{}}
+	err := sharedTB.do(func() {
+		e.smtp = mailtest.NewServer(sharedTB, mailtest.Options{})
+		pool := apptest.NewDB(sharedTB)
+		ctx := context.Background()
+		for _, name := range e2eWorlds {
+			w, err := seedWorld(ctx, pool, name)
+			if err != nil {
+				sharedTB.Fatal(err)
+			}
+			e.worlds[name] = w
+		}
+		dataDir, err := os.MkdirTemp("", "pulso-e2e-data-")
+		if err != nil {
+			sharedTB.Fatal(err)
+		}
+		sharedTB.Cleanup(func() { _ = os.RemoveAll(dataDir) })
+		e.srv = newServer(sharedTB, pool, dataDir, "SMTP_URL="+e.smtp.URL())
+		if err := e.srv.start(sharedTB); err != nil {
+			sharedTB.Fatal(err)
+		}
+		sharedTB.Cleanup(e.srv.stop)
+		if err := e.srv.settle(); err != nil {
+			sharedTB.Fatal(err)
+		}
+	})
+	return e, err
+}
 
 var (
 	chromeOnce sync.Once
@@ -117,12 +246,101 @@ func openTab(root context.Context, w, h int64) (ctx context.Context, closeTab fu
 	return ctx, closeTab, nil
 }
 
-// stopShared ends what the tests shared.
-func stopShared() {
+// stopShared ends what the tests shared; failed keeps the shared database
+// for a look, as apptest does for a failed test's own.
+func stopShared(failed bool) {
 	if chromeStop != nil {
 		chromeStop()
 	}
+	if failed {
+		sharedTB.Fail()
+	}
+	sharedTB.teardown()
 	if binPath != "" {
 		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+}
+
+// fixtureTB lets the helpers written for one test (apptest.NewDB,
+// mailtest.NewServer, pulsoBinary) build what all of them share: cleanups
+// run when TestMain calls teardown, and Fatal ends the setup in do with an
+// error that every test needing it reports.
+type fixtureTB struct {
+	// Nil: it only supplies testing.TB's unexported method. A method not
+	// defined below panics, and do turns that into an error too.
+	testing.TB
+
+	mu       sync.Mutex
+	cleanups []func()
+	failed   bool
+}
+
+type fixtureFatal struct{ msg string }
+
+func (f *fixtureTB) Helper()      {}
+func (f *fixtureTB) Name() string { return "e2e-shared" }
+
+func (f *fixtureTB) Cleanup(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleanups = append(f.cleanups, fn)
+}
+
+func (f *fixtureTB) Log(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"e2e shared:"}, args...)...)
+}
+func (f *fixtureTB) Logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "e2e shared: "+format+"\n", args...)
+}
+func (f *fixtureTB) Error(args ...any) { f.Log(args...); f.Fail() }
+func (f *fixtureTB) Errorf(format string, args ...any) {
+	f.Logf(format, args...)
+	f.Fail()
+}
+func (f *fixtureTB) Fatal(args ...any) { f.Fail(); panic(fixtureFatal{fmt.Sprint(args...)}) }
+func (f *fixtureTB) Fatalf(format string, args ...any) {
+	f.Fail()
+	panic(fixtureFatal{fmt.Sprintf(format, args...)})
+}
+func (f *fixtureTB) FailNow() { f.Fatal("FailNow") }
+
+func (f *fixtureTB) Fail() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failed = true
+}
+
+func (f *fixtureTB) Failed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
+}
+
+// do runs setup, returning its Fatal (or any panic) as an error.
+func (f *fixtureTB) do(setup func()) (err error) {
+	defer func() {
+		switch r := recover().(type) {
+		case nil:
+		case fixtureFatal:
+			err = errors.New(r.msg)
+		default:
+			f.Fail()
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	setup()
+	return nil
+}
+
+// teardown runs the cleanups, last registered first.
+func (f *fixtureTB) teardown() {
+	f.mu.Lock()
+	fns := f.cleanups
+	f.cleanups = nil
+	f.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		if err := f.do(fns[i]); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e shared: cleanup: %v\n", err)
+		}
 	}
 }

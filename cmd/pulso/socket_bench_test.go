@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	code := m.Run()
-	stopShared() // the browser tests' Chromium
+	stopShared(code != 0) // the browser tests' Chromium and server
 	os.Exit(code)
 }
 
