@@ -79,6 +79,7 @@ type sharedEnv struct {
 	srv    *server
 	smtp   *mailtest.Server // SMTP_URL of srv
 	worlds map[string]*world
+	timing string // how long its start took, step by step
 }
 
 var (
@@ -93,9 +94,10 @@ var (
 func sharedWorld(t *testing.T, name string) (*server, *world) {
 	t.Helper()
 	sharedOnce.Do(func() {
-		start := time.Now()
 		shared, sharedErr = startShared()
-		t.Logf("shared server ready in %v", time.Since(start).Round(time.Millisecond))
+		if shared != nil {
+			t.Logf("shared server: %s", shared.timing)
+		}
 	})
 	if sharedErr != nil {
 		t.Fatalf("shared server: %v", sharedErr)
@@ -118,6 +120,11 @@ func sharedMail(t *testing.T) *mailtest.Server {
 
 func startShared() (*sharedEnv, error) {
 	e := &sharedEnv{worlds: map[string]*world{}}
+	start := time.Now()
+	step := func(what string) {
+		e.timing += fmt.Sprintf("%s %v; ", what, time.Since(start).Round(time.Millisecond))
+		start = time.Now()
+	}
 	err := sharedTB.do(func() {
 		e.smtp = mailtest.NewServer(sharedTB, mailtest.Options{})
 		pool := apptest.NewDB(sharedTB)
@@ -129,6 +136,7 @@ func startShared() (*sharedEnv, error) {
 			}
 			e.worlds[name] = w
 		}
+		step(fmt.Sprintf("database with %d worlds", len(e2eWorlds)))
 		dataDir, err := os.MkdirTemp("", "pulso-e2e-data-")
 		if err != nil {
 			sharedTB.Fatal(err)
@@ -139,9 +147,11 @@ func startShared() (*sharedEnv, error) {
 			sharedTB.Fatal(err)
 		}
 		sharedTB.Cleanup(e.srv.stop)
+		step("listening")
 		if err := e.srv.settle(); err != nil {
 			sharedTB.Fatal(err)
 		}
+		step("settled")
 	})
 	return e, err
 }
