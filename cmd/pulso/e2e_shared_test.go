@@ -7,9 +7,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,10 +89,33 @@ var (
 	shared     *sharedEnv
 	sharedErr  error
 	sharedTB   = &fixtureTB{}
+
+	roundsMu sync.Mutex
+	rounds   = map[string]int{} // test name → calls of sharedWorld so far
 )
 
+// e2eRounds is how many times each test runs (go test -count): each round
+// gets fresh copies of the worlds, since tests change theirs.
+func e2eRounds() int {
+	if f := flag.Lookup("test.count"); f != nil {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil && n > 1 {
+			return n
+		}
+	}
+	return 1
+}
+
+// worldName is the name of world name's copy for round r (0, 1, ...).
+func worldName(name string, r int) string {
+	if r == 0 {
+		return name
+	}
+	return name + strconv.Itoa(r+1)
+}
+
 // sharedWorld returns the shared server (started on first use) and its
-// world name.
+// world name, or the copy of it for this round of the test under -count. A
+// test calls it once.
 func sharedWorld(t *testing.T, name string) (*server, *world) {
 	t.Helper()
 	sharedOnce.Do(func() {
@@ -102,9 +127,13 @@ func sharedWorld(t *testing.T, name string) (*server, *world) {
 	if sharedErr != nil {
 		t.Fatalf("shared server: %v", sharedErr)
 	}
-	w := shared.worlds[name]
+	roundsMu.Lock()
+	r := rounds[t.Name()]
+	rounds[t.Name()]++
+	roundsMu.Unlock()
+	w := shared.worlds[worldName(name, r)]
 	if w == nil {
-		t.Fatalf("no world %q on the shared server (see e2eWorlds)", name)
+		t.Fatalf("no world %q for round %d on the shared server (see e2eWorlds and e2eRounds)", name, r+1)
 	}
 	return shared.srv, w
 }
@@ -129,14 +158,16 @@ func startShared() (*sharedEnv, error) {
 		e.smtp = mailtest.NewServer(sharedTB, mailtest.Options{})
 		pool := apptest.NewDB(sharedTB)
 		ctx := context.Background()
-		for _, name := range e2eWorlds {
-			w, err := seedWorld(ctx, pool, name)
-			if err != nil {
-				sharedTB.Fatal(err)
+		for r := range e2eRounds() {
+			for _, name := range e2eWorlds {
+				w, err := seedWorld(ctx, pool, worldName(name, r))
+				if err != nil {
+					sharedTB.Fatal(err)
+				}
+				e.worlds[w.name] = w
 			}
-			e.worlds[name] = w
 		}
-		step(fmt.Sprintf("database with %d worlds", len(e2eWorlds)))
+		step(fmt.Sprintf("database with %d worlds", len(e.worlds)))
 		dataDir, err := os.MkdirTemp("", "pulso-e2e-data-")
 		if err != nil {
 			sharedTB.Fatal(err)
