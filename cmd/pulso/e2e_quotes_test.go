@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
-	"pulso/app/apptest"
-	"pulso/app/demo"
 	"pulso/app/mail/mailtest"
 )
 
@@ -50,30 +47,21 @@ func pdfText(pdf []byte) string {
 // reaches a real SMTP server with the signature and the document's hash.
 func TestE2EQuoteSignedOnPhone(t *testing.T) {
 	chromiumPath(t)
-	smtp := mailtest.NewServer(t, mailtest.Options{})
-	pool := apptest.NewDB(t)
-	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
-		"DATABASE_URL="+apptest.URL(pool), "PULSO_ADDR="+addr, "PULSO_BASE_URL=http://"+addr,
-		"PULSO_DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn", "SMTP_URL="+smtp.URL(),
-	)}
-	s.start()
-	t.Cleanup(s.stop)
+	t.Parallel()
+	s, w := sharedWorld(t, "quote")
+	smtp := sharedMail(t)
 	ctx := context.Background()
 
 	// A deal of the rep's that is still being analysed and has no quote yet.
 	var oppID int64
 	if err := s.db.QueryRow(ctx, `SELECT o.id FROM opportunities o JOIN users u ON u.id = o.owner_id
-		WHERE u.email = 'rep@demo.test' AND o.stage IN ('en_analisis', 'en_negociacion')
-		  AND NOT EXISTS (SELECT 1 FROM quotes q WHERE q.opportunity_id = o.id) ORDER BY o.id LIMIT 1`).Scan(&oppID); err != nil {
+		WHERE u.email = $1 AND o.stage IN ('en_analisis', 'en_negociacion')
+		  AND NOT EXISTS (SELECT 1 FROM quotes q WHERE q.opportunity_id = o.id) ORDER BY o.id LIMIT 1`, w.user("rep@demo.test")).Scan(&oppID); err != nil {
 		t.Fatal(err)
 	}
 
 	rep := newBrowser(t, "rep", 390, 844)
-	rep.login(s, "rep@demo.test")
+	rep.login(s, w.user("rep@demo.test"))
 	fits := func(b *browser, step string) {
 		if sw := b.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
 			t.Errorf("%s: page is %s px wide on a 390 px phone", step, sw)
@@ -169,7 +157,7 @@ func TestE2EQuoteSignedOnPhone(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for signedMail == nil && time.Now().Before(deadline) {
 		for _, m := range smtp.Messages() {
-			if len(m.To) == 1 && m.To[0] == "rep@demo.test" {
+			if len(m.To) == 1 && m.To[0] == w.user("rep@demo.test") {
 				p := mailtest.Parse(t, m.Data)
 				if strings.Contains(p.Subject, number+" firmado") {
 					signedMail = &p

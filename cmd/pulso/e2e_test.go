@@ -5,6 +5,12 @@ package main
 // They run with `make test` whenever chromium is installed; under CI=true a
 // missing chromium is a failure, not a skip. Screenshots of every step go
 // to $PULSO_E2E_DIR (default .e2e/ at the repository root, git-ignored).
+//
+// The package shares one Chromium and one seeded server (e2e_shared_test.go):
+// each test opens its browsers as windows in browser contexts of their own
+// (their own cookies), and works in a copy of the demo (a world) on the
+// shared server, its own unless it only looks. Tests that stop their server
+// start one of their own.
 
 import (
 	"context"
@@ -24,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -43,7 +50,7 @@ var (
 	buildErr  error
 )
 
-// pulsoBinary builds cmd/pulso once per test run.
+// pulsoBinary builds cmd/pulso once per test run (TestMain removes it).
 func pulsoBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -66,13 +73,8 @@ func pulsoBinary(t testing.TB) string {
 
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("PULSO_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	if p := findChromium(); p != "" {
+		return p
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatal("chromium is not installed; .ci/run installs Debian's chromium package")
@@ -81,18 +83,47 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+func findChromium() string {
+	for _, p := range []string{os.Getenv("PULSO_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// logBuffer collects a server's output; tests read it while it runs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // server is one `pulso serve` process.
 type server struct {
-	t    *testing.T
 	db   *pgxpool.Pool
 	cmd  *exec.Cmd
 	addr string
 	env  []string
-	log  *strings.Builder
+	log  *logBuffer
 	done chan struct{}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,36 +132,49 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServer runs `pulso serve` on a fresh migrated database seeded with
-// the demo data; extraEnv adds or overrides variables (NAME=value).
+// newServer prepares `pulso serve` on pool, on a free port, keeping its files
+// in dataDir; extraEnv adds or overrides variables (NAME=value).
+func newServer(t testing.TB, pool *pgxpool.Pool, dataDir string, extraEnv ...string) *server {
+	addr := freeAddr(t)
+	s := &server{db: pool, addr: addr, log: &logBuffer{}, env: append(os.Environ(),
+		"DATABASE_URL="+apptest.URL(pool),
+		"PULSO_ADDR="+addr,
+		"PULSO_BASE_URL=http://"+addr,
+		"PULSO_DATA_DIR="+dataDir,
+		"LOG_LEVEL=warn",
+	)}
+	s.env = append(s.env, extraEnv...)
+	return s
+}
+
+// startServer runs a `pulso serve` of the test's own, on a fresh migrated
+// database seeded with the demo data: for tests that stop or restart it.
+// Others use the shared server (sharedWorld).
 func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
 	pool := apptest.NewDB(t)
 	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
-		"DATABASE_URL="+apptest.URL(pool),
-		"PULSO_ADDR="+addr,
-		"PULSO_BASE_URL=http://"+addr,
-		"PULSO_DATA_DIR="+t.TempDir(),
-		"LOG_LEVEL=warn",
-	)}
-	s.env = append(s.env, extraEnv...)
-	s.start()
+	s := newServer(t, pool, t.TempDir(), extraEnv...)
+	if err := s.start(t); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(s.stop)
+	if err := s.settle(); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
-func (s *server) start() {
-	s.t.Helper()
-	s.log = &strings.Builder{}
-	s.cmd = exec.Command(pulsoBinary(s.t), "serve")
+// start runs the process and waits until it listens.
+func (s *server) start(t testing.TB) error {
+	s.log = &logBuffer{}
+	s.cmd = exec.Command(pulsoBinary(t), "serve")
 	s.cmd.Env = s.env
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
+		return err
 	}
 	s.done = make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
@@ -139,12 +183,33 @@ func (s *server) start() {
 		c, err := net.Dial("tcp", s.addr)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("pulso serve did not listen on %s:\n%s", s.addr, s.log)
+			s.stop()
+			return fmt.Errorf("pulso serve did not listen on %s:\n%s", s.addr, s.log)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// settle waits until the workers have run their first sweep and worked off
+// every job due so far: the demo's start-up alerts and notifications have
+// arrived before a test signs in, instead of moving a bell it watches or
+// popping a toast over a button in the middle of it.
+func (s *server) settle() error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var settled bool
+		err := s.db.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM river_job WHERE kind = 'sla_sweep' AND state = 'completed')
+			AND NOT EXISTS (SELECT 1 FROM river_job WHERE state IN ('available', 'running'))`).Scan(&settled)
+		if err != nil || settled {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pulso serve's workers did not finish their start-up jobs:\n%s", s.log)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -165,7 +230,8 @@ func (s *server) stop() {
 
 func (s *server) url(path string) string { return "http://" + s.addr + path }
 
-// browser is one Chromium with its own profile (its own cookies).
+// browser is one tab of the shared Chromium in a browser context of its own
+// (its own cookies and storage, like a separate browser).
 type browser struct {
 	t      *testing.T
 	ctx    context.Context
@@ -176,52 +242,20 @@ type browser struct {
 
 func newBrowser(t *testing.T, name string, w, h int64) *browser {
 	t.Helper()
-	// Not t.TempDir: Chromium's helper processes may still be writing the
-	// profile for a moment after the browser is gone, and t.TempDir fails
-	// the test when its RemoveAll meets a file created meanwhile.
-	profile, err := os.MkdirTemp("", "pulso-e2e-chromium-")
+	ctx, closeTab, err := openTab(sharedChromium(t), w, h)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open a browser window: %v", err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(int(w), int(h)),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelC()
-		cancelA()
-		for try := 0; ; try++ {
-			err := os.RemoveAll(profile)
-			if err == nil {
-				return
-			}
-			if try == 20 {
-				t.Logf("leaving the browser profile %s: %v", profile, err)
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	// The first Run starts the browser and binds it to ctx; later runs use
-	// derived contexts with deadlines, whose end must not close the tab.
-	if err := chromedp.Run(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	t.Cleanup(closeTab)
 	b := &browser{t: t, ctx: ctx, name: name, w: w, h: h}
 	mobile := w < 600
 	emulate := chromedp.EmulateViewport(w, h)
 	if mobile {
 		emulate = chromedp.EmulateViewport(w, h, chromedp.EmulateMobile, chromedp.EmulateScale(2))
 	}
-	b.run("viewport", emulate)
+	// Focus emulation: the page behaves as the focused window, as it did
+	// when each browser was a Chromium of its own with one window.
+	b.run("viewport", emulate, emulation.SetFocusEmulationEnabled(true))
 	return b
 }
 
@@ -292,7 +326,9 @@ func (b *browser) eval(js string) string {
 
 func TestE2ELoginOnPhoneAndDesktop(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "shared")
+	repEmail := w.user("rep@demo.test")
 	for _, vp := range []struct {
 		name string
 		w, h int64
@@ -301,12 +337,12 @@ func TestE2ELoginOnPhoneAndDesktop(t *testing.T) {
 		b.run("wrong password",
 			chromedp.Navigate(s.url("/")),
 			chromedp.WaitVisible(`#f-email`),
-			chromedp.SendKeys(`#f-email`, "rep@demo.test"),
+			chromedp.SendKeys(`#f-email`, repEmail),
 			chromedp.SendKeys(`#f-password`, "not-the-password"),
 			chromedp.Click(`#login-form button[type=submit]`),
 			chromedp.WaitVisible(`#login-form .flash--error`),
 		)
-		b.login(s, "rep@demo.test")
+		b.login(s, repEmail)
 		if got := b.eval(`document.querySelector("main h1").textContent`); !strings.Contains(got, "Rosa Comercial") {
 			t.Errorf("%s: home heading %q", vp.name, got)
 		}
@@ -323,6 +359,9 @@ func TestE2ELoginOnPhoneAndDesktop(t *testing.T) {
 // Two phones in one org: what the admin does shows on the rep's screen at
 // once, without reload; a user of another org sees nothing; after the
 // server restarts the rep's page reconnects and catches up.
+//
+// It restarts its server, so it has one of its own; and it does not run in
+// parallel with other tests, whose load would eat into the 1 s it checks.
 func TestE2ELiveAcrossBrowsers(t *testing.T) {
 	chromiumPath(t)
 	s := startServer(t)
@@ -378,7 +417,9 @@ func TestE2ELiveAcrossBrowsers(t *testing.T) {
 	s.stop()
 	rep.run("socket closed", chromedp.WaitVisible(`body[data-live="off"]`))
 	insertNotification(t, s, "rep@demo.test", "Aviso durante el reinicio")
-	s.start()
+	if err := s.start(t); err != nil {
+		t.Fatal(err)
+	}
 	rep.run("reconnected", chromedp.WaitVisible(`body[data-live="on"]`))
 	// Resynced: the bell shows what the database holds, the notification
 	// made while the server was down included. (The demo's alerts may still
@@ -415,9 +456,10 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 // number and is shown the existing one before anything is saved.
 func TestE2ELeadDuplicateOnPhone(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "duplicate")
 	rep := newBrowser(t, "rep", 390, 844)
-	rep.login(s, "rep@demo.test")
+	rep.login(s, w.user("rep@demo.test"))
 	fill := func(step, name, phone string) {
 		rep.run(step,
 			chromedp.Navigate(s.url("/leads/new")),
@@ -455,9 +497,10 @@ func TestE2ELeadDuplicateOnPhone(t *testing.T) {
 // amount and the timeline are there, and no tab scrolls the page sideways.
 func TestE2EConvertLeadToCustomerOnPhone(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "convert")
 	rep := newBrowser(t, "rep", 390, 844)
-	rep.login(s, "rep@demo.test")
+	rep.login(s, w.user("rep@demo.test"))
 	rep.run("open leads", chromedp.Navigate(s.url("/leads?status=nuevo")), chromedp.WaitVisible(`[data-testid=leads]`))
 	href := rep.eval(`document.querySelector("[data-testid=leads] a.row-link")?.getAttribute("href") || ""`)
 	if href == "" {
@@ -518,7 +561,7 @@ func TestE2EConvertLeadToCustomerOnPhone(t *testing.T) {
 	// A demo customer with invoices: the Ventas tab turns its table into
 	// cards on the phone, with the saldo utilizado of each invoice.
 	var invoiced int64
-	if err := s.db.QueryRow(context.Background(), `SELECT customer_id FROM invoices WHERE kind = 'corrective'`).Scan(&invoiced); err != nil {
+	if err := s.db.QueryRow(context.Background(), `SELECT customer_id FROM invoices WHERE kind = 'corrective' AND org_id = $1`, w.orgID).Scan(&invoiced); err != nil {
 		t.Fatal(err)
 	}
 	rep.run("ventas tab", chromedp.Navigate(s.url(fmt.Sprintf("/customers/%d?tab=sales", invoiced))), chromedp.WaitVisible(`[data-testid=sales]`))
@@ -546,7 +589,7 @@ func TestE2EConvertLeadToCustomerOnPhone(t *testing.T) {
 
 	// The same customer on a desktop: tabs in one row, nothing overflows.
 	desk := newBrowser(t, "desktop", 1440, 900)
-	desk.login(s, "rep@demo.test")
+	desk.login(s, w.user("rep@demo.test"))
 	desk.run("customer 360", chromedp.Navigate(s.url(fmt.Sprintf("/customers/%d", invoiced))), chromedp.WaitVisible(`[data-testid=customer]`))
 	desk.run("ventas tab", chromedp.Click(`a.tab[data-tab=sales]`), chromedp.WaitVisible(`[data-testid=sales]`))
 	if sw := desk.eval(`String(document.documentElement.scrollWidth)`); sw != "1440" {
@@ -560,21 +603,22 @@ func TestE2EConvertLeadToCustomerOnPhone(t *testing.T) {
 // whose phone shows the notification live, without reload.
 func TestE2ECaptureAssignsAndNotifiesLive(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "capture")
 	rep := newBrowser(t, "rep", 390, 844)
-	rep.login(s, "rep@demo.test")
+	rep.login(s, w.user("rep@demo.test"))
 	rep.run("rep on the lead list", chromedp.Navigate(s.url("/leads")), chromedp.WaitVisible(`body[data-live="on"]`))
 	before := rep.eval(`document.querySelector("[data-testid=bell-count]")?.textContent || "0"`)
 
 	admin := newBrowser(t, "admin", 1440, 900)
-	admin.login(s, "admin@demo.test")
+	admin.login(s, w.user("admin@demo.test"))
 	admin.run("rules page", chromedp.Navigate(s.url("/admin/lead-rules")), chromedp.WaitVisible(`[data-testid=lead-rules]`))
 	if got := admin.eval(`document.querySelector("[data-testid=lead-rules]").textContent`); !strings.Contains(got, "Sevilla") {
 		t.Fatalf("demo rules page lacks the Sevilla rule: %q", got)
 	}
 	admin.run("forms page", chromedp.Navigate(s.url("/admin/forms")), chromedp.WaitVisible(`main`))
 	var token string
-	if err := s.db.QueryRow(context.Background(), `SELECT f.token FROM lead_forms f JOIN orgs o ON o.id = f.org_id WHERE o.name = 'Demo Ventas S.L.'`).Scan(&token); err != nil {
+	if err := s.db.QueryRow(context.Background(), `SELECT f.token FROM lead_forms f WHERE f.org_id = $1`, w.orgID).Scan(&token); err != nil {
 		t.Fatal(err)
 	}
 	if got := admin.eval(`document.querySelector("main").textContent`); !strings.Contains(got, "/f/"+token) {
@@ -600,8 +644,8 @@ func TestE2ECaptureAssignsAndNotifiesLive(t *testing.T) {
 	if err := s.db.QueryRow(context.Background(), `SELECT u.email FROM leads l JOIN users u ON u.org_id = l.org_id AND u.id = l.owner_id WHERE l.email = 'lucia@taller-giralda.example' AND l.source = 'web_form'`).Scan(&owner); err != nil {
 		t.Fatalf("captured lead: %v", err)
 	}
-	if owner != "rep@demo.test" {
-		t.Errorf("captured lead owned by %s, want rep@demo.test (the Sevilla rule)", owner)
+	if owner != w.user("rep@demo.test") {
+		t.Errorf("captured lead owned by %s, want %s (the Sevilla rule)", owner, w.user("rep@demo.test"))
 	}
 	rep.run("notification list", chromedp.Navigate(s.url("/notifications")), chromedp.WaitVisible(`[data-testid=notifications]`))
 	if got := rep.eval(`document.querySelector("[data-testid=notifications]").textContent`); !strings.Contains(got, "Taller Giralda") {
@@ -618,10 +662,11 @@ func TestE2ECaptureAssignsAndNotifiesLive(t *testing.T) {
 // lead page uploads it with htmx, lists it, and the link downloads it.
 func TestE2EDocumentUploadOnPhone(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "shared")
 	var leadID int64
 	if err := s.db.QueryRow(context.Background(), `INSERT INTO leads (org_id, name, country, source, owner_id, status)
-		SELECT org_id, 'Ferretería Documentos', 'ES', 'manual', id, 'nuevo' FROM users WHERE email = 'rep@demo.test' RETURNING id`).Scan(&leadID); err != nil {
+		SELECT org_id, 'Ferretería Documentos', 'ES', 'manual', id, 'nuevo' FROM users WHERE email = $1 RETURNING id`, w.user("rep@demo.test")).Scan(&leadID); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "Presupuesto firmado.pdf")
@@ -629,7 +674,7 @@ func TestE2EDocumentUploadOnPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := newBrowser(t, "rep", 390, 844)
-	rep.login(s, "rep@demo.test")
+	rep.login(s, w.user("rep@demo.test"))
 	rep.run("lead page with documents panel",
 		chromedp.Navigate(s.url(fmt.Sprintf("/leads/%d", leadID))),
 		chromedp.WaitVisible(`[data-testid=documents] input[type=file]`),
@@ -657,8 +702,11 @@ func TestE2EDocumentUploadOnPhone(t *testing.T) {
 
 // pulso serve with PULSO_SMTP_INBOUND_ADDR receives mail for an org's inbox
 // and its workers turn it into a lead; SIGTERM stops the listener too.
+// It stops its server, so it has one of its own (whose workers alone can
+// have made the lead).
 func TestE2EInboundSMTP(t *testing.T) {
 	chromiumPath(t)
+	t.Parallel()
 	smtpAddr := freeAddr(t)
 	s := startServer(t, "PULSO_SMTP_INBOUND_ADDR="+smtpAddr, "PULSO_INBOUND_DOMAIN=correo.pulso.test")
 	if _, err := s.db.Exec(context.Background(), `INSERT INTO inbound_inboxes (org_id, token) SELECT id, 'e2einboxtokene2einbox' FROM orgs WHERE name LIKE 'Demo Ventas%'`); err != nil {
@@ -714,18 +762,9 @@ func countRows(t *testing.T, s *server, sql string, args ...any) int {
 // e-mail at a real SMTP server.
 func TestE2EImportWithLiveProgress(t *testing.T) {
 	chromiumPath(t)
-	smtp := mailtest.NewServer(t, mailtest.Options{})
-	pool := apptest.NewDB(t)
-	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	s := &server{t: t, db: pool, addr: addr, env: append(os.Environ(),
-		"DATABASE_URL="+apptest.URL(pool), "PULSO_ADDR="+addr, "PULSO_BASE_URL=http://"+addr,
-		"PULSO_DATA_DIR="+t.TempDir(), "LOG_LEVEL=warn", "SMTP_URL="+smtp.URL(),
-	)}
-	s.start()
-	t.Cleanup(s.stop)
+	t.Parallel()
+	s, w := sharedWorld(t, "import")
+	smtp := sharedMail(t)
 
 	const rows = 100_000
 	path := filepath.Join(t.TempDir(), "potenciales.csv")
@@ -743,7 +782,7 @@ func TestE2EImportWithLiveProgress(t *testing.T) {
 	}
 
 	admin := newBrowser(t, "admin", 1440, 900)
-	admin.login(s, "admin@demo.test")
+	admin.login(s, w.user("admin@demo.test"))
 	admin.run("imports page", chromedp.Navigate(s.url("/imports")), chromedp.WaitVisible(`[data-testid=import-upload]`))
 	admin.run("upload", chromedp.SetUploadFiles(`#f-file`, []string{path}), chromedp.Click(`[data-testid=import-upload] button[type=submit]`),
 		chromedp.WaitVisible(`[data-testid=import-mapping]`))
@@ -801,7 +840,7 @@ func TestE2EImportWithLiveProgress(t *testing.T) {
 		t.Fatalf("SMTP server received %d import messages\n%s", len(msgs), s.log)
 	}
 	m := mailtest.Parse(t, msgs[0].Data)
-	if msgs[0].To[0] != "admin@demo.test" || len(m.Attachments) != 1 || m.Attachments[0].Filename != "potenciales-errores.csv" {
+	if msgs[0].To[0] != w.user("admin@demo.test") || len(m.Attachments) != 1 || m.Attachments[0].Filename != "potenciales-errores.csv" {
 		t.Fatalf("mail to %v with %d attachments", msgs[0].To, len(m.Attachments))
 	}
 	if lines := strings.Count(string(m.Attachments[0].Content), "\r\n"); lines != 2001 {
@@ -811,7 +850,7 @@ func TestE2EImportWithLiveProgress(t *testing.T) {
 	// On a 360 px phone: the upload form, the preview of a wide file and a
 	// result fit the width (the preview table scrolls inside its card).
 	phone := newBrowser(t, "phone", 360, 740)
-	phone.login(s, "admin@demo.test")
+	phone.login(s, w.user("admin@demo.test"))
 	wide := filepath.Join(t.TempDir(), "ancho.csv")
 	if err := os.WriteFile(wide, []byte("Empresa;Contacto;Correo;Teléfono;NIF;Provincia;Ciudad;Etiquetas;Notas\n"+
 		"Una empresa con un nombre muy largo S.L.;Persona de contacto;correo.largo@empresa-larga.es;600000001;B12345674;Madrid;Alcalá de Henares;feria,vip;Notas largas sin espacios_____________\n"), 0o600); err != nil {
@@ -861,13 +900,14 @@ func boardCount(b *browser, stage string) string {
 // without a reload.
 func TestE2EBoardDragOnPhoneUpdatesManagersBoard(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "board")
 	mgr := newBrowser(t, "manager", 1440, 900)
-	mgr.login(s, "manager@demo.test")
+	mgr.login(s, w.user("manager@demo.test"))
 	mgr.run("manager's board", chromedp.Navigate(s.url("/opportunities/board")),
 		chromedp.WaitVisible(`body[data-live="on"]`), chromedp.WaitVisible(`#board[data-draggable="on"]`))
 	rep := newBrowser(t, "rep", 390, 844)
-	rep.login(s, "rep@demo.test")
+	rep.login(s, w.user("rep@demo.test"))
 	rep.run("rep's board", chromedp.Navigate(s.url("/opportunities/board")),
 		chromedp.WaitVisible(`body[data-live="on"]`), chromedp.WaitVisible(`#board[data-draggable="on"]`))
 	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
@@ -920,7 +960,7 @@ func TestE2EBoardDragOnPhoneUpdatesManagersBoard(t *testing.T) {
 	if n := countRows(t, s, `SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'oferta_presentada'`, id); n != 1 {
 		t.Error("the move was not saved")
 	}
-	if n := countRows(t, s, `SELECT count(*) FROM opportunity_stage_history h JOIN users u ON u.id = h.changed_by WHERE h.opportunity_id = $1 AND h.to_stage = 'oferta_presentada' AND u.email = 'rep@demo.test'`, id); n != 1 {
+	if n := countRows(t, s, `SELECT count(*) FROM opportunity_stage_history h JOIN users u ON u.id = h.changed_by WHERE h.opportunity_id = $1 AND h.to_stage = 'oferta_presentada' AND u.email = $2`, id, w.user("rep@demo.test")); n != 1 {
 		t.Error("no history row for the rep's move")
 	}
 	// The move-to menu does the same without dragging (keyboard, screen readers).
@@ -941,18 +981,19 @@ func TestE2EBoardDragOnPhoneUpdatesManagersBoard(t *testing.T) {
 // phone, finishes another task from My day with one tap and a note.
 func TestE2ETaskBreachLiveAndMyDayOnPhone(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "tasks")
 	ctx := context.Background()
 	var repID, orgID, customerID int64
-	if err := s.db.QueryRow(ctx, `SELECT u.id, u.org_id, (SELECT min(id) FROM customers c WHERE c.owner_id = u.id) FROM users u WHERE u.email = 'rep@demo.test'`).Scan(&repID, &orgID, &customerID); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT u.id, u.org_id, (SELECT min(id) FROM customers c WHERE c.owner_id = u.id) FROM users u WHERE u.email = $1`, w.user("rep@demo.test")).Scan(&repID, &orgID, &customerID); err != nil {
 		t.Fatal(err)
 	}
 	// Both sign in first: the deadline is a few seconds after the tasks
 	// exist, and starting browsers on a busy machine takes longer than that.
 	mgr := newBrowser(t, "manager", 1440, 900)
-	mgr.login(s, "manager@demo.test")
+	mgr.login(s, w.user("manager@demo.test"))
 	rep := newBrowser(t, "rep", 390, 844)
-	rep.login(s, "rep@demo.test")
+	rep.login(s, w.user("rep@demo.test"))
 	deadline := time.Now().Add(6 * time.Second).Truncate(time.Second)
 	var breachID, todayID int64
 	if err := s.db.QueryRow(ctx, `INSERT INTO tasks (org_id, title, type, due_at, assignee_id, customer_id, sla_deadline)
@@ -986,7 +1027,7 @@ func TestE2ETaskBreachLiveAndMyDayOnPhone(t *testing.T) {
 		chromedp.Poll(`[...document.querySelectorAll("[data-testid=toast]")].some(e => e.textContent.includes("Devolver la llamada"))`, nil, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.Poll(fmt.Sprintf(`document.querySelector("#task-%d[data-breached]") !== null`, breachID), nil, chromedp.WithPollingTimeout(10*time.Second)))
 	t.Logf("the manager saw the breach %v after the deadline", time.Since(deadline).Round(time.Millisecond))
-	if n := countRows(t, s, `SELECT count(*) FROM alerts a JOIN users u ON u.id = a.user_id WHERE a.object_id = $1 AND a.kind = 'task_sla' AND u.email IN ('rep@demo.test', 'manager@demo.test')`, breachID); n != 2 {
+	if n := countRows(t, s, `SELECT count(*) FROM alerts a JOIN users u ON u.id = a.user_id WHERE a.object_id = $1 AND a.kind = 'task_sla' AND u.email IN ($2, $3)`, breachID, w.user("rep@demo.test"), w.user("manager@demo.test")); n != 2 {
 		t.Errorf("%d alerts for the breach, want 2", n)
 	}
 	mgr.run("alert centre", chromedp.Navigate(s.url("/alerts?kind=task_sla")), chromedp.WaitVisible(`[data-testid=alerts]`))
@@ -1020,9 +1061,10 @@ func TestE2ETaskBreachLiveAndMyDayOnPhone(t *testing.T) {
 // Every page this issue added fits a 360 px phone: no sideways scroll.
 func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
 	chromiumPath(t)
-	s := startServer(t)
+	t.Parallel()
+	s, w := sharedWorld(t, "shared")
 	admin := newBrowser(t, "admin", 360, 780)
-	admin.login(s, "admin@demo.test")
+	admin.login(s, w.user("admin@demo.test"))
 	for _, path := range []string{"/opportunities/board", "/opportunities", "/opportunities/new", "/tasks", "/tasks/new", "/my-day",
 		"/alerts", "/agenda?view=day", "/agenda?view=week", "/agenda?view=month", "/catalog", "/catalog/new", "/catalog/groups",
 		"/admin/pipeline", "/admin/calendar", "/admin/task-reasons", "/admin/task-rules", "/quotes", "/quotes/new", "/orders", "/catalog/price-lists", "/admin/logo"} {
@@ -1032,7 +1074,7 @@ func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
 		}
 	}
 	var oppID int64
-	if err := s.db.QueryRow(context.Background(), `SELECT min(id) FROM opportunities`).Scan(&oppID); err != nil {
+	if err := s.db.QueryRow(context.Background(), `SELECT min(id) FROM opportunities WHERE org_id = $1`, w.orgID).Scan(&oppID); err != nil {
 		t.Fatal(err)
 	}
 	admin.run("deal page", chromedp.Navigate(s.url(fmt.Sprintf("/opportunities/%d", oppID))), chromedp.WaitVisible(`[data-testid=history]`))
@@ -1043,12 +1085,12 @@ func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
 	// sent one as its client sees it.
 	var draft, signed int64
 	var token string
-	if err := s.db.QueryRow(context.Background(), `SELECT (SELECT min(id) FROM quotes WHERE status = 'draft'), (SELECT min(id) FROM quotes WHERE status = 'signed'),
-		(SELECT l.token FROM quote_links l JOIN quotes q ON q.id = l.quote_id WHERE q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now() LIMIT 1)`).Scan(&draft, &signed, &token); err != nil {
+	if err := s.db.QueryRow(context.Background(), `SELECT (SELECT min(id) FROM quotes WHERE status = 'draft' AND org_id = $1), (SELECT min(id) FROM quotes WHERE status = 'signed' AND org_id = $1),
+		(SELECT l.token FROM quote_links l JOIN quotes q ON q.id = l.quote_id WHERE q.org_id = $1 AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now() LIMIT 1)`, w.orgID).Scan(&draft, &signed, &token); err != nil {
 		t.Fatal(err)
 	}
 	var order, list int64
-	if err := s.db.QueryRow(context.Background(), `SELECT (SELECT min(id) FROM orders), (SELECT min(id) FROM price_lists WHERE kind = 'fixed')`).Scan(&order, &list); err != nil {
+	if err := s.db.QueryRow(context.Background(), `SELECT (SELECT min(id) FROM orders WHERE org_id = $1), (SELECT min(id) FROM price_lists WHERE kind = 'fixed' AND org_id = $1)`, w.orgID).Scan(&order, &list); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{fmt.Sprintf("/quotes/%d/edit?step=2", draft), fmt.Sprintf("/quotes/%d/edit?step=3", draft),

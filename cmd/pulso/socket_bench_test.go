@@ -36,7 +36,9 @@ func TestMain(m *testing.M) {
 		runBaselineServer(os.Getenv("PULSO_ADDR"))
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopShared(code != 0) // the browser tests' Chromium and server
+	os.Exit(code)
 }
 
 func BenchmarkSockets(b *testing.B) {
