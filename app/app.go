@@ -19,10 +19,10 @@ import (
 	"pulso/app/capture"
 	"pulso/app/catalog"
 	"pulso/app/customers"
-	"pulso/app/documents"
+	"pulso/app/documents/documentsweb"
 	"pulso/app/home"
 	"pulso/app/imports"
-	"pulso/app/inbound"
+	"pulso/app/inbound/inboundweb"
 	"pulso/app/jobs"
 	"pulso/app/leads/leadsweb"
 	"pulso/app/live/hub"
@@ -125,8 +125,8 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		ordersH  = orders.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = outbox.New(d)
-		docsH    = documents.New(d)
-		inboundH = inbound.New(d)
+		docsH    = documentsweb.New(d)
+		inboundH = inboundweb.New(d)
 		importsH = imports.New(d)
 	)
 	notifications.RegisterLive(h, d.Q)

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"pulso/app/files"
+	"pulso/app/inbound"
 	"pulso/app/mail"
 	"pulso/queries"
 	"pulso/workers/jobargs"
@@ -38,9 +39,10 @@ type Options struct {
 	// takes it for abandoned (its worker process died) and schedules a
 	// retry; 0 means DefaultRescueAfter.
 	RescueAfter time.Duration
-	// InboundEmail processes received e-mail (app/inbound); nil in
-	// processes that only insert jobs.
-	InboundEmail InboundProcessor
+	// InboundMaxBytes and DocumentMaxBytes bound a received e-mail and an
+	// attachment kept as a document (PULSO_INBOUND_MAX_MB,
+	// PULSO_DOCUMENT_MAX_MB).
+	InboundMaxBytes, DocumentMaxBytes int64
 	// BaseURL is PULSO_BASE_URL, for links in e-mails sent by jobs.
 	BaseURL string
 }
@@ -75,7 +77,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &SessionCleanupWorker{Q: q})
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
 	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
-	river.AddWorker(ws, &InboundEmailWorker{Process: opts.InboundEmail})
+	river.AddWorker(ws, &InboundEmailWorker{Processor: inbound.NewProcessor(pool, opts.InboundMaxBytes, opts.DocumentMaxBytes, log)})
 	river.AddWorker(ws, &ImportWorker{DB: pool, Files: files.New(pool), BaseURL: opts.BaseURL, Log: log})
 	river.AddWorker(ws, &TaskSLAWorker{DB: pool})
 	river.AddWorker(ws, &SLASweepWorker{DB: pool})

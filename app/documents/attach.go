@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -34,14 +35,14 @@ func Attach(ctx context.Context, q *queries.Queries, orgID int64, t Target, file
 	data, _ := json.Marshal(map[string]any{"document_id": d.ID, "filename": name, "size": b.Size, "content_type": b.ContentType, "action": "added"})
 	_, err = q.AppendActivity(ctx, queries.AppendActivityParams{
 		OrgID: orgID, LeadID: t.LeadID, CustomerID: t.CustomerID, ActorID: uploadedBy,
-		Kind: "document", Summary: truncate(name, 500), Data: data,
+		Kind: "document", Summary: Summary(name), Data: data,
 	})
 	return d, err
 }
 
-// fileGone reports that the file a blob named was deleted before the
+// FileGone reports that the file a blob named was deleted before the
 // document referring to it could commit.
-func fileGone(err error) bool {
+func FileGone(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == "documents_file_fkey"
 }
@@ -78,4 +79,19 @@ func truncate(s string, runes int) string {
 		return s
 	}
 	return string([]rune(s)[:runes])
+}
+
+// Summary is a file name as the activity timeline keeps it.
+func Summary(name string) string { return truncate(name, 500) }
+
+// ContentDisposition offers the file as a download under its name: an ASCII
+// fallback for old clients and the UTF-8 name (RFC 6266 / 5987).
+func ContentDisposition(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + url.PathEscape(name)
 }

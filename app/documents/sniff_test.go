@@ -100,7 +100,7 @@ func FuzzSafeFilename(f *testing.F) {
 		if out == "" || len(out) > 255 || !utf8.ValidString(out) || strings.ContainsAny(out, "/\\\"\x00\r\n;") {
 			t.Fatalf("SafeFilename(%q) = %q", in, out)
 		}
-		if d := contentDisposition(out); strings.ContainsAny(d, "\r\n") || bytes.Count([]byte(d), []byte(`"`)) != 2 {
+		if d := ContentDisposition(out); strings.ContainsAny(d, "\r\n") || bytes.Count([]byte(d), []byte(`"`)) != 2 {
 			t.Fatalf("header %q", d)
 		}
 	})

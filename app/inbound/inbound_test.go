@@ -99,7 +99,7 @@ func (w *world) work(t *testing.T) int {
 		args = append(args, a)
 	}
 	rows.Close()
-	proc := inbound.NewProcessor(w.env.Deps)
+	proc := inbound.NewProcessor(w.env.DB, w.env.Deps.Cfg.InboundMaxBytes, w.env.Deps.Cfg.DocumentMaxBytes, w.env.Deps.Log)
 	for _, a := range args {
 		if err := proc.Process(context.Background(), w.env.Deps.Jobs, a.OrgID, a.InboundID); err != nil {
 			t.Fatalf("process %d: %v", a.InboundID, err)

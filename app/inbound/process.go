@@ -28,6 +28,13 @@ type Processor struct {
 	Log      *slog.Logger
 }
 
+// NewProcessor is the processing the inbound_email job runs (and an
+// upload runs at once): messages up to maxBytes, attachments kept as
+// documents up to docMax.
+func NewProcessor(db *pgxpool.Pool, maxBytes, docMax int64, log *slog.Logger) *Processor {
+	return &Processor{DB: db, Files: files.New(db), MaxBytes: maxBytes, DocMax: docMax, Log: log}
+}
+
 // Outcome statuses of inbound_messages.
 const (
 	StatusPending  = "pending"

@@ -323,7 +323,6 @@ func newJobs(pool *pgxpool.Pool, cfg config.Config, log *slog.Logger, work bool)
 	if err != nil {
 		return nil, err
 	}
-	opts.InboundEmail = inbound.NewProcessor(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Log: log}).Process
 	return workers.NewClient(pool, log, opts)
 }
 
@@ -339,6 +338,7 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 		Work: work, DefaultWorkers: cfg.WorkersDefault, EmailWorkers: cfg.WorkersEmail, Mailer: mailer,
 		SyncWorkers: cfg.WorkersSync, ReportsWorkers: cfg.WorkersReports,
 		RescueAfter: cfg.JobRescueAfter, BaseURL: cfg.BaseURL.String(),
+		InboundMaxBytes: cfg.InboundMaxBytes, DocumentMaxBytes: cfg.DocumentMaxBytes,
 	}, nil
 }
 

@@ -1,4 +1,4 @@
-package inbound
+package inboundweb
 
 import (
 	"crypto/rand"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"pulso/app/files"
+	"pulso/app/inbound"
 	"pulso/app/web"
 	"pulso/queries"
 	inboundview "pulso/views/inbound"
@@ -20,17 +20,12 @@ import (
 // Handler serves the admin's inbox page.
 type Handler struct {
 	web.Deps
-	proc *Processor
+	proc *inbound.Processor
 }
 
 // New builds the handlers.
 func New(d web.Deps) *Handler {
-	return &Handler{Deps: d, proc: NewProcessor(d)}
-}
-
-// NewProcessor is the processing the River job runs, configured from deps.
-func NewProcessor(d web.Deps) *Processor {
-	return &Processor{DB: d.DB, Files: files.New(d.DB), MaxBytes: d.Cfg.InboundMaxBytes, DocMax: d.Cfg.DocumentMaxBytes, Log: d.Log}
+	return &Handler{Deps: d, proc: inbound.NewProcessor(d.DB, d.Cfg.InboundMaxBytes, d.Cfg.DocumentMaxBytes, d.Log)}
 }
 
 var inboxPage = web.Page{Title: "inbound.title", Nav: "inbox"}
@@ -58,7 +53,7 @@ func (h *Handler) render(c *fiber.Ctx, status int, results []inboundview.Result)
 		return err
 	}
 	page := inboundview.Page{
-		Address: Address(inbox.Token, h.Cfg.InboundDomain), SMTPOn: h.Cfg.InboundSMTPAddr != "",
+		Address: inbound.Address(inbox.Token, h.Cfg.InboundDomain), SMTPOn: h.Cfg.InboundSMTPAddr != "",
 		MaxMB: h.Cfg.InboundMaxBytes >> 20, Results: results,
 	}
 	loc := p.Location()
@@ -123,7 +118,7 @@ func (h *Handler) Upload(c *fiber.Ctx) error {
 			results = append(results, res)
 			continue
 		}
-		rc, err := Receive(ctx, h.DB, h.Jobs, p.OrgID, raw, "upload", "", &p.UserID)
+		rc, err := inbound.Receive(ctx, h.DB, h.Jobs, p.OrgID, raw, "upload", "", &p.UserID)
 		if err != nil {
 			return err
 		}
@@ -150,7 +145,7 @@ func readFile(fh *multipart.FileHeader, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > max {
-		return nil, ErrTooLarge
+		return nil, inbound.ErrTooLarge
 	}
 	return b, nil
 }

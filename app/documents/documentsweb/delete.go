@@ -1,4 +1,4 @@
-package documents
+package documentsweb
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/documents"
 	"pulso/app/files"
 	"pulso/app/live"
 	"pulso/app/web"
@@ -35,7 +36,7 @@ func (h *Handler) Delete(c *fiber.Ctx) error {
 		data, _ := json.Marshal(map[string]any{"document_id": d.ID, "filename": d.Filename, "action": "deleted"})
 		_, err := q.AppendActivity(ctx, queries.AppendActivityParams{
 			OrgID: p.OrgID, LeadID: d.LeadID, CustomerID: d.CustomerID, ActorID: &p.UserID,
-			Kind: "document_deleted", Summary: truncate(d.Filename, 500), Data: data,
+			Kind: "document_deleted", Summary: documents.Summary(d.Filename), Data: data,
 		})
 		return err
 	})

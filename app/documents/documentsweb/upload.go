@@ -1,4 +1,4 @@
-package documents
+package documentsweb
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/valyala/fasthttp"
 
+	"pulso/app/documents"
 	"pulso/app/live"
 	"pulso/app/web"
 )
@@ -48,7 +49,7 @@ func (h *Handler) upload(c *fiber.Ctx, kind string) error {
 	}
 	defer f.Close()
 	err = h.keep(c.UserContext(), p, pa, fh.Filename, f)
-	if msg, ok := IsRejection(err); ok {
+	if msg, ok := documents.IsRejection(err); ok {
 		h.Log.InfoContext(c.UserContext(), "document refused", web.RequestAttrs(c, slog.String("reason", msg))...)
 		return h.render(c, fiber.StatusUnprocessableEntity, pa, msg)
 	}
@@ -67,18 +68,18 @@ func (h *Handler) upload(c *fiber.Ctx, kind string) error {
 // (fileGone); the upload is then stored again, once.
 func (h *Handler) keep(ctx context.Context, p *web.Principal, pa parent, name string, f multipart.File) error {
 	for attempt := 1; ; attempt++ {
-		blob, err := Store(ctx, h.files, p.OrgID, f, h.Cfg.DocumentMaxBytes)
+		blob, err := documents.Store(ctx, h.files, p.OrgID, f, h.Cfg.DocumentMaxBytes)
 		if err != nil {
 			return err
 		}
 		err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
-			_, err := Attach(ctx, h.Q.WithTx(tx), p.OrgID, pa.target(), name, blob, &p.UserID)
+			_, err := documents.Attach(ctx, h.Q.WithTx(tx), p.OrgID, pa.target(), name, blob, &p.UserID)
 			return err
 		})
 		switch {
 		case err == nil:
 			return nil
-		case attempt == 1 && fileGone(err):
+		case attempt == 1 && documents.FileGone(err):
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				return err
 			}

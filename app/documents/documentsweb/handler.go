@@ -1,16 +1,16 @@
-package documents
+package documentsweb
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/documents"
 	"pulso/app/files"
 	"pulso/app/web"
 	"pulso/queries"
@@ -34,11 +34,11 @@ type parent struct {
 	id   int64
 }
 
-func (p parent) target() Target {
+func (p parent) target() documents.Target {
 	if p.kind == "leads" {
-		return Target{LeadID: &p.id}
+		return documents.Target{LeadID: &p.id}
 	}
-	return Target{CustomerID: &p.id}
+	return documents.Target{CustomerID: &p.id}
 }
 
 func (p parent) base() string { return "/" + p.kind + "/" + strconv.FormatInt(p.id, 10) }
@@ -74,11 +74,11 @@ func (h *Handler) canSee(ctx context.Context, p *web.Principal, pa parent) error
 }
 
 func (h *Handler) parentFromPath(c *fiber.Ctx, kind string) (parent, error) {
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return parent{}, web.ErrNotFound
+	id, err := web.ID(c)
+	if err != nil {
+		return parent{}, err
 	}
-	pa := parent{kind: kind, id: int64(id)}
+	pa := parent{kind: kind, id: id}
 	return pa, h.canSee(c.UserContext(), web.MustPrincipal(c), pa)
 }
 
@@ -94,16 +94,14 @@ func parentOf(d queries.Document) parent {
 
 // document loads :id if the viewer may see what it belongs to.
 func (h *Handler) document(c *fiber.Ctx) (queries.Document, error) {
-	p := web.MustPrincipal(c)
-	id, err := c.ParamsInt("id")
-	if err != nil || id <= 0 {
-		return queries.Document{}, web.ErrNotFound
-	}
-	d, err := h.Q.GetDocument(c.UserContext(), queries.GetDocumentParams{OrgID: p.OrgID, ID: int64(id)})
+	d, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Document, error) {
+		return h.Q.GetDocument(ctx, queries.GetDocumentParams{OrgID: org, ID: id})
+	}, nil)
 	if err != nil {
-		return d, err // no rows → 404
+		return d, err
 	}
-	return d, h.canSee(c.UserContext(), p, parentOf(d))
+	// Its scope is its lead's, customer's or deal's.
+	return d, h.canSee(c.UserContext(), web.MustPrincipal(c), parentOf(d))
 }
 
 // render answers with the panel: alone to htmx, inside the layout otherwise.
@@ -162,16 +160,4 @@ func (h *Handler) list(c *fiber.Ctx, kind string) error {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, pa, "")
-}
-
-// contentDisposition offers the file as a download under its name: an ASCII
-// fallback for old clients and the UTF-8 name (RFC 6266 / 5987).
-func contentDisposition(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
-			return '_'
-		}
-		return r
-	}, name)
-	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + url.PathEscape(name)
 }

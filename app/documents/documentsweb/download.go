@@ -1,4 +1,4 @@
-package documents
+package documentsweb
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"pulso/app/documents"
 	"pulso/app/files"
 	"pulso/app/web"
 )
@@ -29,7 +30,7 @@ func (h *Handler) Download(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, d.ContentType)
-	c.Set(fiber.HeaderContentDisposition, contentDisposition(d.Filename))
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition(d.Filename))
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.SendStream(body, int(d.SizeBytes)) // fasthttp closes body when sent
