@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,7 +13,6 @@ import (
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
-	"pulso/views/components"
 )
 
 // Handler serves /customers and lead conversion.
@@ -31,34 +29,6 @@ func (h *Handler) load(c *fiber.Ctx) (queries.Customer, []int64, error) {
 	return web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Customer, error) {
 		return h.Q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: org, ID: id})
 	}, func(cu queries.Customer) *int64 { return cu.OwnerID })
-}
-
-// owners lists who the viewer may give a customer to: reps only
-// themselves, managers their team, admins anyone (or nobody).
-func (h *Handler) owners(c *fiber.Ctx, sc []int64) ([]components.SelectOption, error) {
-	p := web.MustPrincipal(c)
-	all, err := h.Q.ListLeadOwners(c.UserContext(), p.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	opts := []components.SelectOption{}
-	if sc == nil {
-		opts = append(opts, components.SelectOption{Value: "", Label: "customers.unassigned"})
-	}
-	for _, u := range all {
-		if sc == nil || slices.Contains(sc, u.ID) {
-			opts = append(opts, components.SelectOption{Value: itoa(u.ID), Label: u.Name, Raw: true})
-		}
-	}
-	return opts, nil
-}
-
-func ownerAllowed(opts []components.SelectOption, id *int64) bool {
-	want := ""
-	if id != nil {
-		want = itoa(*id)
-	}
-	return slices.ContainsFunc(opts, func(o components.SelectOption) bool { return o.Value == want })
 }
 
 // activity is one timeline entry.

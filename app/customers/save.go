@@ -25,7 +25,7 @@ var formPage = web.Page{Title: "customers.new", Nav: "customers", Fragment: "cus
 // renderForm shows the one-screen form, with errors, a conflict or a
 // duplicate notice if any.
 func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v customersview.FormPage) error {
-	owners, err := h.owners(c, sc)
+	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
 	if err != nil {
 		return err
 	}
@@ -94,11 +94,11 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	if in.OwnerID == nil && p.Role != web.RoleAdmin {
 		in.OwnerID = &p.UserID
 	}
-	owners, err := h.owners(c, sc)
+	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
 	if err != nil {
 		return err
 	}
-	if errs["owner_id"] == "" && !ownerAllowed(owners, in.OwnerID) {
+	if errs["owner_id"] == "" && !web.OwnerAllowed(owners, in.OwnerID) {
 		errs["owner_id"] = "validation.choice"
 	}
 	if len(errs) > 0 {
@@ -260,11 +260,11 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		delete(f, k) // contacts are edited on the contacts tab
 	}
 	in, errs := parse(f)
-	owners, err := h.owners(c, sc)
+	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
 	if err != nil {
 		return err
 	}
-	if errs["owner_id"] == "" && !ownerAllowed(owners, in.OwnerID) {
+	if errs["owner_id"] == "" && !web.OwnerAllowed(owners, in.OwnerID) {
 		errs["owner_id"] = "validation.choice"
 	}
 	if in.Version == 0 {

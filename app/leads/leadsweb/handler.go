@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -28,34 +27,6 @@ func (h *Handler) load(c *fiber.Ctx) (queries.Lead, []int64, error) {
 	return web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Lead, error) {
 		return h.Q.GetLead(ctx, queries.GetLeadParams{OrgID: org, ID: id})
 	}, func(l queries.Lead) *int64 { return l.OwnerID })
-}
-
-// owners lists who the viewer may assign leads to: reps only themselves,
-// managers their team, admins anyone.
-func (h *Handler) owners(c *fiber.Ctx, sc []int64) ([]components.SelectOption, error) {
-	p := web.MustPrincipal(c)
-	all, err := h.Q.ListLeadOwners(c.UserContext(), p.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	opts := []components.SelectOption{}
-	if sc == nil {
-		opts = append(opts, components.SelectOption{Value: "", Label: "leads.unassigned"})
-	}
-	for _, u := range all {
-		if sc == nil || slices.Contains(sc, u.ID) {
-			opts = append(opts, components.SelectOption{Value: strconv.FormatInt(u.ID, 10), Label: u.Name, Raw: true})
-		}
-	}
-	return opts, nil
-}
-
-func ownerAllowed(opts []components.SelectOption, id *int64) bool {
-	want := ""
-	if id != nil {
-		want = strconv.FormatInt(*id, 10)
-	}
-	return slices.ContainsFunc(opts, func(o components.SelectOption) bool { return o.Value == want })
 }
 
 func viewLead(l queries.Lead) leadsview.Lead {

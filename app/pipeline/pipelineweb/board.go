@@ -27,20 +27,7 @@ var (
 func (h *Handler) Board(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	sc, err := web.Scope(ctx, h.Q, p)
-	if err != nil {
-		return err
-	}
-	f := parseFilters(c, p)
-	owners, err := h.owners(ctx, p, sc)
-	if err != nil {
-		return err
-	}
-	teams, err := h.teams(ctx, p, sc)
-	if err != nil {
-		return err
-	}
-	sc, members, err := h.teamScope(ctx, p, sc, f)
+	f, sc, members, owners, teams, err := h.filtered(c)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func parse(v map[string]string, country string) (input, map[string]string) {
 }
 
 func (h *Handler) formPage(ctx context.Context, p *web.Principal, sc []int64, f pipelineview.FormPage) (pipelineview.FormPage, error) {
-	owners, err := h.owners(ctx, p, sc)
+	owners, err := web.Owners(ctx, h.Q, p, sc, "")
 	if err != nil {
 		return f, err
 	}
@@ -180,11 +180,11 @@ func (h *Handler) check(c *fiber.Ctx, p *web.Principal, sc []int64, in input, er
 		}
 	}
 	if errs["owner_id"] == "" {
-		owners, err := h.owners(ctx, p, sc)
+		owners, err := web.Owners(ctx, h.Q, p, sc, "")
 		if err != nil {
 			return err
 		}
-		if !ownerAllowed(owners, in.OwnerID) {
+		if !web.OwnerAllowed(owners, in.OwnerID) {
 			errs["owner_id"] = "validation.choice"
 		}
 	}

@@ -48,29 +48,6 @@ func (h *Handler) load(c *fiber.Ctx) (queries.GetOpportunityRow, []int64, error)
 	}, func(o queries.GetOpportunityRow) *int64 { return o.OwnerID })
 }
 
-// owners lists who the viewer may give a deal to: reps themselves,
-// managers their team, admins anyone.
-func (h *Handler) owners(ctx context.Context, p *web.Principal, sc []int64) ([]components.SelectOption, error) {
-	all, err := h.Q.ListLeadOwners(ctx, p.OrgID)
-	if err != nil {
-		return nil, err
-	}
-	var opts []components.SelectOption
-	for _, u := range all {
-		if sc == nil || slices.Contains(sc, u.ID) {
-			opts = append(opts, components.SelectOption{Value: itoa(u.ID), Label: u.Name, Raw: true})
-		}
-	}
-	return opts, nil
-}
-
-func ownerAllowed(opts []components.SelectOption, id *int64) bool {
-	if id == nil {
-		return false
-	}
-	return slices.ContainsFunc(opts, func(o components.SelectOption) bool { return o.Value == itoa(*id) })
-}
-
 // filter is the board's and list's filters, parsed.
 type filter struct {
 	view                 pipelineview.Filters
@@ -206,4 +183,24 @@ func (h *Handler) teams(ctx context.Context, p *web.Principal, sc []int64) ([]co
 		out = append(out, components.SelectOption{Value: itoa(m.ID), Label: m.Name, Raw: true})
 	}
 	return out, nil
+}
+
+// filtered is what the board and the list start from: the filters asked,
+// the owners they cover (the viewer's scope narrowed to a team when one is
+// chosen) and that team's members, and the owner and team options.
+func (h *Handler) filtered(c *fiber.Ctx) (f filter, sc, members []int64, owners, teams []components.SelectOption, err error) {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	if sc, err = web.Scope(ctx, h.Q, p); err != nil {
+		return
+	}
+	f = parseFilters(c, p)
+	if owners, err = web.Owners(ctx, h.Q, p, sc, ""); err != nil {
+		return
+	}
+	if teams, err = h.teams(ctx, p, sc); err != nil {
+		return
+	}
+	sc, members, err = h.teamScope(ctx, p, sc, f)
+	return
 }

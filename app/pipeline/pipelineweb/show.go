@@ -70,20 +70,8 @@ var listPage = web.Page{Title: "pipeline.list_title", Nav: "pipeline", Fragment:
 func (h *Handler) List(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	sc, err := web.Scope(ctx, h.Q, p)
+	f, sc, _, owners, teams, err := h.filtered(c)
 	if err != nil {
-		return err
-	}
-	f := parseFilters(c, p)
-	owners, err := h.owners(ctx, p, sc)
-	if err != nil {
-		return err
-	}
-	teams, err := h.teams(ctx, p, sc)
-	if err != nil {
-		return err
-	}
-	if sc, _, err = h.teamScope(ctx, p, sc, f); err != nil {
 		return err
 	}
 	params := queries.ListOpportunitiesParams{OrgID: p.OrgID, OwnerScope: sc, OwnerID: f.ownerID, Stage: f.stage,
