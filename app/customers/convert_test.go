@@ -15,7 +15,7 @@ import (
 
 func newLead(t *testing.T, w *world, owner queries.User, p queries.CreateLeadParams) queries.Lead {
 	t.Helper()
-	p.OrgID, p.OwnerID, p.CreatedBy = w.org.ID, &owner.ID, &owner.ID
+	p.OrgID, p.OwnerID, p.CreatedBy = w.Org.ID, &owner.ID, &owner.ID
 	if p.Country == "" {
 		p.Country = "ES"
 	}
@@ -28,7 +28,7 @@ func newLead(t *testing.T, w *world, owner queries.User, p queries.CreateLeadPar
 	if p.Tags == nil {
 		p.Tags = []string{}
 	}
-	l, err := w.env.Q.CreateLead(context.Background(), p)
+	l, err := w.Env.Q.CreateLead(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,21 +38,21 @@ func newLead(t *testing.T, w *world, owner queries.User, p queries.CreateLeadPar
 func TestConvertLeadWithOpportunity(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	l := newLead(t, w, w.rep, queries.CreateLeadParams{Name: "Bodegas Ebro", ContactName: "Marta Romero", Email: "marta@ebro.example",
+	l := newLead(t, w, w.Rep, queries.CreateLeadParams{Name: "Bodegas Ebro", ContactName: "Marta Romero", Email: "marta@ebro.example",
 		Phone: "+34600111222", TaxID: "B12345674", Province: "Zaragoza", City: "Zaragoza", Tags: []string{"feria"}, Notes: "Vino de la feria"})
 	path := fmt.Sprintf("/leads/%d/convert", l.ID)
 
-	show := w.repC.Get(fmt.Sprintf("/leads/%d", l.ID))
+	show := w.RepC.Get(fmt.Sprintf("/leads/%d", l.ID))
 	contains(t, show.Body, `href="`+path+`"`, "Convertir en cliente")
-	form := w.repC.Get(path)
+	form := w.RepC.Get(path)
 	if form.Status != http.StatusOK || !strings.Contains(form.Body, `data-testid="convert-form"`) {
 		t.Fatalf("form: %d", form.Status)
 	}
-	if r := w.repC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {""}, "amount": {"12,345"}}); r.Status != http.StatusUnprocessableEntity ||
+	if r := w.RepC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {""}, "amount": {"12,345"}}); r.Status != http.StatusUnprocessableEntity ||
 		!strings.Contains(r.Body, `id="e-title"`) || !strings.Contains(r.Body, `id="e-amount"`) {
 		t.Fatalf("bad conversion: %d", r.Status)
 	}
-	r := w.repC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {"Vinos para la tienda"}, "amount": {"1.234,56"}})
+	r := w.RepC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {"Vinos para la tienda"}, "amount": {"1.234,56"}})
 	m := customerURL.FindStringSubmatch(r.Header.Get("Location"))
 	if r.Status != http.StatusSeeOther || m == nil {
 		t.Fatalf("convert: %d %s %.300s", r.Status, r.Header.Get("Location"), r.Body)
@@ -62,65 +62,65 @@ func TestConvertLeadWithOpportunity(t *testing.T) {
 	var owner int64
 	var tags []string
 	ctx := context.Background()
-	if err := w.env.DB.QueryRow(ctx, `SELECT legal_name, tax_id, email, owner_id, tags FROM customers WHERE id = $1`, id).Scan(&legal, &taxID, &email, &owner, &tags); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT legal_name, tax_id, email, owner_id, tags FROM customers WHERE id = $1`, id).Scan(&legal, &taxID, &email, &owner, &tags); err != nil {
 		t.Fatal(err)
 	}
-	if legal != "Bodegas Ebro" || taxID != "B12345674" || email != "marta@ebro.example" || owner != w.rep.ID || strings.Join(tags, ",") != "feria" {
+	if legal != "Bodegas Ebro" || taxID != "B12345674" || email != "marta@ebro.example" || owner != w.Rep.ID || strings.Join(tags, ",") != "feria" {
 		t.Errorf("customer %q %q %q %d %v", legal, taxID, email, owner, tags)
 	}
 	var status string
 	var custID, oppID int64
-	if err := w.env.DB.QueryRow(ctx, `SELECT status, customer_id, opportunity_id FROM leads WHERE id = $1`, l.ID).Scan(&status, &custID, &oppID); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT status, customer_id, opportunity_id FROM leads WHERE id = $1`, l.ID).Scan(&status, &custID, &oppID); err != nil {
 		t.Fatal(err)
 	}
 	var stage string
 	var amount, source int64
-	if err := w.env.DB.QueryRow(ctx, `SELECT stage, amount, source_lead_id FROM opportunities WHERE id = $1`, oppID).Scan(&stage, &amount, &source); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT stage, amount, source_lead_id FROM opportunities WHERE id = $1`, oppID).Scan(&stage, &amount, &source); err != nil {
 		t.Fatal(err)
 	}
 	if status != "convertido" || fmt.Sprint(custID) != id || stage != "en_analisis" || amount != 123456 || source != l.ID {
 		t.Errorf("lead %s → %d/%d; opportunity %s %d from %d", status, custID, oppID, stage, amount, source)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND name = 'Marta Romero' AND is_primary`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND name = 'Marta Romero' AND is_primary`, id); n != 1 {
 		t.Error("lead's contact person is not the customer's primary contact")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customer_addresses WHERE customer_id = $1 AND kind = 'billing' AND city = 'Zaragoza'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM customer_addresses WHERE customer_id = $1 AND kind = 'billing' AND city = 'Zaragoza'`, id); n != 1 {
 		t.Error("lead's place is not the billing address")
 	}
 	var kinds string
-	if err := w.env.DB.QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM activities WHERE actor_id = $1`, w.rep.ID).Scan(&kinds); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT string_agg(kind, ',' ORDER BY id) FROM activities WHERE actor_id = $1`, w.Rep.ID).Scan(&kinds); err != nil {
 		t.Fatal(err)
 	}
 	if kinds != "created,opportunity_created,converted" {
 		t.Errorf("activities %s", kinds)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM live_events WHERE (topic, entity_id, kind) IN (('lead', $1, 'converted'), ('customer', $2, 'created'))`, l.ID, custID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM live_events WHERE (topic, entity_id, kind) IN (('lead', $1, 'converted'), ('customer', $2, 'created'))`, l.ID, custID); n != 2 {
 		t.Errorf("%d live events", n)
 	}
 	// The 360 shows the opportunity with its money and the timeline.
-	opp := w.repC.Get("/customers/" + id + "?tab=opportunities")
+	opp := w.RepC.Get("/customers/" + id + "?tab=opportunities")
 	contains(t, opp.Body, "Vinos para la tienda", "En análisis", "1.234,56\u00a0€")
-	act := w.repC.Get("/customers/" + id + "?tab=activity")
+	act := w.RepC.Get("/customers/" + id + "?tab=activity")
 	contains(t, act.Body, "Convertido en cliente", "Oportunidad abierta", "Vinos para la tienda", "User rep@clientes.test")
-	leadPage := w.repC.Get(fmt.Sprintf("/leads/%d", l.ID))
+	leadPage := w.RepC.Get(fmt.Sprintf("/leads/%d", l.ID))
 	contains(t, leadPage.Body, `href="/customers/`+id+`"`, "Convertido en cliente")
 	if strings.Contains(leadPage.Body, `href="`+path+`"`) {
 		t.Error("a converted lead still offers conversion")
 	}
 
 	// Twice: refused, with a link to the customer; nothing new.
-	again := w.repC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {"Otra"}})
+	again := w.RepC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {"Otra"}})
 	if again.Status != http.StatusConflict || !strings.Contains(again.Body, "ya se convirtió") || !strings.Contains(again.Body, `href="/customers/`+id+`"`) {
 		t.Errorf("second conversion: %d %.300s", again.Status, again.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customers`); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM customers`); n != 1 {
 		t.Errorf("%d customers", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunities`); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities`); n != 1 {
 		t.Errorf("%d opportunities", n)
 	}
 	// Another rep cannot convert (or see) it.
-	if r := w.rep2C.Post(path, url.Values{}); r.Status != http.StatusNotFound {
+	if r := w.Rep2C.Post(path, url.Values{}); r.Status != http.StatusNotFound {
 		t.Errorf("rep2: %d", r.Status)
 	}
 }
@@ -128,22 +128,22 @@ func TestConvertLeadWithOpportunity(t *testing.T) {
 func TestConvertWithoutOpportunityAttachesToSameTaxID(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	id := mustCreate(t, w.repC, customer(map[string]string{"legal_name": "Panadería Sol S.L.", "tax_id": "B12345674"}))
-	l := newLead(t, w, w.rep, queries.CreateLeadParams{Name: "Panadería Sol (feria)", TaxID: "B12345674"})
+	id := mustCreate(t, w.RepC, customer(map[string]string{"legal_name": "Panadería Sol S.L.", "tax_id": "B12345674"}))
+	l := newLead(t, w, w.Rep, queries.CreateLeadParams{Name: "Panadería Sol (feria)", TaxID: "B12345674"})
 	path := fmt.Sprintf("/leads/%d/convert", l.ID)
-	form := w.repC.Get(path)
+	form := w.RepC.Get(path)
 	contains(t, form.Body, `data-testid="convert-existing"`, "Panadería Sol S.L.")
-	r := w.repC.Post(path, url.Values{})
+	r := w.RepC.Post(path, url.Values{})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/customers/"+id {
 		t.Fatalf("convert: %d %s", r.Status, r.Header.Get("Location"))
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customers`); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM customers`); n != 1 {
 		t.Errorf("%d customers", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND customer_id = $2 AND opportunity_id IS NULL AND status = 'convertido'`, l.ID, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND customer_id = $2 AND opportunity_id IS NULL AND status = 'convertido'`, l.ID, id); n != 1 {
 		t.Error("lead not attached")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunities`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities`); n != 0 {
 		t.Error("opportunity created without being asked")
 	}
 }
@@ -151,19 +151,19 @@ func TestConvertWithoutOpportunityAttachesToSameTaxID(t *testing.T) {
 func TestDiscardedLeadCannotBeConverted(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	l := newLead(t, w, w.rep, queries.CreateLeadParams{Name: "Sin presupuesto", Status: "descartado", DiscardReason: "No hay dinero"})
+	l := newLead(t, w, w.Rep, queries.CreateLeadParams{Name: "Sin presupuesto", Status: "descartado", DiscardReason: "No hay dinero"})
 	path := fmt.Sprintf("/leads/%d/convert", l.ID)
-	if page := w.repC.Get(fmt.Sprintf("/leads/%d", l.ID)); strings.Contains(page.Body, `data-testid="convert"`) {
+	if page := w.RepC.Get(fmt.Sprintf("/leads/%d", l.ID)); strings.Contains(page.Body, `data-testid="convert"`) {
 		t.Error("a discarded lead offers conversion")
 	}
-	if f := w.repC.Get(path); !strings.Contains(f.Body, "Un potencial descartado no se puede convertir") || strings.Contains(f.Body, "convert-submit") {
+	if f := w.RepC.Get(path); !strings.Contains(f.Body, "Un potencial descartado no se puede convertir") || strings.Contains(f.Body, "convert-submit") {
 		t.Errorf("form for a discarded lead: %.300s", f.Body)
 	}
-	r := w.repC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {"X"}})
+	r := w.RepC.Post(path, url.Values{"with_opportunity": {"1"}, "title": {"X"}})
 	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "Un potencial descartado no se puede convertir") {
 		t.Errorf("post: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customers`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM customers`); n != 0 {
 		t.Errorf("%d customers", n)
 	}
 }
@@ -200,9 +200,9 @@ func TestConcurrentConversionsMakeOneCustomer(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	for round := 0; round < 5; round++ {
-		l := newLead(t, w, w.rep, queries.CreateLeadParams{Name: fmt.Sprintf("Carrera %d", round)})
+		l := newLead(t, w, w.Rep, queries.CreateLeadParams{Name: fmt.Sprintf("Carrera %d", round)})
 		path := fmt.Sprintf("/leads/%d/convert", l.ID)
-		statuses := postAtOnce([]*apptest.Client{w.repC, w.managerC}, []string{path, path}, url.Values{"with_opportunity": {"1"}, "title": {"Oportunidad"}})
+		statuses := postAtOnce([]*apptest.Client{w.RepC, w.ManagerC}, []string{path, path}, url.Values{"with_opportunity": {"1"}, "title": {"Oportunidad"}})
 		ok, refused := 0, 0
 		for _, s := range statuses {
 			switch s {
@@ -215,10 +215,10 @@ func TestConcurrentConversionsMakeOneCustomer(t *testing.T) {
 		if ok != 1 || refused != 1 {
 			t.Errorf("round %d: statuses %v", round, statuses)
 		}
-		if n := w.env.Count(`SELECT count(*) FROM customers WHERE legal_name = $1`, l.Name); n != 1 {
+		if n := w.Env.Count(`SELECT count(*) FROM customers WHERE legal_name = $1`, l.Name); n != 1 {
 			t.Errorf("round %d: %d customers", round, n)
 		}
-		if n := w.env.Count(`SELECT count(*) FROM opportunities WHERE source_lead_id = $1`, l.ID); n != 1 {
+		if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE source_lead_id = $1`, l.ID); n != 1 {
 			t.Errorf("round %d: %d opportunities", round, n)
 		}
 	}
@@ -230,17 +230,17 @@ func TestConcurrentSameTaxIDMakeOneCustomer(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	for round, tax := range []string{"B12345674", "12345678Z", "X1234567L"} {
-		a := newLead(t, w, w.rep, queries.CreateLeadParams{Name: "Gemelo A", TaxID: tax})
-		b := newLead(t, w, w.rep, queries.CreateLeadParams{Name: "Gemelo B", TaxID: tax})
-		statuses := postAtOnce([]*apptest.Client{w.repC, w.managerC},
+		a := newLead(t, w, w.Rep, queries.CreateLeadParams{Name: "Gemelo A", TaxID: tax})
+		b := newLead(t, w, w.Rep, queries.CreateLeadParams{Name: "Gemelo B", TaxID: tax})
+		statuses := postAtOnce([]*apptest.Client{w.RepC, w.ManagerC},
 			[]string{fmt.Sprintf("/leads/%d/convert", a.ID), fmt.Sprintf("/leads/%d/convert", b.ID)}, url.Values{})
 		if statuses[0] != http.StatusSeeOther || statuses[1] != http.StatusSeeOther {
 			t.Errorf("round %d: statuses %v", round, statuses)
 		}
-		if n := w.env.Count(`SELECT count(*) FROM customers WHERE tax_id = $1`, tax); n != 1 {
+		if n := w.Env.Count(`SELECT count(*) FROM customers WHERE tax_id = $1`, tax); n != 1 {
 			t.Errorf("round %d: %d customers", round, n)
 		}
-		if n := w.env.Count(`SELECT count(DISTINCT customer_id) FROM leads WHERE tax_id = $1 AND status = 'convertido'`, tax); n != 1 {
+		if n := w.Env.Count(`SELECT count(DISTINCT customer_id) FROM leads WHERE tax_id = $1 AND status = 'convertido'`, tax); n != 1 {
 			t.Errorf("round %d: leads point at %d customers", round, n)
 		}
 	}

@@ -20,24 +20,10 @@ import (
 	"pulso/queries"
 )
 
-type world struct {
-	env                           *apptest.Env
-	org                           queries.Org
-	admin, manager, rep, rep2     queries.User
-	adminC, managerC, repC, rep2C *apptest.Client
-}
+type world struct{ *apptest.World }
 
 func newWorld(t *testing.T) *world {
-	t.Helper()
-	env := apptest.New(t)
-	w := &world{env: env, org: env.Org("Clientes S.L.")}
-	w.admin = env.User(w.org, "admin@clientes.test", web.RoleAdmin)
-	w.manager = env.User(w.org, "manager@clientes.test", web.RoleManager)
-	w.rep = env.User(w.org, "rep@clientes.test", web.RoleRep)
-	w.rep2 = env.User(w.org, "rep2@clientes.test", web.RoleRep)
-	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
-	w.adminC, w.managerC, w.repC, w.rep2C = env.LoginAs(w.admin), env.LoginAs(w.manager), env.LoginAs(w.rep), env.LoginAs(w.rep2)
-	return w
+	return &world{apptest.NewWorld(t, "Clientes S.L.", "clientes.test")}
 }
 
 func customer(overrides map[string]string) url.Values {
@@ -81,7 +67,7 @@ func contains(t *testing.T, body string, want ...string) {
 func TestCreateShowAndTimeline(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	id := mustCreate(t, w.repC, customer(map[string]string{
+	id := mustCreate(t, w.RepC, customer(map[string]string{
 		"trade_name": "Sol Ferretería", "tax_id": "b-1234567-4", "email": "Compras@Sol.ES", "phone": "600 11 22 33",
 		"iban": "ES91 2100 0418 4502 0005 1332", "sepa_mandate_ref": "MANDATO-7", "sepa_mandate_date": "2024-03-01",
 		"billing_street": "Calle Mayor 1", "billing_postal_code": "28013", "billing_city": "Madrid", "billing_province": "Madrid",
@@ -91,36 +77,36 @@ func TestCreateShowAndTimeline(t *testing.T) {
 	}))
 	var taxID, email, phone, iban string
 	var owner, version int64
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT tax_id, email, phone, iban, owner_id, version FROM customers WHERE id = $1`, id).
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT tax_id, email, phone, iban, owner_id, version FROM customers WHERE id = $1`, id).
 		Scan(&taxID, &email, &phone, &iban, &owner, &version); err != nil {
 		t.Fatal(err)
 	}
-	if taxID != "B12345674" || email != "compras@sol.es" || phone != "+34600112233" || iban != "ES9121000418450200051332" || owner != w.rep.ID || version != 1 {
+	if taxID != "B12345674" || email != "compras@sol.es" || phone != "+34600112233" || iban != "ES9121000418450200051332" || owner != w.Rep.ID || version != 1 {
 		t.Errorf("stored %q %q %q %q owner %d v%d", taxID, email, phone, iban, owner, version)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customer_addresses WHERE customer_id = $1`, id); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM customer_addresses WHERE customer_id = $1`, id); n != 2 {
 		t.Errorf("%d addresses", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary AND phone = '+34611000111'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary AND phone = '+34611000111'`, id); n != 1 {
 		t.Errorf("primary contact: %d", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE customer_id = $1 AND kind = 'created' AND actor_id = $2`, id, w.rep.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE customer_id = $1 AND kind = 'created' AND actor_id = $2`, id, w.Rep.ID); n != 1 {
 		t.Errorf("created activity: %d", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM live_events WHERE topic = 'customer' AND entity_id = $1 AND kind = 'created'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM live_events WHERE topic = 'customer' AND entity_id = $1 AND kind = 'created'`, id); n != 1 {
 		t.Errorf("live event: %d", n)
 	}
-	page := w.repC.Get("/customers/" + id)
+	page := w.RepC.Get("/customers/" + id)
 	if page.Status != http.StatusOK {
 		t.Fatalf("360: %d", page.Status)
 	}
 	contains(t, page.Body, "Ferretería Sol S.L.", "B12345674", "compras@sol.es", "ES91 2100 0418 4502 0005 1332", "Calle Mayor 1", "Getafe", "MANDATO-7", "01/03/2024", "User rep@clientes.test")
-	contacts := w.repC.Get("/customers/" + id + "?tab=contacts")
+	contacts := w.RepC.Get("/customers/" + id + "?tab=contacts")
 	contains(t, contacts.Body, "Ana Pérez", "ana@sol.es")
 	// htmx tab switch: the fragment alone.
-	w.repC.HTMX = true
-	frag := w.repC.Get("/customers/" + id + "?tab=activity")
-	w.repC.HTMX = false
+	w.RepC.HTMX = true
+	frag := w.RepC.Get("/customers/" + id + "?tab=activity")
+	w.RepC.HTMX = false
 	if strings.Contains(frag.Body, "<html") || !strings.Contains(frag.Body, `id="customer-tab"`) || !strings.Contains(frag.Body, "Alta") {
 		t.Errorf("tab fragment: %.600s", frag.Body)
 	}
@@ -128,19 +114,19 @@ func TestCreateShowAndTimeline(t *testing.T) {
 	if strings.Contains(page.Body, "Billing inicial") {
 		t.Error("billing figures shown before any are set")
 	}
-	w.env.Exec(`UPDATE customers SET billing_initial = 150000, billing_recommended = 180050, billing_final = 175000 WHERE id = $1`, id)
-	page = w.repC.Get("/customers/" + id)
+	w.Env.Exec(`UPDATE customers SET billing_initial = 150000, billing_recommended = 180050, billing_final = 175000 WHERE id = $1`, id)
+	page = w.RepC.Get("/customers/" + id)
 	contains(t, page.Body, "Billing inicial", "1.500,00 €", "Valor recomendado", "1.800,50 €", "Billing final", "1.750,00 €")
-	tasks := w.repC.Get("/customers/" + id + "?tab=tasks")
+	tasks := w.RepC.Get("/customers/" + id + "?tab=tasks")
 	contains(t, tasks.Body, `hx-get="/tasks?customer=`+id+`"`, `href="/tasks/new?customer_id=`+id+`"`)
-	docs := w.repC.Get("/customers/" + id + "?tab=documents")
+	docs := w.RepC.Get("/customers/" + id + "?tab=documents")
 	contains(t, docs.Body, `hx-get="/customers/`+id+`/documents"`, `hx-trigger="load"`)
 
 	// Another rep of the org does not see it; their manager's team does.
-	if r := w.rep2C.Get("/customers/" + id); r.Status != http.StatusNotFound {
+	if r := w.Rep2C.Get("/customers/" + id); r.Status != http.StatusNotFound {
 		t.Errorf("rep2 opened rep's customer: %d", r.Status)
 	}
-	if r := w.managerC.Get("/customers/" + id); r.Status != http.StatusOK {
+	if r := w.ManagerC.Get("/customers/" + id); r.Status != http.StatusOK {
 		t.Errorf("manager: %d", r.Status)
 	}
 }
@@ -150,7 +136,7 @@ func TestEveryInvalidFieldHasAMessage(t *testing.T) {
 	w := newWorld(t)
 	bad := customer(map[string]string{"legal_name": "", "tax_id": "12345678A", "iban": "ES0012", "email": "x@", "phone": "1",
 		"payment_terms_days": "400", "sepa_mandate_ref": "M", "sepa_mandate_date": "ayer", "contact_email": "ana@sol.es"})
-	r, _ := create(t, w.repC, bad)
+	r, _ := create(t, w.RepC, bad)
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", r.Status)
 	}
@@ -160,12 +146,12 @@ func TestEveryInvalidFieldHasAMessage(t *testing.T) {
 		}
 	}
 	contains(t, r.Body, "Este campo es obligatorio.", "Escriba un número de días entre 0 y 365.")
-	if n := w.env.Count(`SELECT count(*) FROM customers`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM customers`); n != 0 {
 		t.Errorf("%d customers saved from a bad form", n)
 	}
 	// English for an English-speaking user.
-	w.env.Exec(`UPDATE users SET locale = 'en' WHERE id = $1`, w.rep2.ID)
-	en := w.env.LoginAs(w.rep2)
+	w.Env.Exec(`UPDATE users SET locale = 'en' WHERE id = $1`, w.Rep2.ID)
+	en := w.Env.LoginAs(w.Rep2)
 	bad.Del("_csrf") // Post stored the other browser's token in the map
 	r = en.Post("/customers", bad)
 	contains(t, r.Body, "Enter a number of days from 0 to 365.", "Enter a valid date.")
@@ -174,19 +160,19 @@ func TestEveryInvalidFieldHasAMessage(t *testing.T) {
 func TestDuplicateTaxIDLinksTheExistingCustomer(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	id := mustCreate(t, w.repC, customer(map[string]string{"tax_id": "B12345674"}))
-	r, _ := create(t, w.repC, customer(map[string]string{"legal_name": "Otra Sol", "tax_id": "b12345674"}))
+	id := mustCreate(t, w.RepC, customer(map[string]string{"tax_id": "B12345674"}))
+	r, _ := create(t, w.RepC, customer(map[string]string{"legal_name": "Otra Sol", "tax_id": "b12345674"}))
 	if r.Status != http.StatusConflict {
 		t.Fatalf("status %d", r.Status)
 	}
 	contains(t, r.Body, `href="/customers/`+id+`"`, "Ya hay un cliente con este NIF.", `id="e-tax_id"`)
 	// Another rep is told it exists but gets no link to a customer they
 	// may not open.
-	r, _ = create(t, w.rep2C, customer(map[string]string{"legal_name": "Otra Sol", "tax_id": "B12345674"}))
+	r, _ = create(t, w.Rep2C, customer(map[string]string{"legal_name": "Otra Sol", "tax_id": "B12345674"}))
 	if r.Status != http.StatusConflict || strings.Contains(r.Body, `href="/customers/`+id+`"`) || !strings.Contains(r.Body, "de otro comercial") {
 		t.Errorf("other rep: %d %.300s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customers`); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM customers`); n != 1 {
 		t.Errorf("%d customers", n)
 	}
 }
@@ -194,24 +180,24 @@ func TestDuplicateTaxIDLinksTheExistingCustomer(t *testing.T) {
 func TestSecondEditorIsToldToReload(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	id := mustCreate(t, w.repC, customer(map[string]string{"billing_city": "Madrid"}))
-	form := customer(map[string]string{"legal_name": "Ferretería Sol Renovada S.L.", "billing_city": "Toledo", "owner_id": fmt.Sprint(w.rep.ID), "version": "1"})
-	if r := w.repC.Post("/customers/"+id, form); r.Status != http.StatusSeeOther {
+	id := mustCreate(t, w.RepC, customer(map[string]string{"billing_city": "Madrid"}))
+	form := customer(map[string]string{"legal_name": "Ferretería Sol Renovada S.L.", "billing_city": "Toledo", "owner_id": fmt.Sprint(w.Rep.ID), "version": "1"})
+	if r := w.RepC.Post("/customers/"+id, form); r.Status != http.StatusSeeOther {
 		t.Fatalf("first save: %d %.400s", r.Status, r.Body)
 	}
 	form.Set("legal_name", "Nombre del segundo")
 	form.Del("_csrf")
-	r := w.managerC.Post("/customers/"+id, form) // still at version 1
+	r := w.ManagerC.Post("/customers/"+id, form) // still at version 1
 	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "Otra persona ha cambiado este cliente") {
 		t.Fatalf("second save: %d %.400s", r.Status, r.Body)
 	}
 	var name string
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT legal_name FROM customers WHERE id = $1`, id).Scan(&name); err != nil || name != "Ferretería Sol Renovada S.L." {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT legal_name FROM customers WHERE id = $1`, id).Scan(&name); err != nil || name != "Ferretería Sol Renovada S.L." {
 		t.Errorf("name %q %v", name, err)
 	}
 	// The timeline: who changed what, old → new.
 	var data string
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT data::text FROM activities WHERE customer_id = $1 AND kind = 'updated' AND actor_id = $2`, id, w.rep.ID).Scan(&data); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT data::text FROM activities WHERE customer_id = $1 AND kind = 'updated' AND actor_id = $2`, id, w.Rep.ID).Scan(&data); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`"legal_name": ["Ferretería Sol S.L.", "Ferretería Sol Renovada S.L."]`, `"billing_address": ["Madrid", "Toledo"]`} {
@@ -219,7 +205,7 @@ func TestSecondEditorIsToldToReload(t *testing.T) {
 			t.Errorf("activity data %s lacks %s", data, want)
 		}
 	}
-	page := w.repC.Get("/customers/" + id + "?tab=activity")
+	page := w.RepC.Get("/customers/" + id + "?tab=activity")
 	contains(t, page.Body, "Datos cambiados", "Razón social", "Ferretería Sol Renovada S.L.", "User rep@clientes.test")
 	// Newest first.
 	if strings.Index(page.Body, "Datos cambiados") > strings.Index(page.Body, ">Alta<") {
@@ -227,9 +213,9 @@ func TestSecondEditorIsToldToReload(t *testing.T) {
 	}
 	// A rep cannot hand the customer to someone outside their scope.
 	form.Set("version", "2")
-	form.Set("owner_id", fmt.Sprint(w.rep2.ID))
+	form.Set("owner_id", fmt.Sprint(w.Rep2.ID))
 	form.Del("_csrf")
-	if r := w.repC.Post("/customers/"+id, form); r.Status != http.StatusUnprocessableEntity {
+	if r := w.RepC.Post("/customers/"+id, form); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("owner outside scope: %d", r.Status)
 	}
 }
@@ -237,43 +223,43 @@ func TestSecondEditorIsToldToReload(t *testing.T) {
 func TestContactsAddEditRemoveKeepOnePrimary(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	id := mustCreate(t, w.repC, customer(map[string]string{"contact_name": "Ana Pérez"}))
+	id := mustCreate(t, w.RepC, customer(map[string]string{"contact_name": "Ana Pérez"}))
 	base := "/customers/" + id + "/contacts"
-	if r := w.repC.Post(base, url.Values{"name": {"Luis Gil"}, "phone": {"612 345 678"}, "is_primary": {"1"}}); r.Status != http.StatusSeeOther {
+	if r := w.RepC.Post(base, url.Values{"name": {"Luis Gil"}, "phone": {"612 345 678"}, "is_primary": {"1"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("add: %d %.300s", r.Status, r.Body)
 	}
 	var luis, ana int64
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT id FROM customer_contacts WHERE name = 'Luis Gil' AND is_primary AND phone = '+34612345678'`).Scan(&luis); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT id FROM customer_contacts WHERE name = 'Luis Gil' AND is_primary AND phone = '+34612345678'`).Scan(&luis); err != nil {
 		t.Fatalf("Luis primary: %v", err)
 	}
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT id FROM customer_contacts WHERE name = 'Ana Pérez' AND NOT is_primary`).Scan(&ana); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT id FROM customer_contacts WHERE name = 'Ana Pérez' AND NOT is_primary`).Scan(&ana); err != nil {
 		t.Fatalf("Ana no longer primary: %v", err)
 	}
-	if r := w.repC.Post(base, url.Values{"name": {""}, "email": {"mal"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-c0-name"`) || !strings.Contains(r.Body, `id="e-c0-email"`) {
+	if r := w.RepC.Post(base, url.Values{"name": {""}, "email": {"mal"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-c0-name"`) || !strings.Contains(r.Body, `id="e-c0-email"`) {
 		t.Errorf("bad contact: %d", r.Status)
 	}
-	if r := w.repC.Post(fmt.Sprintf("%s/%d", base, ana), url.Values{"name": {"Ana Pérez"}, "job_title": {"Compras"}}); r.Status != http.StatusSeeOther {
+	if r := w.RepC.Post(fmt.Sprintf("%s/%d", base, ana), url.Values{"name": {"Ana Pérez"}, "job_title": {"Compras"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("edit: %d", r.Status)
 	}
-	if r := w.repC.Post(fmt.Sprintf("%s/%d/delete", base, luis), nil); r.Status != http.StatusSeeOther {
+	if r := w.RepC.Post(fmt.Sprintf("%s/%d/delete", base, luis), nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary AND name = 'Ana Pérez'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary AND name = 'Ana Pérez'`, id); n != 1 {
 		t.Error("removing the primary contact did not promote the other")
 	}
 	var kinds string
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT string_agg(kind, ',' ORDER BY id) FROM activities WHERE customer_id = $1`, id).Scan(&kinds); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT string_agg(kind, ',' ORDER BY id) FROM activities WHERE customer_id = $1`, id).Scan(&kinds); err != nil {
 		t.Fatal(err)
 	}
 	if kinds != "created,contact_added,contact_updated,contact_removed" {
 		t.Errorf("timeline kinds %s", kinds)
 	}
 	// Contact changes bump the version: an open edit form is stale.
-	if n := w.env.Count(`SELECT version FROM customers WHERE id = $1`, id); n != 4 {
+	if n := w.Env.Count(`SELECT version FROM customers WHERE id = $1`, id); n != 4 {
 		t.Errorf("version %d", n)
 	}
 	// Another rep's ids do nothing.
-	if r := w.rep2C.Post(fmt.Sprintf("%s/%d/delete", base, ana), nil); r.Status != http.StatusNotFound {
+	if r := w.Rep2C.Post(fmt.Sprintf("%s/%d/delete", base, ana), nil); r.Status != http.StatusNotFound {
 		t.Errorf("rep2 delete: %d", r.Status)
 	}
 }
@@ -283,8 +269,8 @@ func TestContactsAddEditRemoveKeepOnePrimary(t *testing.T) {
 func seedCustomers(t *testing.T, w *world, owner queries.User, n int, country string, tags []string) {
 	t.Helper()
 	for i := 0; i < n; i++ {
-		if _, err := w.env.Q.CreateCustomer(context.Background(), queries.CreateCustomerParams{
-			OrgID: w.org.ID, LegalName: fmt.Sprintf("%s Cliente %02d", owner.Email, i), Country: country,
+		if _, err := w.Env.Q.CreateCustomer(context.Background(), queries.CreateCustomerParams{
+			OrgID: w.Org.ID, LegalName: fmt.Sprintf("%s Cliente %02d", owner.Email, i), Country: country,
 			Email: fmt.Sprintf("c%02d@%s", i, owner.Email), PaymentTermsDays: 30, OwnerID: &owner.ID, Tags: tags,
 		}); err != nil {
 			t.Fatal(err)
@@ -297,9 +283,9 @@ var rowRE = regexp.MustCompile(`id="customer-\d+"`)
 func TestListScopeFiltersAndPages(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	seedCustomers(t, w, w.rep, 30, "ES", []string{"feria"})
-	seedCustomers(t, w, w.rep2, 3, "MX", []string{})
-	seedCustomers(t, w, w.manager, 2, "AR", []string{"vip"})
+	seedCustomers(t, w, w.Rep, 30, "ES", []string{"feria"})
+	seedCustomers(t, w, w.Rep2, 3, "MX", []string{})
+	seedCustomers(t, w, w.Manager, 2, "AR", []string{"vip"})
 	count := func(c *apptest.Client, path string) (int, apptest.Response) {
 		r := c.Get(path)
 		if r.Status != http.StatusOK {
@@ -307,7 +293,7 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 		}
 		return len(rowRE.FindAllString(r.Body, -1)), r
 	}
-	n, first := count(w.repC, "/customers")
+	n, first := count(w.RepC, "/customers")
 	if n != 25 || !strings.Contains(first.Body, "before=") {
 		t.Errorf("rep first page: %d rows", n)
 	}
@@ -315,28 +301,28 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 	if more == nil {
 		t.Fatal("no next page link")
 	}
-	if n, _ := count(w.repC, strings.ReplaceAll(more[1], "&amp;", "&")); n != 5 {
+	if n, _ := count(w.RepC, strings.ReplaceAll(more[1], "&amp;", "&")); n != 5 {
 		t.Errorf("rep second page: %d rows", n)
 	}
-	if n, _ := count(w.rep2C, "/customers"); n != 3 {
+	if n, _ := count(w.Rep2C, "/customers"); n != 3 {
 		t.Errorf("rep2 sees %d", n)
 	}
-	if n, r := count(w.managerC, "/customers?country=AR"); n != 2 || strings.Contains(r.Body, "rep2@") {
+	if n, r := count(w.ManagerC, "/customers?country=AR"); n != 2 || strings.Contains(r.Body, "rep2@") {
 		t.Errorf("manager AR: %d", n)
 	}
-	if n, r := count(w.managerC, "/customers?country=MX"); n != 0 || !strings.Contains(r.Body, "No hay clientes") {
+	if n, r := count(w.ManagerC, "/customers?country=MX"); n != 0 || !strings.Contains(r.Body, "No hay clientes") {
 		t.Errorf("manager sees rep2's (outside the team): %d", n)
 	}
-	if n, _ := count(w.adminC, "/customers?tag=vip"); n != 2 {
+	if n, _ := count(w.AdminC, "/customers?tag=vip"); n != 2 {
 		t.Errorf("admin tag filter: %d", n)
 	}
-	if n, _ := count(w.adminC, fmt.Sprintf("/customers?owner=%d", w.rep2.ID)); n != 3 {
+	if n, _ := count(w.AdminC, fmt.Sprintf("/customers?owner=%d", w.Rep2.ID)); n != 3 {
 		t.Errorf("admin owner filter: %d", n)
 	}
-	if n, _ := count(w.adminC, "/customers?q=C07%40REP%40"); n != 1 {
+	if n, _ := count(w.AdminC, "/customers?q=C07%40REP%40"); n != 1 {
 		t.Errorf("search by e-mail: %d", n)
 	}
-	if n, _ := count(w.adminC, "/customers?q=cliente+01"); n != 3 {
+	if n, _ := count(w.AdminC, "/customers?q=cliente+01"); n != 3 {
 		t.Errorf("search by name: %d", n)
 	}
 	// The nav has the entry.
@@ -346,11 +332,11 @@ func TestListScopeFiltersAndPages(t *testing.T) {
 func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	seedCustomers(t, w, w.rep, 3, "ES", []string{"feria"})
-	seedCustomers(t, w, w.rep2, 2, "ES", []string{})
-	w.env.Exec(`UPDATE customers SET legal_name = '=HYPERLINK("x")', trade_name = 'Año ñandú' WHERE legal_name LIKE 'rep@clientes.test Cliente 00'`)
+	seedCustomers(t, w, w.Rep, 3, "ES", []string{"feria"})
+	seedCustomers(t, w, w.Rep2, 2, "ES", []string{})
+	w.Env.Exec(`UPDATE customers SET legal_name = '=HYPERLINK("x")', trade_name = 'Año ñandú' WHERE legal_name LIKE 'rep@clientes.test Cliente 00'`)
 
-	r := w.repC.Get("/customers/export.csv")
+	r := w.RepC.Get("/customers/export.csv")
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -378,7 +364,7 @@ func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
 	}
 
 	// The manager (team: rep) and a filter; then the admin, XLSX.
-	r = w.managerC.Get("/customers/export.xlsx?tag=feria")
+	r = w.ManagerC.Get("/customers/export.xlsx?tag=feria")
 	if r.Status != http.StatusOK {
 		t.Fatalf("xlsx: %d", r.Status)
 	}
@@ -393,7 +379,7 @@ func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
 	if len(xrows) != 4 || xrows[0][0] != "Razón social" {
 		t.Errorf("manager xlsx: %d rows", len(xrows))
 	}
-	r = w.adminC.Get("/customers/export.xlsx")
+	r = w.AdminC.Get("/customers/export.xlsx")
 	f, err = excelize.OpenReader(bytes.NewReader([]byte(r.Body)))
 	if err != nil {
 		t.Fatal(err)
@@ -408,9 +394,9 @@ func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
 func TestExportWalksEveryBatch(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.env.Exec(`INSERT INTO customers (org_id, legal_name, country, owner_id)
-		SELECT $1, 'Lote ' || g, 'ES', $2 FROM generate_series(1, 1203) g`, w.org.ID, w.rep.ID)
-	r := w.adminC.Get("/customers/export.csv")
+	w.Env.Exec(`INSERT INTO customers (org_id, legal_name, country, owner_id)
+		SELECT $1, 'Lote ' || g, 'ES', $2 FROM generate_series(1, 1203) g`, w.Org.ID, w.Rep.ID)
+	r := w.AdminC.Get("/customers/export.csv")
 	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.Body, "\ufeff")))
 	cr.Comma = ';'
 	rows, err := cr.ReadAll()
@@ -429,18 +415,18 @@ func TestExportWalksEveryBatch(t *testing.T) {
 func TestOpportunitiesAndSalesTabs(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	id := mustCreate(t, w.repC, customer(nil))
+	id := mustCreate(t, w.RepC, customer(nil))
 	ctx := context.Background()
 	var cid int64
 	fmt.Sscan(id, &cid)
 
-	empty := w.repC.Get("/customers/" + id + "?tab=sales")
+	empty := w.RepC.Get("/customers/" + id + "?tab=sales")
 	contains(t, empty.Body, `data-testid="sales-empty"`, "Este cliente aún no tiene facturas.")
 
-	if _, err := w.env.Q.CreateOpportunity(ctx, queries.CreateOpportunityParams{OrgID: w.org.ID, CustomerID: cid, Title: "Reforma tienda", Amount: 123456, Stage: "en_analisis"}); err != nil {
+	if _, err := w.Env.Q.CreateOpportunity(ctx, queries.CreateOpportunityParams{OrgID: w.Org.ID, CustomerID: cid, Title: "Reforma tienda", Amount: 123456, Stage: "en_analisis"}); err != nil {
 		t.Fatal(err)
 	}
-	opp := w.repC.Get("/customers/" + id + "?tab=opportunities")
+	opp := w.RepC.Get("/customers/" + id + "?tab=opportunities")
 	contains(t, opp.Body, "Reforma tienda", "En análisis", "1.234,56\u00a0€")
 
 	day := func(s string) pgtype.Date {
@@ -448,14 +434,14 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 		return pgtype.Date{Time: d, Valid: true}
 	}
 	inv := func(kind, series string, number int32, date string, total int64, corrects *int64) queries.Invoice {
-		i, err := w.env.Q.SeedInvoice(ctx, queries.SeedInvoiceParams{OrgID: w.org.ID, CustomerID: cid, Kind: kind, Series: series, Number: number, IssueDate: day(date), Total: total, CorrectsInvoiceID: corrects})
+		i, err := w.Env.Q.SeedInvoice(ctx, queries.SeedInvoiceParams{OrgID: w.Org.ID, CustomerID: cid, Kind: kind, Series: series, Number: number, IssueDate: day(date), Total: total, CorrectsInvoiceID: corrects})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return i
 	}
 	alloc := func(i queries.Invoice, amount int64, kind string) {
-		if _, err := w.env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: w.org.ID, InvoiceID: i.ID, Amount: amount, Kind: kind}); err != nil {
+		if _, err := w.Env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: w.Org.ID, InvoiceID: i.ID, Amount: amount, Kind: kind}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -468,7 +454,7 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 	alloc(r, -20000, "credit")
 	_ = b // nothing applied yet
 
-	rows, err := w.env.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: w.org.ID, CustomerID: cid})
+	rows, err := w.Env.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: w.Org.ID, CustomerID: cid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,9 +466,9 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 		t.Errorf("saldo utilizado %v (first %+v)", got, rows[0])
 	}
 	// Another org's allocations never count.
-	other := w.env.Org("Otra S.L.")
-	w.env.Exec(`INSERT INTO customers (org_id, legal_name, country) VALUES ($1, 'X', 'ES')`, other.ID)
-	sales := w.repC.Get("/customers/" + id + "?tab=sales")
+	other := w.Env.Org("Otra S.L.")
+	w.Env.Exec(`INSERT INTO customers (org_id, legal_name, country) VALUES ($1, 'X', 'ES')`, other.ID)
+	sales := w.RepC.Get("/customers/" + id + "?tab=sales")
 	contains(t, sales.Body, "Saldo utilizado", "F2024-1", "1.000,00\u00a0€", "Rectificativa", "rectifica F2024-1", "-200,00\u00a0€", "0,00\u00a0€")
 }
 
@@ -490,7 +476,7 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 // customer; a bad choice comes back next to its field.
 func TestTaxRegimeOnTheCustomerForm(t *testing.T) {
 	w := newWorld(t)
-	contains(t, w.repC.Get("/customers/new").Body, `name="tax_regime"`, "Recargo de equivalencia", `name="exempt_cause"`, "E5 · LIVA art. 25", `name="irpf_rate"`)
+	contains(t, w.RepC.Get("/customers/new").Body, `name="tax_regime"`, "Recargo de equivalencia", `name="exempt_cause"`, "E5 · LIVA art. 25", `name="irpf_rate"`)
 	for _, tc := range []struct {
 		name   string
 		form   map[string]string
@@ -502,30 +488,30 @@ func TestTaxRegimeOnTheCustomerForm(t *testing.T) {
 		{"unknown cause", map[string]string{"tax_regime": "exempt", "exempt_cause": "E9"}, "exempt_cause", "Elija la causa de la exención"},
 		{"IRPF 10", map[string]string{"irpf_rate": "10"}, "irpf_rate", ""},
 	} {
-		r, _ := create(t, w.repC, customer(tc.form))
+		r, _ := create(t, w.RepC, customer(tc.form))
 		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tc.wantID) || !strings.Contains(r.Body, `id="`+tc.field+`-error"`) && !strings.Contains(r.Body, tc.field) {
 			t.Errorf("%s: %d", tc.name, r.Status)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM customers WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM customers WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Fatalf("%d customers saved from bad forms", n)
 	}
-	id := mustCreate(t, w.repC, customer(map[string]string{"tax_regime": "exempt", "exempt_cause": "E5", "irpf_rate": "15"}))
+	id := mustCreate(t, w.RepC, customer(map[string]string{"tax_regime": "exempt", "exempt_cause": "E5", "irpf_rate": "15"}))
 	var regime, cause, irpf string
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT tax_regime, exempt_cause, irpf_rate::text FROM customers WHERE id = $1`, id).Scan(&regime, &cause, &irpf); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT tax_regime, exempt_cause, irpf_rate::text FROM customers WHERE id = $1`, id).Scan(&regime, &cause, &irpf); err != nil {
 		t.Fatal(err)
 	}
 	if regime != "exempt" || cause != "E5" || irpf != "15.00" {
 		t.Fatalf("saved %s %s %s", regime, cause, irpf)
 	}
-	contains(t, w.repC.Get("/customers/"+id).Body, "Exento (con causa)", "(E5)", "retención IRPF 15 %")
+	contains(t, w.RepC.Get("/customers/"+id).Body, "Exento (con causa)", "(E5)", "retención IRPF 15 %")
 	// Back to general: the cause goes with the exemption, even if the form
 	// still carries it.
-	edit := customer(map[string]string{"tax_regime": "general", "exempt_cause": "E5", "irpf_rate": "0", "version": "1", "owner_id": fmt.Sprint(w.rep.ID)})
-	if r := w.repC.Post("/customers/"+id, edit); r.Status != http.StatusSeeOther {
+	edit := customer(map[string]string{"tax_regime": "general", "exempt_cause": "E5", "irpf_rate": "0", "version": "1", "owner_id": fmt.Sprint(w.Rep.ID)})
+	if r := w.RepC.Post("/customers/"+id, edit); r.Status != http.StatusSeeOther {
 		t.Fatalf("edit: %d %.300s", r.Status, r.Body)
 	}
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT tax_regime, exempt_cause, irpf_rate::text FROM customers WHERE id = $1`, id).Scan(&regime, &cause, &irpf); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT tax_regime, exempt_cause, irpf_rate::text FROM customers WHERE id = $1`, id).Scan(&regime, &cause, &irpf); err != nil {
 		t.Fatal(err)
 	}
 	if regime != "general" || cause != "" || irpf != "0.00" {

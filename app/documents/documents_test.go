@@ -23,25 +23,17 @@ import (
 )
 
 type world struct {
-	env                 *apptest.Env
-	org                 queries.Org
-	admin, manager, rep queries.User
-	rep2                queries.User
-	lead                queries.Lead
+	*apptest.World
+	lead queries.Lead
 }
 
 func newWorld(t *testing.T, opts ...apptest.Option) *world {
 	t.Helper()
-	env := apptest.New(t, opts...)
-	w := &world{env: env, org: env.Org("Docs S.L.")}
-	w.admin = env.User(w.org, "admin@docs.test", web.RoleAdmin)
-	w.manager = env.User(w.org, "manager@docs.test", web.RoleManager)
-	w.rep = env.User(w.org, "rep@docs.test", web.RoleRep)
-	w.rep2 = env.User(w.org, "rep2@docs.test", web.RoleRep)
-	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
+	w := &world{World: apptest.NewWorld(t, "Docs S.L.", "docs.test", opts...)}
+	env := w.Env
 	var err error
 	w.lead, err = env.Q.CreateLead(context.Background(), queries.CreateLeadParams{
-		OrgID: w.org.ID, Name: "Potencial Docs", Country: "ES", Source: "manual", OwnerID: &w.rep.ID, Status: "nuevo", Tags: []string{},
+		OrgID: w.Org.ID, Name: "Potencial Docs", Country: "ES", Source: "manual", OwnerID: &w.Rep.ID, Status: "nuevo", Tags: []string{},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +46,7 @@ func (w *world) leadPath() string { return "/leads/" + itoa(w.lead.ID) }
 // stored reads a file's bytes back from the store.
 func (w *world) stored(t *testing.T, fileID int64) []byte {
 	t.Helper()
-	rc, _, err := files.New(w.env.DB).Open(context.Background(), w.org.ID, fileID)
+	rc, _, err := files.New(w.Env.DB).Open(context.Background(), w.Org.ID, fileID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +67,7 @@ var downloadLink = regexp.MustCompile(`href="(/documents/\d+)"`)
 func TestUploadDownloadRoundTrip(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	rep.HTMX = true
 
 	empty := rep.Get(w.leadPath() + "/documents")
@@ -83,24 +75,24 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 		t.Fatalf("fragment: %d %.400s", empty.Status, empty.Body)
 	}
 	res := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "Oferta Año.pdf", Data: pdf})
-	if res.Status != http.StatusOK || !strings.Contains(res.Body, "Oferta Año.pdf") || !strings.Contains(res.Body, w.rep.Name) {
+	if res.Status != http.StatusOK || !strings.Contains(res.Body, "Oferta Año.pdf") || !strings.Contains(res.Body, w.Rep.Name) {
 		t.Fatalf("upload: %d %.600s", res.Status, res.Body)
 	}
 	var d queries.Document
-	row := w.env.DB.QueryRow(context.Background(), `SELECT id, content_type, size_bytes, sha256, uploaded_by, file_id FROM documents WHERE org_id = $1 AND lead_id = $2`, w.org.ID, w.lead.ID)
+	row := w.Env.DB.QueryRow(context.Background(), `SELECT id, content_type, size_bytes, sha256, uploaded_by, file_id FROM documents WHERE org_id = $1 AND lead_id = $2`, w.Org.ID, w.lead.ID)
 	if err := row.Scan(&d.ID, &d.ContentType, &d.SizeBytes, &d.Sha256, &d.UploadedBy, &d.FileID); err != nil {
 		t.Fatal(err)
 	}
-	if d.ContentType != "application/pdf" || d.SizeBytes != int64(len(pdf)) || d.UploadedBy == nil || *d.UploadedBy != w.rep.ID {
+	if d.ContentType != "application/pdf" || d.SizeBytes != int64(len(pdf)) || d.UploadedBy == nil || *d.UploadedBy != w.Rep.ID {
 		t.Errorf("stored %+v", d)
 	}
 	if got := w.stored(t, d.FileID); !bytes.Equal(got, pdf) {
 		t.Fatalf("stored bytes %q", got)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2 AND sha256 = $3`, w.org.ID, d.FileID, d.Sha256); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2 AND sha256 = $3`, w.Org.ID, d.FileID, d.Sha256); n != 1 {
 		t.Error("the document's sha256 is not its file's")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'document' AND actor_id = $3 AND summary = 'Oferta Año.pdf'`, w.org.ID, w.lead.ID, w.rep.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'document' AND actor_id = $3 AND summary = 'Oferta Año.pdf'`, w.Org.ID, w.lead.ID, w.Rep.ID); n != 1 {
 		t.Errorf("%d document activities, want 1", n)
 	}
 
@@ -123,11 +115,11 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 	}
 
 	// A manager sees the team's documents; the admin too.
-	if r := w.env.LoginAs(w.manager).Get(m[1]); r.Status != http.StatusOK {
+	if r := w.Env.LoginAs(w.Manager).Get(m[1]); r.Status != http.StatusOK {
 		t.Errorf("manager download: %d", r.Status)
 	}
 	// Without htmx the upload redirects back to the lead.
-	plain := w.env.LoginAs(w.rep)
+	plain := w.Env.LoginAs(w.Rep)
 	if r := plain.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "nota.txt", Data: []byte("hola\n")}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != w.leadPath() {
 		t.Errorf("plain upload: %d %q", r.Status, r.Header.Get("Location"))
 	}
@@ -136,13 +128,13 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 func TestSniffingDecidesTheType(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	rep.HTMX = true
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00")
 	if r := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "contrato.pdf", Data: png}); r.Status != http.StatusOK {
 		t.Fatalf("png upload: %d %.300s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND filename = 'contrato.pdf' AND content_type = 'image/png'`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND filename = 'contrato.pdf' AND content_type = 'image/png'`, w.Org.ID); n != 1 {
 		t.Error("a .pdf name with PNG bytes was not stored as image/png")
 	}
 
@@ -158,10 +150,10 @@ func TestSniffingDecidesTheType(t *testing.T) {
 	if r := rep.PostFiles(w.leadPath()+"/documents", nil); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Elija un archivo") {
 		t.Fatalf("no file: %d %.300s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.Org.ID); n != 1 {
 		t.Errorf("%d documents after refusals, want 1", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.Org.ID); n != 1 {
 		t.Errorf("refused uploads left bytes: %d files, want 1", n)
 	}
 }
@@ -169,7 +161,7 @@ func TestSniffingDecidesTheType(t *testing.T) {
 func TestSizeLimit(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, func(c *config.Config) { c.DocumentMaxBytes = 1 << 20 })
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	rep.HTMX = true
 	big := bytes.Repeat([]byte("a"), 1<<20+1)
 	r := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "grande.txt", Data: big})
@@ -182,10 +174,10 @@ func TestSizeLimit(t *testing.T) {
 	}
 	// The store enforces the limit on the stream too, not only on the
 	// declared size, and keeps nothing of a stream over it.
-	if _, err := documents.Store(context.Background(), files.New(w.env.DB), w.org.ID, bytes.NewReader(big), 1<<20); err != documents.ErrTooLarge {
+	if _, err := documents.Store(context.Background(), files.New(w.Env.DB), w.Org.ID, bytes.NewReader(big), 1<<20); err != documents.ErrTooLarge {
 		t.Errorf("Store over the limit: %v", err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.Org.ID); n != 1 {
 		t.Errorf("%d files after refusing two, want the one at the limit", n)
 	}
 }
@@ -193,7 +185,7 @@ func TestSizeLimit(t *testing.T) {
 func TestVisibilityAndTenancy(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	rep.HTMX = true
 	res := rep.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "oferta.pdf", Data: pdf})
 	m := downloadLink.FindStringSubmatch(res.Body)
@@ -203,7 +195,7 @@ func TestVisibilityAndTenancy(t *testing.T) {
 	doc := m[1]
 
 	// Another rep of the same org cannot see the lead, so not its documents.
-	other := w.env.LoginAs(w.rep2)
+	other := w.Env.LoginAs(w.Rep2)
 	for _, r := range []apptest.Response{
 		other.Get(doc), other.Get(w.leadPath() + "/documents"), other.Post(doc+"/delete", nil),
 		other.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "x.pdf", Data: pdf}),
@@ -213,8 +205,8 @@ func TestVisibilityAndTenancy(t *testing.T) {
 		}
 	}
 	// Another org's admin gets 404 for everything.
-	orgB := w.env.Org("Otra S.L.")
-	b := w.env.LoginAs(w.env.User(orgB, "admin@otra.test", web.RoleAdmin))
+	orgB := w.Env.Org("Otra S.L.")
+	b := w.Env.LoginAs(w.Env.User(orgB, "admin@otra.test", web.RoleAdmin))
 	for _, r := range []apptest.Response{
 		b.Get(doc), b.Get(w.leadPath() + "/documents"), b.Post(doc+"/delete", nil),
 		b.PostFiles(w.leadPath()+"/documents", nil, apptest.File{Field: "file", Name: "x.pdf", Data: pdf}),
@@ -224,20 +216,20 @@ func TestVisibilityAndTenancy(t *testing.T) {
 		}
 	}
 	// The manager sees it but did not upload it: no delete.
-	if r := w.env.LoginAs(w.manager).Post(doc+"/delete", nil); r.Status != http.StatusForbidden {
+	if r := w.Env.LoginAs(w.Manager).Post(doc+"/delete", nil); r.Status != http.StatusForbidden {
 		t.Errorf("manager delete: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.Org.ID); n != 1 {
 		t.Fatalf("%d documents, want 1", n)
 	}
 	// The uploader may.
 	if r := rep.Post(doc+"/delete", nil); r.Status != http.StatusOK || strings.Contains(r.Body, "oferta.pdf</a>") {
 		t.Fatalf("delete: %d %.300s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("%d documents after delete", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND kind = 'document_deleted'`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND kind = 'document_deleted'`, w.Org.ID); n != 1 {
 		t.Errorf("%d deletion activities", n)
 	}
 }
@@ -246,22 +238,22 @@ func TestCustomerDocuments(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	var customerID int64
-	if err := w.env.DB.QueryRow(context.Background(), `INSERT INTO customers (org_id, legal_name, country, owner_id) VALUES ($1, 'Cliente Docs S.L.', 'ES', $2) RETURNING id`, w.org.ID, w.rep.ID).Scan(&customerID); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `INSERT INTO customers (org_id, legal_name, country, owner_id) VALUES ($1, 'Cliente Docs S.L.', 'ES', $2) RETURNING id`, w.Org.ID, w.Rep.ID).Scan(&customerID); err != nil {
 		t.Fatal(err)
 	}
 	path := "/customers/" + itoa(customerID) + "/documents"
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	rep.HTMX = true
 	if r := rep.PostFiles(path, nil, apptest.File{Field: "file", Name: "contrato.pdf", Data: pdf}); r.Status != http.StatusOK || !strings.Contains(r.Body, "contrato.pdf") {
 		t.Fatalf("customer upload: %d %.300s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'document'`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'document'`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("%d customer document activities", n)
 	}
-	if r := w.env.LoginAs(w.rep2).Get(path); r.Status != http.StatusNotFound {
+	if r := w.Env.LoginAs(w.Rep2).Get(path); r.Status != http.StatusNotFound {
 		t.Errorf("rep2 sees the customer's documents: %d", r.Status)
 	}
-	if r := w.env.LoginAs(w.admin).Get(path); r.Status != http.StatusOK || !strings.Contains(r.Body, "contrato.pdf") {
+	if r := w.Env.LoginAs(w.Admin).Get(path); r.Status != http.StatusOK || !strings.Contains(r.Body, "contrato.pdf") {
 		t.Errorf("admin: %d", r.Status)
 	}
 }
@@ -272,7 +264,7 @@ func TestCustomerDocuments(t *testing.T) {
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, func(c *config.Config) { c.DocumentMaxBytes, c.InboundMaxBytes = 1<<20, 1<<20 })
-	addr := w.env.Serve()
+	addr := w.Env.Serve()
 	// Only the headers are sent: the server refuses on Content-Length
 	// alone, and a client still writing a body the server will not read
 	// could be cut off (broken pipe) before it reads the answer.
@@ -300,13 +292,13 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	lead2, err := w.env.Q.CreateLead(ctx, queries.CreateLeadParams{
-		OrgID: w.org.ID, Name: "Otro Potencial", Country: "ES", Source: "manual", OwnerID: &w.rep.ID, Status: "nuevo", Tags: []string{},
+	lead2, err := w.Env.Q.CreateLead(ctx, queries.CreateLeadParams{
+		OrgID: w.Org.ID, Name: "Otro Potencial", Country: "ES", Source: "manual", OwnerID: &w.Rep.ID, Status: "nuevo", Tags: []string{},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	rep.HTMX = true
 	upload := func(leadID int64, name string, data []byte) (path string, fileID int64) {
 		t.Helper()
@@ -315,7 +307,7 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 		if res.Status != http.StatusOK || m == nil {
 			t.Fatalf("upload %s: %d %.300s", name, res.Status, res.Body)
 		}
-		if err := w.env.DB.QueryRow(ctx, `SELECT file_id FROM documents WHERE org_id = $1 AND id = $2`, w.org.ID, strings.TrimPrefix(m[1], "/documents/")).Scan(&fileID); err != nil {
+		if err := w.Env.DB.QueryRow(ctx, `SELECT file_id FROM documents WHERE org_id = $1 AND id = $2`, w.Org.ID, strings.TrimPrefix(m[1], "/documents/")).Scan(&fileID); err != nil {
 			t.Fatal(err)
 		}
 		return m[1], fileID
@@ -326,15 +318,15 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 	if again != pdfFile || noteFile == pdfFile {
 		t.Fatalf("files %d, %d, %d: the same bytes twice are not one file", pdfFile, again, noteFile)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.Org.ID); n != 2 {
 		t.Errorf("%d files for two contents", n)
 	}
 	// Another org's copy of the same bytes is its own.
-	orgB := w.env.Org("Otra S.L.")
-	if _, err := documents.Store(ctx, files.New(w.env.DB), orgB.ID, bytes.NewReader(pdf), 1<<20); err != nil {
+	orgB := w.Env.Org("Otra S.L.")
+	if _, err := documents.Store(ctx, files.New(w.Env.DB), orgB.ID, bytes.NewReader(pdf), 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, orgB.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, orgB.ID); n != 1 {
 		t.Errorf("org B has %d files", n)
 	}
 
@@ -342,7 +334,7 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 	if r := rep.Post(doc1+"/delete", nil); r.Status != http.StatusOK {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.org.ID, pdfFile); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.Org.ID, pdfFile); n != 1 {
 		t.Fatal("the bytes went while another document uses them")
 	}
 	if r := rep.Get(doc2); r.Status != http.StatusOK || r.Body != string(pdf) {
@@ -352,21 +344,21 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 	if r := rep.Post(doc2+"/delete", nil); r.Status != http.StatusOK {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.org.ID, pdfFile) +
-		w.env.Count(`SELECT count(*) FROM file_chunks WHERE org_id = $1 AND file_id = $2`, w.org.ID, pdfFile); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.Org.ID, pdfFile) +
+		w.Env.Count(`SELECT count(*) FROM file_chunks WHERE org_id = $1 AND file_id = $2`, w.Org.ID, pdfFile); n != 0 {
 		t.Errorf("the bytes of a deleted document stayed (%d rows)", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, orgB.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, orgB.ID); n != 1 {
 		t.Error("deleting org A's document deleted org B's bytes")
 	}
 
 	// Bytes an import uses stay after their last document goes.
-	w.env.Exec(`INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, created_by) VALUES ($1, 'leads', 'nota.csv', $2, 16, 'csv', $3)`,
-		w.org.ID, noteFile, w.admin.ID)
+	w.Env.Exec(`INSERT INTO imports (org_id, kind, filename, file_id, size_bytes, format, created_by) VALUES ($1, 'leads', 'nota.csv', $2, 16, 'csv', $3)`,
+		w.Org.ID, noteFile, w.Admin.ID)
 	if r := rep.Post(note+"/delete", nil); r.Status != http.StatusOK {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.org.ID, noteFile); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1 AND id = $2`, w.Org.ID, noteFile); n != 1 {
 		t.Error("the bytes an import uses were deleted with the document")
 	}
 }
@@ -375,7 +367,7 @@ func TestSameContentStoredOnceDeletedWithItsLastDocument(t *testing.T) {
 func TestLargeDocumentInChunks(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	rep.HTMX = true
 	var b strings.Builder
 	for i := 0; b.Len() < 2*files.ChunkSize+1000; i++ {
@@ -387,7 +379,7 @@ func TestLargeDocumentInChunks(t *testing.T) {
 	if res.Status != http.StatusOK || m == nil {
 		t.Fatalf("upload: %d %.300s", res.Status, res.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM file_chunks c JOIN documents d ON d.org_id = c.org_id AND d.file_id = c.file_id WHERE d.org_id = $1`, w.org.ID); n != 3 {
+	if n := w.Env.Count(`SELECT count(*) FROM file_chunks c JOIN documents d ON d.org_id = c.org_id AND d.file_id = c.file_id WHERE d.org_id = $1`, w.Org.ID); n != 3 {
 		t.Errorf("%d chunks for %d bytes, want 3", n, len(data))
 	}
 	got := rep.Get(m[1])

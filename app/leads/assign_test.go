@@ -289,51 +289,51 @@ func notifyJobs(env *apptest.Env, userID int64) int {
 func TestCreateUnassignedByAdminIsAssignedByRulesAndNotified(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	r := rule(t, w.env, queries.CreateLeadRuleParams{OrgID: w.org.ID, Tag: "feria", Action: "user", UserID: &w.admin.ID})
+	r := rule(t, w.Env, queries.CreateLeadRuleParams{OrgID: w.Org.ID, Tag: "feria", Action: "user", UserID: &w.Admin.ID})
 
 	// The rule gives the lead to the admin who created it: nobody to tell.
-	res, id := create(t, w.adminC, lead(map[string]string{"owner_id": "", "tags": "Feria"}))
+	res, id := create(t, w.AdminC, lead(map[string]string{"owner_id": "", "tags": "Feria"}))
 	if res.Status != http.StatusSeeOther || id == "" {
 		t.Fatalf("create: %d %.300s", res.Status, res.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id = $2`, id, w.admin.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id = $2`, id, w.Admin.ID); n != 1 {
 		t.Errorf("lead %s not owned by the rule's user", id)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify'`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify'`); n != 0 {
 		t.Errorf("%d notify jobs for a lead the creator got", n)
 	}
 
-	w.env.Exec(`UPDATE lead_rules SET user_id = $1 WHERE id = $2`, w.rep2.ID, r.ID)
-	res, id = create(t, w.adminC, lead(map[string]string{"owner_id": "", "tags": "feria", "name": "Papelería Luna"}))
+	w.Env.Exec(`UPDATE lead_rules SET user_id = $1 WHERE id = $2`, w.Rep2.ID, r.ID)
+	res, id = create(t, w.AdminC, lead(map[string]string{"owner_id": "", "tags": "feria", "name": "Papelería Luna"}))
 	if res.Status != http.StatusSeeOther || id == "" {
 		t.Fatalf("create: %d %.300s", res.Status, res.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id = $2`, id, w.rep2.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id = $2`, id, w.Rep2.ID); n != 1 {
 		t.Errorf("lead %s not owned by rep2", id)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND (args->>'user_id')::bigint = $1 AND args->>'link' = $2 AND args->>'title_id' = 'leads.assigned_title'`,
-		w.rep2.ID, "/leads/"+id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND (args->>'user_id')::bigint = $1 AND args->>'link' = $2 AND args->>'title_id' = 'leads.assigned_title'`,
+		w.Rep2.ID, "/leads/"+id); n != 1 {
 		t.Errorf("notify jobs for rep2: %d, want 1", n)
 	}
 
 	// No rule matches: the admin's lead stays unassigned and nobody is told.
-	res, id = create(t, w.adminC, lead(map[string]string{"owner_id": "", "name": "Bazar Norte"}))
+	res, id = create(t, w.AdminC, lead(map[string]string{"owner_id": "", "name": "Bazar Norte"}))
 	if res.Status != http.StatusSeeOther || id == "" {
 		t.Fatalf("create: %d %.300s", res.Status, res.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id IS NULL`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id IS NULL`, id); n != 1 {
 		t.Errorf("unmatched lead %s got an owner", id)
 	}
-	if n := notifyJobs(w.env, w.rep2.ID); n != 1 {
+	if n := notifyJobs(w.Env, w.Rep2.ID); n != 1 {
 		t.Errorf("notify jobs for rep2: %d, want still 1", n)
 	}
 
 	// A rep's own lead is theirs, rules or not.
-	res, id = create(t, w.rep2C, lead(map[string]string{"tags": "feria", "name": "Kiosco Sur"}))
-	if res.Status != http.StatusSeeOther || w.env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id = $2`, id, w.rep2.ID) != 1 {
+	res, id = create(t, w.Rep2C, lead(map[string]string{"tags": "feria", "name": "Kiosco Sur"}))
+	if res.Status != http.StatusSeeOther || w.Env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND owner_id = $2`, id, w.Rep2.ID) != 1 {
 		t.Errorf("rep's own lead: %d", res.Status)
 	}
-	if n := notifyJobs(w.env, w.rep2.ID); n != 1 {
+	if n := notifyJobs(w.Env, w.Rep2.ID); n != 1 {
 		t.Errorf("rep notified about their own lead: %d jobs", n)
 	}
 }
@@ -341,22 +341,22 @@ func TestCreateUnassignedByAdminIsAssignedByRulesAndNotified(t *testing.T) {
 func TestRulesPage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	env := w.env
-	gone := env.User(w.org, "gone@leads.test", web.RoleRep)
+	env := w.Env
+	gone := env.User(w.Org, "gone@leads.test", web.RoleRep)
 	setActive(env, gone, false)
 	other := env.Org("Ajena S.L.")
 	stranger := env.User(other, "stranger@ajena.test", web.RoleRep)
 	id := func(u queries.User) string { return strconv.FormatInt(u.ID, 10) }
 
-	for _, c := range []*apptest.Client{w.repC, w.managerC} {
+	for _, c := range []*apptest.Client{w.RepC, w.ManagerC} {
 		if r := c.Get("/admin/lead-rules"); r.Status != http.StatusForbidden {
 			t.Errorf("non-admin GET: %d, want 403", r.Status)
 		}
-		if r := c.Post("/admin/lead-rules", url.Values{"name": {"x"}, "action": {"user"}, "user_id": {id(w.rep)}}); r.Status != http.StatusForbidden {
+		if r := c.Post("/admin/lead-rules", url.Values{"name": {"x"}, "action": {"user"}, "user_id": {id(w.Rep)}}); r.Status != http.StatusForbidden {
 			t.Errorf("non-admin POST: %d, want 403", r.Status)
 		}
 	}
-	if r := w.adminC.Get("/admin/lead-rules"); r.Status != http.StatusOK || !strings.Contains(r.Body, `data-testid="rule-form"`) {
+	if r := w.AdminC.Get("/admin/lead-rules"); r.Status != http.StatusOK || !strings.Contains(r.Body, `data-testid="rule-form"`) {
 		t.Fatalf("admin GET: %d %.300s", r.Status, r.Body)
 	}
 
@@ -365,23 +365,23 @@ func TestRulesPage(t *testing.T) {
 		form  url.Values
 		field string
 	}{
-		{"no name", url.Values{"action": {"user"}, "user_id": {id(w.rep)}}, "name"},
+		{"no name", url.Values{"action": {"user"}, "user_id": {id(w.Rep)}}, "name"},
 		{"user action without user", url.Values{"name": {"r"}, "action": {"user"}}, "user_id"},
 		{"inactive user", url.Values{"name": {"r"}, "action": {"user"}, "user_id": {id(gone)}}, "user_id"},
 		{"another org's user", url.Values{"name": {"r"}, "action": {"user"}, "user_id": {id(stranger)}}, "user_id"},
-		{"team action without manager", url.Values{"name": {"r"}, "action": {"round_robin"}, "user_id": {id(w.rep)}}, "team_manager_id"},
-		{"a rep is no team manager", url.Values{"name": {"r"}, "action": {"fewest_open"}, "team_manager_id": {id(w.rep)}}, "team_manager_id"},
+		{"team action without manager", url.Values{"name": {"r"}, "action": {"round_robin"}, "user_id": {id(w.Rep)}}, "team_manager_id"},
+		{"a rep is no team manager", url.Values{"name": {"r"}, "action": {"fewest_open"}, "team_manager_id": {id(w.Rep)}}, "team_manager_id"},
 		{"unknown action", url.Values{"name": {"r"}, "action": {"lottery"}}, "action"},
-		{"unknown source", url.Values{"name": {"r"}, "source": {"fax"}, "action": {"user"}, "user_id": {id(w.rep)}}, "source"},
-		{"unknown country", url.Values{"name": {"r"}, "country": {"FR"}, "action": {"user"}, "user_id": {id(w.rep)}}, "country"},
-		{"unknown field", url.Values{"name": {"r"}, "field": {"password"}, "field_op": {"equals"}, "field_value": {"x"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field"},
-		{"field without value", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"equals"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_value"},
-		{"field with unknown operator", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"regex"}, "field_value": {"x"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_op"},
-		{"field value too long", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"equals"}, "field_value": {strings.Repeat("x", 201)}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_value"},
-		{"field value with control characters", url.Values{"name": {"r"}, "field": {"notes"}, "field_op": {"contains"}, "field_value": {"a\x00b"}, "action": {"user"}, "user_id": {id(w.rep)}}, "field_value"},
+		{"unknown source", url.Values{"name": {"r"}, "source": {"fax"}, "action": {"user"}, "user_id": {id(w.Rep)}}, "source"},
+		{"unknown country", url.Values{"name": {"r"}, "country": {"FR"}, "action": {"user"}, "user_id": {id(w.Rep)}}, "country"},
+		{"unknown field", url.Values{"name": {"r"}, "field": {"password"}, "field_op": {"equals"}, "field_value": {"x"}, "action": {"user"}, "user_id": {id(w.Rep)}}, "field"},
+		{"field without value", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"equals"}, "action": {"user"}, "user_id": {id(w.Rep)}}, "field_value"},
+		{"field with unknown operator", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"regex"}, "field_value": {"x"}, "action": {"user"}, "user_id": {id(w.Rep)}}, "field_op"},
+		{"field value too long", url.Values{"name": {"r"}, "field": {"city"}, "field_op": {"equals"}, "field_value": {strings.Repeat("x", 201)}, "action": {"user"}, "user_id": {id(w.Rep)}}, "field_value"},
+		{"field value with control characters", url.Values{"name": {"r"}, "field": {"notes"}, "field_op": {"contains"}, "field_value": {"a\x00b"}, "action": {"user"}, "user_id": {id(w.Rep)}}, "field_value"},
 	}
 	for _, tc := range bad {
-		r := w.adminC.Post("/admin/lead-rules", tc.form)
+		r := w.AdminC.Post("/admin/lead-rules", tc.form)
 		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-`+tc.field+`"`) {
 			t.Errorf("%s: %d, want 422 with an error on %s; %.200s", tc.name, r.Status, tc.field, r.Body)
 		}
@@ -391,15 +391,15 @@ func TestRulesPage(t *testing.T) {
 	}
 
 	for _, f := range []url.Values{
-		{"name": {"Madrid a Rep"}, "source": {"web_form"}, "province": {"Madrid"}, "action": {"user"}, "user_id": {id(w.rep)}},
-		{"name": {"Equipo por turnos"}, "country": {"MX"}, "tag": {"Feria"}, "field": {"email"}, "field_op": {"contains"}, "field_value": {"@acme.mx"}, "action": {"round_robin"}, "team_manager_id": {id(w.manager)}},
+		{"name": {"Madrid a Rep"}, "source": {"web_form"}, "province": {"Madrid"}, "action": {"user"}, "user_id": {id(w.Rep)}},
+		{"name": {"Equipo por turnos"}, "country": {"MX"}, "tag": {"Feria"}, "field": {"email"}, "field_op": {"contains"}, "field_value": {"@acme.mx"}, "action": {"round_robin"}, "team_manager_id": {id(w.Manager)}},
 	} {
-		if r := w.adminC.Post("/admin/lead-rules", f); r.Status != http.StatusSeeOther {
+		if r := w.AdminC.Post("/admin/lead-rules", f); r.Status != http.StatusSeeOther {
 			t.Fatalf("add rule: %d %.300s", r.Status, r.Body)
 		}
 	}
 	order := func() string {
-		rows, err := env.DB.Query(context.Background(), `SELECT name FROM lead_rules WHERE org_id = $1 ORDER BY position, id`, w.org.ID)
+		rows, err := env.DB.Query(context.Background(), `SELECT name FROM lead_rules WHERE org_id = $1 ORDER BY position, id`, w.Org.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +412,7 @@ func TestRulesPage(t *testing.T) {
 	if o := order(); o != "Madrid a Rep|Equipo por turnos" {
 		t.Fatalf("order %s", o)
 	}
-	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE tag = 'feria' AND team_manager_id = $1 AND user_id IS NULL`, w.manager.ID); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE tag = 'feria' AND team_manager_id = $1 AND user_id IS NULL`, w.Manager.ID); n != 1 {
 		t.Errorf("team rule stored wrong")
 	}
 	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE field = 'email' AND field_op = 'contains' AND field_value = '@acme.mx'`); n != 1 {
@@ -421,8 +421,8 @@ func TestRulesPage(t *testing.T) {
 	if n := env.Count(`SELECT count(*) FROM lead_rules WHERE name = 'Madrid a Rep' AND field = '' AND field_op = '' AND field_value = ''`); n != 1 {
 		t.Errorf("rule without a field condition stored one")
 	}
-	page := w.adminC.Get("/admin/lead-rules")
-	for _, want := range []string{"Madrid a Rep", "Equipo por turnos", w.rep.Name, w.manager.Name, "«@acme.mx»"} {
+	page := w.AdminC.Get("/admin/lead-rules")
+	for _, want := range []string{"Madrid a Rep", "Equipo por turnos", w.Rep.Name, w.Manager.Name, "«@acme.mx»"} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -433,55 +433,55 @@ func TestRulesPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "/admin/lead-rules/" + strconv.FormatInt(second, 10)
-	if r := w.adminC.Post(base+"/up", nil); r.Status != http.StatusSeeOther || order() != "Equipo por turnos|Madrid a Rep" {
+	if r := w.AdminC.Post(base+"/up", nil); r.Status != http.StatusSeeOther || order() != "Equipo por turnos|Madrid a Rep" {
 		t.Errorf("up: %d, order %s", r.Status, order())
 	}
-	if r := w.adminC.Post(base+"/up", nil); r.Status != http.StatusSeeOther || order() != "Equipo por turnos|Madrid a Rep" {
+	if r := w.AdminC.Post(base+"/up", nil); r.Status != http.StatusSeeOther || order() != "Equipo por turnos|Madrid a Rep" {
 		t.Errorf("up when first: %d, order %s", r.Status, order())
 	}
-	if r := w.adminC.Post(base+"/down", nil); r.Status != http.StatusSeeOther || order() != "Madrid a Rep|Equipo por turnos" {
+	if r := w.AdminC.Post(base+"/down", nil); r.Status != http.StatusSeeOther || order() != "Madrid a Rep|Equipo por turnos" {
 		t.Errorf("down: %d, order %s", r.Status, order())
 	}
 	// Pausing keeps the rule and its place; turning it on again restores it.
-	if r := w.adminC.Post(base+"/toggle", nil); r.Status != http.StatusSeeOther || env.Count(`SELECT count(*) FROM lead_rules WHERE id = $1 AND NOT active`, second) != 1 {
+	if r := w.AdminC.Post(base+"/toggle", nil); r.Status != http.StatusSeeOther || env.Count(`SELECT count(*) FROM lead_rules WHERE id = $1 AND NOT active`, second) != 1 {
 		t.Errorf("pause: %d", r.Status)
 	}
-	if page := w.adminC.Get("/admin/lead-rules"); !strings.Contains(page.Body, `data-testid="rule-paused"`) {
+	if page := w.AdminC.Get("/admin/lead-rules"); !strings.Contains(page.Body, `data-testid="rule-paused"`) {
 		t.Error("paused rule not marked on the page")
 	}
-	if r := w.adminC.Post(base+"/toggle", nil); r.Status != http.StatusSeeOther || env.Count(`SELECT count(*) FROM lead_rules WHERE id = $1 AND active`, second) != 1 {
+	if r := w.AdminC.Post(base+"/toggle", nil); r.Status != http.StatusSeeOther || env.Count(`SELECT count(*) FROM lead_rules WHERE id = $1 AND active`, second) != 1 {
 		t.Errorf("resume: %d", r.Status)
 	}
-	if r := w.repC.Post(base+"/toggle", nil); r.Status != http.StatusForbidden {
+	if r := w.RepC.Post(base+"/toggle", nil); r.Status != http.StatusForbidden {
 		t.Errorf("rep toggling: %d, want 403", r.Status)
 	}
 	if order() != "Madrid a Rep|Equipo por turnos" {
 		t.Errorf("toggling moved the rule: %s", order())
 	}
-	if r := w.adminC.Post(base+"/delete", nil); r.Status != http.StatusSeeOther || order() != "Madrid a Rep" {
+	if r := w.AdminC.Post(base+"/delete", nil); r.Status != http.StatusSeeOther || order() != "Madrid a Rep" {
 		t.Errorf("delete: %d, order %s", r.Status, order())
 	}
-	if r := w.adminC.Post(base+"/delete", nil); r.Status != http.StatusNotFound {
+	if r := w.AdminC.Post(base+"/delete", nil); r.Status != http.StatusNotFound {
 		t.Errorf("delete again: %d, want 404", r.Status)
 	}
 
 	// The default owner: only an active user of the org; "" clears it.
 	for _, v := range []string{id(gone), id(stranger), "abc"} {
-		if r := w.adminC.Post("/admin/lead-rules/default", url.Values{"default_owner_id": {v}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-default_owner_id"`) {
+		if r := w.AdminC.Post("/admin/lead-rules/default", url.Values{"default_owner_id": {v}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-default_owner_id"`) {
 			t.Errorf("default %s: %d, want 422", v, r.Status)
 		}
 	}
 	if n := env.Count(`SELECT count(*) FROM lead_settings`); n != 0 {
 		t.Errorf("bad default saved")
 	}
-	if r := w.adminC.Post("/admin/lead-rules/default", url.Values{"default_owner_id": {id(w.rep2)}}); r.Status != http.StatusSeeOther {
+	if r := w.AdminC.Post("/admin/lead-rules/default", url.Values{"default_owner_id": {id(w.Rep2)}}); r.Status != http.StatusSeeOther {
 		t.Errorf("default: %d", r.Status)
 	}
-	if n := env.Count(`SELECT count(*) FROM lead_settings WHERE org_id = $1 AND default_owner_id = $2`, w.org.ID, w.rep2.ID); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM lead_settings WHERE org_id = $1 AND default_owner_id = $2`, w.Org.ID, w.Rep2.ID); n != 1 {
 		t.Errorf("default not saved")
 	}
-	if r := w.adminC.Post("/admin/lead-rules/default", url.Values{"default_owner_id": {""}}); r.Status != http.StatusSeeOther ||
-		env.Count(`SELECT count(*) FROM lead_settings WHERE org_id = $1 AND default_owner_id IS NULL`, w.org.ID) != 1 {
+	if r := w.AdminC.Post("/admin/lead-rules/default", url.Values{"default_owner_id": {""}}); r.Status != http.StatusSeeOther ||
+		env.Count(`SELECT count(*) FROM lead_settings WHERE org_id = $1 AND default_owner_id IS NULL`, w.Org.ID) != 1 {
 		t.Errorf("clearing default: %d", r.Status)
 	}
 }

@@ -12,28 +12,11 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/web"
-	"pulso/queries"
 )
 
-type world struct {
-	env                           *apptest.Env
-	org                           queries.Org
-	admin, manager, rep, rep2     queries.User
-	adminC, managerC, repC, rep2C *apptest.Client
-}
+type world struct{ *apptest.World }
 
-func newWorld(t *testing.T) *world {
-	t.Helper()
-	env := apptest.New(t)
-	w := &world{env: env, org: env.Org("Leads S.L.")}
-	w.admin = env.User(w.org, "admin@leads.test", web.RoleAdmin)
-	w.manager = env.User(w.org, "manager@leads.test", web.RoleManager)
-	w.rep = env.User(w.org, "rep@leads.test", web.RoleRep)
-	w.rep2 = env.User(w.org, "rep2@leads.test", web.RoleRep)
-	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
-	w.adminC, w.managerC, w.repC, w.rep2C = env.LoginAs(w.admin), env.LoginAs(w.manager), env.LoginAs(w.rep), env.LoginAs(w.rep2)
-	return w
-}
+func newWorld(t *testing.T) *world { return &world{apptest.NewWorld(t, "Leads S.L.", "leads.test")} }
 
 func lead(overrides map[string]string) url.Values {
 	v := url.Values{"name": {"Ferretería Sol"}, "contact_name": {"Ana Pérez"}, "country": {"ES"}, "status": {"nuevo"}}
@@ -58,24 +41,24 @@ func create(t *testing.T, c *apptest.Client, v url.Values) (apptest.Response, st
 func TestCreateNormalisesAndOwnsByRep(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	r, id := create(t, w.repC, lead(map[string]string{"email": " Ana@Ferreteria-Sol.ES ", "phone": "600 11 22 33", "tax_id": "b-12345674", "tags": "Feria, ferretería , feria"}))
+	r, id := create(t, w.RepC, lead(map[string]string{"email": " Ana@Ferreteria-Sol.ES ", "phone": "600 11 22 33", "tax_id": "b-12345674", "tags": "Feria, ferretería , feria"}))
 	if r.Status != http.StatusSeeOther || id == "" {
 		t.Fatalf("create: %d %s %.300s", r.Status, r.Header.Get("Location"), r.Body)
 	}
 	var email, phone, taxID, source string
 	var owner int64
 	var tags []string
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT email, phone, tax_id, source, owner_id, tags FROM leads WHERE id = $1`, id).
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT email, phone, tax_id, source, owner_id, tags FROM leads WHERE id = $1`, id).
 		Scan(&email, &phone, &taxID, &source, &owner, &tags); err != nil {
 		t.Fatal(err)
 	}
-	if email != "ana@ferreteria-sol.es" || phone != "+34600112233" || taxID != "B12345674" || source != "manual" || owner != w.rep.ID {
+	if email != "ana@ferreteria-sol.es" || phone != "+34600112233" || taxID != "B12345674" || source != "manual" || owner != w.Rep.ID {
 		t.Errorf("stored %q %q %q %q owner %d", email, phone, taxID, source, owner)
 	}
 	if strings.Join(tags, ",") != "feria,ferretería" {
 		t.Errorf("tags %v", tags)
 	}
-	page := w.repC.Get("/leads/" + id)
+	page := w.RepC.Get("/leads/" + id)
 	for _, want := range []string{"Ferretería Sol", "ana@ferreteria-sol.es", "+34600112233", "B12345674"} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("lead page lacks %q", want)
@@ -106,9 +89,9 @@ func TestCreateRejectsBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := lead(map[string]string{tc.field: tc.value})
 			if tc.name == "other rep as owner" {
-				v.Set("owner_id", fmt.Sprint(w.rep2.ID))
+				v.Set("owner_id", fmt.Sprint(w.Rep2.ID))
 			}
-			r, _ := create(t, w.repC, v)
+			r, _ := create(t, w.RepC, v)
 			if r.Status != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d, want 422", r.Status)
 			}
@@ -120,7 +103,7 @@ func TestCreateRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads`); n != 0 {
 		t.Errorf("%d leads created from bad input", n)
 	}
 }
@@ -128,27 +111,27 @@ func TestCreateRejectsBadInput(t *testing.T) {
 func TestDuplicateWarningMergeOrKeepBoth(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	_, first := create(t, w.repC, lead(map[string]string{"email": "compras@sol.es", "notes": "primera visita"}))
+	_, first := create(t, w.RepC, lead(map[string]string{"email": "compras@sol.es", "notes": "primera visita"}))
 	if first == "" {
 		t.Fatal("first lead not created")
 	}
 	// Same e-mail typed differently: the form comes back with the match.
 	dup := lead(map[string]string{"name": "Sol Ferreterías", "email": "COMPRAS@sol.es", "phone": "+34 611 22 33 44", "notes": "segunda visita"})
-	r, _ := create(t, w.repC, dup)
+	r, _ := create(t, w.RepC, dup)
 	if r.Status != http.StatusConflict || !strings.Contains(r.Body, `data-testid="duplicates"`) || !strings.Contains(r.Body, "/leads/"+first) {
 		t.Fatalf("duplicate warning: %d %.500s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads`); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads`); n != 1 {
 		t.Fatalf("%d leads after the warning, want 1", n)
 	}
 	// Merge: the existing lead gains the phone and the note, keeps its name.
 	merge := lead(map[string]string{"name": "Sol Ferreterías", "email": "compras@sol.es", "phone": "+34 611 22 33 44", "notes": "segunda visita", "merge_into": first})
-	if r, _ := create(t, w.repC, merge); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/leads/"+first {
+	if r, _ := create(t, w.RepC, merge); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/leads/"+first {
 		t.Fatalf("merge: %d %s", r.Status, r.Header.Get("Location"))
 	}
 	var name, phone, notes string
 	var version int
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT name, phone, notes, version FROM leads WHERE id = $1`, first).Scan(&name, &phone, &notes, &version); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT name, phone, notes, version FROM leads WHERE id = $1`, first).Scan(&name, &phone, &notes, &version); err != nil {
 		t.Fatal(err)
 	}
 	if name != "Ferretería Sol" || phone != "+34611223344" || notes != "primera visita\n\nsegunda visita" || version != 2 {
@@ -156,22 +139,22 @@ func TestDuplicateWarningMergeOrKeepBoth(t *testing.T) {
 	}
 	// Keep both: a second lead exists.
 	dup.Set("keep_both", "1")
-	if r, id := create(t, w.repC, dup); r.Status != http.StatusSeeOther || id == "" || id == first {
+	if r, id := create(t, w.RepC, dup); r.Status != http.StatusSeeOther || id == "" || id == first {
 		t.Fatalf("keep both: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads`); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads`); n != 2 {
 		t.Errorf("%d leads, want 2", n)
 	}
 	// Another rep sees that a duplicate exists but cannot open or merge it.
-	r, _ = create(t, w.rep2C, lead(map[string]string{"phone": "611223344"}))
+	r, _ = create(t, w.Rep2C, lead(map[string]string{"phone": "611223344"}))
 	if r.Status != http.StatusConflict || strings.Contains(r.Body, "/leads/"+first) || !strings.Contains(r.Body, "otro comercial") {
 		t.Errorf("rep2 duplicate view: %d", r.Status)
 	}
-	if r, _ := create(t, w.rep2C, lead(map[string]string{"phone": "611223344", "merge_into": first})); r.Status != http.StatusNotFound {
+	if r, _ := create(t, w.Rep2C, lead(map[string]string{"phone": "611223344", "merge_into": first})); r.Status != http.StatusNotFound {
 		t.Errorf("rep2 merging into rep's lead: %d, want 404", r.Status)
 	}
 	// Another org's identical lead is no duplicate, and nothing of it shows.
-	other := w.env.LoginAs(w.env.User(w.env.Org("Otra S.A."), "admin@otra.test", web.RoleAdmin))
+	other := w.Env.LoginAs(w.Env.User(w.Env.Org("Otra S.A."), "admin@otra.test", web.RoleAdmin))
 	if r, id := create(t, other, lead(map[string]string{"email": "compras@sol.es"})); r.Status != http.StatusSeeOther || id == "" {
 		t.Errorf("other org's lead with the same e-mail: %d %.200s", r.Status, r.Body)
 	}
@@ -183,16 +166,16 @@ func TestDuplicateWarningMergeOrKeepBoth(t *testing.T) {
 func TestVisibilityByRole(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	_, mine := create(t, w.repC, lead(map[string]string{"name": "De Rosa"}))
-	_, theirs := create(t, w.rep2C, lead(map[string]string{"name": "De Rafael"}))
+	_, mine := create(t, w.RepC, lead(map[string]string{"name": "De Rosa"}))
+	_, theirs := create(t, w.Rep2C, lead(map[string]string{"name": "De Rafael"}))
 	for _, tc := range []struct {
 		who         string
 		c           *apptest.Client
 		sees, hides []string
 	}{
-		{"rep", w.repC, []string{mine}, []string{theirs}},
-		{"manager of rep", w.managerC, []string{mine}, []string{theirs}},
-		{"admin", w.adminC, []string{mine, theirs}, nil},
+		{"rep", w.RepC, []string{mine}, []string{theirs}},
+		{"manager of rep", w.ManagerC, []string{mine}, []string{theirs}},
+		{"admin", w.AdminC, []string{mine, theirs}, nil},
 	} {
 		list := tc.c.Get("/leads")
 		for _, id := range tc.sees {
@@ -225,17 +208,17 @@ func TestSearchFiltersAndPaging(t *testing.T) {
 		if i%3 == 0 {
 			status = "contactado"
 		}
-		if r, _ := create(t, w.adminC, lead(map[string]string{"name": fmt.Sprintf("Cliente %02d", i), "status": status, "owner_id": fmt.Sprint(w.rep.ID),
+		if r, _ := create(t, w.AdminC, lead(map[string]string{"name": fmt.Sprintf("Cliente %02d", i), "status": status, "owner_id": fmt.Sprint(w.Rep.ID),
 			"email": fmt.Sprintf("c%02d@x%02d.es", i, i), "tags": map[bool]string{true: "feria", false: ""}[i%5 == 0], "keep_both": "1"})); r.Status != http.StatusSeeOther {
 			t.Fatalf("seed %d: %d %.300s", i, r.Status, r.Body)
 		}
 	}
 	ids := regexp.MustCompile(`id="lead-(\d+)"`)
-	count := func(path string) int { return len(ids.FindAllString(w.adminC.Get(path).Body, -1)) }
+	count := func(path string) int { return len(ids.FindAllString(w.AdminC.Get(path).Body, -1)) }
 	if n := count("/leads"); n != 25 {
 		t.Errorf("first page has %d leads, want 25", n)
 	}
-	first := w.adminC.Get("/leads").Body
+	first := w.AdminC.Get("/leads").Body
 	more := regexp.MustCompile(`href="(/leads\?before=\d+)"`).FindStringSubmatch(first)
 	if more == nil {
 		t.Fatal("no link to the next page")
@@ -257,9 +240,9 @@ func TestSearchFiltersAndPaging(t *testing.T) {
 		}
 	}
 	// htmx search returns only the results fragment.
-	w.adminC.HTMX = true
-	r := w.adminC.Get("/leads?q=cliente")
-	w.adminC.HTMX = false
+	w.AdminC.HTMX = true
+	r := w.AdminC.Get("/leads?q=cliente")
+	w.AdminC.HTMX = false
 	if strings.Contains(r.Body, "<html") || !strings.Contains(r.Body, `id="leads-results"`) {
 		t.Errorf("htmx search should return the results fragment only")
 	}
@@ -268,13 +251,13 @@ func TestSearchFiltersAndPaging(t *testing.T) {
 func TestConcurrentEditsDoNotOverwrite(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	_, id := create(t, w.repC, lead(nil))
+	_, id := create(t, w.RepC, lead(nil))
 	edit := func(c *apptest.Client, name string) int {
-		return c.Post("/leads/"+id, lead(map[string]string{"name": name, "version": "1", "owner_id": fmt.Sprint(w.rep.ID)})).Status
+		return c.Post("/leads/"+id, lead(map[string]string{"name": name, "version": "1", "owner_id": fmt.Sprint(w.Rep.ID)})).Status
 	}
 	var wg sync.WaitGroup
 	statuses := make([]int, 2)
-	for i, c := range []*apptest.Client{w.repC, w.managerC} {
+	for i, c := range []*apptest.Client{w.RepC, w.ManagerC} {
 		wg.Add(1)
 		go func(i int, c *apptest.Client) {
 			defer wg.Done()
@@ -294,10 +277,10 @@ func TestConcurrentEditsDoNotOverwrite(t *testing.T) {
 	if ok != 1 || conflict != 1 {
 		t.Fatalf("statuses %v, want one save and one conflict", statuses)
 	}
-	if n := w.env.Count(`SELECT version FROM leads WHERE id = $1`, id); n != 2 {
+	if n := w.Env.Count(`SELECT version FROM leads WHERE id = $1`, id); n != 2 {
 		t.Errorf("version %d, want 2", n)
 	}
-	if r := w.repC.Post("/leads/"+id, lead(map[string]string{"version": "1", "owner_id": fmt.Sprint(w.rep.ID)})); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Otra persona ha cambiado") {
+	if r := w.RepC.Post("/leads/"+id, lead(map[string]string{"version": "1", "owner_id": fmt.Sprint(w.Rep.ID)})); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Otra persona ha cambiado") {
 		t.Errorf("stale edit: %d", r.Status)
 	}
 }

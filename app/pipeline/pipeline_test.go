@@ -13,38 +13,26 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/pipeline"
-	"pulso/app/web"
 	"pulso/queries"
 )
 
 type world struct {
-	env                 *apptest.Env
-	org                 queries.Org
-	admin, manager, rep queries.User
-	other               queries.User // a rep outside the manager's team
-	adminC, managerC    *apptest.Client
-	repC, otherC        *apptest.Client
+	*apptest.World
 	customer, otherCust int64
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	env := apptest.New(t)
-	w := &world{env: env, org: env.Org("Ventas Norte S.L.")}
-	w.admin = env.User(w.org, "admin@norte.test", web.RoleAdmin)
-	w.manager = env.User(w.org, "jefa@norte.test", web.RoleManager)
-	w.rep = env.User(w.org, "rep@norte.test", web.RoleRep)
-	w.other = env.User(w.org, "otro@norte.test", web.RoleRep)
-	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
-	w.adminC, w.managerC, w.repC, w.otherC = env.LoginAs(w.admin), env.LoginAs(w.manager), env.LoginAs(w.rep), env.LoginAs(w.other)
+	w := &world{World: apptest.NewWorld(t, "Ventas Norte S.L.", "norte.test")}
+	env := w.Env
 	ctx := context.Background()
 	for _, c := range []struct {
 		name  string
 		owner int64
 		dst   *int64
-	}{{"Bodegas Ebro S.L.", w.rep.ID, &w.customer}, {"Ajena S.A.", w.other.ID, &w.otherCust}} {
+	}{{"Bodegas Ebro S.L.", w.Rep.ID, &w.customer}, {"Ajena S.A.", w.Rep2.ID, &w.otherCust}} {
 		owner := c.owner
-		cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: w.org.ID, LegalName: c.name, Country: "ES", OwnerID: &owner, Tags: []string{}})
+		cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: w.Org.ID, LegalName: c.name, Country: "ES", OwnerID: &owner, Tags: []string{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,11 +74,11 @@ func contains(t *testing.T, body string, want ...string) {
 
 func TestCreateShowsOnTheBoardWithCountAndTotal(t *testing.T) {
 	w := newWorld(t)
-	id := w.create(t, w.repC, w.rep, w.customer, "Vinos para la tienda", "1.234,56")
-	w.create(t, w.repC, w.rep, w.customer, "Segunda oferta", "100")
-	w.create(t, w.otherC, w.other, w.otherCust, "Oferta ajena", "5.000")
+	id := w.create(t, w.RepC, w.Rep, w.customer, "Vinos para la tienda", "1.234,56")
+	w.create(t, w.RepC, w.Rep, w.customer, "Segunda oferta", "100")
+	w.create(t, w.Rep2C, w.Rep2, w.otherCust, "Oferta ajena", "5.000")
 
-	board := w.repC.Get("/opportunities/board")
+	board := w.RepC.Get("/opportunities/board")
 	if board.Status != http.StatusOK {
 		t.Fatalf("board: %d", board.Status)
 	}
@@ -100,49 +88,49 @@ func TestCreateShowsOnTheBoardWithCountAndTotal(t *testing.T) {
 		t.Error("a rep sees another rep's deal")
 	}
 	// The manager sees the team (rep), not the other rep; the admin sees all.
-	if b := w.managerC.Get("/opportunities/board").Body; !strings.Contains(b, "Vinos para la tienda") || strings.Contains(b, "Oferta ajena") {
+	if b := w.ManagerC.Get("/opportunities/board").Body; !strings.Contains(b, "Vinos para la tienda") || strings.Contains(b, "Oferta ajena") {
 		t.Error("manager's board scope")
 	}
-	if b := w.adminC.Get("/opportunities/board").Body; !strings.Contains(b, "Oferta ajena") || !strings.Contains(b, `data-count="3"`) {
+	if b := w.AdminC.Get("/opportunities/board").Body; !strings.Contains(b, "Oferta ajena") || !strings.Contains(b, `data-count="3"`) {
 		t.Error("admin's board scope")
 	}
 	// An admin filters by a manager's team (the manager and their reps).
-	if b := w.adminC.Get(fmt.Sprintf("/opportunities/board?team=%d", w.manager.ID)).Body; !strings.Contains(b, "Vinos para la tienda") || strings.Contains(b, "Oferta ajena") ||
-		!strings.Contains(b, fmt.Sprintf(`data-team="%d,%d"`, w.rep.ID, w.manager.ID)) {
+	if b := w.AdminC.Get(fmt.Sprintf("/opportunities/board?team=%d", w.Manager.ID)).Body; !strings.Contains(b, "Vinos para la tienda") || strings.Contains(b, "Oferta ajena") ||
+		!strings.Contains(b, fmt.Sprintf(`data-team="%d,%d"`, w.Rep.ID, w.Manager.ID)) {
 		t.Error("team filter")
 	}
-	if r := w.adminC.Get("/opportunities/board?team=x"); !strings.Contains(r.Body, `id="e-team"`) {
+	if r := w.AdminC.Get("/opportunities/board?team=x"); !strings.Contains(r.Body, `id="e-team"`) {
 		t.Error("bad team filter has no message")
 	}
 	// Filters: amount range and close month, in the org's own number format.
-	if b := w.adminC.Get("/opportunities/board?min=1.000&max=2.000").Body; !strings.Contains(b, `data-count="1"`) || strings.Contains(b, "Segunda oferta") {
+	if b := w.AdminC.Get("/opportunities/board?min=1.000&max=2.000").Body; !strings.Contains(b, `data-count="1"`) || strings.Contains(b, "Segunda oferta") {
 		t.Error("amount filter")
 	}
-	if b := w.adminC.Get("/opportunities/board?month=2027-01").Body; strings.Contains(b, "Vinos para la tienda") {
+	if b := w.AdminC.Get("/opportunities/board?month=2027-01").Body; strings.Contains(b, "Vinos para la tienda") {
 		t.Error("month filter")
 	}
-	if r := w.adminC.Get("/opportunities/board?month=junio&min=abc"); r.Status != http.StatusOK || !strings.Contains(r.Body, `id="e-month"`) || !strings.Contains(r.Body, `id="e-min"`) {
+	if r := w.AdminC.Get("/opportunities/board?month=junio&min=abc"); r.Status != http.StatusOK || !strings.Contains(r.Body, `id="e-month"`) || !strings.Contains(r.Body, `id="e-min"`) {
 		t.Errorf("bad filters: %d", r.Status)
 	}
 	// The list view, with a stage filter.
-	list := w.repC.Get("/opportunities?stage=en_analisis")
+	list := w.RepC.Get("/opportunities?stage=en_analisis")
 	contains(t, list.Body, "Vinos para la tienda", "Segunda oferta")
-	if r := w.repC.Get("/opportunities?stage=ganada"); strings.Contains(r.Body, "Vinos para la tienda") {
+	if r := w.RepC.Get("/opportunities?stage=ganada"); strings.Contains(r.Body, "Vinos para la tienda") {
 		t.Error("stage filter")
 	}
 	// Another rep's deal is not found, for the page and for a move.
-	if r := w.otherC.Get("/opportunities/" + id); r.Status != http.StatusNotFound {
+	if r := w.Rep2C.Get("/opportunities/" + id); r.Status != http.StatusNotFound {
 		t.Errorf("other rep's deal: %d", r.Status)
 	}
-	if r := w.otherC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"ganada"}, "version": {"1"}}); r.Status != http.StatusNotFound {
+	if r := w.Rep2C.Post("/opportunities/"+id+"/move", url.Values{"stage": {"ganada"}, "version": {"1"}}); r.Status != http.StatusNotFound {
 		t.Errorf("other rep's move: %d", r.Status)
 	}
 }
 
 func TestFormRefusesBadInputField(t *testing.T) {
 	w := newWorld(t)
-	r := w.repC.Post("/opportunities", url.Values{"customer_id": {fmt.Sprint(w.otherCust)}, "title": {""}, "amount": {"-5"},
-		"probability": {"150"}, "owner_id": {fmt.Sprint(w.other.ID)}, "expected_close": {"31/12/2026"}})
+	r := w.RepC.Post("/opportunities", url.Values{"customer_id": {fmt.Sprint(w.otherCust)}, "title": {""}, "amount": {"-5"},
+		"probability": {"150"}, "owner_id": {fmt.Sprint(w.Rep2.ID)}, "expected_close": {"31/12/2026"}})
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad form: %d", r.Status)
 	}
@@ -151,53 +139,53 @@ func TestFormRefusesBadInputField(t *testing.T) {
 			t.Errorf("no message next to %s", f)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunities`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities`); n != 0 {
 		t.Errorf("%d deals saved", n)
 	}
 }
 
 func TestMoveRecordsHistoryAndRefusesStaleVersions(t *testing.T) {
 	w := newWorld(t)
-	id := w.create(t, w.repC, w.rep, w.customer, "Vinos", "100")
-	w.repC.HTMX = true
-	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"oferta_presentada"}, "version": {"1"}}); r.Status != http.StatusNoContent {
+	id := w.create(t, w.RepC, w.Rep, w.customer, "Vinos", "100")
+	w.RepC.HTMX = true
+	if r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"oferta_presentada"}, "version": {"1"}}); r.Status != http.StatusNoContent {
 		t.Fatalf("move: %d %s", r.Status, r.Body)
 	}
 	// The manager moves it on; the rep's board still had version 1.
-	if r := w.managerC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"en_negociacion"}, "version": {"2"}}); r.Status != http.StatusSeeOther {
+	if r := w.ManagerC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"en_negociacion"}, "version": {"2"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("manager's move: %d", r.Status)
 	}
-	r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"ganada"}, "version": {"1"}})
-	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "User jefa@norte.test cambió esta oportunidad antes") || r.Header.Get("HX-Trigger") != "pulso:resync" {
+	r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"ganada"}, "version": {"1"}})
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "User manager@norte.test cambió esta oportunidad antes") || r.Header.Get("HX-Trigger") != "pulso:resync" {
 		t.Fatalf("stale move: %d %q %s", r.Status, r.Header.Get("HX-Trigger"), r.Body)
 	}
 	var stage string
 	var prob int
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT stage, probability FROM opportunities WHERE id = $1`, id).Scan(&stage, &prob); err != nil || stage != "en_negociacion" || prob != 70 {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT stage, probability FROM opportunities WHERE id = $1`, id).Scan(&stage, &prob); err != nil || stage != "en_negociacion" || prob != 70 {
 		t.Fatalf("stage %s probability %d %v", stage, prob, err)
 	}
 	// Cancelling needs an active reason.
-	w.repC.HTMX = false
-	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-cancel_reason_id"`) {
+	w.RepC.HTMX = false
+	if r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-cancel_reason_id"`) {
 		t.Fatalf("cancel without reason: %d", r.Status)
 	}
-	w.env.Exec(`INSERT INTO cancel_reasons (org_id, name) VALUES ($1, 'Precio'), ($1, 'Retirado')`, w.org.ID)
-	w.env.Exec(`UPDATE cancel_reasons SET active = false WHERE name = 'Retirado'`)
+	w.Env.Exec(`INSERT INTO cancel_reasons (org_id, name) VALUES ($1, 'Precio'), ($1, 'Retirado')`, w.Org.ID)
+	w.Env.Exec(`UPDATE cancel_reasons SET active = false WHERE name = 'Retirado'`)
 	var precio, retirado int64
-	_ = w.env.DB.QueryRow(context.Background(), `SELECT id FROM cancel_reasons WHERE name = 'Precio'`).Scan(&precio)
-	_ = w.env.DB.QueryRow(context.Background(), `SELECT id FROM cancel_reasons WHERE name = 'Retirado'`).Scan(&retirado)
-	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}, "cancel_reason_id": {fmt.Sprint(retirado)}}); r.Status != http.StatusUnprocessableEntity {
+	_ = w.Env.DB.QueryRow(context.Background(), `SELECT id FROM cancel_reasons WHERE name = 'Precio'`).Scan(&precio)
+	_ = w.Env.DB.QueryRow(context.Background(), `SELECT id FROM cancel_reasons WHERE name = 'Retirado'`).Scan(&retirado)
+	if r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}, "cancel_reason_id": {fmt.Sprint(retirado)}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("cancel with a retired reason: %d", r.Status)
 	}
-	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}, "cancel_reason_id": {fmt.Sprint(precio)}}); r.Status != http.StatusSeeOther {
+	if r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"cancelada"}, "version": {"3"}, "cancel_reason_id": {fmt.Sprint(precio)}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("cancel: %d", r.Status)
 	}
-	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"perdida"}, "version": {"4"}}); r.Status != http.StatusUnprocessableEntity {
+	if r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"perdida"}, "version": {"4"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown stage: %d", r.Status)
 	}
-	show := w.repC.Get("/opportunities/" + id)
+	show := w.RepC.Get("/opportunities/" + id)
 	contains(t, show.Body, "Precio", `data-testid="history"`)
-	rows, err := w.env.DB.Query(context.Background(), `SELECT coalesce(from_stage, ''), to_stage, changed_by FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY id`, id)
+	rows, err := w.Env.DB.Query(context.Background(), `SELECT coalesce(from_stage, ''), to_stage, changed_by FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY id`, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,8 +199,8 @@ func TestMoveRecordsHistoryAndRefusesStaleVersions(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s>%s:%d", from, to, by))
 	}
 	want := []string{
-		fmt.Sprintf(">en_analisis:%d", w.rep.ID), fmt.Sprintf("en_analisis>oferta_presentada:%d", w.rep.ID),
-		fmt.Sprintf("oferta_presentada>en_negociacion:%d", w.manager.ID), fmt.Sprintf("en_negociacion>cancelada:%d", w.rep.ID),
+		fmt.Sprintf(">en_analisis:%d", w.Rep.ID), fmt.Sprintf("en_analisis>oferta_presentada:%d", w.Rep.ID),
+		fmt.Sprintf("oferta_presentada>en_negociacion:%d", w.Manager.ID), fmt.Sprintf("en_negociacion>cancelada:%d", w.Rep.ID),
 	}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("history\n got %v\nwant %v", got, want)
@@ -226,11 +214,11 @@ func TestMoveRecordsHistoryAndRefusesStaleVersions(t *testing.T) {
 // deal is.
 func TestFiftyConcurrentMovesOfOneCard(t *testing.T) {
 	w := newWorld(t)
-	id := w.create(t, w.repC, w.rep, w.customer, "Disputada", "100")
+	id := w.create(t, w.RepC, w.Rep, w.customer, "Disputada", "100")
 	stages := []string{"en_analisis", "oferta_presentada", "en_negociacion", "ganada"}
 	clients := make([]*apptest.Client, 50)
 	for i := range clients {
-		clients[i] = w.env.LoginAs(w.rep)
+		clients[i] = w.Env.LoginAs(w.Rep)
 		clients[i].CSRF()
 	}
 	var wg sync.WaitGroup
@@ -239,7 +227,7 @@ func TestFiftyConcurrentMovesOfOneCard(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for try := 0; try < 200; try++ {
-				r := c.Post("/opportunities/"+id+"/move", url.Values{"stage": {stages[i%len(stages)]}, "version": {version(t, w.env, id)}})
+				r := c.Post("/opportunities/"+id+"/move", url.Values{"stage": {stages[i%len(stages)]}, "version": {version(t, w.Env, id)}})
 				if r.Status == http.StatusSeeOther {
 					return
 				}
@@ -252,7 +240,7 @@ func TestFiftyConcurrentMovesOfOneCard(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	rows, err := w.env.DB.Query(context.Background(), `SELECT coalesce(from_stage, ''), to_stage FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY id`, id)
+	rows, err := w.Env.DB.Query(context.Background(), `SELECT coalesce(from_stage, ''), to_stage FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY id`, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +257,7 @@ func TestFiftyConcurrentMovesOfOneCard(t *testing.T) {
 	}
 	var stage string
 	var ver int
-	_ = w.env.DB.QueryRow(context.Background(), `SELECT stage, version FROM opportunities WHERE id = $1`, id).Scan(&stage, &ver)
+	_ = w.Env.DB.QueryRow(context.Background(), `SELECT stage, version FROM opportunities WHERE id = $1`, id).Scan(&stage, &ver)
 	if n != ver || prev != stage || n < 4 {
 		t.Fatalf("history rows %d, version %d, last row %s, deal in %s", n, ver, prev, stage)
 	}
@@ -277,50 +265,50 @@ func TestFiftyConcurrentMovesOfOneCard(t *testing.T) {
 
 func TestEditConflictNamesWhoSaved(t *testing.T) {
 	w := newWorld(t)
-	id := w.create(t, w.repC, w.rep, w.customer, "Vinos", "100")
+	id := w.create(t, w.RepC, w.Rep, w.customer, "Vinos", "100")
 	form := url.Values{"customer_id": {fmt.Sprint(w.customer)}, "title": {"Vinos (revisado)"}, "amount": {"200"}, "probability": {"20"},
-		"owner_id": {fmt.Sprint(w.rep.ID)}, "version": {"1"}}
-	if r := w.managerC.Post("/opportunities/"+id, form); r.Status != http.StatusSeeOther {
+		"owner_id": {fmt.Sprint(w.Rep.ID)}, "version": {"1"}}
+	if r := w.ManagerC.Post("/opportunities/"+id, form); r.Status != http.StatusSeeOther {
 		t.Fatalf("manager's edit: %d %.300s", r.Status, r.Body)
 	}
 	form.Set("title", "Vinos (mío)")
 	form.Del("_csrf") // Post added the manager's
-	r := w.repC.Post("/opportunities/"+id, form)
-	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "User jefa@norte.test cambió esta oportunidad antes") {
+	r := w.RepC.Post("/opportunities/"+id, form)
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "User manager@norte.test cambió esta oportunidad antes") {
 		t.Fatalf("second edit: %d %.2000s", r.Status, r.Body)
 	}
 	var title string
-	_ = w.env.DB.QueryRow(context.Background(), `SELECT title FROM opportunities WHERE id = $1`, id).Scan(&title)
+	_ = w.Env.DB.QueryRow(context.Background(), `SELECT title FROM opportunities WHERE id = $1`, id).Scan(&title)
 	if title != "Vinos (revisado)" {
 		t.Fatalf("title %q: the second save overwrote the first", title)
 	}
 	// Delete needs the current version too.
-	if r := w.repC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"1"}}); r.Status != http.StatusConflict {
+	if r := w.RepC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"1"}}); r.Status != http.StatusConflict {
 		t.Fatalf("stale delete: %d", r.Status)
 	}
-	if r := w.repC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"2"}}); r.Status != http.StatusSeeOther {
+	if r := w.RepC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"2"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunity_stage_history`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunity_stage_history`); n != 0 {
 		t.Errorf("%d history rows left", n)
 	}
 }
 
 func TestConversionStartsTheHistory(t *testing.T) {
 	w := newWorld(t)
-	o, err := w.env.Q.CreateOpportunity(context.Background(), queries.CreateOpportunityParams{OrgID: w.org.ID, CustomerID: w.customer,
-		Title: "De un potencial", Stage: "en_analisis", OwnerID: &w.rep.ID, CreatedBy: &w.rep.ID})
+	o, err := w.Env.Q.CreateOpportunity(context.Background(), queries.CreateOpportunityParams{OrgID: w.Org.ID, CustomerID: w.customer,
+		Title: "De un potencial", Stage: "en_analisis", OwnerID: &w.Rep.ID, CreatedBy: &w.Rep.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunity_stage_history WHERE opportunity_id = $1 AND from_stage IS NULL AND to_stage = 'en_analisis' AND changed_by = $2`, o.ID, w.rep.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunity_stage_history WHERE opportunity_id = $1 AND from_stage IS NULL AND to_stage = 'en_analisis' AND changed_by = $2`, o.ID, w.Rep.ID); n != 1 {
 		t.Fatalf("%d first rows", n)
 	}
 }
 
 func TestSettings(t *testing.T) {
 	w := newWorld(t)
-	if r := w.repC.Get("/admin/pipeline"); r.Status != http.StatusForbidden {
+	if r := w.RepC.Get("/admin/pipeline"); r.Status != http.StatusForbidden {
 		t.Fatalf("rep on settings: %d", r.Status)
 	}
 	form := url.Values{}
@@ -330,28 +318,28 @@ func TestSettings(t *testing.T) {
 	}
 	form.Set("probability_en_analisis", "120")
 	form.Set("idle_days_oferta_presentada", "0")
-	if r := w.adminC.Post("/admin/pipeline", form); r.Status != http.StatusUnprocessableEntity ||
+	if r := w.AdminC.Post("/admin/pipeline", form); r.Status != http.StatusUnprocessableEntity ||
 		!strings.Contains(r.Body, `id="e-probability_en_analisis"`) || !strings.Contains(r.Body, `id="e-idle_days_oferta_presentada"`) {
 		t.Fatalf("bad settings: %d", r.Status)
 	}
 	form.Set("probability_en_analisis", "15")
 	form.Set("idle_days_oferta_presentada", "3")
-	if r := w.adminC.Post("/admin/pipeline", form); r.Status != http.StatusSeeOther {
+	if r := w.AdminC.Post("/admin/pipeline", form); r.Status != http.StatusSeeOther {
 		t.Fatalf("settings: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM pipeline_stages WHERE org_id = $1 AND ((stage = 'en_analisis' AND probability = 15) OR (stage = 'oferta_presentada' AND idle_days = 3))`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM pipeline_stages WHERE org_id = $1 AND ((stage = 'en_analisis' AND probability = 15) OR (stage = 'oferta_presentada' AND idle_days = 3))`, w.Org.ID); n != 2 {
 		t.Fatalf("saved %d", n)
 	}
-	if r := w.adminC.Post("/admin/pipeline/reasons", url.Values{"name": {"Precio"}}); r.Status != http.StatusSeeOther {
+	if r := w.AdminC.Post("/admin/pipeline/reasons", url.Values{"name": {"Precio"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("reason: %d", r.Status)
 	}
-	if r := w.adminC.Post("/admin/pipeline/reasons", url.Values{"name": {"Precio"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Ese motivo ya existe") {
+	if r := w.AdminC.Post("/admin/pipeline/reasons", url.Values{"name": {"Precio"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Ese motivo ya existe") {
 		t.Fatalf("duplicate reason: %d", r.Status)
 	}
-	if r := w.adminC.Post("/admin/pipeline/reasons", url.Values{"name": {" "}}); r.Status != http.StatusUnprocessableEntity {
+	if r := w.AdminC.Post("/admin/pipeline/reasons", url.Values{"name": {" "}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("empty reason: %d", r.Status)
 	}
-	if r := w.adminC.Post("/admin/pipeline/reasons/999999/toggle", nil); r.Status != http.StatusNotFound {
+	if r := w.AdminC.Post("/admin/pipeline/reasons/999999/toggle", nil); r.Status != http.StatusNotFound {
 		t.Fatalf("unknown reason: %d", r.Status)
 	}
 }
@@ -360,26 +348,26 @@ func TestSettings(t *testing.T) {
 // as the card plus its state before and after, for board.js to apply.
 func TestMoveIsPushedToOpenBoards(t *testing.T) {
 	w := newWorld(t)
-	id := w.create(t, w.repC, w.rep, w.customer, "Vinos en directo", "1.000")
-	addr := w.env.Serve()
-	mgr, _, err := w.managerC.Dial(addr, "")
+	id := w.create(t, w.RepC, w.Rep, w.customer, "Vinos en directo", "1.000")
+	addr := w.Env.Serve()
+	mgr, _, err := w.ManagerC.Dial(addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mgr.Close()
-	other, _, err := w.otherC.Dial(addr, "")
+	other, _, err := w.Rep2C.Dial(addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	for deadline := time.Now().Add(5 * time.Second); w.env.Hub.Sockets() < 2; {
+	for deadline := time.Now().Add(5 * time.Second); w.Env.Hub.Sockets() < 2; {
 		if time.Now().After(deadline) {
 			t.Fatal("sockets not registered")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	w.repC.HTMX = true
-	if r := w.repC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"en_negociacion"}, "version": {"1"}}); r.Status != http.StatusNoContent {
+	w.RepC.HTMX = true
+	if r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"en_negociacion"}, "version": {"1"}}); r.Status != http.StatusNoContent {
 		t.Fatalf("move: %d", r.Status)
 	}
 	_ = mgr.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -408,10 +396,10 @@ func TestMoveIsPushedToOpenBoards(t *testing.T) {
 // A deal idle in its stage past the stage's limit is marked on the board.
 func TestIdleDealIsMarkedOnTheBoard(t *testing.T) {
 	w := newWorld(t)
-	id := w.create(t, w.repC, w.rep, w.customer, "Parada", "100")
-	fresh := w.create(t, w.repC, w.rep, w.customer, "Reciente", "100")
-	w.env.Exec(`UPDATE opportunities SET stage_entered_at = now() - interval '30 days' WHERE id = $1`, id)
-	board := w.repC.Get("/opportunities/board").Body
+	id := w.create(t, w.RepC, w.Rep, w.customer, "Parada", "100")
+	fresh := w.create(t, w.RepC, w.Rep, w.customer, "Reciente", "100")
+	w.Env.Exec(`UPDATE opportunities SET stage_entered_at = now() - interval '30 days' WHERE id = $1`, id)
+	board := w.RepC.Get("/opportunities/board").Body
 	card := func(id string) string {
 		i := strings.Index(board, `id="opp-`+id+`"`)
 		j := strings.Index(board[i:], "</li>")
@@ -429,15 +417,15 @@ func TestIdleDealIsMarkedOnTheBoard(t *testing.T) {
 func TestIdleOpportunityAlerts(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.env.Exec(`INSERT INTO opportunities (org_id, customer_id, title, stage, owner_id, stage_entered_at) VALUES
+	w.Env.Exec(`INSERT INTO opportunities (org_id, customer_id, title, stage, owner_id, stage_entered_at) VALUES
 		($1, $2, 'Parada', 'en_analisis', $3, now() - interval '20 days'),
 		($1, $2, 'Reciente', 'en_analisis', $3, now() - interval '2 days'),
-		($1, $2, 'Ganada hace tiempo', 'ganada', $3, now() - interval '90 days')`, w.org.ID, w.customer, w.rep.ID)
-	if n, err := pipeline.AlertIdle(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 2 {
+		($1, $2, 'Ganada hace tiempo', 'ganada', $3, now() - interval '90 days')`, w.Org.ID, w.customer, w.Rep.ID)
+	if n, err := pipeline.AlertIdle(ctx, w.Env.DB, w.Env.Deps.Jobs, time.Now()); err != nil || n != 2 {
 		t.Fatalf("sweep: %d %v, want 2 (owner and manager of the idle deal)", n, err)
 	}
-	if n, err := pipeline.AlertIdle(ctx, w.env.DB, w.env.Deps.Jobs, time.Now()); err != nil || n != 0 {
+	if n, err := pipeline.AlertIdle(ctx, w.Env.DB, w.Env.Deps.Jobs, time.Now()); err != nil || n != 0 {
 		t.Fatalf("sweep again: %d %v", n, err)
 	}
-	contains(t, w.repC.Get("/alerts").Body, "Parada", "Oportunidad parada")
+	contains(t, w.RepC.Get("/alerts").Body, "Parada", "Oportunidad parada")
 }

@@ -21,15 +21,11 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/live"
 	"pulso/app/quotes"
-	"pulso/app/web"
 	"pulso/queries"
 )
 
 type world struct {
-	env                   *apptest.Env
-	org                   queries.Org
-	rep, other, manager   queries.User
-	repC, otherC          *apptest.Client
+	*apptest.World
 	customer, opportunity int64
 	product               int64
 	rate21                int64
@@ -37,30 +33,25 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	env := apptest.New(t)
-	w := &world{env: env, org: env.Org("Presupuestos Sur S.L.")}
-	w.manager = env.User(w.org, "jefa@sur.test", web.RoleManager)
-	w.rep = env.User(w.org, "rep@sur.test", web.RoleRep)
-	w.other = env.User(w.org, "otro@sur.test", web.RoleRep)
-	env.Exec(`UPDATE users SET manager_id = $1 WHERE id = $2`, w.manager.ID, w.rep.ID)
-	env.Exec(`UPDATE orgs SET tax_id = 'B12345674' WHERE id = $1`, w.org.ID)
-	w.repC, w.otherC = env.LoginAs(w.rep), env.LoginAs(w.other)
+	w := &world{World: apptest.NewWorld(t, "Presupuestos Sur S.L.", "sur.test")}
+	env := w.Env
+	env.Exec(`UPDATE orgs SET tax_id = 'B12345674' WHERE id = $1`, w.Org.ID)
 	ctx := context.Background()
-	owner := w.rep.ID
-	cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: w.org.ID, LegalName: "Ferretería Ebro S.L.", Country: "ES",
+	owner := w.Rep.ID
+	cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: w.Org.ID, LegalName: "Ferretería Ebro S.L.", Country: "ES",
 		OwnerID: &owner, Tags: []string{}, Email: "compras@ebro.test", TaxID: "B87654321"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.customer = cu.ID
-	o, err := env.Q.CreateOpportunityFull(ctx, queries.CreateOpportunityFullParams{OrgID: w.org.ID, CustomerID: cu.ID, Title: "Reforma almacén",
+	o, err := env.Q.CreateOpportunityFull(ctx, queries.CreateOpportunityFullParams{OrgID: w.Org.ID, CustomerID: cu.ID, Title: "Reforma almacén",
 		Amount: 100000, Probability: 10, OwnerID: &owner, CreatedBy: &owner})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.opportunity = o.ID
 	w.rate21 = int64(env.Count(`SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`))
-	p, err := env.Q.CreateProduct(ctx, queries.CreateProductParams{OrgID: w.org.ID, Code: "TAL-01", Name: "Taladro percutor", Unit: "ud",
+	p, err := env.Q.CreateProduct(ctx, queries.CreateProductParams{OrgID: w.Org.ID, Code: "TAL-01", Name: "Taladro percutor", Unit: "ud",
 		Price: 8990, TaxRateID: w.rate21, Active: true})
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +65,7 @@ var quoteURL = regexp.MustCompile(`/quotes/(\d+)/edit\?step=2`)
 // draft creates a quote for the world's deal and returns its id.
 func (w *world) draft(t *testing.T) int64 {
 	t.Helper()
-	r := w.repC.Post("/quotes", url.Values{"customer_id": {fmt.Sprint(w.customer)}, "opportunity_id": {fmt.Sprint(w.opportunity)}})
+	r := w.RepC.Post("/quotes", url.Values{"customer_id": {fmt.Sprint(w.customer)}, "opportunity_id": {fmt.Sprint(w.opportunity)}})
 	m := quoteURL.FindStringSubmatch(r.Header.Get("Location") + r.Header.Get("HX-Redirect"))
 	if m == nil {
 		t.Fatalf("create: %d %s %q", r.Status, r.Header, r.Body)
@@ -85,7 +76,7 @@ func (w *world) draft(t *testing.T) int64 {
 }
 
 func (w *world) revision(t *testing.T, id int64) string {
-	return fmt.Sprint(w.env.Count(`SELECT revision FROM quotes WHERE id = $1`, id))
+	return fmt.Sprint(w.Env.Count(`SELECT revision FROM quotes WHERE id = $1`, id))
 }
 
 func (w *world) lines(t *testing.T, id int64, extra url.Values) apptest.Response {
@@ -97,17 +88,17 @@ func (w *world) lines(t *testing.T, id int64, extra url.Values) apptest.Response
 	for k, v := range extra {
 		f[k] = v
 	}
-	return w.repC.Post(fmt.Sprintf("/quotes/%d/draft", id), f)
+	return w.RepC.Post(fmt.Sprintf("/quotes/%d/draft", id), f)
 }
 
 func (w *world) send(t *testing.T, id int64) string {
 	t.Helper()
-	r := w.repC.Post(fmt.Sprintf("/quotes/%d/send", id), url.Values{"revision": {w.revision(t, id)}})
+	r := w.RepC.Post(fmt.Sprintf("/quotes/%d/send", id), url.Values{"revision": {w.revision(t, id)}})
 	if r.Status != 303 && r.Status != 302 && r.Status != 200 {
 		t.Fatalf("send: %d %q", r.Status, r.Body)
 	}
 	var token string
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT token FROM quote_links WHERE quote_id = $1 AND revoked_at IS NULL ORDER BY version_n DESC LIMIT 1`, id).Scan(&token); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT token FROM quote_links WHERE quote_id = $1 AND revoked_at IS NULL ORDER BY version_n DESC LIMIT 1`, id).Scan(&token); err != nil {
 		t.Fatal(err)
 	}
 	return token
@@ -138,7 +129,7 @@ func TestThreeStepsSendOpenSign(t *testing.T) {
 	}
 	// 3 × 89,90 − 10 % = 242,73; 1,5 × 40 = 60,00; base 302,73; IVA 21 % = 63,57; total 366,30.
 	var base, tax, total int64
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT base, tax, total FROM quote_versions WHERE quote_id = $1 AND n = 1`, id).Scan(&base, &tax, &total); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT base, tax, total FROM quote_versions WHERE quote_id = $1 AND n = 1`, id).Scan(&base, &tax, &total); err != nil {
 		t.Fatal(err)
 	}
 	if base != 30273 || tax != 6357 || total != 36630 {
@@ -147,19 +138,19 @@ func TestThreeStepsSendOpenSign(t *testing.T) {
 	if !strings.Contains(r.Body, "366,30") {
 		t.Fatalf("editor does not show the total: %q", r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number IS NULL`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number IS NULL`, id); n != 1 {
 		t.Fatal("a draft has no number")
 	}
 
 	// Step 3: send. Number P-<year>-0001, PDF frozen with its hash, link, e-mail with the PDF.
 	token := w.send(t, id)
 	year := time.Now().Year()
-	if n := w.env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number = $2 AND status = 'sent'`, id, fmt.Sprintf("P-%d-0001", year)); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number = $2 AND status = 'sent'`, id, fmt.Sprintf("P-%d-0001", year)); n != 1 {
 		t.Fatal("sent quote has no number P-YYYY-0001")
 	}
 	var pdf []byte
 	var sum string
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT pdf, pdf_sha256 FROM quote_versions WHERE quote_id = $1 AND n = 1`, id).Scan(&pdf, &sum); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT pdf, pdf_sha256 FROM quote_versions WHERE quote_id = $1 AND n = 1`, id).Scan(&pdf, &sum); err != nil {
 		t.Fatal(err)
 	}
 	got := sha256.Sum256(pdf)
@@ -169,35 +160,35 @@ func TestThreeStepsSendOpenSign(t *testing.T) {
 	if len(token) != quotes.TokenLen {
 		t.Fatalf("token %q is not 128 bits", token)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM emails e JOIN email_attachments a ON a.email_id = e.id
+	if n := w.Env.Count(`SELECT count(*) FROM emails e JOIN email_attachments a ON a.email_id = e.id
 		WHERE e.to_address = 'compras@ebro.test' AND e.template = 'quote_sent' AND a.content_type = 'application/pdf'
 		AND e.text_body LIKE '%/q/' || $1 || '%'`, token); n != 1 {
 		t.Fatal("the quote e-mail with the PDF and the link was not enqueued")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'oferta_presentada'`, w.opportunity); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'oferta_presentada'`, w.opportunity); n != 1 {
 		t.Fatal("sending did not move the deal to oferta presentada")
 	}
 	// A sent version is immutable, whatever the code does.
-	if _, err := w.env.DB.Exec(context.Background(), `UPDATE quote_lines SET unit_price = 1 WHERE quote_id = $1`, id); err == nil {
+	if _, err := w.Env.DB.Exec(context.Background(), `UPDATE quote_lines SET unit_price = 1 WHERE quote_id = $1`, id); err == nil {
 		t.Fatal("the database let a sent line change")
 	}
-	if _, err := w.env.DB.Exec(context.Background(), `UPDATE quote_versions SET total = 1 WHERE quote_id = $1`, id); err == nil {
+	if _, err := w.Env.DB.Exec(context.Background(), `UPDATE quote_versions SET total = 1 WHERE quote_id = $1`, id); err == nil {
 		t.Fatal("the database let a sent version's total change")
 	}
 
 	// The client opens it: no session, the token is enough.
-	client := w.env.Client()
+	client := w.Env.Client()
 	r = client.Get("/q/" + token)
 	if r.Status != 200 || !strings.Contains(r.Body, "Taladro percutor") || !strings.Contains(r.Body, "366,30") {
 		t.Fatalf("client page: %d %q", r.Status, r.Body)
 	}
-	if strings.Contains(r.Body, w.rep.Email) {
+	if strings.Contains(r.Body, w.Rep.Email) {
 		t.Fatal("the client page shows the rep's e-mail")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'opened'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'opened'`, id); n != 1 {
 		t.Fatal("open not recorded")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'title_id' = 'quotes.opened_title'`); n < 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'title_id' = 'quotes.opened_title'`); n < 2 {
 		t.Fatalf("rep and manager not told of the open (%d jobs)", n)
 	}
 	r = client.Get("/q/" + token + "/pdf")
@@ -228,17 +219,17 @@ func TestThreeStepsSendOpenSign(t *testing.T) {
 	if r.Status != 303 && r.Status != 302 && r.Status != 200 {
 		t.Fatalf("sign: %d %q", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'signed' AND signer_name = 'Ana Ruiz'
+	if n := w.Env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'signed' AND signer_name = 'Ana Ruiz'
 		AND document_sha256 = $2 AND signature_png IS NOT NULL`, id, sum); n != 1 {
 		t.Fatal("signature audit row missing or with the wrong hash")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'ganada'`, w.opportunity); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'ganada'`, w.opportunity); n != 1 {
 		t.Fatal("signing did not win the deal")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunity_stage_history WHERE opportunity_id = $1 AND to_stage = 'ganada'`, w.opportunity); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunity_stage_history WHERE opportunity_id = $1 AND to_stage = 'ganada'`, w.opportunity); n != 1 {
 		t.Fatal("the win is not in the deal's history")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM emails e JOIN email_attachments a ON a.email_id = e.id
+	if n := w.Env.Count(`SELECT count(*) FROM emails e JOIN email_attachments a ON a.email_id = e.id
 		WHERE e.template = 'quote_signed' AND a.content_type = 'application/pdf'`); n != 2 {
 		t.Fatalf("signed PDF e-mailed %d times, want client and rep", n)
 	}
@@ -253,11 +244,11 @@ func TestThreeStepsSendOpenSign(t *testing.T) {
 	if r.Status != 409 {
 		t.Fatalf("second signature: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'signed'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'signed'`, id); n != 1 {
 		t.Fatal("a second signature was stored")
 	}
 	// The trail is append-only.
-	if _, err := w.env.DB.Exec(context.Background(), `DELETE FROM quote_events WHERE quote_id = $1 AND kind = 'signed'`, id); err == nil {
+	if _, err := w.Env.DB.Exec(context.Background(), `DELETE FROM quote_events WHERE quote_id = $1 AND kind = 'signed'`, id); err == nil {
 		t.Fatal("the database let a signature row be deleted")
 	}
 }
@@ -269,7 +260,7 @@ func TestVersionsOutdatedAndRejection(t *testing.T) {
 	tok1 := w.send(t, id)
 
 	// Editing a sent quote opens version 2; v1 stays as it was.
-	r := w.repC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{})
+	r := w.RepC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{})
 	if r.Status >= 400 {
 		t.Fatalf("revise: %d", r.Status)
 	}
@@ -278,15 +269,15 @@ func TestVersionsOutdatedAndRejection(t *testing.T) {
 	if tok1 == tok2 {
 		t.Fatal("version 2 reuses the token")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quote_versions WHERE quote_id = $1 AND n = 1 AND status = 'superseded' AND base = 30273`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM quote_versions WHERE quote_id = $1 AND n = 1 AND status = 'superseded' AND base = 30273`, id); n != 1 {
 		t.Fatal("v1 changed or was not superseded")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number = $2`, id, fmt.Sprintf("P-%d-0001", time.Now().Year())); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM quotes WHERE id = $1 AND number = $2`, id, fmt.Sprintf("P-%d-0001", time.Now().Year())); n != 1 {
 		t.Fatal("v2 did not keep the number")
 	}
 	// The old link leads to the latest version; signing through it is
 	// refused with a link to the latest.
-	client := w.env.Client()
+	client := w.Env.Client()
 	r = client.Get("/q/" + tok1)
 	if r.Status != 303 || r.Header.Get("Location") != "/q/"+tok2 {
 		t.Fatalf("old link: %d %s", r.Status, r.Header.Get("Location"))
@@ -301,10 +292,10 @@ func TestVersionsOutdatedAndRejection(t *testing.T) {
 	if r.Status >= 400 {
 		t.Fatalf("reject: %d %q", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'en_negociacion'`, w.opportunity); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'en_negociacion'`, w.opportunity); n != 1 {
 		t.Fatal("rejection did not move the deal to en negociación")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'rejected' AND reason = 'Muy caro'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'rejected' AND reason = 'Muy caro'`, id); n != 1 {
 		t.Fatal("rejection reason not kept")
 	}
 	r = client.Post("/q/"+tok2+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
@@ -319,10 +310,10 @@ func TestOutdatedVersionRefusedWithLinkToLatest(t *testing.T) {
 	w.lines(t, id, nil)
 	tok1 := w.send(t, id)
 	// A client who kept v1's page open signs after v2 went out.
-	w.repC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{})
+	w.RepC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{})
 	w.lines(t, id, nil)
 	w.send(t, id)
-	r := w.env.Client().Post("/q/"+tok1+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	r := w.Env.Client().Post("/q/"+tok1+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
 	if r.Status != 409 || !strings.Contains(r.Body, "versión más reciente") || !strings.Contains(r.Body, "/q/") {
 		t.Fatalf("outdated signature: %d %q", r.Status, r.Body)
 	}
@@ -345,10 +336,10 @@ func TestBadLinesGetFieldMessages(t *testing.T) {
 			t.Errorf("%s: %d", name, r.Status)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quote_lines WHERE quote_id = $1`, id); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM quote_lines WHERE quote_id = $1`, id); n != 0 {
 		t.Fatalf("invalid drafts stored %d lines", n)
 	}
-	r := w.repC.Post(fmt.Sprintf("/quotes/%d/send", id), url.Values{"revision": {w.revision(t, id)}})
+	r := w.RepC.Post(fmt.Sprintf("/quotes/%d/send", id), url.Values{"revision": {w.revision(t, id)}})
 	if r.Status != 422 || !strings.Contains(r.Body, "Añada al menos una línea") {
 		t.Fatalf("sending an empty quote: %d", r.Status)
 	}
@@ -359,7 +350,7 @@ func TestTokensAndScope(t *testing.T) {
 	id := w.draft(t)
 	w.lines(t, id, nil)
 	token := w.send(t, id)
-	c := w.env.Client()
+	c := w.Env.Client()
 	tampered := []byte(token)
 	tampered[0] ^= 1
 	for _, bad := range []string{"x", string(tampered), strings.Repeat("A", quotes.TokenLen), token + "A", "../quotes"} {
@@ -368,32 +359,32 @@ func TestTokensAndScope(t *testing.T) {
 		}
 	}
 	// Revoked by the rep: a clear page, never the quote.
-	if r := w.repC.Post(fmt.Sprintf("/quotes/%d/revoke", id), url.Values{}); r.Status != 303 {
+	if r := w.RepC.Post(fmt.Sprintf("/quotes/%d/revoke", id), url.Values{}); r.Status != 303 {
 		t.Fatalf("revoke: %d", r.Status)
 	}
 	if r := c.Get("/q/" + token); r.Status != 410 || strings.Contains(r.Body, "Taladro") {
 		t.Fatalf("revoked link: %d", r.Status)
 	}
-	w.env.Exec(`UPDATE quote_links SET revoked_at = NULL WHERE quote_id = $1`, id)
+	w.Env.Exec(`UPDATE quote_links SET revoked_at = NULL WHERE quote_id = $1`, id)
 	// Expired: the validity passed.
-	w.env.Exec(`UPDATE quote_links SET expires_at = now() - interval '1 minute' WHERE quote_id = $1`, id)
+	w.Env.Exec(`UPDATE quote_links SET expires_at = now() - interval '1 minute' WHERE quote_id = $1`, id)
 	if r := c.Get("/q/" + token); r.Status != 410 || strings.Contains(r.Body, "Taladro") {
 		t.Fatalf("expired link: %d", r.Status)
 	}
 	// Another rep cannot see or touch the quote.
 	for _, p := range []string{"/quotes/%d", "/quotes/%d/edit?step=2", "/quotes/%d/versions/1/pdf"} {
-		if r := w.otherC.Get(fmt.Sprintf(p, id)); r.Status != 404 {
+		if r := w.Rep2C.Get(fmt.Sprintf(p, id)); r.Status != 404 {
 			t.Errorf("other rep %s: %d", p, r.Status)
 		}
 	}
-	if r := w.otherC.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{}); r.Status != 404 {
+	if r := w.Rep2C.Post(fmt.Sprintf("/quotes/%d/revise", id), url.Values{}); r.Status != 404 {
 		t.Errorf("other rep revise: %d", r.Status)
 	}
 }
 
 func TestClientLinkIsRateLimited(t *testing.T) {
 	w := newWorld(t)
-	c := w.env.Client()
+	c := w.Env.Client()
 	limited := false
 	for i := 0; i < 70; i++ {
 		if r := c.Get("/q/" + strings.Repeat("B", quotes.TokenLen)); r.Status == 429 {
@@ -410,34 +401,34 @@ func TestClientLinkIsRateLimited(t *testing.T) {
 // and unanswered after some days (fired by the sweep, once).
 func TestQuoteTaskRules(t *testing.T) {
 	w := newWorld(t)
-	w.env.Exec(`INSERT INTO task_reasons (org_id, name) VALUES ($1, 'Seguimiento')`, w.org.ID)
+	w.Env.Exec(`INSERT INTO task_reasons (org_id, name) VALUES ($1, 'Seguimiento')`, w.Org.ID)
 	for _, r := range []struct{ event, title, wait string }{
 		{"quote_sent", "Llamar para confirmar que llegó", ""}, {"quote_signed", "Preparar pedido", ""}, {"quote_unanswered", "Reclamar respuesta", "3"}} {
-		w.env.Exec(`INSERT INTO task_rules (org_id, event, wait_days, reason_id, title)
-			SELECT $1, $2, nullif($4, '')::integer, id, $3 FROM task_reasons WHERE org_id = $1`, w.org.ID, r.event, r.title, r.wait)
+		w.Env.Exec(`INSERT INTO task_rules (org_id, event, wait_days, reason_id, title)
+			SELECT $1, $2, nullif($4, '')::integer, id, $3 FROM task_reasons WHERE org_id = $1`, w.Org.ID, r.event, r.title, r.wait)
 	}
 	id := w.draft(t)
 	w.lines(t, id, nil)
 	token := w.send(t, id)
-	if n := w.env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Llamar para confirmar que llegó' AND assignee_id = $2`, id, w.rep.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Llamar para confirmar que llegó' AND assignee_id = $2`, id, w.Rep.ID); n != 1 {
 		t.Fatal("quote_sent rule did not fire")
 	}
 	ctx := context.Background()
 	for _, days := range []int{2, 4, 5} {
-		if _, err := quotes.FollowUps(ctx, w.env.DB, w.env.Deps.Jobs, time.Now().AddDate(0, 0, days)); err != nil {
+		if _, err := quotes.FollowUps(ctx, w.Env.DB, w.Env.Deps.Jobs, time.Now().AddDate(0, 0, days)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Reclamar respuesta'`, id); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Reclamar respuesta'`, id); n != 1 {
 		t.Fatalf("unanswered follow-ups: %d, want one (after 3 days, once)", n)
 	}
-	w.env.Client().Post("/q/"+token+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
-	if n := w.env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Preparar pedido' AND opportunity_id = $2`, id, w.opportunity); n != 1 {
+	w.Env.Client().Post("/q/"+token+"/sign", url.Values{"signer_name": {"Ana"}, "signature": {signaturePNG(t, 300, 100, true)}})
+	if n := w.Env.Count(`SELECT count(*) FROM tasks WHERE quote_id = $1 AND title = 'Preparar pedido' AND opportunity_id = $2`, id, w.opportunity); n != 1 {
 		t.Fatal("quote_signed rule did not fire")
 	}
 	// A signed quote is no longer unanswered.
-	w.env.Exec(`DELETE FROM tasks WHERE title = 'Reclamar respuesta'`)
-	if n, _ := quotes.FollowUps(ctx, w.env.DB, w.env.Deps.Jobs, time.Now().AddDate(0, 0, 10)); n != 0 {
+	w.Env.Exec(`DELETE FROM tasks WHERE title = 'Reclamar respuesta'`)
+	if n, _ := quotes.FollowUps(ctx, w.Env.DB, w.Env.Deps.Jobs, time.Now().AddDate(0, 0, 10)); n != 0 {
 		t.Fatalf("%d follow-ups for a signed quote", n)
 	}
 }
@@ -450,22 +441,22 @@ func TestOnlyFreshOpensToast(t *testing.T) {
 	w.lines(t, id, nil)
 	token := w.send(t, id)
 	ctx := context.Background()
-	l, err := w.env.Q.FindQuoteLink(ctx, quotes.HashToken(token))
+	l, err := w.Env.Q.FindQuoteLink(ctx, quotes.HashToken(token))
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = live.BeginFunc(ctx, w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
-		return quotes.RecordOpen(ctx, tx, w.env.Deps.Jobs, l, quotes.Client{}, time.Now().Add(-2*time.Hour))
+	err = live.BeginFunc(ctx, w.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		return quotes.RecordOpen(ctx, tx, w.Env.Deps.Jobs, l, quotes.Client{}, time.Now().Add(-2*time.Hour))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'title_id' = 'quotes.opened_title' AND (args->>'toast') IS NULL`); n < 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'title_id' = 'quotes.opened_title' AND (args->>'toast') IS NULL`); n < 1 {
 		t.Fatal("an old open was not notified without a toast")
 	}
-	w.env.Exec(`DELETE FROM river_job WHERE kind = 'notify'`)
-	w.env.Client().Get("/q/" + token)
-	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'toast' = 'true'`); n < 1 {
+	w.Env.Exec(`DELETE FROM river_job WHERE kind = 'notify'`)
+	w.Env.Client().Get("/q/" + token)
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'toast' = 'true'`); n < 1 {
 		t.Fatal("a fresh open does not toast")
 	}
 }
@@ -477,42 +468,42 @@ func TestOnlyFreshOpensToast(t *testing.T) {
 func TestCustomerTaxRegimeAppliesToItsQuotes(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.env.Exec(`UPDATE customers SET tax_regime = 'recargo', irpf_rate = 15 WHERE id = $1`, w.customer)
+	w.Env.Exec(`UPDATE customers SET tax_regime = 'recargo', irpf_rate = 15 WHERE id = $1`, w.customer)
 	id := w.draft(t)
 	var recargo bool
 	var irpf string
-	if err := w.env.DB.QueryRow(ctx, `SELECT recargo, irpf_rate::text FROM quote_versions WHERE quote_id = $1`, id).Scan(&recargo, &irpf); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT recargo, irpf_rate::text FROM quote_versions WHERE quote_id = $1`, id).Scan(&recargo, &irpf); err != nil {
 		t.Fatal(err)
 	}
 	if !recargo || irpf != "15.00" {
 		t.Fatalf("new quote for a recargo customer with IRPF: recargo %v, irpf %s", recargo, irpf)
 	}
 
-	w.env.Exec(`UPDATE customers SET tax_regime = 'exempt', exempt_cause = 'E1', irpf_rate = 0 WHERE id = $1`, w.customer)
+	w.Env.Exec(`UPDATE customers SET tax_regime = 'exempt', exempt_cause = 'E1', irpf_rate = 0 WHERE id = $1`, w.customer)
 	id = w.draft(t)
 	if r := w.lines(t, id, url.Values{"recargo": {"1"}}); r.Status != 200 {
 		t.Fatalf("autosave: %d %q", r.Status, r.Body)
 	}
 	// 242,73 + 60,00 with no IVA and no recargo, whatever the form asked.
 	var base, taxes, surcharge, total int64
-	if err := w.env.DB.QueryRow(ctx, `SELECT base, tax, surcharge, total FROM quote_versions WHERE quote_id = $1`, id).Scan(&base, &taxes, &surcharge, &total); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT base, tax, surcharge, total FROM quote_versions WHERE quote_id = $1`, id).Scan(&base, &taxes, &surcharge, &total); err != nil {
 		t.Fatal(err)
 	}
 	if base != 30273 || taxes != 0 || surcharge != 0 || total != 30273 {
 		t.Fatalf("exempt customer's totals: base %d tax %d recargo %d total %d", base, taxes, surcharge, total)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM quote_lines l JOIN tax_rates r ON r.id = l.tax_rate_id WHERE l.quote_id = $1 AND r.rate = 0`, id); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM quote_lines l JOIN tax_rates r ON r.id = l.tax_rate_id WHERE l.quote_id = $1 AND r.rate = 0`, id); n != 2 {
 		t.Fatalf("%d lines at the 0 %% rate, want 2", n)
 	}
 	w.send(t, id)
 	var regime, cause string
-	if err := w.env.DB.QueryRow(ctx, `SELECT parties->'tax'->>'regime', parties->'tax'->>'exempt_cause' FROM quote_versions WHERE quote_id = $1`, id).Scan(&regime, &cause); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT parties->'tax'->>'regime', parties->'tax'->>'exempt_cause' FROM quote_versions WHERE quote_id = $1`, id).Scan(&regime, &cause); err != nil {
 		t.Fatal(err)
 	}
 	if regime != "exempt" || cause != "E1" {
 		t.Fatalf("the sent version froze regime %q cause %q", regime, cause)
 	}
-	pdf := w.repC.Get(fmt.Sprintf("/quotes/%d/versions/1/pdf", id))
+	pdf := w.RepC.Get(fmt.Sprintf("/quotes/%d/versions/1/pdf", id))
 	if pdf.Status != 200 || !strings.HasPrefix(pdf.Body, "%PDF") {
 		t.Fatalf("pdf: %d", pdf.Status)
 	}
