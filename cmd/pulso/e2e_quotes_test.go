@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,31 +12,9 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"pulso/app/apptest"
 	"pulso/app/mail/mailtest"
 )
-
-// pdfText inflates every Flate stream of a PDF and joins them: enough to
-// find what the page draws (fpdf writes text as (...) Tj operands).
-func pdfText(pdf []byte) string {
-	var out strings.Builder
-	for rest := pdf; ; {
-		i := bytes.Index(rest, []byte("stream\n"))
-		if i < 0 {
-			break
-		}
-		rest = rest[i+len("stream\n"):]
-		j := bytes.Index(rest, []byte("endstream"))
-		if j < 0 {
-			break
-		}
-		if r, err := zlib.NewReader(bytes.NewReader(rest[:j])); err == nil {
-			b, _ := io.ReadAll(r)
-			out.Write(b)
-		}
-		rest = rest[j:]
-	}
-	return out.String()
-}
 
 // The whole flow on phones (390×844): a rep builds a quote in three
 // steps from a deal and sends it; the client opens the link in another
@@ -173,7 +149,7 @@ func TestE2EQuoteSignedOnPhone(t *testing.T) {
 		t.Fatalf("signed mail attachments: %+v", signedMail.Attachments)
 	}
 	pdf := signedMail.Attachments[0].Content
-	text := pdfText(pdf)
+	text := apptest.PDFText(t, pdf)
 	if !strings.Contains(text, hash) || !strings.Contains(text, "Ana Ruiz Cliente") {
 		t.Errorf("the signed PDF does not show the signer and the hash %s", hash)
 	}
