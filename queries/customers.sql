@@ -161,3 +161,9 @@ RETURNING *;
 
 -- name: OrgHasCustomers :one
 SELECT EXISTS (SELECT 1 FROM customers WHERE org_id = @org_id);
+
+-- name: SetCustomerTax :exec
+-- A customer's tax regime alone (the demo gives a few quotes' customers one).
+UPDATE customers SET tax_regime = @tax_regime, exempt_cause = @exempt_cause, irpf_rate = @irpf_rate,
+    updated_at = now(), version = version + 1
+WHERE org_id = @org_id AND id = @id;

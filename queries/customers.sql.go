@@ -972,6 +972,32 @@ func (q *Queries) SeedInvoiceAllocation(ctx context.Context, arg SeedInvoiceAllo
 	return i, err
 }
 
+const setCustomerTax = `-- name: SetCustomerTax :exec
+UPDATE customers SET tax_regime = $1, exempt_cause = $2, irpf_rate = $3,
+    updated_at = now(), version = version + 1
+WHERE org_id = $4 AND id = $5
+`
+
+type SetCustomerTaxParams struct {
+	TaxRegime   string
+	ExemptCause string
+	IrpfRate    pgtype.Numeric
+	OrgID       int64
+	ID          int64
+}
+
+// A customer's tax regime alone (the demo gives a few quotes' customers one).
+func (q *Queries) SetCustomerTax(ctx context.Context, arg SetCustomerTaxParams) error {
+	_, err := q.db.Exec(ctx, setCustomerTax,
+		arg.TaxRegime,
+		arg.ExemptCause,
+		arg.IrpfRate,
+		arg.OrgID,
+		arg.ID,
+	)
+	return err
+}
+
 const touchCustomer = `-- name: TouchCustomer :exec
 UPDATE customers SET updated_at = now(), version = version + 1 WHERE org_id = $1 AND id = $2
 `

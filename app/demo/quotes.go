@@ -140,6 +140,15 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 		if state == "expired" {
 			when = now.AddDate(0, 0, -40)
 		}
+		// Two of them are for customers under a special regime: the editor
+		// and the PDF show the recargo and the exemption's legend.
+		if regime := map[string]string{"opened": "exempt", "sent": "recargo"}[state]; regime != "" && org.Country == "ES" {
+			cause := map[string]string{"exempt": "E1"}[regime]
+			if err := q.SetCustomerTax(ctx, queries.SetCustomerTaxParams{OrgID: org.ID, ID: o.CustomerID, TaxRegime: regime,
+				ExemptCause: cause, IrpfRate: money.Numeric(decimal.Zero)}); err != nil {
+				return err
+			}
+		}
 		qt, rev, err := demoQuote(ctx, tx, org, o, catalogRows, i, when)
 		if err != nil {
 			return err

@@ -1,9 +1,10 @@
 // Pulso's small script: what htmx alone does not do.
 //
-// Live resync: the htmx ws extension reconnects with backoff by itself. On
-// every reconnect after the first connection, events may have been missed,
-// so the page fires "pulso:resync" on <body>; live fragments listen for it
-// (hx-trigger="pulso:resync from:body") and re-fetch themselves.
+// Live resync: the htmx ws extension reconnects with backoff by itself
+// (capped below at 5 s). On every reconnect after the first connection,
+// events may have been missed, so the page fires "pulso:resync" on <body>;
+// live fragments listen for it (hx-trigger="pulso:resync from:body") and
+// re-fetch themselves.
 //
 // Reconnect after a server's goodbye: see the htmx:wsClose handler.
 //
@@ -13,6 +14,16 @@
 (function () {
   "use strict";
   var connectedOnce = false;
+
+  // Reconnect backoff. The extension's full jitter doubles up to 64 s after
+  // six failed attempts, so a page that lived through a restart of a few
+  // seconds (a deploy, a node replaced) could wait a minute to come back.
+  // Capped at 5 s and still jittered (half to all of each step), pages
+  // come back within seconds without arriving all at once.
+  htmx.config.wsReconnectDelay = function (retryCount) {
+    var step = Math.min(5000, 500 * Math.pow(2, retryCount));
+    return step / 2 + Math.random() * step / 2;
+  };
 
   document.addEventListener("htmx:wsOpen", function () {
     document.body.setAttribute("data-live", "on");
