@@ -529,8 +529,14 @@ func TestTaxRegimeFollowsTheOrgsCountry(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Solo para empresas de España") {
 		t.Fatalf("recargo for a Mexican org: %d", r.Status)
 	}
-	r = c.Post("/customers", url.Values{"legal_name": {"Ferretería Norte"}, "country": {"MX"}, "tax_regime": {"export"}})
-	if r.Status != http.StatusSeeOther {
-		t.Fatalf("export from Mexico: %d %.300s", r.Status, r.Body)
+	r = c.Post("/customers", url.Values{"legal_name": {"Ferretería Norte"}, "country": {"MX"}, "tax_regime": {"exempt"}, "exempt_cause": {"E1"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Solo para empresas de España") {
+		t.Fatalf("a VERI*FACTU cause for a Mexican org: %d", r.Status)
+	}
+	for _, regime := range []string{"export", "exempt"} {
+		r = c.Post("/customers", url.Values{"legal_name": {"Ferretería " + regime}, "country": {"MX"}, "tax_regime": {regime}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("%s from Mexico: %d %.300s", regime, r.Status, r.Body)
+		}
 	}
 }

@@ -43,10 +43,11 @@ type Parties struct {
 	Seller printing.Party `json:"seller"`
 	Buyer  printing.Party `json:"buyer"`
 	// Tax is the buyer's tax treatment when sent (absent before regimes
-	// existed: general), for the legend it prints.
-	Tax    tax.CustomerTax `json:"tax,omitzero"`
-	Locale string          `json:"locale"`
-	Zone   string          `json:"zone"`
+	// existed: general) and Country the seller's, for the legend it prints.
+	Tax     tax.CustomerTax `json:"tax,omitzero"`
+	Country string          `json:"country,omitempty"`
+	Locale  string          `json:"locale"`
+	Zone    string          `json:"zone"`
 }
 
 // TokenBytes is the link token's entropy: 128 bits.
@@ -193,7 +194,7 @@ func (s *sending) takeNumber(ctx context.Context) error {
 // with its SHA-256.
 func (s *sending) render(ctx context.Context) error {
 	pt := Parties{Seller: printing.Party{Name: s.org.Name, TaxID: s.org.TaxID}, Locale: s.in.Locale, Zone: s.org.TimeZone,
-		Tax: CustomerTaxOf(s.qt)}
+		Tax: CustomerTaxOf(s.qt), Country: s.org.Country}
 	var err error
 	if pt.Buyer, err = buyerOf(ctx, s.q, s.in.OrgID, s.qt); err != nil {
 		return err
@@ -341,7 +342,7 @@ func document(pt Parties, logo []byte, number string, v queries.QuoteVersion, li
 	d := printing.Document{Kind: "quote", Number: number, Version: int(v.N), Issued: issued, ValidUntil: v.ValidUntil.Time,
 		Locale: pt.Locale, Location: loc, Currency: v.Currency, Seller: pt.Seller, Buyer: pt.Buyer, Logo: logo,
 		Totals: t, Terms: v.Terms}
-	if id, params := pt.Tax.Legend(); id != "" {
+	if id, params := pt.Tax.Legend(pt.Country); id != "" {
 		d.Notes = append(d.Notes, i18n.In(pt.Locale, id, params))
 	}
 	for i, l := range lines {
@@ -463,7 +464,7 @@ func DraftPDF(ctx context.Context, q *queries.Queries, orgID int64, locale strin
 		number = *qt.Number
 	}
 	pt := Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: locale, Zone: org.TimeZone,
-		Tax: CustomerTaxOf(qt)}
+		Tax: CustomerTaxOf(qt), Country: org.Country}
 	return printing.Render(document(pt, org.Logo, number, v, lines, t, time.Now()))
 }
 

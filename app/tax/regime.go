@@ -52,8 +52,9 @@ type CustomerTax struct {
 }
 
 // Validate names the first field that cannot stand for an org of country
-// (its i18n id, "" when fine): recargo and IRPF are Spanish, an exempt
-// customer needs a known cause and only an exempt one has a cause.
+// (its i18n id, "" when fine): recargo, the intra-EU reverse charge, IRPF
+// and the exemption causes (VERI*FACTU's codes) are Spanish; a Spanish
+// exempt customer needs a known cause, and only an exempt one has a cause.
 func (c CustomerTax) Validate(country string) (field, id string) {
 	known := false
 	for _, r := range Regimes {
@@ -62,9 +63,11 @@ func (c CustomerTax) Validate(country string) (field, id string) {
 	switch {
 	case !known:
 		return "tax_regime", "validation.choice"
-	case c.Regime == Recargo && country != "ES":
+	case (c.Regime == Recargo || c.Regime == ReverseCharge) && country != "ES":
 		return "tax_regime", "tax.only_es"
-	case c.Regime == Exempt && Article(c.ExemptCause) == "":
+	case c.ExemptCause != "" && country != "ES":
+		return "exempt_cause", "tax.only_es"
+	case c.Regime == Exempt && country == "ES" && Article(c.ExemptCause) == "":
 		return "exempt_cause", "tax.exempt_cause_required"
 	case c.Regime != Exempt && c.ExemptCause != "":
 		return "exempt_cause", "tax.exempt_cause_only_exempt"
@@ -106,11 +109,22 @@ func (c CustomerTax) Apply(l Line) Line {
 	return l
 }
 
-// Legend is the statement a document sold under the regime must carry
-// (RD 1619/2012, art. 6.1.j: the exemption's legal basis, or that the
-// buyer accounts for the tax), as an i18n id and its parameters; "" when
-// none is needed.
-func (c CustomerTax) Legend() (id string, params map[string]any) {
+// Legend is the statement a document sold under the regime must carry, as
+// an i18n id and its parameters ("" when none is needed). In Spain, RD
+// 1619/2012 art. 6.1.j asks for the exemption's legal basis or that the
+// buyer accounts for the tax; elsewhere the document says only that the
+// operation is exempt (Mexico's and Argentina's own references are not
+// modelled yet).
+func (c CustomerTax) Legend(country string) (id string, params map[string]any) {
+	if country != "ES" {
+		switch c.Regime {
+		case Exempt:
+			return "tax.legend.exempt_plain", nil
+		case Export:
+			return "tax.legend.export_plain", nil
+		}
+		return "", nil
+	}
 	switch c.Regime {
 	case Exempt:
 		return "tax.legend.exempt", map[string]any{"Article": Article(c.ExemptCause)}

@@ -25,6 +25,9 @@ func TestRegimeValidate(t *testing.T) {
 		{"IRPF 10", CustomerTax{Regime: General, IRPF: d("10")}, "ES", "irpf_rate", "validation.choice"},
 		{"IRPF in Argentina", CustomerTax{Regime: General, IRPF: d("15")}, "AR", "irpf_rate", "tax.only_es"},
 		{"export from Mexico", CustomerTax{Regime: Export}, "MX", "", ""},
+		{"reverse charge in Mexico", CustomerTax{Regime: ReverseCharge}, "MX", "tax_regime", "tax.only_es"},
+		{"exempt in Argentina, no cause", CustomerTax{Regime: Exempt}, "AR", "", ""},
+		{"exempt in Argentina with a Spanish cause", CustomerTax{Regime: Exempt, ExemptCause: "E1"}, "AR", "exempt_cause", "tax.only_es"},
 	} {
 		if f, id := tc.c.Validate(tc.country); f != tc.field || id != tc.id {
 			t.Errorf("%s: %q %q, want %q %q", tc.name, f, id, tc.field, tc.id)
@@ -62,11 +65,17 @@ func TestRegimeApply(t *testing.T) {
 		if tot.Base != tc.base || tot.Tax != tc.taxes || tot.Surcharge != tc.surcharge || tot.Withheld != tc.withheld || tot.Total != tc.total {
 			t.Errorf("%+v: base %d tax %d re %d irpf %d total %d", tc.c, tot.Base, tot.Tax, tot.Surcharge, tot.Withheld, tot.Total)
 		}
-		if id, _ := tc.c.Legend(); id != tc.legend {
+		if id, _ := tc.c.Legend("ES"); id != tc.legend {
 			t.Errorf("%+v: legend %q", tc.c, id)
 		}
 	}
-	if _, p := (CustomerTax{Regime: Exempt, ExemptCause: "E2"}).Legend(); p["Article"] != "art. 21" {
+	if _, p := (CustomerTax{Regime: Exempt, ExemptCause: "E2"}).Legend("ES"); p["Article"] != "art. 21" {
 		t.Errorf("E2 stands for %v", p["Article"])
+	}
+	// Outside Spain no Spanish law is cited.
+	for c, want := range map[Regime]string{Exempt: "tax.legend.exempt_plain", Export: "tax.legend.export_plain", General: "", Recargo: ""} {
+		if id, p := (CustomerTax{Regime: c}).Legend("MX"); id != want || p != nil {
+			t.Errorf("%s in Mexico: %q %v", c, id, p)
+		}
 	}
 }

@@ -15,7 +15,9 @@ ALTER TABLE customers
     ADD COLUMN exempt_cause text         NOT NULL DEFAULT ''
         CHECK (exempt_cause IN ('', 'E1', 'E2', 'E3', 'E4', 'E5', 'E6')),
     ADD COLUMN irpf_rate    numeric(5,2) NOT NULL DEFAULT 0 CHECK (irpf_rate IN (0, 7, 15)),
-    ADD CONSTRAINT customers_exempt_cause_with_regime CHECK ((tax_regime = 'exempt') = (exempt_cause <> ''));
+    -- Only an exempt customer has a cause; Spanish ones must (app/tax checks
+    -- that, since the org's country decides it).
+    ADD CONSTRAINT customers_exempt_cause_with_regime CHECK (exempt_cause = '' OR tax_regime = 'exempt');
 
 INSERT INTO tax_rates (country, kind, rate, label, valid_from) VALUES
     ('AR', 'iva', 0, 'IVA 0 % / exento', '1998-01-01');
