@@ -82,7 +82,7 @@ func (h *Handler) exportSetup(c *fiber.Ctx) (queries.ListCustomersParams, []stri
 // phone in E.164 ("+34600…", digits only) cannot hide a formula and is kept
 // as is.
 func spreadsheetSafe(s string) string {
-	if len(s) > 1 && s[0] == '+' && allDigits(s[1:]) {
+	if len(s) > 1 && s[0] == '+' && ident.Digits(s[1:]) {
 		return s
 	}
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
@@ -188,13 +188,4 @@ func writeXLSX(ctx context.Context, out io.Writer, q *queries.Queries, params qu
 	}
 	_, err = f.WriteTo(out)
 	return err
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

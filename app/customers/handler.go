@@ -13,6 +13,7 @@ import (
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views/components"
 )
 
 // Handler serves /customers and lead conversion.
@@ -22,6 +23,11 @@ type Handler struct{ web.Deps }
 func New(d web.Deps) *Handler { return &Handler{d} }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// owners are who the viewer may give a customer to (web.Owners).
+func (h *Handler) owners(c *fiber.Ctx, sc []int64) ([]components.SelectOption, error) {
+	return web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
+}
 
 // load returns the :id customer if the viewer may see it; anything else
 // (another org's id, another rep's customer) is 404.

@@ -63,7 +63,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ var formPage = web.Page{Title: "customers.new", Nav: "customers", Fragment: "cus
 // renderForm shows the one-screen form, with errors, a conflict or a
 // duplicate notice if any.
 func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v customersview.FormPage) error {
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	if in.OwnerID == nil && p.Role != web.RoleAdmin {
 		in.OwnerID = &p.UserID
 	}
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}
@@ -260,7 +260,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		delete(f, k) // contacts are edited on the contacts tab
 	}
 	in, errs := parse(f)
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "customers.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}

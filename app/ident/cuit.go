@@ -13,7 +13,7 @@ var cuitTypes = map[string]bool{
 // normalizeCUIT validates a CUIT or CUIL and returns its 11 digits.
 func normalizeCUIT(s string) (string, error) {
 	c, ok := compact(s, nil)
-	if !ok || len(c) != 11 || !allDigits(c) || !cuitTypes[c[:2]] {
+	if !ok || len(c) != 11 || !Digits(c) || !cuitTypes[c[:2]] {
 		return "", ErrTaxIDFormat
 	}
 	if d, ok := cuitCheckDigit(c[:10]); !ok || d != c[10] {
@@ -47,7 +47,7 @@ func cuitCheckDigit(first10 string) (byte, bool) {
 // FormatCUIT writes an 11-digit CUIT as TT-NNNNNNNN-D, e.g. "20-05536168-2";
 // anything else is returned unchanged.
 func FormatCUIT(cuit string) string {
-	if len(cuit) != 11 || !allDigits(cuit) {
+	if len(cuit) != 11 || !Digits(cuit) {
 		return cuit
 	}
 	return cuit[:2] + "-" + cuit[2:10] + "-" + cuit[10:]

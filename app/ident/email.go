@@ -83,5 +83,5 @@ func hostname(d string) bool {
 			}
 		}
 	}
-	return !allDigits(labels[len(labels)-1])
+	return !Digits(labels[len(labels)-1])
 }

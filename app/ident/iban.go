@@ -35,7 +35,7 @@ func NormalizeIBAN(s string) (string, error) {
 	if !ok {
 		return "", ErrIBANCountry
 	}
-	if len(c) != reg.length || !bbanShape(c[4:], reg.bban) || !allDigits(c[2:4]) {
+	if len(c) != reg.length || !bbanShape(c[4:], reg.bban) || !Digits(c[2:4]) {
 		return "", ErrIBANFormat
 	}
 	// Check digits 00, 01 and 99 are never issued: 98 − (x mod 97) lies in

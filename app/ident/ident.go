@@ -84,7 +84,8 @@ func compact(s string, extra func(rune) rune) (string, bool) {
 	return string(b), true
 }
 
-func allDigits(s string) bool {
+// Digits reports whether s is one or more ASCII digits.
+func Digits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false

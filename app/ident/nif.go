@@ -47,10 +47,10 @@ func normalizeNIF(s string) (string, error) {
 	if len(c) == 11 && c[:2] == "ES" {
 		c = c[2:]
 	}
-	if len(c) == 8 && allDigits(c[:7]) && isUpper(c[7]) {
+	if len(c) == 8 && Digits(c[:7]) && isUpper(c[7]) {
 		c = "0" + c
 	}
-	if len(c) != 9 || !allDigits(c[1:8]) {
+	if len(c) != 9 || !Digits(c[1:8]) {
 		return "", ErrTaxIDFormat
 	}
 	first, last := c[0], c[8]

@@ -92,7 +92,7 @@ func Parse(s, country string) (int64, error) {
 		}
 	}
 	whole, ok := ungroup(intPart, group)
-	if !ok || len(whole) > maxIntDigits || !digits(frac) && frac != "" {
+	if !ok || len(whole) > maxIntDigits || frac != "" && !digits(frac) {
 		return 0, ErrAmount
 	}
 	for len(frac) < 2 {

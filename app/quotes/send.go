@@ -193,10 +193,8 @@ func (s *sending) takeNumber(ctx context.Context) error {
 // render fixes the parties and totals and draws the PDF the client gets,
 // with its SHA-256.
 func (s *sending) render(ctx context.Context) error {
-	pt := Parties{Seller: printing.Party{Name: s.org.Name, TaxID: s.org.TaxID}, Locale: s.in.Locale, Zone: s.org.TimeZone,
-		Tax: CustomerTaxOf(s.qt), Country: s.org.Country}
-	var err error
-	if pt.Buyer, err = buyerOf(ctx, s.q, s.in.OrgID, s.qt); err != nil {
+	pt, err := partiesOf(ctx, s.q, s.org, s.qt, s.in.Locale)
+	if err != nil {
 		return err
 	}
 	if s.totals, err = tax.Compute(LinesOf(s.lines)); err != nil {
@@ -305,6 +303,15 @@ func fileName(number string, n int32, signed bool) string {
 		s += "-firmado"
 	}
 	return s + ".pdf"
+}
+
+// partiesOf is who a version is between as it is printed now: the org, the
+// customer (and contact), the customer's tax treatment and the seller's
+// country for its legend; Send freezes it.
+func partiesOf(ctx context.Context, q *queries.Queries, org queries.GetOrgForDocumentsRow, qt queries.GetQuoteRow, locale string) (Parties, error) {
+	buyer, err := buyerOf(ctx, q, org.ID, qt)
+	return Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: locale, Zone: org.TimeZone,
+		Tax: CustomerTaxOf(qt), Country: org.Country}, err
 }
 
 func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.GetQuoteRow) (printing.Party, error) {
@@ -455,7 +462,7 @@ func DraftPDF(ctx context.Context, q *queries.Queries, orgID int64, locale strin
 	if err != nil {
 		return nil, err
 	}
-	buyer, err := buyerOf(ctx, q, orgID, qt)
+	pt, err := partiesOf(ctx, q, org, qt, locale)
 	if err != nil {
 		return nil, err
 	}
@@ -463,8 +470,6 @@ func DraftPDF(ctx context.Context, q *queries.Queries, orgID int64, locale strin
 	if qt.Number != nil {
 		number = *qt.Number
 	}
-	pt := Parties{Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Buyer: buyer, Locale: locale, Zone: org.TimeZone,
-		Tax: CustomerTaxOf(qt), Country: org.Country}
 	return printing.Render(document(pt, org.Logo, number, v, lines, t, time.Now()))
 }
 

@@ -1,6 +1,8 @@
 package tax
 
 import (
+	"slices"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -56,12 +58,8 @@ type CustomerTax struct {
 // and the exemption causes (VERI*FACTU's codes) are Spanish; a Spanish
 // exempt customer needs a known cause, and only an exempt one has a cause.
 func (c CustomerTax) Validate(country string) (field, id string) {
-	known := false
-	for _, r := range Regimes {
-		known = known || c.Regime == r
-	}
 	switch {
-	case !known:
+	case !slices.Contains(Regimes, c.Regime):
 		return "tax_regime", "validation.choice"
 	case (c.Regime == Recargo || c.Regime == ReverseCharge) && country != "ES":
 		return "tax_regime", "tax.only_es"

@@ -22,18 +22,9 @@ func SearchPattern(q string) *string {
 	}
 	// Phones are stored in E.164: "600 11 22 33" must find +34600112233.
 	if compact := strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(q); len(compact) >= 3 &&
-		allDigits(strings.TrimPrefix(compact, "+")) {
+		ident.Digits(strings.TrimPrefix(compact, "+")) {
 		q = compact
 	}
 	p := "%" + likeEscaper.Replace(q) + "%"
 	return &p
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

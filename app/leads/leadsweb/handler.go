@@ -22,6 +22,11 @@ type Handler struct{ web.Deps }
 // New builds the leads handlers.
 func New(d web.Deps) *Handler { return &Handler{d} }
 
+// owners are who the viewer may give a lead to (web.Owners).
+func (h *Handler) owners(c *fiber.Ctx, sc []int64) ([]components.SelectOption, error) {
+	return web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "leads.unassigned")
+}
+
 // load returns the :id lead if the viewer may see it; anything else is 404.
 func (h *Handler) load(c *fiber.Ctx) (queries.Lead, []int64, error) {
 	return web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.Lead, error) {

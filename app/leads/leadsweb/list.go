@@ -60,7 +60,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "leads.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // renderForm shows the one-screen form, with errors and duplicates if any.
 func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v leadsview.FormPage) error {
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "leads.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	if in.OwnerID == nil && p.Role != web.RoleAdmin {
 		in.OwnerID = &p.UserID
 	}
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "leads.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 func (h *Handler) merge(c *fiber.Ctx, sc []int64, id int64, in Input) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), nil, "leads.unassigned")
+	owners, err := h.owners(c, nil)
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "leads.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	f := formFrom(c)
 	in, errs := parse(f)
-	owners, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), sc, "leads.unassigned")
+	owners, err := h.owners(c, sc)
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 	names := ownerNames(owners)
 	if sc != nil {
 		// The previous owner may be outside the editor's team.
-		all, err := web.Owners(c.UserContext(), h.Q, web.MustPrincipal(c), nil, "leads.unassigned")
+		all, err := h.owners(c, nil)
 		if err != nil {
 			return err
 		}

@@ -176,6 +176,7 @@ func (h *Handler) renderHeader(c *fiber.Ctx, status int, id int64, values, errs 
 
 type header struct {
 	CustomerID    int64
+	Customer      queries.Customer // as read to check it, for its tax defaults
 	ContactID     *int64
 	OpportunityID *int64
 }
@@ -202,7 +203,7 @@ func (h *Handler) parseHeader(c *fiber.Ctx) (header, map[string]string, map[stri
 	if err != nil {
 		return hd, v, nil, err
 	}
-	hd.CustomerID = cu.ID
+	hd.CustomerID, hd.Customer = cu.ID, cu
 	if s := v["contact_id"]; s != "" {
 		id, _ := strconv.ParseInt(s, 10, 64)
 		if _, err := h.Q.GetCustomerContact(ctx, queries.GetCustomerContactParams{OrgID: p.OrgID, CustomerID: cu.ID, ID: id}); errors.Is(err, pgx.ErrNoRows) {
@@ -254,11 +255,8 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 			return err
 		}
 		id = qt.ID
-		cu, err := q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: p.OrgID, ID: hd.CustomerID})
-		if err != nil {
-			return err
-		}
 		// The customer's tax regime is the quote's default.
+		cu := hd.Customer
 		recargo := cu.TaxRegime == string(tax.Recargo)
 		_, err = q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: p.OrgID, QuoteID: qt.ID, N: 1,
 			ValidUntil: pgtype.Date{Time: today(p, time.Now()).AddDate(0, 0, DefaultValidityDays), Valid: true}, Currency: p.Currency,
