@@ -331,6 +331,7 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 	if err != nil {
 		return workers.Options{}, fmt.Errorf("configuration: %w", err)
 	}
+	mailer.RequireTLS = cfg.SMTPRequireTLS
 	if work && mailer.Outbox() {
 		log.Warn("SMTP_URL is unset: e-mail is kept in the outbox at /admin/outbox, not sent")
 	}
