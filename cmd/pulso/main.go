@@ -27,6 +27,7 @@ import (
 	"pulso/app/demo"
 	"pulso/app/devdb"
 	"pulso/app/inbound"
+	"pulso/app/inbound/senderauth"
 	"pulso/app/live/hub"
 	"pulso/app/mail"
 	"pulso/app/ops"
@@ -246,7 +247,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 			stopWorkers(jobs, withWorkers, log)
 			return fmt.Errorf("inbound SMTP listener (PULSO_SMTP_INBOUND_ADDR): %w", err)
 		}
-		smtpIn = inbound.NewSMTP(pool, jobs, log, cfg.InboundDomain, cfg.InboundMaxBytes)
+		smtpIn = inbound.NewSMTP(pool, jobs, log, cfg, senderauth.System)
 		go func() {
 			if err := smtpIn.Serve(ln); err != nil {
 				errc <- fmt.Errorf("inbound SMTP: %w", err)

@@ -25,6 +25,9 @@ type Lead struct {
 	Hidden bool
 	// CustomerID is what a converted lead became (0: not converted).
 	CustomerID int64
+	// SenderUnverified: made from an e-mail whose sender was not
+	// authenticated; the name and address are only what it claimed.
+	SenderUnverified bool
 	Timeline   []customers.Activity
 }
 

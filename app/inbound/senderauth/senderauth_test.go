@@ -76,7 +76,7 @@ func TestCheck(t *testing.T) {
 		{name: "unsigned from a stranger", raw: message("ana@cliente.es", "x"), env: stranger, want: "spf=fail smtp.mailfrom=cliente.es; dkim=none; dmarc=fail (p=reject)"},
 		{name: "unsigned from its own server", raw: message("ana@cliente.es", "x"), env: clienteServer, verified: true, want: "spf=pass"},
 		{name: "SPF of another domain does not vouch for the From", raw: message("ana@cliente.es", "x"),
-			env: senderauth.Envelope{IP: net.ParseIP("192.0.2.99"), HELO: "x", MailFrom: "bounce@atacante.es"},
+			env:  senderauth.Envelope{IP: net.ParseIP("192.0.2.99"), HELO: "x", MailFrom: "bounce@atacante.es"},
 			zone: func(z *dnstest.Zone) { z.TXT("atacante.es", "v=spf1 ip4:192.0.2.99 -all") }, want: "spf=pass smtp.mailfrom=atacante.es; dkim=none; dmarc=fail"},
 		{name: "signed by another domain", raw: sign(t, message("ana@cliente.es", "x"), "atacante.es"), env: stranger,
 			zone: func(z *dnstest.Zone) { z.DKIM("atacante.es", "s1", rsaKey.Public()) }, want: "dkim=pass header.d=atacante.es; dmarc=fail"},

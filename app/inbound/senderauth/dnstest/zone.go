@@ -82,7 +82,9 @@ func (z *Zone) check(name string) (string, error) {
 	return k, nil
 }
 
-func notFound(name string) error { return &net.DNSError{Err: "no such host", Name: name, IsNotFound: true} }
+func notFound(name string) error {
+	return &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
 
 func (z *Zone) LookupTXT(_ context.Context, name string) ([]string, error) {
 	z.mu.Lock()
