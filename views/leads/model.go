@@ -28,7 +28,7 @@ type Lead struct {
 	// SenderUnverified: made from an e-mail whose sender was not
 	// authenticated; the name and address are only what it claimed.
 	SenderUnverified bool
-	Timeline   []customers.Activity
+	Timeline         []customers.Activity
 }
 
 // Filters are the list's query parameters.
