@@ -108,7 +108,10 @@ type session struct {
 func (s *session) Reset()        { s.from, s.orgs = "", nil }
 func (s *session) Logout() error { return nil }
 
-// capWindow is the span the hourly caps count over.
+// capWindow is the span the hourly caps count over. The caps count the
+// messages stored in PostgreSQL, so every instance sees the same numbers;
+// they are read before the message arrives, so sessions running at the
+// same moment may together pass a cap by as many messages as they are.
 const capWindow = time.Hour
 
 var (
