@@ -387,7 +387,7 @@ func (q *Queries) InsertActivity(ctx context.Context, arg InsertActivityParams) 
 }
 
 const listCustomerActivities = `-- name: ListCustomerActivities :many
-SELECT a.org_id, a.id, a.lead_id, a.customer_id, a.opportunity_id, a.actor_id, a.kind, a.summary, a.data, a.created_at, COALESCE(u.name, '')::text AS actor_name
+SELECT a.org_id, a.id, a.lead_id, a.customer_id, a.opportunity_id, a.actor_id, a.kind, a.summary, a.data, a.created_at, a.sender_unverified, COALESCE(u.name, '')::text AS actor_name
 FROM activities a
 LEFT JOIN users u ON u.org_id = a.org_id AND u.id = a.actor_id
 WHERE a.org_id = $1
@@ -404,17 +404,18 @@ type ListCustomerActivitiesParams struct {
 }
 
 type ListCustomerActivitiesRow struct {
-	OrgID         int64
-	ID            int64
-	LeadID        *int64
-	CustomerID    *int64
-	OpportunityID *int64
-	ActorID       *int64
-	Kind          string
-	Summary       string
-	Data          []byte
-	CreatedAt     time.Time
-	ActorName     string
+	OrgID            int64
+	ID               int64
+	LeadID           *int64
+	CustomerID       *int64
+	OpportunityID    *int64
+	ActorID          *int64
+	Kind             string
+	Summary          string
+	Data             []byte
+	CreatedAt        time.Time
+	SenderUnverified bool
+	ActorName        string
 }
 
 // The customer's timeline, newest first: its own entries and those of its
@@ -439,6 +440,7 @@ func (q *Queries) ListCustomerActivities(ctx context.Context, arg ListCustomerAc
 			&i.Summary,
 			&i.Data,
 			&i.CreatedAt,
+			&i.SenderUnverified,
 			&i.ActorName,
 		); err != nil {
 			return nil, err
@@ -732,7 +734,7 @@ func (q *Queries) ListCustomers(ctx context.Context, arg ListCustomersParams) ([
 }
 
 const listLeadActivities = `-- name: ListLeadActivities :many
-SELECT a.org_id, a.id, a.lead_id, a.customer_id, a.opportunity_id, a.actor_id, a.kind, a.summary, a.data, a.created_at, COALESCE(u.name, '')::text AS actor_name
+SELECT a.org_id, a.id, a.lead_id, a.customer_id, a.opportunity_id, a.actor_id, a.kind, a.summary, a.data, a.created_at, a.sender_unverified, COALESCE(u.name, '')::text AS actor_name
 FROM activities a
 LEFT JOIN users u ON u.org_id = a.org_id AND u.id = a.actor_id
 WHERE a.org_id = $1 AND a.lead_id = $2
@@ -746,17 +748,18 @@ type ListLeadActivitiesParams struct {
 }
 
 type ListLeadActivitiesRow struct {
-	OrgID         int64
-	ID            int64
-	LeadID        *int64
-	CustomerID    *int64
-	OpportunityID *int64
-	ActorID       *int64
-	Kind          string
-	Summary       string
-	Data          []byte
-	CreatedAt     time.Time
-	ActorName     string
+	OrgID            int64
+	ID               int64
+	LeadID           *int64
+	CustomerID       *int64
+	OpportunityID    *int64
+	ActorID          *int64
+	Kind             string
+	Summary          string
+	Data             []byte
+	CreatedAt        time.Time
+	SenderUnverified bool
+	ActorName        string
 }
 
 func (q *Queries) ListLeadActivities(ctx context.Context, arg ListLeadActivitiesParams) ([]ListLeadActivitiesRow, error) {
@@ -779,6 +782,7 @@ func (q *Queries) ListLeadActivities(ctx context.Context, arg ListLeadActivities
 			&i.Summary,
 			&i.Data,
 			&i.CreatedAt,
+			&i.SenderUnverified,
 			&i.ActorName,
 		); err != nil {
 			return nil, err
@@ -792,7 +796,7 @@ func (q *Queries) ListLeadActivities(ctx context.Context, arg ListLeadActivities
 }
 
 const lockLeadForConversion = `-- name: LockLeadForConversion :one
-SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id FROM leads WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified FROM leads WHERE org_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockLeadForConversionParams struct {
@@ -828,6 +832,7 @@ func (q *Queries) LockLeadForConversion(ctx context.Context, arg LockLeadForConv
 		&i.Search,
 		&i.CustomerID,
 		&i.OpportunityID,
+		&i.SenderUnverified,
 	)
 	return i, err
 }
@@ -836,7 +841,7 @@ const markLeadConverted = `-- name: MarkLeadConverted :one
 UPDATE leads SET status = 'convertido', customer_id = $1, opportunity_id = $2,
     discard_reason = '', updated_at = now(), version = version + 1
 WHERE org_id = $3 AND id = $4
-RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id
+RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified
 `
 
 type MarkLeadConvertedParams struct {
@@ -878,6 +883,7 @@ func (q *Queries) MarkLeadConverted(ctx context.Context, arg MarkLeadConvertedPa
 		&i.Search,
 		&i.CustomerID,
 		&i.OpportunityID,
+		&i.SenderUnverified,
 	)
 	return i, err
 }

@@ -11,19 +11,20 @@ import (
 )
 
 const appendActivity = `-- name: AppendActivity :one
-INSERT INTO activities (org_id, lead_id, customer_id, actor_id, kind, summary, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO activities (org_id, lead_id, customer_id, actor_id, kind, summary, data, sender_unverified)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING id
 `
 
 type AppendActivityParams struct {
-	OrgID      int64
-	LeadID     *int64
-	CustomerID *int64
-	ActorID    *int64
-	Kind       string
-	Summary    string
-	Data       []byte
+	OrgID            int64
+	LeadID           *int64
+	CustomerID       *int64
+	ActorID          *int64
+	Kind             string
+	Summary          string
+	Data             []byte
+	SenderUnverified bool
 }
 
 // One line on the timeline of a lead or customer (NULL actor: the system).
@@ -36,6 +37,7 @@ func (q *Queries) AppendActivity(ctx context.Context, arg AppendActivityParams) 
 		arg.Kind,
 		arg.Summary,
 		arg.Data,
+		arg.SenderUnverified,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -43,23 +45,24 @@ func (q *Queries) AppendActivity(ctx context.Context, arg AppendActivityParams) 
 }
 
 const createDocument = `-- name: CreateDocument :one
-INSERT INTO documents (org_id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, file_id, uploaded_by)
+INSERT INTO documents (org_id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, file_id, uploaded_by, sender_unverified)
 VALUES ($1, $2, $3, $4,
-        $5, $6, $7, $8, $9, $10)
-RETURNING org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at, file_id
+        $5, $6, $7, $8, $9, $10, $11)
+RETURNING org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at, file_id, sender_unverified
 `
 
 type CreateDocumentParams struct {
-	OrgID         int64
-	LeadID        *int64
-	CustomerID    *int64
-	OpportunityID *int64
-	Filename      string
-	ContentType   string
-	SizeBytes     int64
-	Sha256        string
-	FileID        int64
-	UploadedBy    *int64
+	OrgID            int64
+	LeadID           *int64
+	CustomerID       *int64
+	OpportunityID    *int64
+	Filename         string
+	ContentType      string
+	SizeBytes        int64
+	Sha256           string
+	FileID           int64
+	UploadedBy       *int64
+	SenderUnverified bool
 }
 
 func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) (Document, error) {
@@ -74,6 +77,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		arg.Sha256,
 		arg.FileID,
 		arg.UploadedBy,
+		arg.SenderUnverified,
 	)
 	var i Document
 	err := row.Scan(
@@ -89,6 +93,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		&i.UploadedBy,
 		&i.CreatedAt,
 		&i.FileID,
+		&i.SenderUnverified,
 	)
 	return i, err
 }
@@ -158,7 +163,7 @@ func (q *Queries) FileHasDocuments(ctx context.Context, arg FileHasDocumentsPara
 }
 
 const getDocument = `-- name: GetDocument :one
-SELECT org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at, file_id FROM documents WHERE org_id = $1 AND id = $2
+SELECT org_id, id, lead_id, customer_id, opportunity_id, filename, content_type, size_bytes, sha256, uploaded_by, created_at, file_id, sender_unverified FROM documents WHERE org_id = $1 AND id = $2
 `
 
 type GetDocumentParams struct {
@@ -182,12 +187,13 @@ func (q *Queries) GetDocument(ctx context.Context, arg GetDocumentParams) (Docum
 		&i.UploadedBy,
 		&i.CreatedAt,
 		&i.FileID,
+		&i.SenderUnverified,
 	)
 	return i, err
 }
 
 const listCustomerDocuments = `-- name: ListCustomerDocuments :many
-SELECT d.id, d.filename, d.content_type, d.size_bytes, d.uploaded_by, d.created_at,
+SELECT d.id, d.filename, d.content_type, d.size_bytes, d.uploaded_by, d.created_at, d.sender_unverified,
        coalesce(u.name, '')::text AS uploader_name
 FROM documents d LEFT JOIN users u ON u.org_id = d.org_id AND u.id = d.uploaded_by
 WHERE d.org_id = $1 AND d.customer_id = $2
@@ -201,13 +207,14 @@ type ListCustomerDocumentsParams struct {
 }
 
 type ListCustomerDocumentsRow struct {
-	ID           int64
-	Filename     string
-	ContentType  string
-	SizeBytes    int64
-	UploadedBy   *int64
-	CreatedAt    time.Time
-	UploaderName string
+	ID               int64
+	Filename         string
+	ContentType      string
+	SizeBytes        int64
+	UploadedBy       *int64
+	CreatedAt        time.Time
+	SenderUnverified bool
+	UploaderName     string
 }
 
 func (q *Queries) ListCustomerDocuments(ctx context.Context, arg ListCustomerDocumentsParams) ([]ListCustomerDocumentsRow, error) {
@@ -226,6 +233,7 @@ func (q *Queries) ListCustomerDocuments(ctx context.Context, arg ListCustomerDoc
 			&i.SizeBytes,
 			&i.UploadedBy,
 			&i.CreatedAt,
+			&i.SenderUnverified,
 			&i.UploaderName,
 		); err != nil {
 			return nil, err
@@ -239,7 +247,7 @@ func (q *Queries) ListCustomerDocuments(ctx context.Context, arg ListCustomerDoc
 }
 
 const listLeadDocuments = `-- name: ListLeadDocuments :many
-SELECT d.id, d.filename, d.content_type, d.size_bytes, d.uploaded_by, d.created_at,
+SELECT d.id, d.filename, d.content_type, d.size_bytes, d.uploaded_by, d.created_at, d.sender_unverified,
        coalesce(u.name, '')::text AS uploader_name
 FROM documents d LEFT JOIN users u ON u.org_id = d.org_id AND u.id = d.uploaded_by
 WHERE d.org_id = $1 AND d.lead_id = $2
@@ -253,13 +261,14 @@ type ListLeadDocumentsParams struct {
 }
 
 type ListLeadDocumentsRow struct {
-	ID           int64
-	Filename     string
-	ContentType  string
-	SizeBytes    int64
-	UploadedBy   *int64
-	CreatedAt    time.Time
-	UploaderName string
+	ID               int64
+	Filename         string
+	ContentType      string
+	SizeBytes        int64
+	UploadedBy       *int64
+	CreatedAt        time.Time
+	SenderUnverified bool
+	UploaderName     string
 }
 
 func (q *Queries) ListLeadDocuments(ctx context.Context, arg ListLeadDocumentsParams) ([]ListLeadDocumentsRow, error) {
@@ -278,6 +287,7 @@ func (q *Queries) ListLeadDocuments(ctx context.Context, arg ListLeadDocumentsPa
 			&i.SizeBytes,
 			&i.UploadedBy,
 			&i.CreatedAt,
+			&i.SenderUnverified,
 			&i.UploaderName,
 		); err != nil {
 			return nil, err

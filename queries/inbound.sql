@@ -22,8 +22,10 @@ SELECT i.org_id, i.token FROM inbound_inboxes i WHERE i.token = @token;
 -- name: ReceiveInboundMessage :one
 -- No row back: this org already has the message (a redelivery or a second
 -- upload), and nothing more is to be done.
-INSERT INTO inbound_messages (org_id, message_id, via, envelope_from, raw, size_bytes, uploaded_by)
-VALUES (@org_id, @message_id, @via, @envelope_from, @raw, @size_bytes, sqlc.narg('uploaded_by'))
+INSERT INTO inbound_messages (org_id, message_id, via, envelope_from, raw, size_bytes, uploaded_by,
+                              remote_ip, helo, auth_results, verified_domain)
+VALUES (@org_id, @message_id, @via, @envelope_from, @raw, @size_bytes, sqlc.narg('uploaded_by'),
+        @remote_ip, @helo, @auth_results, @verified_domain)
 ON CONFLICT (org_id, message_id) DO NOTHING
 RETURNING id;
 
@@ -43,7 +45,7 @@ WHERE org_id = @org_id AND id = @id;
 
 -- name: ListInboundMessages :many
 SELECT m.id, m.message_id, m.via, m.status, m.reason, m.from_addr, m.from_name, m.subject,
-       m.lead_id, m.customer_id, m.size_bytes, m.received_at,
+       m.lead_id, m.customer_id, m.size_bytes, m.received_at, m.auth_results, m.verified_domain,
        coalesce(l.name, '')::text AS lead_name, coalesce(c.legal_name, '')::text AS customer_name
 FROM inbound_messages m
 LEFT JOIN leads l ON l.org_id = m.org_id AND l.id = m.lead_id
@@ -67,3 +69,20 @@ WHERE org_id = @org_id AND email = @email
 ORDER BY id DESC
 LIMIT 1;
 
+
+-- name: CountInboundForOrg :one
+-- Messages the SMTP listener stored for the org since a moment (its hourly cap).
+SELECT count(*) FROM inbound_messages
+WHERE org_id = @org_id AND via = 'smtp' AND received_at > @since;
+
+-- name: CountInboundFromIP :one
+-- Messages one client delivered since a moment, to any org: a client's cap
+-- is about the client, so this is the one inbound count without org_id.
+SELECT count(*) FROM inbound_messages
+WHERE remote_ip = @remote_ip::text AND remote_ip <> '' AND received_at > @since;
+
+-- name: FlagLeadSenderUnverified :one
+-- A lead made from an e-mail whose sender could not be authenticated.
+UPDATE leads SET sender_unverified = true
+WHERE org_id = @org_id AND id = @id
+RETURNING *;

@@ -10,6 +10,43 @@ import (
 	"time"
 )
 
+const countInboundForOrg = `-- name: CountInboundForOrg :one
+SELECT count(*) FROM inbound_messages
+WHERE org_id = $1 AND via = 'smtp' AND received_at > $2
+`
+
+type CountInboundForOrgParams struct {
+	OrgID int64
+	Since time.Time
+}
+
+// Messages the SMTP listener stored for the org since a moment (its hourly cap).
+func (q *Queries) CountInboundForOrg(ctx context.Context, arg CountInboundForOrgParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countInboundForOrg, arg.OrgID, arg.Since)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countInboundFromIP = `-- name: CountInboundFromIP :one
+SELECT count(*) FROM inbound_messages
+WHERE remote_ip = $1::text AND remote_ip <> '' AND received_at > $2
+`
+
+type CountInboundFromIPParams struct {
+	RemoteIP string
+	Since    time.Time
+}
+
+// Messages one client delivered since a moment, to any org: a client's cap
+// is about the client, so this is the one inbound count without org_id.
+func (q *Queries) CountInboundFromIP(ctx context.Context, arg CountInboundFromIPParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countInboundFromIP, arg.RemoteIP, arg.Since)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const ensureInbox = `-- name: EnsureInbox :one
 WITH created AS (
     INSERT INTO inbound_inboxes (org_id, token) VALUES ($1, $2)
@@ -129,6 +166,50 @@ func (q *Queries) FinishInboundMessage(ctx context.Context, arg FinishInboundMes
 	return err
 }
 
+const flagLeadSenderUnverified = `-- name: FlagLeadSenderUnverified :one
+UPDATE leads SET sender_unverified = true
+WHERE org_id = $1 AND id = $2
+RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified
+`
+
+type FlagLeadSenderUnverifiedParams struct {
+	OrgID int64
+	ID    int64
+}
+
+// A lead made from an e-mail whose sender could not be authenticated.
+func (q *Queries) FlagLeadSenderUnverified(ctx context.Context, arg FlagLeadSenderUnverifiedParams) (Lead, error) {
+	row := q.db.QueryRow(ctx, flagLeadSenderUnverified, arg.OrgID, arg.ID)
+	var i Lead
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.Name,
+		&i.ContactName,
+		&i.Email,
+		&i.Phone,
+		&i.TaxID,
+		&i.Country,
+		&i.Province,
+		&i.City,
+		&i.Source,
+		&i.OwnerID,
+		&i.Status,
+		&i.DiscardReason,
+		&i.Notes,
+		&i.Tags,
+		&i.CreatedBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Version,
+		&i.Search,
+		&i.CustomerID,
+		&i.OpportunityID,
+		&i.SenderUnverified,
+	)
+	return i, err
+}
+
 const getInboundMessageByMessageID = `-- name: GetInboundMessageByMessageID :one
 SELECT id, status, reason, lead_id, customer_id FROM inbound_messages
 WHERE org_id = $1 AND message_id = $2
@@ -178,7 +259,7 @@ func (q *Queries) GetInboxByToken(ctx context.Context, token string) (GetInboxBy
 
 const listInboundMessages = `-- name: ListInboundMessages :many
 SELECT m.id, m.message_id, m.via, m.status, m.reason, m.from_addr, m.from_name, m.subject,
-       m.lead_id, m.customer_id, m.size_bytes, m.received_at,
+       m.lead_id, m.customer_id, m.size_bytes, m.received_at, m.auth_results, m.verified_domain,
        coalesce(l.name, '')::text AS lead_name, coalesce(c.legal_name, '')::text AS customer_name
 FROM inbound_messages m
 LEFT JOIN leads l ON l.org_id = m.org_id AND l.id = m.lead_id
@@ -194,20 +275,22 @@ type ListInboundMessagesParams struct {
 }
 
 type ListInboundMessagesRow struct {
-	ID           int64
-	MessageID    string
-	Via          string
-	Status       string
-	Reason       string
-	FromAddr     string
-	FromName     string
-	Subject      string
-	LeadID       *int64
-	CustomerID   *int64
-	SizeBytes    int64
-	ReceivedAt   time.Time
-	LeadName     string
-	CustomerName string
+	ID             int64
+	MessageID      string
+	Via            string
+	Status         string
+	Reason         string
+	FromAddr       string
+	FromName       string
+	Subject        string
+	LeadID         *int64
+	CustomerID     *int64
+	SizeBytes      int64
+	ReceivedAt     time.Time
+	AuthResults    string
+	VerifiedDomain string
+	LeadName       string
+	CustomerName   string
 }
 
 func (q *Queries) ListInboundMessages(ctx context.Context, arg ListInboundMessagesParams) ([]ListInboundMessagesRow, error) {
@@ -232,6 +315,8 @@ func (q *Queries) ListInboundMessages(ctx context.Context, arg ListInboundMessag
 			&i.CustomerID,
 			&i.SizeBytes,
 			&i.ReceivedAt,
+			&i.AuthResults,
+			&i.VerifiedDomain,
 			&i.LeadName,
 			&i.CustomerName,
 		); err != nil {
@@ -246,7 +331,7 @@ func (q *Queries) ListInboundMessages(ctx context.Context, arg ListInboundMessag
 }
 
 const lockInboundMessage = `-- name: LockInboundMessage :one
-SELECT org_id, id, message_id, via, envelope_from, raw, size_bytes, uploaded_by, status, reason, from_addr, from_name, subject, lead_id, customer_id, received_at, processed_at FROM inbound_messages WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, message_id, via, envelope_from, raw, size_bytes, uploaded_by, status, reason, from_addr, from_name, subject, lead_id, customer_id, received_at, processed_at, remote_ip, helo, auth_results, verified_domain FROM inbound_messages WHERE org_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockInboundMessageParams struct {
@@ -275,25 +360,35 @@ func (q *Queries) LockInboundMessage(ctx context.Context, arg LockInboundMessage
 		&i.CustomerID,
 		&i.ReceivedAt,
 		&i.ProcessedAt,
+		&i.RemoteIP,
+		&i.Helo,
+		&i.AuthResults,
+		&i.VerifiedDomain,
 	)
 	return i, err
 }
 
 const receiveInboundMessage = `-- name: ReceiveInboundMessage :one
-INSERT INTO inbound_messages (org_id, message_id, via, envelope_from, raw, size_bytes, uploaded_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO inbound_messages (org_id, message_id, via, envelope_from, raw, size_bytes, uploaded_by,
+                              remote_ip, helo, auth_results, verified_domain)
+VALUES ($1, $2, $3, $4, $5, $6, $7,
+        $8, $9, $10, $11)
 ON CONFLICT (org_id, message_id) DO NOTHING
 RETURNING id
 `
 
 type ReceiveInboundMessageParams struct {
-	OrgID        int64
-	MessageID    string
-	Via          string
-	EnvelopeFrom string
-	Raw          []byte
-	SizeBytes    int64
-	UploadedBy   *int64
+	OrgID          int64
+	MessageID      string
+	Via            string
+	EnvelopeFrom   string
+	Raw            []byte
+	SizeBytes      int64
+	UploadedBy     *int64
+	RemoteIP       string
+	Helo           string
+	AuthResults    string
+	VerifiedDomain string
 }
 
 // No row back: this org already has the message (a redelivery or a second
@@ -307,6 +402,10 @@ func (q *Queries) ReceiveInboundMessage(ctx context.Context, arg ReceiveInboundM
 		arg.Raw,
 		arg.SizeBytes,
 		arg.UploadedBy,
+		arg.RemoteIP,
+		arg.Helo,
+		arg.AuthResults,
+		arg.VerifiedDomain,
 	)
 	var id int64
 	err := row.Scan(&id)

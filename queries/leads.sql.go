@@ -15,7 +15,7 @@ INSERT INTO leads (org_id, name, contact_name, email, phone, tax_id, country, pr
                    source, owner_id, status, discard_reason, notes, tags, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
         $10, $11, $12, $13, $14, $15, $16)
-RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id
+RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified
 `
 
 type CreateLeadParams struct {
@@ -81,12 +81,13 @@ func (q *Queries) CreateLead(ctx context.Context, arg CreateLeadParams) (Lead, e
 		&i.Search,
 		&i.CustomerID,
 		&i.OpportunityID,
+		&i.SenderUnverified,
 	)
 	return i, err
 }
 
 const findLeadDuplicates = `-- name: FindLeadDuplicates :many
-SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id FROM leads
+SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified FROM leads
 WHERE org_id = $1 AND id <> $2
   AND (($3::text <> '' AND email = $3::text)
     OR ($4::text <> '' AND phone = $4::text)
@@ -143,6 +144,7 @@ func (q *Queries) FindLeadDuplicates(ctx context.Context, arg FindLeadDuplicates
 			&i.Search,
 			&i.CustomerID,
 			&i.OpportunityID,
+			&i.SenderUnverified,
 		); err != nil {
 			return nil, err
 		}
@@ -155,7 +157,7 @@ func (q *Queries) FindLeadDuplicates(ctx context.Context, arg FindLeadDuplicates
 }
 
 const getLead = `-- name: GetLead :one
-SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id FROM leads WHERE org_id = $1 AND id = $2
+SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified FROM leads WHERE org_id = $1 AND id = $2
 `
 
 type GetLeadParams struct {
@@ -190,6 +192,7 @@ func (q *Queries) GetLead(ctx context.Context, arg GetLeadParams) (Lead, error) 
 		&i.Search,
 		&i.CustomerID,
 		&i.OpportunityID,
+		&i.SenderUnverified,
 	)
 	return i, err
 }
@@ -227,7 +230,7 @@ func (q *Queries) ListLeadOwners(ctx context.Context, orgID int64) ([]ListLeadOw
 }
 
 const listLeads = `-- name: ListLeads :many
-SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id FROM leads
+SELECT org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified FROM leads
 WHERE org_id = $1
   AND ($2::bigint[] IS NULL OR owner_id = ANY ($2::bigint[]))
   AND ($3::bigint IS NULL OR owner_id = $3)
@@ -303,6 +306,7 @@ func (q *Queries) ListLeads(ctx context.Context, arg ListLeadsParams) ([]Lead, e
 			&i.Search,
 			&i.CustomerID,
 			&i.OpportunityID,
+			&i.SenderUnverified,
 		); err != nil {
 			return nil, err
 		}
@@ -332,7 +336,7 @@ UPDATE leads SET
     status = $10, discard_reason = $11, notes = $12, tags = $13,
     updated_at = now(), version = version + 1
 WHERE org_id = $14 AND id = $15 AND version = $16
-RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id
+RETURNING org_id, id, name, contact_name, email, phone, tax_id, country, province, city, source, owner_id, status, discard_reason, notes, tags, created_by, created_at, updated_at, version, search, customer_id, opportunity_id, sender_unverified
 `
 
 type UpdateLeadParams struct {
@@ -400,6 +404,7 @@ func (q *Queries) UpdateLead(ctx context.Context, arg UpdateLeadParams) (Lead, e
 		&i.Search,
 		&i.CustomerID,
 		&i.OpportunityID,
+		&i.SenderUnverified,
 	)
 	return i, err
 }

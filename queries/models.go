@@ -12,16 +12,17 @@ import (
 )
 
 type Activity struct {
-	OrgID         int64
-	ID            int64
-	LeadID        *int64
-	CustomerID    *int64
-	OpportunityID *int64
-	ActorID       *int64
-	Kind          string
-	Summary       string
-	Data          []byte
-	CreatedAt     time.Time
+	OrgID            int64
+	ID               int64
+	LeadID           *int64
+	CustomerID       *int64
+	OpportunityID    *int64
+	ActorID          *int64
+	Kind             string
+	Summary          string
+	Data             []byte
+	CreatedAt        time.Time
+	SenderUnverified bool
 }
 
 type Alert struct {
@@ -151,18 +152,19 @@ type DeliveryNoteLine struct {
 }
 
 type Document struct {
-	OrgID         int64
-	ID            int64
-	LeadID        *int64
-	CustomerID    *int64
-	OpportunityID *int64
-	Filename      string
-	ContentType   string
-	SizeBytes     int64
-	Sha256        string
-	UploadedBy    *int64
-	CreatedAt     time.Time
-	FileID        int64
+	OrgID            int64
+	ID               int64
+	LeadID           *int64
+	CustomerID       *int64
+	OpportunityID    *int64
+	Filename         string
+	ContentType      string
+	SizeBytes        int64
+	Sha256           string
+	UploadedBy       *int64
+	CreatedAt        time.Time
+	FileID           int64
+	SenderUnverified bool
 }
 
 type Email struct {
@@ -272,23 +274,27 @@ type InboundInbox struct {
 }
 
 type InboundMessage struct {
-	OrgID        int64
-	ID           int64
-	MessageID    string
-	Via          string
-	EnvelopeFrom string
-	Raw          []byte
-	SizeBytes    int64
-	UploadedBy   *int64
-	Status       string
-	Reason       string
-	FromAddr     string
-	FromName     string
-	Subject      string
-	LeadID       *int64
-	CustomerID   *int64
-	ReceivedAt   time.Time
-	ProcessedAt  *time.Time
+	OrgID          int64
+	ID             int64
+	MessageID      string
+	Via            string
+	EnvelopeFrom   string
+	Raw            []byte
+	SizeBytes      int64
+	UploadedBy     *int64
+	Status         string
+	Reason         string
+	FromAddr       string
+	FromName       string
+	Subject        string
+	LeadID         *int64
+	CustomerID     *int64
+	ReceivedAt     time.Time
+	ProcessedAt    *time.Time
+	RemoteIP       string
+	Helo           string
+	AuthResults    string
+	VerifiedDomain string
 }
 
 type Invite struct {
@@ -324,29 +330,30 @@ type InvoiceAllocation struct {
 }
 
 type Lead struct {
-	OrgID         int64
-	ID            int64
-	Name          string
-	ContactName   string
-	Email         string
-	Phone         string
-	TaxID         string
-	Country       string
-	Province      string
-	City          string
-	Source        string
-	OwnerID       *int64
-	Status        string
-	DiscardReason string
-	Notes         string
-	Tags          []string
-	CreatedBy     *int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	Version       int32
-	Search        *string
-	CustomerID    *int64
-	OpportunityID *int64
+	OrgID            int64
+	ID               int64
+	Name             string
+	ContactName      string
+	Email            string
+	Phone            string
+	TaxID            string
+	Country          string
+	Province         string
+	City             string
+	Source           string
+	OwnerID          *int64
+	Status           string
+	DiscardReason    string
+	Notes            string
+	Tags             []string
+	CreatedBy        *int64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	Version          int32
+	Search           *string
+	CustomerID       *int64
+	OpportunityID    *int64
+	SenderUnverified bool
 }
 
 type LeadForm struct {

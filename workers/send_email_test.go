@@ -335,3 +335,29 @@ func TestSendEmailRowGone(t *testing.T) {
 		t.Errorf("event %v, err %v: want cancelled", res.EventKind, err)
 	}
 }
+
+// PULSO_SMTP_REQUIRE_TLS against a server without STARTTLS: nothing leaves,
+// and the message stays queued with the reason for the admin's outbox page,
+// to go out once the server offers TLS.
+func TestSendEmailRequireTLSKeepsTheMessage(t *testing.T) {
+	t.Parallel()
+	w := newEmailWorld(t)
+	m, err := mail.NewMailer(w.srv.URL(), "Pulso <no-reply@pulso.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Timeout, m.RequireTLS = 10*time.Second, true
+	strict := rivertest.NewWorker(t, riverpgxv5.New(nil), &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: w.env.Q, Mailer: m}))
+	e := w.enqueue(t, w.message("k", "ana@empresa.es"))
+	job := w.job(t, e.ID)
+	res, err := work(t, strict, w.env, job)
+	if err == nil || res.EventKind != river.EventKindJobFailed {
+		t.Fatalf("event %v, err %v: want a failed attempt to retry", res.EventKind, err)
+	}
+	if got := w.get(t, e.ID); got.Status != "queued" || got.SentAt != nil || !strings.Contains(got.Error, "does not offer STARTTLS") {
+		t.Errorf("status %s, sent_at %v, error %q", got.Status, got.SentAt, got.Error)
+	}
+	if n := len(w.srv.Messages()); n != 0 {
+		t.Errorf("server received %d messages in the clear", n)
+	}
+}

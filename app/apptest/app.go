@@ -18,6 +18,7 @@ import (
 	"pulso/app"
 	"pulso/app/auth"
 	"pulso/app/config"
+	"pulso/app/inbound/senderauth/dnstest"
 	"pulso/app/live/hub"
 	"pulso/app/ops"
 	"pulso/app/web"
@@ -37,6 +38,9 @@ type Env struct {
 	App  *fiber.App
 	Hub  *hub.Hub
 	Deps web.Deps
+	// DNS is what the app's sender checks see: empty (every name NXDOMAIN)
+	// until a test publishes records.
+	DNS *dnstest.Zone
 }
 
 // Option adjusts the configuration before the app is built.
@@ -82,8 +86,9 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 		cancel()
 		<-done
 	})
-	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log, Sessions: web.NewSessionCache()}
-	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, lh), Hub: lh, Deps: d}
+	dns := dnstest.New()
+	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log, Sessions: web.NewSessionCache(), DNS: dns}
+	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, lh), Hub: lh, Deps: d, DNS: dns}
 }
 
 type testWriter struct{ t testing.TB }

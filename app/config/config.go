@@ -49,6 +49,14 @@ type Config struct {
 	InboundMaxBytes int64
 	// DocumentMaxBytes bounds one uploaded document.
 	DocumentMaxBytes int64
+	// SMTPRequireTLS refuses to send through an smtp:// server that does
+	// not offer STARTTLS (the message waits, queued, with the reason).
+	SMTPRequireTLS bool
+	// InboundPerIPHour and InboundPerOrgHour cap the messages the inbound
+	// listener accepts in an hour from one client IP and for one org,
+	// counted in PostgreSQL so every instance sees the same count.
+	InboundPerIPHour  int
+	InboundPerOrgHour int
 	// ClientLinkRate is how many requests a minute one IP may make to the
 	// quote links (/q/...); 0 means 60. Tests that walk every route raise it.
 	ClientLinkRate int
@@ -74,6 +82,7 @@ var Vars = []Var{
 	{"PULSO_BASE_URL", "http://localhost:8080", "public URL; https turns on Secure cookies and is the allowed WebSocket origin"},
 	{"PULSO_SECRET", "(dev: generated once into $PULSO_DATA_DIR/secret)", "at least 32 bytes; signs CSRF tokens. Required when PULSO_BASE_URL is https"},
 	{"SMTP_URL", "(unset: mail goes to the dev outbox)", "smtp://user:pass@host:587 for outgoing e-mail"},
+	{"PULSO_SMTP_REQUIRE_TLS", "true", "with an smtp:// SMTP_URL, send only after STARTTLS; a server without it keeps mail queued with the reason (false: send in the clear when it is not offered)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"PULSO_DATA_DIR", "./.pulso", "local state of this node: dev secret, private PostgreSQL cluster (uploaded files live in PostgreSQL)"},
@@ -88,6 +97,8 @@ var Vars = []Var{
 	{"PULSO_INBOUND_DOMAIN", "(host of PULSO_BASE_URL)", "domain of the inbox addresses leads+<token>@<domain>; its MX must point at PULSO_SMTP_INBOUND_ADDR"},
 	{"PULSO_INBOUND_MAX_MB", "25", "largest inbound e-mail accepted, in MB (SMTP and .eml uploads)"},
 	{"PULSO_DOCUMENT_MAX_MB", "20", "largest document a user may upload, in MB"},
+	{"PULSO_INBOUND_PER_IP_HOUR", "200", "inbound e-mails accepted per hour from one client IP (all orgs); more get a 4xx and are retried by the sender"},
+	{"PULSO_INBOUND_PER_ORG_HOUR", "1000", "inbound e-mails accepted per hour for one org; more get a 4xx and are retried by the sender"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -165,6 +176,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return int64(n) << 20
 	}
 	c.InboundMaxBytes = megabytes("PULSO_INBOUND_MAX_MB", "25")
+	perHour := func(name, def string) int {
+		n, err := strconv.Atoi(get(name, def))
+		if err != nil || n < 1 || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("%s must be a number of messages from 1 to 1000000, got %q", name, getenv(name)))
+		}
+		return n
+	}
+	c.InboundPerIPHour = perHour("PULSO_INBOUND_PER_IP_HOUR", "200")
+	c.InboundPerOrgHour = perHour("PULSO_INBOUND_PER_ORG_HOUR", "1000")
+	c.SMTPRequireTLS, err = strconv.ParseBool(get("PULSO_SMTP_REQUIRE_TLS", "true"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("PULSO_SMTP_REQUIRE_TLS must be true or false, got %q", getenv("PULSO_SMTP_REQUIRE_TLS")))
+	}
 	c.DocumentMaxBytes = megabytes("PULSO_DOCUMENT_MAX_MB", "20")
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))

@@ -32,6 +32,9 @@ func TestDefaults(t *testing.T) {
 	if c.InboundSMTPAddr != "" || c.InboundDomain != "localhost" || c.InboundMaxBytes != 25<<20 || c.DocumentMaxBytes != 20<<20 {
 		t.Errorf("inbound/document defaults: addr %q domain %q max %d doc %d", c.InboundSMTPAddr, c.InboundDomain, c.InboundMaxBytes, c.DocumentMaxBytes)
 	}
+	if !c.SMTPRequireTLS || c.InboundPerIPHour != 200 || c.InboundPerOrgHour != 1000 {
+		t.Errorf("mail defaults: require TLS %v, per IP %d, per org %d", c.SMTPRequireTLS, c.InboundPerIPHour, c.InboundPerOrgHour)
+	}
 	if c.SecureCookies() {
 		t.Error("Secure cookies on plain http would be dropped by browsers")
 	}
@@ -71,6 +74,10 @@ func TestValidSettings(t *testing.T) {
 	// The inbox domain follows the public host unless set.
 	if c.InboundSMTPAddr != ":2525" || c.InboundDomain != "crm.example.es" || c.DocumentMaxBytes != 5<<20 {
 		t.Errorf("inbound: addr %q domain %q doc max %d", c.InboundSMTPAddr, c.InboundDomain, c.DocumentMaxBytes)
+	}
+	relaxed, err := config.FromEnv(env(map[string]string{"PULSO_SMTP_REQUIRE_TLS": "false", "PULSO_INBOUND_PER_IP_HOUR": "5", "PULSO_INBOUND_PER_ORG_HOUR": "7"}))
+	if err != nil || relaxed.SMTPRequireTLS || relaxed.InboundPerIPHour != 5 || relaxed.InboundPerOrgHour != 7 {
+		t.Errorf("mail settings: require TLS %v, per IP %d, per org %d (%v)", relaxed.SMTPRequireTLS, relaxed.InboundPerIPHour, relaxed.InboundPerOrgHour, err)
 	}
 	other, err := config.FromEnv(env(map[string]string{"PULSO_INBOUND_DOMAIN": "Correo.Example.ES", "PULSO_INBOUND_MAX_MB": "3"}))
 	if err != nil || other.InboundDomain != "correo.example.es" || other.InboundMaxBytes != 3<<20 {
@@ -117,6 +124,9 @@ func TestInvalidSettings(t *testing.T) {
 		{"inbound max words", "PULSO_INBOUND_MAX_MB", "25MB"},
 		{"document max too big", "PULSO_DOCUMENT_MAX_MB", "2048"},
 		{"document max negative", "PULSO_DOCUMENT_MAX_MB", "-1"},
+		{"require TLS not a boolean", "PULSO_SMTP_REQUIRE_TLS", "sometimes"},
+		{"per IP cap zero", "PULSO_INBOUND_PER_IP_HOUR", "0"},
+		{"per org cap words", "PULSO_INBOUND_PER_ORG_HOUR", "many"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

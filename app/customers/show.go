@@ -112,7 +112,9 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 			return v, err
 		}
 		for _, a := range rows {
-			v.Activities = append(v.Activities, timelineEntry(a.Kind, a.Summary, a.ActorName, a.Data, a.LeadID != nil, a.CreatedAt.In(loc).Format("02/01/2006 15:04")))
+			e := timelineEntry(a.Kind, a.Summary, a.ActorName, a.Data, a.LeadID != nil, a.CreatedAt.In(loc).Format("02/01/2006 15:04"))
+			e.SenderUnverified = a.SenderUnverified
+			v.Activities = append(v.Activities, e)
 		}
 	case "sales":
 		rows, err := h.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: key.OrgID, CustomerID: key.ID})
@@ -141,7 +143,9 @@ func LeadTimeline(ctx context.Context, q *queries.Queries, org, leadID int64, lo
 	}
 	out := make([]customersview.Activity, 0, len(rows))
 	for _, a := range rows {
-		out = append(out, timelineEntry(a.Kind, a.Summary, a.ActorName, a.Data, true, a.CreatedAt.In(loc).Format("02/01/2006 15:04")))
+		e := timelineEntry(a.Kind, a.Summary, a.ActorName, a.Data, true, a.CreatedAt.In(loc).Format("02/01/2006 15:04"))
+		e.SenderUnverified = a.SenderUnverified
+		out = append(out, e)
 	}
 	return out, nil
 }

@@ -20,14 +20,24 @@ type Target struct {
 	LeadID, CustomerID *int64
 }
 
+// Source is who put a document there: a user, or the system (UploadedBy
+// nil) for an inbound e-mail attachment, flagged when the e-mail's sender
+// could not be authenticated.
+type Source struct {
+	UploadedBy       *int64
+	SenderUnverified bool
+}
+
 // Attach records a stored blob as a document of the target and writes the
 // 'document' activity on its timeline, in the caller's transaction (q from
-// WithTx). uploadedBy is nil for the system (an inbound e-mail).
-func Attach(ctx context.Context, q *queries.Queries, orgID int64, t Target, filename string, b Blob, uploadedBy *int64) (queries.Document, error) {
+// WithTx).
+func Attach(ctx context.Context, q *queries.Queries, orgID int64, t Target, filename string, b Blob, src Source) (queries.Document, error) {
 	name := SafeFilename(filename)
+	uploadedBy := src.UploadedBy
 	d, err := q.CreateDocument(ctx, queries.CreateDocumentParams{
 		OrgID: orgID, LeadID: t.LeadID, CustomerID: t.CustomerID, Filename: name,
 		ContentType: b.ContentType, SizeBytes: b.Size, Sha256: b.SHA256, FileID: b.FileID, UploadedBy: uploadedBy,
+		SenderUnverified: src.SenderUnverified,
 	})
 	if err != nil {
 		return d, err
@@ -35,7 +45,7 @@ func Attach(ctx context.Context, q *queries.Queries, orgID int64, t Target, file
 	data, _ := json.Marshal(map[string]any{"document_id": d.ID, "filename": name, "size": b.Size, "content_type": b.ContentType, "action": "added"})
 	_, err = q.AppendActivity(ctx, queries.AppendActivityParams{
 		OrgID: orgID, LeadID: t.LeadID, CustomerID: t.CustomerID, ActorID: uploadedBy,
-		Kind: "document", Summary: Summary(name), Data: data,
+		Kind: "document", Summary: Summary(name), Data: data, SenderUnverified: src.SenderUnverified,
 	})
 	return d, err
 }

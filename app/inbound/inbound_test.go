@@ -52,14 +52,25 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-// listen starts the real SMTP listener on a free loopback port.
-func (w *world) listen(t *testing.T) {
+// listen starts the real SMTP listener on a free loopback port, checking
+// senders against the test's DNS zone; opts change its settings (caps).
+func (w *world) listen(t *testing.T, opts ...apptest.Option) {
+	w.smtpAddr = w.instance(t, opts...)
+}
+
+// instance starts one more listener on the same database (another
+// instance of Pulso) and returns its address.
+func (w *world) instance(t *testing.T, opts ...apptest.Option) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := inbound.NewSMTP(w.env.DB, w.env.Deps.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), w.env.Deps.Cfg.InboundDomain, w.env.Deps.Cfg.InboundMaxBytes)
+	cfg := w.env.Deps.Cfg
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := inbound.NewSMTP(w.env.DB, w.env.Deps.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, w.env.DNS)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {
@@ -70,7 +81,7 @@ func (w *world) listen(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	w.smtpAddr = ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // work runs every queued inbound_email job the way the worker does.

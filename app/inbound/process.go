@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -72,6 +73,10 @@ func (p *Processor) Process(ctx context.Context, jobs *river.Client[pgx.Tx], org
 		if err != nil {
 			return err
 		}
+		// The From address is only a claim; the checks at receipt proved
+		// its domain or did not. An unproven message still lands on the
+		// person it names, but flagged, so nobody takes it for them.
+		unverified := !Verified(row.VerifiedDomain, m.FromAddr)
 		target, err := p.findSender(ctx, q, orgID, m.FromAddr)
 		if err != nil {
 			return err
@@ -79,7 +84,7 @@ func (p *Processor) Process(ctx context.Context, jobs *river.Client[pgx.Tx], org
 		status := StatusActivity
 		var created *queries.Lead
 		if target.LeadID == nil && target.CustomerID == nil {
-			l, err := p.createLead(ctx, q, orgID, m)
+			l, err := p.createLead(ctx, q, orgID, m, unverified)
 			if err != nil {
 				return err
 			}
@@ -92,15 +97,17 @@ func (p *Processor) Process(ctx context.Context, jobs *river.Client[pgx.Tx], org
 		data, _ := json.Marshal(map[string]any{
 			"message_id": m.MessageID, "inbound_id": id, "from": m.FromAddr, "from_name": m.FromName,
 			"excerpt": cut(m.Text, excerptRunes), "attachments": len(files), "skipped_attachments": skipped,
+			"auth": row.AuthResults,
 		})
 		summary := cut(m.Subject, 500)
 		if _, err := q.AppendActivity(ctx, queries.AppendActivityParams{
 			OrgID: orgID, LeadID: target.LeadID, CustomerID: target.CustomerID, Kind: "email", Summary: summary, Data: data,
+			SenderUnverified: unverified,
 		}); err != nil {
 			return err
 		}
 		for _, f := range files {
-			if _, err := documents.Attach(ctx, q, orgID, target, f.name, f.blob, nil); err != nil {
+			if _, err := documents.Attach(ctx, q, orgID, target, f.name, f.blob, documents.Source{SenderUnverified: unverified}); err != nil {
 				return err
 			}
 		}
@@ -118,6 +125,13 @@ func (p *Processor) Process(ctx context.Context, jobs *river.Client[pgx.Tx], org
 		}
 		return nil
 	})
+}
+
+// Verified reports whether the From address is in the domain the sender
+// checks proved at receipt (verifiedDomain, "" when they proved nothing).
+func Verified(verifiedDomain, fromAddr string) bool {
+	at := strings.LastIndexByte(fromAddr, '@')
+	return verifiedDomain != "" && at >= 0 && strings.EqualFold(fromAddr[at+1:], verifiedDomain)
 }
 
 // findSender looks the address up: a customer (its own e-mail or a
@@ -144,7 +158,7 @@ func (p *Processor) findSender(ctx context.Context, q *queries.Queries, orgID in
 
 // createLead makes a lead of an unknown sender the way web capture does:
 // the org's assignment rules pick the owner.
-func (p *Processor) createLead(ctx context.Context, q *queries.Queries, orgID int64, m Message) (queries.Lead, error) {
+func (p *Processor) createLead(ctx context.Context, q *queries.Queries, orgID int64, m Message, unverified bool) (queries.Lead, error) {
 	org, err := q.GetOrg(ctx, orgID)
 	if err != nil {
 		return queries.Lead{}, err
@@ -165,7 +179,11 @@ func (p *Processor) createLead(ctx context.Context, q *queries.Queries, orgID in
 	if err != nil {
 		return queries.Lead{}, err
 	}
-	return q.CreateLead(ctx, l)
+	created, err := q.CreateLead(ctx, l)
+	if err != nil || !unverified {
+		return created, err
+	}
+	return q.FlagLeadSenderUnverified(ctx, queries.FlagLeadSenderUnverifiedParams{OrgID: orgID, ID: created.ID})
 }
 
 type storedFile struct {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"pulso/app/config"
+	"pulso/app/inbound/senderauth"
 	"pulso/queries"
 )
 
@@ -25,12 +28,17 @@ type SMTP struct {
 	srv *smtp.Server
 }
 
-// NewSMTP builds the server; Serve it on a listener and Shutdown it.
-func NewSMTP(db *pgxpool.Pool, jobs *river.Client[pgx.Tx], log *slog.Logger, domain string, maxBytes int64) *SMTP {
-	be := &backend{db: db, q: queries.New(db), jobs: jobs, log: log, domain: strings.ToLower(domain)}
+// NewSMTP builds the server for cfg's inbox domain, size limit and hourly
+// caps, checking senders against dns (senderauth.System in production);
+// Serve it on a listener and Shutdown it.
+func NewSMTP(db *pgxpool.Pool, jobs *river.Client[pgx.Tx], log *slog.Logger, cfg config.Config, dns senderauth.Resolver) *SMTP {
+	be := &backend{
+		db: db, q: queries.New(db), jobs: jobs, log: log, domain: strings.ToLower(cfg.InboundDomain), dns: dns,
+		perIP: int64(cfg.InboundPerIPHour), perOrg: int64(cfg.InboundPerOrgHour),
+	}
 	srv := smtp.NewServer(be)
-	srv.Domain = domain
-	srv.MaxMessageBytes = maxBytes
+	srv.Domain = cfg.InboundDomain
+	srv.MaxMessageBytes = cfg.InboundMaxBytes
 	srv.MaxRecipients = 20
 	srv.ReadTimeout = 2 * time.Minute
 	srv.WriteTimeout = 2 * time.Minute
@@ -75,15 +83,24 @@ type backend struct {
 	jobs   *river.Client[pgx.Tx]
 	log    *slog.Logger
 	domain string
+	dns    senderauth.Resolver
+	// Messages accepted per hour from one client IP, and for one org.
+	perIP, perOrg int64
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{b: b, remote: c.Conn().RemoteAddr().String()}, nil
+	s := &session{b: b, remote: c.Conn().RemoteAddr().String(), helo: c.Hostname()}
+	if ap, err := netip.ParseAddrPort(s.remote); err == nil {
+		s.ip = ap.Addr().Unmap()
+	}
+	return s, nil
 }
 
 type session struct {
 	b      *backend
 	remote string
+	ip     netip.Addr
+	helo   string
 	from   string
 	orgs   []int64
 }
@@ -91,12 +108,39 @@ type session struct {
 func (s *session) Reset()        { s.from, s.orgs = "", nil }
 func (s *session) Logout() error { return nil }
 
+// capWindow is the span the hourly caps count over. The caps count the
+// messages stored in PostgreSQL, so every instance sees the same numbers;
+// they are read before the message arrives, so sessions running at the
+// same moment may together pass a cap by as many messages as they are.
+const capWindow = time.Hour
+
+var (
+	errNoSuchInbox = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox here"}
+	errTryLater    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+	// 4xx: the sending server keeps the message and retries, so a burst is
+	// slowed down, not lost.
+	errIPCap  = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Too many messages from your IP address in the last hour; try again later"}
+	errOrgCap = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "This inbox has received too many messages in the last hour; try again later"}
+	errDNS    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 3}, Message: "Could not check the sender's domain in DNS (SPF, DKIM, DMARC); try again later"}
+)
+
+// Mail refuses a client that has used up its hourly cap, before it sends
+// recipients or data.
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := s.b.q.CountInboundFromIP(ctx, queries.CountInboundFromIPParams{RemoteIP: s.ip.String(), Since: time.Now().Add(-capWindow)})
+	if err != nil {
+		s.b.log.Error("inbound cap lookup", "remote", s.remote, "error", err)
+		return errTryLater
+	}
+	if n >= s.b.perIP {
+		s.b.log.Warn("inbound e-mail refused: client over its hourly cap", "remote", s.remote, "count", n, "cap", s.b.perIP)
+		return errIPCap
+	}
 	s.from = from
 	return nil
 }
-
-var errNoSuchInbox = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox here"}
 
 // Rcpt accepts leads+<token>@<domain> of a known inbox, any case.
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
@@ -112,33 +156,68 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	if err != nil {
 		s.b.log.Error("inbound rcpt lookup", "error", err)
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+		return errTryLater
 	}
 	for _, o := range s.orgs {
 		if o == inbox.OrgID {
 			return nil
 		}
 	}
+	n, err := s.b.q.CountInboundForOrg(ctx, queries.CountInboundForOrgParams{OrgID: inbox.OrgID, Since: time.Now().Add(-capWindow)})
+	if err != nil {
+		s.b.log.Error("inbound cap lookup", "org_id", inbox.OrgID, "error", err)
+		return errTryLater
+	}
+	if n >= s.b.perOrg {
+		s.b.log.Warn("inbound e-mail refused: org over its hourly cap", "org_id", inbox.OrgID, "remote", s.remote, "count", n, "cap", s.b.perOrg)
+		return errOrgCap
+	}
 	s.orgs = append(s.orgs, inbox.OrgID)
 	return nil
 }
 
-// Data stores one copy per org addressed. go-smtp enforces the size limit
-// while reading (552).
+// authTimeout bounds the DNS work of the sender checks for one message.
+const authTimeout = 20 * time.Second
+
+// Data checks who sent the message, then stores one copy per org
+// addressed. go-smtp enforces the size limit while reading (552).
+//
+// A message that fails DMARC, even under p=reject, is accepted and
+// flagged rather than refused here: mail forwarded to the inbox (from a
+// rep's own mailbox, a contact form relay) often breaks SPF and sometimes
+// DKIM, and a real enquiry is worth keeping. A flagged message can never
+// pass for a known customer (processing does not trust it), and RFC 7489
+// 6.7 leaves the receiver this choice. A DNS failure is different: asking
+// the sender to retry gets a real verdict soon.
 func (s *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
+	actx, acancel := context.WithTimeout(context.Background(), authTimeout)
+	env := senderauth.Envelope{HELO: s.helo, MailFrom: s.from}
+	if s.ip.IsValid() {
+		env.IP = net.IP(s.ip.AsSlice())
+	}
+	auth := senderauth.Check(actx, s.b.dns, raw, env)
+	acancel()
+	if auth.Temporary() {
+		s.b.log.Warn("inbound e-mail deferred: sender checks hit a DNS failure", "remote", s.remote, "auth", auth.String(s.b.domain))
+		return errDNS
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	d := Delivery{Via: "smtp", EnvelopeFrom: s.from, RemoteIP: s.ip.String(), HELO: s.helo, Auth: auth, Host: s.b.domain}
+	if !s.ip.IsValid() {
+		d.RemoteIP = ""
+	}
 	for _, org := range s.orgs {
-		rc, err := Receive(ctx, s.b.db, s.b.jobs, org, raw, "smtp", s.from, nil)
+		rc, err := Receive(ctx, s.b.db, s.b.jobs, org, raw, d)
 		if err != nil {
 			s.b.log.Error("inbound store failed", "org_id", org, "remote", s.remote, "error", err)
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Could not store the message; try again later"}
 		}
-		s.b.log.Info("inbound e-mail received", "org_id", org, "inbound_id", rc.ID, "duplicate", rc.Duplicate, "bytes", len(raw))
+		s.b.log.Info("inbound e-mail received", "org_id", org, "inbound_id", rc.ID, "duplicate", rc.Duplicate, "bytes", len(raw), "verified", auth.Verified)
 	}
 	return nil
 }

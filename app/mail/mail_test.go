@@ -412,3 +412,49 @@ func TestDeliverAttachment(t *testing.T) {
 		}
 	}
 }
+
+// With RequireTLS a server that does not offer STARTTLS gets nothing: not
+// the credentials, not the message. The error says why and is not
+// permanent, so the job keeps the message queued while an operator fixes
+// the server (or turns the option off).
+func TestDeliverRequireTLS(t *testing.T) {
+	t.Parallel()
+	plain := mailtest.NewServer(t, mailtest.Options{Username: "pulso", Password: "pw"})
+	m := mailer(t, plain.URL())
+	m.RequireTLS = true
+	err := m.Deliver(context.Background(), stored(t, "es"))
+	var se *appmail.SendError
+	if !errors.As(err, &se) || se.Step != "starttls" || !strings.Contains(err.Error(), "does not offer STARTTLS") {
+		t.Errorf("plain server: err = %v, want a starttls error saying STARTTLS is missing", err)
+	}
+	if appmail.Permanent(err) {
+		t.Error("a missing STARTTLS is a server configuration to fix, not a reason to drop the message")
+	}
+	if n := len(plain.Messages()); n != 0 {
+		t.Errorf("plain server received %d messages", n)
+	}
+
+	// The same option against a server offering STARTTLS with a certificate
+	// the client trusts: sent, encrypted.
+	serverTLS, roots := mailtest.TLS(t)
+	secure := mailtest.NewServer(t, mailtest.Options{TLS: serverTLS})
+	m = mailer(t, secure.URL())
+	m.RequireTLS = true
+	m.TLS = &tls.Config{RootCAs: roots}
+	if err := m.Deliver(context.Background(), stored(t, "es")); err != nil {
+		t.Fatal(err)
+	}
+	if !only(t, secure).TLS {
+		t.Error("message sent without TLS")
+	}
+
+	// A handshake that fails (untrusted certificate) sends nothing either.
+	m = mailer(t, secure.URL())
+	m.RequireTLS = true
+	if err := m.Deliver(context.Background(), stored(t, "es")); !errors.As(err, &se) || se.Step != "starttls" {
+		t.Errorf("untrusted certificate: %v, want a starttls error", err)
+	}
+	if n := len(secure.Messages()); n != 1 {
+		t.Errorf("server has %d messages, want still 1", n)
+	}
+}

@@ -29,11 +29,17 @@ type Mailer struct {
 	TLS *tls.Config
 	// Timeout bounds one whole SMTP conversation.
 	Timeout time.Duration
+	// RequireTLS (PULSO_SMTP_REQUIRE_TLS) refuses to talk to an smtp://
+	// server that does not offer STARTTLS, instead of sending in the clear:
+	// a server (or someone in the path stripping the offer) cannot
+	// downgrade the conversation. smtps:// is TLS from the first byte anyway.
+	RequireTLS bool
 }
 
 // NewMailer builds the mailer for SMTP_URL (empty: outbox) and
 // PULSO_MAIL_FROM. smtp:// upgrades with STARTTLS whenever the server
-// offers it; smtps:// is TLS from the first byte (usually port 465).
+// offers it (and, with RequireTLS, only then sends); smtps:// is TLS from
+// the first byte (usually port 465).
 // Credentials in the URL are sent with AUTH PLAIN, and only over TLS or to
 // localhost (net/smtp refuses otherwise, so a password never crosses the
 // network in the clear).
@@ -154,6 +160,9 @@ func (m *Mailer) send(ctx context.Context, to string, raw []byte) error {
 			if err := c.StartTLS(tlsConfig); err != nil {
 				return stepError("starttls", err)
 			}
+		} else if m.RequireTLS {
+			// Not permanent: the job keeps the message while the server is fixed.
+			return &SendError{Step: "starttls", Err: errors.New("server does not offer STARTTLS and PULSO_SMTP_REQUIRE_TLS is on; nothing was sent")}
 		}
 	}
 	if u := m.server.User; u != nil {

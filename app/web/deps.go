@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/app/config"
+	"pulso/app/inbound/senderauth"
 	"pulso/queries"
 )
 
@@ -21,4 +22,7 @@ type Deps struct {
 	Log  *slog.Logger
 	// Sessions caches signed-in principals; app.New makes one when nil.
 	Sessions *SessionCache
+	// DNS answers the sender checks (SPF, DKIM, DMARC) of inbound e-mail;
+	// nil is senderauth.System. Tests give a fixed zone: no network.
+	DNS senderauth.Resolver
 }

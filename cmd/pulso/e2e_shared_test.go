@@ -173,7 +173,9 @@ func startShared() (*sharedEnv, error) {
 			sharedTB.Fatal(err)
 		}
 		sharedTB.Cleanup(func() { _ = os.RemoveAll(dataDir) })
-		e.srv = newServer(sharedTB, pool, dataDir, "SMTP_URL="+e.smtp.URL())
+		// The test's SMTP server speaks plain SMTP on loopback, which the
+		// binary would otherwise refuse (PULSO_SMTP_REQUIRE_TLS defaults on).
+		e.srv = newServer(sharedTB, pool, dataDir, "SMTP_URL="+e.smtp.URL(), "PULSO_SMTP_REQUIRE_TLS=false")
 		if err := e.srv.start(sharedTB); err != nil {
 			sharedTB.Fatal(err)
 		}

@@ -735,6 +735,11 @@ func TestE2EInboundSMTP(t *testing.T) {
 	if got := admin.eval(`document.querySelector("[data-testid=inbound-messages]").textContent`); !strings.Contains(got, "Quiero una demo") || !strings.Contains(got, "Potencial creado") {
 		t.Errorf("inbox lists %q", got)
 	}
+	// cliente-e2e.test proves nothing (no DNS answers for .test): the lead
+	// is flagged, and the page says so next to the stored check results.
+	if got := admin.eval(`document.querySelector("[data-testid=inbound-messages]").textContent`); !strings.Contains(got, "Remitente no verificado") || !strings.Contains(got, "dmarc=none header.from=cliente-e2e.test") {
+		t.Errorf("inbox does not flag the unverified sender: %q", got)
+	}
 	if got := admin.eval(`document.querySelector("[data-testid=inbox-address]").textContent`); got != "leads+e2einboxtokene2einbox@correo.pulso.test" {
 		t.Errorf("address %q", got)
 	}

@@ -27,6 +27,7 @@ import (
 	"pulso/app/demo"
 	"pulso/app/devdb"
 	"pulso/app/inbound"
+	"pulso/app/inbound/senderauth"
 	"pulso/app/live/hub"
 	"pulso/app/mail"
 	"pulso/app/ops"
@@ -246,7 +247,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 			stopWorkers(jobs, withWorkers, log)
 			return fmt.Errorf("inbound SMTP listener (PULSO_SMTP_INBOUND_ADDR): %w", err)
 		}
-		smtpIn = inbound.NewSMTP(pool, jobs, log, cfg.InboundDomain, cfg.InboundMaxBytes)
+		smtpIn = inbound.NewSMTP(pool, jobs, log, cfg, senderauth.System)
 		go func() {
 			if err := smtpIn.Serve(ln); err != nil {
 				errc <- fmt.Errorf("inbound SMTP: %w", err)
@@ -331,6 +332,7 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 	if err != nil {
 		return workers.Options{}, fmt.Errorf("configuration: %w", err)
 	}
+	mailer.RequireTLS = cfg.SMTPRequireTLS
 	if work && mailer.Outbox() {
 		log.Warn("SMTP_URL is unset: e-mail is kept in the outbox at /admin/outbox, not sent")
 	}

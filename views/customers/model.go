@@ -104,6 +104,9 @@ type Activity struct {
 	Kind, Summary, Actor, When string
 	LeadID                     int64
 	Changes                    []Change
+	// SenderUnverified: an e-mail (or its attachment) whose sender was not
+	// authenticated.
+	SenderUnverified bool
 }
 
 // Invoice is one row of the Ventas tab.

@@ -25,7 +25,10 @@ type Lead struct {
 	Hidden bool
 	// CustomerID is what a converted lead became (0: not converted).
 	CustomerID int64
-	Timeline   []customers.Activity
+	// SenderUnverified: made from an e-mail whose sender was not
+	// authenticated; the name and address are only what it claimed.
+	SenderUnverified bool
+	Timeline         []customers.Activity
 }
 
 // Filters are the list's query parameters.

@@ -109,10 +109,11 @@ func (h *Handler) render(c *fiber.Ctx, status int, pa parent, errID string) erro
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	panel := docsview.Panel{Base: pa.base(), DomID: "documents-" + pa.kind + "-" + strconv.FormatInt(pa.id, 10), Error: errID, MaxMB: h.Cfg.DocumentMaxBytes >> 20}
-	add := func(id int64, name string, size int64, by *int64, who string, when string) {
+	add := func(id int64, name string, size int64, by *int64, who string, when string, unverified bool) {
 		panel.Docs = append(panel.Docs, docsview.Doc{
 			ID: id, Filename: name, Size: humanSize(size), Uploader: who, When: when,
-			CanDelete: p.Role == web.RoleAdmin || (by != nil && *by == p.UserID),
+			CanDelete:        p.Role == web.RoleAdmin || (by != nil && *by == p.UserID),
+			SenderUnverified: unverified,
 		})
 	}
 	loc := p.Location()
@@ -123,7 +124,7 @@ func (h *Handler) render(c *fiber.Ctx, status int, pa parent, errID string) erro
 			return err
 		}
 		for _, r := range rows {
-			add(r.ID, r.Filename, r.SizeBytes, r.UploadedBy, r.UploaderName, r.CreatedAt.In(loc).Format("02/01/2006 15:04"))
+			add(r.ID, r.Filename, r.SizeBytes, r.UploadedBy, r.UploaderName, r.CreatedAt.In(loc).Format("02/01/2006 15:04"), r.SenderUnverified)
 		}
 	case "customers":
 		rows, err := h.Q.ListCustomerDocuments(ctx, queries.ListCustomerDocumentsParams{OrgID: p.OrgID, CustomerID: &pa.id})
@@ -131,7 +132,7 @@ func (h *Handler) render(c *fiber.Ctx, status int, pa parent, errID string) erro
 			return err
 		}
 		for _, r := range rows {
-			add(r.ID, r.Filename, r.SizeBytes, r.UploadedBy, r.UploaderName, r.CreatedAt.In(loc).Format("02/01/2006 15:04"))
+			add(r.ID, r.Filename, r.SizeBytes, r.UploadedBy, r.UploaderName, r.CreatedAt.In(loc).Format("02/01/2006 15:04"), r.SenderUnverified)
 		}
 	}
 	return web.Render(c, status, web.Page{Title: "documents.title", Nav: pa.kind}, docsview.Fragment(panel))

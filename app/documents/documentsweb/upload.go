@@ -73,7 +73,7 @@ func (h *Handler) keep(ctx context.Context, p *web.Principal, pa parent, name st
 			return err
 		}
 		err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
-			_, err := documents.Attach(ctx, h.Q.WithTx(tx), p.OrgID, pa.target(), name, blob, &p.UserID)
+			_, err := documents.Attach(ctx, h.Q.WithTx(tx), p.OrgID, pa.target(), name, blob, documents.Source{UploadedBy: &p.UserID})
 			return err
 		})
 		switch {

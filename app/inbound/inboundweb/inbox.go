@@ -1,6 +1,7 @@
 package inboundweb
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"io"
@@ -8,10 +9,12 @@ import (
 	"mime/multipart"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/inbound"
+	"pulso/app/inbound/senderauth"
 	"pulso/app/web"
 	"pulso/queries"
 	inboundview "pulso/views/inbound"
@@ -21,11 +24,19 @@ import (
 type Handler struct {
 	web.Deps
 	proc *inbound.Processor
+	dns  senderauth.Resolver
 }
+
+// authTimeout bounds the DNS work of checking one uploaded message.
+const authTimeout = 20 * time.Second
 
 // New builds the handlers.
 func New(d web.Deps) *Handler {
-	return &Handler{Deps: d, proc: inbound.NewProcessor(d.DB, d.Cfg.InboundMaxBytes, d.Cfg.DocumentMaxBytes, d.Log)}
+	h := &Handler{Deps: d, proc: inbound.NewProcessor(d.DB, d.Cfg.InboundMaxBytes, d.Cfg.DocumentMaxBytes, d.Log), dns: d.DNS}
+	if h.dns == nil {
+		h.dns = senderauth.System
+	}
+	return h
 }
 
 var inboxPage = web.Page{Title: "inbound.title", Nav: "inbox"}
@@ -60,7 +71,8 @@ func (h *Handler) render(c *fiber.Ctx, status int, results []inboundview.Result)
 	for _, r := range rows {
 		v := inboundview.Row{
 			ID: r.ID, When: r.ReceivedAt.In(loc).Format("02/01/2006 15:04"), Via: r.Via, Status: r.Status, Reason: r.Reason,
-			From: r.FromAddr, FromName: r.FromName, Subject: r.Subject,
+			From: r.FromAddr, FromName: r.FromName, Subject: r.Subject, Auth: r.AuthResults,
+			Unverified: (r.Status == inbound.StatusLead || r.Status == inbound.StatusActivity) && !inbound.Verified(r.VerifiedDomain, r.FromAddr),
 		}
 		switch {
 		case r.LeadID != nil:
@@ -118,7 +130,17 @@ func (h *Handler) Upload(c *fiber.Ctx) error {
 			results = append(results, res)
 			continue
 		}
-		rc, err := inbound.Receive(ctx, h.DB, h.Jobs, p.OrgID, raw, "upload", "", &p.UserID)
+		// No SMTP envelope: the message's own DKIM signatures are all that
+		// can prove its sender.
+		actx, cancel := context.WithTimeout(ctx, authTimeout)
+		auth := senderauth.Check(actx, h.dns, raw, senderauth.Envelope{})
+		cancel()
+		if auth.Temporary() {
+			res.Outcome = "inbound.upload.dns_later"
+			results = append(results, res)
+			continue
+		}
+		rc, err := inbound.Receive(ctx, h.DB, h.Jobs, p.OrgID, raw, inbound.Delivery{Via: "upload", UploadedBy: &p.UserID, Auth: auth, Host: h.Cfg.InboundDomain})
 		if err != nil {
 			return err
 		}

@@ -39,6 +39,7 @@ func viewLead(l queries.Lead) leadsview.Lead {
 		ID: l.ID, Name: l.Name, ContactName: l.ContactName, Email: l.Email, Phone: l.Phone, TaxID: l.TaxID,
 		Country: l.Country, Province: l.Province, City: l.City, Source: l.Source, Status: l.Status,
 		DiscardReason: l.DiscardReason, Notes: l.Notes, Tags: l.Tags, Version: l.Version, CreatedAt: l.CreatedAt,
+		SenderUnverified: l.SenderUnverified,
 	}
 	if l.OwnerID != nil {
 		v.OwnerID = *l.OwnerID
