@@ -59,10 +59,11 @@ type BusinessHoliday struct {
 }
 
 type CalendarFeed struct {
-	OrgID     int64
-	UserID    int64
-	Token     string
-	CreatedAt time.Time
+	OrgID      int64
+	UserID     int64
+	CreatedAt  time.Time
+	TokenHash  []byte
+	TokenNonce []byte
 }
 
 type CancelReason struct {
@@ -166,21 +167,23 @@ type Document struct {
 }
 
 type Email struct {
-	OrgID     int64
-	ID        int64
-	Key       string
-	ToAddress string
-	ToName    string
-	Subject   string
-	TextBody  string
-	HtmlBody  string
-	Template  string
-	Locale    string
-	Status    string
-	SentAt    *time.Time
-	Error     string
-	Attempts  int32
-	CreatedAt time.Time
+	OrgID       int64
+	ID          int64
+	Key         string
+	ToAddress   string
+	ToName      string
+	Subject     string
+	TextBody    string
+	HtmlBody    string
+	Template    string
+	Locale      string
+	Status      string
+	SentAt      *time.Time
+	Error       string
+	Attempts    int32
+	CreatedAt   time.Time
+	LinkPurpose *string
+	LinkNonce   []byte
 }
 
 type EmailAttachment struct {
@@ -265,10 +268,11 @@ type ImportRow struct {
 }
 
 type InboundInbox struct {
-	OrgID     int64
-	Token     string
-	CreatedAt time.Time
-	RotatedAt *time.Time
+	OrgID      int64
+	CreatedAt  time.Time
+	RotatedAt  *time.Time
+	TokenHash  []byte
+	TokenNonce []byte
 }
 
 type InboundMessage struct {
@@ -353,11 +357,12 @@ type LeadForm struct {
 	OrgID       int64
 	ID          int64
 	Name        string
-	Token       string
 	ThankYouUrl string
 	Active      bool
 	CreatedAt   time.Time
 	RotatedAt   *time.Time
+	TokenHash   []byte
+	TokenNonce  []byte
 }
 
 type LeadRule struct {
@@ -611,16 +616,16 @@ type QuoteLine struct {
 }
 
 type QuoteLink struct {
-	OrgID     int64
-	ID        int64
-	QuoteID   int64
-	VersionN  int32
-	Token     string
-	TokenHash []byte
-	ExpiresAt time.Time
-	RevokedAt *time.Time
-	RevokedBy *int64
-	CreatedAt time.Time
+	OrgID      int64
+	ID         int64
+	QuoteID    int64
+	VersionN   int32
+	TokenHash  []byte
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+	RevokedBy  *int64
+	CreatedAt  time.Time
+	TokenNonce []byte
 }
 
 type QuoteVersion struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"pulso/app/linktoken"
 	"pulso/queries"
 )
 
@@ -106,7 +107,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	inbox, err := s.b.q.GetInboxByToken(ctx, token)
+	orgID, err := s.b.q.GetInboxByTokenHash(ctx, linktoken.Hash(token))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errNoSuchInbox
 	}
@@ -115,11 +116,11 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
 	}
 	for _, o := range s.orgs {
-		if o == inbox.OrgID {
+		if o == orgID {
 			return nil
 		}
 	}
-	s.orgs = append(s.orgs, inbox.OrgID)
+	s.orgs = append(s.orgs, orgID)
 	return nil
 }
 
