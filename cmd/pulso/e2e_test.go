@@ -721,16 +721,23 @@ func TestE2EInboundSMTP(t *testing.T) {
 	t.Parallel()
 	smtpAddr := freeAddr(t)
 	s := startServer(t, "PULSO_SMTP_INBOUND_ADDR="+smtpAddr, "PULSO_INBOUND_DOMAIN=correo.pulso.test")
-	// An address as migration 0031 leaves an older one: only its digest.
-	if _, err := s.db.Exec(context.Background(), `INSERT INTO inbound_inboxes (org_id, token_hash)
-		SELECT id, sha256('e2einboxtokene2einbox'::bytea) FROM orgs WHERE name LIKE 'Demo Ventas%'`); err != nil {
+	// The org's inbox as the app stores it: the nonce its token derives
+	// from under the server's secret, and the token's digest.
+	nonce := []byte("e2e-inbox-nonce!")
+	token, err := e2eKeys.Token(linktoken.Inbox, nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	address := "leads+" + token + "@correo.pulso.test"
+	if _, err := s.db.Exec(context.Background(), `INSERT INTO inbound_inboxes (org_id, token_hash, token_nonce)
+		SELECT id, $1, $2 FROM orgs WHERE name LIKE 'Demo Ventas%'`, linktoken.Hash(token), nonce); err != nil {
 		t.Fatal(err)
 	}
 	msg := "From: Nuevo Cliente <nuevo@cliente-e2e.test>\r\nSubject: Quiero una demo\r\nMessage-ID: <e2e-1@cliente-e2e.test>\r\n\r\nHola.\r\n"
-	if err := smtp.SendMail(smtpAddr, nil, "nuevo@cliente-e2e.test", []string{"leads+e2einboxtokene2einbox@correo.pulso.test"}, []byte(msg)); err != nil {
+	if err := smtp.SendMail(smtpAddr, nil, "nuevo@cliente-e2e.test", []string{address}, []byte(msg)); err != nil {
 		t.Fatalf("send: %v\n%s", err, s.log)
 	}
-	err := smtp.SendMail(smtpAddr, nil, "x@y.test", []string{"leads+otro@correo.pulso.test"}, []byte(msg))
+	err = smtp.SendMail(smtpAddr, nil, "x@y.test", []string{"leads+otro@correo.pulso.test"}, []byte(msg))
 	if err == nil || !strings.Contains(err.Error(), "550") {
 		t.Errorf("unknown inbox: %v", err)
 	}
@@ -749,7 +756,7 @@ func TestE2EInboundSMTP(t *testing.T) {
 	if got := admin.eval(`document.querySelector("[data-testid=inbound-messages]").textContent`); !strings.Contains(got, "Quiero una demo") || !strings.Contains(got, "Potencial creado") {
 		t.Errorf("inbox lists %q", got)
 	}
-	if got := admin.eval(`document.querySelector("[data-testid=inbox-address]").textContent`); got != "leads+e2einboxtokene2einbox@correo.pulso.test" {
+	if got := admin.eval(`document.querySelector("[data-testid=inbox-address]").textContent`); got != address {
 		t.Errorf("address %q", got)
 	}
 	if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
