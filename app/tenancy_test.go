@@ -18,6 +18,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/config"
+	"pulso/app/linktoken"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -173,7 +174,8 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Q.CreateLeadForm(ctx, queries.CreateLeadFormParams{OrgID: org.ID, Name: "Alfa Formulario Secreto", Token: "alfa-form-token"}); err != nil {
+	if _, err := env.Q.CreateLeadForm(ctx, queries.CreateLeadFormParams{OrgID: org.ID, Name: "Alfa Formulario Secreto",
+		TokenHash: linktoken.Hash(alfaToken(t, env, linktoken.Form)), TokenNonce: alfaNonce(linktoken.Form)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.Q.CreateLeadRule(ctx, queries.CreateLeadRuleParams{OrgID: org.ID, Name: "Alfa Regla Secreta", Province: "Alfa Provincia", Action: "round_robin", TeamManagerID: &manager.ID}); err != nil {
@@ -272,7 +274,8 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		       (SELECT id FROM customers WHERE org_id = $1 LIMIT 1), $2, now() - interval '1 hour'`, org.ID, rep.ID)
 	env.Exec(`INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title)
 		SELECT org_id, 'task_sla', 'urgent', assignee_id, 'task', id, 'alfa', 'Alfa Alerta Secreta' FROM tasks WHERE org_id = $1`, org.ID)
-	env.Exec(`INSERT INTO calendar_feeds (org_id, user_id, token) VALUES ($1, $2, 'alfa-feed-token-alfa-feed-token-alfa-feed')`, org.ID, rep.ID)
+	env.Exec(`INSERT INTO calendar_feeds (org_id, user_id, token_hash, token_nonce) VALUES ($1, $2, $3, $4)`, org.ID, rep.ID,
+		linktoken.Hash(alfaToken(t, env, linktoken.Feed)), alfaNonce(linktoken.Feed))
 	// catalog: a group, a subgroup and a product
 	env.Exec(`INSERT INTO article_groups (org_id, name) VALUES ($1, 'Alfa Grupo Secreto')`, org.ID)
 	env.Exec(`INSERT INTO article_groups (org_id, name, parent_id) SELECT org_id, 'Alfa Subgrupo Secreto', id FROM article_groups WHERE org_id = $1`, org.ID)
@@ -286,8 +289,9 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`INSERT INTO quote_lines (org_id, quote_id, version_n, position, description, quantity, unit_price, tax_rate_id, tax_rate, amount)
 		SELECT org_id, id, 1, 1, 'Alfa Linea Secreta', 1, 1000, (SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21), 21, 1000
 		FROM quotes WHERE org_id = $1`, org.ID)
-	env.Exec(`INSERT INTO quote_links (org_id, quote_id, version_n, token, token_hash, expires_at)
-		SELECT org_id, id, 1, 'alfa-quote-token', sha256('alfa-quote-token'), now() + interval '1 day' FROM quotes WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO quote_links (org_id, quote_id, version_n, token_hash, token_nonce, expires_at)
+		SELECT org_id, id, 1, $2, $3, now() + interval '1 day' FROM quotes WHERE org_id = $1`, org.ID,
+		linktoken.Hash(alfaToken(t, env, linktoken.Quote)), alfaNonce(linktoken.Quote))
 	env.Exec(`INSERT INTO quote_events (org_id, quote_id, version_n, kind, user_agent) SELECT org_id, id, 1, 'opened', 'Alfa Navegador Secreto' FROM quotes WHERE org_id = $1`, org.ID)
 	// product picture, price list with an item, and an order with a delivery
 	env.Exec(`INSERT INTO product_images (org_id, product_id, sha256, image, thumb, width, height)
@@ -310,7 +314,7 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 
 // markers are strings that only org A's data contains.
 func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
-	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", "alfa-form-token", "Alfa Regla Secreta", "Alfa Provincia",
+	m := []string{a.org.Name, "alfa-invited@alfa.test", "Alfa Invitada", "Alfa aviso secreto", "Alfa Potencial Secreto", "secreto@alfa-lead.test", "Alfa Formulario Secreto", alfaToken(t, env, linktoken.Form), "Alfa Regla Secreta", "Alfa Provincia",
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
@@ -318,16 +322,33 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"alfa-bytes-documento-secretos", "alfa-bytes-importacion-secretos", "alfa-bytes-errores-secretos",
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
-		"Alfa Condiciones Secretas", "Alfa Linea Secreta", "alfa-quote-token", "Alfa Navegador Secreto",
+		"Alfa Condiciones Secretas", "Alfa Linea Secreta", alfaToken(t, env, linktoken.Quote), alfaToken(t, env, linktoken.Feed), "Alfa Navegador Secreto",
 		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}
-	var inboxToken string
-	if err := env.DB.QueryRow(context.Background(), `SELECT token FROM inbound_inboxes WHERE org_id = $1`, a.org.ID).Scan(&inboxToken); err != nil {
+	var inboxNonce []byte
+	if err := env.DB.QueryRow(context.Background(), `SELECT token_nonce FROM inbound_inboxes WHERE org_id = $1`, a.org.ID).Scan(&inboxNonce); err != nil {
+		t.Fatal(err)
+	}
+	inboxToken, err := env.Deps.Cfg.LinkKeys().Token(linktoken.Inbox, inboxNonce)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return append(m, inboxToken)
+}
+
+// alfaNonce is the stored nonce of org A's token for p.
+func alfaNonce(p linktoken.Purpose) []byte { return []byte("alfa-nonce-" + string(p)) }
+
+// alfaToken is org A's token for p, as the app derives it from the nonce.
+func alfaToken(t *testing.T, env *apptest.Env, p linktoken.Purpose) string {
+	t.Helper()
+	token, err := env.Deps.Cfg.LinkKeys().Token(p, alfaNonce(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 // orgTables lists every table with an org_id column, and whether it has id.

@@ -1,7 +1,8 @@
 -- name: GetLeadFormByToken :one
+-- By the digest of the presented token (see migration 0031).
 SELECT f.*, o.country AS org_country
 FROM lead_forms f JOIN orgs o ON o.id = f.org_id
-WHERE f.token = @token AND f.active;
+WHERE f.token_hash = @token_hash AND f.active;
 
 -- name: ListLeadForms :many
 SELECT * FROM lead_forms WHERE org_id = @org_id ORDER BY id;
@@ -10,12 +11,12 @@ SELECT * FROM lead_forms WHERE org_id = @org_id ORDER BY id;
 SELECT * FROM lead_forms WHERE org_id = @org_id AND id = @id;
 
 -- name: CreateLeadForm :one
-INSERT INTO lead_forms (org_id, name, token, thank_you_url)
-VALUES (@org_id, @name, @token, @thank_you_url)
+INSERT INTO lead_forms (org_id, name, token_hash, token_nonce, thank_you_url)
+VALUES (@org_id, @name, @token_hash, @token_nonce, @thank_you_url)
 RETURNING *;
 
 -- name: RotateLeadFormToken :one
-UPDATE lead_forms SET token = @token, rotated_at = now()
+UPDATE lead_forms SET token_hash = @token_hash, token_nonce = @token_nonce, rotated_at = now()
 WHERE org_id = @org_id AND id = @id
 RETURNING *;
 

@@ -11,15 +11,16 @@ import (
 )
 
 const createLeadForm = `-- name: CreateLeadForm :one
-INSERT INTO lead_forms (org_id, name, token, thank_you_url)
-VALUES ($1, $2, $3, $4)
-RETURNING org_id, id, name, token, thank_you_url, active, created_at, rotated_at
+INSERT INTO lead_forms (org_id, name, token_hash, token_nonce, thank_you_url)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING org_id, id, name, thank_you_url, active, created_at, rotated_at, token_hash, token_nonce
 `
 
 type CreateLeadFormParams struct {
 	OrgID       int64
 	Name        string
-	Token       string
+	TokenHash   []byte
+	TokenNonce  []byte
 	ThankYouUrl string
 }
 
@@ -27,7 +28,8 @@ func (q *Queries) CreateLeadForm(ctx context.Context, arg CreateLeadFormParams) 
 	row := q.db.QueryRow(ctx, createLeadForm,
 		arg.OrgID,
 		arg.Name,
-		arg.Token,
+		arg.TokenHash,
+		arg.TokenNonce,
 		arg.ThankYouUrl,
 	)
 	var i LeadForm
@@ -35,11 +37,12 @@ func (q *Queries) CreateLeadForm(ctx context.Context, arg CreateLeadFormParams) 
 		&i.OrgID,
 		&i.ID,
 		&i.Name,
-		&i.Token,
 		&i.ThankYouUrl,
 		&i.Active,
 		&i.CreatedAt,
 		&i.RotatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 	)
 	return i, err
 }
@@ -57,7 +60,7 @@ func (q *Queries) DeleteOldCaptureHits(ctx context.Context, before time.Time) (i
 }
 
 const getLeadForm = `-- name: GetLeadForm :one
-SELECT org_id, id, name, token, thank_you_url, active, created_at, rotated_at FROM lead_forms WHERE org_id = $1 AND id = $2
+SELECT org_id, id, name, thank_you_url, active, created_at, rotated_at, token_hash, token_nonce FROM lead_forms WHERE org_id = $1 AND id = $2
 `
 
 type GetLeadFormParams struct {
@@ -72,52 +75,56 @@ func (q *Queries) GetLeadForm(ctx context.Context, arg GetLeadFormParams) (LeadF
 		&i.OrgID,
 		&i.ID,
 		&i.Name,
-		&i.Token,
 		&i.ThankYouUrl,
 		&i.Active,
 		&i.CreatedAt,
 		&i.RotatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 	)
 	return i, err
 }
 
 const getLeadFormByToken = `-- name: GetLeadFormByToken :one
-SELECT f.org_id, f.id, f.name, f.token, f.thank_you_url, f.active, f.created_at, f.rotated_at, o.country AS org_country
+SELECT f.org_id, f.id, f.name, f.thank_you_url, f.active, f.created_at, f.rotated_at, f.token_hash, f.token_nonce, o.country AS org_country
 FROM lead_forms f JOIN orgs o ON o.id = f.org_id
-WHERE f.token = $1 AND f.active
+WHERE f.token_hash = $1 AND f.active
 `
 
 type GetLeadFormByTokenRow struct {
 	OrgID       int64
 	ID          int64
 	Name        string
-	Token       string
 	ThankYouUrl string
 	Active      bool
 	CreatedAt   time.Time
 	RotatedAt   *time.Time
+	TokenHash   []byte
+	TokenNonce  []byte
 	OrgCountry  string
 }
 
-func (q *Queries) GetLeadFormByToken(ctx context.Context, token string) (GetLeadFormByTokenRow, error) {
-	row := q.db.QueryRow(ctx, getLeadFormByToken, token)
+// By the digest of the presented token (see migration 0031).
+func (q *Queries) GetLeadFormByToken(ctx context.Context, tokenHash []byte) (GetLeadFormByTokenRow, error) {
+	row := q.db.QueryRow(ctx, getLeadFormByToken, tokenHash)
 	var i GetLeadFormByTokenRow
 	err := row.Scan(
 		&i.OrgID,
 		&i.ID,
 		&i.Name,
-		&i.Token,
 		&i.ThankYouUrl,
 		&i.Active,
 		&i.CreatedAt,
 		&i.RotatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 		&i.OrgCountry,
 	)
 	return i, err
 }
 
 const listLeadForms = `-- name: ListLeadForms :many
-SELECT org_id, id, name, token, thank_you_url, active, created_at, rotated_at FROM lead_forms WHERE org_id = $1 ORDER BY id
+SELECT org_id, id, name, thank_you_url, active, created_at, rotated_at, token_hash, token_nonce FROM lead_forms WHERE org_id = $1 ORDER BY id
 `
 
 func (q *Queries) ListLeadForms(ctx context.Context, orgID int64) ([]LeadForm, error) {
@@ -133,11 +140,12 @@ func (q *Queries) ListLeadForms(ctx context.Context, orgID int64) ([]LeadForm, e
 			&i.OrgID,
 			&i.ID,
 			&i.Name,
-			&i.Token,
 			&i.ThankYouUrl,
 			&i.Active,
 			&i.CreatedAt,
 			&i.RotatedAt,
+			&i.TokenHash,
+			&i.TokenNonce,
 		); err != nil {
 			return nil, err
 		}
@@ -170,35 +178,42 @@ func (q *Queries) RecordCaptureHit(ctx context.Context, arg RecordCaptureHitPara
 }
 
 const rotateLeadFormToken = `-- name: RotateLeadFormToken :one
-UPDATE lead_forms SET token = $1, rotated_at = now()
-WHERE org_id = $2 AND id = $3
-RETURNING org_id, id, name, token, thank_you_url, active, created_at, rotated_at
+UPDATE lead_forms SET token_hash = $1, token_nonce = $2, rotated_at = now()
+WHERE org_id = $3 AND id = $4
+RETURNING org_id, id, name, thank_you_url, active, created_at, rotated_at, token_hash, token_nonce
 `
 
 type RotateLeadFormTokenParams struct {
-	Token string
-	OrgID int64
-	ID    int64
+	TokenHash  []byte
+	TokenNonce []byte
+	OrgID      int64
+	ID         int64
 }
 
 func (q *Queries) RotateLeadFormToken(ctx context.Context, arg RotateLeadFormTokenParams) (LeadForm, error) {
-	row := q.db.QueryRow(ctx, rotateLeadFormToken, arg.Token, arg.OrgID, arg.ID)
+	row := q.db.QueryRow(ctx, rotateLeadFormToken,
+		arg.TokenHash,
+		arg.TokenNonce,
+		arg.OrgID,
+		arg.ID,
+	)
 	var i LeadForm
 	err := row.Scan(
 		&i.OrgID,
 		&i.ID,
 		&i.Name,
-		&i.Token,
 		&i.ThankYouUrl,
 		&i.Active,
 		&i.CreatedAt,
 		&i.RotatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 	)
 	return i, err
 }
 
 const setLeadFormActive = `-- name: SetLeadFormActive :one
-UPDATE lead_forms SET active = $1 WHERE org_id = $2 AND id = $3 RETURNING org_id, id, name, token, thank_you_url, active, created_at, rotated_at
+UPDATE lead_forms SET active = $1 WHERE org_id = $2 AND id = $3 RETURNING org_id, id, name, thank_you_url, active, created_at, rotated_at, token_hash, token_nonce
 `
 
 type SetLeadFormActiveParams struct {
@@ -214,11 +229,12 @@ func (q *Queries) SetLeadFormActive(ctx context.Context, arg SetLeadFormActivePa
 		&i.OrgID,
 		&i.ID,
 		&i.Name,
-		&i.Token,
 		&i.ThankYouUrl,
 		&i.Active,
 		&i.CreatedAt,
 		&i.RotatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 	)
 	return i, err
 }

@@ -1,8 +1,8 @@
 -- name: CreateEmail :one
 -- Returns no row when the org already has a message with this key: the
 -- caller then enqueues nothing, so a repeated request sends one e-mail.
-INSERT INTO emails (org_id, key, to_address, to_name, subject, text_body, html_body, template, locale)
-VALUES (@org_id, @key, @to_address, @to_name, @subject, @text_body, @html_body, @template, @locale)
+INSERT INTO emails (org_id, key, to_address, to_name, subject, text_body, html_body, template, locale, link_purpose, link_nonce)
+VALUES (@org_id, @key, @to_address, @to_name, @subject, @text_body, @html_body, @template, @locale, sqlc.narg('link_purpose'), sqlc.narg('link_nonce'))
 ON CONFLICT (org_id, key) DO NOTHING
 RETURNING *;
 

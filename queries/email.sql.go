@@ -11,22 +11,24 @@ import (
 )
 
 const createEmail = `-- name: CreateEmail :one
-INSERT INTO emails (org_id, key, to_address, to_name, subject, text_body, html_body, template, locale)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO emails (org_id, key, to_address, to_name, subject, text_body, html_body, template, locale, link_purpose, link_nonce)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (org_id, key) DO NOTHING
-RETURNING org_id, id, key, to_address, to_name, subject, text_body, html_body, template, locale, status, sent_at, error, attempts, created_at
+RETURNING org_id, id, key, to_address, to_name, subject, text_body, html_body, template, locale, status, sent_at, error, attempts, created_at, link_purpose, link_nonce
 `
 
 type CreateEmailParams struct {
-	OrgID     int64
-	Key       string
-	ToAddress string
-	ToName    string
-	Subject   string
-	TextBody  string
-	HtmlBody  string
-	Template  string
-	Locale    string
+	OrgID       int64
+	Key         string
+	ToAddress   string
+	ToName      string
+	Subject     string
+	TextBody    string
+	HtmlBody    string
+	Template    string
+	Locale      string
+	LinkPurpose *string
+	LinkNonce   []byte
 }
 
 // Returns no row when the org already has a message with this key: the
@@ -42,6 +44,8 @@ func (q *Queries) CreateEmail(ctx context.Context, arg CreateEmailParams) (Email
 		arg.HtmlBody,
 		arg.Template,
 		arg.Locale,
+		arg.LinkPurpose,
+		arg.LinkNonce,
 	)
 	var i Email
 	err := row.Scan(
@@ -60,12 +64,14 @@ func (q *Queries) CreateEmail(ctx context.Context, arg CreateEmailParams) (Email
 		&i.Error,
 		&i.Attempts,
 		&i.CreatedAt,
+		&i.LinkPurpose,
+		&i.LinkNonce,
 	)
 	return i, err
 }
 
 const getEmail = `-- name: GetEmail :one
-SELECT org_id, id, key, to_address, to_name, subject, text_body, html_body, template, locale, status, sent_at, error, attempts, created_at FROM emails WHERE org_id = $1 AND id = $2
+SELECT org_id, id, key, to_address, to_name, subject, text_body, html_body, template, locale, status, sent_at, error, attempts, created_at, link_purpose, link_nonce FROM emails WHERE org_id = $1 AND id = $2
 `
 
 type GetEmailParams struct {
@@ -92,12 +98,14 @@ func (q *Queries) GetEmail(ctx context.Context, arg GetEmailParams) (Email, erro
 		&i.Error,
 		&i.Attempts,
 		&i.CreatedAt,
+		&i.LinkPurpose,
+		&i.LinkNonce,
 	)
 	return i, err
 }
 
 const getEmailByKey = `-- name: GetEmailByKey :one
-SELECT org_id, id, key, to_address, to_name, subject, text_body, html_body, template, locale, status, sent_at, error, attempts, created_at FROM emails WHERE org_id = $1 AND key = $2
+SELECT org_id, id, key, to_address, to_name, subject, text_body, html_body, template, locale, status, sent_at, error, attempts, created_at, link_purpose, link_nonce FROM emails WHERE org_id = $1 AND key = $2
 `
 
 type GetEmailByKeyParams struct {
@@ -124,6 +132,8 @@ func (q *Queries) GetEmailByKey(ctx context.Context, arg GetEmailByKeyParams) (E
 		&i.Error,
 		&i.Attempts,
 		&i.CreatedAt,
+		&i.LinkPurpose,
+		&i.LinkNonce,
 	)
 	return i, err
 }

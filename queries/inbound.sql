@@ -3,21 +3,22 @@
 -- without rewriting it (the SELECT does not see the row the INSERT adds, so
 -- exactly one row comes back).
 WITH created AS (
-    INSERT INTO inbound_inboxes (org_id, token) VALUES (@org_id, @token)
+    INSERT INTO inbound_inboxes (org_id, token_hash, token_nonce) VALUES (@org_id, @token_hash, @token_nonce)
     ON CONFLICT (org_id) DO NOTHING
-    RETURNING org_id, token, created_at, rotated_at
+    RETURNING org_id, token_nonce, created_at, rotated_at
 )
-SELECT org_id, token, created_at, rotated_at FROM created
+SELECT org_id, token_nonce, created_at, rotated_at FROM created
 UNION ALL
-SELECT org_id, token, created_at, rotated_at FROM inbound_inboxes WHERE org_id = @org_id;
+SELECT org_id, token_nonce, created_at, rotated_at FROM inbound_inboxes WHERE org_id = @org_id;
 
 -- name: RotateInbox :one
-UPDATE inbound_inboxes SET token = @token, rotated_at = now()
+UPDATE inbound_inboxes SET token_hash = @token_hash, token_nonce = @token_nonce, rotated_at = now()
 WHERE org_id = @org_id
 RETURNING *;
 
--- name: GetInboxByToken :one
-SELECT i.org_id, i.token FROM inbound_inboxes i WHERE i.token = @token;
+-- name: GetInboxByTokenHash :one
+-- By the digest of the lower-cased token of the address (migration 0031).
+SELECT i.org_id FROM inbound_inboxes i WHERE i.token_hash = @token_hash;
 
 -- name: ReceiveInboundMessage :one
 -- No row back: this org already has the message (a redelivery or a second

@@ -49,36 +49,37 @@ func (q *Queries) CountInboundFromIP(ctx context.Context, arg CountInboundFromIP
 
 const ensureInbox = `-- name: EnsureInbox :one
 WITH created AS (
-    INSERT INTO inbound_inboxes (org_id, token) VALUES ($1, $2)
+    INSERT INTO inbound_inboxes (org_id, token_hash, token_nonce) VALUES ($1, $2, $3)
     ON CONFLICT (org_id) DO NOTHING
-    RETURNING org_id, token, created_at, rotated_at
+    RETURNING org_id, token_nonce, created_at, rotated_at
 )
-SELECT org_id, token, created_at, rotated_at FROM created
+SELECT org_id, token_nonce, created_at, rotated_at FROM created
 UNION ALL
-SELECT org_id, token, created_at, rotated_at FROM inbound_inboxes WHERE org_id = $1
+SELECT org_id, token_nonce, created_at, rotated_at FROM inbound_inboxes WHERE org_id = $1
 `
 
 type EnsureInboxParams struct {
-	OrgID int64
-	Token string
+	OrgID      int64
+	TokenHash  []byte
+	TokenNonce []byte
 }
 
 type EnsureInboxRow struct {
-	OrgID     int64
-	Token     string
-	CreatedAt time.Time
-	RotatedAt *time.Time
+	OrgID      int64
+	TokenNonce []byte
+	CreatedAt  time.Time
+	RotatedAt  *time.Time
 }
 
 // Creates the org's inbox on first use; returns the current one either way
 // without rewriting it (the SELECT does not see the row the INSERT adds, so
 // exactly one row comes back).
 func (q *Queries) EnsureInbox(ctx context.Context, arg EnsureInboxParams) (EnsureInboxRow, error) {
-	row := q.db.QueryRow(ctx, ensureInbox, arg.OrgID, arg.Token)
+	row := q.db.QueryRow(ctx, ensureInbox, arg.OrgID, arg.TokenHash, arg.TokenNonce)
 	var i EnsureInboxRow
 	err := row.Scan(
 		&i.OrgID,
-		&i.Token,
+		&i.TokenNonce,
 		&i.CreatedAt,
 		&i.RotatedAt,
 	)
@@ -241,20 +242,16 @@ func (q *Queries) GetInboundMessageByMessageID(ctx context.Context, arg GetInbou
 	return i, err
 }
 
-const getInboxByToken = `-- name: GetInboxByToken :one
-SELECT i.org_id, i.token FROM inbound_inboxes i WHERE i.token = $1
+const getInboxByTokenHash = `-- name: GetInboxByTokenHash :one
+SELECT i.org_id FROM inbound_inboxes i WHERE i.token_hash = $1
 `
 
-type GetInboxByTokenRow struct {
-	OrgID int64
-	Token string
-}
-
-func (q *Queries) GetInboxByToken(ctx context.Context, token string) (GetInboxByTokenRow, error) {
-	row := q.db.QueryRow(ctx, getInboxByToken, token)
-	var i GetInboxByTokenRow
-	err := row.Scan(&i.OrgID, &i.Token)
-	return i, err
+// By the digest of the lower-cased token of the address (migration 0031).
+func (q *Queries) GetInboxByTokenHash(ctx context.Context, tokenHash []byte) (int64, error) {
+	row := q.db.QueryRow(ctx, getInboxByTokenHash, tokenHash)
+	var org_id int64
+	err := row.Scan(&org_id)
+	return org_id, err
 }
 
 const listInboundMessages = `-- name: ListInboundMessages :many
@@ -413,24 +410,26 @@ func (q *Queries) ReceiveInboundMessage(ctx context.Context, arg ReceiveInboundM
 }
 
 const rotateInbox = `-- name: RotateInbox :one
-UPDATE inbound_inboxes SET token = $1, rotated_at = now()
-WHERE org_id = $2
-RETURNING org_id, token, created_at, rotated_at
+UPDATE inbound_inboxes SET token_hash = $1, token_nonce = $2, rotated_at = now()
+WHERE org_id = $3
+RETURNING org_id, created_at, rotated_at, token_hash, token_nonce
 `
 
 type RotateInboxParams struct {
-	Token string
-	OrgID int64
+	TokenHash  []byte
+	TokenNonce []byte
+	OrgID      int64
 }
 
 func (q *Queries) RotateInbox(ctx context.Context, arg RotateInboxParams) (InboundInbox, error) {
-	row := q.db.QueryRow(ctx, rotateInbox, arg.Token, arg.OrgID)
+	row := q.db.QueryRow(ctx, rotateInbox, arg.TokenHash, arg.TokenNonce, arg.OrgID)
 	var i InboundInbox
 	err := row.Scan(
 		&i.OrgID,
-		&i.Token,
 		&i.CreatedAt,
 		&i.RotatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 	)
 	return i, err
 }

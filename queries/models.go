@@ -60,10 +60,11 @@ type BusinessHoliday struct {
 }
 
 type CalendarFeed struct {
-	OrgID     int64
-	UserID    int64
-	Token     string
-	CreatedAt time.Time
+	OrgID      int64
+	UserID     int64
+	CreatedAt  time.Time
+	TokenHash  []byte
+	TokenNonce []byte
 }
 
 type CancelReason struct {
@@ -168,21 +169,23 @@ type Document struct {
 }
 
 type Email struct {
-	OrgID     int64
-	ID        int64
-	Key       string
-	ToAddress string
-	ToName    string
-	Subject   string
-	TextBody  string
-	HtmlBody  string
-	Template  string
-	Locale    string
-	Status    string
-	SentAt    *time.Time
-	Error     string
-	Attempts  int32
-	CreatedAt time.Time
+	OrgID       int64
+	ID          int64
+	Key         string
+	ToAddress   string
+	ToName      string
+	Subject     string
+	TextBody    string
+	HtmlBody    string
+	Template    string
+	Locale      string
+	Status      string
+	SentAt      *time.Time
+	Error       string
+	Attempts    int32
+	CreatedAt   time.Time
+	LinkPurpose *string
+	LinkNonce   []byte
 }
 
 type EmailAttachment struct {
@@ -267,10 +270,11 @@ type ImportRow struct {
 }
 
 type InboundInbox struct {
-	OrgID     int64
-	Token     string
-	CreatedAt time.Time
-	RotatedAt *time.Time
+	OrgID      int64
+	CreatedAt  time.Time
+	RotatedAt  *time.Time
+	TokenHash  []byte
+	TokenNonce []byte
 }
 
 type InboundMessage struct {
@@ -360,11 +364,12 @@ type LeadForm struct {
 	OrgID       int64
 	ID          int64
 	Name        string
-	Token       string
 	ThankYouUrl string
 	Active      bool
 	CreatedAt   time.Time
 	RotatedAt   *time.Time
+	TokenHash   []byte
+	TokenNonce  []byte
 }
 
 type LeadRule struct {
@@ -618,16 +623,16 @@ type QuoteLine struct {
 }
 
 type QuoteLink struct {
-	OrgID     int64
-	ID        int64
-	QuoteID   int64
-	VersionN  int32
-	Token     string
-	TokenHash []byte
-	ExpiresAt time.Time
-	RevokedAt *time.Time
-	RevokedBy *int64
-	CreatedAt time.Time
+	OrgID      int64
+	ID         int64
+	QuoteID    int64
+	VersionN   int32
+	TokenHash  []byte
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+	RevokedBy  *int64
+	CreatedAt  time.Time
+	TokenNonce []byte
 }
 
 type QuoteVersion struct {

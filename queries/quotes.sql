@@ -135,8 +135,8 @@ WHERE org_id = @org_id AND id = @id AND revision = @revision AND status IN ('dra
 RETURNING *;
 
 -- name: CreateQuoteLink :one
-INSERT INTO quote_links (org_id, quote_id, version_n, token, token_hash, expires_at)
-VALUES (@org_id, @quote_id, @version_n, @token, @token_hash, @expires_at)
+INSERT INTO quote_links (org_id, quote_id, version_n, token_hash, token_nonce, expires_at)
+VALUES (@org_id, @quote_id, @version_n, @token_hash, @token_nonce, @expires_at)
 RETURNING *;
 
 -- name: GetQuoteLink :one
@@ -231,10 +231,11 @@ RETURNING *;
 
 -- name: DemoLiveQuoteLink :one
 -- A link the demo prints at start: sent, unanswered, not expired.
-SELECT l.token FROM quote_links l
+-- Only links that can be shown again (made with a nonce) qualify.
+SELECT l.token_nonce FROM quote_links l
 JOIN quotes q ON q.org_id = l.org_id AND q.id = l.quote_id
 WHERE l.org_id = @org_id AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now()
-  AND l.version_n = q.current_version
+  AND l.version_n = q.current_version AND l.token_nonce IS NOT NULL
 ORDER BY l.id DESC LIMIT 1;
 
 -- name: DueUnansweredQuotes :many

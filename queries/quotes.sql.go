@@ -175,18 +175,18 @@ func (q *Queries) CreateQuote(ctx context.Context, arg CreateQuoteParams) (Quote
 }
 
 const createQuoteLink = `-- name: CreateQuoteLink :one
-INSERT INTO quote_links (org_id, quote_id, version_n, token, token_hash, expires_at)
+INSERT INTO quote_links (org_id, quote_id, version_n, token_hash, token_nonce, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING org_id, id, quote_id, version_n, token, token_hash, expires_at, revoked_at, revoked_by, created_at
+RETURNING org_id, id, quote_id, version_n, token_hash, expires_at, revoked_at, revoked_by, created_at, token_nonce
 `
 
 type CreateQuoteLinkParams struct {
-	OrgID     int64
-	QuoteID   int64
-	VersionN  int32
-	Token     string
-	TokenHash []byte
-	ExpiresAt time.Time
+	OrgID      int64
+	QuoteID    int64
+	VersionN   int32
+	TokenHash  []byte
+	TokenNonce []byte
+	ExpiresAt  time.Time
 }
 
 func (q *Queries) CreateQuoteLink(ctx context.Context, arg CreateQuoteLinkParams) (QuoteLink, error) {
@@ -194,8 +194,8 @@ func (q *Queries) CreateQuoteLink(ctx context.Context, arg CreateQuoteLinkParams
 		arg.OrgID,
 		arg.QuoteID,
 		arg.VersionN,
-		arg.Token,
 		arg.TokenHash,
+		arg.TokenNonce,
 		arg.ExpiresAt,
 	)
 	var i QuoteLink
@@ -204,12 +204,12 @@ func (q *Queries) CreateQuoteLink(ctx context.Context, arg CreateQuoteLinkParams
 		&i.ID,
 		&i.QuoteID,
 		&i.VersionN,
-		&i.Token,
 		&i.TokenHash,
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.RevokedBy,
 		&i.CreatedAt,
+		&i.TokenNonce,
 	)
 	return i, err
 }
@@ -303,19 +303,20 @@ func (q *Queries) DeleteQuoteLines(ctx context.Context, arg DeleteQuoteLinesPara
 }
 
 const demoLiveQuoteLink = `-- name: DemoLiveQuoteLink :one
-SELECT l.token FROM quote_links l
+SELECT l.token_nonce FROM quote_links l
 JOIN quotes q ON q.org_id = l.org_id AND q.id = l.quote_id
 WHERE l.org_id = $1 AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now()
-  AND l.version_n = q.current_version
+  AND l.version_n = q.current_version AND l.token_nonce IS NOT NULL
 ORDER BY l.id DESC LIMIT 1
 `
 
 // A link the demo prints at start: sent, unanswered, not expired.
-func (q *Queries) DemoLiveQuoteLink(ctx context.Context, orgID int64) (string, error) {
+// Only links that can be shown again (made with a nonce) qualify.
+func (q *Queries) DemoLiveQuoteLink(ctx context.Context, orgID int64) ([]byte, error) {
 	row := q.db.QueryRow(ctx, demoLiveQuoteLink, orgID)
-	var token string
-	err := row.Scan(&token)
-	return token, err
+	var token_nonce []byte
+	err := row.Scan(&token_nonce)
+	return token_nonce, err
 }
 
 const dueUnansweredQuotes = `-- name: DueUnansweredQuotes :many
@@ -381,7 +382,7 @@ func (q *Queries) DueUnansweredQuotes(ctx context.Context, now time.Time) ([]Due
 }
 
 const findQuoteLink = `-- name: FindQuoteLink :one
-SELECT l.org_id, l.id, l.quote_id, l.version_n, l.token, l.token_hash, l.expires_at, l.revoked_at, l.revoked_by, l.created_at, q.status AS quote_status, q.current_version, v.status AS version_status
+SELECT l.org_id, l.id, l.quote_id, l.version_n, l.token_hash, l.expires_at, l.revoked_at, l.revoked_by, l.created_at, l.token_nonce, q.status AS quote_status, q.current_version, v.status AS version_status
 FROM quote_links l
 JOIN quotes q ON q.org_id = l.org_id AND q.id = l.quote_id
 JOIN quote_versions v ON v.org_id = l.org_id AND v.quote_id = l.quote_id AND v.n = l.version_n
@@ -393,12 +394,12 @@ type FindQuoteLinkRow struct {
 	ID             int64
 	QuoteID        int64
 	VersionN       int32
-	Token          string
 	TokenHash      []byte
 	ExpiresAt      time.Time
 	RevokedAt      *time.Time
 	RevokedBy      *int64
 	CreatedAt      time.Time
+	TokenNonce     []byte
 	QuoteStatus    string
 	CurrentVersion int32
 	VersionStatus  string
@@ -413,12 +414,12 @@ func (q *Queries) FindQuoteLink(ctx context.Context, tokenHash []byte) (FindQuot
 		&i.ID,
 		&i.QuoteID,
 		&i.VersionN,
-		&i.Token,
 		&i.TokenHash,
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.RevokedBy,
 		&i.CreatedAt,
+		&i.TokenNonce,
 		&i.QuoteStatus,
 		&i.CurrentVersion,
 		&i.VersionStatus,
@@ -693,7 +694,7 @@ func (q *Queries) GetQuote(ctx context.Context, arg GetQuoteParams) (GetQuoteRow
 }
 
 const getQuoteLink = `-- name: GetQuoteLink :one
-SELECT org_id, id, quote_id, version_n, token, token_hash, expires_at, revoked_at, revoked_by, created_at FROM quote_links WHERE org_id = $1 AND quote_id = $2 AND version_n = $3
+SELECT org_id, id, quote_id, version_n, token_hash, expires_at, revoked_at, revoked_by, created_at, token_nonce FROM quote_links WHERE org_id = $1 AND quote_id = $2 AND version_n = $3
 `
 
 type GetQuoteLinkParams struct {
@@ -710,12 +711,12 @@ func (q *Queries) GetQuoteLink(ctx context.Context, arg GetQuoteLinkParams) (Quo
 		&i.ID,
 		&i.QuoteID,
 		&i.VersionN,
-		&i.Token,
 		&i.TokenHash,
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.RevokedBy,
 		&i.CreatedAt,
+		&i.TokenNonce,
 	)
 	return i, err
 }
@@ -912,7 +913,7 @@ func (q *Queries) InsertQuoteLine(ctx context.Context, arg InsertQuoteLineParams
 }
 
 const latestLink = `-- name: LatestLink :one
-SELECT l.org_id, l.id, l.quote_id, l.version_n, l.token, l.token_hash, l.expires_at, l.revoked_at, l.revoked_by, l.created_at FROM quote_links l
+SELECT l.org_id, l.id, l.quote_id, l.version_n, l.token_hash, l.expires_at, l.revoked_at, l.revoked_by, l.created_at, l.token_nonce FROM quote_links l
 WHERE l.org_id = $1 AND l.quote_id = $2 AND l.revoked_at IS NULL
 ORDER BY l.version_n DESC LIMIT 1
 `
@@ -931,12 +932,12 @@ func (q *Queries) LatestLink(ctx context.Context, arg LatestLinkParams) (QuoteLi
 		&i.ID,
 		&i.QuoteID,
 		&i.VersionN,
-		&i.Token,
 		&i.TokenHash,
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.RevokedBy,
 		&i.CreatedAt,
+		&i.TokenNonce,
 	)
 	return i, err
 }
@@ -1420,7 +1421,7 @@ func (q *Queries) ReopenRejectedQuote(ctx context.Context, arg ReopenRejectedQuo
 const revokeQuoteLinks = `-- name: RevokeQuoteLinks :many
 UPDATE quote_links SET revoked_at = now(), revoked_by = $1
 WHERE org_id = $2 AND quote_id = $3 AND revoked_at IS NULL
-RETURNING org_id, id, quote_id, version_n, token, token_hash, expires_at, revoked_at, revoked_by, created_at
+RETURNING org_id, id, quote_id, version_n, token_hash, expires_at, revoked_at, revoked_by, created_at, token_nonce
 `
 
 type RevokeQuoteLinksParams struct {
@@ -1445,12 +1446,12 @@ func (q *Queries) RevokeQuoteLinks(ctx context.Context, arg RevokeQuoteLinksPara
 			&i.ID,
 			&i.QuoteID,
 			&i.VersionN,
-			&i.Token,
 			&i.TokenHash,
 			&i.ExpiresAt,
 			&i.RevokedAt,
 			&i.RevokedBy,
 			&i.CreatedAt,
+			&i.TokenNonce,
 		); err != nil {
 			return nil, err
 		}

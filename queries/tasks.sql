@@ -193,15 +193,16 @@ ORDER BY id;
 SELECT * FROM calendar_feeds WHERE org_id = @org_id AND user_id = @user_id;
 
 -- name: GetCalendarFeedByToken :one
+-- By the digest of the presented token (see migration 0031).
 SELECT f.*, u.name AS user_name, u.active AS user_active, o.time_zone
 FROM calendar_feeds f
 JOIN users u ON u.org_id = f.org_id AND u.id = f.user_id
 JOIN orgs o ON o.id = f.org_id
-WHERE f.token = @token;
+WHERE f.token_hash = @token_hash;
 
 -- name: SaveCalendarFeed :exec
-INSERT INTO calendar_feeds (org_id, user_id, token) VALUES (@org_id, @user_id, @token)
-ON CONFLICT (org_id, user_id) DO UPDATE SET token = excluded.token, created_at = now();
+INSERT INTO calendar_feeds (org_id, user_id, token_hash, token_nonce) VALUES (@org_id, @user_id, @token_hash, @token_nonce)
+ON CONFLICT (org_id, user_id) DO UPDATE SET token_hash = excluded.token_hash, token_nonce = excluded.token_nonce, created_at = now();
 
 -- name: GetUserManager :one
 SELECT manager_id FROM users WHERE org_id = @org_id AND id = @id;

@@ -354,7 +354,7 @@ func (q *Queries) GetBusinessCalendar(ctx context.Context, orgID int64) (Busines
 }
 
 const getCalendarFeed = `-- name: GetCalendarFeed :one
-SELECT org_id, user_id, token, created_at FROM calendar_feeds WHERE org_id = $1 AND user_id = $2
+SELECT org_id, user_id, created_at, token_hash, token_nonce FROM calendar_feeds WHERE org_id = $1 AND user_id = $2
 `
 
 type GetCalendarFeedParams struct {
@@ -368,38 +368,42 @@ func (q *Queries) GetCalendarFeed(ctx context.Context, arg GetCalendarFeedParams
 	err := row.Scan(
 		&i.OrgID,
 		&i.UserID,
-		&i.Token,
 		&i.CreatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 	)
 	return i, err
 }
 
 const getCalendarFeedByToken = `-- name: GetCalendarFeedByToken :one
-SELECT f.org_id, f.user_id, f.token, f.created_at, u.name AS user_name, u.active AS user_active, o.time_zone
+SELECT f.org_id, f.user_id, f.created_at, f.token_hash, f.token_nonce, u.name AS user_name, u.active AS user_active, o.time_zone
 FROM calendar_feeds f
 JOIN users u ON u.org_id = f.org_id AND u.id = f.user_id
 JOIN orgs o ON o.id = f.org_id
-WHERE f.token = $1
+WHERE f.token_hash = $1
 `
 
 type GetCalendarFeedByTokenRow struct {
 	OrgID      int64
 	UserID     int64
-	Token      string
 	CreatedAt  time.Time
+	TokenHash  []byte
+	TokenNonce []byte
 	UserName   string
 	UserActive bool
 	TimeZone   string
 }
 
-func (q *Queries) GetCalendarFeedByToken(ctx context.Context, token string) (GetCalendarFeedByTokenRow, error) {
-	row := q.db.QueryRow(ctx, getCalendarFeedByToken, token)
+// By the digest of the presented token (see migration 0031).
+func (q *Queries) GetCalendarFeedByToken(ctx context.Context, tokenHash []byte) (GetCalendarFeedByTokenRow, error) {
+	row := q.db.QueryRow(ctx, getCalendarFeedByToken, tokenHash)
 	var i GetCalendarFeedByTokenRow
 	err := row.Scan(
 		&i.OrgID,
 		&i.UserID,
-		&i.Token,
 		&i.CreatedAt,
+		&i.TokenHash,
+		&i.TokenNonce,
 		&i.UserName,
 		&i.UserActive,
 		&i.TimeZone,
@@ -1308,18 +1312,24 @@ func (q *Queries) SaveBusinessCalendar(ctx context.Context, arg SaveBusinessCale
 }
 
 const saveCalendarFeed = `-- name: SaveCalendarFeed :exec
-INSERT INTO calendar_feeds (org_id, user_id, token) VALUES ($1, $2, $3)
-ON CONFLICT (org_id, user_id) DO UPDATE SET token = excluded.token, created_at = now()
+INSERT INTO calendar_feeds (org_id, user_id, token_hash, token_nonce) VALUES ($1, $2, $3, $4)
+ON CONFLICT (org_id, user_id) DO UPDATE SET token_hash = excluded.token_hash, token_nonce = excluded.token_nonce, created_at = now()
 `
 
 type SaveCalendarFeedParams struct {
-	OrgID  int64
-	UserID int64
-	Token  string
+	OrgID      int64
+	UserID     int64
+	TokenHash  []byte
+	TokenNonce []byte
 }
 
 func (q *Queries) SaveCalendarFeed(ctx context.Context, arg SaveCalendarFeedParams) error {
-	_, err := q.db.Exec(ctx, saveCalendarFeed, arg.OrgID, arg.UserID, arg.Token)
+	_, err := q.db.Exec(ctx, saveCalendarFeed,
+		arg.OrgID,
+		arg.UserID,
+		arg.TokenHash,
+		arg.TokenNonce,
+	)
 	return err
 }
 

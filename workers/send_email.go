@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/queries"
 	"pulso/workers/jobargs"
@@ -33,6 +34,8 @@ type SendEmailWorker struct {
 	// Mailer is nil or without SMTP in development: messages are then kept
 	// for /admin/outbox.
 	Mailer *mail.Mailer
+	// Links puts back the secret link a stored e-mail keeps redacted.
+	Links linktoken.Keys
 }
 
 // Timeout bounds an attempt; the Mailer's own timeout covers the SMTP
@@ -62,6 +65,12 @@ func (w *SendEmailWorker) Work(ctx context.Context, job *river.Job[jobargs.SendE
 		return err
 	}
 
+	// The link goes into the message here, on its way out; the row keeps
+	// it redacted. Without the secret this node cannot send it: a retry
+	// may land on a node configured right.
+	if e, err = mail.Reveal(e, w.Links); err != nil {
+		return err
+	}
 	rows, err := w.Q.ListEmailAttachments(ctx, queries.ListEmailAttachmentsParams{OrgID: e.OrgID, EmailID: e.ID})
 	if err != nil {
 		return err

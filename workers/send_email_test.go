@@ -43,7 +43,7 @@ func newEmailWorld(t *testing.T) *emailWorld {
 	driver := riverpgxv5.New(nil)
 	return &emailWorld{
 		env: env, org: env.Org("Demo"), srv: srv,
-		worker: rivertest.NewWorker(t, driver, &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q, Mailer: m})),
+		worker: rivertest.NewWorker(t, driver, &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q, Mailer: m, Links: env.Deps.Cfg.LinkKeys()})),
 		outbox: rivertest.NewWorker(t, driver, &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q})),
 	}
 }

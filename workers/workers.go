@@ -17,6 +17,7 @@ import (
 
 	"pulso/app/files"
 	"pulso/app/inbound"
+	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/queries"
 	"pulso/workers/jobargs"
@@ -45,6 +46,9 @@ type Options struct {
 	InboundMaxBytes, DocumentMaxBytes int64
 	// BaseURL is PULSO_BASE_URL, for links in e-mails sent by jobs.
 	BaseURL string
+	// Links derives the secret links that stored e-mails keep redacted
+	// (config.LinkKeys: the PULSO_SECRET every node shares).
+	Links linktoken.Keys
 }
 
 // DefaultRescueAfter bounds how long a job of a killed worker waits before it
@@ -76,7 +80,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &SessionCleanupWorker{Q: q})
 	river.AddWorker(ws, &NotifyWorker{DB: pool})
-	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer})
+	river.AddWorker(ws, &SendEmailWorker{Q: q, Mailer: opts.Mailer, Links: opts.Links})
 	river.AddWorker(ws, &InboundEmailWorker{Processor: inbound.NewProcessor(pool, opts.InboundMaxBytes, opts.DocumentMaxBytes, log)})
 	river.AddWorker(ws, &ImportWorker{DB: pool, Files: files.New(pool), BaseURL: opts.BaseURL, Log: log})
 	river.AddWorker(ws, &TaskSLAWorker{DB: pool})

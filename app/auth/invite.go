@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
@@ -17,17 +18,25 @@ import (
 // InviteTTL is how long an invite link works.
 const InviteTTL = 7 * 24 * time.Hour
 
-// CreateInvite issues a one-time link for user inside tx and returns the
-// token to put in the URL (only its hash is stored). Earlier open links for
-// the same user stop working.
-func CreateInvite(c *fiber.Ctx, q *queries.Queries, p *web.Principal, userID int64) (string, error) {
+// CreateInvite issues a one-time link for user inside tx and returns its
+// token, to show the admin once and to e-mail. Earlier open links for the
+// same user stop working.
+//
+// Only the token's hash is stored with the invite. The token is derived
+// (linktoken.Invite) rather than random so its e-mail can be stored with
+// the link redacted and only the nonce beside it: the send_email job
+// derives the link again on its way to the SMTP server (mail.SecretLink).
+func CreateInvite(c *fiber.Ctx, q *queries.Queries, p *web.Principal, keys linktoken.Keys, userID int64) (linktoken.Minted, error) {
 	ctx := c.UserContext()
 	if err := q.RevokeUserInvites(ctx, queries.RevokeUserInvitesParams{OrgID: p.OrgID, UserID: userID}); err != nil {
-		return "", err
+		return linktoken.Minted{}, err
 	}
-	token, hash := NewToken()
-	err := q.CreateInvite(ctx, queries.CreateInviteParams{
-		TokenHash: hash, OrgID: p.OrgID, UserID: userID, CreatedBy: p.UserID, ExpiresAt: time.Now().Add(InviteTTL),
+	token, err := keys.Mint(linktoken.Invite)
+	if err != nil {
+		return token, err
+	}
+	err = q.CreateInvite(ctx, queries.CreateInviteParams{
+		TokenHash: token.Hash, OrgID: p.OrgID, UserID: userID, CreatedBy: p.UserID, ExpiresAt: time.Now().Add(InviteTTL),
 	})
 	return token, err
 }
@@ -35,7 +44,7 @@ func CreateInvite(c *fiber.Ctx, q *queries.Queries, p *web.Principal, userID int
 var invitePage = web.Page{Title: "invite.submit", Fragment: "invite-form"}
 
 func (h *Handler) openInvite(c *fiber.Ctx) (queries.GetInviteRow, error) {
-	inv, err := h.Q.GetInvite(c.UserContext(), HashToken(c.Params("token")))
+	inv, err := h.Q.GetInvite(c.UserContext(), linktoken.Hash(c.Params("token")))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return inv, web.NewError(fiber.StatusNotFound, "invite.gone_title", err)
 	}
@@ -97,7 +106,7 @@ func (h *Handler) AcceptInvite(c *fiber.Ctx) error {
 	var user queries.User
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		n, err := q.UseInvite(ctx, HashToken(c.Params("token")))
+		n, err := q.UseInvite(ctx, linktoken.Hash(c.Params("token")))
 		if err != nil {
 			return err
 		}

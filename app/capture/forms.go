@@ -2,14 +2,13 @@ package capture
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	"pulso/app/linktoken"
 	"pulso/app/web"
 	"pulso/queries"
 	captureview "pulso/views/capture"
@@ -17,12 +16,10 @@ import (
 
 var formsPage = web.Page{Title: "capture.title", Nav: "lead_forms"}
 
-// newToken is 128 random bits, URL-safe: unguessable, short enough to paste.
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// A form's token is public once pasted into a website, but a leaked backup
+// must not let anyone post as any form (or switch to a form the org keeps
+// private): it is derived (linktoken.Form), so the admin sees the snippet
+// again on every visit while the row keeps only the nonce and the digest.
 
 func (h *Handler) render(c *fiber.Ctx, status int, f captureview.NewForm) error {
 	p := web.MustPrincipal(c)
@@ -34,11 +31,19 @@ func (h *Handler) render(c *fiber.Ctx, status int, f captureview.NewForm) error 
 	if page.New.Errors == nil {
 		page.New.Errors = map[string]string{}
 	}
+	keys := h.Cfg.LinkKeys()
 	for _, r := range rows {
-		page.Forms = append(page.Forms, captureview.Form{
-			ID: r.ID, Name: r.Name, Active: r.Active, ThankYou: r.ThankYouUrl,
-			Action: h.Cfg.BaseURL.String() + "/f/" + r.Token,
-		})
+		f := captureview.Form{ID: r.ID, Name: r.Name, Active: r.Active, ThankYou: r.ThankYouUrl}
+		// A token made before migration 0031 (no nonce) works but cannot
+		// be shown.
+		if r.TokenNonce != nil {
+			token, err := keys.Token(linktoken.Form, r.TokenNonce)
+			if err != nil {
+				return err
+			}
+			f.Action = h.Cfg.BaseURL.String() + "/f/" + token
+		}
+		page.Forms = append(page.Forms, f)
 	}
 	return web.Render(c, status, formsPage, captureview.Forms(page))
 }
@@ -65,7 +70,12 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	if len(f.Errors) > 0 {
 		return h.render(c, fiber.StatusUnprocessableEntity, f)
 	}
-	if _, err := h.Q.CreateLeadForm(c.UserContext(), queries.CreateLeadFormParams{OrgID: p.OrgID, Name: f.Name, Token: newToken(), ThankYouUrl: f.ThankYou}); err != nil {
+	token, err := h.Cfg.LinkKeys().Mint(linktoken.Form)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Q.CreateLeadForm(c.UserContext(), queries.CreateLeadFormParams{OrgID: p.OrgID, Name: f.Name,
+		TokenHash: token.Hash, TokenNonce: token.Nonce, ThankYouUrl: f.ThankYou}); err != nil {
 		return err
 	}
 	web.Flash(c, "success", "capture.created")
@@ -85,7 +95,12 @@ func (h *Handler) Rotate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.Q.RotateLeadFormToken(c.UserContext(), queries.RotateLeadFormTokenParams{OrgID: f.OrgID, ID: f.ID, Token: newToken()}); err != nil {
+	token, err := h.Cfg.LinkKeys().Mint(linktoken.Form)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Q.RotateLeadFormToken(c.UserContext(), queries.RotateLeadFormTokenParams{OrgID: f.OrgID, ID: f.ID,
+		TokenHash: token.Hash, TokenNonce: token.Nonce}); err != nil {
 		return err
 	}
 	web.Flash(c, "success", "capture.rotated")

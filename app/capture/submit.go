@@ -19,6 +19,7 @@ import (
 
 	"pulso/app/ident"
 	"pulso/app/leads"
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
@@ -52,7 +53,7 @@ const maxFieldLen = 2000
 func (h *Handler) Submit(c *fiber.Ctx) error {
 	setCORS(c)
 	ctx := c.UserContext()
-	form, err := h.Q.GetLeadFormByToken(ctx, c.Params("token"))
+	form, err := h.Q.GetLeadFormByToken(ctx, linktoken.Hash(c.Params("token")))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return web.ErrNotFound
 	}
@@ -129,7 +130,7 @@ func setCORS(c *fiber.Ctx) {
 // Preflight answers the browser's CORS check for JSON posts, for live
 // forms only: an unknown token is 404 here too.
 func (h *Handler) Preflight(c *fiber.Ctx) error {
-	if _, err := h.Q.GetLeadFormByToken(c.UserContext(), c.Params("token")); err != nil {
+	if _, err := h.Q.GetLeadFormByToken(c.UserContext(), linktoken.Hash(c.Params("token"))); err != nil {
 		return err // no rows → 404
 	}
 	setCORS(c)

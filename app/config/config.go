@@ -80,7 +80,7 @@ var Vars = []Var{
 	{"DATABASE_URL", "(unset: local server or private cluster, see README)", "PostgreSQL connection URL"},
 	{"PULSO_ADDR", ":8080", "listen address for HTTP and WebSocket"},
 	{"PULSO_BASE_URL", "http://localhost:8080", "public URL; https turns on Secure cookies and is the allowed WebSocket origin"},
-	{"PULSO_SECRET", "(dev: generated once into $PULSO_DATA_DIR/secret)", "at least 32 bytes; signs CSRF tokens. Required when PULSO_BASE_URL is https"},
+	{"PULSO_SECRET", "(dev: generated once into $PULSO_DATA_DIR/secret)", "at least 32 bytes, the same on every node; signs CSRF tokens and derives every link token (quotes, feeds, forms, inboxes, invites), so changing it retires them all. Required when PULSO_BASE_URL is https"},
 	{"SMTP_URL", "(unset: mail goes to the dev outbox)", "smtp://user:pass@host:587 for outgoing e-mail"},
 	{"PULSO_SMTP_REQUIRE_TLS", "true", "with an smtp:// SMTP_URL, send only after STARTTLS; a server without it keeps mail queued with the reason (false: send in the clear when it is not offered)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},

@@ -2,9 +2,9 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 
+	"pulso/app/linktoken"
 	"pulso/queries"
 )
 
@@ -12,7 +12,7 @@ import (
 // form, so a fresh `make run` shows capture and assignment working: leads
 // from the web in Sevilla go to Rosa, trade-fair leads rotate over Marcos's
 // team. Only when the org has no rules and no forms yet.
-func seedCapture(ctx context.Context, q *queries.Queries, org queries.Org, users map[string]int64, log *slog.Logger) error {
+func seedCapture(ctx context.Context, q *queries.Queries, keys linktoken.Keys, org queries.Org, users map[string]int64, log *slog.Logger) error {
 	rosa, okRosa := users["rep@demo.test"]
 	marcos, okMarcos := users["manager@demo.test"]
 	if org.Country != "ES" || !okRosa || !okMarcos {
@@ -41,10 +41,14 @@ func seedCapture(ctx context.Context, q *queries.Queries, org queries.Org, users
 		return err
 	}
 	if len(forms) == 0 {
-		// Random like any form's token: the token is the only credential of
+		// Made like any form's token: the token is the only credential of
 		// the public endpoint, demo or not.
+		token, err := keys.Mint(linktoken.Form)
+		if err != nil {
+			return err
+		}
 		if _, err := q.CreateLeadForm(ctx, queries.CreateLeadFormParams{
-			OrgID: org.ID, Name: "Formulario de contacto de la web", Token: rand.Text(),
+			OrgID: org.ID, Name: "Formulario de contacto de la web", TokenHash: token.Hash, TokenNonce: token.Nonce,
 		}); err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ func TestSeedCustomersAreValidAndSeededOnce(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for range 2 {
-		if err := demo.Seed(ctx, env.DB, log); err != nil {
+		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +20,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/catalog"
+	"pulso/app/linktoken"
 	"pulso/app/money"
 	"pulso/app/orders"
 	"pulso/app/quotes"
@@ -49,7 +49,7 @@ var demoProducts = []demoProduct{
 // a draft, sent and opened, signed (deal won), rejected, expired, and one
 // with two versions. The send and sign e-mails land in the outbox. It
 // logs one live client link so a person can open it on a phone.
-func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org queries.Org, users map[string]int64, log *slog.Logger) error {
+func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], keys linktoken.Keys, org queries.Org, users map[string]int64, log *slog.Logger) error {
 	q := queries.New(tx)
 	has, err := q.QuoteProducts(ctx, queries.QuoteProductsParams{OrgID: org.ID})
 	if err != nil {
@@ -68,13 +68,13 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 				return err
 			}
 			if _, err := quotes.Send(ctx, tx, jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: rev, UserID: *opps[0].OwnerID,
-				Locale: "es", Now: time.Now()}); err != nil {
+				Locale: "es", Links: keys, Now: time.Now()}); err != nil {
 				return err
 			}
 		} else if err != nil {
 			return err
 		}
-		return logLiveLink(ctx, q, org, log)
+		return logLiveLink(ctx, q, keys, org, log)
 	}
 	rates, err := tax.RatesOn(ctx, q, org.Country, time.Now())
 	if err != nil || len(rates) == 0 {
@@ -157,14 +157,14 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 			continue
 		}
 		if _, err := quotes.Send(ctx, tx, jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: rev, UserID: *o.OwnerID,
-			Locale: "es", BaseURL: "", Now: when}); err != nil {
+			Locale: "es", BaseURL: "", Links: keys, Now: when}); err != nil {
 			return err
 		}
 		l, err := q.GetQuoteLink(ctx, queries.GetQuoteLinkParams{OrgID: org.ID, QuoteID: qt.ID, VersionN: 1})
 		if err != nil {
 			return err
 		}
-		link := queries.FindQuoteLinkRow{OrgID: org.ID, ID: l.ID, QuoteID: qt.ID, VersionN: 1, Token: l.Token, ExpiresAt: l.ExpiresAt}
+		link := queries.FindQuoteLinkRow{OrgID: org.ID, ID: l.ID, QuoteID: qt.ID, VersionN: 1, TokenHash: l.TokenHash, TokenNonce: l.TokenNonce, ExpiresAt: l.ExpiresAt}
 		client := quotes.Client{UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) demo"}
 		switch state {
 		case "opened", "signed", "rejected", "revised":
@@ -193,14 +193,14 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org 
 				return err
 			}
 			_, err = quotes.Send(ctx, tx, jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: cur.Revision, UserID: *o.OwnerID,
-				Locale: "es", Now: now.Add(-time.Hour)})
+				Locale: "es", Links: keys, Now: now.Add(-time.Hour)})
 		}
 		if err != nil {
 			return err
 		}
 	}
 	log.Info("seeded catalog and quotes", "org", org.Name, "products", len(products))
-	return logLiveLink(ctx, q, org, log)
+	return logLiveLink(ctx, q, keys, org, log)
 }
 
 // demoQuote writes a draft quote for deal o with a few of the catalog's
@@ -336,17 +336,28 @@ func demoLogo() []byte {
 }
 
 // logLiveLink prints the client link of a sent, unanswered, valid quote:
-// open it (after the base URL) on a phone to sign it.
-func logLiveLink(ctx context.Context, q *queries.Queries, org queries.Org, log *slog.Logger) error {
-	token, err := q.DemoLiveQuoteLink(ctx, org.ID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
+// open it (after the base URL) on a phone to sign it. Only the demo logs a
+// token, on purpose: it is there to be opened by whoever runs the demo.
+func logLiveLink(ctx context.Context, q *queries.Queries, keys linktoken.Keys, org queries.Org, log *slog.Logger) error {
+	token, err := liveToken(ctx, q, keys, org.ID)
+	if token == "" || err != nil {
 		return err
 	}
 	log.Info("demo quote a client can sign (open it after the base URL, on a phone)", "org", org.Name, "path", "/q/"+token)
 	return nil
+}
+
+// liveToken is the token of the org's quote that can be signed now; ""
+// when there is none.
+func liveToken(ctx context.Context, q *queries.Queries, keys linktoken.Keys, orgID int64) (string, error) {
+	nonce, err := q.DemoLiveQuoteLink(ctx, orgID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return keys.Token(linktoken.Quote, nonce)
 }
 
 // demoSignature is a drawn-looking stroke.
@@ -363,19 +374,17 @@ func demoSignature() []byte {
 }
 
 // LiveQuoteURL is the client link of the main demo org's quote that can be
-// signed now, under base; "" when there is none.
-func LiveQuoteURL(ctx context.Context, pool *pgxpool.Pool, base string) (string, error) {
+// signed now, under base; "" when there is none. keys are the server's, as
+// for Seed.
+func LiveQuoteURL(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, base string) (string, error) {
 	q := queries.New(pool)
 	org, err := q.GetOrgByName(ctx, orgs[0].Name)
 	if err != nil {
 		return "", err
 	}
-	token, err := q.DemoLiveQuoteLink(ctx, org.ID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	token, err := liveToken(ctx, q, keys, org.ID)
+	if token == "" || err != nil {
 		return "", err
 	}
-	return strings.TrimRight(base, "/") + "/q/" + token, nil
+	return quotes.ClientURL(base, token), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pulso/app/auth"
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/queries"
 	"pulso/workers"
@@ -51,7 +52,9 @@ var orgs = []orgSeed{
 }
 
 // Seed creates whatever part of the demo data is missing, in one transaction.
-func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+// keys must be those of the server that will serve the demo
+// (config.LinkKeys): its links (quotes, the web form) are derived with them.
+func Seed(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, log *slog.Logger) error {
 	hash, err := auth.HashPassword(Password)
 	if err != nil {
 		return err
@@ -98,7 +101,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			if err := seedLeads(ctx, q, org, ids, log); err != nil {
 				return err
 			}
-			if err := seedCapture(ctx, q, org, ids, log); err != nil {
+			if err := seedCapture(ctx, q, keys, org, ids, log); err != nil {
 				return err
 			}
 			if err := seedCustomers(ctx, q, org, ids, log); err != nil {
@@ -110,7 +113,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			if err := seedTasks(ctx, q, org, ids, log); err != nil {
 				return err
 			}
-			if err := seedQuotes(ctx, tx, jobs, org, ids, log); err != nil {
+			if err := seedQuotes(ctx, tx, jobs, keys, org, ids, log); err != nil {
 				return err
 			}
 		}

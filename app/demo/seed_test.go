@@ -23,7 +23,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for i := range 2 {
-		if err := demo.Seed(ctx, env.DB, log); err != nil {
+		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
 			t.Fatalf("seed run %d: %v", i+1, err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	env := apptest.New(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := demo.Seed(ctx, env.DB, log); err != nil {
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
 		t.Fatal(err)
 	}
 	// The user's demo tasks and alerts, opportunities, leads and customers
@@ -139,7 +139,7 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	if _, err := env.DB.Exec(ctx, `DELETE FROM users WHERE email = 'rep2@demo.test'`); err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Seed(ctx, env.DB, log); err != nil {
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
 		t.Fatal(err)
 	}
 	var n int
@@ -159,21 +159,21 @@ func TestSeedKeepsALiveQuoteLink(t *testing.T) {
 	env := apptest.New(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := demo.Seed(ctx, env.DB, log); err != nil {
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
 		t.Fatal(err)
 	}
-	first, err := demo.LiveQuoteURL(ctx, env.DB, "http://demo.test")
+	first, err := demo.LiveQuoteURL(ctx, env.DB, env.Deps.Cfg.LinkKeys(), "http://demo.test")
 	if err != nil || !strings.HasPrefix(first, "http://demo.test/q/") {
 		t.Fatalf("live link %q: %v", first, err)
 	}
 	env.Exec(`UPDATE quote_links SET expires_at = now() - interval '1 minute'`)
-	if u, _ := demo.LiveQuoteURL(ctx, env.DB, "http://demo.test"); u != "" {
+	if u, _ := demo.LiveQuoteURL(ctx, env.DB, env.Deps.Cfg.LinkKeys(), "http://demo.test"); u != "" {
 		t.Fatalf("an expired link is offered: %s", u)
 	}
-	if err := demo.Seed(ctx, env.DB, log); err != nil {
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
 		t.Fatal(err)
 	}
-	again, err := demo.LiveQuoteURL(ctx, env.DB, "http://demo.test")
+	again, err := demo.LiveQuoteURL(ctx, env.DB, env.Deps.Cfg.LinkKeys(), "http://demo.test")
 	if err != nil || again == "" || again == first {
 		t.Fatalf("after re-seeding: %q (%v)", again, err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"pulso/app/config"
 	"pulso/app/inbound/senderauth"
+	"pulso/app/linktoken"
 	"pulso/queries"
 )
 
@@ -150,7 +151,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	inbox, err := s.b.q.GetInboxByToken(ctx, token)
+	orgID, err := s.b.q.GetInboxByTokenHash(ctx, linktoken.Hash(token))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errNoSuchInbox
 	}
@@ -159,20 +160,20 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return errTryLater
 	}
 	for _, o := range s.orgs {
-		if o == inbox.OrgID {
+		if o == orgID {
 			return nil
 		}
 	}
-	n, err := s.b.q.CountInboundForOrg(ctx, queries.CountInboundForOrgParams{OrgID: inbox.OrgID, Since: time.Now().Add(-capWindow)})
+	n, err := s.b.q.CountInboundForOrg(ctx, queries.CountInboundForOrgParams{OrgID: orgID, Since: time.Now().Add(-capWindow)})
 	if err != nil {
-		s.b.log.Error("inbound cap lookup", "org_id", inbox.OrgID, "error", err)
+		s.b.log.Error("inbound cap lookup", "org_id", orgID, "error", err)
 		return errTryLater
 	}
 	if n >= s.b.perOrg {
-		s.b.log.Warn("inbound e-mail refused: org over its hourly cap", "org_id", inbox.OrgID, "remote", s.remote, "count", n, "cap", s.b.perOrg)
+		s.b.log.Warn("inbound e-mail refused: org over its hourly cap", "org_id", orgID, "remote", s.remote, "count", n, "cap", s.b.perOrg)
 		return errOrgCap
 	}
-	s.orgs = append(s.orgs, inbox.OrgID)
+	s.orgs = append(s.orgs, orgID)
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"pulso/app/linktoken"
 	emailview "pulso/views/email"
 	"pulso/views/i18n"
 )
@@ -51,7 +52,25 @@ type Message struct {
 	ToName string
 	Locale string // the recipient's; unknown locales fall back to Spanish
 	Template
+	// Link is the token of a link that opens something (an invite, a
+	// quote), when the message carries one. It is never stored: see
+	// SecretLink.
+	Link *SecretLink
 }
+
+// SecretLink is the token a message's link carries and how to derive it
+// again. Enqueue stores the message with Redacted where the token was,
+// and the purpose and nonce beside it; Reveal puts the token back when the
+// job sends it (or the outbox shows a message it keeps instead of
+// sending). So the emails table, and any backup of it, opens nothing.
+type SecretLink struct {
+	Token   string
+	Purpose linktoken.Purpose
+	Nonce   []byte
+}
+
+// Redacted stands where a link's token was in a stored e-mail.
+const Redacted = "[token-oculto]"
 
 // Rendered is a message as it is stored and sent.
 type Rendered struct {
@@ -77,6 +96,8 @@ func (m Message) Validate() error {
 		return fmt.Errorf("%w: key must be 1-%d printable characters", ErrInvalid, maxKeyLen)
 	case m.Name == "" || m.Subject == nil || m.Text == nil:
 		return fmt.Errorf("%w: template needs a name, a subject and a text body", ErrInvalid)
+	case m.Link != nil && (len(m.Link.Token) < 16 || m.Link.Purpose == "" || len(m.Link.Nonce) == 0):
+		return fmt.Errorf("%w: a secret link needs its token, purpose and nonce", ErrInvalid)
 	}
 	return ValidAddress(m.To)
 }

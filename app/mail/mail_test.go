@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"pulso/app/linktoken"
 	appmail "pulso/app/mail"
 	"pulso/app/mail/mailtest"
 	"pulso/queries"
@@ -329,6 +330,18 @@ func TestMessageValidate(t *testing.T) {
 		{"key with newline", func(m *appmail.Message) { m.Key = "a\nb" }},
 		{"key too long", func(m *appmail.Message) { m.Key = strings.Repeat("k", 201) }},
 		{"no template", func(m *appmail.Message) { m.Template = appmail.Template{} }},
+		{"secret link without token", func(m *appmail.Message) {
+			m.Link = &appmail.SecretLink{Purpose: linktoken.Invite, Nonce: []byte("n")}
+		}},
+		{"secret link with a short token", func(m *appmail.Message) {
+			m.Link = &appmail.SecretLink{Token: "t", Purpose: linktoken.Invite, Nonce: []byte("n")}
+		}},
+		{"secret link without nonce", func(m *appmail.Message) {
+			m.Link = &appmail.SecretLink{Token: strings.Repeat("t", 22), Purpose: linktoken.Invite}
+		}},
+		{"secret link without purpose", func(m *appmail.Message) {
+			m.Link = &appmail.SecretLink{Token: strings.Repeat("t", 22), Nonce: []byte("n")}
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := ok
@@ -456,5 +469,37 @@ func TestDeliverRequireTLS(t *testing.T) {
 	}
 	if n := len(secure.Messages()); n != 1 {
 		t.Errorf("server has %d messages, want still 1", n)
+	}
+}
+
+// Reveal puts a stored e-mail's secret link back, derived under the keys,
+// and only where Enqueue left its placeholder; without the keys (a node
+// missing PULSO_SECRET) it refuses rather than send the placeholder.
+func TestReveal(t *testing.T) {
+	t.Parallel()
+	keys := linktoken.New([]byte(strings.Repeat("s", 32)))
+	token, err := keys.Mint(linktoken.Invite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	purpose := string(linktoken.Invite)
+	stored := queries.Email{ID: 1, Subject: "Invitación", TextBody: "Abra http://x/invite/" + appmail.Redacted + "\n",
+		HtmlBody: `<a href="http://x/invite/` + appmail.Redacted + `">`, LinkPurpose: &purpose, LinkNonce: token.Nonce}
+	got, err := appmail.Reveal(stored, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TextBody != "Abra http://x/invite/"+token.Token+"\n" || got.HtmlBody != `<a href="http://x/invite/`+token.Token+`">` {
+		t.Errorf("revealed %q / %q", got.TextBody, got.HtmlBody)
+	}
+	if !strings.Contains(stored.TextBody, appmail.Redacted) {
+		t.Error("Reveal changed the stored row it was given")
+	}
+	if _, err := appmail.Reveal(stored, linktoken.Keys{}); !errors.Is(err, linktoken.ErrNoSecret) {
+		t.Errorf("without keys: %v, want ErrNoSecret", err)
+	}
+	plain := queries.Email{TextBody: "Sin enlaces " + appmail.Redacted}
+	if got, err := appmail.Reveal(plain, keys); err != nil || got.TextBody != plain.TextBody {
+		t.Errorf("an e-mail without a secret link changed: %q, %v", got.TextBody, err)
 	}
 }

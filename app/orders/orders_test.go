@@ -57,7 +57,7 @@ func signedQuote(t *testing.T, env *apptest.Env, org queries.Org, rep queries.Us
 		if err != nil {
 			return err
 		}
-		_, err = quotes.Send(ctx, tx, env.Deps.Jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: rev, UserID: rep.ID, Locale: "es", Now: time.Now()})
+		_, err = quotes.Send(ctx, tx, env.Deps.Jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: rev, UserID: rep.ID, Locale: "es", Links: env.Deps.Cfg.LinkKeys(), Now: time.Now()})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/app/money"
 	"pulso/app/pipeline"
@@ -58,7 +59,7 @@ func Resolve(ctx context.Context, q *queries.Queries, token string, now time.Tim
 		// Still hash and look up: a malformed token costs what a wrong one does.
 		token = strings.Repeat("-", TokenLen)
 	}
-	l, err := q.FindQuoteLink(ctx, HashToken(token))
+	l, err := q.FindQuoteLink(ctx, linktoken.Hash(token))
 	if err != nil {
 		return l, err
 	}

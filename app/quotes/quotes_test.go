@@ -19,7 +19,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/apptest"
+	"pulso/app/linktoken"
 	"pulso/app/live"
+	"pulso/app/mail"
 	"pulso/app/quotes"
 	"pulso/queries"
 )
@@ -97,11 +99,19 @@ func (w *world) send(t *testing.T, id int64) string {
 	if r.Status != 303 && r.Status != 302 && r.Status != 200 {
 		t.Fatalf("send: %d %q", r.Status, r.Body)
 	}
-	var token string
-	if err := w.Env.DB.QueryRow(context.Background(), `SELECT token FROM quote_links WHERE quote_id = $1 AND revoked_at IS NULL ORDER BY version_n DESC LIMIT 1`, id).Scan(&token); err != nil {
-		t.Fatal(err)
+	return w.clientToken(t, id)
+}
+
+var clientLinkRE = regexp.MustCompile(`value="http://localhost:8080/q/([A-Za-z0-9_-]+)"[^>]*data-testid="client-link"`)
+
+// clientToken is the token of the link the rep copies from the quote's page.
+func (w *world) clientToken(t *testing.T, id int64) string {
+	t.Helper()
+	m := clientLinkRE.FindStringSubmatch(w.RepC.Get(fmt.Sprintf("/quotes/%d", id)).Body)
+	if m == nil {
+		t.Fatal("the quote page shows no client link")
 	}
-	return token
+	return m[1]
 }
 
 func signaturePNG(t *testing.T, w, h int, ink bool) string {
@@ -162,7 +172,7 @@ func TestThreeStepsSendOpenSign(t *testing.T) {
 	}
 	if n := w.Env.Count(`SELECT count(*) FROM emails e JOIN email_attachments a ON a.email_id = e.id
 		WHERE e.to_address = 'compras@ebro.test' AND e.template = 'quote_sent' AND a.content_type = 'application/pdf'
-		AND e.text_body LIKE '%/q/' || $1 || '%'`, token); n != 1 {
+		AND e.text_body LIKE '%/q/' || $1 || '%' AND e.link_purpose = 'quote'`, mail.Redacted); n != 1 {
 		t.Fatal("the quote e-mail with the PDF and the link was not enqueued")
 	}
 	if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND stage = 'oferta_presentada'`, w.opportunity); n != 1 {
@@ -441,7 +451,7 @@ func TestOnlyFreshOpensToast(t *testing.T) {
 	w.lines(t, id, nil)
 	token := w.send(t, id)
 	ctx := context.Background()
-	l, err := w.Env.Q.FindQuoteLink(ctx, quotes.HashToken(token))
+	l, err := w.Env.Q.FindQuoteLink(ctx, linktoken.Hash(token))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package quotes
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/mail"
 	"pulso/app/money"
@@ -50,25 +49,9 @@ type Parties struct {
 	Zone    string          `json:"zone"`
 }
 
-// TokenBytes is the link token's entropy: 128 bits.
-const TokenBytes = 16
-
-// TokenLen is the length of a token in a URL (base64url, no padding).
-var TokenLen = base64.RawURLEncoding.EncodedLen(TokenBytes)
-
-// HashToken is how a token is looked up (see quote_links in migration 0024).
-func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
-
-func newToken() (string, error) {
-	b := make([]byte, TokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
+// TokenLen is the length of a link's token in a URL: 128 bits of
+// base64url, as linktoken writes a Quote token.
+const TokenLen = 22
 
 // SendInput names the quote and who sends it.
 type SendInput struct {
@@ -78,7 +61,10 @@ type SendInput struct {
 	UserID   int64
 	Locale   string // the sender's: the PDF and the e-mail are written in it
 	BaseURL  string // https://pulso.example.com, for the client link
-	Now      time.Time
+	// Links derives the client link's token (config.LinkKeys): only its
+	// nonce and digest are stored.
+	Links linktoken.Keys
+	Now   time.Time
 }
 
 // Sent is the result of a send.
@@ -129,6 +115,7 @@ type sending struct {
 	pdf     []byte
 	digest  string
 	parties []byte // JSON of the Parties printed
+	token   linktoken.Minted
 	out     Sent
 }
 
@@ -232,14 +219,18 @@ func (s *sending) freeze(ctx context.Context) error {
 // makeLink creates the client link, valid to the end of the validity day
 // in the org's zone, and the audit row of the send.
 func (s *sending) makeLink(ctx context.Context) error {
-	token, err := newToken()
+	// Derived rather than random so the rep can copy the link again from
+	// the quote's page and the e-mail job can put it back in the message;
+	// the row keeps only the nonce and the digest.
+	token, err := s.in.Links.Mint(linktoken.Quote)
 	if err != nil {
 		return err
 	}
+	s.token = token
 	vu := s.v.ValidUntil.Time
 	expires := time.Date(vu.Year(), vu.Month(), vu.Day(), 0, 0, 0, 0, s.loc).AddDate(0, 0, 1)
 	link, err := s.q.CreateQuoteLink(ctx, queries.CreateQuoteLinkParams{OrgID: s.in.OrgID, QuoteID: s.in.QuoteID, VersionN: s.v.N,
-		Token: token, TokenHash: HashToken(token), ExpiresAt: expires})
+		TokenHash: token.Hash, TokenNonce: token.Nonce, ExpiresAt: expires})
 	if err != nil {
 		return err
 	}
@@ -247,7 +238,7 @@ func (s *sending) makeLink(ctx context.Context) error {
 		Kind: "sent", UserID: &s.in.UserID, DocumentSha256: s.digest}); err != nil {
 		return err
 	}
-	s.out = Sent{Number: s.number, Version: s.v.N, Link: link, URL: ClientURL(s.in.BaseURL, token)}
+	s.out = Sent{Number: s.number, Version: s.v.N, Link: link, URL: ClientURL(s.in.BaseURL, token.Token)}
 	return nil
 }
 
@@ -264,7 +255,8 @@ func (s *sending) email(ctx context.Context) error {
 	e, err := mail.Enqueue(ctx, s.tx, s.jobs, mail.Message{OrgID: s.in.OrgID, Key: fmt.Sprintf("quote:%d:v%d", s.in.QuoteID, s.v.N),
 		To: to, ToName: toName, Locale: s.in.Locale, Template: mail.QuoteSent(emailview.Quote{
 			Number: s.number, Version: int(s.v.N), Org: s.org.Name, Customer: s.qt.CustomerName, Contact: toName,
-			Total: money.Format(s.totals.Total, s.v.Currency), ValidUntil: s.v.ValidUntil.Time.Format("02/01/2006"), Link: s.out.URL})})
+			Total: money.Format(s.totals.Total, s.v.Currency), ValidUntil: s.v.ValidUntil.Time.Format("02/01/2006"), Link: s.out.URL}),
+		Link: &mail.SecretLink{Token: s.token.Token, Purpose: linktoken.Quote, Nonce: s.token.Nonce}})
 	if err != nil {
 		return err
 	}

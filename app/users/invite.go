@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pulso/app/auth"
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	appmail "pulso/app/mail"
 	"pulso/app/web"
@@ -94,7 +95,7 @@ func (h *Handler) Invite(c *fiber.Ctx) error {
 		return render(fiber.StatusUnprocessableEntity, "")
 	}
 
-	var token string
+	var token linktoken.Minted
 	err := live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
 		u, err := q.CreateUser(ctx, queries.CreateUserParams{
@@ -104,7 +105,7 @@ func (h *Handler) Invite(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		token, err = auth.CreateInvite(c, q, p, u.ID)
+		token, err = auth.CreateInvite(c, q, p, h.Cfg.LinkKeys(), u.ID)
 		if err != nil {
 			return err
 		}
@@ -119,7 +120,7 @@ func (h *Handler) Invite(c *fiber.Ctx) error {
 		return err
 	}
 	form = usersview.InviteForm{Role: "rep"}
-	return render(fiber.StatusOK, h.inviteLink(token))
+	return render(fiber.StatusOK, h.inviteLink(token.Token))
 }
 
 // Reinvite issues a fresh link to a user who has not set a password yet.
@@ -132,10 +133,10 @@ func (h *Handler) Reinvite(c *fiber.Ctx) error {
 	if u.PasswordHash != nil {
 		return web.NewError(fiber.StatusConflict, "error.bad_request", nil)
 	}
-	var token string
+	var token linktoken.Minted
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		token, err = auth.CreateInvite(c, h.Q.WithTx(tx), p, u.ID)
+		token, err = auth.CreateInvite(c, h.Q.WithTx(tx), p, h.Cfg.LinkKeys(), u.ID)
 		if err != nil {
 			return err
 		}
@@ -148,19 +149,21 @@ func (h *Handler) Reinvite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page.InviteLink, page.InviteFor = h.inviteLink(token), u.Email
+	page.InviteLink, page.InviteFor = h.inviteLink(token.Token), u.Email
 	return web.Render(c, fiber.StatusOK, listPage, usersview.List(page))
 }
 
 // mailInvite e-mails the invite link in the invited user's language, in the
-// transaction that creates the link. The key names this one link (by its
-// stored hash, which is no secret), so a new link is a new e-mail while a
-// retried job never sends the same one twice.
-func (h *Handler) mailInvite(ctx context.Context, tx pgx.Tx, p *web.Principal, u queries.User, token string) error {
-	link := h.inviteLink(token)
+// transaction that creates the link; the stored e-mail keeps the link
+// redacted (mail.SecretLink). The key names this one link (by its stored
+// hash, which is no secret), so a new link is a new e-mail while a retried
+// job never sends the same one twice.
+func (h *Handler) mailInvite(ctx context.Context, tx pgx.Tx, p *web.Principal, u queries.User, token linktoken.Minted) error {
+	link := h.inviteLink(token.Token)
 	_, err := appmail.Enqueue(ctx, tx, h.Jobs, appmail.Message{
 		OrgID:  p.OrgID,
-		Key:    "invite:" + itoa(u.ID) + ":" + hex.EncodeToString(auth.HashToken(token)[:12]),
+		Key:    "invite:" + itoa(u.ID) + ":" + hex.EncodeToString(token.Hash[:12]),
+		Link:   &appmail.SecretLink{Token: token.Token, Purpose: linktoken.Invite, Nonce: token.Nonce},
 		To:     u.Email,
 		ToName: u.Name,
 		Locale: u.Locale,

@@ -33,7 +33,7 @@ func deliver(t *testing.T, env *apptest.Env, srv *mailtest.Server) {
 		t.Fatal(err)
 	}
 	tw := rivertest.NewWorker(t, riverpgxv5.New(nil), &river.Config{},
-		river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q, Mailer: m}))
+		river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: env.Q, Mailer: m, Links: env.Deps.Cfg.LinkKeys()}))
 	rows, err := env.DB.Query(ctx, `SELECT id FROM river_job WHERE kind = 'send_email' AND state = 'available' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func (w *world) user(email string) string {
 // address: the tagged copies of earlier worlds are not found, so it makes
 // a whole new copy, which is then tagged.
 func seedWorld(ctx context.Context, pool *pgxpool.Pool, name string) (*world, error) {
-	if err := demo.Seed(ctx, pool, discardLogger()); err != nil {
+	if err := demo.Seed(ctx, pool, e2eKeys, discardLogger()); err != nil {
 		return nil, err
 	}
 	w := &world{name: name}

@@ -39,6 +39,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/demo"
+	"pulso/app/linktoken"
 	"pulso/app/mail/mailtest"
 	"pulso/workers"
 	"pulso/workers/jobargs"
@@ -132,12 +133,19 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
+// e2eSecret is the PULSO_SECRET of every server the tests start: the demo
+// they seed in-process derives its links (quotes, the web form) with it.
+const e2eSecret = "e2e-secret-e2e-secret-e2e-secret-e2e"
+
+var e2eKeys = linktoken.New([]byte(e2eSecret))
+
 // newServer prepares `pulso serve` on pool, on a free port, keeping its files
 // in dataDir; extraEnv adds or overrides variables (NAME=value).
 func newServer(t testing.TB, pool *pgxpool.Pool, dataDir string, extraEnv ...string) *server {
 	addr := freeAddr(t)
 	s := &server{db: pool, addr: addr, log: &logBuffer{}, env: append(os.Environ(),
 		"DATABASE_URL="+apptest.URL(pool),
+		"PULSO_SECRET="+e2eSecret,
 		"PULSO_ADDR="+addr,
 		"PULSO_BASE_URL=http://"+addr,
 		"PULSO_DATA_DIR="+dataDir,
@@ -153,7 +161,7 @@ func newServer(t testing.TB, pool *pgxpool.Pool, dataDir string, extraEnv ...str
 func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
 	pool := apptest.NewDB(t)
-	if err := demo.Seed(context.Background(), pool, discardLogger()); err != nil {
+	if err := demo.Seed(context.Background(), pool, e2eKeys, discardLogger()); err != nil {
 		t.Fatal(err)
 	}
 	s := newServer(t, pool, t.TempDir(), extraEnv...)
@@ -617,8 +625,12 @@ func TestE2ECaptureAssignsAndNotifiesLive(t *testing.T) {
 		t.Fatalf("demo rules page lacks the Sevilla rule: %q", got)
 	}
 	admin.run("forms page", chromedp.Navigate(s.url("/admin/forms")), chromedp.WaitVisible(`main`))
-	var token string
-	if err := s.db.QueryRow(context.Background(), `SELECT f.token FROM lead_forms f WHERE f.org_id = $1`, w.orgID).Scan(&token); err != nil {
+	var nonce []byte
+	if err := s.db.QueryRow(context.Background(), `SELECT f.token_nonce FROM lead_forms f WHERE f.org_id = $1`, w.orgID).Scan(&nonce); err != nil {
+		t.Fatal(err)
+	}
+	token, err := e2eKeys.Token(linktoken.Form, nonce)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if got := admin.eval(`document.querySelector("main").textContent`); !strings.Contains(got, "/f/"+token) {
@@ -709,14 +721,23 @@ func TestE2EInboundSMTP(t *testing.T) {
 	t.Parallel()
 	smtpAddr := freeAddr(t)
 	s := startServer(t, "PULSO_SMTP_INBOUND_ADDR="+smtpAddr, "PULSO_INBOUND_DOMAIN=correo.pulso.test")
-	if _, err := s.db.Exec(context.Background(), `INSERT INTO inbound_inboxes (org_id, token) SELECT id, 'e2einboxtokene2einbox' FROM orgs WHERE name LIKE 'Demo Ventas%'`); err != nil {
+	// The org's inbox as the app stores it: the nonce its token derives
+	// from under the server's secret, and the token's digest.
+	nonce := []byte("e2e-inbox-nonce!")
+	token, err := e2eKeys.Token(linktoken.Inbox, nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	address := "leads+" + token + "@correo.pulso.test"
+	if _, err := s.db.Exec(context.Background(), `INSERT INTO inbound_inboxes (org_id, token_hash, token_nonce)
+		SELECT id, $1, $2 FROM orgs WHERE name LIKE 'Demo Ventas%'`, linktoken.Hash(token), nonce); err != nil {
 		t.Fatal(err)
 	}
 	msg := "From: Nuevo Cliente <nuevo@cliente-e2e.test>\r\nSubject: Quiero una demo\r\nMessage-ID: <e2e-1@cliente-e2e.test>\r\n\r\nHola.\r\n"
-	if err := smtp.SendMail(smtpAddr, nil, "nuevo@cliente-e2e.test", []string{"leads+e2einboxtokene2einbox@correo.pulso.test"}, []byte(msg)); err != nil {
+	if err := smtp.SendMail(smtpAddr, nil, "nuevo@cliente-e2e.test", []string{address}, []byte(msg)); err != nil {
 		t.Fatalf("send: %v\n%s", err, s.log)
 	}
-	err := smtp.SendMail(smtpAddr, nil, "x@y.test", []string{"leads+otro@correo.pulso.test"}, []byte(msg))
+	err = smtp.SendMail(smtpAddr, nil, "x@y.test", []string{"leads+otro@correo.pulso.test"}, []byte(msg))
 	if err == nil || !strings.Contains(err.Error(), "550") {
 		t.Errorf("unknown inbox: %v", err)
 	}
@@ -740,7 +761,7 @@ func TestE2EInboundSMTP(t *testing.T) {
 	if got := admin.eval(`document.querySelector("[data-testid=inbound-messages]").textContent`); !strings.Contains(got, "Remitente no verificado") || !strings.Contains(got, "dmarc=none header.from=cliente-e2e.test") {
 		t.Errorf("inbox does not flag the unverified sender: %q", got)
 	}
-	if got := admin.eval(`document.querySelector("[data-testid=inbox-address]").textContent`); got != "leads+e2einboxtokene2einbox@correo.pulso.test" {
+	if got := admin.eval(`document.querySelector("[data-testid=inbox-address]").textContent`); got != address {
 		t.Errorf("address %q", got)
 	}
 	if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
@@ -1089,9 +1110,13 @@ func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
 	// The demo's quotes: a draft in the editor, a signed one's page, and a
 	// sent one as its client sees it.
 	var draft, signed int64
-	var token string
+	var nonce []byte
 	if err := s.db.QueryRow(context.Background(), `SELECT (SELECT min(id) FROM quotes WHERE status = 'draft' AND org_id = $1), (SELECT min(id) FROM quotes WHERE status = 'signed' AND org_id = $1),
-		(SELECT l.token FROM quote_links l JOIN quotes q ON q.id = l.quote_id WHERE q.org_id = $1 AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now() LIMIT 1)`, w.orgID).Scan(&draft, &signed, &token); err != nil {
+		(SELECT l.token_nonce FROM quote_links l JOIN quotes q ON q.id = l.quote_id WHERE q.org_id = $1 AND q.status = 'sent' AND l.revoked_at IS NULL AND l.expires_at > now() LIMIT 1)`, w.orgID).Scan(&draft, &signed, &nonce); err != nil {
+		t.Fatal(err)
+	}
+	token, err := e2eKeys.Token(linktoken.Quote, nonce)
+	if err != nil {
 		t.Fatal(err)
 	}
 	var order, list int64

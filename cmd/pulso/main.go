@@ -119,6 +119,10 @@ func run(ctx context.Context, cmd string, args []string) error {
 		if !*demoFlag {
 			return errors.New("seed: nothing to do; use `pulso seed --demo`")
 		}
+		// The demo's links are derived under the secret the server will use.
+		if err := cfg.EnsureDevSecret(); err != nil {
+			return err
+		}
 		pool, err := connect(ctx, cfg)
 		if err != nil {
 			return err
@@ -127,9 +131,12 @@ func run(ctx context.Context, cmd string, args []string) error {
 		if err := schema.Check(ctx, pool); err != nil {
 			return fmt.Errorf("%w: run `pulso migrate` first", err)
 		}
-		return demo.Seed(ctx, pool, log)
+		return demo.Seed(ctx, pool, cfg.LinkKeys(), log)
 	case "dev":
 		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if err := cfg.EnsureDevSecret(); err != nil {
 			return err
 		}
 		if cfg.DatabaseURL == "" {
@@ -145,11 +152,11 @@ func run(ctx context.Context, cmd string, args []string) error {
 		}
 		err = schema.Migrate(ctx, pool, log)
 		if err == nil {
-			err = demo.Seed(ctx, pool, log)
+			err = demo.Seed(ctx, pool, cfg.LinkKeys(), log)
 		}
 		if err == nil {
 			var link string
-			if link, err = demo.LiveQuoteURL(ctx, pool, cfg.BaseURL.String()); link != "" {
+			if link, err = demo.LiveQuoteURL(ctx, pool, cfg.LinkKeys(), cfg.BaseURL.String()); link != "" {
 				log.Info("demo: open this quote on a phone and sign it with a finger", "url", link)
 			}
 		}
@@ -294,6 +301,10 @@ func stopSMTP(s *inbound.SMTP, log *slog.Logger) {
 }
 
 func work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// E-mail jobs derive the links their messages keep redacted.
+	if err := cfg.EnsureDevSecret(); err != nil {
+		return err
+	}
 	pool, err := connect(ctx, cfg)
 	if err != nil {
 		return err
@@ -339,7 +350,7 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 	return workers.Options{
 		Work: work, DefaultWorkers: cfg.WorkersDefault, EmailWorkers: cfg.WorkersEmail, Mailer: mailer,
 		SyncWorkers: cfg.WorkersSync, ReportsWorkers: cfg.WorkersReports,
-		RescueAfter: cfg.JobRescueAfter, BaseURL: cfg.BaseURL.String(),
+		RescueAfter: cfg.JobRescueAfter, BaseURL: cfg.BaseURL.String(), Links: cfg.LinkKeys(),
 		InboundMaxBytes: cfg.InboundMaxBytes, DocumentMaxBytes: cfg.DocumentMaxBytes,
 	}, nil
 }

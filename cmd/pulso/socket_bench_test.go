@@ -48,7 +48,7 @@ func BenchmarkSockets(b *testing.B) {
 	}
 	pool := apptest.NewDB(b)
 	ctx := context.Background()
-	if err := demo.Seed(ctx, pool, discardLogger()); err != nil {
+	if err := demo.Seed(ctx, pool, e2eKeys, discardLogger()); err != nil {
 		b.Fatal(err)
 	}
 	q := queries.New(pool)

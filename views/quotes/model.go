@@ -108,10 +108,13 @@ type ShowPage struct {
 	Expired, HasDraft                      bool
 	Link                                   string
 	LinkVersion                            int32
-	OrderID                                int64
-	OrderNumber                            string
-	Versions                               []VersionRow
-	Events                                 []EventRow
+	// LinkHidden: the link works but predates derived tokens, so it
+	// cannot be shown (the next version's link can).
+	LinkHidden  bool
+	OrderID     int64
+	OrderNumber string
+	Versions    []VersionRow
+	Events      []EventRow
 }
 
 // ClientPage is what the client sees at /q/{token}.

@@ -137,7 +137,10 @@ type AgendaPage struct {
 	Users                        []components.SelectOption
 	CanMove                      bool // the viewer may reschedule (their own agenda, or their team's)
 	FeedURL                      string
-	SelfURL                      string
+	// FeedHidden: the user's feed address predates derived tokens; it
+	// works but cannot be shown until rotated.
+	FeedHidden bool
+	SelfURL    string
 }
 
 // CalendarPage is /admin/calendar.

@@ -2,19 +2,17 @@ package inboundweb
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"io"
 	"log/slog"
 	"mime/multipart"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/inbound"
 	"pulso/app/inbound/senderauth"
+	"pulso/app/linktoken"
 	"pulso/app/web"
 	"pulso/queries"
 	inboundview "pulso/views/inbound"
@@ -41,13 +39,10 @@ func New(d web.Deps) *Handler {
 
 var inboxPage = web.Page{Title: "inbound.title", Nav: "inbox"}
 
-// newToken is 128 random bits in lower-case base32: unguessable, and safe
-// from mail systems that change the case of the local part.
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
-}
+// The inbox token (128 bits in lower-case base32, safe from mail systems
+// that change the case of a local part) is derived (linktoken.Inbox): the
+// admin sees the address on every visit, the row keeps only the nonce and
+// the digest the SMTP listener looks it up by.
 
 // recent is how many messages the page lists.
 const recent = 50
@@ -55,7 +50,12 @@ const recent = 50
 func (h *Handler) render(c *fiber.Ctx, status int, results []inboundview.Result) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	inbox, err := h.Q.EnsureInbox(ctx, queries.EnsureInboxParams{OrgID: p.OrgID, Token: newToken()})
+	keys := h.Cfg.LinkKeys()
+	fresh, err := keys.Mint(linktoken.Inbox)
+	if err != nil {
+		return err
+	}
+	inbox, err := h.Q.EnsureInbox(ctx, queries.EnsureInboxParams{OrgID: p.OrgID, TokenHash: fresh.Hash, TokenNonce: fresh.Nonce})
 	if err != nil {
 		return err
 	}
@@ -63,9 +63,15 @@ func (h *Handler) render(c *fiber.Ctx, status int, results []inboundview.Result)
 	if err != nil {
 		return err
 	}
-	page := inboundview.Page{
-		Address: inbound.Address(inbox.Token, h.Cfg.InboundDomain), SMTPOn: h.Cfg.InboundSMTPAddr != "",
-		MaxMB: h.Cfg.InboundMaxBytes >> 20, Results: results,
+	page := inboundview.Page{SMTPOn: h.Cfg.InboundSMTPAddr != "", MaxMB: h.Cfg.InboundMaxBytes >> 20, Results: results}
+	// An address made before migration 0031 (no nonce) works but cannot
+	// be shown.
+	if inbox.TokenNonce != nil {
+		token, err := keys.Token(linktoken.Inbox, inbox.TokenNonce)
+		if err != nil {
+			return err
+		}
+		page.Address = inbound.Address(token, h.Cfg.InboundDomain)
 	}
 	loc := p.Location()
 	for _, r := range rows {
@@ -92,10 +98,19 @@ func (h *Handler) Show(c *fiber.Ctx) error { return h.render(c, fiber.StatusOK, 
 // Rotate gives the org a new address; mail to the old one is refused.
 func (h *Handler) Rotate(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	if _, err := h.Q.EnsureInbox(c.UserContext(), queries.EnsureInboxParams{OrgID: p.OrgID, Token: newToken()}); err != nil {
+	keys := h.Cfg.LinkKeys()
+	first, err := keys.Mint(linktoken.Inbox)
+	if err != nil {
 		return err
 	}
-	if _, err := h.Q.RotateInbox(c.UserContext(), queries.RotateInboxParams{OrgID: p.OrgID, Token: newToken()}); err != nil {
+	if _, err := h.Q.EnsureInbox(c.UserContext(), queries.EnsureInboxParams{OrgID: p.OrgID, TokenHash: first.Hash, TokenNonce: first.Nonce}); err != nil {
+		return err
+	}
+	next, err := keys.Mint(linktoken.Inbox)
+	if err != nil {
+		return err
+	}
+	if _, err := h.Q.RotateInbox(c.UserContext(), queries.RotateInboxParams{OrgID: p.OrgID, TokenHash: next.Hash, TokenNonce: next.Nonce}); err != nil {
 		return err
 	}
 	web.Flash(c, "success", "inbound.rotated")

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/live/hub"
 	"pulso/app/quotes"
@@ -63,7 +64,9 @@ func (h *Handler) ClientView(c *fiber.Ctx) error {
 		// A newer version was sent: the client always reads the latest.
 		nl, err := h.Q.LatestLink(c.UserContext(), queries.LatestLinkParams{OrgID: l.OrgID, QuoteID: l.QuoteID})
 		if err == nil && nl.VersionN == l.CurrentVersion && time.Now().Before(nl.ExpiresAt) {
-			return c.Redirect("/q/"+nl.Token, fiber.StatusSeeOther)
+			if token, err := h.Cfg.LinkKeys().Token(linktoken.Quote, nl.TokenNonce); err == nil {
+				return c.Redirect("/q/"+token, fiber.StatusSeeOther)
+			}
 		}
 	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
@@ -109,7 +112,9 @@ func (h *Handler) renderClient(c *fiber.Ctx, status int, l queries.FindQuoteLink
 	}
 	if v.Status == "superseded" || cv.Status == "superseded" {
 		if nl, err := h.Q.LatestLink(ctx, queries.LatestLinkParams{OrgID: l.OrgID, QuoteID: l.QuoteID}); err == nil && nl.VersionN != l.VersionN {
-			cv.LatestURL = "/q/" + nl.Token
+			if token, err := h.Cfg.LinkKeys().Token(linktoken.Quote, nl.TokenNonce); err == nil {
+				cv.LatestURL = "/q/" + token
+			}
 		}
 	}
 	if v.Status == "signed" {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/money"
 	"pulso/app/quotes"
@@ -76,7 +77,7 @@ func (h *Handler) Send(c *fiber.Ctx) error {
 	var sent quotes.Sent
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		sent, err = quotes.Send(ctx, tx, h.Jobs, quotes.SendInput{OrgID: p.OrgID, QuoteID: qt.ID, Revision: int32(rev), UserID: p.UserID,
-			Locale: p.Locale, BaseURL: h.Cfg.BaseURL.String(), Now: time.Now()})
+			Locale: p.Locale, BaseURL: h.Cfg.BaseURL.String(), Links: h.Cfg.LinkKeys(), Now: time.Now()})
 		return err
 	})
 	for e, id := range sendErrors {
@@ -144,8 +145,18 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	if qt.Status != "draft" {
 		l, err := h.Q.LatestLink(ctx, queries.LatestLinkParams{OrgID: p.OrgID, QuoteID: qt.ID})
 		if err == nil && time.Now().Before(l.ExpiresAt) {
-			s.Link = quotes.ClientURL(h.Cfg.BaseURL.String(), l.Token)
 			s.LinkVersion = l.VersionN
+			// A link made before tokens were derived (migration 0031: no
+			// nonce) still works but cannot be shown again.
+			if l.TokenNonce == nil {
+				s.LinkHidden = true
+			} else {
+				token, err := h.Cfg.LinkKeys().Token(linktoken.Quote, l.TokenNonce)
+				if err != nil {
+					return err
+				}
+				s.Link = quotes.ClientURL(h.Cfg.BaseURL.String(), token)
+			}
 		} else if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}

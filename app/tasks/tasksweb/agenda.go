@@ -12,7 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
-	"pulso/app/auth"
+	"pulso/app/linktoken"
 	"pulso/app/web"
 	"pulso/queries"
 	tasksview "pulso/views/tasks"
@@ -105,34 +105,50 @@ func (h *Handler) Agenda(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		v.FeedURL = feed
+		v.FeedURL, v.FeedHidden = feed, feed == ""
 	}
 	return web.Render(c, fiber.StatusOK, agendaPage, tasksview.Agenda(v))
 }
 
-// feed returns the user's ICS address, making its secret on first use.
+// feed returns the user's ICS address, making its secret on first use; ""
+// for an address made before migration 0031, which works but cannot be
+// shown again. The secret is derived (linktoken.Feed) so its owner sees it
+// on every visit while the row keeps only the nonce and the digest: a
+// leaked backup must not become a live feed of everyone's agenda.
 func (h *Handler) feed(c *fiber.Ctx, p *web.Principal) (string, error) {
+	keys := h.Cfg.LinkKeys()
 	f, err := h.Q.GetCalendarFeed(c.UserContext(), queries.GetCalendarFeedParams{OrgID: p.OrgID, UserID: p.UserID})
 	if errors.Is(err, pgx.ErrNoRows) {
-		// The secret is kept as is, not hashed: it is a read-only address
-		// shown to its owner on every visit, and whoever reads the table can
-		// read the tasks themselves anyway.
-		token, _ := auth.NewToken()
-		if err := h.Q.SaveCalendarFeed(c.UserContext(), queries.SaveCalendarFeedParams{OrgID: p.OrgID, UserID: p.UserID, Token: token}); err != nil {
+		if f.TokenNonce, err = h.saveFeed(c, p); err != nil {
 			return "", err
 		}
-		f.Token = token
 	} else if err != nil {
 		return "", err
 	}
-	return h.base() + "/agenda/feed/" + f.Token + ".ics", nil
+	if f.TokenNonce == nil {
+		return "", nil
+	}
+	token, err := keys.Token(linktoken.Feed, f.TokenNonce)
+	if err != nil {
+		return "", err
+	}
+	return h.base() + "/agenda/feed/" + token + ".ics", nil
+}
+
+// saveFeed gives the user a new feed secret and returns its nonce.
+func (h *Handler) saveFeed(c *fiber.Ctx, p *web.Principal) ([]byte, error) {
+	token, err := h.Cfg.LinkKeys().Mint(linktoken.Feed)
+	if err != nil {
+		return nil, err
+	}
+	return token.Nonce, h.Q.SaveCalendarFeed(c.UserContext(), queries.SaveCalendarFeedParams{OrgID: p.OrgID, UserID: p.UserID,
+		TokenHash: token.Hash, TokenNonce: token.Nonce})
 }
 
 // RotateFeed replaces the user's ICS secret: the old address stops working.
 func (h *Handler) RotateFeed(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	token, _ := auth.NewToken()
-	if err := h.Q.SaveCalendarFeed(c.UserContext(), queries.SaveCalendarFeedParams{OrgID: p.OrgID, UserID: p.UserID, Token: token}); err != nil {
+	if _, err := h.saveFeed(c, p); err != nil {
 		return err
 	}
 	web.Flash(c, "success", "agenda.rotated")
@@ -148,7 +164,7 @@ func (h *Handler) Feed(c *fiber.Ctx) error {
 	if len(token) < 32 || len(token) > 128 {
 		return web.ErrNotFound
 	}
-	f, err := h.Q.GetCalendarFeedByToken(c.UserContext(), token)
+	f, err := h.Q.GetCalendarFeedByToken(c.UserContext(), linktoken.Hash(token))
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !f.UserActive) {
 		return web.ErrNotFound
 	}
