@@ -441,7 +441,10 @@ func (h *Hub) Sockets() int {
 }
 
 // RenderContext is the context a Topic renders views with: the audience's
-// language, and an empty shell (socket messages carry no page chrome).
+// language, and a shell with no page chrome (socket messages carry none)
+// that knows the audience's role, so a fragment offers the same buttons as
+// the page it lands on.
 func RenderContext(ctx context.Context, aud Audience) context.Context {
-	return views.WithShell(i18n.WithLocale(ctx, aud.Locale), &views.Shell{})
+	u := &views.User{Role: string(aud.Role), Sells: aud.Role.In(web.Sales)}
+	return views.WithShell(i18n.WithLocale(ctx, aud.Locale), &views.Shell{User: u})
 }
