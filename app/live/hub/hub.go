@@ -38,6 +38,9 @@ type Audience struct {
 type Topic struct {
 	Render  func(ctx context.Context, ev live.Event, aud Audience) ([]byte, error)
 	PerUser bool
+	// Owned: the topic's records have owners (the event's subject), so an
+	// event without one is about an unowned record, not for the whole org.
+	Owned bool
 }
 
 // Config tunes the hub; zero values get defaults.
@@ -315,7 +318,7 @@ func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	}
 	groups := map[Audience][]*socket{}
 	for s := range h.orgs[ev.OrgID] {
-		if !s.mayReceive(ev) {
+		if !s.mayReceive(ev, t.Owned) {
 			continue
 		}
 		aud := Audience{OrgID: ev.OrgID, Locale: s.locale, Role: s.role}
