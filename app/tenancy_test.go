@@ -238,7 +238,8 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		return id
 	}
 	env.Exec(`INSERT INTO documents (org_id, customer_id, filename, content_type, size_bytes, sha256, file_id, uploaded_by)
-		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', 4, repeat('ab', 32), $3, $2 FROM customers WHERE org_id = $1`,
+		SELECT org_id, id, 'alfa-documento-secreto.pdf', 'application/pdf', (SELECT size_bytes FROM files WHERE id = $3), repeat('ab', 32), $3, $2
+		FROM customers WHERE org_id = $1`,
 		org.ID, rep.ID, file("alfa-bytes-documento-secretos"))
 	// inbound: the org's inbox (made by the admin's first visit) and a
 	// message uploaded as .eml, which becomes a lead with an e-mail activity.

@@ -92,7 +92,7 @@ VALUES (@org_id, @customer_id, @title, @amount, @stage, sqlc.narg('owner_id'), s
 RETURNING *;
 
 -- name: ListCustomerOpportunities :many
-SELECT * FROM opportunities WHERE org_id = @org_id AND customer_id = @customer_id
+SELECT * FROM opportunities WHERE org_id = @org_id AND customer_id = @customer_id AND deleted_at IS NULL
 ORDER BY id DESC
 LIMIT 200;
 

@@ -158,7 +158,7 @@ func (q *Queries) CreateCustomerContact(ctx context.Context, arg CreateCustomerC
 const createOpportunity = `-- name: CreateOpportunity :one
 INSERT INTO opportunities (org_id, customer_id, title, amount, stage, owner_id, source_lead_id, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
 `
 
 type CreateOpportunityParams struct {
@@ -203,6 +203,8 @@ func (q *Queries) CreateOpportunity(ctx context.Context, arg CreateOpportunityPa
 		&i.CancelReasonID,
 		&i.StageEnteredAt,
 		&i.UpdatedBy,
+		&i.DeletedAt,
+		&i.DeletedBy,
 	)
 	return i, err
 }
@@ -593,7 +595,7 @@ func (q *Queries) ListCustomerInvoices(ctx context.Context, arg ListCustomerInvo
 }
 
 const listCustomerOpportunities = `-- name: ListCustomerOpportunities :many
-SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by FROM opportunities WHERE org_id = $1 AND customer_id = $2
+SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by FROM opportunities WHERE org_id = $1 AND customer_id = $2 AND deleted_at IS NULL
 ORDER BY id DESC
 LIMIT 200
 `
@@ -631,6 +633,8 @@ func (q *Queries) ListCustomerOpportunities(ctx context.Context, arg ListCustome
 			&i.CancelReasonID,
 			&i.StageEnteredAt,
 			&i.UpdatedBy,
+			&i.DeletedAt,
+			&i.DeletedBy,
 		); err != nil {
 			return nil, err
 		}

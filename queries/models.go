@@ -458,6 +458,8 @@ type Opportunity struct {
 	CancelReasonID *int64
 	StageEnteredAt time.Time
 	UpdatedBy      *int64
+	DeletedAt      *time.Time
+	DeletedBy      *int64
 }
 
 type OpportunityStageHistory struct {

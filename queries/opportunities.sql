@@ -11,7 +11,7 @@ LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
 LEFT JOIN users e ON e.org_id = o.org_id AND e.id = o.updated_by
 LEFT JOIN cancel_reasons r ON r.org_id = o.org_id AND r.id = o.cancel_reason_id
 LEFT JOIN leads l ON l.org_id = o.org_id AND l.id = o.source_lead_id
-WHERE o.org_id = @org_id AND o.id = @id;
+WHERE o.org_id = @org_id AND o.id = @id AND o.deleted_at IS NULL;
 
 -- name: BoardColumns :many
 -- Count and total per stage under the board's filters. Closed stages show
@@ -19,7 +19,7 @@ WHERE o.org_id = @org_id AND o.id = @id;
 SELECT s.stage, s.position, s.probability,
        count(o.id)::bigint AS deals, coalesce(sum(o.amount), 0)::bigint AS total
 FROM pipeline_stages s
-LEFT JOIN opportunities o ON o.org_id = s.org_id AND o.stage = s.stage
+LEFT JOIN opportunities o ON o.org_id = s.org_id AND o.stage = s.stage AND o.deleted_at IS NULL
     AND (sqlc.narg('owner_scope')::bigint[] IS NULL OR o.owner_id = ANY (sqlc.narg('owner_scope')::bigint[]))
     AND (sqlc.narg('owner_id')::bigint IS NULL OR o.owner_id = sqlc.narg('owner_id'))
     AND (sqlc.narg('close_from')::date IS NULL OR o.expected_close >= sqlc.narg('close_from'))
@@ -43,7 +43,7 @@ CROSS JOIN LATERAL (
     FROM opportunities o
     JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
     LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
-    WHERE o.org_id = s.org_id AND o.stage = s.stage
+    WHERE o.org_id = s.org_id AND o.stage = s.stage AND o.deleted_at IS NULL
       AND (sqlc.narg('owner_scope')::bigint[] IS NULL OR o.owner_id = ANY (sqlc.narg('owner_scope')::bigint[]))
       AND (sqlc.narg('owner_id')::bigint IS NULL OR o.owner_id = sqlc.narg('owner_id'))
       AND (sqlc.narg('close_from')::date IS NULL OR o.expected_close >= sqlc.narg('close_from'))
@@ -65,7 +65,7 @@ SELECT o.id, o.version, o.stage, o.title, o.amount, o.probability, o.expected_cl
 FROM opportunities o
 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
 LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
-WHERE o.org_id = @org_id
+WHERE o.org_id = @org_id AND o.deleted_at IS NULL
   AND (sqlc.narg('owner_scope')::bigint[] IS NULL OR o.owner_id = ANY (sqlc.narg('owner_scope')::bigint[]))
   AND (sqlc.narg('owner_id')::bigint IS NULL OR o.owner_id = sqlc.narg('owner_id'))
   AND (sqlc.narg('stage')::text IS NULL OR o.stage = sqlc.narg('stage'))
@@ -91,7 +91,7 @@ UPDATE opportunities SET
     customer_id = @customer_id, title = @title, amount = @amount, probability = @probability,
     expected_close = sqlc.narg('expected_close'), owner_id = sqlc.narg('owner_id'), notes = @notes,
     updated_by = @updated_by, updated_at = now(), version = version + 1
-WHERE org_id = @org_id AND id = @id AND version = @version
+WHERE org_id = @org_id AND id = @id AND version = @version AND deleted_at IS NULL
 RETURNING *;
 
 -- name: MoveOpportunity :one
@@ -101,11 +101,15 @@ UPDATE opportunities o SET
     stage = @stage, cancel_reason_id = sqlc.narg('cancel_reason_id'),
     probability = (SELECT s.probability FROM pipeline_stages s WHERE s.org_id = o.org_id AND s.stage = @stage),
     stage_entered_at = now(), updated_by = @updated_by, updated_at = now(), version = o.version + 1
-WHERE o.org_id = @org_id AND o.id = @id AND o.version = @version
+WHERE o.org_id = @org_id AND o.id = @id AND o.version = @version AND o.deleted_at IS NULL
 RETURNING o.*;
 
 -- name: DeleteOpportunity :one
-DELETE FROM opportunities WHERE org_id = @org_id AND id = @id AND version = @version
+-- A soft delete, from the version the deleter saw: the deal leaves every
+-- list, count and lookup, its stage history and timeline stay.
+UPDATE opportunities SET deleted_at = now(), deleted_by = @deleted_by, updated_by = @deleted_by, updated_at = now(),
+    version = version + 1
+WHERE org_id = @org_id AND id = @id AND version = @version AND deleted_at IS NULL
 RETURNING id;
 
 -- name: ListStageHistory :many

@@ -22,7 +22,7 @@ CROSS JOIN LATERAL (
     FROM opportunities o
     JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
     LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
-    WHERE o.org_id = s.org_id AND o.stage = s.stage
+    WHERE o.org_id = s.org_id AND o.stage = s.stage AND o.deleted_at IS NULL
       AND ($1::bigint[] IS NULL OR o.owner_id = ANY ($1::bigint[]))
       AND ($2::bigint IS NULL OR o.owner_id = $2)
       AND ($3::date IS NULL OR o.expected_close >= $3)
@@ -113,7 +113,7 @@ const boardColumns = `-- name: BoardColumns :many
 SELECT s.stage, s.position, s.probability,
        count(o.id)::bigint AS deals, coalesce(sum(o.amount), 0)::bigint AS total
 FROM pipeline_stages s
-LEFT JOIN opportunities o ON o.org_id = s.org_id AND o.stage = s.stage
+LEFT JOIN opportunities o ON o.org_id = s.org_id AND o.stage = s.stage AND o.deleted_at IS NULL
     AND ($1::bigint[] IS NULL OR o.owner_id = ANY ($1::bigint[]))
     AND ($2::bigint IS NULL OR o.owner_id = $2)
     AND ($3::date IS NULL OR o.expected_close >= $3)
@@ -210,7 +210,7 @@ INSERT INTO opportunities (org_id, customer_id, title, amount, stage, probabilit
                            notes, created_by, updated_by)
 VALUES ($1, $2, $3, $4, 'en_analisis', $5, $6,
         $7, $8, $9, $9)
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
 `
 
 type CreateOpportunityFullParams struct {
@@ -257,23 +257,35 @@ func (q *Queries) CreateOpportunityFull(ctx context.Context, arg CreateOpportuni
 		&i.CancelReasonID,
 		&i.StageEnteredAt,
 		&i.UpdatedBy,
+		&i.DeletedAt,
+		&i.DeletedBy,
 	)
 	return i, err
 }
 
 const deleteOpportunity = `-- name: DeleteOpportunity :one
-DELETE FROM opportunities WHERE org_id = $1 AND id = $2 AND version = $3
+UPDATE opportunities SET deleted_at = now(), deleted_by = $1, updated_by = $1, updated_at = now(),
+    version = version + 1
+WHERE org_id = $2 AND id = $3 AND version = $4 AND deleted_at IS NULL
 RETURNING id
 `
 
 type DeleteOpportunityParams struct {
-	OrgID   int64
-	ID      int64
-	Version int32
+	DeletedBy *int64
+	OrgID     int64
+	ID        int64
+	Version   int32
 }
 
+// A soft delete, from the version the deleter saw: the deal leaves every
+// list, count and lookup, its stage history and timeline stay.
 func (q *Queries) DeleteOpportunity(ctx context.Context, arg DeleteOpportunityParams) (int64, error) {
-	row := q.db.QueryRow(ctx, deleteOpportunity, arg.OrgID, arg.ID, arg.Version)
+	row := q.db.QueryRow(ctx, deleteOpportunity,
+		arg.DeletedBy,
+		arg.OrgID,
+		arg.ID,
+		arg.Version,
+	)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
@@ -301,7 +313,7 @@ func (q *Queries) GetActiveCancelReason(ctx context.Context, arg GetActiveCancel
 }
 
 const getOpportunity = `-- name: GetOpportunity :one
-SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
+SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
        coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason,
        coalesce(l.name, '')::text AS source_lead_name,
        coalesce((SELECT CASE WHEN qb.status = 'sent' AND qb.first_opened_at IS NOT NULL THEN 'opened' ELSE qb.status END
@@ -313,7 +325,7 @@ LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
 LEFT JOIN users e ON e.org_id = o.org_id AND e.id = o.updated_by
 LEFT JOIN cancel_reasons r ON r.org_id = o.org_id AND r.id = o.cancel_reason_id
 LEFT JOIN leads l ON l.org_id = o.org_id AND l.id = o.source_lead_id
-WHERE o.org_id = $1 AND o.id = $2
+WHERE o.org_id = $1 AND o.id = $2 AND o.deleted_at IS NULL
 `
 
 type GetOpportunityParams struct {
@@ -340,6 +352,8 @@ type GetOpportunityRow struct {
 	CancelReasonID *int64
 	StageEnteredAt time.Time
 	UpdatedBy      *int64
+	DeletedAt      *time.Time
+	DeletedBy      *int64
 	CustomerName   string
 	OwnerName      string
 	EditorName     string
@@ -370,6 +384,8 @@ func (q *Queries) GetOpportunity(ctx context.Context, arg GetOpportunityParams) 
 		&i.CancelReasonID,
 		&i.StageEnteredAt,
 		&i.UpdatedBy,
+		&i.DeletedAt,
+		&i.DeletedBy,
 		&i.CustomerName,
 		&i.OwnerName,
 		&i.EditorName,
@@ -454,7 +470,7 @@ SELECT o.id, o.version, o.stage, o.title, o.amount, o.probability, o.expected_cl
 FROM opportunities o
 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id
 LEFT JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
-WHERE o.org_id = $1
+WHERE o.org_id = $1 AND o.deleted_at IS NULL
   AND ($2::bigint[] IS NULL OR o.owner_id = ANY ($2::bigint[]))
   AND ($3::bigint IS NULL OR o.owner_id = $3)
   AND ($4::text IS NULL OR o.stage = $4)
@@ -627,8 +643,8 @@ UPDATE opportunities o SET
     stage = $1, cancel_reason_id = $2,
     probability = (SELECT s.probability FROM pipeline_stages s WHERE s.org_id = o.org_id AND s.stage = $1),
     stage_entered_at = now(), updated_by = $3, updated_at = now(), version = o.version + 1
-WHERE o.org_id = $4 AND o.id = $5 AND o.version = $6
-RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by
+WHERE o.org_id = $4 AND o.id = $5 AND o.version = $6 AND o.deleted_at IS NULL
+RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by
 `
 
 type MoveOpportunityParams struct {
@@ -671,6 +687,8 @@ func (q *Queries) MoveOpportunity(ctx context.Context, arg MoveOpportunityParams
 		&i.CancelReasonID,
 		&i.StageEnteredAt,
 		&i.UpdatedBy,
+		&i.DeletedAt,
+		&i.DeletedBy,
 	)
 	return i, err
 }
@@ -767,7 +785,7 @@ UPDATE opportunities o SET
     probability = (SELECT s.probability FROM pipeline_stages s WHERE s.org_id = o.org_id AND s.stage = $1),
     stage_entered_at = $3, updated_by = $4, updated_at = $3, version = o.version + 1
 WHERE o.org_id = $5 AND o.id = $6
-RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by
+RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by
 `
 
 type SeedMoveOpportunityParams struct {
@@ -810,6 +828,8 @@ func (q *Queries) SeedMoveOpportunity(ctx context.Context, arg SeedMoveOpportuni
 		&i.CancelReasonID,
 		&i.StageEnteredAt,
 		&i.UpdatedBy,
+		&i.DeletedAt,
+		&i.DeletedBy,
 	)
 	return i, err
 }
@@ -836,8 +856,8 @@ UPDATE opportunities SET
     customer_id = $1, title = $2, amount = $3, probability = $4,
     expected_close = $5, owner_id = $6, notes = $7,
     updated_by = $8, updated_at = now(), version = version + 1
-WHERE org_id = $9 AND id = $10 AND version = $11
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by
+WHERE org_id = $9 AND id = $10 AND version = $11 AND deleted_at IS NULL
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
 `
 
 type UpdateOpportunityParams struct {
@@ -890,6 +910,8 @@ func (q *Queries) UpdateOpportunity(ctx context.Context, arg UpdateOpportunityPa
 		&i.CancelReasonID,
 		&i.StageEnteredAt,
 		&i.UpdatedBy,
+		&i.DeletedAt,
+		&i.DeletedBy,
 	)
 	return i, err
 }

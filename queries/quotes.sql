@@ -21,7 +21,7 @@ FROM quotes q
 JOIN customers c ON c.org_id = q.org_id AND c.id = q.customer_id
 JOIN users u ON u.org_id = q.org_id AND u.id = q.owner_id
 LEFT JOIN customer_contacts ct ON ct.org_id = q.org_id AND ct.id = q.contact_id
-LEFT JOIN opportunities o ON o.org_id = q.org_id AND o.id = q.opportunity_id
+LEFT JOIN opportunities o ON o.org_id = q.org_id AND o.id = q.opportunity_id AND o.deleted_at IS NULL
 WHERE q.org_id = @org_id AND q.id = @id;
 
 -- name: ListQuotes :many
@@ -222,7 +222,7 @@ SELECT id, name, tax_id, country, currency, time_zone, logo FROM orgs WHERE id =
 -- name: LockOpportunity :one
 -- A client's answer moves the deal whatever version the board had: lock it
 -- and move from what it is now.
-SELECT * FROM opportunities WHERE org_id = @org_id AND id = @id FOR UPDATE;
+SELECT * FROM opportunities WHERE org_id = @org_id AND id = @id AND deleted_at IS NULL FOR UPDATE;
 
 -- name: ReopenRejectedQuote :one
 UPDATE quotes SET status = 'sent', updated_at = now(), revision = revision + 1

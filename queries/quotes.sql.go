@@ -612,7 +612,7 @@ FROM quotes q
 JOIN customers c ON c.org_id = q.org_id AND c.id = q.customer_id
 JOIN users u ON u.org_id = q.org_id AND u.id = q.owner_id
 LEFT JOIN customer_contacts ct ON ct.org_id = q.org_id AND ct.id = q.contact_id
-LEFT JOIN opportunities o ON o.org_id = q.org_id AND o.id = q.opportunity_id
+LEFT JOIN opportunities o ON o.org_id = q.org_id AND o.id = q.opportunity_id AND o.deleted_at IS NULL
 WHERE q.org_id = $1 AND q.id = $2
 `
 
@@ -1187,7 +1187,7 @@ func (q *Queries) ListQuotes(ctx context.Context, arg ListQuotesParams) ([]ListQ
 }
 
 const lockOpportunity = `-- name: LockOpportunity :one
-SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by FROM opportunities WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by FROM opportunities WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE
 `
 
 type LockOpportunityParams struct {
@@ -1219,6 +1219,8 @@ func (q *Queries) LockOpportunity(ctx context.Context, arg LockOpportunityParams
 		&i.CancelReasonID,
 		&i.StageEnteredAt,
 		&i.UpdatedBy,
+		&i.DeletedAt,
+		&i.DeletedBy,
 	)
 	return i, err
 }

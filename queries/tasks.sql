@@ -52,7 +52,7 @@ JOIN users a ON a.org_id = t.org_id AND a.id = t.assignee_id
 LEFT JOIN users m ON m.org_id = t.org_id AND m.id = t.managed_by_id
 LEFT JOIN task_reasons r ON r.org_id = t.org_id AND r.id = t.reason_id
 LEFT JOIN customers c ON c.org_id = t.org_id AND c.id = t.customer_id
-LEFT JOIN opportunities o ON o.org_id = t.org_id AND o.id = t.opportunity_id
+LEFT JOIN opportunities o ON o.org_id = t.org_id AND o.id = t.opportunity_id AND o.deleted_at IS NULL
 LEFT JOIN leads l ON l.org_id = t.org_id AND l.id = t.lead_id
 WHERE t.org_id = @org_id AND t.id = @id;
 
@@ -164,7 +164,7 @@ SELECT o.org_id, o.id, o.title, o.owner_id, o.stage, o.stage_entered_at, s.idle_
 FROM opportunities o
 JOIN pipeline_stages s ON s.org_id = o.org_id AND s.stage = o.stage
 JOIN users u ON u.org_id = o.org_id AND u.id = o.owner_id
-WHERE s.idle_days IS NOT NULL AND o.stage NOT IN ('ganada', 'cancelada')
+WHERE s.idle_days IS NOT NULL AND o.stage NOT IN ('ganada', 'cancelada') AND o.deleted_at IS NULL
   AND o.stage_entered_at + make_interval(days => s.idle_days) <= @now
   AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.org_id = o.org_id AND a.user_id = o.owner_id AND a.kind = 'opportunity_idle'
                   AND a.breach_key = 'opp:' || o.id || ':' || extract(epoch FROM o.stage_entered_at)::bigint)

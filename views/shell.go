@@ -22,6 +22,16 @@ type User struct {
 	Role    string
 	OrgName string
 	Unread  int64 // unread notifications, shown on the bell
+	// Sells: may change sales objects (leads, customers, deals, tasks,
+	// quotes, orders); an accountant only reads them, so pages leave out
+	// the buttons that would be refused.
+	Sells bool
+}
+
+// Sells reports whether the viewer may change sales objects (see User).
+func Sells(ctx context.Context) bool {
+	u := ShellFrom(ctx).User
+	return u != nil && u.Sells
 }
 
 // IsAdmin reports whether admin navigation is shown.

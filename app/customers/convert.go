@@ -56,7 +56,12 @@ func (h *Handler) renderConvert(c *fiber.Ctx, status int, l queries.Lead, sc []i
 		if err != nil {
 			return err
 		}
-		v.Existing = dup
+		if dup != nil && dup.Hidden {
+			// Said before the user fills the form: ConvertLead refuses it.
+			v.Message, v.Owner = otherOwner(dup.Owner)
+		} else {
+			v.Existing = dup
+		}
 	}
 	return web.Render(c, status, convertPage, customersview.ConvertView(v))
 }
@@ -98,6 +103,16 @@ func parseConversion(f Form, country string) (conversion, map[string]string) {
 type errRefused struct {
 	msg        string
 	customerID int64
+	owner      string // the name the message names
+}
+
+// otherOwner is the refusal for a lead whose tax id is a customer the
+// converter may not see, naming whose it is (owner; "" when nobody's).
+func otherOwner(owner string) (msg, name string) {
+	if owner == "" {
+		return "customers.convert_unowned", ""
+	}
+	return "customers.convert_other_owner", owner
 }
 
 func (e errRefused) Error() string { return e.msg }
@@ -132,16 +147,13 @@ func (h *Handler) Convert(c *fiber.Ctx) error {
 	var refused errRefused
 	if errors.As(err, &refused) {
 		l, _ = h.Q.GetLead(c.UserContext(), queries.GetLeadParams{OrgID: p.OrgID, ID: l.ID})
-		return h.renderConvert(c, fiber.StatusConflict, l, sc, customersview.ConvertPage{Values: f, Message: refused.msg, CustomerID: refused.customerID})
+		return h.renderConvert(c, fiber.StatusConflict, l, sc, customersview.ConvertPage{Values: f, Message: refused.msg,
+			Owner: refused.owner, CustomerID: refused.customerID})
 	}
 	if err != nil {
 		return err
 	}
 	web.Flash(c, "success", "customers.converted")
-	if !web.InScope(sc, cu.OwnerID) {
-		// Attached to a customer the viewer may not open (another rep's).
-		return web.Redirect(c, "/leads/"+itoa(l.ID))
-	}
 	return web.Redirect(c, "/customers/"+itoa(cu.ID))
 }
 
@@ -183,7 +195,7 @@ func ConvertLead(ctx context.Context, q *queries.Queries, org, actorID, leadID i
 		return cu, web.ErrNotFound // reassigned away while the form was open
 	}
 	if msg, id := refusal(l); msg != "" {
-		return cu, errRefused{msg, id}
+		return cu, errRefused{msg: msg, customerID: id}
 	}
 	actor := &actorID
 	created := false
@@ -191,6 +203,16 @@ func ConvertLead(ctx context.Context, q *queries.Queries, org, actorID, leadID i
 		cu, err = q.GetCustomerByTaxID(ctx, queries.GetCustomerByTaxIDParams{OrgID: org, TaxID: l.TaxID})
 		if err != nil && !isNoRows(err) {
 			return cu, err
+		}
+		// Another rep's customer is not theirs to grow silently (nor is
+		// the lead theirs to hand over): someone who sees both decides.
+		if cu.ID != 0 && !web.InScope(sc, cu.OwnerID) {
+			name, err := ownerName(ctx, q, org, cu.OwnerID)
+			if err != nil {
+				return queries.Customer{}, err
+			}
+			msg, name := otherOwner(name)
+			return queries.Customer{}, errRefused{msg: msg, owner: name}
 		}
 	}
 	if cu.ID == 0 {

@@ -245,3 +245,37 @@ func TestConcurrentSameTaxIDMakeOneCustomer(t *testing.T) {
 		}
 	}
 }
+
+// A lead whose tax id is already a customer the converter may not see
+// (another rep's) is not attached to it: the conversion is refused with
+// the reason and whose customer it is, and nothing changes. Someone who
+// sees both (an admin) converts it onto that customer.
+func TestConvertRefusesAnotherRepsCustomer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.Rep2C, customer(map[string]string{"legal_name": "Panadería Ajena S.L.", "tax_id": "B12345674"}))
+	l := newLead(t, w, w.Rep, queries.CreateLeadParams{Name: "Panadería (feria)", TaxID: "B12345674"})
+	path := fmt.Sprintf("/leads/%d/convert", l.ID)
+	form := w.RepC.Get(path)
+	contains(t, form.Body, `data-testid="convert-refused"`, "User rep2@clientes.test")
+	if strings.Contains(form.Body, `data-testid="convert-submit"`) {
+		t.Error("the form offers a conversion that will be refused")
+	}
+	// The rep, and their manager (Rep2 is not on the team), are refused.
+	for _, c := range []*apptest.Client{w.RepC, w.ManagerC} {
+		r := c.Post(path, url.Values{"with_opportunity": {"1"}, "title": {"Pan"}})
+		if r.Status != http.StatusConflict || !strings.Contains(r.Body, "User rep2@clientes.test") || !strings.Contains(r.Body, `data-testid="convert-refused"`) {
+			t.Errorf("conversion onto another rep's customer: %d %.300s", r.Status, r.Body)
+		}
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE id = $1 AND status = 'nuevo' AND customer_id IS NULL`, l.ID); n != 1 {
+		t.Error("the lead changed")
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities`) + w.Env.Count(`SELECT count(*) FROM activities WHERE kind = 'converted'`); n != 0 {
+		t.Errorf("%d opportunities or conversions recorded", n)
+	}
+	// The admin sees both and may attach it.
+	if r := w.AdminC.Post(path, url.Values{}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/customers/"+id {
+		t.Fatalf("admin's conversion: %d %s", r.Status, r.Header.Get("Location"))
+	}
+}

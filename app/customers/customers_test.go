@@ -67,8 +67,9 @@ func contains(t *testing.T, body string, want ...string) {
 func TestCreateShowAndTimeline(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	id := mustCreate(t, w.RepC, customer(map[string]string{
-		"trade_name": "Sol Ferretería", "tax_id": "b-1234567-4", "email": "Compras@Sol.ES", "phone": "600 11 22 33",
+	// The admin enters it for the rep: a rep cannot set the direct debit.
+	id := mustCreate(t, w.AdminC, customer(map[string]string{
+		"owner_id": fmt.Sprint(w.Rep.ID), "trade_name": "Sol Ferretería", "tax_id": "b-1234567-4", "email": "Compras@Sol.ES", "phone": "600 11 22 33",
 		"iban": "ES91 2100 0418 4502 0005 1332", "sepa_mandate_ref": "MANDATO-7", "sepa_mandate_date": "2024-03-01",
 		"billing_street": "Calle Mayor 1", "billing_postal_code": "28013", "billing_city": "Madrid", "billing_province": "Madrid",
 		"shipping_street": "Polígono Sur 4", "shipping_city": "Getafe",
@@ -90,7 +91,7 @@ func TestCreateShowAndTimeline(t *testing.T) {
 	if n := w.Env.Count(`SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary AND phone = '+34611000111'`, id); n != 1 {
 		t.Errorf("primary contact: %d", n)
 	}
-	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE customer_id = $1 AND kind = 'created' AND actor_id = $2`, id, w.Rep.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE customer_id = $1 AND kind = 'created' AND actor_id = $2`, id, w.Admin.ID); n != 1 {
 		t.Errorf("created activity: %d", n)
 	}
 	if n := w.Env.Count(`SELECT count(*) FROM live_events WHERE topic = 'customer' AND entity_id = $1 AND kind = 'created'`, id); n != 1 {
@@ -136,7 +137,7 @@ func TestEveryInvalidFieldHasAMessage(t *testing.T) {
 	w := newWorld(t)
 	bad := customer(map[string]string{"legal_name": "", "tax_id": "12345678A", "iban": "ES0012", "email": "x@", "phone": "1",
 		"payment_terms_days": "400", "sepa_mandate_ref": "M", "sepa_mandate_date": "ayer", "contact_email": "ana@sol.es"})
-	r, _ := create(t, w.RepC, bad)
+	r, _ := create(t, w.AdminC, bad) // an admin: a rep's form has no direct debit
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", r.Status)
 	}
@@ -150,8 +151,9 @@ func TestEveryInvalidFieldHasAMessage(t *testing.T) {
 		t.Errorf("%d customers saved from a bad form", n)
 	}
 	// English for an English-speaking user.
-	w.Env.Exec(`UPDATE users SET locale = 'en' WHERE id = $1`, w.Rep2.ID)
-	en := w.Env.LoginAs(w.Rep2)
+	admin2 := w.Env.User(w.Org, "admin2@clientes.test", web.RoleAdmin)
+	w.Env.Exec(`UPDATE users SET locale = 'en' WHERE id = $1`, admin2.ID)
+	en := w.Env.LoginAs(admin2)
 	bad.Del("_csrf") // Post stored the other browser's token in the map
 	r = en.Post("/customers", bad)
 	contains(t, r.Body, "Enter a number of days from 0 to 365.", "Enter a valid date.")
@@ -336,7 +338,8 @@ func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
 	seedCustomers(t, w, w.Rep2, 2, "ES", []string{})
 	w.Env.Exec(`UPDATE customers SET legal_name = '=HYPERLINK("x")', trade_name = 'Año ñandú' WHERE legal_name LIKE 'rep@clientes.test Cliente 00'`)
 
-	r := w.RepC.Get("/customers/export.csv")
+	// The manager's export: their team (the rep), not the other rep.
+	r := w.ManagerC.Get("/customers/export.csv")
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
@@ -350,7 +353,7 @@ func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(rows) != 4 || rows[0][0] != "Razón social" {
-		t.Fatalf("rep's csv: %d rows, header %v", len(rows), rows[0])
+		t.Fatalf("manager's csv: %d rows, header %v", len(rows), rows[0])
 	}
 	all := strings.Join(func() []string {
 		var s []string
@@ -363,7 +366,7 @@ func TestExportCSVAndXLSXFollowScopeAndFilters(t *testing.T) {
 		t.Errorf("csv content:\n%s", all)
 	}
 
-	// The manager (team: rep) and a filter; then the admin, XLSX.
+	// The manager again with a filter; then the admin, XLSX.
 	r = w.ManagerC.Get("/customers/export.xlsx?tag=feria")
 	if r.Status != http.StatusOK {
 		t.Fatalf("xlsx: %d", r.Status)
@@ -539,4 +542,124 @@ func TestTaxRegimeFollowsTheOrgsCountry(t *testing.T) {
 			t.Fatalf("%s from Mexico: %d %.300s", regime, r.Status, r.Body)
 		}
 	}
+}
+
+// stored reads a customer's direct-debit details and name as saved.
+func stored(t *testing.T, w *world, id string) (iban, ref, date, name string, owner int64) {
+	t.Helper()
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT iban, sepa_mandate_ref, coalesce(sepa_mandate_date::text, ''), legal_name, owner_id
+		FROM customers WHERE id = $1`, id).Scan(&iban, &ref, &date, &name, &owner); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+// The direct-debit details (IBAN, SEPA mandate) are the accountant's and
+// the admin's. A rep or manager does not get them as inputs, and a crafted
+// form that changes them is saved without them: the rest of the edit
+// lands, the IBAN and mandate stay as they were (ignored, not refused, so
+// an edit made from a form that shows them read-only still saves).
+func TestRepCannotChangeIBANOrMandate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.AdminC, customer(map[string]string{"owner_id": fmt.Sprint(w.Rep.ID),
+		"iban": "ES91 2100 0418 4502 0005 1332", "sepa_mandate_ref": "MANDATO-7", "sepa_mandate_date": "2024-03-01"}))
+
+	form := w.RepC.Get("/customers/" + id + "/edit")
+	for _, f := range []string{"iban", "sepa_mandate_ref", "sepa_mandate_date"} {
+		input := regexp.MustCompile(`<input[^>]*name="` + f + `"[^>]*>`).FindString(form.Body)
+		if input != "" && !strings.Contains(input, " disabled") {
+			t.Errorf("the rep's form lets them edit %s: %s", f, input)
+		}
+	}
+	contains(t, form.Body, "ES91 2100 0418 4502 0005 1332", "MANDATO-7")
+
+	version := 1
+	for _, c := range []*apptest.Client{w.RepC, w.ManagerC} {
+		r := c.Post("/customers/"+id, customer(map[string]string{"legal_name": fmt.Sprintf("Ferretería Sol %d S.L.", version),
+			"owner_id": fmt.Sprint(w.Rep.ID), "version": fmt.Sprint(version),
+			"iban": "ES76 2077 0024 0031 0257 5766", "sepa_mandate_ref": "FALSO-1", "sepa_mandate_date": "2025-01-01"}))
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("crafted edit: %d %.400s", r.Status, r.Body)
+		}
+		iban, ref, date, name, _ := stored(t, w, id)
+		if iban != "ES9121000418450200051332" || ref != "MANDATO-7" || date != "2024-03-01" {
+			t.Errorf("a crafted form changed the mandate: %s %s %s", iban, ref, date)
+		}
+		if name != fmt.Sprintf("Ferretería Sol %d S.L.", version) {
+			t.Errorf("the rest of the edit was lost: %q", name)
+		}
+		version++
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE customer_id = $1 AND data::text LIKE '%iban%'`, id); n != 0 {
+		t.Error("the timeline records a change of IBAN")
+	}
+	// Nor when creating one.
+	nid := mustCreate(t, w.RepC, customer(map[string]string{"legal_name": "Nueva S.L.", "iban": "ES76 2077 0024 0031 0257 5766",
+		"sepa_mandate_ref": "FALSO-2", "sepa_mandate_date": "2025-01-01"}))
+	if iban, ref, _, _, _ := stored(t, w, nid); iban != "" || ref != "" {
+		t.Errorf("a rep's new customer has the IBAN %q and mandate %q they typed", iban, ref)
+	}
+}
+
+// The accountant changes the direct-debit details and nothing else: their
+// form shows only those, and whatever else a crafted form says is ignored.
+func TestAccountantChangesOnlyIBANAndMandate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := mustCreate(t, w.AdminC, customer(map[string]string{"owner_id": fmt.Sprint(w.Rep.ID), "billing_city": "Madrid"}))
+	acc := w.Env.LoginAs(w.Env.User(w.Org, "contable@clientes.test", web.RoleAccountant))
+	form := acc.Get("/customers/" + id + "/edit")
+	if form.Status != http.StatusOK {
+		t.Fatalf("accountant's form: %d", form.Status)
+	}
+	contains(t, form.Body, `name="iban"`, `name="sepa_mandate_ref"`, `name="sepa_mandate_date"`)
+	for _, f := range []string{"legal_name", "tax_id", "owner_id", "billing_city", "notes"} {
+		if strings.Contains(form.Body, `name="`+f+`"`) {
+			t.Errorf("the accountant's form has %s", f)
+		}
+	}
+	r := acc.Post("/customers/"+id, url.Values{"version": {"1"}, "iban": {"ES76 2077 0024 0031 0257 5766"},
+		"sepa_mandate_ref": {"MANDATO-9"}, "sepa_mandate_date": {"2025-02-01"},
+		"legal_name": {"Renombrada por contabilidad"}, "owner_id": {fmt.Sprint(w.Rep2.ID)}, "billing_city": {""}, "country": {"MX"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("accountant's edit: %d %.400s", r.Status, r.Body)
+	}
+	iban, ref, date, name, owner := stored(t, w, id)
+	if iban != "ES7620770024003102575766" || ref != "MANDATO-9" || date != "2025-02-01" {
+		t.Errorf("mandate not saved: %s %s %s", iban, ref, date)
+	}
+	if name != "Ferretería Sol S.L." || owner != w.Rep.ID || w.Env.Count(`SELECT count(*) FROM customer_addresses WHERE customer_id = $1 AND city = 'Madrid'`, id) != 1 ||
+		w.Env.Count(`SELECT count(*) FROM customers WHERE id = $1 AND country = 'ES'`, id) != 1 {
+		t.Errorf("the accountant changed more than the mandate: %q owner %d", name, owner)
+	}
+	// A bad IBAN gets its message next to the field.
+	r = acc.Post("/customers/"+id, url.Values{"version": {"2"}, "iban": {"ES00 1234"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="e-iban"`) {
+		t.Errorf("bad IBAN: %d", r.Status)
+	}
+}
+
+// Bulk exports are for managers and admins, and for the accountant (the
+// customer export carries the IBANs billing works from); a rep gets 403
+// and the list offers them no export.
+func TestExportIsNotForReps(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	seedCustomers(t, w, w.Rep, 2, "ES", []string{})
+	acc := w.Env.LoginAs(w.Env.User(w.Org, "contable@clientes.test", web.RoleAccountant))
+	for _, path := range []string{"/customers/export.csv", "/customers/export.xlsx"} {
+		if r := w.RepC.Get(path); r.Status != http.StatusForbidden || strings.Contains(r.Body, "Cliente 00") {
+			t.Errorf("rep %s: %d", path, r.Status)
+		}
+		for _, c := range []*apptest.Client{w.ManagerC, w.AdminC, acc} {
+			if r := c.Get(path); r.Status != http.StatusOK {
+				t.Errorf("%s: %d", path, r.Status)
+			}
+		}
+	}
+	if strings.Contains(w.RepC.Get("/customers").Body, "/customers/export.") {
+		t.Error("the rep's list links to the export")
+	}
+	contains(t, w.ManagerC.Get("/customers").Body, "/customers/export.csv")
 }

@@ -67,7 +67,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page := customersview.ListPage{Filters: f, Owners: owners}
+	page := customersview.ListPage{Filters: f, Owners: owners, Export: p.Role.In(web.Exporters)}
 	q := filters(f).query()
 	if len(q) > 0 {
 		page.ExportQuery = "?" + q.Encode()

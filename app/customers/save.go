@@ -29,7 +29,8 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, sc []int64, v customersvi
 	if err != nil {
 		return err
 	}
-	v.Owners = owners
+	e := editingFor(web.MustPrincipal(c).Role)
+	v.Owners, v.Data, v.Mandate = owners, e.data, e.mandate
 	v.Regimes, v.Causes = regimeOptions, causeOptions
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
@@ -77,7 +78,22 @@ func (h *Handler) duplicate(ctx context.Context, org int64, sc []int64, taxID st
 	if err != nil {
 		return nil, err
 	}
-	return &customersview.Duplicate{ID: d.ID, Name: d.LegalName, Hidden: !web.InScope(sc, d.OwnerID)}, nil
+	dup := &customersview.Duplicate{ID: d.ID, Name: d.LegalName, Hidden: !web.InScope(sc, d.OwnerID)}
+	if dup.Hidden {
+		if dup.Owner, err = ownerName(ctx, h.Q, org, d.OwnerID); err != nil {
+			return nil, err
+		}
+	}
+	return dup, nil
+}
+
+// ownerName is the name of a record's owner ("" when it has none).
+func ownerName(ctx context.Context, q *queries.Queries, org int64, owner *int64) (string, error) {
+	if owner == nil {
+		return "", nil
+	}
+	u, err := q.GetUser(ctx, queries.GetUserParams{OrgID: org, ID: *owner})
+	return u.Name, err
 }
 
 // Create saves a new customer with its addresses and first contact, and
@@ -90,6 +106,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		return err
 	}
 	f := formFrom(c, customerFields)
+	editingFor(p.Role).keep(f, Form{})
 	in, errs := parse(f)
 	if in.OwnerID == nil && p.Role != web.RoleAdmin {
 		in.OwnerID = &p.UserID
@@ -232,11 +249,15 @@ func formOf(cu queries.Customer, addrs []queries.CustomerAddress) Form {
 	return f
 }
 
-// EditForm shows the form filled with the customer.
+// EditForm shows the form filled with the customer, with what the viewer
+// may change (editing) as inputs.
 func (h *Handler) EditForm(c *fiber.Ctx) error {
 	cu, sc, err := h.load(c)
 	if err != nil {
 		return err
+	}
+	if e := editingFor(web.MustPrincipal(c).Role); !e.data && !e.mandate {
+		return web.ErrForbidden
 	}
 	addrs, err := h.Q.ListCustomerAddresses(c.UserContext(), queries.ListCustomerAddressesParams{OrgID: cu.OrgID, CustomerID: cu.ID})
 	if err != nil {
@@ -254,8 +275,17 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		return err
 	}
 	p := web.MustPrincipal(c)
+	e := editingFor(p.Role)
+	if !e.data && !e.mandate {
+		return web.ErrForbidden
+	}
 	ctx := c.UserContext()
+	addrs, err := h.Q.ListCustomerAddresses(ctx, queries.ListCustomerAddressesParams{OrgID: cu.OrgID, CustomerID: cu.ID})
+	if err != nil {
+		return err
+	}
 	f := formFrom(c, customerFields)
+	e.keep(f, formOf(cu, addrs))
 	for _, k := range []string{"contact_name", "contact_job_title", "contact_email", "contact_phone"} {
 		delete(f, k) // contacts are edited on the contacts tab
 	}
@@ -264,7 +294,9 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if errs["owner_id"] == "" && !web.OwnerAllowed(owners, in.OwnerID) {
+	// Keeping the owner is always allowed (they may have left the
+	// company since: whoever fixes an IBAN cannot reassign the customer).
+	if errs["owner_id"] == "" && !sameOwner(in.OwnerID, cu.OwnerID) && !web.OwnerAllowed(owners, in.OwnerID) {
 		errs["owner_id"] = "validation.choice"
 	}
 	if in.Version == 0 {
@@ -332,6 +364,10 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 	}
 	web.Flash(c, "success", "customers.saved")
 	return web.Redirect(c, "/customers/"+itoa(cu.ID))
+}
+
+func sameOwner(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 func ownerNames(opts []components.SelectOption) map[int64]string {

@@ -44,7 +44,8 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	loc := p.Location()
-	v := customersview.ShowPage{Tab: tab, Customer: customersview.Customer{
+	e := editingFor(p.Role)
+	v := customersview.ShowPage{Tab: tab, Edit: e.data || e.mandate, Customer: customersview.Customer{
 		ID: cu.ID, LegalName: cu.LegalName, TradeName: cu.TradeName, TaxID: cu.TaxID, Country: cu.Country,
 		Email: cu.Email, Phone: cu.Phone, IBAN: ident.FormatIBAN(cu.Iban), SepaMandateRef: cu.SepaMandateRef,
 		PaymentTermsDays: cu.PaymentTermsDays, Tags: cu.Tags, Notes: cu.Notes,

@@ -186,7 +186,7 @@ func (h *Handler) render(c *fiber.Ctx, status int, o queries.GetOrderRow, values
 		if values != nil {
 			lv.Input = values[l.Position]
 		}
-		if lv.Open {
+		if lv.Open && p.Role.In(web.Sales) {
 			v.CanDeliver = true
 		}
 		v.Lines = append(v.Lines, lv)

@@ -282,15 +282,15 @@ func TestEditConflictNamesWhoSaved(t *testing.T) {
 	if title != "Vinos (revisado)" {
 		t.Fatalf("title %q: the second save overwrote the first", title)
 	}
-	// Delete needs the current version too.
-	if r := w.RepC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"1"}}); r.Status != http.StatusConflict {
+	// Delete (a manager's) needs the current version too.
+	if r := w.ManagerC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"1"}}); r.Status != http.StatusConflict {
 		t.Fatalf("stale delete: %d", r.Status)
 	}
-	if r := w.RepC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"2"}}); r.Status != http.StatusSeeOther {
+	if r := w.ManagerC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"2"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if n := w.Env.Count(`SELECT count(*) FROM opportunity_stage_history`); n != 0 {
-		t.Errorf("%d history rows left", n)
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE deleted_at IS NULL`); n != 0 {
+		t.Errorf("%d deals left", n)
 	}
 }
 
@@ -428,4 +428,148 @@ func TestIdleOpportunityAlerts(t *testing.T) {
 		t.Fatalf("sweep again: %d %v", n, err)
 	}
 	contains(t, w.RepC.Get("/alerts").Body, "Parada", "Oportunidad parada")
+}
+
+// Deleting a deal is for managers and admins, and hides it rather than
+// erasing it: the row and its stage history stay (reports count history),
+// while the board and its counts, the list, its page, the customer's deals,
+// the quote editor and the idle sweep all skip it.
+func TestDeleteIsSoftAndForManagersAndAdmins(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	id := w.create(t, w.RepC, w.Rep, w.customer, "Trato por borrar", "100")
+	w.create(t, w.RepC, w.Rep, w.customer, "Trato que queda", "50")
+	if r := w.RepC.Post("/opportunities/"+id+"/move", url.Values{"stage": {"oferta_presentada"}, "version": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("move: %d", r.Status)
+	}
+	if strings.Contains(w.RepC.Get("/opportunities/"+id).Body, "/delete") {
+		t.Error("the rep's deal page offers the delete")
+	}
+	if r := w.RepC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"2"}}); r.Status != http.StatusForbidden {
+		t.Errorf("rep's delete: %d, want 403", r.Status)
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND deleted_at IS NULL`, id); n != 1 {
+		t.Fatal("the rep's delete went through")
+	}
+	contains(t, w.ManagerC.Get("/opportunities/"+id).Body, "/opportunities/"+id+"/delete")
+	if r := w.ManagerC.Post("/opportunities/"+id+"/delete", url.Values{"version": {"2"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("manager's delete: %d %.300s", r.Status, r.Body)
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM opportunities WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_by = $2`, id, w.Manager.ID); n != 1 {
+		t.Error("the deal is not kept as deleted, by the manager")
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM opportunity_stage_history WHERE opportunity_id = $1`, id); n != 2 {
+		t.Errorf("%d history rows left, want 2", n)
+	}
+	for _, c := range []*apptest.Client{w.RepC, w.ManagerC, w.AdminC} {
+		board := c.Get("/opportunities/board").Body
+		if strings.Contains(board, "Trato por borrar") || !strings.Contains(board, "Trato que queda") {
+			t.Error("the board still shows the deleted deal")
+		}
+		if !strings.Contains(board, `data-testid="col-oferta_presentada"><header class="board-col-head"><h2>Oferta presentada</h2><span class="board-count" data-count="0"`) {
+			t.Error("the board counts the deleted deal")
+		}
+		if strings.Contains(c.Get("/opportunities").Body, "Trato por borrar") {
+			t.Error("the list shows the deleted deal")
+		}
+		if r := c.Get("/opportunities/" + id); r.Status != http.StatusNotFound {
+			t.Errorf("deleted deal's page: %d", r.Status)
+		}
+		if r := c.Post("/opportunities/"+id+"/move", url.Values{"stage": {"ganada"}, "version": {"3"}}); r.Status != http.StatusNotFound {
+			t.Errorf("move of a deleted deal: %d", r.Status)
+		}
+		if strings.Contains(c.Get(fmt.Sprintf("/customers/%d?tab=opportunities", w.customer)).Body, "Trato por borrar") {
+			t.Error("the customer's deals show the deleted deal")
+		}
+		if strings.Contains(c.Get(fmt.Sprintf("/quotes/new?customer_id=%d", w.customer)).Body, "Trato por borrar") {
+			t.Error("the quote editor offers the deleted deal")
+		}
+	}
+	// Idle past its stage's limit: no alert for a deleted deal.
+	w.Env.Exec(`UPDATE opportunities SET stage_entered_at = now() - interval '60 days'`)
+	w.Env.Exec(`UPDATE opportunities SET stage_entered_at = now() WHERE title = 'Trato que queda'`)
+	if n, err := pipeline.AlertIdle(ctx, w.Env.DB, w.Env.Deps.Jobs, time.Now()); err != nil || n != 0 {
+		t.Errorf("idle sweep: %d alerts %v, want none for a deleted deal", n, err)
+	}
+	// The admin deletes too.
+	other := w.create(t, w.RepC, w.Rep, w.customer, "Otro por borrar", "10")
+	if r := w.AdminC.Post("/opportunities/"+other+"/delete", url.Values{"version": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Errorf("admin's delete: %d", r.Status)
+	}
+}
+
+// readUntil reads a socket until a message contains marker, and returns
+// everything it read.
+func readUntil(t *testing.T, conn interface {
+	ReadMessage() (int, []byte, error)
+	SetReadDeadline(time.Time) error
+}, who, marker string) string {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var all strings.Builder
+	for !strings.Contains(all.String(), marker) {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("%s's socket before %q: %v", who, marker, err)
+		}
+		all.Write(b)
+	}
+	return all.String()
+}
+
+// A deal with no owner is seen by those who see every deal (admins and
+// accountants), so only their sockets get its card: not a rep's, and not a
+// manager's (their team owns nothing of it, and the card would lead to a
+// 404 on their board).
+func TestUnownedDealIsPushedOnlyToWhoSeesIt(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	acc := w.Env.LoginAs(w.Env.User(w.Org, "contable@norte.test", "accountant"))
+	unowned, err := w.Env.Q.CreateOpportunityFull(ctx, queries.CreateOpportunityFullParams{OrgID: w.Org.ID, CustomerID: w.customer,
+		Title: "Trato sin dueño", Amount: 100, Probability: 10, CreatedBy: &w.Admin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := w.create(t, w.AdminC, w.Rep, w.customer, "Trato del comercial", "10")
+	addr := w.Env.Serve()
+	socks := map[string]*apptest.Client{"rep": w.RepC, "manager": w.ManagerC, "admin": w.AdminC, "accountant": acc}
+	conns := map[string]interface {
+		ReadMessage() (int, []byte, error)
+		SetReadDeadline(time.Time) error
+	}{}
+	for who, c := range socks {
+		conn, _, err := c.Dial(addr, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conns[who] = conn
+	}
+	for deadline := time.Now().Add(5 * time.Second); w.Env.Hub.Sockets() < len(socks); {
+		if time.Now().After(deadline) {
+			t.Fatal("sockets not registered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The unowned deal moves, then the rep's own deal: events reach each
+	// socket in order, so whatever precedes the second card was sent for
+	// the first.
+	if r := w.AdminC.Post(fmt.Sprint("/opportunities/", unowned.ID, "/move"), url.Values{"stage": {"en_negociacion"}, "version": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("move unowned: %d", r.Status)
+	}
+	if r := w.AdminC.Post("/opportunities/"+mine+"/move", url.Values{"stage": {"en_negociacion"}, "version": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("move rep's: %d", r.Status)
+	}
+	for who, conn := range conns {
+		if who == "accountant" {
+			continue // an accountant's socket hears of owned deals only of its own (none)
+		}
+		got := readUntil(t, conn, who, "Trato del comercial")
+		if sees := strings.Contains(got, "Trato sin dueño"); sees != (who == "admin") {
+			t.Errorf("%s's socket got the unowned deal's card: %v", who, sees)
+		}
+	}
+	if got := readUntil(t, conns["accountant"], "accountant", "Trato sin dueño"); !strings.Contains(got, `id="opp-`+fmt.Sprint(unowned.ID)+`"`) {
+		t.Error("the accountant's socket did not get the unowned card")
+	}
 }

@@ -521,3 +521,47 @@ func TestCustomerTaxRegimeAppliesToItsQuotes(t *testing.T) {
 		t.Fatalf("the PDF lacks the exemption's legend")
 	}
 }
+
+// The editor lists only the contacts and deals of a customer the rep may
+// see: another rep's customer (or deal) in the link is 404, and choosing it
+// in step 1 lists none of its contacts.
+func TestEditorListsOnlyVisibleCustomersContacts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	other := w.Rep2.ID
+	cu, err := w.Env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: w.Org.ID, LegalName: "Ajena Norte S.L.", Country: "ES",
+		OwnerID: &other, Tags: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Env.Q.CreateCustomerContact(ctx, queries.CreateCustomerContactParams{OrgID: w.Org.ID, CustomerID: cu.ID,
+		Name: "Contacto Ajeno", Email: "ajeno@norte.test", IsPrimary: true}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := w.Env.Q.CreateOpportunityFull(ctx, queries.CreateOpportunityFullParams{OrgID: w.Org.ID, CustomerID: cu.ID, Title: "Trato Ajeno",
+		Amount: 1000, Probability: 10, OwnerID: &other, CreatedBy: &other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{fmt.Sprintf("customer_id=%d", cu.ID), fmt.Sprintf("opportunity_id=%d", o.ID)} {
+		r := w.RepC.Get("/quotes/new?" + q)
+		if r.Status != 404 || strings.Contains(r.Body, "Contacto Ajeno") || strings.Contains(r.Body, "Trato Ajeno") {
+			t.Errorf("/quotes/new?%s as another rep: %d, lists the customer's contacts or deals: %v", q, r.Status,
+				strings.Contains(r.Body, "Contacto Ajeno"))
+		}
+	}
+	// Step 1 reloads with the chosen customer's contacts (refresh): not
+	// for a customer out of the rep's scope.
+	r := w.RepC.Post("/quotes", url.Values{"customer_id": {fmt.Sprint(cu.ID)}, "refresh": {"1"}})
+	if strings.Contains(r.Body, "Contacto Ajeno") || strings.Contains(r.Body, "Trato Ajeno") {
+		t.Errorf("step 1 refreshed for another rep's customer lists its contacts or deals (%d)", r.Status)
+	}
+	// The owner, and their own customer for the rep, still work.
+	if r := w.Rep2C.Get(fmt.Sprintf("/quotes/new?customer_id=%d", cu.ID)); r.Status != 200 || !strings.Contains(r.Body, "Contacto Ajeno") {
+		t.Errorf("owner's editor: %d", r.Status)
+	}
+	if r := w.RepC.Get(fmt.Sprintf("/quotes/new?customer_id=%d", w.customer)); r.Status != 200 || !strings.Contains(r.Body, "Reforma almacén") {
+		t.Errorf("rep's own customer: %d", r.Status)
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,29 @@ const (
 
 // Roles lists every role, for validation.
 var Roles = []Role{RoleAdmin, RoleManager, RoleRep, RoleAccountant}
+
+// Who may do what beyond reading their scope. The route table guards with
+// these lists, and handlers ask the same lists (Role.In) to show only what
+// the viewer may use, so each rule is written once.
+var (
+	// Sales change the sales objects: leads, customers, deals, tasks,
+	// quotes and orders (and the contacts and documents hanging off
+	// them). An accountant reads them all and changes none, except a
+	// customer's direct-debit details (Billing).
+	Sales = []Role{RoleAdmin, RoleManager, RoleRep}
+	// Billing change a customer's direct-debit details (IBAN and SEPA
+	// mandate): whoever changes them decides whose account is charged.
+	Billing = []Role{RoleAdmin, RoleAccountant}
+	// DealDeleters delete deals (a soft delete: the history stays).
+	DealDeleters = []Role{RoleAdmin, RoleManager}
+	// Exporters download lists in bulk: a rep's list is theirs to work,
+	// not to carry away; the accountant exports for billing (the customer
+	// export carries the IBANs).
+	Exporters = []Role{RoleAdmin, RoleManager, RoleAccountant}
+)
+
+// In reports whether r is one of roles.
+func (r Role) In(roles []Role) bool { return slices.Contains(roles, r) }
 
 // Principal is the signed-in user of a request. Every query an area runs is
 // scoped by OrgID taken from here, never from the request.

@@ -54,7 +54,8 @@ type Page struct {
 func Render(c *fiber.Ctx, status int, p Page, body templ.Component) error {
 	shell := &views.Shell{Title: p.Title, Nav: p.Nav, CSRF: CSRFToken(c)}
 	if pr := CurrentPrincipal(c); pr != nil {
-		shell.User = &views.User{ID: pr.UserID, Name: pr.Name, Email: pr.Email, Role: string(pr.Role), OrgName: pr.OrgName, Unread: pr.UnreadNotifications}
+		shell.User = &views.User{ID: pr.UserID, Name: pr.Name, Email: pr.Email, Role: string(pr.Role), OrgName: pr.OrgName, Unread: pr.UnreadNotifications,
+			Sells: pr.Role.In(Sales)}
 	}
 	ctx := Context(c, shell)
 	shell.Flashes = takeFlashes(c, ctx)

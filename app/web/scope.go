@@ -14,10 +14,10 @@ import (
 // (admins and accountants), the team plus themselves for managers,
 // themselves for reps.
 func Scope(ctx context.Context, q *queries.Queries, p *Principal) ([]int64, error) {
-	switch p.Role {
-	case RoleAdmin, RoleAccountant:
+	switch {
+	case p.Role.SeesAll():
 		return nil, nil
-	case RoleManager:
+	case p.Role == RoleManager:
 		team, err := q.ListTeamIDs(ctx, queries.ListTeamIDsParams{OrgID: p.OrgID, ManagerID: &p.UserID})
 		if err != nil {
 			return nil, err
@@ -26,6 +26,10 @@ func Scope(ctx context.Context, q *queries.Queries, p *Principal) ([]int64, erro
 	}
 	return []int64{p.UserID}, nil
 }
+
+// SeesAll reports whether r sees every record whatever its owner, unowned
+// ones included: admins and accountants. Live events follow the same rule.
+func (r Role) SeesAll() bool { return r == RoleAdmin || r == RoleAccountant }
 
 // InScope reports whether a record owned by owner is within scope (nil: all);
 // an unowned record is for the unrestricted roles only.

@@ -584,11 +584,11 @@ func TestE2EConvertLeadToCustomerOnPhone(t *testing.T) {
 	check("form")
 	rep.run("customer form errors",
 		chromedp.SendKeys(`#f-tax_id`, "12345678A"),
-		chromedp.SendKeys(`#f-iban`, "ES00 1234"),
+		chromedp.SendKeys(`#f-email`, "compras@"),
 		chromedp.Click(`#customer-form button.button--primary`),
 		chromedp.WaitVisible(`#e-tax_id`),
 	)
-	for _, f := range []string{"legal_name", "tax_id", "iban"} {
+	for _, f := range []string{"legal_name", "tax_id", "email"} {
 		if rep.eval(`String(!!document.querySelector("#e-`+f+`"))`) != "true" {
 			t.Errorf("no message next to %s", f)
 		}

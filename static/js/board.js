@@ -35,6 +35,8 @@
     var board = document.getElementById("board");
     if (!board || board.dataset.ready) return;
     board.dataset.ready = "1";
+    // No drag library for someone who may not move deals (an accountant).
+    if (!board.dataset.sortableSrc) return;
     loadSortable(board.dataset.sortableSrc).then(function () {
       Array.prototype.forEach.call(board.querySelectorAll(".board-cards"), function (list) {
         window.Sortable.create(list, {

@@ -47,6 +47,7 @@ type ListPage struct {
 	Rows        []Row
 	Owners      []components.SelectOption
 	MoreURL     string
+	Export      bool   // the viewer may export the list
 	ExportQuery string // the filters, for the export links
 }
 
@@ -54,7 +55,8 @@ type ListPage struct {
 type Duplicate struct {
 	ID     int64
 	Name   string
-	Hidden bool // another rep's customer: named as existing, not linked
+	Hidden bool   // another rep's customer: named as existing, not linked
+	Owner  string // whose it is, when Hidden ("" when nobody's)
 }
 
 // FormPage is the create/edit form.
@@ -67,6 +69,10 @@ type FormPage struct {
 	Duplicate *Duplicate
 	// Regimes and Causes are the tax options (app/tax decides them).
 	Regimes, Causes []components.SelectOption
+	// What the viewer may change: the customer's data (sales), its
+	// direct-debit details (billing). The rest is shown read-only or,
+	// for someone who changes only the direct debit, not at all.
+	Data, Mandate bool
 }
 
 // irpfOptions are the IRPF retentions a Spanish customer may apply.
@@ -121,7 +127,10 @@ var Tabs = []string{"summary", "contacts", "opportunities", "tasks", "documents"
 
 // ShowPage is the customer 360.
 type ShowPage struct {
-	Customer      Customer
+	Customer Customer
+	// Edit: the viewer may change some of the customer's fields (sales
+	// its data, billing its direct-debit details).
+	Edit          bool
 	Tab           string
 	Contacts      []Contact
 	Opportunities []Opportunity
@@ -140,6 +149,7 @@ type ConvertPage struct {
 	Values     map[string]string
 	Errors     map[string]string
 	Existing   *Duplicate // the customer the lead will be attached to
-	Message    string     // a refusal (already converted, discarded)
+	Message    string     // a refusal (already converted, discarded, another rep's customer)
+	Owner      string     // whom the refusal names
 	CustomerID int64      // where an already converted lead went
 }

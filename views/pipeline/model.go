@@ -98,6 +98,7 @@ type ShowPage struct {
 	History []HistoryRow
 	Reasons []components.SelectOption
 	Errors  map[string]string
+	Delete  bool // the viewer may delete deals
 }
 
 // FormPage is the create/edit form.

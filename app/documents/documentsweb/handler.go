@@ -112,7 +112,7 @@ func (h *Handler) render(c *fiber.Ctx, status int, pa parent, errID string) erro
 	add := func(id int64, name string, size int64, by *int64, who string, when string, unverified bool) {
 		panel.Docs = append(panel.Docs, docsview.Doc{
 			ID: id, Filename: name, Size: humanSize(size), Uploader: who, When: when,
-			CanDelete:        p.Role == web.RoleAdmin || (by != nil && *by == p.UserID),
+			CanDelete:        p.Role == web.RoleAdmin || (p.Role.In(web.Sales) && by != nil && *by == p.UserID),
 			SenderUnverified: unverified,
 		})
 	}

@@ -38,6 +38,9 @@ type Audience struct {
 type Topic struct {
 	Render  func(ctx context.Context, ev live.Event, aud Audience) ([]byte, error)
 	PerUser bool
+	// Owned: the topic's records have owners (the event's subject), so an
+	// event without one is about an unowned record, not for the whole org.
+	Owned bool
 }
 
 // Config tunes the hub; zero values get defaults.
@@ -315,7 +318,7 @@ func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	}
 	groups := map[Audience][]*socket{}
 	for s := range h.orgs[ev.OrgID] {
-		if !s.mayReceive(ev) {
+		if !s.mayReceive(ev, t.Owned) {
 			continue
 		}
 		aud := Audience{OrgID: ev.OrgID, Locale: s.locale, Role: s.role}
@@ -441,7 +444,10 @@ func (h *Hub) Sockets() int {
 }
 
 // RenderContext is the context a Topic renders views with: the audience's
-// language, and an empty shell (socket messages carry no page chrome).
+// language, and a shell with no page chrome (socket messages carry none)
+// that knows the audience's role, so a fragment offers the same buttons as
+// the page it lands on.
 func RenderContext(ctx context.Context, aud Audience) context.Context {
-	return views.WithShell(i18n.WithLocale(ctx, aud.Locale), &views.Shell{})
+	u := &views.User{Role: string(aud.Role), Sells: aud.Role.In(web.Sales)}
+	return views.WithShell(i18n.WithLocale(ctx, aud.Locale), &views.Shell{User: u})
 }

@@ -53,12 +53,17 @@ type socket struct {
 }
 
 // mayReceive is the audience rule: an event about a user reaches that user,
-// the managers above them and admins; an org-wide event reaches everyone.
-func (s *socket) mayReceive(ev live.Event) bool {
+// the managers above them and admins; an org-wide event reaches everyone,
+// except that an event of an owned topic with no subject (an unowned deal)
+// reaches only those who see unowned records (web.Role.SeesAll).
+func (s *socket) mayReceive(ev live.Event, owned bool) bool {
 	if ev.OrgID != s.orgID {
 		return false
 	}
-	if ev.SubjectUserID == nil || s.role == web.RoleAdmin || *ev.SubjectUserID == s.userID {
+	if ev.SubjectUserID == nil {
+		return !owned || s.role.SeesAll()
+	}
+	if s.role == web.RoleAdmin || *ev.SubjectUserID == s.userID {
 		return true
 	}
 	_, inTeam := s.team[*ev.SubjectUserID]

@@ -305,8 +305,9 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 	return web.Redirect(c, "/opportunities/"+itoa(o.ID))
 }
 
-// Delete removes a deal (its history goes with it; the lead it came from
-// keeps no link), from the version the viewer saw.
+// Delete hides a deal from every list, count and lookup, from the version
+// the viewer saw (the route lets managers and admins only). The row, its
+// stage history and timeline stay, for reports and for the record.
 func (h *Handler) Delete(c *fiber.Ctx) error {
 	o, _, err := h.load(c)
 	if err != nil {
@@ -320,7 +321,7 @@ func (h *Handler) Delete(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := h.Q.WithTx(tx)
-		if _, err := q.DeleteOpportunity(ctx, queries.DeleteOpportunityParams{OrgID: p.OrgID, ID: o.ID, Version: version}); isNoRows(err) {
+		if _, err := q.DeleteOpportunity(ctx, queries.DeleteOpportunityParams{OrgID: p.OrgID, ID: o.ID, Version: version, DeletedBy: &p.UserID}); isNoRows(err) {
 			return errConflict
 		} else if err != nil {
 			return err

@@ -14,9 +14,10 @@ import (
 )
 
 // RegisterLive renders opportunity events for open boards: the card as the
-// audience sees it and the before/after state board.js applies.
+// audience sees it and the before/after state board.js applies. Deals are
+// owned: an unowned deal's events go only to who sees unowned deals.
 func RegisterLive(h *hub.Hub, q *queries.Queries) {
-	h.Handle(live.TopicOpportunity, hub.Topic{Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
+	h.Handle(live.TopicOpportunity, hub.Topic{Owned: true, Render: func(ctx context.Context, ev live.Event, aud hub.Audience) ([]byte, error) {
 		if ev.EntityID == nil {
 			return nil, nil
 		}

@@ -25,7 +25,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, o queries.GetOpportunityR
 	v := pipelineview.ShowPage{
 		Card:       card(p, o.ID, o.Version, o.Stage, o.Title, o.CustomerName, o.OwnerName, o.OwnerID, o.Amount, o.Probability, o.ExpectedClose),
 		CustomerID: o.CustomerID, Notes: o.Notes, CancelReason: o.CancelReason, Errors: errs,
-		SourceLead: o.SourceLeadName,
+		SourceLead: o.SourceLeadName, Delete: p.Role.In(web.DealDeleters),
 	}
 	if o.SourceLeadID != nil {
 		v.SourceLeadID = *o.SourceLeadID

@@ -110,18 +110,52 @@ func (h *Handler) List(c *fiber.Ctx) error {
 
 // NewForm is step 1 for a new quote: customer, contact and deal. The
 // customer list is the viewer's; ?customer_id= and ?opportunity_id=
-// preselect (the deal and customer pages link here).
+// preselect (the deal and customer pages link here). Naming a customer or
+// deal the viewer may not see is 404, as opening it would be.
 func (h *Handler) NewForm(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
 	v := map[string]string{"customer_id": c.Query("customer_id"), "contact_id": c.Query("contact_id"), "opportunity_id": c.Query("opportunity_id")}
-	if v["customer_id"] == "" && v["opportunity_id"] != "" {
-		p := web.MustPrincipal(c)
-		if id, err := strconv.ParseInt(v["opportunity_id"], 10, 64); err == nil {
-			if o, err := h.Q.GetOpportunity(c.UserContext(), queries.GetOpportunityParams{OrgID: p.OrgID, ID: id}); err == nil {
-				v["customer_id"] = itoa(o.CustomerID)
-			}
+	sc, err := web.Scope(ctx, h.Q, p)
+	if err != nil {
+		return err
+	}
+	if s := v["opportunity_id"]; s != "" {
+		id, _ := strconv.ParseInt(s, 10, 64)
+		o, err := h.Q.GetOpportunity(ctx, queries.GetOpportunityParams{OrgID: p.OrgID, ID: id})
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !web.InScope(sc, o.OwnerID)) {
+			return web.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if v["customer_id"] == "" {
+			v["customer_id"] = itoa(o.CustomerID)
+		}
+	}
+	if s := v["customer_id"]; s != "" {
+		id, _ := strconv.ParseInt(s, 10, 64)
+		if _, ok, err := h.visibleCustomer(ctx, p, sc, id); err != nil {
+			return err
+		} else if !ok {
+			return web.ErrNotFound
 		}
 	}
 	return h.renderHeader(c, fiber.StatusOK, 0, v, nil)
+}
+
+// visibleCustomer reads customer id of the viewer's org if it is within
+// their scope sc (ok false otherwise, or when there is no such customer):
+// the one check behind every customer step 1 names or lists.
+func (h *Handler) visibleCustomer(ctx context.Context, p *web.Principal, sc []int64, id int64) (queries.Customer, bool, error) {
+	cu, err := h.Q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: p.OrgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return cu, false, nil
+	}
+	if err != nil {
+		return cu, false, err
+	}
+	return cu, web.InScope(sc, cu.OwnerID), nil
 }
 
 func (h *Handler) renderHeader(c *fiber.Ctx, status int, id int64, values, errs map[string]string) error {
@@ -143,7 +177,16 @@ func (h *Handler) renderHeader(c *fiber.Ctx, status int, id int64, values, errs 
 	for _, cu := range cs {
 		f.Customers = append(f.Customers, components.SelectOption{Value: itoa(cu.ID), Label: cu.LegalName, Raw: true})
 	}
-	if cid, err := strconv.ParseInt(values["customer_id"], 10, 64); err == nil && cid > 0 {
+	// Contacts and deals only of a customer the viewer may see: the form
+	// re-renders with whatever id was posted.
+	visible := false
+	cid, _ := strconv.ParseInt(values["customer_id"], 10, 64)
+	if cid > 0 {
+		if _, visible, err = h.visibleCustomer(ctx, p, sc, cid); err != nil {
+			return err
+		}
+	}
+	if visible {
 		contacts, err := h.Q.ListCustomerContacts(ctx, queries.ListCustomerContactsParams{OrgID: p.OrgID, CustomerID: cid})
 		if err != nil {
 			return err
@@ -195,13 +238,13 @@ func (h *Handler) parseHeader(c *fiber.Ctx) (header, map[string]string, map[stri
 		return hd, v, nil, err
 	}
 	cid, _ := strconv.ParseInt(v["customer_id"], 10, 64)
-	cu, err := h.Q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: p.OrgID, ID: cid})
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !web.InScope(sc, cu.OwnerID)) {
-		errs["customer_id"] = "quotes.choose_customer"
-		return hd, v, errs, nil
-	}
+	cu, visible, err := h.visibleCustomer(ctx, p, sc, cid)
 	if err != nil {
 		return hd, v, nil, err
+	}
+	if !visible {
+		errs["customer_id"] = "quotes.choose_customer"
+		return hd, v, errs, nil
 	}
 	hd.CustomerID, hd.Customer = cu.ID, cu
 	if s := v["contact_id"]; s != "" {

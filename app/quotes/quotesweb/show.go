@@ -120,7 +120,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	}
 	s := quotesview.ShowPage{ID: qt.ID, Customer: qt.CustomerName, CustomerID: qt.CustomerID, Contact: qt.ContactName,
 		Opportunity: qt.OpportunityTitle, Owner: qt.OwnerName, Status: qt.Status, Current: qt.CurrentVersion}
-	if qt.OpportunityID != nil {
+	if qt.OpportunityID != nil && qt.OpportunityStage != nil { // no stage: the deal was deleted
 		s.OpportunityID = *qt.OpportunityID
 	}
 	if qt.Number != nil {

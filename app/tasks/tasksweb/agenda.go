@@ -87,7 +87,7 @@ func (h *Handler) Agenda(c *fiber.Ctx) error {
 	}
 	v := tasksview.AgendaPage{Week: week, Month: view == "month", Prev: q(prev, view), Next: q(next, view),
 		DayView: q(day, "day"), WeekView: q(day, "week"), MonthView: q(day, "month"),
-		UserID: itoa(userID), Users: users, CanMove: true, SelfURL: "/agenda?" + q(day, view)}
+		UserID: itoa(userID), Users: users, CanMove: p.Role.In(web.Sales), SelfURL: "/agenda?" + q(day, view)}
 	for i := 0; i < days; i++ {
 		d := from.AddDate(0, 0, i)
 		ad := tasksview.AgendaDay{Date: d.Format("2006-01-02"), Label: web.Translate(c, "agenda.weekday."+strconv.Itoa(int(d.Weekday()))) + " " + d.Format("02/01"),
