@@ -55,14 +55,14 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		// files at once and an import file (imports.MaxUpload, 50 MB): each
 		// handler checks its own limit and says so, not a bare 413.
 		BodyLimit: int(max(64<<20, d.Cfg.DocumentMaxBytes+1<<20, 2*d.Cfg.InboundMaxBytes)),
-		// Only listed proxies may say who the client is; anyone else could
-		// forge X-Forwarded-For to dodge login throttling.
-		EnableTrustedProxyCheck: len(d.Cfg.TrustedProxies) > 0,
-		TrustedProxies:          d.Cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Cfg.TrustedProxies),
-		EnableIPValidation:      true,
+		// Fiber trusts no proxy for anything (its X-Forwarded-* readings
+		// would take what the client wrote): who the client is and whether
+		// it came over https are web.ClientIP and web.IsHTTPS, which read the
+		// headers of the proxies in PULSO_TRUSTED_PROXIES only.
+		EnableTrustedProxyCheck: true,
 	})
 
+	app.Use(web.NewProxies(d.Cfg.TrustedProxies).Client())
 	app.Use(requestid.New())
 	app.Use(accessLog(d.Log))
 	app.Use(metrics.Middleware)
@@ -329,13 +329,6 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app
-}
-
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // accessLog writes one structured line per request, after it is handled, so

@@ -56,12 +56,13 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	// The attempt is recorded as a failure before anything is checked, and
 	// counted with itself: parallel guesses then see each other, so a burst
 	// cannot all slip under the limit between a count and a record.
-	attempt, err := h.Q.RecordLoginAttempt(ctx, queries.RecordLoginAttemptParams{Email: form.Email, IP: c.IP()})
+	ip := web.ClientIP(c).String()
+	attempt, err := h.Q.RecordLoginAttempt(ctx, queries.RecordLoginAttemptParams{Email: form.Email, IP: ip})
 	if err != nil {
 		return err
 	}
 	counts, err := h.Q.CountLoginFailures(ctx, queries.CountLoginFailuresParams{
-		Email: form.Email, IP: c.IP(), Since: time.Now().Add(-failureWindow),
+		Email: form.Email, IP: ip, Since: time.Now().Add(-failureWindow),
 	})
 	if err != nil {
 		return err
@@ -73,7 +74,7 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 			return err
 		}
 		c.Set(fiber.HeaderRetryAfter, "900")
-		h.Log.WarnContext(ctx, "login throttled", web.RequestAttrs(c, "ip", c.IP())...)
+		h.Log.WarnContext(ctx, "login throttled", web.RequestAttrs(c, "ip", ip)...)
 		return fail(fiber.StatusTooManyRequests, "auth.rate_limited")
 	}
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -175,7 +176,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if p == "" {
 			continue
 		}
-		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+		if _, err := ParseProxy(p); err != nil {
 			errs = append(errs, fmt.Errorf("PULSO_TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p))
 			continue
 		}
@@ -191,6 +192,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("PULSO_SECRET must be set when PULSO_BASE_URL is https (a generated secret would differ between instances)"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParseProxy reads one PULSO_TRUSTED_PROXIES entry: an address (which
+// stands for itself alone) or a CIDR range. IPv4-mapped IPv6 is taken as
+// the IPv4 it is, as client addresses are.
+func ParseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, err
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked(), nil
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap().WithZone("")
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // validDomain accepts host names as they appear after the @ of an address:
