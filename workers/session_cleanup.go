@@ -10,7 +10,8 @@ import (
 	"pulso/workers/jobargs"
 )
 
-// Retention for rows that only matter briefly.
+// Retention for rows that only matter briefly. Login failures must outlive
+// the window app/auth counts them in (24 h).
 const (
 	loginFailureRetention = 24 * time.Hour
 	liveEventRetention    = 24 * time.Hour
