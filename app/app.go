@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
@@ -313,15 +312,13 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
 
 	// The client's link: no session needed, the token is the credential;
-	// throttled per IP so tokens cannot be guessed at speed.
+	// throttled per client IP (across every instance) so tokens cannot be
+	// guessed at speed.
 	rate := d.Cfg.ClientLinkRate
 	if rate <= 0 {
 		rate = 60
 	}
-	clientLimit := limiter.New(limiter.Config{Max: rate, Expiration: time.Minute,
-		LimitReached: func(c *fiber.Ctx) error {
-			return web.NewError(fiber.StatusTooManyRequests, "error.too_many", nil)
-		}})
+	clientLimit := web.Throttle(d.Q, "client_link", rate, time.Minute)
 	app.Get("/q/:token", clientLimit, quotesH.ClientView).Name("quotes.client")
 	app.Get("/q/:token/pdf", clientLimit, quotesH.ClientPDF).Name("quotes.client_pdf")
 	app.Post("/q/:token/sign", clientLimit, quotesH.ClientSign).Name("quotes.client_sign")

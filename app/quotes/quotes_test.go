@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -596,5 +597,43 @@ func TestOpensRecordedOncePerAddressAndHour(t *testing.T) {
 	}
 	if n := w.Env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'opened'`, id); n != 3 {
 		t.Errorf("%d opened events in all, want 3", n)
+	}
+}
+
+// The client link's throttle lives in PostgreSQL: behind a balancer, a
+// guesser spreading requests over every instance gets no more in all than
+// one instance would allow.
+func TestClientLinkLimitHoldsAcrossInstances(t *testing.T) {
+	limit := func(c *config.Config) { c.ClientLinkRate = 6 }
+	one := apptest.New(t, limit, behindProxy)
+	two := apptest.NewOn(t, one.DB, limit, behindProxy)
+	guess := "/q/" + strings.Repeat("B", quotes.TokenLen)
+	for i := range 6 {
+		env := []*apptest.Env{one, two}[i%2]
+		if r := from(env.Client(), http.MethodGet, guess, nil, "203.0.113.9"); r.Status != 404 {
+			t.Fatalf("guess %d: %d, want 404", i+1, r.Status)
+		}
+	}
+	for i, env := range []*apptest.Env{one, two} {
+		r := from(env.Client(), http.MethodGet, guess, nil, "203.0.113.9")
+		if r.Status != 429 {
+			t.Fatalf("7th guess, on instance %d: %d, want 429", i+1, r.Status)
+		}
+		if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
+			t.Errorf("Retry-After %q, want 1 to 60 seconds", r.Header.Get("Retry-After"))
+		}
+	}
+	// Every route of the link shares the allowance.
+	if r := from(two.Client(), http.MethodPost, guess+"/reject", url.Values{"reason": {"x"}}, "203.0.113.9"); r.Status != 429 {
+		t.Errorf("a reject after the limit: %d, want 429", r.Status)
+	}
+	// Another client is not held up by this one.
+	if r := from(one.Client(), http.MethodGet, guess, nil, "192.0.2.44"); r.Status != 404 {
+		t.Errorf("another address: %d, want 404", r.Status)
+	}
+	// The window passes.
+	one.Exec(`UPDATE rate_counters SET window_start = window_start - interval '61 seconds'`)
+	if r := from(two.Client(), http.MethodGet, guess, nil, "203.0.113.9"); r.Status != 404 {
+		t.Errorf("after the window: %d, want 404", r.Status)
 	}
 }
