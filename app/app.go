@@ -91,6 +91,14 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		CrossOriginEmbedderPolicy: "unsafe-none",
 		PermissionPolicy:          "camera=(), microphone=(), geolocation=()",
 	}))
+	// Browsers that reached us over https keep to it for a year. Whether
+	// they did is web.IsHTTPS: TLS to us, or a trusted proxy's word.
+	app.Use(func(c *fiber.Ctx) error {
+		if web.IsHTTPS(c) {
+			c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
+		return c.Next()
+	})
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 
 	// Routes that need no session: assets and probes skip the session lookup.

@@ -2,11 +2,19 @@ package app_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"pulso/app/apptest"
 	"pulso/app/config"
@@ -61,4 +69,69 @@ func TestClientIPFromTrustedProxiesOnly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Strict-Transport-Security goes only to clients that came over https:
+// over TLS to us, or through a trusted proxy that says so. A client cannot
+// get it onto a plain-http deployment by writing X-Forwarded-Proto itself.
+func TestHSTSOnlyOverHTTPS(t *testing.T) {
+	t.Parallel()
+	get := func(env *apptest.Env, proto string) string {
+		req := httptest.NewRequest(http.MethodGet, "/login", nil)
+		if proto != "" {
+			req.Header.Set("X-Forwarded-Proto", proto)
+		}
+		return env.Client().Do(req).Header.Get("Strict-Transport-Security")
+	}
+	proxied := apptest.New(t, func(c *config.Config) { c.TrustedProxies = []string{"0.0.0.0"} })
+	direct := apptest.New(t)
+	for _, tc := range []struct {
+		name  string
+		env   *apptest.Env
+		proto string
+		want  bool
+	}{
+		{"plain http", direct, "", false},
+		{"untrusted client claims https", direct, "https", false},
+		{"trusted proxy says https", proxied, "https", true},
+		{"trusted proxy says http", proxied, "http", false},
+		{"trusted proxy, no header", proxied, "", false},
+	} {
+		if got := get(tc.env, tc.proto); (got != "") != tc.want || (tc.want && !strings.HasPrefix(got, "max-age=")) {
+			t.Errorf("%s: Strict-Transport-Security %q, want it %v", tc.name, got, tc.want)
+		}
+	}
+
+	// Over TLS straight to the app.
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = direct.App.Listener(ln) }()
+	t.Cleanup(func() { _ = direct.App.Shutdown() })
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	res, err := client.Get("https://" + ln.Addr().String() + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=") {
+		t.Errorf("over TLS: Strict-Transport-Security %q", got)
+	}
+}
+
+// selfSigned makes a throwaway certificate for 127.0.0.1.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
