@@ -4,7 +4,6 @@ package app
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -337,18 +336,21 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 }
 
 // accessLog writes one structured line per request, after it is handled, so
-// it carries the status and the signed-in user.
+// it carries the status and the signed-in user. It names the route pattern,
+// never the path: paths carry tokens (client links, feeds, invites).
 func accessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
 		status := c.Response().StatusCode()
+		route := web.RoutePattern(c)
 		level := slog.LevelInfo
-		if strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics" {
+		switch route {
+		case "/static/*", "/healthz", "/readyz":
 			level = slog.LevelDebug
 		}
 		log.Log(c.UserContext(), level, "http request", web.RequestAttrs(c,
-			slog.String("method", c.Method()), slog.String("path", c.Path()),
+			slog.String("method", c.Method()), slog.String("route", route),
 			slog.Int("status", status), slog.Duration("duration", time.Since(start)))...)
 		return err
 	}

@@ -54,6 +54,17 @@ func New(t testing.TB, opts ...Option) *Env {
 // behaves before `pulso migrate`.
 func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return NewLogging(t, pool, log, opts...)
+}
+
+// NewLogging is NewOn with the app logging to log, for tests of what the
+// app writes there.
+func NewLogging(t testing.TB, pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *Env {
+	t.Helper()
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -61,10 +72,6 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 	cfg.Secret = []byte("test-secret-test-secret-test-secret!")
 	for _, o := range opts {
 		o(&cfg)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	jobs, err := workers.NewClient(pool, log, workers.Options{})
 	if err != nil {
