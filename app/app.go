@@ -101,10 +101,10 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 
 	// Routes that need no session: assets and probes skip the session lookup.
+	// /metrics is not here: it has a listener of its own (ops.Metrics.Handler).
 	app.Get("/static/*", web.Assets).Name("static")
 	app.Get("/healthz", ops.Health).Name("ops.health")
 	app.Get("/readyz", ops.Ready(d.DB)).Name("ops.ready")
-	app.Get("/metrics", metrics.Handler()).Name("ops.metrics")
 
 	// Customers' websites post leads here: no session and no CSRF token (the
 	// form token in the path is the credential), CORS open, throttled per IP.

@@ -37,6 +37,8 @@ type Env struct {
 	App  *fiber.App
 	Hub  *hub.Hub
 	Deps web.Deps
+	// Metrics is the app's registry; its Handler is the metrics listener's.
+	Metrics *ops.Metrics
 }
 
 // Option adjusts the configuration before the app is built.
@@ -90,7 +92,7 @@ func NewLogging(t testing.TB, pool *pgxpool.Pool, log *slog.Logger, opts ...Opti
 		<-done
 	})
 	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log, Sessions: web.NewSessionCache()}
-	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, lh), Hub: lh, Deps: d}
+	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, lh), Hub: lh, Deps: d, Metrics: metrics}
 }
 
 type testWriter struct{ t testing.TB }

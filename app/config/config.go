@@ -41,6 +41,10 @@ type Config struct {
 	// TrustedProxies may set X-Forwarded-For; without them the client IP
 	// (used for login throttling and audit) is the TCP peer.
 	TrustedProxies []string
+	// MetricsAddr is where `pulso serve` answers Prometheus's GET /metrics,
+	// a listener of its own so the numbers are not on the public site;
+	// empty: no metrics listener.
+	MetricsAddr string
 	// InboundSMTPAddr is where the inbound e-mail listener accepts mail for
 	// the orgs' inbox addresses; empty: no listener (uploads still work).
 	InboundSMTPAddr string
@@ -85,6 +89,7 @@ var Vars = []Var{
 	{"PULSO_REPORTS_WORKERS", "2", "River workers for the reports queue (exports, heavy aggregates)"},
 	{"PULSO_JOB_RESCUE_AFTER", "5m", "a job running this long is taken for abandoned (its worker died) and retried; jobs time out at half this, at most 1m, unless their kind says otherwise"},
 	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For"},
+	{"PULSO_METRICS_ADDR", "127.0.0.1:9090", "listen address of GET /metrics (Prometheus text), apart from the app; off: none"},
 	{"PULSO_SMTP_INBOUND_ADDR", "(unset: no listener)", "listen address (e.g. :2525) of the SMTP server that receives mail for the orgs' inbox addresses and turns it into leads"},
 	{"PULSO_INBOUND_DOMAIN", "(host of PULSO_BASE_URL)", "domain of the inbox addresses leads+<token>@<domain>; its MX must point at PULSO_SMTP_INBOUND_ADDR"},
 	{"PULSO_INBOUND_MAX_MB", "25", "largest inbound e-mail accepted, in MB (SMTP and .eml uploads)"},
@@ -144,6 +149,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.JobRescueAfter, err = time.ParseDuration(get("PULSO_JOB_RESCUE_AFTER", "5m"))
 	if err != nil || c.JobRescueAfter < 2*time.Second || c.JobRescueAfter > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("PULSO_JOB_RESCUE_AFTER must be a duration from 2s to 24h, like 5m, got %q", getenv("PULSO_JOB_RESCUE_AFTER")))
+	}
+	c.MetricsAddr = get("PULSO_METRICS_ADDR", "127.0.0.1:9090")
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		errs = append(errs, fmt.Errorf("PULSO_METRICS_ADDR must be host:port, :port or off, like 127.0.0.1:9090, got %q", c.MetricsAddr))
 	}
 	c.InboundSMTPAddr = get("PULSO_SMTP_INBOUND_ADDR", "")
 	if c.InboundSMTPAddr != "" {

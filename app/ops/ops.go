@@ -4,12 +4,12 @@ package ops
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -81,7 +81,12 @@ func (m *Metrics) Middleware(c *fiber.Ctx) error {
 	return err
 }
 
-// Handler serves /metrics in the Prometheus text format.
-func (m *Metrics) Handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+// Handler answers GET /metrics in the Prometheus text format, and nothing
+// else. `pulso serve` gives it a listener of its own (PULSO_METRICS_ADDR,
+// loopback by default): the numbers say how busy each route is and are no
+// business of the public site's visitors.
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	return mux
 }

@@ -139,6 +139,7 @@ func newServer(t testing.TB, pool *pgxpool.Pool, dataDir string, extraEnv ...str
 	s := &server{db: pool, addr: addr, log: &logBuffer{}, env: append(os.Environ(),
 		"DATABASE_URL="+apptest.URL(pool),
 		"PULSO_ADDR="+addr,
+		"PULSO_METRICS_ADDR=127.0.0.1:0", // several servers run at once
 		"PULSO_BASE_URL=http://"+addr,
 		"PULSO_DATA_DIR="+dataDir,
 		"LOG_LEVEL=warn",
