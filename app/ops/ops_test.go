@@ -113,7 +113,7 @@ func TestMetrics(t *testing.T) {
 		res.Body.Close()
 	}
 	for _, want := range []string{
-		`pulso_http_request_duration_seconds_count{method="GET",route="/login",status="200"} 3`, // two here, one as the admin fetched a token,
+		`pulso_http_request_duration_seconds_count{method="GET",route="/login",status="200"} 3`,    // two here, one as the admin fetched a token,
 		`pulso_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 3`, // and /metrics
 		`pulso_http_request_duration_seconds_count{method="POST",route="/admin/users/:id/deactivate",status="404"} 1`,
 		`pulso_http_request_duration_seconds_count{method="POST",route="/login",status="303"} 1`,
