@@ -38,8 +38,9 @@ type Config struct {
 	// JobRescueAfter: a job still running this long is taken for abandoned
 	// by a dead worker and retried.
 	JobRescueAfter time.Duration
-	// TrustedProxies may set X-Forwarded-For; without them the client IP
-	// (used for login throttling and audit) is the TCP peer.
+	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto (read by
+	// web.ClientIP and web.IsHTTPS); without them the client IP (login and
+	// link throttles, audit trails) is the TCP peer.
 	TrustedProxies []string
 	// MetricsAddr is where `pulso serve` answers Prometheus's GET /metrics,
 	// a listener of its own so the numbers are not on the public site;
@@ -88,7 +89,7 @@ var Vars = []Var{
 	{"PULSO_SYNC_WORKERS", "4", "River workers for the sync queue (e-commerce store orders, external APIs)"},
 	{"PULSO_REPORTS_WORKERS", "2", "River workers for the reports queue (exports, heavy aggregates)"},
 	{"PULSO_JOB_RESCUE_AFTER", "5m", "a job running this long is taken for abandoned (its worker died) and retried; jobs time out at half this, at most 1m, unless their kind says otherwise"},
-	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For"},
+	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For and X-Forwarded-Proto; the client is the right-most address that is not one of them"},
 	{"PULSO_METRICS_ADDR", "127.0.0.1:9090", "listen address of GET /metrics (Prometheus text), apart from the app; off: none"},
 	{"PULSO_SMTP_INBOUND_ADDR", "(unset: no listener)", "listen address (e.g. :2525) of the SMTP server that receives mail for the orgs' inbox addresses and turns it into leads"},
 	{"PULSO_INBOUND_DOMAIN", "(host of PULSO_BASE_URL)", "domain of the inbox addresses leads+<token>@<domain>; its MX must point at PULSO_SMTP_INBOUND_ADDR"},
