@@ -4,13 +4,11 @@ package app
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
@@ -55,14 +53,14 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		// files at once and an import file (imports.MaxUpload, 50 MB): each
 		// handler checks its own limit and says so, not a bare 413.
 		BodyLimit: int(max(64<<20, d.Cfg.DocumentMaxBytes+1<<20, 2*d.Cfg.InboundMaxBytes)),
-		// Only listed proxies may say who the client is; anyone else could
-		// forge X-Forwarded-For to dodge login throttling.
-		EnableTrustedProxyCheck: len(d.Cfg.TrustedProxies) > 0,
-		TrustedProxies:          d.Cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Cfg.TrustedProxies),
-		EnableIPValidation:      true,
+		// Fiber trusts no proxy for anything (its X-Forwarded-* readings
+		// would take what the client wrote): who the client is and whether
+		// it came over https are web.ClientIP and web.IsHTTPS, which read the
+		// headers of the proxies in PULSO_TRUSTED_PROXIES only.
+		EnableTrustedProxyCheck: true,
 	})
 
+	app.Use(web.NewProxies(d.Cfg.TrustedProxies).Client())
 	app.Use(requestid.New())
 	app.Use(accessLog(d.Log))
 	app.Use(metrics.Middleware)
@@ -92,13 +90,21 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		CrossOriginEmbedderPolicy: "unsafe-none",
 		PermissionPolicy:          "camera=(), microphone=(), geolocation=()",
 	}))
+	// Browsers that reached us over https keep to it for a year. Whether
+	// they did is web.IsHTTPS: TLS to us, or a trusted proxy's word.
+	app.Use(func(c *fiber.Ctx) error {
+		if web.IsHTTPS(c) {
+			c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
+		return c.Next()
+	})
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 
 	// Routes that need no session: assets and probes skip the session lookup.
+	// /metrics is not here: it has a listener of its own (ops.Metrics.Handler).
 	app.Get("/static/*", web.Assets).Name("static")
 	app.Get("/healthz", ops.Health).Name("ops.health")
 	app.Get("/readyz", ops.Ready(d.DB)).Name("ops.ready")
-	app.Get("/metrics", metrics.Handler()).Name("ops.metrics")
 
 	// Customers' websites post leads here: no session and no CSRF token (the
 	// form token in the path is the credential), CORS open, throttled per IP.
@@ -323,15 +329,13 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
 
 	// The client's link: no session needed, the token is the credential;
-	// throttled per IP so tokens cannot be guessed at speed.
+	// throttled per client IP (across every instance) so tokens cannot be
+	// guessed at speed.
 	rate := d.Cfg.ClientLinkRate
 	if rate <= 0 {
 		rate = 60
 	}
-	clientLimit := limiter.New(limiter.Config{Max: rate, Expiration: time.Minute,
-		LimitReached: func(c *fiber.Ctx) error {
-			return web.NewError(fiber.StatusTooManyRequests, "error.too_many", nil)
-		}})
+	clientLimit := web.Throttle(d.Q, "client_link", rate, time.Minute)
 	app.Get("/q/:token", clientLimit, quotesH.ClientView).Name("quotes.client")
 	app.Get("/q/:token/pdf", clientLimit, quotesH.ClientPDF).Name("quotes.client_pdf")
 	app.Post("/q/:token/sign", clientLimit, quotesH.ClientSign).Name("quotes.client_sign")
@@ -341,26 +345,22 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	return app
 }
 
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
-}
-
 // accessLog writes one structured line per request, after it is handled, so
-// it carries the status and the signed-in user.
+// it carries the status and the signed-in user. It names the route pattern,
+// never the path: paths carry tokens (client links, feeds, invites).
 func accessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
 		status := c.Response().StatusCode()
+		route := web.RoutePattern(c)
 		level := slog.LevelInfo
-		if strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics" {
+		switch route {
+		case "/static/*", "/healthz", "/readyz":
 			level = slog.LevelDebug
 		}
 		log.Log(c.UserContext(), level, "http request", web.RequestAttrs(c,
-			slog.String("method", c.Method()), slog.String("path", c.Path()),
+			slog.String("method", c.Method()), slog.String("route", route),
 			slog.Int("status", status), slog.Duration("duration", time.Since(start)))...)
 		return err
 	}

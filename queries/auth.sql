@@ -34,15 +34,19 @@ RETURNING id;
 -- name: DeleteLoginFailure :exec
 DELETE FROM login_failures WHERE id = @id;
 
--- name: CountLoginFailures :one
-SELECT
-    count(*) FILTER (WHERE email = @email)::bigint AS by_email,
-    count(*) FILTER (WHERE ip = @ip)::bigint AS by_ip
+-- name: LoginPairFailures :one
+-- The failures of one address from one client since @since, this attempt
+-- included, and how many seconds ago the latest other one was (by the
+-- database's clock, which wrote them; a huge number when there is none).
+SELECT count(*)::bigint AS failures,
+    coalesce(extract(epoch FROM now() - max(created_at) FILTER (WHERE id <> @attempt)), 1e9)::float8 AS seconds_since_last
 FROM login_failures
-WHERE created_at > @since AND (email = @email OR ip = @ip);
+WHERE email = @email AND ip = @ip AND created_at > @since;
 
 -- name: ClearLoginFailures :exec
-DELETE FROM login_failures WHERE email = @email;
+-- A success forgives its own client's failures only: the ones an attacker
+-- ran up elsewhere against the same address keep slowing the attacker.
+DELETE FROM login_failures WHERE email = @email AND ip = @ip;
 
 -- name: DeleteOldLoginFailures :execrows
 DELETE FROM login_failures WHERE created_at < @before;

@@ -11,38 +11,19 @@ import (
 )
 
 const clearLoginFailures = `-- name: ClearLoginFailures :exec
-DELETE FROM login_failures WHERE email = $1
+DELETE FROM login_failures WHERE email = $1 AND ip = $2
 `
 
-func (q *Queries) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := q.db.Exec(ctx, clearLoginFailures, email)
-	return err
-}
-
-const countLoginFailures = `-- name: CountLoginFailures :one
-SELECT
-    count(*) FILTER (WHERE email = $1)::bigint AS by_email,
-    count(*) FILTER (WHERE ip = $2)::bigint AS by_ip
-FROM login_failures
-WHERE created_at > $3 AND (email = $1 OR ip = $2)
-`
-
-type CountLoginFailuresParams struct {
+type ClearLoginFailuresParams struct {
 	Email string
 	IP    string
-	Since time.Time
 }
 
-type CountLoginFailuresRow struct {
-	ByEmail int64
-	ByIP    int64
-}
-
-func (q *Queries) CountLoginFailures(ctx context.Context, arg CountLoginFailuresParams) (CountLoginFailuresRow, error) {
-	row := q.db.QueryRow(ctx, countLoginFailures, arg.Email, arg.IP, arg.Since)
-	var i CountLoginFailuresRow
-	err := row.Scan(&i.ByEmail, &i.ByIP)
-	return i, err
+// A success forgives its own client's failures only: the ones an attacker
+// ran up elsewhere against the same address keep slowing the attacker.
+func (q *Queries) ClearLoginFailures(ctx context.Context, arg ClearLoginFailuresParams) error {
+	_, err := q.db.Exec(ctx, clearLoginFailures, arg.Email, arg.IP)
+	return err
 }
 
 const createInvite = `-- name: CreateInvite :exec
@@ -239,6 +220,40 @@ func (q *Queries) GetSessionUser(ctx context.Context, tokenHash []byte) (GetSess
 		&i.SessionExpiresAt,
 		&i.UnreadNotifications,
 	)
+	return i, err
+}
+
+const loginPairFailures = `-- name: LoginPairFailures :one
+SELECT count(*)::bigint AS failures,
+    coalesce(extract(epoch FROM now() - max(created_at) FILTER (WHERE id <> $1)), 1e9)::float8 AS seconds_since_last
+FROM login_failures
+WHERE email = $2 AND ip = $3 AND created_at > $4
+`
+
+type LoginPairFailuresParams struct {
+	Attempt int64
+	Email   string
+	IP      string
+	Since   time.Time
+}
+
+type LoginPairFailuresRow struct {
+	Failures         int64
+	SecondsSinceLast float64
+}
+
+// The failures of one address from one client since @since, this attempt
+// included, and how many seconds ago the latest other one was (by the
+// database's clock, which wrote them; a huge number when there is none).
+func (q *Queries) LoginPairFailures(ctx context.Context, arg LoginPairFailuresParams) (LoginPairFailuresRow, error) {
+	row := q.db.QueryRow(ctx, loginPairFailures,
+		arg.Attempt,
+		arg.Email,
+		arg.IP,
+		arg.Since,
+	)
+	var i LoginPairFailuresRow
+	err := row.Scan(&i.Failures, &i.SecondsSinceLast)
 	return i, err
 }
 

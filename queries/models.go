@@ -660,6 +660,13 @@ type QuoteVersion struct {
 	CreatedAt  time.Time
 }
 
+type RateCounter struct {
+	Scope       string
+	Key         string
+	WindowStart time.Time
+	Hits        int32
+}
+
 type Session struct {
 	TokenHash  []byte
 	OrgID      int64

@@ -171,6 +171,19 @@ VALUES (@org_id, @quote_id, @version_n, @kind, sqlc.narg('user_id'), sqlc.narg('
 ON CONFLICT (org_id, quote_id, version_n) WHERE kind IN ('signed', 'rejected') DO NOTHING
 RETURNING *;
 
+-- name: InsertQuoteOpen :execrows
+-- A visit to the client's link is recorded once per link (version), client
+-- address and hour: a client reloading the page is one visit, and reloads
+-- cannot flood the audit trail. Run after RecordQuoteOpen in the same
+-- transaction: its row lock on the quote makes concurrent opens take turns,
+-- so this check sees the open committed just before.
+INSERT INTO quote_events (org_id, quote_id, version_n, kind, ip, user_agent)
+SELECT @org_id::bigint, @quote_id::bigint, @version_n::integer, 'opened', sqlc.narg('ip')::inet, @user_agent::text
+WHERE NOT EXISTS (
+    SELECT 1 FROM quote_events e
+    WHERE e.org_id = @org_id AND e.quote_id = @quote_id AND e.version_n = @version_n AND e.kind = 'opened'
+      AND e.ip IS NOT DISTINCT FROM sqlc.narg('ip')::inet AND e.at > now() - interval '1 hour');
+
 -- name: ListQuoteEvents :many
 SELECT e.id, e.version_n, e.kind, e.at, e.ip, e.user_agent, e.signer_name, e.document_sha256, e.reason,
        coalesce(u.name, '')::text AS user_name

@@ -912,6 +912,42 @@ func (q *Queries) InsertQuoteLine(ctx context.Context, arg InsertQuoteLineParams
 	return err
 }
 
+const insertQuoteOpen = `-- name: InsertQuoteOpen :execrows
+INSERT INTO quote_events (org_id, quote_id, version_n, kind, ip, user_agent)
+SELECT $1::bigint, $2::bigint, $3::integer, 'opened', $4::inet, $5::text
+WHERE NOT EXISTS (
+    SELECT 1 FROM quote_events e
+    WHERE e.org_id = $1 AND e.quote_id = $2 AND e.version_n = $3 AND e.kind = 'opened'
+      AND e.ip IS NOT DISTINCT FROM $4::inet AND e.at > now() - interval '1 hour')
+`
+
+type InsertQuoteOpenParams struct {
+	OrgID     int64
+	QuoteID   int64
+	VersionN  int32
+	IP        *netip.Addr
+	UserAgent string
+}
+
+// A visit to the client's link is recorded once per link (version), client
+// address and hour: a client reloading the page is one visit, and reloads
+// cannot flood the audit trail. Run after RecordQuoteOpen in the same
+// transaction: its row lock on the quote makes concurrent opens take turns,
+// so this check sees the open committed just before.
+func (q *Queries) InsertQuoteOpen(ctx context.Context, arg InsertQuoteOpenParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertQuoteOpen,
+		arg.OrgID,
+		arg.QuoteID,
+		arg.VersionN,
+		arg.IP,
+		arg.UserAgent,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const latestLink = `-- name: LatestLink :one
 SELECT l.org_id, l.id, l.quote_id, l.version_n, l.token_hash, l.expires_at, l.revoked_at, l.revoked_by, l.created_at, l.token_nonce FROM quote_links l
 WHERE l.org_id = $1 AND l.quote_id = $2 AND l.revoked_at IS NULL

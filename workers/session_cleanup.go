@@ -10,7 +10,8 @@ import (
 	"pulso/workers/jobargs"
 )
 
-// Retention for rows that only matter briefly.
+// Retention for rows that only matter briefly. Login failures must outlive
+// the window app/auth counts them in (24 h).
 const (
 	loginFailureRetention = 24 * time.Hour
 	liveEventRetention    = 24 * time.Hour
@@ -40,6 +41,12 @@ func (w *SessionCleanupWorker) Work(ctx context.Context, job *river.Job[jobargs.
 	if err != nil {
 		return err
 	}
-	_ = river.RecordOutput(ctx, map[string]int64{"sessions": sessions, "login_failures": failures, "live_events": events, "capture_hits": hits})
+	// Throttle windows last a minute or so; an hour-old counter is dead.
+	counters, err := w.Q.DeleteOldRateCounters(ctx, now.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	_ = river.RecordOutput(ctx, map[string]int64{"sessions": sessions, "login_failures": failures, "live_events": events,
+		"capture_hits": hits, "rate_counters": counters})
 	return nil
 }

@@ -41,6 +41,8 @@ type Env struct {
 	// DNS is what the app's sender checks see: empty (every name NXDOMAIN)
 	// until a test publishes records.
 	DNS *dnstest.Zone
+	// Metrics is the app's registry; its Handler is the metrics listener's.
+	Metrics *ops.Metrics
 }
 
 // Option adjusts the configuration before the app is built.
@@ -58,6 +60,17 @@ func New(t testing.TB, opts ...Option) *Env {
 // behaves before `pulso migrate`.
 func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return NewLogging(t, pool, log, opts...)
+}
+
+// NewLogging is NewOn with the app logging to log, for tests of what the
+// app writes there.
+func NewLogging(t testing.TB, pool *pgxpool.Pool, log *slog.Logger, opts ...Option) *Env {
+	t.Helper()
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +78,6 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 	cfg.Secret = []byte("test-secret-test-secret-test-secret!")
 	for _, o := range opts {
 		o(&cfg)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	jobs, err := workers.NewClient(pool, log, workers.Options{})
 	if err != nil {
@@ -88,7 +97,7 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 	})
 	dns := dnstest.New()
 	d := web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log, Sessions: web.NewSessionCache(), DNS: dns}
-	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, lh), Hub: lh, Deps: d, DNS: dns}
+	return &Env{T: t, DB: pool, Q: d.Q, App: app.New(d, metrics, lh), Hub: lh, Deps: d, DNS: dns, Metrics: metrics}
 }
 
 type testWriter struct{ t testing.TB }

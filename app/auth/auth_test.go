@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/auth"
+	"pulso/app/config"
 	"pulso/app/web"
 )
 
@@ -269,50 +271,127 @@ func TestExpiredSession(t *testing.T) {
 	}
 }
 
+// loginFrom signs in as a client at ip behind the balancer (the test
+// transport's 0.0.0.0, trusted in these tests).
+func loginFrom(c *apptest.Client, email, password, ip string) apptest.Response {
+	form := url.Values{"_csrf": {c.CSRF()}, "email": {email}, "password": {password}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", ip)
+	return c.Do(req)
+}
+
+func behindProxy(c *config.Config) { c.TrustedProxies = []string{"0.0.0.0"} }
+
+// retryAfter reads a 429's Retry-After in seconds.
+func retryAfter(t *testing.T, r apptest.Response) int {
+	t.Helper()
+	if r.Status != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429", r.Status)
+	}
+	n, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	if err != nil || n < 1 {
+		t.Fatalf("429 with Retry-After %q", r.Header.Get("Retry-After"))
+	}
+	return n
+}
+
+// Login throttling counts failures per address AND client together: an
+// attacker guessing ana's password from one place slows down only
+// themselves, never ana elsewhere nor their neighbours behind the same
+// address. After a few free failures, each further attempt of the pair
+// waits longer (doubling, capped); a wait is not a lock.
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
 
-	t.Run("per e-mail", func(t *testing.T) {
+	t.Run("per e-mail and client together", func(t *testing.T) {
 		t.Parallel()
-		env := apptest.New(t)
+		env := apptest.New(t, behindProxy)
 		org := env.Org("Acme")
 		env.User(org, "ana@acme.test", web.RoleRep)
 		env.User(org, "bea@acme.test", web.RoleRep)
-		c := env.Client()
+		attacker := env.Client()
 		for i := range 5 {
-			if r := login(c, "ana@acme.test", "wrong password"); r.Status != http.StatusUnauthorized {
+			if r := loginFrom(attacker, "ana@acme.test", "wrong password", "203.0.113.66"); r.Status != http.StatusUnauthorized {
 				t.Fatalf("attempt %d: status %d, want 401", i+1, r.Status)
 			}
 		}
 		// Case and spaces do not make a new address.
 		for _, email := range []string{"ana@acme.test", " ANA@acme.test"} {
-			r := login(c, email, apptest.Password)
-			if r.Status != http.StatusTooManyRequests {
-				t.Fatalf("6th attempt with the right password as %q: status %d, want 429", email, r.Status)
+			r := loginFrom(attacker, email, apptest.Password, "203.0.113.66")
+			if wait := retryAfter(t, r); wait > 60 {
+				t.Errorf("first wait %d s", wait)
 			}
-			if r.Header.Get("Retry-After") == "" {
-				t.Error("429 without Retry-After")
+			if !strings.Contains(r.Body, "Demasiados intentos fallidos") || !regexp.MustCompile(`dentro de \d+ segundos`).MatchString(r.Body) {
+				t.Errorf("429 body does not say when to retry:\n%.800s", r.Body)
 			}
-			if !strings.Contains(r.Body, "Demasiados intentos fallidos") {
-				t.Errorf("429 body:\n%.500s", r.Body)
-			}
-			if c.Cookie("pulso_session") != "" {
+			if attacker.Cookie("pulso_session") != "" {
 				t.Fatal("throttled login signed in")
 			}
 		}
-		// Being throttled is not a new failure.
+		// Being turned away is not a new failure.
 		if n := env.Count(`SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); n != 5 {
 			t.Errorf("%d failures recorded, want 5", n)
 		}
-		// Another address from the same client still works.
-		env.Client().Login("bea@acme.test", apptest.Password)
-
-		// The window slides: old failures stop counting.
-		env.Exec(`UPDATE login_failures SET created_at = now() - interval '16 minutes'`)
-		env.Client().Login("ana@acme.test", apptest.Password)
+		// Ana herself, elsewhere, is not held up.
+		if r := loginFrom(env.Client(), "ana@acme.test", apptest.Password, "192.0.2.10"); r.Status != http.StatusSeeOther {
+			t.Errorf("ana from another address: status %d, want 303", r.Status)
+		}
+		// Nor is anyone else at the attacker's address.
+		if r := loginFrom(env.Client(), "bea@acme.test", apptest.Password, "203.0.113.66"); r.Status != http.StatusSeeOther {
+			t.Errorf("bea from the attacker's address: status %d, want 303", r.Status)
+		}
+		// Ana's success elsewhere does not forgive the attacker's failures.
+		if r := loginFrom(attacker, "ana@acme.test", "wrong again", "203.0.113.66"); r.Status != http.StatusTooManyRequests {
+			t.Errorf("attacker after ana signed in elsewhere: status %d, want 429", r.Status)
+		}
+		// Failures older than the window stop counting.
+		env.Exec(`UPDATE login_failures SET created_at = now() - interval '25 hours'`)
+		loginFrom(env.Client(), "ana@acme.test", apptest.Password, "203.0.113.66")
+		if r := loginFrom(env.Client(), "ana@acme.test", apptest.Password, "203.0.113.66"); r.Status != http.StatusSeeOther {
+			t.Errorf("after the window: status %d, want 303", r.Status)
+		}
 	})
 
-	t.Run("success clears the address's failures", func(t *testing.T) {
+	t.Run("the pair's wait grows, capped", func(t *testing.T) {
+		t.Parallel()
+		env := apptest.New(t, behindProxy)
+		env.User(env.Org("Acme"), "ana@acme.test", web.RoleRep)
+		c := env.Client()
+		for range 5 {
+			loginFrom(c, "ana@acme.test", "wrong password", "203.0.113.66")
+		}
+		prev := 0
+		for round := range 4 {
+			wait := retryAfter(t, loginFrom(c, "ana@acme.test", "wrong password", "203.0.113.66"))
+			if wait <= prev {
+				t.Fatalf("round %d: wait %d s after %d s; want it to grow", round+1, wait, prev)
+			}
+			prev = wait
+			// Once the wait is over, the pair may try once more...
+			env.Exec(`UPDATE login_failures SET created_at = created_at - make_interval(secs => $1)`, wait+1)
+			if r := loginFrom(c, "ana@acme.test", "wrong password", "203.0.113.66"); r.Status != http.StatusUnauthorized {
+				t.Fatalf("round %d: after waiting %d s: status %d, want 401", round+1, wait, r.Status)
+			}
+		}
+		// ...and however many failures pile up, the wait stops growing.
+		env.Exec(`INSERT INTO login_failures (email, ip) SELECT 'ana@acme.test', '203.0.113.66' FROM generate_series(1, 200)`)
+		if wait := retryAfter(t, loginFrom(c, "ana@acme.test", apptest.Password, "203.0.113.66")); wait > 15*60 {
+			t.Errorf("wait %d s after 200 failures; want at most 15 minutes", wait)
+		} else if r := loginFrom(c, "ana@acme.test", apptest.Password, "203.0.113.66"); !strings.Contains(r.Body, "minutos") {
+			t.Errorf("a long wait is not said in minutes:\n%.800s", r.Body)
+		}
+		// The right password, once the wait is over, signs in and clears the pair.
+		env.Exec(`UPDATE login_failures SET created_at = created_at - interval '16 minutes'`)
+		if r := loginFrom(c, "ana@acme.test", apptest.Password, "203.0.113.66"); r.Status != http.StatusSeeOther {
+			t.Fatalf("after the capped wait: status %d, want 303", r.Status)
+		}
+		if n := env.Count(`SELECT count(*) FROM login_failures WHERE email = 'ana@acme.test'`); n != 0 {
+			t.Errorf("%d failures left after a successful login", n)
+		}
+	})
+
+	t.Run("success clears the pair's failures", func(t *testing.T) {
 		t.Parallel()
 		env := apptest.New(t)
 		env.User(env.Org("Acme"), "ana@acme.test", web.RoleRep)
@@ -331,22 +410,17 @@ func TestLoginRateLimit(t *testing.T) {
 		d.Login("ana@acme.test", apptest.Password) // would be the 9th in the window
 	})
 
-	t.Run("per client address", func(t *testing.T) {
+	// Without a trusted proxy everyone behind the balancer shares its
+	// address: many people's failures there must not lock the others out.
+	t.Run("a shared address is not locked", func(t *testing.T) {
 		t.Parallel()
 		env := apptest.New(t)
-		org := env.Org("Acme")
-		env.User(org, "ana@acme.test", web.RoleRep)
-		env.User(org, "bea@acme.test", web.RoleRep)
+		env.User(env.Org("Acme"), "bea@acme.test", web.RoleRep)
 		c := env.Client()
-		for i := range 29 {
-			login(c, "spray"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@acme.test", "guess")
+		for i := range 60 {
+			login(c, fmt.Sprintf("typo%d@acme.test", i), "guess")
 		}
-		env.Client().Login("ana@acme.test", apptest.Password) // 29 < 30
-		login(c, "spray-last@acme.test", "guess")
-		r := login(env.Client(), "bea@acme.test", apptest.Password)
-		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
-			t.Fatalf("31st attempt from one address: status %d, Retry-After %q; want 429", r.Status, r.Header.Get("Retry-After"))
-		}
+		env.Client().Login("bea@acme.test", apptest.Password)
 	})
 }
 
@@ -687,4 +761,52 @@ func TestLoginOddUserAgent(t *testing.T) {
 	if n != 4 {
 		t.Errorf("%d of 4 sessions stored with a clean, bounded user agent", n)
 	}
+}
+
+// A password longer than MaxPasswordLen is refused before Argon2 sees it
+// (hashing megabytes would burn CPU), while a login still spends one
+// verification on the dummy hash, so the answer takes as long as any other
+// refusal. Not parallel: it watches the hashing every test shares.
+func TestLongPasswordIsNeverHashed(t *testing.T) {
+	env := apptest.New(t)
+	ana := env.User(env.Org("Acme"), "ana@acme.test", web.RoleRep)
+	long := strings.Repeat("contraseña larguísima ", 200)[:auth.MaxPasswordLen+1]
+	var mu sync.Mutex
+	var seen []string
+	auth.WatchHashing(t, func(p string) {
+		mu.Lock()
+		seen = append(seen, p)
+		mu.Unlock()
+	})
+	reset := func() { mu.Lock(); seen = nil; mu.Unlock() }
+	check := func(what string, wantHashes bool) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range seen {
+			if strings.Contains(p, "larguísima") {
+				t.Errorf("%s: a %d-byte password reached Argon2", what, len(p))
+			}
+		}
+		if wantHashes && len(seen) == 0 {
+			t.Errorf("%s: no verification ran (the dummy hash keeps refusals equally slow)", what)
+		}
+	}
+
+	for _, email := range []string{ana.Email, "nobody@acme.test"} {
+		reset()
+		if r := login(env.Client(), email, long); r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, badCredentials) {
+			t.Errorf("login as %s with a long password: status %d", email, r.Status)
+		}
+		check("login as "+email, true)
+	}
+
+	// An invite refuses it with a message, and hashes nothing.
+	link := invite(t, env.LoginAs(env.User(env.Org("Beta"), "admin@beta.test", web.RoleAdmin)), "nuevo@beta.test")
+	reset()
+	r := env.Client().Post(link, url.Values{"password": {long}, "password_confirm": {long}})
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("invite with a long password: status %d, want 422", r.Status)
+	}
+	check("invite", false)
 }

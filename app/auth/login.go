@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,15 +15,31 @@ import (
 	authview "pulso/views/auth"
 )
 
-// Login throttling: failures are counted per address and per client IP over
-// a sliding window. Per-address stops guessing one account; the looser
-// per-IP limit stops spraying many accounts from one client without locking
-// out an office that shares a NAT.
+// Login throttling counts failures per address AND client IP together, over
+// a day. Per address alone would let anyone lock a known user out; per IP
+// alone would lock out everyone behind one balancer or office NAT. The pair
+// gets a few free failures; after them each attempt must wait a delay that
+// doubles with every further failure, up to a cap: guessing one password
+// from one place slows to a few attempts an hour, and a person who mistyped
+// waits at most the cap, never a lock.
 const (
-	failureWindow   = 15 * time.Minute
-	maxFailsByEmail = 5
-	maxFailsByIP    = 30
+	failureWindow = 24 * time.Hour
+	freeFailures  = 5
+	firstDelay    = 30 * time.Second
+	maxDelay      = 15 * time.Minute
 )
+
+// loginDelay is how long after the pair's latest failure the next attempt
+// must wait, given how many failures the pair has.
+func loginDelay(failures int64) time.Duration {
+	if failures < freeFailures {
+		return 0
+	}
+	if failures-freeFailures >= 10 { // 30 s × 2¹⁰ is far past the cap
+		return maxDelay
+	}
+	return min(maxDelay, firstDelay<<(failures-freeFailures))
+}
 
 // Handler serves sign-in, sign-out and invite acceptance.
 type Handler struct{ web.Deps }
@@ -56,48 +73,60 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	// The attempt is recorded as a failure before anything is checked, and
 	// counted with itself: parallel guesses then see each other, so a burst
 	// cannot all slip under the limit between a count and a record.
-	attempt, err := h.Q.RecordLoginAttempt(ctx, queries.RecordLoginAttemptParams{Email: form.Email, IP: c.IP()})
+	ip := web.ClientIP(c).String()
+	attempt, err := h.Q.RecordLoginAttempt(ctx, queries.RecordLoginAttemptParams{Email: form.Email, IP: ip})
 	if err != nil {
 		return err
 	}
-	counts, err := h.Q.CountLoginFailures(ctx, queries.CountLoginFailuresParams{
-		Email: form.Email, IP: c.IP(), Since: time.Now().Add(-failureWindow),
+	pair, err := h.Q.LoginPairFailures(ctx, queries.LoginPairFailuresParams{
+		Attempt: attempt, Email: form.Email, IP: ip, Since: time.Now().Add(-failureWindow),
 	})
 	if err != nil {
 		return err
 	}
-	if counts.ByEmail > maxFailsByEmail || counts.ByIP > maxFailsByIP {
-		// Being turned away is not a failed guess; it must not prolong the
-		// lock-out (or lock out everyone behind the same address).
+	since := time.Duration(pair.SecondsSinceLast * float64(time.Second))
+	if wait := loginDelay(pair.Failures-1) - since; wait > 0 {
+		// Being turned away is not a failed guess; it must not make the
+		// next wait longer.
 		if err := h.Q.DeleteLoginFailure(ctx, attempt); err != nil {
 			return err
 		}
-		c.Set(fiber.HeaderRetryAfter, "900")
-		h.Log.WarnContext(ctx, "login throttled", web.RequestAttrs(c, "ip", c.IP())...)
-		return fail(fiber.StatusTooManyRequests, "auth.rate_limited")
+		secs := int((wait + time.Second - 1) / time.Second)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		h.Log.WarnContext(ctx, "login throttled", web.RequestAttrs(c, "ip", ip, "retry_after_s", secs)...)
+		form.Error, form.ErrorData = "auth.rate_limited_seconds", map[string]any{"N": secs}
+		if secs >= 120 {
+			form.Error, form.ErrorData = "auth.rate_limited_minutes", map[string]any{"N": (secs + 59) / 60}
+		}
+		return web.Render(c, fiber.StatusTooManyRequests, loginPage, authview.LoginPage(form))
 	}
 
+	// An over-long password is refused unread: Argon2 over megabytes would
+	// burn CPU. The dummy verification still runs so the refusal takes as
+	// long as any other.
+	tooLong := len(password) > MaxPasswordLen
 	user, err := h.Q.GetUserByEmail(ctx, form.Email)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
 	ok := false
-	if err == nil && user.PasswordHash != nil && user.Active {
+	if err == nil && user.PasswordHash != nil && user.Active && !tooLong {
 		ok, err = VerifyPassword(*user.PasswordHash, password)
 		if err != nil {
 			return err
 		}
 	} else {
-		_, _ = VerifyPassword(dummyHash, password)
+		_, _ = VerifyPassword(dummyHash, dummyPassword)
 	}
-	if !ok || form.Email == "" || len(password) > MaxPasswordLen {
+	if !ok || form.Email == "" {
 		// The attempt's row stays as the failure. One message for unknown,
 		// inactive and wrong password: the form must not reveal which
 		// addresses have accounts.
 		return fail(fiber.StatusUnauthorized, "auth.bad_credentials")
 	}
-	// Success clears the address's failures, this attempt's row included.
-	if err := h.Q.ClearLoginFailures(ctx, form.Email); err != nil {
+	// Success clears this client's failures for the address, this
+	// attempt's row included.
+	if err := h.Q.ClearLoginFailures(ctx, queries.ClearLoginFailuresParams{Email: form.Email, IP: ip}); err != nil {
 		return err
 	}
 	if err := startSession(c, h.Deps, user); err != nil {

@@ -135,7 +135,7 @@ func startSession(c *fiber.Ctx, d web.Deps, u queries.User) error {
 	token, hash := NewToken()
 	err := d.Q.CreateSession(c.UserContext(), queries.CreateSessionParams{
 		TokenHash: hash, OrgID: u.OrgID, UserID: u.ID, ExpiresAt: time.Now().Add(sessionTTL),
-		IP: c.IP(), UserAgent: truncate(c.Get(fiber.HeaderUserAgent), 300),
+		IP: web.ClientIP(c).String(), UserAgent: truncate(c.Get(fiber.HeaderUserAgent), 300),
 	})
 	if err != nil {
 		return err

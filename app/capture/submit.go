@@ -67,7 +67,7 @@ func (h *Handler) Submit(c *fiber.Ctx) error {
 	if err != nil {
 		return respondError(c, wantsJSON, fiber.StatusBadRequest, map[string]string{"_": "capture.bad_body"})
 	}
-	recent, err := h.Q.RecordCaptureHit(ctx, queries.RecordCaptureHitParams{ClientIP: c.IP(), Since: time.Now().Add(-hitWindow)})
+	recent, err := h.Q.RecordCaptureHit(ctx, queries.RecordCaptureHitParams{ClientIP: web.ClientIP(c).String(), Since: time.Now().Add(-hitWindow)})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,9 +38,14 @@ type Config struct {
 	// JobRescueAfter: a job still running this long is taken for abandoned
 	// by a dead worker and retried.
 	JobRescueAfter time.Duration
-	// TrustedProxies may set X-Forwarded-For; without them the client IP
-	// (used for login throttling and audit) is the TCP peer.
+	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto (read by
+	// web.ClientIP and web.IsHTTPS); without them the client IP (login and
+	// link throttles, audit trails) is the TCP peer.
 	TrustedProxies []string
+	// MetricsAddr is where `pulso serve` answers Prometheus's GET /metrics,
+	// a listener of its own so the numbers are not on the public site;
+	// empty: no metrics listener.
+	MetricsAddr string
 	// InboundSMTPAddr is where the inbound e-mail listener accepts mail for
 	// the orgs' inbox addresses; empty: no listener (uploads still work).
 	InboundSMTPAddr string
@@ -92,7 +98,8 @@ var Vars = []Var{
 	{"PULSO_SYNC_WORKERS", "4", "River workers for the sync queue (e-commerce store orders, external APIs)"},
 	{"PULSO_REPORTS_WORKERS", "2", "River workers for the reports queue (exports, heavy aggregates)"},
 	{"PULSO_JOB_RESCUE_AFTER", "5m", "a job running this long is taken for abandoned (its worker died) and retried; jobs time out at half this, at most 1m, unless their kind says otherwise"},
-	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For"},
+	{"PULSO_TRUSTED_PROXIES", "(none)", "comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For and X-Forwarded-Proto; the client is the right-most address that is not one of them"},
+	{"PULSO_METRICS_ADDR", "127.0.0.1:9090", "listen address of GET /metrics (Prometheus text), apart from the app; off: none"},
 	{"PULSO_SMTP_INBOUND_ADDR", "(unset: no listener)", "listen address (e.g. :2525) of the SMTP server that receives mail for the orgs' inbox addresses and turns it into leads"},
 	{"PULSO_INBOUND_DOMAIN", "(host of PULSO_BASE_URL)", "domain of the inbox addresses leads+<token>@<domain>; its MX must point at PULSO_SMTP_INBOUND_ADDR"},
 	{"PULSO_INBOUND_MAX_MB", "25", "largest inbound e-mail accepted, in MB (SMTP and .eml uploads)"},
@@ -155,6 +162,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err != nil || c.JobRescueAfter < 2*time.Second || c.JobRescueAfter > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("PULSO_JOB_RESCUE_AFTER must be a duration from 2s to 24h, like 5m, got %q", getenv("PULSO_JOB_RESCUE_AFTER")))
 	}
+	c.MetricsAddr = get("PULSO_METRICS_ADDR", "127.0.0.1:9090")
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		errs = append(errs, fmt.Errorf("PULSO_METRICS_ADDR must be host:port, :port or off, like 127.0.0.1:9090, got %q", c.MetricsAddr))
+	}
 	c.InboundSMTPAddr = get("PULSO_SMTP_INBOUND_ADDR", "")
 	if c.InboundSMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.InboundSMTPAddr); err != nil {
@@ -199,7 +212,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if p == "" {
 			continue
 		}
-		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+		if _, err := ParseProxy(p); err != nil {
 			errs = append(errs, fmt.Errorf("PULSO_TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p))
 			continue
 		}
@@ -215,6 +228,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("PULSO_SECRET must be set when PULSO_BASE_URL is https (a generated secret would differ between instances)"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParseProxy reads one PULSO_TRUSTED_PROXIES entry: an address (which
+// stands for itself alone) or a CIDR range. IPv4-mapped IPv6 is taken as
+// the IPv4 it is, as client addresses are.
+func ParseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, err
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked(), nil
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap().WithZone("")
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // validDomain accepts host names as they appear after the @ of an address:

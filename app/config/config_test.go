@@ -38,6 +38,13 @@ func TestDefaults(t *testing.T) {
 	if c.SecureCookies() {
 		t.Error("Secure cookies on plain http would be dropped by browsers")
 	}
+	// Metrics are for the host's own scraper unless opened up on purpose.
+	if c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("MetricsAddr = %q, want loopback", c.MetricsAddr)
+	}
+	if off, err := config.FromEnv(env(map[string]string{"PULSO_METRICS_ADDR": "off"})); err != nil || off.MetricsAddr != "" {
+		t.Errorf("PULSO_METRICS_ADDR=off: %q (%v)", off.MetricsAddr, err)
+	}
 	// Every variable FromEnv reads is documented in Vars (and so the README).
 	documented := map[string]bool{}
 	for _, v := range config.Vars {
@@ -117,6 +124,7 @@ func TestInvalidSettings(t *testing.T) {
 		{"secret 31 bytes", "PULSO_SECRET", strings.Repeat("s", 31)},
 		{"trusted proxy", "PULSO_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local"},
 		{"inbound addr without port", "PULSO_SMTP_INBOUND_ADDR", "mail.example.es"},
+		{"metrics addr without port", "PULSO_METRICS_ADDR", "localhost"},
 		{"inbound domain with @", "PULSO_INBOUND_DOMAIN", "leads@example.es"},
 		{"inbound domain empty label", "PULSO_INBOUND_DOMAIN", "example..es"},
 		{"inbound domain hyphen", "PULSO_INBOUND_DOMAIN", "-example.es"},

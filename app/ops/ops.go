@@ -4,18 +4,19 @@ package ops
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"pulso/app/schema"
+	"pulso/app/web"
 )
 
 // Health reports that the process is up, with no dependency checks, so a
@@ -65,17 +66,13 @@ func NewMetrics() *Metrics {
 // Registry is where other parts (the live hub, workers) add their metrics.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// Middleware times every request. It labels by route pattern, not by path,
-// so ids in URLs cannot explode the number of series.
+// Middleware times every request, labelled by route pattern (not path, so
+// ids in URLs cannot explode the number of series).
 func (m *Metrics) Middleware(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
 	status := c.Response().StatusCode()
-	// An unmatched path leaves the app-wide middleware ("/") as the route.
-	route := c.Route().Path
-	if route == "/" && c.Path() != "/" {
-		route = "unmatched"
-	}
+	route := web.RoutePattern(c)
 	// Fiber's strings point into a buffer the next request overwrites, and a
 	// new label value is kept by the registry: copy it, or "POST" later
 	// reads "GETT".
@@ -84,7 +81,12 @@ func (m *Metrics) Middleware(c *fiber.Ctx) error {
 	return err
 }
 
-// Handler serves /metrics in the Prometheus text format.
-func (m *Metrics) Handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+// Handler answers GET /metrics in the Prometheus text format, and nothing
+// else. `pulso serve` gives it a listener of its own (PULSO_METRICS_ADDR,
+// loopback by default): the numbers say how busy each route is and are no
+// business of the public site's visitors.
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	return mux
 }

@@ -1,7 +1,9 @@
 package ops_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -88,14 +90,31 @@ func TestMetrics(t *testing.T) {
 	admin := env.LoginAs(env.User(env.Org("Acme"), "admin@acme.test", web.RoleAdmin))
 	admin.Post("/admin/users/98765/deactivate", nil)
 
-	r := c.Get("/metrics")
-	if r.Status != http.StatusOK {
-		t.Fatalf("/metrics: status %d", r.Status)
+	// Not on the app: its visitors have no business with the numbers.
+	if r := c.Get("/metrics"); r.Status != http.StatusNotFound || strings.Contains(r.Body, "go_goroutines") {
+		t.Fatalf("the app answers /metrics: status %d", r.Status)
 	}
-	body := r.Body
+	// On the metrics listener (a real one, as `pulso serve` runs it).
+	srv := httptest.NewServer(env.Metrics.Handler())
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("metrics listener: status %d (%v)", res.StatusCode, err)
+	}
+	body := string(b)
+	if res, err := http.Get(srv.URL + "/login"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("the metrics listener answers other paths (%v)", err)
+	} else {
+		res.Body.Close()
+	}
 	for _, want := range []string{
-		`pulso_http_request_duration_seconds_count{method="GET",route="/login",status="200"} 3`, // two here, one as the admin fetched a token,
-		`pulso_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 2`,
+		`pulso_http_request_duration_seconds_count{method="GET",route="/login",status="200"} 3`,    // two here, one as the admin fetched a token,
+		`pulso_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 3`, // and /metrics
 		`pulso_http_request_duration_seconds_count{method="POST",route="/admin/users/:id/deactivate",status="404"} 1`,
 		`pulso_http_request_duration_seconds_count{method="POST",route="/login",status="303"} 1`,
 		`go_goroutines`,

@@ -69,15 +69,18 @@ func Resolve(ctx context.Context, q *queries.Queries, token string, now time.Tim
 	return l, nil
 }
 
-// RecordOpen writes an "opened" row for every visit and, on the quote's
-// first open, tells the rep and the deal's watchers live.
+// RecordOpen records a visit to the link: once per link, client address
+// and hour (reloads are not news). The version's first open tells the rep
+// and the deal's watchers live.
 func RecordOpen(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.FindQuoteLinkRow, c Client, now time.Time) error {
 	q := queries.New(tx)
-	if _, err := q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN,
-		Kind: "opened", IP: c.ip(), UserAgent: c.ua()}); err != nil {
+	// First: it locks the quote's row, so concurrent opens take turns.
+	if err := q.RecordQuoteOpen(ctx, queries.RecordQuoteOpenParams{OrgID: l.OrgID, ID: l.QuoteID}); err != nil {
 		return err
 	}
-	if err := q.RecordQuoteOpen(ctx, queries.RecordQuoteOpenParams{OrgID: l.OrgID, ID: l.QuoteID}); err != nil {
+	n, err := q.InsertQuoteOpen(ctx, queries.InsertQuoteOpenParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN,
+		IP: c.ip(), UserAgent: c.ua()})
+	if err != nil || n == 0 {
 		return err
 	}
 	qt, err := q.GetQuote(ctx, queries.GetQuoteParams{OrgID: l.OrgID, ID: l.QuoteID})

@@ -10,8 +10,11 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +23,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/linktoken"
+	"pulso/app/config"
 	"pulso/app/live"
 	"pulso/app/mail"
 	"pulso/app/quotes"
@@ -33,9 +37,9 @@ type world struct {
 	rate21                int64
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...apptest.Option) *world {
 	t.Helper()
-	w := &world{World: apptest.NewWorld(t, "Presupuestos Sur S.L.", "sur.test")}
+	w := &world{World: apptest.NewWorld(t, "Presupuestos Sur S.L.", "sur.test", opts...)}
 	env := w.Env
 	env.Exec(`UPDATE orgs SET tax_id = 'B12345674' WHERE id = $1`, w.Org.ID)
 	ctx := context.Background()
@@ -563,5 +567,127 @@ func TestEditorListsOnlyVisibleCustomersContacts(t *testing.T) {
 	}
 	if r := w.RepC.Get(fmt.Sprintf("/quotes/new?customer_id=%d", w.customer)); r.Status != 200 || !strings.Contains(r.Body, "Reforma almacén") {
 		t.Errorf("rep's own customer: %d", r.Status)
+	}
+}
+
+// behindProxy makes the test transport's address (0.0.0.0) the balancer,
+// so requests can say which client they come from.
+func behindProxy(c *config.Config) { c.TrustedProxies = []string{"0.0.0.0"} }
+
+// from sends a request as the balancer forwards it for a client at ip,
+// after an X-Forwarded-For entry the client wrote itself.
+func from(c *apptest.Client, method, path string, form url.Values, ip string) apptest.Response {
+	var req *http.Request
+	if form != nil {
+		form.Set("_csrf", c.CSRF())
+		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req = httptest.NewRequest(method, path, nil)
+	}
+	req.Header.Set("X-Forwarded-For", "198.51.100.66, "+ip)
+	return c.Do(req)
+}
+
+// The signature's audit trail and the signed PDF name the client's real
+// address, not one the client wrote into X-Forwarded-For.
+func TestSignatureRecordsTheClientsRealIP(t *testing.T) {
+	w := newWorld(t, behindProxy)
+	id := w.draft(t)
+	w.lines(t, id, nil)
+	token := w.send(t, id)
+	c := w.Env.Client()
+	if r := from(c, http.MethodPost, "/q/"+token+"/sign", url.Values{"signer_name": {"Ana Ruiz"}, "signature": {signaturePNG(t, 300, 100, true)}}, "203.0.113.9"); r.Status != 303 && r.Status != 200 {
+		t.Fatalf("sign: %d %.300s", r.Status, r.Body)
+	}
+	var ip string
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT host(ip) FROM quote_events WHERE quote_id = $1 AND kind = 'signed'`, id).Scan(&ip); err != nil {
+		t.Fatal(err)
+	}
+	if ip != "203.0.113.9" {
+		t.Errorf("signature recorded from %q, want 203.0.113.9", ip)
+	}
+	pdf, _, err := quotes.VersionPDF(context.Background(), w.Env.Q, w.Org.ID, id, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := apptest.PDFText(t, pdf); !strings.Contains(text, "203.0.113.9") || strings.Contains(text, "198.51.100.66") {
+		t.Errorf("signed PDF does not name the real address:\n%s", text)
+	}
+}
+
+// A client reloading the link is one visit, not one audit row per load:
+// opens are recorded once per link, address and hour.
+func TestOpensRecordedOncePerAddressAndHour(t *testing.T) {
+	w := newWorld(t, behindProxy)
+	id := w.draft(t)
+	w.lines(t, id, nil)
+	token := w.send(t, id)
+	opens := func(ip string) int {
+		return w.Env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'opened' AND host(ip) = $2`, id, ip)
+	}
+	c := w.Env.Client()
+	for i := range 3 {
+		if r := from(c, http.MethodGet, "/q/"+token, nil, "203.0.113.9"); r.Status != 200 {
+			t.Fatalf("load %d: %d", i+1, r.Status)
+		}
+	}
+	if n := opens("203.0.113.9"); n != 1 {
+		t.Errorf("three loads from one address in an hour: %d opened events, want 1", n)
+	}
+	if r := from(w.Env.Client(), http.MethodGet, "/q/"+token, nil, "192.0.2.44"); r.Status != 200 {
+		t.Fatalf("load from another address: %d", r.Status)
+	}
+	if n := opens("192.0.2.44"); n != 1 {
+		t.Errorf("another address: %d opened events, want 1", n)
+	}
+	// An hour later the same address counts again.
+	w.Env.Exec(`ALTER TABLE quote_events DISABLE TRIGGER quote_events_append_only`)
+	w.Env.Exec(`UPDATE quote_events SET at = at - interval '61 minutes' WHERE quote_id = $1 AND kind = 'opened'`, id)
+	w.Env.Exec(`ALTER TABLE quote_events ENABLE TRIGGER quote_events_append_only`)
+	from(c, http.MethodGet, "/q/"+token, nil, "203.0.113.9")
+	if n := opens("203.0.113.9"); n != 2 {
+		t.Errorf("a load an hour later: %d opened events from that address, want 2", n)
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM quote_events WHERE quote_id = $1 AND kind = 'opened'`, id); n != 3 {
+		t.Errorf("%d opened events in all, want 3", n)
+	}
+}
+
+// The client link's throttle lives in PostgreSQL: behind a balancer, a
+// guesser spreading requests over every instance gets no more in all than
+// one instance would allow.
+func TestClientLinkLimitHoldsAcrossInstances(t *testing.T) {
+	limit := func(c *config.Config) { c.ClientLinkRate = 6 }
+	one := apptest.New(t, limit, behindProxy)
+	two := apptest.NewOn(t, one.DB, limit, behindProxy)
+	guess := "/q/" + strings.Repeat("B", quotes.TokenLen)
+	for i := range 6 {
+		env := []*apptest.Env{one, two}[i%2]
+		if r := from(env.Client(), http.MethodGet, guess, nil, "203.0.113.9"); r.Status != 404 {
+			t.Fatalf("guess %d: %d, want 404", i+1, r.Status)
+		}
+	}
+	for i, env := range []*apptest.Env{one, two} {
+		r := from(env.Client(), http.MethodGet, guess, nil, "203.0.113.9")
+		if r.Status != 429 {
+			t.Fatalf("7th guess, on instance %d: %d, want 429", i+1, r.Status)
+		}
+		if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
+			t.Errorf("Retry-After %q, want 1 to 60 seconds", r.Header.Get("Retry-After"))
+		}
+	}
+	// Every route of the link shares the allowance.
+	if r := from(two.Client(), http.MethodPost, guess+"/reject", url.Values{"reason": {"x"}}, "203.0.113.9"); r.Status != 429 {
+		t.Errorf("a reject after the limit: %d, want 429", r.Status)
+	}
+	// Another client is not held up by this one.
+	if r := from(one.Client(), http.MethodGet, guess, nil, "192.0.2.44"); r.Status != 404 {
+		t.Errorf("another address: %d, want 404", r.Status)
+	}
+	// The window passes.
+	one.Exec(`UPDATE rate_counters SET window_start = window_start - interval '61 seconds'`)
+	if r := from(two.Client(), http.MethodGet, guess, nil, "203.0.113.9"); r.Status != 404 {
+		t.Errorf("after the window: %d, want 404", r.Status)
 	}
 }

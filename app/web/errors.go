@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
@@ -123,4 +124,18 @@ func Problem(c *fiber.Ctx, status int, body fiber.Map) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/problem+json")
 	return nil
+}
+
+// RoutePattern is the route a request matched, as registered ("/q/:token"),
+// or "unmatched". Logs and metrics name requests by it, never by path: a
+// path may carry a token that opens something, and ids would make every
+// request a new metric series.
+func RoutePattern(c *fiber.Ctx) string {
+	// An unmatched path ends in the app-wide catch-all, registered at "/".
+	route := c.Route().Path
+	if route == "/" && c.Path() != "/" {
+		return "unmatched"
+	}
+	// Fiber's strings may point into a buffer the next request overwrites.
+	return strings.Clone(route)
 }

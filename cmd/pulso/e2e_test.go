@@ -147,6 +147,7 @@ func newServer(t testing.TB, pool *pgxpool.Pool, dataDir string, extraEnv ...str
 		"DATABASE_URL="+apptest.URL(pool),
 		"PULSO_SECRET="+e2eSecret,
 		"PULSO_ADDR="+addr,
+		"PULSO_METRICS_ADDR=127.0.0.1:0", // several servers run at once
 		"PULSO_BASE_URL=http://"+addr,
 		"PULSO_DATA_DIR="+dataDir,
 		"LOG_LEVEL=warn",

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -246,11 +247,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	go func() { _ = lh.Run(hubCtx) }()
 	fiberApp := app.New(web.Deps{Cfg: cfg, DB: pool, Q: queries.New(pool), Jobs: jobs, Log: log}, metrics, lh)
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	// Metrics answer on an address of their own (loopback by default), not
+	// on the public app.
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			stopWorkers(jobs, withWorkers, log)
+			return fmt.Errorf("metrics listener (PULSO_METRICS_ADDR): %w", err)
+		}
+		metricsSrv = &http.Server{Handler: metrics.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := metricsSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+		log.Info("metrics listening", "addr", ln.Addr().String())
+	}
 	var smtpIn *inbound.SMTP
 	if cfg.InboundSMTPAddr != "" {
 		ln, err := net.Listen("tcp", cfg.InboundSMTPAddr)
 		if err != nil {
+			stopMetrics(metricsSrv)
 			stopWorkers(jobs, withWorkers, log)
 			return fmt.Errorf("inbound SMTP listener (PULSO_SMTP_INBOUND_ADDR): %w", err)
 		}
@@ -268,6 +287,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	select {
 	case err := <-errc:
 		stopSMTP(smtpIn, log)
+		stopMetrics(metricsSrv)
 		stopWorkers(jobs, withWorkers, log)
 		return err
 	case <-ctx.Done():
@@ -285,8 +305,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	if err := fiberApp.ShutdownWithTimeout(20 * time.Second); err != nil {
 		log.Error("http shutdown", "error", err)
 	}
+	stopMetrics(metricsSrv)
 	stopWorkers(jobs, withWorkers, log)
 	return nil
+}
+
+// stopMetrics closes the metrics listener; a scrape cut short is retried
+// by the scraper.
+func stopMetrics(s *http.Server) {
+	if s != nil {
+		_ = s.Close()
+	}
 }
 
 func stopSMTP(s *inbound.SMTP, log *slog.Logger) {

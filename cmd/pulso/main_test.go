@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ func setEnv(t *testing.T, databaseURL string) {
 	t.Setenv("DATABASE_URL", databaseURL)
 	t.Setenv("PULSO_DATA_DIR", t.TempDir())
 	t.Setenv("PULSO_ADDR", "127.0.0.1:0")
+	t.Setenv("PULSO_METRICS_ADDR", "127.0.0.1:0")
 	t.Setenv("LOG_LEVEL", "error")
 }
 
@@ -155,5 +157,54 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out, "pulso ") || len(strings.TrimSpace(out)) <= len("pulso") {
 		t.Errorf("version printed %q", out)
+	}
+}
+
+// `pulso serve` answers /metrics on PULSO_METRICS_ADDR, and the public
+// address does not: how busy each route is, is no visitor's business.
+func TestServeMetricsOnOwnAddress(t *testing.T) {
+	setEnv(t, apptest.URL(apptest.NewDB(t)))
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	t.Setenv("PULSO_ADDR", addr)
+	t.Setenv("PULSO_METRICS_ADDR", metricsAddr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, "serve", []string{"--workers=false"}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	get := func(url string) (int, string) {
+		t.Helper()
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v", err)
+		default:
+		}
+		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not listen")
+		}
+	}
+	if status, _ := get("http://" + addr + "/metrics"); status != http.StatusNotFound {
+		t.Errorf("the app's /metrics: status %d, want 404", status)
+	}
+	status, body := get("http://" + metricsAddr + "/metrics")
+	if status != http.StatusOK || !strings.Contains(body, `pulso_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}`) {
+		t.Errorf("metrics listener: status %d\n%.2000s", status, body)
 	}
 }

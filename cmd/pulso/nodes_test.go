@@ -50,7 +50,7 @@ func TestImportUploadedToOneNodeRunsOnAnother(t *testing.T) {
 
 	addr := freeAddr(t)
 	common := []string{"DATABASE_URL=" + apptest.URL(pool), "PULSO_SECRET=" + strings.Repeat("nodos-", 8), "LOG_LEVEL=warn",
-		"PULSO_BASE_URL=http://" + addr}
+		"PULSO_BASE_URL=http://" + addr, "PULSO_METRICS_ADDR=127.0.0.1:0"}
 	webDir, workDir := filepath.Join(t.TempDir(), "web"), filepath.Join(t.TempDir(), "work")
 	web := startNode(t, bin, "web", append(common, "PULSO_ADDR="+addr, "PULSO_DATA_DIR="+webDir), "serve", "--workers=false")
 	web.waitReady(t, "http://"+addr+"/readyz")

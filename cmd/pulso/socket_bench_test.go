@@ -67,7 +67,7 @@ func BenchmarkSockets(b *testing.B) {
 		var res [2]socketResult
 		for i, kind := range []string{"pulso", "baseline"} {
 			addr := freeAddrTB(b)
-			env := append(os.Environ(), "PULSO_ADDR="+addr, "PULSO_BASE_URL=http://"+addr, "LOG_LEVEL=error",
+			env := append(os.Environ(), "PULSO_ADDR="+addr, "PULSO_METRICS_ADDR=127.0.0.1:0", "PULSO_BASE_URL=http://"+addr, "LOG_LEVEL=error",
 				"DATABASE_URL="+apptest.URL(pool), "PULSO_DATA_DIR="+b.TempDir())
 			var cmd *exec.Cmd
 			if kind == "pulso" {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -29,8 +28,7 @@ import (
 var clientPage = web.Page{Title: "quotes.client_title", Fragment: "client-quote"}
 
 func clientOf(c *fiber.Ctx) quotes.Client {
-	ip, _ := netip.ParseAddr(c.IP())
-	return quotes.Client{IP: ip, UserAgent: c.Get(fiber.HeaderUserAgent)}
+	return quotes.Client{IP: web.ClientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)}
 }
 
 // link resolves the token. A wrong token is the app's ordinary 404 page;
