@@ -338,4 +338,3 @@ func IsRejection(err error) (string, bool) {
 	}
 	return "", false
 }
-
