@@ -49,10 +49,14 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		// Room for the largest document (plus multipart framing), a few .eml
-		// files at once and an import file (imports.MaxUpload, 50 MB): each
-		// handler checks its own limit and says so, not a bare 413.
-		BodyLimit: int(max(64<<20, d.Cfg.DocumentMaxBytes+1<<20, 2*d.Cfg.InboundMaxBytes)),
+		// Bodies stay on the connection until web.Bodies (below) decides what
+		// each may cost: ordinary routes read at most web.MaxBody, uploads
+		// stream within their own limits after the session, CSRF and role
+		// checks. fasthttp reads at most 8 KB ahead; BodyLimit only sizes
+		// that read here.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    web.MaxBody,
 		// Fiber trusts no proxy for anything (its X-Forwarded-* readings
 		// would take what the client wrote): who the client is and whether
 		// it came over https are web.ClientIP and web.IsHTTPS, which read the
@@ -73,6 +77,10 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		return nil
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	// What a body may cost, decided before anyone is known (upload and raw
+	// routes are marked in the table below).
+	bodies := &web.Bodies{}
+	app.Use(bodies.Limit)
 
 	// The live socket comes before the security headers, compression and
 	// CSRF: an upgrade response needs none of them, and whatever the upgrade
@@ -109,7 +117,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	// Customers' websites post leads here: no session and no CSRF token (the
 	// form token in the path is the credential), CORS open, throttled per IP.
 	captureH := capture.New(d)
-	app.Post("/f/:token", captureH.Submit).Name("capture.submit")
+	app.Post(bodies.Raw("/f/:token"), captureH.Submit).Name("capture.submit")
 	app.Options("/f/:token", captureH.Preflight).Name("capture.preflight")
 
 	app.Use(auth.LoadSession(d))
@@ -200,11 +208,11 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	// inbound e-mail and documents
 	app.Get("/admin/inbox", admin, inboundH.Show).Name("inbound.show")
 	app.Post("/admin/inbox/rotate", admin, inboundH.Rotate).Name("inbound.rotate")
-	app.Post("/admin/inbox/upload", admin, inboundH.Upload).Name("inbound.upload")
+	app.Post(bodies.Upload("/admin/inbox/upload", max(64<<20, 2*d.Cfg.InboundMaxBytes), "error.too_large"), admin, inboundH.Upload).Name("inbound.upload")
 	app.Get("/leads/:id/documents", anyone, docsH.LeadList).Name("documents.lead_list")
-	app.Post("/leads/:id/documents", sales, docsH.LeadUpload).Name("documents.lead_upload")
-	app.Get("/customers/:id/documents", anyone, docsH.CustomerList).Name("documents.customer_list")
-	app.Post("/customers/:id/documents", sales, docsH.CustomerUpload).Name("documents.customer_upload")
+	app.Post(bodies.Upload("/leads/:id/documents", d.Cfg.DocumentMaxBytes, "error.too_large"), sales, docsH.LeadUpload).Name("documents.lead_upload")
+	app.Get("/customers/:id/documents", sales, docsH.CustomerList).Name("documents.customer_list")
+	app.Post(bodies.Upload("/customers/:id/documents", d.Cfg.DocumentMaxBytes, "error.too_large"), sales, docsH.CustomerUpload).Name("documents.customer_upload")
 	app.Get("/documents/:id", anyone, docsH.Download).Name("documents.download")
 	app.Post("/documents/:id/delete", sales, docsH.Delete).Name("documents.delete")
 	app.Get("/admin/lead-rules", admin, leadsH.Rules).Name("leads.rules")
@@ -216,7 +224,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/admin/lead-rules/:id/toggle", admin, leadsH.ToggleRule).Name("leads.rules_toggle")
 	// imports
 	app.Get("/imports", admin, importsH.List).Name("imports.list")
-	app.Post("/imports", admin, importsH.Upload).Name("imports.upload")
+	app.Post(bodies.Upload("/imports", imports.MaxUpload, "imports.too_big"), admin, importsH.Upload).Name("imports.upload")
 	app.Get("/imports/cartera.xlsx", admin, importsH.Template).Name("imports.template")
 	app.Get("/imports/:id", admin, importsH.Show).Name("imports.show")
 	app.Post("/imports/:id/start", admin, importsH.Start).Name("imports.start")
@@ -295,12 +303,12 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/catalog/price-lists/:id/pdf", admin, catalogH.PriceListPDF).Name("price_lists.pdf")
 	app.Post("/catalog/price-lists/:id/send", admin, catalogH.SendPriceList).Name("price_lists.send")
 	app.Get("/catalog/:id", anyone, catalogH.Show).Name("catalog.show")
-	app.Post("/catalog/:id/image", admin, catalogH.UploadImage).Name("catalog.image_upload")
+	app.Post(bodies.Upload("/catalog/:id/image", catalog.MaxImageBytes, "catalog.image_invalid"), admin, catalogH.UploadImage).Name("catalog.image_upload")
 	app.Post("/catalog/:id/image/delete", admin, catalogH.DeleteImage).Name("catalog.image_delete")
 	app.Get("/catalog/:id/image/:hash/:size", anyone, catalogH.Image).Name("catalog.image")
 	app.Get("/admin/logo", admin, catalogH.Logo).Name("logo.show")
 	app.Get("/admin/logo.jpg", admin, catalogH.LogoImage).Name("logo.image")
-	app.Post("/admin/logo", admin, catalogH.SaveLogo).Name("logo.save")
+	app.Post(bodies.Upload("/admin/logo", catalog.MaxImageBytes, "catalog.image_invalid"), admin, catalogH.SaveLogo).Name("logo.save")
 	app.Post("/catalog/:id", admin, catalogH.Update).Name("catalog.update")
 
 	// Quotes: the three-step editor (1 header, 2 lines with autosave, 3

@@ -2,10 +2,12 @@ package apptest
 
 import (
 	"bytes"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 )
 
 // File is one file of a multipart form.
@@ -23,11 +25,18 @@ func (c *Client) PostFiles(path string, fields url.Values, files ...File) Respon
 	if fields == nil {
 		fields = url.Values{}
 	}
-	if !fields.Has("_csrf") {
-		fields.Set("_csrf", c.CSRF())
+	// The token first, as every upload form puts it (CSRF reads a
+	// streamed upload no further), then the fields in a stable order.
+	token := fields.Get("_csrf")
+	if token == "" {
+		token = c.CSRF()
 	}
-	for k, vs := range fields {
-		for _, v := range vs {
+	_ = w.WriteField("_csrf", token)
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if k == "_csrf" {
+			continue
+		}
+		for _, v := range fields[k] {
 			_ = w.WriteField(k, v)
 		}
 	}

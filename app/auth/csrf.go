@@ -19,7 +19,7 @@ import (
 const (
 	csrfCookie = "pulso_csrf"
 	csrfHeader = "X-CSRF-Token"
-	csrfField  = "_csrf"
+	csrfField  = web.CSRFField
 )
 
 // CSRF returns the middleware; it runs on every route.
@@ -40,13 +40,32 @@ func CSRF(secret []byte, secure bool) fiber.Handler {
 		}
 		got := c.Get(csrfHeader)
 		if got == "" {
-			got = c.FormValue(csrfField)
+			got = formToken(c)
 		}
 		if !hmac.Equal([]byte(got), []byte(token)) {
 			return web.NewError(fiber.StatusForbidden, "error.csrf", nil)
 		}
 		return c.Next()
 	}
+}
+
+// formToken is the token a form posted. A streamed upload (web.Bodies) is
+// read only as far as its first part, which every upload form makes the
+// token: the file is not read before the token, the session and the role
+// are checked.
+func formToken(c *fiber.Ctx) string {
+	if !c.Request().IsBodyStream() {
+		return c.FormValue(csrfField)
+	}
+	mr, err := web.Multipart(c)
+	if err != nil {
+		return ""
+	}
+	p, err := mr.NextPart()
+	if err != nil || p.FormName() != csrfField {
+		return ""
+	}
+	return web.PartValue(p, 256)
 }
 
 // RenewCSRF gives the browser a new CSRF seed (after sign-in and sign-out)

@@ -189,3 +189,26 @@ func TestAdminFormsValidationAndRoles(t *testing.T) {
 		t.Errorf("rep on forms page: %d", r.Status)
 	}
 }
+
+// Every submission counts against its address before its body is read, so
+// refused bodies (malformed, too big) use up the allowance too.
+func TestRefusedBodiesCountAgainstTheAddress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, "")
+	huge := url.Values{"name": {"Ana"}, "email": {"ana@example.org"}, "message": {strings.Repeat("x", 300<<10)}}.Encode()
+	for i := 0; i < 10; i++ {
+		if res := w.post(t, `{"name":`, "application/json", "203.0.113.8"); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("malformed %d: %d", i+1, res.StatusCode)
+		}
+		if res := w.post(t, huge, "application/x-www-form-urlencoded", "203.0.113.8"); res.StatusCode != http.StatusRequestEntityTooLarge && res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("too big %d: %d", i+1, res.StatusCode)
+		}
+	}
+	ok := url.Values{"name": {"Ana"}, "email": {"ana@example.org"}}.Encode()
+	if res := w.post(t, ok, "application/x-www-form-urlencoded", "203.0.113.8"); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after 20 refused bodies: %d, want 429", res.StatusCode)
+	}
+	if res := w.post(t, ok, "application/x-www-form-urlencoded", "198.51.100.10"); res.StatusCode != http.StatusOK {
+		t.Errorf("another address: %d", res.StatusCode)
+	}
+}

@@ -48,11 +48,16 @@ var known = []string{"company", "name", "email", "phone", "message", "province",
 
 const maxFieldLen = 2000
 
+// maxBody bounds a submission: 50 fields of maxFieldLen, URL-encoded, fit.
+const maxBody = 256 << 10
+
 // Submit receives one submission. It answers JSON to JSON clients and a
 // 303 to the form's thank-you page (or Pulso's own) to browsers.
 func (h *Handler) Submit(c *fiber.Ctx) error {
 	setCORS(c)
 	ctx := c.UserContext()
+	wantsJSON := strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) ||
+		c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON
 	form, err := h.Q.GetLeadFormByToken(ctx, linktoken.Hash(c.Params("token")))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return web.ErrNotFound
@@ -60,13 +65,9 @@ func (h *Handler) Submit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	wantsJSON := strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) ||
-		c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON
-
-	fields, err := readFields(c)
-	if err != nil {
-		return respondError(c, wantsJSON, fiber.StatusBadRequest, map[string]string{"_": "capture.bad_body"})
-	}
+	// A submission counts against its address before its body is read
+	// (app.go marks this route's body raw): refused bodies, too big or
+	// malformed, use up the allowance like good ones.
 	recent, err := h.Q.RecordCaptureHit(ctx, queries.RecordCaptureHitParams{ClientIP: web.ClientIP(c).String(), Since: time.Now().Add(-hitWindow)})
 	if err != nil {
 		return err
@@ -74,6 +75,15 @@ func (h *Handler) Submit(c *fiber.Ctx) error {
 	if recent > maxHits {
 		c.Set(fiber.HeaderRetryAfter, fmt.Sprint(int(hitWindow.Seconds())))
 		return respondError(c, wantsJSON, fiber.StatusTooManyRequests, map[string]string{"_": "error.too_many"})
+	}
+	if _, err := web.ReadBody(c, maxBody); errors.Is(err, web.ErrBodyTooLarge) {
+		return respondError(c, wantsJSON, fiber.StatusRequestEntityTooLarge, map[string]string{"_": "error.too_large"})
+	} else if err != nil {
+		return respondError(c, wantsJSON, fiber.StatusBadRequest, map[string]string{"_": "capture.bad_body"})
+	}
+	fields, err := readFields(c)
+	if err != nil {
+		return respondError(c, wantsJSON, fiber.StatusBadRequest, map[string]string{"_": "capture.bad_body"})
 	}
 	if fields[honeypot] != "" {
 		// Look like success, so the bot learns nothing; store nothing.

@@ -23,10 +23,10 @@ import (
 const (
 	largeSide = 1024
 	thumbSide = 160
-	// maxUpload bounds an uploaded picture; maxPixels bounds what decoding
+	// MaxImageBytes bounds an uploaded picture; maxPixels bounds what decoding
 	// it may allocate (a small file can declare a huge image).
-	maxUpload = 8 << 20
-	maxPixels = 40_000_000
+	MaxImageBytes = 8 << 20
+	maxPixels     = 40_000_000
 )
 
 // ErrImage is a file that is not a PNG or JPEG picture of sensible size.
@@ -37,11 +37,11 @@ var ErrImage = errors.New("catalog: not a PNG or JPEG image of sensible size")
 // Catmull-Rom (golang.org/x/image/draw). Re-encoding also drops whatever
 // metadata the upload carried (GPS positions in phone photos).
 func Fit(r io.Reader, side int) ([]byte, int, int, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxUpload+1))
+	b, err := io.ReadAll(io.LimitReader(r, MaxImageBytes+1))
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	if len(b) > maxUpload {
+	if len(b) > MaxImageBytes {
 		return nil, 0, 0, ErrImage
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
@@ -77,21 +77,16 @@ func (h *Handler) UploadImage(c *fiber.Ctx) error {
 		return err
 	}
 	p := web.MustPrincipal(c)
-	fh, err := c.FormFile("image")
-	if err != nil {
+	part, err := web.FilePart(c, "image")
+	if err != nil || part.FileName() == "" {
 		return h.imageError(c, pr, "catalog.image_choose")
 	}
-	if fh.Size > maxUpload {
+	raw, err := io.ReadAll(io.LimitReader(part, MaxImageBytes+1))
+	if err != nil {
+		return web.NewError(fiber.StatusBadRequest, "error.bad_request", err)
+	}
+	if len(raw) > MaxImageBytes {
 		return h.imageError(c, pr, "catalog.image_invalid")
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
-	if err != nil {
-		return err
 	}
 	large, w, hgt, err := Fit(bytes.NewReader(raw), largeSide)
 	if errors.Is(err, ErrImage) {

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"errors"
-	"io"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -47,23 +46,19 @@ func (h *Handler) LogoImage(c *fiber.Ctx) error {
 // SaveLogo stores an uploaded PNG or JPEG, re-encoded at a bounded size.
 func (h *Handler) SaveLogo(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
-	if c.FormValue("remove") != "" {
+	part, err := web.FilePart(c, "logo")
+	if errors.Is(err, web.ErrNotMultipart) && c.FormValue("remove") != "" {
+		// The remove button's own small form.
 		if err := h.Q.SetOrgLogo(c.UserContext(), queries.SetOrgLogoParams{ID: p.OrgID}); err != nil {
 			return err
 		}
 		return web.Redirect(c, "/admin/logo")
 	}
-	fh, err := c.FormFile("logo")
-	if err != nil {
+	if err != nil || part.FileName() == "" {
 		web.Flash(c, "error", "catalog.image_choose")
 		return web.Redirect(c, "/admin/logo")
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	logo, _, _, err := Fit(io.LimitReader(f, maxUpload+1), logoSide)
+	logo, _, _, err := Fit(part, logoSide)
 	if errors.Is(err, ErrImage) {
 		web.Flash(c, "error", "catalog.image_invalid")
 		return web.Redirect(c, "/admin/logo")

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"pulso/app/ident"
+	"pulso/app/spreadsheet"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -77,20 +78,6 @@ func (h *Handler) exportSetup(c *fiber.Ctx) (queries.ListCustomersParams, []stri
 	return params, header, p.Location(), nil
 }
 
-// spreadsheetSafe keeps a cell from being read as a formula by Excel or
-// LibreOffice (CSV injection): a leading = + - @ or tab gets a quote. A
-// phone in E.164 ("+34600…", digits only) cannot hide a formula and is kept
-// as is.
-func spreadsheetSafe(s string) string {
-	if len(s) > 1 && s[0] == '+' && ident.Digits(s[1:]) {
-		return s
-	}
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // ExportCSV streams the filtered list as CSV. The file is UTF-8 with a
 // byte-order mark and ';' between fields because that is what Excel in a
 // Spanish (or Mexican, Argentine) locale opens by double click: without the
@@ -114,7 +101,7 @@ func (h *Handler) ExportCSV(c *fiber.Ctx) error {
 		err := eachCustomer(ctx, q, params, func(r queries.ListCustomersRow) error {
 			row := exportRow(r, loc)
 			for i := range row {
-				row[i] = spreadsheetSafe(row[i])
+				row[i] = spreadsheet.Cell(row[i])
 			}
 			if err := w.Write(row); err != nil {
 				return err

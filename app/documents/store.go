@@ -38,6 +38,9 @@ var (
 	ErrTypeNotAllowed = &Rejection{MessageID: "documents.type_not_allowed"}
 	// ErrEmpty: nothing to keep.
 	ErrEmpty = &Rejection{MessageID: "documents.empty"}
+	// ErrUploadAgain: the stored bytes this upload matched were deleted
+	// while it streamed in (see documentsweb keep).
+	ErrUploadAgain = &Rejection{MessageID: "documents.upload_again"}
 )
 
 // sniffLen is how much of the head the type checks look at: enough for a

@@ -33,6 +33,18 @@ var (
 	ErrNoFrom    = &Rejection{MessageID: "inbound.reason.no_from"}
 	ErrTooLarge  = &Rejection{MessageID: "inbound.reason.too_large"}
 	ErrEmpty     = &Rejection{MessageID: "inbound.reason.empty"}
+	// ErrTooComplex is a MIME tree past MaxMIMEDepth or MaxMIMEParts.
+	ErrTooComplex = &Rejection{MessageID: "inbound.reason.too_complex"}
+)
+
+// Bounds of a message's MIME tree. Each level of nesting keeps a reader
+// (and its buffer) open and makes every byte below it pass through one
+// more boundary scan, so depth costs memory and quadratic time; each part
+// may become a document. Real mail nests 3–5 levels (mixed, alternative,
+// related) and carries a few dozen attachments at most.
+const (
+	MaxMIMEDepth = 10
+	MaxMIMEParts = 250
 )
 
 // Message is what Pulso keeps of an e-mail.
@@ -63,29 +75,33 @@ func Parse(raw []byte, max int64) (Message, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return m, ErrEmpty
 	}
-	mr, err := mail.CreateReader(bytes.NewReader(raw))
+	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil && !message.IsUnknownCharset(err) {
 		return m, ErrMalformed
 	}
-	defer mr.Close()
+	header := mail.Header{Header: e.Header}
+	parts := newPartReader(e)
 
-	m.FromAddr, m.FromName = from(mr.Header)
+	m.FromAddr, m.FromName = from(header)
 	if m.FromAddr == "" {
 		return m, ErrNoFrom
 	}
-	if s, err := mr.Header.Subject(); err == nil {
+	if s, err := header.Subject(); err == nil {
 		m.Subject = clean(s)
 	} else {
-		m.Subject = clean(mr.Header.Get("Subject"))
+		m.Subject = clean(header.Get("Subject"))
 	}
 	m.Subject = strings.Join(strings.Fields(m.Subject), " ")
-	m.MessageID = messageID(mr.Header)
+	m.MessageID = messageID(header)
 
 	var plain, htmlText string
 	for {
-		p, err := mr.NextPart()
+		p, err := parts.next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if errors.Is(err, ErrTooComplex) {
+			return m, err
 		}
 		if err != nil && !message.IsUnknownCharset(err) {
 			if plain == "" && htmlText == "" && len(m.Attachments) == 0 {
@@ -125,6 +141,65 @@ func Parse(raw []byte, max int64) (Message, error) {
 	}
 	m.Text = strings.TrimSpace(m.Text)
 	return m, nil
+}
+
+// partReader walks a message's MIME tree depth first, leaves only, as
+// mail.Reader does, but counts levels and parts and stops at the limits
+// before opening anything past them.
+type partReader struct {
+	open  []message.MultipartReader // innermost last
+	leaf  *message.Entity           // a message that is not multipart is its own one part
+	parts int
+}
+
+func newPartReader(e *message.Entity) *partReader {
+	if mr := e.MultipartReader(); mr != nil {
+		return &partReader{open: []message.MultipartReader{mr}}
+	}
+	return &partReader{leaf: e}
+}
+
+// next returns the next leaf part; its error may be an unknown charset
+// with a usable part, as with mail.Reader.
+func (r *partReader) next() (*mail.Part, error) {
+	if r.leaf != nil {
+		e := r.leaf
+		r.leaf = nil
+		return leafPart(e), nil
+	}
+	for len(r.open) > 0 {
+		p, err := r.open[len(r.open)-1].NextPart()
+		if errors.Is(err, io.EOF) {
+			r.open = r.open[:len(r.open)-1]
+			continue
+		}
+		if err != nil && !message.IsUnknownCharset(err) {
+			return nil, err
+		}
+		if r.parts++; r.parts > MaxMIMEParts {
+			return nil, ErrTooComplex
+		}
+		if mr := p.MultipartReader(); mr != nil {
+			if len(r.open) >= MaxMIMEDepth {
+				return nil, ErrTooComplex
+			}
+			r.open = append(r.open, mr)
+			continue
+		}
+		return leafPart(p), err
+	}
+	return nil, io.EOF
+}
+
+// leafPart gives a part the header type mail.Reader would: inline for
+// inline parts and unlabelled text, attachment for the rest.
+func leafPart(e *message.Entity) *mail.Part {
+	t, _, _ := e.Header.ContentType()
+	disp, _, _ := e.Header.ContentDisposition()
+	if disp == "inline" || (disp != "attachment" && strings.HasPrefix(t, "text/")) {
+		return &mail.Part{Header: &mail.InlineHeader{Header: e.Header}, Body: e.Body}
+	}
+	return &mail.Part{Header: &mail.AttachmentHeader{Header: e.Header}, Body: e.Body}
 }
 
 // from is the first From address. A header go-message cannot parse (bad

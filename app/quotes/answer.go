@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"image/png"
 	"net/netip"
 	"slices"
@@ -138,17 +139,35 @@ type SignInput struct {
 // Sign-input errors the client page shows next to the field.
 var (
 	ErrSignerName     = errors.New("quotes: the signer's name is required")
-	ErrSignatureImage = errors.New("quotes: the signature is empty, too big or not a PNG")
+	ErrSignatureImage = errors.New("quotes: the signature is empty or not a PNG")
+	ErrSignatureSize  = errors.New("quotes: the signature image is larger than a signature canvas makes")
 )
 
-// checkSignature accepts a PNG of sensible size with some ink in it.
+// maxSignaturePixels bounds what decoding may allocate: a phone or desktop
+// canvas at 4× pixel density stays under it, and at 8 bits per channel
+// (what a canvas exports) decoding it takes at most 16 MB.
+const maxSignaturePixels = 4_000_000
+
+// checkSignature accepts a PNG of sensible size with some ink in it. The
+// header (dimensions and bit depth) is read first: only an image whose
+// decoding costs what a signature canvas makes is decoded.
 func checkSignature(b []byte) error {
-	if len(b) == 0 || len(b) > MaxSignatureBytes {
+	if len(b) == 0 {
 		return ErrSignatureImage
 	}
+	if len(b) > MaxSignatureBytes {
+		return ErrSignatureSize
+	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(b))
-	if err != nil || cfg.Width < 50 || cfg.Height < 20 || cfg.Width > 4000 || cfg.Height > 4000 {
+	if err != nil || cfg.Width < 50 || cfg.Height < 20 {
 		return ErrSignatureImage
+	}
+	if cfg.Width > 4000 || cfg.Height > 4000 || cfg.Width*cfg.Height > maxSignaturePixels {
+		return ErrSignatureSize
+	}
+	switch cfg.ColorModel {
+	case color.RGBA64Model, color.NRGBA64Model, color.Gray16Model:
+		return ErrSignatureSize // 16 bits per channel: twice the memory, and no canvas exports it
 	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -180,12 +199,14 @@ func Sign(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.
 	if name == "" || len(name) > 200 {
 		return ErrSignerName
 	}
-	if err := checkSignature(in.Signature); err != nil {
-		return err
-	}
 	q := queries.New(tx)
+	// The link's state before the image: an answered or outdated version
+	// says so without decoding anything.
 	qt, v, err := answerable(ctx, q, l)
 	if err != nil {
+		return err
+	}
+	if err := checkSignature(in.Signature); err != nil {
 		return err
 	}
 	if _, err := q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN,

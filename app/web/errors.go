@@ -53,7 +53,7 @@ func messageFor(status int) string {
 	case fiber.StatusTooManyRequests:
 		return "error.too_many"
 	case fiber.StatusRequestEntityTooLarge:
-		// Beyond Fiber's BodyLimit, before any handler could say more.
+		// Over a route's body limit (web.Bodies), before any handler could say more.
 		return "error.too_large"
 	case fiber.StatusServiceUnavailable:
 		return "error.unavailable"

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"pulso/app/files"
 	"pulso/app/imports/sheet"
+	"pulso/app/spreadsheet"
 	"pulso/queries"
 	"pulso/views/i18n"
 )
@@ -94,7 +94,10 @@ func (r *Runner) writeErrors(ctx context.Context, imp queries.Import, dst io.Wri
 				continue
 			}
 			header = false
-			out := append([]string{i18n.In(user.Locale, "imports.errfile_line", nil)}, cells...)
+			out := []string{i18n.In(user.Locale, "imports.errfile_line", nil)}
+			for _, c := range cells {
+				out = append(out, spreadsheet.Cell(c))
+			}
 			if err := w.Write(append(out, i18n.In(user.Locale, "imports.errfile_errors", nil))); err != nil {
 				return err
 			}
@@ -106,7 +109,7 @@ func (r *Runner) writeErrors(ctx context.Context, imp queries.Import, dst io.Wri
 		out := make([]string, 0, len(cells)+2)
 		out = append(out, fmt.Sprint(line))
 		for _, c := range cells {
-			out = append(out, defuse(c))
+			out = append(out, spreadsheet.Cell(c))
 		}
 		reason := i18n.In(user.Locale, "imports.errfile_reason", map[string]any{"Column": cur.ErrorColumn, "Message": i18n.In(user.Locale, cur.ErrorID, nil)})
 		if err := w.Write(append(out, reason)); err != nil {
@@ -121,16 +124,6 @@ func (r *Runner) writeErrors(ctx context.Context, imp queries.Import, dst io.Wri
 		return err
 	}
 	return bw.Flush()
-}
-
-// defuse keeps a spreadsheet from running a cell as a formula when the
-// error file is opened (CSV injection): such cells get a leading quote.
-// Phones (+34…) and negative amounts are left alone.
-func defuse(c string) string {
-	if strings.HasPrefix(c, "=") || strings.HasPrefix(c, "@") {
-		return "'" + c
-	}
-	return c
 }
 
 // ErrorFileName names the error file after the upload: clientes.xlsx →

@@ -2,9 +2,9 @@ package inboundweb
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"strconv"
 	"time"
 
@@ -123,24 +123,26 @@ func (h *Handler) Rotate(c *fiber.Ctx) error {
 func (h *Handler) Upload(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	form, err := c.MultipartForm()
-	if err != nil {
-		return h.render(c, fiber.StatusUnprocessableEntity, []inboundview.Result{{Outcome: "inbound.upload.choose"}})
-	}
-	files := form.File["eml"]
-	if len(files) == 0 {
-		return h.render(c, fiber.StatusUnprocessableEntity, []inboundview.Result{{Outcome: "inbound.upload.choose"}})
-	}
+	// Each file streams off the connection in turn (web.Bodies left the
+	// body there) and is held only while it is received.
 	var results []inboundview.Result
-	for _, fh := range files {
-		res := inboundview.Result{Filename: fh.Filename}
-		if fh.Size > h.Cfg.InboundMaxBytes {
-			res.Outcome = "inbound.reason.too_large"
-			results = append(results, res)
-			continue
-		}
-		raw, err := readFile(fh, h.Cfg.InboundMaxBytes)
+	for {
+		part, err := web.NextPart(c)
 		if err != nil {
+			if !errors.Is(err, io.EOF) && len(results) > 0 {
+				return web.NewError(fiber.StatusBadRequest, "error.bad_request", err)
+			}
+			break
+		}
+		if part.FormName() != "eml" || part.FileName() == "" {
+			continue // a file input left empty sends a part without a name
+		}
+		res := inboundview.Result{Filename: part.FileName()}
+		raw, err := io.ReadAll(io.LimitReader(part, h.Cfg.InboundMaxBytes+1))
+		if err != nil {
+			return web.NewError(fiber.StatusBadRequest, "error.bad_request", err)
+		}
+		if int64(len(raw)) > h.Cfg.InboundMaxBytes {
 			res.Outcome = "inbound.reason.too_large"
 			results = append(results, res)
 			continue
@@ -168,21 +170,8 @@ func (h *Handler) Upload(c *fiber.Ctx) error {
 		}
 		results = append(results, res)
 	}
+	if len(results) == 0 {
+		return h.render(c, fiber.StatusUnprocessableEntity, []inboundview.Result{{Outcome: "inbound.upload.choose"}})
+	}
 	return h.render(c, fiber.StatusOK, results)
-}
-
-func readFile(fh *multipart.FileHeader, max int64) ([]byte, error) {
-	f, err := fh.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, inbound.ErrTooLarge
-	}
-	return b, nil
 }

@@ -179,6 +179,8 @@ func (h *Handler) ClientSign(c *fiber.Ctx) error {
 		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, map[string]string{"signer_name": "quotes.signer_required"})
 	case errors.Is(err, quotes.ErrSignatureImage):
 		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, map[string]string{"signature": "quotes.signature_required"})
+	case errors.Is(err, quotes.ErrSignatureSize):
+		return h.renderClient(c, fiber.StatusUnprocessableEntity, l, map[string]string{"signature": "quotes.signature_too_big"})
 	}
 	return h.answered(c, l, err)
 }
