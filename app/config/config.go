@@ -49,6 +49,10 @@ type Config struct {
 	InboundMaxBytes int64
 	// DocumentMaxBytes bounds one uploaded document.
 	DocumentMaxBytes int64
+	// LiveMaxPerUser and LiveMaxPerOrg bound the live sockets one user and
+	// one org may hold on this node, so one account cannot take its slots.
+	LiveMaxPerUser int
+	LiveMaxPerOrg  int
 	// ClientLinkRate is how many requests a minute one IP may make to the
 	// quote links (/q/...); 0 means 60. Tests that walk every route raise it.
 	ClientLinkRate int
@@ -88,6 +92,8 @@ var Vars = []Var{
 	{"PULSO_INBOUND_DOMAIN", "(host of PULSO_BASE_URL)", "domain of the inbox addresses leads+<token>@<domain>; its MX must point at PULSO_SMTP_INBOUND_ADDR"},
 	{"PULSO_INBOUND_MAX_MB", "25", "largest inbound e-mail accepted, in MB (SMTP and .eml uploads)"},
 	{"PULSO_DOCUMENT_MAX_MB", "20", "largest document a user may upload, in MB"},
+	{"PULSO_LIVE_MAX_PER_USER", "10", "live sockets (open pages) one user may hold on one node; more are refused with close code 4429"},
+	{"PULSO_LIVE_MAX_PER_ORG", "200", "live sockets one org may hold on one node; more are refused with close code 4429"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -166,6 +172,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.InboundMaxBytes = megabytes("PULSO_INBOUND_MAX_MB", "25")
 	c.DocumentMaxBytes = megabytes("PULSO_DOCUMENT_MAX_MB", "20")
+	sockets := func(name, def string) int {
+		n, err := strconv.Atoi(get(name, def))
+		if err != nil || n < 1 || n > 50_000 {
+			errs = append(errs, fmt.Errorf("%s must be a number of sockets from 1 to 50000, got %q", name, getenv(name)))
+		}
+		return n
+	}
+	c.LiveMaxPerUser = sockets("PULSO_LIVE_MAX_PER_USER", "10")
+	c.LiveMaxPerOrg = sockets("PULSO_LIVE_MAX_PER_ORG", "200")
+	if c.LiveMaxPerUser > c.LiveMaxPerOrg {
+		errs = append(errs, fmt.Errorf("PULSO_LIVE_MAX_PER_USER (%d) cannot exceed PULSO_LIVE_MAX_PER_ORG (%d)", c.LiveMaxPerUser, c.LiveMaxPerOrg))
+	}
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))
 	}
