@@ -71,7 +71,7 @@ func NewOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	metrics := ops.NewMetrics()
-	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin()})
+	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin(), MaxPerUser: cfg.LiveMaxPerUser, MaxPerOrg: cfg.LiveMaxPerOrg})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = lh.Run(ctx); close(done) }()

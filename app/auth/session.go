@@ -118,12 +118,28 @@ func LoadSession(d web.Deps) fiber.Handler {
 	}
 }
 
-// WatchSessions keeps c honest: it trusts cached sessions only while the
-// hub is polling, and forgets a user's sessions when an event says their
-// principal changed (users, orgs and sessions rows, by trigger) or their
-// unread count did (notification events).
-func WatchSessions(h *hub.Hub, c *web.SessionCache) {
+// WatchSessions keeps d.Sessions and h's sockets honest. The cache is
+// trusted only while the hub is polling, and forgets a user's sessions when
+// an event says their principal changed (users, orgs and sessions rows, by
+// trigger) or their unread count did (notification events). The same
+// principal events make h check that user's sockets at once (logout,
+// deactivation, a role change, an expiry cut short); sessions that simply
+// run out are found by h's periodic check. Both checks apply the sign-in
+// rule (open_sessions).
+func WatchSessions(h *hub.Hub, d web.Deps) {
+	c := d.Sessions
 	c.Watch(h.Polling, h.Sync)
+	h.CheckSessions(func(ctx context.Context, hashes [][]byte) (map[string]hub.SessionState, error) {
+		rows, err := d.Q.CheckSessions(ctx, hashes)
+		if err != nil {
+			return nil, err
+		}
+		open := make(map[string]hub.SessionState, len(rows))
+		for _, r := range rows {
+			open[string(r.TokenHash)] = hub.SessionState{Role: web.Role(r.Role), EndsAt: r.EndsAt}
+		}
+		return open, nil
+	})
 	h.Observe(func(ev live.Event) {
 		switch {
 		case ev.Topic == live.TopicPrincipal && ev.Entity == "org":
@@ -134,6 +150,9 @@ func WatchSessions(h *hub.Hub, c *web.SessionCache) {
 			} else {
 				c.ForgetOrg(ev.OrgID)
 			}
+		}
+		if ev.Topic == live.TopicPrincipal && ev.Entity == "user" && ev.SubjectUserID != nil {
+			h.Recheck(ev.OrgID, *ev.SubjectUserID)
 		}
 	})
 }

@@ -59,6 +59,15 @@ type Config struct {
 	PollInterval time.Duration
 	// Origin is the only Origin allowed to open a socket (scheme://host[:port]).
 	Origin string
+	// MaxPerUser and MaxPerOrg cap the sockets of one user and of one org
+	// in this process, so one account cannot take a node's slots; beyond
+	// them a socket is closed with 4429.
+	MaxPerUser int
+	MaxPerOrg  int
+	// SessionCheck is how often sockets whose session may have run out are
+	// checked against the database (ended sessions announce themselves
+	// sooner, through the principal events).
+	SessionCheck time.Duration
 }
 
 func (c *Config) defaults() {
@@ -80,6 +89,15 @@ func (c *Config) defaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 25 * time.Millisecond
 	}
+	if c.MaxPerUser == 0 {
+		c.MaxPerUser = 10
+	}
+	if c.MaxPerOrg == 0 {
+		c.MaxPerOrg = 200
+	}
+	if c.SessionCheck == 0 {
+		c.SessionCheck = 30 * time.Second
+	}
 }
 
 // Hub fans events out to the sockets of this process.
@@ -92,9 +110,16 @@ type Hub struct {
 
 	mu      sync.RWMutex
 	orgs    map[int64]map[*socket]struct{}
+	users   map[member]int // sockets per user, for Config.MaxPerUser
 	count   int
 	closing bool
 	empty   chan struct{} // closed when closing and the last socket is gone
+
+	// Session checks (sessions.go): checker is set by CheckSessions;
+	// pending holds the users Recheck named, and recheck wakes the checker.
+	checker SessionChecker
+	pending map[member]struct{}
+	recheck chan struct{}
 
 	work chan *socket
 	m    hubMetrics
@@ -163,9 +188,12 @@ func New(db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, cfg Conf
 	cfg.defaults()
 	h := &Hub{
 		db: db, q: queries.New(db), log: log.With("component", "live"), cfg: cfg,
-		topics: map[string]Topic{},
-		orgs:   map[int64]map[*socket]struct{}{},
-		empty:  make(chan struct{}),
+		topics:  map[string]Topic{},
+		orgs:    map[int64]map[*socket]struct{}{},
+		users:   map[member]int{},
+		pending: map[member]struct{}{},
+		recheck: make(chan struct{}, 1),
+		empty:   make(chan struct{}),
 		// Each socket is scheduled at most once at a time, so a queue as
 		// long as the socket limit never blocks the fan-out.
 		work:   make(chan *socket, maxSockets),
@@ -194,6 +222,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		go h.writer(ctx)
 	}
 	go h.pinger(ctx)
+	go h.sessionChecker(ctx)
 	p := &poller{hub: h, gaps: map[int64]time.Time{}}
 	for {
 		id, err := h.q.MaxLiveEventID(ctx)
@@ -315,7 +344,7 @@ func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	}
 	groups := map[Audience][]*socket{}
 	for s := range h.orgs[ev.OrgID] {
-		if !s.mayReceive(ev) {
+		if s.ending.Load() || !s.mayReceive(ev) {
 			continue
 		}
 		aud := Audience{OrgID: ev.OrgID, Locale: s.locale, Role: s.role}
@@ -344,11 +373,30 @@ func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	}
 }
 
-func (h *Hub) add(s *socket) bool {
+// member names one user of one org.
+type member struct{ org, user int64 }
+
+// addResult says whether a socket joined the hub, and if not, why.
+type addResult int
+
+const (
+	added addResult = iota
+	refusedClosing
+	refusedFull
+)
+
+// add registers s unless the process is shutting down or s would exceed a
+// cap: the node's, its org's or its user's. The caps are checked and taken
+// under one lock, so a burst of upgrades cannot overshoot them.
+func (h *Hub) add(s *socket) addResult {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closing || h.count >= maxSockets {
-		return false
+	if h.closing {
+		return refusedClosing
+	}
+	uk := member{s.orgID, s.userID}
+	if h.count >= maxSockets || len(h.orgs[s.orgID]) >= h.cfg.MaxPerOrg || h.users[uk] >= h.cfg.MaxPerUser {
+		return refusedFull
 	}
 	set := h.orgs[s.orgID]
 	if set == nil {
@@ -356,9 +404,10 @@ func (h *Hub) add(s *socket) bool {
 		h.orgs[s.orgID] = set
 	}
 	set[s] = struct{}{}
+	h.users[uk]++
 	h.count++
 	h.m.sockets.Inc()
-	return true
+	return added
 }
 
 func (h *Hub) remove(s *socket) {
@@ -371,6 +420,10 @@ func (h *Hub) remove(s *socket) {
 	delete(set, s)
 	if len(set) == 0 {
 		delete(h.orgs, s.orgID)
+	}
+	uk := member{s.orgID, s.userID}
+	if h.users[uk]--; h.users[uk] <= 0 {
+		delete(h.users, uk)
 	}
 	h.count--
 	h.m.sockets.Dec()
