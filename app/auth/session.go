@@ -95,10 +95,9 @@ func LoadSession(d web.Deps) fiber.Handler {
 				return err
 			}
 			d.Sessions.Touched(hash, now, expires)
-			s.ExpiresAt = expires
 		}
 		p := s.Principal // each request gets its own copy
-		p.SessionHash, p.SessionEndsAt = hash, s.ExpiresAt
+		p.SessionHash = hash
 		web.SetPrincipal(c, &p)
 		web.SetLocale(c, p.Locale)
 		err := c.Next()

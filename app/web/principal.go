@@ -36,10 +36,8 @@ type Principal struct {
 	// UnreadNotifications feeds the bell; read with the session, in one query.
 	UnreadNotifications int64
 	// SessionHash identifies the request's session (the stored hash of its
-	// cookie) and SessionEndsAt is when it ends unless used again: a live
-	// socket is bound to them and closes when the session ends.
-	SessionHash   []byte
-	SessionEndsAt time.Time
+	// cookie): a live socket is bound to it and closes when it ends.
+	SessionHash []byte
 }
 
 const principalKey = "pulso.principal"

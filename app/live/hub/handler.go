@@ -118,7 +118,7 @@ func (h *Hub) serve(c *websocket.Conn) {
 	s.idle = sync.NewCond(&s.mu)
 	switch h.add(s) {
 	case added:
-	case refusedFull:
+	case refusedOverCap:
 		h.m.refused.Inc()
 		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeTooMany, "too many live connections"), time.Now().Add(time.Second))
 		_ = c.Close()

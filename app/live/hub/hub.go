@@ -381,8 +381,11 @@ type addResult int
 
 const (
 	added addResult = iota
-	refusedClosing
-	refusedFull
+	// refusedGoingAway: this process is shutting down or full; the page
+	// reconnects, through the balancer, to another.
+	refusedGoingAway
+	// refusedOverCap: the user or org holds as many sockets here as it may.
+	refusedOverCap
 )
 
 // add registers s unless the process is shutting down or s would exceed a
@@ -391,12 +394,12 @@ const (
 func (h *Hub) add(s *socket) addResult {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closing {
-		return refusedClosing
+	if h.closing || h.count >= maxSockets {
+		return refusedGoingAway
 	}
 	uk := member{s.orgID, s.userID}
-	if h.count >= maxSockets || len(h.orgs[s.orgID]) >= h.cfg.MaxPerOrg || h.users[uk] >= h.cfg.MaxPerUser {
-		return refusedFull
+	if len(h.orgs[s.orgID]) >= h.cfg.MaxPerOrg || h.users[uk] >= h.cfg.MaxPerUser {
+		return refusedOverCap
 	}
 	set := h.orgs[s.orgID]
 	if set == nil {

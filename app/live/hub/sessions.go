@@ -37,11 +37,6 @@ type SessionState struct {
 // that still open something; a hash left out has ended.
 type SessionChecker func(ctx context.Context, hashes [][]byte) (map[string]SessionState, error)
 
-// closeSessionEnded tells the page its session ended or its rights changed;
-// static/js/pulso.js reloads, which shows the login page or the page as the
-// new role. In the private-use range (RFC 6455 §7.4.2).
-const closeSessionEnded = 4001
-
 // checkBatch bounds the hashes sent in one query.
 const checkBatch = 1000
 

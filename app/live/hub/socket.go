@@ -20,9 +20,14 @@ const (
 	opClose
 )
 
-// WebSocket close codes (RFC 6455 §7.4.1, IANA registry).
+// WebSocket close codes (RFC 6455 §7.4.1, IANA registry; 4000-4999 are
+// private use). static/js/pulso.js acts on each.
 const (
 	closeGoingAway = websocket.CloseGoingAway // 1001: server shutting down
+	// closeSessionEnded: the socket's session ended or its role changed
+	// (sessions.go). The page reloads, which shows the login page or the
+	// page as the new role.
+	closeSessionEnded = 4001
 	// closeTooMany refuses a socket beyond Config.MaxPerUser or MaxPerOrg.
 	// The htmx extension retries only abnormal closes, so the page stays
 	// offline instead of knocking every few seconds.
