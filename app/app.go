@@ -41,7 +41,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	if d.Sessions == nil {
 		d.Sessions = web.NewSessionCache()
 	}
-	auth.WatchSessions(h, d.Sessions)
+	auth.WatchSessions(h, d)
 	app := fiber.New(fiber.Config{
 		AppName:               "pulso",
 		DisableStartupMessage: true,

@@ -3,18 +3,30 @@ INSERT INTO sessions (token_hash, org_id, user_id, expires_at, ip, user_agent)
 VALUES (@token_hash, @org_id, @user_id, @expires_at, @ip, @user_agent);
 
 -- name: GetSessionUser :one
--- A session is only as good as its user: a deactivated user's cookie opens nothing.
-SELECT sqlc.embed(u), sqlc.embed(o), s.last_seen_at AS session_last_seen_at, s.expires_at AS session_expires_at,
+-- A session is only as good as its user: a deactivated user's cookie opens
+-- nothing (open_sessions, migration 0030, holds the rule).
+SELECT sqlc.embed(u), sqlc.embed(o), s.last_seen_at AS session_last_seen_at, s.ends_at AS session_expires_at,
     (SELECT count(*) FROM notifications n
      WHERE n.org_id = s.org_id AND n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notifications
-FROM sessions s
+FROM open_sessions s
 JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
 JOIN orgs o ON o.id = s.org_id
-WHERE s.token_hash = @token_hash AND s.expires_at > now() AND u.active;
+WHERE s.token_hash = @token_hash;
 
--- name: TouchSession :exec
-UPDATE sessions SET last_seen_at = now(), expires_at = @expires_at
-WHERE token_hash = @token_hash;
+-- name: CheckSessions :many
+-- Which of the live sockets' sessions still open something, by the same
+-- rule as sign-in, and the role each would get now. One query for a batch
+-- of sockets, never one per socket.
+SELECT s.token_hash, u.role, s.ends_at
+FROM open_sessions s
+JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
+WHERE s.token_hash = ANY(@token_hashes::bytea[]);
+
+-- name: TouchSession :one
+-- Slides the expiry, never past the session's absolute end.
+UPDATE sessions SET last_seen_at = now(), expires_at = LEAST(@expires_at, absolute_expires_at)
+WHERE token_hash = @token_hash
+RETURNING expires_at;
 
 -- name: DeleteSession :exec
 DELETE FROM sessions WHERE token_hash = @token_hash;

@@ -10,6 +10,42 @@ import (
 	"time"
 )
 
+const checkSessions = `-- name: CheckSessions :many
+SELECT s.token_hash, u.role, s.ends_at
+FROM open_sessions s
+JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
+WHERE s.token_hash = ANY($1::bytea[])
+`
+
+type CheckSessionsRow struct {
+	TokenHash []byte
+	Role      string
+	EndsAt    time.Time
+}
+
+// Which of the live sockets' sessions still open something, by the same
+// rule as sign-in, and the role each would get now. One query for a batch
+// of sockets, never one per socket.
+func (q *Queries) CheckSessions(ctx context.Context, tokenHashes [][]byte) ([]CheckSessionsRow, error) {
+	rows, err := q.db.Query(ctx, checkSessions, tokenHashes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CheckSessionsRow{}
+	for rows.Next() {
+		var i CheckSessionsRow
+		if err := rows.Scan(&i.TokenHash, &i.Role, &i.EndsAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const clearLoginFailures = `-- name: ClearLoginFailures :exec
 DELETE FROM login_failures WHERE email = $1 AND ip = $2
 `
@@ -174,13 +210,13 @@ func (q *Queries) GetInvite(ctx context.Context, tokenHash []byte) (GetInviteRow
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.org_id, u.id, u.email, u.name, u.role, u.manager_id, u.locale, u.password_hash, u.active, u.created_at, u.updated_at, o.id, o.name, o.country, o.currency, o.time_zone, o.tax_id, o.plan, o.created_at, o.logo, s.last_seen_at AS session_last_seen_at, s.expires_at AS session_expires_at,
+SELECT u.org_id, u.id, u.email, u.name, u.role, u.manager_id, u.locale, u.password_hash, u.active, u.created_at, u.updated_at, o.id, o.name, o.country, o.currency, o.time_zone, o.tax_id, o.plan, o.created_at, o.logo, s.last_seen_at AS session_last_seen_at, s.ends_at AS session_expires_at,
     (SELECT count(*) FROM notifications n
      WHERE n.org_id = s.org_id AND n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notifications
-FROM sessions s
+FROM open_sessions s
 JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
 JOIN orgs o ON o.id = s.org_id
-WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active
+WHERE s.token_hash = $1
 `
 
 type GetSessionUserRow struct {
@@ -191,7 +227,8 @@ type GetSessionUserRow struct {
 	UnreadNotifications int64
 }
 
-// A session is only as good as its user: a deactivated user's cookie opens nothing.
+// A session is only as good as its user: a deactivated user's cookie opens
+// nothing (open_sessions, migration 0030, holds the rule).
 func (q *Queries) GetSessionUser(ctx context.Context, tokenHash []byte) (GetSessionUserRow, error) {
 	row := q.db.QueryRow(ctx, getSessionUser, tokenHash)
 	var i GetSessionUserRow
@@ -291,9 +328,10 @@ func (q *Queries) RevokeUserInvites(ctx context.Context, arg RevokeUserInvitesPa
 	return err
 }
 
-const touchSession = `-- name: TouchSession :exec
-UPDATE sessions SET last_seen_at = now(), expires_at = $1
+const touchSession = `-- name: TouchSession :one
+UPDATE sessions SET last_seen_at = now(), expires_at = LEAST($1, absolute_expires_at)
 WHERE token_hash = $2
+RETURNING expires_at
 `
 
 type TouchSessionParams struct {
@@ -301,9 +339,12 @@ type TouchSessionParams struct {
 	TokenHash []byte
 }
 
-func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
-	_, err := q.db.Exec(ctx, touchSession, arg.ExpiresAt, arg.TokenHash)
-	return err
+// Slides the expiry, never past the session's absolute end.
+func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, touchSession, arg.ExpiresAt, arg.TokenHash)
+	var expires_at time.Time
+	err := row.Scan(&expires_at)
+	return expires_at, err
 }
 
 const useInvite = `-- name: UseInvite :execrows

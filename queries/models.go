@@ -439,6 +439,14 @@ type NumberSeries struct {
 	LastNumber int32
 }
 
+type OpenSession struct {
+	TokenHash  []byte
+	OrgID      int64
+	UserID     int64
+	LastSeenAt time.Time
+	EndsAt     time.Time
+}
+
 type Opportunity struct {
 	OrgID          int64
 	ID             int64
@@ -668,14 +676,15 @@ type RateCounter struct {
 }
 
 type Session struct {
-	TokenHash  []byte
-	OrgID      int64
-	UserID     int64
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	IP         string
-	UserAgent  string
+	TokenHash         []byte
+	OrgID             int64
+	UserID            int64
+	CreatedAt         time.Time
+	LastSeenAt        time.Time
+	ExpiresAt         time.Time
+	IP                string
+	UserAgent         string
+	AbsoluteExpiresAt time.Time
 }
 
 type Task struct {

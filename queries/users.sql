@@ -23,8 +23,15 @@ VALUES (@org_id, @email, @name, @role, sqlc.narg('manager_id'), @locale, sqlc.na
 RETURNING *;
 
 -- name: SetUserPassword :exec
-UPDATE users SET password_hash = @password_hash, active = true, updated_at = now()
-WHERE org_id = @org_id AND id = @id;
+-- Whoever held a session with the old credentials is out: every session of
+-- the user ends but keep_session (the one setting the password, if any).
+-- One statement, so no path that sets a password can forget it.
+WITH ended AS (
+    DELETE FROM sessions s
+    WHERE s.org_id = @org_id AND s.user_id = @id AND s.token_hash IS DISTINCT FROM sqlc.narg('keep_session')::bytea
+)
+UPDATE users u SET password_hash = @password_hash, active = true, updated_at = now()
+WHERE u.org_id = @org_id AND u.id = @id;
 
 -- name: SetUserActive :one
 UPDATE users SET active = @active, updated_at = now()

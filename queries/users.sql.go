@@ -242,17 +242,30 @@ func (q *Queries) SetUserLocale(ctx context.Context, arg SetUserLocaleParams) er
 }
 
 const setUserPassword = `-- name: SetUserPassword :exec
-UPDATE users SET password_hash = $1, active = true, updated_at = now()
-WHERE org_id = $2 AND id = $3
+WITH ended AS (
+    DELETE FROM sessions s
+    WHERE s.org_id = $2 AND s.user_id = $3 AND s.token_hash IS DISTINCT FROM $4::bytea
+)
+UPDATE users u SET password_hash = $1, active = true, updated_at = now()
+WHERE u.org_id = $2 AND u.id = $3
 `
 
 type SetUserPasswordParams struct {
 	PasswordHash *string
 	OrgID        int64
 	ID           int64
+	KeepSession  []byte
 }
 
+// Whoever held a session with the old credentials is out: every session of
+// the user ends but keep_session (the one setting the password, if any).
+// One statement, so no path that sets a password can forget it.
 func (q *Queries) SetUserPassword(ctx context.Context, arg SetUserPasswordParams) error {
-	_, err := q.db.Exec(ctx, setUserPassword, arg.PasswordHash, arg.OrgID, arg.ID)
+	_, err := q.db.Exec(ctx, setUserPassword,
+		arg.PasswordHash,
+		arg.OrgID,
+		arg.ID,
+		arg.KeepSession,
+	)
 	return err
 }

@@ -84,7 +84,7 @@ func NewLogging(t testing.TB, pool *pgxpool.Pool, log *slog.Logger, opts ...Opti
 		t.Fatal(err)
 	}
 	metrics := ops.NewMetrics()
-	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin()})
+	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin(), MaxPerUser: cfg.LiveMaxPerUser, MaxPerOrg: cfg.LiveMaxPerOrg})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = lh.Run(ctx); close(done) }()
@@ -181,7 +181,7 @@ func (c *Client) Do(req *http.Request) Response {
 		} else {
 			c.cookies[ck.Name] = ck.Value
 		}
-		if ck.Name == "pulso_csrf" {
+		if ck.Name == auth.CSRFCookie(c.env.Deps.Cfg.SecureCookies()) {
 			c.csrf = "" // a new seed makes the old token useless
 		}
 	}
@@ -251,7 +251,7 @@ func (c *Client) On(env *Env) *Client {
 func (c *Client) Login(email, password string) {
 	c.env.T.Helper()
 	r := c.Post("/login", url.Values{"email": {email}, "password": {password}})
-	if r.Status != http.StatusSeeOther || c.cookies["pulso_session"] == "" {
+	if r.Status != http.StatusSeeOther || c.cookies[auth.SessionCookie(c.env.Deps.Cfg.SecureCookies())] == "" {
 		c.env.T.Fatalf("login as %s: status %d, body %.300s", email, r.Status, r.Body)
 	}
 }

@@ -114,6 +114,8 @@ func (h *Handler) AcceptInvite(c *fiber.Ctx) error {
 			// Lost a race with another submit of the same link.
 			return web.NewError(fiber.StatusGone, "invite.gone_title", nil)
 		}
+		// Every earlier session of the user ends with the new password; the
+		// one this request holds (if any) is replaced by startSession below.
 		if err := q.SetUserPassword(ctx, queries.SetUserPasswordParams{OrgID: inv.OrgID, ID: inv.UserID, PasswordHash: &hash}); err != nil {
 			return err
 		}

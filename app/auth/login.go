@@ -138,13 +138,14 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 
 // Logout ends the session.
 func (h *Handler) Logout(c *fiber.Ctx) error {
-	if token := c.Cookies(sessionCookie); token != "" {
+	secure := h.Cfg.SecureCookies()
+	if token := c.Cookies(SessionCookie(secure)); token != "" {
 		if err := h.Q.DeleteSession(c.UserContext(), HashToken(token)); err != nil {
 			return err
 		}
 	}
-	clearSessionCookie(c, h.Cfg.SecureCookies())
-	RenewCSRF(c, h.Cfg.Secret, h.Cfg.SecureCookies())
+	clearSessionCookie(c, secure)
+	RenewCSRF(c, h.Cfg.Secret, secure, nil)
 	web.Flash(c, "info", "auth.logged_out")
 	return web.Redirect(c, "/login")
 }

@@ -16,10 +16,30 @@ import (
 	"pulso/queries"
 )
 
-const sessionCookie = "pulso_session"
+// SessionCookie and CSRFCookie name the two cookies. Served over https they
+// carry the __Host- prefix: browsers then keep them only if Secure, for
+// Path=/ and with no Domain, so neither a sibling subdomain nor a response
+// over plain http can plant or overwrite them (cookie tossing would
+// otherwise fix a victim's CSRF seed or sign them into the attacker's
+// account). Browsers refuse such cookies over http, so `make run` on
+// localhost keeps the plain names. The plain name is not read in secure
+// mode: accepting it would reopen what the prefix closes, at the cost of
+// one more sign-in for whoever was signed in when https was turned on.
+func SessionCookie(secure bool) string { return cookieName("pulso_session", secure) }
 
-// Sessions last 14 days from last use; the expiry slides at most once per
-// touchEvery so a busy page does not write on every request.
+// CSRFCookie names the CSRF seed cookie; see SessionCookie.
+func CSRFCookie(secure bool) string { return cookieName("pulso_csrf", secure) }
+
+func cookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// Sessions last 14 days from last use, and never more than 30 days from
+// sign-in (sessions.absolute_expires_at, migration 0030). The expiry slides
+// at most once per touchEvery so a busy page does not write on every request.
 const (
 	sessionTTL = 14 * 24 * time.Hour
 	touchEvery = 10 * time.Minute
@@ -33,8 +53,9 @@ const (
 // from d.Sessions when it can vouch for them (see web.SessionCache), else
 // from one query.
 func LoadSession(d web.Deps) fiber.Handler {
+	secure := d.Cfg.SecureCookies()
 	return func(c *fiber.Ctx) error {
-		token := c.Cookies(sessionCookie)
+		token := c.Cookies(SessionCookie(secure))
 		if token == "" {
 			return c.Next()
 		}
@@ -45,7 +66,7 @@ func LoadSession(d web.Deps) fiber.Handler {
 			gen := d.Sessions.Gen()
 			row, err := d.Q.GetSessionUser(c.UserContext(), hash)
 			if errors.Is(err, pgx.ErrNoRows) {
-				clearSessionCookie(c, d.Cfg.SecureCookies())
+				clearSessionCookie(c, secure)
 				return c.Next()
 			}
 			if err != nil {
@@ -63,13 +84,20 @@ func LoadSession(d web.Deps) fiber.Handler {
 			d.Sessions.Put(hash, s, gen, now)
 		}
 		if now.Sub(s.LastSeen) > touchEvery {
-			expires := now.Add(sessionTTL)
-			if err := d.Q.TouchSession(c.UserContext(), queries.TouchSessionParams{TokenHash: hash, ExpiresAt: expires}); err != nil {
+			expires, err := d.Q.TouchSession(c.UserContext(), queries.TouchSessionParams{TokenHash: hash, ExpiresAt: now.Add(sessionTTL)})
+			if errors.Is(err, pgx.ErrNoRows) {
+				// Ended since it was cached (its event is on the way).
+				d.Sessions.ForgetUser(s.Principal.OrgID, s.Principal.UserID)
+				clearSessionCookie(c, secure)
+				return c.Next()
+			}
+			if err != nil {
 				return err
 			}
 			d.Sessions.Touched(hash, now, expires)
 		}
 		p := s.Principal // each request gets its own copy
+		p.SessionHash = hash
 		web.SetPrincipal(c, &p)
 		web.SetLocale(c, p.Locale)
 		err := c.Next()
@@ -89,12 +117,28 @@ func LoadSession(d web.Deps) fiber.Handler {
 	}
 }
 
-// WatchSessions keeps c honest: it trusts cached sessions only while the
-// hub is polling, and forgets a user's sessions when an event says their
-// principal changed (users, orgs and sessions rows, by trigger) or their
-// unread count did (notification events).
-func WatchSessions(h *hub.Hub, c *web.SessionCache) {
+// WatchSessions keeps d.Sessions and h's sockets honest. The cache is
+// trusted only while the hub is polling, and forgets a user's sessions when
+// an event says their principal changed (users, orgs and sessions rows, by
+// trigger) or their unread count did (notification events). The same
+// principal events make h check that user's sockets at once (logout,
+// deactivation, a role change, an expiry cut short); sessions that simply
+// run out are found by h's periodic check. Both checks apply the sign-in
+// rule (open_sessions).
+func WatchSessions(h *hub.Hub, d web.Deps) {
+	c := d.Sessions
 	c.Watch(h.Polling, h.Sync)
+	h.CheckSessions(func(ctx context.Context, hashes [][]byte) (map[string]hub.SessionState, error) {
+		rows, err := d.Q.CheckSessions(ctx, hashes)
+		if err != nil {
+			return nil, err
+		}
+		open := make(map[string]hub.SessionState, len(rows))
+		for _, r := range rows {
+			open[string(r.TokenHash)] = hub.SessionState{Role: web.Role(r.Role), EndsAt: r.EndsAt}
+		}
+		return open, nil
+	})
 	h.Observe(func(ev live.Event) {
 		switch {
 		case ev.Topic == live.TopicPrincipal && ev.Entity == "org":
@@ -105,6 +149,9 @@ func WatchSessions(h *hub.Hub, c *web.SessionCache) {
 			} else {
 				c.ForgetOrg(ev.OrgID)
 			}
+		}
+		if ev.Topic == live.TopicPrincipal && ev.Entity == "user" && ev.SubjectUserID != nil {
+			h.Recheck(ev.OrgID, *ev.SubjectUserID)
 		}
 	})
 }
@@ -140,17 +187,25 @@ func startSession(c *fiber.Ctx, d web.Deps, u queries.User) error {
 	if err != nil {
 		return err
 	}
+	secure := d.Cfg.SecureCookies()
+	// No Domain, Path=/ and Secure over https: what __Host- requires.
 	c.Cookie(&fiber.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", HTTPOnly: true, Secure: d.Cfg.SecureCookies(),
+		Name: SessionCookie(secure), Value: token, Path: "/", HTTPOnly: true, Secure: secure,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Now().Add(sessionTTL),
 	})
-	RenewCSRF(c, d.Cfg.Secret, d.Cfg.SecureCookies())
+	RenewCSRF(c, d.Cfg.Secret, secure, hash)
 	return nil
 }
 
+// sessionClearedKey marks a request whose session cookie this response
+// clears (its session is gone): pages it renders carry a CSRF token for no
+// session, since the browser will present none.
+const sessionClearedKey = "pulso.auth.session_cleared"
+
 func clearSessionCookie(c *fiber.Ctx, secure bool) {
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, Secure: secure,
+	c.Cookie(&fiber.Cookie{Name: SessionCookie(secure), Value: "", Path: "/", HTTPOnly: true, Secure: secure,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(0, 0)})
+	c.Locals(sessionClearedKey, true)
 }
 
 // truncate cuts s to at most n bytes without splitting a character, and

@@ -63,6 +63,10 @@ type Config struct {
 	// counted in PostgreSQL so every instance sees the same count.
 	InboundPerIPHour  int
 	InboundPerOrgHour int
+	// LiveMaxPerUser and LiveMaxPerOrg bound the live sockets one user and
+	// one org may hold on this node, so one account cannot take its slots.
+	LiveMaxPerUser int
+	LiveMaxPerOrg  int
 	// ClientLinkRate is how many requests a minute one IP may make to the
 	// quote links (/q/...); 0 means 60. Tests that walk every route raise it.
 	ClientLinkRate int
@@ -106,6 +110,8 @@ var Vars = []Var{
 	{"PULSO_DOCUMENT_MAX_MB", "20", "largest document a user may upload, in MB"},
 	{"PULSO_INBOUND_PER_IP_HOUR", "200", "inbound e-mails accepted per hour from one client IP (all orgs); more get a 4xx and are retried by the sender"},
 	{"PULSO_INBOUND_PER_ORG_HOUR", "1000", "inbound e-mails accepted per hour for one org; more get a 4xx and are retried by the sender"},
+	{"PULSO_LIVE_MAX_PER_USER", "10", "live sockets (open pages) one user may hold on one node; more are refused with close code 4429"},
+	{"PULSO_LIVE_MAX_PER_ORG", "200", "live sockets one org may hold on one node; more are refused with close code 4429"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -203,6 +209,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("PULSO_SMTP_REQUIRE_TLS must be true or false, got %q", getenv("PULSO_SMTP_REQUIRE_TLS")))
 	}
 	c.DocumentMaxBytes = megabytes("PULSO_DOCUMENT_MAX_MB", "20")
+	sockets := func(name, def string) int {
+		n, err := strconv.Atoi(get(name, def))
+		if err != nil || n < 1 || n > 50_000 {
+			errs = append(errs, fmt.Errorf("%s must be a number of sockets from 1 to 50000, got %q", name, getenv(name)))
+		}
+		return n
+	}
+	c.LiveMaxPerUser = sockets("PULSO_LIVE_MAX_PER_USER", "10")
+	c.LiveMaxPerOrg = sockets("PULSO_LIVE_MAX_PER_ORG", "200")
+	if c.LiveMaxPerUser > c.LiveMaxPerOrg {
+		errs = append(errs, fmt.Errorf("PULSO_LIVE_MAX_PER_USER (%d) cannot exceed PULSO_LIVE_MAX_PER_ORG (%d)", c.LiveMaxPerUser, c.LiveMaxPerOrg))
+	}
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))
 	}

@@ -35,6 +35,9 @@ func TestDefaults(t *testing.T) {
 	if !c.SMTPRequireTLS || c.InboundPerIPHour != 200 || c.InboundPerOrgHour != 1000 {
 		t.Errorf("mail defaults: require TLS %v, per IP %d, per org %d", c.SMTPRequireTLS, c.InboundPerIPHour, c.InboundPerOrgHour)
 	}
+	if c.LiveMaxPerUser != 10 || c.LiveMaxPerOrg != 200 {
+		t.Errorf("live socket caps: %d per user, %d per org; want 10 and 200", c.LiveMaxPerUser, c.LiveMaxPerOrg)
+	}
 	if c.SecureCookies() {
 		t.Error("Secure cookies on plain http would be dropped by browsers")
 	}
@@ -74,6 +77,8 @@ func TestValidSettings(t *testing.T) {
 		"PULSO_TRUSTED_PROXIES":   "10.0.0.0/8, 192.168.1.1,,",
 		"PULSO_SMTP_INBOUND_ADDR": ":2525",
 		"PULSO_DOCUMENT_MAX_MB":   "5",
+		"PULSO_LIVE_MAX_PER_USER": "3",
+		"PULSO_LIVE_MAX_PER_ORG":  "40",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +99,9 @@ func TestValidSettings(t *testing.T) {
 		c.LogLevel != slog.LevelDebug || c.LogFormat != "json" || c.WorkersDefault != 1000 || c.DataDir != "/var/lib/pulso" ||
 		strings.Join(c.TrustedProxies, "|") != "10.0.0.0/8|192.168.1.1" {
 		t.Errorf("parsed: %+v (base %v)", c, c.BaseURL)
+	}
+	if c.LiveMaxPerUser != 3 || c.LiveMaxPerOrg != 40 {
+		t.Errorf("live socket caps: %d per user, %d per org", c.LiveMaxPerUser, c.LiveMaxPerOrg)
 	}
 	if !c.SecureCookies() {
 		t.Error("https base URL must turn on Secure cookies")
@@ -135,6 +143,10 @@ func TestInvalidSettings(t *testing.T) {
 		{"require TLS not a boolean", "PULSO_SMTP_REQUIRE_TLS", "sometimes"},
 		{"per IP cap zero", "PULSO_INBOUND_PER_IP_HOUR", "0"},
 		{"per org cap words", "PULSO_INBOUND_PER_ORG_HOUR", "many"},
+		{"sockets per user zero", "PULSO_LIVE_MAX_PER_USER", "0"},
+		{"sockets per user words", "PULSO_LIVE_MAX_PER_USER", "ten"},
+		{"sockets per org too many", "PULSO_LIVE_MAX_PER_ORG", "50001"},
+		{"sockets per user above per org", "PULSO_LIVE_MAX_PER_USER", "300"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

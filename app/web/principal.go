@@ -59,6 +59,9 @@ type Principal struct {
 	TimeZone   string
 	// UnreadNotifications feeds the bell; read with the session, in one query.
 	UnreadNotifications int64
+	// SessionHash identifies the request's session (the stored hash of its
+	// cookie): a live socket is bound to it and closes when it ends.
+	SessionHash []byte
 }
 
 const principalKey = "pulso.principal"

@@ -241,7 +241,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers
 	}
 
 	metrics := ops.NewMetrics()
-	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin()})
+	lh := hub.New(pool, log, metrics.Registry(), hub.Config{Origin: cfg.Origin(), MaxPerUser: cfg.LiveMaxPerUser, MaxPerOrg: cfg.LiveMaxPerOrg})
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHub()
 	go func() { _ = lh.Run(hubCtx) }()

@@ -67,8 +67,11 @@ func BenchmarkSockets(b *testing.B) {
 		var res [2]socketResult
 		for i, kind := range []string{"pulso", "baseline"} {
 			addr := freeAddrTB(b)
+			// Every socket is the same rep's: lift the per-user and per-org
+			// caps to the node's ceiling.
 			env := append(os.Environ(), "PULSO_ADDR="+addr, "PULSO_METRICS_ADDR=127.0.0.1:0", "PULSO_BASE_URL=http://"+addr, "LOG_LEVEL=error",
-				"DATABASE_URL="+apptest.URL(pool), "PULSO_DATA_DIR="+b.TempDir())
+				"DATABASE_URL="+apptest.URL(pool), "PULSO_DATA_DIR="+b.TempDir(),
+				"PULSO_LIVE_MAX_PER_USER=50000", "PULSO_LIVE_MAX_PER_ORG=50000")
 			var cmd *exec.Cmd
 			if kind == "pulso" {
 				cmd = exec.Command(pulsoBinary(b), "serve", "--workers=false")

@@ -6,7 +6,8 @@
 // live fragments listen for it (hx-trigger="pulso:resync from:body") and
 // re-fetch themselves.
 //
-// Reconnect after a server's goodbye: see the htmx:wsClose handler.
+// Reconnect after a server's goodbye, reload when the session ended: see
+// the htmx:wsClose handler.
 //
 // Toasts: flash messages marked data-autohide disappear after that many ms.
 //
@@ -43,6 +44,13 @@
     var sock = e.detail && e.detail.socketWrapper;
     if (ev && ev.code === 1001 && sock && sock.reconnect) {
       setTimeout(sock.reconnect, 250 + Math.random() * 1000);
+    }
+    // 4001: this page's session ended (signed out, deactivated, expired)
+    // or its role changed. Reloading shows the login page, or the page as
+    // the new role. 4429 (too many open pages) is left offline: the
+    // extension does not retry it.
+    if (ev && ev.code === 4001) {
+      location.reload();
     }
   });
 

@@ -32,7 +32,9 @@ func (h *Hub) Handler() fiber.Handler {
 	})
 	return func(c *fiber.Ctx) error {
 		p := web.CurrentPrincipal(c)
-		if p == nil || !h.originAllowed(c.Get(fiber.HeaderOrigin)) {
+		// A socket is bound to its session (sessions.go): without one to
+		// check it could not be closed when access ends.
+		if p == nil || len(p.SessionHash) == 0 || !h.originAllowed(c.Get(fiber.HeaderOrigin)) {
 			return web.NewError(fiber.StatusUnauthorized, "error.unauthorized", nil)
 		}
 		if !websocket.IsWebSocketUpgrade(c) {
@@ -110,9 +112,18 @@ func (h *Hub) serve(c *websocket.Conn) {
 		_ = c.Close()
 		return
 	}
-	s := &socket{hub: h, conn: c.Conn, orgID: p.OrgID, userID: p.UserID, role: p.Role, locale: p.Locale, team: team}
+	// checkAt now: the first sweep confirms the session (see sessions.go).
+	s := &socket{hub: h, conn: c.Conn, orgID: p.OrgID, userID: p.UserID, role: p.Role, locale: p.Locale, team: team,
+		session: p.SessionHash, checkAt: time.Now()}
 	s.idle = sync.NewCond(&s.mu)
-	if !h.add(s) {
+	switch h.add(s) {
+	case added:
+	case refusedOverCap:
+		h.m.refused.Inc()
+		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeTooMany, "too many live connections"), time.Now().Add(time.Second))
+		_ = c.Close()
+		return
+	default:
 		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeGoingAway, ""), time.Now().Add(time.Second))
 		_ = c.Close()
 		return

@@ -62,6 +62,15 @@ type Config struct {
 	PollInterval time.Duration
 	// Origin is the only Origin allowed to open a socket (scheme://host[:port]).
 	Origin string
+	// MaxPerUser and MaxPerOrg cap the sockets of one user and of one org
+	// in this process, so one account cannot take a node's slots; beyond
+	// them a socket is closed with 4429.
+	MaxPerUser int
+	MaxPerOrg  int
+	// SessionCheck is how often sockets whose session may have run out are
+	// checked against the database (ended sessions announce themselves
+	// sooner, through the principal events).
+	SessionCheck time.Duration
 }
 
 func (c *Config) defaults() {
@@ -83,6 +92,15 @@ func (c *Config) defaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 25 * time.Millisecond
 	}
+	if c.MaxPerUser == 0 {
+		c.MaxPerUser = 10
+	}
+	if c.MaxPerOrg == 0 {
+		c.MaxPerOrg = 200
+	}
+	if c.SessionCheck == 0 {
+		c.SessionCheck = 30 * time.Second
+	}
 }
 
 // Hub fans events out to the sockets of this process.
@@ -95,9 +113,16 @@ type Hub struct {
 
 	mu      sync.RWMutex
 	orgs    map[int64]map[*socket]struct{}
+	users   map[member]int // sockets per user, for Config.MaxPerUser
 	count   int
 	closing bool
 	empty   chan struct{} // closed when closing and the last socket is gone
+
+	// Session checks (sessions.go): checker is set by CheckSessions;
+	// pending holds the users Recheck named, and recheck wakes the checker.
+	checker SessionChecker
+	pending map[member]struct{}
+	recheck chan struct{}
 
 	work chan *socket
 	m    hubMetrics
@@ -166,9 +191,12 @@ func New(db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, cfg Conf
 	cfg.defaults()
 	h := &Hub{
 		db: db, q: queries.New(db), log: log.With("component", "live"), cfg: cfg,
-		topics: map[string]Topic{},
-		orgs:   map[int64]map[*socket]struct{}{},
-		empty:  make(chan struct{}),
+		topics:  map[string]Topic{},
+		orgs:    map[int64]map[*socket]struct{}{},
+		users:   map[member]int{},
+		pending: map[member]struct{}{},
+		recheck: make(chan struct{}, 1),
+		empty:   make(chan struct{}),
 		// Each socket is scheduled at most once at a time, so a queue as
 		// long as the socket limit never blocks the fan-out.
 		work:   make(chan *socket, maxSockets),
@@ -197,6 +225,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		go h.writer(ctx)
 	}
 	go h.pinger(ctx)
+	go h.sessionChecker(ctx)
 	p := &poller{hub: h, gaps: map[int64]time.Time{}}
 	for {
 		id, err := h.q.MaxLiveEventID(ctx)
@@ -318,7 +347,7 @@ func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	}
 	groups := map[Audience][]*socket{}
 	for s := range h.orgs[ev.OrgID] {
-		if !s.mayReceive(ev, t.Owned) {
+		if s.ending.Load() || !s.mayReceive(ev, t.Owned) {
 			continue
 		}
 		aud := Audience{OrgID: ev.OrgID, Locale: s.locale, Role: s.role}
@@ -347,11 +376,33 @@ func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	}
 }
 
-func (h *Hub) add(s *socket) bool {
+// member names one user of one org.
+type member struct{ org, user int64 }
+
+// addResult says whether a socket joined the hub, and if not, why.
+type addResult int
+
+const (
+	added addResult = iota
+	// refusedGoingAway: this process is shutting down or full; the page
+	// reconnects, through the balancer, to another.
+	refusedGoingAway
+	// refusedOverCap: the user or org holds as many sockets here as it may.
+	refusedOverCap
+)
+
+// add registers s unless the process is shutting down or s would exceed a
+// cap: the node's, its org's or its user's. The caps are checked and taken
+// under one lock, so a burst of upgrades cannot overshoot them.
+func (h *Hub) add(s *socket) addResult {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing || h.count >= maxSockets {
-		return false
+		return refusedGoingAway
+	}
+	uk := member{s.orgID, s.userID}
+	if len(h.orgs[s.orgID]) >= h.cfg.MaxPerOrg || h.users[uk] >= h.cfg.MaxPerUser {
+		return refusedOverCap
 	}
 	set := h.orgs[s.orgID]
 	if set == nil {
@@ -359,9 +410,10 @@ func (h *Hub) add(s *socket) bool {
 		h.orgs[s.orgID] = set
 	}
 	set[s] = struct{}{}
+	h.users[uk]++
 	h.count++
 	h.m.sockets.Inc()
-	return true
+	return added
 }
 
 func (h *Hub) remove(s *socket) {
@@ -374,6 +426,10 @@ func (h *Hub) remove(s *socket) {
 	delete(set, s)
 	if len(set) == 0 {
 		delete(h.orgs, s.orgID)
+	}
+	uk := member{s.orgID, s.userID}
+	if h.users[uk]--; h.users[uk] <= 0 {
+		delete(h.users, uk)
 	}
 	h.count--
 	h.m.sockets.Dec()

@@ -7,6 +7,8 @@ type hubMetrics struct {
 	published prometheus.Counter
 	delivered prometheus.Counter
 	dropped   prometheus.Counter
+	refused   prometheus.Counter
+	ended     prometheus.Counter
 	fanout    prometheus.Histogram
 	latency   prometheus.Histogram
 }
@@ -17,6 +19,8 @@ func newHubMetrics(reg prometheus.Registerer) hubMetrics {
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "pulso_live_events_received_total", Help: "Live events received from PostgreSQL."}),
 		delivered: prometheus.NewCounter(prometheus.CounterOpts{Name: "pulso_live_messages_delivered_total", Help: "Messages written to sockets."}),
 		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "pulso_live_sockets_dropped_total", Help: "Sockets dropped for falling behind or failing writes."}),
+		refused:   prometheus.NewCounter(prometheus.CounterOpts{Name: "pulso_live_sockets_refused_total", Help: "Sockets refused for exceeding the per-user or per-org cap."}),
+		ended:     prometheus.NewCounter(prometheus.CounterOpts{Name: "pulso_live_sockets_ended_total", Help: "Sockets closed because their session ended or their role changed."}),
 		fanout: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pulso_live_fanout_seconds", Help: "Time to render and queue one event for all its sockets.",
 			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1},
@@ -27,7 +31,7 @@ func newHubMetrics(reg prometheus.Registerer) hubMetrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sockets, m.published, m.delivered, m.dropped, m.fanout, m.latency)
+		reg.MustRegister(m.sockets, m.published, m.delivered, m.dropped, m.refused, m.ended, m.fanout, m.latency)
 	}
 	return m
 }

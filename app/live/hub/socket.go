@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -19,9 +20,18 @@ const (
 	opClose
 )
 
-// WebSocket close codes (RFC 6455 §7.4.1, IANA registry).
+// WebSocket close codes (RFC 6455 §7.4.1, IANA registry; 4000-4999 are
+// private use). static/js/pulso.js acts on each.
 const (
 	closeGoingAway = websocket.CloseGoingAway // 1001: server shutting down
+	// closeSessionEnded: the socket's session ended or its role changed
+	// (sessions.go). The page reloads, which shows the login page or the
+	// page as the new role.
+	closeSessionEnded = 4001
+	// closeTooMany refuses a socket beyond Config.MaxPerUser or MaxPerOrg.
+	// The htmx extension retries only abnormal closes, so the page stays
+	// offline instead of knocking every few seconds.
+	closeTooMany = 4429
 )
 
 type message struct {
@@ -40,6 +50,13 @@ type socket struct {
 	role   web.Role
 	locale string
 	team   map[int64]struct{} // users a manager may follow
+	// session is the stored hash of the session cookie the socket was
+	// opened with; checkAt (guarded by hub.mu) is when it is next checked.
+	session []byte
+	checkAt time.Time
+	// ending is set once the socket is to close for its session: it
+	// receives no more events while its close is written.
+	ending atomic.Bool
 
 	mu        sync.Mutex
 	queue     []message
@@ -161,6 +178,15 @@ func (s *socket) waitWriters() {
 		s.idle.Wait()
 	}
 	s.mu.Unlock()
+}
+
+// end closes the socket with code after what is already queued for it,
+// and stops new events from reaching it.
+func (s *socket) end(code int) {
+	if s.ending.Swap(true) {
+		return
+	}
+	s.enqueue(message{op: opClose, code: code})
 }
 
 // kill closes the connection; the socket's reader then returns and the hub
