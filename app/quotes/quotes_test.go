@@ -22,8 +22,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/apptest"
-	"pulso/app/linktoken"
 	"pulso/app/config"
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/mail"
 	"pulso/app/quotes"
