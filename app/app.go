@@ -211,7 +211,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post(bodies.Upload("/admin/inbox/upload", max(64<<20, 2*d.Cfg.InboundMaxBytes), "error.too_large"), admin, inboundH.Upload).Name("inbound.upload")
 	app.Get("/leads/:id/documents", anyone, docsH.LeadList).Name("documents.lead_list")
 	app.Post(bodies.Upload("/leads/:id/documents", d.Cfg.DocumentMaxBytes, "error.too_large"), sales, docsH.LeadUpload).Name("documents.lead_upload")
-	app.Get("/customers/:id/documents", sales, docsH.CustomerList).Name("documents.customer_list")
+	app.Get("/customers/:id/documents", anyone, docsH.CustomerList).Name("documents.customer_list")
 	app.Post(bodies.Upload("/customers/:id/documents", d.Cfg.DocumentMaxBytes, "error.too_large"), sales, docsH.CustomerUpload).Name("documents.customer_upload")
 	app.Get("/documents/:id", anyone, docsH.Download).Name("documents.download")
 	app.Post("/documents/:id/delete", sales, docsH.Delete).Name("documents.delete")

@@ -80,7 +80,10 @@ func (s *socket) mayReceive(ev live.Event, owned bool) bool {
 	if ev.SubjectUserID == nil {
 		return !owned || s.role.SeesAll()
 	}
-	if s.role == web.RoleAdmin || *ev.SubjectUserID == s.userID {
+	// Whoever sees every record (admins, accountants) hears of every one;
+	// the same rule as their lists (web.Scope), or a read-only board would
+	// go stale.
+	if s.role.SeesAll() || *ev.SubjectUserID == s.userID {
 		return true
 	}
 	_, inTeam := s.team[*ev.SubjectUserID]
