@@ -381,3 +381,16 @@ func FuzzInboxToken(f *testing.F) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// A rejected message's reason is shown with the numbers it names: the
+// too-large reason once printed "<no value> MB".
+func TestRejectedReasonNamesTheLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.env.Exec(`INSERT INTO inbound_messages (org_id, message_id, via, raw, size_bytes, status, reason)
+		VALUES ($1, 'big@x', 'smtp', '\x00', 1, 'rejected', 'inbound.reason.too_large')`, w.org.ID)
+	body := w.env.LoginAs(w.admin).Get("/admin/inbox").Body
+	if !strings.Contains(body, "supera el máximo de 1 MB") || strings.Contains(body, "no value") {
+		t.Errorf("the rejected message's reason does not name the limit: %.2000s", body[strings.Index(body, "inbound-messages"):])
+	}
+}
