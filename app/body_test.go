@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"pulso/app/apptest"
+	"pulso/app/auth"
 	"pulso/app/config"
 )
 
@@ -213,4 +214,47 @@ func TestLargeImportStreams(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	t.Logf("40 MB import over a real connection: heap in use grew by at most %d MB, %d MB allocated (this process also runs the client and other tests; run alone with GOGC=10 to see the server's live heap)",
 		(peak.Load()-base)>>20, (ms.TotalAlloc-allocated)>>20)
+}
+
+// Before anyone is known, an upload's body is read no further than its
+// first part needs: a made-up CSRF cookie and a first part that never ends
+// (a preamble of endless lines) are refused after a few KB, not after the
+// whole 40 MB the request claims.
+func TestUploadPreambleReadOnlyAFewKBBeforeTheGuards(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	addr := env.Serve()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The deadline guards against a hang; it measures nothing.
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	head := "POST /imports HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\n" +
+		"Cookie: " + auth.CSRFCookie(false) + "=" + strings.Repeat("s", 40) + "\r\n" +
+		"Content-Length: " + strconv.Itoa(40<<20) + "\r\n\r\n"
+	if _, err := conn.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	var sent atomic.Int64
+	go func() {
+		line := []byte(strings.Repeat("p", 70) + "\r\n")
+		for sent.Load() < 40<<20-int64(len(line)) {
+			if _, err := conn.Write(line); err != nil {
+				return
+			}
+			sent.Add(int64(len(line)))
+		}
+	}()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer while the preamble kept coming (%v); %d bytes sent", err, sent.Load())
+	}
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("anonymous upload with an endless preamble: %d, want 403", res.StatusCode)
+	}
+	if n := sent.Load(); n >= 40<<20-72 {
+		t.Errorf("the server read the whole claimed body (%d bytes) before answering", n)
+	}
 }

@@ -67,7 +67,7 @@ func formToken(c *fiber.Ctx) string {
 	if !c.Request().IsBodyStream() {
 		return c.FormValue(csrfField)
 	}
-	mr, err := web.Multipart(c)
+	mr, err := web.FirstPart(c)
 	if err != nil {
 		return ""
 	}

@@ -177,11 +177,67 @@ func ReadBody(c *fiber.Ctx, max int64) ([]byte, error) {
 
 type multipartKey struct{}
 
+// guardBudget is how much of an upload's body may be read before the
+// session, CSRF and role checks have passed: the first part (the CSRF
+// token) and its headers fit many times over. Without it, a made-up CSRF
+// cookie and a first part that never ends (multipart skips any preamble)
+// would make the server read the whole claimed body for anyone.
+const guardBudget = 16 << 10
+
+// errGuardBudget is reading past guardBudget before the guards passed.
+var errGuardBudget = errors.New("web: upload read past its first part before the guards passed")
+
+// budget is a streamed body that may be read only as far as left allows;
+// the handler lifts it (Multipart) once the guards have run.
+type budget struct {
+	r    io.Reader
+	left int64 // < 0: no limit but the Content-Length
+}
+
+func (b *budget) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, errGuardBudget
+	}
+	if b.left > 0 && int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	if b.left > 0 {
+		b.left -= int64(n)
+	}
+	return n, err
+}
+
+type multipartBody struct {
+	mr     *multipart.Reader
+	budget *budget
+}
+
 // Multipart is the reader of an upload route's multipart body, straight
-// off the connection: parts come in form order, once.
+// off the connection: parts come in form order, once. Handlers call it,
+// after the route's guards: the whole body may be read from then on.
 func Multipart(c *fiber.Ctx) (*multipart.Reader, error) {
-	if mr, ok := c.Locals(multipartKey{}).(*multipart.Reader); ok {
-		return mr, nil
+	b, err := multipartOf(c)
+	if err != nil {
+		return nil, err
+	}
+	b.budget.left = -1
+	return b.mr, nil
+}
+
+// FirstPart is Multipart for what runs before the guards (CSRF): the body
+// may be read only guardBudget bytes into the stream.
+func FirstPart(c *fiber.Ctx) (*multipart.Reader, error) {
+	b, err := multipartOf(c)
+	if err != nil {
+		return nil, err
+	}
+	return b.mr, nil
+}
+
+func multipartOf(c *fiber.Ctx) (*multipartBody, error) {
+	if b, ok := c.Locals(multipartKey{}).(*multipartBody); ok {
+		return b, nil
 	}
 	boundary := string(c.Request().Header.MultipartFormBoundary())
 	if boundary == "" {
@@ -193,9 +249,10 @@ func Multipart(c *fiber.Ctx) (*multipart.Reader, error) {
 	} else {
 		body = bytes.NewReader(c.Body())
 	}
-	mr := multipart.NewReader(body, boundary)
-	c.Locals(multipartKey{}, mr)
-	return mr, nil
+	bud := &budget{r: body, left: guardBudget}
+	b := &multipartBody{mr: multipart.NewReader(bud, boundary), budget: bud}
+	c.Locals(multipartKey{}, b)
+	return b, nil
 }
 
 // NextPart is the next part of an upload's form other than the CSRF token;
