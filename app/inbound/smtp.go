@@ -186,9 +186,9 @@ const authTimeout = 20 * time.Second
 // A message that fails DMARC, even under p=reject, is accepted and
 // flagged rather than refused here: mail forwarded to the inbox (from a
 // rep's own mailbox, a contact form relay) often breaks SPF and sometimes
-// DKIM, and a real enquiry is worth keeping. A flagged message can never
-// pass for a known customer (processing does not trust it), and RFC 7489
-// 6.7 leaves the receiver this choice. A DNS failure is different: asking
+// DKIM, and a real enquiry is worth keeping. A flagged message lands on
+// the customer it names only as a flagged entry (processing does not
+// trust it), and RFC 7489 6.7 leaves the receiver this choice. A DNS failure is different: asking
 // the sender to retry gets a real verdict soon.
 func (s *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)

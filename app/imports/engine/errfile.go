@@ -112,7 +112,9 @@ func (r *Runner) writeErrors(ctx context.Context, imp queries.Import, dst io.Wri
 			out = append(out, spreadsheet.Cell(c))
 		}
 		reason := i18n.In(user.Locale, "imports.errfile_reason", map[string]any{"Column": cur.ErrorColumn, "Message": i18n.In(user.Locale, cur.ErrorID, nil)})
-		if err := w.Write(append(out, reason)); err != nil {
+		// The reason starts with the column's header, which the file's
+		// author wrote: neutralised like every other cell.
+		if err := w.Write(append(out, spreadsheet.Cell(reason))); err != nil {
 			return err
 		}
 		if cur, err = next(); err != nil {

@@ -17,7 +17,9 @@ func TestErrorFileNeutralisesFormulas(t *testing.T) {
 	ctx := context.Background()
 	// The readers trim cells, so a leading tab or CR cannot come out of an
 	// upload; spreadsheet_test covers those two on the rule itself.
-	const csv = "Nombre;Correo;=HEADER()\n" +
+	// The mapped column's header comes back in each row's reason cell
+	// ("=CORREO(): …"), so it is a formula too.
+	const csv = "Nombre;=CORREO();=HEADER()\n" +
 		"=1+1;no-es-correo;+1+2\n" +
 		"@SUM(A1);no-es-correo;-2+3\n" +
 		"+cmd|' /C calc'!A0;no-es-correo;=HYPERLINK(\"x\")\n"
