@@ -11,15 +11,12 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/config"
-	"pulso/app/web"
-	"pulso/queries"
 )
 
+// world is the shared test world with one web form, whose action the
+// admin page's snippet gives.
 type world struct {
-	env    *apptest.Env
-	org    queries.Org
-	admin  *apptest.Client
-	token  string
+	*apptest.World
 	action string
 }
 
@@ -29,13 +26,11 @@ func newWorld(t *testing.T, thankYou string) *world {
 	t.Helper()
 	// The tests speak for several client addresses through X-Forwarded-For
 	// from the test transport's own address.
-	env := apptest.New(t, func(c *config.Config) { c.TrustedProxies = []string{"0.0.0.0"} })
-	w := &world{env: env, org: env.Org("Web S.L.")}
-	w.admin = env.LoginAs(env.User(w.org, "admin@web.test", web.RoleAdmin))
-	if r := w.admin.Post("/admin/forms", url.Values{"name": {"Contacto"}, "thank_you_url": {thankYou}}); r.Status != http.StatusSeeOther {
+	w := &world{World: apptest.NewWorld(t, "Web S.L.", "web.test", func(c *config.Config) { c.TrustedProxies = []string{"0.0.0.0"} })}
+	if r := w.AdminC.Post("/admin/forms", url.Values{"name": {"Contacto"}, "thank_you_url": {thankYou}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("create form: %d %.300s", r.Status, r.Body)
 	}
-	page := w.admin.Get("/admin/forms")
+	page := w.AdminC.Get("/admin/forms")
 	m := actionRE.FindStringSubmatch(page.Body)
 	if m == nil {
 		t.Fatalf("no snippet with the form's action on the admin page")
@@ -55,7 +50,7 @@ func (w *world) post(t *testing.T, body, contentType, ip string) *http.Response 
 	if ip != "" {
 		req.Header.Set("X-Forwarded-For", ip)
 	}
-	res, err := w.env.App.Test(req, -1)
+	res, err := w.Env.App.Test(req, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +67,7 @@ func TestFormSubmissionCreatesLead(t *testing.T) {
 		t.Fatalf("submit: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	var name, contact, email, phone, source, notes string
-	err := w.env.DB.QueryRow(context.Background(), `SELECT name, contact_name, email, phone, source, notes FROM leads WHERE org_id = $1`, w.org.ID).
+	err := w.Env.DB.QueryRow(context.Background(), `SELECT name, contact_name, email, phone, source, notes FROM leads WHERE org_id = $1`, w.Org.ID).
 		Scan(&name, &contact, &email, &phone, &source, &notes)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +76,7 @@ func TestFormSubmissionCreatesLead(t *testing.T) {
 		notes != "Quiero presupuesto\nutm_source: google" {
 		t.Errorf("lead: %q %q %q %q %q %q", name, contact, email, phone, source, notes)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM live_events WHERE org_id = $1 AND topic = 'lead'`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM live_events WHERE org_id = $1 AND topic = 'lead'`, w.Org.ID); n != 1 {
 		t.Errorf("%d lead events, want 1", n)
 	}
 }
@@ -92,7 +87,7 @@ func TestJSONSubmissionAndCORS(t *testing.T) {
 	pre := httptest.NewRequest(http.MethodOptions, w.action, nil)
 	pre.Header.Set("Origin", "https://cliente.example")
 	pre.Header.Set("Access-Control-Request-Method", "POST")
-	if res, err := w.env.App.Test(pre, -1); err != nil || res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "*" {
+	if res, err := w.Env.App.Test(pre, -1); err != nil || res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("preflight: %v %v", err, res)
 	}
 	res := w.post(t, `{"name":"Luis","email":"luis@example.org"}`, "application/json", "")
@@ -103,7 +98,7 @@ func TestJSONSubmissionAndCORS(t *testing.T) {
 	if bad.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(bad.Header.Get("Content-Type"), "problem+json") {
 		t.Errorf("invalid e-mail: %d %s", bad.StatusCode, bad.Header.Get("Content-Type"))
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads`); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads`); n != 1 {
 		t.Errorf("%d leads, want 1", n)
 	}
 }
@@ -131,13 +126,13 @@ func TestBadSubmissions(t *testing.T) {
 	if res := w.post(t, url.Values{"name": {"Bot"}, "email": {"bot@spam.example"}, "website": {"http://spam"}}.Encode(), "application/x-www-form-urlencoded", ""); res.StatusCode != http.StatusOK {
 		t.Errorf("honeypot: %d, want the thank-you page", res.StatusCode)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads`); n != 0 {
 		t.Errorf("%d leads from bad submissions, want 0", n)
 	}
 	// Unknown token: 404, like any id that is not yours.
 	req := httptest.NewRequest(http.MethodPost, "/f/not-a-token", strings.NewReader("email=a@b.example"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if res, _ := w.env.App.Test(req, -1); res.StatusCode != http.StatusNotFound {
+	if res, _ := w.Env.App.Test(req, -1); res.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown token: %d", res.StatusCode)
 	}
 }
@@ -159,17 +154,17 @@ func TestRateLimitPerIPAndRotation(t *testing.T) {
 	}
 	// Rotating the token cuts off the old snippet.
 	old := w.action
-	id := regexp.MustCompile(`/admin/forms/(\d+)/rotate`).FindStringSubmatch(w.admin.Get("/admin/forms").Body)
+	id := regexp.MustCompile(`/admin/forms/(\d+)/rotate`).FindStringSubmatch(w.AdminC.Get("/admin/forms").Body)
 	if id == nil {
 		t.Fatal("no rotate button")
 	}
-	if r := w.admin.Post("/admin/forms/"+id[1]+"/rotate", nil); r.Status != http.StatusSeeOther {
+	if r := w.AdminC.Post("/admin/forms/"+id[1]+"/rotate", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("rotate: %d", r.Status)
 	}
 	if res := w.post(t, ok, "application/x-www-form-urlencoded", "192.0.2.1"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("old token after rotation: %d, want 404", res.StatusCode)
 	}
-	if newAction := actionRE.FindStringSubmatch(w.admin.Get("/admin/forms").Body); newAction == nil || newAction[1] == old {
+	if newAction := actionRE.FindStringSubmatch(w.AdminC.Get("/admin/forms").Body); newAction == nil || newAction[1] == old {
 		t.Errorf("snippet still shows the old token")
 	}
 }
@@ -177,15 +172,14 @@ func TestRateLimitPerIPAndRotation(t *testing.T) {
 func TestAdminFormsValidationAndRoles(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, "")
-	if r := w.admin.Post("/admin/forms", url.Values{"name": {""}, "thank_you_url": {"javascript:alert(1)"}}); r.Status != http.StatusUnprocessableEntity ||
+	if r := w.AdminC.Post("/admin/forms", url.Values{"name": {""}, "thank_you_url": {"javascript:alert(1)"}}); r.Status != http.StatusUnprocessableEntity ||
 		!strings.Contains(r.Body, "Escriba una dirección completa") {
 		t.Errorf("bad form: %d", r.Status)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM lead_forms`); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM lead_forms`); n != 1 {
 		t.Errorf("%d forms, want 1", n)
 	}
-	rep := w.env.LoginAs(w.env.User(w.org, "rep@web.test", web.RoleRep))
-	if r := rep.Get("/admin/forms"); r.Status != http.StatusForbidden {
+	if r := w.RepC.Get("/admin/forms"); r.Status != http.StatusForbidden {
 		t.Errorf("rep on forms page: %d", r.Status)
 	}
 }

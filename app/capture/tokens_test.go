@@ -18,26 +18,26 @@ func TestFormTokenNotStored(t *testing.T) {
 	check := func(action string) {
 		t.Helper()
 		token := strings.TrimPrefix(action, "/f/")
-		if held := w.env.Holding(token); len(held) > 0 {
+		if held := w.Env.Holding(token); len(held) > 0 {
 			t.Errorf("the form token %s is stored in %v", token, held)
 		}
 		if res := w.post(t, ok, "application/x-www-form-urlencoded", ""); res.StatusCode != http.StatusOK {
 			t.Errorf("submit to %s: %d", action, res.StatusCode)
 		}
-		if again := actionRE.FindStringSubmatch(w.admin.Get("/admin/forms").Body); again == nil || again[1] != action {
+		if again := actionRE.FindStringSubmatch(w.AdminC.Get("/admin/forms").Body); again == nil || again[1] != action {
 			t.Errorf("the admin no longer sees the snippet's address %s: %v", action, again)
 		}
 	}
 	check(w.action)
 
-	id := regexp.MustCompile(`/admin/forms/(\d+)/rotate`).FindStringSubmatch(w.admin.Get("/admin/forms").Body)
+	id := regexp.MustCompile(`/admin/forms/(\d+)/rotate`).FindStringSubmatch(w.AdminC.Get("/admin/forms").Body)
 	if id == nil {
 		t.Fatal("no rotate button")
 	}
-	if r := w.admin.Post("/admin/forms/"+id[1]+"/rotate", nil); r.Status != http.StatusSeeOther {
+	if r := w.AdminC.Post("/admin/forms/"+id[1]+"/rotate", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("rotate: %d", r.Status)
 	}
-	m := actionRE.FindStringSubmatch(w.admin.Get("/admin/forms").Body)
+	m := actionRE.FindStringSubmatch(w.AdminC.Get("/admin/forms").Body)
 	if m == nil || m[1] == w.action {
 		t.Fatalf("rotation showed no new address: %v", m)
 	}

@@ -132,7 +132,7 @@ func TestXLSXBombsRefused(t *testing.T) {
 	}
 	// The honest workbook previews; the helpers build what they say.
 	id := w.importID(t, w.upload(t, "bien.xlsx", "leads", honest))
-	if page := w.c.Get("/imports/" + strconv.FormatInt(id, 10)); page.Status != http.StatusOK || !strings.Contains(page.Body, "Acme") {
+	if page := w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10)); page.Status != http.StatusOK || !strings.Contains(page.Body, "Acme") {
 		t.Fatalf("honest workbook preview: %d", page.Status)
 	}
 	for name, data := range bombs {
@@ -140,18 +140,18 @@ func TestXLSXBombsRefused(t *testing.T) {
 			t.Fatalf("%s weighs %d bytes: not a bomb", name, len(data))
 		}
 		id := w.importID(t, w.upload(t, "bomba.xlsx", "leads", data))
-		page := w.c.Get("/imports/" + strconv.FormatInt(id, 10))
+		page := w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10))
 		if page.Status != http.StatusOK || !strings.Contains(page.Body, `data-testid="preview-error"`) || !strings.Contains(page.Body, "dañado o demasiado grande") {
 			t.Errorf("%s: preview %d without the message", name, page.Status)
 		}
 		// The job, had it been queued anyway (the preview is advice).
-		if r := w.c.Post(fmt.Sprintf("/imports/%d/start", id), url.Values{"map_name": {"0"}}); r.Status != http.StatusSeeOther {
+		if r := w.AdminC.Post(fmt.Sprintf("/imports/%d/start", id), url.Values{"map_name": {"0"}}); r.Status != http.StatusSeeOther {
 			t.Fatalf("%s: start %d %.300s", name, r.Status, r.Body)
 		}
 		if state := w.workOnce(t, id); state != rivertype.JobStateCompleted {
 			t.Errorf("%s: job %s, want completed (no retry)", name, state)
 		}
-		imp, err := w.env.Q.GetImport(ctx, queries.GetImportParams{OrgID: w.org.ID, ID: id})
+		imp, err := w.Env.Q.GetImport(ctx, queries.GetImportParams{OrgID: w.Org.ID, ID: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestXLSXBombsRefused(t *testing.T) {
 			t.Errorf("%s: import %s %q", name, imp.Status, imp.Failure)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("%d leads from bombs", n)
 	}
 }
@@ -170,16 +170,16 @@ func (w *world) workOnce(t *testing.T, id int64) rivertype.JobState {
 	t.Helper()
 	ctx := context.Background()
 	var jobID int64
-	if err := w.env.DB.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'import' AND (args->>'import_id')::bigint = $1`, id).Scan(&jobID); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'import' AND (args->>'import_id')::bigint = $1`, id).Scan(&jobID); err != nil {
 		t.Fatalf("no import job: %v", err)
 	}
-	job, err := w.env.Deps.Jobs.JobGet(ctx, jobID)
+	job, err := w.Env.Deps.Jobs.JobGet(ctx, jobID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[jobargs.Import](&workers.ImportWorker{
-		DB: w.env.DB, Files: files.New(w.env.DB), BaseURL: "http://pulso.test"}))
-	tx, err := w.env.DB.Begin(ctx)
+	tw := rivertest.NewWorker(t, riverpgxv5.New(w.Env.DB), &river.Config{}, river.Worker[jobargs.Import](&workers.ImportWorker{
+		DB: w.Env.DB, Files: files.New(w.Env.DB), BaseURL: "http://pulso.test"}))
+	tx, err := w.Env.DB.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

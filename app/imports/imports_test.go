@@ -24,31 +24,21 @@ import (
 	"pulso/app/imports"
 	"pulso/app/mail"
 	"pulso/app/mail/mailtest"
-	"pulso/app/web"
-	"pulso/queries"
 	"pulso/workers"
 	"pulso/workers/jobargs"
 )
 
-type world struct {
-	env   *apptest.Env
-	org   queries.Org
-	admin queries.User
-	c     *apptest.Client
-}
+type world struct{ *apptest.World }
 
 func newWorld(t *testing.T) *world {
-	env := apptest.New(t)
-	org := env.Org("Importadora S.L.")
-	admin := env.User(org, "admin@imp.test", web.RoleAdmin)
-	return &world{env: env, org: org, admin: admin, c: env.LoginAs(admin)}
+	return &world{apptest.NewWorld(t, "Importadora S.L.", "imp.test")}
 }
 
 func (w *world) upload(t *testing.T, name, kind string, content []byte) apptest.Response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	csrf := w.c.CSRF()
+	csrf := w.AdminC.CSRF()
 	_ = mw.WriteField("_csrf", csrf)
 	_ = mw.WriteField("kind", kind)
 	fw, _ := mw.CreateFormFile("file", name)
@@ -57,7 +47,7 @@ func (w *world) upload(t *testing.T, name, kind string, content []byte) apptest.
 	req := httptest.NewRequest(http.MethodPost, "/imports", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("X-CSRF-Token", csrf)
-	return w.c.Do(req)
+	return w.AdminC.Do(req)
 }
 
 var idFrom = regexp.MustCompile(`/imports/(\d+)`)
@@ -80,16 +70,16 @@ func (w *world) work(t *testing.T, id int64) {
 	t.Helper()
 	ctx := context.Background()
 	var jobID int64
-	if err := w.env.DB.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'import' AND (args->>'import_id')::bigint = $1`, id).Scan(&jobID); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'import' AND (args->>'import_id')::bigint = $1`, id).Scan(&jobID); err != nil {
 		t.Fatalf("no import job: %v", err)
 	}
-	job, err := w.env.Deps.Jobs.JobGet(ctx, jobID)
+	job, err := w.Env.Deps.Jobs.JobGet(ctx, jobID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[jobargs.Import](&workers.ImportWorker{
-		DB: w.env.DB, Files: files.New(w.env.DB), BaseURL: "http://pulso.test"}))
-	tx, err := w.env.DB.Begin(ctx)
+	tw := rivertest.NewWorker(t, riverpgxv5.New(w.Env.DB), &river.Config{}, river.Worker[jobargs.Import](&workers.ImportWorker{
+		DB: w.Env.DB, Files: files.New(w.Env.DB), BaseURL: "http://pulso.test"}))
+	tx, err := w.Env.DB.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +101,7 @@ func TestUploadMapImportAndMailErrors(t *testing.T) {
 	w := newWorld(t)
 	id := w.importID(t, w.upload(t, "clientes.csv", "leads", []byte(file)))
 
-	page := w.c.Get("/imports/" + strconv.FormatInt(id, 10))
+	page := w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10))
 	if page.Status != http.StatusOK {
 		t.Fatalf("preview: %d", page.Status)
 	}
@@ -128,28 +118,28 @@ func TestUploadMapImportAndMailErrors(t *testing.T) {
 		}
 	}
 	// Nothing mapped to a name: refused in place.
-	res := w.c.Post("/imports/"+strconv.FormatInt(id, 10)+"/start", url.Values{"map_city": {"3"}})
+	res := w.AdminC.Post("/imports/"+strconv.FormatInt(id, 10)+"/start", url.Values{"map_city": {"3"}})
 	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "Elija al menos la columna") {
 		t.Errorf("start without a name column: %d", res.Status)
 	}
-	res = w.c.Post("/imports/"+strconv.FormatInt(id, 10)+"/start", url.Values{"map_name": {"0"}, "map_email": {"1"}, "map_phone": {"2"}, "map_city": {"3"}})
+	res = w.AdminC.Post("/imports/"+strconv.FormatInt(id, 10)+"/start", url.Values{"map_name": {"0"}, "map_email": {"1"}, "map_phone": {"2"}, "map_city": {"3"}})
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("start: %d %.300s", res.Status, res.Body)
 	}
 	// A second submit queues nothing more.
-	w.c.Post("/imports/"+strconv.FormatInt(id, 10)+"/start", url.Values{"map_name": {"0"}})
-	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'import'`); n != 1 {
+	w.AdminC.Post("/imports/"+strconv.FormatInt(id, 10)+"/start", url.Values{"map_name": {"0"}})
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'import'`); n != 1 {
 		t.Fatalf("%d import jobs", n)
 	}
 	w.work(t, id)
 
-	show := w.c.Get("/imports/" + strconv.FormatInt(id, 10))
+	show := w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10))
 	for _, want := range []string{`data-status="done"`, `data-testid="inserted">2<`, `data-testid="errors">1<`, "/errors"} {
 		if !strings.Contains(show.Body, want) {
 			t.Errorf("result page lacks %q", want)
 		}
 	}
-	dl := w.c.Get("/imports/" + strconv.FormatInt(id, 10) + "/errors")
+	dl := w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10) + "/errors")
 	if dl.Status != http.StatusOK || !strings.Contains(dl.Body, "Beta;no-es-correo") || !strings.Contains(dl.Header.Get("Content-Disposition"), "clientes-errores.csv") {
 		t.Errorf("error file: %d %q %q", dl.Status, dl.Header.Get("Content-Disposition"), dl.Body)
 	}
@@ -163,12 +153,12 @@ func TestUploadMapImportAndMailErrors(t *testing.T) {
 	m.Timeout = 10 * time.Second
 	ctx := context.Background()
 	var jobID int64
-	if err := w.env.DB.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'send_email'`).Scan(&jobID); err != nil {
+	if err := w.Env.DB.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'send_email'`).Scan(&jobID); err != nil {
 		t.Fatalf("no send_email job: %v", err)
 	}
-	job, _ := w.env.Deps.Jobs.JobGet(ctx, jobID)
-	sw := rivertest.NewWorker(t, riverpgxv5.New(w.env.DB), &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: w.env.Q, Mailer: m}))
-	err = pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error { _, err := sw.WorkJob(ctx, t, tx, job); return err })
+	job, _ := w.Env.Deps.Jobs.JobGet(ctx, jobID)
+	sw := rivertest.NewWorker(t, riverpgxv5.New(w.Env.DB), &river.Config{}, river.Worker[jobargs.SendEmail](&workers.SendEmailWorker{Q: w.Env.Q, Mailer: m}))
+	err = pgx.BeginFunc(ctx, w.Env.DB, func(tx pgx.Tx) error { _, err := sw.WorkJob(ctx, t, tx, job); return err })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +175,7 @@ func TestUploadMapImportAndMailErrors(t *testing.T) {
 	}
 	// The assigned-leads notification is not sent without owners; the
 	// import's live events were published.
-	if n := w.env.Count(`SELECT count(*) FROM live_events WHERE topic = 'import' AND entity_id = $1`, id); n < 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM live_events WHERE topic = 'import' AND entity_id = $1`, id); n < 2 {
 		t.Errorf("%d live events", n)
 	}
 }
@@ -199,17 +189,17 @@ func TestBadUploads(t *testing.T) {
 	var b bytes.Buffer
 	_ = f.Write(&b)
 	id := w.importID(t, w.upload(t, "roto.xlsx", "leads", b.Bytes()[:b.Len()/2]))
-	page := w.c.Get("/imports/" + strconv.FormatInt(id, 10))
+	page := w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10))
 	if page.Status != http.StatusOK || !strings.Contains(page.Body, `data-testid="preview-error"`) || !strings.Contains(page.Body, "dañado") {
 		t.Errorf("truncated xlsx preview: %d", page.Status)
 	}
 	// Latin-1 chosen as UTF-8: a clear message with the line.
 	id = w.importID(t, w.upload(t, "latin.csv", "leads", []byte("Nombre\nN\xfa\xf1ez\n")))
-	page = w.c.Get("/imports/" + strconv.FormatInt(id, 10) + "?charset=utf-8")
+	page = w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10) + "?charset=utf-8")
 	if !strings.Contains(page.Body, "codificación") || !strings.Contains(page.Body, "línea 2") {
 		t.Errorf("wrong charset preview:\n%.2000s", page.Body)
 	}
-	page = w.c.Get("/imports/" + strconv.FormatInt(id, 10))
+	page = w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10))
 	if !strings.Contains(page.Body, "Núñez") {
 		t.Error("detected charset preview does not decode Windows-1252")
 	}
@@ -218,7 +208,7 @@ func TestBadUploads(t *testing.T) {
 		t.Errorf("empty upload: %d", res.Status)
 	}
 	id = w.importID(t, w.upload(t, "cabecera.csv", "leads", []byte("Nombre;Correo\n")))
-	if page := w.c.Get("/imports/" + strconv.FormatInt(id, 10)); !strings.Contains(page.Body, "no tiene filas") {
+	if page := w.AdminC.Get("/imports/" + strconv.FormatInt(id, 10)); !strings.Contains(page.Body, "no tiene filas") {
 		t.Error("header-only file")
 	}
 	// Too big: a clear message, not a bare 413.
@@ -227,8 +217,7 @@ func TestBadUploads(t *testing.T) {
 		t.Errorf("big upload: %d", res.Status)
 	}
 	// Reps may not import.
-	rep := w.env.LoginAs(w.env.User(w.org, "rep@imp.test", web.RoleRep))
-	if res := rep.Get("/imports"); res.Status != http.StatusForbidden {
+	if res := w.RepC.Get("/imports"); res.Status != http.StatusForbidden {
 		t.Errorf("rep: %d", res.Status)
 	}
 }
@@ -236,7 +225,7 @@ func TestBadUploads(t *testing.T) {
 func TestPortfolioTemplate(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	res := w.c.Get("/imports/cartera.xlsx")
+	res := w.AdminC.Get("/imports/cartera.xlsx")
 	if res.Status != http.StatusOK {
 		t.Fatalf("template: %d", res.Status)
 	}

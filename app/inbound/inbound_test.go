@@ -16,31 +16,27 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/config"
 	"pulso/app/inbound"
-	"pulso/app/web"
 	"pulso/queries"
 )
 
+// world is the shared test world whose new leads go to the rep, and the
+// org's inbox address.
 type world struct {
-	env        *apptest.Env
-	org        queries.Org
-	admin, rep queries.User
-	address    string
-	smtpAddr   string
+	*apptest.World
+	address  string
+	smtpAddr string
 }
 
 var addressRE = regexp.MustCompile(`data-testid="inbox-address">([^<]+)<`)
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	env := apptest.New(t, func(c *config.Config) { c.InboundMaxBytes = 1 << 20 })
-	w := &world{env: env, org: env.Org("Correo S.L.")}
-	w.admin = env.User(w.org, "admin@correo.test", web.RoleAdmin)
-	w.rep = env.User(w.org, "rep@correo.test", web.RoleRep)
+	w := &world{World: apptest.NewWorld(t, "Correo S.L.", "correo.test", func(c *config.Config) { c.InboundMaxBytes = 1 << 20 })}
 	// New leads go to the rep (no rules: the default owner).
-	if err := env.Q.SetDefaultLeadOwner(context.Background(), queries.SetDefaultLeadOwnerParams{OrgID: w.org.ID, DefaultOwnerID: &w.rep.ID}); err != nil {
+	if err := w.Env.Q.SetDefaultLeadOwner(context.Background(), queries.SetDefaultLeadOwnerParams{OrgID: w.Org.ID, DefaultOwnerID: &w.Rep.ID}); err != nil {
 		t.Fatal(err)
 	}
-	page := env.LoginAs(w.admin).Get("/admin/inbox")
+	page := w.AdminC.Get("/admin/inbox")
 	m := addressRE.FindStringSubmatch(page.Body)
 	if page.Status != http.StatusOK || m == nil {
 		t.Fatalf("inbox page: %d %.500s", page.Status, page.Body)
@@ -66,11 +62,11 @@ func (w *world) instance(t *testing.T, opts ...apptest.Option) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := w.env.Deps.Cfg
+	cfg := w.Env.Deps.Cfg
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := inbound.NewSMTP(w.env.DB, w.env.Deps.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, w.env.DNS)
+	s := inbound.NewSMTP(w.Env.DB, w.Env.Deps.Jobs, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, w.Env.DNS)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {
@@ -87,7 +83,7 @@ func (w *world) instance(t *testing.T, opts ...apptest.Option) string {
 // work runs every queued inbound_email job the way the worker does.
 func (w *world) work(t *testing.T) int {
 	t.Helper()
-	rows, err := w.env.DB.Query(context.Background(), `SELECT args FROM river_job WHERE kind = 'inbound_email' ORDER BY id`)
+	rows, err := w.Env.DB.Query(context.Background(), `SELECT args FROM river_job WHERE kind = 'inbound_email' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +106,9 @@ func (w *world) work(t *testing.T) int {
 		args = append(args, a)
 	}
 	rows.Close()
-	proc := inbound.NewProcessor(w.env.DB, w.env.Deps.Cfg.InboundMaxBytes, w.env.Deps.Cfg.DocumentMaxBytes, w.env.Deps.Log)
+	proc := inbound.NewProcessor(w.Env.DB, w.Env.Deps.Cfg.InboundMaxBytes, w.Env.Deps.Cfg.DocumentMaxBytes, w.Env.Deps.Log)
 	for _, a := range args {
-		if err := proc.Process(context.Background(), w.env.Deps.Jobs, a.OrgID, a.InboundID); err != nil {
+		if err := proc.Process(context.Background(), w.Env.Deps.Jobs, a.OrgID, a.InboundID); err != nil {
 			t.Fatalf("process %d: %v", a.InboundID, err)
 		}
 	}
@@ -136,25 +132,25 @@ func TestSMTPConversation(t *testing.T) {
 		t.Fatalf("send: %v", err)
 	}
 	// Accepted means stored and queued, before any processing.
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'pending' AND via = 'smtp' AND envelope_from = 'ana@cliente.es'`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'pending' AND via = 'smtp' AND envelope_from = 'ana@cliente.es'`, w.Org.ID); n != 1 {
 		t.Fatalf("%d pending messages after 250", n)
 	}
 	if n := w.work(t); n != 1 {
 		t.Fatalf("%d jobs", n)
 	}
 	var lead queries.Lead
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT id, name, contact_name, email, source, owner_id, notes FROM leads WHERE org_id = $1`, w.org.ID).
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT id, name, contact_name, email, source, owner_id, notes FROM leads WHERE org_id = $1`, w.Org.ID).
 		Scan(&lead.ID, &lead.Name, &lead.ContactName, &lead.Email, &lead.Source, &lead.OwnerID, &lead.Notes); err != nil {
 		t.Fatal(err)
 	}
 	if lead.Name != "Ana García" || lead.ContactName != "Ana García" || lead.Email != "ana@cliente.es" || lead.Source != "email" ||
-		lead.OwnerID == nil || *lead.OwnerID != w.rep.ID || lead.Notes != "Presupuesto oficina\n\nNecesitamos 20 sillas." {
+		lead.OwnerID == nil || *lead.OwnerID != w.Rep.ID || lead.Notes != "Presupuesto oficina\n\nNecesitamos 20 sillas." {
 		t.Errorf("lead %+v", lead)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'user_id' = $1`, itoa(w.rep.ID)); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'notify' AND args->>'user_id' = $1`, itoa(w.Rep.ID)); n != 1 {
 		t.Errorf("%d notify jobs for the rep", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'lead' AND lead_id = $2`, w.org.ID, lead.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'lead' AND lead_id = $2`, w.Org.ID, lead.ID); n != 1 {
 		t.Error("message not marked as lead created")
 	}
 
@@ -164,11 +160,11 @@ func TestSMTPConversation(t *testing.T) {
 		t.Fatalf("second send: %v", err)
 	}
 	w.work(t)
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 1 {
 		t.Errorf("%d leads after a known sender wrote", n)
 	}
 	var data []byte
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT data FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'email' AND summary = 'Re: Presupuesto'`, w.org.ID, lead.ID).Scan(&data); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT data FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'email' AND summary = 'Re: Presupuesto'`, w.Org.ID, lead.ID).Scan(&data); err != nil {
 		t.Fatalf("activity: %v", err)
 	}
 	var d map[string]any
@@ -181,13 +177,13 @@ func TestSMTPConversation(t *testing.T) {
 	if err := smtp.SendMail(w.smtpAddr, nil, "ana@cliente.es", []string{w.address}, first); err != nil {
 		t.Fatalf("redelivery: %v", err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1`, w.Org.ID); n != 2 {
 		t.Errorf("%d stored messages after a redelivery, want 2", n)
 	}
 	if n := w.work(t); n != 2 {
 		t.Errorf("%d jobs after a redelivery, want 2", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND kind = 'email'`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND kind = 'email'`, w.Org.ID); n != 2 {
 		t.Errorf("%d email activities after re-running every job, want 2", n)
 	}
 }
@@ -224,13 +220,13 @@ func TestSMTPRefusesUnknownRecipientsAndHugeMessages(t *testing.T) {
 	if err := wc.Close(); err == nil || !strings.Contains(err.Error(), "552") {
 		t.Errorf("huge message: %v, want 552", err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages`); n != 0 {
 		t.Errorf("%d messages stored", n)
 	}
 
 	// After rotation the old address is refused too.
 	old := w.address
-	admin := w.env.LoginAs(w.admin)
+	admin := w.Env.LoginAs(w.Admin)
 	if r := admin.Post("/admin/inbox/rotate", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("rotate: %d", r.Status)
 	}
@@ -250,37 +246,37 @@ func TestKnownCustomerWithAttachment(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	var customerID int64
-	if err := w.env.DB.QueryRow(context.Background(), `INSERT INTO customers (org_id, legal_name, country, owner_id) VALUES ($1, 'Cliente S.A.', 'ES', $2) RETURNING id`, w.org.ID, w.rep.ID).Scan(&customerID); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `INSERT INTO customers (org_id, legal_name, country, owner_id) VALUES ($1, 'Cliente S.A.', 'ES', $2) RETURNING id`, w.Org.ID, w.Rep.ID).Scan(&customerID); err != nil {
 		t.Fatal(err)
 	}
-	w.env.Exec(`INSERT INTO customer_contacts (org_id, customer_id, name, email) VALUES ($1, $2, 'Luis', 'luis@cliente.es')`, w.org.ID, customerID)
+	w.Env.Exec(`INSERT INTO customer_contacts (org_id, customer_id, name, email) VALUES ($1, $2, 'Luis', 'luis@cliente.es')`, w.Org.ID, customerID)
 	raw := []byte("From: Luis <LUIS@cliente.es>\r\nSubject: Pedido firmado\r\nMessage-ID: <p1@cliente.es>\r\n" +
 		"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAdjunto el pedido.\r\n" +
 		"--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"pedido.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJSVFT0YK\r\n" +
 		"--B\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"factura.pdf.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--B--\r\n")
-	admin := w.env.LoginAs(w.admin)
+	admin := w.Env.LoginAs(w.Admin)
 	r := admin.PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "pedido.eml", Data: raw})
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Actividad en") || !strings.Contains(r.Body, "Cliente S.A.") {
 		t.Fatalf("upload: %d %.800s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = 'Pedido firmado'`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = 'Pedido firmado'`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("%d email activities on the customer", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND customer_id = $2 AND filename = 'pedido.pdf' AND content_type = 'application/pdf' AND uploaded_by IS NULL`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND customer_id = $2 AND filename = 'pedido.pdf' AND content_type = 'application/pdf' AND uploaded_by IS NULL`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("%d stored attachments", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.Org.ID); n != 1 {
 		t.Errorf("the executable attachment was kept (%d documents)", n)
 	}
 	// The attachment's bytes are in the file store, the program's nowhere.
-	if n := w.env.Count(`SELECT count(*) FROM documents d JOIN file_chunks c ON c.org_id = d.org_id AND c.file_id = d.file_id
-		WHERE d.org_id = $1 AND d.filename = 'pedido.pdf' AND c.data = decode('JVBERi0xLjQKJSVFT0YK', 'base64')`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents d JOIN file_chunks c ON c.org_id = d.org_id AND c.file_id = d.file_id
+		WHERE d.org_id = $1 AND d.filename = 'pedido.pdf' AND c.data = decode('JVBERi0xLjQKJSVFT0YK', 'base64')`, w.Org.ID); n != 1 {
 		t.Errorf("the attachment's bytes are not stored (%d chunks)", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM files WHERE org_id = $1`, w.Org.ID); n != 1 {
 		t.Errorf("%d files stored, want the PDF only", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("a lead was created for a known customer contact")
 	}
 }
@@ -288,7 +284,7 @@ func TestKnownCustomerWithAttachment(t *testing.T) {
 func TestUploadEML(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	admin := w.env.LoginAs(w.admin)
+	admin := w.Env.LoginAs(w.Admin)
 	if m := addressRE.FindStringSubmatch(admin.Get("/admin/inbox").Body); m == nil || m[1] != w.address {
 		t.Errorf("the address changed between visits: %v, was %s", m, w.address)
 	}
@@ -310,13 +306,13 @@ func TestUploadEML(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND source = 'email' AND email IN ('eva@nueva.es', 'jose@nueva.es')`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND source = 'email' AND email IN ('eva@nueva.es', 'jose@nueva.es')`, w.Org.ID); n != 2 {
 		t.Errorf("%d leads, want 2", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'José' AND notes = E'Cotización\n\nMañana'`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'José' AND notes = E'Cotización\n\nMañana'`, w.Org.ID); n != 1 {
 		t.Error("latin-1 message not decoded into the lead")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'rejected' AND reason = 'inbound.reason.no_from'`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'rejected' AND reason = 'inbound.reason.no_from'`, w.Org.ID); n != 1 {
 		t.Error("no rejected row for the message without From")
 	}
 	// Uploading the same file again creates nothing; the queued jobs find
@@ -326,10 +322,10 @@ func TestUploadEML(t *testing.T) {
 		t.Errorf("re-upload: %.300s", again.Body)
 	}
 	w.work(t)
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 2 {
 		t.Errorf("%d leads after re-upload and jobs, want 2", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND kind = 'email'`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND kind = 'email'`, w.Org.ID); n != 2 {
 		t.Errorf("%d email activities, want 2", n)
 	}
 	// Too large, and no files at all.
@@ -341,7 +337,7 @@ func TestUploadEML(t *testing.T) {
 		t.Errorf("no files: %d", r.Status)
 	}
 	// Reps may not use it.
-	if r := w.env.LoginAs(w.rep).PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "x.eml", Data: good}); r.Status != http.StatusForbidden {
+	if r := w.Env.LoginAs(w.Rep).PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "x.eml", Data: good}); r.Status != http.StatusForbidden {
 		t.Errorf("rep upload: %d", r.Status)
 	}
 }
@@ -387,9 +383,9 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestRejectedReasonNamesTheLimit(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.env.Exec(`INSERT INTO inbound_messages (org_id, message_id, via, raw, size_bytes, status, reason)
-		VALUES ($1, 'big@x', 'smtp', '\x00', 1, 'rejected', 'inbound.reason.too_large')`, w.org.ID)
-	body := w.env.LoginAs(w.admin).Get("/admin/inbox").Body
+	w.Env.Exec(`INSERT INTO inbound_messages (org_id, message_id, via, raw, size_bytes, status, reason)
+		VALUES ($1, 'big@x', 'smtp', '\x00', 1, 'rejected', 'inbound.reason.too_large')`, w.Org.ID)
+	body := w.Env.LoginAs(w.Admin).Get("/admin/inbox").Body
 	if !strings.Contains(body, "supera el máximo de 1 MB") || strings.Contains(body, "no value") {
 		t.Errorf("the rejected message's reason does not name the limit: %.2000s", body[strings.Index(body, "inbound-messages"):])
 	}

@@ -73,7 +73,7 @@ func TestParseMIMELimits(t *testing.T) {
 func TestUploadedEMLOverMIMELimitsIsRejected(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	admin := w.env.LoginAs(w.admin)
+	admin := w.Env.LoginAs(w.Admin)
 	r := admin.PostFiles("/admin/inbox/upload", nil,
 		apptest.File{Field: "eml", Name: "nido.eml", Data: nested(200)},
 		apptest.File{Field: "eml", Name: "partes.eml", Data: manyParts(5000)},
@@ -81,14 +81,14 @@ func TestUploadedEMLOverMIMELimitsIsRejected(t *testing.T) {
 	if r.Status != http.StatusOK || strings.Count(r.Body, "demasiados niveles anidados") != 2 {
 		t.Fatalf("upload: %d %.800s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'rejected' AND reason = 'inbound.reason.too_complex'`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND status = 'rejected' AND reason = 'inbound.reason.too_complex'`, w.Org.ID); n != 2 {
 		t.Errorf("%d rejected rows, want 2", n)
 	}
 	w.work(t) // fails the test if a job returns an error (a retry)
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("%d documents from refused messages", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("%d leads from refused messages", n)
 	}
 }

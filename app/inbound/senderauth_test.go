@@ -50,24 +50,24 @@ func withPDF(from, subject, id, text string) []byte {
 // has it: a DKIM key, an SPF policy naming only its own server (not the
 // test client on 127.0.0.1) and DMARC p=reject.
 func (w *world) publishCliente() {
-	w.env.DNS.DKIM("cliente.es", "s1", dkimKey.Public())
-	w.env.DNS.TXT("cliente.es", "v=spf1 ip4:192.0.2.10 -all")
-	w.env.DNS.TXT("_dmarc.cliente.es", "v=DMARC1; p=reject")
+	w.Env.DNS.DKIM("cliente.es", "s1", dkimKey.Public())
+	w.Env.DNS.TXT("cliente.es", "v=spf1 ip4:192.0.2.10 -all")
+	w.Env.DNS.TXT("_dmarc.cliente.es", "v=DMARC1; p=reject")
 }
 
 func (w *world) customerWithContact(t *testing.T, email string) int64 {
 	t.Helper()
 	var id int64
-	if err := w.env.DB.QueryRow(context.Background(), `INSERT INTO customers (org_id, legal_name, country, owner_id) VALUES ($1, 'Cliente S.A.', 'ES', $2) RETURNING id`, w.org.ID, w.rep.ID).Scan(&id); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `INSERT INTO customers (org_id, legal_name, country, owner_id) VALUES ($1, 'Cliente S.A.', 'ES', $2) RETURNING id`, w.Org.ID, w.Rep.ID).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	w.env.Exec(`INSERT INTO customer_contacts (org_id, customer_id, name, email) VALUES ($1, $2, 'Luis', $3)`, w.org.ID, id, email)
+	w.Env.Exec(`INSERT INTO customer_contacts (org_id, customer_id, name, email) VALUES ($1, $2, 'Luis', $3)`, w.Org.ID, id, email)
 	return id
 }
 
 func (w *world) stored(t *testing.T, messageID string) (auth, verified, remoteIP string) {
 	t.Helper()
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT auth_results, verified_domain, remote_ip FROM inbound_messages WHERE org_id = $1 AND message_id = $2`, w.org.ID, messageID).
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT auth_results, verified_domain, remote_ip FROM inbound_messages WHERE org_id = $1 AND message_id = $2`, w.Org.ID, messageID).
 		Scan(&auth, &verified, &remoteIP); err != nil {
 		t.Fatalf("message %s: %v", messageID, err)
 	}
@@ -93,8 +93,8 @@ func TestSMTPSenderAuthentication(t *testing.T) {
 	}
 	activity := func(summary string) (n int, unverified bool) {
 		t.Helper()
-		_ = w.env.DB.QueryRow(context.Background(), `SELECT count(*), bool_or(sender_unverified) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = $3`,
-			w.org.ID, customerID, summary).Scan(&n, &unverified)
+		_ = w.Env.DB.QueryRow(context.Background(), `SELECT count(*), bool_or(sender_unverified) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = $3`,
+			w.Org.ID, customerID, summary).Scan(&n, &unverified)
 		return n, unverified
 	}
 
@@ -108,7 +108,7 @@ func TestSMTPSenderAuthentication(t *testing.T) {
 	if n, unverified := activity("Pedido firmado"); n != 1 || unverified {
 		t.Errorf("signed message: %d activities on the customer, flagged %v; want 1, not flagged", n, unverified)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND customer_id = $2 AND NOT sender_unverified`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND customer_id = $2 AND NOT sender_unverified`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("%d unflagged documents from the signed message, want 1", n)
 	}
 
@@ -124,10 +124,10 @@ func TestSMTPSenderAuthentication(t *testing.T) {
 	if n, unverified := activity("Cambio de cuenta"); n != 1 || !unverified {
 		t.Errorf("tampered message: %d activities, flagged %v; want 1, flagged", n, unverified)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND customer_id = $2 AND sender_unverified`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM documents WHERE org_id = $1 AND customer_id = $2 AND sender_unverified`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("%d flagged documents, want the tampered message's attachment", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'document' AND sender_unverified`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'document' AND sender_unverified`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("%d flagged document entries on the timeline, want 1", n)
 	}
 
@@ -140,27 +140,27 @@ func TestSMTPSenderAuthentication(t *testing.T) {
 		t.Errorf("forged message: verified %q, auth %q", verified, auth)
 	}
 	var flaggedLead int64
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT id FROM leads WHERE org_id = $1 AND email = 'nuevo@cliente.es' AND sender_unverified`, w.org.ID).Scan(&flaggedLead); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT id FROM leads WHERE org_id = $1 AND email = 'nuevo@cliente.es' AND sender_unverified`, w.Org.ID).Scan(&flaggedLead); err != nil {
 		t.Fatalf("no flagged lead for the forged message: %v", err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'email' AND sender_unverified`, w.org.ID, flaggedLead); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND lead_id = $2 AND kind = 'email' AND sender_unverified`, w.Org.ID, flaggedLead); n != 1 {
 		t.Errorf("%d flagged e-mail entries on the flagged lead", n)
 	}
 
 	// A domain without DMARC whose SPF names this client: the aligned SPF
 	// pass proves it, and the lead is not flagged.
-	w.env.DNS.TXT("nueva.es", "v=spf1 ip4:127.0.0.1 -all")
+	w.Env.DNS.TXT("nueva.es", "v=spf1 ip4:127.0.0.1 -all")
 	send(msg("Eva <eva@nueva.es>", "Demo", "p4@nueva.es", "Hola."), "eva@nueva.es")
 	if _, verified, _ := w.stored(t, "p4@nueva.es"); verified != "nueva.es" {
 		t.Errorf("SPF-aligned message: verified %q", verified)
 	}
 	var goodLead int64
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT id FROM leads WHERE org_id = $1 AND email = 'eva@nueva.es' AND NOT sender_unverified`, w.org.ID).Scan(&goodLead); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT id FROM leads WHERE org_id = $1 AND email = 'eva@nueva.es' AND NOT sender_unverified`, w.Org.ID).Scan(&goodLead); err != nil {
 		t.Fatalf("no unflagged lead for the SPF-verified message: %v", err)
 	}
 
 	// What people see: the badge on exactly the flagged things.
-	rep := w.env.LoginAs(w.rep)
+	rep := w.Env.LoginAs(w.Rep)
 	badges := func(path string) int {
 		t.Helper()
 		r := rep.Get(path)
@@ -184,7 +184,7 @@ func TestSMTPSenderAuthentication(t *testing.T) {
 	if r := rep.Get("/leads/" + strconv.FormatInt(flaggedLead, 10)); !strings.Contains(r.Body, "Remitente no verificado") {
 		t.Error("the badge does not say what it means")
 	}
-	inbox := w.env.LoginAs(w.admin).Get("/admin/inbox")
+	inbox := w.Env.LoginAs(w.Admin).Get("/admin/inbox")
 	if n := strings.Count(inbox.Body, `data-testid="unverified-sender"`); n != 2 || !strings.Contains(inbox.Body, "dmarc=pass (p=reject) header.from=cliente.es") {
 		t.Errorf("inbox page: %d badges (want 2), auth results shown: %v", n, strings.Contains(inbox.Body, "dmarc=pass"))
 	}
@@ -198,12 +198,12 @@ func TestSMTPDefersOnDNSFailure(t *testing.T) {
 	w := newWorld(t)
 	w.listen(t)
 	w.publishCliente()
-	w.env.DNS.Break("_dmarc.cliente.es")
+	w.Env.DNS.Break("_dmarc.cliente.es")
 	err := smtp.SendMail(w.smtpAddr, nil, "luis@cliente.es", []string{w.address}, msg("luis@cliente.es", "x", "d1@cliente.es", "x"))
 	if err == nil || !strings.Contains(err.Error(), "451") || !strings.Contains(err.Error(), "DNS") {
 		t.Errorf("DATA with DNS down: %v, want 451 naming DNS", err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages`); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages`); n != 0 {
 		t.Errorf("%d messages stored", n)
 	}
 }
@@ -215,17 +215,17 @@ func TestUploadEMLSenderAuthentication(t *testing.T) {
 	w := newWorld(t)
 	w.publishCliente()
 	customerID := w.customerWithContact(t, "luis@cliente.es")
-	admin := w.env.LoginAs(w.admin)
+	admin := w.Env.LoginAs(w.Admin)
 	signed := signDKIM(t, withPDF("Luis <luis@cliente.es>", "Firmado", "u1@cliente.es", "Adjunto."), "cliente.es")
 	unsigned := withPDF("Luis <luis@cliente.es>", "Sin firma", "u2@cliente.es", "Adjunto.")
 	r := admin.PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "a.eml", Data: signed}, apptest.File{Field: "eml", Name: "b.eml", Data: unsigned})
 	if r.Status != http.StatusOK {
 		t.Fatalf("upload: %d %.500s", r.Status, r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = 'Firmado' AND NOT sender_unverified`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = 'Firmado' AND NOT sender_unverified`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("signed upload: %d unflagged activities", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = 'Sin firma' AND sender_unverified`, w.org.ID, customerID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM activities WHERE org_id = $1 AND customer_id = $2 AND kind = 'email' AND summary = 'Sin firma' AND sender_unverified`, w.Org.ID, customerID); n != 1 {
 		t.Errorf("unsigned upload: %d flagged activities", n)
 	}
 	if auth, verified, ip := w.stored(t, "u1@cliente.es"); verified != "cliente.es" || ip != "" || !strings.Contains(auth, "spf=none; dkim=pass header.d=cliente.es; dmarc=pass") {
@@ -233,13 +233,13 @@ func TestUploadEMLSenderAuthentication(t *testing.T) {
 	}
 
 	// DNS down: nothing stored, the admin is told to try again.
-	w.env.DNS.Break("s1._domainkey.cliente.es")
+	w.Env.DNS.Break("s1._domainkey.cliente.es")
 	later := signDKIM(t, withPDF("Luis <luis@cliente.es>", "Luego", "u3@cliente.es", "x"), "cliente.es")
 	r = admin.PostFiles("/admin/inbox/upload", nil, apptest.File{Field: "eml", Name: "c.eml", Data: later})
 	if !strings.Contains(r.Body, "vuelva a subirlo") {
 		t.Errorf("upload with DNS down: %.500s", r.Body)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND message_id = 'u3@cliente.es'`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1 AND message_id = 'u3@cliente.es'`, w.Org.ID); n != 0 {
 		t.Error("a message that could not be checked was stored")
 	}
 }
@@ -269,10 +269,10 @@ func TestSMTPHourlyCaps(t *testing.T) {
 			t.Errorf("fourth message from the IP (via %s): %v, want 450 with the reason", addr, err)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1`, w.org.ID); n != 3 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1`, w.Org.ID); n != 3 {
 		t.Errorf("%d messages stored, want 3", n)
 	}
-	w.env.Exec(`UPDATE inbound_messages SET received_at = now() - interval '61 minutes' WHERE org_id = $1`, w.org.ID)
+	w.Env.Exec(`UPDATE inbound_messages SET received_at = now() - interval '61 minutes' WHERE org_id = $1`, w.Org.ID)
 	if err := smtp.SendMail(w.smtpAddr, nil, "a@b.es", []string{w.address}, msg("a@b.es", "x", "ip-later@b.es", "x")); err != nil {
 		t.Errorf("an hour later: %v", err)
 	}
@@ -282,9 +282,9 @@ func TestSMTPHourlyCapPerOrg(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.listen(t, func(c *config.Config) { c.InboundPerIPHour, c.InboundPerOrgHour = 100, 2 })
-	second := w.env.Org("Otra S.L.")
-	secondAdmin := w.env.User(second, "admin@otra.test", "admin")
-	m := addressRE.FindStringSubmatch(w.env.LoginAs(secondAdmin).Get("/admin/inbox").Body)
+	second := w.Env.Org("Otra S.L.")
+	secondAdmin := w.Env.User(second, "admin@otra.test", "admin")
+	m := addressRE.FindStringSubmatch(w.Env.LoginAs(secondAdmin).Get("/admin/inbox").Body)
 	if m == nil {
 		t.Fatal("no address for the second org")
 	}
@@ -300,7 +300,7 @@ func TestSMTPHourlyCapPerOrg(t *testing.T) {
 	if err := smtp.SendMail(w.smtpAddr, nil, "a@b.es", []string{m[1]}, msg("a@b.es", "x", "org-other@b.es", "x")); err != nil {
 		t.Errorf("another org's inbox: %v", err)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1`, w.org.ID); n != 2 {
+	if n := w.Env.Count(`SELECT count(*) FROM inbound_messages WHERE org_id = $1`, w.Org.ID); n != 2 {
 		t.Errorf("%d messages stored for the capped org, want 2", n)
 	}
 }

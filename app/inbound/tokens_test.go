@@ -14,11 +14,11 @@ func TestInboxTokenNotStored(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.listen(t)
-	admin := w.env.LoginAs(w.admin)
+	admin := w.Env.LoginAs(w.Admin)
 	check := func(address string) {
 		t.Helper()
 		token := strings.TrimSuffix(strings.TrimPrefix(address, "leads+"), "@localhost")
-		if held := w.env.Holding(token); len(held) > 0 {
+		if held := w.Env.Holding(token); len(held) > 0 {
 			t.Errorf("the inbox token is stored in %v", held)
 		}
 		c, err := smtp.Dial(w.smtpAddr)

@@ -24,20 +24,19 @@ import (
 	"pulso/workers/jobargs"
 )
 
+// world is the shared test world (org Alfa) and a second org, Beta, whose
+// jobs Alfa's admin must not see.
 type world struct {
-	env            *apptest.Env
-	orgA, orgB     queries.Org
-	adminA, adminB queries.User
-	repA           queries.User
+	*apptest.World
+	other      queries.Org
+	otherAdmin queries.User
 }
 
 func newWorld(t *testing.T) world {
 	t.Helper()
-	env := apptest.New(t)
-	w := world{env: env, orgA: env.Org("Alfa Trabajos S.L."), orgB: env.Org("Beta Trabajos S.L.")}
-	w.adminA = env.User(w.orgA, "admin@alfa.test", web.RoleAdmin)
-	w.repA = env.User(w.orgA, "rep@alfa.test", web.RoleRep)
-	w.adminB = env.User(w.orgB, "admin@beta.test", web.RoleAdmin)
+	w := world{World: apptest.NewWorld(t, "Alfa Trabajos S.L.", "alfa.test")}
+	w.other = w.Env.Org("Beta Trabajos S.L.")
+	w.otherAdmin = w.Env.User(w.other, "admin@beta.test", web.RoleAdmin)
 	return w
 }
 
@@ -51,12 +50,12 @@ func (w world) notify(t *testing.T, u queries.User, key string, opts *river.Inse
 // (the severity breaks a CHECK constraint), so it ends discarded.
 func (w world) failing(t *testing.T, key string) *rivertype.JobRow {
 	t.Helper()
-	return w.insert(t, jobargs.Notify{OrgID: w.orgA.ID, UserID: w.adminA.ID, Severity: "bogus", Title: "x", Key: key}, &river.InsertOpts{MaxAttempts: 1})
+	return w.insert(t, jobargs.Notify{OrgID: w.Org.ID, UserID: w.Admin.ID, Severity: "bogus", Title: "x", Key: key}, &river.InsertOpts{MaxAttempts: 1})
 }
 
 func (w world) insert(t *testing.T, args river.JobArgs, opts *river.InsertOpts) *rivertype.JobRow {
 	t.Helper()
-	res, err := w.env.Deps.Jobs.Insert(context.Background(), args, opts)
+	res, err := w.Env.Deps.Jobs.Insert(context.Background(), args, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +64,7 @@ func (w world) insert(t *testing.T, args river.JobArgs, opts *river.InsertOpts) 
 
 func (w world) job(t *testing.T, id int64) *rivertype.JobRow {
 	t.Helper()
-	j, err := w.env.Deps.Jobs.JobGet(context.Background(), id)
+	j, err := w.Env.Deps.Jobs.JobGet(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +76,7 @@ func (w world) job(t *testing.T, id int64) *rivertype.JobRow {
 func (w world) work(t *testing.T, queued ...*rivertype.JobRow) []*rivertype.JobRow {
 	t.Helper()
 	ctx := context.Background()
-	client, err := workers.NewClient(w.env.DB, slog.New(slog.DiscardHandler), workers.Options{Work: true, DefaultWorkers: 2})
+	client, err := workers.NewClient(w.Env.DB, slog.New(slog.DiscardHandler), workers.Options{Work: true, DefaultWorkers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,12 +127,12 @@ func path(id int64, action string) string {
 func TestListShowsOnlyTheOrgsJobs(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	a1 := w.notify(t, w.adminA, "a1", nil)
-	a2 := w.notify(t, w.repA, "a2", nil)
-	b1 := w.notify(t, w.adminB, "b1", nil)
+	a1 := w.notify(t, w.Admin, "a1", nil)
+	a2 := w.notify(t, w.Rep, "a2", nil)
+	b1 := w.notify(t, w.otherAdmin, "b1", nil)
 	system := w.insert(t, jobargs.SessionCleanup{}, nil)
 
-	res := w.env.LoginAs(w.adminA).Get("/admin/jobs")
+	res := w.Env.LoginAs(w.Admin).Get("/admin/jobs")
 	if res.Status != http.StatusOK {
 		t.Fatalf("GET /admin/jobs: %d %.300s", res.Status, res.Body)
 	}
@@ -151,7 +150,7 @@ func TestListShowsOnlyTheOrgsJobs(t *testing.T) {
 		t.Errorf("creation time %q (Madrid) not shown", want)
 	}
 
-	res = w.env.LoginAs(w.adminB).Get("/admin/jobs")
+	res = w.Env.LoginAs(w.otherAdmin).Get("/admin/jobs")
 	if got := listed(res.Body); !slices.Equal(got, []int64{b1.ID}) {
 		t.Errorf("admin B sees jobs %v, want only %d", got, b1.ID)
 	}
@@ -161,7 +160,7 @@ func TestListFiltersByState(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	worked := w.work(t, w.notify(t, w.adminA, "done", nil), w.failing(t, "failed"))
+	worked := w.work(t, w.notify(t, w.Admin, "done", nil), w.failing(t, "failed"))
 	done, failed := worked[0], worked[1]
 	if done.State != rivertype.JobStateCompleted {
 		t.Fatalf("worked job is %s, want completed", done.State)
@@ -169,15 +168,15 @@ func TestListFiltersByState(t *testing.T) {
 	if failed.State != rivertype.JobStateDiscarded || len(failed.Errors) != 1 {
 		t.Fatalf("failing job is %s with %d errors, want discarded with 1", failed.State, len(failed.Errors))
 	}
-	waiting := w.notify(t, w.adminA, "waiting", nil)
-	later := w.notify(t, w.adminA, "later", &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
-	stopped := w.notify(t, w.adminA, "stopped", nil)
-	if _, err := w.env.Deps.Jobs.JobCancel(ctx, stopped.ID); err != nil {
+	waiting := w.notify(t, w.Admin, "waiting", nil)
+	later := w.notify(t, w.Admin, "later", &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	stopped := w.notify(t, w.Admin, "stopped", nil)
+	if _, err := w.Env.Deps.Jobs.JobCancel(ctx, stopped.ID); err != nil {
 		t.Fatal(err)
 	}
-	w.notify(t, w.adminB, "b-waiting", nil)
+	w.notify(t, w.otherAdmin, "b-waiting", nil)
 
-	c := w.env.LoginAs(w.adminA)
+	c := w.Env.LoginAs(w.Admin)
 	for state, want := range map[string][]int64{
 		"available": {waiting.ID},
 		"scheduled": {later.ID},
@@ -228,15 +227,15 @@ func TestListPagesWithRiversCursor(t *testing.T) {
 	var params []river.InsertManyParams
 	for i := range 31 {
 		params = append(params, river.InsertManyParams{Args: jobargs.Notify{
-			OrgID: w.orgA.ID, UserID: w.adminA.ID, Severity: "info", Title: "x", Key: fmt.Sprint("page-", i),
+			OrgID: w.Org.ID, UserID: w.Admin.ID, Severity: "info", Title: "x", Key: fmt.Sprint("page-", i),
 		}})
 	}
-	if _, err := w.env.Deps.Jobs.InsertMany(context.Background(), params); err != nil {
+	if _, err := w.Env.Deps.Jobs.InsertMany(context.Background(), params); err != nil {
 		t.Fatal(err)
 	}
-	w.notify(t, w.adminB, "b", nil)
+	w.notify(t, w.otherAdmin, "b", nil)
 
-	c := w.env.LoginAs(w.adminA)
+	c := w.Env.LoginAs(w.Admin)
 	for _, tab := range []string{"", "available"} {
 		var seen []int64
 		next, pages := "/admin/jobs?state="+tab, 0
@@ -267,9 +266,9 @@ func TestListPagesWithRiversCursor(t *testing.T) {
 func TestRetryAndCancel(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	c := w.env.LoginAs(w.adminA)
+	c := w.Env.LoginAs(w.Admin)
 
-	worked := w.work(t, w.failing(t, "failed"), w.notify(t, w.adminA, "done", nil))
+	worked := w.work(t, w.failing(t, "failed"), w.notify(t, w.Admin, "done", nil))
 	failed, done := worked[0], worked[1]
 	res := c.Post(path(failed.ID, "retry"), url.Values{"state": {"discarded"}})
 	if res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/admin/jobs?state=discarded" {
@@ -282,7 +281,7 @@ func TestRetryAndCancel(t *testing.T) {
 		t.Error("no flash after retry")
 	}
 
-	waiting := w.notify(t, w.adminA, "waiting", nil)
+	waiting := w.notify(t, w.Admin, "waiting", nil)
 	res = c.Post(path(waiting.ID, "cancel"), nil)
 	if res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/admin/jobs" {
 		t.Fatalf("cancel: %d → %q", res.Status, res.Header.Get("Location"))
@@ -291,7 +290,7 @@ func TestRetryAndCancel(t *testing.T) {
 		t.Errorf("cancelled job is %s", j.State)
 	}
 	// htmx submits get HX-Redirect instead of a 303.
-	htmxWaiting := w.notify(t, w.adminA, "htmx", nil)
+	htmxWaiting := w.notify(t, w.Admin, "htmx", nil)
 	c.HTMX = true
 	res = c.Post(path(htmxWaiting.ID, "cancel"), url.Values{"state": {"available"}})
 	c.HTMX = false
@@ -315,7 +314,7 @@ func TestRetryAndCancel(t *testing.T) {
 	if res := c.Get("/admin/jobs"); !strings.Contains(res.Body, "ya ha terminado") {
 		t.Error("no warning after cancelling a finished job")
 	}
-	if n := countNotifications(t, w, w.adminA.ID); n != 1 {
+	if n := countNotifications(t, w, w.Admin.ID); n != 1 {
 		t.Errorf("%d notifications, want 1 (only the completed job ran)", n)
 	}
 }
@@ -323,7 +322,7 @@ func TestRetryAndCancel(t *testing.T) {
 func countNotifications(t *testing.T, w world, userID int64) int {
 	t.Helper()
 	var n int
-	if err := w.env.DB.QueryRow(context.Background(), `SELECT count(*) FROM notifications WHERE user_id = $1`, userID).Scan(&n); err != nil {
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT count(*) FROM notifications WHERE user_id = $1`, userID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -333,16 +332,16 @@ func TestOtherOrgsAndRolesGetNothing(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	waiting := w.notify(t, w.adminA, "waiting", nil)
-	stopped := w.notify(t, w.adminA, "stopped", nil)
-	if _, err := w.env.Deps.Jobs.JobCancel(ctx, stopped.ID); err != nil {
+	waiting := w.notify(t, w.Admin, "waiting", nil)
+	stopped := w.notify(t, w.Admin, "stopped", nil)
+	if _, err := w.Env.Deps.Jobs.JobCancel(ctx, stopped.ID); err != nil {
 		t.Fatal(err)
 	}
 	system := w.insert(t, jobargs.SessionCleanup{}, nil)
 
-	b := w.env.LoginAs(w.adminB)
-	a := w.env.LoginAs(w.adminA)
-	rep := w.env.LoginAs(w.repA)
+	b := w.Env.LoginAs(w.otherAdmin)
+	a := w.Env.LoginAs(w.Admin)
+	rep := w.Env.LoginAs(w.Rep)
 	for _, tc := range []struct {
 		who    string
 		c      *apptest.Client

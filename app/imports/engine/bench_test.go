@@ -63,7 +63,7 @@ func BenchmarkImport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	other := w.env.Org("Copia Directa S.L.")
+	other := w.Env.Org("Copia Directa S.L.")
 
 	// Baseline: the rows as they would end up, COPY'd in one transaction.
 	rows := make([][]any, n)
@@ -72,7 +72,7 @@ func BenchmarkImport(b *testing.B) {
 			fmt.Sprintf("+346%08d", i), "", "ES", "Madrid", "Alcalá de Henares", "import", "nuevo", "", []string{"feria", "2026"}}
 	}
 	start := time.Now()
-	err = pgx.BeginFunc(ctx, w.env.DB, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, w.Env.DB, func(tx pgx.Tx) error {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"leads"}, []string{"org_id", "name", "contact_name", "email", "phone", "tax_id", "country",
 			"province", "city", "source", "status", "notes", "tags"}, pgx.CopyFromRows(rows))
 		return err
@@ -89,7 +89,7 @@ func BenchmarkImport(b *testing.B) {
 	for range b.N {
 		imp = w.upload(b, "leads", "bench.csv", "csv", "", content, benchMapping)
 		start = time.Now()
-		if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+		if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 			b.Fatal(err)
 		}
 		took = time.Since(start)
@@ -152,7 +152,7 @@ func TestImportChild(t *testing.T) {
 	f.Close()
 	before := vm(t, "VmHWM")
 	start = time.Now()
-	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+	if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}
 	took := time.Since(start)

@@ -17,21 +17,18 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/files"
 	"pulso/app/imports/engine"
-	"pulso/app/web"
 	"pulso/queries"
 )
 
+// world is the shared test world and the file store imports read from.
 type world struct {
-	env   *apptest.Env
-	org   queries.Org
-	admin queries.User
+	*apptest.World
 	files files.Store
 }
 
 func newWorld(t testing.TB) *world {
-	env := apptest.New(t)
-	org := env.Org("Importadora S.L.")
-	return &world{env: env, org: org, admin: env.User(org, "admin@imp.test", web.RoleAdmin), files: files.New(env.DB)}
+	w := apptest.NewWorld(t, "Importadora S.L.", "imp.test")
+	return &world{World: w, files: files.New(w.Env.DB)}
 }
 
 // upload stores content as an upload and creates its queued import.
@@ -44,17 +41,17 @@ func (w *world) upload(t testing.TB, kind, name, format, charset string, content
 func (w *world) uploadFrom(t testing.TB, kind, name, format, charset string, r io.Reader, mapping engine.Mapping) queries.Import {
 	t.Helper()
 	ctx := context.Background()
-	f, err := w.files.Put(ctx, w.org.ID, r)
+	f, err := w.files.Put(ctx, w.Org.ID, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m, _ := json.Marshal(mapping)
-	imp, err := w.env.Q.CreateImport(ctx, queries.CreateImportParams{OrgID: w.org.ID, Kind: kind, Filename: name, FileID: f.ID,
-		SizeBytes: f.Size, Format: format, Charset: charset, Mapping: []byte("{}"), CreatedBy: w.admin.ID})
+	imp, err := w.Env.Q.CreateImport(ctx, queries.CreateImportParams{OrgID: w.Org.ID, Kind: kind, Filename: name, FileID: f.ID,
+		SizeBytes: f.Size, Format: format, Charset: charset, Mapping: []byte("{}"), CreatedBy: w.Admin.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if imp, err = w.env.Q.QueueImport(ctx, queries.QueueImportParams{OrgID: w.org.ID, ID: imp.ID, Mapping: m, Charset: charset}); err != nil {
+	if imp, err = w.Env.Q.QueueImport(ctx, queries.QueueImportParams{OrgID: w.Org.ID, ID: imp.ID, Mapping: m, Charset: charset}); err != nil {
 		t.Fatal(err)
 	}
 	return imp
@@ -65,7 +62,7 @@ func (w *world) runner() *engine.Runner {
 	if os.Getenv("PULSO_IMPORT_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return &engine.Runner{DB: w.env.DB, Files: w.files, Log: log}
+	return &engine.Runner{DB: w.Env.DB, Files: w.files, Log: log}
 }
 
 // errorFile reads an import's error file back from the store.
@@ -84,7 +81,7 @@ func (w *world) errorFile(t testing.TB, imp queries.Import) []byte {
 
 func (w *world) get(t testing.TB, id int64) queries.Import {
 	t.Helper()
-	imp, err := w.env.Q.GetImport(context.Background(), queries.GetImportParams{OrgID: w.org.ID, ID: id})
+	imp, err := w.Env.Q.GetImport(context.Background(), queries.GetImportParams{OrgID: w.Org.ID, ID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,32 +105,32 @@ func TestImportLeads(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := context.Background()
-	if _, err := w.env.Q.CreateLead(ctx, queries.CreateLeadParams{OrgID: w.org.ID, Name: "Viejo", Email: "old@old.es",
+	if _, err := w.Env.Q.CreateLead(ctx, queries.CreateLeadParams{OrgID: w.Org.ID, Name: "Viejo", Email: "old@old.es",
 		Country: "ES", Source: "manual", Status: "nuevo", Tags: []string{"antigua"}}); err != nil {
 		t.Fatal(err)
 	}
 	imp := w.upload(t, "leads", "leads.csv", "csv", "", []byte(leadsCSV), leadMapping)
-	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+	if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := w.get(t, imp.ID)
 	if got.Status != "done" || got.Progress != 100 || got.Inserted != 3 || got.Merged != 1 || got.Skipped != 1 || got.Errors != 3 {
 		t.Fatalf("import %s %d%%: inserted %d merged %d skipped %d errors %d", got.Status, got.Progress, got.Inserted, got.Merged, got.Skipped, got.Errors)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND source = 'import'`, w.org.ID); n != 3 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND source = 'import'`, w.Org.ID); n != 3 {
 		t.Errorf("%d imported leads", n)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND source = 'import' AND name = 'Acme S.L.' AND email = 'ana@acme.es'
-		AND phone = '+34600111222' AND tax_id = 'B12345674' AND tags = '{feria,vip}' AND country = 'ES' AND status = 'nuevo' AND created_by = $2`, w.org.ID, w.admin.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND source = 'import' AND name = 'Acme S.L.' AND email = 'ana@acme.es'
+		AND phone = '+34600111222' AND tax_id = 'B12345674' AND tags = '{feria,vip}' AND country = 'ES' AND status = 'nuevo' AND created_by = $2`, w.Org.ID, w.Admin.ID); n != 1 {
 		t.Error("line 2 was not stored normalised")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'Épsilon' AND owner_id = $2`, w.org.ID, w.admin.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'Épsilon' AND owner_id = $2`, w.Org.ID, w.Admin.ID); n != 1 {
 		t.Error("the named owner did not get line 10")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'Viejo' AND province = 'Sevilla' AND tags = '{antigua,nueva}' AND version = 2`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'Viejo' AND province = 'Sevilla' AND tags = '{antigua,nueva}' AND version = 2`, w.Org.ID); n != 1 {
 		t.Error("line 9 did not merge into the existing lead")
 	}
-	if n := w.env.Count(`SELECT count(*) FROM import_rows WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM import_rows WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("%d staging rows left behind", n)
 	}
 	data := w.errorFile(t, got)
@@ -163,7 +160,7 @@ func TestReimportCreatesNoDuplicates(t *testing.T) {
 	ctx := context.Background()
 	for i := range 2 {
 		imp := w.upload(t, "leads", fmt.Sprintf("leads%d.csv", i), "csv", "", []byte(leadsCSV), leadMapping)
-		if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+		if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 		got := w.get(t, imp.ID)
@@ -171,7 +168,7 @@ func TestReimportCreatesNoDuplicates(t *testing.T) {
 			t.Errorf("second import: inserted %d merged %d skipped %d errors %d", got.Inserted, got.Merged, got.Skipped, got.Errors)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 4 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 4 {
 		t.Errorf("%d leads after importing the same file twice, want 4", n)
 	}
 }
@@ -193,26 +190,26 @@ func TestCrashAndRetry(t *testing.T) {
 			} else {
 				r.Finish = func(context.Context, pgx.Tx, queries.Import, engine.Result) error { return crash }
 			}
-			if err := r.Run(ctx, w.org.ID, imp.ID); !errors.Is(err, crash) {
+			if err := r.Run(ctx, w.Org.ID, imp.ID); !errors.Is(err, crash) {
 				t.Fatalf("first attempt: %v", err)
 			}
-			if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 0 {
+			if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 0 {
 				t.Fatalf("%d leads after a crashed attempt", n)
 			}
 			if st := w.get(t, imp.ID).Status; st != "running" {
 				t.Fatalf("status %s after a crash", st)
 			}
-			if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+			if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil { // a late duplicate attempt does nothing
+			if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil { // a late duplicate attempt does nothing
 				t.Fatal(err)
 			}
 			got := w.get(t, imp.ID)
 			if got.Status != "done" || got.Inserted != 4 || got.Errors != 3 {
 				t.Errorf("after retry: %s inserted %d errors %d", got.Status, got.Inserted, got.Errors)
 			}
-			if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 4 {
+			if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 4 {
 				t.Errorf("%d leads after the retry, want 4", n)
 			}
 		})
@@ -239,7 +236,7 @@ func TestBrokenFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		imp := w.upload(t, "leads", tc.name, tc.format, tc.charset, tc.content, engine.Mapping{"name": 0})
-		if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+		if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 			t.Fatalf("%s: job error %v (a broken file must fail the import, not the job)", tc.name, err)
 		}
 		got := w.get(t, imp.ID)
@@ -247,7 +244,7 @@ func TestBrokenFiles(t *testing.T) {
 			t.Errorf("%s: %s %q line %d, want failed %q line %d", tc.name, got.Status, got.Failure, got.FailureLine, tc.want, tc.line)
 		}
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.org.ID); n != 0 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("%d leads from broken files", n)
 	}
 }
@@ -260,14 +257,14 @@ func TestImportXLSXAndLatin1(t *testing.T) {
 		engine.Mapping{"name": 0, "email": 1})
 	l := w.upload(t, "leads", "latin.csv", "csv", "", []byte("Nombre,Ciudad\nN\xfa\xf1ez S.L.,M\xe1laga\n"), engine.Mapping{"name": 0, "city": 1})
 	for _, imp := range []queries.Import{x, l} {
-		if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+		if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := w.get(t, x.ID); got.Inserted != 1 || got.Errors != 1 {
 		t.Errorf("xlsx: inserted %d errors %d", got.Inserted, got.Errors)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'Núñez S.L.' AND city = 'Málaga'`, w.org.ID); n != 1 {
+	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1 AND name = 'Núñez S.L.' AND city = 'Málaga'`, w.Org.ID); n != 1 {
 		t.Error("Windows-1252 file not decoded")
 	}
 }

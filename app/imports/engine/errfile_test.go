@@ -24,7 +24,7 @@ func TestErrorFileNeutralisesFormulas(t *testing.T) {
 		"@SUM(A1);no-es-correo;-2+3\n" +
 		"+cmd|' /C calc'!A0;no-es-correo;=HYPERLINK(\"x\")\n"
 	imp := w.upload(t, "leads", "formulas.csv", "csv", "", []byte(csv), engine.Mapping{"name": 0, "email": 1})
-	if err := w.runner().Run(ctx, w.org.ID, imp.ID); err != nil {
+	if err := w.runner().Run(ctx, w.Org.ID, imp.ID); err != nil {
 		t.Fatal(err)
 	}
 	got := w.get(t, imp.ID)
