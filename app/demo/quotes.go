@@ -224,7 +224,8 @@ func demoQuote(ctx context.Context, tx pgx.Tx, org queries.Org, o queries.ListOp
 	}
 	in := quotes.DraftInput{ValidUntil: day.AddDate(0, 0, 30).Format("2006-01-02"), Terms: "Pago a 30 días. Portes incluidos desde 300 €.",
 		Customer: quotes.CustomerTaxOf(full)}
-	in.Recargo, in.IRPF = in.Customer.Regime == tax.Recargo, money.Decimal(full.CustomerIrpfRate).String()
+	recargo, irpf := in.Customer.Defaults()
+	in.Recargo, in.IRPF = recargo, irpf.String()
 	for k := 0; k < 3+i%3; k++ {
 		p := products[(i+k)%len(products)]
 		in.Lines = append(in.Lines, quotes.LineInput{ProductID: fmt.Sprint(p.ID), Description: p.Name, Unit: p.Unit,

@@ -92,6 +92,14 @@ func (c CustomerTax) ZeroRated() bool {
 	return c.Regime == Exempt || c.Regime == ReverseCharge || c.Regime == Export
 }
 
+// Defaults are what a new document for the customer starts with: the
+// recargo when the customer is under it, and the customer's IRPF
+// retention. The person drafting it may change both (a one-off sale
+// outside the retailer's trade, say); Apply is what the lines then get.
+func (c CustomerTax) Defaults() (recargo bool, irpf decimal.Decimal) {
+	return c.Regime == Recargo, c.IRPF
+}
+
 // Apply is a line as sold to the customer: no IVA under a zero-rated
 // regime, the recargo of its IVA rate under Recargo, and the customer's
 // IRPF retention.

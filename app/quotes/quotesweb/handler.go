@@ -300,10 +300,10 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		id = qt.ID
 		// The customer's tax regime is the quote's default.
 		cu := hd.Customer
-		recargo := cu.TaxRegime == string(tax.Recargo)
+		recargo, irpf := tax.CustomerTax{Regime: tax.Regime(cu.TaxRegime), IRPF: money.Decimal(cu.IrpfRate)}.Defaults()
 		_, err = q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: p.OrgID, QuoteID: qt.ID, N: 1,
 			ValidUntil: pgtype.Date{Time: today(p, time.Now()).AddDate(0, 0, DefaultValidityDays), Valid: true}, Currency: p.Currency,
-			Recargo: &recargo, IrpfRate: cu.IrpfRate})
+			Recargo: &recargo, IrpfRate: money.Numeric(irpf)})
 		return err
 	})
 	if err != nil {
