@@ -143,7 +143,7 @@ func varied(t *testing.T) []Record {
 		},
 		Desglose: []Detalle{
 			s1("21", 100000, 21000),
-			{Impuesto: IVA, ClaveRegimen: "18", CalificacionOperacion: S1, TipoImpositivo: dec("10"), BaseImponibleOimporteNoSujeto: 20000,
+			{Impuesto: IVA, ClaveRegimen: ClaveRegimenGeneral, CalificacionOperacion: S1, TipoImpositivo: dec("10"), BaseImponibleOimporteNoSujeto: 20000,
 				CuotaRepercutida: 2000, TipoRecargoEquivalencia: dec("1.4"), CuotaRecargoEquivalencia: 280},
 			{Impuesto: IVA, ClaveRegimen: ClaveRegimenGeneral, OperacionExenta: "E1", BaseImponibleOimporteNoSujeto: 5000},
 			{Impuesto: IVA, ClaveRegimen: ClaveRegimenGeneral, CalificacionOperacion: S2, BaseImponibleOimporteNoSujeto: 7000},
