@@ -176,3 +176,7 @@ func sha256hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// sealAt is when the tests' records of 15-03-2026 are made: a fixed time,
+// so that no test depends on today's date.
+var sealAt = at("2026-03-15T10:00:00+01:00")

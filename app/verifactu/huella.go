@@ -138,6 +138,16 @@ func (a *Alta) Seal(prev *Link, at time.Time) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
+	// The AEAT refuses an issue date after the day the record is made
+	// (1112) or more than 20 years before it (1133).
+	issued := Date(a.IDFactura.FechaExpedicionFactura)
+	day := at.Format(time.DateOnly)
+	if a.IDFactura.FechaExpedicionFactura.Format(time.DateOnly) > day {
+		return fieldErr("IDFactura.FechaExpedicionFactura", "%s is after the record's generation date (AEAT 1112)", issued)
+	}
+	if a.IDFactura.FechaExpedicionFactura.Format(time.DateOnly) < at.AddDate(-20, 0, 0).Format(time.DateOnly) {
+		return fieldErr("IDFactura.FechaExpedicionFactura", "%s is more than 20 years old (AEAT 1133)", issued)
+	}
 	if err := checkPrev(prev, a.IDFactura.IDEmisorFactura); err != nil {
 		return err
 	}

@@ -237,7 +237,7 @@ func TestChainOfThree(t *testing.T) {
 // link, and refuses an invalid record before it is stamped.
 func TestSealRefuses(t *testing.T) {
 	a := ordinaria("F2026-0001")
-	if err := a.Seal(nil, time.Now()); err != nil {
+	if err := a.Seal(nil, sealAt); err != nil {
 		t.Fatal(err)
 	}
 	good := a.Link()
@@ -250,17 +250,41 @@ func TestSealRefuses(t *testing.T) {
 	}
 	for i, l := range bad {
 		b := ordinaria("F2026-0002")
-		if err := b.Seal(&l, time.Now()); !errors.Is(err, ErrChain) {
+		if err := b.Seal(&l, sealAt); !errors.Is(err, ErrChain) {
 			t.Errorf("link %d %+v: got %v, want ErrChain", i, l, err)
 		}
 		if b.Huella != "" {
 			t.Errorf("link %d: a refused record got a huella", i)
 		}
 	}
+	// Issue dates the AEAT refuses: after the generation day, in the
+	// issuer's zone, or more than 20 years before it.
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for when, ok := range map[time.Time]bool{
+		time.Date(2026, 3, 15, 0, 0, 1, 0, madrid):     true, // its own day, just after midnight
+		time.Date(2026, 3, 14, 23, 59, 59, 0, madrid):  false,
+		time.Date(2026, 3, 14, 23, 30, 0, 0, time.UTC): true, // 00:30 on the 15th in Madrid, given in Madrid's zone below
+		time.Date(2046, 3, 15, 9, 0, 0, 0, madrid):     true,
+		time.Date(2046, 3, 16, 9, 0, 0, 0, madrid):     false,
+	} {
+		if when.Location() == time.UTC {
+			when = when.In(madrid)
+		}
+		d := ordinaria("F2026-0002") // issued 15-03-2026
+		err := d.Seal(nil, when)
+		var fe *FieldError
+		if ok && err != nil || !ok && (!errors.As(err, &fe) || fe.Field != "IDFactura.FechaExpedicionFactura") {
+			t.Errorf("sealed at %v: %v", when, err)
+		}
+	}
+
 	b := ordinaria("F2026-0002")
 	b.CuotaTotal++
 	var fe *FieldError
-	if err := b.Seal(&good, time.Now()); !errors.As(err, &fe) || fe.Field != "CuotaTotal" {
+	if err := b.Seal(&good, sealAt); !errors.As(err, &fe) || fe.Field != "CuotaTotal" {
 		t.Fatalf("got %v, want a CuotaTotal FieldError", err)
 	}
 }

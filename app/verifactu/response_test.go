@@ -58,7 +58,7 @@ func TestParseResponseParcial(t *testing.T) {
 	var prev *Link
 	for _, num := range []string{"F2026-0001", "F2026-0002", "F2026-0003", "F2026-0004"} {
 		a := ordinaria(num)
-		if err := a.Seal(prev, time.Now()); err != nil {
+		if err := a.Seal(prev, sealAt); err != nil {
 			t.Fatal(err)
 		}
 		b, err := MarshalRecord(a)

@@ -319,7 +319,7 @@ func TestRequestLimits(t *testing.T) {
 func TestBuildRequestRefuses(t *testing.T) {
 	cab := Cabecera{ObligadoEmision: PersonaES{"Demo Ventas, S.L.", "B76543214"}}
 	a := ordinaria("F2026-0001")
-	if err := a.Seal(nil, time.Now()); err != nil {
+	if err := a.Seal(nil, sealAt); err != nil {
 		t.Fatal(err)
 	}
 	good, err := MarshalRecord(a)
@@ -328,7 +328,7 @@ func TestBuildRequestRefuses(t *testing.T) {
 	}
 	other := ordinaria("F2026-0001")
 	other.IDFactura.IDEmisorFactura, other.SistemaInformatico = "B99999999", pulsoSistema
-	if err := other.Seal(nil, time.Now()); err != nil {
+	if err := other.Seal(nil, sealAt); err != nil {
 		t.Fatal(err)
 	}
 	otherXML, err := MarshalRecord(other)
@@ -368,7 +368,7 @@ func TestMarshalRefusesUnsealed(t *testing.T) {
 	if _, err := MarshalRecord(a); !errors.Is(err, ErrNotSealed) {
 		t.Fatalf("unsealed: got %v", err)
 	}
-	if err := a.Seal(nil, time.Now()); err != nil {
+	if err := a.Seal(nil, sealAt); err != nil {
 		t.Fatal(err)
 	}
 	a.IDFactura.NumSerieFactura = "F2026-0009"
