@@ -180,3 +180,14 @@ func sha256hex(b []byte) string {
 // sealAt is when the tests' records of 15-03-2026 are made: a fixed time,
 // so that no test depends on today's date.
 var sealAt = at("2026-03-15T10:00:00+01:00")
+
+func mustRead(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func parseRate(s string) (decimal.Decimal, error) { return decimal.NewFromString(s) }
