@@ -1,6 +1,7 @@
 package verifactu
 
 import (
+	"pulso/app/apptest/conformance"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,8 +78,8 @@ func FuzzCleanText(f *testing.F) {
 // The readers of stored records and of the AEAT's answers never panic on
 // any input, and a record they accept recomputes to some huella.
 func FuzzParseRecord(f *testing.F) {
-	f.Add(string(mustRead(f, "testdata/samples/records/josemmo-registration-record-f1.xml")))
-	f.Add(string(mustRead(f, "testdata/samples/records/josemmo-cancellation-record.xml")))
+	f.Add(string(conformance.Read(f, "verifactu/samples/records/josemmo-registration-record-f1.xml")))
+	f.Add(string(conformance.Read(f, "verifactu/samples/records/josemmo-cancellation-record.xml")))
 	f.Add("<a/>")
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseRecord([]byte(s))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"pulso/app/apptest/conformance"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,15 +17,15 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// The schemas the tests validate against are copies of the official AEAT
-// files kept in testdata/xsd (provenance in testdata/SOURCES.md); the
-// catalog maps the xmldsig import to the local copy so that xmllint works
-// offline (--nonet).
+// The schemas the tests validate against are the official AEAT files of
+// the project's conformance set (pulso/app/apptest/conformance; sources in
+// its SOURCES.md); its catalog maps the xmldsig import to the set's copy
+// so that xmllint works offline (--nonet).
 const (
-	schemaRequest  = "testdata/xsd/SuministroLR.xsd"
-	schemaRecord   = "testdata/xsd/SuministroInformacion.xsd"
-	schemaResponse = "testdata/xsd/RespuestaSuministro.xsd"
-	schemaSOAP     = "testdata/local/soap11-envelope-driver-NOT-OFFICIAL.xsd"
+	schemaRequest  = "verifactu/xsd/SuministroLR.xsd"
+	schemaRecord   = "verifactu/xsd/SuministroInformacion.xsd"
+	schemaResponse = "verifactu/xsd/RespuestaSuministro.xsd"
+	schemaSOAP     = "verifactu/local/soap11-envelope-driver-NOT-OFFICIAL.xsd"
 )
 
 // xmllint validates doc against schema and returns xmllint's complaint, or
@@ -37,14 +38,8 @@ func xmllint(t *testing.T, schema string, doc []byte) string {
 	if err != nil {
 		t.Fatalf("xmllint is not installed, so the XML cannot be validated against the AEAT schemas: install it (Debian: apt-get install libxml2-utils)")
 	}
-	catalog, err := filepath.Abs("testdata/catalog.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemaPath, err := filepath.Abs(schema)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog := conformance.Path(t, "verifactu/catalog.xml")
+	schemaPath := conformance.Path(t, schema)
 	f := filepath.Join(t.TempDir(), "doc.xml")
 	if err := os.WriteFile(f, doc, 0o600); err != nil {
 		t.Fatal(err)

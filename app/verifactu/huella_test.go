@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"pulso/app/apptest/conformance"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ type vectors struct {
 func loadVectors(t *testing.T) vectors {
 	t.Helper()
 	var v vectors
-	if err := json.Unmarshal(readFile(t, "testdata/test-vectors.json"), &v); err != nil {
+	if err := json.Unmarshal(conformance.Read(t, "verifactu/test-vectors.json"), &v); err != nil {
 		t.Fatal(err)
 	}
 	if len(v.Huella) != 10 || len(v.QR) != 4 {

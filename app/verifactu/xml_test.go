@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"pulso/app/apptest/conformance"
 	"slices"
 	"strings"
 	"testing"
@@ -83,7 +83,7 @@ func TestSamplesRebuilt(t *testing.T) {
 			if got := c.rec.Link().Huella; got != c.huella {
 				t.Fatalf("huella %s, want the sample's %s", got, c.huella)
 			}
-			if got, want := normalize(rec), normalize(readFile(t, "testdata/samples/records/"+c.record)); got != want {
+			if got, want := normalize(rec), normalize(conformance.Read(t, "verifactu/samples/records/"+c.record)); got != want {
 				t.Fatalf("record differs from the sample\n got %s\nwant %s", got, want)
 			}
 			mustValidate(t, schemaRecord, rec)
@@ -91,19 +91,19 @@ func TestSamplesRebuilt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := normalize(req), normalize(readFile(t, "testdata/samples/"+c.sample)); got != want {
+			if got, want := normalize(req), normalize(conformance.Read(t, "verifactu/samples/"+c.sample)); got != want {
 				t.Fatalf("request differs from the sample\n got %s\nwant %s", got, want)
 			}
 			mustValidate(t, schemaRequest, req)
 			env := SOAP(req)
 			mustValidate(t, schemaSOAP, env)
 			if c.sample == "regfactu-alta-f1.xml" {
-				if got, want := normalize(env), normalize(readFile(t, "testdata/samples/soap/soap-regfactu-alta-f1.xml")); got != want {
+				if got, want := normalize(env), normalize(conformance.Read(t, "verifactu/samples/soap/soap-regfactu-alta-f1.xml")); got != want {
 					t.Fatalf("SOAP envelope differs from the sample\n got %s\nwant %s", got, want)
 				}
 			}
 			// The sample's own record reads back to the same chain fields.
-			fromSample, err := ParseRecord(readFile(t, "testdata/samples/records/"+c.record))
+			fromSample, err := ParseRecord(conformance.Read(t, "verifactu/samples/records/"+c.record))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -549,7 +549,7 @@ func TestXmllintRefusesInvalidSamples(t *testing.T) {
 		"bad-date-format.xml":     "2025-06-02",
 		"bad-amount-comma.xml":    "176,00",
 	}
-	files, err := filepath.Glob("testdata/samples/invalid/*.xml")
+	files, err := filepath.Glob(conformance.Path(t, "verifactu/samples/invalid/*.xml"))
 	if err != nil || len(files) != len(want) {
 		t.Fatalf("invalid samples: %v %v", files, err)
 	}
@@ -563,7 +563,7 @@ func TestXmllintRefusesInvalidSamples(t *testing.T) {
 
 // The country list Validate uses is the XSD's, in its order.
 func TestCountriesMatchXSD(t *testing.T) {
-	xsd := string(readFile(t, "testdata/xsd/SuministroInformacion.xsd"))
+	xsd := string(conformance.Read(t, "verifactu/xsd/SuministroInformacion.xsd"))
 	start := strings.Index(xsd, `<simpleType name="CountryType2">`)
 	end := strings.Index(xsd[start:], "</simpleType>")
 	var codes []string
@@ -572,19 +572,5 @@ func TestCountriesMatchXSD(t *testing.T) {
 	}
 	if !slices.Equal(codes, countries) {
 		t.Fatalf("countries differ from the XSD's CountryType2 (%d codes there, %d here)", len(codes), len(countries))
-	}
-}
-
-// The copies in testdata are what testdata/SOURCES.md says they are.
-func TestTestdataIsUnchanged(t *testing.T) {
-	src := string(readFile(t, "testdata/SOURCES.md"))
-	for _, f := range []string{"xsd/SuministroLR.xsd", "xsd/SuministroInformacion.xsd", "xsd/RespuestaSuministro.xsd", "test-vectors.json"} {
-		b, err := os.ReadFile(filepath.Join("testdata", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h := sha256hex(b); !strings.Contains(src, h) {
-			t.Errorf("%s has sha256 %s, not the one in SOURCES.md", f, h)
-		}
 	}
 }
