@@ -1,0 +1,110 @@
+package verifactu
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/url"
+	"strings"
+
+	"github.com/boombuler/barcode/qr"
+)
+
+// The cotejo (validation) pages of the AEAT a VERI*FACTU invoice's QR
+// points at (RULES.md "QR code and legend").
+const (
+	validarQRProduction = "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR"
+	validarQRTest       = "https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR"
+)
+
+// QRURL is the URL the invoice's QR code carries: the AEAT's ValidarQR
+// page of env with exactly the four parameters nif, numserie, fecha and
+// importe, in that order, taken from the alta's own texts (IDEmisorFactura,
+// NumSerieFactura, FechaExpedicionFactura, ImporteTotal), so the QR, the
+// record and its huella agree.
+func QRURL(env Environment, a *Alta) string {
+	base := validarQRProduction
+	if env == Test {
+		base = validarQRTest
+	}
+	return qrURL(base, a.IDFactura.IDEmisorFactura, a.IDFactura.NumSerieFactura, Date(a.IDFactura.FechaExpedicionFactura), Amount(a.ImporteTotal))
+}
+
+// qrURL percent-encodes each value as UTF-8 (& → %26, / → %2F). A space
+// is written %20 rather than +: implementations differ, and %20 reads as
+// a space under both the form and the URI rules (NumSerieFactura may hold
+// spaces, although invoice numbers had better not).
+func qrURL(base, nif, numserie, fecha, importe string) string {
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	return base + "?nif=" + esc(nif) + "&numserie=" + esc(numserie) + "&fecha=" + esc(fecha) + "&importe=" + esc(importe)
+}
+
+// QRCode is the symbol of a QR code: Size × Size modules, without the
+// quiet zone around it. The order HAC/1177/2024 asks for ISO/IEC 18004
+// with error correction level M, printed between 30 and 40 mm wide, with
+// a quiet zone of at least 2 mm; the PDF draws it from Dark as vector
+// squares, or embeds PNG.
+type QRCode struct {
+	Size int
+	dark []bool
+}
+
+// NewQRCode encodes text (the QRURL) at error correction level M.
+func NewQRCode(text string) (*QRCode, error) {
+	code, err := qr.Encode(text, qr.M, qr.Auto)
+	if err != nil {
+		return nil, fmt.Errorf("verifactu: QR code: %w", err)
+	}
+	b := code.Bounds()
+	q := &QRCode{Size: b.Dx(), dark: make([]bool, b.Dx()*b.Dy())}
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			g := color.GrayModel.Convert(code.At(b.Min.X+x, b.Min.Y+y)).(color.Gray)
+			q.dark[y*q.Size+x] = g.Y < 128
+		}
+	}
+	return q, nil
+}
+
+// Dark says whether the module at column x, row y is dark.
+func (q *QRCode) Dark(x, y int) bool {
+	if x < 0 || y < 0 || x >= q.Size || y >= q.Size {
+		return false
+	}
+	return q.dark[y*q.Size+x]
+}
+
+// QuietZone is the light border, in modules, PNG leaves around the symbol
+// (the four modules ISO/IEC 18004 asks for).
+const QuietZone = 4
+
+// PNG draws the code with each module scale × scale pixels and the quiet
+// zone around it, black on white. At 300 dpi a 35 mm wide code needs
+// about 413 pixels: pick scale so that (Size + 2·QuietZone) · scale comes
+// near the width wanted.
+func (q *QRCode) PNG(scale int) ([]byte, error) {
+	if scale < 1 {
+		return nil, fmt.Errorf("verifactu: QR scale %d", scale)
+	}
+	side := (q.Size + 2*QuietZone) * scale
+	img := image.NewPaletted(image.Rect(0, 0, side, side), color.Palette{color.White, color.Black})
+	for y := range q.Size {
+		for x := range q.Size {
+			if !q.Dark(x, y) {
+				continue
+			}
+			for dy := range scale {
+				for dx := range scale {
+					img.SetColorIndex((QuietZone+x)*scale+dx, (QuietZone+y)*scale+dy, 1)
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
