@@ -13,16 +13,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivertest"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/xuri/excelize/v2"
 
-	"pulso/app/files"
 	"pulso/queries"
-	"pulso/workers"
-	"pulso/workers/jobargs"
 )
 
 // rezip copies a real workbook entry by entry and lets change replace or
@@ -148,7 +142,7 @@ func TestXLSXBombsRefused(t *testing.T) {
 		if r := w.AdminC.Post(fmt.Sprintf("/imports/%d/start", id), url.Values{"map_name": {"0"}}); r.Status != http.StatusSeeOther {
 			t.Fatalf("%s: start %d %.300s", name, r.Status, r.Body)
 		}
-		if state := w.workOnce(t, id); state != rivertype.JobStateCompleted {
+		if state := w.work(t, id); state != rivertype.JobStateCompleted {
 			t.Errorf("%s: job %s, want completed (no retry)", name, state)
 		}
 		imp, err := w.Env.Q.GetImport(ctx, queries.GetImportParams{OrgID: w.Org.ID, ID: id})
@@ -162,34 +156,4 @@ func TestXLSXBombsRefused(t *testing.T) {
 	if n := w.Env.Count(`SELECT count(*) FROM leads WHERE org_id = $1`, w.Org.ID); n != 0 {
 		t.Errorf("%d leads from bombs", n)
 	}
-}
-
-// workOnce works the import's job once, as River would, and returns the
-// state it leaves the job in.
-func (w *world) workOnce(t *testing.T, id int64) rivertype.JobState {
-	t.Helper()
-	ctx := context.Background()
-	var jobID int64
-	if err := w.Env.DB.QueryRow(ctx, `SELECT id FROM river_job WHERE kind = 'import' AND (args->>'import_id')::bigint = $1`, id).Scan(&jobID); err != nil {
-		t.Fatalf("no import job: %v", err)
-	}
-	job, err := w.Env.Deps.Jobs.JobGet(ctx, jobID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := rivertest.NewWorker(t, riverpgxv5.New(w.Env.DB), &river.Config{}, river.Worker[jobargs.Import](&workers.ImportWorker{
-		DB: w.Env.DB, Files: files.New(w.Env.DB), BaseURL: "http://pulso.test"}))
-	tx, err := w.Env.DB.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	res, err := tw.WorkJob(ctx, t, tx, job)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return res.Job.State
 }

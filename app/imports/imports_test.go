@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertest"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/xuri/excelize/v2"
 
 	"pulso/app/apptest"
@@ -65,8 +66,9 @@ func (w *world) importID(t *testing.T, res apptest.Response) int64 {
 	return id
 }
 
-// work runs the import job the way River would.
-func (w *world) work(t *testing.T, id int64) {
+// work runs the import's job once the way River would, and returns the
+// state it leaves the job in.
+func (w *world) work(t *testing.T, id int64) rivertype.JobState {
 	t.Helper()
 	ctx := context.Background()
 	var jobID int64
@@ -83,12 +85,15 @@ func (w *world) work(t *testing.T, id int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tw.WorkJob(ctx, t, tx, job); err != nil {
+	defer tx.Rollback(ctx)
+	res, err := tw.WorkJob(ctx, t, tx, job)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return res.Job.State
 }
 
 const file = "\xEF\xBB\xBFEmpresa;E-mail;Teléfono;Ciudad\n" +
