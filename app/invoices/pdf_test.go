@@ -92,7 +92,7 @@ func TestInternalInvoicesInMexicoAndArgentina(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		country, currency, zone, taxID, rate, note, total string
-		price                                              int64
+		price                                             int64
 	}{
 		{"MX", "MXN", "America/Mexico_City", "OEM010101AB1", "16", "Documento interno sin validez fiscal: aún no timbrado como CFDI.", "1,160.00", 100000},
 		{"AR", "ARS", "America/Argentina/Buenos_Aires", "30712345678", "21", "Documento interno sin validez fiscal: aún sin CAE de ARCA.", "1.210,00", 100000},
