@@ -446,3 +446,29 @@ func TestKindsAndTypes(t *testing.T) {
 		}
 	}
 }
+
+// An F3 replaces simplified invoices already issued (canje): it names the
+// customer, shares the complete invoices' series and prints what it
+// replaces; it cannot replace a complete invoice.
+func TestReplacementOfSimplifiedInvoices(t *testing.T) {
+	w := newWorld(t)
+	s1 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Caja", "1", 1000, "21")}}).ID, time.Time{})
+	s2 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Caja", "2", 1000, "21")}}).ID, time.Time{})
+	f1 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Taladro", "1", 1000, "21")}}).ID, time.Time{})
+	lines := []invoices.LineInput{w.line("Caja", "3", 1000, "21")}
+	f3 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{s1.ID, s2.ID}, Lines: lines}).ID, time.Time{})
+	year := today().Year()
+	if *f3.FiscalType != "F3" || *f3.FullNumber != fmt.Sprintf("F-%d-0002", year) || f3.Total != 3630 {
+		t.Fatalf("F3: %s %s %d", *f3.FiscalType, *f3.FullNumber, f3.Total)
+	}
+	pdfHas(t, f3.Pdf, "Ferretería Ebro S.L.", fmt.Sprintf("Sustituye a las facturas simplificadas FS-%d-0001 de %s, FS-%d-0002 de %s",
+		year, today().Format("02/01/2006"), year, today().Format("02/01/2006")))
+	_, err := w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{f1.ID}, Lines: lines}).ID, time.Time{})
+	if problem(err, "corrects") != "invoices.replaces_simplified_only" {
+		t.Errorf("an F3 replacing a complete invoice: %v", err)
+	}
+	_, err = w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Lines: lines}).ID, time.Time{})
+	if problem(err, "corrects") != "invoices.replaces_required" {
+		t.Errorf("an F3 replacing nothing: %v", err)
+	}
+}

@@ -277,6 +277,7 @@ DROP INDEX invoices_order_idx;
 DROP INDEX invoices_order_whole_key;
 DROP INDEX invoices_series_number_key;
 DROP INDEX invoices_full_number_key;
+ALTER TABLE invoices DROP CONSTRAINT invoices_org_id_from_proforma_id_fkey;
 DELETE FROM invoice_allocations a USING invoices i WHERE i.org_id = a.org_id AND i.id = a.invoice_id AND (i.state = 'draft' OR i.kind = 'proforma');
 DELETE FROM invoices WHERE state = 'draft' OR kind = 'proforma';
 ALTER TABLE invoices ADD COLUMN corrects_invoice_id bigint;
@@ -296,7 +297,6 @@ ALTER TABLE invoices
     DROP CONSTRAINT invoices_order_whole,
     DROP CONSTRAINT invoices_org_id_order_id_fkey,
     DROP CONSTRAINT invoices_org_id_quote_id_quote_version_fkey,
-    DROP CONSTRAINT invoices_org_id_from_proforma_id_fkey,
     DROP CONSTRAINT invoices_org_id_created_by_fkey,
     DROP CONSTRAINT invoices_org_id_issued_by_fkey,
     DROP CONSTRAINT invoices_org_id_voided_by_fkey,
