@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
 
 	"pulso/app/apptest"
 	"pulso/app/config"
+	"pulso/app/invoices"
 	"pulso/app/linktoken"
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -210,22 +212,6 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}
 	env.Exec(`INSERT INTO activities (org_id, customer_id, actor_id, kind, summary)
 		SELECT org_id, id, $2, 'note', 'Alfa Actividad Secreta' FROM customers WHERE org_id = $1`, org.ID, rep.ID)
-	// Customers: invoices and what was applied to them, through the queries
-	// demo data uses until billing issues invoices.
-	var alfaCustomer int64
-	if err := env.DB.QueryRow(ctx, `SELECT id FROM customers WHERE org_id = $1 AND tax_id = 'B87654323'`, org.ID).Scan(&alfaCustomer); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := env.Q.SeedInvoice(ctx, queries.SeedInvoiceParams{
-		OrgID: org.ID, CustomerID: alfaCustomer, Kind: "ordinary", Series: "ALFASECRETA", Number: 1,
-		IssueDate: pgtype.Date{Time: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), Valid: true}, Total: 121000,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: 50000, Kind: "payment"}); err != nil {
-		t.Fatal(err)
-	}
 	// files: the bytes of a document, of an import's upload and of its
 	// error file, each one chunk.
 	file := func(content string) (id int64) {
@@ -308,6 +294,45 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`INSERT INTO delivery_notes (org_id, number, order_id, delivered_on, notes) SELECT org_id, 'ALFA-ALB-1', id, '2026-12-01', 'Alfa Albaran Secreto' FROM orders WHERE org_id = $1`, org.ID)
 	env.Exec(`INSERT INTO delivery_note_lines (org_id, delivery_note_id, order_id, order_position, quantity)
 		SELECT org_id, id, order_id, 1, 1 FROM delivery_notes WHERE org_id = $1`, org.ID)
+	// invoices: the delivery note billed and issued as the app does it, a
+	// corrective of it, a draft, and a payment applied
+	env.Exec(`UPDATE orgs SET address = 'Calle Alfa Secreta 2' WHERE id = $1`, org.ID)
+	env.Exec(`UPDATE customers SET tax_id = 'B11111110' WHERE id = (SELECT customer_id FROM orders WHERE org_id = $1) AND tax_id = ''`, org.ID)
+	var billed queries.Invoice
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		var note int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM delivery_notes WHERE org_id = $1`, org.ID).Scan(&note); err != nil {
+			return err
+		}
+		d, err := invoices.FromDeliveryNotes(ctx, tx, invoices.NotesInput{OrgID: org.ID, NoteIDs: []int64{note}, By: &rep.ID, Now: time.Now()})
+		if err != nil {
+			return err
+		}
+		if billed, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: org.ID, InvoiceID: d.ID, UserID: &rep.ID, Locale: "es", Now: time.Now()}); err != nil {
+			return err
+		}
+		rate := int64(0)
+		if err := tx.QueryRow(ctx, `SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`).Scan(&rate); err != nil {
+			return err
+		}
+		d, err = invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: org.ID, Kind: invoices.Corrective, CorrectiveType: "R1", CustomerID: billed.CustomerID,
+			Method: invoices.ByDifference, Reason: "Alfa Motivo Rectificacion Secreto", Corrects: []int64{billed.ID}, Now: time.Now(),
+			Lines: []invoices.LineInput{{Description: "Alfa Abono Secreto", Quantity: decimal.NewFromInt(-1), UnitPrice: 100, TaxRateID: rate}}})
+		if err != nil {
+			return err
+		}
+		if _, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: org.ID, InvoiceID: d.ID, Locale: "es", Now: time.Now()}); err != nil {
+			return err
+		}
+		_, err = invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: org.ID, Kind: invoices.Proforma, CustomerID: billed.CustomerID, Now: time.Now(),
+			Lines: []invoices.LineInput{{Description: "Alfa Proforma Secreta", Quantity: decimal.NewFromInt(1), UnitPrice: 100, TaxRateID: rate}}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: billed.ID, Amount: 500, Kind: "payment"}); err != nil {
+		t.Fatal(err)
+	}
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}

@@ -534,36 +534,36 @@ func (q *Queries) ListCustomerContacts(ctx context.Context, arg ListCustomerCont
 }
 
 const listCustomerInvoices = `-- name: ListCustomerInvoices :many
-SELECT i.id, i.kind, i.series, i.number, i.issue_date, i.total, i.corrects_invoice_id,
-       COALESCE(ci.series || '-' || ci.number::text, '')::text AS corrects,
+SELECT i.id, i.kind, coalesce(i.full_number, '')::text AS full_number, i.issue_date, i.total,
+       COALESCE((SELECT string_agg(ci.full_number, ', ' ORDER BY ci.issue_date, ci.id)
+                 FROM invoice_corrections c JOIN invoices ci ON ci.org_id = c.org_id AND ci.id = c.corrected_id
+                 WHERE c.org_id = i.org_id AND c.invoice_id = i.id), '')::text AS corrects,
        COALESCE((SELECT sum(a.amount) FROM invoice_allocations a
                  WHERE a.org_id = i.org_id AND a.invoice_id = i.id), 0)::bigint AS used
 FROM invoices i
-LEFT JOIN invoices ci ON ci.org_id = i.org_id AND ci.id = i.corrects_invoice_id
-WHERE i.org_id = $1 AND i.customer_id = $2
+WHERE i.org_id = $1 AND i.customer_id = $2 AND i.state = 'issued' AND i.kind <> 'proforma'
 ORDER BY i.issue_date DESC, i.id DESC
 LIMIT 200
 `
 
 type ListCustomerInvoicesParams struct {
 	OrgID      int64
-	CustomerID int64
+	CustomerID *int64
 }
 
 type ListCustomerInvoicesRow struct {
-	ID                int64
-	Kind              string
-	Series            string
-	Number            int32
-	IssueDate         pgtype.Date
-	Total             int64
-	CorrectsInvoiceID *int64
-	Corrects          string
-	Used              int64
+	ID         int64
+	Kind       string
+	FullNumber string
+	IssueDate  pgtype.Date
+	Total      int64
+	Corrects   string
+	Used       int64
 }
 
-// The Ventas tab: each invoice with its saldo utilizado, the part of it
-// already applied (payments and credits), summed from the allocations.
+// The Ventas tab: each issued invoice with its saldo utilizado, the part of
+// it already applied (payments and credits), summed from the allocations.
+// Drafts, proformas and voided invoices bill nothing.
 func (q *Queries) ListCustomerInvoices(ctx context.Context, arg ListCustomerInvoicesParams) ([]ListCustomerInvoicesRow, error) {
 	rows, err := q.db.Query(ctx, listCustomerInvoices, arg.OrgID, arg.CustomerID)
 	if err != nil {
@@ -576,11 +576,9 @@ func (q *Queries) ListCustomerInvoices(ctx context.Context, arg ListCustomerInvo
 		if err := rows.Scan(
 			&i.ID,
 			&i.Kind,
-			&i.Series,
-			&i.Number,
+			&i.FullNumber,
 			&i.IssueDate,
 			&i.Total,
-			&i.CorrectsInvoiceID,
 			&i.Corrects,
 			&i.Used,
 		); err != nil {
@@ -903,52 +901,6 @@ func (q *Queries) OrgHasCustomers(ctx context.Context, orgID int64) (bool, error
 	return exists, err
 }
 
-const seedInvoice = `-- name: SeedInvoice :one
-INSERT INTO invoices (org_id, customer_id, kind, series, number, issue_date, total, corrects_invoice_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, corrects_invoice_id, created_at
-`
-
-type SeedInvoiceParams struct {
-	OrgID             int64
-	CustomerID        int64
-	Kind              string
-	Series            string
-	Number            int32
-	IssueDate         pgtype.Date
-	Total             int64
-	CorrectsInvoiceID *int64
-}
-
-// Demo data and tests only, until the billing issue issues invoices (with
-// gapless numbering inside the issuing transaction).
-func (q *Queries) SeedInvoice(ctx context.Context, arg SeedInvoiceParams) (Invoice, error) {
-	row := q.db.QueryRow(ctx, seedInvoice,
-		arg.OrgID,
-		arg.CustomerID,
-		arg.Kind,
-		arg.Series,
-		arg.Number,
-		arg.IssueDate,
-		arg.Total,
-		arg.CorrectsInvoiceID,
-	)
-	var i Invoice
-	err := row.Scan(
-		&i.OrgID,
-		&i.ID,
-		&i.CustomerID,
-		&i.Kind,
-		&i.Series,
-		&i.Number,
-		&i.IssueDate,
-		&i.Total,
-		&i.CorrectsInvoiceID,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
 const seedInvoiceAllocation = `-- name: SeedInvoiceAllocation :one
 INSERT INTO invoice_allocations (org_id, invoice_id, amount, kind)
 VALUES ($1, $2, $3, $4)
@@ -962,7 +914,7 @@ type SeedInvoiceAllocationParams struct {
 	Kind      string
 }
 
-// Demo data and tests only (see SeedInvoice).
+// Demo data and tests only, until payments are recorded.
 func (q *Queries) SeedInvoiceAllocation(ctx context.Context, arg SeedInvoiceAllocationParams) (InvoiceAllocation, error) {
 	row := q.db.QueryRow(ctx, seedInvoiceAllocation,
 		arg.OrgID,

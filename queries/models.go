@@ -312,16 +312,45 @@ type Invite struct {
 }
 
 type Invoice struct {
-	OrgID             int64
-	ID                int64
-	CustomerID        int64
-	Kind              string
-	Series            string
-	Number            int32
-	IssueDate         pgtype.Date
-	Total             int64
-	CorrectsInvoiceID *int64
-	CreatedAt         time.Time
+	OrgID            int64
+	ID               int64
+	CustomerID       *int64
+	Kind             string
+	Series           *string
+	Number           *int32
+	IssueDate        pgtype.Date
+	Total            int64
+	CreatedAt        time.Time
+	FiscalType       *string
+	State            string
+	Year             *int32
+	FullNumber       *string
+	OperationDate    pgtype.Date
+	PeriodStart      pgtype.Date
+	PeriodEnd        pgtype.Date
+	Currency         string
+	TaxTreatment     []byte
+	Parties          []byte
+	Base             int64
+	Tax              int64
+	Surcharge        int64
+	Withheld         int64
+	CorrectiveMethod *string
+	CorrectiveReason string
+	Notes            string
+	OrderID          *int64
+	OrderWhole       bool
+	QuoteID          *int64
+	QuoteVersion     *int32
+	FromProformaID   *int64
+	CreatedBy        *int64
+	IssuedAt         *time.Time
+	IssuedBy         *int64
+	VoidedAt         *time.Time
+	VoidedBy         *int64
+	VoidReason       string
+	Pdf              []byte
+	PdfSha256        *string
 }
 
 type InvoiceAllocation struct {
@@ -331,6 +360,39 @@ type InvoiceAllocation struct {
 	Amount    int64
 	Kind      string
 	AppliedAt time.Time
+}
+
+type InvoiceCorrection struct {
+	OrgID       int64
+	InvoiceID   int64
+	CorrectedID int64
+}
+
+type InvoiceDeliveryNote struct {
+	OrgID          int64
+	InvoiceID      int64
+	DeliveryNoteID int64
+	ReleasedAt     *time.Time
+}
+
+type InvoiceLine struct {
+	OrgID          int64
+	InvoiceID      int64
+	Position       int32
+	ProductID      *int64
+	Description    string
+	Unit           string
+	Quantity       pgtype.Numeric
+	UnitPrice      int64
+	DiscountPct    pgtype.Numeric
+	TaxRateID      int64
+	TaxRate        pgtype.Numeric
+	Surcharge      pgtype.Numeric
+	Withholding    pgtype.Numeric
+	Amount         int64
+	OrderID        *int64
+	OrderPosition  *int32
+	DeliveryNoteID *int64
 }
 
 type Lead struct {
@@ -515,15 +577,17 @@ type OrderLine struct {
 }
 
 type Org struct {
-	ID        int64
-	Name      string
-	Country   string
-	Currency  string
-	TimeZone  string
-	TaxID     string
-	Plan      string
-	CreatedAt time.Time
-	Logo      []byte
+	ID                 int64
+	Name               string
+	Country            string
+	Currency           string
+	TimeZone           string
+	TaxID              string
+	Plan               string
+	CreatedAt          time.Time
+	Logo               []byte
+	Address            string
+	SimplifiedActivity string
 }
 
 type PipelineStage struct {

@@ -12,7 +12,7 @@ import (
 const createOrg = `-- name: CreateOrg :one
 INSERT INTO orgs (name, country, currency, time_zone, tax_id, plan)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, name, country, currency, time_zone, tax_id, plan, created_at, logo
+RETURNING id, name, country, currency, time_zone, tax_id, plan, created_at, logo, address, simplified_activity
 `
 
 type CreateOrgParams struct {
@@ -44,12 +44,14 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (Org, erro
 		&i.Plan,
 		&i.CreatedAt,
 		&i.Logo,
+		&i.Address,
+		&i.SimplifiedActivity,
 	)
 	return i, err
 }
 
 const getOrg = `-- name: GetOrg :one
-SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo FROM orgs WHERE id = $1
+SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo, address, simplified_activity FROM orgs WHERE id = $1
 `
 
 func (q *Queries) GetOrg(ctx context.Context, id int64) (Org, error) {
@@ -65,12 +67,14 @@ func (q *Queries) GetOrg(ctx context.Context, id int64) (Org, error) {
 		&i.Plan,
 		&i.CreatedAt,
 		&i.Logo,
+		&i.Address,
+		&i.SimplifiedActivity,
 	)
 	return i, err
 }
 
 const getOrgByName = `-- name: GetOrgByName :one
-SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo FROM orgs WHERE name = $1
+SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo, address, simplified_activity FROM orgs WHERE name = $1
 `
 
 func (q *Queries) GetOrgByName(ctx context.Context, name string) (Org, error) {
@@ -86,6 +90,8 @@ func (q *Queries) GetOrgByName(ctx context.Context, name string) (Org, error) {
 		&i.Plan,
 		&i.CreatedAt,
 		&i.Logo,
+		&i.Address,
+		&i.SimplifiedActivity,
 	)
 	return i, err
 }

@@ -12,10 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
 	"pulso/app/apptest"
+	"pulso/app/invoices"
+	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -432,47 +435,60 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 	opp := w.RepC.Get("/customers/" + id + "?tab=opportunities")
 	contains(t, opp.Body, "Reforma tienda", "En análisis", "1.234,56\u00a0€")
 
-	day := func(s string) pgtype.Date {
-		d, _ := time.Parse("2006-01-02", s)
-		return pgtype.Date{Time: d, Valid: true}
-	}
-	inv := func(kind, series string, number int32, date string, total int64, corrects *int64) queries.Invoice {
-		i, err := w.Env.Q.SeedInvoice(ctx, queries.SeedInvoiceParams{OrgID: w.Org.ID, CustomerID: cid, Kind: kind, Series: series, Number: number, IssueDate: day(date), Total: total, CorrectsInvoiceID: corrects})
-		if err != nil {
+	// Invoices issued as the app issues them, dated in 2024.
+	w.Env.Exec(`UPDATE customers SET tax_id = 'B87654321' WHERE id = $1`, cid)
+	w.Env.Exec(`UPDATE orgs SET address = 'Calle Mayor 1, Madrid' WHERE id = $1`, w.Org.ID)
+	rate := int64(w.Env.Count(`SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`))
+	inv := func(in invoices.DraftInput, date string) queries.Invoice {
+		t.Helper()
+		d, _ := time.Parse("2006-01-02", date)
+		in.OrgID, in.CustomerID, in.Now = w.Org.ID, &cid, time.Now()
+		var i queries.Invoice
+		if err := live.BeginFunc(ctx, w.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+			draft, err := invoices.CreateDraft(ctx, tx, in)
+			if err != nil {
+				return err
+			}
+			i, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: w.Org.ID, InvoiceID: draft.ID, Locale: "es", IssueDate: d, Now: time.Now()})
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		return i
+	}
+	line := func(qty string, cents int64) []invoices.LineInput {
+		return []invoices.LineInput{{Description: "Material", Quantity: decimal.RequireFromString(qty), UnitPrice: cents, TaxRateID: rate}}
 	}
 	alloc := func(i queries.Invoice, amount int64, kind string) {
 		if _, err := w.Env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: w.Org.ID, InvoiceID: i.ID, Amount: amount, Kind: kind}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a := inv("ordinary", "F2024", 1, "2024-01-10", 100000, nil)
-	b := inv("ordinary", "F2024", 2, "2024-02-10", 50000, nil)
-	r := inv("corrective", "R2024", 1, "2024-03-01", -20000, &a.ID)
+	a := inv(invoices.DraftInput{Kind: invoices.Ordinary, Lines: line("1", 82645)}, "2024-01-10") // 826,45 + 21 % = 1.000,00
+	inv(invoices.DraftInput{Kind: invoices.Ordinary, Lines: line("1", 41322)}, "2024-02-10")      // 500,00, nothing applied yet
+	r := inv(invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference, Reason: "Abono",
+		Corrects: []int64{a.ID}, Lines: line("-1", 16529)}, "2024-03-01") // −200,00
 	alloc(a, 30000, "payment")
 	alloc(a, 50000, "payment")
 	alloc(a, 20000, "credit") // the corrective's credit applied to A
 	alloc(r, -20000, "credit")
-	_ = b // nothing applied yet
 
-	rows, err := w.Env.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: w.Org.ID, CustomerID: cid})
+	rows, err := w.Env.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: w.Org.ID, CustomerID: &cid})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]int64{}
 	for _, row := range rows {
-		got[fmt.Sprintf("%s-%d", row.Series, row.Number)] = row.Used
+		got[row.FullNumber] = row.Used
 	}
-	if len(rows) != 3 || got["F2024-1"] != 100000 || got["F2024-2"] != 0 || got["R2024-1"] != -20000 || rows[0].Corrects != "F2024-1" {
+	if len(rows) != 3 || got["F-2024-0001"] != 100000 || got["F-2024-0002"] != 0 || got["R-2024-0001"] != -20000 || rows[0].Corrects != "F-2024-0001" || r.Total != -20000 {
 		t.Errorf("saldo utilizado %v (first %+v)", got, rows[0])
 	}
 	// Another org's allocations never count.
 	other := w.Env.Org("Otra S.L.")
 	w.Env.Exec(`INSERT INTO customers (org_id, legal_name, country) VALUES ($1, 'X', 'ES')`, other.ID)
 	sales := w.RepC.Get("/customers/" + id + "?tab=sales")
-	contains(t, sales.Body, "Saldo utilizado", "F2024-1", "1.000,00\u00a0€", "Rectificativa", "rectifica F2024-1", "-200,00\u00a0€", "0,00\u00a0€")
+	contains(t, sales.Body, "Saldo utilizado", "F-2024-0001", "1.000,00\u00a0€", "Rectificativa", "rectifica F-2024-0001", "-200,00\u00a0€", "0,00\u00a0€")
 }
 
 // The tax regime is chosen on the form, checked by app/tax and shown on the

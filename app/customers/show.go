@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -118,13 +117,13 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 			v.Activities = append(v.Activities, e)
 		}
 	case "sales":
-		rows, err := h.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: key.OrgID, CustomerID: key.ID})
+		rows, err := h.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: key.OrgID, CustomerID: &key.ID})
 		if err != nil {
 			return v, err
 		}
 		for _, r := range rows {
 			inv := customersview.Invoice{
-				ID: r.ID, Kind: r.Kind, Number: r.Series + "-" + strconv.Itoa(int(r.Number)), Corrects: r.Corrects,
+				ID: r.ID, Kind: r.Kind, Number: r.FullNumber, Corrects: r.Corrects,
 				Total: money.Format(r.Total, p.Currency), Used: money.Format(r.Used, p.Currency),
 			}
 			if r.IssueDate.Valid {

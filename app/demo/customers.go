@@ -6,15 +6,19 @@ import (
 	"log/slog"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
 	"pulso/app/customers"
 	"pulso/app/ident"
+	"pulso/app/invoices"
 	"pulso/app/money"
+	"pulso/app/tax"
 	"pulso/queries"
 )
 
@@ -83,7 +87,8 @@ func spanishIBAN(bank, branch, account string) string {
 	return iban
 }
 
-func seedCustomers(ctx context.Context, q *queries.Queries, org queries.Org, users map[string]int64, log *slog.Logger) error {
+func seedCustomers(ctx context.Context, tx pgx.Tx, org queries.Org, users map[string]int64, log *slog.Logger) error {
+	q := queries.New(tx)
 	if has, err := q.OrgHasCustomers(ctx, org.ID); err != nil || has {
 		return err
 	}
@@ -200,7 +205,7 @@ func seedCustomers(ctx context.Context, q *queries.Queries, org queries.Org, use
 			invoiced = append(invoiced, cu)
 		}
 	}
-	if err := seedInvoices(ctx, q, org, invoiced); err != nil {
+	if err := seedInvoices(ctx, tx, org, invoiced); err != nil {
 		return err
 	}
 	converted, err := convertDemoLeads(ctx, q, org, r)
@@ -211,47 +216,78 @@ func seedCustomers(ctx context.Context, q *queries.Queries, org queries.Org, use
 	return nil
 }
 
-// seedInvoices gives a few customers invoices, payments, a credit and a
-// corrective invoice, so "Saldo utilizado" shows partial, full and none.
-func seedInvoices(ctx context.Context, q *queries.Queries, org queries.Org, cs []queries.Customer) error {
-	number := int32(0)
-	for i, cu := range cs {
-		var ordinary queries.Invoice
-		for k := 0; k < 2; k++ {
-			number++
-			total := int64(121_000 + 36_300*i + 60_500*k)
-			inv, err := q.SeedInvoice(ctx, queries.SeedInvoiceParams{
-				OrgID: org.ID, CustomerID: cu.ID, Kind: "ordinary", Series: "F2025", Number: number,
-				IssueDate: pgtype.Date{Time: time.Date(2025, time.Month(2+k*3+i), 10, 0, 0, 0, 0, time.UTC), Valid: true}, Total: total,
-			})
-			if err != nil {
-				return err
-			}
-			if k == 0 {
-				ordinary = inv
-				if _, err := q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: total, Kind: "payment"}); err != nil {
-					return err
-				}
-			} else if i%2 == 0 {
-				if _, err := q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: total / 2, Kind: "payment"}); err != nil {
-					return err
-				}
-			}
+// seedInvoices gives a few customers invoices issued as the app issues
+// them (numbered F-2025-…, in date order), payments, and a corrective with
+// its credit, so "Saldo utilizado" shows partial, full and none.
+func seedInvoices(ctx context.Context, tx pgx.Tx, org queries.Org, cs []queries.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	q := queries.New(tx)
+	rate := int64(0)
+	rates, err := tax.RatesOn(ctx, q, org.Country, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		return err
+	}
+	for _, r := range rates {
+		if r.Kind == "iva" && r.Rate.Equal(decimal.NewFromInt(21)) {
+			rate = r.ID
 		}
-		if i == 0 {
-			corr, err := q.SeedInvoice(ctx, queries.SeedInvoiceParams{
-				OrgID: org.ID, CustomerID: cu.ID, Kind: "corrective", Series: "R2025", Number: 1,
-				IssueDate: pgtype.Date{Time: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Valid: true}, Total: -12_100, CorrectsInvoiceID: &ordinary.ID,
-			})
-			if err != nil {
+	}
+	type planned struct {
+		i, k int
+		cu   queries.Customer
+		date time.Time
+	}
+	var plan []planned
+	for i, cu := range cs {
+		for k := 0; k < 2; k++ {
+			plan = append(plan, planned{i, k, cu, time.Date(2025, time.Month(2+k*3+i), 10, 0, 0, 0, 0, time.UTC)})
+		}
+	}
+	// Numbers follow dates within a series.
+	slices.SortStableFunc(plan, func(a, b planned) int { return a.date.Compare(b.date) })
+	now := time.Now()
+	issue := func(in invoices.DraftInput, date time.Time) (queries.Invoice, error) {
+		in.OrgID, in.Now = org.ID, now
+		d, err := invoices.CreateDraft(ctx, tx, in)
+		if err != nil {
+			return d, err
+		}
+		return invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: org.ID, InvoiceID: d.ID, Locale: "es", IssueDate: date, Now: now})
+	}
+	var first queries.Invoice
+	for _, p := range plan {
+		cu := p.cu
+		inv, err := issue(invoices.DraftInput{Kind: invoices.Ordinary, CustomerID: &cu.ID, Lines: []invoices.LineInput{{
+			Description: "Suministro de material", Unit: "ud", Quantity: decimal.NewFromInt(1),
+			UnitPrice: int64(100_000 + 30_000*p.i + 50_000*p.k), TaxRateID: rate}}}, p.date)
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.k == 0:
+			if p.i == 0 {
+				first = inv
+			}
+			if _, err := q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: inv.Total, Kind: "payment"}); err != nil {
 				return err
 			}
-			if _, err := q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: corr.ID, Amount: -12_100, Kind: "credit"}); err != nil {
+		case p.i%2 == 0:
+			if _, err := q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: inv.ID, Amount: inv.Total / 2, Kind: "payment"}); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	corr, err := issue(invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference,
+		Reason: "Descuento por volumen no aplicado", Corrects: []int64{first.ID}, CustomerID: first.CustomerID,
+		Lines: []invoices.LineInput{{Description: "Descuento por volumen", Unit: "ud", Quantity: decimal.NewFromInt(-1), UnitPrice: 10_000, TaxRateID: rate}}},
+		time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		return err
+	}
+	_, err = q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: corr.ID, Amount: corr.Total, Kind: "credit"})
+	return err
 }
 
 // convertDemoLeads turns some qualified demo leads into customers with an

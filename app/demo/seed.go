@@ -51,6 +51,12 @@ var orgs = []orgSeed{
 	},
 }
 
+// demoAddress is each demo org's address.
+var demoAddress = map[string]string{
+	"ES": "Calle de Alcalá 20, 28014 Madrid",
+	"MX": "Av. Paseo de la Reforma 222, Juárez, 06600 Ciudad de México, CDMX",
+}
+
 // Seed creates whatever part of the demo data is missing, in one transaction.
 // keys must be those of the server that will serve the demo
 // (config.LinkKeys): its links (quotes, the web form) are derived with them.
@@ -104,7 +110,13 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, log *slo
 			if err := seedCapture(ctx, q, keys, org, ids, log); err != nil {
 				return err
 			}
-			if err := seedCustomers(ctx, q, org, ids, log); err != nil {
+			if org.Address == "" {
+				// Invoices print the issuer's address (RD 1619/2012 art. 6.1.e).
+				if err := q.SetOrgInvoicing(ctx, queries.SetOrgInvoicingParams{ID: org.ID, Address: demoAddress[org.Country]}); err != nil {
+					return err
+				}
+			}
+			if err := seedCustomers(ctx, tx, org, ids, log); err != nil {
 				return err
 			}
 			if err := seedOpportunities(ctx, q, org, log); err != nil {

@@ -35,6 +35,18 @@ type Party struct {
 	Email   string
 }
 
+// AddressLine is how a postal address prints on one line: street, postal
+// code and city, province, leaving out what is empty.
+func AddressLine(street, postalCode, city, province string) string {
+	var parts []string
+	for _, s := range []string{strings.TrimSpace(street), strings.TrimSpace(postalCode + " " + city), strings.TrimSpace(province)} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // PrintLine is one line as it is printed: text already formatted.
 type Line struct {
 	Description string
@@ -58,19 +70,22 @@ type Signature struct {
 // Document is everything a commercial document's PDF shows. Quotes, orders
 // and delivery notes print through it; Kind picks the title.
 type Document struct {
-	Kind       string // quote | order | delivery_note | price_list
+	Kind       string // quote | order | delivery_note | price_list | invoice…: the title is i18n "pdf."+Kind
 	Number     string
 	Version    int
 	Issued     time.Time
 	ValidUntil time.Time // zero: not printed
-	Locale     string
-	Location   *time.Location
-	Currency   string
-	Seller     Party
-	Buyer      Party
-	Logo       []byte
-	Lines      []Line
-	Totals     tax.Totals
+	// HeadLines are printed under the number and dates, already formatted:
+	// an invoice's operation date or the period it covers.
+	HeadLines []string
+	Locale    string
+	Location  *time.Location
+	Currency  string
+	Seller    Party
+	Buyer     Party // a Buyer without a name is not printed (simplified invoices)
+	Logo      []byte
+	Lines     []Line
+	Totals    tax.Totals
 	// NoPrices prints quantities only (a delivery note).
 	NoPrices bool
 	Terms    string
@@ -235,11 +250,17 @@ func Render(d Document) ([]byte, error) {
 	if !d.ValidUntil.IsZero() {
 		pdf.CellFormat(90, 5, tr(t("pdf.valid_until")+": "+d.ValidUntil.Format("02/01/2006")), "", 2, "R", false, 0, "")
 	}
+	for _, l := range d.HeadLines {
+		pdf.CellFormat(90, 5, tr(l), "", 2, "R", false, 0, "")
+	}
 	pdf.SetY(max(pdf.GetY(), headBottom) + 4)
 
 	// Parties side by side.
 	y := pdf.GetY()
 	party := func(x float64, label string, p Party) float64 {
+		if p.Name == "" {
+			return y
+		}
 		pdf.SetXY(x, y)
 		pdf.SetFont("Helvetica", "B", 8)
 		pdf.SetTextColor(110, 110, 110)

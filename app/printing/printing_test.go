@@ -87,3 +87,37 @@ func TestNotesPrintUnderTheTotals(t *testing.T) {
 		t.Fatalf("note at %d, total at %d", note, total)
 	}
 }
+
+// An invoice's extra head lines print under its date, and a buyer without a
+// name (a simplified invoice names none) leaves no empty "Cliente" block.
+func TestHeadLinesAndANamelessBuyer(t *testing.T) {
+	d := benchDoc(1, false)
+	d.HeadLines = []string{"Fecha de operación: 30/11/2026"}
+	d.Buyer = printing.Party{}
+	b, err := printing.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := apptest.PDFText(t, b)
+	if !strings.Contains(text, "(Fecha de operaci\xf3n: 30/11/2026)Tj") {
+		t.Error("head line not printed")
+	}
+	if strings.Contains(text, "(CLIENTE)Tj") {
+		t.Error("a nameless buyer still prints its label")
+	}
+	if !strings.Contains(text, "(EMISOR)Tj") {
+		t.Error("the seller is gone too")
+	}
+}
+
+func TestAddressLine(t *testing.T) {
+	for _, c := range [][5]string{
+		{"Calle Mayor 1", "28013", "Madrid", "Madrid", "Calle Mayor 1, 28013 Madrid, Madrid"},
+		{"", "", "Zaragoza", "", "Zaragoza"},
+		{" ", "", "", "", ""},
+	} {
+		if got := printing.AddressLine(c[0], c[1], c[2], c[3]); got != c[4] {
+			t.Errorf("%q: got %q", c, got)
+		}
+	}
+}

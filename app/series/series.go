@@ -15,11 +15,18 @@ import (
 	"pulso/queries"
 )
 
-// Kinds of numbered documents.
+// Kinds of numbered documents. Invoices are numbered by what the AEAT
+// records them as: complete invoices (F1, summary invoices among them, and
+// F3) share Invoice series, simplified ones (F2) have their own, and
+// correctives (R1–R5) theirs, as RD 1619/2012 art. 6.1.a requires.
+// Proformas are never numbered.
 const (
 	Quote        = "quote"
 	Order        = "order"
 	DeliveryNote = "delivery_note"
+	Invoice      = "invoice"
+	Simplified   = "simplified"
+	Corrective   = "corrective"
 )
 
 // ErrKindMismatch is returned when a code is already the series of another

@@ -73,7 +73,15 @@ const maxLineAmount = 1_000_000_000_000_00
 // Rounding is half away from zero (0,125 → 0,13; −0,125 → −0,13), the
 // commercial rounding Spanish, Mexican and Argentinian tax rules assume.
 // Groups are ordered by rate, highest first, as invoices usually print them.
-func Compute(lines []Line) (Totals, error) {
+func Compute(lines []Line) (Totals, error) { return compute(lines, Validate) }
+
+// ComputeSigned is Compute for a corrective invoice by difference, whose
+// lines may take quantities back (negative quantities; see ValidateSigned).
+// The same rounding applies: half away from zero, so −0,125 → −0,13 and a
+// credit mirrors the charge it undoes to the cent.
+func ComputeSigned(lines []Line) (Totals, error) { return compute(lines, ValidateSigned) }
+
+func compute(lines []Line, validate func(Line) string) (Totals, error) {
 	var t Totals
 	t.Lines = make([]int64, len(lines))
 	type taxKey struct{ rate, surcharge string }
@@ -82,7 +90,7 @@ func Compute(lines []Line) (Totals, error) {
 	whBase := map[string]decimal.Decimal{}
 	whRate := map[string]decimal.Decimal{}
 	for i, l := range lines {
-		if Validate(l) != "" {
+		if validate(l) != "" {
 			return Totals{}, ErrLine
 		}
 		gross := l.Quantity.Mul(decimal.NewFromInt(l.UnitPrice))
@@ -147,6 +155,16 @@ func Validate(l Line) string {
 		return "withholding"
 	}
 	return ""
+}
+
+// ValidateSigned is Validate for the lines of a corrective invoice by
+// difference: the quantity may be negative (goods returned, a price
+// lowered), never zero; the price stays positive.
+func ValidateSigned(l Line) string {
+	if l.Quantity.IsNegative() {
+		l.Quantity = l.Quantity.Neg()
+	}
+	return Validate(l)
 }
 
 // recargo is the recargo de equivalencia that goes with each IVA rate (Ley

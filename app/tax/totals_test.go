@@ -191,3 +191,34 @@ func FuzzComputeOrderIndependent(f *testing.F) {
 		}
 	})
 }
+
+// A corrective by difference takes back what a charge gave: its negative
+// lines total to the exact negative of the same positive lines (rounding
+// half away from zero both ways), while ordinary documents still refuse
+// them.
+func TestComputeSignedMirrorsTheCharge(t *testing.T) {
+	charge := []Line{line("2.5", 5, "0", "10", "0", "0"), line("3", 999, "15", "21", "5.2", "15")}
+	credit := []Line{line("-2.5", 5, "0", "10", "0", "0"), line("-3", 999, "15", "21", "5.2", "15")}
+	c, err := Compute(charge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ComputeSigned(credit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Base != -c.Base || r.Tax != -c.Tax || r.Surcharge != -c.Surcharge || r.Withheld != -c.Withheld || r.Total != -c.Total {
+		t.Fatalf("credit %+v is not the mirror of charge %+v", r, c)
+	}
+	if r.Lines[0] != -13 {
+		t.Errorf("−2,5 × 0,05 = −0,125 → %d cents, want −13", r.Lines[0])
+	}
+	if _, err := Compute(credit); err == nil {
+		t.Error("Compute accepted a negative quantity")
+	}
+	for _, bad := range []Line{line("0", 100, "0", "21", "0", "0"), line("-1", -100, "0", "21", "0", "0"), line("-1", 100, "0", "-21", "0", "0")} {
+		if f := ValidateSigned(bad); f == "" {
+			t.Errorf("ValidateSigned accepted %+v", bad)
+		}
+	}
+}

@@ -1,0 +1,385 @@
+package invoices
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"pulso/app/money"
+	"pulso/app/printing"
+	"pulso/app/series"
+	"pulso/app/tax"
+	"pulso/queries"
+)
+
+// Simplified invoice limits, VAT included, in euro cents (RD 1619/2012 art.
+// 4.1 and 4.2). The AEAT itself only rejects an F2 above 3,000 € (error
+// 1150), so the 400 € rule is enforced here.
+const (
+	SimplifiedLimit         = 400_00
+	SimplifiedActivityLimit = 3_000_00
+)
+
+// SimplifiedActivities are the activities of RD 1619/2012 art. 4.2 (by its
+// letters) under which a simplified invoice may reach 3,000 €: the org
+// declares the one it carries on (orgs.simplified_activity).
+var SimplifiedActivities = []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n"}
+
+// correctionWindow is how far back a corrective may reach: four years from
+// the corrected invoice (Ley 37/1992 art. 89.Uno).
+const correctionYears = 4
+
+// IssueInput names the draft to issue and how.
+type IssueInput struct {
+	OrgID, InvoiceID int64
+	UserID           *int64
+	// Locale the invoice is printed in (the issuer's).
+	Locale string
+	// IssueDate is the invoice's date; zero: today in the org's zone. It
+	// may not be in the future nor before the last invoice of its series.
+	IssueDate time.Time
+	// OperationDate is when the goods or services were supplied, when not
+	// on the issue date (zero: the same).
+	OperationDate time.Time
+	Now           time.Time
+}
+
+// issuing is one Issue in progress.
+type issuing struct {
+	in      IssueInput
+	tx      pgx.Tx
+	q       *queries.Queries
+	inv     queries.Invoice
+	org     queries.GetOrgForInvoicingRow
+	loc     *time.Location
+	lines   []queries.InvoiceLine
+	treat   tax.CustomerTax
+	totals  tax.Totals
+	date    time.Time
+	opDate  time.Time
+	parties Parties
+	number  *series.Number
+	pdf     []byte
+}
+
+// Issue issues a draft in tx: it checks what RD 1619/2012 asks of its kind
+// (field messages as Invalid), takes the next number of its series for the
+// issue date's year (gapless: a refusal later in the transaction gives it
+// back), refuses a date before the series' last, freezes the issuer's and
+// customer's data and the totals, renders the PDF and stores it with its
+// hash, and writes the VERI*FACTU record. Proformas are issued the same way
+// but never numbered nor recorded. The triggers of 0034 keep the result
+// from changing.
+func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, error) {
+	s := &issuing{in: in, tx: tx, q: queries.New(tx)}
+	for _, step := range []func(context.Context) error{s.load, s.validate, s.takeNumber, s.render, s.freeze} {
+		if err := step(ctx); err != nil {
+			return queries.Invoice{}, err
+		}
+	}
+	if s.parties.Fiscal() && Kind(s.inv.Kind) != Proforma {
+		if err := writeRegistroAlta(ctx, tx, s.inv); err != nil {
+			return queries.Invoice{}, err
+		}
+	}
+	return s.inv, nil
+}
+
+// writeRegistroAlta is where issuing writes the invoice's VERI*FACTU
+// RegistroAlta (RD 1007/2023), chained to the org's previous record, in
+// this same transaction: app/verifactu provides it next. Until it does,
+// nothing is recorded. No stand-in record is written on purpose: a chain
+// started here would have to be continued by the real one.
+func writeRegistroAlta(ctx context.Context, tx pgx.Tx, inv queries.Invoice) error {
+	return nil
+}
+
+// load locks the draft and reads its lines and the org as it is now.
+func (s *issuing) load(ctx context.Context) error {
+	var err error
+	if s.inv, err = s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID}); err != nil {
+		return err
+	}
+	if s.inv.State != Draft {
+		return ErrNotDraft
+	}
+	if s.org, err = s.q.GetOrgForInvoicing(ctx, s.in.OrgID); err != nil {
+		return err
+	}
+	if s.loc, err = time.LoadLocation(s.org.TimeZone); err != nil {
+		s.loc = time.UTC
+	}
+	if s.lines, err = s.q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID}); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(s.inv.TaxTreatment, &s.treat); err != nil {
+		return err
+	}
+	if s.treat.Regime == "" {
+		s.treat.Regime = tax.General
+	}
+	return nil
+}
+
+// validate checks the draft against the rules of its kind and fixes the
+// dates, the totals and the parties.
+func (s *issuing) validate(ctx context.Context) error {
+	bad := Invalid{}
+	kind := Kind(s.inv.Kind)
+	ft := deref(s.inv.FiscalType)
+	fiscal := s.org.Country == "ES"
+
+	local := s.in.Now.In(s.loc)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	s.date = today
+	if !s.in.IssueDate.IsZero() {
+		s.date = day(s.in.IssueDate).Time
+	}
+	if s.date.After(today) {
+		bad.add("issue_date", "invoices.issue_date_future", nil)
+	}
+	if !s.in.OperationDate.IsZero() && !day(s.in.OperationDate).Time.Equal(s.date) {
+		s.opDate = day(s.in.OperationDate).Time
+	}
+
+	if len(s.lines) == 0 {
+		bad.add("lines", "invoices.no_lines", nil)
+	}
+	var err error
+	if s.totals, err = totalsOf(s.inv, lineParams(s.lines)); err != nil {
+		bad.add("lines", "invoices.lines_invalid", nil)
+	}
+	for _, l := range s.lines {
+		if !money.Decimal(l.Withholding).Equal(s.treat.IRPF) || s.treat.ZeroRated() && !money.Decimal(l.TaxRate).IsZero() {
+			bad.add("lines", "invoices.lines_tax_mismatch", nil)
+		}
+	}
+
+	// Who issues: a Spanish fiscal invoice names the issuer's NIF, and a
+	// complete one the issuer's address (RD 1619/2012 arts. 6.1.d–e, 7.1).
+	s.parties = Parties{Issuer: Party{Name: s.org.Name, TaxID: s.org.TaxID, Address: s.org.Address, Country: s.org.Country},
+		Tax: s.treat, Locale: s.in.Locale, Zone: s.org.TimeZone}
+	if fiscal && kind != Proforma {
+		if strings.TrimSpace(s.org.TaxID) == "" {
+			bad.add("org", "invoices.org_tax_id_required", nil)
+		} else if namesRecipient(ft) && strings.TrimSpace(s.org.Address) == "" {
+			bad.add("org", "invoices.org_address_required", nil)
+		}
+	}
+
+	// Who receives it.
+	if namesRecipient(ft) {
+		if s.inv.CustomerID == nil {
+			bad.add("customer", "invoices.customer_required", nil)
+		} else {
+			cu, err := s.q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: s.in.OrgID, ID: *s.inv.CustomerID})
+			if err != nil {
+				return err
+			}
+			addrs, err := s.q.ListCustomerAddresses(ctx, queries.ListCustomerAddressesParams{OrgID: s.in.OrgID, CustomerID: cu.ID})
+			if err != nil {
+				return err
+			}
+			c := Party{Name: cu.LegalName, TaxID: cu.TaxID, Country: cu.Country}
+			for _, a := range addrs {
+				if a.Kind == "billing" {
+					c.Address = printing.AddressLine(a.Street, a.PostalCode, a.City, a.Province)
+				}
+			}
+			s.parties.Customer = &c
+			if kind != Proforma && strings.TrimSpace(cu.TaxID) == "" {
+				bad.add("customer_tax_id", "invoices.customer_tax_id_required", nil)
+			}
+		}
+	}
+
+	switch kind {
+	case Simplified:
+		if fiscal {
+			s.checkSimplified(bad)
+		}
+	case Corrective:
+		if err := s.checkCorrective(ctx, bad); err != nil {
+			return err
+		}
+	case Replacement:
+		if err := s.checkReplaced(ctx, bad); err != nil {
+			return err
+		}
+	case Summary:
+		if !s.inv.PeriodStart.Valid || !s.inv.PeriodEnd.Valid {
+			bad.add("period", "invoices.period_required", nil)
+		}
+	}
+	return bad.orNil()
+}
+
+// checkSimplified applies RD 1619/2012 art. 4: at most 400 € VAT included
+// (3,000 € for an org declaring an art. 4.2 activity), and never for an
+// intra-EU supply of goods nor a reverse-charged service (art. 4.3).
+func (s *issuing) checkSimplified(bad Invalid) {
+	limit := int64(SimplifiedLimit)
+	if s.org.SimplifiedActivity != "" {
+		limit = SimplifiedActivityLimit
+	}
+	if gross := s.totals.Base + s.totals.Tax + s.totals.Surcharge; gross > limit {
+		bad.add("total", "invoices.simplified_over_limit", map[string]any{"Limit": money.Format(limit, s.org.Currency)})
+	}
+	if s.treat.Regime == tax.ReverseCharge || s.treat.Regime == tax.Exempt && s.treat.ExemptCause == "E5" {
+		bad.add("kind", "invoices.simplified_not_allowed", nil)
+	}
+}
+
+// checkCorrective: a reason, a method, and the invoices corrected — issued
+// (not voided) within the last four years, of the right kind (R5 corrects
+// simplified invoices, R1–R4 the rest) and, when it names the recipient,
+// of the same customer.
+func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
+	if strings.TrimSpace(s.inv.CorrectiveReason) == "" {
+		bad.add("reason", "invoices.reason_required", nil)
+	}
+	if s.inv.CorrectiveMethod == nil {
+		bad.add("method", "invoices.method_required", nil)
+	}
+	corrected, err := s.q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID})
+	if err != nil {
+		return err
+	}
+	if len(corrected) == 0 {
+		bad.add("corrects", "invoices.corrects_required", nil)
+	}
+	ft := deref(s.inv.FiscalType)
+	oldest := s.date.AddDate(-correctionYears, 0, 0)
+	for _, c := range corrected {
+		number := map[string]any{"Number": deref(c.FullNumber)}
+		switch {
+		case c.State != Issued || Kind(c.Kind) == Proforma:
+			bad.add("corrects", "invoices.corrects_not_issued", number)
+		case c.IssueDate.Time.Before(oldest):
+			bad.add("corrects", "invoices.corrects_too_old", number)
+		case c.IssueDate.Time.After(s.date):
+			bad.add("corrects", "invoices.corrects_later", number)
+		case (ft == "R5") != (deref(c.FiscalType) == "F2" || deref(c.FiscalType) == "R5"):
+			bad.add("corrects", "invoices.corrects_wrong_type", number)
+		case namesRecipient(ft) && !sameID(c.CustomerID, s.inv.CustomerID):
+			bad.add("corrects", "invoices.corrects_other_customer", number)
+		}
+	}
+	return nil
+}
+
+// checkReplaced: an F3 replaces simplified invoices already issued.
+func (s *issuing) checkReplaced(ctx context.Context, bad Invalid) error {
+	replaced, err := s.q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID})
+	if err != nil {
+		return err
+	}
+	if len(replaced) == 0 {
+		bad.add("corrects", "invoices.replaces_required", nil)
+	}
+	for _, c := range replaced {
+		if c.State != Issued || deref(c.FiscalType) != "F2" {
+			bad.add("corrects", "invoices.replaces_simplified_only", map[string]any{"Number": deref(c.FullNumber)})
+		}
+	}
+	return nil
+}
+
+// takeNumber takes the next number of the invoice's series for the year of
+// its date, and refuses a date before the last number's: numbers follow
+// dates within a series. The series row stays locked until the caller's
+// transaction ends, so no one else numbers in between.
+func (s *issuing) takeNumber(ctx context.Context) error {
+	if Kind(s.inv.Kind) == Proforma {
+		return nil
+	}
+	n, err := series.Take(ctx, s.q, s.in.OrgID, seriesKind(Kind(s.inv.Kind)), deref(s.inv.Series), s.date.Year())
+	switch {
+	case errors.Is(err, series.ErrCode):
+		return Invalid{"series": {ID: "invoices.series_invalid"}}
+	case errors.Is(err, series.ErrKindMismatch):
+		return Invalid{"series": {ID: "invoices.series_other_kind"}}
+	case err != nil:
+		return err
+	}
+	last, err := s.q.LastIssueInSeries(ctx, queries.LastIssueInSeriesParams{OrgID: s.in.OrgID, Series: s.inv.Series, Year: ptr(int32(n.Year))})
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if last.Valid && s.date.Before(last.Time) {
+		return Invalid{"issue_date": {ID: "invoices.issue_date_before_series", Params: map[string]any{
+			"Series": n.Code, "Last": last.Time.Format("02/01/2006")}}}
+	}
+	s.number = &n
+	return nil
+}
+
+// render draws the PDF of the invoice as it is about to be frozen.
+func (s *issuing) render(ctx context.Context) error {
+	inv := s.inv
+	inv.State = Issued
+	inv.IssueDate = pgtype.Date{Time: s.date, Valid: true}
+	if !s.opDate.IsZero() {
+		inv.OperationDate = pgtype.Date{Time: s.opDate, Valid: true}
+	}
+	if s.number != nil {
+		full := s.number.String()
+		inv.FullNumber = &full
+	}
+	d, err := document(ctx, s.q, inv, s.parties, s.lines, s.org.Logo)
+	if err != nil {
+		return err
+	}
+	s.pdf, err = printing.Render(d)
+	return err
+}
+
+// freeze stores the issued invoice: number, dates, parties, totals, PDF.
+func (s *issuing) freeze(ctx context.Context) error {
+	for i, l := range s.lines {
+		if l.Amount != s.totals.Lines[i] {
+			if err := s.q.SetInvoiceLineAmount(ctx, queries.SetInvoiceLineAmountParams{OrgID: l.OrgID, InvoiceID: l.InvoiceID,
+				Position: l.Position, Amount: s.totals.Lines[i]}); err != nil {
+				return err
+			}
+		}
+	}
+	parties, err := json.Marshal(s.parties)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(s.pdf)
+	digest := hex.EncodeToString(sum[:])
+	t := s.totals
+	p := queries.IssueInvoiceParams{OrgID: s.in.OrgID, ID: s.inv.ID, IssueDate: pgtype.Date{Time: s.date, Valid: true},
+		Parties: parties, Base: t.Base, Tax: t.Tax, Surcharge: t.Surcharge, Withheld: t.Withheld, Total: t.Total,
+		IssuedAt: &s.in.Now, IssuedBy: s.in.UserID, Pdf: s.pdf, PdfSha256: &digest}
+	if !s.opDate.IsZero() {
+		p.OperationDate = pgtype.Date{Time: s.opDate, Valid: true}
+	}
+	if n := s.number; n != nil {
+		full := n.String()
+		p.Year, p.Number, p.FullNumber = ptr(int32(n.Year)), ptr(int32(n.N)), &full
+	}
+	s.inv, err = s.q.IssueInvoice(ctx, p)
+	return err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func sameID(a, b *int64) bool { return a != nil && b != nil && *a == *b }

@@ -1,0 +1,474 @@
+package invoices_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"pulso/app/invoices"
+	"pulso/app/printing"
+	"pulso/app/tax"
+	"pulso/queries"
+)
+
+// Totals go through app/tax under each customer's treatment, exact to the
+// cent, and the PDF carries the treatment's legend.
+func TestIssueTotalsUnderEachRegime(t *testing.T) {
+	w := newWorld(t)
+	regime := func(r, cause, irpf string) func(*queries.CreateCustomerParams) {
+		return func(p *queries.CreateCustomerParams) {
+			p.TaxRegime, p.ExemptCause = &r, &cause
+			n := numeric(irpf)
+			p.IrpfRate = n
+		}
+	}
+	for i, c := range []struct {
+		name                                string
+		customer                            func(*queries.CreateCustomerParams)
+		lines                               []invoices.LineInput
+		base, tax, surcharge, withheld, tot int64
+		legend                              string
+	}{
+		{"general, two rates", nil, []invoices.LineInput{w.line("Taladro", "3", 8990, "21"), w.line("Libro", "2", 1500, "4")},
+			// 269,70 × 21 % = 56,637 → 56,64; 30,00 × 4 % = 1,20.
+			29970, 5784, 0, 0, 35754, ""},
+		{"recargo de equivalencia", regime("recargo", "", "0"), []invoices.LineInput{w.line("Taladro", "1", 10000, "21")},
+			10000, 2100, 520, 0, 12620, ""},
+		{"IRPF 15 %", regime("general", "", "15"), []invoices.LineInput{w.line("Asesoría", "1", 100000, "21")},
+			100000, 21000, 0, 15000, 106000, ""},
+		{"exempt, art. 20", regime("exempt", "E1", "0"), []invoices.LineInput{w.line("Formación", "1", 10000, "21")},
+			10000, 0, 0, 0, 10000, "Operación exenta de IVA (art. 20 de la Ley 37/1992)"},
+		{"reverse charge", regime("reverse_charge", "", "0"), []invoices.LineInput{w.line("Consultoría", "1", 10000, "21")},
+			10000, 0, 0, 0, 10000, "Inversión del sujeto pasivo: el destinatario liquida el IVA (arts. 69 y 84.Uno.2º de la Ley 37/1992)"},
+		{"export", regime("export", "", "0"), []invoices.LineInput{w.line("Maquinaria", "1", 10000, "21")},
+			10000, 0, 0, 0, 10000, "Exportación exenta de IVA (art. 21 de la Ley 37/1992)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cu := w.customer
+			if c.customer != nil {
+				cu = w.newCustomer(t, fmt.Sprintf("Cliente %d S.L.", i), fmt.Sprintf("B0000000%d", i), c.customer)
+			}
+			d := w.draft(t, invoices.DraftInput{CustomerID: &cu, Lines: c.lines})
+			inv := w.mustIssue(t, d.ID, time.Time{})
+			if inv.Base != c.base || inv.Tax != c.tax || inv.Surcharge != c.surcharge || inv.Withheld != c.withheld || inv.Total != c.tot {
+				t.Fatalf("totals %d/%d/%d/%d/%d, want %d/%d/%d/%d/%d", inv.Base, inv.Tax, inv.Surcharge, inv.Withheld, inv.Total,
+					c.base, c.tax, c.surcharge, c.withheld, c.tot)
+			}
+			var pt invoices.Parties
+			if err := json.Unmarshal(inv.Parties, &pt); err != nil {
+				t.Fatal(err)
+			}
+			if c.customer != nil && pt.Tax.Regime == tax.General && !pt.Tax.IRPF.IsPositive() {
+				t.Errorf("treatment not frozen: %+v", pt.Tax)
+			}
+			if c.legend != "" {
+				pdfHas(t, inv.Pdf, c.legend)
+			}
+		})
+	}
+}
+
+// Issuing numbers per series and year (complete, simplified and corrective
+// invoices apart), freezes who the invoice is between and its PDF: later
+// changes to the customer or the org reach no issued invoice.
+func TestIssueNumbersAndFreezes(t *testing.T) {
+	w := newWorld(t)
+	year := today().Year()
+	a := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Taladro", "1", 10000, "21")}}).ID, time.Time{})
+	b := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Broca", "1", 500, "21")}}).ID, time.Time{})
+	s := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Tornillos", "1", 500, "21")}}).ID, time.Time{})
+	r := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference,
+		Reason: "Precio mal aplicado", Corrects: []int64{a.ID}, Lines: []invoices.LineInput{w.line("Taladro (abono)", "-1", 1000, "21")}}).ID, time.Time{})
+	for inv, want := range map[*queries.Invoice]string{&a: "F-%d-0001", &b: "F-%d-0002", &s: "FS-%d-0001", &r: "R-%d-0001"} {
+		if got := *inv.FullNumber; got != fmt.Sprintf(want, year) {
+			t.Errorf("number %s, want %s", got, fmt.Sprintf(want, year))
+		}
+	}
+	if r.Total != -1210 || *r.FiscalType != "R1" {
+		t.Errorf("corrective by difference: total %d type %s", r.Total, *r.FiscalType)
+	}
+	if s.CustomerID != nil || bytes.Contains(s.Parties, []byte(`"customer"`)) {
+		t.Errorf("a simplified invoice names a recipient: %s", s.Parties)
+	}
+
+	ctx := context.Background()
+	w.env.Exec(`UPDATE customers SET legal_name = 'Otro Nombre S.A.', tax_id = 'A11111111' WHERE id = $1`, w.customer)
+	w.env.Exec(`UPDATE orgs SET name = 'Renombrada S.L.', address = 'Otra calle 2' WHERE id = $1`, w.org.ID)
+	pdf, name, err := invoices.PDF(ctx, w.env.Q, w.org.ID, a.ID)
+	if err != nil || !bytes.Equal(pdf, a.Pdf) || name != fmt.Sprintf("factura-F-%d-0001.pdf", year) {
+		t.Fatalf("stored PDF: %v %q", err, name)
+	}
+	// The document rebuilt from what was frozen gives the very same bytes.
+	d, err := invoices.Document(ctx, w.env.Q, w.org.ID, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := printing.Render(d)
+	if err != nil || !bytes.Equal(again, a.Pdf) {
+		t.Fatalf("re-rendering the issued invoice gives other bytes (%v)", err)
+	}
+	pdfHas(t, a.Pdf, "Facturas Norte S.L.", "B12345674", "Calle Mayor 1, 28013 Madrid", "Ferretería Ebro S.L.", "B87654321",
+		"Av. Goya 10, 50006 Zaragoza, Zaragoza")
+	var pt invoices.Parties
+	_ = json.Unmarshal(a.Parties, &pt)
+	if pt.Customer.Name != "Ferretería Ebro S.L." || pt.Issuer.Name != "Facturas Norte S.L." {
+		t.Errorf("parties changed with the records: %+v", pt)
+	}
+	if _, err := w.issue(a.ID, time.Time{}); !errors.Is(err, invoices.ErrNotDraft) {
+		t.Errorf("issuing twice: %v", err)
+	}
+}
+
+// The database keeps an issued invoice as issued, whatever SQL runs: the
+// row, its lines, what it corrects and the notes it bills. Only the move
+// issued → voided (with who, when, why) passes, and a draft stays free.
+func TestIssuedInvoiceIsImmutableInTheDatabase(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Taladro", "1", 10000, "21")}}).ID, time.Time{})
+	r := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R4", Method: invoices.BySubstitution,
+		Reason: "Cantidad", Corrects: []int64{a.ID}, Lines: []invoices.LineInput{w.line("Taladro", "2", 10000, "21")}}).ID, time.Time{})
+	o := w.order(t, w.customer)
+	note := w.deliver(t, o.ID, today(), map[int32]string{1: "5"})
+	var billed queries.Invoice
+	if err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		billed, err = invoices.FromDeliveryNotes(ctx, tx, invoices.NotesInput{OrgID: w.org.ID, NoteIDs: []int64{note}, Now: w.now})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.mustIssue(t, billed.ID, time.Time{})
+	draft := w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Broca", "1", 500, "21")}})
+
+	for _, sql := range []string{
+		`UPDATE invoices SET total = total + 1 WHERE id = $1`,
+		`UPDATE invoices SET issue_date = issue_date - 1 WHERE id = $1`,
+		`UPDATE invoices SET parties = '{}' WHERE id = $1`,
+		`UPDATE invoices SET number = number + 100, full_number = 'X-1' WHERE id = $1`,
+		`UPDATE invoices SET state = 'draft' WHERE id = $1`,
+		`UPDATE invoices SET pdf = 'x' WHERE id = $1`,
+		`UPDATE invoices SET state = 'voided', voided_at = now(), void_reason = 'x', total = 0 WHERE id = $1`,
+		`DELETE FROM invoices WHERE id = $1`,
+		`UPDATE invoice_lines SET unit_price = 1 WHERE invoice_id = $1`,
+		`UPDATE invoice_lines SET description = 'otra cosa' WHERE invoice_id = $1`,
+		`DELETE FROM invoice_lines WHERE invoice_id = $1`,
+		`INSERT INTO invoice_lines (org_id, invoice_id, position, description, quantity, unit_price, tax_rate_id, tax_rate, amount)
+		 SELECT org_id, id, 99, 'extra', 1, 100, ` + fmt.Sprint(w.rates["21"]) + `, 21, 100 FROM invoices WHERE id = $1`,
+	} {
+		for _, id := range []int64{a.ID, r.ID, billed.ID} {
+			if _, err := w.env.DB.Exec(ctx, sql, id); err == nil {
+				t.Errorf("the database let this through on invoice %d: %s", id, sql)
+			}
+		}
+	}
+	for _, sql := range []string{
+		`DELETE FROM invoice_corrections WHERE invoice_id = $1`,
+		`UPDATE invoice_corrections SET corrected_id = corrected_id WHERE invoice_id = $1`,
+		`INSERT INTO invoice_corrections (org_id, invoice_id, corrected_id) SELECT org_id, id, ` + fmt.Sprint(billed.ID) + ` FROM invoices WHERE id = $1`,
+	} {
+		if _, err := w.env.DB.Exec(ctx, sql, r.ID); err == nil {
+			t.Errorf("the database let this through on the corrective: %s", sql)
+		}
+	}
+	for _, sql := range []string{
+		`DELETE FROM invoice_delivery_notes WHERE invoice_id = $1`,
+		`UPDATE invoice_delivery_notes SET released_at = now() WHERE invoice_id = $1`, // only once voided
+	} {
+		if _, err := w.env.DB.Exec(ctx, sql, billed.ID); err == nil {
+			t.Errorf("the database let this through on the billed notes: %s", sql)
+		}
+	}
+	// A draft is free to change and to go.
+	for _, sql := range []string{
+		`UPDATE invoice_lines SET description = 'Broca larga' WHERE invoice_id = $1`,
+		`UPDATE invoices SET notes = 'Pago a 30 días' WHERE id = $1`,
+		`DELETE FROM invoices WHERE id = $1`,
+	} {
+		if _, err := w.env.DB.Exec(ctx, sql, draft.ID); err != nil {
+			t.Errorf("draft: %s: %v", sql, err)
+		}
+	}
+	// The void move, and nothing after it.
+	if _, err := w.env.DB.Exec(ctx, `UPDATE invoices SET state = 'voided', voided_at = now(), void_reason = 'Emitida por error' WHERE id = $1`, billed.ID); err != nil {
+		t.Fatalf("void: %v", err)
+	}
+	if _, err := w.env.DB.Exec(ctx, `UPDATE invoice_delivery_notes SET released_at = now() WHERE invoice_id = $1`, billed.ID); err != nil {
+		t.Errorf("releasing a voided invoice's notes: %v", err)
+	}
+	for _, sql := range []string{
+		`UPDATE invoices SET state = 'issued', voided_at = NULL, void_reason = '' WHERE id = $1`,
+		`UPDATE invoices SET void_reason = 'otro motivo' WHERE id = $1`,
+		`DELETE FROM invoices WHERE id = $1`,
+	} {
+		if _, err := w.env.DB.Exec(ctx, sql, billed.ID); err == nil {
+			t.Errorf("the database let a voided invoice change: %s", sql)
+		}
+	}
+	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE id = ANY($1) AND state = 'issued' AND total IN (12100, 24200)`, []int64{a.ID, r.ID}); n != 2 {
+		t.Errorf("issued invoices changed: %d intact", n)
+	}
+}
+
+// Thirty-two issuers of one org at once, each with its own draft and a
+// date among the last four days: the numbers that commit are 1..n with no
+// gap and no repeat, their dates never go backwards, and whoever was
+// refused for a date before the series' last was refused with the field
+// message (and gave its number back).
+func TestConcurrentIssuersLeaveNoGapAndNumbersFollowDates(t *testing.T) {
+	w := newWorld(t)
+	ids := make([]int64, 32)
+	for i := range ids {
+		ids[i] = w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line(fmt.Sprintf("Artículo %d", i), "1", int64(1000+i), "21")}}).ID
+	}
+	base := today().AddDate(0, 0, -3)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	issued, refused := 0, 0
+	start := make(chan struct{})
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			date := base.AddDate(0, 0, i%4)
+			if i < 8 {
+				date = base.AddDate(0, 0, 3) // some issue at today's date, so some later ones are refused
+			}
+			_, err := w.issue(id, date)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				issued++
+			case problem(err, "issue_date") == "invoices.issue_date_before_series":
+				refused++
+			default:
+				t.Errorf("issue %d: %v", id, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	rows, err := w.env.DB.Query(context.Background(), `SELECT number, issue_date FROM invoices WHERE org_id = $1 AND state = 'issued' ORDER BY number`, w.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var numbers []int
+	var last time.Time
+	for rows.Next() {
+		var n int
+		var d time.Time
+		if err := rows.Scan(&n, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Before(last) {
+			t.Errorf("number %d is dated %s, before %s", n, d.Format(time.DateOnly), last.Format(time.DateOnly))
+		}
+		last = d
+		numbers = append(numbers, n)
+	}
+	if issued+refused != 32 || len(numbers) != issued || issued == 0 {
+		t.Fatalf("%d issued, %d refused, %d numbered", issued, refused, len(numbers))
+	}
+	for i, n := range numbers {
+		if n != i+1 {
+			t.Fatalf("numbers %v: a gap or a repeat at %d", numbers, i)
+		}
+	}
+	if got := w.env.Count(`SELECT last_number FROM number_series WHERE org_id = $1 AND code = 'F'`, w.org.ID); got != issued {
+		t.Errorf("the series stands at %d after %d issued: refused issuers kept their numbers", got, issued)
+	}
+	// The refused drafts are drafts still, and issue at today's date.
+	for _, id := range ids {
+		if w.env.Count(`SELECT count(*) FROM invoices WHERE id = $1 AND state = 'draft'`, id) == 1 {
+			if _, err := w.issue(id, time.Time{}); err != nil {
+				t.Errorf("a refused draft cannot issue today: %v", err)
+			}
+		}
+	}
+	if n := w.env.Count(`SELECT count(DISTINCT number) FROM invoices WHERE org_id = $1 AND state = 'issued'`, w.org.ID); n != 32 {
+		t.Errorf("%d distinct numbers after all issued", n)
+	}
+}
+
+// Each rule a tax inspector checks is refused with its field message, and
+// a refusal leaves the draft a draft and the series untouched.
+func TestIssueRefusesWithFieldMessages(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	noTaxID := w.newCustomer(t, "Particular Sin NIF", "", nil)
+	other := w.newCustomer(t, "Otro Cliente S.L.", "B22222222", nil)
+	old := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Viejo", "1", 10000, "21")}}).ID, today().AddDate(-5, 0, 0))
+	recent := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Reciente", "1", 10000, "21")}}).ID, today().AddDate(-1, 0, 0))
+	simple := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Caja", "1", 1000, "21")}}).ID, time.Time{})
+	otherInv := w.mustIssue(t, w.draft(t, invoices.DraftInput{CustomerID: &other, Lines: []invoices.LineInput{w.line("Otro", "1", 1000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Hoy", "1", 1000, "21")}}).ID, time.Time{})
+	corrective := func(typ, method, reason string, corrects ...int64) invoices.DraftInput {
+		qty := "-1"
+		if method != invoices.ByDifference {
+			qty = "1"
+		}
+		return invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: typ, Method: method, Reason: reason, Corrects: corrects,
+			Lines: []invoices.LineInput{w.line("Abono", qty, 1000, "21")}}
+	}
+	// 330,58 + 21 % = 400,00 exactly; one cent more is over.
+	at400 := []invoices.LineInput{w.line("Caja", "1", 33058, "21")}
+	over400 := []invoices.LineInput{w.line("Caja", "1", 33059, "21")}
+	for _, c := range []struct {
+		name, field, id string
+		in              invoices.DraftInput
+		date            time.Time
+		setup           func()
+	}{
+		{"simplified over 400 €", "total", "invoices.simplified_over_limit", invoices.DraftInput{Kind: invoices.Simplified, Lines: over400}, time.Time{}, nil},
+		{"complete invoice to a customer without tax id", "customer_tax_id", "invoices.customer_tax_id_required",
+			invoices.DraftInput{CustomerID: &noTaxID, Lines: at400}, time.Time{}, nil},
+		{"corrective without a reason", "reason", "invoices.reason_required", corrective("R1", invoices.ByDifference, "", recent.ID), time.Time{}, nil},
+		{"corrective without a method", "method", "invoices.method_required", corrective("R1", "", "Error", recent.ID), time.Time{}, nil},
+		{"corrective naming nothing", "corrects", "invoices.corrects_required", corrective("R1", invoices.ByDifference, "Error"), time.Time{}, nil},
+		{"corrective beyond four years", "corrects", "invoices.corrects_too_old", corrective("R1", invoices.ByDifference, "Error", old.ID), time.Time{}, nil},
+		{"R5 of a complete invoice", "corrects", "invoices.corrects_wrong_type", corrective("R5", invoices.ByDifference, "Error", recent.ID), time.Time{}, nil},
+		{"R1 of a simplified invoice", "corrects", "invoices.corrects_wrong_type", corrective("R1", invoices.ByDifference, "Error", simple.ID), time.Time{}, nil},
+		{"corrective of another customer's invoice", "corrects", "invoices.corrects_other_customer", corrective("R4", invoices.ByDifference, "Error", otherInv.ID), time.Time{}, nil},
+		{"a date before the series' last", "issue_date", "invoices.issue_date_before_series",
+			invoices.DraftInput{Lines: at400}, today().AddDate(0, 0, -1), nil},
+		{"a date in the future", "issue_date", "invoices.issue_date_future", invoices.DraftInput{Lines: at400}, today().AddDate(0, 0, 1), nil},
+		{"a series that numbers simplified invoices", "series", "invoices.series_other_kind", invoices.DraftInput{Series: "FS", Lines: at400}, time.Time{}, nil},
+		{"an org without address", "org", "invoices.org_address_required", invoices.DraftInput{Lines: at400}, time.Time{},
+			func() { w.env.Exec(`UPDATE orgs SET address = '' WHERE id = $1`, w.org.ID) }},
+		{"an org without tax id", "org", "invoices.org_tax_id_required", invoices.DraftInput{Kind: invoices.Simplified, Lines: at400}, time.Time{},
+			func() { w.env.Exec(`UPDATE orgs SET tax_id = '' WHERE id = $1`, w.org.ID) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := w.draft(t, c.in)
+			if c.setup != nil {
+				c.setup()
+				defer w.env.Exec(`UPDATE orgs SET tax_id = 'B12345674', address = 'Calle Mayor 1, 28013 Madrid' WHERE id = $1`, w.org.ID)
+			}
+			before := w.env.Count(`SELECT coalesce(sum(last_number), 0) FROM number_series WHERE org_id = $1`, w.org.ID)
+			_, err := w.issue(d.ID, c.date)
+			if got := problem(err, c.field); got != c.id {
+				t.Fatalf("got %v, want %s on %s", err, c.id, c.field)
+			}
+			if w.env.Count(`SELECT count(*) FROM invoices WHERE id = $1 AND state = 'draft' AND number IS NULL`, d.ID) != 1 {
+				t.Error("the refused draft changed")
+			}
+			if after := w.env.Count(`SELECT coalesce(sum(last_number), 0) FROM number_series WHERE org_id = $1`, w.org.ID); after != before {
+				t.Errorf("a refusal moved the series from %d to %d", before, after)
+			}
+		})
+	}
+
+	// At the limit it passes; an org declaring an art. 4.2 activity goes to
+	// 3,000 €, and not a cent more.
+	if _, err := w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: at400}).ID, time.Time{}); err != nil {
+		t.Errorf("400,00 € simplified: %v", err)
+	}
+	if err := w.env.Q.SetOrgInvoicing(ctx, queries.SetOrgInvoicingParams{ID: w.org.ID, Address: "Calle Mayor 1, 28013 Madrid", SimplifiedActivity: "e"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Banquete", "1", 247933, "21")}}).ID, time.Time{}); err != nil {
+		t.Errorf("2.999,99 € simplified in hospitality: %v", err) // 2.479,33 + 520,66
+	}
+	_, err := w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Banquete", "1", 247935, "21")}}).ID, time.Time{})
+	if problem(err, "total") != "invoices.simplified_over_limit" {
+		t.Errorf("3.000,01 € simplified: %v", err)
+	}
+	// Intra-EU reverse charge never goes on a simplified invoice.
+	rc := w.newCustomer(t, "EU Buyer GmbH", "B33333333", func(p *queries.CreateCustomerParams) { r := "reverse_charge"; p.TaxRegime = &r })
+	_, err = w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, CustomerID: &rc, Lines: at400}).ID, time.Time{})
+	if problem(err, "kind") != "invoices.simplified_not_allowed" {
+		t.Errorf("reverse charge on a simplified invoice: %v", err)
+	}
+	// Bad drafts never get written.
+	for name, in := range map[string]invoices.DraftInput{
+		"negative quantity on an ordinary invoice": {Lines: []invoices.LineInput{w.line("X", "-1", 100, "21")}},
+		"unknown rate":        {Lines: []invoices.LineInput{{Description: "X", Quantity: decimal.NewFromInt(1), UnitPrice: 100, TaxRateID: 999999}}},
+		"no description":      {Lines: []invoices.LineInput{w.line(" ", "1", 100, "21")}},
+		"unknown kind":        {Kind: "factura"},
+		"R9":                  {Kind: invoices.Corrective, CorrectiveType: "R9"},
+		"summary, no period":  {Kind: invoices.Summary, Lines: at400},
+		"ordinary, no client": {Kind: invoices.Ordinary, CustomerID: new(int64)},
+	} {
+		in.OrgID, in.Now = w.org.ID, w.now
+		if in.Kind == "" {
+			in.Kind = invoices.Ordinary
+		}
+		if in.CustomerID == nil {
+			in.CustomerID = &w.customer
+		}
+		err := w.tx(func(ctx context.Context, tx pgx.Tx) error { _, err := invoices.CreateDraft(ctx, tx, in); return err })
+		var bad invoices.Invalid
+		if !errors.As(err, &bad) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// Issuing rolls back whole when anything after the number fails: the
+// series gives the number back, as RD 1619/2012 wants no holes.
+func TestRefusedIssueGivesTheNumberBack(t *testing.T) {
+	w := newWorld(t)
+	d := w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Taladro", "1", 10000, "21")}})
+	boom := errors.New("later step failed")
+	err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: w.org.ID, InvoiceID: d.ID, Locale: "es", Now: w.now}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	inv := w.mustIssue(t, d.ID, time.Time{})
+	if *inv.Number != 1 {
+		t.Fatalf("number %d after a rolled back issue", *inv.Number)
+	}
+}
+
+func TestKindsAndTypes(t *testing.T) {
+	if !slices.Contains(invoices.Kinds, invoices.Replacement) || len(invoices.CorrectiveTypes) != 5 {
+		t.Fatal("kinds")
+	}
+	for k, want := range map[invoices.Kind]string{invoices.Ordinary: "F", invoices.Summary: "F", invoices.Simplified: "FS", invoices.Corrective: "R", invoices.Proforma: ""} {
+		if got := invoices.DefaultSeries(k); got != want {
+			t.Errorf("%s: series %q", k, got)
+		}
+	}
+}
+
+// An F3 replaces simplified invoices already issued (canje): it names the
+// customer, shares the complete invoices' series and prints what it
+// replaces; it cannot replace a complete invoice.
+func TestReplacementOfSimplifiedInvoices(t *testing.T) {
+	w := newWorld(t)
+	s1 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Caja", "1", 1000, "21")}}).ID, time.Time{})
+	s2 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Caja", "2", 1000, "21")}}).ID, time.Time{})
+	f1 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Taladro", "1", 1000, "21")}}).ID, time.Time{})
+	lines := []invoices.LineInput{w.line("Caja", "3", 1000, "21")}
+	f3 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{s1.ID, s2.ID}, Lines: lines}).ID, time.Time{})
+	year := today().Year()
+	if *f3.FiscalType != "F3" || *f3.FullNumber != fmt.Sprintf("F-%d-0002", year) || f3.Total != 3630 {
+		t.Fatalf("F3: %s %s %d", *f3.FiscalType, *f3.FullNumber, f3.Total)
+	}
+	pdfHas(t, f3.Pdf, "Ferretería Ebro S.L.", fmt.Sprintf("Sustituye a las facturas simplificadas FS-%d-0001 de %s, FS-%d-0002 de %s",
+		year, today().Format("02/01/2006"), year, today().Format("02/01/2006")))
+	_, err := w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{f1.ID}, Lines: lines}).ID, time.Time{})
+	if problem(err, "corrects") != "invoices.replaces_simplified_only" {
+		t.Errorf("an F3 replacing a complete invoice: %v", err)
+	}
+	_, err = w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Lines: lines}).ID, time.Time{})
+	if problem(err, "corrects") != "invoices.replaces_required" {
+		t.Errorf("an F3 replacing nothing: %v", err)
+	}
+}

@@ -1,0 +1,146 @@
+-- name: GetOrgForInvoicing :one
+SELECT id, name, tax_id, address, country, currency, time_zone, logo, simplified_activity FROM orgs WHERE id = @id;
+
+-- name: SetOrgInvoicing :exec
+-- The issuer's address and the RD 1619/2012 art. 4.2 activity ('' none).
+UPDATE orgs SET address = @address, simplified_activity = @simplified_activity WHERE id = @id;
+
+-- name: CreateInvoiceDraft :one
+INSERT INTO invoices (org_id, customer_id, kind, fiscal_type, state, series, currency, tax_treatment,
+                      corrective_method, corrective_reason, period_start, period_end, notes,
+                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, total)
+VALUES (@org_id, sqlc.narg('customer_id'), @kind, sqlc.narg('fiscal_type'), 'draft', sqlc.narg('series'), @currency, @tax_treatment,
+        sqlc.narg('corrective_method'), @corrective_reason, sqlc.narg('period_start'), sqlc.narg('period_end'), @notes,
+        sqlc.narg('order_id'), @order_whole, sqlc.narg('quote_id'), sqlc.narg('quote_version'), sqlc.narg('from_proforma_id'),
+        sqlc.narg('created_by'), 0)
+RETURNING *;
+
+-- name: SetDraftTotals :exec
+UPDATE invoices SET base = @base, tax = @tax, surcharge = @surcharge, withheld = @withheld, total = @total
+WHERE org_id = @org_id AND id = @id AND state = 'draft';
+
+-- name: InsertInvoiceLine :exec
+INSERT INTO invoice_lines (org_id, invoice_id, position, product_id, description, unit, quantity, unit_price, discount_pct,
+                           tax_rate_id, tax_rate, surcharge, withholding, amount, order_id, order_position, delivery_note_id)
+VALUES (@org_id, @invoice_id, @position, sqlc.narg('product_id'), @description, @unit, @quantity, @unit_price, @discount_pct,
+        @tax_rate_id, @tax_rate, @surcharge, @withholding, @amount, sqlc.narg('order_id'), sqlc.narg('order_position'),
+        sqlc.narg('delivery_note_id'));
+
+-- name: ListInvoiceLines :many
+SELECT * FROM invoice_lines WHERE org_id = @org_id AND invoice_id = @invoice_id ORDER BY position;
+
+-- name: SetInvoiceLineAmount :exec
+UPDATE invoice_lines SET amount = @amount WHERE org_id = @org_id AND invoice_id = @invoice_id AND position = @position;
+
+-- name: GetInvoice :one
+SELECT * FROM invoices WHERE org_id = @org_id AND id = @id;
+
+-- name: LockInvoice :one
+-- Issuing, voiding and converting an invoice hold its row: two issues of
+-- one draft queue here and the second finds it issued.
+SELECT * FROM invoices WHERE org_id = @org_id AND id = @id FOR UPDATE;
+
+-- name: DeleteDraftInvoice :execrows
+DELETE FROM invoices WHERE org_id = @org_id AND id = @id AND state = 'draft';
+
+-- name: LastIssueInSeries :one
+-- The date of the highest number of a series in a year. Called with the
+-- series row locked (series.Take), so no other issuer can pass it meanwhile.
+SELECT issue_date FROM invoices
+WHERE org_id = @org_id AND series = @series AND year = @year AND number IS NOT NULL
+ORDER BY number DESC LIMIT 1;
+
+-- name: IssueInvoice :one
+UPDATE invoices SET state = 'issued', year = sqlc.narg('year'), number = sqlc.narg('number'), full_number = sqlc.narg('full_number'),
+    issue_date = @issue_date, operation_date = sqlc.narg('operation_date'), parties = @parties,
+    base = @base, tax = @tax, surcharge = @surcharge, withheld = @withheld, total = @total,
+    issued_at = @issued_at, issued_by = sqlc.narg('issued_by'), pdf = @pdf, pdf_sha256 = @pdf_sha256
+WHERE org_id = @org_id AND id = @id AND state = 'draft'
+RETURNING *;
+
+-- name: VoidInvoice :one
+UPDATE invoices SET state = 'voided', voided_at = @voided_at, voided_by = sqlc.narg('voided_by'), void_reason = @void_reason
+WHERE org_id = @org_id AND id = @id AND state = 'issued'
+RETURNING *;
+
+-- name: InsertInvoiceCorrection :exec
+INSERT INTO invoice_corrections (org_id, invoice_id, corrected_id) VALUES (@org_id, @invoice_id, @corrected_id);
+
+-- name: ListCorrectedInvoices :many
+-- The invoices a corrective corrects (or an F3 replaces), oldest first.
+SELECT i.* FROM invoice_corrections c
+JOIN invoices i ON i.org_id = c.org_id AND i.id = c.corrected_id
+WHERE c.org_id = @org_id AND c.invoice_id = @invoice_id
+ORDER BY i.issue_date, i.id;
+
+-- name: IssuedCorrectionsOf :one
+-- How many issued (not voided) invoices correct or replace this one.
+SELECT count(*) FROM invoice_corrections c
+JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
+WHERE c.org_id = @org_id AND c.corrected_id = @corrected_id AND i.state = 'issued';
+
+-- name: LinkDeliveryNote :exec
+INSERT INTO invoice_delivery_notes (org_id, invoice_id, delivery_note_id) VALUES (@org_id, @invoice_id, @delivery_note_id);
+
+-- name: ReleaseDeliveryNotes :exec
+UPDATE invoice_delivery_notes SET released_at = @released_at
+WHERE org_id = @org_id AND invoice_id = @invoice_id AND released_at IS NULL;
+
+-- name: ListInvoiceDeliveryNotes :many
+SELECT n.* FROM invoice_delivery_notes l
+JOIN delivery_notes n ON n.org_id = l.org_id AND n.id = l.delivery_note_id
+WHERE l.org_id = @org_id AND l.invoice_id = @invoice_id
+ORDER BY n.delivered_on, n.id;
+
+-- name: LockOrdersForInvoicing :many
+-- Every way of invoicing an order's goods holds the order's row first (in
+-- id order, so two invoicers never wait on each other crosswise): whether
+-- the whole order or a delivery note is still to invoice is then read
+-- without a race.
+SELECT id FROM orders WHERE org_id = @org_id AND id = ANY (@ids::bigint[]) ORDER BY id FOR UPDATE;
+
+-- name: OrderInvoicing :one
+-- Whether an order is invoiced whole, and how many of its delivery notes
+-- are on an invoice (drafts included: a draft holds what it bills).
+SELECT
+    EXISTS (SELECT 1 FROM invoices i WHERE i.org_id = o.org_id AND i.order_id = o.id AND i.order_whole AND i.state <> 'voided')::boolean AS whole,
+    (SELECT count(*) FROM invoice_delivery_notes l JOIN delivery_notes n ON n.org_id = l.org_id AND n.id = l.delivery_note_id
+     WHERE n.org_id = o.org_id AND n.order_id = o.id AND l.released_at IS NULL)::bigint AS notes_invoiced
+FROM orders o WHERE o.org_id = @org_id AND o.id = @id;
+
+-- name: DeliveryNotesForInvoicing :many
+-- The notes asked for with what invoicing needs to know of each.
+SELECT n.id, n.number, n.order_id, n.delivered_on, o.customer_id, o.quote_id, o.quote_version,
+    EXISTS (SELECT 1 FROM invoice_delivery_notes l WHERE l.org_id = n.org_id AND l.delivery_note_id = n.id AND l.released_at IS NULL)::boolean AS invoiced,
+    EXISTS (SELECT 1 FROM invoices i WHERE i.org_id = o.org_id AND i.order_id = o.id AND i.order_whole AND i.state <> 'voided')::boolean AS order_whole
+FROM delivery_notes n
+JOIN orders o ON o.org_id = n.org_id AND o.id = n.order_id
+WHERE n.org_id = @org_id AND n.id = ANY (@ids::bigint[])
+ORDER BY n.delivered_on, n.id;
+
+-- name: UninvoicedDeliveryNotes :many
+-- A customer's delivery notes in a period (or one order's, any date) that no
+-- invoice bills yet, oldest first.
+SELECT n.id FROM delivery_notes n
+JOIN orders o ON o.org_id = n.org_id AND o.id = n.order_id
+WHERE n.org_id = @org_id
+  AND (sqlc.narg('customer_id')::bigint IS NULL OR o.customer_id = sqlc.narg('customer_id'))
+  AND (sqlc.narg('order_id')::bigint IS NULL OR o.id = sqlc.narg('order_id'))
+  AND (sqlc.narg('from_day')::date IS NULL OR n.delivered_on >= sqlc.narg('from_day'))
+  AND (sqlc.narg('to_day')::date IS NULL OR n.delivered_on <= sqlc.narg('to_day'))
+  AND NOT EXISTS (SELECT 1 FROM invoice_delivery_notes l WHERE l.org_id = n.org_id AND l.delivery_note_id = n.id AND l.released_at IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.org_id = o.org_id AND i.order_id = o.id AND i.order_whole AND i.state <> 'voided')
+ORDER BY n.delivered_on, n.id;
+
+-- name: DeliveredLinesForInvoicing :many
+-- What the notes delivered, each at its order line's price and tax.
+SELECT d.delivery_note_id, n.number AS note_number, l.order_id, l.position AS order_position, l.product_id, l.description, l.unit,
+       d.quantity, l.unit_price, l.discount_pct, l.tax_rate_id, l.tax_rate, l.surcharge, l.withholding
+FROM delivery_note_lines d
+JOIN delivery_notes n ON n.org_id = d.org_id AND n.id = d.delivery_note_id
+JOIN order_lines l ON l.org_id = d.org_id AND l.order_id = d.order_id AND l.position = d.order_position
+WHERE d.org_id = @org_id AND d.delivery_note_id = ANY (@ids::bigint[])
+ORDER BY n.delivered_on, n.id, l.position;
+
+-- name: ListOrderDeliveryNoteIDs :many
+SELECT id FROM delivery_notes WHERE org_id = @org_id AND order_id = @order_id ORDER BY id;
