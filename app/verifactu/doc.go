@@ -4,9 +4,10 @@
 // the transaction that issues or voids an invoice; the sending job calls it
 // to build requests and read answers; the chain page and `pulso verifactu
 // verify` call it to check a chain. The rules it follows are in
-// ../shared/conformance/RULES.md, section "Spain: VERI*FACTU"; the official
-// schemas, samples and vectors its tests use are copied in testdata (see
-// testdata/SOURCES.md).
+// ../shared/conformance/RULES.md, section "Spain: VERI*FACTU"; its tests
+// read the official schemas, samples and vectors from that conformance set
+// (pulso/app/apptest/conformance), and keep in testdata only the AEAT
+// answers written for Pulso.
 //
 // # Issuing: one record per invoice, chained per issuer
 //
