@@ -61,7 +61,10 @@ func NewClient(env verifactu.Environment, cert *Certificate, opt Options) *Clien
 		TLSClientConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
 			RootCAs:      opt.RootCAs,
-			Certificates: []tls.Certificate{cert.tls},
+			// The org has one certificate: present it whatever CA names
+			// the server lists (Go would otherwise send none when its issuer
+			// is not among them, and the refusal would hide the reason).
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert.tls, nil },
 		},
 		TLSHandshakeTimeout:   15 * time.Second,
 		ResponseHeaderTimeout: timeout,

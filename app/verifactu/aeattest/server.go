@@ -28,6 +28,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -144,6 +145,25 @@ type Server struct {
 	seen     map[string]int            // huella → times received
 	last     map[string]verifactu.Link // issuer → last new record received
 	ids      int
+	logged   []string
+}
+
+type serverLog struct{ s *Server }
+
+func (l serverLog) Write(p []byte) (int, error) {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	l.s.logged = append(l.s.logged, strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// ServerErrors returns what the HTTP server logged: TLS handshakes it
+// refused ("client didn't provide a certificate", "certificate signed by
+// unknown authority").
+func (s *Server) ServerErrors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.logged...)
 }
 
 // New starts a fake AEAT service, closed when the test ends.
@@ -158,7 +178,7 @@ func New(tb testing.TB, opt Options) *Server {
 		if err != nil {
 			tb.Fatalf("xmllint is not installed, so requests cannot be validated against the AEAT schemas: install it (Debian: apt-get install libxml2-utils)")
 		}
-		s.validate = []string{bin, conformance.Path(tb, "verifactu/local/soap11-envelope-driver-NOT-OFFICIAL.xsd"), conformance.Path(tb, "verifactu/catalog.xml"), tb.TempDir()}
+		s.validate = []string{bin, conformance.Path(tb, SchemaSOAPRequest), conformance.Path(tb, "verifactu/catalog.xml"), tb.TempDir()}
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.TLS = &tls.Config{
@@ -167,8 +187,9 @@ func New(tb testing.TB, opt Options) *Server {
 		ClientCAs:    s.ClientCA.Pool,
 		MinVersion:   tls.VersionTLS12,
 	}
-	// The handshake's refusals are the test's subject, not noise.
-	s.srv.Config.ErrorLog = nil
+	// The handshake's refusals are the test's subject: kept for
+	// ServerErrors rather than printed.
+	s.srv.Config.ErrorLog = log.New(serverLog{s}, "", 0)
 	s.srv.StartTLS()
 	tb.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL + "/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP"
@@ -347,13 +368,36 @@ func (s *Server) checkChain(req Request) {
 }
 
 func (s *Server) xmllint(body []byte) string {
-	bin, schema, catalog, dir := s.validate[0], s.validate[1], s.validate[2], s.validate[3]
-	f, err := os.CreateTemp(dir, "request-*.xml")
+	return lint(s.validate[0], s.validate[1], s.validate[2], s.validate[3], body)
+}
+
+// Schemas of the conformance set, for Validate.
+const (
+	SchemaSOAPRequest = "verifactu/local/soap11-envelope-driver-NOT-OFFICIAL.xsd" // a SOAP envelope whose body is a RegFactuSistemaFacturacion (SuministroLR.xsd)
+	SchemaRequest     = "verifactu/xsd/SuministroLR.xsd"
+	SchemaResponse    = "verifactu/xsd/RespuestaSuministro.xsd"
+)
+
+// Validate runs xmllint on doc against schema (a path in the conformance
+// set, such as SchemaResponse) and returns its complaint, or "" when doc
+// is valid. Without xmllint the test fails: a skipped check passes
+// without checking anything.
+func Validate(tb testing.TB, schema string, doc []byte) string {
+	tb.Helper()
+	bin, err := exec.LookPath("xmllint")
+	if err != nil {
+		tb.Fatalf("xmllint is not installed, so the XML cannot be validated against the AEAT schemas: install it (Debian: apt-get install libxml2-utils)")
+	}
+	return lint(bin, conformance.Path(tb, schema), conformance.Path(tb, "verifactu/catalog.xml"), tb.TempDir(), doc)
+}
+
+func lint(bin, schema, catalog, dir string, doc []byte) string {
+	f, err := os.CreateTemp(dir, "doc-*.xml")
 	if err != nil {
 		return err.Error()
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.Write(body); err != nil {
+	if _, err := f.Write(doc); err != nil {
 		f.Close()
 		return err.Error()
 	}
