@@ -59,8 +59,8 @@ func NewClient(env verifactu.Environment, cert *Certificate, opt Options) *Clien
 		Proxy:       http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			RootCAs:      opt.RootCAs,
+			MinVersion: tls.VersionTLS12,
+			RootCAs:    opt.RootCAs,
 			// The org has one certificate: present it whatever CA names
 			// the server lists (Go would otherwise send none when its issuer
 			// is not among them, and the refusal would hide the reason).
