@@ -297,8 +297,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(r.TLS.PeerCertificates) > 0 {
 		req.ClientSubject = r.TLS.PeerCertificates[0].Subject.String()
 	}
-	reply := s.next()
-
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	s.checkChain(req)
@@ -316,6 +314,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A request refused above does not use up a scripted reply.
+	reply := s.next()
 	switch {
 	case reply.Status != 0 && reply.Status != http.StatusOK:
 		http.Error(w, http.StatusText(reply.Status), reply.Status)

@@ -148,3 +148,25 @@ func TestAnswerValidates(t *testing.T) {
 		t.Fatalf("%s\n%s", msg, answer)
 	}
 }
+
+// More than 1000 records in one request fails the test (AEAT 4113).
+func TestTooManyRecordsFails(t *testing.T) {
+	rec := &recorder{TB: t}
+	s := New(rec, Options{})
+	recs, _ := Chain(t, nil, 1, verifactu.MaxRecords)
+	body := soap(t, recs)
+	// One more RegistroFactura, copied: BuildRequest itself refuses 1001.
+	first := bytes.Index(body, []byte("<sum:RegistroFactura>"))
+	end := bytes.Index(body, []byte("</sum:RegistroFactura>")) + len("</sum:RegistroFactura>")
+	body = append(body[:first:first], append(bytes.Clone(body[first:end]), body[first:]...)...)
+	status, answer := post(t, s, body)
+	if _, err := verifactu.ParseResponse(answer); status != 500 || err == nil || !strings.Contains(err.Error(), "4113") {
+		t.Fatalf("status %d, %v", status, err)
+	}
+	if got := rec.complaints(); !strings.Contains(got, "1001 records in one request") {
+		t.Fatalf("no complaint: %q", got)
+	}
+	if n := len(s.Requests()[0].Records); n != verifactu.MaxRecords+1 {
+		t.Fatalf("recorded %d records", n)
+	}
+}
