@@ -337,7 +337,16 @@ func TestTLSRefusals(t *testing.T) {
 			if res.Outcome != Refused || res.Err == nil || !strings.Contains(res.Err.Error(), c.says) {
 				t.Fatalf("outcome %v, err %v; want Refused saying %q", res.Outcome, res.Err, c.says)
 			}
-			if c.fake != "" && !slices.ContainsFunc(srv.ServerErrors(), func(l string) bool { return strings.Contains(l, c.fake) }) {
+			// The server logs its side of the handshake in its own
+			// goroutine, possibly after the client has read the alert: wait
+			// for the line (the deadline guards a hang, it measures nothing).
+			logged := func() bool {
+				return slices.ContainsFunc(srv.ServerErrors(), func(l string) bool { return strings.Contains(l, c.fake) })
+			}
+			for deadline := time.Now().Add(5 * time.Second); c.fake != "" && !logged() && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if c.fake != "" && !logged() {
 				t.Fatalf("the fake did not refuse the handshake with %q: %q", c.fake, srv.ServerErrors())
 			}
 		})
