@@ -59,7 +59,14 @@ func NewClient(env verifactu.Environment, cert *Certificate, opt Options) *Clien
 		Proxy:       http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig: &tls.Config{
+			// TLS 1.2 only: under 1.3 the client learns that the server
+			// refused its certificate after its own handshake has ended,
+			// as a broken pipe while writing the request, which reads like
+			// a network failure and would be retried for ever. Under 1.2
+			// the refusal ends the handshake, so a bad certificate is
+			// Refused. The AEAT's endpoints speak 1.2.
 			MinVersion: tls.VersionTLS12,
+			MaxVersion: tls.VersionTLS12,
 			RootCAs:    opt.RootCAs,
 			// The org has one certificate: present it whatever CA names
 			// the server lists (Go would otherwise send none when its issuer
