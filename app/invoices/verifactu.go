@@ -273,4 +273,3 @@ func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id ver
 // errChainMoved: the chain head was not where the record was sealed after,
 // which the lock makes impossible unless something bypassed it.
 var errChainMoved = errors.New("invoices: the VERI*FACTU chain head moved while it was locked")
-
