@@ -266,3 +266,90 @@ func TestInvoicePDFCarriesTheAEATQR(t *testing.T) {
 		t.Fatalf("document: %v, QR %v", err, d.QR)
 	}
 }
+
+// Correctives and replacements name what they correct or replace: R1 by
+// difference, R4 by substitution with the corrected amounts, R5 of a
+// simplified invoice without recipient, F3 replacing simplified invoices.
+// All validate against the AEAT's request schema.
+func TestCorrectiveAndReplacementRecords(t *testing.T) {
+	w := newWorld(t)
+	a := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Taladro", "2", 10000, "21")}}).ID, time.Time{})
+	s1 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Mostrador", "1", 1000, "21")}}).ID, time.Time{})
+	s2 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Mostrador", "1", 2000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference,
+		Reason: "Precio mal aplicado", Corrects: []int64{a.ID}, Lines: []invoices.LineInput{w.line("Taladro (abono)", "-1", 1000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R4", Method: invoices.BySubstitution,
+		Reason: "Cantidad", Corrects: []int64{a.ID}, Lines: []invoices.LineInput{w.line("Taladro", "1", 10000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R5", Method: invoices.ByDifference,
+		Reason: "Devolución", Corrects: []int64{s1.ID}, Lines: []invoices.LineInput{w.line("Mostrador (abono)", "-1", 1000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{s2.ID},
+		Lines: []invoices.LineInput{w.line("Mostrador", "1", 2000, "21")}}).ID, time.Time{})
+
+	rs, st := w.records(t)
+	if len(rs) != 7 {
+		t.Fatalf("%d records", len(rs))
+	}
+	if err := verifactu.VerifyChain(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.validateRequest(t, rs)
+	for i, wants := range map[int][]string{
+		3: {"<sum1:TipoFactura>R1</sum1:TipoFactura>", "<sum1:TipoRectificativa>I</sum1:TipoRectificativa>", "<sum1:FacturasRectificadas>", *a.FullNumber, "<sum1:CuotaTotal>-2.10</sum1:CuotaTotal>"},
+		4: {"<sum1:TipoRectificativa>S</sum1:TipoRectificativa>", "<sum1:BaseRectificada>200.00</sum1:BaseRectificada>", "<sum1:CuotaRectificada>42.00</sum1:CuotaRectificada>"},
+		5: {"<sum1:TipoFactura>R5</sum1:TipoFactura>", *s1.FullNumber},
+		6: {"<sum1:TipoFactura>F3</sum1:TipoFactura>", "<sum1:FacturasSustituidas>", *s2.FullNumber, "<sum1:Destinatarios>"},
+	} {
+		for _, want := range wants {
+			if !strings.Contains(string(rs[i].Xml), want) {
+				t.Errorf("record %d lacks %s:\n%s", i+1, want, rs[i].Xml)
+			}
+		}
+	}
+	if strings.Contains(string(rs[5].Xml), "Destinatarios") {
+		t.Error("the R5 names a recipient")
+	}
+}
+
+// Each org keeps its own chain even under the same NIF, and an org holding
+// its chain never holds up another's issuing.
+func TestOrgsChainApart(t *testing.T) {
+	w := newWorld(t)
+	other := worldIn(t, w.env, w.env.Org("Otra S.L.")) // the same NIF, B12345674
+	ctx := context.Background()
+	tx, err := w.env.DB.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	q := queries.New(tx)
+	if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: w.org.ID, IssuerNif: "B12345674"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.LockVerifactuChain(ctx, queries.LockVerifactuChainParams{OrgID: w.org.ID, IssuerNif: "B12345674"}); err != nil {
+		t.Fatal(err)
+	}
+	// The other org issues while the first org's chain is locked: were it
+	// to wait for that lock, it would wait until this test ends, so the
+	// issue runs with a lock_timeout of its own.
+	err = other.tx(func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '10s'`); err != nil {
+			return err
+		}
+		_, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: other.org.ID, InvoiceID: other.draft(t, invoices.DraftInput{
+			Lines: []invoices.LineInput{other.line("Servicio", "1", 1000, "21")}}).ID, UserID: &other.user.ID, Locale: "es", Now: time.Now()})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("another org's issuing waits for this org's chain: %v", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "1", 1000, "21")}}).ID, time.Time{})
+	for _, x := range []*world{w, other} {
+		rs, st := x.records(t)
+		if len(rs) != 1 || st[0].Prev != nil {
+			t.Errorf("org %d: %d records, the first chained to %+v", x.org.ID, len(rs), st[0].Prev)
+		}
+	}
+}
