@@ -217,6 +217,7 @@ func writeRegistroAnulacion(ctx context.Context, tx pgx.Tx, inv queries.Invoice,
 // sealable is an Alta or an Anulacion.
 type sealable interface {
 	verifactu.Record
+	Validate() error
 	Seal(prev *verifactu.Link, at time.Time) error
 	Link() verifactu.Link
 }
@@ -227,6 +228,9 @@ type sealable interface {
 // the order they are stored.
 func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id verifactu.IDFactura, tipo string, at time.Time, r sealable) error {
 	nif := id.IDEmisorFactura
+	if err := r.Validate(); err != nil {
+		return refused(err)
+	}
 	if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
 		return err
 	}
@@ -239,7 +243,7 @@ func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id ver
 		prev = &verifactu.Link{IDEmisorFactura: nif, NumSerieFactura: deref(head.LastNumSerie), FechaExpedicionFactura: deref(head.LastFecha), Huella: *head.LastHuella}
 	}
 	if err := r.Seal(prev, at); err != nil {
-		return err
+		return refused(err)
 	}
 	xml, err := verifactu.MarshalRecord(r)
 	if err != nil {
@@ -266,6 +270,17 @@ func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id ver
 		LastNumSerie: &link.NumSerieFactura, LastFecha: &link.FechaExpedicionFactura, LastHuella: &link.Huella})
 	if err == nil && n != 1 {
 		err = errChainMoved
+	}
+	return err
+}
+
+// refused turns what the AEAT would refuse (a malformed NIF, a name left
+// empty) into a field message: the user can correct it, and the issue
+// rolls back with its number.
+func refused(err error) error {
+	var fe *verifactu.FieldError
+	if errors.As(err, &fe) {
+		return Invalid{"record": {ID: "invoices.record_refused", Params: map[string]any{"Field": fe.Field, "Reason": fe.Reason}}}
 	}
 	return err
 }

@@ -353,3 +353,17 @@ func TestOrgsChainApart(t *testing.T) {
 		}
 	}
 }
+
+// A record the AEAT would refuse (here the org's NIF is not 9 characters)
+// refuses the issue with a field message: no number, no record.
+func TestIssueRefusedWhenTheRecordWouldBe(t *testing.T) {
+	w := newWorld(t)
+	w.env.Exec(`UPDATE orgs SET tax_id = 'B1234567' WHERE id = $1`, w.org.ID)
+	_, err := w.issue(w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "1", 1000, "21")}}).ID, time.Time{})
+	if problem(err, "record") != "invoices.record_refused" {
+		t.Fatalf("issue with a malformed NIF: %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND state = 'issued'`, w.org.ID) + w.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1`, w.org.ID); n != 0 {
+		t.Errorf("%d issued invoices and records after the refusal", n)
+	}
+}
