@@ -826,3 +826,35 @@ type User struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
+
+type VerifactuChain struct {
+	OrgID        int64
+	IssuerNif    string
+	LastSeq      int64
+	LastNumSerie *string
+	LastFecha    *string
+	LastHuella   *string
+}
+
+type VerifactuRecord struct {
+	OrgID           int64
+	ID              int64
+	InvoiceID       int64
+	Kind            string
+	IssuerNif       string
+	Seq             int64
+	NumSerie        string
+	FechaExpedicion string
+	TipoFactura     *string
+	Huella          string
+	PrevNumSerie    *string
+	PrevFecha       *string
+	PrevHuella      *string
+	GeneratedAtText string
+	Xml             []byte
+	Status          string
+	AnswerCode      *int32
+	AnswerText      string
+	SentAt          *time.Time
+	CreatedAt       time.Time
+}

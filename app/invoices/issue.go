@@ -85,20 +85,11 @@ func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, erro
 		}
 	}
 	if s.parties.Fiscal() && Kind(s.inv.Kind) != Proforma {
-		if err := writeRegistroAlta(ctx, tx, s.inv); err != nil {
+		if err := writeRegistroAlta(ctx, tx, s); err != nil {
 			return queries.Invoice{}, err
 		}
 	}
 	return s.inv, nil
-}
-
-// writeRegistroAlta is where issuing writes the invoice's VERI*FACTU
-// RegistroAlta (RD 1007/2023), chained to the org's previous record, in
-// this same transaction: app/verifactu provides it next. Until it does,
-// nothing is recorded. No stand-in record is written on purpose: a chain
-// started here would have to be continued by the real one.
-func writeRegistroAlta(ctx context.Context, tx pgx.Tx, inv queries.Invoice) error {
-	return nil
 }
 
 // load locks the draft and reads its lines and the org as it is now.

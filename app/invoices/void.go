@@ -64,17 +64,9 @@ func Void(ctx context.Context, tx pgx.Tx, in VoidInput) (queries.Invoice, error)
 		return inv, err
 	}
 	if org.Country == "ES" && Kind(inv.Kind) != Proforma {
-		if err := writeRegistroAnulacion(ctx, tx, inv); err != nil {
+		if err := writeRegistroAnulacion(ctx, tx, inv, in.Now); err != nil {
 			return inv, err
 		}
 	}
 	return inv, nil
-}
-
-// writeRegistroAnulacion is where voiding writes the VERI*FACTU
-// RegistroAnulacion of the invoice, chained to the org's previous record,
-// in this same transaction: app/verifactu provides it next (see
-// writeRegistroAlta for why nothing stands in for it meanwhile).
-func writeRegistroAnulacion(ctx context.Context, tx pgx.Tx, inv queries.Invoice) error {
-	return nil
 }

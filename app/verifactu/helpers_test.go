@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"pulso/app/apptest/conformance"
 	"regexp"
 	"strings"
@@ -20,7 +18,7 @@ import (
 // The schemas the tests validate against are the official AEAT files of
 // the project's conformance set (pulso/app/apptest/conformance; sources in
 // its SOURCES.md); its catalog maps the xmldsig import to the set's copy
-// so that xmllint works offline (--nonet).
+// so that xmllint works offline (--nonet; conformance.XMLLint).
 const (
 	schemaRequest  = "verifactu/xsd/SuministroLR.xsd"
 	schemaRecord   = "verifactu/xsd/SuministroInformacion.xsd"
@@ -28,45 +26,15 @@ const (
 	schemaSOAP     = "verifactu/local/soap11-envelope-driver-NOT-OFFICIAL.xsd"
 )
 
-// xmllint validates doc against schema and returns xmllint's complaint, or
-// "" when the document is valid. Without xmllint the test fails: a skipped
-// validation would pass without checking anything (CI installs
-// libxml2-utils).
+// xmllint and mustValidate are conformance.XMLLint and MustValidate.
 func xmllint(t *testing.T, schema string, doc []byte) string {
 	t.Helper()
-	bin, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Fatalf("xmllint is not installed, so the XML cannot be validated against the AEAT schemas: install it (Debian: apt-get install libxml2-utils)")
-	}
-	catalog := conformance.Path(t, "verifactu/catalog.xml")
-	schemaPath := conformance.Path(t, schema)
-	f := filepath.Join(t.TempDir(), "doc.xml")
-	if err := os.WriteFile(f, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--nonet", "--noout", "--schema", schemaPath, f)
-	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+catalog)
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		if !strings.Contains(string(out), "validates") {
-			t.Fatalf("xmllint exited 0 without saying the document validates: %s", out)
-		}
-		return ""
-	}
-	if _, ok := err.(*exec.ExitError); !ok {
-		t.Fatalf("running xmllint: %v", err)
-	}
-	if len(out) == 0 {
-		return err.Error()
-	}
-	return string(out)
+	return conformance.XMLLint(t, schema, doc)
 }
 
 func mustValidate(t *testing.T, schema string, doc []byte) {
 	t.Helper()
-	if msg := xmllint(t, schema, doc); msg != "" {
-		t.Fatalf("does not validate against %s:\n%s\n--- document:\n%s", schema, msg, doc)
-	}
+	conformance.MustValidate(t, schema, doc)
 }
 
 func readFile(t *testing.T, name string) []byte {

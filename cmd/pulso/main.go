@@ -29,6 +29,7 @@ import (
 	"pulso/app/devdb"
 	"pulso/app/inbound"
 	"pulso/app/inbound/senderauth"
+	"pulso/app/invoices"
 	"pulso/app/live/hub"
 	"pulso/app/mail"
 	"pulso/app/ops"
@@ -83,6 +84,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 	}
 	log := cfg.Logger()
 	slog.SetDefault(log)
+	// Every VERI*FACTU record names the version of the program that made it.
+	invoices.Recording.Version = buildVersion()
 
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	switch cmd {

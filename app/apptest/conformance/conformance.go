@@ -11,7 +11,9 @@ package conformance
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +70,47 @@ func repoRoot() (string, error) {
 			return "", os.ErrNotExist
 		}
 		dir = parent
+	}
+}
+
+// XMLLint validates doc against a schema of the set ("verifactu/xsd/SuministroLR.xsd")
+// and returns xmllint's complaint, or "" when the document is valid. The
+// set's catalog (verifactu/catalog.xml) maps the xmldsig import to its
+// copy, so xmllint works offline (--nonet). Without xmllint the test
+// fails: a skipped validation would pass without checking anything (CI
+// installs libxml2-utils).
+func XMLLint(tb testing.TB, schema string, doc []byte) string {
+	tb.Helper()
+	bin, err := exec.LookPath("xmllint")
+	if err != nil {
+		tb.Fatalf("xmllint is not installed, so the XML cannot be validated against the official schemas: install it (Debian: apt-get install libxml2-utils)")
+	}
+	f := filepath.Join(tb.TempDir(), "doc.xml")
+	if err := os.WriteFile(f, doc, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--nonet", "--noout", "--schema", Path(tb, schema), f)
+	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+Path(tb, "verifactu/catalog.xml"))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		if !strings.Contains(string(out), "validates") {
+			tb.Fatalf("xmllint exited 0 without saying the document validates: %s", out)
+		}
+		return ""
+	}
+	if _, ok := err.(*exec.ExitError); !ok {
+		tb.Fatalf("running xmllint: %v", err)
+	}
+	if len(out) == 0 {
+		return err.Error()
+	}
+	return string(out)
+}
+
+// MustValidate fails the test when doc does not validate against schema.
+func MustValidate(tb testing.TB, schema string, doc []byte) {
+	tb.Helper()
+	if msg := XMLLint(tb, schema, doc); msg != "" {
+		tb.Fatalf("does not validate against %s:\n%s\n--- document:\n%s", schema, msg, doc)
 	}
 }

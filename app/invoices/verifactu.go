@@ -1,0 +1,290 @@
+package invoices
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"pulso/app/tax"
+	"pulso/app/verifactu"
+	"pulso/queries"
+)
+
+// Recording says how this installation writes VERI*FACTU records. cmd/pulso
+// sets Version to the binary's version at startup; the rest keeps its
+// defaults until the installation's configuration names them.
+var Recording = struct {
+	// Env is the AEAT environment the records go to; the QR printed on
+	// each invoice points at that environment's ValidarQR page.
+	Env verifactu.Environment
+	// Version is the SistemaInformatico's Version (pulso version).
+	Version string
+	// ProducerName and ProducerNIF name who makes this Pulso available
+	// (its declaración responsable). Empty: the issuing org itself, as for
+	// a business running its own copy.
+	ProducerName, ProducerNIF string
+	// Installation tells this installation apart from the producer's others.
+	Installation string
+}{Env: verifactu.Test, Version: "dev", Installation: "1"}
+
+// sistema is the SistemaInformatico block of the records of issuer.
+// Pulso serves many orgs from one installation, hence IndicadorMultiplesOT.
+func sistema(issuer Party) verifactu.SistemaInformatico {
+	name, nif := Recording.ProducerName, Recording.ProducerNIF
+	if nif == "" {
+		name, nif = verifactu.CleanText(issuer.Name), issuer.TaxID
+	}
+	return verifactu.Pulso(name, nif, Recording.Version, Recording.Installation, true)
+}
+
+// registroAlta builds the RegistroAlta of an issued invoice from what
+// issuing froze: the parties, the fiscal type, the totals by tax group and,
+// for a corrective or an F3, the invoices it corrects or replaces. It is
+// not sealed. description is DescripcionOperacion.
+func registroAlta(inv queries.Invoice, pt Parties, totals tax.Totals, corrected []queries.Invoice, description string) (*verifactu.Alta, error) {
+	ft := verifactu.TipoFactura(deref(inv.FiscalType))
+	a := &verifactu.Alta{
+		IDFactura:            idFactura(inv, pt),
+		NombreRazonEmisor:    verifactu.CleanText(pt.Issuer.Name),
+		TipoFactura:          ft,
+		DescripcionOperacion: verifactu.CleanText(description),
+		SistemaInformatico:   sistema(pt.Issuer),
+	}
+	if inv.OperationDate.Valid {
+		a.FechaOperacion = inv.OperationDate.Time
+	}
+	if c := pt.Customer; c != nil && namesRecipient(string(ft)) {
+		a.Destinatarios = []verifactu.Persona{recipient(*c, pt.Tax)}
+	}
+	var ids []verifactu.IDFactura
+	var base, cuota, recargo int64
+	for _, c := range corrected {
+		var cpt Parties
+		if err := json.Unmarshal(c.Parties, &cpt); err != nil {
+			return nil, err
+		}
+		ids = append(ids, idFactura(c, cpt))
+		base, cuota, recargo = base+c.Base, cuota+c.Tax, recargo+c.Surcharge
+	}
+	switch {
+	case ft.Rectificativa():
+		a.FacturasRectificadas = ids
+		a.TipoRectificativa = verifactu.PorDiferencias
+		if deref(inv.CorrectiveMethod) == BySubstitution {
+			// By substitution the record also says what the corrected
+			// invoices amounted to (AEAT 1118).
+			a.TipoRectificativa = verifactu.PorSustitucion
+			a.ImporteRectificacion = &verifactu.ImporteRectificacion{BaseRectificada: base, CuotaRectificada: cuota}
+			if recargo != 0 {
+				a.ImporteRectificacion.CuotaRecargoRectificado = &recargo
+			}
+		}
+	case ft == verifactu.F3:
+		a.FacturasSustituidas = ids
+	}
+	a.Desglose = desglose(totals, pt.Tax)
+	a.CuotaTotal, a.ImporteTotal = verifactu.Totals(a.Desglose)
+	return a, nil
+}
+
+func idFactura(inv queries.Invoice, pt Parties) verifactu.IDFactura {
+	return verifactu.IDFactura{IDEmisorFactura: pt.Issuer.TaxID, NumSerieFactura: deref(inv.FullNumber), FechaExpedicionFactura: inv.IssueDate.Time}
+}
+
+// recipient is the IDDestinatario: a Spanish customer by NIF, a foreign
+// one by IDOtro — a reverse-charged EU business by its VAT number (02,
+// NIF-IVA), anyone else by the tax id of their country (04).
+func recipient(c Party, treat tax.CustomerTax) verifactu.Persona {
+	p := verifactu.Persona{NombreRazon: verifactu.CleanText(c.Name)}
+	if c.Country == "" || c.Country == "ES" {
+		p.NIF = c.TaxID
+		return p
+	}
+	idType := "04"
+	if treat.Regime == tax.ReverseCharge {
+		idType = "02"
+	}
+	p.IDOtro = &verifactu.IDOtro{CodigoPais: c.Country, IDType: idType, ID: c.TaxID}
+	return p
+}
+
+// desglose is one DetalleDesglose per tax group of the totals, qualified
+// by the customer's tax treatment:
+//   - general and recargo de equivalencia: regime 01, S1 with the rate, base
+//     and cuota (and the recargo's rate and cuota when there is one);
+//   - exempt: regime 01, the exemption's cause (E1–E6);
+//   - intra-EU reverse charge (services to an EU business): regime 01, N2.
+//     The service is located in the customer's state (LIVA art. 69), so it
+//     is not subject in Spain "por reglas de localización"; S2 is for the
+//     reverse charges inside Spain (art. 84.Uno.2º), which Pulso does not
+//     invoice;
+//   - export: regime 02 (export), exempt E2 (LIVA art. 21).
+func desglose(t tax.Totals, treat tax.CustomerTax) []verifactu.Detalle {
+	var out []verifactu.Detalle
+	for _, g := range t.Taxes {
+		d := verifactu.Detalle{Impuesto: verifactu.IVA, ClaveRegimen: verifactu.ClaveRegimenGeneral, BaseImponibleOimporteNoSujeto: g.Base}
+		switch treat.Regime {
+		case tax.Exempt:
+			d.OperacionExenta = treat.ExemptCause
+		case tax.ReverseCharge:
+			d.CalificacionOperacion = verifactu.N2
+		case tax.Export:
+			d.ClaveRegimen, d.OperacionExenta = verifactu.ClaveRegimenExportacion, "E2"
+		default:
+			d.CalificacionOperacion = verifactu.S1
+			d.TipoImpositivo, d.CuotaRepercutida = g.Rate, g.Tax
+			if !g.SurchargeRate.IsZero() {
+				d.TipoRecargoEquivalencia, d.CuotaRecargoEquivalencia = g.SurchargeRate, g.SurchargeAmount
+			}
+		}
+		if d.CalificacionOperacion != verifactu.S1 {
+			d.TipoImpositivo = decimal.Zero
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// description is the DescripcionOperacion: the lines' descriptions, as
+// much of them as fits.
+func description(lines []queries.InvoiceLine) string {
+	var parts []string
+	for _, l := range lines {
+		parts = append(parts, l.Description)
+	}
+	s := verifactu.CleanText(strings.Join(parts, "; "))
+	if r := []rune(s); len(r) > 500 {
+		s = strings.TrimSpace(string(r[:497])) + "..."
+	}
+	if s == "" {
+		s = "-"
+	}
+	return s
+}
+
+// qrPNG is the VERI*FACTU QR of an issued invoice as the PDF prints it: the
+// AEAT's ValidarQR URL of the invoice, level M, about 35 mm at 300 dpi.
+func qrPNG(inv queries.Invoice, pt Parties, totals tax.Totals) ([]byte, error) {
+	a := &verifactu.Alta{IDFactura: idFactura(inv, pt)}
+	_, a.ImporteTotal = verifactu.Totals(desglose(totals, pt.Tax))
+	code, err := verifactu.NewQRCode(verifactu.QRURL(Recording.Env, a))
+	if err != nil {
+		return nil, err
+	}
+	return code.PNG(max(1, 413/(code.Size+2*verifactu.QuietZone)))
+}
+
+// writeRegistroAlta writes the invoice's VERI*FACTU RegistroAlta (RD
+// 1007/2023), chained to its issuer's previous record, in the issuing
+// transaction.
+func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
+	q := queries.New(tx)
+	var corrected []queries.Invoice
+	if k := Kind(s.inv.Kind); k == Corrective || k == Replacement {
+		var err error
+		if corrected, err = q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: s.inv.OrgID, InvoiceID: s.inv.ID}); err != nil {
+			return err
+		}
+	}
+	a, err := registroAlta(s.inv, s.parties, s.totals, corrected, description(s.lines))
+	if err != nil {
+		return err
+	}
+	return record(ctx, q, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a)
+}
+
+// writeRegistroAnulacion writes the VERI*FACTU RegistroAnulacion of a
+// voided invoice, in the issuer's chain (the issuer frozen on the invoice),
+// in the voiding transaction.
+func writeRegistroAnulacion(ctx context.Context, tx pgx.Tx, inv queries.Invoice, now time.Time) error {
+	var pt Parties
+	if err := json.Unmarshal(inv.Parties, &pt); err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(pt.Zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	a := &verifactu.Anulacion{IDFactura: idFactura(inv, pt), SistemaInformatico: sistema(pt.Issuer)}
+	return record(ctx, queries.New(tx), inv, a.IDFactura, "", now.In(loc), a)
+}
+
+// sealable is an Alta or an Anulacion.
+type sealable interface {
+	verifactu.Record
+	Validate() error
+	Seal(prev *verifactu.Link, at time.Time) error
+	Link() verifactu.Link
+}
+
+// record locks the issuer's chain head, seals r after its last record at
+// the time at, stores it and moves the head. The lock is held until the
+// transaction ends, so one issuer's records are sealed one at a time, in
+// the order they are stored.
+func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id verifactu.IDFactura, tipo string, at time.Time, r sealable) error {
+	nif := id.IDEmisorFactura
+	if err := r.Validate(); err != nil {
+		return refused(err)
+	}
+	if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
+		return err
+	}
+	head, err := q.LockVerifactuChain(ctx, queries.LockVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif})
+	if err != nil {
+		return err
+	}
+	var prev *verifactu.Link
+	if head.LastHuella != nil {
+		prev = &verifactu.Link{IDEmisorFactura: nif, NumSerieFactura: deref(head.LastNumSerie), FechaExpedicionFactura: deref(head.LastFecha), Huella: *head.LastHuella}
+	}
+	if err := r.Seal(prev, at); err != nil {
+		return refused(err)
+	}
+	xml, err := verifactu.MarshalRecord(r)
+	if err != nil {
+		return err
+	}
+	link := r.Link()
+	p := queries.InsertVerifactuRecordParams{OrgID: inv.OrgID, InvoiceID: inv.ID, Kind: "anulacion", IssuerNif: nif, Seq: head.LastSeq + 1,
+		NumSerie: link.NumSerieFactura, FechaExpedicion: link.FechaExpedicionFactura, Huella: link.Huella, Xml: xml}
+	if tipo != "" {
+		p.Kind, p.TipoFactura = "alta", &tipo
+	}
+	if prev != nil {
+		p.PrevNumSerie, p.PrevFecha, p.PrevHuella = &prev.NumSerieFactura, &prev.FechaExpedicionFactura, &prev.Huella
+	}
+	stored, err := verifactu.ParseRecord(xml)
+	if err != nil {
+		return err
+	}
+	p.GeneratedAtText = stored.FechaHoraHusoGenRegistro
+	if _, err := q.InsertVerifactuRecord(ctx, p); err != nil {
+		return err
+	}
+	n, err := q.AdvanceVerifactuChain(ctx, queries.AdvanceVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif, Seq: p.Seq,
+		LastNumSerie: &link.NumSerieFactura, LastFecha: &link.FechaExpedicionFactura, LastHuella: &link.Huella})
+	if err == nil && n != 1 {
+		err = errChainMoved
+	}
+	return err
+}
+
+// refused turns what the AEAT would refuse (a malformed NIF, a name left
+// empty) into a field message: the user can correct it, and the issue
+// rolls back with its number.
+func refused(err error) error {
+	var fe *verifactu.FieldError
+	if errors.As(err, &fe) {
+		return Invalid{"record": {ID: "invoices.record_refused", Params: map[string]any{"Field": fe.Field, "Reason": fe.Reason}}}
+	}
+	return err
+}
+
+// errChainMoved: the chain head was not where the record was sealed after,
+// which the lock makes impossible unless something bypassed it.
+var errChainMoved = errors.New("invoices: the VERI*FACTU chain head moved while it was locked")

@@ -1,0 +1,369 @@
+package invoices_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pulso/app/apptest"
+	"pulso/app/apptest/conformance"
+	"pulso/app/invoices"
+	"pulso/app/verifactu"
+	"pulso/queries"
+)
+
+// records is the org's chain for its NIF, in order, read back from the
+// stored XML.
+func (w *world) records(t *testing.T) ([]queries.VerifactuRecord, []verifactu.Stored) {
+	t.Helper()
+	rs, err := w.env.Q.ListVerifactuRecords(context.Background(), queries.ListVerifactuRecordsParams{OrgID: w.org.ID, IssuerNif: "B12345674"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st []verifactu.Stored
+	for i, r := range rs {
+		if r.Seq != int64(i+1) {
+			t.Fatalf("record %d is at position %d: a gap", i+1, r.Seq)
+		}
+		s, err := verifactu.ParseRecord(r.Xml)
+		if err != nil {
+			t.Fatalf("record %d: %v\n%s", r.Seq, err, r.Xml)
+		}
+		if s.Huella != r.Huella || s.FechaHoraHusoGenRegistro != r.GeneratedAtText || s.ID.NumSerieFactura != r.NumSerie ||
+			s.ID.FechaExpedicionFactura != r.FechaExpedicion || (s.Prev == nil) != (r.PrevHuella == nil) ||
+			s.Prev != nil && (s.Prev.Huella != *r.PrevHuella || s.Prev.NumSerieFactura != *r.PrevNumSerie) {
+			t.Errorf("record %d: the columns do not say what its XML says", r.Seq)
+		}
+		st = append(st, s)
+	}
+	return rs, st
+}
+
+// validateRequest wraps the records in a RegFactuSistemaFacturacion as the
+// sending job will and validates it against the AEAT's SuministroLR.xsd.
+func (w *world) validateRequest(t *testing.T, rs []queries.VerifactuRecord) {
+	t.Helper()
+	var xmls [][]byte
+	for _, r := range rs {
+		xmls = append(xmls, r.Xml)
+	}
+	req, err := verifactu.BuildRequest(verifactu.Cabecera{ObligadoEmision: verifactu.PersonaES{NombreRazon: w.org.Name, NIF: "B12345674"}}, xmls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance.MustValidate(t, "verifactu/xsd/SuministroLR.xsd", req)
+}
+
+// Issuing writes exactly one sealed alta per invoice, valid against the
+// AEAT schema, whose huella recomputes and which chains to the record
+// before it; voiding adds an anulación to the same chain; a proforma
+// writes nothing.
+func TestIssuingAndVoidingWriteChainedRecords(t *testing.T) {
+	w := newWorld(t)
+	regime := func(r, cause string) func(*queries.CreateCustomerParams) {
+		return func(p *queries.CreateCustomerParams) { p.TaxRegime, p.ExemptCause = &r, &cause }
+	}
+	a := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Ladrillo <macizo> \"rojo\"", "10", 250, "21"), w.line("Pan", "2", 100, "4")}}).ID, time.Time{})
+	b := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Mostrador", "1", 1000, "21")}}).ID, time.Time{})
+	w.draft(t, invoices.DraftInput{Kind: invoices.Proforma, Lines: []invoices.LineInput{w.line("Oferta", "1", 1000, "21")}})
+	issued := []queries.Invoice{a, b}
+	// Each tax treatment's Desglose (see invoices.desglose).
+	wants := map[int][]string{0: {"<sum1:CalificacionOperacion>S1</sum1:CalificacionOperacion>", "<sum1:TipoImpositivo>4.00</sum1:TipoImpositivo>"}}
+	for i, c := range []struct{ regime, cause, want string }{
+		{"exempt", "E1", "<sum1:OperacionExenta>E1</sum1:OperacionExenta>"},
+		{"recargo", "", "<sum1:TipoRecargoEquivalencia>5.20</sum1:TipoRecargoEquivalencia>"},
+		{"reverse_charge", "", "<sum1:CalificacionOperacion>N2</sum1:CalificacionOperacion>"},
+		{"export", "", "<sum1:ClaveRegimen>02</sum1:ClaveRegimen>"},
+	} {
+		cu := w.newCustomer(t, fmt.Sprintf("Cliente %d S.L.", i), fmt.Sprintf("B1111111%d", i), regime(c.regime, c.cause))
+		issued = append(issued, w.mustIssue(t, w.draft(t, invoices.DraftInput{CustomerID: &cu, Lines: []invoices.LineInput{w.line("Servicio", "1", 10000, "21")}}).ID, time.Time{}))
+		wants[len(issued)-1] = []string{c.want}
+	}
+
+	rs, st := w.records(t)
+	if len(rs) != len(issued) {
+		t.Fatalf("%d records after issuing %d invoices and drafting a proforma", len(rs), len(issued))
+	}
+	for i, inv := range issued {
+		if rs[i].InvoiceID != inv.ID || rs[i].Kind != "alta" || *rs[i].TipoFactura != *inv.FiscalType || rs[i].NumSerie != *inv.FullNumber || rs[i].Status != "pending" {
+			t.Errorf("record %d: invoice %d, kind %s, type %v, number %s, status %s", i+1, rs[i].InvoiceID, rs[i].Kind, *rs[i].TipoFactura, rs[i].NumSerie, rs[i].Status)
+		}
+		if st[i].ImporteTotal != verifactu.Amount(inv.Base+inv.Tax+inv.Surcharge) {
+			t.Errorf("record %d: ImporteTotal %s for an invoice of %d", i+1, st[i].ImporteTotal, inv.Total)
+		}
+	}
+	for i, ws := range wants {
+		for _, want := range ws {
+			if !strings.Contains(string(rs[i].Xml), want) {
+				t.Errorf("record %d lacks %s:\n%s", i+1, want, rs[i].Xml)
+			}
+		}
+	}
+	if st[0].Prev != nil || st[1].Prev == nil || st[1].Prev.Huella != st[0].Huella {
+		t.Errorf("the second record does not chain to the first: %+v", st[1].Prev)
+	}
+	if strings.Contains(string(rs[1].Xml), "Destinatarios") {
+		t.Error("the F2 names a recipient")
+	}
+	if !strings.Contains(string(rs[0].Xml), "Ladrillo ‹macizo› ”rojo”") {
+		t.Errorf("the description was not cleaned for the AEAT:\n%s", rs[0].Xml)
+	}
+
+	if err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: w.org.ID, InvoiceID: b.ID, UserID: &w.user.ID, Reason: "Emitida por error", Now: time.Now()})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rs, st = w.records(t)
+	last := len(rs) - 1
+	if len(rs) != len(issued)+1 || rs[last].Kind != "anulacion" || rs[last].InvoiceID != b.ID || st[last].Kind != verifactu.KindAnulacion ||
+		rs[last].NumSerie != *b.FullNumber || rs[last].TipoFactura != nil {
+		t.Fatalf("voiding left %d records, the last %s of invoice %d", len(rs), rs[last].Kind, rs[last].InvoiceID)
+	}
+	if err := verifactu.VerifyChain(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.validateRequest(t, rs)
+	for _, s := range st {
+		if !strings.HasSuffix(s.FechaHoraHusoGenRegistro, "+01:00") && !strings.HasSuffix(s.FechaHoraHusoGenRegistro, "+02:00") {
+			t.Errorf("generated at %s, not in Madrid's zone", s.FechaHoraHusoGenRegistro)
+		}
+	}
+}
+
+// 32 issuers at once, in two series (so the series locks do not serialise
+// them: only the chain head does), leave one unbroken chain of 32 records
+// and no gap in either series.
+func TestConcurrentIssuersLeaveAnUnbrokenChain(t *testing.T) {
+	w := newWorld(t)
+	ids := make([]int64, 32)
+	for i := range ids {
+		in := invoices.DraftInput{Lines: []invoices.LineInput{w.line(fmt.Sprintf("Artículo %d", i), "1", int64(1000+i), "21")}}
+		if i%2 == 1 {
+			in.Kind = invoices.Simplified
+		}
+		ids[i] = w.draft(t, in).ID
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := w.issue(id, time.Time{}); err != nil {
+				t.Errorf("issue %d: %v", id, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	rs, st := w.records(t)
+	if len(rs) != 32 {
+		t.Fatalf("%d records for 32 invoices", len(rs))
+	}
+	if err := verifactu.VerifyChain(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"F", "FS"} {
+		if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND series = $2 AND state = 'issued' AND number BETWEEN 1 AND 16`, w.org.ID, code); n != 16 {
+			t.Errorf("series %s: %d of numbers 1–16 issued", code, n)
+		}
+	}
+	w.validateRequest(t, rs)
+}
+
+// A record cannot be changed nor deleted by SQL; only its sending state can.
+func TestVerifactuRecordsAreFrozen(t *testing.T) {
+	w := newWorld(t)
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "1", 1000, "21")}}).ID, time.Time{})
+	ctx := context.Background()
+	for _, sql := range []string{
+		`UPDATE verifactu_records SET huella = repeat('A', 64) WHERE org_id = $1`,
+		`UPDATE verifactu_records SET xml = xml || '\x20'::bytea WHERE org_id = $1`,
+		`UPDATE verifactu_records SET generated_at_text = '2026-01-01T00:00:00+01:00' WHERE org_id = $1`,
+		`DELETE FROM verifactu_records WHERE org_id = $1`,
+		`TRUNCATE verifactu_records CASCADE`,
+	} {
+		if _, err := w.env.DB.Exec(ctx, strings.ReplaceAll(sql, "$1", fmt.Sprint(w.org.ID))); err == nil || !strings.Contains(err.Error(), "VERI*FACTU record") {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
+	if _, err := w.env.DB.Exec(ctx, `UPDATE verifactu_records SET status = 'accepted_with_errors', answer_code = 2000, answer_text = 'x', sent_at = now() WHERE org_id = $1`, w.org.ID); err != nil {
+		t.Errorf("the sending state cannot be recorded: %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1 AND status = 'accepted_with_errors'`, w.org.ID); n != 1 {
+		t.Errorf("%d records", n)
+	}
+}
+
+// A Mexican org's internal invoices write no VERI*FACTU record and print no QR.
+func TestMexicanOrgWritesNoRecord(t *testing.T) {
+	env := apptest.New(t)
+	org, err := env.Q.CreateOrg(context.Background(), queries.CreateOrgParams{Name: "Empresa MX", Country: "MX", Currency: "MXN",
+		TimeZone: "America/Mexico_City", TaxID: "OEM010101AB1", Plan: "basic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := worldIn(t, env, org)
+	inv := w.mustIssue(t, w.draft(t, invoices.DraftInput{Series: "A", Lines: []invoices.LineInput{w.line("Servicio", "1", 1000, "16")}}).ID, time.Time{})
+	if n := env.Count(`SELECT count(*) FROM verifactu_records`); n != 0 {
+		t.Errorf("%d records", n)
+	}
+	if strings.Contains(apptest.PDFText(t, inv.Pdf), "QR tributario") {
+		t.Error("the MX invoice prints the AEAT QR")
+	}
+}
+
+// The issued PDF's QR decodes (zbarimg over the rendered first page) to
+// the AEAT ValidarQR URL of that invoice.
+func TestInvoicePDFCarriesTheAEATQR(t *testing.T) {
+	for _, tool := range []string{"pdftoppm", "zbarimg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (Debian: poppler-utils, zbar-tools)", tool)
+		}
+	}
+	w := newWorld(t)
+	inv := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "3", 1234, "21")}}).ID, time.Time{})
+	pdfHas(t, inv.Pdf, "QR tributario:", "VERI*FACTU")
+	dir := t.TempDir()
+	f := filepath.Join(dir, "inv.pdf")
+	if err := os.WriteFile(f, inv.Pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", f, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	if len(pages) != 1 {
+		t.Fatalf("pages %v", pages)
+	}
+	out, err := exec.Command("zbarimg", "--quiet", "--raw", "-Sbinary", pages[0]).Output()
+	if err != nil {
+		t.Fatalf("zbarimg finds no code on the first page: %v", err)
+	}
+	want := verifactu.QRURL(invoices.Recording.Env, &verifactu.Alta{
+		IDFactura:    verifactu.IDFactura{IDEmisorFactura: "B12345674", NumSerieFactura: *inv.FullNumber, FechaExpedicionFactura: inv.IssueDate.Time},
+		ImporteTotal: inv.Base + inv.Tax + inv.Surcharge})
+	if got := strings.TrimSuffix(string(out), "\n"); got != want {
+		t.Errorf("QR says %q, want %q", got, want)
+	}
+	if !strings.Contains(want, "importe=44.79") {
+		t.Errorf("URL %s", want)
+	}
+	// Rebuilding the PDF from what issuing froze gives the QR again.
+	d, err := invoices.Document(context.Background(), w.env.Q, w.org.ID, inv.ID)
+	if err != nil || d.QR == nil {
+		t.Fatalf("document: %v, QR %v", err, d.QR)
+	}
+}
+
+// Correctives and replacements name what they correct or replace: R1 by
+// difference, R4 by substitution with the corrected amounts, R5 of a
+// simplified invoice without recipient, F3 replacing simplified invoices.
+// All validate against the AEAT's request schema.
+func TestCorrectiveAndReplacementRecords(t *testing.T) {
+	w := newWorld(t)
+	a := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Taladro", "2", 10000, "21")}}).ID, time.Time{})
+	s1 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Mostrador", "1", 1000, "21")}}).ID, time.Time{})
+	s2 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Mostrador", "1", 2000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference,
+		Reason: "Precio mal aplicado", Corrects: []int64{a.ID}, Lines: []invoices.LineInput{w.line("Taladro (abono)", "-1", 1000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R4", Method: invoices.BySubstitution,
+		Reason: "Cantidad", Corrects: []int64{a.ID}, Lines: []invoices.LineInput{w.line("Taladro", "1", 10000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R5", Method: invoices.ByDifference,
+		Reason: "Devolución", Corrects: []int64{s1.ID}, Lines: []invoices.LineInput{w.line("Mostrador (abono)", "-1", 1000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{s2.ID},
+		Lines: []invoices.LineInput{w.line("Mostrador", "1", 2000, "21")}}).ID, time.Time{})
+
+	rs, st := w.records(t)
+	if len(rs) != 7 {
+		t.Fatalf("%d records", len(rs))
+	}
+	if err := verifactu.VerifyChain(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.validateRequest(t, rs)
+	for i, wants := range map[int][]string{
+		3: {"<sum1:TipoFactura>R1</sum1:TipoFactura>", "<sum1:TipoRectificativa>I</sum1:TipoRectificativa>", "<sum1:FacturasRectificadas>", *a.FullNumber, "<sum1:CuotaTotal>-2.10</sum1:CuotaTotal>"},
+		4: {"<sum1:TipoRectificativa>S</sum1:TipoRectificativa>", "<sum1:BaseRectificada>200.00</sum1:BaseRectificada>", "<sum1:CuotaRectificada>42.00</sum1:CuotaRectificada>"},
+		5: {"<sum1:TipoFactura>R5</sum1:TipoFactura>", *s1.FullNumber},
+		6: {"<sum1:TipoFactura>F3</sum1:TipoFactura>", "<sum1:FacturasSustituidas>", *s2.FullNumber, "<sum1:Destinatarios>"},
+	} {
+		for _, want := range wants {
+			if !strings.Contains(string(rs[i].Xml), want) {
+				t.Errorf("record %d lacks %s:\n%s", i+1, want, rs[i].Xml)
+			}
+		}
+	}
+	if strings.Contains(string(rs[5].Xml), "Destinatarios") {
+		t.Error("the R5 names a recipient")
+	}
+}
+
+// Each org keeps its own chain even under the same NIF, and an org holding
+// its chain never holds up another's issuing.
+func TestOrgsChainApart(t *testing.T) {
+	w := newWorld(t)
+	other := worldIn(t, w.env, w.env.Org("Otra S.L.")) // the same NIF, B12345674
+	ctx := context.Background()
+	tx, err := w.env.DB.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	q := queries.New(tx)
+	if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: w.org.ID, IssuerNif: "B12345674"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.LockVerifactuChain(ctx, queries.LockVerifactuChainParams{OrgID: w.org.ID, IssuerNif: "B12345674"}); err != nil {
+		t.Fatal(err)
+	}
+	// The other org issues while the first org's chain is locked: were it
+	// to wait for that lock, it would wait until this test ends, so the
+	// issue runs with a lock_timeout of its own.
+	err = other.tx(func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '10s'`); err != nil {
+			return err
+		}
+		_, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: other.org.ID, InvoiceID: other.draft(t, invoices.DraftInput{
+			Lines: []invoices.LineInput{other.line("Servicio", "1", 1000, "21")}}).ID, UserID: &other.user.ID, Locale: "es", Now: time.Now()})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("another org's issuing waits for this org's chain: %v", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "1", 1000, "21")}}).ID, time.Time{})
+	for _, x := range []*world{w, other} {
+		rs, st := x.records(t)
+		if len(rs) != 1 || st[0].Prev != nil {
+			t.Errorf("org %d: %d records, the first chained to %+v", x.org.ID, len(rs), st[0].Prev)
+		}
+	}
+}
+
+// A record the AEAT would refuse (here the org's NIF is not 9 characters)
+// refuses the issue with a field message: no number, no record.
+func TestIssueRefusedWhenTheRecordWouldBe(t *testing.T) {
+	w := newWorld(t)
+	w.env.Exec(`UPDATE orgs SET tax_id = 'B1234567' WHERE id = $1`, w.org.ID)
+	_, err := w.issue(w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "1", 1000, "21")}}).ID, time.Time{})
+	if problem(err, "record") != "invoices.record_refused" {
+		t.Fatalf("issue with a malformed NIF: %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND state = 'issued'`, w.org.ID) + w.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1`, w.org.ID); n != 0 {
+		t.Errorf("%d issued invoices and records after the refusal", n)
+	}
+}

@@ -1,0 +1,28 @@
+-- name: EnsureVerifactuChain :exec
+-- Creates the issuer's chain head the first time it records.
+INSERT INTO verifactu_chains (org_id, issuer_nif) VALUES (@org_id, @issuer_nif)
+ON CONFLICT (org_id, issuer_nif) DO NOTHING;
+
+-- name: LockVerifactuChain :one
+-- The issuer's chain head, locked until the transaction ends: whoever
+-- holds it is the only one sealing the next record of this chain.
+SELECT * FROM verifactu_chains WHERE org_id = @org_id AND issuer_nif = @issuer_nif FOR UPDATE;
+
+-- name: AdvanceVerifactuChain :execrows
+-- Moves the head to the record just stored at position @seq (from @seq − 1).
+UPDATE verifactu_chains SET last_seq = @seq, last_num_serie = @last_num_serie, last_fecha = @last_fecha, last_huella = @last_huella
+WHERE org_id = @org_id AND issuer_nif = @issuer_nif AND last_seq + 1 = @seq;
+
+-- name: InsertVerifactuRecord :one
+INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
+    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml)
+VALUES (@org_id, @invoice_id, @kind, @issuer_nif, @seq, @num_serie, @fecha_expedicion, sqlc.narg(tipo_factura), @huella,
+    sqlc.narg(prev_num_serie), sqlc.narg(prev_fecha), sqlc.narg(prev_huella), @generated_at_text, @xml)
+RETURNING *;
+
+-- name: ListVerifactuRecords :many
+-- One issuer's chain in order.
+SELECT * FROM verifactu_records WHERE org_id = @org_id AND issuer_nif = @issuer_nif ORDER BY seq;
+
+-- name: ListInvoiceVerifactuRecords :many
+SELECT * FROM verifactu_records WHERE org_id = @org_id AND invoice_id = @invoice_id ORDER BY seq;
