@@ -12,6 +12,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/auth"
 	"pulso/app/config"
+	"pulso/app/linktoken"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -195,7 +196,7 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 	}
 	// An expired session's cookie still binds the token, so the user gets
 	// "sign in again" rather than "page expired".
-	env.Exec(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, auth.HashToken(s1))
+	env.Exec(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, linktoken.Hash(s1))
 	c1.HTMX = true
 	var r apptest.Response
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {

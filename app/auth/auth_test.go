@@ -17,6 +17,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/auth"
 	"pulso/app/config"
+	"pulso/app/linktoken"
 	"pulso/app/web"
 )
 
@@ -535,7 +536,7 @@ func TestInvite(t *testing.T) {
 		t.Fatalf("invited user: active=%v, has password=%v; want pending", active, hash != nil)
 	}
 	token := strings.TrimPrefix(link, "/invite/")
-	if n := env.Count(`SELECT count(*) FROM invites WHERE token_hash = $1`, auth.HashToken(token)); n != 1 {
+	if n := env.Count(`SELECT count(*) FROM invites WHERE token_hash = $1`, linktoken.Hash(token)); n != 1 {
 		t.Fatal("invite not stored under the token's hash")
 	}
 
@@ -621,7 +622,7 @@ func TestInvite(t *testing.T) {
 
 	// An expired link.
 	expired := invite(t, admin, "tarde@acme.test")
-	env.Exec(`UPDATE invites SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, auth.HashToken(strings.TrimPrefix(expired, "/invite/")))
+	env.Exec(`UPDATE invites SET expires_at = now() - interval '1 second' WHERE token_hash = $1`, linktoken.Hash(strings.TrimPrefix(expired, "/invite/")))
 	if r := env.Client().Get(expired); r.Status != http.StatusGone {
 		t.Errorf("expired link: status %d, want 410", r.Status)
 	}

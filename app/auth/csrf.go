@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"pulso/app/linktoken"
 	"pulso/app/web"
 )
 
@@ -32,7 +33,7 @@ func CSRF(secret []byte, secure bool) fiber.Handler {
 		// meets "sign in again" (auth.Require), not "page expired".
 		var session []byte
 		if token := c.Cookies(SessionCookie(secure)); token != "" {
-			session = HashToken(token)
+			session = linktoken.Hash(token)
 		}
 		seed := c.Cookies(CSRFCookie(secure))
 		if len(seed) < 32 {

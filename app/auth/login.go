@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/linktoken"
 	"pulso/app/web"
 	"pulso/queries"
 	authview "pulso/views/auth"
@@ -140,7 +141,7 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 func (h *Handler) Logout(c *fiber.Ctx) error {
 	secure := h.Cfg.SecureCookies()
 	if token := c.Cookies(SessionCookie(secure)); token != "" {
-		if err := h.Q.DeleteSession(c.UserContext(), HashToken(token)); err != nil {
+		if err := h.Q.DeleteSession(c.UserContext(), linktoken.Hash(token)); err != nil {
 			return err
 		}
 	}

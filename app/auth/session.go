@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/live/hub"
 	"pulso/app/web"
@@ -59,7 +60,7 @@ func LoadSession(d web.Deps) fiber.Handler {
 		if token == "" {
 			return c.Next()
 		}
-		hash := HashToken(token)
+		hash := linktoken.Hash(token)
 		now := time.Now()
 		s, ok := d.Sessions.Get(hash, now)
 		if !ok {
