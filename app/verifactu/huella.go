@@ -94,18 +94,27 @@ func huellaOK(h string) bool {
 	return true
 }
 
-func (a *Alta) prevHuella() string {
-	if a.Encadenamiento == nil {
+// prevHuella is the huella a record's Encadenamiento names: "" for the
+// first record of a chain.
+func prevHuella(enc *Link) string {
+	if enc == nil {
 		return ""
 	}
-	return a.Encadenamiento.Huella
+	return enc.Huella
 }
 
-func (a *Anulacion) prevHuella() string {
-	if a.Encadenamiento == nil {
-		return ""
+// chainTo is the Encadenamiento of a record of issuer nif that follows
+// prev (nil: the first record), after checkPrev; a copy, so the record
+// does not share the caller's link.
+func chainTo(prev *Link, nif string) (*Link, error) {
+	if err := checkPrev(prev, nif); err != nil {
+		return nil, err
 	}
-	return a.Encadenamiento.Huella
+	if prev == nil {
+		return nil, nil
+	}
+	p := *prev
+	return &p, nil
 }
 
 // checkPrev refuses to chain a record of issuer nif to prev when prev
@@ -148,15 +157,11 @@ func (a *Alta) Seal(prev *Link, at time.Time) error {
 	if a.IDFactura.FechaExpedicionFactura.Format(time.DateOnly) < at.AddDate(-20, 0, 0).Format(time.DateOnly) {
 		return fieldErr("IDFactura.FechaExpedicionFactura", "%s is more than 20 years old (AEAT 1133)", issued)
 	}
-	if err := checkPrev(prev, a.IDFactura.IDEmisorFactura); err != nil {
+	enc, err := chainTo(prev, a.IDFactura.IDEmisorFactura)
+	if err != nil {
 		return err
 	}
-	if prev != nil {
-		p := *prev
-		a.Encadenamiento = &p
-	} else {
-		a.Encadenamiento = nil
-	}
+	a.Encadenamiento = enc
 	a.FechaHoraHusoGenRegistro = Timestamp(at)
 	a.Huella = a.ComputeHuella()
 	return nil
@@ -165,7 +170,7 @@ func (a *Alta) Seal(prev *Link, at time.Time) error {
 // ComputeHuella is the huella the alta's current fields give.
 func (a *Alta) ComputeHuella() string {
 	return HuellaAlta(a.IDFactura.IDEmisorFactura, a.IDFactura.NumSerieFactura, Date(a.IDFactura.FechaExpedicionFactura),
-		string(a.TipoFactura), Amount(a.CuotaTotal), Amount(a.ImporteTotal), a.prevHuella(), a.FechaHoraHusoGenRegistro)
+		string(a.TipoFactura), Amount(a.CuotaTotal), Amount(a.ImporteTotal), prevHuella(a.Encadenamiento), a.FechaHoraHusoGenRegistro)
 }
 
 // Link is what the next record of the chain names of this one.
@@ -178,15 +183,11 @@ func (a *Anulacion) Seal(prev *Link, at time.Time) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	if err := checkPrev(prev, a.IDFactura.IDEmisorFactura); err != nil {
+	enc, err := chainTo(prev, a.IDFactura.IDEmisorFactura)
+	if err != nil {
 		return err
 	}
-	if prev != nil {
-		p := *prev
-		a.Encadenamiento = &p
-	} else {
-		a.Encadenamiento = nil
-	}
+	a.Encadenamiento = enc
 	a.FechaHoraHusoGenRegistro = Timestamp(at)
 	a.Huella = a.ComputeHuella()
 	return nil
@@ -195,7 +196,7 @@ func (a *Anulacion) Seal(prev *Link, at time.Time) error {
 // ComputeHuella is the huella the anulación's current fields give.
 func (a *Anulacion) ComputeHuella() string {
 	return HuellaAnulacion(a.IDFactura.IDEmisorFactura, a.IDFactura.NumSerieFactura, Date(a.IDFactura.FechaExpedicionFactura),
-		a.prevHuella(), a.FechaHoraHusoGenRegistro)
+		prevHuella(a.Encadenamiento), a.FechaHoraHusoGenRegistro)
 }
 
 // Link is what the next record of the chain names of this one: the voided
