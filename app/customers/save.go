@@ -13,6 +13,7 @@ import (
 	"pulso/app/ident"
 	"pulso/app/live"
 	"pulso/app/money"
+	"pulso/app/printing"
 	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
@@ -403,13 +404,7 @@ func customerValues(cu queries.Customer, addrs []queries.CustomerAddress, owners
 }
 
 func (a Address) line() string {
-	var parts []string
-	for _, s := range []string{a.Street, strings.TrimSpace(a.PostalCode + " " + a.City), a.Province} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	return strings.Join(parts, ", ")
+	return printing.AddressLine(a.Street, a.PostalCode, a.City, a.Province)
 }
 
 // diff lists the fields whose value changed, as field → [old, new].

@@ -317,13 +317,7 @@ func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.Ge
 	}
 	for _, a := range addrs {
 		if a.Kind == "billing" {
-			var parts []string
-			for _, s := range []string{a.Street, strings.TrimSpace(a.PostalCode + " " + a.City), a.Province} {
-				if s != "" {
-					parts = append(parts, s)
-				}
-			}
-			b.Address = strings.Join(parts, ", ")
+			b.Address = printing.AddressLine(a.Street, a.PostalCode, a.City, a.Province)
 		}
 	}
 	if qt.ContactName != "" {
