@@ -144,3 +144,7 @@ ORDER BY n.delivered_on, n.id, l.position;
 
 -- name: ListOrderDeliveryNoteIDs :many
 SELECT id FROM delivery_notes WHERE org_id = @org_id AND order_id = @order_id ORDER BY id;
+
+-- name: CustomerOwner :one
+-- Who a customer's invoices concern (their live events' subject).
+SELECT owner_id FROM customers WHERE org_id = @org_id AND id = @id;

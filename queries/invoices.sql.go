@@ -110,6 +110,23 @@ func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraft
 	return i, err
 }
 
+const customerOwner = `-- name: CustomerOwner :one
+SELECT owner_id FROM customers WHERE org_id = $1 AND id = $2
+`
+
+type CustomerOwnerParams struct {
+	OrgID int64
+	ID    int64
+}
+
+// Who a customer's invoices concern (their live events' subject).
+func (q *Queries) CustomerOwner(ctx context.Context, arg CustomerOwnerParams) (*int64, error) {
+	row := q.db.QueryRow(ctx, customerOwner, arg.OrgID, arg.ID)
+	var owner_id *int64
+	err := row.Scan(&owner_id)
+	return owner_id, err
+}
+
 const deleteDraftInvoice = `-- name: DeleteDraftInvoice :execrows
 DELETE FROM invoices WHERE org_id = $1 AND id = $2 AND state = 'draft'
 `

@@ -79,4 +79,8 @@ const (
 	// TopicQuote says a quote changed (sent, opened, signed, rejected):
 	// open quote pages and lists reload their own view.
 	TopicQuote = "quote"
+	// TopicInvoice says an invoice changed (issued, voided, paid, sent,
+	// opened, send scheduled): its owner rep and the managers get a toast,
+	// and open invoice pages, lists and customer pages reload their view.
+	TopicInvoice = "invoice"
 )

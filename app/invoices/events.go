@@ -1,0 +1,38 @@
+package invoices
+
+import (
+	"context"
+
+	"pulso/app/live"
+	"pulso/queries"
+)
+
+// What happened to an invoice, as its live events name it.
+const (
+	EventIssued    = "issued"
+	EventVoided    = "voided"
+	EventPaid      = "paid"
+	EventScheduled = "scheduled"
+	EventSent      = "sent"
+	EventOpened    = "opened"
+)
+
+// Announce publishes kind for inv inside the caller's live.BeginFunc
+// transaction. The audience is the customer's owner (and so their managers
+// and the admins), or everyone billing sees when the invoice has no owner
+// to tell: the rep who sold is the one the customer calls about it.
+func Announce(ctx context.Context, q *queries.Queries, inv queries.Invoice, kind string) error {
+	var subject *int64
+	if inv.CustomerID != nil {
+		owner, err := q.CustomerOwner(ctx, queries.CustomerOwnerParams{OrgID: inv.OrgID, ID: *inv.CustomerID})
+		if err != nil {
+			return err
+		}
+		subject = owner
+	}
+	if subject == nil {
+		subject = inv.CreatedBy
+	}
+	return live.Publish(ctx, live.Event{OrgID: inv.OrgID, Topic: live.TopicInvoice, Entity: "invoice",
+		EntityID: &inv.ID, Kind: kind, SubjectUserID: subject})
+}
