@@ -148,3 +148,8 @@ SELECT id FROM delivery_notes WHERE org_id = @org_id AND order_id = @order_id OR
 -- name: CustomerOwner :one
 -- Who a customer's invoices concern (their live events' subject).
 SELECT owner_id FROM customers WHERE org_id = @org_id AND id = @id;
+
+-- name: DemoBillingSeeded :one
+-- Whether the demo's billing is there: its simplified ticket in Spain, any
+-- invoice elsewhere.
+SELECT EXISTS (SELECT 1 FROM invoices WHERE org_id = @org_id AND (kind = 'simplified' OR @any_kind::boolean));

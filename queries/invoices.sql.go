@@ -270,6 +270,24 @@ func (q *Queries) DeliveryNotesForInvoicing(ctx context.Context, arg DeliveryNot
 	return items, nil
 }
 
+const demoBillingSeeded = `-- name: DemoBillingSeeded :one
+SELECT EXISTS (SELECT 1 FROM invoices WHERE org_id = $1 AND (kind = 'simplified' OR $2::boolean))
+`
+
+type DemoBillingSeededParams struct {
+	OrgID   int64
+	AnyKind bool
+}
+
+// Whether the demo's billing is there: its simplified ticket in Spain, any
+// invoice elsewhere.
+func (q *Queries) DemoBillingSeeded(ctx context.Context, arg DemoBillingSeededParams) (bool, error) {
+	row := q.db.QueryRow(ctx, demoBillingSeeded, arg.OrgID, arg.AnyKind)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const getInvoice = `-- name: GetInvoice :one
 SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256 FROM invoices WHERE org_id = $1 AND id = $2
 `

@@ -130,7 +130,18 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], keys
 		loc = time.UTC
 	}
 	now := time.Now()
-	states := []string{"draft", "opened", "signed", "rejected", "expired", "revised", "sent"}
+	// Two signed: the demo bills the second's deliveries (one of the rep's
+	// deals, so the other rep's data can go without frozen invoices), the
+	// first is left for whoever tries the demo to invoice.
+	states := []string{"draft", "opened", "signed", "rejected", "expired", "revised", "sent", "signed"}
+	if len(opps) > len(states)-1 {
+		for k, o := range opps[len(states)-1:] {
+			if o.OwnerID != nil && *o.OwnerID == users["rep@demo.test"] {
+				opps[len(states)-1], opps[len(states)-1+k] = o, opps[len(states)-1]
+				break
+			}
+		}
+	}
 	for i, o := range opps {
 		if i == len(states) || o.OwnerID == nil {
 			break

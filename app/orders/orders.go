@@ -220,11 +220,7 @@ func (h *Handler) Deliver(c *fiber.Ctx) error {
 	}
 	values := map[int32]string{}
 	errs := map[string]string{}
-	type take struct {
-		pos int32
-		qty decimal.Decimal
-	}
-	var takes []take
+	var takes []Take
 	for _, l := range lines {
 		raw := strings.TrimSpace(c.FormValue(fmt.Sprintf("qty_%d", l.Position)))
 		values[l.Position] = raw
@@ -239,7 +235,7 @@ func (h *Handler) Deliver(c *fiber.Ctx) error {
 		case qty.GreaterThan(pending):
 			errs[fmt.Sprintf("qty_%d", l.Position)] = "orders.more_than_pending"
 		default:
-			takes = append(takes, take{l.Position, qty})
+			takes = append(takes, Take{Position: l.Position, Quantity: qty})
 		}
 	}
 	day, derr := time.Parse("2006-01-02", c.FormValue("delivered_on"))
@@ -256,25 +252,9 @@ func (h *Handler) Deliver(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return h.render(c, fiber.StatusUnprocessableEntity, o, values, errs)
 	}
-	var note queries.DeliveryNote
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		q := h.Q.WithTx(tx)
-		n, err := series.Take(ctx, q, p.OrgID, series.DeliveryNote, DeliverySeries, day.Year())
-		if err != nil {
-			return err
-		}
-		note, err = q.CreateDeliveryNote(ctx, queries.CreateDeliveryNoteParams{OrgID: p.OrgID, Number: n.String(), OrderID: o.ID,
-			DeliveredOn: pgtype.Date{Time: day, Valid: true}, Notes: notes, CreatedBy: &p.UserID})
-		if err != nil {
-			return err
-		}
-		for _, t := range takes {
-			if err := q.InsertDeliveryNoteLine(ctx, queries.InsertDeliveryNoteLineParams{OrgID: p.OrgID, DeliveryNoteID: note.ID,
-				OrderID: o.ID, OrderPosition: t.pos, Quantity: money.Numeric(t.qty)}); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := Deliver(ctx, tx, DeliverInput{OrgID: p.OrgID, OrderID: o.ID, Day: day, Notes: notes, Takes: takes, By: &p.UserID})
+		return err
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23514" {
@@ -286,4 +266,43 @@ func (h *Handler) Deliver(c *fiber.Ctx) error {
 	}
 	web.Flash(c, "success", "orders.delivered_flash")
 	return web.Redirect(c, fmt.Sprintf("/orders/%d", o.ID))
+}
+
+// Take is how much of one order line a delivery note delivers.
+type Take struct {
+	Position int32
+	Quantity decimal.Decimal
+}
+
+// DeliverInput is one delivery of an order: the quantities checked by the
+// caller (positive, at most pending), the day and the notes.
+type DeliverInput struct {
+	OrgID, OrderID int64
+	Day            time.Time
+	Notes          string
+	Takes          []Take
+	By             *int64
+}
+
+// Deliver writes a delivery note numbered in the delivery-note series of
+// its day's year. The database refuses more than pending under a lock
+// (check_violation), whoever delivered first.
+func Deliver(ctx context.Context, tx pgx.Tx, in DeliverInput) (queries.DeliveryNote, error) {
+	q := queries.New(tx)
+	n, err := series.Take(ctx, q, in.OrgID, series.DeliveryNote, DeliverySeries, in.Day.Year())
+	if err != nil {
+		return queries.DeliveryNote{}, err
+	}
+	note, err := q.CreateDeliveryNote(ctx, queries.CreateDeliveryNoteParams{OrgID: in.OrgID, Number: n.String(), OrderID: in.OrderID,
+		DeliveredOn: pgtype.Date{Time: in.Day, Valid: true}, Notes: in.Notes, CreatedBy: in.By})
+	if err != nil {
+		return note, err
+	}
+	for _, t := range in.Takes {
+		if err := q.InsertDeliveryNoteLine(ctx, queries.InsertDeliveryNoteLineParams{OrgID: in.OrgID, DeliveryNoteID: note.ID,
+			OrderID: in.OrderID, OrderPosition: t.Position, Quantity: money.Numeric(t.Quantity)}); err != nil {
+			return note, err
+		}
+	}
+	return note, nil
 }

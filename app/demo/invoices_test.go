@@ -1,0 +1,78 @@
+package demo_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"pulso/app/apptest"
+	"pulso/app/demo"
+)
+
+// The demo's billing: an invoice of every kind in the ES org's chain, each
+// fiscal one with its VERI*FACTU record, seeded once however often the
+// demo is seeded, and the first signed order left to invoice.
+func TestSeedBillingEveryKindOnce(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for range 2 {
+		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const org = `(SELECT id FROM orgs WHERE name = 'Demo Ventas S.L.')`
+	kinds := map[string]int{}
+	rows, err := env.DB.Query(ctx, `SELECT kind || '/' || state, count(*) FROM invoices WHERE org_id = `+org+` GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			t.Fatal(err)
+		}
+		kinds[k] = n
+	}
+	for k, want := range map[string]int{"simplified/issued": 1, "replacement/issued": 1, "summary/issued": 1,
+		"ordinary/voided": 1, "proforma/draft": 1, "corrective/issued": 1} {
+		if kinds[k] != want {
+			t.Errorf("%s: %d invoices, want %d (all: %v)", k, kinds[k], want, kinds)
+		}
+	}
+	// Every fiscal invoice has its alta, the voided one its anulación too,
+	// in one chain without gaps.
+	var altas, anulaciones, issued, maxSeq, records int
+	if err := env.DB.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM verifactu_records WHERE org_id = `+org+` AND kind = 'alta'),
+		(SELECT count(*) FROM verifactu_records WHERE org_id = `+org+` AND kind = 'anulacion'),
+		(SELECT count(*) FROM invoices WHERE org_id = `+org+` AND state <> 'draft' AND kind <> 'proforma'),
+		(SELECT max(seq) FROM verifactu_records WHERE org_id = `+org+`),
+		(SELECT count(*) FROM verifactu_records WHERE org_id = `+org+`)`).Scan(&altas, &anulaciones, &issued, &maxSeq, &records); err != nil {
+		t.Fatal(err)
+	}
+	if altas != issued || anulaciones != 1 || maxSeq != records {
+		t.Errorf("records: %d altas for %d issued invoices, %d anulaciones, last seq %d of %d", altas, issued, anulaciones, maxSeq, records)
+	}
+	// The first signed order is left to invoice.
+	var open int
+	if err := env.DB.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE o.org_id = `+org+`
+		AND NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.org_id = o.org_id AND l.order_id = o.id)`).Scan(&open); err != nil {
+		t.Fatal(err)
+	}
+	if open != 1 {
+		t.Errorf("%d uninvoiced orders, want 1", open)
+	}
+	// Mexico invoices too, internally, and records nothing.
+	var mx, mxRecords int
+	if err := env.DB.QueryRow(ctx, `SELECT count(*), (SELECT count(*) FROM verifactu_records r JOIN orgs o ON o.id = r.org_id WHERE o.country = 'MX')
+		FROM invoices i JOIN orgs o ON o.id = i.org_id WHERE o.country = 'MX' AND i.state = 'issued'`).Scan(&mx, &mxRecords); err != nil {
+		t.Fatal(err)
+	}
+	if mx != 1 || mxRecords != 0 {
+		t.Errorf("MX: %d issued invoices, %d records; want 1 and 0", mx, mxRecords)
+	}
+}
