@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"compress/zlib"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -31,4 +34,34 @@ func PDFText(t testing.TB, pdf []byte) string {
 		rest = rest[j:]
 	}
 	return out.String()
+}
+
+// PDFFirstPageQR is what the QR code on a PDF's first page says: the page
+// rendered at 300 dpi by pdftoppm, the code read by zbarimg, as a phone
+// would. It fails the test when the tools are missing (Debian:
+// poppler-utils, zbar-tools) or no code is found.
+func PDFFirstPageQR(t testing.TB, pdf []byte) string {
+	t.Helper()
+	for _, tool := range []string{"pdftoppm", "zbarimg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (Debian: poppler-utils, zbar-tools)", tool)
+		}
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "doc.pdf")
+	if err := os.WriteFile(f, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", f, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	if len(pages) != 1 {
+		t.Fatalf("pdftoppm rendered %v", pages)
+	}
+	out, err := exec.Command("zbarimg", "--quiet", "--raw", "-Sbinary", pages[0]).Output()
+	if err != nil {
+		t.Fatalf("zbarimg finds no code on the first page: %v", err)
+	}
+	return strings.TrimSuffix(string(out), "\n")
 }
