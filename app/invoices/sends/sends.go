@@ -344,12 +344,12 @@ func (s Sender) deliver(ctx context.Context, tx pgx.Tx, inv queries.Invoice, row
 }
 
 // Number is how people name an invoice: its full number, or for a
-// proforma (never numbered) "Proforma n.º <id>" in locale.
+// proforma (never numbered) its reference as its PDF prints it ("Ref. 12").
 func Number(inv queries.Invoice, locale string) string {
 	if inv.FullNumber != nil {
 		return *inv.FullNumber
 	}
-	return i18n.In(locale, "invoices.sends.proforma_number", map[string]any{"ID": inv.ID})
+	return i18n.In(locale, "invoices.pdf.proforma_ref", map[string]any{"ID": inv.ID})
 }
 
 // ParseAt reads a form's date (2006-01-02) and time (15:04) in the org's
