@@ -256,27 +256,31 @@ func sendable(ctx context.Context, q *queries.Queries, orgID, invoiceID int64) (
 	return inv, nil
 }
 
-// recipient fills in.To (and its name) from the customer when empty and
-// checks it.
+// recipient fills in.To from the customer's address when empty, and the
+// name the e-mail greets from the customer's when none is given, and
+// checks the address.
 func recipient(ctx context.Context, q *queries.Queries, in *Input) error {
 	in.To = strings.TrimSpace(in.To)
-	if in.To == "" {
+	in.ToName = strings.TrimSpace(in.ToName)
+	if in.To == "" || in.ToName == "" {
 		r, err := q.InvoiceRecipient(ctx, queries.InvoiceRecipientParams{OrgID: in.OrgID, InvoiceID: in.InvoiceID})
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		in.To = strings.TrimSpace(r.Email)
+		if in.To == "" {
+			in.To = strings.TrimSpace(r.Email)
+		}
 		if in.ToName == "" {
 			in.ToName = r.LegalName
 		}
-		if in.To == "" {
-			return invoices.Invalid{"to": {ID: "invoices.sends.to_required"}}
-		}
+	}
+	if in.To == "" {
+		return invoices.Invalid{"to": {ID: "invoices.sends.to_required"}}
 	}
 	if mail.ValidAddress(in.To) != nil {
 		return invoices.Invalid{"to": {ID: "invoices.sends.to_invalid"}}
 	}
-	in.ToName = clip(strings.TrimSpace(in.ToName), 200)
+	in.ToName = clip(in.ToName, 200)
 	return nil
 }
 

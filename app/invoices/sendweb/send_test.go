@@ -70,8 +70,8 @@ func TestSendNowDeliversPDFAndWorkingLink(t *testing.T) {
 	}
 	got := mailtest.Parse(t, msgs[0].Data)
 	number := *w.inv.FullNumber
-	if !strings.Contains(got.Subject, "Factura "+number) {
-		t.Errorf("subject %q", got.Subject)
+	if !strings.Contains(got.Subject, "Factura "+number) || !strings.Contains(got.Text, "Hola, Ferretería Ebro S.L.:") {
+		t.Errorf("subject %q, text %q", got.Subject, got.Text)
 	}
 	if len(got.Attachments) != 1 || got.Attachments[0].ContentType != "application/pdf" || !bytes.Equal(got.Attachments[0].Content, w.inv.Pdf) ||
 		got.Attachments[0].Filename != "factura-"+number+".pdf" {
@@ -123,7 +123,7 @@ func TestSendNowDeliversPDFAndWorkingLink(t *testing.T) {
 
 	// The rep's fragment shows the send, its e-mail and the open.
 	res = w.RepC.Get(w.path(w.inv, ""))
-	if !strings.Contains(res.Body, "Enviado el") || !strings.Contains(res.Body, "e-mail entregado") || !strings.Contains(res.Body, "Abierto 1 veces") ||
+	if !strings.Contains(res.Body, "Enviado el") || !strings.Contains(res.Body, "e-mail entregado") || !strings.Contains(res.Body, "Aperturas: 1,") ||
 		!strings.Contains(res.Body, `data-testid="invoice-opens"`) || !strings.Contains(res.Body, "Reenviar") {
 		t.Errorf("fragment after the open: %.1500s", res.Body)
 	}

@@ -132,3 +132,5 @@ var linkRE = regexp.MustCompile(`/i/([A-Za-z0-9_-]{22})\b`)
 func sendsInput(w *world, to string) sends.Input {
 	return sends.Input{OrgID: w.Org.ID, InvoiceID: w.inv.ID, To: to, By: &w.Rep.ID, Now: time.Now()}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
