@@ -128,6 +128,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, log *slo
 			if err := seedQuotes(ctx, tx, jobs, keys, org, ids, log); err != nil {
 				return err
 			}
+			if err := seedInvoiceSends(ctx, tx, jobs, keys, org, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
