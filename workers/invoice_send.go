@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,10 +38,23 @@ func (w *InvoiceSendWorker) Work(ctx context.Context, job *river.Job[jobargs.Inv
 	if err != nil {
 		return err
 	}
-	return live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := s.Due(ctx, tx, job.Args.OrgID, job.Args.SendID, clock(w.Now))
+	now := clock(w.Now)
+	sent := false
+	err = live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
+		sent, err = s.Due(ctx, tx, job.Args.OrgID, job.Args.SendID, now)
 		return err
 	})
+	if err != nil || sent {
+		return err
+	}
+	// River runs the job when the database's clock reaches its minute; this
+	// node's clock may be a moment behind. Still this job's minute and not
+	// yet here: wait for it rather than leave the send to the sweep.
+	row, err := queries.New(w.DB).GetInvoiceSend(ctx, queries.GetInvoiceSendParams{OrgID: job.Args.OrgID, ID: job.Args.SendID})
+	if err == nil && row.State == sends.Scheduled && row.ScheduledAt.Equal(job.Args.At) && row.ScheduledAt.After(now) {
+		return river.JobSnooze(row.ScheduledAt.Sub(now))
+	}
+	return nil
 }
 
 // InvoiceSendSweepWorker works jobargs.InvoiceSendSweep: every minute, the
@@ -67,15 +81,16 @@ func (w *InvoiceSendSweepWorker) Work(ctx context.Context, job *river.Job[jobarg
 	if err != nil {
 		return err
 	}
+	// One send failing does not hold back the others; the job retries
+	// with the failures (the ones sent are done and skipped).
+	var errs []error
 	for _, d := range due {
-		if err := live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
+		errs = append(errs, live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := s.Due(ctx, tx, d.OrgID, d.ID, now)
 			return err
-		}); err != nil {
-			return err
-		}
+		}))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // sender is the Sender a job sends with: the River client running it
