@@ -21,6 +21,7 @@ import (
 	"pulso/app/home"
 	"pulso/app/imports"
 	"pulso/app/inbound/inboundweb"
+	"pulso/app/invoices/sendweb"
 	"pulso/app/jobs"
 	"pulso/app/leads/leadsweb"
 	"pulso/app/live/hub"
@@ -156,6 +157,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	pipelineweb.RegisterLive(h, d.Q)
 	tasksweb.RegisterLive(h)
 	quotesweb.RegisterLive(h)
+	sendweb.RegisterLive(h, d.Q)
 
 	app.Get("/login", authH.LoginForm).Name("auth.login_form")
 	app.Post("/login", authH.Login).Name("auth.login")
@@ -348,6 +350,20 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/q/:token/pdf", clientLimit, quotesH.ClientPDF).Name("quotes.client_pdf")
 	app.Post("/q/:token/sign", clientLimit, quotesH.ClientSign).Name("quotes.client_sign")
 	app.Post("/q/:token/reject", clientLimit, quotesH.ClientReject).Name("quotes.client_reject")
+
+	// Invoice sends: the fragment of an invoice's page with its sends and
+	// opens, and sending now, on schedule, changing, cancelling and
+	// resending. Any role within the invoice's customer's scope (web.Load
+	// in sendweb); the customer's link /i/:token needs no session and is
+	// throttled with the quote links.
+	sendsH := sendweb.New(d)
+	app.Get("/invoices/:id/sends", anyone, sendsH.Show).Name("invoice_sends.show")
+	app.Post("/invoices/:id/sends", anyone, sendsH.Create).Name("invoice_sends.create")
+	app.Post("/invoices/:id/sends/:send/reschedule", anyone, sendsH.Reschedule).Name("invoice_sends.reschedule")
+	app.Post("/invoices/:id/sends/:send/cancel", anyone, sendsH.Cancel).Name("invoice_sends.cancel")
+	app.Post("/invoices/:id/sends/:send/resend", anyone, sendsH.Resend).Name("invoice_sends.resend")
+	app.Get("/i/:token", clientLimit, sendsH.ClientView).Name("invoice_sends.client")
+	app.Get("/i/:token/pdf", clientLimit, sendsH.ClientPDF).Name("invoice_sends.client_pdf")
 
 	app.Use(func(c *fiber.Ctx) error { return web.ErrNotFound })
 	return app

@@ -19,6 +19,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/config"
 	"pulso/app/invoices"
+	"pulso/app/invoices/sends"
 	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/web"
@@ -333,6 +334,23 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: billed.ID, Amount: 500, Kind: "payment"}); err != nil {
 		t.Fatal(err)
 	}
+	// invoice sends: one sent (its e-mail, link and an open), one scheduled
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		s := sends.Sender{Jobs: env.Deps.Jobs, Links: env.Deps.Cfg.LinkKeys(), BaseURL: "http://localhost:8080"}
+		in := sends.Input{OrgID: org.ID, InvoiceID: billed.ID, To: "alfa-factura@alfa-secreto.test", ToName: "Alfa Destinatario Factura", By: &rep.ID, Now: time.Now()}
+		sent, err := s.Send(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		if _, err := sends.RecordOpen(ctx, tx, queries.FindInvoiceLinkRow{OrgID: org.ID, ID: sent.ID, InvoiceID: billed.ID},
+			sends.Client{UserAgent: "Alfa Navegador Factura Secreto"}, time.Now()); err != nil {
+			return err
+		}
+		_, err = s.Schedule(ctx, tx, in, time.Now().Add(24*time.Hour))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -349,7 +367,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
 		"Alfa Condiciones Secretas", "Alfa Linea Secreta", alfaToken(t, env, linktoken.Quote), alfaToken(t, env, linktoken.Feed), "Alfa Navegador Secreto",
-		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto"}
+		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto",
+		"alfa-factura@alfa-secreto.test", "Alfa Destinatario Factura", "Alfa Navegador Factura Secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

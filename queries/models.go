@@ -395,6 +395,41 @@ type InvoiceLine struct {
 	DeliveryNoteID *int64
 }
 
+type InvoiceOpen struct {
+	OrgID     int64
+	ID        int64
+	InvoiceID int64
+	SendID    int64
+	At        time.Time
+	IP        *netip.Addr
+	UserAgent string
+}
+
+type InvoiceSend struct {
+	OrgID         int64
+	ID            int64
+	InvoiceID     int64
+	ToAddress     string
+	ToName        string
+	ScheduledAt   time.Time
+	State         string
+	Resend        bool
+	Locale        string
+	CreatedBy     *int64
+	CreatedAt     time.Time
+	UpdatedBy     *int64
+	UpdatedAt     time.Time
+	SentAt        *time.Time
+	EmailID       *int64
+	TokenHash     []byte
+	TokenNonce    []byte
+	CancelledAt   *time.Time
+	CancelledBy   *int64
+	Failure       string
+	FirstOpenedAt *time.Time
+	LastOpenedAt  *time.Time
+}
+
 type Lead struct {
 	OrgID            int64
 	ID               int64

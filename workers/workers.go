@@ -85,6 +85,8 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &ImportWorker{DB: pool, Files: files.New(pool), BaseURL: opts.BaseURL, Log: log})
 	river.AddWorker(ws, &TaskSLAWorker{DB: pool})
 	river.AddWorker(ws, &SLASweepWorker{DB: pool})
+	river.AddWorker(ws, &InvoiceSendWorker{DB: pool, Links: opts.Links, BaseURL: opts.BaseURL})
+	river.AddWorker(ws, &InvoiceSendSweepWorker{DB: pool, Links: opts.Links, BaseURL: opts.BaseURL})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -120,6 +122,11 @@ func periodicJobs() []*river.PeriodicJob {
 		// under them and finds deals idle past their stage's limit.
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return jobargs.SLASweep{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// Scheduled invoice sends have their own jobs at their minute; the
+		// sweep sends those whose job was lost.
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.InvoiceSendSweep{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

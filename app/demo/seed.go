@@ -131,6 +131,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, log *slo
 			if err := seedBilling(ctx, tx, org, ids, log); err != nil {
 				return err
 			}
+			if err := seedInvoiceSends(ctx, tx, jobs, keys, org, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -31,6 +31,8 @@ const (
 	Form   Purpose = "form"   // /f/{token}: a website's lead form
 	Inbox  Purpose = "inbox"  // leads+{token}@domain: an org's inbox address
 	Invite Purpose = "invite" // /invite/{token}: a one-time set-password link
+	// Invoice is /i/{token}: one send of an invoice to a customer.
+	Invoice Purpose = "invoice"
 )
 
 // format is how a purpose's token is written: how many bits of the HMAC it
@@ -51,6 +53,8 @@ var formats = map[Purpose]format{
 	// Lower-case base32: mail systems may change the case of a local part.
 	Inbox:  {16, func(b []byte) string { return strings.ToLower(base32Lower.EncodeToString(b)) }},
 	Invite: {32, base64.RawURLEncoding.EncodeToString},
+	// As quote links: the customer's phone opens both the same way.
+	Invoice: {16, base64.RawURLEncoding.EncodeToString},
 }
 
 // NonceBytes is the size of the random nonce stored with each token.

@@ -26,6 +26,7 @@ func TestFormats(t *testing.T) {
 		{linktoken.Form, regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)},
 		{linktoken.Inbox, regexp.MustCompile(`^[a-z2-7]{26}$`)},
 		{linktoken.Invite, regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)},
+		{linktoken.Invoice, regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)},
 	} {
 		m, err := keys.Mint(tt.p)
 		if err != nil {

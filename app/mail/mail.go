@@ -177,6 +177,17 @@ func QuoteSent(d emailview.Quote) Template {
 	}
 }
 
+// InvoiceSent is the e-mail that carries an invoice's PDF and the client's
+// link (app/invoices/sends).
+func InvoiceSent(d emailview.Invoice) Template {
+	return Template{
+		Name:    "invoice_sent",
+		Subject: func(ctx context.Context) string { return emailview.InvoiceSentSubject(ctx, d) },
+		Text:    emailview.InvoiceSentText(d),
+		HTML:    emailview.InvoiceSentHTML(d),
+	}
+}
+
 // QuoteSigned is the e-mail that returns the signed PDF to both sides.
 func QuoteSigned(d emailview.Quote) Template {
 	return Template{

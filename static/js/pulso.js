@@ -89,6 +89,20 @@
       htmx.trigger(document.body, "pulso:quote-" + el.dataset.quote);
     }
   });
+
+  // Invoice changes (issued, sent, opened, paid, voided, scheduled) arrive
+  // as an #invoices-live stamp naming the invoice: lists reload on
+  // "pulso:invoices", an invoice's page and its sends on "pulso:invoice-<id>".
+  var lastInvoicesStamp = "";
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var el = document.getElementById("invoices-live");
+    var stamp = el && el.dataset.stamp;
+    if (stamp && stamp !== lastInvoicesStamp) {
+      lastInvoicesStamp = stamp;
+      htmx.trigger(document.body, "pulso:invoices");
+      htmx.trigger(document.body, "pulso:invoice-" + el.dataset.invoice);
+    }
+  });
   document.addEventListener("htmx:afterSwap", function () { scheduleHide(document); });
   document.addEventListener("DOMContentLoaded", function () { scheduleHide(document); });
 })();
