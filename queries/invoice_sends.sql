@@ -85,3 +85,11 @@ RETURNING (first_opened_at = @at)::boolean AS first;
 SELECT c.email, c.legal_name FROM invoices i
 JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
 WHERE i.org_id = @org_id AND i.id = @invoice_id;
+
+-- name: DemoInvoiceToSend :one
+-- The demo's scheduled send: the newest issued invoice of a customer with
+-- an address, when the org has sent nothing yet.
+SELECT i.id, c.owner_id FROM invoices i JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
+WHERE i.org_id = @org_id AND i.state = 'issued' AND c.email <> ''
+  AND NOT EXISTS (SELECT 1 FROM invoice_sends s WHERE s.org_id = @org_id)
+ORDER BY i.issue_date DESC, i.id DESC LIMIT 1;

@@ -110,6 +110,27 @@ func (q *Queries) CreateInvoiceSend(ctx context.Context, arg CreateInvoiceSendPa
 	return i, err
 }
 
+const demoInvoiceToSend = `-- name: DemoInvoiceToSend :one
+SELECT i.id, c.owner_id FROM invoices i JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
+WHERE i.org_id = $1 AND i.state = 'issued' AND c.email <> ''
+  AND NOT EXISTS (SELECT 1 FROM invoice_sends s WHERE s.org_id = $1)
+ORDER BY i.issue_date DESC, i.id DESC LIMIT 1
+`
+
+type DemoInvoiceToSendRow struct {
+	ID      int64
+	OwnerID *int64
+}
+
+// The demo's scheduled send: the newest issued invoice of a customer with
+// an address, when the org has sent nothing yet.
+func (q *Queries) DemoInvoiceToSend(ctx context.Context, orgID int64) (DemoInvoiceToSendRow, error) {
+	row := q.db.QueryRow(ctx, demoInvoiceToSend, orgID)
+	var i DemoInvoiceToSendRow
+	err := row.Scan(&i.ID, &i.OwnerID)
+	return i, err
+}
+
 const dueInvoiceSends = `-- name: DueInvoiceSends :many
 SELECT org_id, id, scheduled_at FROM invoice_sends
 WHERE state = 'scheduled' AND scheduled_at <= $1
