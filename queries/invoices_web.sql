@@ -31,7 +31,7 @@ LIMIT @page_size;
 -- name: InvoiceOwner :one
 -- Whom an invoice belongs to for visibility: its customer's owner, or who
 -- drafted it (see ListInvoices). NULL: only those who see everything.
-SELECT COALESCE(c.owner_id, i.created_by)::bigint AS owner_id
+SELECT c.owner_id AS customer_owner, i.created_by
 FROM invoices i LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
 WHERE i.org_id = @org_id AND i.id = @id;
 

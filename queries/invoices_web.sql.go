@@ -90,7 +90,7 @@ func (q *Queries) InvoiceMadeFromProforma(ctx context.Context, arg InvoiceMadeFr
 }
 
 const invoiceOwner = `-- name: InvoiceOwner :one
-SELECT COALESCE(c.owner_id, i.created_by)::bigint AS owner_id
+SELECT c.owner_id AS customer_owner, i.created_by
 FROM invoices i LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
 WHERE i.org_id = $1 AND i.id = $2
 `
@@ -100,13 +100,18 @@ type InvoiceOwnerParams struct {
 	ID    int64
 }
 
+type InvoiceOwnerRow struct {
+	CustomerOwner *int64
+	CreatedBy     *int64
+}
+
 // Whom an invoice belongs to for visibility: its customer's owner, or who
 // drafted it (see ListInvoices). NULL: only those who see everything.
-func (q *Queries) InvoiceOwner(ctx context.Context, arg InvoiceOwnerParams) (int64, error) {
+func (q *Queries) InvoiceOwner(ctx context.Context, arg InvoiceOwnerParams) (InvoiceOwnerRow, error) {
 	row := q.db.QueryRow(ctx, invoiceOwner, arg.OrgID, arg.ID)
-	var owner_id int64
-	err := row.Scan(&owner_id)
-	return owner_id, err
+	var i InvoiceOwnerRow
+	err := row.Scan(&i.CustomerOwner, &i.CreatedBy)
+	return i, err
 }
 
 const listCorrectionsOf = `-- name: ListCorrectionsOf :many
