@@ -18,7 +18,9 @@ type PaymentInput struct {
 	// On is when it was received (the day, in the org's zone).
 	On     time.Time
 	UserID *int64
-	Now    time.Time
+	// Now is the org's today (a date at UTC midnight, as On): a payment
+	// is not received in the future.
+	Now time.Time
 }
 
 // Payment is what recording a payment left behind.
@@ -67,7 +69,7 @@ func RecordPayment(ctx context.Context, tx pgx.Tx, in PaymentInput) (Payment, er
 		bad.add("paid_on", "validation.date", nil)
 	case inv.IssueDate.Valid && on.Time.Before(inv.IssueDate.Time):
 		bad.add("paid_on", "invoices.payment_before_issue", nil)
-	case on.Time.After(in.Now.AddDate(0, 0, 1)):
+	case on.Time.After(day(in.Now).Time):
 		bad.add("paid_on", "invoices.payment_future", nil)
 	}
 	if err := bad.orNil(); err != nil {

@@ -84,6 +84,7 @@ func TestRecordPayment(t *testing.T) {
 		{12101, today, "amount", "invoices.payment_over_outstanding"},
 		{100, today.AddDate(0, 0, -1), "paid_on", "invoices.payment_before_issue"},
 		{100, time.Time{}, "paid_on", "validation.date"},
+		{100, today.AddDate(0, 0, 1), "paid_on", "invoices.payment_future"},
 	} {
 		_, err := pay(c.amount, c.on)
 		var bad invoices.Invalid

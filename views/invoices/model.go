@@ -134,6 +134,9 @@ type ShowPage struct {
 	VoidReason, VoidedAt              string
 	Notes                             string
 	Fiscal                            bool
+	// Billing: the viewer is admin or accountant (the VERI*FACTU XML is
+	// theirs to download).
+	Billing bool
 	// What the viewer may do here.
 	CanIssue, CanDelete, CanPay     bool
 	CanVoid, CanCorrect, CanConvert bool

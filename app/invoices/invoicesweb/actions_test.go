@@ -120,8 +120,9 @@ func TestVoidAndCorrectByRole(t *testing.T) {
 		t.Errorf("void without a reason: %d", res.Status)
 	}
 	page := f.AccountantC.Get(fmt.Sprintf("/invoices/%d", ids[0]))
-	if !strings.Contains(page.Body, `data-testid="void-form"`) || !strings.Contains(page.Body, `data-testid="correct-invoice"`) {
-		t.Error("the accountant's page lacks void or correct")
+	if !strings.Contains(page.Body, `data-testid="void-form"`) || !strings.Contains(page.Body, `data-testid="correct-invoice"`) ||
+		!strings.Contains(page.Body, "/verifactu/records/") {
+		t.Error("the accountant's page lacks void, correct or the records' XML")
 	}
 	if res := f.AccountantC.Post(voidPath, url.Values{"reason": {"Emitida por error"}}); res.Status != http.StatusSeeOther {
 		t.Fatalf("void: %d %.300s", res.Status, res.Body)

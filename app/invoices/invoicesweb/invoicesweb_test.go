@@ -330,13 +330,13 @@ func TestHandInvoiceCreateAndIssue(t *testing.T) {
 	page := c.Get(fmt.Sprintf("/invoices/%d", id))
 	for _, want := range []string{*inv.FullNumber, "Ferretería Ebro S.L.", "B87654321", "121,00", inv.DueDate.Time.Format("02/01/2006"),
 		fmt.Sprintf(`<div id="invoice-sends" hx-get="/invoices/%d/sends" hx-trigger="load"></div>`, id),
-		`data-testid="verifactu-records"`, "/verifactu/records/", es("invoices.record_status.pending", nil), `data-testid="payment-form"`} {
+		`data-testid="verifactu-records"`, es("invoices.record_status.pending", nil), `data-testid="payment-form"`} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("invoice page lacks %q", want)
 		}
 	}
-	// A rep neither voids nor corrects: no such forms on their page.
-	if strings.Contains(page.Body, `data-testid="void-form"`) || strings.Contains(page.Body, "/correct") {
+	// A rep neither voids nor corrects, nor downloads the records' XML.
+	if strings.Contains(page.Body, `data-testid="void-form"`) || strings.Contains(page.Body, "/correct") || strings.Contains(page.Body, "/verifactu/records/") {
 		t.Error("the rep's page offers void or correct")
 	}
 	pdf := c.Get(fmt.Sprintf("/invoices/%d/pdf", id))

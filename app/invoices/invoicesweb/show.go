@@ -208,6 +208,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, inv queries.Invoice, errs
 	}
 
 	issued := inv.State == invoices.Issued
+	s.Billing = billing(p)
 	s.CanIssue = inv.State == invoices.Draft
 	s.CanDelete = inv.State == invoices.Draft
 	s.CanPay = issued && inv.Kind != string(invoices.Proforma) && owed > 0
