@@ -273,3 +273,33 @@ func TestIssueRefusalsShowFieldMessages(t *testing.T) {
 		t.Errorf("a date before the series' last: no field message %.500s", body)
 	}
 }
+
+// A proforma typed by hand is issued without a number and becomes an
+// ordinary draft once; both pages link each other.
+func TestProformaBecomesInvoice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	v := url.Values{"kind": {"proforma"}, "customer_id": {strconv.FormatInt(f.cust, 10)}, "action": {"issue"}}
+	lineForm(v, "Oferta de obra", "1", "300,00", f.rate)
+	pf := created(t, f.RepC.Post("/invoices", v))
+	page := f.RepC.Get(fmt.Sprintf("/invoices/%d", pf))
+	if !strings.Contains(page.Body, fmt.Sprintf("Proforma #%d", pf)) || !strings.Contains(page.Body, `data-testid="convert-proforma"`) ||
+		strings.Contains(page.Body, `data-testid="payment-form"`) || strings.Contains(page.Body, `data-testid="verifactu-records"`) {
+		t.Fatalf("proforma page: %.500s", page.Body)
+	}
+	inv := created(t, f.RepC.Post(fmt.Sprintf("/invoices/%d/invoice", pf), nil))
+	got, err := f.Env.Q.GetInvoice(context.Background(), queries.GetInvoiceParams{OrgID: f.Org.ID, ID: inv})
+	if err != nil || got.Kind != "ordinary" || got.State != "draft" || got.FromProformaID == nil || *got.FromProformaID != pf || got.Total != 36300 {
+		t.Fatalf("invoice of the proforma: %+v %v", got, err)
+	}
+	page = f.RepC.Get(fmt.Sprintf("/invoices/%d", pf))
+	if strings.Contains(page.Body, `data-testid="convert-proforma"`) || !strings.Contains(page.Body, fmt.Sprintf("/invoices/%d", inv)) {
+		t.Error("the proforma still offers conversion, or does not link its invoice")
+	}
+	if res := f.RepC.Post(fmt.Sprintf("/invoices/%d/invoice", pf), nil); res.Status != http.StatusSeeOther || res.Header.Get("Location") != fmt.Sprintf("/invoices/%d", pf) {
+		t.Errorf("second conversion: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	if n := f.Env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND from_proforma_id = $2`, f.Org.ID, pf); n != 1 {
+		t.Errorf("%d invoices of the proforma", n)
+	}
+}
