@@ -351,8 +351,8 @@ func TestHandInvoiceCreateAndIssue(t *testing.T) {
 	v.Set("action", "draft")
 	draft := created(t, c.Post("/invoices", v))
 	page = c.Get(fmt.Sprintf("/invoices/%d", draft))
-	if !strings.Contains(page.Body, `data-testid="issue-form"`) || strings.Contains(page.Body, `id="invoice-sends"`) {
-		t.Error("a draft's page lacks the issue form or shows sends")
+	if !strings.Contains(page.Body, `data-testid="issue-form"`) || strings.Contains(page.Body, `data-testid="payment-form"`) {
+		t.Error("a draft's page lacks the issue form or takes payments")
 	}
 	if res := c.Get(fmt.Sprintf("/invoices/%d/pdf", draft)); res.Status != http.StatusNotFound {
 		t.Errorf("a draft's pdf: %d", res.Status)
