@@ -352,6 +352,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/invoices", anyone, invoicesH.Create).Name("invoices.create")
 	app.Get("/invoices/:id", anyone, invoicesH.Show).Name("invoices.show")
 	app.Get("/invoices/:id/pdf", anyone, invoicesH.PDF).Name("invoices.pdf")
+	app.Get("/invoices/:id/edit", anyone, invoicesH.Edit).Name("invoices.edit")
 	app.Post("/invoices/:id/issue", anyone, invoicesH.Issue).Name("invoices.issue")
 	app.Post("/invoices/:id/delete", anyone, invoicesH.Delete).Name("invoices.delete")
 	app.Post("/invoices/:id/payments", anyone, invoicesH.Payment).Name("invoices.payment")

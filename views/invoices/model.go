@@ -74,7 +74,10 @@ type ReviewLine struct {
 // what the earlier ones chose in hidden fields: nothing is stored before
 // "save draft" or "issue".
 type EditorPage struct {
-	Step                     int
+	Step int
+	// Replaces is the id of the draft being edited ("" for a new one):
+	// saving replaces it.
+	Replaces                 string
 	Kind, CustomerID, Series string
 	Customer                 string
 	Notes, IssueDate         string
@@ -138,11 +141,11 @@ type ShowPage struct {
 	// theirs to download).
 	Billing bool
 	// What the viewer may do here.
-	CanIssue, CanDelete, CanPay     bool
-	CanVoid, CanCorrect, CanConvert bool
-	Errors                          Errors
-	IssueDateValue, PaidOn, Amount  string
-	VoidReasonValue                 string
+	CanIssue, CanDelete, CanPay, CanEdit bool
+	CanVoid, CanCorrect, CanConvert      bool
+	Errors                               Errors
+	IssueDateValue, PaidOn, Amount       string
+	VoidReasonValue                      string
 }
 
 // CorrectForm is the rectificativa of an issued invoice.

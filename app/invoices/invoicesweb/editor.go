@@ -30,12 +30,14 @@ import (
 // editorInput is the editor's form as posted.
 type editorInput struct {
 	kind, customerID, notes, issueDate string
-	lines                              []invoicesview.LineForm
+	// replaces is the draft being edited ("" for a new invoice).
+	replaces string
+	lines    []invoicesview.LineForm
 }
 
 func readEditor(c *fiber.Ctx) editorInput {
 	return editorInput{kind: c.FormValue("kind"), customerID: c.FormValue("customer_id"), notes: c.FormValue("notes"),
-		issueDate: c.FormValue("issue_date"), lines: formLines(c)}
+		issueDate: c.FormValue("issue_date"), replaces: c.FormValue("replaces"), lines: formLines(c)}
 }
 
 // NewForm is step 1: the kind and the customer (?customer_id= preselects;
@@ -247,9 +249,32 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		return h.renderEditor(c, fiber.StatusUnprocessableEntity, 2, in, errs, nil)
 	}
 	issue := c.FormValue("action") == "issue"
+	var old queries.Invoice
+	if in.replaces != "" {
+		id, err := strconv.ParseInt(in.replaces, 10, 64)
+		if err != nil || id <= 0 {
+			return web.ErrNotFound
+		}
+		if old, err = h.loadID(c, id); err != nil {
+			return err
+		}
+		if ok, err := h.editable(ctx, old); err != nil {
+			return err
+		} else if !ok {
+			_, err := stateFlash(c, old.ID, invoices.ErrNotDraft)
+			return err
+		}
+	}
 	var inv queries.Invoice
 	err = live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
+		// An edited draft is replaced, in the same transaction: if saving
+		// fails, the old draft stays as it was.
+		if old.ID != 0 {
+			if err := invoices.DeleteDraft(ctx, tx, old.OrgID, old.ID); err != nil {
+				return err
+			}
+		}
 		if inv, err = invoices.CreateDraft(ctx, tx, d); err != nil || !issue {
 			return err
 		}
@@ -267,6 +292,12 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		}
 		return h.renderEditor(c, fiber.StatusUnprocessableEntity, 3, in, e, &review{inv: rinv, lines: lines})
 	}
+	if old.ID != 0 {
+		// Issued or deleted meanwhile.
+		if done, rerr := stateFlash(c, old.ID, err); done {
+			return rerr
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -278,11 +309,47 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	return web.Redirect(c, "/invoices/"+itoa(inv.ID))
 }
 
+// editable says whether a draft can be opened in the by-hand editor: one
+// typed by hand (a hand kind, from no order, quote, proforma or delivery
+// note), so replacing it loses nothing the editor cannot show.
+func (h *Handler) editable(ctx context.Context, inv queries.Invoice) (bool, error) {
+	if inv.State != invoices.Draft || !slices.Contains(invoicesview.HandKinds, inv.Kind) || inv.OrderID != nil || inv.QuoteID != nil ||
+		inv.FromProformaID != nil {
+		return false, nil
+	}
+	notes, err := h.Q.ListInvoiceDeliveryNotes(ctx, queries.ListInvoiceDeliveryNotesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+	return len(notes) == 0, err
+}
+
+// Edit opens a hand draft in the editor at its lines (step 2); saving or
+// issuing replaces the draft.
+func (h *Handler) Edit(c *fiber.Ctx) error {
+	inv, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	if ok, err := h.editable(ctx, inv); err != nil {
+		return err
+	} else if !ok {
+		return web.Redirect(c, "/invoices/"+itoa(inv.ID))
+	}
+	lines, err := h.Q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+	if err != nil {
+		return err
+	}
+	in := editorInput{kind: inv.Kind, notes: inv.Notes, replaces: itoa(inv.ID), lines: lineForms(web.MustPrincipal(c), lines)}
+	if inv.CustomerID != nil {
+		in.customerID = itoa(*inv.CustomerID)
+	}
+	return h.renderEditor(c, fiber.StatusOK, 2, in, nil, nil)
+}
+
 func (h *Handler) renderEditor(c *fiber.Ctx, status, step int, in editorInput, errs invoicesview.Errors, r *review) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	e := invoicesview.EditorPage{Step: step, Kind: in.kind, CustomerID: in.customerID, Notes: in.notes, Lines: in.lines, Errors: errs,
-		IssueDate: in.issueDate}
+		IssueDate: in.issueDate, Replaces: in.replaces}
 	if e.Errors == nil {
 		e.Errors = invoicesview.Errors{}
 	}

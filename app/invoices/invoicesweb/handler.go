@@ -39,30 +39,45 @@ var (
 	editorPage = web.Page{Title: "invoices.title", Nav: "invoices", Fragment: "invoice-editor"}
 )
 
-// load finds an invoice the principal may see: one of a customer they own
-// (their team's as a manager), or one they drafted that has no owner to
-// go to; everything as an admin or accountant. Anything else is 404.
+// load finds the invoice the route's :id names, if the principal may see
+// it (see loadID).
 func (h *Handler) load(c *fiber.Ctx) (queries.Invoice, error) {
-	type owned struct {
-		inv   queries.Invoice
-		owner *int64
+	id, err := web.ID(c)
+	if err != nil {
+		return queries.Invoice{}, err
 	}
-	o, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (owned, error) {
-		inv, err := h.Q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: org, ID: id})
-		if err != nil {
-			return owned{}, err
-		}
-		owner, err := h.Q.InvoiceOwner(ctx, queries.InvoiceOwnerParams{OrgID: org, ID: id})
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return owned{}, err
-		}
-		o := owned{inv: inv, owner: owner.CustomerOwner}
-		if o.owner == nil {
-			o.owner = owner.CreatedBy
-		}
-		return o, nil
-	}, func(o owned) *int64 { return o.owner })
-	return o.inv, err
+	return h.loadID(c, id)
+}
+
+// loadID finds an invoice the principal may see: one of a customer they
+// own (their team's as a manager), or one they drafted that has no owner
+// to go to; everything as an admin or accountant. Anything else is 404.
+func (h *Handler) loadID(c *fiber.Ctx, id int64) (queries.Invoice, error) {
+	p := web.MustPrincipal(c)
+	ctx := c.UserContext()
+	inv, err := h.Q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: p.OrgID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return inv, web.ErrNotFound
+	}
+	if err != nil {
+		return inv, err
+	}
+	owner, err := h.Q.InvoiceOwner(ctx, queries.InvoiceOwnerParams{OrgID: p.OrgID, ID: id})
+	if err != nil {
+		return inv, err
+	}
+	who := owner.CustomerOwner
+	if who == nil {
+		who = owner.CreatedBy
+	}
+	sc, err := web.Scope(ctx, h.Q, p)
+	if err != nil {
+		return inv, err
+	}
+	if !web.InScope(sc, who) {
+		return queries.Invoice{}, web.ErrNotFound
+	}
+	return inv, nil
 }
 
 // billing reports whether the viewer may void and correct invoices.

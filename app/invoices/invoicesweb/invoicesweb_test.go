@@ -373,3 +373,57 @@ func TestHandInvoiceCreateAndIssue(t *testing.T) {
 		t.Error("an issued invoice was deleted")
 	}
 }
+
+// A hand draft opens in the editor with what it holds, and saving replaces
+// it; an issued invoice, or a draft outside the rep's scope, is not edited.
+func TestEditDraft(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	v := url.Values{"kind": {"ordinary"}, "customer_id": {strconv.FormatInt(f.cust, 10)}, "action": {"draft"}, "notes": {"Primera versión"}}
+	lineForm(v, "Tornillos", "2", "50,00", f.rate)
+	draft := created(t, f.RepC.Post("/invoices", v))
+	if page := f.RepC.Get(fmt.Sprintf("/invoices/%d", draft)); !strings.Contains(page.Body, `data-testid="edit-draft"`) {
+		t.Fatal("a hand draft offers no edit")
+	}
+	edit := f.RepC.Get(fmt.Sprintf("/invoices/%d/edit", draft))
+	if edit.Status != http.StatusOK || !strings.Contains(edit.Body, `data-testid="invoice-step2"`) || !strings.Contains(edit.Body, `value="Tornillos"`) ||
+		!strings.Contains(edit.Body, `value="50,00"`) || !strings.Contains(edit.Body, fmt.Sprintf(`name="replaces" value="%d"`, draft)) {
+		t.Fatalf("edit: %d %.500s", edit.Status, edit.Body)
+	}
+	if res := f.Rep2C.Get(fmt.Sprintf("/invoices/%d/edit", draft)); res.Status != http.StatusNotFound {
+		t.Errorf("another rep edits the draft: %d", res.Status)
+	}
+	other := url.Values{}
+	for k, vs := range v {
+		other[k] = vs
+	}
+	other.Del("_csrf") // Post set the rep's token on v
+	other.Set("replaces", strconv.FormatInt(draft, 10))
+	other.Set("customer_id", strconv.FormatInt(f.cust2, 10))
+	if res := f.Rep2C.Post("/invoices", other); res.Status != http.StatusNotFound {
+		t.Errorf("another rep replaces the draft: %d", res.Status)
+	}
+
+	v = url.Values{"kind": {"ordinary"}, "customer_id": {strconv.FormatInt(f.cust, 10)}, "action": {"draft"}, "replaces": {strconv.FormatInt(draft, 10)}}
+	lineForm(v, "Tornillos", "3", "50,00", f.rate)
+	replaced := created(t, f.RepC.Post("/invoices", v))
+	if n := f.Env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1`, f.Org.ID); n != 1 || replaced == draft {
+		t.Fatalf("%d invoices after the edit (old %d, new %d)", n, draft, replaced)
+	}
+	inv, _ := f.Env.Q.GetInvoice(context.Background(), queries.GetInvoiceParams{OrgID: f.Org.ID, ID: replaced})
+	if inv.Total != 18150 {
+		t.Errorf("edited total %d, want 18150", inv.Total)
+	}
+	// Issued: no edit, and a stale form does not replace it.
+	if res := f.RepC.Post(fmt.Sprintf("/invoices/%d/issue", replaced), nil); res.Status != http.StatusSeeOther {
+		t.Fatal("issue")
+	}
+	if res := f.RepC.Get(fmt.Sprintf("/invoices/%d/edit", replaced)); res.Status != http.StatusSeeOther {
+		t.Errorf("edit of an issued invoice: %d", res.Status)
+	}
+	v.Set("replaces", strconv.FormatInt(replaced, 10))
+	f.RepC.Post("/invoices", v)
+	if n := f.Env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1`, f.Org.ID); n != 1 {
+		t.Errorf("a stale edit of an issued invoice made %d invoices", n)
+	}
+}

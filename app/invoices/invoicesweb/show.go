@@ -211,6 +211,9 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, inv queries.Invoice, errs
 	s.Billing = billing(p)
 	s.CanIssue = inv.State == invoices.Draft
 	s.CanDelete = inv.State == invoices.Draft
+	if s.CanEdit, err = h.editable(ctx, inv); err != nil {
+		return err
+	}
 	s.CanPay = issued && inv.Kind != string(invoices.Proforma) && owed > 0
 	s.CanVoid = issued && billing(p)
 	s.CanCorrect = issued && billing(p) && inv.Kind != string(invoices.Proforma)
