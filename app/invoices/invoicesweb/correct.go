@@ -86,6 +86,9 @@ func (h *Handler) Correct(c *fiber.Ctx) error {
 		}
 		return h.renderCorrect(c, fiber.StatusOK, inv, f)
 	}
+	if c.FormValue("refresh") != "" {
+		return h.renderCorrect(c, fiber.StatusOK, inv, f)
+	}
 	if c.FormValue("add_free") != "" {
 		_, def, err := h.rateOptions(c.UserContext(), p)
 		if err != nil {
