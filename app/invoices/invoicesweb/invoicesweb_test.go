@@ -427,3 +427,22 @@ func TestEditDraft(t *testing.T) {
 		t.Errorf("a stale edit of an issued invoice made %d invoices", n)
 	}
 }
+
+// Going back to step 1 keeps the lines typed in step 2.
+func TestEditorBackKeepsLines(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	v := url.Values{"kind": {"ordinary"}, "customer_id": {strconv.FormatInt(f.cust, 10)}, "step": {"1"}}
+	lineForm(v, "Arandelas", "4", "1,25", f.rate)
+	back := f.RepC.Post("/invoices/new", v)
+	if back.Status != http.StatusOK || !strings.Contains(back.Body, `data-testid="invoice-step1"`) || !strings.Contains(back.Body, `value="Arandelas"`) {
+		t.Fatalf("back to step 1: %d", back.Status)
+	}
+	v = url.Values{"kind": {"simplified"}, "customer_id": {""}, "step": {"2"}}
+	lineForm(v, "Arandelas", "4", "1,25", f.rate)
+	res := f.RepC.Post("/invoices/new", v)
+	if res.Status != http.StatusOK || !strings.Contains(res.Body, `data-testid="invoice-step2"`) || !strings.Contains(res.Body, `id="f-description-0"`) ||
+		!strings.Contains(res.Body, `value="Arandelas"`) || strings.Count(res.Body, `data-testid="line"`) != 1 {
+		t.Fatalf("forward to step 2: %d %.400s", res.Status, res.Body)
+	}
+}
