@@ -21,6 +21,7 @@ import (
 	"pulso/app/home"
 	"pulso/app/imports"
 	"pulso/app/inbound/inboundweb"
+	"pulso/app/invoices/invoicesweb"
 	"pulso/app/invoices/sendweb"
 	"pulso/app/jobs"
 	"pulso/app/leads/leadsweb"
@@ -337,6 +338,31 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/orders/:id/deliveries", sales, ordersH.Deliver).Name("orders.deliver")
 	app.Get("/orders/:id/pdf", anyone, ordersH.PDF).Name("orders.pdf")
 	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
+
+	// Invoices: the list, the by-hand editor (three steps; nothing is
+	// stored before the last), an invoice's page and what can be done to
+	// it, and invoicing an order or its delivery notes. Visibility is the
+	// customer owner's (invoicesweb.load); anyone within it drafts, issues
+	// and records payments, while voiding and correcting are billing's.
+	// /invoices/new and /invoices/products come before /invoices/:id.
+	billing := auth.Require(web.Billing...)
+	invoicesH := invoicesweb.New(d)
+	app.Get("/invoices", anyone, invoicesH.List).Name("invoices.list")
+	app.Get("/invoices/new", anyone, invoicesH.NewForm).Name("invoices.new")
+	app.Post("/invoices/new", anyone, invoicesH.Step).Name("invoices.step")
+	app.Get("/invoices/products", anyone, invoicesH.Products).Name("invoices.products")
+	app.Post("/invoices", anyone, invoicesH.Create).Name("invoices.create")
+	app.Get("/invoices/:id", anyone, invoicesH.Show).Name("invoices.show")
+	app.Get("/invoices/:id/pdf", anyone, invoicesH.PDF).Name("invoices.pdf")
+	app.Get("/invoices/:id/edit", anyone, invoicesH.Edit).Name("invoices.edit")
+	app.Post("/invoices/:id/issue", anyone, invoicesH.Issue).Name("invoices.issue")
+	app.Post("/invoices/:id/delete", anyone, invoicesH.Delete).Name("invoices.delete")
+	app.Post("/invoices/:id/payments", anyone, invoicesH.Payment).Name("invoices.payment")
+	app.Post("/invoices/:id/invoice", anyone, invoicesH.FromProforma).Name("invoices.from_proforma")
+	app.Post("/invoices/:id/void", billing, invoicesH.Void).Name("invoices.void")
+	app.Get("/invoices/:id/correct", billing, invoicesH.CorrectForm).Name("invoices.correct_form")
+	app.Post("/invoices/:id/correct", billing, invoicesH.Correct).Name("invoices.correct")
+	app.Post("/orders/:id/invoice", anyone, invoicesH.FromOrder).Name("invoices.from_order")
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per client IP (across every instance) so tokens cannot be

@@ -368,7 +368,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
 		"Alfa Condiciones Secretas", "Alfa Linea Secreta", alfaToken(t, env, linktoken.Quote), alfaToken(t, env, linktoken.Feed), "Alfa Navegador Secreto",
 		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto",
-		"alfa-factura@alfa-secreto.test", "Alfa Destinatario Factura", "Alfa Navegador Factura Secreto"}
+		"alfa-factura@alfa-secreto.test", "Alfa Destinatario Factura", "Alfa Navegador Factura Secreto",
+		"Alfa Motivo Rectificacion Secreto", "Alfa Abono Secreto", "Alfa Proforma Secreta", "B11111110"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

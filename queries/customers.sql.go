@@ -904,7 +904,7 @@ func (q *Queries) OrgHasCustomers(ctx context.Context, orgID int64) (bool, error
 const seedInvoiceAllocation = `-- name: SeedInvoiceAllocation :one
 INSERT INTO invoice_allocations (org_id, invoice_id, amount, kind)
 VALUES ($1, $2, $3, $4)
-RETURNING org_id, id, invoice_id, amount, kind, applied_at
+RETURNING org_id, id, invoice_id, amount, kind, applied_at, created_by
 `
 
 type SeedInvoiceAllocationParams struct {
@@ -930,6 +930,7 @@ func (q *Queries) SeedInvoiceAllocation(ctx context.Context, arg SeedInvoiceAllo
 		&i.Amount,
 		&i.Kind,
 		&i.AppliedAt,
+		&i.CreatedBy,
 	)
 	return i, err
 }

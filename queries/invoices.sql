@@ -54,7 +54,8 @@ ORDER BY number DESC LIMIT 1;
 UPDATE invoices SET state = 'issued', year = sqlc.narg('year'), number = sqlc.narg('number'), full_number = sqlc.narg('full_number'),
     issue_date = @issue_date, operation_date = sqlc.narg('operation_date'), parties = @parties,
     base = @base, tax = @tax, surcharge = @surcharge, withheld = @withheld, total = @total,
-    issued_at = @issued_at, issued_by = sqlc.narg('issued_by'), pdf = @pdf, pdf_sha256 = @pdf_sha256
+    issued_at = @issued_at, issued_by = sqlc.narg('issued_by'), pdf = @pdf, pdf_sha256 = @pdf_sha256,
+    due_date = sqlc.narg('due_date')
 WHERE org_id = @org_id AND id = @id AND state = 'draft'
 RETURNING *;
 

@@ -20,7 +20,7 @@ VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7,
         $8, $9, $10, $11, $12,
         $13, $14, $15, $16, $17,
         $18, 0)
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date
 `
 
 type CreateInvoiceDraftParams struct {
@@ -106,6 +106,7 @@ func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraft
 		&i.VoidReason,
 		&i.Pdf,
 		&i.PdfSha256,
+		&i.DueDate,
 	)
 	return i, err
 }
@@ -289,7 +290,7 @@ func (q *Queries) DemoBillingSeeded(ctx context.Context, arg DemoBillingSeededPa
 }
 
 const getInvoice = `-- name: GetInvoice :one
-SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256 FROM invoices WHERE org_id = $1 AND id = $2
+SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date FROM invoices WHERE org_id = $1 AND id = $2
 `
 
 type GetInvoiceParams struct {
@@ -340,6 +341,7 @@ func (q *Queries) GetInvoice(ctx context.Context, arg GetInvoiceParams) (Invoice
 		&i.VoidReason,
 		&i.Pdf,
 		&i.PdfSha256,
+		&i.DueDate,
 	)
 	return i, err
 }
@@ -447,9 +449,10 @@ const issueInvoice = `-- name: IssueInvoice :one
 UPDATE invoices SET state = 'issued', year = $1, number = $2, full_number = $3,
     issue_date = $4, operation_date = $5, parties = $6,
     base = $7, tax = $8, surcharge = $9, withheld = $10, total = $11,
-    issued_at = $12, issued_by = $13, pdf = $14, pdf_sha256 = $15
-WHERE org_id = $16 AND id = $17 AND state = 'draft'
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256
+    issued_at = $12, issued_by = $13, pdf = $14, pdf_sha256 = $15,
+    due_date = $16
+WHERE org_id = $17 AND id = $18 AND state = 'draft'
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date
 `
 
 type IssueInvoiceParams struct {
@@ -468,6 +471,7 @@ type IssueInvoiceParams struct {
 	IssuedBy      *int64
 	Pdf           []byte
 	PdfSha256     *string
+	DueDate       pgtype.Date
 	OrgID         int64
 	ID            int64
 }
@@ -489,6 +493,7 @@ func (q *Queries) IssueInvoice(ctx context.Context, arg IssueInvoiceParams) (Inv
 		arg.IssuedBy,
 		arg.Pdf,
 		arg.PdfSha256,
+		arg.DueDate,
 		arg.OrgID,
 		arg.ID,
 	)
@@ -533,6 +538,7 @@ func (q *Queries) IssueInvoice(ctx context.Context, arg IssueInvoiceParams) (Inv
 		&i.VoidReason,
 		&i.Pdf,
 		&i.PdfSha256,
+		&i.DueDate,
 	)
 	return i, err
 }
@@ -593,7 +599,7 @@ func (q *Queries) LinkDeliveryNote(ctx context.Context, arg LinkDeliveryNotePara
 }
 
 const listCorrectedInvoices = `-- name: ListCorrectedInvoices :many
-SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256 FROM invoice_corrections c
+SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date FROM invoice_corrections c
 JOIN invoices i ON i.org_id = c.org_id AND i.id = c.corrected_id
 WHERE c.org_id = $1 AND c.invoice_id = $2
 ORDER BY i.issue_date, i.id
@@ -654,6 +660,7 @@ func (q *Queries) ListCorrectedInvoices(ctx context.Context, arg ListCorrectedIn
 			&i.VoidReason,
 			&i.Pdf,
 			&i.PdfSha256,
+			&i.DueDate,
 		); err != nil {
 			return nil, err
 		}
@@ -783,7 +790,7 @@ func (q *Queries) ListOrderDeliveryNoteIDs(ctx context.Context, arg ListOrderDel
 }
 
 const lockInvoice = `-- name: LockInvoice :one
-SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256 FROM invoices WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date FROM invoices WHERE org_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockInvoiceParams struct {
@@ -836,6 +843,7 @@ func (q *Queries) LockInvoice(ctx context.Context, arg LockInvoiceParams) (Invoi
 		&i.VoidReason,
 		&i.Pdf,
 		&i.PdfSha256,
+		&i.DueDate,
 	)
 	return i, err
 }
@@ -1033,7 +1041,7 @@ func (q *Queries) UninvoicedDeliveryNotes(ctx context.Context, arg UninvoicedDel
 const voidInvoice = `-- name: VoidInvoice :one
 UPDATE invoices SET state = 'voided', voided_at = $1, voided_by = $2, void_reason = $3
 WHERE org_id = $4 AND id = $5 AND state = 'issued'
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date
 `
 
 type VoidInvoiceParams struct {
@@ -1093,6 +1101,7 @@ func (q *Queries) VoidInvoice(ctx context.Context, arg VoidInvoiceParams) (Invoi
 		&i.VoidReason,
 		&i.Pdf,
 		&i.PdfSha256,
+		&i.DueDate,
 	)
 	return i, err
 }

@@ -351,6 +351,7 @@ type Invoice struct {
 	VoidReason       string
 	Pdf              []byte
 	PdfSha256        *string
+	DueDate          pgtype.Date
 }
 
 type InvoiceAllocation struct {
@@ -360,6 +361,7 @@ type InvoiceAllocation struct {
 	Amount    int64
 	Kind      string
 	AppliedAt time.Time
+	CreatedBy *int64
 }
 
 type InvoiceCorrection struct {

@@ -437,7 +437,7 @@ type navItem struct {
 func navItems(u *User) []navItem {
 	items := []navItem{{key: "home", href: "/", icon: "home"}, {key: "leads", href: "/leads", icon: "leads"}, {key: "customers", href: "/customers", icon: "customers"}, {key: "pipeline", href: "/opportunities/board", icon: "pipeline"},
 		{key: "tasks", href: "/tasks", icon: "tasks", wide: true}, {key: "agenda", href: "/agenda", icon: "agenda", wide: true}, {key: "alerts", href: "/alerts", icon: "warning", wide: true},
-		{key: "quotes", href: "/quotes", icon: "jobs", wide: true}, {key: "orders", href: "/orders", icon: "jobs", wide: true}, {key: "catalog", href: "/catalog", icon: "jobs", wide: true}}
+		{key: "quotes", href: "/quotes", icon: "jobs", wide: true}, {key: "orders", href: "/orders", icon: "jobs", wide: true}, {key: "invoices", href: "/invoices", icon: "jobs", wide: true}, {key: "catalog", href: "/catalog", icon: "jobs", wide: true}}
 	if u.IsAdmin() {
 		items = append(items, navItem{key: "admin", href: "/admin", icon: "users", phone: true})
 		for _, t := range AdminTools {

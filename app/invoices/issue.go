@@ -67,6 +67,9 @@ type issuing struct {
 	parties Parties
 	number  *series.Number
 	pdf     []byte
+	// terms is the customer's payment terms in days (0 when the invoice
+	// names no recipient): the due date is the issue date plus these.
+	terms int
 }
 
 // Issue issues a draft in tx: it checks what RD 1619/2012 asks of its kind
@@ -76,7 +79,8 @@ type issuing struct {
 // customer's data and the totals, renders the PDF and stores it with its
 // hash, and writes the VERI*FACTU record. Proformas are issued the same way
 // but never numbered nor recorded. The triggers of 0034 keep the result
-// from changing.
+// from changing. It fixes the due date (DueDate; none for a proforma) and
+// announces EventIssued, so it must run inside live.BeginFunc.
 func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, error) {
 	s := &issuing{in: in, tx: tx, q: queries.New(tx)}
 	for _, step := range []func(context.Context) error{s.load, s.validate, s.takeNumber, s.render, s.freeze} {
@@ -89,7 +93,16 @@ func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, erro
 			return queries.Invoice{}, err
 		}
 	}
+	if err := Announce(ctx, s.q, s.inv, EventIssued); err != nil {
+		return queries.Invoice{}, err
+	}
 	return s.inv, nil
+}
+
+// DueDate is when an invoice issued on date falls due under terms days of
+// payment terms (calendar days, as customers.payment_terms_days counts).
+func DueDate(date time.Time, terms int) time.Time {
+	return date.AddDate(0, 0, max(terms, 0))
 }
 
 // load locks the draft and reads its lines and the org as it is now.
@@ -185,6 +198,7 @@ func (s *issuing) validate(ctx context.Context) error {
 				}
 			}
 			s.parties.Customer = &c
+			s.terms = int(cu.PaymentTermsDays)
 			if kind != Proforma && strings.TrimSpace(cu.TaxID) == "" {
 				bad.add("customer_tax_id", "invoices.customer_tax_id_required", nil)
 			}
@@ -358,6 +372,10 @@ func (s *issuing) freeze(ctx context.Context) error {
 	if n := s.number; n != nil {
 		full := n.String()
 		p.Year, p.Number, p.FullNumber = ptr(int32(n.Year)), ptr(int32(n.N)), &full
+	}
+	// A proforma is never owed, so it never falls due.
+	if Kind(s.inv.Kind) != Proforma {
+		p.DueDate = pgtype.Date{Time: DueDate(s.date, s.terms), Valid: true}
 	}
 	s.inv, err = s.q.IssueInvoice(ctx, p)
 	return err

@@ -25,7 +25,8 @@ type VoidInput struct {
 // the delivery notes and order it billed be billed again. A mistake in an
 // invoice is corrected with a corrective, not a void, so an invoice a
 // corrective already corrects cannot be voided. A Spanish fiscal invoice's
-// RegistroAnulacion is written in the same transaction.
+// RegistroAnulacion is written in the same transaction, and EventVoided
+// announced (so it runs inside live.BeginFunc).
 func Void(ctx context.Context, tx pgx.Tx, in VoidInput) (queries.Invoice, error) {
 	q := queries.New(tx)
 	reason := strings.TrimSpace(in.Reason)
@@ -68,5 +69,5 @@ func Void(ctx context.Context, tx pgx.Tx, in VoidInput) (queries.Invoice, error)
 			return inv, err
 		}
 	}
-	return inv, nil
+	return inv, Announce(ctx, q, inv, EventVoided)
 }

@@ -194,6 +194,26 @@ func (h *Handler) render(c *fiber.Ctx, status int, o queries.GetOrderRow, values
 	for _, n := range notes {
 		v.Notes = append(v.Notes, ordersview.Note{ID: n.ID, Number: n.Number, Date: n.DeliveredOn.Time.Format("02/01/2006")})
 	}
+	// Invoicing (app/invoices decides; the page offers what applies).
+	invs, err := h.Q.ListOrderInvoices(ctx, queries.ListOrderInvoicesParams{OrgID: p.OrgID, OrderID: &o.ID})
+	if err != nil {
+		return err
+	}
+	v.CanInvoiceAll = true
+	for _, inv := range invs {
+		v.Invoices = append(v.Invoices, ordersview.Invoice{ID: inv.ID, Number: deref(inv.FullNumber), State: inv.State,
+			Total: money.Format(inv.Total, inv.Currency)})
+		if inv.State != "voided" {
+			v.CanInvoiceAll = false
+		}
+	}
+	open, err := h.Q.ListOrderUninvoicedNotes(ctx, queries.ListOrderUninvoicedNotesParams{OrgID: p.OrgID, OrderID: o.ID})
+	if err != nil {
+		return err
+	}
+	for _, n := range open {
+		v.OpenNotes = append(v.OpenNotes, ordersview.Note{ID: n.ID, Number: n.Number, Date: n.DeliveredOn.Time.Format("02/01/2006")})
+	}
 	return web.Render(c, status, showPage, ordersview.Show(v))
 }
 
