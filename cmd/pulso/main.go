@@ -34,6 +34,7 @@ import (
 	"pulso/app/mail"
 	"pulso/app/ops"
 	"pulso/app/schema"
+	"pulso/app/verifactu/aeat"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/workers"
@@ -379,7 +380,12 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 	if work && mailer.Outbox() {
 		log.Warn("SMTP_URL is unset: e-mail is kept in the outbox at /admin/outbox, not sent")
 	}
+	keys, err := cfg.SealedKeys()
+	if err != nil {
+		return workers.Options{}, fmt.Errorf("configuration: %w", err)
+	}
 	return workers.Options{
+		Sealed: keys, AEAT: aeat.Options{Endpoint: cfg.AEATURL},
 		Work: work, DefaultWorkers: cfg.WorkersDefault, EmailWorkers: cfg.WorkersEmail, Mailer: mailer,
 		SyncWorkers: cfg.WorkersSync, ReportsWorkers: cfg.WorkersReports,
 		RescueAfter: cfg.JobRescueAfter, BaseURL: cfg.BaseURL.String(), Links: cfg.LinkKeys(),
