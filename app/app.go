@@ -32,6 +32,8 @@ import (
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
+	"pulso/app/verifactu/certweb"
+	"pulso/app/verifactu/sending"
 	"pulso/app/web"
 )
 
@@ -335,6 +337,12 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/orders/:id/deliveries", sales, ordersH.Deliver).Name("orders.deliver")
 	app.Get("/orders/:id/pdf", anyone, ordersH.PDF).Name("orders.pdf")
 	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
+
+	// VERI*FACTU certificate: the org's PKCS#12 for sending records to the
+	// AEAT, admin only (the file streams; it is a few kilobytes).
+	certH := certweb.New(d)
+	app.Get(certweb.Path, admin, certH.Show).Name("verifactu.certificate")
+	app.Post(bodies.Upload(certweb.Path, sending.MaxCertificateBytes, "verifactu.cert_too_big"), admin, certH.Save).Name("verifactu.certificate_save")
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per client IP (across every instance) so tokens cannot be

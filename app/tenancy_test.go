@@ -333,6 +333,14 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: billed.ID, Amount: 500, Kind: "payment"}); err != nil {
 		t.Fatal(err)
 	}
+	// VERI*FACTU sending: the certificate (its facts; the sealed bytes need
+	// not open here), the chain's sending state and one exchange
+	env.Exec(`INSERT INTO verifactu_certificates (org_id, p12_sealed, password_sealed, subject, nif, not_after, uploaded_by)
+		VALUES ($1, 'alfa-sellado', 'alfa-sellado', 'Alfa Certificado Secreto', 'B00000000', now() + interval '1 year', $2)`, org.ID, admin.ID)
+	env.Exec(`INSERT INTO verifactu_senders (org_id, issuer_nif, last_outcome, last_error)
+		SELECT org_id, issuer_nif, 'faulted', 'Alfa Error Envio Secreto' FROM verifactu_chains WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO verifactu_sends (org_id, issuer_nif, first_seq, last_seq, records, outcome, error, started_at, finished_at)
+		SELECT org_id, issuer_nif, 1, 1, 1, 'faulted', 'Alfa Error Envio Secreto', now(), now() FROM verifactu_chains WHERE org_id = $1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -349,7 +357,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
 		"Alfa Condiciones Secretas", "Alfa Linea Secreta", alfaToken(t, env, linktoken.Quote), alfaToken(t, env, linktoken.Feed), "Alfa Navegador Secreto",
-		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto"}
+		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto",
+		"Alfa Certificado Secreto", "Alfa Error Envio Secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

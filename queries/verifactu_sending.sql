@@ -105,3 +105,7 @@ WHERE org_id = @org_id AND last_outcome IN ('faulted', 'refused', 'no-certificat
 
 -- name: GetOrgForVerifactuSending :one
 SELECT id, name, tax_id, country FROM orgs WHERE id = @id;
+
+-- name: ListVerifactuSenders :many
+-- The org's chains' sending state, for the certificate page.
+SELECT * FROM verifactu_senders WHERE org_id = @org_id ORDER BY issuer_nif;

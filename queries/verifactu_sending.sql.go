@@ -311,6 +311,41 @@ func (q *Queries) GetVerifactuSender(ctx context.Context, arg GetVerifactuSender
 	return i, err
 }
 
+const listVerifactuSenders = `-- name: ListVerifactuSenders :many
+SELECT org_id, issuer_nif, not_before, lease_id, lease_until, last_outcome, last_error, last_attempt_at, failures FROM verifactu_senders WHERE org_id = $1 ORDER BY issuer_nif
+`
+
+// The org's chains' sending state, for the certificate page.
+func (q *Queries) ListVerifactuSenders(ctx context.Context, orgID int64) ([]VerifactuSender, error) {
+	rows, err := q.db.Query(ctx, listVerifactuSenders, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []VerifactuSender{}
+	for rows.Next() {
+		var i VerifactuSender
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.IssuerNif,
+			&i.NotBefore,
+			&i.LeaseID,
+			&i.LeaseUntil,
+			&i.LastOutcome,
+			&i.LastError,
+			&i.LastAttemptAt,
+			&i.Failures,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listVerifactuSends = `-- name: ListVerifactuSends :many
 SELECT id, issuer_nif, first_seq, last_seq, records, outcome, http_status, fault_code, csv, error, started_at, finished_at
 FROM verifactu_sends WHERE org_id = $1 AND issuer_nif = $2 ORDER BY id
