@@ -25,6 +25,15 @@ const maxPassword = 1024
 
 var page = web.Page{Title: "verifactu.cert.title", Nav: "verifactu"}
 
+// problems are the outcomes of a chain's last exchange worth telling the
+// admin, with their message.
+var problems = map[string]string{
+	"faulted":        "verifactu.cert.outcome_faulted",
+	"refused":        "verifactu.cert.outcome_refused",
+	"no-certificate": "verifactu.cert.outcome_no-certificate",
+	"retry-later":    "verifactu.cert.outcome_retry-later",
+}
+
 // Handler serves the certificate page.
 type Handler struct {
 	web.Deps
@@ -63,9 +72,8 @@ func (h *Handler) render(c *fiber.Ctx, status int, errs map[string]string) error
 		return err
 	}
 	for _, s := range senders {
-		switch s.LastOutcome {
-		case "faulted", "refused", "no-certificate", "retry-later":
-			d.Chains = append(d.Chains, vfview.ChainProblem{NIF: s.IssuerNif, Outcome: "verifactu.cert.outcome_" + s.LastOutcome, Error: s.LastError})
+		if id, ok := problems[s.LastOutcome]; ok {
+			d.Chains = append(d.Chains, vfview.ChainProblem{NIF: s.IssuerNif, Outcome: id, Error: s.LastError})
 		}
 	}
 	return web.Render(c, status, page, vfview.CertificatePage(d))
