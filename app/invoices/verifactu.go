@@ -233,6 +233,10 @@ func partiesOf(inv queries.Invoice) (Parties, *time.Location, error) {
 	return pt, loc, nil
 }
 
+// EventRecordAnswered is the live event of an invoice whose VERI*FACTU
+// record got the AEAT's answer (app/verifactu/sending announces it).
+const EventRecordAnswered = "record_answered"
+
 // ErrNotCorrectable: Resubmit was asked to correct a record the AEAT has
 // not rejected nor accepted with errors (still waiting, or accepted).
 var ErrNotCorrectable = errors.New("invoices: only a record the AEAT rejected or accepted with errors can be corrected")

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pulso/app/invoices"
+	"pulso/app/live"
 	"pulso/app/verifactu"
 	"pulso/app/verifactu/aeat"
 	"pulso/queries"
@@ -259,11 +260,12 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 			next = now.Add(MaxPause)
 		}
 	}
-	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+	err := live.BeginFunc(ctx, s.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
 		var back []int64 // records certainly not registered: pending again
 		switch {
 		case res.Outcome == aeat.Answered:
+			told := map[int64]bool{}
 			for i, r := range b.records {
 				line := res.Response.Line(b.stored[i])
 				if line == nil {
@@ -272,6 +274,17 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 				}
 				if err := s.answer(ctx, tx, r, line, now); err != nil {
 					return err
+				}
+				// The invoice's screens show its record's state.
+				if !told[r.InvoiceID] {
+					told[r.InvoiceID] = true
+					inv, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: r.OrgID, ID: r.InvoiceID})
+					if err != nil {
+						return err
+					}
+					if err := invoices.Announce(ctx, q, inv, invoices.EventRecordAnswered); err != nil {
+						return err
+					}
 				}
 			}
 		case failed != nil, res.Outcome == aeat.Faulted, !res.MaybeReceived:

@@ -234,6 +234,10 @@ func TestAnswersAreStoredAndARejectionIsCorrected(t *testing.T) {
 		t.Errorf("the correction does not say Subsanacion = S and RechazoPrevio = S:\n%s", fix.Xml)
 	}
 
+	// Each invoice's screens hear that its record was answered.
+	if n := r.env.Count(`SELECT count(DISTINCT entity_id) FROM live_events WHERE org_id = $1 AND topic = 'invoice' AND kind = 'record_answered'`, r.org.ID); n != 3 {
+		t.Errorf("%d invoices announced", n)
+	}
 	// Before TiempoEsperaEnvio has passed nothing goes.
 	round = r.send()
 	if round.Sent != 0 || round.Remaining != 1 || !round.Next.Equal(r.clock.Add(60*time.Second)) {
