@@ -64,6 +64,14 @@ func TestCertificatePage(t *testing.T) {
 		t.Errorf("the password is stored in clear in %v", held)
 	}
 
+	// A chain whose last exchange failed tells the admin why.
+	env.Exec(`INSERT INTO verifactu_chains (org_id, issuer_nif) VALUES ($1, 'B76543214')`, org.ID)
+	env.Exec(`INSERT INTO verifactu_senders (org_id, issuer_nif, last_outcome, last_error) VALUES ($1, 'B76543214', 'faulted', 'Codigo[4112]')`, org.ID)
+	page = admin.Get("/admin/verifactu/certificate").Body
+	if !strings.Contains(page, `data-testid="chain-problem"`) || !strings.Contains(page, "La AEAT rechazó el último envío de B76543214") || !strings.Contains(page, "Codigo[4112]") {
+		t.Error("the page does not show the chain's problem")
+	}
+
 	for _, role := range []web.Role{web.RoleRep, web.RoleManager, web.RoleAccountant} {
 		cl := env.LoginAs(env.User(org, string(role)+"@demo.test", role))
 		if r := cl.Get("/admin/verifactu/certificate"); r.Status == 200 {

@@ -533,3 +533,97 @@ func TestCertificateIsSealed(t *testing.T) {
 		t.Errorf("another org's copy: %v", err)
 	}
 }
+
+// A voided invoice's anulación the AEAT rejects is resubmitted with
+// RechazoPrevio = S (an anulación has no Subsanacion); an alta accepted
+// with errors gets, when a person asks, a subsanación (Subsanacion = S,
+// no RechazoPrevio). Both go in order and validate against the schema.
+func TestAnulacionAndSubsanacion(t *testing.T) {
+	r := newRig(t)
+	nums := r.issue(2)
+	var inv queries.Invoice
+	if err := r.env.DB.QueryRow(context.Background(), `SELECT id FROM invoices WHERE org_id = $1 AND full_number = $2`, r.org.ID, nums[1]).Scan(&inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: r.org.ID, InvoiceID: inv.ID, Reason: "Emitida por error", Now: r.clock})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.srv.Script(aeattest.Reply{Lines: func(_ int, rec aeattest.Record) aeattest.Line {
+		switch {
+		case rec.Kind == verifactu.KindAnulacion:
+			return aeattest.Rejected(1104)
+		case rec.ID.NumSerieFactura == nums[0]:
+			return aeattest.WithErrors(2001)
+		}
+		return aeattest.Correct()
+	}})
+	r.send()
+	rs := r.records()
+	if got := statuses(rs); got != "accepted_with_errors accepted rejected pending" {
+		t.Fatalf("statuses %q", got)
+	}
+	fix := rs[3]
+	if fix.Kind != "anulacion" || *fix.CorrectsID != rs[2].ID || !bytes.Contains(fix.Xml, []byte("<sum1:RechazoPrevio>S</sum1:RechazoPrevio>")) {
+		t.Errorf("anulación's correction: %s", fix.Xml)
+	}
+	var sub queries.VerifactuRecord
+	if err := r.tx(func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		sub, err = invoices.Resubmit(ctx, tx, nil, r.org.ID, rs[0].ID, r.clock)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(sub.Xml, []byte("<sum1:Subsanacion>S</sum1:Subsanacion>")) || bytes.Contains(sub.Xml, []byte("RechazoPrevio")) {
+		t.Errorf("subsanación:\n%s", sub.Xml)
+	}
+	r.clock = r.clock.Add(aeattest.DefaultWait)
+	if round := r.send(); round.Sent != 2 || round.Remaining != 0 {
+		t.Fatalf("%+v", round)
+	}
+	if got := statuses(r.records()); got != "accepted_with_errors accepted rejected accepted accepted" {
+		t.Errorf("statuses %q", got)
+	}
+}
+
+// An expired certificate stops the chain, nothing is lost, and the admin
+// sees why.
+func TestCertificateExpiredAtSendTime(t *testing.T) {
+	r := newRig(t)
+	r.chain(1, 1)
+	r.clock = r.clock.Add(2 * 365 * 24 * time.Hour)
+	round := r.send()
+	if !errors.Is(round.Err, aeat.ErrExpired) || round.Sent != 0 || len(r.srv.Requests()) != 0 {
+		t.Fatalf("%+v", round)
+	}
+	st, err := r.env.Q.GetVerifactuSender(context.Background(), queries.GetVerifactuSenderParams{OrgID: r.org.ID, IssuerNif: nif})
+	if err != nil || st.LastOutcome != "no-certificate" || st.LastError == "" {
+		t.Errorf("%+v %v", st, err)
+	}
+	if got := statuses(r.records()); got != "pending" {
+		t.Errorf("statuses %q", got)
+	}
+}
+
+// Two workers on one chain at once: one request, nothing sent twice.
+func TestConcurrentSendersSendOnce(t *testing.T) {
+	r := newRig(t)
+	r.chain(1, 5)
+	done := make(chan sending.Round, 2)
+	for range 2 {
+		go func() {
+			round, err := r.s.Send(context.Background(), r.org.ID, nif)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- round
+		}()
+	}
+	sent := (<-done).Sent + (<-done).Sent
+	if sent != 5 || len(r.srv.Requests()) != 1 || len(r.srv.Resent()) != 0 {
+		t.Errorf("sent %d in %d requests, resent %v", sent, len(r.srv.Requests()), r.srv.Resent())
+	}
+}
