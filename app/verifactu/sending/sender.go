@@ -372,9 +372,24 @@ func (s *Sender) answer(ctx context.Context, tx pgx.Tx, r queries.VerifactuRecor
 		return err
 	}
 	if p.Status == StatusRejected && r.CorrectsID == nil && code/1000 == 1 {
-		if _, err := invoices.Resubmit(ctx, tx, nil, r.OrgID, r.ID, now); err != nil {
-			return fmt.Errorf("sending: correcting record %d: %w", r.ID, err)
+		// In a savepoint: a correction that cannot be written (the
+		// invoice's data no longer makes a valid record) must not keep
+		// the answers from being stored, or the same request would go
+		// again and again. The record stays rejected, for a person.
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return err
 		}
+		if _, err := invoices.Resubmit(ctx, sp, nil, r.OrgID, r.ID, now); err != nil {
+			if rerr := sp.Rollback(ctx); rerr != nil {
+				return rerr
+			}
+			if s.Log != nil {
+				s.Log.Warn("verifactu: a rejected record could not be corrected", "org", r.OrgID, "record", r.ID, "error", err)
+			}
+			return nil
+		}
+		return sp.Commit(ctx)
 	}
 	return nil
 }

@@ -627,3 +627,17 @@ func TestConcurrentSendersSendOnce(t *testing.T) {
 		t.Errorf("sent %d in %d requests, resent %v", sent, len(r.srv.Requests()), r.srv.Resent())
 	}
 }
+
+// A rejected record whose correction cannot be written still has its
+// answer stored: the request is not sent again and again.
+func TestUncorrectableRejectionIsStored(t *testing.T) {
+	r := newRig(t)
+	names := r.chain(1, 2) // their invoice is a draft: no record can be rebuilt from it
+	r.srv.Script(aeattest.Reply{Lines: aeattest.ByNumber(map[string]aeattest.Line{names[0]: aeattest.Rejected(1189)})})
+	if round := r.send(); round.Sent != 2 || round.Remaining != 0 {
+		t.Fatalf("%+v", round)
+	}
+	if got := statuses(r.records()); got != "rejected accepted" {
+		t.Errorf("statuses %q", got)
+	}
+}
