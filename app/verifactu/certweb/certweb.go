@@ -23,7 +23,7 @@ const Path = "/admin/verifactu/certificate"
 // maxPassword bounds the password field read off the upload.
 const maxPassword = 1024
 
-var page = web.Page{Title: "verifactu.cert.title", Nav: "verifactu"}
+var page = web.Page{Title: "verifactu.cert.title", Nav: "verifactu_certificate"}
 
 // problems are the outcomes of a chain's last exchange worth telling the
 // admin, with their message.
