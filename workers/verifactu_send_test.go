@@ -3,6 +3,7 @@ package workers_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -117,5 +118,64 @@ func TestIssuingQueuesTheVerifactuSend(t *testing.T) {
 	due, err := sending.Due(ctx, env.Q, time.Now())
 	if err != nil || len(due) != 0 {
 		t.Errorf("the sweep would send %v (%v)", due, err)
+	}
+}
+
+// Records written without a job (the demo's, or while the queue was
+// unreachable) go out by the periodic sweep of the real worker client.
+func TestSweepSendsWaitingRecords(t *testing.T) {
+	ctx := context.Background()
+	env := apptest.New(t)
+	org := env.Org("Demo Ventas S.L.")
+	env.Exec(`UPDATE orgs SET tax_id = 'B76543214', address = 'Calle Mayor 1, 28013 Madrid' WHERE id = $1`, org.ID)
+	user := env.User(org, "admin@demo.test", web.RoleAdmin)
+	srv := aeattest.New(t, aeattest.Options{Validate: true})
+	keys, err := sealed.New(bytes.Repeat([]byte("s"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: org.ID, LegalName: "Cliente Uno S.A.", Country: "ES", OwnerID: &user.ID, Tags: []string{}, TaxID: "A58818501"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rate int64
+	if err := env.DB.QueryRow(ctx, `SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`).Scan(&rate); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
+		if _, err := (sending.Certificates{Keys: keys}).Save(ctx, tx, org.ID, srv.ClientCA.ClientPKCS12(t, aeattest.Client{}, "x"), "x", &user.ID, time.Now()); err != nil {
+			return err
+		}
+		d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: org.ID, Kind: invoices.Ordinary, CustomerID: &cu.ID, By: &user.ID, Now: time.Now(),
+			Lines: []invoices.LineInput{{Description: "Servicio", Unit: "ud", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: rate}}})
+		if err != nil {
+			return err
+		}
+		_, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: org.ID, InvoiceID: d.ID, Locale: "es", Now: time.Now()})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := workers.NewClient(env.DB, slog.New(slog.DiscardHandler), workers.Options{Work: true, DefaultWorkers: 2, Sealed: keys,
+		AEAT: aeat.Options{Endpoint: srv.URL, RootCAs: srv.CA.Pool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := client.Stop(sctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1 AND status = 'accepted'`, org.ID) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the waiting record was not sent; requests: %d", len(srv.Requests()))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
