@@ -60,7 +60,7 @@ func (c Certificates) Save(ctx context.Context, tx pgx.Tx, orgID int64, p12 []by
 	case len(p12) == 0:
 		return Facts{}, &FieldError{"certificate", "verifactu.cert_required"}
 	case len(p12) > MaxCertificateBytes:
-		return Facts{}, &FieldError{"certificate", aeat.ErrNotPKCS12.Key}
+		return Facts{}, &FieldError{"certificate", "verifactu.cert_too_big"}
 	}
 	cert, err := aeat.LoadCertificate(p12, password, now)
 	if err != nil {

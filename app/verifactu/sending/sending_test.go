@@ -485,6 +485,7 @@ func TestCertificateUploadRefusesBadFiles(t *testing.T) {
 	}{
 		{"not PKCS#12", "buena", "certificate", "verifactu.cert_not_pkcs12", garbage},
 		{"empty", "buena", "certificate", "verifactu.cert_required", nil},
+		{"too big", "buena", "certificate", "verifactu.cert_too_big", make([]byte, sending.MaxCertificateBytes+1)},
 		{"wrong password", "mala", "password", "verifactu.cert_wrong_password", good},
 		{"no private key", "buena", "certificate", "verifactu.cert_no_key", trust},
 		{"expired", "buena", "certificate", "verifactu.cert_expired", expired},
