@@ -34,6 +34,8 @@ import (
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
+	"pulso/app/verifactu/certweb"
+	"pulso/app/verifactu/sending"
 	"pulso/app/web"
 )
 
@@ -363,6 +365,11 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/invoices/:id/correct", billing, invoicesH.CorrectForm).Name("invoices.correct_form")
 	app.Post("/invoices/:id/correct", billing, invoicesH.Correct).Name("invoices.correct")
 	app.Post("/orders/:id/invoice", anyone, invoicesH.FromOrder).Name("invoices.from_order")
+	// VERI*FACTU certificate: the org's PKCS#12 for sending records to the
+	// AEAT, admin only (the file streams; it is a few kilobytes).
+	certH := certweb.New(d)
+	app.Get(certweb.Path, admin, certH.Show).Name("verifactu.certificate")
+	app.Post(bodies.Upload(certweb.Path, sending.MaxCertificateBytes, "verifactu.cert_too_big"), admin, certH.Save).Name("verifactu.certificate_save")
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per client IP (across every instance) so tokens cannot be

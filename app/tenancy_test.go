@@ -351,6 +351,14 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// VERI*FACTU sending: the certificate (its facts; the sealed bytes need
+	// not open here), the chain's sending state and one exchange
+	env.Exec(`INSERT INTO verifactu_certificates (org_id, p12_sealed, password_sealed, subject, nif, not_after, uploaded_by)
+		VALUES ($1, 'alfa-sellado', 'alfa-sellado', 'Alfa Certificado Secreto', 'B00000000', now() + interval '1 year', $2)`, org.ID, admin.ID)
+	env.Exec(`INSERT INTO verifactu_senders (org_id, issuer_nif, last_outcome, last_error)
+		SELECT org_id, issuer_nif, 'faulted', 'Alfa Error Envio Secreto' FROM verifactu_chains WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO verifactu_sends (org_id, issuer_nif, first_seq, last_seq, records, outcome, error, started_at, finished_at)
+		SELECT org_id, issuer_nif, 1, 1, 1, 'faulted', 'Alfa Error Envio Secreto', now(), now() FROM verifactu_chains WHERE org_id = $1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -369,7 +377,8 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Condiciones Secretas", "Alfa Linea Secreta", alfaToken(t, env, linktoken.Quote), alfaToken(t, env, linktoken.Feed), "Alfa Navegador Secreto",
 		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto",
 		"alfa-factura@alfa-secreto.test", "Alfa Destinatario Factura", "Alfa Navegador Factura Secreto",
-		"Alfa Motivo Rectificacion Secreto", "Alfa Abono Secreto", "Alfa Proforma Secreta", "B11111110"}
+		"Alfa Motivo Rectificacion Secreto", "Alfa Abono Secreto", "Alfa Proforma Secreta", "B11111110",
+		"Alfa Certificado Secreto", "Alfa Error Envio Secreto"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

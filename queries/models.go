@@ -864,6 +864,17 @@ type User struct {
 	UpdatedAt    time.Time
 }
 
+type VerifactuCertificate struct {
+	OrgID          int64
+	P12Sealed      []byte
+	PasswordSealed []byte
+	Subject        string
+	Nif            string
+	NotAfter       time.Time
+	UploadedBy     *int64
+	UploadedAt     time.Time
+}
+
 type VerifactuChain struct {
 	OrgID        int64
 	IssuerNif    string
@@ -894,4 +905,35 @@ type VerifactuRecord struct {
 	AnswerText      string
 	SentAt          *time.Time
 	CreatedAt       time.Time
+	AnsweredAt      *time.Time
+	CorrectsID      *int64
+}
+
+type VerifactuSend struct {
+	OrgID      int64
+	ID         int64
+	IssuerNif  string
+	FirstSeq   int64
+	LastSeq    int64
+	Records    int32
+	Outcome    string
+	HttpStatus int32
+	FaultCode  int32
+	Csv        string
+	Error      string
+	Answer     []byte
+	StartedAt  time.Time
+	FinishedAt *time.Time
+}
+
+type VerifactuSender struct {
+	OrgID         int64
+	IssuerNif     string
+	NotBefore     *time.Time
+	LeaseID       int64
+	LeaseUntil    *time.Time
+	LastOutcome   string
+	LastError     string
+	LastAttemptAt *time.Time
+	Failures      int32
 }

@@ -15,9 +15,9 @@ WHERE org_id = @org_id AND issuer_nif = @issuer_nif AND last_seq + 1 = @seq;
 
 -- name: InsertVerifactuRecord :one
 INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
-    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml)
+    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
 VALUES (@org_id, @invoice_id, @kind, @issuer_nif, @seq, @num_serie, @fecha_expedicion, sqlc.narg(tipo_factura), @huella,
-    sqlc.narg(prev_num_serie), sqlc.narg(prev_fecha), sqlc.narg(prev_huella), @generated_at_text, @xml)
+    sqlc.narg(prev_num_serie), sqlc.narg(prev_fecha), sqlc.narg(prev_huella), @generated_at_text, @xml, sqlc.narg(corrects_id))
 RETURNING *;
 
 -- name: ListVerifactuRecords :many

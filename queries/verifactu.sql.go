@@ -57,10 +57,10 @@ func (q *Queries) EnsureVerifactuChain(ctx context.Context, arg EnsureVerifactuC
 
 const insertVerifactuRecord = `-- name: InsertVerifactuRecord :one
 INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
-    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml)
+    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-    $10, $11, $12, $13, $14)
-RETURNING org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at
+    $10, $11, $12, $13, $14, $15)
+RETURNING org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at, answered_at, corrects_id
 `
 
 type InsertVerifactuRecordParams struct {
@@ -78,6 +78,7 @@ type InsertVerifactuRecordParams struct {
 	PrevHuella      *string
 	GeneratedAtText string
 	Xml             []byte
+	CorrectsID      *int64
 }
 
 func (q *Queries) InsertVerifactuRecord(ctx context.Context, arg InsertVerifactuRecordParams) (VerifactuRecord, error) {
@@ -96,6 +97,7 @@ func (q *Queries) InsertVerifactuRecord(ctx context.Context, arg InsertVerifactu
 		arg.PrevHuella,
 		arg.GeneratedAtText,
 		arg.Xml,
+		arg.CorrectsID,
 	)
 	var i VerifactuRecord
 	err := row.Scan(
@@ -119,12 +121,14 @@ func (q *Queries) InsertVerifactuRecord(ctx context.Context, arg InsertVerifactu
 		&i.AnswerText,
 		&i.SentAt,
 		&i.CreatedAt,
+		&i.AnsweredAt,
+		&i.CorrectsID,
 	)
 	return i, err
 }
 
 const listInvoiceVerifactuRecords = `-- name: ListInvoiceVerifactuRecords :many
-SELECT org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at FROM verifactu_records WHERE org_id = $1 AND invoice_id = $2 ORDER BY seq
+SELECT org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at, answered_at, corrects_id FROM verifactu_records WHERE org_id = $1 AND invoice_id = $2 ORDER BY seq
 `
 
 type ListInvoiceVerifactuRecordsParams struct {
@@ -162,6 +166,8 @@ func (q *Queries) ListInvoiceVerifactuRecords(ctx context.Context, arg ListInvoi
 			&i.AnswerText,
 			&i.SentAt,
 			&i.CreatedAt,
+			&i.AnsweredAt,
+			&i.CorrectsID,
 		); err != nil {
 			return nil, err
 		}
@@ -174,7 +180,7 @@ func (q *Queries) ListInvoiceVerifactuRecords(ctx context.Context, arg ListInvoi
 }
 
 const listVerifactuRecords = `-- name: ListVerifactuRecords :many
-SELECT org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at FROM verifactu_records WHERE org_id = $1 AND issuer_nif = $2 ORDER BY seq
+SELECT org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at, answered_at, corrects_id FROM verifactu_records WHERE org_id = $1 AND issuer_nif = $2 ORDER BY seq
 `
 
 type ListVerifactuRecordsParams struct {
@@ -213,6 +219,8 @@ func (q *Queries) ListVerifactuRecords(ctx context.Context, arg ListVerifactuRec
 			&i.AnswerText,
 			&i.SentAt,
 			&i.CreatedAt,
+			&i.AnsweredAt,
+			&i.CorrectsID,
 		); err != nil {
 			return nil, err
 		}

@@ -17,8 +17,12 @@ import (
 
 	"pulso/app/files"
 	"pulso/app/inbound"
+	"pulso/app/invoices"
 	"pulso/app/linktoken"
 	"pulso/app/mail"
+	"pulso/app/sealed"
+	"pulso/app/verifactu/aeat"
+	"pulso/app/verifactu/sending"
 	"pulso/queries"
 	"pulso/workers/jobargs"
 )
@@ -49,6 +53,12 @@ type Options struct {
 	// Links derives the secret links that stored e-mails keep redacted
 	// (config.LinkKeys: the PULSO_SECRET every node shares).
 	Links linktoken.Keys
+	// Sealed opens the orgs' VERI*FACTU certificates (config.SealedKeys).
+	Sealed sealed.Keys
+	// AEAT configures the VERI*FACTU client: Endpoint is PULSO_AEAT_URL
+	// (empty: the AEAT's service of invoices.Recording.Env); RootCAs is set
+	// only for the demo's fake AEAT.
+	AEAT aeat.Options
 }
 
 // DefaultRescueAfter bounds how long a job of a killed worker waits before it
@@ -87,6 +97,9 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &SLASweepWorker{DB: pool})
 	river.AddWorker(ws, &InvoiceSendWorker{DB: pool, Links: opts.Links, BaseURL: opts.BaseURL})
 	river.AddWorker(ws, &InvoiceSendSweepWorker{DB: pool, Links: opts.Links, BaseURL: opts.BaseURL})
+	river.AddWorker(ws, &VerifactuSendWorker{Sender: &sending.Sender{DB: pool, Certs: sending.Certificates{Keys: opts.Sealed},
+		Env: invoices.Recording.Env, Client: opts.AEAT, Log: log}})
+	river.AddWorker(ws, &VerifactuSweepWorker{DB: pool})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -127,6 +140,11 @@ func periodicJobs() []*river.PeriodicJob {
 		// sweep sends those whose job was lost.
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return jobargs.InvoiceSendSweep{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// VERI*FACTU records are sent by a job enqueued when they are
+		// written; the sweep is the net under it (an outage, a lost job).
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.VerifactuSweep{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

@@ -70,6 +70,10 @@ type Config struct {
 	// ClientLinkRate is how many requests a minute one IP may make to the
 	// quote links (/q/...); 0 means 60. Tests that walk every route raise it.
 	ClientLinkRate int
+	// AEATURL replaces the AEAT's VERI*FACTU web service endpoint of the
+	// environment invoices.Recording.Env names (the fake AEAT of the demo and
+	// tests); empty: the AEAT's own.
+	AEATURL string
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when
@@ -112,6 +116,7 @@ var Vars = []Var{
 	{"PULSO_INBOUND_PER_ORG_HOUR", "1000", "inbound e-mails accepted per hour for one org; more get a 4xx and are retried by the sender"},
 	{"PULSO_LIVE_MAX_PER_USER", "10", "live sockets (open pages) one user may hold on one node; more are refused with close code 4429"},
 	{"PULSO_LIVE_MAX_PER_ORG", "200", "live sockets one org may hold on one node; more are refused with close code 4429"},
+	{"PULSO_AEAT_URL", "(unset: the AEAT's VERI*FACTU service)", "https URL that replaces the AEAT's VERI*FACTU web service endpoint (a test or fake service); records are sent there with the org's certificate"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -223,6 +228,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))
+	}
+
+	if c.AEATURL = get("PULSO_AEAT_URL", ""); c.AEATURL != "" {
+		if u, err := url.Parse(c.AEATURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("PULSO_AEAT_URL must be an https URL (the service needs client-certificate TLS), got %q", c.AEATURL))
+		}
 	}
 
 	for _, p := range strings.Split(getenv("PULSO_TRUSTED_PROXIES"), ",") {

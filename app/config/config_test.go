@@ -48,6 +48,15 @@ func TestDefaults(t *testing.T) {
 	if off, err := config.FromEnv(env(map[string]string{"PULSO_METRICS_ADDR": "off"})); err != nil || off.MetricsAddr != "" {
 		t.Errorf("PULSO_METRICS_ADDR=off: %q (%v)", off.MetricsAddr, err)
 	}
+	if c.AEATURL != "" {
+		t.Errorf("AEATURL = %q, want the AEAT's own", c.AEATURL)
+	}
+	if a, err := config.FromEnv(env(map[string]string{"PULSO_AEAT_URL": "https://127.0.0.1:8443/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP"})); err != nil || a.AEATURL == "" {
+		t.Errorf("PULSO_AEAT_URL: %q (%v)", a.AEATURL, err)
+	}
+	if _, err := config.FromEnv(env(map[string]string{"PULSO_AEAT_URL": "http://aeat.example"})); err == nil || !strings.Contains(err.Error(), "PULSO_AEAT_URL") {
+		t.Errorf("PULSO_AEAT_URL over http: %v", err)
+	}
 	// Every variable FromEnv reads is documented in Vars (and so the README).
 	documented := map[string]bool{}
 	for _, v := range config.Vars {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/riverqueue/river"
 
 	"pulso/app/money"
 	"pulso/app/printing"
@@ -49,6 +50,10 @@ type IssueInput struct {
 	// on the issue date (zero: the same).
 	OperationDate time.Time
 	Now           time.Time
+	// Jobs queues the sending of the VERI*FACTU record in the issuing
+	// transaction (web.Deps.Jobs); nil leaves it to the periodic sweep,
+	// which sends it within a minute.
+	Jobs *river.Client[pgx.Tx]
 }
 
 // issuing is one Issue in progress.

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"github.com/shopspring/decimal"
 
 	"pulso/app/tax"
 	"pulso/app/verifactu"
 	"pulso/queries"
+	"pulso/workers/jobargs"
 )
 
 // Recording says how this installation writes VERI*FACTU records. cmd/pulso
@@ -183,35 +185,125 @@ func qrPNG(inv queries.Invoice, pt Parties, totals tax.Totals) ([]byte, error) {
 // 1007/2023), chained to its issuer's previous record, in the issuing
 // transaction.
 func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
-	q := queries.New(tx)
-	var corrected []queries.Invoice
-	if k := Kind(s.inv.Kind); k == Corrective || k == Replacement {
-		var err error
-		if corrected, err = q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: s.inv.OrgID, InvoiceID: s.inv.ID}); err != nil {
-			return err
-		}
-	}
-	a, err := registroAlta(s.inv, s.parties, s.totals, corrected, description(s.lines))
+	a, err := altaOf(ctx, queries.New(tx), s.inv, s.parties, s.totals, s.lines)
 	if err != nil {
 		return err
 	}
-	return record(ctx, q, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a)
+	_, err = record(ctx, tx, s.in.Jobs, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a, nil)
+	return err
+}
+
+// altaOf builds the (unsealed) RegistroAlta of an invoice from its frozen
+// data: at issue, and again for a corrected resubmission.
+func altaOf(ctx context.Context, q *queries.Queries, inv queries.Invoice, pt Parties, totals tax.Totals, lines []queries.InvoiceLine) (*verifactu.Alta, error) {
+	var corrected []queries.Invoice
+	if k := Kind(inv.Kind); k == Corrective || k == Replacement {
+		var err error
+		if corrected, err = q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: inv.OrgID, InvoiceID: inv.ID}); err != nil {
+			return nil, err
+		}
+	}
+	return registroAlta(inv, pt, totals, corrected, description(lines))
 }
 
 // writeRegistroAnulacion writes the VERI*FACTU RegistroAnulacion of a
 // voided invoice, in the issuer's chain (the issuer frozen on the invoice),
 // in the voiding transaction.
-func writeRegistroAnulacion(ctx context.Context, tx pgx.Tx, inv queries.Invoice, now time.Time) error {
+func writeRegistroAnulacion(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv queries.Invoice, now time.Time) error {
+	pt, loc, err := partiesOf(inv)
+	if err != nil {
+		return err
+	}
+	a := &verifactu.Anulacion{IDFactura: idFactura(inv, pt), SistemaInformatico: sistema(pt.Issuer)}
+	_, err = record(ctx, tx, jobs, inv, a.IDFactura, "", now.In(loc), a, nil)
+	return err
+}
+
+// partiesOf reads the parties frozen on an issued invoice and its issuer's
+// zone.
+func partiesOf(inv queries.Invoice) (Parties, *time.Location, error) {
 	var pt Parties
 	if err := json.Unmarshal(inv.Parties, &pt); err != nil {
-		return err
+		return pt, nil, err
 	}
 	loc, err := time.LoadLocation(pt.Zone)
 	if err != nil {
 		loc = time.UTC
 	}
-	a := &verifactu.Anulacion{IDFactura: idFactura(inv, pt), SistemaInformatico: sistema(pt.Issuer)}
-	return record(ctx, queries.New(tx), inv, a.IDFactura, "", now.In(loc), a)
+	return pt, loc, nil
+}
+
+// EventRecordAnswered is the live event of an invoice whose VERI*FACTU
+// record got the AEAT's answer (app/verifactu/sending announces it).
+const EventRecordAnswered = "record_answered"
+
+// ErrNotCorrectable: Resubmit was asked to correct a record the AEAT has
+// not rejected nor accepted with errors (still waiting, or accepted).
+var ErrNotCorrectable = errors.New("invoices: only a record the AEAT rejected or accepted with errors can be corrected")
+
+// Resubmit writes the correction of a record the AEAT answered badly, in
+// tx, as a new record at the head of the issuer's chain (RULES.md: 1xxx and
+// 3xxx reject the record, 2xxx accept it but it must be corrected; the
+// XSD's Subsanacion and RechazoPrevio say which):
+//   - a rejected alta (Incorrecto) is resubmitted with Subsanacion = S and
+//     RechazoPrevio = S (AEAT 1161: RechazoPrevio = S needs Subsanacion = S);
+//   - an alta accepted with errors (AceptadoConErrores) gets a subsanación,
+//     Subsanacion = S;
+//   - a rejected anulación is resubmitted with RechazoPrevio = S (an
+//     anulación has no Subsanacion).
+//
+// The record is built again from the invoice's frozen data by the current
+// code, sealed now (a fresh FechaHoraHusoGenRegistro) and chained after the
+// issuer's last record, so whatever the AEAT objected to in how the record
+// was written, chained or timed is written anew; the rejected record stays
+// in the chain as it was and is never sent again. A record has at most one
+// correction (verifactu_records_one_correction): asking again returns the
+// one written. The correction is queued for sending with jobs (nil: the
+// sweep sends it).
+func Resubmit(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, recordID int64, now time.Time) (queries.VerifactuRecord, error) {
+	q := queries.New(tx)
+	bad, err := q.GetVerifactuRecord(ctx, queries.GetVerifactuRecordParams{OrgID: orgID, ID: recordID})
+	if err != nil {
+		return bad, err
+	}
+	if c, err := q.VerifactuCorrectionOf(ctx, queries.VerifactuCorrectionOfParams{OrgID: orgID, ID: &bad.ID}); err == nil {
+		return c, nil
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return c, err
+	}
+	rejected := bad.Status == "rejected"
+	if !rejected && (bad.Status != "accepted_with_errors" || bad.Kind != "alta") {
+		return bad, ErrNotCorrectable
+	}
+	inv, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: orgID, ID: bad.InvoiceID})
+	if err != nil {
+		return bad, err
+	}
+	pt, loc, err := partiesOf(inv)
+	if err != nil {
+		return bad, err
+	}
+	if bad.Kind == "anulacion" {
+		a := &verifactu.Anulacion{IDFactura: idFactura(inv, pt), SistemaInformatico: sistema(pt.Issuer), RechazoPrevio: verifactu.RechazoPrevioSi}
+		return record(ctx, tx, jobs, inv, a.IDFactura, "", now.In(loc), a, &bad.ID)
+	}
+	lines, err := q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: orgID, InvoiceID: inv.ID})
+	if err != nil {
+		return bad, err
+	}
+	totals, err := totalsOf(inv, lineParams(lines))
+	if err != nil {
+		return bad, err
+	}
+	a, err := altaOf(ctx, q, inv, pt, totals, lines)
+	if err != nil {
+		return bad, err
+	}
+	a.Subsanacion = verifactu.Si
+	if rejected {
+		a.RechazoPrevio = verifactu.RechazoPrevioSi
+	}
+	return record(ctx, tx, jobs, inv, a.IDFactura, string(a.TipoFactura), now.In(loc), a, &bad.ID)
 }
 
 // sealable is an Alta or an Anulacion.
@@ -223,35 +315,39 @@ type sealable interface {
 }
 
 // record locks the issuer's chain head, seals r after its last record at
-// the time at, stores it and moves the head. The lock is held until the
-// transaction ends, so one issuer's records are sealed one at a time, in
-// the order they are stored.
-func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id verifactu.IDFactura, tipo string, at time.Time, r sealable) error {
+// the time at, stores it (naming the record it corrects, if any), moves the
+// head and queues the chain's sending job with jobs (nil: the periodic
+// sweep sends it within a minute). The lock is held until the transaction
+// ends, so one issuer's records are sealed one at a time, in the order they
+// are stored.
+func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv queries.Invoice, id verifactu.IDFactura, tipo string, at time.Time, r sealable, corrects *int64) (queries.VerifactuRecord, error) {
+	q := queries.New(tx)
 	nif := id.IDEmisorFactura
+	var none queries.VerifactuRecord
 	if err := r.Validate(); err != nil {
-		return refused(err)
+		return none, refused(err)
 	}
 	if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
-		return err
+		return none, err
 	}
 	head, err := q.LockVerifactuChain(ctx, queries.LockVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif})
 	if err != nil {
-		return err
+		return none, err
 	}
 	var prev *verifactu.Link
 	if head.LastHuella != nil {
 		prev = &verifactu.Link{IDEmisorFactura: nif, NumSerieFactura: deref(head.LastNumSerie), FechaExpedicionFactura: deref(head.LastFecha), Huella: *head.LastHuella}
 	}
 	if err := r.Seal(prev, at); err != nil {
-		return refused(err)
+		return none, refused(err)
 	}
 	xml, err := verifactu.MarshalRecord(r)
 	if err != nil {
-		return err
+		return none, err
 	}
 	link := r.Link()
 	p := queries.InsertVerifactuRecordParams{OrgID: inv.OrgID, InvoiceID: inv.ID, Kind: "anulacion", IssuerNif: nif, Seq: head.LastSeq + 1,
-		NumSerie: link.NumSerieFactura, FechaExpedicion: link.FechaExpedicionFactura, Huella: link.Huella, Xml: xml}
+		NumSerie: link.NumSerieFactura, FechaExpedicion: link.FechaExpedicionFactura, Huella: link.Huella, Xml: xml, CorrectsID: corrects}
 	if tipo != "" {
 		p.Kind, p.TipoFactura = "alta", &tipo
 	}
@@ -260,18 +356,27 @@ func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id ver
 	}
 	stored, err := verifactu.ParseRecord(xml)
 	if err != nil {
-		return err
+		return none, err
 	}
 	p.GeneratedAtText = stored.FechaHoraHusoGenRegistro
-	if _, err := q.InsertVerifactuRecord(ctx, p); err != nil {
-		return err
+	rec, err := q.InsertVerifactuRecord(ctx, p)
+	if err != nil {
+		return none, err
 	}
 	n, err := q.AdvanceVerifactuChain(ctx, queries.AdvanceVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif, Seq: p.Seq,
 		LastNumSerie: &link.NumSerieFactura, LastFecha: &link.FechaExpedicionFactura, LastHuella: &link.Huella})
 	if err == nil && n != 1 {
 		err = errChainMoved
 	}
-	return err
+	if err != nil {
+		return none, err
+	}
+	if jobs != nil {
+		if _, err := jobs.InsertTx(ctx, tx, jobargs.VerifactuSend{OrgID: inv.OrgID, IssuerNIF: nif}, nil); err != nil {
+			return none, err
+		}
+	}
+	return rec, nil
 }
 
 // refused turns what the AEAT would refuse (a malformed NIF, a name left

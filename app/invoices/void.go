@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"pulso/app/ident"
 	"pulso/queries"
@@ -18,6 +19,8 @@ type VoidInput struct {
 	UserID           *int64
 	Reason           string
 	Now              time.Time
+	// Jobs queues the sending of the RegistroAnulacion (see IssueInput.Jobs).
+	Jobs *river.Client[pgx.Tx]
 }
 
 // Void marks an issued invoice as issued in error (state voided, with who,
@@ -65,7 +68,7 @@ func Void(ctx context.Context, tx pgx.Tx, in VoidInput) (queries.Invoice, error)
 		return inv, err
 	}
 	if org.Country == "ES" && Kind(inv.Kind) != Proforma {
-		if err := writeRegistroAnulacion(ctx, tx, inv, in.Now); err != nil {
+		if err := writeRegistroAnulacion(ctx, tx, in.Jobs, inv, in.Now); err != nil {
 			return inv, err
 		}
 	}

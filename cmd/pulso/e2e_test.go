@@ -1094,7 +1094,7 @@ func TestE2ENewPagesFitA360pxPhone(t *testing.T) {
 	admin.login(s, w.user("admin@demo.test"))
 	for _, path := range []string{"/opportunities/board", "/opportunities", "/opportunities/new", "/tasks", "/tasks/new", "/my-day",
 		"/alerts", "/agenda?view=day", "/agenda?view=week", "/agenda?view=month", "/catalog", "/catalog/new", "/catalog/groups",
-		"/admin/pipeline", "/admin/calendar", "/admin/task-reasons", "/admin/task-rules", "/quotes", "/quotes/new", "/orders", "/catalog/price-lists", "/admin/logo"} {
+		"/admin/pipeline", "/admin/calendar", "/admin/task-reasons", "/admin/task-rules", "/quotes", "/quotes/new", "/orders", "/catalog/price-lists", "/admin/logo", "/admin/verifactu/certificate"} {
 		admin.run("open "+path, chromedp.Navigate(s.url(path)), chromedp.WaitVisible(`main h1`))
 		if sw := admin.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
 			t.Errorf("%s is %s px wide on a 360 px phone", path, sw)

@@ -34,6 +34,7 @@ import (
 	"pulso/app/mail"
 	"pulso/app/ops"
 	"pulso/app/schema"
+	"pulso/app/verifactu/aeat"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/workers"
@@ -164,6 +165,11 @@ func run(ctx context.Context, cmd string, args []string) error {
 				log.Info("demo: open this quote on a phone and sign it with a finger", "url", link)
 			}
 		}
+		stopAEAT := func() {}
+		if err == nil {
+			stopAEAT, err = startDemoAEAT(ctx, pool, &cfg, log)
+		}
+		defer stopAEAT()
 		pool.Close()
 		if err != nil {
 			return err
@@ -379,7 +385,12 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 	if work && mailer.Outbox() {
 		log.Warn("SMTP_URL is unset: e-mail is kept in the outbox at /admin/outbox, not sent")
 	}
+	keys, err := cfg.SealedKeys()
+	if err != nil {
+		return workers.Options{}, fmt.Errorf("configuration: %w", err)
+	}
 	return workers.Options{
+		Sealed: keys, AEAT: aeat.Options{Endpoint: cfg.AEATURL, RootCAs: devRootCAs},
 		Work: work, DefaultWorkers: cfg.WorkersDefault, EmailWorkers: cfg.WorkersEmail, Mailer: mailer,
 		SyncWorkers: cfg.WorkersSync, ReportsWorkers: cfg.WorkersReports,
 		RescueAfter: cfg.JobRescueAfter, BaseURL: cfg.BaseURL.String(), Links: cfg.LinkKeys(),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Queue names, by purpose.
@@ -145,4 +146,41 @@ func (SessionCleanup) Kind() string { return "session_cleanup" }
 
 func (SessionCleanup) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+}
+
+// VerifactuSend sends one chain's unanswered VERI*FACTU records (an org
+// and its issuer NIF) to the AEAT, request after request, honouring the
+// waiting time the service answers. Enqueued in the transaction that
+// writes a record; the periodic VerifactuSweep enqueues it again for any
+// chain with records waiting (after an outage, a lost job). One job per
+// chain at a time: its records leave in chain order.
+type VerifactuSend struct {
+	OrgID     int64  `json:"org_id"`
+	IssuerNIF string `json:"issuer_nif"`
+}
+
+func (VerifactuSend) Kind() string { return "verifactu_send" }
+
+// VerifactuSendStates are the job states in which a second VerifactuSend
+// of the same chain is not inserted: one waiting or running is enough, as
+// it sends everything waiting when it runs (and a record written while it
+// runs is picked up by its next round or the sweep).
+var VerifactuSendStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+func (VerifactuSend) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSync, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: VerifactuSendStates}}
+}
+
+// VerifactuSweep is the periodic net under VerifactuSend: every chain with
+// records waiting gets its send job, so records always go out after an
+// outage, a restart or a lost job.
+type VerifactuSweep struct{}
+
+func (VerifactuSweep) Kind() string { return "verifactu_sweep" }
+
+func (VerifactuSweep) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSync, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 }

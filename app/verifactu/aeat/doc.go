@@ -3,7 +3,8 @@
 // organisation's certificate from its PKCS#12 file and password, posts the
 // requests package verifactu builds over client-certificate TLS, and sorts
 // what came back into a Result. It keeps no state and touches no database;
-// the sending job (workers/) owns the loop below. Its tests run against
+// app/verifactu/sending owns the loop below (run by
+// workers/verifactu_send.go). Its tests run against
 // the fake service in ../aeattest.
 //
 // The files next to this one (errores.properties, SOURCES.md) are the
@@ -34,7 +35,7 @@
 //	case aeat.Refused:    // 4xx, TLS refusal, not the service's answer: res.Err for the admin
 //	}
 //
-// # The sending job (to be written in workers/)
+// # The sending loop (app/verifactu/sending.Sender)
 //
 // One job per issuer (org NIF) at a time, so that its records leave in
 // chain order and its waits are honoured; other issuers send in parallel.

@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
-	"testing"
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -25,7 +24,7 @@ type CA struct {
 	key  crypto.Signer
 }
 
-func serial(tb testing.TB) *big.Int {
+func serial(tb TB) *big.Int {
 	tb.Helper()
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	if err != nil {
@@ -34,7 +33,7 @@ func serial(tb testing.TB) *big.Int {
 	return n
 }
 
-func ecKey(tb testing.TB) crypto.Signer {
+func ecKey(tb TB) crypto.Signer {
 	tb.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -45,7 +44,7 @@ func ecKey(tb testing.TB) crypto.Signer {
 
 // NewCA makes a self-signed CA named name, valid from an hour ago for a
 // year.
-func NewCA(tb testing.TB, name string) *CA {
+func NewCA(tb TB, name string) *CA {
 	tb.Helper()
 	key := ecKey(tb)
 	tmpl := &x509.Certificate{
@@ -70,7 +69,7 @@ func NewCA(tb testing.TB, name string) *CA {
 	return &CA{Cert: cert, Pool: pool, key: key}
 }
 
-func (ca *CA) issue(tb testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
+func (ca *CA) issue(tb TB, tmpl *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
 	tb.Helper()
 	tmpl.SerialNumber = serial(tb)
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key)
@@ -86,7 +85,7 @@ func (ca *CA) issue(tb testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey)
 
 // ServerCertificate issues a TLS server certificate for 127.0.0.1, ::1
 // and localhost (where httptest listens).
-func (ca *CA) ServerCertificate(tb testing.TB) tls.Certificate {
+func (ca *CA) ServerCertificate(tb TB) tls.Certificate {
 	tb.Helper()
 	key := ecKey(tb)
 	cert := ca.issue(tb, &x509.Certificate{
@@ -118,7 +117,7 @@ type Client struct {
 
 // ClientPKCS12 issues a client certificate and returns it as a PKCS#12
 // file under password, holding the key, the certificate and the CA.
-func (ca *CA) ClientPKCS12(tb testing.TB, c Client, password string) []byte {
+func (ca *CA) ClientPKCS12(tb TB, c Client, password string) []byte {
 	tb.Helper()
 	if c.Name == "" {
 		c.Name = "DEMO VENTAS SL - B76543214"

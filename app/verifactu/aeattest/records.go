@@ -2,7 +2,6 @@ package aeattest
 
 import (
 	"fmt"
-	"testing"
 	"time"
 
 	"pulso/app/verifactu"
@@ -36,7 +35,7 @@ func alta(num int) *verifactu.Alta {
 
 // seal seals a after prev at a fixed time (no test depends on today) a
 // second apart per call, and returns its stored XML and Link.
-func seal(tb testing.TB, a *verifactu.Alta, prev *verifactu.Link, second int) ([]byte, *verifactu.Link) {
+func seal(tb TB, a *verifactu.Alta, prev *verifactu.Link, second int) ([]byte, *verifactu.Link) {
 	tb.Helper()
 	madrid, err := time.LoadLocation("Europe/Madrid")
 	if err != nil {
@@ -56,7 +55,7 @@ func seal(tb testing.TB, a *verifactu.Alta, prev *verifactu.Link, second int) ([
 // Chain seals n F1 altas of Issuer numbered F2026-<first>… onwards,
 // chained after prev (nil: the issuer's first record), and returns their
 // stored XML in chain order and the Link of the last one.
-func Chain(tb testing.TB, prev *verifactu.Link, first, n int) ([][]byte, *verifactu.Link) {
+func Chain(tb TB, prev *verifactu.Link, first, n int) ([][]byte, *verifactu.Link) {
 	tb.Helper()
 	out := make([][]byte, 0, n)
 	for i := range n {
@@ -69,7 +68,7 @@ func Chain(tb testing.TB, prev *verifactu.Link, first, n int) ([][]byte, *verifa
 
 // Subsanacion seals, after prev, a correction of invoice F2026-<num>:
 // Subsanacion = S, and RechazoPrevio = S when the AEAT had rejected it.
-func Subsanacion(tb testing.TB, prev *verifactu.Link, num int, rejected bool) []byte {
+func Subsanacion(tb TB, prev *verifactu.Link, num int, rejected bool) []byte {
 	tb.Helper()
 	a := alta(num)
 	a.Subsanacion = verifactu.Si

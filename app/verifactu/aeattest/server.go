@@ -43,6 +43,17 @@ import (
 	"pulso/app/verifactu"
 )
 
+// TB is what the fake needs of whoever runs it: a test (testing.TB), or
+// the demo (StartDemo), which logs what a test would fail on.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Fatal(args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
 // DefaultWait is the TiempoEsperaEnvio the fake answers unless a Reply
 // says otherwise: the AEAT's usual 60 seconds.
 const DefaultWait = 60 * time.Second
@@ -133,7 +144,7 @@ type Server struct {
 	CA       *CA    // issued the server's certificate: the client's RootCAs
 	ClientCA *CA    // the server accepts client certificates of this CA only
 
-	tb       testing.TB
+	tb       TB
 	srv      *httptest.Server
 	validate []string // xmllint command, schema and catalog when Validate
 
@@ -167,18 +178,22 @@ func (s *Server) ServerErrors() []string {
 }
 
 // New starts a fake AEAT service, closed when the test ends.
-func New(tb testing.TB, opt Options) *Server {
+func New(tb TB, opt Options) *Server {
 	tb.Helper()
 	s := &Server{
 		tb: tb, CA: NewCA(tb, "Fake AEAT server CA"), ClientCA: NewCA(tb, "Fake FNMT client CA"),
 		held: map[string]held{}, seen: map[string]int{}, last: map[string]verifactu.Link{},
 	}
 	if opt.Validate {
+		ttb, ok := tb.(testing.TB)
+		if !ok {
+			tb.Fatalf("aeattest: Validate needs a test (the schemas are the conformance set's)")
+		}
 		bin, err := exec.LookPath("xmllint")
 		if err != nil {
 			tb.Fatalf("xmllint is not installed, so requests cannot be validated against the AEAT schemas: install it (Debian: apt-get install libxml2-utils)")
 		}
-		s.validate = []string{bin, conformance.Path(tb, SchemaSOAPRequest), conformance.Path(tb, "verifactu/catalog.xml"), tb.TempDir()}
+		s.validate = []string{bin, conformance.Path(ttb, SchemaSOAPRequest), conformance.Path(ttb, "verifactu/catalog.xml"), tb.TempDir()}
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.TLS = &tls.Config{
