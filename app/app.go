@@ -32,6 +32,7 @@ import (
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
+	"pulso/app/verifactu/ledger/ledgerweb"
 	"pulso/app/web"
 )
 
@@ -335,6 +336,18 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/orders/:id/deliveries", sales, ordersH.Deliver).Name("orders.deliver")
 	app.Get("/orders/:id/pdf", anyone, ordersH.PDF).Name("orders.pdf")
 	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
+
+	// VERI*FACTU: the org's records with their sending state and XML, and
+	// the chain check, for billing (admin, accountant); Pulso's
+	// declaración responsable is public information, for anyone signed in.
+	{
+		billing := auth.Require(web.Billing...)
+		ledgerH := ledgerweb.New(d)
+		app.Get("/verifactu", billing, ledgerH.Records).Name("verifactu.records")
+		app.Get("/verifactu/verify", billing, ledgerH.Verify).Name("verifactu.verify")
+		app.Get("/verifactu/records/:id/xml", billing, ledgerH.XML).Name("verifactu.record_xml")
+		app.Get("/verifactu/declaracion", anyone, ledgerH.Declaracion).Name("verifactu.declaracion")
+	}
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per client IP (across every instance) so tokens cannot be

@@ -34,6 +34,10 @@ func Sells(ctx context.Context) bool {
 	return u != nil && u.Sells
 }
 
+// Bills reports whether the user works on billing (admin, accountant:
+// web.Billing), so the VERI*FACTU pages are in their navigation.
+func (u *User) Bills() bool { return u != nil && (u.Role == "admin" || u.Role == "accountant") }
+
 // IsAdmin reports whether admin navigation is shown.
 func (u *User) IsAdmin() bool { return u != nil && u.Role == "admin" }
 
