@@ -333,6 +333,9 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: billed.ID, Amount: 500, Kind: "payment"}); err != nil {
 		t.Fatal(err)
 	}
+	// VERI*FACTU: the AEAT's answer to one of the records issuing wrote,
+	// shown on /verifactu.
+	env.Exec(`UPDATE verifactu_records SET status = 'rejected', answer_code = 1104, answer_text = 'Alfa Respuesta AEAT Secreta' WHERE org_id = $1 AND seq = 1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -353,6 +356,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}
+	m = append(m, "Alfa Respuesta AEAT Secreta")
 	var inboxNonce []byte
 	if err := env.DB.QueryRow(context.Background(), `SELECT token_nonce FROM inbound_inboxes WHERE org_id = $1`, a.org.ID).Scan(&inboxNonce); err != nil {
 		t.Fatal(err)

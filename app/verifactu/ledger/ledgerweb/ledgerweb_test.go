@@ -9,9 +9,11 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/invoices"
 	"pulso/app/verifactu"
+	"pulso/app/verifactu/ledger"
 	"pulso/app/verifactu/ledger/ledgertest"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views/i18n"
 )
 
 // fixture: an org with three invoices issued and one voided (four
@@ -245,5 +247,29 @@ func TestDeclaracion(t *testing.T) {
 	env.Exec(`UPDATE users SET locale = 'en' WHERE id = $1`, b.User.ID)
 	if res := env.LoginAs(b.User).Get("/verifactu/declaracion"); !strings.Contains(res.Body, "Statement of compliance") {
 		t.Error("no English declaration")
+	}
+}
+
+// Every kind of broken link, state and record kind the pages name has
+// its text in both languages (the keys are built at run time, so the
+// catalog's own check cannot see them).
+func TestMessages(t *testing.T) {
+	var ids []string
+	for _, p := range []string{verifactu.BrokenTipoHuella, verifactu.BrokenHuella, verifactu.BrokenFirst, verifactu.BrokenNotFirst, verifactu.BrokenLink, verifactu.BrokenIssuer,
+		string(ledger.Gap), string(ledger.BadXML), string(ledger.Columns), string(ledger.Head)} {
+		ids = append(ids, "verifactu.ledger.problem."+p)
+	}
+	for _, s := range ledger.Statuses {
+		ids = append(ids, "verifactu.ledger.status."+s)
+	}
+	for _, k := range ledger.Kinds {
+		ids = append(ids, "verifactu.ledger.kind."+k)
+	}
+	for _, id := range ids {
+		for _, l := range []string{"es", "en"} {
+			if i18n.In(l, id, nil) == id {
+				t.Errorf("%s has no %s text", id, l)
+			}
+		}
 	}
 }
