@@ -6,10 +6,12 @@
 SELECT * FROM verifactu_chains WHERE org_id = @org_id ORDER BY issuer_nif;
 
 -- name: ListVerifactuChainBatch :many
--- One issuer's records after position @after_seq, in chain order, a batch
--- at a time so a long chain is checked without holding it all in memory.
+-- One issuer's records after position @after_seq up to @up_to (the head
+-- as the check read it: records issued since are not its business), in
+-- chain order, a batch at a time so a long chain is checked without
+-- holding it all in memory.
 SELECT * FROM verifactu_records
-WHERE org_id = @org_id AND issuer_nif = @issuer_nif AND seq > @after_seq
+WHERE org_id = @org_id AND issuer_nif = @issuer_nif AND seq > @after_seq AND seq <= @up_to
 ORDER BY seq
 LIMIT @batch;
 

@@ -78,25 +78,29 @@ func (q *Queries) GetVerifactuRecordXML(ctx context.Context, arg GetVerifactuRec
 
 const listVerifactuChainBatch = `-- name: ListVerifactuChainBatch :many
 SELECT org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at FROM verifactu_records
-WHERE org_id = $1 AND issuer_nif = $2 AND seq > $3
+WHERE org_id = $1 AND issuer_nif = $2 AND seq > $3 AND seq <= $4
 ORDER BY seq
-LIMIT $4
+LIMIT $5
 `
 
 type ListVerifactuChainBatchParams struct {
 	OrgID     int64
 	IssuerNif string
 	AfterSeq  int64
+	UpTo      int64
 	Batch     int32
 }
 
-// One issuer's records after position @after_seq, in chain order, a batch
-// at a time so a long chain is checked without holding it all in memory.
+// One issuer's records after position @after_seq up to @up_to (the head
+// as the check read it: records issued since are not its business), in
+// chain order, a batch at a time so a long chain is checked without
+// holding it all in memory.
 func (q *Queries) ListVerifactuChainBatch(ctx context.Context, arg ListVerifactuChainBatchParams) ([]VerifactuRecord, error) {
 	rows, err := q.db.Query(ctx, listVerifactuChainBatch,
 		arg.OrgID,
 		arg.IssuerNif,
 		arg.AfterSeq,
+		arg.UpTo,
 		arg.Batch,
 	)
 	if err != nil {

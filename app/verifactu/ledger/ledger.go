@@ -72,6 +72,12 @@ const batch = 500
 // record before it (the first must say PrimerRegistro), positions from 1
 // without gaps, the columns beside the XML, and the head. It stops each
 // chain at its first broken link.
+//
+// Each chain is checked up to its head as first read: a record and the
+// head's move to it commit together, so every record up to that head is
+// already visible, and invoices issued while the check runs neither break
+// it nor need a snapshot transaction. (A stored record past the head is
+// thus not looked at: it is either that new or not part of the chain.)
 func Verify(ctx context.Context, q *queries.Queries, orgID int64) ([]Chain, error) {
 	heads, err := q.ListVerifactuChainHeads(ctx, orgID)
 	if err != nil {
@@ -94,7 +100,7 @@ func verifyChain(ctx context.Context, q *queries.Queries, head queries.Verifactu
 	var last int64
 	var lastHuella string
 	for {
-		rs, err := q.ListVerifactuChainBatch(ctx, queries.ListVerifactuChainBatchParams{OrgID: head.OrgID, IssuerNif: head.IssuerNif, AfterSeq: last, Batch: batch})
+		rs, err := q.ListVerifactuChainBatch(ctx, queries.ListVerifactuChainBatchParams{OrgID: head.OrgID, IssuerNif: head.IssuerNif, AfterSeq: last, UpTo: head.LastSeq, Batch: batch})
 		if err != nil {
 			return c, err
 		}
