@@ -262,3 +262,40 @@ func TestFilename(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// Invoices issued while the check runs never show as a broken chain: each
+// check reads its chain up to the head it found.
+func TestVerifyWhileIssuing(t *testing.T) {
+	env := apptest.New(t)
+	b := ledgertest.Setup(t, env, env.Org("Cadena Viva S.L."))
+	b.Issue(t, 1)
+	done := make(chan struct{})
+	var issueErr error
+	go func() {
+		defer close(done)
+		for range 8 {
+			if _, issueErr = b.TryIssue(); issueErr != nil {
+				return
+			}
+		}
+	}()
+	checks := 0
+	for running := true; running; checks++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		for _, c := range verify(t, b) {
+			if c.Break != nil {
+				t.Fatalf("check %d broke while issuing: %+v", checks, c.Break)
+			}
+		}
+	}
+	if issueErr != nil {
+		t.Fatal(issueErr)
+	}
+	if c := verify(t, b)[0]; c.Checked != 9 || c.Break != nil {
+		t.Fatalf("after issuing: %+v", c)
+	}
+}

@@ -60,22 +60,30 @@ func (b *Biller) Issue(t testing.TB, n int) []queries.Invoice {
 	t.Helper()
 	var out []queries.Invoice
 	for range n {
-		err := live.BeginFunc(context.Background(), b.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
-			now := time.Now()
-			d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: b.Org.ID, Kind: invoices.Ordinary, CustomerID: &b.Customer, By: &b.User.ID, Now: now,
-				Lines: []invoices.LineInput{{Description: "Servicio de montaje", Unit: "ud", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: b.Rate}}})
-			if err != nil {
-				return err
-			}
-			inv, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: b.Org.ID, InvoiceID: d.ID, UserID: &b.User.ID, Locale: "es", Now: now})
-			out = append(out, inv)
-			return err
-		})
+		inv, err := b.TryIssue()
 		if err != nil {
 			t.Fatalf("issue: %v", err)
 		}
+		out = append(out, inv)
 	}
 	return out
+}
+
+// TryIssue is Issue of one invoice for a goroutine other than the test's,
+// which may not call t.Fatal.
+func (b *Biller) TryIssue() (queries.Invoice, error) {
+	var inv queries.Invoice
+	err := live.BeginFunc(context.Background(), b.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		now := time.Now()
+		d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: b.Org.ID, Kind: invoices.Ordinary, CustomerID: &b.Customer, By: &b.User.ID, Now: now,
+			Lines: []invoices.LineInput{{Description: "Servicio de montaje", Unit: "ud", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: b.Rate}}})
+		if err != nil {
+			return err
+		}
+		inv, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: b.Org.ID, InvoiceID: d.ID, UserID: &b.User.ID, Locale: "es", Now: now})
+		return err
+	})
+	return inv, err
 }
 
 // Void voids inv, which writes its RegistroAnulacion.
@@ -91,13 +99,15 @@ func (b *Biller) Void(t testing.TB, inv queries.Invoice) {
 }
 
 // Tamper runs sql (with args) against verifactu_records with the frozen
-// trigger off, in one transaction that turns it back on. The trigger is
-// what stops Pulso itself from changing a record; the chain check exists
-// for what gets past it — someone with the table owner's rights editing
-// rows directly, or a restore from a doctored dump — so a test of the
-// check has to go around the trigger the same way. ALTER TABLE … DISABLE
-// TRIGGER needs the table's owner (the tests' superuser), which the app's
-// own role in production need not be.
+// trigger off, in one transaction that turns it back on. The trigger stops
+// every UPDATE or DELETE Pulso (or anyone with plain write rights) sends;
+// the chain check exists for what gets past it — someone holding the
+// table owner's rights, who can switch the trigger off as this does, or a
+// restore from a doctored dump — so a test of the check has to go around
+// the trigger the same way. ALTER TABLE … DISABLE TRIGGER needs the table's
+// owner or a superuser: in tests the role that ran the migrations owns
+// the tables. (In production `pulso migrate` runs as the owner too, which
+// is why the records are also sent to the AEAT and checked by hash.)
 func Tamper(t testing.TB, env *apptest.Env, sql string, args ...any) {
 	t.Helper()
 	err := pgx.BeginFunc(context.Background(), env.DB, func(tx pgx.Tx) error {
