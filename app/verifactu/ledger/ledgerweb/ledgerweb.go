@@ -10,6 +10,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -65,8 +66,9 @@ func (h *Handler) Records(c *fiber.Ctx) error {
 	}
 	loc := p.Location()
 	for _, r := range page.Records {
+		// The record's DD-MM-AAAA issue date, shown as dd/mm/aaaa.
 		rv := ledgerview.Record{ID: r.ID, InvoiceID: r.InvoiceID, Seq: r.Seq, Kind: r.Kind, IssuerNIF: r.IssuerNif, Number: r.NumSerie,
-			Date: r.FechaExpedicion, Tipo: deref(r.TipoFactura), Status: r.Status, AnswerText: r.AnswerText,
+			Date: strings.ReplaceAll(r.FechaExpedicion, "-", "/"), Tipo: deref(r.TipoFactura), Status: r.Status, AnswerText: r.AnswerText,
 			Recorded: r.CreatedAt.In(loc).Format("02/01/2006 15:04")}
 		if r.AnswerCode != nil {
 			rv.AnswerCode = strconv.Itoa(int(*r.AnswerCode))
