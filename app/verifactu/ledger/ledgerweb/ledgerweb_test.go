@@ -273,3 +273,35 @@ func TestMessages(t *testing.T) {
 		}
 	}
 }
+
+// A long list pages by id, newest first, keeping its filters.
+func TestRecordsPaging(t *testing.T) {
+	env := apptest.New(t)
+	b := ledgertest.Setup(t, env, env.Org("Paginas S.L."))
+	inv := b.Issue(t, 1)[0]
+	// 60 more altas in a chain of their own: the list reads the columns
+	// only, so they need not be real records (the check would refuse them).
+	env.Exec(`INSERT INTO verifactu_chains (org_id, issuer_nif, last_seq, last_num_serie, last_fecha, last_huella) VALUES ($1, 'A28083806', 60, 'X', '01-12-2026', repeat('A', 64))`, b.Org.ID)
+	env.Exec(`INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
+			prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml)
+		SELECT $1, $2, 'alta', 'A28083806', n, 'P-' || n, '01-12-2026', 'F1', repeat('A', 64),
+			CASE WHEN n > 1 THEN 'P-' || (n - 1) END, CASE WHEN n > 1 THEN '01-12-2026' END, CASE WHEN n > 1 THEN repeat('A', 64) END,
+			'2026-12-01T10:00:00+01:00', '<x/>'::bytea
+		FROM generate_series(1, 60) AS n`, b.Org.ID, inv.ID)
+	c := env.LoginAs(b.User)
+	res := c.Get("/verifactu?kind=alta")
+	if n := strings.Count(res.Body, `data-testid="record"`); n != 50 || !strings.Contains(res.Body, ">P-60<") || strings.Contains(res.Body, ">P-10<") {
+		t.Fatalf("page 1: %d records", n)
+	}
+	i := strings.Index(res.Body, `data-testid="more"`)
+	j := strings.LastIndex(res.Body[:i], `href="`)
+	more := strings.ReplaceAll(res.Body[j+len(`href="`):strings.Index(res.Body[j+len(`href="`):], `"`)+j+len(`href="`)], "&amp;", "&")
+	if !strings.HasPrefix(more, "/verifactu?before=") || !strings.HasSuffix(more, "&kind=alta") {
+		t.Fatalf("more link %q", more)
+	}
+	res = c.Get(more)
+	if n := strings.Count(res.Body, `data-testid="record"`); n != 11 || !strings.Contains(res.Body, ">P-10<") || !strings.Contains(res.Body, ">"+*inv.FullNumber+"<") ||
+		strings.Contains(res.Body, `data-testid="more"`) {
+		t.Fatalf("page 2: %d records", n)
+	}
+}
