@@ -35,6 +35,7 @@ import (
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
 	"pulso/app/verifactu/certweb"
+	"pulso/app/verifactu/ledger/ledgerweb"
 	"pulso/app/verifactu/sending"
 	"pulso/app/web"
 )
@@ -370,6 +371,17 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	certH := certweb.New(d)
 	app.Get(certweb.Path, admin, certH.Show).Name("verifactu.certificate")
 	app.Post(bodies.Upload(certweb.Path, sending.MaxCertificateBytes, "verifactu.cert_too_big"), admin, certH.Save).Name("verifactu.certificate_save")
+	// VERI*FACTU: the org's records with their sending state and XML, and
+	// the chain check, for billing (admin, accountant); Pulso's
+	// declaración responsable is public information, for anyone signed in.
+	{
+		billing := auth.Require(web.Billing...)
+		ledgerH := ledgerweb.New(d)
+		app.Get("/verifactu", billing, ledgerH.Records).Name("verifactu.records")
+		app.Get("/verifactu/verify", billing, ledgerH.Verify).Name("verifactu.verify")
+		app.Get("/verifactu/records/:id/xml", billing, ledgerH.XML).Name("verifactu.record_xml")
+		app.Get("/verifactu/declaracion", anyone, ledgerH.Declaracion).Name("verifactu.declaracion")
+	}
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per client IP (across every instance) so tokens cannot be

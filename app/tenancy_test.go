@@ -359,6 +359,9 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		SELECT org_id, issuer_nif, 'faulted', 'Alfa Error Envio Secreto' FROM verifactu_chains WHERE org_id = $1`, org.ID)
 	env.Exec(`INSERT INTO verifactu_sends (org_id, issuer_nif, first_seq, last_seq, records, outcome, error, started_at, finished_at)
 		SELECT org_id, issuer_nif, 1, 1, 1, 'faulted', 'Alfa Error Envio Secreto', now(), now() FROM verifactu_chains WHERE org_id = $1`, org.ID)
+	// VERI*FACTU: the AEAT's answer to one of the records issuing wrote,
+	// shown on /verifactu.
+	env.Exec(`UPDATE verifactu_records SET status = 'rejected', answer_code = 1104, answer_text = 'Alfa Respuesta AEAT Secreta' WHERE org_id = $1 AND seq = 1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -382,6 +385,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}
+	m = append(m, "Alfa Respuesta AEAT Secreta")
 	var inboxNonce []byte
 	if err := env.DB.QueryRow(context.Background(), `SELECT token_nonce FROM inbound_inboxes WHERE org_id = $1`, a.org.ID).Scan(&inboxNonce); err != nil {
 		t.Fatal(err)

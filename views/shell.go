@@ -26,6 +26,9 @@ type User struct {
 	// quotes, orders); an accountant only reads them, so pages leave out
 	// the buttons that would be refused.
 	Sells bool
+	// Billing: a billing role (web.Billing), whose navigation offers the
+	// VERI*FACTU pages.
+	Billing bool
 }
 
 // Sells reports whether the viewer may change sales objects (see User).
@@ -33,6 +36,9 @@ func Sells(ctx context.Context) bool {
 	u := ShellFrom(ctx).User
 	return u != nil && u.Sells
 }
+
+// Bills reports whether the user works on billing (see User.Billing).
+func (u *User) Bills() bool { return u != nil && u.Billing }
 
 // IsAdmin reports whether admin navigation is shown.
 func (u *User) IsAdmin() bool { return u != nil && u.Role == "admin" }

@@ -17,6 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"pulso/app/ident"
+	"pulso/app/verifactu"
 )
 
 // Config is parsed once in cmd/pulso and passed down; there is no global.
@@ -74,6 +77,18 @@ type Config struct {
 	// environment invoices.Recording.Env names (the fake AEAT of the demo and
 	// tests); empty: the AEAT's own.
 	AEATURL string
+
+	// The SistemaInformatico every VERI*FACTU record names (RD 1007/2023,
+	// Orden HAC/1177/2024) and the AEAT environment records go to.
+	// VerifactuProducerName and VerifactuProducerNIF name who makes this
+	// Pulso available (its declaración responsable); both empty: each
+	// issuing org names itself, as a business running its own copy.
+	// VerifactuInstallation tells this installation apart from the
+	// producer's others.
+	VerifactuProducerName string
+	VerifactuProducerNIF  string
+	VerifactuInstallation string
+	VerifactuEnv          verifactu.Environment
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when
@@ -117,6 +132,10 @@ var Vars = []Var{
 	{"PULSO_LIVE_MAX_PER_USER", "10", "live sockets (open pages) one user may hold on one node; more are refused with close code 4429"},
 	{"PULSO_LIVE_MAX_PER_ORG", "200", "live sockets one org may hold on one node; more are refused with close code 4429"},
 	{"PULSO_AEAT_URL", "(unset: the AEAT's VERI*FACTU service)", "https URL that replaces the AEAT's VERI*FACTU web service endpoint (a test or fake service); records are sent there with the org's certificate"},
+	{"PULSO_VERIFACTU_PRODUCER_NAME", "(unset: each org names itself)", "name of who produces and makes this Pulso available, in every VERI*FACTU record's SistemaInformatico and the declaración responsable; set with PULSO_VERIFACTU_PRODUCER_NIF"},
+	{"PULSO_VERIFACTU_PRODUCER_NIF", "(unset: each org's NIF)", "Spanish NIF of that producer"},
+	{"PULSO_VERIFACTU_INSTALLATION", "1", "NumeroInstalacion of this installation in the VERI*FACTU records (up to 100 characters)"},
+	{"PULSO_VERIFACTU_ENV", "test", "AEAT environment of the VERI*FACTU records and QR codes: test (pre-production) or production"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -226,6 +245,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.LiveMaxPerUser > c.LiveMaxPerOrg {
 		errs = append(errs, fmt.Errorf("PULSO_LIVE_MAX_PER_USER (%d) cannot exceed PULSO_LIVE_MAX_PER_ORG (%d)", c.LiveMaxPerUser, c.LiveMaxPerOrg))
 	}
+	errs = append(errs, c.verifactuFromEnv(get)...)
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))
 	}
@@ -257,6 +277,49 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("PULSO_SECRET must be set when PULSO_BASE_URL is https (a generated secret would differ between instances)"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// verifactuFromEnv reads the VERI*FACTU settings and checks them as the
+// AEAT would check the SistemaInformatico block they fill, so a bad value
+// stops the start instead of the first invoice.
+func (c *Config) verifactuFromEnv(get func(name, def string) string) []error {
+	var errs []error
+	c.VerifactuProducerName = get("PULSO_VERIFACTU_PRODUCER_NAME", "")
+	c.VerifactuProducerNIF = strings.ToUpper(get("PULSO_VERIFACTU_PRODUCER_NIF", ""))
+	c.VerifactuInstallation = get("PULSO_VERIFACTU_INSTALLATION", "1")
+	switch env := get("PULSO_VERIFACTU_ENV", "test"); env {
+	case "test":
+		c.VerifactuEnv = verifactu.Test
+	case "production":
+		c.VerifactuEnv = verifactu.Production
+	default:
+		errs = append(errs, fmt.Errorf("PULSO_VERIFACTU_ENV must be test or production, got %q", env))
+	}
+	name, nif := c.VerifactuProducerName, c.VerifactuProducerNIF
+	switch {
+	case (name == "") != (nif == ""):
+		errs = append(errs, errors.New("PULSO_VERIFACTU_PRODUCER_NAME and PULSO_VERIFACTU_PRODUCER_NIF go together: set both or neither"))
+		return errs
+	case nif != "":
+		if n, err := ident.NormalizeTaxID(nif, "ES"); err != nil || n != nif {
+			errs = append(errs, fmt.Errorf("PULSO_VERIFACTU_PRODUCER_NIF must be a valid Spanish NIF like B12345674, got %q", nif))
+			return errs
+		}
+	default:
+		// Each org names itself; check the installation alone.
+		name, nif = "-", "00000000T"
+	}
+	err := verifactu.Pulso(name, nif, "0", c.VerifactuInstallation, true).Validate()
+	var fe *verifactu.FieldError
+	if errors.As(err, &fe) {
+		v := map[string]string{"SistemaInformatico.NombreRazon": "PULSO_VERIFACTU_PRODUCER_NAME", "SistemaInformatico.NIF": "PULSO_VERIFACTU_PRODUCER_NIF",
+			"SistemaInformatico.NumeroInstalacion": "PULSO_VERIFACTU_INSTALLATION"}[fe.Field]
+		if v == "" {
+			v = fe.Field
+		}
+		errs = append(errs, fmt.Errorf("%s %s", v, fe.Reason))
+	}
+	return errs
 }
 
 // ParseProxy reads one PULSO_TRUSTED_PROXIES entry: an address (which

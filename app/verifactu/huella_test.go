@@ -213,12 +213,13 @@ func TestChainOfThree(t *testing.T) {
 		name    string
 		chain   []Stored
 		index   int
+		code    string
 		contain string
 	}{
-		{"changed amount", []Stored{stored[0], tampered, stored[2]}, 1, "not what its fields give"},
-		{"dropped record", []Stored{stored[0], stored[2]}, 1, "names F2026-0002"},
-		{"not the first", []Stored{stored[1], stored[2]}, 0, "names a previous one"},
-		{"first in the middle", []Stored{stored[0], stored[1], stored[0]}, 2, "says it is the first"},
+		{"changed amount", []Stored{stored[0], tampered, stored[2]}, 1, BrokenHuella, "not what its fields give"},
+		{"dropped record", []Stored{stored[0], stored[2]}, 1, BrokenLink, "names F2026-0002"},
+		{"not the first", []Stored{stored[1], stored[2]}, 0, BrokenFirst, "names a previous one"},
+		{"first in the middle", []Stored{stored[0], stored[1], stored[0]}, 2, BrokenNotFirst, "says it is the first"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -227,8 +228,8 @@ func TestChainOfThree(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("got %v, want a *ChainError", err)
 			}
-			if ce.Index != c.index || !strings.Contains(ce.Reason, c.contain) {
-				t.Fatalf("got %v, want index %d and %q", ce, c.index, c.contain)
+			if ce.Index != c.index || ce.Code != c.code || !strings.Contains(ce.Reason, c.contain) {
+				t.Fatalf("got %+v, want index %d, code %s and %q", ce, c.index, c.code, c.contain)
 			}
 		})
 	}

@@ -128,11 +128,24 @@ func (s Stored) Link() Link {
 }
 
 // ChainError points at the first record of a chain that does not hold:
-// its position in the slice given to VerifyChain and what is wrong.
+// its position in the slice given to VerifyChain, what kind of fault it
+// is (one of the Broken… codes, for a page to explain in its language)
+// and what is wrong in detail.
 type ChainError struct {
 	Index  int
+	Code   string
 	Reason string
 }
+
+// The kinds of ChainError.
+const (
+	BrokenTipoHuella = "tipo_huella" // TipoHuella is not 01
+	BrokenHuella     = "huella"      // the huella is not what the record's fields give
+	BrokenFirst      = "first"       // the first record names a previous one
+	BrokenNotFirst   = "not_first"   // a later record says PrimerRegistro
+	BrokenLink       = "link"        // the record names another record as previous
+	BrokenIssuer     = "issuer"      // the record belongs to another issuer's chain
+)
 
 func (e *ChainError) Error() string {
 	return fmt.Sprintf("verifactu: chain broken at record %d: %s", e.Index, e.Reason)
@@ -148,22 +161,22 @@ func VerifyChain(records []Stored, continues *Link) error {
 	prev := continues
 	for i, r := range records {
 		if r.TipoHuella != TipoHuella {
-			return &ChainError{i, fmt.Sprintf("TipoHuella is %q, not %s", r.TipoHuella, TipoHuella)}
+			return &ChainError{i, BrokenTipoHuella, fmt.Sprintf("TipoHuella is %q, not %s", r.TipoHuella, TipoHuella)}
 		}
 		if got := r.ComputeHuella(); got != strings.TrimSpace(r.Huella) {
-			return &ChainError{i, fmt.Sprintf("its huella %s is not what its fields give (%s)", r.Huella, got)}
+			return &ChainError{i, BrokenHuella, fmt.Sprintf("its huella %s is not what its fields give (%s)", r.Huella, got)}
 		}
 		switch {
 		case prev == nil && r.Prev != nil:
-			return &ChainError{i, "the first record names a previous one"}
+			return &ChainError{i, BrokenFirst, "the first record names a previous one"}
 		case prev != nil && r.Prev == nil:
-			return &ChainError{i, "says it is the first record, but follows " + prev.NumSerieFactura}
+			return &ChainError{i, BrokenNotFirst, "says it is the first record, but follows " + prev.NumSerieFactura}
 		case prev != nil && *r.Prev != *prev:
-			return &ChainError{i, fmt.Sprintf("names %s %s %s as previous, the previous record is %s %s %s",
+			return &ChainError{i, BrokenLink, fmt.Sprintf("names %s %s %s as previous, the previous record is %s %s %s",
 				r.Prev.NumSerieFactura, r.Prev.FechaExpedicionFactura, r.Prev.Huella, prev.NumSerieFactura, prev.FechaExpedicionFactura, prev.Huella)}
 		}
 		if prev != nil && r.ID.IDEmisorFactura != prev.IDEmisorFactura {
-			return &ChainError{i, "belongs to issuer " + r.ID.IDEmisorFactura + ", the chain to " + prev.IDEmisorFactura}
+			return &ChainError{i, BrokenIssuer, "belongs to issuer " + r.ID.IDEmisorFactura + ", the chain to " + prev.IDEmisorFactura}
 		}
 		l := r.Link()
 		prev = &l

@@ -182,6 +182,11 @@ func (p Persona) validate(field string) error {
 	return text(field+".IDOtro.ID", o.ID, 1, 20)
 }
 
+// Validate checks the block as the XSD and the AEAT would, so an
+// installation's settings (producer, installation number) are refused at
+// startup rather than on the first invoice issued.
+func (s SistemaInformatico) Validate() error { return s.validate() }
+
 func (s SistemaInformatico) validate() error {
 	const f = "SistemaInformatico"
 	if err := text(f+".NombreRazon", s.NombreRazon, 1, 120); err != nil {

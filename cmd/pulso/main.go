@@ -29,7 +29,6 @@ import (
 	"pulso/app/devdb"
 	"pulso/app/inbound"
 	"pulso/app/inbound/senderauth"
-	"pulso/app/invoices"
 	"pulso/app/live/hub"
 	"pulso/app/mail"
 	"pulso/app/ops"
@@ -52,6 +51,7 @@ Usage:
   pulso seed --demo                          create the demo orgs and users (idempotent)
   pulso dev                                  find or start a local database, migrate, seed, serve
   pulso devdb stop                           stop the private dev PostgreSQL cluster
+  pulso verifactu verify --org N             recompute the org's VERI*FACTU chains (exit 1 if one is broken)
   pulso version                              print the version
 
 Configuration comes from environment variables; see README.md.
@@ -85,8 +85,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 	}
 	log := cfg.Logger()
 	slog.SetDefault(log)
-	// Every VERI*FACTU record names the version of the program that made it.
-	invoices.Recording.Version = buildVersion()
+	// Every VERI*FACTU record names the program that made it.
+	applyRecording(cfg)
 
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	switch cmd {
@@ -176,6 +176,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 		}
 		log.Info("demo ready: sign in as admin@demo.test / " + demo.Password)
 		return serve(ctx, cfg, log, true, false)
+	case "verifactu":
+		return verifactuCmd(ctx, cfg, args, os.Stdout)
 	case "devdb":
 		if len(args) != 1 || args[0] != "stop" {
 			return errors.New("usage: pulso devdb stop")
