@@ -17,6 +17,7 @@ import (
 
 	"pulso/app/files"
 	"pulso/app/inbound"
+	"pulso/app/invoices/recurring"
 	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/queries"
@@ -85,6 +86,10 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &ImportWorker{DB: pool, Files: files.New(pool), BaseURL: opts.BaseURL, Log: log})
 	river.AddWorker(ws, &TaskSLAWorker{DB: pool})
 	river.AddWorker(ws, &SLASweepWorker{DB: pool})
+	// SendNow stays nil until invoice sends exist: templates that issue and
+	// send record the request on their run rows (recurring.Runner.SendNow).
+	river.AddWorker(ws, &RecurringInvoicesWorker{Runner: &recurring.Runner{DB: pool, Log: log}})
+	river.AddWorker(ws, &SummaryInvoicesWorker{DB: pool, Log: log})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -120,6 +125,11 @@ func periodicJobs() []*river.PeriodicJob {
 		// under them and finds deals idle past their stage's limit.
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return jobargs.SLASweep{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// Recurring invoices: a period is due from midnight in its org's
+		// zone; a minute's wait is nothing to an invoice dated that day.
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.RecurringInvoices{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }
