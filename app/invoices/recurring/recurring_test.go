@@ -418,11 +418,17 @@ func TestPauseResume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tx(func(ctx context.Context, tx pgx.Tx) error { _, err := recurring.Pause(ctx, tx, w.org.ID, tpl.ID); return err })
+	tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := recurring.Pause(ctx, tx, w.org.ID, tpl.ID)
+		return err
+	})
 	if rep, _ := recurring.RunDue(ctx, w.env.DB, nil, now); rep.Issued != 0 {
 		t.Errorf("paused template issued %d", rep.Issued)
 	}
-	tx(func(ctx context.Context, tx pgx.Tx) error { _, err := recurring.Resume(ctx, tx, w.org.ID, tpl.ID, now); return err })
+	tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := recurring.Resume(ctx, tx, w.org.ID, tpl.ID, now)
+		return err
+	})
 	rep, err := recurring.RunDue(ctx, w.env.DB, nil, now)
 	if err != nil {
 		t.Fatal(err)

@@ -243,4 +243,3 @@ func Due(t queries.RecurringInvoice, today time.Time) []time.Time {
 	}
 	return Periods(ScheduleOf(t), t.NextPeriod.Time, today)
 }
-
