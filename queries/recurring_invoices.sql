@@ -17,7 +17,7 @@ JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id
 WHERE r.org_id = @org_id AND r.id = @id;
 
 -- name: LockRecurringInvoice :one
-SELECT * FROM recurring_invoices WHERE org_id = @org_id AND id = @id FOR UPDATE;
+SELECT * FROM recurring_invoices WHERE org_id = @org_id AND id = @id FOR NO KEY UPDATE;
 
 -- name: ListRecurringInvoices :many
 -- Newest first, keyset by id.
@@ -65,7 +65,7 @@ SELECT * FROM recurring_invoices
 WHERE org_id = @org_id AND active AND next_period IS NOT NULL AND next_period <= @today::date
   AND NOT (id = ANY (@skip::bigint[]))
 ORDER BY next_period, id LIMIT 1
-FOR UPDATE;
+FOR NO KEY UPDATE;
 
 -- name: InsertRecurringInvoiceRun :exec
 INSERT INTO recurring_invoice_runs (org_id, template_id, period_start, invoice_id, send)
@@ -119,7 +119,7 @@ SELECT * FROM invoice_runs WHERE org_id = @org_id AND period_start = @period_sta
 SELECT * FROM invoice_runs WHERE org_id = @org_id AND id = @id;
 
 -- name: LockInvoiceRun :one
-SELECT * FROM invoice_runs WHERE org_id = @org_id AND id = @id FOR UPDATE;
+SELECT * FROM invoice_runs WHERE org_id = @org_id AND id = @id FOR NO KEY UPDATE;
 
 -- name: ListInvoiceRuns :many
 SELECT * FROM invoice_runs WHERE org_id = @org_id AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))

@@ -763,7 +763,7 @@ func (q *Queries) ListRecurringInvoices(ctx context.Context, arg ListRecurringIn
 }
 
 const lockInvoiceRun = `-- name: LockInvoiceRun :one
-SELECT org_id, id, period_start, period_end, state, total, done, failed, created_by, created_at, finished_at FROM invoice_runs WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, period_start, period_end, state, total, done, failed, created_by, created_at, finished_at FROM invoice_runs WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE
 `
 
 type LockInvoiceRunParams struct {
@@ -791,7 +791,7 @@ func (q *Queries) LockInvoiceRun(ctx context.Context, arg LockInvoiceRunParams) 
 }
 
 const lockRecurringInvoice = `-- name: LockRecurringInvoice :one
-SELECT org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at FROM recurring_invoices WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at FROM recurring_invoices WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE
 `
 
 type LockRecurringInvoiceParams struct {
@@ -842,7 +842,7 @@ SELECT org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, no
 WHERE org_id = $1 AND active AND next_period IS NOT NULL AND next_period <= $2::date
   AND NOT (id = ANY ($3::bigint[]))
 ORDER BY next_period, id LIMIT 1
-FOR UPDATE
+FOR NO KEY UPDATE
 `
 
 type NextDueRecurringInvoiceParams struct {

@@ -18,14 +18,11 @@ type RecurringInvoicesWorker struct {
 	Runner *recurring.Runner
 }
 
-// Timeout: a backlog after days down, or a large org's first of the month,
-// is worked in one job (one short transaction per period). A job killed or
-// timed out half-way leaves every committed period done; the next run goes
-// on from there.
-func (w *RecurringInvoicesWorker) Timeout(*river.Job[jobargs.RecurringInvoices]) time.Duration {
-	return 10 * time.Minute
-}
-
+// Work keeps the client's job timeout (a minute at most) on purpose: each
+// period is its own short transaction, so a run cut off by the timeout, or
+// killed, leaves every committed period done and the next minute's run goes
+// on from there; and a killed run is rescued soon (the rescuer waits out a
+// kind's own timeout), not after a long custom one.
 func (w *RecurringInvoicesWorker) Work(ctx context.Context, job *river.Job[jobargs.RecurringInvoices]) error {
 	rep, err := w.Runner.RunDue(ctx, nil, time.Now())
 	_ = river.RecordOutput(ctx, map[string]int{"issued": rep.Issued, "refused": rep.Refused})
