@@ -21,6 +21,7 @@ import (
 	"pulso/app/home"
 	"pulso/app/imports"
 	"pulso/app/inbound/inboundweb"
+	"pulso/app/invoices/recurringweb"
 	"pulso/app/jobs"
 	"pulso/app/leads/leadsweb"
 	"pulso/app/live/hub"
@@ -335,6 +336,27 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/orders/:id/deliveries", sales, ordersH.Deliver).Name("orders.deliver")
 	app.Get("/orders/:id/pdf", anyone, ordersH.PDF).Name("orders.pdf")
 	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
+
+	// Recurring invoice templates and the month-end run of delivery notes
+	// (recapitulativas): billing's work, admins and accountants only. The
+	// run's page moves live through the hub (topic invoice_run).
+	{
+		billing := auth.Require(web.Billing...)
+		recurringH := recurringweb.New(d)
+		recurringweb.RegisterLive(h, d.Q)
+		app.Get("/recurring-invoices", billing, recurringH.List).Name("recurring.list")
+		app.Get("/recurring-invoices/new", billing, recurringH.NewForm).Name("recurring.new")
+		app.Post("/recurring-invoices", billing, recurringH.Create).Name("recurring.create")
+		app.Get("/recurring-invoices/:id", billing, recurringH.Show).Name("recurring.show")
+		app.Get("/recurring-invoices/:id/edit", billing, recurringH.Edit).Name("recurring.edit")
+		app.Post("/recurring-invoices/:id", billing, recurringH.Update).Name("recurring.update")
+		app.Post("/recurring-invoices/:id/pause", billing, recurringH.Pause).Name("recurring.pause")
+		app.Post("/recurring-invoices/:id/resume", billing, recurringH.Resume).Name("recurring.resume")
+		app.Get("/invoice-runs", billing, recurringH.Runs).Name("invoice_runs.list")
+		app.Post("/invoice-runs", billing, recurringH.StartRun).Name("invoice_runs.start")
+		app.Get("/invoice-runs/:id", billing, recurringH.ShowRun).Name("invoice_runs.show")
+		app.Get("/invoice-runs/:id/status", billing, recurringH.RunStatus).Name("invoice_runs.status")
+	}
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per client IP (across every instance) so tokens cannot be
