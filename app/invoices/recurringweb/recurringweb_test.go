@@ -3,10 +3,10 @@ package recurringweb_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
