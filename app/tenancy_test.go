@@ -19,6 +19,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/config"
 	"pulso/app/invoices"
+	"pulso/app/invoices/recurring"
 	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/web"
@@ -333,6 +334,34 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	if _, err := env.Q.SeedInvoiceAllocation(ctx, queries.SeedInvoiceAllocationParams{OrgID: org.ID, InvoiceID: billed.ID, Amount: 500, Kind: "payment"}); err != nil {
 		t.Fatal(err)
 	}
+	// recurring invoices: a template made as the app makes it, a period it
+	// invoiced, and a month-end run with a customer it could not invoice
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		rate := int64(0)
+		if err := tx.QueryRow(ctx, `SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`).Scan(&rate); err != nil {
+			return err
+		}
+		tpl, err := recurring.Create(ctx, tx, recurring.TemplateInput{OrgID: org.ID, CustomerID: *billed.CustomerID, Name: "Alfa Plantilla Secreta",
+			Frequency: recurring.Monthly, Day: 1, Start: recurring.Today(time.Now(), org.TimeZone), Mode: recurring.ModeIssue, By: &accountant.ID, Now: time.Now(),
+			Lines: []invoices.LineInput{{Description: "Alfa Cuota Secreta", Quantity: decimal.NewFromInt(1), UnitPrice: 100, TaxRateID: rate}}})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO recurring_invoice_runs (org_id, template_id, period_start, invoice_id) VALUES ($1, $2, '2026-11-01', $3)`,
+			org.ID, tpl.ID, billed.ID); err != nil {
+			return err
+		}
+		var run int64
+		if err := tx.QueryRow(ctx, `INSERT INTO invoice_runs (org_id, period_start, period_end, state, total, failed, created_by, finished_at)
+			VALUES ($1, '2026-11-01', '2026-11-30', 'done', 1, 1, $2, now()) RETURNING id`, org.ID, accountant.ID).Scan(&run); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO invoice_run_items (org_id, run_id, customer_id, error) VALUES ($1, $2, $3, 'invoices.customer_tax_id_required')`,
+			org.ID, run, *billed.CustomerID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
@@ -349,7 +378,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",
 		"Alfa Condiciones Secretas", "Alfa Linea Secreta", alfaToken(t, env, linktoken.Quote), alfaToken(t, env, linktoken.Feed), "Alfa Navegador Secreto",
-		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto"}
+		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto", "Alfa Plantilla Secreta", "Alfa Cuota Secreta"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}
