@@ -234,12 +234,3 @@ func (r *Runner) refuse(ctx context.Context, orgID, id int64, bad invoices.Inval
 			LastError: msg, At: &now})
 	})
 }
-
-// Due lists a template's periods still to invoice up to today (what the
-// template page shows as pending).
-func Due(t queries.RecurringInvoice, today time.Time) []time.Time {
-	if !t.Active || !t.NextPeriod.Valid {
-		return nil
-	}
-	return Periods(ScheduleOf(t), t.NextPeriod.Time, today)
-}

@@ -187,7 +187,7 @@ func TestTemplateFormRefusesBadInput(t *testing.T) {
 			t.Errorf("%s: status %d, want 422", tc.name, r.Status)
 			continue
 		}
-		if !strings.Contains(r.Body, `data-testid="error-`+tc.field+`"`) {
+		if !strings.Contains(r.Body, `id="e-`+tc.field+`"`) {
 			t.Errorf("%s: no message at %s", tc.name, tc.field)
 		}
 		if tc.msg != "" && !strings.Contains(r.Body, tc.msg) {
