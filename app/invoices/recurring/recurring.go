@@ -212,9 +212,9 @@ func check(ctx context.Context, tx pgx.Tx, in TemplateInput, today time.Time, ne
 	switch {
 	case !slices.Contains(Frequencies, in.Frequency):
 		bad["frequency"] = invoices.Problem{ID: "validation.choice"}
-	case !s.valid() && in.Frequency == Weekly:
+	case in.Frequency == Weekly && (in.Day < 1 || in.Day > 7):
 		bad["day"] = invoices.Problem{ID: "recurring.weekday_range"}
-	case !s.valid() && !in.Start.IsZero():
+	case in.Frequency != Weekly && (in.Day < 1 || in.Day > 31):
 		bad["day"] = invoices.Problem{ID: "recurring.day_range"}
 	}
 	switch {

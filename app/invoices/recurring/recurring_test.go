@@ -175,6 +175,9 @@ func TestTemplateBadInput(t *testing.T) {
 		{"no name", func(in *recurring.TemplateInput) { in.Name = "  " }, "name", "recurring.name_required"},
 		{"start in the past", func(in *recurring.TemplateInput) { in.Start = today.AddDate(0, 0, -1) }, "start", "recurring.start_past"},
 		{"no start", func(in *recurring.TemplateInput) { in.Start = time.Time{} }, "start", "recurring.start_required"},
+		{"weekly without a start names only the start", func(in *recurring.TemplateInput) {
+			in.Frequency, in.Day, in.Start = recurring.Weekly, 3, time.Time{}
+		}, "day", ""},
 		{"customer without tax id for F1", func(in *recurring.TemplateInput) { in.CustomerID = noTax }, "customer_id", "invoices.customer_tax_id_required"},
 		{"customer of nobody", func(in *recurring.TemplateInput) { in.CustomerID = 999999 }, "customer_id", "invoices.customer_required"},
 		{"line without description", func(in *recurring.TemplateInput) { in.Lines[0].Description = "" }, "lines.0.description", "quotes.description_required"},
