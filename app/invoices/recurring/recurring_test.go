@@ -441,3 +441,42 @@ func TestPauseResume(t *testing.T) {
 		t.Errorf("resumed template issued %d, want %d", rep.Issued, want)
 	}
 }
+
+// FuzzPeriods: whatever the schedule, periods come in strictly increasing
+// order, within start and end and the range asked, on the template's day
+// (or the month's last day when it is shorter), and Next finds each of them.
+func FuzzPeriods(f *testing.F) {
+	f.Add(0, 31, int64(0), int64(400), int64(0), int64(90))
+	f.Add(1, 3, int64(10), int64(0), int64(-30), int64(60))
+	f.Add(2, 29, int64(59), int64(800), int64(100), int64(500))
+	f.Add(3, 1, int64(365), int64(2000), int64(0), int64(1500))
+	f.Fuzz(func(t *testing.T, freq, day int, startOff, endOff, fromOff, span int64) {
+		freqs := []string{recurring.Monthly, recurring.Weekly, recurring.Quarterly, recurring.Yearly}
+		base := d("2026-01-01")
+		s := recurring.Schedule{Frequency: freqs[((freq%4)+4)%4], Day: day, Start: base.AddDate(0, 0, int(startOff%3000))}
+		if endOff > 0 {
+			s.End = s.Start.AddDate(0, 0, int(endOff%3000))
+		}
+		from := base.AddDate(0, 0, int(fromOff%3000))
+		to := from.AddDate(0, 0, int((span%800+800)%800))
+		ps := recurring.Periods(s, from, to)
+		for i, p := range ps {
+			if p.Before(from) || p.After(to) || p.Before(s.Start) || (!s.End.IsZero() && p.After(s.End)) {
+				t.Fatalf("%+v: period %s outside [%s, %s]", s, p, from, to)
+			}
+			if i > 0 && !p.After(ps[i-1]) {
+				t.Fatalf("%+v: %s after %s", s, p, ps[i-1])
+			}
+			if s.Frequency == recurring.Weekly {
+				if wd := (int(p.Weekday())+6)%7 + 1; wd != day {
+					t.Fatalf("%+v: %s is weekday %d", s, p, wd)
+				}
+			} else if last := p.AddDate(0, 0, 1).Day() == 1; p.Day() != day && !(last && p.Day() < day) {
+				t.Fatalf("%+v: %s is not on day %d", s, p, day)
+			}
+			if n, ok := s.Next(p); !ok || !n.Equal(p) {
+				t.Fatalf("%+v: Next(%s) = %s %v", s, p, n, ok)
+			}
+		}
+	})
+}
