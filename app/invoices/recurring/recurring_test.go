@@ -203,8 +203,9 @@ func TestTemplateBadInput(t *testing.T) {
 		t.Errorf("%d invoices left by checking templates", n)
 	}
 	w.create(t, w.input(w.customer, recurring.Monthly, 1, today, time.Now()))
-	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1`, w.org.ID) + w.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1`, w.org.ID); n != 0 {
-		t.Errorf("creating a template left %d invoices and records", n)
+	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1`, w.org.ID) + w.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1`, w.org.ID) +
+		w.env.Count(`SELECT count(*) FROM number_series WHERE org_id = $1 AND last_number > 0`, w.org.ID); n != 0 {
+		t.Errorf("creating a template left %d invoices, records and numbers", n)
 	}
 }
 
