@@ -93,7 +93,7 @@ type world struct {
 	rate     int64
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	env := apptest.New(t)
 	org := env.Org("Recurrente S.L.")
@@ -106,7 +106,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) newCustomer(t *testing.T, name, taxID string) int64 {
+func (w *world) newCustomer(t testing.TB, name, taxID string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	owner := w.user.ID
