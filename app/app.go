@@ -22,6 +22,7 @@ import (
 	"pulso/app/imports"
 	"pulso/app/inbound/inboundweb"
 	"pulso/app/invoices/invoicesweb"
+	"pulso/app/invoices/recurringweb"
 	"pulso/app/invoices/sendweb"
 	"pulso/app/jobs"
 	"pulso/app/leads/leadsweb"
@@ -381,6 +382,26 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		app.Get("/verifactu/verify", billing, ledgerH.Verify).Name("verifactu.verify")
 		app.Get("/verifactu/records/:id/xml", billing, ledgerH.XML).Name("verifactu.record_xml")
 		app.Get("/verifactu/declaracion", anyone, ledgerH.Declaracion).Name("verifactu.declaracion")
+	}
+	// Recurring invoice templates and the month-end run of delivery notes
+	// (recapitulativas): billing's work, admins and accountants only. The
+	// run's page moves live through the hub (topic invoice_run).
+	{
+		billing := auth.Require(web.Billing...)
+		recurringH := recurringweb.New(d)
+		recurringweb.RegisterLive(h, d.Q)
+		app.Get("/recurring-invoices", billing, recurringH.List).Name("recurring.list")
+		app.Get("/recurring-invoices/new", billing, recurringH.NewForm).Name("recurring.new")
+		app.Post("/recurring-invoices", billing, recurringH.Create).Name("recurring.create")
+		app.Get("/recurring-invoices/:id", billing, recurringH.Show).Name("recurring.show")
+		app.Get("/recurring-invoices/:id/edit", billing, recurringH.Edit).Name("recurring.edit")
+		app.Post("/recurring-invoices/:id", billing, recurringH.Update).Name("recurring.update")
+		app.Post("/recurring-invoices/:id/pause", billing, recurringH.Pause).Name("recurring.pause")
+		app.Post("/recurring-invoices/:id/resume", billing, recurringH.Resume).Name("recurring.resume")
+		app.Get("/invoice-runs", billing, recurringH.Runs).Name("invoice_runs.list")
+		app.Post("/invoice-runs", billing, recurringH.StartRun).Name("invoice_runs.start")
+		app.Get("/invoice-runs/:id", billing, recurringH.ShowRun).Name("invoice_runs.show")
+		app.Get("/invoice-runs/:id/status", billing, recurringH.RunStatus).Name("invoice_runs.status")
 	}
 
 	// The client's link: no session needed, the token is the credential;

@@ -19,6 +19,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/config"
 	"pulso/app/invoices"
+	"pulso/app/invoices/recurring"
 	"pulso/app/invoices/sends"
 	"pulso/app/linktoken"
 	"pulso/app/live"
@@ -351,6 +352,34 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// recurring invoices: a template made as the app makes it, a period it
+	// invoiced, and a month-end run with a customer it could not invoice
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		rate := int64(0)
+		if err := tx.QueryRow(ctx, `SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`).Scan(&rate); err != nil {
+			return err
+		}
+		tpl, err := recurring.Create(ctx, tx, recurring.TemplateInput{OrgID: org.ID, CustomerID: *billed.CustomerID, Name: "Alfa Plantilla Secreta",
+			Frequency: recurring.Monthly, Day: 1, Start: recurring.Today(time.Now(), org.TimeZone), Mode: recurring.ModeIssue, By: &accountant.ID, Now: time.Now(),
+			Lines: []invoices.LineInput{{Description: "Alfa Cuota Secreta", Quantity: decimal.NewFromInt(1), UnitPrice: 100, TaxRateID: rate}}})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO recurring_invoice_runs (org_id, template_id, period_start, invoice_id) VALUES ($1, $2, '2026-11-01', $3)`,
+			org.ID, tpl.ID, billed.ID); err != nil {
+			return err
+		}
+		var run int64
+		if err := tx.QueryRow(ctx, `INSERT INTO invoice_runs (org_id, period_start, period_end, state, total, failed, created_by, finished_at)
+			VALUES ($1, '2026-11-01', '2026-11-30', 'done', 1, 1, $2, now()) RETURNING id`, org.ID, accountant.ID).Scan(&run); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO invoice_run_items (org_id, run_id, customer_id, error) VALUES ($1, $2, $3, 'invoices.customer_tax_id_required')`,
+			org.ID, run, *billed.CustomerID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// VERI*FACTU sending: the certificate (its facts; the sealed bytes need
 	// not open here), the chain's sending state and one exchange
 	env.Exec(`INSERT INTO verifactu_certificates (org_id, p12_sealed, password_sealed, subject, nif, not_after, uploaded_by)
@@ -381,7 +410,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"alfa-imagen-hash", "Alfa Lista Secreta", "ALFA-PED-1", "Alfa Linea Pedido Secreta", "ALFA-ALB-1", "Alfa Albaran Secreto",
 		"alfa-factura@alfa-secreto.test", "Alfa Destinatario Factura", "Alfa Navegador Factura Secreto",
 		"Alfa Motivo Rectificacion Secreto", "Alfa Abono Secreto", "Alfa Proforma Secreta", "B11111110",
-		"Alfa Certificado Secreto", "Alfa Error Envio Secreto"}
+		"Alfa Certificado Secreto", "Alfa Error Envio Secreto", "Alfa Plantilla Secreta", "Alfa Cuota Secreta"}
 	for _, u := range a.users {
 		m = append(m, u.Email, u.Name)
 	}

@@ -407,6 +407,30 @@ type InvoiceOpen struct {
 	UserAgent string
 }
 
+type InvoiceRun struct {
+	OrgID       int64
+	ID          int64
+	PeriodStart pgtype.Date
+	PeriodEnd   pgtype.Date
+	State       string
+	Total       int32
+	Done        int32
+	Failed      int32
+	CreatedBy   *int64
+	CreatedAt   time.Time
+	FinishedAt  *time.Time
+}
+
+type InvoiceRunItem struct {
+	OrgID       int64
+	RunID       int64
+	CustomerID  int64
+	InvoiceID   *int64
+	Error       string
+	ErrorParams []byte
+	CreatedAt   time.Time
+}
+
 type InvoiceSend struct {
 	OrgID         int64
 	ID            int64
@@ -774,6 +798,48 @@ type RateCounter struct {
 	Key         string
 	WindowStart time.Time
 	Hits        int32
+}
+
+type RecurringInvoice struct {
+	OrgID       int64
+	ID          int64
+	CustomerID  int64
+	Name        string
+	Frequency   string
+	Day         int16
+	StartOn     pgtype.Date
+	EndOn       pgtype.Date
+	Mode        string
+	Notes       string
+	Active      bool
+	NextPeriod  pgtype.Date
+	LastError   string
+	LastErrorAt *time.Time
+	CreatedBy   *int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type RecurringInvoiceLine struct {
+	OrgID       int64
+	TemplateID  int64
+	Position    int32
+	ProductID   *int64
+	Description string
+	Unit        string
+	Quantity    pgtype.Numeric
+	UnitPrice   int64
+	DiscountPct pgtype.Numeric
+	TaxRateID   int64
+}
+
+type RecurringInvoiceRun struct {
+	OrgID       int64
+	TemplateID  int64
+	PeriodStart pgtype.Date
+	InvoiceID   int64
+	Send        bool
+	CreatedAt   time.Time
 }
 
 type Session struct {

@@ -18,6 +18,7 @@ import (
 	"pulso/app/files"
 	"pulso/app/inbound"
 	"pulso/app/invoices"
+	"pulso/app/invoices/recurring"
 	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/app/sealed"
@@ -100,6 +101,9 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &VerifactuSendWorker{Sender: &sending.Sender{DB: pool, Certs: sending.Certificates{Keys: opts.Sealed},
 		Env: invoices.Recording.Env, Client: opts.AEAT, Log: log}})
 	river.AddWorker(ws, &VerifactuSweepWorker{DB: pool})
+	river.AddWorker(ws, &RecurringInvoicesWorker{Runner: &recurring.Runner{DB: pool, Log: log,
+		SendNow: sendIssued(opts.Links, opts.BaseURL, log)}})
+	river.AddWorker(ws, &SummaryInvoicesWorker{DB: pool, Log: log})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -145,6 +149,11 @@ func periodicJobs() []*river.PeriodicJob {
 		// written; the sweep is the net under it (an outage, a lost job).
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return jobargs.VerifactuSweep{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// Recurring invoices: a period is due from midnight in its org's
+		// zone; a minute's wait is nothing to an invoice dated that day.
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.RecurringInvoices{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

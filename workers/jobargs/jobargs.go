@@ -184,3 +184,31 @@ func (VerifactuSweep) Kind() string { return "verifactu_sweep" }
 func (VerifactuSweep) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueSync, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 }
+
+// RecurringInvoices is the periodic run of recurring invoice templates:
+// every period whose date has come is issued. Exactly once per template and
+// period is the database's doing (recurring_invoice_runs' key, written in
+// the issuing transaction), so overlapping runs, two worker processes and
+// the retry of a killed one are all safe; the unique period only saves
+// work.
+type RecurringInvoices struct{}
+
+func (RecurringInvoices) Kind() string { return "recurring_invoices" }
+
+func (RecurringInvoices) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
+}
+
+// SummaryInvoices works one month-end run (invoice_runs): a recapitulativa
+// for every customer with uninvoiced delivery notes of the month. A retry
+// resumes: customers already handled have their item row.
+type SummaryInvoices struct {
+	OrgID int64 `json:"org_id"`
+	RunID int64 `json:"run_id"`
+}
+
+func (SummaryInvoices) Kind() string { return "summary_invoices" }
+
+func (SummaryInvoices) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
