@@ -21,6 +21,7 @@ import (
 	"pulso/app/home"
 	"pulso/app/imports"
 	"pulso/app/inbound/inboundweb"
+	"pulso/app/invoices/books/booksweb"
 	"pulso/app/jobs"
 	"pulso/app/leads/leadsweb"
 	"pulso/app/live/hub"
@@ -335,6 +336,16 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/orders/:id/deliveries", sales, ordersH.Deliver).Name("orders.deliver")
 	app.Get("/orders/:id/pdf", anyone, ordersH.PDF).Name("orders.pdf")
 	app.Get("/delivery-notes/:id/pdf", anyone, ordersH.DeliveryNotePDF).Name("orders.delivery_note_pdf")
+
+	// Billing: the libro registro de facturas expedidas of a period, for
+	// the accountant (web.Billing), and the page it is exported from.
+	{
+		billing := auth.Require(web.Billing...)
+		booksH := booksweb.New(d)
+		app.Get("/billing", billing, booksH.Show).Name("books.show")
+		app.Get("/billing/books.csv", billing, booksH.CSV).Name("books.csv")
+		app.Get("/billing/books.xlsx", billing, booksH.XLSX).Name("books.xlsx")
+	}
 
 	// The client's link: no session needed, the token is the credential;
 	// throttled per client IP (across every instance) so tokens cannot be
