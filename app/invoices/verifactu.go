@@ -231,10 +231,17 @@ func record(ctx context.Context, q *queries.Queries, inv queries.Invoice, id ver
 	if err := r.Validate(); err != nil {
 		return refused(err)
 	}
-	if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
-		return err
+	// The head exists after an issuer's first record: lock it straight
+	// away, and create it only when it is missing (one round trip and a
+	// speculative insert fewer per invoice; BenchmarkInvoiceIssuing).
+	lock := queries.LockVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}
+	head, err := q.LockVerifactuChain(ctx, lock)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
+			return err
+		}
+		head, err = q.LockVerifactuChain(ctx, lock)
 	}
-	head, err := q.LockVerifactuChain(ctx, queries.LockVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif})
 	if err != nil {
 		return err
 	}
