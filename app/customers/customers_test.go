@@ -533,7 +533,7 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 		"<strong>500,00\u00a0€</strong>", fmt.Sprintf(`href="/invoices/%d"`, a.ID), `data-state="voided"`, "Anulada",
 		"Borradores y proformas", "Historial de compras", "PED-2024-0001", "2.420,00\u00a0€", "P-2024-0001", "Enviado", "P-2024-0002", "Firmado")
 	// Correctives in their own section, the voided one with the others.
-	invoicesTable := section(sales.Body, `data-testid="sales"`, `</table>`)
+	invoicesTable := section(sales.Body, `data-testid="invoices"`, `</table>`)
 	correctives := section(sales.Body, `data-testid="correctives"`, `</table>`)
 	if !strings.Contains(invoicesTable, "F-2024-0003") || strings.Contains(invoicesTable, "R-2024-0001") || !strings.Contains(correctives, "R-2024-0001") {
 		t.Errorf("sections: invoices %q correctives %q", invoicesTable, correctives)
