@@ -21,6 +21,7 @@ import (
 	"pulso/app/home"
 	"pulso/app/imports"
 	"pulso/app/inbound/inboundweb"
+	"pulso/app/invoices/books/booksweb"
 	"pulso/app/invoices/invoicesweb"
 	"pulso/app/invoices/recurringweb"
 	"pulso/app/invoices/sendweb"
@@ -402,6 +403,15 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		app.Post("/invoice-runs", billing, recurringH.StartRun).Name("invoice_runs.start")
 		app.Get("/invoice-runs/:id", billing, recurringH.ShowRun).Name("invoice_runs.show")
 		app.Get("/invoice-runs/:id/status", billing, recurringH.RunStatus).Name("invoice_runs.status")
+	}
+	// Billing: the libro registro de facturas expedidas of a period, for
+	// the accountant (web.Billing), and the page it is exported from.
+	{
+		billing := auth.Require(web.Billing...)
+		booksH := booksweb.New(d)
+		app.Get("/billing", billing, booksH.Show).Name("books.show")
+		app.Get("/billing/books.csv", billing, booksH.CSV).Name("books.csv")
+		app.Get("/billing/books.xlsx", billing, booksH.XLSX).Name("books.xlsx")
 	}
 
 	// The client's link: no session needed, the token is the credential;

@@ -123,21 +123,6 @@ WHERE a.org_id = @org_id AND a.lead_id = @lead_id
 ORDER BY a.id DESC
 LIMIT 200;
 
--- name: ListCustomerInvoices :many
--- The Ventas tab: each issued invoice with its saldo utilizado, the part of
--- it already applied (payments and credits), summed from the allocations.
--- Drafts, proformas and voided invoices bill nothing.
-SELECT i.id, i.kind, coalesce(i.full_number, '')::text AS full_number, i.issue_date, i.total,
-       COALESCE((SELECT string_agg(ci.full_number, ', ' ORDER BY ci.issue_date, ci.id)
-                 FROM invoice_corrections c JOIN invoices ci ON ci.org_id = c.org_id AND ci.id = c.corrected_id
-                 WHERE c.org_id = i.org_id AND c.invoice_id = i.id), '')::text AS corrects,
-       COALESCE((SELECT sum(a.amount) FROM invoice_allocations a
-                 WHERE a.org_id = i.org_id AND a.invoice_id = i.id), 0)::bigint AS used
-FROM invoices i
-WHERE i.org_id = @org_id AND i.customer_id = @customer_id AND i.state = 'issued' AND i.kind <> 'proforma'
-ORDER BY i.issue_date DESC, i.id DESC
-LIMIT 200;
-
 -- name: SeedInvoiceAllocation :one
 -- Demo data and tests only, until payments are recorded.
 INSERT INTO invoice_allocations (org_id, invoice_id, amount, kind)

@@ -533,65 +533,6 @@ func (q *Queries) ListCustomerContacts(ctx context.Context, arg ListCustomerCont
 	return items, nil
 }
 
-const listCustomerInvoices = `-- name: ListCustomerInvoices :many
-SELECT i.id, i.kind, coalesce(i.full_number, '')::text AS full_number, i.issue_date, i.total,
-       COALESCE((SELECT string_agg(ci.full_number, ', ' ORDER BY ci.issue_date, ci.id)
-                 FROM invoice_corrections c JOIN invoices ci ON ci.org_id = c.org_id AND ci.id = c.corrected_id
-                 WHERE c.org_id = i.org_id AND c.invoice_id = i.id), '')::text AS corrects,
-       COALESCE((SELECT sum(a.amount) FROM invoice_allocations a
-                 WHERE a.org_id = i.org_id AND a.invoice_id = i.id), 0)::bigint AS used
-FROM invoices i
-WHERE i.org_id = $1 AND i.customer_id = $2 AND i.state = 'issued' AND i.kind <> 'proforma'
-ORDER BY i.issue_date DESC, i.id DESC
-LIMIT 200
-`
-
-type ListCustomerInvoicesParams struct {
-	OrgID      int64
-	CustomerID *int64
-}
-
-type ListCustomerInvoicesRow struct {
-	ID         int64
-	Kind       string
-	FullNumber string
-	IssueDate  pgtype.Date
-	Total      int64
-	Corrects   string
-	Used       int64
-}
-
-// The Ventas tab: each issued invoice with its saldo utilizado, the part of
-// it already applied (payments and credits), summed from the allocations.
-// Drafts, proformas and voided invoices bill nothing.
-func (q *Queries) ListCustomerInvoices(ctx context.Context, arg ListCustomerInvoicesParams) ([]ListCustomerInvoicesRow, error) {
-	rows, err := q.db.Query(ctx, listCustomerInvoices, arg.OrgID, arg.CustomerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListCustomerInvoicesRow{}
-	for rows.Next() {
-		var i ListCustomerInvoicesRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Kind,
-			&i.FullNumber,
-			&i.IssueDate,
-			&i.Total,
-			&i.Corrects,
-			&i.Used,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listCustomerOpportunities = `-- name: ListCustomerOpportunities :many
 SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by FROM opportunities WHERE org_id = $1 AND customer_id = $2 AND deleted_at IS NULL
 ORDER BY id DESC

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
@@ -473,7 +474,42 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 	alloc(a, 20000, "credit") // the corrective's credit applied to A
 	alloc(r, -20000, "credit")
 
-	rows, err := w.Env.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: w.Org.ID, CustomerID: &cid})
+	// Issued in error and voided: listed, marked, billing nothing.
+	voided := inv(invoices.DraftInput{Kind: invoices.Ordinary, Lines: line("1", 8264)}, "2024-03-05") // 100,00
+	if err := live.BeginFunc(ctx, w.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: w.Org.ID, InvoiceID: voided.ID, Reason: "Duplicada", Now: time.Now()})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A draft bills nothing either, and sits apart.
+	if err := live.BeginFunc(ctx, w.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: w.Org.ID, CustomerID: &cid, Kind: invoices.Ordinary, Lines: line("3", 1000), Now: time.Now()})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Purchase history: a sent quote and the order of a signed one.
+	for i, status := range []string{"sent", "signed"} {
+		qt, err := w.Env.Q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: w.Org.ID, CustomerID: cid, OwnerID: w.Rep.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Env.Q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: w.Org.ID, QuoteID: qt.ID, N: 1,
+			ValidUntil: pgtype.Date{Time: time.Now().AddDate(0, 1, 0), Valid: true}, Currency: "EUR"}); err != nil {
+			t.Fatal(err)
+		}
+		w.Env.Exec(`UPDATE quote_versions SET total = $3 WHERE org_id = $1 AND quote_id = $2`, w.Org.ID, qt.ID, 121000*(i+1))
+		w.Env.Exec(`UPDATE quotes SET number = $3, status = $4 WHERE org_id = $1 AND id = $2`, w.Org.ID, qt.ID, fmt.Sprintf("P-2024-%04d", i+1), status)
+		if status == "signed" {
+			if _, err := w.Env.Q.CreateOrder(ctx, queries.CreateOrderParams{OrgID: w.Org.ID, Number: "PED-2024-0001", QuoteID: qt.ID, QuoteVersion: 1,
+				CustomerID: cid, Currency: "EUR", Base: 200000, Tax: 42000, Total: 242000}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	rows, err := w.Env.Q.ListCustomerSales(ctx, queries.ListCustomerSalesParams{OrgID: w.Org.ID, CustomerID: &cid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,14 +517,40 @@ func TestOpportunitiesAndSalesTabs(t *testing.T) {
 	for _, row := range rows {
 		got[row.FullNumber] = row.Used
 	}
-	if len(rows) != 3 || got["F-2024-0001"] != 100000 || got["F-2024-0002"] != 0 || got["R-2024-0001"] != -20000 || rows[0].Corrects != "F-2024-0001" || r.Total != -20000 {
-		t.Errorf("saldo utilizado %v (first %+v)", got, rows[0])
+	if len(rows) != 5 || got["F-2024-0001"] != 100000 || got["F-2024-0002"] != 0 || got["R-2024-0001"] != -20000 || r.Total != -20000 {
+		t.Errorf("saldo utilizado %v", got)
+	}
+	bal, err := w.Env.Q.CustomerBalance(ctx, queries.CustomerBalanceParams{OrgID: w.Org.ID, CustomerID: &cid})
+	if err != nil || bal.Invoiced != 130000 || bal.Used != 80000 {
+		t.Errorf("balance %+v %v: want invoiced 1.300,00 (the voided and the draft bill nothing), used 800,00", bal, err)
 	}
 	// Another org's allocations never count.
 	other := w.Env.Org("Otra S.L.")
 	w.Env.Exec(`INSERT INTO customers (org_id, legal_name, country) VALUES ($1, 'X', 'ES')`, other.ID)
 	sales := w.RepC.Get("/customers/" + id + "?tab=sales")
-	contains(t, sales.Body, "Saldo utilizado", "F-2024-0001", "1.000,00\u00a0€", "Rectificativa", "rectifica F-2024-0001", "-200,00\u00a0€", "0,00\u00a0€")
+	contains(t, sales.Body, "Saldo utilizado", "F-2024-0001", "1.000,00\u00a0€", "Rectificativa", "rectifica F-2024-0001", "-200,00\u00a0€", "0,00\u00a0€",
+		"data-testid=\"balance-invoiced\">1.300,00\u00a0€", "data-testid=\"balance-used\">800,00\u00a0€",
+		"<strong>500,00\u00a0€</strong>", fmt.Sprintf(`href="/invoices/%d"`, a.ID), `data-state="voided"`, "Anulada",
+		"Borradores y proformas", "Historial de compras", "PED-2024-0001", "2.420,00\u00a0€", "P-2024-0001", "Enviado", "P-2024-0002", "Firmado")
+	// Correctives in their own section, the voided one with the others.
+	invoicesTable := section(sales.Body, `data-testid="invoices"`, `</table>`)
+	correctives := section(sales.Body, `data-testid="correctives"`, `</table>`)
+	if !strings.Contains(invoicesTable, "F-2024-0003") || strings.Contains(invoicesTable, "R-2024-0001") || !strings.Contains(correctives, "R-2024-0001") {
+		t.Errorf("sections: invoices %q correctives %q", invoicesTable, correctives)
+	}
+}
+
+// section is the part of body from the first from to the next to.
+func section(body, from, to string) string {
+	i := strings.Index(body, from)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(body[i:], to)
+	if j < 0 {
+		return body[i:]
+	}
+	return body[i : i+j]
 }
 
 // The tax regime is chosen on the form, checked by app/tax and shown on the

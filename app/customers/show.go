@@ -117,19 +117,8 @@ func (h *Handler) showPage(c *fiber.Ctx, cu queries.Customer, tab string) (custo
 			v.Activities = append(v.Activities, e)
 		}
 	case "sales":
-		rows, err := h.Q.ListCustomerInvoices(ctx, queries.ListCustomerInvoicesParams{OrgID: key.OrgID, CustomerID: &key.ID})
-		if err != nil {
+		if err := h.salesTab(ctx, &v, key.OrgID, key.ID, p.Currency, loc); err != nil {
 			return v, err
-		}
-		for _, r := range rows {
-			inv := customersview.Invoice{
-				ID: r.ID, Kind: r.Kind, Number: r.FullNumber, Corrects: r.Corrects,
-				Total: money.Format(r.Total, p.Currency), Used: money.Format(r.Used, p.Currency),
-			}
-			if r.IssueDate.Valid {
-				inv.Date = r.IssueDate.Time.Format("02/01/2006")
-			}
-			v.Invoices = append(v.Invoices, inv)
 		}
 	}
 	return v, nil
@@ -184,4 +173,55 @@ func timelineEntry(kind, summary, actor string, data []byte, aboutLead bool, whe
 		}
 	}
 	return a
+}
+
+// salesTab fills the Ventas tab: issued and voided invoices, correctives in
+// their own section, drafts and proformas apart (they bill nothing yet),
+// the balance from the allocations, and orders and quotes as the purchase
+// history.
+func (h *Handler) salesTab(ctx context.Context, v *customersview.ShowPage, orgID, customerID int64, currency string, loc *time.Location) error {
+	rows, err := h.Q.ListCustomerSales(ctx, queries.ListCustomerSalesParams{OrgID: orgID, CustomerID: &customerID})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		inv := customersview.Invoice{ID: r.ID, Kind: r.Kind, State: r.State, Number: r.FullNumber, Corrects: r.Corrects,
+			Total: money.Format(r.Total, currency), Used: money.Format(r.Used, currency)}
+		if r.IssueDate.Valid {
+			inv.Date = r.IssueDate.Time.Format("02/01/2006")
+		} else {
+			inv.Date = r.CreatedAt.In(loc).Format("02/01/2006")
+		}
+		switch {
+		case r.State == "draft" || r.Kind == "proforma":
+			v.Drafts = append(v.Drafts, inv)
+		case r.Kind == "corrective":
+			v.Correctives = append(v.Correctives, inv)
+		default:
+			v.Invoices = append(v.Invoices, inv)
+		}
+	}
+	bal, err := h.Q.CustomerBalance(ctx, queries.CustomerBalanceParams{OrgID: orgID, CustomerID: &customerID})
+	if err != nil {
+		return err
+	}
+	v.Balance = customersview.Balance{Invoiced: money.Format(bal.Invoiced, currency), Used: money.Format(bal.Used, currency),
+		Outstanding: money.Format(bal.Invoiced-bal.Used, currency)}
+	orders, err := h.Q.ListCustomerOrders(ctx, queries.ListCustomerOrdersParams{OrgID: orgID, CustomerID: customerID})
+	if err != nil {
+		return err
+	}
+	for _, o := range orders {
+		v.Orders = append(v.Orders, customersview.Purchase{ID: o.ID, Number: o.Number, Date: o.CreatedAt.In(loc).Format("02/01/2006"),
+			Total: money.Format(o.Total, o.Currency)})
+	}
+	quotes, err := h.Q.ListCustomerQuotes(ctx, queries.ListCustomerQuotesParams{OrgID: orgID, CustomerID: customerID})
+	if err != nil {
+		return err
+	}
+	for _, q := range quotes {
+		v.Quotes = append(v.Quotes, customersview.Purchase{ID: q.ID, Number: q.Number, Status: q.Status,
+			Date: q.CreatedAt.In(loc).Format("02/01/2006"), Total: money.Format(q.Total, q.Currency)})
+	}
+	return nil
 }

@@ -115,11 +115,25 @@ type Activity struct {
 	SenderUnverified bool
 }
 
-// Invoice is one row of the Ventas tab.
+// Invoice is one row of the Ventas tab: State is issued, voided or draft
+// (a proforma is kind proforma).
 type Invoice struct {
-	ID                           int64
-	Kind, Number, Date, Corrects string
-	Total, Used                  string
+	ID                                  int64
+	Kind, State, Number, Date, Corrects string
+	Total, Used                         string
+}
+
+// Purchase is an order or a quote in the purchase history.
+type Purchase struct {
+	ID                          int64
+	Number, Status, Date, Total string
+}
+
+// Balance is the customer's account: what was invoiced (issued invoices,
+// correctives with their sign), the saldo utilizado (payments and credits
+// applied) and what is still outstanding.
+type Balance struct {
+	Invoiced, Used, Outstanding string
 }
 
 // Tabs of the 360 page, in order.
@@ -135,7 +149,14 @@ type ShowPage struct {
 	Contacts      []Contact
 	Opportunities []Opportunity
 	Activities    []Activity
-	Invoices      []Invoice
+	// The Ventas tab: issued and voided invoices, correctives apart,
+	// drafts and proformas apart, the balance, and the purchase history.
+	Invoices    []Invoice
+	Correctives []Invoice
+	Drafts      []Invoice
+	Balance     Balance
+	Orders      []Purchase
+	Quotes      []Purchase
 	// The contact form being re-shown with errors (ContactID 0: the new one).
 	ContactID     int64
 	ContactValues map[string]string

@@ -99,6 +99,15 @@ type ShowPage struct {
 	Reasons []components.SelectOption
 	Errors  map[string]string
 	Delete  bool // the viewer may delete deals
+	// Invoices billing the deal (through its quotes' orders).
+	Invoices []DealInvoice
+}
+
+// DealInvoice is an invoice on the deal page. Number is empty for drafts
+// and proformas (Kind and State say which).
+type DealInvoice struct {
+	ID                               int64
+	Kind, State, Number, Date, Total string
 }
 
 // FormPage is the create/edit form.

@@ -4,7 +4,7 @@
 // job (workers/summary_invoices.go) call it, and recurringweb serves the
 // pages.
 //
-// A template (recurring_invoices, migration 0040) names a customer, its
+// A template (recurring_invoices, migration 0039) names a customer, its
 // lines, a frequency and a day. Its periods are dates: the first date on
 // or after the start that falls on the day, then every week, month, quarter
 // or year from there (a day past a month's end falls on its last day).

@@ -3,6 +3,7 @@ package pipelineweb
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
@@ -48,6 +49,17 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, o queries.GetOpportunityR
 			row.From = *r.FromStage
 		}
 		v.History = append(v.History, row)
+	}
+	invs, err := h.Q.ListOpportunityInvoices(ctx, queries.ListOpportunityInvoicesParams{OrgID: p.OrgID, OpportunityID: &o.ID})
+	if err != nil {
+		return err
+	}
+	for _, r := range invs {
+		inv := pipelineview.DealInvoice{ID: r.ID, Kind: r.Kind, State: r.State, Number: r.FullNumber, Total: money.Format(r.Total, r.Currency)}
+		if r.IssueDate.Valid {
+			inv.Date = r.IssueDate.Time.Format("02/01/2006")
+		}
+		v.Invoices = append(v.Invoices, inv)
 	}
 	reasons, err := h.Q.ListCancelReasons(ctx, p.OrgID)
 	if err != nil {

@@ -90,7 +90,7 @@ CREATE INDEX invoice_opens_send_idx ON invoice_opens (org_id, send_id, at DESC);
 -- +goose Down
 DROP TABLE invoice_opens;
 DROP TABLE invoice_sends;
--- Their bodies stay redacted; the link cannot be put back without 0039.
+-- Their bodies stay redacted; the link cannot be put back without 0038.
 UPDATE emails SET link_purpose = NULL, link_nonce = NULL WHERE link_purpose = 'invoice';
 ALTER TABLE emails DROP CONSTRAINT emails_link_purpose_check,
     ADD CONSTRAINT emails_link_purpose_check CHECK (link_purpose IN ('quote', 'invite'));

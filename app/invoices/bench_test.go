@@ -1,0 +1,288 @@
+package invoices_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"pulso/app/apptest"
+	"pulso/app/invoices"
+	"pulso/app/live"
+	"pulso/app/money"
+	"pulso/app/printing"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+// benchIssuer is an org ready to invoice one customer at 21 %.
+type benchIssuer struct {
+	env            *apptest.Env
+	org, user, cus int64
+	rate           int64
+	lines          []invoices.LineInput
+}
+
+func newBenchIssuer(b *testing.B, env *apptest.Env, name, nif string, lines int) *benchIssuer {
+	b.Helper()
+	ctx := context.Background()
+	org := env.Org(name)
+	env.Exec(`UPDATE orgs SET tax_id = $2, address = 'Calle Mayor 1, 28013 Madrid' WHERE id = $1`, org.ID, nif)
+	u := env.User(org, fmt.Sprintf("admin@bench%d.test", org.ID), web.RoleAdmin)
+	owner := u.ID
+	cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: org.ID, LegalName: "Ferretería Ebro S.L.", Country: "ES",
+		OwnerID: &owner, Tags: []string{}, TaxID: "B87654321"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := env.Q.UpsertCustomerAddress(ctx, queries.UpsertCustomerAddressParams{OrgID: org.ID, CustomerID: cu.ID, Kind: "billing",
+		Street: "Av. Goya 10", PostalCode: "50006", City: "Zaragoza", Province: "Zaragoza", Country: "ES"}); err != nil {
+		b.Fatal(err)
+	}
+	s := &benchIssuer{env: env, org: org.ID, user: u.ID, cus: cu.ID,
+		rate: int64(env.Count(`SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`))}
+	for i := range lines {
+		s.lines = append(s.lines, invoices.LineInput{Description: fmt.Sprintf("Cuota de mantenimiento %d — servicio mensual", i+1), Unit: "servicio",
+			Quantity: decimal.NewFromInt(int64(i%3 + 1)), UnitPrice: int64(4999 + 731*i), TaxRateID: s.rate})
+	}
+	return s
+}
+
+// issue drafts and issues one invoice in one transaction, as a recurring
+// run does for each template: the lines, the next number of the series,
+// the frozen parties and totals, the PDF with its QR, and the VERI*FACTU
+// record chained to the previous one.
+func (s *benchIssuer) issue(b *testing.B, now time.Time) {
+	err := live.BeginFunc(context.Background(), s.env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: s.org, Kind: invoices.Ordinary, CustomerID: &s.cus,
+			Lines: s.lines, By: &s.user, Now: now})
+		if err != nil {
+			return err
+		}
+		_, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: s.org, InvoiceID: d.ID, UserID: &s.user, Locale: "es", Now: now})
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// insert is the baseline: the same invoice row and lines written in one
+// transaction, with no number, no totals computed, no PDF and no record.
+func (s *benchIssuer) insert(b *testing.B) {
+	err := pgx.BeginFunc(context.Background(), s.env.DB, func(tx pgx.Tx) error {
+		q := queries.New(tx)
+		ctx := context.Background()
+		inv, err := q.CreateInvoiceDraft(ctx, queries.CreateInvoiceDraftParams{OrgID: s.org, CustomerID: &s.cus, Kind: "ordinary",
+			FiscalType: ptr("F1"), Series: ptr("F"), Currency: "EUR", TaxTreatment: []byte(`{"regime":"general"}`), CreatedBy: &s.user})
+		if err != nil {
+			return err
+		}
+		for i, l := range s.lines {
+			if err := q.InsertInvoiceLine(ctx, queries.InsertInvoiceLineParams{OrgID: s.org, InvoiceID: inv.ID, Position: int32(i + 1),
+				Description: l.Description, Unit: l.Unit, Quantity: money.Numeric(l.Quantity), UnitPrice: l.UnitPrice,
+				DiscountPct: money.Numeric(decimal.Zero), TaxRateID: l.TaxRateID, TaxRate: money.Numeric(decimal.NewFromInt(21)),
+				Surcharge: money.Numeric(decimal.Zero), Withholding: money.Numeric(decimal.Zero), Amount: l.Quantity.IntPart() * l.UnitPrice}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchCount is how many invoices a phase issues: the issue's 10,000 unless
+// PULSO_BENCH_INVOICES says otherwise (for a quick look).
+func benchCount(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("PULSO_BENCH_INVOICES")); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func benchSummary(name, detail string, value, target float64, unit string) {
+	verdict := "MISS"
+	if value >= target {
+		verdict = "PASS"
+	}
+	fmt.Printf("SUMMARY %-12s %s %.2f (target >= %.2f) %s — %s\n", name, unit, value, target, verdict, detail)
+}
+
+// BenchmarkInvoiceIssuing issues 10,000 three-line invoices of one org one
+// after another, as a recurring run does (draft + Issue per invoice:
+// numbering, frozen data, PDF with QR, VERI*FACTU record and chain), and in
+// the same run inserts the same invoices and lines into another org with
+// no number, PDF or record (the baseline). Target: issuing ≥ 0.3 of the
+// baseline's rate.
+func BenchmarkInvoiceIssuing(b *testing.B) {
+	env := apptest.New(b)
+	n := benchCount(10_000)
+	issuer := newBenchIssuer(b, env, "Emisora S.L.", "B12345674", 3)
+	base := newBenchIssuer(b, env, "Referencia S.L.", "B76543214", 3)
+	now := time.Now()
+	for range 20 { // warm up: caches, prepared statements, fonts
+		issuer.issue(b, now)
+		base.insert(b)
+	}
+	b.ResetTimer()
+	for range b.N {
+		// Both sides in alternating slices of 100, so a machine whose load
+		// changes during the run weighs on both alike.
+		var tb, ti time.Duration
+		for done := 0; done < n; done += benchSlice {
+			k := min(benchSlice, n-done)
+			t0 := time.Now()
+			for range k {
+				base.insert(b)
+			}
+			tb += time.Since(t0)
+			t0 = time.Now()
+			for range k {
+				issuer.issue(b, now)
+			}
+			ti += time.Since(t0)
+		}
+		issued, inserted := float64(n)/ti.Seconds(), float64(n)/tb.Seconds()
+		b.ReportMetric(issued, "invoices/s")
+		b.ReportMetric(inserted, "inserts/s")
+		benchSummary("issuing", fmt.Sprintf("%d invoices of one org, 3 lines: %.0f issued/s (%.1f s) vs %.0f plain inserts/s (%.1f s)",
+			n, issued, ti.Seconds(), inserted, tb.Seconds()), issued/inserted, 0.3, "ratio")
+	}
+}
+
+// benchSlice is how many invoices each side does before the other's turn.
+const benchSlice = 100
+
+// BenchmarkInvoiceIssuingParallel: one org's issuing is serialised by its
+// series and its record chain, but orgs do not wait for each other. It
+// times one org issuing alone, then two orgs issuing at once (one issuer
+// each, the same count each), and prints the throughput ratio 2 orgs ÷ 1
+// org. Target ≥ 1.6 on two cores.
+func BenchmarkInvoiceIssuingParallel(b *testing.B) {
+	env := apptest.New(b)
+	n := benchCount(10_000) / 5
+	one := newBenchIssuer(b, env, "Sola S.L.", "B12345674", 3)
+	pair := []*benchIssuer{newBenchIssuer(b, env, "Primera S.L.", "B76543214", 3), newBenchIssuer(b, env, "Segunda S.L.", "B11111112", 3)}
+	now := time.Now()
+	for range 20 {
+		one.issue(b, now)
+		pair[0].issue(b, now)
+		pair[1].issue(b, now)
+	}
+	b.ResetTimer()
+	for range b.N {
+		// Alternating slices, as in BenchmarkInvoiceIssuing.
+		var t1, t2 time.Duration
+		for done := 0; done < n; done += benchSlice {
+			k := min(benchSlice, n-done)
+			t0 := time.Now()
+			for range k {
+				one.issue(b, now)
+			}
+			t1 += time.Since(t0)
+			t0 = time.Now()
+			var wg sync.WaitGroup
+			for _, s := range pair {
+				wg.Go(func() {
+					for range k {
+						s.issue(b, now)
+					}
+				})
+			}
+			wg.Wait()
+			t2 += time.Since(t0)
+		}
+		single, double := float64(n)/t1.Seconds(), float64(2*n)/t2.Seconds()
+		b.ReportMetric(double/single, "ratio")
+		benchSummary("issuing-2org", fmt.Sprintf("%d invoices per org: 1 org %.0f/s, 2 orgs at once %.0f/s; %d cores, GOMAXPROCS %d, PostgreSQL on the same cores",
+			n, single, double, runtime.NumCPU(), runtime.GOMAXPROCS(0)), double/single, 1.6, "ratio")
+	}
+}
+
+func benchLogo() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 240, 80))
+	for x := range 240 {
+		img.Set(x, 40+(x%9)-4, color.NRGBA{20, 40, 160, 255})
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// BenchmarkInvoicePDF renders an issued 20-line invoice (logo, VERI*FACTU
+// QR, tax breakdown, RD 1619/2012 art. 6 content) from what issuing froze,
+// and in the same run a one-line invoice as the baseline. Target: p95 ≤ 25
+// ms for the 20-line invoice.
+func BenchmarkInvoicePDF(b *testing.B) {
+	env := apptest.New(b)
+	s := newBenchIssuer(b, env, "Imprenta S.L.", "B12345674", 20)
+	env.Exec(`UPDATE orgs SET logo = $2 WHERE id = $1`, s.org, benchLogo())
+	now := time.Now()
+	s.issue(b, now)
+	s.lines = s.lines[:1]
+	s.issue(b, now)
+	ids := []int64{}
+	rows, err := env.DB.Query(context.Background(), `SELECT id FROM invoices WHERE org_id = $1 ORDER BY id`, s.org)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	full, err := invoices.Document(context.Background(), env.Q, s.org, ids[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	one, err := invoices.Document(context.Background(), env.Q, s.org, ids[1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(full.Lines) != 20 || full.QR == nil {
+		b.Fatalf("the 20-line invoice has %d lines, QR %v", len(full.Lines), full.QR != nil)
+	}
+	run := func(d printing.Document) time.Duration {
+		t0 := time.Now()
+		if _, err := printing.Render(d); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	for range 20 {
+		run(full)
+		run(one)
+	}
+	const runs = 300
+	b.ResetTimer()
+	var fs, ones []time.Duration
+	for i := 0; i < b.N*runs; i++ {
+		fs = append(fs, run(full))
+		ones = append(ones, run(one))
+	}
+	slices.Sort(fs)
+	slices.Sort(ones)
+	p50, p95, b95 := fs[len(fs)/2], fs[len(fs)*95/100], ones[len(ones)*95/100]
+	b.ReportMetric(float64(p95.Microseconds())/1000, "ms_p95_20_lines")
+	verdict := "PASS"
+	if p95 > 25*time.Millisecond {
+		verdict = "MISS"
+	}
+	fmt.Printf("SUMMARY %-12s value %.2f ms p95 target ≤ 25 ms %s — 20-line invoice with logo and QR, p50 %.2f ms; %.1f× a one-line invoice's p95 (%.2f ms)\n",
+		"invoice-pdf", float64(p95.Microseconds())/1000, verdict, float64(p50.Microseconds())/1000, float64(p95)/float64(b95), float64(b95.Microseconds())/1000)
+}
