@@ -30,7 +30,7 @@ import (
 	"pulso/app/live/hub"
 	"pulso/app/notifications"
 	"pulso/app/ops"
-	"pulso/app/orders"
+	"pulso/app/orders/ordersweb"
 	"pulso/app/outbox"
 	"pulso/app/pipeline/pipelineweb"
 	"pulso/app/quotes/quotesweb"
@@ -151,7 +151,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		tasksH   = tasksweb.NewHandler(d)
 		catalogH = catalog.New(d)
 		quotesH  = quotesweb.New(d)
-		ordersH  = orders.New(d)
+		ordersH  = ordersweb.New(d)
 		jobsH    = jobs.New(d)
 		outboxH  = outbox.New(d)
 		docsH    = documentsweb.New(d)

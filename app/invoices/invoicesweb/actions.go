@@ -32,7 +32,7 @@ func (h *Handler) Issue(c *fiber.Ctx) error {
 		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, invoicesview.Errors{"issue_date": {ID: "validation.date"}}, form)
 	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Locale: p.Locale,
+		_, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Locale: p.Locale, Jobs: h.Jobs,
 			IssueDate: day, Now: time.Now()})
 		return err
 	})
@@ -77,7 +77,7 @@ func (h *Handler) Void(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	form := &showForm{voidReason: c.FormValue("reason")}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Reason: form.voidReason, Now: time.Now()})
+		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Reason: form.voidReason, Jobs: h.Jobs, Now: time.Now()})
 		return err
 	})
 	if errs, ok := asInvalid(err); ok {

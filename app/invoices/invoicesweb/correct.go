@@ -117,7 +117,7 @@ func (h *Handler) Correct(c *fiber.Ctx) error {
 		if made, err = invoices.CreateDraft(ctx, tx, d); err != nil || !issue {
 			return err
 		}
-		made, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: made.ID, UserID: &p.UserID, Locale: p.Locale,
+		made, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: made.ID, UserID: &p.UserID, Locale: p.Locale, Jobs: h.Jobs,
 			IssueDate: day, Now: time.Now()})
 		return err
 	})

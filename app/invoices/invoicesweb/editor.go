@@ -278,7 +278,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		if inv, err = invoices.CreateDraft(ctx, tx, d); err != nil || !issue {
 			return err
 		}
-		inv, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Locale: p.Locale,
+		inv, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Locale: p.Locale, Jobs: h.Jobs,
 			IssueDate: issueDate, Now: time.Now()})
 		return err
 	})
