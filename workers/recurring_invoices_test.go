@@ -18,6 +18,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/invoices"
 	"pulso/app/invoices/recurring"
+	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/verifactu"
 	"pulso/queries"
@@ -51,7 +52,8 @@ func newBilling(t *testing.T, templates int, daysDown int) *billing {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: org.ID, LegalName: "Ferretería Ebro S.L.", Country: "ES", Tags: []string{}, TaxID: "B87654321"})
+	cu, err := q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: org.ID, LegalName: "Ferretería Ebro S.L.", Country: "ES", Tags: []string{}, TaxID: "B87654321",
+		Email: "cuentas@ferreteria-ebro.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +155,14 @@ func (b *billing) assertExactlyOnce(t *testing.T) {
 	if n := b.count(t, `SELECT count(*) FROM live_events WHERE org_id = $1 AND topic = 'invoice' AND kind = 'issued'`, b.org.ID); n != total {
 		t.Errorf("%d issued events, want %d", n, total)
 	}
+	// The templates issue and send: each invoice sent once, its e-mail queued once.
+	if n := b.count(t, `SELECT count(*) FROM invoice_sends WHERE org_id = $1 AND state = 'sent'`, b.org.ID); n != total {
+		t.Errorf("%d sends, want %d: one per invoice", n, total)
+	}
+	if n := b.count(t, `SELECT count(DISTINCT s.invoice_id) FROM invoice_sends s JOIN emails e ON e.org_id = s.org_id AND e.id = s.email_id
+		WHERE s.org_id = $1 AND e.to_address = 'cuentas@ferreteria-ebro.test'`, b.org.ID); n != total {
+		t.Errorf("%d invoices e-mailed to the customer, want %d", n, total)
+	}
 	rs, err := queries.New(b.pool).ListVerifactuRecords(ctx, queries.ListVerifactuRecordsParams{OrgID: b.org.ID, IssuerNif: "B12345674"})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +196,7 @@ func TestRecurringInvoicesTwoWorkers(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	var clients []*river.Client[pgx.Tx]
 	for _, id := range []string{"worker-a", "worker-b"} {
-		cfg := workers.ClientConfig(b.pool, log, workers.Options{Work: true, DefaultWorkers: 4})
+		cfg := workers.ClientConfig(b.pool, log, workers.Options{Work: true, DefaultWorkers: 4, Links: linktoken.New([]byte("recurring-invoices-test-secret-of-32+-bytes"))})
 		cfg.ID = id
 		cfg.PeriodicJobs = nil // the runs below are the test's
 		c, err := river.NewClient(riverpgxv5.New(b.pool), cfg)
@@ -328,7 +338,7 @@ func waitFinal(t *testing.T, c *river.Client[pgx.Tx], id int64, within time.Dura
 			return j
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("job %d still %s after attempt %d", id, j.State, j.Attempt)
+			t.Fatalf("job %d still %s after attempt %d: %+v", id, j.State, j.Attempt, j.Errors)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

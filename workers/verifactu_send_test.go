@@ -15,6 +15,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/invoices"
+	"pulso/app/live"
 	"pulso/app/sealed"
 	"pulso/app/verifactu"
 	"pulso/app/verifactu/aeat"
@@ -42,7 +43,7 @@ func TestIssuingQueuesTheVerifactuSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	certs := sending.Certificates{Keys: keys}
-	if err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := certs.Save(ctx, tx, org.ID, srv.ClientCA.ClientPKCS12(t, aeattest.Client{}, "x"), "x", &user.ID, time.Now())
 		return err
 	}); err != nil {
@@ -58,7 +59,7 @@ func TestIssuingQueuesTheVerifactuSend(t *testing.T) {
 	}
 	var ids []int64
 	for range 2 {
-		if err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
+		if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
 			d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: org.ID, Kind: invoices.Ordinary, CustomerID: &cu.ID, By: &user.ID, Now: time.Now(),
 				Lines: []invoices.LineInput{{Description: "Servicio", Unit: "ud", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: rate}}})
 			if err != nil {
@@ -71,7 +72,7 @@ func TestIssuingQueuesTheVerifactuSend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: org.ID, InvoiceID: ids[1], Reason: "Emitida por error", Now: time.Now(), Jobs: env.Deps.Jobs})
 		return err
 	}); err != nil {
@@ -142,7 +143,7 @@ func TestSweepSendsWaitingRecords(t *testing.T) {
 	if err := env.DB.QueryRow(ctx, `SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`).Scan(&rate); err != nil {
 		t.Fatal(err)
 	}
-	if err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
+	if err := live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := (sending.Certificates{Keys: keys}).Save(ctx, tx, org.ID, srv.ClientCA.ClientPKCS12(t, aeattest.Client{}, "x"), "x", &user.ID, time.Now()); err != nil {
 			return err
 		}

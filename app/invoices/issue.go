@@ -54,6 +54,11 @@ type IssueInput struct {
 	// transaction (web.Deps.Jobs); nil leaves it to the periodic sweep,
 	// which sends it within a minute.
 	Jobs *river.Client[pgx.Tx]
+	// Rehearsal issues only to see whether issuing would be refused, in a
+	// savepoint the caller rolls back (a recurring template is checked so):
+	// nothing is announced, since an event is kept whatever a savepoint
+	// does, and no job is queued.
+	Rehearsal bool
 }
 
 // issuing is one Issue in progress.
@@ -97,6 +102,9 @@ func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, erro
 		if err := writeRegistroAlta(ctx, tx, s); err != nil {
 			return queries.Invoice{}, err
 		}
+	}
+	if in.Rehearsal {
+		return s.inv, nil
 	}
 	if err := Announce(ctx, s.q, s.inv, EventIssued); err != nil {
 		return queries.Invoice{}, err

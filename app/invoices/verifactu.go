@@ -189,7 +189,11 @@ func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
 	if err != nil {
 		return err
 	}
-	_, err = record(ctx, tx, s.in.Jobs, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a, nil)
+	jobs := s.in.Jobs
+	if s.in.Rehearsal {
+		jobs = nil
+	}
+	_, err = record(ctx, tx, jobs, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a, nil)
 	return err
 }
 

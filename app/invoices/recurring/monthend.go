@@ -137,9 +137,6 @@ func summaryFor(ctx context.Context, db *pgxpool.Pool, log *slog.Logger, run que
 		if n == 0 {
 			return errRollback // an overlapping attempt handled the customer
 		}
-		if err := invoices.Announce(ctx, q, inv, invoices.EventIssued); err != nil {
-			return err
-		}
 		return count(ctx, q, run)
 	})
 	if !errors.Is(err, errRollback) {

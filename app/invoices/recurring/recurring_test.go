@@ -207,6 +207,10 @@ func TestTemplateBadInput(t *testing.T) {
 		w.env.Count(`SELECT count(*) FROM number_series WHERE org_id = $1 AND last_number > 0`, w.org.ID); n != 0 {
 		t.Errorf("creating a template left %d invoices, records and numbers", n)
 	}
+	// Nor an event of an invoice that never was.
+	if n := w.env.Count(`SELECT count(*) FROM live_events WHERE org_id = $1 AND topic = 'invoice'`, w.org.ID); n != 0 {
+		t.Errorf("checking templates announced %d invoice events", n)
+	}
 }
 
 type issued struct {

@@ -175,9 +175,6 @@ func (r *Runner) period(ctx context.Context, orgID int64, now time.Time, skip []
 		if err := q.AdvanceRecurringInvoice(ctx, advance); err != nil {
 			return err
 		}
-		if err := invoices.Announce(ctx, q, inv, invoices.EventIssued); err != nil {
-			return err
-		}
 		if send && r.SendNow != nil {
 			if err := r.SendNow(ctx, tx, inv, t.CreatedBy); err != nil {
 				return err
