@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/invoices"
+	"pulso/app/invoices/recurring"
 	"pulso/app/money"
 	"pulso/app/orders"
 	"pulso/app/tax"
@@ -20,7 +21,7 @@ import (
 // and the complete invoice that replaces it (F2, F3), a recapitulativa of a
 // delivered order, one issued in error and voided, a paid one and a
 // proforma; with the customers' payment terms, the recapitulativa is
-// overdue. The org's first signed order stays uninvoiced, for whoever tries
+// overdue; and a recurring template that bills a monthly fee. The org's first signed order stays uninvoiced, for whoever tries
 // the demo to invoice it. Mexican orgs get one internal invoice.
 func seedBilling(ctx context.Context, tx pgx.Tx, org queries.Org, users map[string]int64, log *slog.Logger) error {
 	q := queries.New(tx)
@@ -110,6 +111,15 @@ func seedBilling(ctx context.Context, tx pgx.Tx, org queries.Org, users map[stri
 	}
 	if _, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: org.ID, Kind: invoices.Proforma, CustomerID: &buyers[1].ID, By: &rep, Now: now,
 		Notes: "Proforma para el anticipo de la renovación anual", Lines: []invoices.LineInput{line("Renovación anual de licencias", 10, 18_000)}}); err != nil {
+		return err
+	}
+	// The monthly maintenance fee, issued and sent on the 1st from next
+	// month on by the recurring run.
+	first := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC)
+	accountant := users["accountant@demo.test"]
+	if _, err := recurring.Create(ctx, tx, recurring.TemplateInput{OrgID: org.ID, CustomerID: buyers[2].ID, Name: "Cuota mensual de mantenimiento",
+		Frequency: recurring.Monthly, Day: 1, Start: first, Mode: recurring.ModeIssueAndSend, By: &accountant, Now: now,
+		Lines: []invoices.LineInput{line("Mantenimiento mensual del software", 1, 15_000)}}); err != nil {
 		return err
 	}
 	log.Info("seeded invoices", "org", org.Name)

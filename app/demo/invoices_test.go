@@ -57,6 +57,10 @@ func TestSeedBillingEveryKindOnce(t *testing.T) {
 	if altas != issued || anulaciones != 1 || maxSeq != records {
 		t.Errorf("records: %d altas for %d issued invoices, %d anulaciones, last seq %d of %d", altas, issued, anulaciones, maxSeq, records)
 	}
+	// A recurring template that issues and sends, from next month on.
+	if n := env.Count(`SELECT count(*) FROM recurring_invoices WHERE org_id = ` + org + ` AND mode = 'issue_and_send' AND start_on > now()`); n != 1 {
+		t.Errorf("%d recurring templates, want 1", n)
+	}
 	// The first signed order is left to invoice.
 	var open int
 	if err := env.DB.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE o.org_id = `+org+`

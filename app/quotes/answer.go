@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image/color"
 	"image/png"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -29,27 +28,8 @@ import (
 // phone canvas is a few KB as PNG; anything near this is not one.
 const MaxSignatureBytes = 150_000
 
-// Client is who is at the other end of a link: for the audit trail.
-type Client struct {
-	IP        netip.Addr
-	UserAgent string
-}
-
-func (c Client) ip() *netip.Addr {
-	if !c.IP.IsValid() {
-		return nil
-	}
-	a := c.IP
-	return &a
-}
-
-func (c Client) ua() string {
-	ua := strings.ToValidUTF8(c.UserAgent, "")
-	if len(ua) > 500 {
-		ua = ua[:500]
-	}
-	return strings.ToValidUTF8(ua, "")
-}
+// Client is who is at the other end of a link, for the audit trail.
+type Client = linktoken.Visitor
 
 // Resolve finds the link a token names, if it may still be used to look at
 // the quote. Unknown, malformed, revoked and expired tokens all come back
@@ -80,7 +60,7 @@ func RecordOpen(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l qu
 		return err
 	}
 	n, err := q.InsertQuoteOpen(ctx, queries.InsertQuoteOpenParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN,
-		IP: c.ip(), UserAgent: c.ua()})
+		IP: c.IPOrNil(), UserAgent: c.Agent()})
 	if err != nil || n == 0 {
 		return err
 	}
@@ -210,7 +190,7 @@ func Sign(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l queries.
 		return err
 	}
 	if _, err := q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN,
-		Kind: "signed", IP: in.Client.ip(), UserAgent: in.Client.ua(), SignerName: name, SignaturePng: in.Signature,
+		Kind: "signed", IP: in.Client.IPOrNil(), UserAgent: in.Client.Agent(), SignerName: name, SignaturePng: in.Signature,
 		DocumentSha256: *v.PdfSha256}); errors.Is(err, pgx.ErrNoRows) {
 		return ErrAnswered
 	} else if err != nil {
@@ -251,7 +231,7 @@ func Reject(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], l querie
 		return err
 	}
 	if _, err := q.InsertQuoteEvent(ctx, queries.InsertQuoteEventParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN,
-		Kind: "rejected", IP: c.ip(), UserAgent: c.ua(), Reason: reason}); errors.Is(err, pgx.ErrNoRows) {
+		Kind: "rejected", IP: c.IPOrNil(), UserAgent: c.Agent(), Reason: reason}); errors.Is(err, pgx.ErrNoRows) {
 		return ErrAnswered
 	} else if err != nil {
 		return err

@@ -36,14 +36,8 @@ func (h *Handler) Issue(c *fiber.Ctx) error {
 			IssueDate: day, Now: time.Now()})
 		return err
 	})
-	if errs, ok := asInvalid(err); ok {
-		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, errs, form)
-	}
-	if done, rerr := stateFlash(c, inv.ID, err); done {
+	if done, rerr := h.refused(c, inv, err, form); done {
 		return rerr
-	}
-	if err != nil {
-		return err
 	}
 	web.Flash(c, "success", "invoices.issued_flash")
 	return web.Redirect(c, "/invoices/"+itoa(inv.ID))
@@ -80,14 +74,8 @@ func (h *Handler) Void(c *fiber.Ctx) error {
 		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Reason: form.voidReason, Jobs: h.Jobs, Now: time.Now()})
 		return err
 	})
-	if errs, ok := asInvalid(err); ok {
-		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, errs, form)
-	}
-	if done, rerr := stateFlash(c, inv.ID, err); done {
+	if done, rerr := h.refused(c, inv, err, form); done {
 		return rerr
-	}
-	if err != nil {
-		return err
 	}
 	web.Flash(c, "success", "invoices.voided_flash")
 	return web.Redirect(c, "/invoices/"+itoa(inv.ID))
@@ -122,14 +110,8 @@ func (h *Handler) Payment(c *fiber.Ctx) error {
 			UserID: &p.UserID, Now: today(p, time.Now())})
 		return err
 	})
-	if errs, ok := asInvalid(err); ok {
-		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, errs, form)
-	}
-	if done, rerr := stateFlash(c, inv.ID, err); done {
+	if done, rerr := h.refused(c, inv, err, form); done {
 		return rerr
-	}
-	if err != nil {
-		return err
 	}
 	if pay.Paid {
 		web.Flash(c, "success", "invoices.paid_flash")
@@ -152,14 +134,8 @@ func (h *Handler) FromProforma(c *fiber.Ctx) error {
 		made, err = invoices.FromProforma(ctx, tx, p.OrgID, inv.ID, &p.UserID)
 		return err
 	})
-	if errs, ok := asInvalid(err); ok {
-		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, errs, nil)
-	}
-	if done, rerr := stateFlash(c, inv.ID, err); done {
+	if done, rerr := h.refused(c, inv, err, nil); done {
 		return rerr
-	}
-	if err != nil {
-		return err
 	}
 	web.Flash(c, "success", "invoices.draft_saved")
 	return web.Redirect(c, "/invoices/"+itoa(made.ID))
@@ -227,4 +203,17 @@ func (h *Handler) FromOrder(c *fiber.Ctx) error {
 	}
 	web.Flash(c, "success", "invoices.draft_saved")
 	return web.Redirect(c, "/invoices/"+itoa(inv.ID))
+}
+
+// refused answers an action on an invoice's page that did not happen: its
+// field messages on the page, a flash when the invoice has moved on (issued
+// or voided meanwhile), or the error. done is false when err is nil.
+func (h *Handler) refused(c *fiber.Ctx, inv queries.Invoice, err error, form *showForm) (done bool, _ error) {
+	if errs, ok := asInvalid(err); ok {
+		return true, h.renderShow(c, fiber.StatusUnprocessableEntity, inv, errs, form)
+	}
+	if done, rerr := stateFlash(c, inv.ID, err); done {
+		return true, rerr
+	}
+	return err != nil, err
 }

@@ -198,10 +198,10 @@ const MaxLines = 100
 // back, so the rules a period will meet (a customer with a tax id for an
 // F1, the org's NIF and address, prices and rates in force) stay in
 // app/invoices and the form hears of them now rather than at the first
-// period. Nothing of the check survives the savepoint: Issue writes only
-// rows (it publishes no live event and queues no job; the caller announces),
-// and its number and record go back with the rollback. today is today in
-// the org's zone.
+// period. Nothing of the check survives the savepoint: issued as a
+// rehearsal, Issue writes only rows (it announces nothing and queues no
+// job), and its number and record go back with the rollback. today is today
+// in the org's zone.
 func check(ctx context.Context, tx pgx.Tx, in TemplateInput, today time.Time, newStart bool) error {
 	bad := invoices.Invalid{}
 	name := strings.TrimSpace(in.Name)

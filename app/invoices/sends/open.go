@@ -2,7 +2,6 @@ package sends
 
 import (
 	"context"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -13,27 +12,8 @@ import (
 	"pulso/queries"
 )
 
-// Client is who opened a link, as the request showed them.
-type Client struct {
-	IP        netip.Addr
-	UserAgent string
-}
-
-func (c Client) ip() *netip.Addr {
-	if !c.IP.IsValid() {
-		return nil
-	}
-	a := c.IP
-	return &a
-}
-
-func (c Client) ua() string {
-	ua := strings.ToValidUTF8(c.UserAgent, "")
-	if len(ua) > 500 {
-		ua = ua[:500]
-	}
-	return strings.ToValidUTF8(ua, "")
-}
+// Client is who is at the other end of a link, for the audit trail.
+type Client = linktoken.Visitor
 
 // Resolve finds the send a client link's token names (pgx.ErrNoRows for a
 // wrong one). Only the token's digest is looked up; a malformed token is
@@ -57,7 +37,7 @@ func RecordOpen(ctx context.Context, tx pgx.Tx, l queries.FindInvoiceLinkRow, c 
 		return false, err
 	}
 	n, err := q.InsertInvoiceOpen(ctx, queries.InsertInvoiceOpenParams{OrgID: l.OrgID, InvoiceID: l.InvoiceID, SendID: l.ID,
-		IP: c.ip(), UserAgent: c.ua()})
+		IP: c.IPOrNil(), UserAgent: c.Agent()})
 	if err != nil || n == 0 {
 		return false, err
 	}
