@@ -120,11 +120,11 @@ func document(ctx context.Context, q *queries.Queries, inv queries.Invoice, pt P
 		// The AEAT's QR, at the top of the first page with its fixed
 		// captions (Orden HAC/1177/2024): every such invoice has its
 		// RegistroAlta, written when it was issued.
-		code, err := qrPNG(inv, pt, totals)
+		code, err := qrCode(inv, pt, totals)
 		if err != nil {
 			return d, err
 		}
-		d.QR = &printing.QR{PNG: code, Size: 35, Above: "QR tributario:", Below: "VERI*FACTU"}
+		d.QR = &printing.QR{Code: code, Size: 35, Above: "QR tributario:", Below: "VERI*FACTU"}
 	}
 	for i, l := range lines {
 		disc := ""

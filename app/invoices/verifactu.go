@@ -169,16 +169,12 @@ func description(lines []queries.InvoiceLine) string {
 	return s
 }
 
-// qrPNG is the VERI*FACTU QR of an issued invoice as the PDF prints it: the
-// AEAT's ValidarQR URL of the invoice, level M, about 35 mm at 300 dpi.
-func qrPNG(inv queries.Invoice, pt Parties, totals tax.Totals) ([]byte, error) {
+// qrCode is the VERI*FACTU QR of an issued invoice: the AEAT's ValidarQR
+// URL of the invoice at level M (the PDF prints it 35 mm wide).
+func qrCode(inv queries.Invoice, pt Parties, totals tax.Totals) (*verifactu.QRCode, error) {
 	a := &verifactu.Alta{IDFactura: idFactura(inv, pt)}
 	_, a.ImporteTotal = verifactu.Totals(desglose(totals, pt.Tax))
-	code, err := verifactu.NewQRCode(verifactu.QRURL(Recording.Env, a))
-	if err != nil {
-		return nil, err
-	}
-	return code.PNG(max(1, 413/(code.Size+2*verifactu.QuietZone)))
+	return verifactu.NewQRCode(verifactu.QRURL(Recording.Env, a))
 }
 
 // writeRegistroAlta writes the invoice's VERI*FACTU RegistroAlta (RD

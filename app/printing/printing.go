@@ -99,13 +99,28 @@ type Document struct {
 }
 
 // QR is a code printed at the top of the first page as a square of Size
-// millimetres (30–40 for VERI*FACTU), with a caption above and below it.
-// PNG is the code already encoded at a resolution the size needs.
+// millimetres (30–40 for VERI*FACTU), quiet zone included, with a caption
+// above and below it. Its modules are drawn as filled squares: sharp at
+// any zoom or print resolution, and nothing to encode as an image and
+// embed (which cost more than the rest of an invoice's page).
 type QR struct {
-	PNG          []byte
+	Code         Modules
 	Size         float64
 	Above, Below string
 }
+
+// Modules is a QR code's square matrix of Len × Len modules.
+type Modules interface {
+	Len() int
+	Dark(x, y int) bool
+}
+
+// QuietZone is the light margin around a QR code, in modules (ISO/IEC
+// 18004 asks for four).
+const QuietZone = 4
+
+// ErrQR is returned for a QR slot without a code.
+var ErrQR = errors.New("printing: QR slot without a code")
 
 // ErrImage is returned for a logo or signature that is not a PNG or JPEG.
 var ErrImage = errors.New("printing: image is not a PNG or JPEG")
@@ -212,11 +227,9 @@ func Render(d Document) ([]byte, error) {
 	}
 	headBottom := top + 18
 	if q := d.QR; q != nil {
-		// Kept as PNG: JPEG's smearing of sharp edges costs a scanner.
-		if _, format, err := image.DecodeConfig(bytes.NewReader(q.PNG)); err != nil || format != "png" {
-			return nil, ErrImage
+		if q.Code == nil || q.Code.Len() < 21 {
+			return nil, ErrQR
 		}
-		code, typ := q.PNG, "PNG"
 		size := q.Size
 		if size <= 0 {
 			size = 35
@@ -227,8 +240,7 @@ func Render(d Document) ([]byte, error) {
 		pdf.SetFont("Helvetica", "", 7)
 		pdf.SetTextColor(20, 20, 20)
 		pdf.CellFormat(size+10, 3.5, tr(q.Above), "", 0, "C", false, 0, "")
-		pdf.RegisterImageOptionsReader("qr", fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(code))
-		pdf.ImageOptions("qr", x, top+4, size, size, false, fpdf.ImageOptions{ImageType: typ}, 0, "")
+		drawQR(pdf, q.Code, x, top+4, size)
 		pdf.SetXY(x-5, top+4+size+0.5)
 		pdf.CellFormat(size+10, 3.5, tr(q.Below), "", 0, "C", false, 0, "")
 		headBottom = top + 4 + size + 4
@@ -415,4 +427,27 @@ func Render(d Document) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// drawQR draws code as a size mm square at (x, y), its quiet zone left
+// blank: each row's runs of dark modules as one filled rectangle.
+func drawQR(pdf *fpdf.Fpdf, code Modules, x, y, size float64) {
+	n := code.Len()
+	m := size / float64(n+2*QuietZone)
+	x0, y0 := x+QuietZone*m, y+QuietZone*m
+	pdf.SetFillColor(0, 0, 0)
+	for row := range n {
+		for col := 0; col < n; {
+			if !code.Dark(col, row) {
+				col++
+				continue
+			}
+			end := col
+			for end < n && code.Dark(end, row) {
+				end++
+			}
+			pdf.Rect(x0+float64(col)*m, y0+float64(row)*m, float64(end-col)*m, m, "F")
+			col = end
+		}
+	}
 }

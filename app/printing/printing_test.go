@@ -47,7 +47,7 @@ func TestQRSlotPrintsTheCodeWithItsCaptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.QR = &printing.QR{PNG: benchPNG(116, 116), Size: 35, Above: "QR tributario:", Below: "VERI*FACTU"}
+	d.QR = &printing.QR{Code: stripes(25), Size: 35, Above: "QR tributario:", Below: "VERI*FACTU"}
 	a, err := printing.Render(d)
 	if err != nil {
 		t.Fatal(err)
@@ -65,12 +65,17 @@ func TestQRSlotPrintsTheCodeWithItsCaptions(t *testing.T) {
 	if strings.Contains(apptest.PDFText(t, plain), "QR tributario") {
 		t.Error("a document without QR prints its caption")
 	}
-	if !bytes.Contains(a, []byte("/Subtype /Image")) || bytes.Count(a, []byte("/Subtype /Image")) <= bytes.Count(plain, []byte("/Subtype /Image")) {
-		t.Error("the QR image is not embedded")
+	// Drawn, not embedded: one filled rectangle per row's run of dark
+	// modules (stripes: every other row dark across), no image.
+	if got, want := strings.Count(text, " re f"), strings.Count(apptest.PDFText(t, plain), " re f")+13; got != want {
+		t.Errorf("%d filled rectangles, want %d", got, want)
 	}
-	d.QR.PNG = []byte("not a png")
-	if _, err := printing.Render(d); !errors.Is(err, printing.ErrImage) {
-		t.Fatalf("bad QR image: %v", err)
+	if bytes.Count(a, []byte("/Subtype /Image")) != bytes.Count(plain, []byte("/Subtype /Image")) {
+		t.Error("the QR is embedded as an image")
+	}
+	d.QR.Code = nil
+	if _, err := printing.Render(d); !errors.Is(err, printing.ErrQR) {
+		t.Fatalf("QR slot without a code: %v", err)
 	}
 }
 
@@ -121,3 +126,10 @@ func TestAddressLine(t *testing.T) {
 		}
 	}
 }
+
+// stripes is an n × n code whose even rows are dark across.
+type stripes int
+
+func (s stripes) Len() int { return int(s) }
+
+func (s stripes) Dark(_, y int) bool { return y%2 == 0 }

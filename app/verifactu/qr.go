@@ -69,6 +69,9 @@ func NewQRCode(text string) (*QRCode, error) {
 }
 
 // Dark says whether the module at column x, row y is dark.
+// Len is the code's width in modules (printing.Modules).
+func (q *QRCode) Len() int { return q.Size }
+
 func (q *QRCode) Dark(x, y int) bool {
 	if x < 0 || y < 0 || x >= q.Size || y >= q.Size {
 		return false
