@@ -307,7 +307,7 @@ func TestSend1000(t *testing.T) {
 // or facing a server certificate the client does not trust, nothing is
 // sent and the outcome is Refused (retrying will not help).
 func TestTLSRefusals(t *testing.T) {
-	srv := aeattest.New(t, aeattest.Options{})
+	srv := aeattest.New(t, aeattest.Options{Validate: true})
 	recs, _ := aeattest.Chain(t, nil, 1, 1)
 	req := request(t, recs)
 	good, err := LoadCertificate(srv.ClientCA.ClientPKCS12(t, aeattest.Client{}, password), password, time.Now())
