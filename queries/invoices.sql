@@ -154,3 +154,10 @@ SELECT owner_id FROM customers WHERE org_id = @org_id AND id = @id;
 -- Whether the demo's billing is there: its simplified ticket in Spain, any
 -- invoice elsewhere.
 SELECT EXISTS (SELECT 1 FROM invoices WHERE org_id = @org_id AND (kind = 'simplified' OR @any_kind::boolean));
+
+-- name: IssuedReplacementsOf :one
+-- How many issued complete invoices (F3) replace this simplified one: a
+-- ticket is exchanged once.
+SELECT count(*) FROM invoice_corrections c
+JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
+WHERE c.org_id = @org_id AND c.corrected_id = @corrected_id AND i.state = 'issued' AND i.fiscal_type = 'F3';

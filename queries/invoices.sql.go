@@ -562,6 +562,26 @@ func (q *Queries) IssuedCorrectionsOf(ctx context.Context, arg IssuedCorrections
 	return count, err
 }
 
+const issuedReplacementsOf = `-- name: IssuedReplacementsOf :one
+SELECT count(*) FROM invoice_corrections c
+JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
+WHERE c.org_id = $1 AND c.corrected_id = $2 AND i.state = 'issued' AND i.fiscal_type = 'F3'
+`
+
+type IssuedReplacementsOfParams struct {
+	OrgID       int64
+	CorrectedID int64
+}
+
+// How many issued complete invoices (F3) replace this simplified one: a
+// ticket is exchanged once.
+func (q *Queries) IssuedReplacementsOf(ctx context.Context, arg IssuedReplacementsOfParams) (int64, error) {
+	row := q.db.QueryRow(ctx, issuedReplacementsOf, arg.OrgID, arg.CorrectedID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const lastIssueInSeries = `-- name: LastIssueInSeries :one
 SELECT issue_date FROM invoices
 WHERE org_id = $1 AND series = $2 AND year = $3 AND number IS NOT NULL

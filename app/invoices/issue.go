@@ -305,6 +305,20 @@ func (s *issuing) checkReplaced(ctx context.Context, bad Invalid) error {
 	for _, c := range replaced {
 		if c.State != Issued || deref(c.FiscalType) != "F2" {
 			bad.add("corrects", "invoices.replaces_simplified_only", map[string]any{"Number": deref(c.FullNumber)})
+			continue
+		}
+		// A ticket is exchanged for a complete invoice once: its row is
+		// held so that two exchanges at once queue here and the second
+		// sees the first.
+		if _, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: c.ID}); err != nil {
+			return err
+		}
+		n, err := s.q.IssuedReplacementsOf(ctx, queries.IssuedReplacementsOfParams{OrgID: s.in.OrgID, CorrectedID: c.ID})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			bad.add("corrects", "invoices.replaced_already", map[string]any{"Number": deref(c.FullNumber)})
 		}
 	}
 	return nil

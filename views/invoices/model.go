@@ -77,7 +77,9 @@ type EditorPage struct {
 	Step int
 	// Replaces is the id of the draft being edited ("" for a new one):
 	// saving replaces it.
-	Replaces                 string
+	Replaces string
+	// Canje is the simplified invoice a complete one (F3) replaces.
+	Canje                    string
 	Kind, CustomerID, Series string
 	Customer                 string
 	Notes, IssueDate         string
@@ -143,9 +145,11 @@ type ShowPage struct {
 	// What the viewer may do here.
 	CanIssue, CanDelete, CanPay, CanEdit bool
 	CanVoid, CanCorrect, CanConvert      bool
-	Errors                               Errors
-	IssueDateValue, PaidOn, Amount       string
-	VoidReasonValue                      string
+	// CanReplace: a simplified invoice the customer wants as a complete one.
+	CanReplace                     bool
+	Errors                         Errors
+	IssueDateValue, PaidOn, Amount string
+	VoidReasonValue                string
 }
 
 // CorrectForm is the rectificativa of an issued invoice.

@@ -32,18 +32,42 @@ type editorInput struct {
 	kind, customerID, notes, issueDate string
 	// replaces is the draft being edited ("" for a new invoice).
 	replaces string
-	lines    []invoicesview.LineForm
+	// canje is the simplified invoice a complete one (F3) replaces, when
+	// the customer asked for one ("" otherwise).
+	canje string
+	lines []invoicesview.LineForm
 }
 
 func readEditor(c *fiber.Ctx) editorInput {
 	return editorInput{kind: c.FormValue("kind"), customerID: c.FormValue("customer_id"), notes: c.FormValue("notes"),
-		issueDate: c.FormValue("issue_date"), replaces: c.FormValue("replaces"), lines: formLines(c)}
+		issueDate: c.FormValue("issue_date"), replaces: c.FormValue("replaces"),
+		canje: c.FormValue("canje"), lines: formLines(c)}
 }
 
 // NewForm is step 1: the kind and the customer (?customer_id= preselects;
 // one the viewer may not see is 404).
 func (h *Handler) NewForm(c *fiber.Ctx) error {
 	in := editorInput{kind: string(invoices.Ordinary), customerID: c.Query("customer_id")}
+	if c.Query("canje") != "" {
+		// A complete invoice in place of a simplified one: its lines, a
+		// customer to name.
+		id, err := strconv.ParseInt(c.Query("canje"), 10, 64)
+		if err != nil {
+			return web.ErrNotFound
+		}
+		ticket, err := h.loadID(c, id)
+		if err != nil {
+			return err
+		}
+		if ticket.State != invoices.Issued || ticket.FiscalType == nil || *ticket.FiscalType != "F2" {
+			return web.ErrNotFound
+		}
+		lines, err := h.Q.ListInvoiceLines(c.UserContext(), queries.ListInvoiceLinesParams{OrgID: ticket.OrgID, InvoiceID: ticket.ID})
+		if err != nil {
+			return err
+		}
+		in.kind, in.canje, in.lines = string(invoices.Replacement), itoa(ticket.ID), lineForms(web.MustPrincipal(c), lines)
+	}
 	if in.customerID != "" {
 		p := web.MustPrincipal(c)
 		if _, ok, err := h.visibleCustomer(c.UserContext(), p, in.customerID); err != nil {
@@ -82,7 +106,17 @@ func (h *Handler) draftInput(c *fiber.Ctx, in editorInput) (invoices.DraftInput,
 	p := web.MustPrincipal(c)
 	errs := invoicesview.Errors{}
 	d := invoices.DraftInput{OrgID: p.OrgID, Kind: invoices.Kind(in.kind), Notes: in.notes, By: &p.UserID, Now: time.Now()}
-	if !slices.Contains(invoicesview.HandKinds, in.kind) {
+	switch {
+	case in.canje != "":
+		// The replaced invoice's rules (issued, simplified, not replaced
+		// yet) are checked by Issue; an id that is not one is a choice
+		// that does not stand.
+		id, err := strconv.ParseInt(in.canje, 10, 64)
+		if err != nil || in.kind != string(invoices.Replacement) {
+			errs["kind"] = invoicesview.Msg{ID: "validation.choice"}
+		}
+		d.Corrects = []int64{id}
+	case !slices.Contains(invoicesview.HandKinds, in.kind):
 		errs["kind"] = invoicesview.Msg{ID: "validation.choice"}
 	}
 	if strings.TrimSpace(in.customerID) != "" {
@@ -349,7 +383,7 @@ func (h *Handler) renderEditor(c *fiber.Ctx, status, step int, in editorInput, e
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	e := invoicesview.EditorPage{Step: step, Kind: in.kind, CustomerID: in.customerID, Notes: in.notes, Lines: in.lines, Errors: errs,
-		IssueDate: in.issueDate, Replaces: in.replaces}
+		IssueDate: in.issueDate, Replaces: in.replaces, Canje: in.canje}
 	if e.Errors == nil {
 		e.Errors = invoicesview.Errors{}
 	}
@@ -375,7 +409,11 @@ func (h *Handler) renderEditor(c *fiber.Ctx, status, step int, in editorInput, e
 		for _, cu := range cs {
 			e.Customers = append(e.Customers, components.SelectOption{Value: itoa(cu.ID), Label: cu.LegalName, Raw: true})
 		}
-		for _, k := range invoicesview.HandKinds {
+		kinds := invoicesview.HandKinds
+		if in.canje != "" {
+			kinds = []string{string(invoices.Replacement)}
+		}
+		for _, k := range kinds {
 			e.KindOptions = append(e.KindOptions, components.SelectOption{Value: k, Label: "invoices.kind." + k})
 		}
 	case 2:

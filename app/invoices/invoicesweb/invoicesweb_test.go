@@ -446,3 +446,41 @@ func TestEditorBackKeepsLines(t *testing.T) {
 		t.Fatalf("forward to step 2: %d %.400s", res.Status, res.Body)
 	}
 }
+
+// A customer who paid with a simplified invoice asks for a complete one:
+// from the ticket's page the editor opens with its lines as an F3 naming
+// it; issuing records what it replaces, and a ticket is replaced once.
+func TestCanjeOfASimplifiedInvoice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.RepC
+	v := url.Values{"kind": {"simplified"}, "customer_id": {""}, "action": {"issue"}}
+	lineForm(v, "Cartuchos de tinta", "3", "29,90", f.rate)
+	ticket := created(t, c.Post("/invoices", v))
+	if page := c.Get(fmt.Sprintf("/invoices/%d", ticket)); !strings.Contains(page.Body, fmt.Sprintf(`href="/invoices/new?canje=%d"`, ticket)) {
+		t.Fatal("the simplified invoice's page offers no canje")
+	}
+	form := c.Get(fmt.Sprintf("/invoices/new?canje=%d", ticket))
+	if form.Status != http.StatusOK || !strings.Contains(form.Body, fmt.Sprintf(`name="canje" value="%d"`, ticket)) ||
+		!strings.Contains(form.Body, "Cartuchos de tinta") || !strings.Contains(form.Body, es("invoices.kind.replacement", nil)) {
+		t.Fatalf("canje editor: %d %.400s", form.Status, form.Body)
+	}
+	cust := strconv.FormatInt(f.cust, 10)
+	canje := func() apptest.Response {
+		v := url.Values{"kind": {"replacement"}, "canje": {strconv.FormatInt(ticket, 10)}, "customer_id": {cust}, "action": {"issue"}}
+		lineForm(v, "Cartuchos de tinta", "3", "29,90", f.rate)
+		return c.Post("/invoices", v)
+	}
+	f3 := created(t, canje())
+	if n := f.Env.Count(`SELECT count(*) FROM invoices i JOIN invoice_corrections k ON k.org_id = i.org_id AND k.invoice_id = i.id
+		WHERE i.org_id = $1 AND i.id = $2 AND i.fiscal_type = 'F3' AND i.state = 'issued' AND k.corrected_id = $3`, f.Org.ID, f3, ticket); n != 1 {
+		t.Fatalf("the F3 does not name the ticket it replaces")
+	}
+	if res := canje(); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a second canje of the same ticket: %d", res.Status)
+	}
+	// Only an issued simplified invoice is exchanged.
+	if res := c.Get(fmt.Sprintf("/invoices/new?canje=%d", f3)); res.Status != http.StatusNotFound {
+		t.Errorf("canje of an F3: %d", res.Status)
+	}
+}

@@ -217,6 +217,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, inv queries.Invoice, errs
 	s.CanPay = issued && inv.Kind != string(invoices.Proforma) && owed > 0
 	s.CanVoid = issued && billing(p)
 	s.CanCorrect = issued && billing(p) && inv.Kind != string(invoices.Proforma)
+	s.CanReplace = issued && inv.FiscalType != nil && *inv.FiscalType == "F2"
 	s.CanConvert = inv.Kind == string(invoices.Proforma) && inv.State != invoices.Voided && !made
 	s.PaidOn = today(p, time.Now()).Format("2006-01-02")
 	if owed > 0 {
