@@ -60,7 +60,7 @@ func worldIn(t *testing.T, env *apptest.Env, org queries.Org) *world {
 		if err := rows.Scan(&r, &id); err != nil {
 			t.Fatal(err)
 		}
-		w.rates[strings.TrimSuffix(strings.TrimSuffix(r, ".00"), "0")] = id
+		w.rates[decimal.RequireFromString(r).String()] = id // "10.00" → "10", "5.50" → "5.5"
 	}
 	return w
 }
