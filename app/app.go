@@ -382,6 +382,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		app.Get("/verifactu", billing, ledgerH.Records).Name("verifactu.records")
 		app.Get("/verifactu/verify", billing, ledgerH.Verify).Name("verifactu.verify")
 		app.Get("/verifactu/records/:id/xml", billing, ledgerH.XML).Name("verifactu.record_xml")
+		app.Post("/verifactu/records/:id/resubmit", billing, ledgerH.Resubmit).Name("verifactu.record_resubmit")
 		app.Get("/verifactu/declaracion", anyone, ledgerH.Declaracion).Name("verifactu.declaracion")
 	}
 	// Recurring invoice templates and the month-end run of delivery notes

@@ -36,3 +36,8 @@ LIMIT @page_size;
 -- name: GetVerifactuRecordXML :one
 -- One record's stored XML, for its download.
 SELECT id, invoice_id, kind, issuer_nif, seq, num_serie, xml FROM verifactu_records WHERE org_id = @org_id AND id = @id;
+
+-- name: CorrectedVerifactuRecords :many
+-- Which of these records already have their corrected resubmission.
+SELECT corrects_id::bigint AS id FROM verifactu_records
+WHERE org_id = @org_id AND corrects_id = ANY (@ids::bigint[]);

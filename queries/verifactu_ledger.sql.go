@@ -10,6 +10,37 @@ import (
 	"time"
 )
 
+const correctedVerifactuRecords = `-- name: CorrectedVerifactuRecords :many
+SELECT corrects_id::bigint AS id FROM verifactu_records
+WHERE org_id = $1 AND corrects_id = ANY ($2::bigint[])
+`
+
+type CorrectedVerifactuRecordsParams struct {
+	OrgID int64
+	Ids   []int64
+}
+
+// Which of these records already have their corrected resubmission.
+func (q *Queries) CorrectedVerifactuRecords(ctx context.Context, arg CorrectedVerifactuRecordsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, correctedVerifactuRecords, arg.OrgID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countVerifactuRecordsByStatus = `-- name: CountVerifactuRecordsByStatus :many
 SELECT status, count(*)::bigint AS n FROM verifactu_records WHERE org_id = $1 GROUP BY status
 `

@@ -9,13 +9,16 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
 
 	"pulso/app/invoices"
+	"pulso/app/live"
 	"pulso/app/verifactu"
 	"pulso/app/verifactu/ledger"
 	"pulso/app/web"
@@ -65,6 +68,22 @@ func (h *Handler) Records(c *fiber.Ctx) error {
 		return err
 	}
 	loc := p.Location()
+	var refused []int64
+	for _, r := range page.Records {
+		if r.Status == "rejected" || (r.Status == "accepted_with_errors" && r.Kind == "alta") {
+			refused = append(refused, r.ID)
+		}
+	}
+	corrected := map[int64]bool{}
+	if len(refused) > 0 {
+		ids, err := h.Q.CorrectedVerifactuRecords(ctx, queries.CorrectedVerifactuRecordsParams{OrgID: p.OrgID, Ids: refused})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			corrected[id] = true
+		}
+	}
 	for _, r := range page.Records {
 		// The record's DD-MM-AAAA issue date, shown as dd/mm/aaaa.
 		rv := ledgerview.Record{ID: r.ID, InvoiceID: r.InvoiceID, Seq: r.Seq, Kind: r.Kind, IssuerNIF: r.IssuerNif, Number: r.NumSerie,
@@ -73,6 +92,7 @@ func (h *Handler) Records(c *fiber.Ctx) error {
 		if r.AnswerCode != nil {
 			rv.AnswerCode = strconv.Itoa(int(*r.AnswerCode))
 		}
+		rv.Correctable = slices.Contains(refused, r.ID) && !corrected[r.ID]
 		v.Records = append(v.Records, rv)
 	}
 	if page.Next != 0 {
@@ -101,6 +121,33 @@ func (h *Handler) XML(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ledger.Filename(r.Kind, r.IssuerNif, r.Seq, r.NumSerie)+`"`)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.Send(r.Xml)
+}
+
+// Resubmit is POST /verifactu/records/:id/resubmit: the corrected
+// resubmission of a record the AEAT refused or accepted with errors, for
+// the cases the sender leaves to a person (invoices.Resubmit says which),
+// queued for sending at once.
+func (h *Handler) Resubmit(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	id, err := web.ID(c)
+	if err != nil {
+		return err
+	}
+	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Resubmit(ctx, tx, h.Jobs, p.OrgID, id, time.Now())
+		return err
+	})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return web.ErrNotFound
+	case errors.Is(err, invoices.ErrNotCorrectable):
+		web.Flash(c, "error", "verifactu.ledger.not_correctable")
+	case err != nil:
+		return err
+	default:
+		web.Flash(c, "success", "verifactu.ledger.resubmitted")
+	}
+	return web.Redirect(c, "/verifactu")
 }
 
 // Verify is /verifactu/verify: every chain of the org recomputed, each

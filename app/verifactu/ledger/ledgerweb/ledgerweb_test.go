@@ -305,3 +305,45 @@ func TestRecordsPaging(t *testing.T) {
 		t.Fatalf("page 2: %d records", n)
 	}
 }
+
+// A record the AEAT refused gets its corrected resubmission from the
+// records page, once, by billing only; an accepted record does not.
+func TestResubmitFromTheRecordsPage(t *testing.T) {
+	f := newFixture(t)
+	c := f.env.LoginAs(f.accountant)
+	rejected, accepted := f.recordID(t, f.b.Org.ID, 2), f.recordID(t, f.b.Org.ID, 1)
+	page := c.Get("/verifactu")
+	if n := strings.Count(page.Body, `data-testid="record-resubmit"`); n != 1 ||
+		!strings.Contains(page.Body, fmt.Sprintf(`action="/verifactu/records/%d/resubmit"`, rejected)) {
+		t.Fatalf("%d resubmit buttons, want one on the rejected record", n)
+	}
+	if res := f.env.LoginAs(f.rep).Post(fmt.Sprintf("/verifactu/records/%d/resubmit", rejected), nil); res.Status != 403 {
+		t.Errorf("rep: %d", res.Status)
+	}
+	for range 2 {
+		if res := c.Post(fmt.Sprintf("/verifactu/records/%d/resubmit", rejected), nil); res.Status != 303 {
+			t.Fatalf("resubmit: %d %.300s", res.Status, res.Body)
+		}
+	}
+	var xml string
+	if err := f.env.DB.QueryRow(context.Background(), `SELECT convert_from(xml, 'UTF8') FROM verifactu_records WHERE org_id = $1 AND corrects_id = $2`,
+		f.b.Org.ID, rejected).Scan(&xml); err != nil {
+		t.Fatalf("the correction (once): %v", err)
+	}
+	if !strings.Contains(xml, "<sum1:Subsanacion>S</sum1:Subsanacion>") || !strings.Contains(xml, "<sum1:RechazoPrevio>S</sum1:RechazoPrevio>") {
+		t.Errorf("the correction does not say so: %.600s", xml)
+	}
+	if strings.Contains(c.Get("/verifactu").Body, `data-testid="record-resubmit"`) {
+		t.Error("a corrected record still offers its resubmission")
+	}
+	before := f.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1`, f.b.Org.ID)
+	if res := c.Post(fmt.Sprintf("/verifactu/records/%d/resubmit", accepted), nil); res.Status != 303 {
+		t.Errorf("accepted record: %d", res.Status)
+	}
+	if n := f.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1`, f.b.Org.ID); n != before {
+		t.Error("an accepted record was resubmitted")
+	}
+	if res := c.Post(fmt.Sprintf("/verifactu/records/%d/resubmit", f.recordID(t, f.other.Org.ID, 1)), nil); res.Status != 404 {
+		t.Errorf("another org's record: %d", res.Status)
+	}
+}
