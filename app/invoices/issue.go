@@ -164,6 +164,11 @@ func (s *issuing) validate(ctx context.Context) error {
 	}
 	if !s.in.OperationDate.IsZero() && !day(s.in.OperationDate).Time.Equal(s.date) {
 		s.opDate = day(s.in.OperationDate).Time
+		// The operation (or the advance payment) the invoice documents
+		// has happened by its issue (the AEAT refuses a later one, 1125).
+		if s.opDate.After(s.date) {
+			bad.add("operation_date", "invoices.operation_date_after_issue", nil)
+		}
 	}
 
 	if len(s.lines) == 0 {

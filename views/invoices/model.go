@@ -83,6 +83,7 @@ type EditorPage struct {
 	Kind, CustomerID, Series string
 	Customer                 string
 	Notes, IssueDate         string
+	OperationDate            string
 	Customers, KindOptions   []components.SelectOption
 	Lines                    []LineForm
 	Rates                    []components.SelectOption
@@ -149,7 +150,10 @@ type ShowPage struct {
 	CanReplace                     bool
 	Errors                         Errors
 	IssueDateValue, PaidOn, Amount string
-	VoidReasonValue                string
+	// OperationDateValue is when the goods or services were supplied, if
+	// not on the issue date (RD 1619/2012 art. 6.1.f).
+	OperationDateValue string
+	VoidReasonValue    string
 }
 
 // CorrectForm is the rectificativa of an issued invoice.

@@ -26,14 +26,18 @@ func (h *Handler) Issue(c *fiber.Ctx) error {
 		return err
 	}
 	p := web.MustPrincipal(c)
-	form := &showForm{issueDate: c.FormValue("issue_date")}
+	form := &showForm{issueDate: c.FormValue("issue_date"), operationDate: c.FormValue("operation_date")}
 	day, ok := parseDay(form.issueDate)
 	if !ok {
 		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, invoicesview.Errors{"issue_date": {ID: "validation.date"}}, form)
 	}
+	opDay, ok := parseDay(form.operationDate)
+	if !ok {
+		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, invoicesview.Errors{"operation_date": {ID: "validation.date"}}, form)
+	}
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Locale: p.Locale, Jobs: h.Jobs,
-			IssueDate: day, Now: time.Now()})
+			IssueDate: day, OperationDate: opDay, Now: time.Now()})
 		return err
 	})
 	if done, rerr := h.refused(c, inv, err, form); done {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/apptest"
 	"pulso/app/invoices"
 	"pulso/app/live"
 	"pulso/app/money"
@@ -301,5 +302,42 @@ func TestProformaBecomesInvoice(t *testing.T) {
 	}
 	if n := f.Env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND from_proforma_id = $2`, f.Org.ID, pf); n != 1 {
 		t.Errorf("%d invoices of the proforma", n)
+	}
+}
+
+// The operation date (RD 1619/2012 art. 6.1.f): one after the issue date
+// is refused next to its field; an earlier one is printed and recorded.
+func TestOperationDate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cust := strconv.FormatInt(f.cust, 10)
+	issue := func(op string) apptest.Response {
+		v := url.Values{"kind": {"ordinary"}, "customer_id": {cust}, "action": {"issue"}, "issue_date": {"2025-06-10"}, "operation_date": {op}}
+		lineForm(v, "Montaje", "1", "80,00", f.rate)
+		return f.RepC.Post("/invoices", v)
+	}
+	for _, op := range []string{"2025-06-11", "junio"} {
+		if res := issue(op); res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, `data-testid="error-operation_date"`) {
+			t.Errorf("operation date %q: %d, no field message", op, res.Status)
+		}
+	}
+	id := created(t, issue("2025-05-28"))
+	inv, err := f.Env.Q.GetInvoice(context.Background(), queries.GetInvoiceParams{OrgID: f.Org.ID, ID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inv.OperationDate.Valid || inv.OperationDate.Time.Format("2006-01-02") != "2025-05-28" {
+		t.Fatalf("operation date %v", inv.OperationDate)
+	}
+	if !strings.Contains(apptest.PDFText(t, inv.Pdf), "28/05/2025") {
+		t.Error("the PDF does not print the operation date")
+	}
+	var xml string
+	if err := f.Env.DB.QueryRow(context.Background(), `SELECT convert_from(xml, 'UTF8') FROM verifactu_records WHERE org_id = $1 AND invoice_id = $2`,
+		f.Org.ID, id).Scan(&xml); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(xml, "<sum1:FechaOperacion>28-05-2025</sum1:FechaOperacion>") {
+		t.Error("the record lacks FechaOperacion")
 	}
 }

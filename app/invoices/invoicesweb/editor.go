@@ -29,7 +29,7 @@ import (
 
 // editorInput is the editor's form as posted.
 type editorInput struct {
-	kind, customerID, notes, issueDate string
+	kind, customerID, notes, issueDate, operationDate string
 	// replaces is the draft being edited ("" for a new invoice).
 	replaces string
 	// canje is the simplified invoice a complete one (F3) replaces, when
@@ -40,7 +40,7 @@ type editorInput struct {
 
 func readEditor(c *fiber.Ctx) editorInput {
 	return editorInput{kind: c.FormValue("kind"), customerID: c.FormValue("customer_id"), notes: c.FormValue("notes"),
-		issueDate: c.FormValue("issue_date"), replaces: c.FormValue("replaces"),
+		issueDate: c.FormValue("issue_date"), operationDate: c.FormValue("operation_date"), replaces: c.FormValue("replaces"),
 		canje: c.FormValue("canje"), lines: formLines(c)}
 }
 
@@ -275,12 +275,21 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if len(errs) > 0 {
+		return h.renderEditor(c, fiber.StatusUnprocessableEntity, 2, in, errs, nil)
+	}
+	// The dates are typed on the review (step 3), and shown there when
+	// they are not dates.
 	issueDate, ok := parseDay(in.issueDate)
 	if !ok {
 		errs["issue_date"] = invoicesview.Msg{ID: "validation.date"}
 	}
+	opDate, ok := parseDay(in.operationDate)
+	if !ok {
+		errs["operation_date"] = invoicesview.Msg{ID: "validation.date"}
+	}
 	if len(errs) > 0 {
-		return h.renderEditor(c, fiber.StatusUnprocessableEntity, 2, in, errs, nil)
+		return h.review(c, d, in, errs)
 	}
 	issue := c.FormValue("action") == "issue"
 	var old queries.Invoice
@@ -313,18 +322,11 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 			return err
 		}
 		inv, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: p.OrgID, InvoiceID: inv.ID, UserID: &p.UserID, Locale: p.Locale, Jobs: h.Jobs,
-			IssueDate: issueDate, Now: time.Now()})
+			IssueDate: issueDate, OperationDate: opDate, Now: time.Now()})
 		return err
 	})
 	if e, ok := asInvalid(err); ok {
-		// Show the review again with the messages: the draft as it would be.
-		rinv, lines, rerr := h.tryDraft(ctx, d)
-		if _, bad := asInvalid(rerr); bad || len(lines) == 0 {
-			return h.renderEditor(c, fiber.StatusUnprocessableEntity, 2, in, e, nil)
-		} else if rerr != nil {
-			return rerr
-		}
-		return h.renderEditor(c, fiber.StatusUnprocessableEntity, 3, in, e, &review{inv: rinv, lines: lines})
+		return h.review(c, d, in, e)
 	}
 	if old.ID != 0 {
 		// Issued or deleted meanwhile.
@@ -341,6 +343,18 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		web.Flash(c, "success", "invoices.draft_saved")
 	}
 	return web.Redirect(c, "/invoices/"+itoa(inv.ID))
+}
+
+// review shows the review again with errs: the draft as it would be, or
+// the lines (step 2) when the draft itself does not stand.
+func (h *Handler) review(c *fiber.Ctx, d invoices.DraftInput, in editorInput, errs invoicesview.Errors) error {
+	rinv, lines, err := h.tryDraft(c.UserContext(), d)
+	if _, bad := asInvalid(err); bad || len(lines) == 0 {
+		return h.renderEditor(c, fiber.StatusUnprocessableEntity, 2, in, errs, nil)
+	} else if err != nil {
+		return err
+	}
+	return h.renderEditor(c, fiber.StatusUnprocessableEntity, 3, in, errs, &review{inv: rinv, lines: lines})
 }
 
 // editable says whether a draft can be opened in the by-hand editor: one
@@ -383,7 +397,7 @@ func (h *Handler) renderEditor(c *fiber.Ctx, status, step int, in editorInput, e
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
 	e := invoicesview.EditorPage{Step: step, Kind: in.kind, CustomerID: in.customerID, Notes: in.notes, Lines: in.lines, Errors: errs,
-		IssueDate: in.issueDate, Replaces: in.replaces, Canje: in.canje}
+		IssueDate: in.issueDate, OperationDate: in.operationDate, Replaces: in.replaces, Canje: in.canje}
 	if e.Errors == nil {
 		e.Errors = invoicesview.Errors{}
 	}

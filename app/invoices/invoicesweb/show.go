@@ -26,7 +26,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 
 // showForm is what a failed form on the page posted, to show it again.
 type showForm struct {
-	issueDate, amount, paidOn, voidReason string
+	issueDate, operationDate, amount, paidOn, voidReason string
 }
 
 func number(inv queries.Invoice) string {
@@ -224,7 +224,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, inv queries.Invoice, errs
 		s.Amount = money.Input(owed, p.OrgCountry)
 	}
 	if form != nil {
-		s.IssueDateValue, s.VoidReasonValue = form.issueDate, form.voidReason
+		s.IssueDateValue, s.OperationDateValue, s.VoidReasonValue = form.issueDate, form.operationDate, form.voidReason
 		if form.amount != "" || form.paidOn != "" {
 			s.Amount, s.PaidOn = form.amount, form.paidOn
 		}
