@@ -88,7 +88,10 @@ type Config struct {
 	VerifactuProducerName string
 	VerifactuProducerNIF  string
 	VerifactuInstallation string
-	VerifactuEnv          verifactu.Environment
+	// VerifactuProducerAddress is that producer's address, which its
+	// declaración responsable states and is signed at.
+	VerifactuProducerAddress string
+	VerifactuEnv             verifactu.Environment
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when
@@ -134,6 +137,7 @@ var Vars = []Var{
 	{"PULSO_AEAT_URL", "(unset: the AEAT's VERI*FACTU service)", "https URL that replaces the AEAT's VERI*FACTU web service endpoint (a test or fake service); records are sent there with the org's certificate"},
 	{"PULSO_VERIFACTU_PRODUCER_NAME", "(unset: each org names itself)", "name of who produces and makes this Pulso available, in every VERI*FACTU record's SistemaInformatico and the declaración responsable; set with PULSO_VERIFACTU_PRODUCER_NIF"},
 	{"PULSO_VERIFACTU_PRODUCER_NIF", "(unset: each org's NIF)", "Spanish NIF of that producer"},
+	{"PULSO_VERIFACTU_PRODUCER_ADDRESS", "(unset)", "postal address of that producer, stated on the declaración responsable, which is signed there"},
 	{"PULSO_VERIFACTU_INSTALLATION", "1", "NumeroInstalacion of this installation in the VERI*FACTU records (up to 100 characters)"},
 	{"PULSO_VERIFACTU_ENV", "test", "AEAT environment of the VERI*FACTU records and QR codes: test (pre-production) or production"},
 }
@@ -287,6 +291,10 @@ func (c *Config) verifactuFromEnv(get func(name, def string) string) []error {
 	c.VerifactuProducerName = get("PULSO_VERIFACTU_PRODUCER_NAME", "")
 	c.VerifactuProducerNIF = strings.ToUpper(get("PULSO_VERIFACTU_PRODUCER_NIF", ""))
 	c.VerifactuInstallation = get("PULSO_VERIFACTU_INSTALLATION", "1")
+	c.VerifactuProducerAddress = get("PULSO_VERIFACTU_PRODUCER_ADDRESS", "")
+	if a := c.VerifactuProducerAddress; a != "" && (c.VerifactuProducerNIF == "" || len(a) > 300) {
+		errs = append(errs, errors.New("PULSO_VERIFACTU_PRODUCER_ADDRESS is the configured producer's address (with PULSO_VERIFACTU_PRODUCER_NIF), up to 300 characters"))
+	}
 	switch env := get("PULSO_VERIFACTU_ENV", "test"); env {
 	case "test":
 		c.VerifactuEnv = verifactu.Test

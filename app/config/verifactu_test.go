@@ -24,13 +24,17 @@ func TestVerifactuDefaults(t *testing.T) {
 func TestVerifactuSettings(t *testing.T) {
 	t.Parallel()
 	c, err := config.FromEnv(env(map[string]string{
-		"PULSO_VERIFACTU_PRODUCER_NAME": " Pulso Software S.L. ",
-		"PULSO_VERIFACTU_PRODUCER_NIF":  "b12345674",
-		"PULSO_VERIFACTU_INSTALLATION":  "madrid-01",
-		"PULSO_VERIFACTU_ENV":           "production",
+		"PULSO_VERIFACTU_PRODUCER_NAME":    " Pulso Software S.L. ",
+		"PULSO_VERIFACTU_PRODUCER_NIF":     "b12345674",
+		"PULSO_VERIFACTU_INSTALLATION":     "madrid-01",
+		"PULSO_VERIFACTU_ENV":              "production",
+		"PULSO_VERIFACTU_PRODUCER_ADDRESS": "Paseo de la Castellana 1, 28046 Madrid",
 	}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.VerifactuProducerAddress != "Paseo de la Castellana 1, 28046 Madrid" {
+		t.Errorf("producer address %q", c.VerifactuProducerAddress)
 	}
 	if c.VerifactuProducerName != "Pulso Software S.L." || c.VerifactuProducerNIF != "B12345674" || c.VerifactuInstallation != "madrid-01" || c.VerifactuEnv != verifactu.Production {
 		t.Fatalf("got %q %q %q %v", c.VerifactuProducerName, c.VerifactuProducerNIF, c.VerifactuInstallation, c.VerifactuEnv)
@@ -53,6 +57,8 @@ func TestVerifactuInvalidSettings(t *testing.T) {
 		{"NIF too short", with(producer, "PULSO_VERIFACTU_PRODUCER_NIF", "B1234567"), "PULSO_VERIFACTU_PRODUCER_NIF"},
 		{"name with a character the AEAT refuses", with(producer, "PULSO_VERIFACTU_PRODUCER_NAME", "Pulso <Software>"), "PULSO_VERIFACTU_PRODUCER_NAME"},
 		{"name too long", with(producer, "PULSO_VERIFACTU_PRODUCER_NAME", strings.Repeat("a", 121)), "PULSO_VERIFACTU_PRODUCER_NAME"},
+		{"address without a producer", map[string]string{"PULSO_VERIFACTU_PRODUCER_ADDRESS": "Calle Mayor 1, Madrid"}, "PULSO_VERIFACTU_PRODUCER_ADDRESS"},
+		{"address too long", with(producer, "PULSO_VERIFACTU_PRODUCER_ADDRESS", strings.Repeat("a", 301)), "PULSO_VERIFACTU_PRODUCER_ADDRESS"},
 		{"installation too long", map[string]string{"PULSO_VERIFACTU_INSTALLATION": strings.Repeat("9", 101)}, "PULSO_VERIFACTU_INSTALLATION"},
 		{"installation with =", map[string]string{"PULSO_VERIFACTU_INSTALLATION": "a=b"}, "PULSO_VERIFACTU_INSTALLATION"},
 	} {

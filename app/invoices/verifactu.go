@@ -30,6 +30,9 @@ var Recording = struct {
 	// (its declaración responsable). Empty: the issuing org itself, as for
 	// a business running its own copy.
 	ProducerName, ProducerNIF string
+	// ProducerAddress is where that producer is (its declaración
+	// responsable states it).
+	ProducerAddress string
 	// Installation tells this installation apart from the producer's others.
 	Installation string
 }{Env: verifactu.Test, Version: "dev", Installation: "1"}

@@ -23,6 +23,7 @@ func applyRecording(cfg config.Config) {
 	invoices.Recording.Version = buildVersion()
 	invoices.Recording.Env = cfg.VerifactuEnv
 	invoices.Recording.ProducerName, invoices.Recording.ProducerNIF = cfg.VerifactuProducerName, cfg.VerifactuProducerNIF
+	invoices.Recording.ProducerAddress = cfg.VerifactuProducerAddress
 	invoices.Recording.Installation = cfg.VerifactuInstallation
 }
 

@@ -178,11 +178,14 @@ func (h *Handler) Verify(c *fiber.Ctx) error {
 func (h *Handler) Declaracion(c *fiber.Ctx) error {
 	p := web.MustPrincipal(c)
 	rec := invoices.Recording
-	d := ledgerview.Declaration{ProducerName: rec.ProducerName, ProducerNIF: rec.ProducerNIF,
+	d := ledgerview.Declaration{ProducerName: rec.ProducerName, ProducerNIF: rec.ProducerNIF, ProducerAddress: rec.ProducerAddress,
 		SystemName: verifactu.SystemName, SystemID: verifactu.SystemID, Version: rec.Version, Installation: rec.Installation,
 		Environment: "verifactu.decl.env_test", Place: web.Translate(c, "verifactu.decl.place_unknown"), Billing: p.Role.In(web.Billing)}
 	if rec.Env == verifactu.Production {
 		d.Environment = "verifactu.decl.env_production"
+	}
+	if rec.ProducerAddress != "" {
+		d.Place = rec.ProducerAddress
 	}
 	if d.ProducerNIF == "" {
 		o, err := h.Q.GetOrg(c.UserContext(), p.OrgID)

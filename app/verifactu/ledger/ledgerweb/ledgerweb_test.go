@@ -237,8 +237,10 @@ func TestDeclaracion(t *testing.T) {
 	// A producer configured for the installation is the one named.
 	invoices.Recording.ProducerName, invoices.Recording.ProducerNIF = "Pulso Software S.L.", "A28083806"
 	invoices.Recording.Installation, invoices.Recording.Env = "madrid-01", verifactu.Production
+	invoices.Recording.ProducerAddress = "Paseo de la Castellana 1, 28046 Madrid"
 	res = c.Get("/verifactu/declaracion")
-	for _, want := range []string{`data-testid="producer-name">Pulso Software S.L.<`, `data-testid="producer-nif">A28083806<`, ">madrid-01<", ">Producción<"} {
+	for _, want := range []string{`data-testid="producer-name">Pulso Software S.L.<`, `data-testid="producer-nif">A28083806<`, ">madrid-01<", ">Producción<",
+		">Paseo de la Castellana 1, 28046 Madrid<", "En Paseo de la Castellana 1, 28046 Madrid"} {
 		if !strings.Contains(res.Body, want) {
 			t.Errorf("declaration lacks %q", want)
 		}
