@@ -118,14 +118,12 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, f catalogview.FormPage) e
 	if f.Groups, err = h.groupOptions(ctx, p.OrgID, false); err != nil {
 		return err
 	}
-	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, time.Now())
 	if err != nil {
 		return err
 	}
 	for _, r := range rates {
-		if r.Kind == "iva" {
-			f.Rates = append(f.Rates, components.SelectOption{Value: itoa(r.ID), Label: r.Label, Raw: true})
-		}
+		f.Rates = append(f.Rates, components.SelectOption{Value: itoa(r.ID), Label: r.Label, Raw: true})
 	}
 	if f.Errors == nil {
 		f.Errors = map[string]string{}
@@ -179,13 +177,13 @@ func (h *Handler) parse(c *fiber.Ctx, p *web.Principal) (map[string]string, inpu
 	} else {
 		in.Price = n
 	}
-	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, time.Now())
 	if err != nil {
 		return v, in, errs, err
 	}
 	errs["tax_rate_id"] = "catalog.tax_rate_unknown"
 	for _, r := range rates {
-		if r.Kind == "iva" && itoa(r.ID) == v["tax_rate_id"] {
+		if itoa(r.ID) == v["tax_rate_id"] {
 			in.TaxRateID = r.ID
 			delete(errs, "tax_rate_id")
 		}

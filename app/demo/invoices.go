@@ -52,16 +52,11 @@ func seedBilling(ctx context.Context, tx pgx.Tx, org queries.Org, users map[stri
 	if len(buyers) < 3 {
 		return nil
 	}
-	rates, err := tax.RatesOn(ctx, q, org.Country, now)
+	rates, err := tax.IVAOn(ctx, q, org.Country, now)
 	if err != nil || len(rates) == 0 {
 		return err
 	}
-	var rate int64
-	for _, r := range rates {
-		if r.Kind == "iva" && rate == 0 {
-			rate = r.ID // the general rate: highest IVA first
-		}
-	}
+	rate := rates[0].ID // the general rate
 	line := func(desc string, qty int64, price int64) invoices.LineInput {
 		return invoices.LineInput{Description: desc, Unit: "ud", Quantity: decimal.NewFromInt(qty), UnitPrice: price, TaxRateID: rate}
 	}

@@ -76,16 +76,11 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], keys
 		}
 		return logLiveLink(ctx, q, keys, org, log)
 	}
-	rates, err := tax.RatesOn(ctx, q, org.Country, time.Now())
+	rates, err := tax.IVAOn(ctx, q, org.Country, time.Now())
 	if err != nil || len(rates) == 0 {
 		return err
 	}
-	var general int64
-	for _, r := range rates {
-		if r.Kind == "iva" && general == 0 {
-			general = r.ID // the general rate: highest IVA first
-		}
-	}
+	general := rates[0].ID
 	groups := map[string]int64{}
 	var products []queries.Product
 	for _, p := range demoProducts {

@@ -37,7 +37,7 @@ func Book(corrective *string, fiscalType string, parties []byte, lines []queries
 		treat.Regime = tax.General
 	}
 	var err error
-	if b.Totals, err = totalsOf(queries.Invoice{CorrectiveMethod: corrective}, lineParams(lines)); err != nil {
+	if b.Totals, err = Totals(queries.Invoice{CorrectiveMethod: corrective}, lines); err != nil {
 		return b, err
 	}
 	if c := b.Parties.Customer; c != nil && namesRecipient(fiscalType) {

@@ -155,18 +155,16 @@ func (s *spec) handLines(ctx context.Context, q *queries.Queries, country string
 		bad.add("lines", "invoices.too_many_lines", map[string]any{"Max": MaxLines})
 		return nil
 	}
-	rates, err := tax.RatesOn(ctx, q, country, now)
+	rates, err := tax.IVAOn(ctx, q, country, now)
 	if err != nil {
 		return err
 	}
 	ivas := map[int64]tax.Rate{}
 	var zero tax.Rate
 	for _, r := range rates {
-		if r.Kind == "iva" {
-			ivas[r.ID] = r
-			if r.Rate.IsZero() {
-				zero = r
-			}
+		ivas[r.ID] = r
+		if r.Rate.IsZero() {
+			zero = r
 		}
 	}
 	for i, l := range in {
@@ -295,6 +293,12 @@ func totalsOf(inv queries.Invoice, lines []queries.InsertInvoiceLineParams) (tax
 		return tax.ComputeSigned(calc)
 	}
 	return tax.Compute(calc)
+}
+
+// Totals are an invoice's totals from its stored lines, as issuing
+// computed them (a corrective by difference signed).
+func Totals(inv queries.Invoice, lines []queries.InvoiceLine) (tax.Totals, error) {
+	return totalsOf(inv, lineParams(lines))
 }
 
 // lineParams turns stored lines back into what totalsOf takes.

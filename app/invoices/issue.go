@@ -175,7 +175,7 @@ func (s *issuing) validate(ctx context.Context) error {
 		bad.add("lines", "invoices.no_lines", nil)
 	}
 	var err error
-	if s.totals, err = totalsOf(s.inv, lineParams(s.lines)); err != nil {
+	if s.totals, err = Totals(s.inv, s.lines); err != nil {
 		bad.add("lines", "invoices.lines_invalid", nil)
 	}
 	for _, l := range s.lines {

@@ -294,7 +294,7 @@ func Resubmit(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID,
 	if err != nil {
 		return bad, err
 	}
-	totals, err := totalsOf(inv, lineParams(lines))
+	totals, err := Totals(inv, lines)
 	if err != nil {
 		return bad, err
 	}

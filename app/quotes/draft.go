@@ -105,18 +105,16 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 		return d, errs, nil
 	}
 
-	rates, err := tax.RatesOn(ctx, q, country, today)
+	rates, err := tax.IVAOn(ctx, q, country, today)
 	if err != nil {
 		return d, nil, err
 	}
 	ivas := map[int64]tax.Rate{}
 	var zero tax.Rate // the country's 0 % rate, for zero-rated customers
 	for _, r := range rates {
-		if r.Kind == "iva" {
-			ivas[r.ID] = r
-			if r.Rate.IsZero() {
-				zero = r
-			}
+		ivas[r.ID] = r
+		if r.Rate.IsZero() {
+			zero = r
 		}
 	}
 	var calc []tax.Line

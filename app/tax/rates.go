@@ -19,6 +19,22 @@ type Rate struct {
 	Label string
 }
 
+// IVAOn lists a country's IVA rates in force on day, highest first: the
+// first is the general rate.
+func IVAOn(ctx context.Context, q *queries.Queries, country string, day time.Time) ([]Rate, error) {
+	rates, err := RatesOn(ctx, q, country, day)
+	if err != nil {
+		return nil, err
+	}
+	iva := rates[:0]
+	for _, r := range rates {
+		if r.Kind == "iva" {
+			iva = append(iva, r)
+		}
+	}
+	return iva, nil
+}
+
 // RatesOn lists a country's rates in force on day, by kind, highest first.
 func RatesOn(ctx context.Context, q *queries.Queries, country string, day time.Time) ([]Rate, error) {
 	rows, err := q.ListTaxRates(ctx, queries.ListTaxRatesParams{Country: country,

@@ -89,6 +89,13 @@ func MustPrincipal(c *fiber.Ctx) *Principal {
 // zone file on every call, which showed up in page profiles.
 var zones sync.Map // name → *time.Location
 
+// Today is now's calendar day in the org's zone, as a date at UTC
+// midnight (how dates are kept).
+func (p *Principal) Today(now time.Time) time.Time {
+	l := now.In(p.Location())
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+}
+
 // Location is the org's time zone, for showing times (UTC if the stored
 // name is unknown, which the org form prevents).
 func (p *Principal) Location() *time.Location {

@@ -102,7 +102,7 @@ func (h *Handler) Payment(c *fiber.Ctx) error {
 	if !ok {
 		errs["paid_on"] = invoicesview.Msg{ID: "validation.date"}
 	} else if on.IsZero() {
-		on = today(p, time.Now())
+		on = p.Today(time.Now())
 	}
 	if len(errs) > 0 {
 		return h.renderShow(c, fiber.StatusUnprocessableEntity, inv, errs, form)
@@ -111,7 +111,7 @@ func (h *Handler) Payment(c *fiber.Ctx) error {
 	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		pay, err = invoices.RecordPayment(ctx, tx, invoices.PaymentInput{OrgID: p.OrgID, InvoiceID: inv.ID, Amount: amount, On: on,
-			UserID: &p.UserID, Now: today(p, time.Now())})
+			UserID: &p.UserID, Now: p.Today(time.Now())})
 		return err
 	})
 	if done, rerr := h.refused(c, inv, err, form); done {

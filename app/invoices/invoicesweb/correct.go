@@ -61,7 +61,7 @@ func (h *Handler) renderCorrect(c *fiber.Ctx, status int, inv queries.Invoice, f
 		}
 		f.Customer = cu.LegalName
 	}
-	rates, _, err := h.rateOptions(c.UserContext(), p)
+	rates, _, err := web.RateOptions(c.UserContext(), h.Q, p)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (h *Handler) Correct(c *fiber.Ctx) error {
 		return h.renderCorrect(c, fiber.StatusOK, inv, f)
 	}
 	if c.FormValue("add_free") != "" {
-		_, def, err := h.rateOptions(c.UserContext(), p)
+		_, def, err := web.RateOptions(c.UserContext(), h.Q, p)
 		if err != nil {
 			return err
 		}

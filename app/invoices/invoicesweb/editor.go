@@ -168,7 +168,7 @@ func (h *Handler) Step(c *fiber.Ctx) error {
 		}
 	}
 	if c.FormValue("add_free") != "" {
-		_, def, err := h.rateOptions(ctx, p)
+		_, def, err := web.RateOptions(ctx, h.Q, p)
 		if err != nil {
 			return err
 		}
@@ -233,7 +233,7 @@ func (h *Handler) Step(c *fiber.Ctx) error {
 	}
 	if step == 2 {
 		if len(in.lines) == 0 {
-			_, def, err := h.rateOptions(ctx, p)
+			_, def, err := web.RateOptions(ctx, h.Q, p)
 			if err != nil {
 				return err
 			}
@@ -431,7 +431,7 @@ func (h *Handler) renderEditor(c *fiber.Ctx, status, step int, in editorInput, e
 			e.KindOptions = append(e.KindOptions, components.SelectOption{Value: k, Label: "invoices.kind." + k})
 		}
 	case 2:
-		rates, _, err := h.rateOptions(ctx, p)
+		rates, _, err := web.RateOptions(ctx, h.Q, p)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@
 package invoicesweb
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -18,10 +17,8 @@ import (
 
 	"pulso/app/invoices"
 	"pulso/app/money"
-	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
-	"pulso/views/components"
 	invoicesview "pulso/views/invoices"
 )
 
@@ -83,13 +80,6 @@ func (h *Handler) loadID(c *fiber.Ctx, id int64) (queries.Invoice, error) {
 // billing reports whether the viewer may void and correct invoices.
 func billing(p *web.Principal) bool { return p.Role.In(web.Billing) }
 
-// today is the org's calendar day, as a date at UTC midnight (how dates
-// are kept).
-func today(p *web.Principal, now time.Time) time.Time {
-	l := now.In(p.Location())
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // fieldErrors turns the domain's Invalid into the view's messages.
 func fieldErrors(bad invoices.Invalid) invoicesview.Errors {
 	out := invoicesview.Errors{}
@@ -125,24 +115,6 @@ func stateFlash(c *fiber.Ctx, id int64, err error) (bool, error) {
 	}
 	web.Flash(c, "error", key)
 	return true, web.Redirect(c, "/invoices/"+itoa(id))
-}
-
-func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]components.SelectOption, string, error) {
-	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
-	if err != nil {
-		return nil, "", err
-	}
-	var opts []components.SelectOption
-	def := ""
-	for _, r := range rates {
-		if r.Kind == "iva" {
-			if def == "" {
-				def = itoa(r.ID)
-			}
-			opts = append(opts, components.SelectOption{Value: itoa(r.ID), Label: money.Number(r.Rate, p.Currency) + " %", Raw: true})
-		}
-	}
-	return opts, def, nil
 }
 
 // formLines reads lines posted as parallel arrays.
@@ -243,17 +215,8 @@ func reviewLines(rows []queries.InvoiceLine, currency string) []invoicesview.Rev
 
 // totalsOf is the totals block of stored lines, as app/tax computes them.
 func totalsOf(inv queries.Invoice, rows []queries.InvoiceLine) invoicesview.Totals {
-	calc := make([]tax.Line, len(rows))
-	for i, l := range rows {
-		calc[i] = tax.Line{Quantity: money.Decimal(l.Quantity), UnitPrice: l.UnitPrice, DiscountPct: money.Decimal(l.DiscountPct),
-			TaxRate: money.Decimal(l.TaxRate), Surcharge: money.Decimal(l.Surcharge), Withholding: money.Decimal(l.Withholding)}
-	}
-	compute := tax.Compute
-	if inv.CorrectiveMethod != nil && *inv.CorrectiveMethod == invoices.ByDifference {
-		compute = tax.ComputeSigned
-	}
 	m := func(v int64) string { return money.Format(v, inv.Currency) }
-	t, err := compute(calc)
+	t, err := invoices.Totals(inv, rows)
 	if err != nil {
 		// Stored lines always compute; should one not, show the stored sums.
 		return invoicesview.Totals{Base: m(inv.Base), Total: m(inv.Total)}

@@ -44,7 +44,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := today(p, time.Now())
+	now := p.Today(time.Now())
 	f := invoicesview.Filters{Kind: c.Query("kind"), State: c.Query("state"), CustomerID: c.Query("customer"), RepID: c.Query("rep"),
 		From: c.Query("from"), To: c.Query("to")}
 	v := invoicesview.ListPage{Errors: invoicesview.Errors{}}

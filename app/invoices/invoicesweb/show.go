@@ -126,7 +126,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, inv queries.Invoice, errs
 	}
 	owed := invoices.Outstanding(inv, allocated)
 	s.Total, s.Allocated, s.Outstanding = money.Format(inv.Total, inv.Currency), money.Format(allocated, inv.Currency), money.Format(owed, inv.Currency)
-	s.Badge = badge(inv.State, inv.Kind, inv.Total, allocated, inv.DueDate, today(p, time.Now()))
+	s.Badge = badge(inv.State, inv.Kind, inv.Total, allocated, inv.DueDate, p.Today(time.Now()))
 	allocs, err := h.Q.ListInvoiceAllocations(ctx, queries.ListInvoiceAllocationsParams{OrgID: p.OrgID, InvoiceID: inv.ID})
 	if err != nil {
 		return err
@@ -219,7 +219,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, inv queries.Invoice, errs
 	s.CanCorrect = issued && billing(p) && inv.Kind != string(invoices.Proforma)
 	s.CanReplace = issued && inv.FiscalType != nil && *inv.FiscalType == "F2"
 	s.CanConvert = inv.Kind == string(invoices.Proforma) && inv.State != invoices.Voided && !made
-	s.PaidOn = today(p, time.Now()).Format("2006-01-02")
+	s.PaidOn = p.Today(time.Now()).Format("2006-01-02")
 	if owed > 0 {
 		s.Amount = money.Input(owed, p.OrgCountry)
 	}

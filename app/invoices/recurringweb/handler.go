@@ -107,14 +107,12 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, id int64, vals map[string
 		}
 		f.Customers = append(f.Customers, components.SelectOption{Value: itoa(cu.ID), Label: label, Raw: true})
 	}
-	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, time.Now())
 	if err != nil {
 		return err
 	}
 	for _, r := range rates {
-		if r.Kind == "iva" {
-			f.Rates = append(f.Rates, components.SelectOption{Value: itoa(r.ID), Label: r.Label, Raw: true})
-		}
+		f.Rates = append(f.Rates, components.SelectOption{Value: itoa(r.ID), Label: r.Label, Raw: true})
 	}
 	return web.Render(c, status, formPage, view.Form(f))
 }

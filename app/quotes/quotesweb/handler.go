@@ -52,11 +52,6 @@ func (h *Handler) load(c *fiber.Ctx) (queries.GetQuoteRow, error) {
 	return qt, err
 }
 
-func today(p *web.Principal, now time.Time) time.Time {
-	l := now.In(p.Location())
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // List is /quotes: newest first, by state (expired = sent and past its
 // validity), within the viewer's scope.
 func (h *Handler) List(c *fiber.Ctx) error {
@@ -68,7 +63,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	}
 	v := quotesview.ListPage{Status: c.Query("status")}
 	params := queries.ListQuotesParams{OrgID: p.OrgID, OwnerScope: sc, PageSize: pageSize + 1,
-		Today: pgtype.Date{Time: today(p, time.Now()), Valid: true}}
+		Today: pgtype.Date{Time: p.Today(time.Now()), Valid: true}}
 	qs := url.Values{}
 	switch v.Status {
 	case "draft", "sent", "signed", "rejected", "expired":
@@ -302,7 +297,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		cu := hd.Customer
 		recargo, irpf := tax.CustomerTax{Regime: tax.Regime(cu.TaxRegime), IRPF: money.Decimal(cu.IrpfRate)}.Defaults()
 		_, err = q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: p.OrgID, QuoteID: qt.ID, N: 1,
-			ValidUntil: pgtype.Date{Time: today(p, time.Now()).AddDate(0, 0, DefaultValidityDays), Valid: true}, Currency: p.Currency,
+			ValidUntil: pgtype.Date{Time: p.Today(time.Now()).AddDate(0, 0, DefaultValidityDays), Valid: true}, Currency: p.Currency,
 			Recargo: &recargo, IrpfRate: money.Numeric(irpf)})
 		return err
 	})
@@ -409,31 +404,13 @@ func draftValues(p *web.Principal, v queries.QuoteVersion, lines []queries.Quote
 	return d
 }
 
-func (h *Handler) rateOptions(ctx context.Context, p *web.Principal) ([]components.SelectOption, string, error) {
-	rates, err := tax.RatesOn(ctx, h.Q, p.OrgCountry, time.Now())
-	if err != nil {
-		return nil, "", err
-	}
-	var opts []components.SelectOption
-	def := ""
-	for _, r := range rates {
-		if r.Kind == "iva" {
-			if def == "" {
-				def = itoa(r.ID)
-			}
-			opts = append(opts, components.SelectOption{Value: itoa(r.ID), Label: money.Number(r.Rate, p.Currency) + " %", Raw: true})
-		}
-	}
-	return opts, def, nil
-}
-
 // renderLines shows step 2 with the draft as typed; t is the draft's totals
 // when they are known (the stored or just-saved lines), nil while the form
 // has errors.
 func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, revision int32, d quotes.DraftInput, errs map[string]string, t *tax.Totals, saved bool) error {
 	p := web.MustPrincipal(c)
 	ctx := c.UserContext()
-	rates, _, err := h.rateOptions(ctx, p)
+	rates, _, err := web.RateOptions(ctx, h.Q, p)
 	if err != nil {
 		return err
 	}
@@ -524,7 +501,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 		}
 	}
 	if c.FormValue("add_free") != "" {
-		_, def, err := h.rateOptions(ctx, p)
+		_, def, err := web.RateOptions(ctx, h.Q, p)
 		if err != nil {
 			return err
 		}
@@ -559,7 +536,7 @@ func (h *Handler) SaveDraft(c *fiber.Ctx) error {
 			UnitPrice: money.Input(price, p.OrgCountry), TaxRateID: itoa(pr.TaxRateID)})
 	}
 	d.Customer = quotes.CustomerTaxOf(qt)
-	dr, errs, err := quotes.ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, today(p, time.Now()))
+	dr, errs, err := quotes.ParseDraft(ctx, h.Q, p.OrgID, p.OrgCountry, d, p.Today(time.Now()))
 	if err != nil {
 		return err
 	}

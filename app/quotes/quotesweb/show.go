@@ -127,7 +127,7 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 		s.Number = *qt.Number
 	}
 	loc := p.Location()
-	t := today(p, time.Now())
+	t := p.Today(time.Now())
 	for _, v := range vs {
 		row := quotesview.VersionRow{N: v.N, Status: v.Status, Total: money.Format(v.Total, v.Currency),
 			ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), SHA256: deref(v.PdfSha256)}
@@ -205,7 +205,7 @@ func (h *Handler) Revise(c *fiber.Ctx) error {
 			return err
 		}
 		v, err := q.OpenNextVersion(ctx, queries.OpenNextVersionParams{OrgID: p.OrgID, QuoteID: qt.ID,
-			MinValidUntil: pgtype.Date{Time: today(p, time.Now()), Valid: true}})
+			MinValidUntil: pgtype.Date{Time: p.Today(time.Now()), Valid: true}})
 		if err != nil {
 			return err
 		}
