@@ -56,15 +56,6 @@ type LineForm struct {
 	ProductID, Description, Unit, Quantity, UnitPrice, Discount, TaxRateID string
 }
 
-// TotalRow is one tax, surcharge or withholding row.
-type TotalRow struct{ Label, Value string }
-
-// Totals is the block under the lines.
-type Totals struct {
-	Base, Total string
-	Rows        []TotalRow
-}
-
 // ReviewLine is a line as printed.
 type ReviewLine struct {
 	Description, Quantity, Unit, UnitPrice, Discount, TaxRate, Amount string
@@ -89,7 +80,7 @@ type EditorPage struct {
 	Rates                    []components.SelectOption
 	Errors                   Errors
 	Review                   []ReviewLine
-	Totals                   Totals
+	Totals                   components.Totals
 }
 
 // Product is a catalog search hit in the editor.
@@ -130,7 +121,7 @@ type ShowPage struct {
 	Issuer, Customer                  Party
 	CustomerID                        int64
 	Lines                             []ReviewLine
-	Totals                            Totals
+	Totals                            components.Totals
 	Total, Allocated, Outstanding     string
 	Payments                          []Payment
 	Sources                           []Link

@@ -41,15 +41,6 @@ type LineForm struct {
 	ProductID, Description, Unit, Quantity, UnitPrice, Discount, TaxRateID string
 }
 
-// TotalRow is one tax, surcharge or withholding row.
-type TotalRow struct{ Label, Value string }
-
-// Totals is the block under the lines.
-type Totals struct {
-	Base, Total string
-	Rows        []TotalRow
-}
-
 // ReviewLine is a line as printed.
 type ReviewLine struct {
 	Description, Quantity, Unit, UnitPrice, Discount, TaxRate, Amount string
@@ -72,7 +63,7 @@ type EditorPage struct {
 	IRPF              string
 	Errors            map[string]string
 	Saved             bool
-	Totals            Totals
+	Totals            components.Totals
 	// Step 3.
 	Contact, Opportunity, SendTo string
 	Version                      int32
@@ -126,7 +117,7 @@ type ClientPage struct {
 	Seller, SellerTaxID, Buyer, BuyerTaxID string
 	ValidUntil, Terms                      string
 	Lines                                  []ReviewLine
-	Totals                                 Totals
+	Totals                                 components.Totals
 	Errors                                 map[string]string
 	LatestURL                              string
 	Signer, SignedAt, SHA256               string

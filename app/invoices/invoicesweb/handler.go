@@ -19,6 +19,7 @@ import (
 	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views/components"
 	invoicesview "pulso/views/invoices"
 )
 
@@ -214,24 +215,13 @@ func reviewLines(rows []queries.InvoiceLine, currency string) []invoicesview.Rev
 }
 
 // totalsOf is the totals block of stored lines, as app/tax computes them.
-func totalsOf(inv queries.Invoice, rows []queries.InvoiceLine) invoicesview.Totals {
-	m := func(v int64) string { return money.Format(v, inv.Currency) }
+func totalsOf(inv queries.Invoice, rows []queries.InvoiceLine) components.Totals {
 	t, err := invoices.Totals(inv, rows)
 	if err != nil {
 		// Stored lines always compute; should one not, show the stored sums.
-		return invoicesview.Totals{Base: m(inv.Base), Total: m(inv.Total)}
+		return components.Totals{Base: money.Format(inv.Base, inv.Currency), Total: money.Format(inv.Total, inv.Currency)}
 	}
-	out := invoicesview.Totals{Base: m(t.Base), Total: m(t.Total)}
-	for _, g := range t.Taxes {
-		out.Rows = append(out.Rows, invoicesview.TotalRow{Label: "IVA " + money.Number(g.Rate, inv.Currency) + " %", Value: m(g.Tax)})
-		if g.SurchargeAmount != 0 {
-			out.Rows = append(out.Rows, invoicesview.TotalRow{Label: "RE " + money.Number(g.SurchargeRate, inv.Currency) + " %", Value: m(g.SurchargeAmount)})
-		}
-	}
-	for _, w := range t.Withholdings {
-		out.Rows = append(out.Rows, invoicesview.TotalRow{Label: "IRPF " + money.Number(w.Rate, inv.Currency) + " %", Value: "-" + m(w.Amount)})
-	}
-	return out
+	return web.TotalsView(t, inv.Currency)
 }
 
 // parseDay reads a date input; "" is the zero time (ok).

@@ -101,7 +101,7 @@ func (h *Handler) renderClient(c *fiber.Ctx, status int, l queries.FindQuoteLink
 	cv := quotesview.ClientPage{Token: c.Params("token"), Number: deref(qt.Number), Version: v.N, Status: v.Status,
 		Seller: pt.Seller.Name, SellerTaxID: pt.Seller.TaxID, Buyer: pt.Buyer.Name, BuyerTaxID: pt.Buyer.TaxID,
 		ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Terms: v.Terms, Lines: linesView(lines, t, v.Currency),
-		Totals: totalsView(t, v.Currency), Errors: errs, SHA256: deref(v.PdfSha256)}
+		Totals: web.TotalsView(t, v.Currency), Errors: errs, SHA256: deref(v.PdfSha256)}
 	if cv.Errors == nil {
 		cv.Errors = map[string]string{}
 	}

@@ -428,24 +428,9 @@ func (h *Handler) renderLines(c *fiber.Ctx, status int, qt queries.GetQuoteRow, 
 			Quantity: l.Quantity, UnitPrice: l.UnitPrice, Discount: l.DiscountPct, TaxRateID: l.TaxRateID})
 	}
 	if t != nil {
-		e.Totals = totalsView(*t, p.Currency)
+		e.Totals = web.TotalsView(*t, p.Currency)
 	}
 	return web.Render(c, status, editorPage, quotesview.Editor(e))
-}
-
-func totalsView(t tax.Totals, currency string) quotesview.Totals {
-	m := func(v int64) string { return money.Format(v, currency) }
-	out := quotesview.Totals{Base: m(t.Base), Total: m(t.Total)}
-	for _, g := range t.Taxes {
-		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IVA " + money.Number(g.Rate, currency) + " %", Value: m(g.Tax)})
-		if g.SurchargeAmount != 0 {
-			out.Rows = append(out.Rows, quotesview.TotalRow{Label: "RE " + money.Number(g.SurchargeRate, currency) + " %", Value: m(g.SurchargeAmount)})
-		}
-	}
-	for _, w := range t.Withholdings {
-		out.Rows = append(out.Rows, quotesview.TotalRow{Label: "IRPF " + money.Number(w.Rate, currency) + " %", Value: "-" + m(w.Amount)})
-	}
-	return out
 }
 
 // formDraft reads the editor form: lines are posted as parallel arrays.

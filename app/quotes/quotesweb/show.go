@@ -32,7 +32,7 @@ func (h *Handler) renderReview(c *fiber.Ctx, status int, qt queries.GetQuoteRow,
 		return err
 	}
 	e := quotesview.EditorPage{Step: 3, ID: qt.ID, Customer: qt.CustomerName, Revision: qt.Revision, Error: errID,
-		Contact: qt.ContactName, Opportunity: qt.OpportunityTitle, Version: v.N, Totals: totalsView(t, v.Currency),
+		Contact: qt.ContactName, Opportunity: qt.OpportunityTitle, Version: v.N, Totals: web.TotalsView(t, v.Currency),
 		ValidUntil: v.ValidUntil.Time.Format("02/01/2006"), Terms: v.Terms}
 	e.SendTo = qt.ContactEmail
 	if e.SendTo == "" {
