@@ -143,14 +143,14 @@ type Billing struct {
 type Measure string
 
 const (
-	WonAmount     Measure = "won_amount"
-	WonDeals      Measure = "won_deals"
-	LostDeals     Measure = "lost_deals"
-	CreatedDeals  Measure = "created_deals"
-	QuotesSent    Measure = "quotes_sent"
-	QuotesSigned  Measure = "quotes_signed"
-	BilledAmount  Measure = "billed_amount"
-	StageEntries  Measure = "stage_entries"
+	WonAmount    Measure = "won_amount"
+	WonDeals     Measure = "won_deals"
+	LostDeals    Measure = "lost_deals"
+	CreatedDeals Measure = "created_deals"
+	QuotesSent   Measure = "quotes_sent"
+	QuotesSigned Measure = "quotes_signed"
+	BilledAmount Measure = "billed_amount"
+	StageEntries Measure = "stage_entries"
 )
 
 // Dimension is what a report groups rows by.
