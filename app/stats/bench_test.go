@@ -220,15 +220,15 @@ func generate(b *testing.B, pool *pgxpool.Pool, hash string) {
 		CROSS JOIN LATERAL (SELECT bench.t0 + (g::float8 / $1) * interval '5 years 20 days' AS due,
 		                           CASE WHEN g % 20 = 0 THEN 'cancelada' WHEN g % 20 = 1 OR g > $1 - 20000 THEN 'pendiente' ELSE 'hecha' END AS status) x
 		JOIN reps ON reps.i = g % 40`, benchTasks)
+	// Three quotes in four are for a deal (any of them, spread by g).
 	step("quotes", `
 		INSERT INTO quotes (org_id, customer_id, opportunity_id, owner_id, number, status, first_opened_at, created_at)
-		SELECT bench.org, c.id, CASE WHEN g % 4 > 0 THEN g * 2 END, c.owner_id, 'P-' || g,
+		SELECT bench.org, c.id, CASE WHEN g % 4 > 0 THEN d0.id + (g * 2) % $1 END, c.owner_id, 'P-' || g,
 		       CASE WHEN g % 10 < 3 THEN 'signed' WHEN g % 10 < 5 THEN 'rejected' ELSE 'sent' END,
-		       CASE WHEN g % 10 < 7 THEN bench.t0 + (g::float8 / $1) * interval '5 years' + (g % 300) * interval '1 hour' END,
-		       bench.t0 + (g::float8 / $1) * interval '5 years'
-		FROM bench, generate_series(1, $1::bigint) g JOIN custs c ON c.i = g % 4000`, benchQuotes)
-	step("fix deals", `UPDATE quotes q SET opportunity_id = o.id FROM opportunities o
-		WHERE q.opportunity_id IS NOT NULL AND o.org_id = q.org_id AND o.id = (SELECT min(id) FROM opportunities) + q.opportunity_id % $1`, benchDeals)
+		       CASE WHEN g % 10 < 7 THEN bench.t0 + (g::float8 / $2) * interval '5 years' + (g % 300) * interval '1 hour' END,
+		       bench.t0 + (g::float8 / $2) * interval '5 years'
+		FROM bench, (SELECT min(id) AS id FROM opportunities) d0, generate_series(1, $2::bigint) g JOIN custs c ON c.i = g % 4000`,
+		benchDeals, benchQuotes)
 	step("versions", `
 		INSERT INTO quote_versions (org_id, quote_id, n, status, valid_until, currency, total, sent_at, parties, pdf, pdf_sha256)
 		SELECT q.org_id, q.id, 1, q.status, (q.created_at + interval '30 days')::date, 'EUR', 10000 + (q.id * 31) % 900000,
