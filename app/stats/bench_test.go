@@ -243,7 +243,7 @@ func generate(b *testing.B, pool *pgxpool.Pool, hash string) {
 		b.Fatal(err)
 	}
 	step("rebuild", `SELECT stats_rebuild(org) FROM bench`)
-	step("analyze", `ANALYZE`)
+	step("vacuum", `VACUUM ANALYZE`)
 	step("meta", `CREATE TABLE bench_meta AS SELECT $1::text AS hash`, hash)
 }
 

@@ -364,6 +364,7 @@ func (w *world) rollups() []string {
 		UNION ALL SELECT 'm' || row(m.*)::text FROM stats_stage_moves m WHERE org_id = $1 AND (n, seconds) <> (0, 0)
 		UNION ALL SELECT 't' || row(t.*)::text FROM stats_task_facts t WHERE org_id = $1 AND (done, sla_met, sla_open) <> (0, 0, 0)
 		UNION ALL SELECT 'l' || row(l.*)::text FROM stats_lead_facts l WHERE org_id = $1 AND n <> 0
+		UNION ALL SELECT 'q' || row(q.*)::text FROM stats_quote_facts q WHERE org_id = $1
 		ORDER BY 1`, w.org)
 	if err != nil {
 		w.t.Fatal(err)
@@ -403,6 +404,7 @@ func TestRebuildEqualsTriggers(t *testing.T) {
 	// Wiping the rollups and rebuilding all orgs restores them.
 	w.exec(`DELETE FROM stats_deal_facts`)
 	w.exec(`DELETE FROM stats_stage_moves`)
+	w.exec(`DELETE FROM stats_quote_facts`)
 	if err := Rebuild(context.Background(), w.db, 0); err != nil {
 		t.Fatal(err)
 	}
