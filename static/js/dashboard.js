@@ -49,7 +49,7 @@
         cols[k].push(td ? Number(td.dataset.value) / 100 : null);
       });
     });
-    return { labels: labels, names: charted.map(function (c) { return c.name; }), data: [xs].concat(cols) };
+    return { head: heads.length ? heads[0].textContent.trim() : "", labels: labels, names: charted.map(function (c) { return c.name; }), data: [xs].concat(cols) };
   }
 
   var colours = ["#0f766e", "#1d4ed8", "#92400e"];
@@ -57,7 +57,9 @@
   function options(kind, d, width) {
     var lang = document.documentElement.lang || "es";
     var compact = new Intl.NumberFormat(lang, { notation: "compact", maximumFractionDigits: 1 });
-    var series = [{}];
+    var room = Math.max(3, Math.floor(width / Math.max(1, d.labels.length) / 9));
+    function fit(l) { return l.length <= room ? l : l.slice(0, room - 1) + "…"; }
+    var series = [{ label: d.head }];
     d.names.forEach(function (name, i) {
       var s = { label: name, stroke: colours[i % colours.length], width: 2 };
       if (kind === "bars") {
@@ -75,11 +77,14 @@
       width: width,
       height: width < 480 ? 200 : 260,
       series: series,
-      legend: { show: true },
+      // The legend names the series; the values are in the table.
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false, range: function () { return [-0.5, d.labels.length - 0.5]; } } },
       axes: [
-        { incrs: [1], values: function (u, splits) { return splits.map(function (i) { return d.labels[i] || ""; }); } },
+        // Long labels (stage names) are shortened on narrow screens rather
+        // than run into each other; the table under the chart has them whole.
+        { incrs: [1], values: function (u, splits) { return splits.map(function (i) { return fit(d.labels[i] || ""); }); } },
         { size: 56, values: function (u, splits) { return splits.map(function (v) { return compact.format(v); }); } }
       ]
     };

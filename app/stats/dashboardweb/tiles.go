@@ -42,12 +42,13 @@ type tileDef struct {
 
 // tiles are the dashboard's tiles in page order.
 var tiles = []tileDef{
+	// Pairs of small tiles between the wide ones (charts take a row).
 	{name: "won", events: []string{"deals", "quotes"}, build: wonTile},
-	{name: "pipeline", events: []string{"deals"}, build: pipelineTile},
 	{name: "lost", events: []string{"deals"}, build: lostTile},
+	{name: "pipeline", events: []string{"deals"}, build: pipelineTile},
 	{name: "ytd", events: []string{"deals", "quotes"}, build: ytdTile},
-	{name: "trend", events: []string{"deals", "quotes"}, build: trendTile},
 	{name: "conversion", events: []string{"deals"}, build: conversionTile},
+	{name: "trend", events: []string{"deals", "quotes"}, build: trendTile},
 	{name: "deal-size", events: []string{"deals", "quotes"}, build: dealSizeTile},
 	{name: "funnel", events: []string{"quotes"}, build: funnelTile},
 	{name: "activity", events: []string{"tasks"}, build: activityTile},
