@@ -154,6 +154,9 @@ func outcomeTile(r *req, t *dashboardview.Tile, id string, pick func(stats.Outco
 		{Label: "dashboard.amount", Value: r.n.money(amount(cur)), TestID: id + "-amount", Deltas: r.compare(amount, r.n.money, cur, prev, ly, upGood, id+"-amount")},
 		{Label: "dashboard.deals", Value: r.n.count(count(cur)), TestID: id + "-count", Small: true, Deltas: r.compare(count, r.n.count, cur, prev, ly, upGood, id+"-count")},
 	}
+	if r.compact {
+		t.Figures = t.Figures[:1]
+	}
 	return nil
 }
 
@@ -210,6 +213,7 @@ func pipelineTile(r *req, t *dashboardview.Tile) error {
 		{Label: "dashboard.deals", Value: r.n.count(all.N), TestID: "pipeline-count", Small: true},
 	}
 	if r.compact {
+		t.Figures = []dashboardview.Figure{t.Figures[0], t.Figures[2]}
 		return nil
 	}
 	t.Chart = "bars"
@@ -346,6 +350,10 @@ func funnelTile(r *req, t *dashboardview.Tile) error {
 		{Label: "dashboard.signed_amount", Value: r.n.money(cur.Signed.Amount), TestID: "funnel-signed-amount", Small: true},
 		{Label: "dashboard.median_open", Value: r.n.duration(cur.MedianOpen), TestID: "funnel-median-open", Small: true},
 		{Label: "dashboard.median_sign", Value: r.n.duration(cur.MedianSign), TestID: "funnel-median-sign", Small: true},
+	}
+	if r.compact {
+		t.Figures = []dashboardview.Figure{t.Figures[0], {Label: "dashboard.funnel.sent", Value: r.n.count(cur.Sent.N), TestID: "funnel-sent", Small: true}}
+		return nil
 	}
 	t.Table = &dashboardview.Table{Caption: i18n.In(r.n.locale, "dashboard.caption.funnel", nil),
 		Cols: []string{"dashboard.step", "dashboard.quotes", "dashboard.of_sent"}}
