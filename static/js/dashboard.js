@@ -85,7 +85,7 @@
         // Long labels (stage names) are shortened on narrow screens rather
         // than run into each other; the table under the chart has them whole.
         { incrs: [1], values: function (u, splits) { return splits.map(function (i) { return fit(d.labels[i] || ""); }); } },
-        { size: 56, values: function (u, splits) { return splits.map(function (v) { return compact.format(v); }); } }
+        { size: 72, values: function (u, splits) { return splits.map(function (v) { return compact.format(v); }); } }
       ]
     };
   }
