@@ -84,7 +84,7 @@ func (t tileDef) may(r web.Role) bool {
 func (t tileDef) trigger() string {
 	var b strings.Builder
 	for _, e := range t.events {
-		b.WriteString("pulso:" + e + " from:body delay:150ms, ")
+		b.WriteString("pulso:" + e + " from:body delay:100ms, ")
 	}
 	b.WriteString("pulso:resync from:body")
 	return b.String()
