@@ -15,6 +15,7 @@ HTMX_VERSION    := 2.0.11
 HTMX_WS_VERSION := 2.0.4
 SORTABLE_VERSION := 1.15.7
 SIGPAD_VERSION   := 5.1.4
+UPLOT_VERSION    := 1.6.32
 VENDOR_DIR      ?= static/vendor
 
 .PHONY: help
@@ -84,13 +85,15 @@ vendor: ## Refresh the pinned front-end files in static/vendor from npm (bump th
 	@set -eu; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	npm pack --silent --pack-destination "$$tmp" \
-		htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) signature_pad@$(SIGPAD_VERSION) >/dev/null; \
+		htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) signature_pad@$(SIGPAD_VERSION) uplot@$(UPLOT_VERSION) >/dev/null; \
 	sri() { echo "sha512-$$(openssl dgst -sha512 -binary "$$1" | base64 | tr -d '\n')"; }; \
-	mkdir -p "$$tmp/htmx" "$$tmp/ws" "$$tmp/sortable" "$$tmp/sigpad" $(VENDOR_DIR)/htmx $(VENDOR_DIR)/htmx-ext-ws $(VENDOR_DIR)/sortablejs $(VENDOR_DIR)/signature_pad; \
+	mkdir -p "$$tmp/htmx" "$$tmp/ws" "$$tmp/sortable" "$$tmp/sigpad" "$$tmp/uplot" $(VENDOR_DIR)/htmx $(VENDOR_DIR)/htmx-ext-ws $(VENDOR_DIR)/sortablejs $(VENDOR_DIR)/signature_pad $(VENDOR_DIR)/uplot; \
 	tar -xzf "$$tmp/htmx.org-$(HTMX_VERSION).tgz" -C "$$tmp/htmx"; \
 	tar -xzf "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz" -C "$$tmp/ws"; \
 	tar -xzf "$$tmp/sortablejs-$(SORTABLE_VERSION).tgz" -C "$$tmp/sortable"; \
 	tar -xzf "$$tmp/signature_pad-$(SIGPAD_VERSION).tgz" -C "$$tmp/sigpad"; \
+	tar -xzf "$$tmp/uplot-$(UPLOT_VERSION).tgz" -C "$$tmp/uplot"; \
+	cp "$$tmp/uplot/package/dist/uPlot.iife.min.js" "$$tmp/uplot/package/dist/uPlot.min.css" "$$tmp/uplot/package/LICENSE" $(VENDOR_DIR)/uplot/; \
 	cp "$$tmp/sigpad/package/dist/signature_pad.umd.min.js" "$$tmp/sigpad/package/LICENSE" $(VENDOR_DIR)/signature_pad/; \
 	cp "$$tmp/sortable/package/Sortable.min.js" "$$tmp/sortable/package/LICENSE" $(VENDOR_DIR)/sortablejs/; \
 	cp "$$tmp/htmx/package/dist/htmx.min.js" "$$tmp/htmx/package/LICENSE" $(VENDOR_DIR)/htmx/; \
@@ -102,5 +105,6 @@ vendor: ## Refresh the pinned front-end files in static/vendor from npm (bump th
 	  echo "htmx-ext-ws $(HTMX_WS_VERSION) htmx-ext-ws/$$ws,htmx-ext-ws/LICENSE npm:htmx-ext-ws@$(HTMX_WS_VERSION) $$(sri "$$tmp/htmx-ext-ws-$(HTMX_WS_VERSION).tgz")"; \
 	  echo "sortablejs $(SORTABLE_VERSION) sortablejs/Sortable.min.js,sortablejs/LICENSE npm:sortablejs@$(SORTABLE_VERSION) $$(sri "$$tmp/sortablejs-$(SORTABLE_VERSION).tgz")"; \
 	  echo "signature_pad $(SIGPAD_VERSION) signature_pad/signature_pad.umd.min.js,signature_pad/LICENSE npm:signature_pad@$(SIGPAD_VERSION) $$(sri "$$tmp/signature_pad-$(SIGPAD_VERSION).tgz")"; \
+	  echo "uplot $(UPLOT_VERSION) uplot/uPlot.iife.min.js,uplot/uPlot.min.css,uplot/LICENSE npm:uplot@$(UPLOT_VERSION) $$(sri "$$tmp/uplot-$(UPLOT_VERSION).tgz")"; \
 	} > $(VENDOR_DIR)/VERSIONS; \
-	echo "vendored htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) signature_pad@$(SIGPAD_VERSION) into $(VENDOR_DIR)"
+	echo "vendored htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) sortablejs@$(SORTABLE_VERSION) signature_pad@$(SIGPAD_VERSION) uplot@$(UPLOT_VERSION) into $(VENDOR_DIR)"

@@ -34,6 +34,7 @@ import (
 	"pulso/app/outbox"
 	"pulso/app/pipeline/pipelineweb"
 	"pulso/app/quotes/quotesweb"
+	"pulso/app/stats/dashboardweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
 	"pulso/app/verifactu/certweb"
@@ -171,7 +172,12 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/invite/:token", authH.InviteForm).Name("auth.invite_form")
 	app.Post("/invite/:token", authH.AcceptInvite).Name("auth.invite_accept")
 
-	app.Get("/", anyone, home.Show(tasksH.DayComponent)).Name("home")
+	dashH := dashboardweb.New(d)
+	app.Get("/", anyone, home.Show(tasksH.DayComponent, dashH.Home, dashH.Mine)).Name("home")
+	// The dashboard: every role within its scope (the accountant: billing
+	// tiles only; each tile refuses the roles it is not for).
+	app.Get("/dashboard", anyone, dashH.Show).Name("dashboard.show")
+	app.Get("/dashboard/tiles/:name", anyone, dashH.Tile).Name("dashboard.tile")
 
 	app.Get("/leads", anyone, leadsH.List).Name("leads.list")
 	app.Get("/leads/new", sales, leadsH.NewForm).Name("leads.new")

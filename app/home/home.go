@@ -9,18 +9,30 @@ import (
 	homeview "pulso/views/home"
 )
 
-// Show renders the home page: for reps and managers, with their day (day
-// renders it; the tasks area owns it).
-func Show(day func(*fiber.Ctx) (templ.Component, error)) fiber.Handler {
+// Part renders one part of the home page; the area that owns it provides
+// it (My day: tasks; the dashboard and a rep's numbers: the dashboard).
+type Part func(*fiber.Ctx) (templ.Component, error)
+
+// Show renders the home page: managers and admins land on the dashboard;
+// reps on their own numbers above their day; the accountant on the
+// welcome (their numbers are on the dashboard, in their navigation).
+func Show(day, dashboard, mine Part) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := web.MustPrincipal(c)
 		page := homeview.Page{Name: p.Name, Role: string(p.Role), OrgName: p.OrgName}
-		if p.Role == web.RoleRep || p.Role == web.RoleManager {
-			d, err := day(c)
-			if err != nil {
+		var err error
+		switch p.Role {
+		case web.RoleRep:
+			if page.Numbers, err = mine(c); err != nil {
 				return err
 			}
-			page.Day = d
+			if page.Day, err = day(c); err != nil {
+				return err
+			}
+		case web.RoleManager, web.RoleAdmin:
+			if page.Dashboard, err = dashboard(c); err != nil {
+				return err
+			}
 		}
 		return web.Render(c, fiber.StatusOK, web.Page{Title: "nav.home", Nav: "home"}, homeview.Home(page))
 	}

@@ -11,7 +11,8 @@
 //
 // Toasts: flash messages marked data-autohide disappear after that many ms.
 //
-// Tasks: see the "pulso:tasks" handler below.
+// Tasks: see the "pulso:tasks" handler below; quotes, invoices and deals
+// likewise ("pulso:quotes", "pulso:invoices", "pulso:deals").
 (function () {
   "use strict";
   var connectedOnce = false;
@@ -101,6 +102,30 @@
       lastInvoicesStamp = stamp;
       htmx.trigger(document.body, "pulso:invoices");
       htmx.trigger(document.body, "pulso:invoice-" + el.dataset.invoice);
+    }
+  });
+  // Deal changes arrive as a new #opp-live element (views/pipeline: the
+  // card and its state before and after, which board.js applies to a
+  // board). Every swap replaces the element, so a new one is a new event:
+  // the dashboard's tiles reload on "pulso:deals". This only reads the
+  // element; board.js still finds it untouched.
+  var lastDeal = null;
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var el = document.getElementById("opp-live");
+    if (el && el !== lastDeal && el.hasAttribute("data-id")) {
+      lastDeal = el;
+      htmx.trigger(document.body, "pulso:deals");
+    }
+  });
+
+  // The sales-target bar (#target-progress) loads itself from an area that
+  // may not be deployed yet: its 404 leaves the bar empty rather than
+  // flashing "not found" on every home page.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail;
+    if (d && d.elt && d.elt.id === "target-progress" && d.xhr && d.xhr.status === 404) {
+      d.shouldSwap = false;
+      d.isError = false;
     }
   });
   document.addEventListener("htmx:afterSwap", function () { scheduleHide(document); });

@@ -1,0 +1,128 @@
+// Package dashboardweb serves the dashboard: tiles of numbers from package
+// stats, each with its comparison, filtered by period, team, rep, source
+// and product group within the viewer's scope. Every tile also renders
+// alone (GET /dashboard/tiles/:name, same filters), which is how it
+// reloads itself when a live event says its numbers may have moved.
+package dashboardweb
+
+import (
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"pulso/app/web"
+	dashboardview "pulso/views/dashboard"
+	"pulso/views/i18n"
+)
+
+// Handler serves /dashboard and the home page's tiles.
+type Handler struct{ web.Deps }
+
+// New builds the dashboard handlers.
+func New(d web.Deps) *Handler { return &Handler{d} }
+
+var showPage = web.Page{Title: "dashboard.title", Nav: "dashboard"}
+
+// Show is the dashboard page: every tile the viewer's role may see.
+func (h *Handler) Show(c *fiber.Ctx) error {
+	v, err := h.page(c, false)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, showPage, dashboardview.Show(v))
+}
+
+// Tile renders one tile alone, with the filters of the query string. A
+// tile the viewer's role may not see is refused (403) — the accountant
+// gets no sales tile, nobody but billing gets the org's invoices.
+func (h *Handler) Tile(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	def, ok := tileNamed(c.Params("name"))
+	if !ok {
+		return web.ErrNotFound
+	}
+	if !def.may(p.Role) {
+		return web.ErrForbidden
+	}
+	r, err := h.request(c, p)
+	if err != nil {
+		return err
+	}
+	t, err := r.tile(def)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, showPage, dashboardview.TileView(t))
+}
+
+// Home is the dashboard as the home page of managers and admins shows it.
+func (h *Handler) Home(c *fiber.Ctx) (templ.Component, error) {
+	v, err := h.page(c, false)
+	if err != nil {
+		return nil, err
+	}
+	return dashboardview.Dashboard(v), nil
+}
+
+// Mine is a rep's own numbers, compact, for the top of their home.
+func (h *Handler) Mine(c *fiber.Ctx) (templ.Component, error) {
+	v, err := h.page(c, true)
+	if err != nil {
+		return nil, err
+	}
+	return dashboardview.Compact(v), nil
+}
+
+func (h *Handler) request(c *fiber.Ctx, p *web.Principal) (*req, error) {
+	compact := false
+	switch c.Query("compact") {
+	case "":
+	case "1":
+		compact = true
+	default:
+		return nil, badFilter("dashboard.bad.compact")
+	}
+	now := time.Now()
+	ch, err := h.parse(c, p, now)
+	if err != nil {
+		return nil, err
+	}
+	locale := web.Locale(c)
+	return &req{ctx: i18n.WithLocale(c.UserContext(), locale), h: h, p: p, ch: ch, now: now,
+		n: numbers{locale: locale, currency: p.Currency}, compact: compact}, nil
+}
+
+func (h *Handler) page(c *fiber.Ctx, compact bool) (dashboardview.Page, error) {
+	p := web.MustPrincipal(c)
+	r, err := h.request(c, p)
+	if err != nil {
+		return dashboardview.Page{}, err
+	}
+	r.compact = compact
+	sales := p.Role.In(web.Sales)
+	v := dashboardview.Page{Targets: sales}
+	if v.Filters, err = h.filtersView(r.ctx, p, r.ch, sales); err != nil {
+		return v, err
+	}
+	for _, def := range tiles {
+		if !def.may(p.Role) || (compact && !isCompact(def.name)) {
+			continue
+		}
+		t, err := r.tile(def)
+		if err != nil {
+			return v, err
+		}
+		v.Tiles = append(v.Tiles, t)
+	}
+	return v, nil
+}
+
+func isCompact(name string) bool {
+	for _, n := range compactTiles {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
