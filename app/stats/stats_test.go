@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"pulso/app/apptest"
+	"pulso/app/apptest/testdb"
 	"pulso/queries"
 )
 
@@ -35,7 +35,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := apptest.NewDB(t)
+	db := testdb.NewDB(t)
 	w := &world{t: t, db: db, q: queries.New(db)}
 	o, err := w.q.CreateOrg(context.Background(), queries.CreateOrgParams{Name: "Cifras SA", Country: "AR", Currency: "ARS",
 		TimeZone: "America/Argentina/Buenos_Aires", Plan: "basic"})
