@@ -3,6 +3,9 @@ package views
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"pulso/views/i18n"
@@ -67,4 +70,30 @@ func isAdminNav(nav string) bool {
 		}
 	}
 	return false
+}
+
+// navMenu is everything the navigation depends on: the language, the active
+// item and what the user may see. The menu is the same on every page view
+// with the same navMenu, and it was a third of the layout's rendering (a
+// class list and a label per item), so each is rendered once and kept; there
+// are a few dozen at most (languages × pages × kinds of user).
+type navMenu struct {
+	locale, active string
+	bills, admin   bool
+}
+
+var navMenus sync.Map // navMenu -> string
+
+func (m navMenu) Render(ctx context.Context, w io.Writer) error {
+	html, ok := navMenus.Load(m)
+	if !ok {
+		var b strings.Builder
+		// nav reads the language from ctx, whose locale is m.locale.
+		if err := nav(m).Render(ctx, &b); err != nil {
+			return err
+		}
+		html, _ = navMenus.LoadOrStore(m, b.String())
+	}
+	_, err := io.WriteString(w, html.(string))
+	return err
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"html"
+	"io"
 	"strings"
 	"sync"
 
@@ -32,6 +34,8 @@ var (
 	// Localize (language matching, template execution) is far too slow to
 	// run per label on every request.
 	plain map[string]map[string]string
+	// escaped is plain as HTML text, for Label.
+	escaped map[string]map[string]string
 )
 
 func load() {
@@ -44,18 +48,21 @@ func load() {
 		localizers[l] = goi18n.NewLocalizer(bundle, l, Default)
 	}
 	plain = map[string]map[string]string{}
+	escaped = map[string]map[string]string{}
 	for _, l := range Locales {
 		var raw map[string]string
 		if err := json.Unmarshal(mustRead(l+".json"), &raw); err != nil {
 			panic(err)
 		}
 		plain[l] = map[string]string{}
+		escaped[l] = map[string]string{}
 		for id, text := range raw {
 			if strings.Contains(text, "{{") {
 				continue
 			}
 			if s, err := localizers[l].Localize(&goi18n.LocalizeConfig{MessageID: id}); err == nil {
 				plain[l][id] = s
+				escaped[l][id] = html.EscapeString(s)
 			}
 		}
 	}
@@ -118,6 +125,27 @@ func In(locale, id string, data map[string]any) string {
 		return id
 	}
 	return s
+}
+
+// Label is message id as a templ component (`@i18n.Label("nav.home")`):
+// the same text as `{ i18n.T(ctx, "nav.home") }`, written straight from
+// memory, escaped when the catalogs load. An expression in braces goes
+// through fmt.Sprint and the HTML escaper on every render, and a page has
+// dozens of labels, some on every row of a list.
+type Label string
+
+// Render writes the label in the context's locale.
+func (id Label) Render(ctx context.Context, w io.Writer) error {
+	bundleOnce.Do(load)
+	locale := Locale(ctx)
+	s, ok := escaped[locale][string(id)]
+	if !ok {
+		// A copy, so that id itself never escapes: an id built in the
+		// template ("severity." + it.Severity) then stays on the stack.
+		s = html.EscapeString(In(locale, strings.Clone(string(id)), nil))
+	}
+	_, err := io.WriteString(w, s)
+	return err
 }
 
 // Has reports whether id exists in the default catalog.

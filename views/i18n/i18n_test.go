@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"context"
+	"html"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -114,5 +115,31 @@ func TestCodeUsesOnlyCatalogIDs(t *testing.T) {
 	}
 	if checked < 50 {
 		t.Fatalf("only %d ids found in the code: the scan is not working", checked)
+	}
+}
+
+// Label writes what `{ i18n.T(ctx, id) }` does in a template: the message
+// in the context's language, HTML-escaped.
+func TestLabelIsTEscaped(t *testing.T) {
+	for _, locale := range Locales {
+		ctx := WithLocale(context.Background(), locale)
+		ids, err := IDs(locale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range append(ids, "no.such.id", `a<b>&"c'`) {
+			var b strings.Builder
+			if err := Label(id).Render(ctx, &b); err != nil {
+				t.Fatal(err)
+			}
+			if want := html.EscapeString(T(ctx, id)); b.String() != want {
+				t.Errorf("%s Label(%q) = %q, want %q", locale, id, b.String(), want)
+			}
+		}
+	}
+	var b strings.Builder
+	_ = Label("nav.home").Render(WithLocale(context.Background(), "en"), &b)
+	if b.String() != "Home" {
+		t.Errorf("en nav.home = %q", b.String())
 	}
 }
