@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"strings"
+
+	"pulso/views/i18n"
 )
 
 // htmlText escapes as html.EscapeString (and so templ's `{ s }`) does, but
@@ -35,5 +37,29 @@ func (token CSRF) Render(_ context.Context, w io.Writer) error {
 		return err
 	}
 	_, err := io.WriteString(w, `">`)
+	return err
+}
+
+// Severity is the label of a notification or alert severity (info,
+// warning, urgent): its colour comes from data-sev, and the word is always
+// there, so colour is never the only signal. Written like Text: a list has
+// one per row.
+type Severity string
+
+// Render writes the badge in the context's language.
+func (sev Severity) Render(ctx context.Context, w io.Writer) error {
+	if _, err := io.WriteString(w, `<span class="sev" data-sev="`); err != nil {
+		return err
+	}
+	if _, err := htmlText.WriteString(w, string(sev)); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, `">`); err != nil {
+		return err
+	}
+	if err := i18n.Label("severity."+sev).Render(ctx, w); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, `</span>`)
 	return err
 }

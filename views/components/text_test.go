@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/a-h/templ"
+
+	"pulso/views/i18n"
 )
 
 func renderString(t *testing.T, c templ.Component) string {
@@ -33,5 +35,19 @@ func TestCSRFField(t *testing.T) {
 	// A token is base64url; should that change, the field still cannot be broken out of.
 	if got, want := renderString(t, CSRF(`a"><b`)), `<input type="hidden" name="_csrf" value="a&#34;&gt;&lt;b">`; got != want {
 		t.Errorf("CSRF = %s, want %s", got, want)
+	}
+}
+
+func TestSeverity(t *testing.T) {
+	ctx := i18n.WithLocale(context.Background(), "es")
+	for _, sev := range []string{"info", "warning", "urgent", `x"><script>`} {
+		var b strings.Builder
+		if err := Severity(sev).Render(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+		want := `<span class="sev" data-sev="` + html.EscapeString(sev) + `">` + html.EscapeString(i18n.T(ctx, "severity."+sev)) + `</span>`
+		if b.String() != want {
+			t.Errorf("Severity(%q) = %s, want %s", sev, b.String(), want)
+		}
 	}
 }
