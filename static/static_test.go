@@ -31,6 +31,7 @@ func TestURL(t *testing.T) {
 		{"css/pulso.css", regexp.MustCompile(`^/static/css/pulso\.([0-9a-f]{10})\.css$`)},
 		{"js/pulso.js", regexp.MustCompile(`^/static/js/pulso\.([0-9a-f]{10})\.js$`)},
 		{"img/favicon.svg", regexp.MustCompile(`^/static/img/favicon\.([0-9a-f]{10})\.svg$`)},
+		{"img/icons.svg", regexp.MustCompile(`^/static/img/icons\.([0-9a-f]{10})\.svg$`)},
 		{"vendor/htmx/htmx.min.js", regexp.MustCompile(`^/static/vendor/htmx/htmx\.min\.([0-9a-f]{10})\.js$`)},
 		{"vendor/htmx-ext-ws/ws.min.js", regexp.MustCompile(`^/static/vendor/htmx-ext-ws/ws\.min\.([0-9a-f]{10})\.js$`)},
 	}
@@ -75,6 +76,7 @@ func TestLookupHashedName(t *testing.T) {
 		{"css/pulso.css", "text/css; charset=utf-8"},
 		{"js/pulso.js", "text/javascript; charset=utf-8"},
 		{"img/favicon.svg", "image/svg+xml"},
+		{"img/icons.svg", "image/svg+xml"},
 		{"vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"},
 		{"vendor/htmx/LICENSE", "text/plain; charset=utf-8"},
 	}

@@ -3,6 +3,9 @@ package views
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"pulso/views/i18n"
@@ -16,7 +19,12 @@ func pageTitle(ctx context.Context, title string) string {
 }
 
 // csrfHeader makes every htmx request from the page carry the CSRF token.
+// Tokens are base64url, which needs no escaping in JSON: the header is
+// then put together rather than marshalled on every page.
 func csrfHeader(token string) string {
+	if strings.Trim(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=") == "" {
+		return `{"X-CSRF-Token":"` + token + `"}`
+	}
 	b, _ := json.Marshal(map[string]string{"X-CSRF-Token": token})
 	return string(b)
 }
@@ -67,4 +75,30 @@ func isAdminNav(nav string) bool {
 		}
 	}
 	return false
+}
+
+// navMenu is everything the navigation depends on: the language, the active
+// item and what the user may see. The menu is the same on every page view
+// with the same navMenu, and it was a third of the layout's rendering (a
+// class list and a label per item), so each is rendered once and kept; there
+// are a few dozen at most (languages × pages × kinds of user).
+type navMenu struct {
+	locale, active, role string
+	bills, admin         bool
+}
+
+var navMenus sync.Map // navMenu -> string
+
+func (m navMenu) Render(ctx context.Context, w io.Writer) error {
+	html, ok := navMenus.Load(m)
+	if !ok {
+		var b strings.Builder
+		// nav reads the language from ctx, whose locale is m.locale.
+		if err := nav(m).Render(ctx, &b); err != nil {
+			return err
+		}
+		html, _ = navMenus.LoadOrStore(m, b.String())
+	}
+	_, err := io.WriteString(w, html.(string))
+	return err
 }

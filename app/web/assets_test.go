@@ -52,6 +52,7 @@ func TestAssetsHashedURL(t *testing.T) {
 		{"css/pulso.css", "text/css; charset=utf-8"},
 		{"js/pulso.js", "text/javascript; charset=utf-8"},
 		{"img/favicon.svg", "image/svg+xml"},
+		{"img/icons.svg", "image/svg+xml"},
 		{"vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"},
 		{"vendor/htmx-ext-ws/ws.min.js", "text/javascript; charset=utf-8"},
 	}

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"context"
+	"html"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 // Every message must exist in every locale, so switching to English never
@@ -114,5 +117,89 @@ func TestCodeUsesOnlyCatalogIDs(t *testing.T) {
 	}
 	if checked < 50 {
 		t.Fatalf("only %d ids found in the code: the scan is not working", checked)
+	}
+}
+
+// Label writes what `{ i18n.T(ctx, id) }` does in a template: the message
+// in the context's language, HTML-escaped.
+func TestLabelIsTEscaped(t *testing.T) {
+	for _, locale := range Locales {
+		ctx := WithLocale(context.Background(), locale)
+		ids, err := IDs(locale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range append(ids, "no.such.id", `a<b>&"c'`) {
+			var b strings.Builder
+			if err := Label(id).Render(ctx, &b); err != nil {
+				t.Fatal(err)
+			}
+			if want := html.EscapeString(T(ctx, id)); b.String() != want {
+				t.Errorf("%s Label(%q) = %q, want %q", locale, id, b.String(), want)
+			}
+		}
+	}
+	var b strings.Builder
+	_ = Label("nav.home").Render(WithLocale(context.Background(), "en"), &b)
+	if b.String() != "Home" {
+		t.Errorf("en nav.home = %q", b.String())
+	}
+}
+
+// Messages with fields are filled in without go-i18n; for every such
+// message of every catalog, the result must be go-i18n's own.
+func TestFieldsFilledAsGoI18n(t *testing.T) {
+	bundleOnce.Do(load)
+	n := 0
+	for _, locale := range Locales {
+		for id, m := range fielded[locale] {
+			for _, value := range []any{`Ana <b> & "Bo"`, 0, 1234567, int64(-42), ""} {
+				data := map[string]any{}
+				for _, name := range m.names {
+					data[name] = value
+				}
+				want, err := localizers[locale].Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := In(locale, id, data); got != want {
+					t.Errorf("%s %s with %v: %q, go-i18n says %q", locale, id, value, got, want)
+				}
+				n++
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d messages with fields checked", n)
+	}
+	// What fill does not handle goes to go-i18n: a missing field, a float.
+	ctx := WithLocale(context.Background(), "es")
+	if got := Tf(ctx, "notifications.bell_label", map[string]any{}); got != "Avisos: <no value> sin leer" {
+		t.Errorf("missing field: %q", got)
+	}
+	if got := Tf(ctx, "notifications.bell_label", map[string]any{"Count": 2.5}); got != "Avisos: 2.5 sin leer" {
+		t.Errorf("float field: %q", got)
+	}
+	if got := Tf(ctx, "notifications.bell_label", map[string]any{"Count": int64(3)}); got != "Avisos: 3 sin leer" {
+		t.Errorf("int64 field: %q", got)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		ok    bool
+		names []string
+	}{
+		{"Avisos: {{.Count}} sin leer", true, []string{"Count"}},
+		{"{{.A}}{{ .B }}", true, []string{"A", "B"}},
+		{"Hola {{.Name | upper}}", false, nil},
+		{"{{if .X}}x{{end}}", false, nil},
+		{"sin campos", false, nil},
+	} {
+		m, ok := split(tt.in)
+		if ok != tt.ok || !slices.Equal(m.names, tt.names) {
+			t.Errorf("split(%q) = %v %v, want %v %v", tt.in, m.names, ok, tt.names, tt.ok)
+		}
 	}
 }
