@@ -210,7 +210,7 @@ INSERT INTO opportunities (org_id, customer_id, title, amount, stage, probabilit
                            notes, created_by, updated_by)
 VALUES ($1, $2, $3, $4, 'en_analisis', $5, $6,
         $7, $8, $9, $9)
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id
 `
 
 type CreateOpportunityFullParams struct {
@@ -259,6 +259,8 @@ func (q *Queries) CreateOpportunityFull(ctx context.Context, arg CreateOpportuni
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }
@@ -313,7 +315,7 @@ func (q *Queries) GetActiveCancelReason(ctx context.Context, arg GetActiveCancel
 }
 
 const getOpportunity = `-- name: GetOpportunity :one
-SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
+SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, o.source, o.article_group_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
        coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason,
        coalesce(l.name, '')::text AS source_lead_name,
        coalesce((SELECT CASE WHEN qb.status = 'sent' AND qb.first_opened_at IS NOT NULL THEN 'opened' ELSE qb.status END
@@ -354,6 +356,8 @@ type GetOpportunityRow struct {
 	UpdatedBy      *int64
 	DeletedAt      *time.Time
 	DeletedBy      *int64
+	Source         string
+	ArticleGroupID *int64
 	CustomerName   string
 	OwnerName      string
 	EditorName     string
@@ -386,6 +390,8 @@ func (q *Queries) GetOpportunity(ctx context.Context, arg GetOpportunityParams) 
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 		&i.CustomerName,
 		&i.OwnerName,
 		&i.EditorName,
@@ -644,7 +650,7 @@ UPDATE opportunities o SET
     probability = (SELECT s.probability FROM pipeline_stages s WHERE s.org_id = o.org_id AND s.stage = $1),
     stage_entered_at = now(), updated_by = $3, updated_at = now(), version = o.version + 1
 WHERE o.org_id = $4 AND o.id = $5 AND o.version = $6 AND o.deleted_at IS NULL
-RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by
+RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, o.source, o.article_group_id
 `
 
 type MoveOpportunityParams struct {
@@ -689,6 +695,8 @@ func (q *Queries) MoveOpportunity(ctx context.Context, arg MoveOpportunityParams
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }
@@ -785,7 +793,7 @@ UPDATE opportunities o SET
     probability = (SELECT s.probability FROM pipeline_stages s WHERE s.org_id = o.org_id AND s.stage = $1),
     stage_entered_at = $3, updated_by = $4, updated_at = $3, version = o.version + 1
 WHERE o.org_id = $5 AND o.id = $6
-RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by
+RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, o.source, o.article_group_id
 `
 
 type SeedMoveOpportunityParams struct {
@@ -830,6 +838,8 @@ func (q *Queries) SeedMoveOpportunity(ctx context.Context, arg SeedMoveOpportuni
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }
@@ -857,7 +867,7 @@ UPDATE opportunities SET
     expected_close = $5, owner_id = $6, notes = $7,
     updated_by = $8, updated_at = now(), version = version + 1
 WHERE org_id = $9 AND id = $10 AND version = $11 AND deleted_at IS NULL
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id
 `
 
 type UpdateOpportunityParams struct {
@@ -912,6 +922,8 @@ func (q *Queries) UpdateOpportunity(ctx context.Context, arg UpdateOpportunityPa
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }
