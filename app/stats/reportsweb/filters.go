@@ -109,7 +109,7 @@ func (h *Handler) parse(c *fiber.Ctx, p *web.Principal, r *report, ch choices, n
 			in.measure = stats.Measure(f.Measure)
 		}
 		if !slices.Contains(measuresFor(p), in.measure) {
-			if slices.Contains(allMeasures, in.measure) {
+			if slices.Contains(stats.Measures, in.measure) {
 				return in, web.ErrForbidden // a measure the role may not read
 			}
 			in.errors["measure"] = "reports.bad_measure"
@@ -118,7 +118,7 @@ func (h *Handler) parse(c *fiber.Ctx, p *web.Principal, r *report, ch choices, n
 		if f.By != "" {
 			in.by = stats.Dimension(f.By)
 		}
-		if !slices.Contains(dimensions, in.by) {
+		if !slices.Contains(stats.Dimensions, in.by) {
 			in.errors["by"] = "reports.bad_dimension"
 		}
 		in.form.Measure, in.form.By = string(in.measure), string(in.by)

@@ -39,18 +39,13 @@ var reports = []*report{
 	{slug: "forecast", title: "reports.forecast", help: "reports.forecast_help", billing: true, build: (*builder).forecast},
 }
 
-var allMeasures = []stats.Measure{stats.WonAmount, stats.WonDeals, stats.LostDeals, stats.CreatedDeals,
-	stats.QuotesSent, stats.QuotesSigned, stats.StageEntries, stats.BilledAmount}
-
-var dimensions = []stats.Dimension{stats.ByRep, stats.ByTeam, stats.BySource, stats.ByGroup, stats.ByStage, stats.ByNone}
-
 // measuresFor are the measures p may tabulate: the accountant reads
 // billing only.
 func measuresFor(p *web.Principal) []stats.Measure {
 	if p.Role == web.RoleAccountant {
 		return []stats.Measure{stats.BilledAmount}
 	}
-	return allMeasures
+	return stats.Measures
 }
 
 func (r *report) defaultMeasure(p *web.Principal) stats.Measure { return measuresFor(p)[0] }

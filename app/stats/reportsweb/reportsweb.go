@@ -6,6 +6,7 @@
 package reportsweb
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"pulso/app/leads/leadsweb"
+	"pulso/app/stats"
 	"pulso/app/web"
 	"pulso/views/components"
 	reportsview "pulso/views/reports"
@@ -74,6 +76,11 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	}
 	b := &builder{h: h, c: c, p: p, in: in, now: now}
 	sh, err := r.build(b)
+	if errors.Is(err, stats.ErrInput) {
+		// parse refuses what the engine would; should the two ever
+		// disagree, bad input is still a 400, never a 500.
+		return web.NewError(fiber.StatusBadRequest, "reports.fix_filters", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -127,7 +134,7 @@ func (h *Handler) view(c *fiber.Ctx, p *web.Principal, r *report, ch choices, in
 	for _, m := range measuresFor(p) {
 		v.Measures = append(v.Measures, components.SelectOption{Value: string(m), Label: "reports.measure." + string(m)})
 	}
-	for _, d := range dimensions {
+	for _, d := range stats.Dimensions {
 		v.Dimensions = append(v.Dimensions, components.SelectOption{Value: string(d), Label: "reports.by." + string(d)})
 	}
 	all := components.SelectOption{Value: "", Label: "reports.all"}
