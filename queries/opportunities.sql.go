@@ -207,22 +207,23 @@ func (q *Queries) CreateCancelReason(ctx context.Context, arg CreateCancelReason
 
 const createOpportunityFull = `-- name: CreateOpportunityFull :one
 INSERT INTO opportunities (org_id, customer_id, title, amount, stage, probability, expected_close, owner_id,
-                           notes, created_by, updated_by)
+                           notes, created_by, updated_by, article_group_id)
 VALUES ($1, $2, $3, $4, 'en_analisis', $5, $6,
-        $7, $8, $9, $9)
+        $7, $8, $9, $9, $10)
 RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id
 `
 
 type CreateOpportunityFullParams struct {
-	OrgID         int64
-	CustomerID    int64
-	Title         string
-	Amount        int64
-	Probability   int32
-	ExpectedClose pgtype.Date
-	OwnerID       *int64
-	Notes         string
-	CreatedBy     *int64
+	OrgID          int64
+	CustomerID     int64
+	Title          string
+	Amount         int64
+	Probability    int32
+	ExpectedClose  pgtype.Date
+	OwnerID        *int64
+	Notes          string
+	CreatedBy      *int64
+	ArticleGroupID *int64
 }
 
 func (q *Queries) CreateOpportunityFull(ctx context.Context, arg CreateOpportunityFullParams) (Opportunity, error) {
@@ -236,6 +237,7 @@ func (q *Queries) CreateOpportunityFull(ctx context.Context, arg CreateOpportuni
 		arg.OwnerID,
 		arg.Notes,
 		arg.CreatedBy,
+		arg.ArticleGroupID,
 	)
 	var i Opportunity
 	err := row.Scan(
@@ -787,6 +789,18 @@ func (q *Queries) SeedBackdateOpportunity(ctx context.Context, arg SeedBackdateO
 	return err
 }
 
+const seedHasDealHistory = `-- name: SeedHasDealHistory :one
+SELECT EXISTS (SELECT 1 FROM opportunities WHERE org_id = $1 AND created_at < now() - interval '90 days')
+`
+
+// Demo data only: whether the org's deals already reach back months.
+func (q *Queries) SeedHasDealHistory(ctx context.Context, orgID int64) (bool, error) {
+	row := q.db.QueryRow(ctx, seedHasDealHistory, orgID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const seedMoveOpportunity = `-- name: SeedMoveOpportunity :one
 UPDATE opportunities o SET
     stage = $1, cancel_reason_id = $2,
@@ -844,6 +858,29 @@ func (q *Queries) SeedMoveOpportunity(ctx context.Context, arg SeedMoveOpportuni
 	return i, err
 }
 
+const seedOpportunityOrigin = `-- name: SeedOpportunityOrigin :exec
+UPDATE opportunities SET source = $1, article_group_id = $2
+WHERE org_id = $3 AND id = $4
+`
+
+type SeedOpportunityOriginParams struct {
+	Source         string
+	ArticleGroupID *int64
+	OrgID          int64
+	ID             int64
+}
+
+// Demo data only: where a seeded deal came from and its product line.
+func (q *Queries) SeedOpportunityOrigin(ctx context.Context, arg SeedOpportunityOriginParams) error {
+	_, err := q.db.Exec(ctx, seedOpportunityOrigin,
+		arg.Source,
+		arg.ArticleGroupID,
+		arg.OrgID,
+		arg.ID,
+	)
+	return err
+}
+
 const toggleCancelReason = `-- name: ToggleCancelReason :execrows
 UPDATE cancel_reasons SET active = NOT active WHERE org_id = $1 AND id = $2
 `
@@ -865,23 +902,25 @@ const updateOpportunity = `-- name: UpdateOpportunity :one
 UPDATE opportunities SET
     customer_id = $1, title = $2, amount = $3, probability = $4,
     expected_close = $5, owner_id = $6, notes = $7,
-    updated_by = $8, updated_at = now(), version = version + 1
-WHERE org_id = $9 AND id = $10 AND version = $11 AND deleted_at IS NULL
+    article_group_id = $8,
+    updated_by = $9, updated_at = now(), version = version + 1
+WHERE org_id = $10 AND id = $11 AND version = $12 AND deleted_at IS NULL
 RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id
 `
 
 type UpdateOpportunityParams struct {
-	CustomerID    int64
-	Title         string
-	Amount        int64
-	Probability   int32
-	ExpectedClose pgtype.Date
-	OwnerID       *int64
-	Notes         string
-	UpdatedBy     *int64
-	OrgID         int64
-	ID            int64
-	Version       int32
+	CustomerID     int64
+	Title          string
+	Amount         int64
+	Probability    int32
+	ExpectedClose  pgtype.Date
+	OwnerID        *int64
+	Notes          string
+	ArticleGroupID *int64
+	UpdatedBy      *int64
+	OrgID          int64
+	ID             int64
+	Version        int32
 }
 
 // The form's fields; the stage moves only through MoveOpportunity. Matches
@@ -895,6 +934,7 @@ func (q *Queries) UpdateOpportunity(ctx context.Context, arg UpdateOpportunityPa
 		arg.ExpectedClose,
 		arg.OwnerID,
 		arg.Notes,
+		arg.ArticleGroupID,
 		arg.UpdatedBy,
 		arg.OrgID,
 		arg.ID,
