@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -17,6 +18,7 @@ func TestE2EReportsOnPhone(t *testing.T) {
 	for _, path := range []string{"/reports", "/reports/monthly?by=rep", "/reports/year-on-year?by=rep", "/reports/conversion",
 		"/reports/lost-reasons", "/reports/quotes", "/reports/forecast"} {
 		b.run(path, chromedp.Navigate(s.url(path)), chromedp.WaitVisible(`main h1`))
+		b.shot(strings.NewReplacer("/", "_", "?", "_", "=", "_").Replace(path))
 		if sw := b.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
 			t.Errorf("%s: page is %s px wide on a 360 px phone", path, sw)
 		}
