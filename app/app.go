@@ -35,6 +35,7 @@ import (
 	"pulso/app/pipeline/pipelineweb"
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/stats/dashboardweb"
+	"pulso/app/stats/reportsweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
 	"pulso/app/verifactu/certweb"
@@ -300,6 +301,12 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/admin/task-rules", admin, tasksH.Rules).Name("task_rules.list")
 	app.Post("/admin/task-rules", admin, tasksH.CreateRule).Name("task_rules.create")
 	app.Post("/admin/task-rules/:id/toggle", admin, tasksH.ToggleRule).Name("task_rules.toggle")
+
+	// Reports: each reads its viewer's scope; downloads (?format=) are for
+	// exporters, checked in reportsweb, as the accountant's billing-only rule.
+	reportsH := reportsweb.New(d)
+	app.Get("/reports", anyone, reportsH.Index).Name("reports.index")
+	app.Get("/reports/:report", anyone, reportsH.Show).Name("reports.show")
 
 	// The catalog: everyone reads it, admins edit products and groups.
 	app.Get("/catalog", anyone, catalogH.List).Name("catalog.list")

@@ -65,3 +65,21 @@ func PDFFirstPageQR(t testing.TB, pdf []byte) string {
 	}
 	return strings.TrimSuffix(string(out), "\n")
 }
+
+// PDFPlainText is the text of a PDF as a reader copies it, page by page
+// (pages separated by form feeds), through pdftotext -layout: unlike
+// PDFText it sees text as drawn, not as the content streams spell it. It
+// fails the test when the tool is missing (Debian: poppler-utils).
+func PDFPlainText(t testing.TB, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext is not installed (Debian: poppler-utils)")
+	}
+	cmd := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}

@@ -3,7 +3,6 @@ package customers
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"io"
 	"log/slog"
 	"strconv"
@@ -78,11 +77,8 @@ func (h *Handler) exportSetup(c *fiber.Ctx) (queries.ListCustomersParams, []stri
 	return params, header, p.Location(), nil
 }
 
-// ExportCSV streams the filtered list as CSV. The file is UTF-8 with a
-// byte-order mark and ';' between fields because that is what Excel in a
-// Spanish (or Mexican, Argentine) locale opens by double click: without the
-// BOM it reads the bytes as Windows-1252 and mangles accents, and with ','
-// it puts every row in one column, since ',' is the decimal mark there.
+// ExportCSV streams the filtered list as CSV in the dialect of every Pulso
+// export (spreadsheet.NewCSV).
 func (h *Handler) ExportCSV(c *fiber.Ctx) error {
 	params, header, loc, err := h.exportSetup(c)
 	if err != nil {
@@ -93,10 +89,7 @@ func (h *Handler) ExportCSV(c *fiber.Ctx) error {
 	q, log := h.Q, h.Log
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
 		ctx := context.Background()
-		_, _ = bw.WriteString("\ufeff")
-		w := csv.NewWriter(bw)
-		w.Comma = ';'
-		w.UseCRLF = true // what Excel writes and expects
+		w, _ := spreadsheet.NewCSV(bw)
 		_ = w.Write(header)
 		err := eachCustomer(ctx, q, params, func(r queries.ListCustomersRow) error {
 			row := exportRow(r, loc)

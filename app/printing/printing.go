@@ -196,17 +196,7 @@ func Render(d Document) ([]byte, error) {
 	pct := func(s string) string { return money.NumberText(s, d.Currency) }
 	date := func(tm time.Time) string { return tm.In(loc).Format("02/01/2006") }
 
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetCreationDate(d.Issued)
-	pdf.SetModificationDate(d.Issued)
-	pdf.SetProducer("Pulso", false)
-	pdf.SetCompression(true)
-	// Resources in a fixed order: the same document gives the same bytes.
-	pdf.SetCatalogSort(true)
-	pdf.SetMargins(15, 15, 15)
-	pdf.SetAutoPageBreak(true, 18)
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	pdf.AliasNbPages("{nb}")
+	pdf, tr := start("P", d.Issued)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
 		pdf.SetFont("Helvetica", "", 8)
@@ -427,6 +417,25 @@ func Render(d Document) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// start opens an A4 page set the way every Pulso PDF is: dated at, so the
+// same input gives the same bytes, with 15 mm margins, a page count alias
+// ({nb}) and the translator into the core fonts' Windows-1252.
+// orientation is "P" (portrait) or "L" (landscape).
+func start(orientation string, at time.Time) (*fpdf.Fpdf, func(string) string) {
+	pdf := fpdf.New(orientation, "mm", "A4", "")
+	pdf.SetCreationDate(at)
+	pdf.SetModificationDate(at)
+	pdf.SetProducer("Pulso", false)
+	pdf.SetCompression(true)
+	// Resources in a fixed order: the same document gives the same bytes.
+	pdf.SetCatalogSort(true)
+	pdf.SetMargins(15, 15, 15)
+	pdf.SetAutoPageBreak(true, 18)
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	pdf.AliasNbPages("{nb}")
+	return pdf, tr
 }
 
 // drawQR draws code as a size mm square at (x, y), its quiet zone left

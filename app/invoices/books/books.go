@@ -36,7 +36,6 @@ package books
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"io"
 	"strconv"
@@ -300,16 +299,14 @@ func optSurcharge(e Entry, amount func(int64) any) any {
 	return amount(e.Surcharge)
 }
 
-// WriteCSV writes the book as CSV the way Pulso's other exports do (see
-// customers.ExportCSV): UTF-8 with a byte-order mark, ';' between fields,
-// CRLF, decimal commas, every text cell made inert (spreadsheet.Cell).
+// WriteCSV writes the book as CSV the way Pulso's other exports do
+// (spreadsheet.NewCSV), with decimal commas, every text cell made inert
+// (spreadsheet.Cell).
 func WriteCSV(w io.Writer, entries []Entry) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cw, err := spreadsheet.NewCSV(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	cw.UseCRLF = true
 	if err := cw.Write(Columns); err != nil {
 		return err
 	}
@@ -344,7 +341,7 @@ func WriteXLSX(w io.Writer, entries []Entry) error {
 	if err := f.SetSheetName("Sheet1", Sheet); err != nil {
 		return err
 	}
-	numFmt := "#,##0.00"
+	numFmt := spreadsheet.MoneyFormat
 	style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &numFmt})
 	if err != nil {
 		return err
