@@ -1,9 +1,3 @@
-// PENDING until stats-engine is merged: rename to amounts_test.go then.
-// On this branch app/stats is still the contract's stubs (every number 0),
-// so these assertions of real amounts cannot pass here; with stats-engine
-// merged (and its app/stats/stats_test.go importing pulso/app/apptest/testdb
-// instead of pulso/app/apptest, see the commit adding testdb) they pass.
-//
 package dashboardweb_test
 
 import (

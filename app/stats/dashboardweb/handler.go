@@ -6,10 +6,12 @@
 package dashboardweb
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/singleflight"
 
 	"pulso/app/web"
 	dashboardview "pulso/views/dashboard"
@@ -17,10 +19,18 @@ import (
 )
 
 // Handler serves /dashboard and the home page's tiles.
-type Handler struct{ web.Deps }
+type Handler struct {
+	web.Deps
+	// burst shares one computation among identical tile requests in
+	// flight: a change reloads the same tile on every open dashboard that
+	// shows it at once, and dashboards with the same filters and scope
+	// (an org's admins, a team's manager on two screens) need the numbers
+	// once, not once each.
+	burst singleflight.Group
+}
 
 // New builds the dashboard handlers.
-func New(d web.Deps) *Handler { return &Handler{d} }
+func New(d web.Deps) *Handler { return &Handler{Deps: d} }
 
 var showPage = web.Page{Title: "dashboard.title", Nav: "dashboard"}
 
@@ -49,11 +59,14 @@ func (h *Handler) Tile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, err := r.tile(def)
+	// Everything a tile's numbers and words depend on; the viewer's scope
+	// is in the filter, so two people share only what both may see.
+	key := fmt.Sprintf("%d|%s|%s|%s|%t|%s|%+v|%v|%v", p.OrgID, p.Role, r.n.locale, r.n.currency, r.compact, def.name, r.ch.per, r.ch.f, r.ch.scope)
+	v, err, _ := h.burst.Do(key, func() (any, error) { return r.tile(def) })
 	if err != nil {
 		return err
 	}
-	return web.Render(c, fiber.StatusOK, showPage, dashboardview.TileView(t))
+	return web.Render(c, fiber.StatusOK, showPage, dashboardview.TileView(v.(dashboardview.Tile)))
 }
 
 // Home is the dashboard as the home page of managers and admins shows it.
