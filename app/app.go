@@ -34,6 +34,7 @@ import (
 	"pulso/app/outbox"
 	"pulso/app/pipeline/pipelineweb"
 	"pulso/app/quotes/quotesweb"
+	"pulso/app/targets/targetsweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
 	"pulso/app/verifactu/certweb"
@@ -294,6 +295,18 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/admin/task-rules", admin, tasksH.Rules).Name("task_rules.list")
 	app.Post("/admin/task-rules", admin, tasksH.CreateRule).Name("task_rules.create")
 	app.Post("/admin/task-rules/:id/toggle", admin, tasksH.ToggleRule).Name("task_rules.toggle")
+
+	// Sales targets: everyone sees their scope's page and the progress
+	// fragment (#target-progress on the homes and the dashboard); managers
+	// and admins set them (targets.MaySet decides whose).
+	{
+		setters := auth.Require(web.TargetSetters...)
+		targetsH := targetsweb.New(d)
+		app.Get("/targets", anyone, targetsH.List).Name("targets.list")
+		app.Get("/targets/progress", anyone, targetsH.Progress).Name("targets.progress")
+		app.Get("/targets/edit", setters, targetsH.Edit).Name("targets.edit")
+		app.Post("/targets", setters, targetsH.Save).Name("targets.save")
+	}
 
 	// The catalog: everyone reads it, admins edit products and groups.
 	app.Get("/catalog", anyone, catalogH.List).Name("catalog.list")

@@ -40,6 +40,10 @@ func Sells(ctx context.Context) bool {
 // Bills reports whether the user works on billing (see User.Billing).
 func (u *User) Bills() bool { return u != nil && u.Billing }
 
+// SetsTargets reports whether the sales targets page is in the navigation:
+// managers and admins set them (web.TargetSetters).
+func (u *User) SetsTargets() bool { return u != nil && (u.Role == "admin" || u.Role == "manager") }
+
 // IsAdmin reports whether admin navigation is shown.
 func (u *User) IsAdmin() bool { return u != nil && u.Role == "admin" }
 

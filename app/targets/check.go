@@ -17,6 +17,9 @@ import (
 	"pulso/queries"
 )
 
+// alertTitles are the notifications' texts, by threshold.
+var alertTitles = map[Threshold]string{Behind: "alerts.target_behind_title", Reached: "alerts.target_reached_title"}
+
 // alertKey names one threshold of one target: the alert centre keeps one
 // alert per recipient and key (ListCurrentTargets spells it too).
 func alertKey(targetID int64, t Threshold) string { return fmt.Sprintf("target:%d:%s", targetID, t) }
@@ -62,7 +65,7 @@ func Check(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, us
 	}
 	return tasks.RaiseAlert(ctx, tx, jobs, tasks.Alert{OrgID: orgID, Kind: "target_" + string(th), Severity: severity,
 		ObjectType: "sales_target", ObjectID: t.ID, Key: alertKey(t.ID, th), Title: t.UserName + " · " + m.String(),
-		SubjectUserID: &t.UserID, TitleID: "alerts.target_" + string(th) + "_title",
+		SubjectUserID: &t.UserID, TitleID: alertTitles[th],
 		Params: map[string]any{"Name": t.UserName, "Month": m.String(), "Percent": p.Percent},
 		Link:   "/targets?month=" + m.String(), Toast: true},
 		tasks.Recipients(t.UserID, t.UserManagerID))

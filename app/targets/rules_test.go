@@ -119,26 +119,24 @@ func TestElapsedInTheOrgsZone(t *testing.T) {
 }
 
 func TestMaySet(t *testing.T) {
-	mgr := int64(2)
-	other := int64(9)
+	team := []int64{3, 7, 2} // web.Scope's: the team and the manager
 	for _, c := range []struct {
-		name    string
-		role    string
-		setter  int64
-		user    int64
-		manager *int64
-		want    bool
+		name   string
+		role   string
+		setter int64
+		user   int64
+		want   bool
 	}{
-		{"admin, anyone", "admin", 1, 3, nil, true},
-		{"admin, themselves", "admin", 1, 1, nil, true},
-		{"manager, their rep", "manager", 2, 3, &mgr, true},
-		{"manager, themselves", "manager", 2, 2, nil, false},
-		{"manager, another team's rep", "manager", 2, 4, &other, false},
-		{"manager, a rep of no team", "manager", 2, 5, nil, false},
-		{"rep", "rep", 3, 3, &mgr, false},
-		{"accountant", "accountant", 6, 3, &mgr, false},
+		{"admin, anyone", "admin", 1, 4, true},
+		{"admin, themselves", "admin", 1, 1, true},
+		{"manager, their rep", "manager", 2, 3, true},
+		{"manager, a rep of a manager under them", "manager", 2, 7, true},
+		{"manager, themselves", "manager", 2, 2, false},
+		{"manager, another team's rep", "manager", 2, 4, false},
+		{"rep, themselves", "rep", 3, 3, false},
+		{"accountant", "accountant", 6, 3, false},
 	} {
-		if got := MaySet(c.role, c.setter, c.user, c.manager); got != c.want {
+		if got := MaySet(c.role, c.setter, c.user, team); got != c.want {
 			t.Errorf("%s: MaySet = %v", c.name, got)
 		}
 	}

@@ -6,6 +6,7 @@
 package targets
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,15 +121,16 @@ func Percent(part, whole int64) int {
 }
 
 // MaySet reports whether a setter may set the target of user: an admin
-// anyone's; a manager the people on their team (not their own, which is
-// their manager's or an admin's call); nobody else. Roles are web.Role
-// values as text (workers import this package, not web).
-func MaySet(setterRole string, setterID, user int64, userManager *int64) bool {
+// anyone's; a manager the people on their team (team: everyone who reports
+// to them, directly or not; never their own target, which is their
+// manager's or an admin's call); nobody else. Roles are web.Role values as
+// text (workers import this package, not web).
+func MaySet(setterRole string, setterID, user int64, team []int64) bool {
 	switch setterRole {
 	case "admin":
 		return true
 	case "manager":
-		return user != setterID && userManager != nil && *userManager == setterID
+		return user != setterID && slices.Contains(team, user)
 	}
 	return false
 }
