@@ -158,7 +158,7 @@ func (q *Queries) CreateCustomerContact(ctx context.Context, arg CreateCustomerC
 const createOpportunity = `-- name: CreateOpportunity :one
 INSERT INTO opportunities (org_id, customer_id, title, amount, stage, owner_id, source_lead_id, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id
 `
 
 type CreateOpportunityParams struct {
@@ -205,6 +205,8 @@ func (q *Queries) CreateOpportunity(ctx context.Context, arg CreateOpportunityPa
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }
@@ -534,7 +536,7 @@ func (q *Queries) ListCustomerContacts(ctx context.Context, arg ListCustomerCont
 }
 
 const listCustomerOpportunities = `-- name: ListCustomerOpportunities :many
-SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by FROM opportunities WHERE org_id = $1 AND customer_id = $2 AND deleted_at IS NULL
+SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id FROM opportunities WHERE org_id = $1 AND customer_id = $2 AND deleted_at IS NULL
 ORDER BY id DESC
 LIMIT 200
 `
@@ -574,6 +576,8 @@ func (q *Queries) ListCustomerOpportunities(ctx context.Context, arg ListCustome
 			&i.UpdatedBy,
 			&i.DeletedAt,
 			&i.DeletedBy,
+			&i.Source,
+			&i.ArticleGroupID,
 		); err != nil {
 			return nil, err
 		}

@@ -591,6 +591,8 @@ type Opportunity struct {
 	UpdatedBy      *int64
 	DeletedAt      *time.Time
 	DeletedBy      *int64
+	Source         string
+	ArticleGroupID *int64
 }
 
 type OpportunityStageHistory struct {
@@ -865,6 +867,63 @@ type Session struct {
 	IP                string
 	UserAgent         string
 	AbsoluteExpiresAt time.Time
+}
+
+type StatsDealFact struct {
+	OrgID        int64
+	Month        pgtype.Date
+	Kind         string
+	OwnerID      int64
+	Source       string
+	GroupID      int64
+	Stage        string
+	ReasonID     int64
+	N            int64
+	FromLead     int64
+	Amount       int64
+	CycleSeconds int64
+}
+
+type StatsDealOpen struct {
+	OrgID      int64
+	OwnerID    int64
+	Source     string
+	GroupID    int64
+	Stage      string
+	CloseMonth pgtype.Date
+	N          int64
+	Amount     int64
+	Weighted   int64
+}
+
+type StatsLeadFact struct {
+	OrgID   int64
+	Month   pgtype.Date
+	OwnerID int64
+	Source  string
+	N       int64
+}
+
+type StatsStageMove struct {
+	OrgID     int64
+	Month     pgtype.Date
+	OwnerID   int64
+	Source    string
+	GroupID   int64
+	FromStage string
+	ToStage   string
+	N         int64
+	Seconds   int64
+}
+
+type StatsTaskFact struct {
+	OrgID      int64
+	Month      pgtype.Date
+	AssigneeID int64
+	Type       string
+	Done       int64
+	SlaMet     int64
+	SlaOpen    int64
 }
 
 type Task struct {

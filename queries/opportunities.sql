@@ -79,9 +79,9 @@ LIMIT @page_size;
 
 -- name: CreateOpportunityFull :one
 INSERT INTO opportunities (org_id, customer_id, title, amount, stage, probability, expected_close, owner_id,
-                           notes, created_by, updated_by)
+                           notes, created_by, updated_by, article_group_id)
 VALUES (@org_id, @customer_id, @title, @amount, 'en_analisis', @probability, sqlc.narg('expected_close'),
-        sqlc.narg('owner_id'), @notes, @created_by, @created_by)
+        sqlc.narg('owner_id'), @notes, @created_by, @created_by, sqlc.narg('article_group_id'))
 RETURNING *;
 
 -- name: UpdateOpportunity :one
@@ -90,6 +90,7 @@ RETURNING *;
 UPDATE opportunities SET
     customer_id = @customer_id, title = @title, amount = @amount, probability = @probability,
     expected_close = sqlc.narg('expected_close'), owner_id = sqlc.narg('owner_id'), notes = @notes,
+    article_group_id = sqlc.narg('article_group_id'),
     updated_by = @updated_by, updated_at = now(), version = version + 1
 WHERE org_id = @org_id AND id = @id AND version = @version AND deleted_at IS NULL
 RETURNING *;
@@ -180,3 +181,12 @@ SELECT DISTINCT ON (q.opportunity_id) q.opportunity_id::bigint AS opportunity_id
 FROM quotes q
 WHERE q.org_id = @org_id AND q.opportunity_id = ANY (@ids::bigint[]) AND q.status <> 'draft'
 ORDER BY q.opportunity_id, q.id DESC;
+
+-- name: SeedHasDealHistory :one
+-- Demo data only: whether the org's deals already reach back months.
+SELECT EXISTS (SELECT 1 FROM opportunities WHERE org_id = @org_id AND created_at < now() - interval '90 days');
+
+-- name: SeedOpportunityOrigin :exec
+-- Demo data only: where a seeded deal came from and its product line.
+UPDATE opportunities SET source = @source, article_group_id = sqlc.narg('article_group_id')
+WHERE org_id = @org_id AND id = @id;

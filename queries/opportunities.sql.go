@@ -207,22 +207,23 @@ func (q *Queries) CreateCancelReason(ctx context.Context, arg CreateCancelReason
 
 const createOpportunityFull = `-- name: CreateOpportunityFull :one
 INSERT INTO opportunities (org_id, customer_id, title, amount, stage, probability, expected_close, owner_id,
-                           notes, created_by, updated_by)
+                           notes, created_by, updated_by, article_group_id)
 VALUES ($1, $2, $3, $4, 'en_analisis', $5, $6,
-        $7, $8, $9, $9)
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
+        $7, $8, $9, $9, $10)
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id
 `
 
 type CreateOpportunityFullParams struct {
-	OrgID         int64
-	CustomerID    int64
-	Title         string
-	Amount        int64
-	Probability   int32
-	ExpectedClose pgtype.Date
-	OwnerID       *int64
-	Notes         string
-	CreatedBy     *int64
+	OrgID          int64
+	CustomerID     int64
+	Title          string
+	Amount         int64
+	Probability    int32
+	ExpectedClose  pgtype.Date
+	OwnerID        *int64
+	Notes          string
+	CreatedBy      *int64
+	ArticleGroupID *int64
 }
 
 func (q *Queries) CreateOpportunityFull(ctx context.Context, arg CreateOpportunityFullParams) (Opportunity, error) {
@@ -236,6 +237,7 @@ func (q *Queries) CreateOpportunityFull(ctx context.Context, arg CreateOpportuni
 		arg.OwnerID,
 		arg.Notes,
 		arg.CreatedBy,
+		arg.ArticleGroupID,
 	)
 	var i Opportunity
 	err := row.Scan(
@@ -259,6 +261,8 @@ func (q *Queries) CreateOpportunityFull(ctx context.Context, arg CreateOpportuni
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }
@@ -313,7 +317,7 @@ func (q *Queries) GetActiveCancelReason(ctx context.Context, arg GetActiveCancel
 }
 
 const getOpportunity = `-- name: GetOpportunity :one
-SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
+SELECT o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, o.source, o.article_group_id, c.legal_name AS customer_name, coalesce(u.name, '')::text AS owner_name,
        coalesce(e.name, '')::text AS editor_name, coalesce(r.name, '')::text AS cancel_reason,
        coalesce(l.name, '')::text AS source_lead_name,
        coalesce((SELECT CASE WHEN qb.status = 'sent' AND qb.first_opened_at IS NOT NULL THEN 'opened' ELSE qb.status END
@@ -354,6 +358,8 @@ type GetOpportunityRow struct {
 	UpdatedBy      *int64
 	DeletedAt      *time.Time
 	DeletedBy      *int64
+	Source         string
+	ArticleGroupID *int64
 	CustomerName   string
 	OwnerName      string
 	EditorName     string
@@ -386,6 +392,8 @@ func (q *Queries) GetOpportunity(ctx context.Context, arg GetOpportunityParams) 
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 		&i.CustomerName,
 		&i.OwnerName,
 		&i.EditorName,
@@ -644,7 +652,7 @@ UPDATE opportunities o SET
     probability = (SELECT s.probability FROM pipeline_stages s WHERE s.org_id = o.org_id AND s.stage = $1),
     stage_entered_at = now(), updated_by = $3, updated_at = now(), version = o.version + 1
 WHERE o.org_id = $4 AND o.id = $5 AND o.version = $6 AND o.deleted_at IS NULL
-RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by
+RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, o.source, o.article_group_id
 `
 
 type MoveOpportunityParams struct {
@@ -689,6 +697,8 @@ func (q *Queries) MoveOpportunity(ctx context.Context, arg MoveOpportunityParams
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }
@@ -779,13 +789,25 @@ func (q *Queries) SeedBackdateOpportunity(ctx context.Context, arg SeedBackdateO
 	return err
 }
 
+const seedHasDealHistory = `-- name: SeedHasDealHistory :one
+SELECT EXISTS (SELECT 1 FROM opportunities WHERE org_id = $1 AND created_at < now() - interval '90 days')
+`
+
+// Demo data only: whether the org's deals already reach back months.
+func (q *Queries) SeedHasDealHistory(ctx context.Context, orgID int64) (bool, error) {
+	row := q.db.QueryRow(ctx, seedHasDealHistory, orgID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const seedMoveOpportunity = `-- name: SeedMoveOpportunity :one
 UPDATE opportunities o SET
     stage = $1, cancel_reason_id = $2,
     probability = (SELECT s.probability FROM pipeline_stages s WHERE s.org_id = o.org_id AND s.stage = $1),
     stage_entered_at = $3, updated_by = $4, updated_at = $3, version = o.version + 1
 WHERE o.org_id = $5 AND o.id = $6
-RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by
+RETURNING o.org_id, o.id, o.customer_id, o.title, o.amount, o.stage, o.expected_close, o.owner_id, o.source_lead_id, o.notes, o.created_by, o.created_at, o.updated_at, o.version, o.probability, o.cancel_reason_id, o.stage_entered_at, o.updated_by, o.deleted_at, o.deleted_by, o.source, o.article_group_id
 `
 
 type SeedMoveOpportunityParams struct {
@@ -830,8 +852,33 @@ func (q *Queries) SeedMoveOpportunity(ctx context.Context, arg SeedMoveOpportuni
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
+}
+
+const seedOpportunityOrigin = `-- name: SeedOpportunityOrigin :exec
+UPDATE opportunities SET source = $1, article_group_id = $2
+WHERE org_id = $3 AND id = $4
+`
+
+type SeedOpportunityOriginParams struct {
+	Source         string
+	ArticleGroupID *int64
+	OrgID          int64
+	ID             int64
+}
+
+// Demo data only: where a seeded deal came from and its product line.
+func (q *Queries) SeedOpportunityOrigin(ctx context.Context, arg SeedOpportunityOriginParams) error {
+	_, err := q.db.Exec(ctx, seedOpportunityOrigin,
+		arg.Source,
+		arg.ArticleGroupID,
+		arg.OrgID,
+		arg.ID,
+	)
+	return err
 }
 
 const toggleCancelReason = `-- name: ToggleCancelReason :execrows
@@ -855,23 +902,25 @@ const updateOpportunity = `-- name: UpdateOpportunity :one
 UPDATE opportunities SET
     customer_id = $1, title = $2, amount = $3, probability = $4,
     expected_close = $5, owner_id = $6, notes = $7,
-    updated_by = $8, updated_at = now(), version = version + 1
-WHERE org_id = $9 AND id = $10 AND version = $11 AND deleted_at IS NULL
-RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by
+    article_group_id = $8,
+    updated_by = $9, updated_at = now(), version = version + 1
+WHERE org_id = $10 AND id = $11 AND version = $12 AND deleted_at IS NULL
+RETURNING org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id
 `
 
 type UpdateOpportunityParams struct {
-	CustomerID    int64
-	Title         string
-	Amount        int64
-	Probability   int32
-	ExpectedClose pgtype.Date
-	OwnerID       *int64
-	Notes         string
-	UpdatedBy     *int64
-	OrgID         int64
-	ID            int64
-	Version       int32
+	CustomerID     int64
+	Title          string
+	Amount         int64
+	Probability    int32
+	ExpectedClose  pgtype.Date
+	OwnerID        *int64
+	Notes          string
+	ArticleGroupID *int64
+	UpdatedBy      *int64
+	OrgID          int64
+	ID             int64
+	Version        int32
 }
 
 // The form's fields; the stage moves only through MoveOpportunity. Matches
@@ -885,6 +934,7 @@ func (q *Queries) UpdateOpportunity(ctx context.Context, arg UpdateOpportunityPa
 		arg.ExpectedClose,
 		arg.OwnerID,
 		arg.Notes,
+		arg.ArticleGroupID,
 		arg.UpdatedBy,
 		arg.OrgID,
 		arg.ID,
@@ -912,6 +962,8 @@ func (q *Queries) UpdateOpportunity(ctx context.Context, arg UpdateOpportunityPa
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }

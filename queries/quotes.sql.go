@@ -1223,7 +1223,7 @@ func (q *Queries) ListQuotes(ctx context.Context, arg ListQuotesParams) ([]ListQ
 }
 
 const lockOpportunity = `-- name: LockOpportunity :one
-SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by FROM opportunities WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE
+SELECT org_id, id, customer_id, title, amount, stage, expected_close, owner_id, source_lead_id, notes, created_by, created_at, updated_at, version, probability, cancel_reason_id, stage_entered_at, updated_by, deleted_at, deleted_by, source, article_group_id FROM opportunities WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE
 `
 
 type LockOpportunityParams struct {
@@ -1257,6 +1257,8 @@ func (q *Queries) LockOpportunity(ctx context.Context, arg LockOpportunityParams
 		&i.UpdatedBy,
 		&i.DeletedAt,
 		&i.DeletedBy,
+		&i.Source,
+		&i.ArticleGroupID,
 	)
 	return i, err
 }

@@ -128,6 +128,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, log *slo
 			if err := seedQuotes(ctx, tx, jobs, keys, org, ids, log); err != nil {
 				return err
 			}
+			if err := seedDealHistory(ctx, q, org, log); err != nil {
+				return err
+			}
 			if err := seedBilling(ctx, tx, org, ids, log); err != nil {
 				return err
 			}

@@ -178,3 +178,49 @@ func TestSeedKeepsALiveQuoteLink(t *testing.T) {
 		t.Fatalf("after re-seeding: %q (%v)", again, err)
 	}
 }
+
+// The demo's dashboard has a past on first start: deals won and lost last
+// month and in the same month a year ago (the org's months), from several
+// sources and product lines, with a stage history that agrees with each
+// deal; seeding again adds none.
+func TestSeedGivesTheDashboardAPast(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
+		t.Fatal(err)
+	}
+	var wonLast, wonYearAgo, lost, sources, groups, deals, badHistory int
+	err := env.DB.QueryRow(ctx, `
+		WITH d AS (SELECT o.*, date_trunc('month', o.stage_entered_at AT TIME ZONE g.time_zone) AS m,
+		                  date_trunc('month', now() AT TIME ZONE g.time_zone) AS this
+		           FROM opportunities o JOIN orgs g ON g.id = o.org_id WHERE g.name = 'Demo Ventas S.L.' AND o.deleted_at IS NULL)
+		SELECT count(*) FILTER (WHERE stage = 'ganada' AND m = this - interval '1 month'),
+		       count(*) FILTER (WHERE stage = 'ganada' AND m = this - interval '12 months'),
+		       count(*) FILTER (WHERE stage = 'cancelada' AND cancel_reason_id IS NOT NULL AND m < this),
+		       count(DISTINCT source), count(DISTINCT article_group_id), count(*),
+		       count(*) FILTER (WHERE (SELECT h.to_stage FROM opportunity_stage_history h WHERE h.org_id = d.org_id AND h.opportunity_id = d.id
+		                               ORDER BY h.id DESC LIMIT 1) <> d.stage
+		                         OR (SELECT h.changed_at FROM opportunity_stage_history h WHERE h.org_id = d.org_id AND h.opportunity_id = d.id
+		                               AND h.from_stage IS NULL) <> d.created_at)
+		FROM d`).Scan(&wonLast, &wonYearAgo, &lost, &sources, &groups, &deals, &badHistory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wonLast == 0 || wonYearAgo == 0 || lost == 0 {
+		t.Errorf("won last month %d, won a year ago %d, lost before this month %d: want some of each", wonLast, wonYearAgo, lost)
+	}
+	if sources < 3 || groups < 2 {
+		t.Errorf("%d sources and %d product lines, want several", sources, groups)
+	}
+	if badHistory != 0 {
+		t.Errorf("%d deals whose history disagrees with their stage or creation", badHistory)
+	}
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.Count(`SELECT count(*) FROM opportunities o JOIN orgs g ON g.id = o.org_id WHERE g.name = 'Demo Ventas S.L.' AND o.deleted_at IS NULL`); n != deals {
+		t.Errorf("second seed: %d deals, had %d", n, deals)
+	}
+}

@@ -570,3 +570,80 @@ func TestUnownedDealIsPushedOnlyToWhoSeesIt(t *testing.T) {
 		}
 	}
 }
+
+// The deal form sets the product line (an article group of the org, or
+// none), on create and on edit; another org's group or a bad id is refused
+// next to the field.
+func TestProductLineOnTheForm(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var clima, mant, foreign int64
+	for _, g := range []struct {
+		org  int64
+		name string
+		dst  *int64
+	}{{w.Org.ID, "Climatización", &clima}, {w.Org.ID, "Mantenimiento", &mant}, {w.Env.Org("Otra S.L.").ID, "Ajeno", &foreign}} {
+		if err := w.Env.DB.QueryRow(ctx, `INSERT INTO article_groups (org_id, name) VALUES ($1, $2) RETURNING id`, g.org, g.name).Scan(g.dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contains(t, w.RepC.Get("/opportunities/new").Body, "Línea de producto", "Climatización", "Sin línea de producto", `name="article_group_id"`)
+	form := url.Values{"customer_id": {fmt.Sprint(w.customer)}, "title": {"Aire acondicionado"}, "amount": {"100"}, "probability": {"10"},
+		"owner_id": {fmt.Sprint(w.Rep.ID)}, "article_group_id": {fmt.Sprint(clima)}}
+	r := w.RepC.Post("/opportunities", form)
+	m := oppURL.FindStringSubmatch(r.Header.Get("Location"))
+	if r.Status != http.StatusSeeOther || m == nil {
+		t.Fatalf("create: %d %.400s", r.Status, r.Body)
+	}
+	id := m[1]
+	group := func() *int64 {
+		var g *int64
+		if err := w.Env.DB.QueryRow(ctx, `SELECT article_group_id FROM opportunities WHERE id = $1`, id).Scan(&g); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	if g := group(); g == nil || *g != clima {
+		t.Fatalf("group after create: %v, want %d", g, clima)
+	}
+	if body := w.RepC.Get("/opportunities/" + id + "/edit").Body; !strings.Contains(body, fmt.Sprintf(`value="%d" selected`, clima)) {
+		t.Errorf("edit form does not preselect the group: %.3000s", body)
+	}
+	for _, bad := range []string{fmt.Sprint(foreign), "abc", "-3"} {
+		form.Set("article_group_id", bad)
+		form.Set("version", version(t, w.Env, id))
+		form.Del("_csrf")
+		if r := w.RepC.Post("/opportunities/"+id, form); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "field--error") {
+			t.Errorf("group %q: %d", bad, r.Status)
+		}
+	}
+	for _, g := range []string{fmt.Sprint(mant), ""} {
+		form.Set("article_group_id", g)
+		form.Set("version", version(t, w.Env, id))
+		form.Del("_csrf")
+		if r := w.RepC.Post("/opportunities/"+id, form); r.Status != http.StatusSeeOther {
+			t.Fatalf("edit to %q: %d %.400s", g, r.Status, r.Body)
+		}
+		got := group()
+		if (g == "") != (got == nil) || (got != nil && fmt.Sprint(*got) != g) {
+			t.Errorf("group after edit to %q: %v", g, got)
+		}
+	}
+	// A deal from a lead takes the lead's source; others are manual.
+	var lead int64
+	if err := w.Env.DB.QueryRow(ctx, `INSERT INTO leads (org_id, name, country, source) VALUES ($1, 'Web', 'ES', 'web_form') RETURNING id`,
+		w.Org.ID).Scan(&lead); err != nil {
+		t.Fatal(err)
+	}
+	var fromLead, manual string
+	if err := w.Env.DB.QueryRow(ctx, `INSERT INTO opportunities (org_id, customer_id, title, source_lead_id) VALUES ($1, $2, 'De la web', $3)
+		RETURNING source`, w.Org.ID, w.customer, lead).Scan(&fromLead); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Env.DB.QueryRow(ctx, `SELECT source FROM opportunities WHERE id = $1`, id).Scan(&manual); err != nil {
+		t.Fatal(err)
+	}
+	if fromLead != "web_form" || manual != "manual" {
+		t.Errorf("sources: from lead %q, typed %q", fromLead, manual)
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"pulso/app/mail"
 	"pulso/app/ops"
 	"pulso/app/schema"
+	"pulso/app/stats"
 	"pulso/app/verifactu/aeat"
 	"pulso/app/web"
 	"pulso/queries"
@@ -52,6 +53,7 @@ Usage:
   pulso dev                                  find or start a local database, migrate, seed, serve
   pulso devdb stop                           stop the private dev PostgreSQL cluster
   pulso verifactu verify --org N             recompute the org's VERI*FACTU chains (exit 1 if one is broken)
+  pulso stats rebuild [--org N]              recompute the dashboard and report rollups from scratch
   pulso version                              print the version
 
 Configuration comes from environment variables; see README.md.
@@ -178,6 +180,24 @@ func run(ctx context.Context, cmd string, args []string) error {
 		return serve(ctx, cfg, log, true, false)
 	case "verifactu":
 		return verifactuCmd(ctx, cfg, args, os.Stdout)
+	case "stats":
+		if len(args) < 1 || args[0] != "rebuild" {
+			return errors.New("usage: pulso stats rebuild [--org N]")
+		}
+		org := fs.Int64("org", 0, "only this org (default: every org)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		pool, err := connect(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		if err := stats.Rebuild(ctx, pool, *org); err != nil {
+			return err
+		}
+		log.Info("stats rebuilt", "org", *org)
+		return nil
 	case "devdb":
 		if len(args) != 1 || args[0] != "stop" {
 			return errors.New("usage: pulso devdb stop")

@@ -117,6 +117,8 @@ type FormPage struct {
 	Errors    map[string]string
 	Customers []components.SelectOption
 	Owners    []components.SelectOption
+	// Groups are the product lines (article groups) a deal may be of.
+	Groups []components.SelectOption
 	// ConflictBy names who saved in between, when the save was refused.
 	ConflictBy string
 	Conflict   bool

@@ -37,13 +37,15 @@ type input struct {
 	Probability int32
 	Close       pgtype.Date
 	OwnerID     *int64
-	Notes       string
-	Version     int32
+	// GroupID is the product line (article_groups), nil for none.
+	GroupID *int64
+	Notes   string
+	Version int32
 }
 
 func formValues(c *fiber.Ctx) map[string]string {
 	v := map[string]string{}
-	for _, k := range []string{"customer_id", "title", "amount", "probability", "expected_close", "owner_id", "notes", "version"} {
+	for _, k := range []string{"customer_id", "title", "amount", "probability", "expected_close", "owner_id", "article_group_id", "notes", "version"} {
 		v[k] = c.FormValue(k)
 	}
 	return v
@@ -94,6 +96,13 @@ func parse(v map[string]string, country string) (input, map[string]string) {
 	} else {
 		errs["owner_id"] = "validation.required"
 	}
+	if s := v["article_group_id"]; s != "" {
+		if id, err := strconvParse64(s); err == nil && id > 0 {
+			in.GroupID = &id
+		} else {
+			errs["article_group_id"] = "validation.choice"
+		}
+	}
 	in.Notes = v["notes"]
 	if len(in.Notes) > 10000 || !ident.CleanText(in.Notes) {
 		errs["notes"] = "validation.bad_chars"
@@ -121,6 +130,18 @@ func (h *Handler) formPage(ctx context.Context, p *web.Principal, sc []int64, f 
 	f.Customers = []components.SelectOption{{Value: "", Label: "pipeline.choose_customer"}}
 	for _, c := range cs {
 		f.Customers = append(f.Customers, components.SelectOption{Value: itoa(c.ID), Label: c.LegalName, Raw: true})
+	}
+	groups, err := h.Q.ListArticleGroups(ctx, p.OrgID)
+	if err != nil {
+		return f, err
+	}
+	f.Groups = []components.SelectOption{{Value: "", Label: "pipeline.no_product_line"}}
+	for _, g := range groups {
+		label := g.Name
+		if g.ParentName != "" {
+			label = g.ParentName + " › " + g.Name
+		}
+		f.Groups = append(f.Groups, components.SelectOption{Value: itoa(g.ID), Label: label, Raw: true})
 	}
 	if f.Errors == nil {
 		f.Errors = map[string]string{}
@@ -179,6 +200,15 @@ func (h *Handler) check(c *fiber.Ctx, p *web.Principal, sc []int64, in input, er
 			errs["customer_id"] = "validation.choice"
 		}
 	}
+	if in.GroupID != nil && errs["article_group_id"] == "" {
+		// Only the org's own groups: an id from another org is refused here
+		// (and by the foreign key, which includes org_id).
+		if _, err := h.Q.GetArticleGroup(ctx, queries.GetArticleGroupParams{OrgID: p.OrgID, ID: *in.GroupID}); isNoRows(err) {
+			errs["article_group_id"] = "validation.choice"
+		} else if err != nil {
+			return err
+		}
+	}
 	if errs["owner_id"] == "" {
 		owners, err := web.Owners(ctx, h.Q, p, sc, "")
 		if err != nil {
@@ -213,7 +243,7 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		q := h.Q.WithTx(tx)
 		o, err := q.CreateOpportunityFull(ctx, queries.CreateOpportunityFullParams{OrgID: p.OrgID, CustomerID: in.CustomerID,
 			Title: in.Title, Amount: in.Amount, Probability: in.Probability, ExpectedClose: in.Close, OwnerID: in.OwnerID,
-			Notes: in.Notes, CreatedBy: &p.UserID})
+			Notes: in.Notes, CreatedBy: &p.UserID, ArticleGroupID: in.GroupID})
 		if err != nil {
 			return err
 		}
@@ -249,6 +279,9 @@ func valuesOf(o queries.GetOpportunityRow) map[string]string {
 	if o.OwnerID != nil {
 		v["owner_id"] = itoa(*o.OwnerID)
 	}
+	if o.ArticleGroupID != nil {
+		v["article_group_id"] = itoa(*o.ArticleGroupID)
+	}
 	return v
 }
 
@@ -282,7 +315,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		q := h.Q.WithTx(tx)
 		saved, err := q.UpdateOpportunity(ctx, queries.UpdateOpportunityParams{OrgID: p.OrgID, ID: o.ID, Version: in.Version,
 			CustomerID: in.CustomerID, Title: in.Title, Amount: in.Amount, Probability: in.Probability, ExpectedClose: in.Close,
-			OwnerID: in.OwnerID, Notes: in.Notes, UpdatedBy: &p.UserID})
+			OwnerID: in.OwnerID, Notes: in.Notes, UpdatedBy: &p.UserID, ArticleGroupID: in.GroupID})
 		if isNoRows(err) {
 			return errConflict
 		}
