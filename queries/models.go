@@ -904,6 +904,21 @@ type StatsLeadFact struct {
 	N       int64
 }
 
+type StatsQuoteFact struct {
+	OrgID      int64
+	QuoteID    int64
+	OwnerID    int64
+	Source     string
+	GroupID    int64
+	Status     string
+	SentAt     time.Time
+	Total      int64
+	ValidUntil pgtype.Date
+	OpenedAt   *time.Time
+	SignedAt   *time.Time
+	DealID     *int64
+}
+
 type StatsStageMove struct {
 	OrgID     int64
 	Month     pgtype.Date

@@ -138,34 +138,26 @@ WHERE o.id = @org_id AND x.sla IN ('cumple', 'no_cumple')
   AND CASE WHEN x.sla = 'cumple' THEN x.completed_at ELSE x.sla_deadline END < (@to_month::date)::timestamp AT TIME ZONE o.time_zone;
 
 -- name: StatsQuotes :one
--- Quotes first sent in the span: version 1 is always the first sent (a
--- quote's later versions open only after it was sent), so its sent_at is
--- read from quote_versions_first_sent_idx. Source and group apply through
--- the quote's deal.
-WITH q AS (
-    SELECT qu.id, qu.status, qu.first_opened_at, v.sent_at, cv.total, cv.valid_until,
-           (SELECT min(e.at) FROM quote_events e WHERE e.org_id = qu.org_id AND e.quote_id = qu.id AND e.kind = 'signed'
-             AND qu.status = 'signed') AS signed_at
-    FROM orgs o
-    JOIN quote_versions v ON v.org_id = o.id AND v.n = 1 AND v.sent_at IS NOT NULL
-         AND v.sent_at >= (@from_month::date)::timestamp AT TIME ZONE o.time_zone
-         AND v.sent_at < (@to_month::date)::timestamp AT TIME ZONE o.time_zone
-    JOIN quotes qu ON qu.org_id = v.org_id AND qu.id = v.quote_id
-    JOIN quote_versions cv ON cv.org_id = qu.org_id AND cv.quote_id = qu.id AND cv.n = qu.current_version
-    WHERE o.id = @org_id
-      AND (sqlc.narg('owners')::bigint[] IS NULL OR qu.owner_id = ANY (sqlc.narg('owners')::bigint[]))
-      AND (@source::text = '' AND @group_id::bigint = 0
-           OR EXISTS (SELECT 1 FROM opportunities d WHERE d.org_id = qu.org_id AND d.id = qu.opportunity_id
-                        AND (@source::text = '' OR d.source = @source::text)
-                        AND (@group_id::bigint = 0 OR d.article_group_id = @group_id::bigint)))
+-- Quotes first sent in the span, from stats_quote_facts (an index-only
+-- scan of stats_quote_facts_sent_idx). Source and group are the deal's.
+WITH b AS (
+    SELECT (@from_month::date)::timestamp AT TIME ZONE o.time_zone AS lo, (@to_month::date)::timestamp AT TIME ZONE o.time_zone AS hi
+    FROM orgs o WHERE o.id = @org_id
+), q AS (
+    SELECT f.status, f.opened_at, f.sent_at, f.total, f.valid_until, CASE WHEN f.status = 'signed' THEN f.signed_at END AS signed_at
+    FROM b, stats_quote_facts f
+    WHERE f.org_id = @org_id AND f.sent_at >= b.lo AND f.sent_at < b.hi
+      AND (sqlc.narg('owners')::bigint[] IS NULL OR f.owner_id = ANY (sqlc.narg('owners')::bigint[]))
+      AND (@source::text = '' OR f.source = @source::text)
+      AND (@group_id::bigint = 0 OR f.group_id = @group_id::bigint)
 )
 SELECT count(*)::bigint AS sent_n, coalesce(sum(total), 0)::bigint AS sent_amount,
-       count(first_opened_at)::bigint AS opened,
+       count(opened_at)::bigint AS opened,
        count(*) FILTER (WHERE status = 'signed')::bigint AS signed_n,
        coalesce(sum(total) FILTER (WHERE status = 'signed'), 0)::bigint AS signed_amount,
        count(*) FILTER (WHERE status = 'rejected')::bigint AS rejected,
        count(*) FILTER (WHERE status = 'sent' AND valid_until < @today::date)::bigint AS expired,
-       coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_opened_at - sent_at)), 0)::float8 AS median_open,
+       coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM opened_at - sent_at)), 0)::float8 AS median_open,
        coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM signed_at - sent_at)), 0)::float8 AS median_sign
 FROM q;
 
@@ -414,35 +406,34 @@ GROUP BY 1, 2
 ORDER BY 1, 2;
 
 -- name: StatsTableQuotes :many
--- Quotes sent (by first sending, version 1) or signed (by the signature)
--- per month; "stage" is the quote's status; source and group are its
--- deal's ('' without one).
-SELECT date_trunc('month', x.at AT TIME ZONE o.time_zone)::date AS month,
+-- Quotes sent (by first sending) or signed (by the signature) per month,
+-- from stats_quote_facts; "stage" is the quote's status; source and group
+-- are its deal's ('' without one).
+WITH b AS (
+    SELECT o.time_zone AS tz, (@from_month::date)::timestamp AT TIME ZONE o.time_zone AS lo,
+           (@to_month::date)::timestamp AT TIME ZONE o.time_zone AS hi
+    FROM orgs o WHERE o.id = @org_id
+), x AS (
+    SELECT f.sent_at AS at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
+    WHERE NOT @signed::boolean AND f.org_id = @org_id AND f.sent_at >= b.lo AND f.sent_at < b.hi
+    UNION ALL
+    SELECT f.signed_at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
+    WHERE @signed::boolean AND f.org_id = @org_id AND f.signed_at >= b.lo AND f.signed_at < b.hi
+)
+SELECT date_trunc('month', x.at AT TIME ZONE b.tz)::date AS month,
        coalesce(CASE @dim::text
-           WHEN 'rep' THEN qu.owner_id::text
+           WHEN 'rep' THEN x.owner_id::text
            WHEN 'team' THEN u.manager_id::text
-           WHEN 'source' THEN d.source
-           WHEN 'group' THEN d.article_group_id::text
-           WHEN 'stage' THEN qu.status
+           WHEN 'source' THEN x.source
+           WHEN 'group' THEN nullif(x.group_id, 0)::text
+           WHEN 'stage' THEN x.status
        END, '')::text AS key,
        count(*)::bigint AS value
-FROM orgs o
-JOIN LATERAL (SELECT v.quote_id, v.sent_at AS at FROM quote_versions v
-              WHERE @signed::boolean = false AND v.org_id = o.id AND v.n = 1 AND v.sent_at IS NOT NULL
-                AND v.sent_at >= (@from_month::date)::timestamp AT TIME ZONE o.time_zone
-                AND v.sent_at < (@to_month::date)::timestamp AT TIME ZONE o.time_zone
-              UNION ALL
-              SELECT e.quote_id, e.at FROM quote_events e
-              WHERE @signed::boolean AND e.org_id = o.id AND e.kind = 'signed'
-                AND e.at >= (@from_month::date)::timestamp AT TIME ZONE o.time_zone
-                AND e.at < (@to_month::date)::timestamp AT TIME ZONE o.time_zone) x ON true
-JOIN quotes qu ON qu.org_id = o.id AND qu.id = x.quote_id
-LEFT JOIN opportunities d ON d.org_id = qu.org_id AND d.id = qu.opportunity_id
-LEFT JOIN users u ON u.org_id = qu.org_id AND u.id = qu.owner_id
-WHERE o.id = @org_id
-  AND (sqlc.narg('owners')::bigint[] IS NULL OR qu.owner_id = ANY (sqlc.narg('owners')::bigint[]))
-  AND (@source::text = '' OR d.source = @source::text)
-  AND (@group_id::bigint = 0 OR d.article_group_id = @group_id::bigint)
+FROM b, x
+LEFT JOIN users u ON u.org_id = @org_id AND u.id = x.owner_id
+WHERE (sqlc.narg('owners')::bigint[] IS NULL OR x.owner_id = ANY (sqlc.narg('owners')::bigint[]))
+  AND (@source::text = '' OR x.source = @source::text)
+  AND (@group_id::bigint = 0 OR x.group_id = @group_id::bigint)
 GROUP BY 1, 2
 ORDER BY 1, 2;
 

@@ -852,30 +852,24 @@ func (q *Queries) StatsPipelineNaive(ctx context.Context, arg StatsPipelineNaive
 }
 
 const statsQuotes = `-- name: StatsQuotes :one
-WITH q AS (
-    SELECT qu.id, qu.status, qu.first_opened_at, v.sent_at, cv.total, cv.valid_until,
-           (SELECT min(e.at) FROM quote_events e WHERE e.org_id = qu.org_id AND e.quote_id = qu.id AND e.kind = 'signed'
-             AND qu.status = 'signed') AS signed_at
-    FROM orgs o
-    JOIN quote_versions v ON v.org_id = o.id AND v.n = 1 AND v.sent_at IS NOT NULL
-         AND v.sent_at >= ($2::date)::timestamp AT TIME ZONE o.time_zone
-         AND v.sent_at < ($3::date)::timestamp AT TIME ZONE o.time_zone
-    JOIN quotes qu ON qu.org_id = v.org_id AND qu.id = v.quote_id
-    JOIN quote_versions cv ON cv.org_id = qu.org_id AND cv.quote_id = qu.id AND cv.n = qu.current_version
-    WHERE o.id = $4
-      AND ($5::bigint[] IS NULL OR qu.owner_id = ANY ($5::bigint[]))
-      AND ($6::text = '' AND $7::bigint = 0
-           OR EXISTS (SELECT 1 FROM opportunities d WHERE d.org_id = qu.org_id AND d.id = qu.opportunity_id
-                        AND ($6::text = '' OR d.source = $6::text)
-                        AND ($7::bigint = 0 OR d.article_group_id = $7::bigint)))
+WITH b AS (
+    SELECT ($2::date)::timestamp AT TIME ZONE o.time_zone AS lo, ($3::date)::timestamp AT TIME ZONE o.time_zone AS hi
+    FROM orgs o WHERE o.id = $4
+), q AS (
+    SELECT f.status, f.opened_at, f.sent_at, f.total, f.valid_until, CASE WHEN f.status = 'signed' THEN f.signed_at END AS signed_at
+    FROM b, stats_quote_facts f
+    WHERE f.org_id = $4 AND f.sent_at >= b.lo AND f.sent_at < b.hi
+      AND ($5::bigint[] IS NULL OR f.owner_id = ANY ($5::bigint[]))
+      AND ($6::text = '' OR f.source = $6::text)
+      AND ($7::bigint = 0 OR f.group_id = $7::bigint)
 )
 SELECT count(*)::bigint AS sent_n, coalesce(sum(total), 0)::bigint AS sent_amount,
-       count(first_opened_at)::bigint AS opened,
+       count(opened_at)::bigint AS opened,
        count(*) FILTER (WHERE status = 'signed')::bigint AS signed_n,
        coalesce(sum(total) FILTER (WHERE status = 'signed'), 0)::bigint AS signed_amount,
        count(*) FILTER (WHERE status = 'rejected')::bigint AS rejected,
        count(*) FILTER (WHERE status = 'sent' AND valid_until < $1::date)::bigint AS expired,
-       coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_opened_at - sent_at)), 0)::float8 AS median_open,
+       coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM opened_at - sent_at)), 0)::float8 AS median_open,
        coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM signed_at - sent_at)), 0)::float8 AS median_sign
 FROM q
 `
@@ -902,10 +896,8 @@ type StatsQuotesRow struct {
 	MedianSign   float64
 }
 
-// Quotes first sent in the span: version 1 is always the first sent (a
-// quote's later versions open only after it was sent), so its sent_at is
-// read from quote_versions_first_sent_idx. Source and group apply through
-// the quote's deal.
+// Quotes first sent in the span, from stats_quote_facts (an index-only
+// scan of stats_quote_facts_sent_idx). Source and group are the deal's.
 func (q *Queries) StatsQuotes(ctx context.Context, arg StatsQuotesParams) (StatsQuotesRow, error) {
 	row := q.db.QueryRow(ctx, statsQuotes,
 		arg.Today,
@@ -1288,45 +1280,44 @@ func (q *Queries) StatsTableDealsNaive(ctx context.Context, arg StatsTableDealsN
 }
 
 const statsTableQuotes = `-- name: StatsTableQuotes :many
-SELECT date_trunc('month', x.at AT TIME ZONE o.time_zone)::date AS month,
+WITH b AS (
+    SELECT o.time_zone AS tz, ($6::date)::timestamp AT TIME ZONE o.time_zone AS lo,
+           ($7::date)::timestamp AT TIME ZONE o.time_zone AS hi
+    FROM orgs o WHERE o.id = $2
+), x AS (
+    SELECT f.sent_at AS at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
+    WHERE NOT $8::boolean AND f.org_id = $2 AND f.sent_at >= b.lo AND f.sent_at < b.hi
+    UNION ALL
+    SELECT f.signed_at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
+    WHERE $8::boolean AND f.org_id = $2 AND f.signed_at >= b.lo AND f.signed_at < b.hi
+)
+SELECT date_trunc('month', x.at AT TIME ZONE b.tz)::date AS month,
        coalesce(CASE $1::text
-           WHEN 'rep' THEN qu.owner_id::text
+           WHEN 'rep' THEN x.owner_id::text
            WHEN 'team' THEN u.manager_id::text
-           WHEN 'source' THEN d.source
-           WHEN 'group' THEN d.article_group_id::text
-           WHEN 'stage' THEN qu.status
+           WHEN 'source' THEN x.source
+           WHEN 'group' THEN nullif(x.group_id, 0)::text
+           WHEN 'stage' THEN x.status
        END, '')::text AS key,
        count(*)::bigint AS value
-FROM orgs o
-JOIN LATERAL (SELECT v.quote_id, v.sent_at AS at FROM quote_versions v
-              WHERE $2::boolean = false AND v.org_id = o.id AND v.n = 1 AND v.sent_at IS NOT NULL
-                AND v.sent_at >= ($3::date)::timestamp AT TIME ZONE o.time_zone
-                AND v.sent_at < ($4::date)::timestamp AT TIME ZONE o.time_zone
-              UNION ALL
-              SELECT e.quote_id, e.at FROM quote_events e
-              WHERE $2::boolean AND e.org_id = o.id AND e.kind = 'signed'
-                AND e.at >= ($3::date)::timestamp AT TIME ZONE o.time_zone
-                AND e.at < ($4::date)::timestamp AT TIME ZONE o.time_zone) x ON true
-JOIN quotes qu ON qu.org_id = o.id AND qu.id = x.quote_id
-LEFT JOIN opportunities d ON d.org_id = qu.org_id AND d.id = qu.opportunity_id
-LEFT JOIN users u ON u.org_id = qu.org_id AND u.id = qu.owner_id
-WHERE o.id = $5
-  AND ($6::bigint[] IS NULL OR qu.owner_id = ANY ($6::bigint[]))
-  AND ($7::text = '' OR d.source = $7::text)
-  AND ($8::bigint = 0 OR d.article_group_id = $8::bigint)
+FROM b, x
+LEFT JOIN users u ON u.org_id = $2 AND u.id = x.owner_id
+WHERE ($3::bigint[] IS NULL OR x.owner_id = ANY ($3::bigint[]))
+  AND ($4::text = '' OR x.source = $4::text)
+  AND ($5::bigint = 0 OR x.group_id = $5::bigint)
 GROUP BY 1, 2
 ORDER BY 1, 2
 `
 
 type StatsTableQuotesParams struct {
 	Dim       string
-	Signed    bool
-	FromMonth pgtype.Date
-	ToMonth   pgtype.Date
 	OrgID     int64
 	Owners    []int64
 	Source    string
 	GroupID   int64
+	FromMonth pgtype.Date
+	ToMonth   pgtype.Date
+	Signed    bool
 }
 
 type StatsTableQuotesRow struct {
@@ -1335,19 +1326,19 @@ type StatsTableQuotesRow struct {
 	Value int64
 }
 
-// Quotes sent (by first sending, version 1) or signed (by the signature)
-// per month; "stage" is the quote's status; source and group are its
-// deal's (” without one).
+// Quotes sent (by first sending) or signed (by the signature) per month,
+// from stats_quote_facts; "stage" is the quote's status; source and group
+// are its deal's (” without one).
 func (q *Queries) StatsTableQuotes(ctx context.Context, arg StatsTableQuotesParams) ([]StatsTableQuotesRow, error) {
 	rows, err := q.db.Query(ctx, statsTableQuotes,
 		arg.Dim,
-		arg.Signed,
-		arg.FromMonth,
-		arg.ToMonth,
 		arg.OrgID,
 		arg.Owners,
 		arg.Source,
 		arg.GroupID,
+		arg.FromMonth,
+		arg.ToMonth,
+		arg.Signed,
 	)
 	if err != nil {
 		return nil, err

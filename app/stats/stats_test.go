@@ -364,6 +364,7 @@ func (w *world) rollups() []string {
 		UNION ALL SELECT 'm' || row(m.*)::text FROM stats_stage_moves m WHERE org_id = $1 AND (n, seconds) <> (0, 0)
 		UNION ALL SELECT 't' || row(t.*)::text FROM stats_task_facts t WHERE org_id = $1 AND (done, sla_met, sla_open) <> (0, 0, 0)
 		UNION ALL SELECT 'l' || row(l.*)::text FROM stats_lead_facts l WHERE org_id = $1 AND n <> 0
+		UNION ALL SELECT 'q' || row(q.*)::text FROM stats_quote_facts q WHERE org_id = $1
 		ORDER BY 1`, w.org)
 	if err != nil {
 		w.t.Fatal(err)
@@ -403,6 +404,7 @@ func TestRebuildEqualsTriggers(t *testing.T) {
 	// Wiping the rollups and rebuilding all orgs restores them.
 	w.exec(`DELETE FROM stats_deal_facts`)
 	w.exec(`DELETE FROM stats_stage_moves`)
+	w.exec(`DELETE FROM stats_quote_facts`)
 	if err := Rebuild(context.Background(), w.db, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -499,5 +501,61 @@ func TestBadInput(t *testing.T) {
 		if !errors.Is(err, ErrInput) {
 			t.Errorf("%s: %v, want ErrInput", name, err)
 		}
+	}
+}
+
+// The forecast adds what recurring templates will issue, on the schedule
+// app/invoices/recurring owns: a monthly template on the 31st issues in
+// every month (on the last day of short ones) from its next period on, a
+// quarterly one every third month until its end; a paused one never; and
+// what they bill is their lines before tax.
+func TestForecastRecurring(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	template := func(freq string, day int, start, next string, end *string, active bool) {
+		id := w.id(`INSERT INTO recurring_invoices (org_id, customer_id, name, frequency, day, start_on, next_period, end_on, active)
+			VALUES ($1, $2, 'Cuota', $3, $4, $5, $6, $7, $8) RETURNING id`, w.org, w.customers[0], freq, day, start, next, end, active)
+		// 2 × 100,00 at 10 % off, and 1 × 0,05: 180,05 a period.
+		w.exec(`INSERT INTO recurring_invoice_lines (org_id, template_id, position, description, quantity, unit_price, discount_pct, tax_rate_id)
+			VALUES ($1, $2, 1, 'Mantenimiento', 2, 10000, 10, (SELECT min(id) FROM tax_rates)),
+			       ($1, $2, 2, 'Redondeo', 1, 5, 0, (SELECT min(id) FROM tax_rates))`, w.org, id)
+	}
+	end := "2027-05-31"
+	template("monthly", 31, "2026-01-31", "2027-01-31", nil, true)
+	template("quarterly", 15, "2026-11-15", "2027-02-15", &end, true)
+	template("monthly", 1, "2026-01-01", "2027-01-01", nil, false)
+	// An open deal closing in February, weighted 40 %.
+	w.exec(`INSERT INTO opportunities (org_id, customer_id, title, amount, probability, expected_close) VALUES ($1, $2, 'Trato', 100000, 40, '2027-02-10')`,
+		w.org, w.customers[0])
+	got, err := Forecast(ctx, w.q, Filter{OrgID: w.org}, Month{2026, time.December}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Month][3]int64{
+		{2026, time.December}: {0, 0, 0},
+		{2027, time.January}:  {0, 0, 18005},
+		{2027, time.February}: {1, 40000, 36010},
+		{2027, time.March}:    {0, 0, 18005},
+		{2027, time.April}:    {0, 0, 18005},
+		{2027, time.May}:      {0, 0, 36010},
+		{2027, time.June}:     {0, 0, 18005},
+		{2027, time.July}:     {0, 0, 18005},
+	}
+	if len(got) != 8 {
+		t.Fatalf("%d months", len(got))
+	}
+	for _, m := range got {
+		if w := want[m.Month]; [3]int64{m.Deals, m.Weighted, m.Recurring} != w {
+			t.Errorf("%v: deals %d weighted %d recurring %d, want %v", m.Month, m.Deals, m.Weighted, m.Recurring, w)
+		}
+	}
+	naive, err := forecastNaive(ctx, w.q, Filter{OrgID: w.org}, Month{2026, time.December}, 8)
+	if err != nil || !reflect.DeepEqual(naive, got) {
+		t.Errorf("naive forecast %v (%v)", naive, err)
+	}
+	// A rep's forecast: templates of their customers only.
+	mine, err := Forecast(ctx, w.q, Filter{OrgID: w.org, Owners: []int64{w.reps[1]}}, Month{2027, time.January}, 1)
+	if err != nil || mine[0].Recurring != 0 {
+		t.Errorf("another rep's customer's templates in a rep's forecast: %+v %v", mine, err)
 	}
 }

@@ -26,6 +26,9 @@
 --                          deadline; readers drop the pending ones whose
 --                          deadline has not come).
 --       stats_lead_facts   leads created per month.
+--       stats_quote_facts  one narrow row per sent quote (first sending,
+--                          status, total, validity, opening, signature, its
+--                          deal's source and group): exact medians.
 --     Soft-deleted deals contribute nothing anywhere. A deal's stage moves
 --     are keyed by its current owner, source and group: changing them moves
 --     the whole history.
@@ -119,14 +122,51 @@ CREATE TABLE stats_lead_facts (
     PRIMARY KEY (org_id, month, owner_id, source)
 );
 
--- Readers that stay on base tables: quotes by first sending and signing,
--- billing by issue date, open SLAs by deadline, and stage moves by deal.
-CREATE INDEX quote_versions_first_sent_idx ON quote_versions (org_id, sent_at) INCLUDE (quote_id) WHERE n = 1 AND sent_at IS NOT NULL;
-CREATE INDEX quote_events_signed_idx ON quote_events (org_id, at) INCLUDE (quote_id) WHERE kind = 'signed';
+-- One row per quote ever sent: what the funnel and the quote tables read,
+-- narrow and in the order they scan it (by first sending, by signature).
+-- source and group are the quote's deal's ('' and 0 without one).
+CREATE TABLE stats_quote_facts (
+    org_id      bigint      NOT NULL REFERENCES orgs (id),
+    quote_id    bigint      NOT NULL,
+    owner_id    bigint      NOT NULL,
+    source      text        NOT NULL,
+    group_id    bigint      NOT NULL,
+    status      text        NOT NULL,
+    sent_at     timestamptz NOT NULL,
+    total       bigint      NOT NULL,
+    valid_until date        NOT NULL,
+    opened_at   timestamptz,
+    signed_at   timestamptz,
+    deal_id     bigint,
+    PRIMARY KEY (org_id, quote_id),
+    FOREIGN KEY (org_id, quote_id) REFERENCES quotes (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX stats_quote_facts_sent_idx ON stats_quote_facts (org_id, sent_at)
+    INCLUDE (owner_id, source, group_id, status, total, valid_until, opened_at, signed_at);
+CREATE INDEX stats_quote_facts_signed_idx ON stats_quote_facts (org_id, signed_at)
+    INCLUDE (owner_id, source, group_id, status) WHERE signed_at IS NOT NULL;
+CREATE INDEX stats_quote_facts_deal_idx ON stats_quote_facts (org_id, deal_id) WHERE deal_id IS NOT NULL;
+
+-- Readers that stay on base tables: billing by issue date, open SLAs by
+-- deadline.
 CREATE INDEX invoices_billed_idx ON invoices (org_id, issue_date) INCLUDE (total, customer_id, created_by)
     WHERE state = 'issued' AND kind <> 'proforma';
 CREATE INDEX tasks_open_deadline_idx ON tasks (org_id, sla_deadline) INCLUDE (assignee_id)
     WHERE status = 'pendiente' AND sla_deadline IS NOT NULL;
+
+-- JIT compilation off for this database: on the stats readers' plans it
+-- cost 0.2–10 s of compiling (a year's quote funnel on the bench org: 10.3
+-- s of its 14.7 s, see BENCHMARKS.md), and Pulso's queries are short OLTP
+-- reads that never repay it. A role that may not
+-- alter the database keeps the server's setting (and a notice says so).
+-- +goose StatementBegin
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I SET jit = off', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'jit stays as the server has it: this role may not alter database %', current_database();
+END $$;
+-- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE FUNCTION stats_zone(p_org bigint) RETURNS text LANGUAGE sql STABLE AS $$
@@ -252,6 +292,10 @@ BEGIN
             IS DISTINCT FROM (n.owner_id, n.source, n.article_group_id, n.deleted_at)) THEN
         h := stats_history_of(o.org_id, o.id);
         PERFORM stats_apply_moves(o, h, n, h, tz);
+    END IF;
+    IF TG_OP = 'UPDATE' AND (o.source, o.article_group_id) IS DISTINCT FROM (n.source, n.article_group_id) THEN
+        UPDATE stats_quote_facts SET source = n.source, group_id = coalesce(n.article_group_id, 0)
+        WHERE org_id = n.org_id AND deal_id = n.id;
     END IF;
     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
     RETURN NULL;
@@ -397,6 +441,49 @@ CREATE TRIGGER leads_stats AFTER INSERT OR UPDATE OR DELETE ON leads
     FOR EACH ROW EXECUTE FUNCTION stats_lead();
 
 -- +goose StatementBegin
+-- A quote's facts row recomputed from its rows: first sending (version 1,
+-- the first sent: later versions open only after it), the current
+-- version's total and validity, the first opening and signature, its deal's
+-- source and group. Called on every change of the quote, its versions and
+-- events, and of its deal's source or group.
+CREATE FUNCTION stats_quote_refresh(p_org bigint, p_quote bigint) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM stats_quote_facts WHERE org_id = p_org AND quote_id = p_quote;
+    INSERT INTO stats_quote_facts (org_id, quote_id, owner_id, source, group_id, status, sent_at, total, valid_until,
+                                   opened_at, signed_at, deal_id)
+    SELECT qu.org_id, qu.id, qu.owner_id, coalesce(d.source, ''), coalesce(d.article_group_id, 0), qu.status, v.sent_at,
+           cv.total, cv.valid_until, qu.first_opened_at,
+           (SELECT min(e.at) FROM quote_events e WHERE e.org_id = qu.org_id AND e.quote_id = qu.id AND e.kind = 'signed'),
+           qu.opportunity_id
+    FROM quotes qu
+    JOIN quote_versions v ON v.org_id = qu.org_id AND v.quote_id = qu.id AND v.n = 1 AND v.sent_at IS NOT NULL
+    JOIN quote_versions cv ON cv.org_id = qu.org_id AND cv.quote_id = qu.id AND cv.n = qu.current_version
+    LEFT JOIN opportunities d ON d.org_id = qu.org_id AND d.id = qu.opportunity_id
+    WHERE qu.org_id = p_org AND qu.id = p_quote;
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION stats_quote() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'quotes' THEN
+        IF TG_OP = 'DELETE' THEN
+            RETURN NULL; -- its facts row goes with it (ON DELETE CASCADE)
+        END IF;
+        PERFORM stats_quote_refresh(NEW.org_id, NEW.id);
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM stats_quote_refresh(OLD.org_id, OLD.quote_id);
+    ELSE
+        PERFORM stats_quote_refresh(NEW.org_id, NEW.quote_id);
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+CREATE TRIGGER quotes_stats AFTER INSERT OR UPDATE ON quotes FOR EACH ROW EXECUTE FUNCTION stats_quote();
+CREATE TRIGGER quote_versions_stats AFTER INSERT OR UPDATE OR DELETE ON quote_versions FOR EACH ROW EXECUTE FUNCTION stats_quote();
+CREATE TRIGGER quote_events_stats AFTER INSERT ON quote_events FOR EACH ROW EXECUTE FUNCTION stats_quote();
+
+-- +goose StatementBegin
 -- Every rollup of an org recomputed from the base tables, the same
 -- definitions as the triggers' (pulso stats rebuild; app/stats.Rebuild).
 CREATE FUNCTION stats_rebuild(p_org bigint) RETURNS void LANGUAGE plpgsql AS $$
@@ -442,13 +529,40 @@ BEGIN
     SELECT p_org, date_trunc('month', l.created_at AT TIME ZONE tz)::date, coalesce(l.owner_id, 0), l.source, count(*)
     FROM leads l WHERE l.org_id = p_org
     GROUP BY 1, 2, 3, 4;
+
+    DELETE FROM stats_quote_facts WHERE org_id = p_org;
+    INSERT INTO stats_quote_facts (org_id, quote_id, owner_id, source, group_id, status, sent_at, total, valid_until,
+                                   opened_at, signed_at, deal_id)
+    SELECT qu.org_id, qu.id, qu.owner_id, coalesce(d.source, ''), coalesce(d.article_group_id, 0), qu.status, v.sent_at,
+           cv.total, cv.valid_until, qu.first_opened_at, s.at, qu.opportunity_id
+    FROM quotes qu
+    JOIN quote_versions v ON v.org_id = qu.org_id AND v.quote_id = qu.id AND v.n = 1 AND v.sent_at IS NOT NULL
+    JOIN quote_versions cv ON cv.org_id = qu.org_id AND cv.quote_id = qu.id AND cv.n = qu.current_version
+    LEFT JOIN opportunities d ON d.org_id = qu.org_id AND d.id = qu.opportunity_id
+    LEFT JOIN (SELECT e.quote_id, min(e.at) AS at FROM quote_events e WHERE e.org_id = p_org AND e.kind = 'signed'
+               GROUP BY e.quote_id) s ON s.quote_id = qu.id
+    WHERE qu.org_id = p_org;
 END $$;
 -- +goose StatementEnd
 
 SELECT stats_rebuild(id) FROM orgs;
 
 -- +goose Down
+-- +goose StatementBegin
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I RESET jit', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+    NULL;
+END $$;
+-- +goose StatementEnd
 DROP FUNCTION stats_rebuild(bigint);
+DROP TRIGGER quote_events_stats ON quote_events;
+DROP TRIGGER quote_versions_stats ON quote_versions;
+DROP TRIGGER quotes_stats ON quotes;
+DROP FUNCTION stats_quote();
+DROP FUNCTION stats_quote_refresh(bigint, bigint);
+DROP TABLE stats_quote_facts;
 DROP TRIGGER leads_stats ON leads;
 DROP FUNCTION stats_lead();
 DROP TRIGGER tasks_stats ON tasks;
@@ -470,8 +584,6 @@ DROP FUNCTION stats_deal_fact_rows(opportunities, text, bigint);
 DROP FUNCTION stats_zone(bigint);
 DROP INDEX tasks_open_deadline_idx;
 DROP INDEX invoices_billed_idx;
-DROP INDEX quote_events_signed_idx;
-DROP INDEX quote_versions_first_sent_idx;
 DROP TABLE stats_lead_facts;
 DROP TABLE stats_task_facts;
 DROP TABLE stats_stage_moves;
