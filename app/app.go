@@ -36,6 +36,7 @@ import (
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/stats/dashboardweb"
 	"pulso/app/stats/reportsweb"
+	"pulso/app/targets/targetsweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
 	"pulso/app/verifactu/certweb"
@@ -307,6 +308,17 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	reportsH := reportsweb.New(d)
 	app.Get("/reports", anyone, reportsH.Index).Name("reports.index")
 	app.Get("/reports/:report", anyone, reportsH.Show).Name("reports.show")
+	// Sales targets: everyone sees their scope's page and the progress
+	// fragment (#target-progress on the homes and the dashboard); managers
+	// and admins set them (targets.MaySet decides whose).
+	{
+		setters := auth.Require(web.TargetSetters...)
+		targetsH := targetsweb.New(d)
+		app.Get("/targets", anyone, targetsH.List).Name("targets.list")
+		app.Get("/targets/progress", anyone, targetsH.Progress).Name("targets.progress")
+		app.Get("/targets/edit", setters, targetsH.Edit).Name("targets.edit")
+		app.Post("/targets", setters, targetsH.Save).Name("targets.save")
+	}
 
 	// The catalog: everyone reads it, admins edit products and groups.
 	app.Get("/catalog", anyone, catalogH.List).Name("catalog.list")

@@ -263,6 +263,11 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		       (SELECT id FROM customers WHERE org_id = $1 LIMIT 1), $2, now() - interval '1 hour'`, org.ID, rep.ID)
 	env.Exec(`INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title)
 		SELECT org_id, 'task_sla', 'urgent', assignee_id, 'task', id, 'alfa', 'Alfa Alerta Secreta' FROM tasks WHERE org_id = $1`, org.ID)
+	// sales targets: the rep's of this month, with its alert
+	env.Exec(`INSERT INTO sales_targets (org_id, user_id, month, won_amount, set_by)
+		VALUES ($1, $2, date_trunc('month', timezone('Europe/Madrid', now()))::date, 4242400, $3)`, org.ID, rep.ID, manager.ID)
+	env.Exec(`INSERT INTO alerts (org_id, kind, severity, user_id, object_type, object_id, breach_key, title)
+		SELECT org_id, 'target_behind', 'warning', user_id, 'sales_target', id, 'alfa-target', 'Alfa Objetivo Secreto' FROM sales_targets WHERE org_id = $1`, org.ID)
 	env.Exec(`INSERT INTO calendar_feeds (org_id, user_id, token_hash, token_nonce) VALUES ($1, $2, $3, $4)`, org.ID, rep.ID,
 		linktoken.Hash(alfaToken(t, env, linktoken.Feed)), alfaNonce(linktoken.Feed))
 	// catalog: a group, a subgroup and a product

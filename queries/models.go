@@ -844,6 +844,19 @@ type RecurringInvoiceRun struct {
 	CreatedAt   time.Time
 }
 
+type SalesTarget struct {
+	OrgID     int64
+	ID        int64
+	UserID    int64
+	Month     pgtype.Date
+	WonAmount int64
+	Deals     *int32
+	Visits    *int32
+	SetBy     int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Session struct {
 	TokenHash         []byte
 	OrgID             int64

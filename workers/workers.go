@@ -104,6 +104,8 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &RecurringInvoicesWorker{Runner: &recurring.Runner{DB: pool, Log: log,
 		SendNow: sendIssued(opts.Links, opts.BaseURL, log)}})
 	river.AddWorker(ws, &SummaryInvoicesWorker{DB: pool, Log: log})
+	river.AddWorker(ws, &TargetCheckWorker{DB: pool})
+	river.AddWorker(ws, &TargetPaceWorker{DB: pool})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -154,6 +156,11 @@ func periodicJobs() []*river.PeriodicJob {
 		// zone; a minute's wait is nothing to an invoice dated that day.
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return jobargs.RecurringInvoices{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// Sales targets falling behind pace: a matter of days, so hourly is
+		// prompt; reaching one is checked at the win (TargetCheck).
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.TargetPace{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

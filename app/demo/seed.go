@@ -137,6 +137,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, log *slo
 			if err := seedInvoiceSends(ctx, tx, jobs, keys, org, log); err != nil {
 				return err
 			}
+			if err := seedTargets(ctx, q, org, o.users, ids, log); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -124,6 +124,7 @@ func TestSeedCompletesPartialData(t *testing.T) {
 		`DELETE FROM quotes WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')
 			OR customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test'))`,
 		`ALTER TABLE quotes ENABLE TRIGGER quotes_keep_sent`,
+		`DELETE FROM sales_targets WHERE user_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
 		`DELETE FROM alerts WHERE user_id = (SELECT id FROM users WHERE email = 'rep2@demo.test')`,
 		`DELETE FROM tasks WHERE (SELECT id FROM users WHERE email = 'rep2@demo.test') IN (assignee_id, created_by, managed_by_id)
 			OR customer_id IN (SELECT id FROM customers WHERE owner_id = (SELECT id FROM users WHERE email = 'rep2@demo.test'))`,

@@ -15,6 +15,7 @@ import (
 	"pulso/app/live"
 	"pulso/app/tasks"
 	"pulso/queries"
+	"pulso/workers/jobargs"
 )
 
 // State is what a board needs to know of a deal to count it under its own
@@ -115,6 +116,18 @@ func Move(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], prev *Stat
 		OwnerID: moved.OwnerID, CustomerID: &moved.CustomerID, OpportunityID: &moved.ID,
 		Key: fmt.Sprintf("%d:%d", moved.ID, moved.Version)}, time.Now()); err != nil {
 		return err
+	}
+	if p.Stage == "ganada" && moved.OwnerID != nil {
+		// The win may reach the owner's target of the month: checked at
+		// once by its own job (app/targets), committed with the win.
+		m, err := q.OrgMonth(ctx, queries.OrgMonthParams{OrgID: p.OrgID, At: moved.StageEnteredAt})
+		if err != nil {
+			return err
+		}
+		if _, err := jobs.InsertTx(ctx, tx, jobargs.TargetCheck{OrgID: p.OrgID, UserID: *moved.OwnerID,
+			Month: m.Month.Time.Format("2006-01")}, nil); err != nil {
+			return err
+		}
 	}
 	return Publish(ctx, q, "moved", prev, moved)
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,8 +10,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/app/live"
+	"pulso/app/tasks"
 	"pulso/queries"
-	"pulso/workers/jobargs"
 )
 
 // AlertIdle alerts the owner and the owner's manager of every open deal
@@ -29,29 +28,13 @@ func AlertIdle(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx]
 	}
 	for _, o := range idle {
 		err := live.BeginFunc(ctx, db, func(ctx context.Context, tx pgx.Tx) error {
-			qt := queries.New(tx)
 			key := fmt.Sprintf("opp:%d:%d", o.ID, o.StageEnteredAt.Unix())
-			recipients := []int64{*o.OwnerID}
-			if o.OwnerManagerID != nil && *o.OwnerManagerID != *o.OwnerID {
-				recipients = append(recipients, *o.OwnerManagerID)
-			}
-			for _, uid := range recipients {
-				al, err := qt.InsertAlert(ctx, queries.InsertAlertParams{OrgID: o.OrgID, Kind: "opportunity_idle", Severity: "warning",
-					UserID: uid, ObjectType: "opportunity", ObjectID: o.ID, BreachKey: key, Title: o.Title, SubjectUserID: o.OwnerID})
-				if errors.Is(err, pgx.ErrNoRows) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				total++
-				if _, err := jobs.InsertTx(ctx, tx, jobargs.Notify{OrgID: o.OrgID, UserID: uid, Severity: "warning", TitleID: "alerts.opportunity_idle_title",
-					Params: map[string]any{"Title": o.Title, "Days": *o.IdleDays}, Link: fmt.Sprintf("/opportunities/%d", o.ID),
-					Key: fmt.Sprintf("alert:%d", al.ID)}, nil); err != nil {
-					return err
-				}
-			}
-			return nil
+			n, err := tasks.RaiseAlert(ctx, tx, jobs, tasks.Alert{OrgID: o.OrgID, Kind: "opportunity_idle", Severity: "warning",
+				ObjectType: "opportunity", ObjectID: o.ID, Key: key, Title: o.Title, SubjectUserID: o.OwnerID,
+				TitleID: "alerts.opportunity_idle_title", Params: map[string]any{"Title": o.Title, "Days": *o.IdleDays},
+				Link: fmt.Sprintf("/opportunities/%d", o.ID)}, tasks.Recipients(*o.OwnerID, o.OwnerManagerID))
+			total += n
+			return err
 		})
 		if err != nil {
 			return total, err

@@ -12,7 +12,6 @@ import (
 
 	"pulso/app/live"
 	"pulso/queries"
-	"pulso/workers/jobargs"
 )
 
 // freshBreach is how late a breach may be found and still be urgent.
@@ -42,10 +41,6 @@ func RaiseBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org
 	if t.Status != "pendiente" || t.SlaDeadline == nil || t.SlaDeadline.After(now) {
 		return 0, nil
 	}
-	recipients := []int64{t.AssigneeID}
-	if t.AssigneeManagerID != nil && *t.AssigneeManagerID != t.AssigneeID {
-		recipients = append(recipients, *t.AssigneeManagerID)
-	}
 	key := breachKey(t.ID, *t.SlaDeadline)
 	// A breach caught as it happens is urgent (a toast on open screens); one
 	// found long after (a backlog after downtime, a restored database) goes
@@ -54,22 +49,12 @@ func RaiseBreach(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], org
 	if now.Sub(*t.SlaDeadline) > freshBreach {
 		severity = "warning"
 	}
-	n := 0
-	for _, uid := range recipients {
-		al, err := q.InsertAlert(ctx, queries.InsertAlertParams{OrgID: orgID, Kind: "task_sla", Severity: severity, UserID: uid,
-			ObjectType: "task", ObjectID: t.ID, BreachKey: key, Title: t.Title, SubjectUserID: &t.AssigneeID})
-		if errors.Is(err, pgx.ErrNoRows) {
-			continue // this recipient has it already
-		}
-		if err != nil {
-			return n, err
-		}
-		n++
-		if _, err := jobs.InsertTx(ctx, tx, jobargs.Notify{OrgID: orgID, UserID: uid, Severity: severity, TitleID: "alerts.task_sla_title",
-			Params: map[string]any{"Title": t.Title, "Assignee": t.AssigneeName}, Link: fmt.Sprintf("/tasks/%d", t.ID),
-			Key: fmt.Sprintf("alert:%d", al.ID)}, nil); err != nil {
-			return n, err
-		}
+	n, err := RaiseAlert(ctx, tx, jobs, Alert{OrgID: orgID, Kind: "task_sla", Severity: severity, ObjectType: "task", ObjectID: t.ID,
+		Key: key, Title: t.Title, SubjectUserID: &t.AssigneeID, TitleID: "alerts.task_sla_title",
+		Params: map[string]any{"Title": t.Title, "Assignee": t.AssigneeName}, Link: fmt.Sprintf("/tasks/%d", t.ID)},
+		Recipients(t.AssigneeID, t.AssigneeManagerID))
+	if err != nil {
+		return n, err
 	}
 	if n > 0 {
 		if err := live.Publish(ctx, live.Event{OrgID: orgID, Topic: live.TopicTask, Entity: "task", EntityID: &t.ID,

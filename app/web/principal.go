@@ -39,6 +39,9 @@ var (
 	// not to carry away; the accountant exports for billing (the customer
 	// export carries the IBANs).
 	Exporters = []Role{RoleAdmin, RoleManager, RoleAccountant}
+	// TargetSetters set monthly sales targets: a manager for their team,
+	// an admin for anyone (app/targets.MaySet decides whose).
+	TargetSetters = []Role{RoleAdmin, RoleManager}
 )
 
 // In reports whether r is one of roles.

@@ -18,6 +18,9 @@ import (
 
 var alertsPage = web.Page{Title: "alerts.title", Nav: "alerts"}
 
+// alertKinds are the alert centre's kinds (the alerts table's check).
+var alertKinds = []string{"task_sla", "opportunity_idle", "target_behind", "target_reached"}
+
 // Alerts is the alert centre: the viewer's alerts (SLA breaches, idle
 // deals), filtered by kind, severity and read state, each linking to its
 // object.
@@ -26,7 +29,7 @@ func (h *Handler) Alerts(c *fiber.Ctx) error {
 	params := queries.ListAlertsParams{OrgID: p.OrgID, UserID: p.UserID, PageSize: pageSize + 1}
 	v := tasksview.AlertsPage{Kind: c.Query("kind"), Severity: c.Query("severity"), Unread: c.Query("unread")}
 	q := url.Values{}
-	if slices.Contains([]string{"task_sla", "opportunity_idle"}, v.Kind) {
+	if slices.Contains(alertKinds, v.Kind) {
 		params.Kind = &v.Kind
 		q.Set("kind", v.Kind)
 	}
@@ -67,8 +70,11 @@ func (h *Handler) Alerts(c *fiber.Ctx) error {
 			break
 		}
 		link := fmt.Sprintf("/tasks/%d", a.ObjectID)
-		if a.ObjectType == "opportunity" {
+		switch a.ObjectType {
+		case "opportunity":
 			link = fmt.Sprintf("/opportunities/%d", a.ObjectID)
+		case "sales_target":
+			link = "/targets"
 		}
 		v.Alerts = append(v.Alerts, tasksview.Alert{ID: a.ID, Kind: a.Kind, Severity: a.Severity, Title: a.Title, Link: link,
 			At: timeText(a.CreatedAt, loc), Read: a.ReadAt != nil})

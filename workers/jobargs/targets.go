@@ -1,0 +1,44 @@
+package jobargs
+
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// TargetCheck evaluates one user's sales target of one month (app/targets)
+// and raises its alerts: enqueued in the transaction that wins a deal, so
+// "target reached" reaches screens within seconds of the win.
+type TargetCheck struct {
+	OrgID  int64 `json:"org_id" river:"unique"`
+	UserID int64 `json:"user_id" river:"unique"`
+	// Month is "2006-01" in the org's calendar: the month the deal was won.
+	Month string `json:"month" river:"unique"`
+}
+
+func (TargetCheck) Kind() string { return "target_check" }
+
+// targetCheckStates leave completed jobs out: a check that ran for an
+// earlier win must not stop the next win's check. One waiting is enough,
+// as it reads the numbers when it runs; a win committed while a check is
+// already running is left to the hourly TargetPace.
+var targetCheckStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+func (TargetCheck) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: targetCheckStates}}
+}
+
+// TargetPace is the periodic check of every target of the current month:
+// "behind pace" exists only as time passes, and a reached target whose
+// check job was lost is caught here.
+type TargetPace struct{}
+
+func (TargetPace) Kind() string { return "target_pace" }
+
+func (TargetPace) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+}
