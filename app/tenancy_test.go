@@ -287,6 +287,10 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 		SELECT org_id, id, 1, $2, $3, now() + interval '1 day' FROM quotes WHERE org_id = $1`, org.ID,
 		linktoken.Hash(alfaToken(t, env, linktoken.Quote)), alfaNonce(linktoken.Quote))
 	env.Exec(`INSERT INTO quote_events (org_id, quote_id, version_n, kind, user_agent) SELECT org_id, id, 1, 'opened', 'Alfa Navegador Secreto' FROM quotes WHERE org_id = $1`, org.ID)
+	// The quote's row in the dashboards' rollup (kept by triggers once a
+	// quote is sent; this one is a draft, so it is written here).
+	env.Exec(`INSERT INTO stats_quote_facts (org_id, quote_id, owner_id, source, group_id, status, sent_at, total, valid_until)
+		SELECT org_id, id, owner_id, 'manual', 0, 'sent', now(), 1210, '2026-12-31' FROM quotes WHERE org_id = $1`, org.ID)
 	// product picture, price list with an item, and an order with a delivery
 	env.Exec(`INSERT INTO product_images (org_id, product_id, sha256, image, thumb, width, height)
 		SELECT org_id, id, 'alfa-imagen-hash', 'x', 'x', 1, 1 FROM products WHERE org_id = $1`, org.ID)

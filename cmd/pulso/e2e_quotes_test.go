@@ -99,21 +99,8 @@ func TestE2EQuoteSignedOnPhone(t *testing.T) {
 		chromedp.Poll(`document.querySelector("`+card+` [data-testid=quote-badge]")?.dataset.quote === "opened"`, nil, chromedp.WithPollingTimeout(10*time.Second)))
 	t.Logf("the rep saw the open %v after the client loaded the page", time.Since(opened).Round(time.Millisecond))
 
-	// The signature: a name and a stroke drawn with a finger.
-	var box struct{ X, Y, W, H float64 }
-	client.run("signature pad", chromedp.Evaluate(`(() => { const c = document.querySelector("#signature-pad"); c.scrollIntoView({block: "center"});
-		const r = c.getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`, &box))
-	stroke := []chromedp.Action{input.DispatchTouchEvent(input.TouchStart, []*input.TouchPoint{{X: box.X + 20, Y: box.Y + box.H/2}})}
-	for i := 1; i <= 20; i++ {
-		x := box.X + 20 + (box.W-40)*float64(i)/20
-		y := box.Y + box.H/2 + float64((i%4)-2)*box.H/6
-		stroke = append(stroke, input.DispatchTouchEvent(input.TouchMove, []*input.TouchPoint{{X: x, Y: y}}), chromedp.Sleep(15*time.Millisecond))
-	}
-	stroke = append(stroke, input.DispatchTouchEvent(input.TouchEnd, []*input.TouchPoint{}))
-	client.run("draw", stroke...)
-	client.run("name", chromedp.SendKeys(`#f-signer_name`, "Ana Ruiz Cliente", chromedp.ByQuery))
 	signed := time.Now()
-	client.run("sign", chromedp.Click(`[data-testid=sign-submit]`, chromedp.ByQuery), chromedp.WaitVisible(`[data-testid=client-signed]`))
+	signQuote(client, "Ana Ruiz Cliente")
 	fits(client, "signed page")
 
 	rep.run("card moves to ganada, live", chromedp.Poll(fmt.Sprintf(`document.querySelector('.board-cards[data-stage="ganada"] #opp-%d [data-quote="signed"]') !== null`, oppID), nil,
@@ -156,4 +143,22 @@ func TestE2EQuoteSignedOnPhone(t *testing.T) {
 	if !bytes.Contains(pdf, []byte("/Subtype /Image")) {
 		t.Error("the signed PDF has no signature image")
 	}
+}
+
+// signQuote signs the quote open in b as a client on a phone would: a
+// stroke drawn with a finger on the pad, the signer's name, and the button.
+func signQuote(b *browser, name string) {
+	var box struct{ X, Y, W, H float64 }
+	b.run("signature pad", chromedp.Evaluate(`(() => { const c = document.querySelector("#signature-pad"); c.scrollIntoView({block: "center"});
+		const r = c.getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`, &box))
+	stroke := []chromedp.Action{input.DispatchTouchEvent(input.TouchStart, []*input.TouchPoint{{X: box.X + 20, Y: box.Y + box.H/2}})}
+	for i := 1; i <= 20; i++ {
+		x := box.X + 20 + (box.W-40)*float64(i)/20
+		y := box.Y + box.H/2 + float64((i%4)-2)*box.H/6
+		stroke = append(stroke, input.DispatchTouchEvent(input.TouchMove, []*input.TouchPoint{{X: x, Y: y}}), chromedp.Sleep(15*time.Millisecond))
+	}
+	stroke = append(stroke, input.DispatchTouchEvent(input.TouchEnd, []*input.TouchPoint{}))
+	b.run("draw", stroke...)
+	b.run("name", chromedp.SendKeys(`#f-signer_name`, name, chromedp.ByQuery))
+	b.run("sign", chromedp.Click(`[data-testid=sign-submit]`, chromedp.ByQuery), chromedp.WaitVisible(`[data-testid=client-signed]`))
 }

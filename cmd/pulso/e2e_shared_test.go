@@ -34,7 +34,7 @@ import (
 // test signs in. A test that changes what another reads, or makes
 // notifications pop up on another's screens, works in a world of its own;
 // tests that only look share "shared".
-var e2eWorlds = []string{"shared", "duplicate", "convert", "capture", "import", "board", "tasks", "quote", "invoice-sends", "invoice", "invoice-flow"}
+var e2eWorlds = []string{"shared", "duplicate", "convert", "capture", "import", "board", "tasks", "quote", "invoice-sends", "invoice", "invoice-flow", "dashboard"}
 
 // world is one copy of the demo: its two orgs and their users, with every
 // user's address tagged with the world's name (rep@demo.test is
