@@ -125,7 +125,7 @@ func Move(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], prev *Stat
 			return err
 		}
 		if _, err := jobs.InsertTx(ctx, tx, jobargs.TargetCheck{OrgID: p.OrgID, UserID: *moved.OwnerID,
-			Month: m.Month.Time.Format("2006-01")}, nil); err != nil {
+			Month: m.Month.Time.Format("2006-01"), Cause: fmt.Sprintf("won:%d:%d", moved.ID, moved.Version)}, nil); err != nil {
 			return err
 		}
 	}

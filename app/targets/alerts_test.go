@@ -64,6 +64,16 @@ func TestReachedAlertFromTheWin(t *testing.T) {
 	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'target_check' AND (args->>'user_id')::bigint = $1 AND args->>'month' = $2`, w.Rep.ID, w.month); n != 1 {
 		t.Fatalf("the win queued %d target checks", n)
 	}
+	// A win committed while that check runs gets a check of its own.
+	w.Env.Exec(`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() WHERE kind = 'target_check'`)
+	for i, stage := range []string{"en_negociacion", "ganada"} {
+		if r := w.RepC.Post(fmt.Sprintf("/opportunities/%d/move", o.ID), url.Values{"stage": {stage}, "version": {fmt.Sprint(o.Version + int32(i) + 1)}}); r.Status >= 400 {
+			t.Fatalf("move to %s: %d %.300s", stage, r.Status, r.Body)
+		}
+	}
+	if n := w.Env.Count(`SELECT count(*) FROM river_job WHERE kind = 'target_check' AND (args->>'user_id')::bigint = $1 AND args->>'month' = $2`, w.Rep.ID, w.month); n != 2 {
+		t.Fatalf("a win during a running check queued %d checks in all, want 2", n)
+	}
 	run()
 	run()
 	if n := w.Env.Count(`SELECT count(*) FROM alerts WHERE kind = 'target_reached' AND object_type = 'sales_target' AND subject_user_id = $1 AND user_id IN ($1, $2)`, w.Rep.ID, w.Manager.ID); n != 2 {

@@ -15,14 +15,18 @@ type TargetCheck struct {
 	UserID int64 `json:"user_id" river:"unique"`
 	// Month is "2006-01" in the org's calendar: the month the deal was won.
 	Month string `json:"month" river:"unique"`
+	// Cause names what asked for the check (a deal's win at its version,
+	// a target saved): each win gets a check of its own, so a win committed
+	// while an earlier win's check runs is checked at once too (River keeps
+	// running jobs in every unique set, so a per-month key would drop it);
+	// alerts are once per threshold whatever the number of checks.
+	Cause string `json:"cause" river:"unique"`
 }
 
 func (TargetCheck) Kind() string { return "target_check" }
 
 // targetCheckStates leave completed jobs out: a check that ran for an
-// earlier win must not stop the next win's check. One waiting is enough,
-// as it reads the numbers when it runs; a win committed while a check is
-// already running is left to the hourly TargetPace.
+// earlier save of the same target must not stop the next one's.
 var targetCheckStates = []rivertype.JobState{
 	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 	rivertype.JobStateRunning, rivertype.JobStateScheduled,
