@@ -35,16 +35,11 @@ func (m Month) valid() bool {
 	return m.Year >= 1900 && m.Year <= 9999 && m.Month >= time.January && m.Month <= time.December
 }
 
-// months is the number of months in s.
-func (s Span) months() int {
-	return (s.To.Year-s.From.Year)*12 + int(s.To.Month) - int(s.From.Month)
-}
-
 func (s Span) check() error {
 	if !s.From.valid() || !s.To.valid() {
 		return bad("span %v–%v is not a range of months", s.From, s.To)
 	}
-	if n := s.months(); n < 1 || n > maxMonths {
+	if n := s.Months(); n < 1 || n > maxMonths {
 		return bad("span %v–%v must hold 1 to %d months", s.From, s.To, maxMonths)
 	}
 	return nil

@@ -47,6 +47,12 @@ func (m Month) String() string { return m.Date().Format("2006-01") }
 // Span{m, m.Add(1)}.
 type Span struct{ From, To Month }
 
+// Months is the number of months in s (0 or less when To is not after
+// From).
+func (s Span) Months() int {
+	return (s.To.Year-s.From.Year)*12 + int(s.To.Month) - int(s.From.Month)
+}
+
 // Filter says whose records a number covers.
 type Filter struct {
 	OrgID int64

@@ -286,8 +286,8 @@ func (w *world) compare(label string, f Filter, s Span, now time.Time) {
 	j1, e1 := LostReasons(ctx, q, f, s)
 	j2, e2 := lostReasonsNaive(ctx, q, f, s)
 	same("LostReasons", j1, j2, e1, e2)
-	k1, e1 := Forecast(ctx, q, f, s.From, s.months())
-	k2, e2 := forecastNaive(ctx, q, f, s.From, s.months())
+	k1, e1 := Forecast(ctx, q, f, s.From, s.Months())
+	k2, e2 := forecastNaive(ctx, q, f, s.From, s.Months())
 	same("Forecast", k1, k2, e1, e2)
 	for _, m := range Measures {
 		for _, d := range Dimensions {
@@ -461,7 +461,7 @@ func TestMonthAndSpan(t *testing.T) {
 		{Span{Month{2026, 0}, Month{2026, time.March}}, 3, false},
 		{Span{Month{2000, time.January}, Month{2030, time.January}}, 360, false},
 	} {
-		if got := c.s.months(); got != c.n {
+		if got := c.s.Months(); got != c.n {
 			t.Errorf("%v months = %d, want %d", c.s, got, c.n)
 		}
 		if err := c.s.check(); (err == nil) != c.okay {

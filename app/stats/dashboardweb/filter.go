@@ -52,7 +52,7 @@ func periodOf(key string, m, now stats.Month) period {
 	default:
 		s = stats.Span{From: m, To: m.Add(1)}
 	}
-	n := months(s)
+	n := s.Months()
 	p := period{Span: s, Prev: stats.Span{From: s.From.Add(-n), To: s.From}, LastYear: shift(s, -12)}
 	end := s.To
 	if now.Add(1).Before(end) {
@@ -64,16 +64,12 @@ func periodOf(key string, m, now stats.Month) period {
 	return p
 }
 
-func months(s stats.Span) int {
-	return (s.To.Year-s.From.Year)*12 + int(s.To.Month) - int(s.From.Month)
-}
-
 func shift(s stats.Span, n int) stats.Span { return stats.Span{From: s.From.Add(n), To: s.To.Add(n)} }
 
 // spanLabel names a span as people say it: "diciembre 2026", "T4 2026",
 // "2026", or "ene 2026 – mar 2026".
 func spanLabel(locale string, s stats.Span) string {
-	n := months(s)
+	n := s.Months()
 	year := strconv.Itoa(s.From.Year)
 	switch {
 	case n == 1:

@@ -142,7 +142,7 @@ func (h *Handler) parse(c *fiber.Ctx, p *web.Principal, r *report, ch choices, n
 			in.span.To = m.Add(1)
 		}
 		if in.errors["from"] == "" && in.errors["to"] == "" {
-			switch n := months(in.span); {
+			switch n := in.span.Months(); {
 			case n < 1:
 				in.errors["to"] = "reports.bad_span"
 			case n > maxMonths:
@@ -213,11 +213,6 @@ func parseMonth(s string) (stats.Month, bool) {
 		return stats.Month{}, false
 	}
 	return stats.Month{Year: t.Year(), Month: t.Month()}, true
-}
-
-// months is how many months s covers.
-func months(s stats.Span) int {
-	return (s.To.Year-s.From.Year)*12 + int(s.To.Month) - int(s.From.Month)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -372,7 +372,7 @@ func (b *builder) quotes() (sheet, error) {
 // by probability, the recurring invoices due, and the sum; with the next
 // three and twelve months added up.
 func (b *builder) forecast() (sheet, error) {
-	ahead, err := stats.Forecast(b.c.UserContext(), b.h.Q, b.in.filter, b.in.span.From, months(b.in.span))
+	ahead, err := stats.Forecast(b.c.UserContext(), b.h.Q, b.in.filter, b.in.span.From, b.in.span.Months())
 	if err != nil {
 		return sheet{}, err
 	}

@@ -47,7 +47,7 @@ func TestParseMonth(t *testing.T) {
 			t.Errorf("%q parsed", in)
 		}
 	}
-	if n := months(stats.Span{From: stats.Month{Year: 2025, Month: 11}, To: stats.Month{Year: 2026, Month: 3}}); n != 4 {
+	if n := (stats.Span{From: stats.Month{Year: 2025, Month: 11}, To: stats.Month{Year: 2026, Month: 3}}).Months(); n != 4 {
 		t.Errorf("Nov 2025 – Feb 2026 is %d months", n)
 	}
 }
