@@ -905,18 +905,20 @@ type StatsLeadFact struct {
 }
 
 type StatsQuoteFact struct {
-	OrgID      int64
-	QuoteID    int64
-	OwnerID    int64
-	Source     string
-	GroupID    int64
-	Status     string
-	SentAt     time.Time
-	Total      int64
-	ValidUntil pgtype.Date
-	OpenedAt   *time.Time
-	SignedAt   *time.Time
-	DealID     *int64
+	OrgID       int64
+	QuoteID     int64
+	OwnerID     int64
+	Source      string
+	GroupID     int64
+	Status      string
+	SentAt      time.Time
+	Total       int64
+	ValidUntil  pgtype.Date
+	OpenedAt    *time.Time
+	SignedAt    *time.Time
+	DealID      *int64
+	SentMonth   pgtype.Date
+	SignedMonth pgtype.Date
 }
 
 type StatsStageMove struct {

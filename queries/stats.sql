@@ -407,20 +407,17 @@ ORDER BY 1, 2;
 
 -- name: StatsTableQuotes :many
 -- Quotes sent (by first sending) or signed (by the signature) per month,
--- from stats_quote_facts; "stage" is the quote's status; source and group
--- are its deal's ('' without one).
-WITH b AS (
-    SELECT o.time_zone AS tz, (@from_month::date)::timestamp AT TIME ZONE o.time_zone AS lo,
-           (@to_month::date)::timestamp AT TIME ZONE o.time_zone AS hi
-    FROM orgs o WHERE o.id = @org_id
-), x AS (
-    SELECT f.sent_at AS at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
-    WHERE NOT @signed::boolean AND f.org_id = @org_id AND f.sent_at >= b.lo AND f.sent_at < b.hi
+-- from stats_quote_facts' months (in the org's calendar, kept by a
+-- trigger); "stage" is the quote's status; source and group are its
+-- deal's ('' without one).
+WITH x AS (
+    SELECT f.sent_month AS month, f.owner_id, f.source, f.group_id, f.status FROM stats_quote_facts f
+    WHERE NOT @signed::boolean AND f.org_id = @org_id AND f.sent_month >= @from_month::date AND f.sent_month < @to_month::date
     UNION ALL
-    SELECT f.signed_at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
-    WHERE @signed::boolean AND f.org_id = @org_id AND f.signed_at >= b.lo AND f.signed_at < b.hi
+    SELECT f.signed_month, f.owner_id, f.source, f.group_id, f.status FROM stats_quote_facts f
+    WHERE @signed::boolean AND f.org_id = @org_id AND f.signed_month >= @from_month::date AND f.signed_month < @to_month::date
 )
-SELECT date_trunc('month', x.at AT TIME ZONE b.tz)::date AS month,
+SELECT x.month::date AS month,
        coalesce(CASE @dim::text
            WHEN 'rep' THEN x.owner_id::text
            WHEN 'team' THEN u.manager_id::text
@@ -429,7 +426,7 @@ SELECT date_trunc('month', x.at AT TIME ZONE b.tz)::date AS month,
            WHEN 'stage' THEN x.status
        END, '')::text AS key,
        count(*)::bigint AS value
-FROM b, x
+FROM x
 LEFT JOIN users u ON u.org_id = @org_id AND u.id = x.owner_id
 WHERE (sqlc.narg('owners')::bigint[] IS NULL OR x.owner_id = ANY (sqlc.narg('owners')::bigint[]))
   AND (@source::text = '' OR x.source = @source::text)

@@ -1280,18 +1280,14 @@ func (q *Queries) StatsTableDealsNaive(ctx context.Context, arg StatsTableDealsN
 }
 
 const statsTableQuotes = `-- name: StatsTableQuotes :many
-WITH b AS (
-    SELECT o.time_zone AS tz, ($6::date)::timestamp AT TIME ZONE o.time_zone AS lo,
-           ($7::date)::timestamp AT TIME ZONE o.time_zone AS hi
-    FROM orgs o WHERE o.id = $2
-), x AS (
-    SELECT f.sent_at AS at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
-    WHERE NOT $8::boolean AND f.org_id = $2 AND f.sent_at >= b.lo AND f.sent_at < b.hi
+WITH x AS (
+    SELECT f.sent_month AS month, f.owner_id, f.source, f.group_id, f.status FROM stats_quote_facts f
+    WHERE NOT $6::boolean AND f.org_id = $2 AND f.sent_month >= $7::date AND f.sent_month < $8::date
     UNION ALL
-    SELECT f.signed_at, f.owner_id, f.source, f.group_id, f.status FROM b, stats_quote_facts f
-    WHERE $8::boolean AND f.org_id = $2 AND f.signed_at >= b.lo AND f.signed_at < b.hi
+    SELECT f.signed_month, f.owner_id, f.source, f.group_id, f.status FROM stats_quote_facts f
+    WHERE $6::boolean AND f.org_id = $2 AND f.signed_month >= $7::date AND f.signed_month < $8::date
 )
-SELECT date_trunc('month', x.at AT TIME ZONE b.tz)::date AS month,
+SELECT x.month::date AS month,
        coalesce(CASE $1::text
            WHEN 'rep' THEN x.owner_id::text
            WHEN 'team' THEN u.manager_id::text
@@ -1300,7 +1296,7 @@ SELECT date_trunc('month', x.at AT TIME ZONE b.tz)::date AS month,
            WHEN 'stage' THEN x.status
        END, '')::text AS key,
        count(*)::bigint AS value
-FROM b, x
+FROM x
 LEFT JOIN users u ON u.org_id = $2 AND u.id = x.owner_id
 WHERE ($3::bigint[] IS NULL OR x.owner_id = ANY ($3::bigint[]))
   AND ($4::text = '' OR x.source = $4::text)
@@ -1315,9 +1311,9 @@ type StatsTableQuotesParams struct {
 	Owners    []int64
 	Source    string
 	GroupID   int64
+	Signed    bool
 	FromMonth pgtype.Date
 	ToMonth   pgtype.Date
-	Signed    bool
 }
 
 type StatsTableQuotesRow struct {
@@ -1327,8 +1323,9 @@ type StatsTableQuotesRow struct {
 }
 
 // Quotes sent (by first sending) or signed (by the signature) per month,
-// from stats_quote_facts; "stage" is the quote's status; source and group
-// are its deal's (” without one).
+// from stats_quote_facts' months (in the org's calendar, kept by a
+// trigger); "stage" is the quote's status; source and group are its
+// deal's (” without one).
 func (q *Queries) StatsTableQuotes(ctx context.Context, arg StatsTableQuotesParams) ([]StatsTableQuotesRow, error) {
 	rows, err := q.db.Query(ctx, statsTableQuotes,
 		arg.Dim,
@@ -1336,9 +1333,9 @@ func (q *Queries) StatsTableQuotes(ctx context.Context, arg StatsTableQuotesPara
 		arg.Owners,
 		arg.Source,
 		arg.GroupID,
+		arg.Signed,
 		arg.FromMonth,
 		arg.ToMonth,
-		arg.Signed,
 	)
 	if err != nil {
 		return nil, err
