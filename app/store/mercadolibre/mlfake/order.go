@@ -116,7 +116,7 @@ func (o Order) Paid() Order {
 	o.Payments = append(o.Payments, Payment{
 		ID:     70000000000 + o.ID%1000000000 + int64(len(o.Payments)),
 		Status: "approved", StatusDetail: "accredited",
-		Amount: mlNumber(o.totalCents()), Refunded: "0", ShippingCost: o.ShippingCost,
+		Amount: mlNumber(o.totalCents()), Refunded: mlNumber(0), ShippingCost: o.ShippingCost,
 	})
 	if !o.DateCreated.IsZero() {
 		o.Payments[len(o.Payments)-1].DateApproved = o.DateCreated.Add(113 * time.Second)
@@ -132,7 +132,7 @@ func (o Order) Pending() Order {
 	o.Payments = append(o.Payments, Payment{
 		ID:     70000000000 + o.ID%1000000000 + int64(len(o.Payments)),
 		Status: "in_process", StatusDetail: "pending_contingency",
-		Amount: mlNumber(o.totalCents()), Refunded: "0", ShippingCost: o.ShippingCost,
+		Amount: mlNumber(o.totalCents()), Refunded: mlNumber(0), ShippingCost: o.ShippingCost,
 	})
 	return o
 }
