@@ -73,6 +73,10 @@ func mac(secret []byte, dataID, requestID, ts string) []byte {
 // error means a genuine delivery that is too old (a replay), never a
 // forgery. tolerance <= 0 means DefaultTolerance.
 //
+// Only data.id, x-request-id and ts are signed: Type and Action could be
+// altered in transit without failing Verify, one more reason to act on the
+// fetched payment alone.
+//
 // A duplicate (same RequestID) within the tolerance passes again: Verify
 // is stateless, the caller's apply-once on Payment.ID absorbs it.
 func Verify(secret []byte, header http.Header, body []byte, now time.Time, tolerance time.Duration) (Webhook, error) {

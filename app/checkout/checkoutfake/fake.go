@@ -64,13 +64,13 @@ type Server struct {
 
 type pref struct {
 	id, ref, title, amount, currency, method string
-	success, pending, failure, payer         string
+	success, failure, payer                  string
 	approved                                 string // the approved payment's id, once paid
 }
 
 type payment struct {
-	id, prefID, ref, amount, currency, method, status, detail, title, payer string
-	created, updated, approved                                              time.Time
+	id, ref, amount, currency, method, status, detail, title, payer string
+	created, updated, approved                                      time.Time
 }
 
 // New returns a fake that is not listening: serve Handler on a listener of
@@ -259,7 +259,7 @@ func (s *Server) settle(checkoutID string, approve bool) (p *payment, fresh bool
 	// agree to the instant.
 	now := time.Now().Truncate(time.Millisecond)
 	p = &payment{
-		id: strconv.FormatInt(s.nextPay, 10), prefID: pr.id, ref: pr.ref, amount: pr.amount,
+		id: strconv.FormatInt(s.nextPay, 10), ref: pr.ref, amount: pr.amount,
 		currency: pr.currency, method: pr.method, title: pr.title, payer: pr.payer,
 		created: now, updated: now,
 	}
@@ -489,7 +489,7 @@ func (s *Server) createPref(w http.ResponseWriter, r *http.Request) {
 	p := &pref{
 		id: fmt.Sprintf("%d-%s", collectorID, uuid()), ref: in.ExternalReference, title: it.Title,
 		amount: amount, currency: it.CurrencyID, method: method,
-		success: success, pending: in.BackURLs["pending"], failure: failure,
+		success: success, failure: failure,
 	}
 	if in.Payer != nil {
 		p.payer = in.Payer.Email
