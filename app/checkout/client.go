@@ -138,7 +138,7 @@ type prefMethods struct {
 	DefaultPaymentMethodID string `json:"default_payment_method_id"`
 }
 
-// Create makes a checkout for c and returns where to send the browser.
+// Create makes a checkout for ch and returns where to send the browser.
 // Each call makes a new checkout: a preference is only an offer, nothing
 // is charged until the person pays on the page, so a retried Create costs
 // nothing but an unused page.
@@ -199,7 +199,9 @@ func httpURL(s string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
-// Payment fetches payment id: the truth to apply.
+// Payment fetches payment id: the truth to apply. Amount comes back in
+// Charge.Amount's form ("49.00") whatever the provider's JSON number looked
+// like, so the caller compares strings.
 func (c *Client) Payment(ctx context.Context, id string) (Payment, error) {
 	// Ids come from webhooks and redirects, i.e. from outside: only digits
 	// and letters go into the path.
