@@ -12,7 +12,9 @@
 // only says "look at payment X": it may come twice, late, out of order or
 // be retried after a non-2xx answer, and the redirect's query string can be
 // typed by anyone, so neither is trusted for the amount or status; the
-// fetch is. Applying once is the caller's job, keyed on Payment.ID.
+// fetch is. Applying once is the caller's job, keyed on Payment.ID, after
+// checking the payment's Reference, Amount and Currency against the upgrade
+// it claims to pay.
 //
 // Modelled on Mercado Pago's documented API:
 //   - POST /checkout/preferences creates a Checkout Pro preference; its
