@@ -402,6 +402,25 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`UPDATE verifactu_records SET status = 'rejected', answer_code = 1104, answer_text = 'Alfa Respuesta AEAT Secreta' WHERE org_id = $1 AND seq = 1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
+	// plans: a subscription with its history, a quota crossing and an
+	// upgrade waiting for its payment
+	env.Exec(`INSERT INTO subscriptions (org_id, plan_id, frequency, currency, term_start, term_end)
+		SELECT $1, id, 'monthly', 'EUR', date_trunc('month', now())::date, (date_trunc('month', now()) + interval '1 month')::date
+		FROM plans WHERE code = 'estandar'`, org.ID)
+	env.Exec(`INSERT INTO subscription_events (org_id, kind, reason) VALUES ($1, 'started', 'Alfa Motivo Secreto')`, org.ID)
+	env.Exec(`INSERT INTO quota_crossings (org_id, month, threshold, used, vouchers, plan_id)
+		SELECT $1, date_trunc('month', now())::date, 80, 1200, 1500, id FROM plans WHERE code = 'estandar'`, org.ID)
+	env.Exec(`INSERT INTO plan_upgrades (org_id, from_plan, to_plan, amount, currency, method, checkout_id, user_id)
+		SELECT $1, (SELECT id FROM plans WHERE code = 'estandar'), (SELECT id FROM plans WHERE code = 'pro'), 4242, 'EUR', 'card',
+		       'alfa-checkout-secreto', $2`, org.ID, admin.ID)
+	// store: a connected seller, an OAuth round trip, an order and a sync
+	env.Exec(`INSERT INTO store_connections (org_id, provider, seller_id, nickname, access_token, refresh_token, expires_at, connected_by)
+		VALUES ($1, 'mercadolibre', 424242, 'ALFA_VENDEDOR_SECRETO', 'x', 'x', now() + interval '6 hours', $2)`, org.ID, admin.ID)
+	env.Exec(`INSERT INTO store_oauth_states (state_hash, org_id, user_id) VALUES ('alfa-state', $1, $2)`, org.ID, admin.ID)
+	env.Exec(`INSERT INTO store_orders (org_id, connection_id, order_id, status, channel, total, last_updated, state, error)
+		SELECT org_id, id, 2000000000000042, 'paid', 'marketplace', '42.00', now(), 'failed', 'Alfa Error Secreto'
+		FROM store_connections WHERE org_id = $1`, org.ID)
+	env.Exec(`INSERT INTO store_syncs (org_id, connection_id, error) SELECT org_id, id, 'Alfa Sync Secreto' FROM store_connections WHERE org_id = $1`, org.ID)
 	return orgA{org: org, users: []queries.User{admin, manager, rep, accountant, gone}}
 }
 

@@ -210,7 +210,7 @@ func (q *Queries) GetInvite(ctx context.Context, tokenHash []byte) (GetInviteRow
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT u.org_id, u.id, u.email, u.name, u.role, u.manager_id, u.locale, u.password_hash, u.active, u.created_at, u.updated_at, o.id, o.name, o.country, o.currency, o.time_zone, o.tax_id, o.plan, o.created_at, o.logo, o.address, o.simplified_activity, s.last_seen_at AS session_last_seen_at, s.ends_at AS session_expires_at,
+SELECT u.org_id, u.id, u.email, u.name, u.role, u.manager_id, u.locale, u.password_hash, u.active, u.created_at, u.updated_at, o.id, o.name, o.country, o.currency, o.time_zone, o.tax_id, o.created_at, o.logo, o.address, o.simplified_activity, o.operator, s.last_seen_at AS session_last_seen_at, s.ends_at AS session_expires_at,
     (SELECT count(*) FROM notifications n
      WHERE n.org_id = s.org_id AND n.user_id = s.user_id AND n.read_at IS NULL) AS unread_notifications
 FROM open_sessions s
@@ -250,11 +250,11 @@ func (q *Queries) GetSessionUser(ctx context.Context, tokenHash []byte) (GetSess
 		&i.Org.Currency,
 		&i.Org.TimeZone,
 		&i.Org.TaxID,
-		&i.Org.Plan,
 		&i.Org.CreatedAt,
 		&i.Org.Logo,
 		&i.Org.Address,
 		&i.Org.SimplifiedActivity,
+		&i.Org.Operator,
 		&i.SessionLastSeenAt,
 		&i.SessionExpiresAt,
 		&i.UnreadNotifications,

@@ -20,7 +20,7 @@ VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7,
         $8, $9, $10, $11, $12,
         $13, $14, $15, $16, $17,
         $18, 0)
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel
 `
 
 type CreateInvoiceDraftParams struct {
@@ -107,6 +107,7 @@ func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraft
 		&i.Pdf,
 		&i.PdfSha256,
 		&i.DueDate,
+		&i.Channel,
 	)
 	return i, err
 }
@@ -290,7 +291,7 @@ func (q *Queries) DemoBillingSeeded(ctx context.Context, arg DemoBillingSeededPa
 }
 
 const getInvoice = `-- name: GetInvoice :one
-SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date FROM invoices WHERE org_id = $1 AND id = $2
+SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel FROM invoices WHERE org_id = $1 AND id = $2
 `
 
 type GetInvoiceParams struct {
@@ -342,6 +343,7 @@ func (q *Queries) GetInvoice(ctx context.Context, arg GetInvoiceParams) (Invoice
 		&i.Pdf,
 		&i.PdfSha256,
 		&i.DueDate,
+		&i.Channel,
 	)
 	return i, err
 }
@@ -452,7 +454,7 @@ UPDATE invoices SET state = 'issued', year = $1, number = $2, full_number = $3,
     issued_at = $12, issued_by = $13, pdf = $14, pdf_sha256 = $15,
     due_date = $16
 WHERE org_id = $17 AND id = $18 AND state = 'draft'
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel
 `
 
 type IssueInvoiceParams struct {
@@ -539,6 +541,7 @@ func (q *Queries) IssueInvoice(ctx context.Context, arg IssueInvoiceParams) (Inv
 		&i.Pdf,
 		&i.PdfSha256,
 		&i.DueDate,
+		&i.Channel,
 	)
 	return i, err
 }
@@ -619,7 +622,7 @@ func (q *Queries) LinkDeliveryNote(ctx context.Context, arg LinkDeliveryNotePara
 }
 
 const listCorrectedInvoices = `-- name: ListCorrectedInvoices :many
-SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date FROM invoice_corrections c
+SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel FROM invoice_corrections c
 JOIN invoices i ON i.org_id = c.org_id AND i.id = c.corrected_id
 WHERE c.org_id = $1 AND c.invoice_id = $2
 ORDER BY i.issue_date, i.id
@@ -681,6 +684,7 @@ func (q *Queries) ListCorrectedInvoices(ctx context.Context, arg ListCorrectedIn
 			&i.Pdf,
 			&i.PdfSha256,
 			&i.DueDate,
+			&i.Channel,
 		); err != nil {
 			return nil, err
 		}
@@ -810,7 +814,7 @@ func (q *Queries) ListOrderDeliveryNoteIDs(ctx context.Context, arg ListOrderDel
 }
 
 const lockInvoice = `-- name: LockInvoice :one
-SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date FROM invoices WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel FROM invoices WHERE org_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockInvoiceParams struct {
@@ -864,6 +868,7 @@ func (q *Queries) LockInvoice(ctx context.Context, arg LockInvoiceParams) (Invoi
 		&i.Pdf,
 		&i.PdfSha256,
 		&i.DueDate,
+		&i.Channel,
 	)
 	return i, err
 }
@@ -1061,7 +1066,7 @@ func (q *Queries) UninvoicedDeliveryNotes(ctx context.Context, arg UninvoicedDel
 const voidInvoice = `-- name: VoidInvoice :one
 UPDATE invoices SET state = 'voided', voided_at = $1, voided_by = $2, void_reason = $3
 WHERE org_id = $4 AND id = $5 AND state = 'issued'
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel
 `
 
 type VoidInvoiceParams struct {
@@ -1122,6 +1127,7 @@ func (q *Queries) VoidInvoice(ctx context.Context, arg VoidInvoiceParams) (Invoi
 		&i.Pdf,
 		&i.PdfSha256,
 		&i.DueDate,
+		&i.Channel,
 	)
 	return i, err
 }

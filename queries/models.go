@@ -352,6 +352,7 @@ type Invoice struct {
 	Pdf              []byte
 	PdfSha256        *string
 	DueDate          pgtype.Date
+	Channel          string
 }
 
 type InvoiceAllocation struct {
@@ -646,11 +647,11 @@ type Org struct {
 	Currency           string
 	TimeZone           string
 	TaxID              string
-	Plan               string
 	CreatedAt          time.Time
 	Logo               []byte
 	Address            string
 	SimplifiedActivity string
+	Operator           bool
 }
 
 type PipelineStage struct {
@@ -659,6 +660,42 @@ type PipelineStage struct {
 	Position    int32
 	Probability int32
 	IdleDays    *int32
+}
+
+type Plan struct {
+	ID         int64
+	Code       string
+	Name       string
+	Vouchers   *int32
+	StoreUsers int32
+	AtLimit    string
+	Rank       int32
+	Active     bool
+	UpdatedAt  time.Time
+}
+
+type PlanPrice struct {
+	PlanID   int64
+	Currency string
+	Monthly  int64
+	Overage  int64
+}
+
+type PlanUpgrade struct {
+	OrgID      int64
+	ID         int64
+	FromPlan   int64
+	ToPlan     int64
+	Amount     int64
+	Currency   string
+	Method     string
+	CheckoutID *string
+	PaymentID  *string
+	State      string
+	InvoiceID  *int64
+	UserID     int64
+	CreatedAt  time.Time
+	PaidAt     *time.Time
 }
 
 type PriceList struct {
@@ -704,6 +741,17 @@ type ProductImage struct {
 	Width      int32
 	Height     int32
 	UploadedAt time.Time
+}
+
+type QuotaCrossing struct {
+	OrgID     int64
+	Month     pgtype.Date
+	Threshold int16
+	Used      int32
+	Vouchers  int32
+	PlanID    int64
+	At        time.Time
+	AlertedAt *time.Time
 }
 
 type Quote struct {
@@ -943,6 +991,89 @@ type StatsTaskFact struct {
 	SlaOpen    int64
 }
 
+type StoreConnection struct {
+	OrgID          int64
+	ID             int64
+	Provider       string
+	SellerID       int64
+	Nickname       string
+	AccessToken    []byte
+	RefreshToken   []byte
+	ExpiresAt      time.Time
+	TokenVersion   int32
+	State          string
+	Problem        string
+	Channels       []string
+	SyncedTo       *time.Time
+	LastSyncAt     *time.Time
+	ConnectedBy    int64
+	CreatedAt      time.Time
+	DisconnectedAt *time.Time
+}
+
+type StoreOauthState struct {
+	StateHash []byte
+	OrgID     int64
+	UserID    int64
+	CreatedAt time.Time
+}
+
+type StoreOrder struct {
+	OrgID        int64
+	ConnectionID int64
+	OrderID      int64
+	PackID       *int64
+	Status       string
+	Channel      string
+	Total        string
+	LastUpdated  time.Time
+	State        string
+	InvoiceID    *int64
+	Error        string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+type StoreSync struct {
+	OrgID        int64
+	ID           int64
+	ConnectionID int64
+	StartedAt    time.Time
+	FinishedAt   *time.Time
+	Total        int32
+	Seen         int32
+	Imported     int32
+	Failed       int32
+	Error        string
+}
+
+type Subscription struct {
+	OrgID             int64
+	PlanID            int64
+	Frequency         string
+	Currency          string
+	TermStart         pgtype.Date
+	TermEnd           pgtype.Date
+	PendingPlanID     *int64
+	PendingFrom       pgtype.Date
+	BillingCustomerID *int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+type SubscriptionEvent struct {
+	OrgID     int64
+	ID        int64
+	Kind      string
+	FromPlan  *int64
+	ToPlan    *int64
+	Reason    string
+	Amount    *int64
+	InvoiceID *int64
+	UserID    *int64
+	At        time.Time
+}
+
 type Task struct {
 	OrgID           int64
 	ID              int64
@@ -1091,4 +1222,12 @@ type VerifactuSender struct {
 	LastError     string
 	LastAttemptAt *time.Time
 	Failures      int32
+}
+
+type VoucherUsage struct {
+	OrgID     int64
+	Month     pgtype.Date
+	Physical  int32
+	Ecommerce int32
+	Overage   int32
 }

@@ -5,6 +5,6 @@ SELECT * FROM orgs WHERE id = @id;
 SELECT * FROM orgs WHERE name = @name;
 
 -- name: CreateOrg :one
-INSERT INTO orgs (name, country, currency, time_zone, tax_id, plan)
-VALUES (@name, @country, @currency, @time_zone, @tax_id, @plan)
+INSERT INTO orgs (name, country, currency, time_zone, tax_id)
+VALUES (@name, @country, @currency, @time_zone, @tax_id)
 RETURNING *;

@@ -10,9 +10,9 @@ import (
 )
 
 const createOrg = `-- name: CreateOrg :one
-INSERT INTO orgs (name, country, currency, time_zone, tax_id, plan)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, name, country, currency, time_zone, tax_id, plan, created_at, logo, address, simplified_activity
+INSERT INTO orgs (name, country, currency, time_zone, tax_id)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, name, country, currency, time_zone, tax_id, created_at, logo, address, simplified_activity, operator
 `
 
 type CreateOrgParams struct {
@@ -21,7 +21,6 @@ type CreateOrgParams struct {
 	Currency string
 	TimeZone string
 	TaxID    string
-	Plan     string
 }
 
 func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (Org, error) {
@@ -31,7 +30,6 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (Org, erro
 		arg.Currency,
 		arg.TimeZone,
 		arg.TaxID,
-		arg.Plan,
 	)
 	var i Org
 	err := row.Scan(
@@ -41,17 +39,17 @@ func (q *Queries) CreateOrg(ctx context.Context, arg CreateOrgParams) (Org, erro
 		&i.Currency,
 		&i.TimeZone,
 		&i.TaxID,
-		&i.Plan,
 		&i.CreatedAt,
 		&i.Logo,
 		&i.Address,
 		&i.SimplifiedActivity,
+		&i.Operator,
 	)
 	return i, err
 }
 
 const getOrg = `-- name: GetOrg :one
-SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo, address, simplified_activity FROM orgs WHERE id = $1
+SELECT id, name, country, currency, time_zone, tax_id, created_at, logo, address, simplified_activity, operator FROM orgs WHERE id = $1
 `
 
 func (q *Queries) GetOrg(ctx context.Context, id int64) (Org, error) {
@@ -64,17 +62,17 @@ func (q *Queries) GetOrg(ctx context.Context, id int64) (Org, error) {
 		&i.Currency,
 		&i.TimeZone,
 		&i.TaxID,
-		&i.Plan,
 		&i.CreatedAt,
 		&i.Logo,
 		&i.Address,
 		&i.SimplifiedActivity,
+		&i.Operator,
 	)
 	return i, err
 }
 
 const getOrgByName = `-- name: GetOrgByName :one
-SELECT id, name, country, currency, time_zone, tax_id, plan, created_at, logo, address, simplified_activity FROM orgs WHERE name = $1
+SELECT id, name, country, currency, time_zone, tax_id, created_at, logo, address, simplified_activity, operator FROM orgs WHERE name = $1
 `
 
 func (q *Queries) GetOrgByName(ctx context.Context, name string) (Org, error) {
@@ -87,11 +85,11 @@ func (q *Queries) GetOrgByName(ctx context.Context, name string) (Org, error) {
 		&i.Currency,
 		&i.TimeZone,
 		&i.TaxID,
-		&i.Plan,
 		&i.CreatedAt,
 		&i.Logo,
 		&i.Address,
 		&i.SimplifiedActivity,
+		&i.Operator,
 	)
 	return i, err
 }

@@ -189,7 +189,7 @@ func newKillWorld(t *testing.T, bin string) *killWorld {
 	pool := apptest.NewDB(t)
 	q := queries.New(pool)
 	org, err := q.CreateOrg(ctx, queries.CreateOrgParams{
-		Name: "Kill S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B00000000", Plan: "basic",
+		Name: "Kill S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B00000000",
 	})
 	if err != nil {
 		t.Fatal(err)

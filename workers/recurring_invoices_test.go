@@ -41,7 +41,7 @@ func newBilling(t *testing.T, templates int, daysDown int) *billing {
 	pool := apptest.NewDB(t)
 	q := queries.New(pool)
 	org, err := q.CreateOrg(ctx, queries.CreateOrgParams{Name: "Cuotas S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid",
-		TaxID: "B12345674", Plan: "basic"})
+		TaxID: "B12345674"})
 	if err != nil {
 		t.Fatal(err)
 	}

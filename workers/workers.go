@@ -106,6 +106,8 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &SummaryInvoicesWorker{DB: pool, Log: log})
 	river.AddWorker(ws, &TargetCheckWorker{DB: pool})
 	river.AddWorker(ws, &TargetPaceWorker{DB: pool})
+	river.AddWorker(ws, &QuotaAlertWorker{DB: pool, BaseURL: opts.BaseURL})
+	river.AddWorker(ws, &SubscriptionsWorker{DB: pool, BaseURL: opts.BaseURL})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -161,6 +163,11 @@ func periodicJobs() []*river.PeriodicJob {
 		// prompt; reaching one is checked at the win (TargetCheck).
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return jobargs.TargetPace{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// Quota alerts have their own job from the issuing transaction;
+		// the pass raises any left behind and ends subscription terms.
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.Subscriptions{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

@@ -111,7 +111,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func (e *Env) Org(name string) queries.Org {
 	e.T.Helper()
 	o, err := e.Q.CreateOrg(context.Background(), queries.CreateOrgParams{
-		Name: name, Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B00000000", Plan: "basic",
+		Name: name, Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B00000000",
 	})
 	if err != nil {
 		e.T.Fatal(err)

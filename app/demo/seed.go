@@ -33,7 +33,7 @@ type userSeed struct {
 
 var orgs = []orgSeed{
 	{
-		CreateOrgParams: queries.CreateOrgParams{Name: "Demo Ventas S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B12345674", Plan: "pro"},
+		CreateOrgParams: queries.CreateOrgParams{Name: "Demo Ventas S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B12345674"},
 		users: []userSeed{
 			{"admin@demo.test", "Alicia Admin", "admin", "", "es"},
 			{"manager@demo.test", "Marcos Responsable", "manager", "", "es"},
@@ -43,7 +43,7 @@ var orgs = []orgSeed{
 		},
 	},
 	{
-		CreateOrgParams: queries.CreateOrgParams{Name: "Otra Empresa S.A. de C.V.", Country: "MX", Currency: "MXN", TimeZone: "America/Mexico_City", TaxID: "OEM010101AB1", Plan: "basic"},
+		CreateOrgParams: queries.CreateOrgParams{Name: "Otra Empresa S.A. de C.V.", Country: "MX", Currency: "MXN", TimeZone: "America/Mexico_City", TaxID: "OEM010101AB1"},
 		users: []userSeed{
 			{"admin@otra.test", "Óscar Admin", "admin", "", "es"},
 			{"rep@otra.test", "Olga Ventas", "rep", "admin@otra.test", "es"},

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"pulso/app/money"
+	"pulso/app/plans"
 	"pulso/app/printing"
 	"pulso/app/series"
 	"pulso/app/tax"
@@ -93,7 +94,7 @@ type issuing struct {
 // announces EventIssued, so it must run inside live.BeginFunc.
 func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, error) {
 	s := &issuing{in: in, tx: tx, q: queries.New(tx)}
-	for _, step := range []func(context.Context) error{s.load, s.validate, s.takeNumber, s.render, s.freeze} {
+	for _, step := range []func(context.Context) error{s.load, s.validate, s.takeNumber, s.count, s.render, s.freeze} {
 		if err := step(ctx); err != nil {
 			return queries.Invoice{}, err
 		}
@@ -356,6 +357,44 @@ func (s *issuing) takeNumber(ctx context.Context) error {
 	}
 	s.number = &n
 	return nil
+}
+
+// count adds the invoice to the org's sales vouchers of its month when its
+// kind counts (plans.CountsAsVoucher), after the series' lock so every
+// issuer takes the two in the same order. Past a blocking plan's limit the
+// invoice is refused with a field message naming the plan and the upgrade.
+func (s *issuing) count(ctx context.Context) error {
+	if !plans.CountsAsVoucher(s.inv.Kind) {
+		return nil
+	}
+	jobs := s.in.Jobs
+	if jobs == nil && !s.in.Rehearsal {
+		// A job issuing (recurring invoices, the store sync) queues the
+		// quota alert with its own client.
+		jobs, _ = river.ClientFromContextSafely[pgx.Tx](ctx)
+	}
+	err := plans.Count(ctx, s.tx, jobs, s.in.OrgID, plans.Channel(s.inv.Channel), s.date, s.in.Now)
+	var limit *plans.LimitError
+	if errors.As(err, &limit) {
+		return Invalid{planField: {ID: "invoices.plan_limit", Params: map[string]any{"Plan": limit.Plan,
+			"Limit": limit.Vouchers, "Upgrade": limit.Upgrade}}}
+	}
+	return err
+}
+
+// planField is the field of the message that refuses a voucher past the
+// plan's limit.
+const planField = "plan"
+
+// OverPlanLimit says whether err refused an invoice because the org's plan
+// has no vouchers left this month.
+func OverPlanLimit(err error) bool {
+	var bad Invalid
+	if !errors.As(err, &bad) {
+		return false
+	}
+	_, ok := bad[planField]
+	return ok
 }
 
 // render draws the PDF of the invoice as it is about to be frozen.

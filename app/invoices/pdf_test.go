@@ -99,7 +99,7 @@ func TestInternalInvoicesInMexicoAndArgentina(t *testing.T) {
 	} {
 		t.Run(c.country, func(t *testing.T) {
 			org, err := env.Q.CreateOrg(ctx, queries.CreateOrgParams{Name: "Empresa " + c.country, Country: c.country, Currency: c.currency,
-				TimeZone: c.zone, TaxID: c.taxID, Plan: "basic"})
+				TimeZone: c.zone, TaxID: c.taxID})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -207,7 +207,7 @@ func TestVerifactuRecordsAreFrozen(t *testing.T) {
 func TestMexicanOrgWritesNoRecord(t *testing.T) {
 	env := apptest.New(t)
 	org, err := env.Q.CreateOrg(context.Background(), queries.CreateOrgParams{Name: "Empresa MX", Country: "MX", Currency: "MXN",
-		TimeZone: "America/Mexico_City", TaxID: "OEM010101AB1", Plan: "basic"})
+		TimeZone: "America/Mexico_City", TaxID: "OEM010101AB1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,17 @@ func Invite(d emailview.Invite) Template {
 	}
 }
 
+// Quota is the e-mail that tells an org's admins how much of the month's
+// sales vouchers they have used.
+func Quota(d emailview.Quota) Template {
+	return Template{
+		Name:    "voucher_quota",
+		Subject: func(ctx context.Context) string { return emailview.QuotaSubject(ctx, d) },
+		Text:    emailview.QuotaText(d),
+		HTML:    emailview.QuotaHTML(d),
+	}
+}
+
 // Message is one e-mail to one person.
 type Message struct {
 	OrgID int64

@@ -38,7 +38,7 @@ func newWorld(t *testing.T) *world {
 	db := testdb.NewDB(t)
 	w := &world{t: t, db: db, q: queries.New(db)}
 	o, err := w.q.CreateOrg(context.Background(), queries.CreateOrgParams{Name: "Cifras SA", Country: "AR", Currency: "ARS",
-		TimeZone: "America/Argentina/Buenos_Aires", Plan: "basic"})
+		TimeZone: "America/Argentina/Buenos_Aires"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestImportUploadedToOneNodeRunsOnAnother(t *testing.T) {
 	pool := apptest.NewDB(t)
 	ctx := context.Background()
 	q := queries.New(pool)
-	org, err := q.CreateOrg(ctx, queries.CreateOrgParams{Name: "Nodos S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B00000000", Plan: "basic"})
+	org, err := q.CreateOrg(ctx, queries.CreateOrgParams{Name: "Nodos S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B00000000"})
 	if err != nil {
 		t.Fatal(err)
 	}

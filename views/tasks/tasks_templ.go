@@ -1983,7 +1983,7 @@ func Alerts(p AlertsPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.Select(components.FieldProps{Name: "kind", Label: "alerts.kind", Value: p.Kind}, anyOf("alerts.kind.", []string{"task_sla", "opportunity_idle", "target_behind", "target_reached"}, "tasks.any")).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Select(components.FieldProps{Name: "kind", Label: "alerts.kind", Value: p.Kind}, anyOf("alerts.kind.", []string{"task_sla", "opportunity_idle", "target_behind", "target_reached", "voucher_quota"}, "tasks.any")).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -19,7 +19,7 @@ import (
 var alertsPage = web.Page{Title: "alerts.title", Nav: "alerts"}
 
 // alertKinds are the alert centre's kinds (the alerts table's check).
-var alertKinds = []string{"task_sla", "opportunity_idle", "target_behind", "target_reached"}
+var alertKinds = []string{"task_sla", "opportunity_idle", "target_behind", "target_reached", "voucher_quota"}
 
 // Alerts is the alert centre: the viewer's alerts (SLA breaches, idle
 // deals), filtered by kind, severity and read state, each linking to its

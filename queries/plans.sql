@@ -1,0 +1,124 @@
+-- name: ListPlans :many
+SELECT * FROM plans ORDER BY rank;
+
+-- name: ListPlanPrices :many
+SELECT * FROM plan_prices ORDER BY plan_id, currency;
+
+-- name: GetPlan :one
+SELECT * FROM plans WHERE id = @id;
+
+-- name: GetPlanByCode :one
+SELECT * FROM plans WHERE code = @code;
+
+-- name: UpdatePlan :one
+UPDATE plans SET name = @name, vouchers = sqlc.narg('vouchers'), store_users = @store_users, at_limit = @at_limit,
+    active = @active, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: UpsertPlanPrice :exec
+INSERT INTO plan_prices (plan_id, currency, monthly, overage) VALUES (@plan_id, @currency, @monthly, @overage)
+ON CONFLICT (plan_id, currency) DO UPDATE SET monthly = excluded.monthly, overage = excluded.overage;
+
+-- name: GetSubscription :one
+SELECT * FROM subscriptions WHERE org_id = @org_id;
+
+-- name: LockSubscription :one
+SELECT * FROM subscriptions WHERE org_id = @org_id FOR UPDATE;
+
+-- name: CreateSubscription :one
+INSERT INTO subscriptions (org_id, plan_id, frequency, currency, term_start, term_end, billing_customer_id)
+VALUES (@org_id, @plan_id, @frequency, @currency, @term_start, @term_end, sqlc.narg('billing_customer_id'))
+RETURNING *;
+
+-- name: SetSubscriptionPlan :one
+UPDATE subscriptions SET plan_id = @plan_id, frequency = @frequency, term_start = @term_start, term_end = @term_end,
+    pending_plan_id = NULL, pending_from = NULL, updated_at = now()
+WHERE org_id = @org_id
+RETURNING *;
+
+-- name: SetSubscriptionPending :one
+UPDATE subscriptions SET pending_plan_id = sqlc.narg('pending_plan_id'), pending_from = sqlc.narg('pending_from'), updated_at = now()
+WHERE org_id = @org_id
+RETURNING *;
+
+-- name: SetSubscriptionBillingCustomer :exec
+UPDATE subscriptions SET billing_customer_id = @billing_customer_id WHERE org_id = @org_id;
+
+-- name: SubscriptionsDue :many
+-- Subscriptions whose term has ended by @today, oldest first.
+SELECT org_id FROM subscriptions WHERE term_end <= @today ORDER BY term_end, org_id LIMIT 100;
+
+-- name: AddSubscriptionEvent :one
+INSERT INTO subscription_events (org_id, kind, from_plan, to_plan, reason, amount, invoice_id, user_id, at)
+VALUES (@org_id, @kind, sqlc.narg('from_plan'), sqlc.narg('to_plan'), @reason, sqlc.narg('amount'), sqlc.narg('invoice_id'),
+    sqlc.narg('user_id'), @at)
+RETURNING *;
+
+-- name: ListSubscriptionEvents :many
+SELECT * FROM subscription_events WHERE org_id = @org_id ORDER BY at DESC, id DESC LIMIT 50;
+
+-- name: CountVoucher :one
+-- One more voucher of the month; the row stays locked until the issuing
+-- transaction ends, so concurrent issuers of the org queue here.
+INSERT INTO voucher_usage (org_id, month, physical, ecommerce, overage)
+VALUES (@org_id, @month, (@channel::text = 'physical')::int, (@channel::text = 'ecommerce')::int, 0)
+ON CONFLICT (org_id, month) DO UPDATE
+SET physical = voucher_usage.physical + (@channel::text = 'physical')::int,
+    ecommerce = voucher_usage.ecommerce + (@channel::text = 'ecommerce')::int
+RETURNING *;
+
+-- name: AddVoucherOverage :exec
+UPDATE voucher_usage SET overage = overage + 1 WHERE org_id = @org_id AND month = @month;
+
+-- name: GetVoucherUsage :one
+SELECT * FROM voucher_usage WHERE org_id = @org_id AND month = @month;
+
+-- name: AverageVoucherUsage :one
+-- The mean vouchers a month over [from, to): what a renewal sizes the plan by.
+SELECT coalesce(sum(physical + ecommerce), 0)::bigint AS total, count(*)::bigint AS months
+FROM voucher_usage WHERE org_id = @org_id AND month >= @from_month AND month < @to_month;
+
+-- name: RecountVouchers :many
+-- The counter's truth, from the invoices themselves (tests and repair):
+-- issued sales vouchers (not correctives nor proformas, voided or not) per
+-- month of issue and channel.
+SELECT date_trunc('month', issue_date)::date AS month, channel, count(*)::bigint AS n
+FROM invoices
+WHERE org_id = @org_id AND issue_date IS NOT NULL AND state <> 'draft' AND kind IN ('ordinary', 'simplified', 'summary', 'replacement')
+GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- name: AddQuotaCrossing :one
+-- No row back: this threshold of this plan was crossed this month before.
+INSERT INTO quota_crossings (org_id, month, threshold, used, vouchers, plan_id, at)
+VALUES (@org_id, @month, @threshold, @used, @vouchers, @plan_id, @at)
+ON CONFLICT DO NOTHING
+RETURNING *;
+
+-- name: LockQuotaCrossing :one
+SELECT * FROM quota_crossings WHERE org_id = @org_id AND month = @month AND plan_id = @plan_id AND threshold = @threshold FOR UPDATE;
+
+-- name: MarkQuotaCrossingAlerted :exec
+UPDATE quota_crossings SET alerted_at = @at WHERE org_id = @org_id AND month = @month AND plan_id = @plan_id AND threshold = @threshold;
+
+-- name: PendingQuotaCrossings :many
+-- Crossings whose alerts were not raised (issued without a job client, or
+-- the job was lost): the sweep raises them.
+SELECT * FROM quota_crossings WHERE alerted_at IS NULL AND at < @before ORDER BY at LIMIT 100;
+
+-- name: ListQuotaCrossings :many
+SELECT * FROM quota_crossings WHERE org_id = @org_id AND month = @month ORDER BY threshold;
+
+-- name: ListOrgAdmins :many
+SELECT * FROM users WHERE org_id = @org_id AND role = 'admin' AND active ORDER BY id;
+
+-- name: GetOperatorOrg :one
+SELECT * FROM orgs WHERE operator;
+
+-- name: SetOrgOperator :exec
+UPDATE orgs SET operator = true WHERE id = @id;
+
+-- name: CountStoreUsers :one
+-- Integrated store users: connected sellers, each once whatever the
+-- channels it sells through (Mercado Libre and Mercado Shops are one).
+SELECT count(*)::int FROM store_connections WHERE org_id = @org_id AND state <> 'disconnected';

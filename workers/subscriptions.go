@@ -1,0 +1,61 @@
+package workers
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"pulso/app/live"
+	"pulso/app/plans"
+	"pulso/queries"
+	"pulso/workers/jobargs"
+)
+
+// SubscriptionsWorker works jobargs.Subscriptions: the net under the quota
+// alerts, and the end of subscription terms (plans.Renew), each org in its
+// own transaction so one failure does not hold back the rest.
+type SubscriptionsWorker struct {
+	river.WorkerDefaults[jobargs.Subscriptions]
+	DB      *pgxpool.Pool
+	BaseURL string
+}
+
+func (w *SubscriptionsWorker) Work(ctx context.Context, job *river.Job[jobargs.Subscriptions]) error {
+	jobs, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	q := queries.New(w.DB)
+	pending, err := plans.PendingCrossings(ctx, q, now)
+	if err != nil {
+		return err
+	}
+	for _, c := range pending {
+		if err := live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
+			return plans.Alert(ctx, tx, jobs, c, w.BaseURL, now)
+		}); err != nil {
+			return err
+		}
+	}
+	// Terms end at midnight of the org's calendar; a UTC day is close
+	// enough for a job that runs every minute and renews idempotently.
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	due, err := q.SubscriptionsDue(ctx, pgtype.Date{Time: today, Valid: true})
+	if err != nil {
+		return err
+	}
+	for _, org := range due {
+		if err := live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := plans.Renew(ctx, tx, org, today, now)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
