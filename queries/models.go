@@ -1134,6 +1134,7 @@ type TaxRate struct {
 	Label     string
 	ValidFrom pgtype.Date
 	ValidTo   pgtype.Date
+	General   bool
 }
 
 type User struct {

@@ -792,7 +792,7 @@ func (q *Queries) GetSignature(ctx context.Context, arg GetSignatureParams) (Quo
 }
 
 const getTaxRate = `-- name: GetTaxRate :one
-SELECT id, country, kind, rate, label, valid_from, valid_to FROM tax_rates WHERE id = $1
+SELECT id, country, kind, rate, label, valid_from, valid_to, general FROM tax_rates WHERE id = $1
 `
 
 func (q *Queries) GetTaxRate(ctx context.Context, id int64) (TaxRate, error) {
@@ -806,6 +806,7 @@ func (q *Queries) GetTaxRate(ctx context.Context, id int64) (TaxRate, error) {
 		&i.Label,
 		&i.ValidFrom,
 		&i.ValidTo,
+		&i.General,
 	)
 	return i, err
 }

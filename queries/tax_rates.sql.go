@@ -12,9 +12,9 @@ import (
 )
 
 const listTaxRates = `-- name: ListTaxRates :many
-SELECT id, country, kind, rate, label, valid_from, valid_to FROM tax_rates
+SELECT id, country, kind, rate, label, valid_from, valid_to, general FROM tax_rates
 WHERE country = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)
-ORDER BY kind, rate DESC
+ORDER BY kind, general DESC, rate DESC
 `
 
 type ListTaxRatesParams struct {
@@ -22,7 +22,8 @@ type ListTaxRatesParams struct {
 	OnDay   pgtype.Date
 }
 
-// The rates of a country in force on a day, highest first within each kind.
+// The rates of a country in force on a day, the general one first, then
+// highest first, within each kind.
 func (q *Queries) ListTaxRates(ctx context.Context, arg ListTaxRatesParams) ([]TaxRate, error) {
 	rows, err := q.db.Query(ctx, listTaxRates, arg.Country, arg.OnDay)
 	if err != nil {
@@ -40,6 +41,7 @@ func (q *Queries) ListTaxRates(ctx context.Context, arg ListTaxRatesParams) ([]T
 			&i.Label,
 			&i.ValidFrom,
 			&i.ValidTo,
+			&i.General,
 		); err != nil {
 			return nil, err
 		}

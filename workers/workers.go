@@ -22,6 +22,8 @@ import (
 	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/app/sealed"
+	"pulso/app/store"
+	"pulso/app/store/mercadolibre"
 	"pulso/app/verifactu/aeat"
 	"pulso/app/verifactu/sending"
 	"pulso/queries"
@@ -60,6 +62,9 @@ type Options struct {
 	// (empty: the AEAT's service of invoices.Recording.Env); RootCAs is set
 	// only for the demo's fake AEAT.
 	AEAT aeat.Options
+	// MercadoLibre is the store integration's app (client id and secret,
+	// hosts); the store jobs only run for connected sellers.
+	MercadoLibre mercadolibre.Config
 }
 
 // DefaultRescueAfter bounds how long a job of a killed worker waits before it
@@ -108,6 +113,10 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &TargetPaceWorker{DB: pool})
 	river.AddWorker(ws, &QuotaAlertWorker{DB: pool, BaseURL: opts.BaseURL})
 	river.AddWorker(ws, &SubscriptionsWorker{DB: pool, BaseURL: opts.BaseURL})
+	st := &store.Store{DB: pool, ML: mercadolibre.New(opts.MercadoLibre), Keys: opts.Sealed, Log: log}
+	river.AddWorker(ws, &StoreOrderWorker{Store: st})
+	river.AddWorker(ws, &StoreCatchUpWorker{Store: st})
+	river.AddWorker(ws, &StoreSweepWorker{DB: pool})
 
 	timeout, rescue := timeouts(opts.RescueAfter)
 	cfg := &river.Config{
@@ -168,6 +177,11 @@ func periodicJobs() []*river.PeriodicJob {
 		// the pass raises any left behind and ends subscription terms.
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return jobargs.Subscriptions{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		// Store orders arrive by notification; the catch-up is the net
+		// under a lost one and under an outage of ours.
+		river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return jobargs.StoreSweep{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

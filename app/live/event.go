@@ -83,4 +83,7 @@ const (
 	// opened, send scheduled): its owner rep and the managers get a toast,
 	// and open invoice pages, lists and customer pages reload their view.
 	TopicInvoice = "invoice"
+	// TopicStore says a store sync made progress: the open sync page
+	// reloads its numbers.
+	TopicStore = "store"
 )

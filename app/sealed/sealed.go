@@ -38,6 +38,10 @@ const (
 	Certificate Purpose = "verifactu-certificate"
 	// CertificatePassword is the password of that file.
 	CertificatePassword Purpose = "verifactu-certificate-password"
+	// StoreAccess and StoreRefresh are a connected store seller's OAuth
+	// tokens (app/store).
+	StoreAccess  Purpose = "store-access-token"
+	StoreRefresh Purpose = "store-refresh-token"
 )
 
 const (

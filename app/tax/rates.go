@@ -19,8 +19,8 @@ type Rate struct {
 	Label string
 }
 
-// IVAOn lists a country's IVA rates in force on day, highest first: the
-// first is the general rate.
+// IVAOn lists a country's IVA rates in force on day, the general rate
+// first (tax_rates.general), then highest first.
 func IVAOn(ctx context.Context, q *queries.Queries, country string, day time.Time) ([]Rate, error) {
 	rates, err := RatesOn(ctx, q, country, day)
 	if err != nil {

@@ -82,7 +82,15 @@ CREATE TABLE store_syncs (
 );
 CREATE INDEX store_syncs_connection_idx ON store_syncs (org_id, connection_id, id DESC);
 
+-- A store order's lines take the country's general IVA rate when no
+-- product matches their SKU. "Highest first" named it until now, which is
+-- wrong for Argentina (27 % is for utilities; 21 % is the general rate).
+ALTER TABLE tax_rates ADD COLUMN general boolean NOT NULL DEFAULT false;
+UPDATE tax_rates SET general = true
+WHERE kind = 'iva' AND valid_to IS NULL AND (country, rate) IN (('ES', 21), ('MX', 16), ('AR', 21));
+
 -- +goose Down
+ALTER TABLE tax_rates DROP COLUMN general;
 DROP TABLE store_syncs;
 DROP TABLE store_orders;
 DROP TABLE store_oauth_states;

@@ -1,6 +1,10 @@
 package jobargs
 
-import "github.com/riverqueue/river"
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+)
 
 // QuotaAlert raises the alerts and e-mails of one quota crossing (an org's
 // month reached a threshold of its plan's vouchers): enqueued in the
@@ -27,5 +31,46 @@ type Subscriptions struct{}
 func (Subscriptions) Kind() string { return "subscriptions" }
 
 func (Subscriptions) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// StoreOrder fetches one store order and applies it. Cause is the
+// notification's _id: a notification delivered twice (at-least-once, §3)
+// makes one job, while a later notification of the same order makes its
+// own, so the newer state is fetched even if the first job is running.
+type StoreOrder struct {
+	OrgID        int64  `json:"org_id" river:"unique"`
+	ConnectionID int64  `json:"connection_id" river:"unique"`
+	OrderID      int64  `json:"order_id" river:"unique"`
+	Cause        string `json:"cause" river:"unique"`
+}
+
+func (StoreOrder) Kind() string { return "store_order" }
+
+func (StoreOrder) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSync, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// StoreCatchUp searches a connection's orders updated since its cursor
+// (the net under notifications, and "sincronizar ahora").
+type StoreCatchUp struct {
+	OrgID        int64 `json:"org_id" river:"unique"`
+	ConnectionID int64 `json:"connection_id" river:"unique"`
+}
+
+func (StoreCatchUp) Kind() string { return "store_catch_up" }
+
+// One catch-up per connection a minute: "sincronizar ahora" pressed twice
+// and the sweep meeting it run once.
+func (StoreCatchUp) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSync, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
+}
+
+// StoreSweep queues a catch-up for every active connection.
+type StoreSweep struct{}
+
+func (StoreSweep) Kind() string { return "store_sweep" }
+
+func (StoreSweep) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }

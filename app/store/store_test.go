@@ -1,0 +1,290 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"pulso/app/apptest"
+	"pulso/app/sealed"
+	"pulso/app/store"
+	"pulso/app/store/mercadolibre"
+	"pulso/app/store/mercadolibre/mlfake"
+	"pulso/app/web"
+	"pulso/queries"
+)
+
+const (
+	seller   = 123456789
+	clientID = "5503910054141466"
+	secret   = "fake-secret"
+	redirect = "https://pulso.test/integraciones/mercadolibre/vuelta"
+)
+
+type world struct {
+	env   *apptest.Env
+	fake  *mlfake.Server
+	st    *store.Store
+	org   queries.Org
+	admin queries.User
+	conn  queries.StoreConnection
+}
+
+// connected is an Argentine org whose admin connected the fake seller
+// through the OAuth round trip, as a browser would.
+func connected(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	env := apptest.New(t)
+	fake, _, stop := mlfake.Start()
+	t.Cleanup(stop)
+	fake.AddApp(clientID, secret, redirect)
+	fake.AddSeller(seller, "TIENDA_AUSTRAL")
+	fake.LoginAs(seller)
+	org, err := env.Q.CreateOrg(ctx, queries.CreateOrgParams{Name: "Tienda Austral S.R.L.", Country: "AR", Currency: "ARS",
+		TimeZone: "America/Argentina/Buenos_Aires", TaxID: "30-00000000-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := sealed.New([]byte("a-test-secret-of-at-least-32-bytes!!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{env: env, fake: fake, org: org, admin: env.User(org, "admin@austral.test", web.RoleAdmin),
+		st: &store.Store{DB: env.DB, Keys: keys, ML: mercadolibre.New(mercadolibre.Config{AuthURL: fake.URL(), APIURL: fake.URL(),
+			ClientID: clientID, ClientSecret: secret, RedirectURI: redirect})}}
+	w.conn = w.connect(t)
+	return w
+}
+
+func (w *world) connect(t *testing.T) queries.StoreConnection {
+	t.Helper()
+	ctx := context.Background()
+	auth, err := w.st.Begin(ctx, w.org.ID, w.admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	back, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: %d %v", res.StatusCode, err)
+	}
+	state, code := back.Query().Get("state"), back.Query().Get("code")
+	if _, err := w.st.Complete(ctx, w.org.ID, w.admin.ID, "not-the-state", code, time.Now()); !errors.Is(err, store.ErrState) {
+		t.Fatalf("a wrong state: %v", err)
+	}
+	c, err := w.st.Complete(ctx, w.org.ID, w.admin.ID, state, code, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state works once.
+	if _, err := w.st.Complete(ctx, w.org.ID, w.admin.ID, state, code, time.Now()); !errors.Is(err, store.ErrState) {
+		t.Fatalf("the state twice: %v", err)
+	}
+	return c
+}
+
+func (w *world) vouchers(t *testing.T) int {
+	return w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND state <> 'draft' AND channel = 'ecommerce'`, w.org.ID)
+}
+
+// The catch-up turns every paid order into one voucher, counted as an
+// e-commerce sale; a second run adds nothing; a cancellation voids the
+// voucher, which stays counted.
+func TestCatchUpMakesOneVoucherPerPaidOrder(t *testing.T) {
+	w := connected(t)
+	ctx := context.Background()
+	ids := w.fake.Seed(seller, 12, time.Now().Add(-20*time.Hour))
+	w.fake.PutOrder(mlfake.NewOrder(seller, 9000001, mlfake.Item{ID: "MLA1", Title: "Pendiente", Quantity: 1, UnitPrice: "100"}).Pending())
+
+	run, err := w.st.CatchUp(ctx, w.org.ID, w.conn.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Seen != 13 || run.Imported != 12 || run.Failed != 0 || run.FinishedAt == nil {
+		t.Fatalf("run %+v", run)
+	}
+	if n := w.vouchers(t); n != 12 {
+		t.Fatalf("%d vouchers, want 12", n)
+	}
+	if _, err := w.st.CatchUp(ctx, w.org.ID, w.conn.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.vouchers(t); n != 12 {
+		t.Fatalf("%d vouchers after a second run, want 12", n)
+	}
+	u := w.env.Count(`SELECT ecommerce FROM voucher_usage WHERE org_id = $1`, w.org.ID)
+	if u != 12 {
+		t.Fatalf("usage counter %d, want 12", u)
+	}
+	// A voucher's total is the order's items at their listed (VAT
+	// included) prices: net unit prices are rounded to the cent, so a
+	// voucher may differ from the order by less than a cent a unit.
+	rows, err := w.env.DB.Query(ctx, `SELECT i.total, (s.total::numeric * 100)::bigint, (SELECT sum(quantity) FROM invoice_lines l
+		WHERE l.org_id = i.org_id AND l.invoice_id = i.id)::bigint
+		FROM store_orders s JOIN invoices i ON i.org_id = s.org_id AND i.id = s.invoice_id WHERE s.org_id = $1`, w.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := 0
+	for rows.Next() {
+		var got, want, units int64
+		if err := rows.Scan(&got, &want, &units); err != nil {
+			t.Fatal(err)
+		}
+		if d := got - want; d < -units || d > units {
+			t.Errorf("voucher total %d, order total %d (%d units)", got, want, units)
+		}
+		if got == want {
+			exact++
+		}
+	}
+	t.Logf("%d of 12 vouchers equal their order to the cent", exact)
+	_ = ids
+	w.fake.SetStatus(ids[0], "cancelled")
+	res, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, ids[0], time.Now())
+	if err != nil || res.State != store.Voided || !res.New {
+		t.Fatalf("cancel: %+v %v", res, err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND state = 'voided'`, w.org.ID); n != 1 {
+		t.Fatalf("%d voided", n)
+	}
+	if u := w.env.Count(`SELECT ecommerce FROM voucher_usage WHERE org_id = $1`, w.org.ID); u != 12 {
+		t.Fatalf("a voided voucher still counts: %d", u)
+	}
+	// The same notification again changes nothing.
+	if res, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, ids[0], time.Now()); err != nil || res.New {
+		t.Fatalf("cancel twice: %+v %v", res, err)
+	}
+}
+
+// Duplicate notifications handled at once make one voucher.
+func TestConcurrentNotificationsOfOneOrderMakeOneVoucher(t *testing.T) {
+	w := connected(t)
+	ids := w.fake.Seed(seller, 1, time.Now().Add(-time.Hour))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := w.st.SyncOrder(context.Background(), w.org.ID, w.conn.ID, ids[0], time.Now()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := w.vouchers(t); n != 1 {
+		t.Fatalf("%d vouchers, want 1", n)
+	}
+}
+
+// Two jobs that find the access token expired at once refresh it once:
+// the single-use refresh token is spent by one, the other uses its result,
+// and the seller stays connected.
+func TestConcurrentRefreshKeepsTheSellerConnected(t *testing.T) {
+	w := connected(t)
+	ids := w.fake.Seed(seller, 2, time.Now().Add(-time.Hour))
+	w.fake.ExpireAccessTokens()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := w.st.SyncOrder(context.Background(), w.org.ID, w.conn.ID, id, time.Now()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := w.fake.RefreshCount(seller); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM store_connections WHERE org_id = $1 AND state = 'active'`, w.org.ID); n != 1 {
+		t.Fatal("the seller was logged out")
+	}
+	if n := w.vouchers(t); n != 2 {
+		t.Fatalf("%d vouchers", n)
+	}
+}
+
+// A 429 stops the run with a retryable error; the next run finishes the
+// job without doubling anything.
+func TestRateLimitedCatchUpResumes(t *testing.T) {
+	w := connected(t)
+	w.fake.Seed(seller, 60, time.Now().Add(-50*time.Hour))
+	w.fake.FailNext("/orders/search", http.StatusTooManyRequests, 1, 0)
+	// The first page goes through: fail the second.
+	_, err := w.st.CatchUp(context.Background(), w.org.ID, w.conn.ID, time.Now())
+	if err == nil || !mercadolibre.Retryable(err) {
+		t.Fatalf("want a retryable error, got %v", err)
+	}
+	if _, err := w.st.CatchUp(context.Background(), w.org.ID, w.conn.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.vouchers(t); n != 60 {
+		t.Fatalf("%d vouchers, want 60", n)
+	}
+}
+
+// Past a blocking plan's limit, orders wait as blocked with the reason;
+// they are not lost, and the store user limit holds at connection.
+func TestPlanLimitBlocksOrdersWithTheReason(t *testing.T) {
+	w := connected(t)
+	w.env.Exec(`INSERT INTO plans (code, name, vouchers, store_users, at_limit, rank) VALUES ('mini', 'Mini', 3, 1, 'block', 0)`)
+	w.env.Exec(`INSERT INTO plan_prices (plan_id, currency, monthly) SELECT id, 'ARS', 100 FROM plans WHERE code = 'mini'`)
+	w.env.Exec(`INSERT INTO subscriptions (org_id, plan_id, frequency, currency, term_start, term_end)
+		SELECT $1, id, 'monthly', 'ARS', date_trunc('month', now())::date, (date_trunc('month', now()) + interval '1 month')::date
+		FROM plans WHERE code = 'mini'`, w.org.ID)
+	w.fake.Seed(seller, 5, time.Now().Add(-5*time.Hour))
+	run, err := w.st.CatchUp(context.Background(), w.org.ID, w.conn.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Imported != 3 || run.Failed != 2 {
+		t.Fatalf("run %+v", run)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM store_orders WHERE org_id = $1 AND state = 'blocked' AND error LIKE '%Mini%'`, w.org.ID); n != 2 {
+		t.Fatalf("%d blocked with the plan's name", n)
+	}
+	// A second seller does not fit a plan of one store user.
+	w.fake.AddSeller(seller+1, "OTRA_TIENDA")
+	w.fake.LoginAs(seller + 1)
+	auth, _ := w.st.Begin(context.Background(), w.org.ID, w.admin.ID)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	back, _ := url.Parse(res.Header.Get("Location"))
+	_, err = w.st.Complete(context.Background(), w.org.ID, w.admin.ID, back.Query().Get("state"), back.Query().Get("code"), time.Now())
+	var full *store.StoreUsersError
+	if !errors.As(err, &full) || full.Limit != 1 {
+		t.Fatalf("second store user: %v", err)
+	}
+	// After an upgrade the blocked orders go through.
+	w.env.Exec(`UPDATE plans SET vouchers = 10 WHERE code = 'mini'`)
+	n, err := w.st.RetryBlocked(context.Background(), w.org.ID, time.Now())
+	if err != nil || n != 2 || w.vouchers(t) != 5 {
+		t.Fatalf("retry: %d %v, vouchers %d", n, err, w.vouchers(t))
+	}
+}

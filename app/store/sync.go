@@ -1,0 +1,356 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"pulso/app/invoices"
+	"pulso/app/live"
+	"pulso/app/money"
+	"pulso/app/store/mercadolibre"
+	"pulso/app/tax"
+	"pulso/queries"
+)
+
+// Order states (store_orders.state).
+const (
+	Pending  = "pending"
+	Invoiced = "invoiced"
+	Voided   = "voided"
+	Skipped  = "skipped"
+	Blocked  = "blocked"
+	Failed   = "failed"
+)
+
+// paid are the statuses whose order is a sale (§2.5): partially refunded
+// orders were paid and keep their voucher (the refund is a credit note's
+// business, which does not count against the plan).
+var paid = map[string]bool{"paid": true, "partially_refunded": true}
+
+// cancelled are the statuses that undo a sale (§2.5).
+var cancelled = map[string]bool{"cancelled": true, "invalid": true, "pending_cancel": true}
+
+// Result is what Apply did with an order.
+type Result struct {
+	State string
+	// New is true when this call issued or voided the voucher.
+	New bool
+}
+
+// SyncOrder fetches an order (its current state: a notification carries
+// none) and applies it.
+func (s *Store) SyncOrder(ctx context.Context, orgID, connID, orderID int64, now time.Time) (Result, error) {
+	var o mercadolibre.Order
+	err := s.call(ctx, orgID, connID, func(access string) error {
+		var err error
+		o, err = s.ML.Order(ctx, access, orderID)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return s.Apply(ctx, orgID, connID, o, now)
+}
+
+// Apply brings an order's voucher in line with the order, once: the order's
+// row is locked, so concurrent notifications and the catch-up of the same
+// order take turns, and an answer older than what was already applied is
+// ignored. A paid order without a voucher gets one (issued as an
+// e-commerce sale, counted against the plan); past a blocking plan's limit
+// the order is kept as blocked, with the reason, for a later retry. A
+// cancelled order voids its voucher, or is skipped when it had none.
+func (s *Store) Apply(ctx context.Context, orgID, connID int64, o mercadolibre.Order, now time.Time) (Result, error) {
+	var res Result
+	channel := "marketplace"
+	if o.MercadoShops() {
+		channel = "mshops"
+	}
+	var pack *int64
+	if o.PackID != 0 {
+		pack = &o.PackID
+	}
+	err := live.BeginFunc(ctx, s.DB, func(ctx context.Context, tx pgx.Tx) error {
+		q := queries.New(tx)
+		if _, err := q.InsertStoreOrder(ctx, queries.InsertStoreOrderParams{OrgID: orgID, ConnectionID: connID, OrderID: o.ID,
+			PackID: pack, Status: o.Status, Channel: channel, Total: o.TotalAmount, LastUpdated: o.LastUpdated}); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		row, err := q.LockStoreOrder(ctx, queries.LockStoreOrderParams{OrgID: orgID, ConnectionID: connID, OrderID: o.ID})
+		if err != nil {
+			return err
+		}
+		if o.LastUpdated.Before(row.LastUpdated) {
+			res.State = row.State // a newer state was applied already
+			return nil
+		}
+		if err := q.AddStoreChannel(ctx, queries.AddStoreChannelParams{OrgID: orgID, ID: connID, Channel: channel}); err != nil {
+			return err
+		}
+		up := queries.UpdateStoreOrderParams{OrgID: orgID, ConnectionID: connID, OrderID: o.ID, Status: o.Status,
+			Total: o.TotalAmount, LastUpdated: o.LastUpdated, State: row.State, InvoiceID: row.InvoiceID}
+		switch {
+		case paid[o.Status] && row.InvoiceID == nil:
+			inv, problem, err := s.issue(ctx, tx, orgID, o, now)
+			if err != nil {
+				return err
+			}
+			switch {
+			case problem == "" && inv != nil:
+				up.State, up.InvoiceID, up.Error, res.New = Invoiced, &inv.ID, "", true
+			case strings.HasPrefix(problem, limitPrefix):
+				up.State, up.Error = Blocked, strings.TrimPrefix(problem, limitPrefix)
+			default:
+				up.State, up.Error = Failed, problem
+			}
+		case cancelled[o.Status] && row.InvoiceID != nil && row.State == Invoiced:
+			if _, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: orgID, InvoiceID: *row.InvoiceID,
+				Reason: fmt.Sprintf("Pedido %d cancelado en Mercado Libre", o.ID), Now: now}); err != nil {
+				return err
+			}
+			up.State, up.Error, res.New = Voided, "", true
+		case cancelled[o.Status] && row.InvoiceID == nil:
+			up.State, up.Error = Skipped, ""
+		case !paid[o.Status] && !cancelled[o.Status]:
+			up.State = Pending
+		}
+		res.State = up.State
+		_, err = q.UpdateStoreOrder(ctx, up)
+		return err
+	})
+	return res, err
+}
+
+// limitPrefix marks a problem that is the plan's limit (the order waits as
+// blocked rather than failed).
+const limitPrefix = "limit:"
+
+// issue makes the order's voucher in a savepoint: a refusal (the plan's
+// limit, a line the invoice rules reject) rolls back the voucher alone and
+// comes back as problem text, so the order's row still records it.
+func (s *Store) issue(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibre.Order, now time.Time) (*queries.Invoice, string, error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer sp.Rollback(ctx) //nolint:errcheck // released by Commit on success
+	inv, err := s.voucher(ctx, sp, orgID, o, now)
+	var bad invoices.Invalid
+	switch {
+	case invoices.OverPlanLimit(err):
+		errors.As(err, &bad)
+		for _, p := range bad {
+			return nil, limitPrefix + fmt.Sprintf("Límite del plan %v alcanzado (%v comprobantes este mes)", p.Params["Plan"],
+				p.Params["Limit"]), nil
+		}
+	case errors.As(err, &bad):
+		return nil, bad.Error(), nil
+	case err != nil:
+		return nil, "", err
+	}
+	return &inv, "", sp.Commit(ctx)
+}
+
+// voucher drafts and issues the order's sales voucher: a simplified
+// invoice (a consumer sale; the buyer's fiscal data is not in the order,
+// §2.8) made out to the buyer's customer, one line per item at the
+// listing's price. Store prices include VAT (§7): each unit's net price is
+// the listed price ÷ (1 + rate), to the cent.
+func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibre.Order, now time.Time) (queries.Invoice, error) {
+	q := queries.New(tx)
+	org, err := q.GetOrgForInvoicing(ctx, orgID)
+	if err != nil {
+		return queries.Invoice{}, err
+	}
+	customer, err := s.customer(ctx, q, orgID, org.Country, o.Buyer)
+	if err != nil {
+		return queries.Invoice{}, err
+	}
+	rates, err := tax.IVAOn(ctx, q, org.Country, now)
+	if err != nil || len(rates) == 0 {
+		return queries.Invoice{}, fmt.Errorf("store: no IVA rates for %s: %w", org.Country, err)
+	}
+	byID := map[int64]tax.Rate{}
+	for _, r := range rates {
+		byID[r.ID] = r
+	}
+	var lines []invoices.LineInput
+	for _, it := range o.Items {
+		rate := rates[0]
+		l := invoices.LineInput{Description: it.Title, Unit: "ud", Quantity: decimal.NewFromInt(it.Quantity)}
+		if it.SKU != "" {
+			if p, err := q.GetProductByCode(ctx, queries.GetProductByCodeParams{OrgID: orgID, Code: it.SKU}); err == nil {
+				l.ProductID = &p.ID
+				if r, ok := byID[p.TaxRateID]; ok {
+					rate = r
+				}
+			} else if !errors.Is(err, pgx.ErrNoRows) {
+				return queries.Invoice{}, err
+			}
+		}
+		gross, ok := money.ParseDecimal(it.UnitPrice)
+		if !ok {
+			return queries.Invoice{}, fmt.Errorf("store: order %d: unit price %q", o.ID, it.UnitPrice)
+		}
+		l.TaxRateID = rate.ID
+		l.UnitPrice = gross.Mul(decimal.NewFromInt(100)).Div(decimal.NewFromInt(1).Add(rate.Rate.Div(decimal.NewFromInt(100)))).Round(0).IntPart()
+		if it.SKU != "" {
+			l.Description = it.Title + " (" + it.SKU + ")"
+		}
+		lines = append(lines, l)
+	}
+	d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: orgID, Kind: invoices.Simplified, CustomerID: &customer,
+		Lines: lines, Notes: fmt.Sprintf("Pedido Mercado Libre %d", o.ID), Now: now})
+	if err != nil {
+		return queries.Invoice{}, err
+	}
+	if err := q.SetInvoiceChannel(ctx, queries.SetInvoiceChannelParams{OrgID: orgID, ID: d.ID, Channel: "ecommerce"}); err != nil {
+		return queries.Invoice{}, err
+	}
+	return invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: orgID, InvoiceID: d.ID, Locale: "es", Now: now})
+}
+
+// customer is the org's customer for a store buyer: the one tagged with
+// the buyer's id, or a new one named after the buyer.
+func (s *Store) customer(ctx context.Context, q *queries.Queries, orgID int64, country string, b mercadolibre.Buyer) (int64, error) {
+	tag := fmt.Sprintf("ml:%d", b.ID)
+	c, err := q.FindCustomerByTag(ctx, queries.FindCustomerByTagParams{OrgID: orgID, Tag: tag})
+	if err == nil {
+		return c.ID, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, err
+	}
+	name := strings.TrimSpace(b.FirstName + " " + b.LastName)
+	if name == "" {
+		name = b.Nickname
+	}
+	if name == "" {
+		name = fmt.Sprintf("Comprador %d", b.ID)
+	}
+	c, err = q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: orgID, LegalName: name, TradeName: b.Nickname,
+		Country: country, Tags: []string{"mercadolibre", tag}, Notes: "Creado desde un pedido de Mercado Libre"})
+	return c.ID, err
+}
+
+// maxOffset is where Mercado Libre's order search stops paging (§2.1,
+// observed ~10,000): past it the catch-up restarts from the last update it
+// saw, with offset 0.
+const maxOffset = 9950
+
+// firstSync is how far back a new connection's first catch-up reaches.
+const firstSync = 30 * 24 * time.Hour
+
+// CatchUp applies every order of the connection updated since its cursor
+// (or the last 30 days for a new one), oldest update first, recording the
+// run's progress in store_syncs after each page (and on the sync page,
+// live); the cursor moves only past orders applied, so a run cut short
+// — a restart, a SIGKILL — resumes where it stopped and applies nothing
+// twice (Apply is idempotent anyway).
+func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time) (queries.StoreSync, error) {
+	q := queries.New(s.DB)
+	conn, err := q.GetStoreConnection(ctx, queries.GetStoreConnectionParams{OrgID: orgID, ID: connID})
+	if err != nil {
+		return queries.StoreSync{}, err
+	}
+	run, err := q.StartStoreSync(ctx, queries.StartStoreSyncParams{OrgID: orgID, ConnectionID: connID})
+	if err != nil {
+		return run, err
+	}
+	from := now.Add(-firstSync)
+	if conn.SyncedTo != nil {
+		from = *conn.SyncedTo
+	}
+	seen, imported, failed, offset := 0, 0, 0, 0
+	err = func() error {
+		for {
+			var page mercadolibre.Page
+			if err := s.call(ctx, orgID, connID, func(access string) error {
+				var err error
+				page, err = s.ML.SearchOrders(ctx, access, mercadolibre.Search{Seller: conn.SellerID, UpdatedFrom: from,
+					UpdatedTo: now, Sort: "date_asc", Offset: offset, Limit: mercadolibre.MaxLimit})
+				return err
+			}); err != nil {
+				return err
+			}
+			last := from
+			for _, o := range page.Orders {
+				res, err := s.Apply(ctx, orgID, connID, o, now)
+				if err != nil {
+					return err
+				}
+				seen++
+				if res.New && res.State == Invoiced {
+					imported++
+				}
+				if res.State == Blocked || res.State == Failed {
+					failed++
+				}
+				if o.LastUpdated.After(last) {
+					last = o.LastUpdated
+				}
+			}
+			if err := q.SetStoreSynced(ctx, queries.SetStoreSyncedParams{OrgID: orgID, ID: connID, SyncedTo: &last, At: &now}); err != nil {
+				return err
+			}
+			if run, err = s.progress(ctx, orgID, run.ID, page.Total, seen, imported, failed); err != nil {
+				return err
+			}
+			offset += len(page.Orders)
+			switch {
+			case len(page.Orders) == 0 || offset >= page.Total:
+				return nil
+			case offset >= maxOffset:
+				from, offset = last, 0
+			}
+		}
+	}()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if run2, e := q.FinishStoreSync(ctx, queries.FinishStoreSyncParams{OrgID: orgID, ID: run.ID, Error: msg}); e == nil {
+		run = run2
+	}
+	return run, err
+}
+
+// progress records a run's counts and tells the sync page.
+func (s *Store) progress(ctx context.Context, orgID, runID int64, total, seen, imported, failed int) (queries.StoreSync, error) {
+	var run queries.StoreSync
+	err := live.BeginFunc(ctx, s.DB, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		run, err = queries.New(tx).ProgressStoreSync(ctx, queries.ProgressStoreSyncParams{OrgID: orgID, ID: runID,
+			Total: int32(total), Seen: int32(seen), Imported: int32(imported), Failed: int32(failed)})
+		if err != nil {
+			return err
+		}
+		return live.Publish(ctx, live.Event{OrgID: orgID, Topic: live.TopicStore, Entity: "store_sync", EntityID: &runID, Kind: "progress"})
+	})
+	return run, err
+}
+
+// RetryBlocked applies again the orders a plan's limit held back (after an
+// upgrade), fetching each one's current state.
+func (s *Store) RetryBlocked(ctx context.Context, orgID int64, now time.Time) (int, error) {
+	rows, err := queries.New(s.DB).ListBlockedStoreOrders(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range rows {
+		res, err := s.SyncOrder(ctx, orgID, r.ConnectionID, r.OrderID, now)
+		if err != nil {
+			return n, err
+		}
+		if res.New {
+			n++
+		}
+	}
+	return n, nil
+}
