@@ -105,10 +105,9 @@ var errOutOfScope = web.NewError(fiber.StatusForbidden, "dashboard.out_of_scope"
 // parse reads the filters of the request. Bad values are a 400 with a
 // message naming the filter; a team or rep outside the viewer's scope is
 // a 403.
-func (h *Handler) parse(c *fiber.Ctx, p *web.Principal, now time.Time) (choice, error) {
-	ctx := c.UserContext()
-	ch := choice{Period: c.Query("period"), Month: c.Query("month"), Team: c.Query("team"), Rep: c.Query("rep"),
-		Source: c.Query("source"), Group: c.Query("group")}
+func (h *Handler) parse(ctx context.Context, get func(string, ...string) string, p *web.Principal, now time.Time) (choice, error) {
+	ch := choice{Period: get("period"), Month: get("month"), Team: get("team"), Rep: get("rep"),
+		Source: get("source"), Group: get("group")}
 	this := stats.MonthOf(now, p.Location())
 	var m stats.Month
 	if ch.Month != "" {

@@ -6,6 +6,7 @@
 package dashboardweb
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -88,21 +89,25 @@ func (h *Handler) Mine(c *fiber.Ctx) (templ.Component, error) {
 }
 
 func (h *Handler) request(c *fiber.Ctx, p *web.Principal) (*req, error) {
+	return h.requestOf(c.UserContext(), c.Query, p, web.Locale(c), time.Now())
+}
+
+// requestOf is request from its parts: the query string's values (get) and
+// the viewer's locale.
+func (h *Handler) requestOf(ctx context.Context, get func(string, ...string) string, p *web.Principal, locale string, now time.Time) (*req, error) {
 	compact := false
-	switch c.Query("compact") {
+	switch get("compact") {
 	case "":
 	case "1":
 		compact = true
 	default:
 		return nil, badFilter("dashboard.bad.compact")
 	}
-	now := time.Now()
-	ch, err := h.parse(c, p, now)
+	ch, err := h.parse(ctx, get, p, now)
 	if err != nil {
 		return nil, err
 	}
-	locale := web.Locale(c)
-	return &req{ctx: i18n.WithLocale(c.UserContext(), locale), h: h, p: p, ch: ch, now: now,
+	return &req{ctx: i18n.WithLocale(ctx, locale), h: h, p: p, ch: ch, now: now,
 		n: numbers{locale: locale, currency: p.Currency}, compact: compact}, nil
 }
 
@@ -112,10 +117,27 @@ func (h *Handler) page(c *fiber.Ctx, compact bool) (dashboardview.Page, error) {
 	if err != nil {
 		return dashboardview.Page{}, err
 	}
+	return r.page(compact)
+}
+
+// Figures is the whole dashboard of p with the default filters, read and
+// formatted but not rendered: what the page-cost benchmark's baseline
+// does for the page's queries.
+func (h *Handler) Figures(ctx context.Context, p *web.Principal, locale string, now time.Time) (dashboardview.Page, error) {
+	r, err := h.requestOf(ctx, func(string, ...string) string { return "" }, p, locale, now)
+	if err != nil {
+		return dashboardview.Page{}, err
+	}
+	return r.page(false)
+}
+
+func (r *req) page(compact bool) (dashboardview.Page, error) {
 	r.compact = compact
+	p := r.p
 	sales := p.Role.In(web.Sales)
 	v := dashboardview.Page{Targets: sales}
-	if v.Filters, err = h.filtersView(r.ctx, p, r.ch, sales); err != nil {
+	var err error
+	if v.Filters, err = r.h.filtersView(r.ctx, p, r.ch, sales); err != nil {
 		return v, err
 	}
 	for _, def := range tiles {
