@@ -16,6 +16,7 @@ import (
 	"pulso/app/auth"
 	"pulso/app/capture"
 	"pulso/app/catalog"
+	"pulso/app/config"
 	"pulso/app/customers"
 	"pulso/app/documents/documentsweb"
 	"pulso/app/home"
@@ -36,6 +37,7 @@ import (
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/stats/dashboardweb"
 	"pulso/app/stats/reportsweb"
+	"pulso/app/store/storeweb"
 	"pulso/app/targets/targetsweb"
 	"pulso/app/tasks/tasksweb"
 	"pulso/app/users"
@@ -129,6 +131,13 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	captureH := capture.New(d)
 	app.Post(bodies.Raw("/f/:token"), captureH.Submit).Name("capture.submit")
 	app.Options("/f/:token", captureH.Preflight).Name("capture.preflight")
+
+	// Mercado Libre posts order notifications here: no session nor CSRF
+	// token (the body is not signed; the job fetches the order with the
+	// seller's own token, which is the authenticity check), answered at
+	// once (§3 of the store reference: within 500 ms).
+	storeH := storeweb.New(d)
+	app.Post(config.MLNotifyPath, storeH.Notify).Name("store.notify")
 
 	app.Use(auth.LoadSession(d))
 	app.Use(auth.CSRF(d.Cfg.Secret, d.Cfg.SecureCookies()))
@@ -395,6 +404,15 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/orders/:id/invoice", anyone, invoicesH.FromOrder).Name("invoices.from_order")
 	// VERI*FACTU certificate: the org's PKCS#12 for sending records to the
 	// AEAT, admin only (the file streams; it is a few kilobytes).
+	// Configuración › Integraciones: connected stores and their syncs.
+	storeweb.RegisterLive(h, d.Q)
+	app.Get(storeweb.Path, admin, storeH.List).Name("store.list")
+	app.Post(storeweb.Path+"/mercadolibre/conectar", admin, storeH.Connect).Name("store.connect")
+	app.Get(config.MLRedirectPath, admin, storeH.Back).Name("store.back")
+	app.Get(storeweb.Path+"/:id", admin, storeH.Sync).Name("store.sync")
+	app.Post(storeweb.Path+"/:id/sincronizar", admin, storeH.SyncNow).Name("store.sync_now")
+	app.Post(storeweb.Path+"/:id/desconectar", admin, storeH.Disconnect).Name("store.disconnect")
+
 	certH := certweb.New(d)
 	app.Get(certweb.Path, admin, certH.Show).Name("verifactu.certificate")
 	app.Post(bodies.Upload(certweb.Path, sending.MaxCertificateBytes, "verifactu.cert_too_big"), admin, certH.Save).Name("verifactu.certificate_save")

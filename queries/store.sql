@@ -107,3 +107,6 @@ SELECT * FROM customers WHERE org_id = @org_id AND tags @> ARRAY[@tag::text] ORD
 -- name: SetInvoiceChannel :exec
 -- Before issuing: where the sale was made (plans count by it).
 UPDATE invoices SET channel = @channel WHERE org_id = @org_id AND id = @id AND state = 'draft';
+
+-- name: GetStoreSync :one
+SELECT * FROM store_syncs WHERE org_id = @org_id AND id = @id;

@@ -360,6 +360,33 @@ func (q *Queries) GetStoreConnectionBySeller(ctx context.Context, sellerID int64
 	return i, err
 }
 
+const getStoreSync = `-- name: GetStoreSync :one
+SELECT org_id, id, connection_id, started_at, finished_at, total, seen, imported, failed, error FROM store_syncs WHERE org_id = $1 AND id = $2
+`
+
+type GetStoreSyncParams struct {
+	OrgID int64
+	ID    int64
+}
+
+func (q *Queries) GetStoreSync(ctx context.Context, arg GetStoreSyncParams) (StoreSync, error) {
+	row := q.db.QueryRow(ctx, getStoreSync, arg.OrgID, arg.ID)
+	var i StoreSync
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.ConnectionID,
+		&i.StartedAt,
+		&i.FinishedAt,
+		&i.Total,
+		&i.Seen,
+		&i.Imported,
+		&i.Failed,
+		&i.Error,
+	)
+	return i, err
+}
+
 const insertStoreOrder = `-- name: InsertStoreOrder :one
 INSERT INTO store_orders (org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')

@@ -92,7 +92,24 @@ type Config struct {
 	// declaración responsable states and is signed at.
 	VerifactuProducerAddress string
 	VerifactuEnv             verifactu.Environment
+
+	// MercadoLibre is the store integration's app at Mercado Libre:
+	// PULSO_ML_CLIENT_ID and PULSO_ML_CLIENT_SECRET (unset: sellers
+	// cannot be connected), the hosts PULSO_ML_AUTH_URL and
+	// PULSO_ML_API_URL (a fake store in tests and the demo).
+	MLClientID, MLClientSecret string
+	MLAuthURL, MLAPIURL        string
 }
+
+// MLRedirectPath is where Mercado Libre sends the admin back with the
+// authorization code (registered as the app's redirect URI).
+const MLRedirectPath = "/integraciones/mercadolibre/vuelta"
+
+// MLNotifyPath is the app's notifications callback (topic orders_v2).
+const MLNotifyPath = "/integraciones/mercadolibre/notificaciones"
+
+// MLRedirectURI is the redirect URI registered in the Mercado Libre app.
+func (c Config) MLRedirectURI() string { return strings.TrimSuffix(c.BaseURL.String(), "/") + MLRedirectPath }
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when
 // Pulso is served over https, or browsers on http://localhost drop them.
@@ -140,6 +157,10 @@ var Vars = []Var{
 	{"PULSO_VERIFACTU_PRODUCER_ADDRESS", "(unset)", "postal address of that producer, stated on the declaración responsable, which is signed there"},
 	{"PULSO_VERIFACTU_INSTALLATION", "1", "NumeroInstalacion of this installation in the VERI*FACTU records (up to 100 characters)"},
 	{"PULSO_VERIFACTU_ENV", "test", "AEAT environment of the VERI*FACTU records and QR codes: test (pre-production) or production"},
+	{"PULSO_ML_CLIENT_ID", "(unset: stores cannot be connected)", "APP_ID of Pulso's Mercado Libre app; its redirect URI is PULSO_BASE_URL + /integraciones/mercadolibre/vuelta and its notifications callback (topic orders_v2) PULSO_BASE_URL + /integraciones/mercadolibre/notificaciones"},
+	{"PULSO_ML_CLIENT_SECRET", "(unset)", "secret key of that app"},
+	{"PULSO_ML_AUTH_URL", "https://auth.mercadolibre.com.ar", "Mercado Libre's authorization host (the country's; `pulso dev` points it at a fake store)"},
+	{"PULSO_ML_API_URL", "https://api.mercadolibre.com", "Mercado Libre's API host (token and orders)"},
 }
 
 // FromEnv builds a Config from getenv (os.Getenv in production, a map in
@@ -252,6 +273,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	errs = append(errs, c.verifactuFromEnv(get)...)
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("PULSO_MAIL_FROM must be an address like \"Pulso <no-reply@example.es>\", got %q", c.MailFrom))
+	}
+
+	c.MLClientID, c.MLClientSecret = getenv("PULSO_ML_CLIENT_ID"), getenv("PULSO_ML_CLIENT_SECRET")
+	c.MLAuthURL = get("PULSO_ML_AUTH_URL", "https://auth.mercadolibre.com.ar")
+	c.MLAPIURL = get("PULSO_ML_API_URL", "https://api.mercadolibre.com")
+	for _, v := range []struct{ name, val string }{{"PULSO_ML_AUTH_URL", c.MLAuthURL}, {"PULSO_ML_API_URL", c.MLAPIURL}} {
+		if u, err := url.Parse(v.val); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s must be an absolute http(s) URL, got %q", v.name, v.val))
+		}
 	}
 
 	if c.AEATURL = get("PULSO_AEAT_URL", ""); c.AEATURL != "" {
