@@ -109,7 +109,9 @@ const MLRedirectPath = "/integraciones/mercadolibre/vuelta"
 const MLNotifyPath = "/integraciones/mercadolibre/notificaciones"
 
 // MLRedirectURI is the redirect URI registered in the Mercado Libre app.
-func (c Config) MLRedirectURI() string { return strings.TrimSuffix(c.BaseURL.String(), "/") + MLRedirectPath }
+func (c Config) MLRedirectURI() string {
+	return strings.TrimSuffix(c.BaseURL.String(), "/") + MLRedirectPath
+}
 
 // SecureCookies reports whether cookies must carry the Secure flag: only when
 // Pulso is served over https, or browsers on http://localhost drop them.
