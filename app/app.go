@@ -16,6 +16,7 @@ import (
 	"pulso/app/auth"
 	"pulso/app/capture"
 	"pulso/app/catalog"
+	"pulso/app/checkout"
 	"pulso/app/config"
 	"pulso/app/customers"
 	"pulso/app/documents/documentsweb"
@@ -34,6 +35,7 @@ import (
 	"pulso/app/orders/ordersweb"
 	"pulso/app/outbox"
 	"pulso/app/pipeline/pipelineweb"
+	"pulso/app/plans/plansweb"
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/stats/dashboardweb"
 	"pulso/app/stats/reportsweb"
@@ -52,6 +54,12 @@ import (
 func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	if d.Sessions == nil {
 		d.Sessions = web.NewSessionCache()
+	}
+	if d.Payments == nil && d.Cfg.PaymentsURL != "" {
+		d.Payments = checkout.New(d.Cfg.PaymentsURL, d.Cfg.PaymentsToken, nil)
+	}
+	if len(d.PaymentsWebhookSecret) == 0 {
+		d.PaymentsWebhookSecret = d.Cfg.PaymentsWebhookSecret
 	}
 	auth.WatchSessions(h, d)
 	app := fiber.New(fiber.Config{
@@ -138,6 +146,11 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	// once (§3 of the store reference: within 500 ms).
 	storeH := storeweb.New(d)
 	app.Post(config.MLNotifyPath, storeH.Notify).Name("store.notify")
+	// The payment provider's notifications: no session and no CSRF token
+	// (the signature is the credential); the handler reads the small body
+	// itself, after nothing.
+	plansH := plansweb.New(d)
+	app.Post(bodies.Raw("/webhooks/pagos"), plansH.Webhook).Name("plans.webhook")
 
 	app.Use(auth.LoadSession(d))
 	app.Use(auth.CSRF(d.Cfg.Secret, d.Cfg.SecureCookies()))
@@ -328,6 +341,14 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		app.Get("/targets/edit", setters, targetsH.Edit).Name("targets.edit")
 		app.Post("/targets", setters, targetsH.Save).Name("targets.save")
 	}
+
+	// Autogestión › Suscripción: the org's plan, changing it and paying
+	// the upgrade (the provider sends the browser back to /pagado), admins
+	// only.
+	app.Get(plansweb.Path, admin, plansH.Show).Name("plans.show")
+	app.Post(plansweb.Path+"/cambio", admin, plansH.Change).Name("plans.change")
+	app.Post(plansweb.Path+"/pago", admin, plansH.Pay).Name("plans.pay")
+	app.Get(plansweb.Path+"/pagado", admin, plansH.Paid).Name("plans.paid")
 
 	// The catalog: everyone reads it, admins edit products and groups.
 	app.Get("/catalog", anyone, catalogH.List).Name("catalog.list")

@@ -122,3 +122,21 @@ UPDATE orgs SET operator = true WHERE id = @id;
 -- Integrated store users: connected sellers, each once whatever the
 -- channels it sells through (Mercado Libre and Mercado Shops are one).
 SELECT count(*)::int FROM store_connections WHERE org_id = @org_id AND state <> 'disconnected';
+
+-- name: CreatePlanUpgrade :one
+-- An upgrade waiting for its payment; invoice_id is the operator org's
+-- draft whose total is the amount charged (NULL without an operator org).
+INSERT INTO plan_upgrades (org_id, from_plan, to_plan, amount, currency, method, invoice_id, user_id)
+VALUES (@org_id, @from_plan, @to_plan, @amount, @currency, @method, sqlc.narg('invoice_id'), @user_id)
+RETURNING *;
+
+-- name: SetPlanUpgradeCheckout :exec
+UPDATE plan_upgrades SET checkout_id = @checkout_id WHERE org_id = @org_id AND id = @id;
+
+-- name: LockPlanUpgrade :one
+-- The payment of an upgrade is applied under this lock, once.
+SELECT * FROM plan_upgrades WHERE org_id = @org_id AND id = @id FOR UPDATE;
+
+-- name: MarkPlanUpgradePaid :exec
+UPDATE plan_upgrades SET state = 'paid', payment_id = @payment_id, paid_at = @paid_at, invoice_id = sqlc.narg('invoice_id')
+WHERE org_id = @org_id AND id = @id AND state = 'pending';

@@ -182,6 +182,56 @@ func (q *Queries) CountVoucher(ctx context.Context, arg CountVoucherParams) (Vou
 	return i, err
 }
 
+const createPlanUpgrade = `-- name: CreatePlanUpgrade :one
+INSERT INTO plan_upgrades (org_id, from_plan, to_plan, amount, currency, method, invoice_id, user_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING org_id, id, from_plan, to_plan, amount, currency, method, checkout_id, payment_id, state, invoice_id, user_id, created_at, paid_at
+`
+
+type CreatePlanUpgradeParams struct {
+	OrgID     int64
+	FromPlan  int64
+	ToPlan    int64
+	Amount    int64
+	Currency  string
+	Method    string
+	InvoiceID *int64
+	UserID    int64
+}
+
+// An upgrade waiting for its payment; invoice_id is the operator org's
+// draft whose total is the amount charged (NULL without an operator org).
+func (q *Queries) CreatePlanUpgrade(ctx context.Context, arg CreatePlanUpgradeParams) (PlanUpgrade, error) {
+	row := q.db.QueryRow(ctx, createPlanUpgrade,
+		arg.OrgID,
+		arg.FromPlan,
+		arg.ToPlan,
+		arg.Amount,
+		arg.Currency,
+		arg.Method,
+		arg.InvoiceID,
+		arg.UserID,
+	)
+	var i PlanUpgrade
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.FromPlan,
+		&i.ToPlan,
+		&i.Amount,
+		&i.Currency,
+		&i.Method,
+		&i.CheckoutID,
+		&i.PaymentID,
+		&i.State,
+		&i.InvoiceID,
+		&i.UserID,
+		&i.CreatedAt,
+		&i.PaidAt,
+	)
+	return i, err
+}
+
 const createSubscription = `-- name: CreateSubscription :one
 INSERT INTO subscriptions (org_id, plan_id, frequency, currency, term_start, term_end, billing_customer_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -507,6 +557,38 @@ func (q *Queries) ListSubscriptionEvents(ctx context.Context, orgID int64) ([]Su
 	return items, nil
 }
 
+const lockPlanUpgrade = `-- name: LockPlanUpgrade :one
+SELECT org_id, id, from_plan, to_plan, amount, currency, method, checkout_id, payment_id, state, invoice_id, user_id, created_at, paid_at FROM plan_upgrades WHERE org_id = $1 AND id = $2 FOR UPDATE
+`
+
+type LockPlanUpgradeParams struct {
+	OrgID int64
+	ID    int64
+}
+
+// The payment of an upgrade is applied under this lock, once.
+func (q *Queries) LockPlanUpgrade(ctx context.Context, arg LockPlanUpgradeParams) (PlanUpgrade, error) {
+	row := q.db.QueryRow(ctx, lockPlanUpgrade, arg.OrgID, arg.ID)
+	var i PlanUpgrade
+	err := row.Scan(
+		&i.OrgID,
+		&i.ID,
+		&i.FromPlan,
+		&i.ToPlan,
+		&i.Amount,
+		&i.Currency,
+		&i.Method,
+		&i.CheckoutID,
+		&i.PaymentID,
+		&i.State,
+		&i.InvoiceID,
+		&i.UserID,
+		&i.CreatedAt,
+		&i.PaidAt,
+	)
+	return i, err
+}
+
 const lockQuotaCrossing = `-- name: LockQuotaCrossing :one
 SELECT org_id, month, threshold, used, vouchers, plan_id, at, alerted_at FROM quota_crossings WHERE org_id = $1 AND month = $2 AND plan_id = $3 AND threshold = $4 FOR UPDATE
 `
@@ -560,6 +642,30 @@ func (q *Queries) LockSubscription(ctx context.Context, orgID int64) (Subscripti
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const markPlanUpgradePaid = `-- name: MarkPlanUpgradePaid :exec
+UPDATE plan_upgrades SET state = 'paid', payment_id = $1, paid_at = $2, invoice_id = $3
+WHERE org_id = $4 AND id = $5 AND state = 'pending'
+`
+
+type MarkPlanUpgradePaidParams struct {
+	PaymentID *string
+	PaidAt    *time.Time
+	InvoiceID *int64
+	OrgID     int64
+	ID        int64
+}
+
+func (q *Queries) MarkPlanUpgradePaid(ctx context.Context, arg MarkPlanUpgradePaidParams) error {
+	_, err := q.db.Exec(ctx, markPlanUpgradePaid,
+		arg.PaymentID,
+		arg.PaidAt,
+		arg.InvoiceID,
+		arg.OrgID,
+		arg.ID,
+	)
+	return err
 }
 
 const markQuotaCrossingAlerted = `-- name: MarkQuotaCrossingAlerted :exec
@@ -662,6 +768,21 @@ UPDATE orgs SET operator = true WHERE id = $1
 
 func (q *Queries) SetOrgOperator(ctx context.Context, id int64) error {
 	_, err := q.db.Exec(ctx, setOrgOperator, id)
+	return err
+}
+
+const setPlanUpgradeCheckout = `-- name: SetPlanUpgradeCheckout :exec
+UPDATE plan_upgrades SET checkout_id = $1 WHERE org_id = $2 AND id = $3
+`
+
+type SetPlanUpgradeCheckoutParams struct {
+	CheckoutID *string
+	OrgID      int64
+	ID         int64
+}
+
+func (q *Queries) SetPlanUpgradeCheckout(ctx context.Context, arg SetPlanUpgradeCheckoutParams) error {
+	_, err := q.db.Exec(ctx, setPlanUpgradeCheckout, arg.CheckoutID, arg.OrgID, arg.ID)
 	return err
 }
 

@@ -77,6 +77,13 @@ type Config struct {
 	// environment invoices.Recording.Env names (the fake AEAT of the demo and
 	// tests); empty: the AEAT's own.
 	AEATURL string
+	// PaymentsURL is the API base of the hosted-checkout provider plan
+	// upgrades are paid through (app/checkout); empty: upgrades are
+	// refused politely, "pago no disponible". PaymentsToken is its access
+	// token and PaymentsWebhookSecret the key its webhooks are signed with.
+	PaymentsURL           string
+	PaymentsToken         string
+	PaymentsWebhookSecret []byte
 
 	// The SistemaInformatico every VERI*FACTU record names (RD 1007/2023,
 	// Orden HAC/1177/2024) and the AEAT environment records go to.
@@ -154,6 +161,9 @@ var Vars = []Var{
 	{"PULSO_LIVE_MAX_PER_USER", "10", "live sockets (open pages) one user may hold on one node; more are refused with close code 4429"},
 	{"PULSO_LIVE_MAX_PER_ORG", "200", "live sockets one org may hold on one node; more are refused with close code 4429"},
 	{"PULSO_AEAT_URL", "(unset: the AEAT's VERI*FACTU service)", "https URL that replaces the AEAT's VERI*FACTU web service endpoint (a test or fake service); records are sent there with the org's certificate"},
+	{"PULSO_PAYMENTS_URL", "(unset: upgrades are not offered for payment)", "API base URL of the hosted-checkout payment provider plan upgrades are paid through (Mercado Pago's shape: https://api.mercadopago.com, or a fake); set with PULSO_PAYMENTS_TOKEN and PULSO_PAYMENTS_WEBHOOK_SECRET"},
+	{"PULSO_PAYMENTS_TOKEN", "(unset)", "access token of that provider's account"},
+	{"PULSO_PAYMENTS_WEBHOOK_SECRET", "(unset)", "secret the provider signs its webhooks to /webhooks/pagos with; without it every webhook is refused"},
 	{"PULSO_VERIFACTU_PRODUCER_NAME", "(unset: each org names itself)", "name of who produces and makes this Pulso available, in every VERI*FACTU record's SistemaInformatico and the declaración responsable; set with PULSO_VERIFACTU_PRODUCER_NIF"},
 	{"PULSO_VERIFACTU_PRODUCER_NIF", "(unset: each org's NIF)", "Spanish NIF of that producer"},
 	{"PULSO_VERIFACTU_PRODUCER_ADDRESS", "(unset)", "postal address of that producer, stated on the declaración responsable, which is signed there"},
@@ -290,6 +300,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if u, err := url.Parse(c.AEATURL); err != nil || u.Scheme != "https" || u.Host == "" {
 			errs = append(errs, fmt.Errorf("PULSO_AEAT_URL must be an https URL (the service needs client-certificate TLS), got %q", c.AEATURL))
 		}
+	}
+
+	if c.PaymentsURL = strings.TrimRight(get("PULSO_PAYMENTS_URL", ""), "/"); c.PaymentsURL != "" {
+		if u, err := url.Parse(c.PaymentsURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("PULSO_PAYMENTS_URL must be an absolute http(s) URL like https://api.mercadopago.com, got %q", c.PaymentsURL))
+		}
+	}
+	c.PaymentsToken = get("PULSO_PAYMENTS_TOKEN", "")
+	if s := get("PULSO_PAYMENTS_WEBHOOK_SECRET", ""); s != "" {
+		c.PaymentsWebhookSecret = []byte(s)
 	}
 
 	for _, p := range strings.Split(getenv("PULSO_TRUSTED_PROXIES"), ",") {

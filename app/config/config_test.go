@@ -57,6 +57,14 @@ func TestDefaults(t *testing.T) {
 	if _, err := config.FromEnv(env(map[string]string{"PULSO_AEAT_URL": "http://aeat.example"})); err == nil || !strings.Contains(err.Error(), "PULSO_AEAT_URL") {
 		t.Errorf("PULSO_AEAT_URL over http: %v", err)
 	}
+	pay, err := config.FromEnv(env(map[string]string{"PULSO_PAYMENTS_URL": "https://api.mercadopago.com/", "PULSO_PAYMENTS_TOKEN": "APP_USR-1",
+		"PULSO_PAYMENTS_WEBHOOK_SECRET": "whsec"}))
+	if err != nil || pay.PaymentsURL != "https://api.mercadopago.com" || pay.PaymentsToken != "APP_USR-1" || string(pay.PaymentsWebhookSecret) != "whsec" {
+		t.Errorf("payments: %q %q %q (%v)", pay.PaymentsURL, pay.PaymentsToken, pay.PaymentsWebhookSecret, err)
+	}
+	if _, err := config.FromEnv(env(map[string]string{"PULSO_PAYMENTS_URL": "api.mercadopago.com"})); err == nil || !strings.Contains(err.Error(), "PULSO_PAYMENTS_URL") {
+		t.Errorf("PULSO_PAYMENTS_URL without a scheme: %v", err)
+	}
 	// Every variable FromEnv reads is documented in Vars (and so the README).
 	documented := map[string]bool{}
 	for _, v := range config.Vars {
