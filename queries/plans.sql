@@ -140,3 +140,7 @@ SELECT * FROM plan_upgrades WHERE org_id = @org_id AND id = @id FOR UPDATE;
 -- name: MarkPlanUpgradePaid :exec
 UPDATE plan_upgrades SET state = 'paid', payment_id = @payment_id, paid_at = @paid_at, invoice_id = sqlc.narg('invoice_id')
 WHERE org_id = @org_id AND id = @id AND state = 'pending';
+
+-- name: CancelPlanUpgrade :exec
+-- An upgrade whose checkout could not be created: nothing can pay it.
+UPDATE plan_upgrades SET state = 'cancelled' WHERE org_id = @org_id AND id = @id AND state = 'pending' AND checkout_id IS NULL;

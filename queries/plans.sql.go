@@ -139,6 +139,21 @@ func (q *Queries) AverageVoucherUsage(ctx context.Context, arg AverageVoucherUsa
 	return i, err
 }
 
+const cancelPlanUpgrade = `-- name: CancelPlanUpgrade :exec
+UPDATE plan_upgrades SET state = 'cancelled' WHERE org_id = $1 AND id = $2 AND state = 'pending' AND checkout_id IS NULL
+`
+
+type CancelPlanUpgradeParams struct {
+	OrgID int64
+	ID    int64
+}
+
+// An upgrade whose checkout could not be created: nothing can pay it.
+func (q *Queries) CancelPlanUpgrade(ctx context.Context, arg CancelPlanUpgradeParams) error {
+	_, err := q.db.Exec(ctx, cancelPlanUpgrade, arg.OrgID, arg.ID)
+	return err
+}
+
 const countStoreUsers = `-- name: CountStoreUsers :one
 SELECT count(*)::int FROM store_connections WHERE org_id = $1 AND state <> 'disconnected'
 `

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pulso/app/checkout"
+	"pulso/app/invoices"
 	"pulso/app/live"
 	"pulso/app/plans"
 	"pulso/app/web"
@@ -90,15 +91,42 @@ func (h *Handler) Pay(c *fiber.Ctx) error {
 		Amount: plans.Amount(up.Amount), Currency: up.Currency, Method: method, SuccessURL: base + Path + "/pagado", CancelURL: base + Path,
 		Payer: p.Email})
 	if err != nil {
-		// The pending upgrade has no checkout: nothing can pay it, and the
-		// next attempt makes another.
+		// Nothing can pay an upgrade without a checkout: it is cancelled
+		// and its draft deleted, and the next attempt makes new ones.
 		h.Log.ErrorContext(ctx, "create checkout", "org_id", p.OrgID, "upgrade_id", up.ID, "err", err)
+		if err := h.abandon(ctx, up); err != nil {
+			return err
+		}
 		return h.renderChange(c, fiber.StatusOK, plansview.Change{Message: "plans.payments_failed", Kind: "warning"})
 	}
 	if err := h.Q.SetPlanUpgradeCheckout(ctx, queries.SetPlanUpgradeCheckoutParams{OrgID: p.OrgID, ID: up.ID, CheckoutID: &co.ID}); err != nil {
 		return err
 	}
 	return web.Redirect(c, co.URL)
+}
+
+// abandon cancels an upgrade no checkout was made for, with its draft.
+func (h *Handler) abandon(ctx context.Context, up queries.PlanUpgrade) error {
+	return live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
+		q := queries.New(tx)
+		if err := q.CancelPlanUpgrade(ctx, queries.CancelPlanUpgradeParams{OrgID: up.OrgID, ID: up.ID}); err != nil {
+			return err
+		}
+		if up.InvoiceID == nil {
+			return nil
+		}
+		op, err := q.GetOperatorOrg(ctx)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := invoices.DeleteDraft(ctx, tx, op.ID, *up.InvoiceID); err != nil && !errors.Is(err, invoices.ErrNotDraft) {
+			return err
+		}
+		return nil
+	})
 }
 
 // Paid is GET /autogestion/suscripcion/pagado, where the provider sends

@@ -47,15 +47,38 @@ type world struct {
 	operator queries.Org
 }
 
-func setup(t *testing.T, payments bool) *world {
+// Providers a world may have.
+const (
+	noProvider = iota
+	fakeProvider
+	// failingCreate is the fake behind a proxy that answers 500 to every
+	// checkout creation (the provider down at the worst moment).
+	failingCreate
+)
+
+func setup(t *testing.T, provider int) *world {
 	t.Helper()
 	w := &world{}
 	var opts []apptest.Option
-	if payments {
+	if provider != noProvider {
 		w.fake = checkoutfake.Start()
 		t.Cleanup(w.fake.Close)
+		base := w.fake.URL()
+		if provider == failingCreate {
+			target, _ := url.Parse(base)
+			proxy := httputil.NewSingleHostReverseProxy(target)
+			srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost && r.URL.Path == "/checkout/preferences" {
+					http.Error(rw, `{"error":"internal_error","message":"down"}`, http.StatusInternalServerError)
+					return
+				}
+				proxy.ServeHTTP(rw, r)
+			}))
+			t.Cleanup(srv.Close)
+			base = srv.URL
+		}
 		opts = append(opts, func(c *config.Config) {
-			c.PaymentsURL, c.PaymentsToken, c.PaymentsWebhookSecret = w.fake.URL(), checkoutfake.Token, []byte(secret)
+			c.PaymentsURL, c.PaymentsToken, c.PaymentsWebhookSecret = base, checkoutfake.Token, []byte(secret)
 		})
 	}
 	w.env = apptest.New(t, opts...)
@@ -126,7 +149,7 @@ func (w *world) issue(ch plans.Channel) error {
 
 func TestPageShowsTheMonthAgainstThePlan(t *testing.T) {
 	t.Parallel()
-	w := setup(t, false)
+	w := setup(t, noProvider)
 	w.subscribe(t, "estandar")
 	w.stores(t, 2)
 	// Most of the month as counters (what issuing keeps), plus vouchers
@@ -179,7 +202,7 @@ func TestPageShowsTheMonthAgainstThePlan(t *testing.T) {
 
 func TestPageOverageAndNoSubscription(t *testing.T) {
 	t.Parallel()
-	w := setup(t, false)
+	w := setup(t, noProvider)
 	r := w.admin.Get(path)
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, `data-testid="plan-none"`) || strings.Contains(r.Body, `data-testid="plan-change"`) {
 		t.Errorf("without a subscription: status %d, body %.500s", r.Status, r.Body)
@@ -196,7 +219,7 @@ func TestPageOverageAndNoSubscription(t *testing.T) {
 
 func TestChangeRefusedWithItsReasonAndDowngradeScheduled(t *testing.T) {
 	t.Parallel()
-	w := setup(t, false)
+	w := setup(t, noProvider)
 	w.subscribe(t, "pro")
 	w.stores(t, 4)
 	estandar := planID(t, w.env, "estandar")
@@ -257,7 +280,7 @@ func TestChangeRefusedWithItsReasonAndDowngradeScheduled(t *testing.T) {
 
 func TestUpgradeWithoutProvider(t *testing.T) {
 	t.Parallel()
-	w := setup(t, false)
+	w := setup(t, noProvider)
 	w.subscribe(t, "inicial")
 	for _, p := range []string{"/cambio", "/pago"} {
 		r := w.admin.Post(path+p, url.Values{"plan_id": {fmt.Sprint(planID(t, w.env, "pro"))}, "method": {"card"}})
@@ -394,7 +417,7 @@ func (w *world) checkout(t *testing.T, to int64) queries.PlanUpgrade {
 
 func TestUpgradePaidLiftsTheLimitOnce(t *testing.T) {
 	t.Parallel()
-	w := setup(t, true)
+	w := setup(t, fakeProvider)
 	w.mini(t)
 	inicial := planID(t, w.env, "inicial")
 	hk := w.hooks(t)
@@ -470,7 +493,7 @@ func TestUpgradePaidLiftsTheLimitOnce(t *testing.T) {
 
 func TestRedirectBeforeWebhookAppliesOnce(t *testing.T) {
 	t.Parallel()
-	w := setup(t, true)
+	w := setup(t, fakeProvider)
 	w.mini(t)
 	inicial := planID(t, w.env, "inicial")
 	u := w.checkout(t, inicial)
@@ -516,7 +539,7 @@ func postWebhook(t *testing.T, w *world, payment string, key []byte) *http.Respo
 
 func TestWebhookBadSignatureAppliesNothing(t *testing.T) {
 	t.Parallel()
-	w := setup(t, true)
+	w := setup(t, fakeProvider)
 	w.mini(t)
 	u := w.checkout(t, planID(t, w.env, "inicial"))
 	payment := w.fake.Pay(*u.CheckoutID) // no webhook configured: only ours arrive
@@ -550,7 +573,7 @@ func TestWebhookBadSignatureAppliesNothing(t *testing.T) {
 
 func TestAmountMismatchIsNotApplied(t *testing.T) {
 	t.Parallel()
-	w := setup(t, true)
+	w := setup(t, fakeProvider)
 	w.mini(t)
 	hk := w.hooks(t)
 	u := w.checkout(t, planID(t, w.env, "inicial"))
@@ -583,7 +606,7 @@ func TestAmountMismatchIsNotApplied(t *testing.T) {
 
 func TestPayThroughHTMXAndRejectedThenPaid(t *testing.T) {
 	t.Parallel()
-	w := setup(t, true)
+	w := setup(t, fakeProvider)
 	w.mini(t)
 	hk := w.hooks(t)
 	inicial := planID(t, w.env, "inicial")
@@ -616,5 +639,24 @@ func TestPayThroughHTMXAndRejectedThenPaid(t *testing.T) {
 	}
 	if n := w.env.Count(`SELECT count(*) FROM subscription_events WHERE org_id = $1 AND kind = 'upgraded'`, w.org.ID); n != 1 {
 		t.Errorf("%d upgraded events, want 1", n)
+	}
+}
+
+func TestCheckoutNotCreatedCancelsTheUpgrade(t *testing.T) {
+	t.Parallel()
+	w := setup(t, failingCreate)
+	w.mini(t)
+	r := w.admin.Post(path+"/pago", url.Values{"plan_id": {fmt.Sprint(planID(t, w.env, "inicial"))}, "method": {"card"}})
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "No se pudo contactar con la pasarela de pago") {
+		t.Fatalf("pago with the provider down: status %d", r.Status)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM plan_upgrades WHERE org_id = $1 AND state = 'cancelled' AND checkout_id IS NULL`, w.org.ID); n != 1 {
+		t.Error("the upgrade without a checkout is not cancelled")
+	}
+	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1`, w.operator.ID); n != 0 {
+		t.Errorf("%d operator invoices left behind, want its draft deleted", n)
+	}
+	if err := w.issue(plans.Physical); !invoices.OverPlanLimit(err) {
+		t.Errorf("after a failed checkout: %v, want the limit", err)
 	}
 }
