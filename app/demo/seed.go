@@ -141,6 +141,6 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, keys linktoken.Keys, log *slo
 				return err
 			}
 		}
-		return nil
+		return seedPlans(ctx, tx, hash, log)
 	})
 }
