@@ -150,7 +150,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	// (the signature is the credential); the handler reads the small body
 	// itself, after nothing.
 	plansH := plansweb.New(d)
-	app.Post(bodies.Raw("/webhooks/pagos"), plansH.Webhook).Name("plans.webhook")
+	app.Post(bodies.Raw(config.PaymentsWebhookPath), plansH.Webhook).Name("plans.webhook")
 
 	app.Use(auth.LoadSession(d))
 	app.Use(auth.CSRF(d.Cfg.Secret, d.Cfg.SecureCookies()))

@@ -142,48 +142,44 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	return cfg
 }
 
-// periodicJobs is the one place recurring work is scheduled.
+// periodic is the one place recurring work is scheduled: each pass runs
+// on start and then every so often.
+var periodic = []struct {
+	every time.Duration
+	args  river.JobArgs
+}{
+	{time.Hour, jobargs.SessionCleanup{}},
+	// Deadlines have their own scheduled jobs; the sweep is the net
+	// under them and finds deals idle past their stage's limit.
+	{time.Minute, jobargs.SLASweep{}},
+	// Scheduled invoice sends have their own jobs at their minute; the
+	// sweep sends those whose job was lost.
+	{time.Minute, jobargs.InvoiceSendSweep{}},
+	// VERI*FACTU records are sent by a job enqueued when they are
+	// written; the sweep is the net under it (an outage, a lost job).
+	{time.Minute, jobargs.VerifactuSweep{}},
+	// Recurring invoices: a period is due from midnight in its org's
+	// zone; a minute's wait is nothing to an invoice dated that day.
+	{time.Minute, jobargs.RecurringInvoices{}},
+	// Sales targets falling behind pace: a matter of days, so hourly is
+	// prompt; reaching one is checked at the win (TargetCheck).
+	{time.Hour, jobargs.TargetPace{}},
+	// Quota alerts have their own job from the issuing transaction;
+	// the pass raises any left behind and ends subscription terms.
+	{time.Minute, jobargs.Subscriptions{}},
+	// Store orders arrive by notification; the catch-up is the net
+	// under a lost one and under an outage of ours.
+	{10 * time.Minute, jobargs.StoreSweep{}},
+}
+
 func periodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{
-		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.SessionCleanup{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-		// Deadlines have their own scheduled jobs; the sweep is the net
-		// under them and finds deals idle past their stage's limit.
-		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.SLASweep{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-		// Scheduled invoice sends have their own jobs at their minute; the
-		// sweep sends those whose job was lost.
-		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.InvoiceSendSweep{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-		// VERI*FACTU records are sent by a job enqueued when they are
-		// written; the sweep is the net under it (an outage, a lost job).
-		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.VerifactuSweep{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-		// Recurring invoices: a period is due from midnight in its org's
-		// zone; a minute's wait is nothing to an invoice dated that day.
-		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.RecurringInvoices{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-		// Sales targets falling behind pace: a matter of days, so hourly is
-		// prompt; reaching one is checked at the win (TargetCheck).
-		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.TargetPace{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-		// Quota alerts have their own job from the issuing transaction;
-		// the pass raises any left behind and ends subscription terms.
-		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.Subscriptions{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
-		// Store orders arrive by notification; the catch-up is the net
-		// under a lost one and under an outage of ours.
-		river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
-			func() (river.JobArgs, *river.InsertOpts) { return jobargs.StoreSweep{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true}),
+	jobs := make([]*river.PeriodicJob, len(periodic))
+	for i, p := range periodic {
+		jobs[i] = river.NewPeriodicJob(river.PeriodicInterval(p.every),
+			func() (river.JobArgs, *river.InsertOpts) { return p.args, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})
 	}
+	return jobs
 }
 
 // quieter passes on records at or above min only (unless the process logs

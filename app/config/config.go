@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"pulso/app/ident"
+	"pulso/app/store/mercadolibre"
 	"pulso/app/verifactu"
 )
 
@@ -114,6 +115,16 @@ const MLRedirectPath = "/integraciones/mercadolibre/vuelta"
 
 // MLNotifyPath is the app's notifications callback (topic orders_v2).
 const MLNotifyPath = "/integraciones/mercadolibre/notificaciones"
+
+// MercadoLibre is the store integration's app as its client takes it: the
+// web handlers (connecting) and the sync workers use the same.
+func (c Config) MercadoLibre() mercadolibre.Config {
+	return mercadolibre.Config{AuthURL: c.MLAuthURL, APIURL: c.MLAPIURL, ClientID: c.MLClientID,
+		ClientSecret: c.MLClientSecret, RedirectURI: c.MLRedirectURI()}
+}
+
+// PaymentsWebhookPath receives the payment provider's signed webhooks.
+const PaymentsWebhookPath = "/webhooks/pagos"
 
 // MLRedirectURI is the redirect URI registered in the Mercado Libre app.
 func (c Config) MLRedirectURI() string {

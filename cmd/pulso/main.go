@@ -172,6 +172,12 @@ func run(ctx context.Context, cmd string, args []string) error {
 			stopAEAT, err = startDemoAEAT(ctx, pool, &cfg, log)
 		}
 		defer stopAEAT()
+		stopStore := func() {}
+		if err == nil {
+			stopStore, err = startDemoStore(ctx, pool, &cfg, log)
+		}
+		defer stopStore()
+		defer startDemoPayments(&cfg, log)()
 		pool.Close()
 		if err != nil {
 			return err
@@ -417,6 +423,7 @@ func workerOptions(cfg config.Config, log *slog.Logger, work bool) (workers.Opti
 		SyncWorkers: cfg.WorkersSync, ReportsWorkers: cfg.WorkersReports,
 		RescueAfter: cfg.JobRescueAfter, BaseURL: cfg.BaseURL.String(), Links: cfg.LinkKeys(),
 		InboundMaxBytes: cfg.InboundMaxBytes, DocumentMaxBytes: cfg.DocumentMaxBytes,
+		MercadoLibre: cfg.MercadoLibre(),
 	}, nil
 }
 

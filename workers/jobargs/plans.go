@@ -30,8 +30,10 @@ type Subscriptions struct{}
 
 func (Subscriptions) Kind() string { return "subscriptions" }
 
+// Unique by the minute, not by its (empty) args: unique by args alone
+// counts completed jobs too, and the pass would run once per database.
 func (Subscriptions) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: time.Minute}}
 }
 
 // StoreOrder fetches one store order and applies it. Cause is the
@@ -71,6 +73,7 @@ type StoreSweep struct{}
 
 func (StoreSweep) Kind() string { return "store_sweep" }
 
+// By the period, like Subscriptions (by args alone it would run once).
 func (StoreSweep) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
 }

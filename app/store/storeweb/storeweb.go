@@ -50,8 +50,7 @@ func New(d web.Deps) *Handler {
 
 // Client is the Mercado Libre client of the configured app.
 func Client(cfg config.Config) *mercadolibre.Client {
-	return mercadolibre.New(mercadolibre.Config{AuthURL: cfg.MLAuthURL, APIURL: cfg.MLAPIURL, ClientID: cfg.MLClientID,
-		ClientSecret: cfg.MLClientSecret, RedirectURI: cfg.MLRedirectURI()})
+	return mercadolibre.New(cfg.MercadoLibre())
 }
 
 // List is the page: the org's connected sellers and its store users.
