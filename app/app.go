@@ -4,6 +4,7 @@ package app
 
 import (
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -113,7 +114,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 		// htmx runs with allowEval off and no injected styles, so the page
 		// needs nothing inline. connect-src 'self' covers the same-origin socket.
 		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-			"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+			"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action " + formAction(d.Cfg) + "; frame-ancestors 'none'",
 		ReferrerPolicy:            "same-origin",
 		CrossOriginEmbedderPolicy: "unsafe-none",
 		PermissionPolicy:          "camera=(), microphone=(), geolocation=()",
@@ -529,4 +530,23 @@ func accessLog(log *slog.Logger) fiber.Handler {
 			slog.Int("status", status), slog.Duration("duration", time.Since(start)))...)
 		return err
 	}
+}
+
+// formAction is the CSP's form-action: our own pages, and the outside
+// pages a form of ours redirects to — browsers hold a form's redirects to
+// it too. "Conectar Mercado Libre" posts and lands on Mercado Libre's
+// authorization page; paying an upgrade without JavaScript lands on the
+// provider's checkout (with htmx it is a plain navigation, not held).
+func formAction(cfg config.Config) string {
+	out := "'self'"
+	var outside []string
+	if cfg.MLClientID != "" {
+		outside = append(outside, cfg.MLAuthURL)
+	}
+	for _, u := range append(outside, cfg.PaymentsURL) {
+		if o, err := url.Parse(u); err == nil && o.Scheme != "" && o.Host != "" {
+			out += " " + o.Scheme + "://" + o.Host
+		}
+	}
+	return out
 }

@@ -110,3 +110,8 @@ UPDATE invoices SET channel = @channel WHERE org_id = @org_id AND id = @id AND s
 
 -- name: GetStoreSync :one
 SELECT * FROM store_syncs WHERE org_id = @org_id AND id = @id;
+
+-- name: OrgsWithBlockedStoreOrders :many
+-- Orgs some of whose orders a plan's limit held back (the sweep retries
+-- them: the month may have turned, or the plan changed).
+SELECT DISTINCT org_id FROM store_orders WHERE state = 'blocked' ORDER BY org_id;

@@ -637,6 +637,32 @@ func (q *Queries) LockStoreOrder(ctx context.Context, arg LockStoreOrderParams) 
 	return i, err
 }
 
+const orgsWithBlockedStoreOrders = `-- name: OrgsWithBlockedStoreOrders :many
+SELECT DISTINCT org_id FROM store_orders WHERE state = 'blocked' ORDER BY org_id
+`
+
+// Orgs some of whose orders a plan's limit held back (the sweep retries
+// them: the month may have turned, or the plan changed).
+func (q *Queries) OrgsWithBlockedStoreOrders(ctx context.Context) ([]int64, error) {
+	rows, err := q.db.Query(ctx, orgsWithBlockedStoreOrders)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var org_id int64
+		if err := rows.Scan(&org_id); err != nil {
+			return nil, err
+		}
+		items = append(items, org_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const progressStoreSync = `-- name: ProgressStoreSync :one
 UPDATE store_syncs SET total = $1, seen = $2, imported = $3, failed = $4
 WHERE org_id = $5 AND id = $6

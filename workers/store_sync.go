@@ -60,7 +60,8 @@ func storeOutcome(err error) error {
 }
 
 // StoreSweepWorker works jobargs.StoreSweep: a catch-up for every active
-// connection, the net under lost notifications.
+// connection, the net under lost notifications, and a retry of the orders
+// a plan's limit held back.
 type StoreSweepWorker struct {
 	river.WorkerDefaults[jobargs.StoreSweep]
 	DB *pgxpool.Pool
@@ -77,6 +78,15 @@ func (w *StoreSweepWorker) Work(ctx context.Context, job *river.Job[jobargs.Stor
 	}
 	for _, c := range conns {
 		if _, err := jobs.Insert(ctx, jobargs.StoreCatchUp{OrgID: c.OrgID, ConnectionID: c.ID}, nil); err != nil {
+			return err
+		}
+	}
+	blocked, err := queries.New(w.DB).OrgsWithBlockedStoreOrders(ctx)
+	if err != nil {
+		return err
+	}
+	for _, org := range blocked {
+		if _, err := jobs.Insert(ctx, jobargs.StoreRetryBlocked{OrgID: org}, nil); err != nil {
 			return err
 		}
 	}

@@ -116,6 +116,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	st := &store.Store{DB: pool, ML: mercadolibre.New(opts.MercadoLibre), Keys: opts.Sealed, Log: log}
 	river.AddWorker(ws, &StoreOrderWorker{Store: st})
 	river.AddWorker(ws, &StoreCatchUpWorker{Store: st})
+	river.AddWorker(ws, &StoreRetryBlockedWorker{Store: st})
 	river.AddWorker(ws, &StoreSweepWorker{DB: pool})
 
 	timeout, rescue := timeouts(opts.RescueAfter)

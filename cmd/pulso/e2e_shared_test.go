@@ -24,8 +24,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pulso/app/apptest"
+	"pulso/app/checkout/checkoutfake"
+	"pulso/app/config"
 	"pulso/app/demo"
 	"pulso/app/mail/mailtest"
+	"pulso/app/store/mercadolibre/mlfake"
 )
 
 // e2eWorlds are the copies of the demo on the shared server, seeded in this
@@ -34,7 +37,7 @@ import (
 // test signs in. A test that changes what another reads, or makes
 // notifications pop up on another's screens, works in a world of its own;
 // tests that only look share "shared".
-var e2eWorlds = []string{"shared", "duplicate", "convert", "capture", "import", "board", "tasks", "quote", "invoice-sends", "invoice", "invoice-flow", "dashboard"}
+var e2eWorlds = []string{"shared", "duplicate", "convert", "capture", "import", "board", "tasks", "quote", "invoice-sends", "invoice", "invoice-flow", "dashboard", "plans"}
 
 // world is one copy of the demo: its two orgs and their users, with every
 // user's address tagged with the world's name (rep@demo.test is
@@ -85,7 +88,9 @@ func seedWorld(ctx context.Context, pool *pgxpool.Pool, name string) (*world, er
 
 type sharedEnv struct {
 	srv    *server
-	smtp   *mailtest.Server // SMTP_URL of srv
+	smtp   *mailtest.Server     // SMTP_URL of srv
+	store  *mlfake.Server       // the Mercado Libre srv's store integration talks to
+	pay    *checkoutfake.Server // the payment provider srv's plan upgrades are paid through
 	worlds map[string]*world
 	timing string // how long its start took, step by step
 }
@@ -144,6 +149,23 @@ func sharedWorld(t *testing.T, name string) (*server, *world) {
 	return shared.srv, w
 }
 
+// The shared server's Mercado Libre app and payment webhook secret.
+const (
+	e2eMLClient  = "5500000000000042"
+	e2eMLSecret  = "e2e-ml-secret"
+	e2ePaySecret = "e2e-payments-webhook-secret"
+)
+
+// sharedFakes are the fake Mercado Libre and payment provider of the
+// shared server.
+func sharedFakes(t *testing.T) (*mlfake.Server, *checkoutfake.Server) {
+	t.Helper()
+	if shared == nil {
+		t.Fatal("sharedFakes before sharedWorld")
+	}
+	return shared.store, shared.pay
+}
+
 // sharedMail is the SMTP server the shared server sends through.
 func sharedMail(t *testing.T) *mailtest.Server {
 	t.Helper()
@@ -182,6 +204,21 @@ func startShared() (*sharedEnv, error) {
 		// The test's SMTP server speaks plain SMTP on loopback, which the
 		// binary would otherwise refuse (PULSO_SMTP_REQUIRE_TLS defaults on).
 		e.srv = newServer(sharedTB, pool, dataDir, "SMTP_URL="+e.smtp.URL(), "PULSO_SMTP_REQUIRE_TLS=false")
+		// The outside services, faked in this process: Mercado Libre (its
+		// redirect and notifications are the server's) and the payment
+		// provider (its webhooks signed with the server's secret).
+		base := "http://" + e.srv.addr
+		store, storeURL, closeStore := mlfake.Start()
+		sharedTB.Cleanup(closeStore)
+		store.AddApp(e2eMLClient, e2eMLSecret, base+config.MLRedirectPath)
+		store.SetCallback(base + config.MLNotifyPath)
+		e.store = store
+		e.pay = checkoutfake.Start()
+		sharedTB.Cleanup(e.pay.Close)
+		e.pay.SetWebhook(base+config.PaymentsWebhookPath, []byte(e2ePaySecret))
+		e.srv.env = append(e.srv.env, "PULSO_ML_CLIENT_ID="+e2eMLClient, "PULSO_ML_CLIENT_SECRET="+e2eMLSecret,
+			"PULSO_ML_AUTH_URL="+storeURL, "PULSO_ML_API_URL="+storeURL,
+			"PULSO_PAYMENTS_URL="+e.pay.URL(), "PULSO_PAYMENTS_TOKEN="+checkoutfake.Token, "PULSO_PAYMENTS_WEBHOOK_SECRET="+e2ePaySecret)
 		if err := e.srv.start(sharedTB); err != nil {
 			sharedTB.Fatal(err)
 		}

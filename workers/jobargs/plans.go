@@ -77,3 +77,17 @@ func (StoreSweep) Kind() string { return "store_sweep" }
 func (StoreSweep) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
 }
+
+// StoreRetryBlocked applies again an org's store orders its plan's limit
+// held back: enqueued with an upgrade that lifts the limit (in its
+// transaction) and by the store sweep (the month turned).
+type StoreRetryBlocked struct {
+	OrgID int64 `json:"org_id" river:"unique"`
+}
+
+func (StoreRetryBlocked) Kind() string { return "store_retry_blocked" }
+
+// Unique over a minute: an upgrade and a sweep meeting make one pass.
+func (StoreRetryBlocked) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSync, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
+}

@@ -15,6 +15,7 @@ import (
 	"pulso/app/live"
 	"pulso/app/plans"
 	"pulso/app/web"
+	"pulso/workers/jobargs"
 	"pulso/queries"
 	plansview "pulso/views/plans"
 )
@@ -212,6 +213,11 @@ func (h *Handler) apply(ctx context.Context, pay checkout.Payment, via string) (
 	err := live.BeginFunc(ctx, h.DB, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		res, err = plans.ApplyPayment(ctx, tx, pay, h.bill, time.Now())
+		if err != nil || res.Outcome != plans.Applied || h.Jobs == nil {
+			return err
+		}
+		// The limit is lifted now: the store orders it held back go in.
+		_, err = h.Jobs.InsertTx(ctx, tx, jobargs.StoreRetryBlocked{OrgID: res.OrgID}, nil)
 		return err
 	})
 	if err != nil {

@@ -40,6 +40,11 @@ func TestConnectAndNotify(t *testing.T) {
 	if res.Status != http.StatusOK || !strings.Contains(res.Body, `data-testid="store-none"`) || !strings.Contains(res.Body, "ml-connect") {
 		t.Fatalf("list: %d %.400s", res.Status, res.Body)
 	}
+	// The connect form lands on Mercado Libre's page: the browser allows
+	// that redirect only if the CSP's form-action names its origin.
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+fake.URL()+";") {
+		t.Errorf("form-action does not allow the authorization page: %q", csp)
+	}
 	res = c.Post("/integraciones/mercadolibre/conectar", url.Values{})
 	to := res.Header.Get("Location")
 	if to == "" {
