@@ -15,9 +15,9 @@ import (
 	"pulso/app/live"
 	"pulso/app/plans"
 	"pulso/app/web"
-	"pulso/workers/jobargs"
 	"pulso/queries"
 	plansview "pulso/views/plans"
+	"pulso/workers/jobargs"
 )
 
 // maxWebhookBody bounds a notification: the provider's are a few hundred
