@@ -142,9 +142,9 @@ func TestOperatorAdminEditsAPlanAndSubscribersFollowFromNow(t *testing.T) {
 		return body[i : i+end]
 	}
 	for code, wants := range map[string][]string{
-		"inicial": {"Comprobantes/mes: 250", "Usuarios de tienda: 1", "No se emiten más comprobantes", "Organizaciones: 1",
+		"inicial": {"Comprobantes/mes: 250", "Usuarios de tienda: 1", "Al límite: no se emiten más", "Organizaciones: 1",
 			money.Format(1900, "EUR") + "/mes", money.Format(39900, "MXN") + "/mes", money.Format(1990000, "ARS") + "/mes"},
-		"pro":  {"Comprobantes/mes: 5000", "Se emiten y se factura el excedente", "excedente " + money.Format(5, "EUR"), "Organizaciones: 0"},
+		"pro":  {"Comprobantes/mes: 5000", "Al límite: se cobra el excedente", "excedente " + money.Format(5, "EUR"), "Organizaciones: 0"},
 		"full": {"Comprobantes ilimitados", "Usuarios de tienda: 5"},
 	} {
 		got := row(r.Body, code)
