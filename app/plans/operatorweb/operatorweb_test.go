@@ -1,14 +1,18 @@
 package operatorweb_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -482,5 +486,63 @@ func TestBadInputGetsItsMessageAndChangesNothing(t *testing.T) {
 		if r := admin.Post(p, fresh); r.Status != http.StatusNotFound {
 			t.Errorf("POST %s: %d, want 404", p, r.Status)
 		}
+	}
+}
+
+// lockedBuffer is a log sink safe for the app's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// There is no audit table for the plans: each save is one log line
+// saying who changed what.
+func TestSavesAreLoggedWithWhoAndWhat(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	env := apptest.NewLogging(t, apptest.NewDB(t), slog.New(slog.NewJSONHandler(&logs, nil)))
+	op := env.Org("Pulso Operaciones S.L.")
+	if err := env.Q.SetOrgOperator(context.Background(), op.ID); err != nil {
+		t.Fatal(err)
+	}
+	u := env.User(op, "admin@pulso.test", web.RoleAdmin)
+	admin := env.LoginAs(u)
+	form := inicial(t, &world{env: env}, admin)
+	form.Set("vouchers", "300")
+	form.Set("monthly_EUR", "21,50")
+	if r := admin.Post(planPath(t, env, "inicial"), form); r.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d", r.Status)
+	}
+	if r := admin.Post(path, newPlan()); r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.Status)
+	}
+	var saves []map[string]any
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "plan saved" {
+			saves = append(saves, m)
+		}
+	}
+	if len(saves) != 2 {
+		t.Fatalf("%d 'plan saved' lines, want 2:\n%s", len(saves), logs.String())
+	}
+	if s := saves[0]; s["user_id"] != float64(u.ID) || s["org_id"] != float64(op.ID) || s["code"] != "inicial" ||
+		s["changes"] != "vouchers 250→300; monthly_EUR 1900→2150" {
+		t.Errorf("edit logged as %v", s)
+	}
+	if s := saves[1]; s["user_id"] != float64(u.ID) || s["code"] != "pro_plus" || !strings.Contains(fmt.Sprint(s["changes"]), "vouchers unlimited→10000") {
+		t.Errorf("new plan logged as %v", s)
 	}
 }
