@@ -36,6 +36,7 @@ import (
 	"pulso/app/orders/ordersweb"
 	"pulso/app/outbox"
 	"pulso/app/pipeline/pipelineweb"
+	"pulso/app/plans/operatorweb"
 	"pulso/app/plans/plansweb"
 	"pulso/app/quotes/quotesweb"
 	"pulso/app/stats/dashboardweb"
@@ -350,6 +351,17 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post(plansweb.Path+"/cambio", admin, plansH.Change).Name("plans.change")
 	app.Post(plansweb.Path+"/pago", admin, plansH.Pay).Name("plans.pay")
 	app.Get(plansweb.Path+"/pagado", admin, plansH.Paid).Name("plans.paid")
+	// The operator's plans (limits, policy, prices): the operator org's
+	// admins only; anyone else gets 404, as if there were no such page.
+	{
+		operator := auth.RequireOperatorAdmin()
+		operatorH := operatorweb.New(d)
+		app.Get(operatorweb.Path, operator, operatorH.List).Name("operator.plans")
+		app.Post(operatorweb.Path, operator, operatorH.Create).Name("operator.plan_create")
+		app.Get(operatorweb.Path+"/nuevo", operator, operatorH.NewForm).Name("operator.plan_new")
+		app.Get(operatorweb.Path+"/:id", operator, operatorH.Edit).Name("operator.plan_edit")
+		app.Post(operatorweb.Path+"/:id", operator, operatorH.Update).Name("operator.plan_update")
+	}
 
 	// The catalog: everyone reads it, admins edit products and groups.
 	app.Get("/catalog", anyone, catalogH.List).Name("catalog.list")

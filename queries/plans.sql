@@ -144,3 +144,25 @@ WHERE org_id = @org_id AND id = @id AND state = 'pending';
 -- name: CancelPlanUpgrade :exec
 -- An upgrade whose checkout could not be created: nothing can pay it.
 UPDATE plan_upgrades SET state = 'cancelled' WHERE org_id = @org_id AND id = @id AND state = 'pending' AND checkout_id IS NULL;
+
+-- name: CreatePlan :one
+-- The operator's new plan, ranked above every other (an upgrade from all
+-- of them); a code already in use returns no row.
+INSERT INTO plans (code, name, vouchers, store_users, at_limit, rank, active)
+SELECT @code::text, @name::text, sqlc.narg('vouchers')::int, @store_users::int, @at_limit::text, coalesce(max(rank), 0) + 1, @active::boolean
+FROM plans
+ON CONFLICT (code) DO NOTHING
+RETURNING *;
+
+-- name: CountPlanSubscribers :many
+-- Orgs subscribed to each plan, for the operator's plan list: a scan of
+-- subscriptions (one row per org) on a page only the operator opens.
+SELECT plan_id, count(*)::int AS orgs FROM subscriptions GROUP BY plan_id;
+
+-- name: SavePlan :one
+-- The operator's edit, from the version the form was loaded with
+-- (updated_at): no row when someone else saved the plan since.
+UPDATE plans SET name = @name, vouchers = sqlc.narg('vouchers'), store_users = @store_users, at_limit = @at_limit,
+    active = @active, updated_at = now()
+WHERE id = @id AND updated_at = @loaded_at
+RETURNING *;

@@ -154,6 +154,37 @@ func (q *Queries) CancelPlanUpgrade(ctx context.Context, arg CancelPlanUpgradePa
 	return err
 }
 
+const countPlanSubscribers = `-- name: CountPlanSubscribers :many
+SELECT plan_id, count(*)::int AS orgs FROM subscriptions GROUP BY plan_id
+`
+
+type CountPlanSubscribersRow struct {
+	PlanID int64
+	Orgs   int32
+}
+
+// Orgs subscribed to each plan, for the operator's plan list: a scan of
+// subscriptions (one row per org) on a page only the operator opens.
+func (q *Queries) CountPlanSubscribers(ctx context.Context) ([]CountPlanSubscribersRow, error) {
+	rows, err := q.db.Query(ctx, countPlanSubscribers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountPlanSubscribersRow{}
+	for rows.Next() {
+		var i CountPlanSubscribersRow
+		if err := rows.Scan(&i.PlanID, &i.Orgs); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countStoreUsers = `-- name: CountStoreUsers :one
 SELECT count(*)::int FROM store_connections WHERE org_id = $1 AND state <> 'disconnected'
 `
@@ -193,6 +224,49 @@ func (q *Queries) CountVoucher(ctx context.Context, arg CountVoucherParams) (Vou
 		&i.Physical,
 		&i.Ecommerce,
 		&i.Overage,
+	)
+	return i, err
+}
+
+const createPlan = `-- name: CreatePlan :one
+INSERT INTO plans (code, name, vouchers, store_users, at_limit, rank, active)
+SELECT $1::text, $2::text, $3::int, $4::int, $5::text, coalesce(max(rank), 0) + 1, $6::boolean
+FROM plans
+ON CONFLICT (code) DO NOTHING
+RETURNING id, code, name, vouchers, store_users, at_limit, rank, active, updated_at
+`
+
+type CreatePlanParams struct {
+	Code       string
+	Name       string
+	Vouchers   *int32
+	StoreUsers int32
+	AtLimit    string
+	Active     bool
+}
+
+// The operator's new plan, ranked above every other (an upgrade from all
+// of them); a code already in use returns no row.
+func (q *Queries) CreatePlan(ctx context.Context, arg CreatePlanParams) (Plan, error) {
+	row := q.db.QueryRow(ctx, createPlan,
+		arg.Code,
+		arg.Name,
+		arg.Vouchers,
+		arg.StoreUsers,
+		arg.AtLimit,
+		arg.Active,
+	)
+	var i Plan
+	err := row.Scan(
+		&i.ID,
+		&i.Code,
+		&i.Name,
+		&i.Vouchers,
+		&i.StoreUsers,
+		&i.AtLimit,
+		&i.Rank,
+		&i.Active,
+		&i.UpdatedAt,
 	)
 	return i, err
 }
@@ -775,6 +849,50 @@ func (q *Queries) RecountVouchers(ctx context.Context, orgID int64) ([]RecountVo
 		return nil, err
 	}
 	return items, nil
+}
+
+const savePlan = `-- name: SavePlan :one
+UPDATE plans SET name = $1, vouchers = $2, store_users = $3, at_limit = $4,
+    active = $5, updated_at = now()
+WHERE id = $6 AND updated_at = $7
+RETURNING id, code, name, vouchers, store_users, at_limit, rank, active, updated_at
+`
+
+type SavePlanParams struct {
+	Name       string
+	Vouchers   *int32
+	StoreUsers int32
+	AtLimit    string
+	Active     bool
+	ID         int64
+	LoadedAt   time.Time
+}
+
+// The operator's edit, from the version the form was loaded with
+// (updated_at): no row when someone else saved the plan since.
+func (q *Queries) SavePlan(ctx context.Context, arg SavePlanParams) (Plan, error) {
+	row := q.db.QueryRow(ctx, savePlan,
+		arg.Name,
+		arg.Vouchers,
+		arg.StoreUsers,
+		arg.AtLimit,
+		arg.Active,
+		arg.ID,
+		arg.LoadedAt,
+	)
+	var i Plan
+	err := row.Scan(
+		&i.ID,
+		&i.Code,
+		&i.Name,
+		&i.Vouchers,
+		&i.StoreUsers,
+		&i.AtLimit,
+		&i.Rank,
+		&i.Active,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const setOrgOperator = `-- name: SetOrgOperator :exec

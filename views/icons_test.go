@@ -17,12 +17,12 @@ import (
 // user, the admin tools, flash and severity kinds, and the bell.
 func usedIcons() []string {
 	names := []string{"bell", "info", "success", "warning", "error", severityKind("urgent"), severityKind("warning"), severityKind("info")}
-	for _, items := range [][]navItem{navItems("rep", false, false), navItems("accountant", true, false), navItems("admin", true, true)} {
+	for _, items := range [][]navItem{navItems("rep", false, false, false), navItems("accountant", true, false, false), navItems("admin", true, true, true)} {
 		for _, it := range items {
 			names = append(names, it.icon)
 		}
 	}
-	for _, t := range AdminTools {
+	for _, t := range append(AdminTools, OperatorTools...) {
 		names = append(names, t.Icon)
 	}
 	return names
@@ -117,7 +117,7 @@ func TestLayoutIconsUseTheSprite(t *testing.T) {
 		t.Error("the page still draws an icon inline")
 	}
 	uses := useHref.FindAllStringSubmatch(page, -1)
-	if want := len(navItems("admin", true, true)) + 1 + 2; len(uses) != want {
+	if want := len(navItems("admin", true, true, false)) + 1 + 2; len(uses) != want {
 		t.Errorf("%d icons on the page, want %d (nav items, bell, two flashes)", len(uses), want)
 	}
 	for _, u := range uses {

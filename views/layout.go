@@ -69,9 +69,11 @@ func isAdminNav(nav string) bool {
 	if nav == "admin" {
 		return true
 	}
-	for _, t := range AdminTools {
-		if t.Key == nav {
-			return true
+	for _, tools := range [][]AdminTool{AdminTools, OperatorTools} {
+		for _, t := range tools {
+			if t.Key == nav {
+				return true
+			}
 		}
 	}
 	return false
@@ -85,6 +87,7 @@ func isAdminNav(nav string) bool {
 type navMenu struct {
 	locale, active, role string
 	bills, admin         bool
+	operator             bool
 }
 
 var navMenus sync.Map // navMenu -> string

@@ -198,7 +198,7 @@ func Layout(page templ.Component) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = navMenu{locale: i18n.Locale(ctx), active: s.Nav, role: s.User.Role, bills: s.User.Bills(), admin: s.User.IsAdmin()}.Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = navMenu{locale: i18n.Locale(ctx), active: s.Nav, role: s.User.Role, bills: s.User.Bills(), admin: s.User.IsAdmin(), operator: s.User.IsOperatorAdmin()}.Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -414,7 +414,7 @@ type navItem struct {
 	wide, phone bool
 }
 
-func navItems(role string, bills, admin bool) []navItem {
+func navItems(role string, bills, admin, operator bool) []navItem {
 	items := []navItem{{key: "home", href: "/", icon: "home"}, {key: "leads", href: "/leads", icon: "leads"}, {key: "customers", href: "/customers", icon: "customers"}, {key: "pipeline", href: "/opportunities/board", icon: "pipeline"},
 		{key: "tasks", href: "/tasks", icon: "tasks", wide: true}, {key: "agenda", href: "/agenda", icon: "agenda", wide: true}, {key: "alerts", href: "/alerts", icon: "warning", wide: true},
 		{key: "quotes", href: "/quotes", icon: "jobs", wide: true}, {key: "orders", href: "/orders", icon: "jobs", wide: true}, {key: "invoices", href: "/invoices", icon: "jobs", wide: true}, {key: "catalog", href: "/catalog", icon: "jobs", wide: true}}
@@ -441,6 +441,11 @@ func navItems(role string, bills, admin bool) []navItem {
 		items = append(items, navItem{key: "admin", href: "/admin", icon: "users", phone: true})
 		for _, t := range AdminTools {
 			items = append(items, navItem{key: t.Key, href: t.Href, icon: t.Icon, wide: true})
+		}
+		if operator {
+			for _, t := range OperatorTools {
+				items = append(items, navItem{key: t.Key, href: t.Href, icon: t.Icon, wide: true})
+			}
 		}
 	}
 	items = append(items, navItem{key: "account", href: "/account", icon: "account"})
@@ -469,6 +474,12 @@ var AdminTools = []AdminTool{
 	{"verifactu_certificate", "/admin/verifactu/certificate", "account"},
 	{"integrations", "/integraciones", "jobs"},
 	{"subscription", "/autogestion/suscripcion", "jobs"},
+}
+
+// OperatorTools are the pages of the operator org's admins, after the
+// admin tools; no other org's users see them (their routes answer 404).
+var OperatorTools = []AdminTool{
+	{"operator_plans", "/operador/planes", "jobs"},
 }
 
 // nav is a sidebar on wide screens and a bottom bar on phones (CSS only).
@@ -501,7 +512,7 @@ func nav(m navMenu) templ.Component {
 		var templ_7745c5c3_Var23 string
 		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "layout.nav"))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 158, Col: 56}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 169, Col: 56}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 		if templ_7745c5c3_Err != nil {
@@ -511,7 +522,7 @@ func nav(m navMenu) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, it := range navItems(m.role, m.bills, m.admin) {
+		for _, it := range navItems(m.role, m.bills, m.admin, m.operator) {
 			var templ_7745c5c3_Var24 = []any{"nav-item", templ.KV("active", m.active == it.key || (it.phone && isAdminNav(m.active))), templ.KV("nav-item--wide", it.wide), templ.KV("nav-item--phone", it.phone)}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var24...)
 			if templ_7745c5c3_Err != nil {
@@ -524,7 +535,7 @@ func nav(m navMenu) templ.Component {
 			var templ_7745c5c3_Var25 templ.SafeURL
 			templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(it.href))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 161, Col: 33}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 172, Col: 33}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 			if templ_7745c5c3_Err != nil {
@@ -629,7 +640,7 @@ func FlashMessage(f Flash) templ.Component {
 		var templ_7745c5c3_Var30 string
 		templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(flashRole(f.Kind))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 178, Col: 68}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 189, Col: 68}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
 		if templ_7745c5c3_Err != nil {
@@ -650,7 +661,7 @@ func FlashMessage(f Flash) templ.Component {
 		var templ_7745c5c3_Var31 string
 		templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(f.Message)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 180, Col: 19}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `layout.templ`, Line: 191, Col: 19}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 		if templ_7745c5c3_Err != nil {

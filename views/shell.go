@@ -29,6 +29,9 @@ type User struct {
 	// Billing: a billing role (web.Billing), whose navigation offers the
 	// VERI*FACTU pages.
 	Billing bool
+	// Operator: the org is Pulso's operator; its admins also get the
+	// operator's tools (OperatorTools).
+	Operator bool
 }
 
 // Sells reports whether the viewer may change sales objects (see User).
@@ -42,6 +45,9 @@ func (u *User) Bills() bool { return u != nil && u.Billing }
 
 // IsAdmin reports whether admin navigation is shown.
 func (u *User) IsAdmin() bool { return u != nil && u.Role == "admin" }
+
+// IsOperatorAdmin reports whether the operator's tools are shown.
+func (u *User) IsOperatorAdmin() bool { return u.IsAdmin() && u.Operator }
 
 // Flash is a one-time message shown after a redirect. Kind is info, success,
 // warning or error; Message is already translated.

@@ -77,7 +77,7 @@ func LoadSession(d web.Deps) fiber.Handler {
 			s = web.CachedSession{
 				Principal: web.Principal{
 					OrgID: u.OrgID, UserID: u.ID, Role: web.Role(u.Role), Name: u.Name, Email: u.Email, Locale: u.Locale,
-					OrgName: o.Name, OrgCountry: o.Country, Currency: o.Currency, TimeZone: o.TimeZone,
+					OrgName: o.Name, OrgCountry: o.Country, Currency: o.Currency, TimeZone: o.TimeZone, Operator: o.Operator,
 					UnreadNotifications: row.UnreadNotifications,
 				},
 				LastSeen: row.SessionLastSeenAt, ExpiresAt: row.SessionExpiresAt,
@@ -174,6 +174,24 @@ func Require(roles ...web.Role) fiber.Handler {
 		}
 		if len(roles) > 0 && !slices.Contains(roles, p.Role) {
 			return web.ErrForbidden
+		}
+		return c.Next()
+	}
+}
+
+// RequireOperatorAdmin admits the admins of the operator's org (the
+// plans' pages). Anyone else signed in gets 404, as for a page that does
+// not exist: orgs' users are not told the operator's tools are there.
+// Signed-out visitors are sent to sign in, as on every page.
+func RequireOperatorAdmin() fiber.Handler {
+	signedIn := Require()
+	return func(c *fiber.Ctx) error {
+		p := web.CurrentPrincipal(c)
+		if p == nil {
+			return signedIn(c)
+		}
+		if p.Role != web.RoleAdmin || !p.Operator {
+			return web.ErrNotFound
 		}
 		return c.Next()
 	}

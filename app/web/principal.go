@@ -60,6 +60,9 @@ type Principal struct {
 	OrgCountry string
 	Currency   string
 	TimeZone   string
+	// Operator: the org is Pulso's operator (orgs.operator), whose admins
+	// edit the plans every org subscribes to.
+	Operator bool
 	// UnreadNotifications feeds the bell; read with the session, in one query.
 	UnreadNotifications int64
 	// SessionHash identifies the request's session (the stored hash of its

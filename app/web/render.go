@@ -55,7 +55,7 @@ func Render(c *fiber.Ctx, status int, p Page, body templ.Component) error {
 	shell := &views.Shell{Title: p.Title, Nav: p.Nav, CSRF: CSRFToken(c)}
 	if pr := CurrentPrincipal(c); pr != nil {
 		shell.User = &views.User{ID: pr.UserID, Name: pr.Name, Email: pr.Email, Role: string(pr.Role), OrgName: pr.OrgName, Unread: pr.UnreadNotifications,
-			Sells: pr.Role.In(Sales), Billing: pr.Role.In(Billing)}
+			Sells: pr.Role.In(Sales), Billing: pr.Role.In(Billing), Operator: pr.Operator}
 	}
 	ctx := Context(c, shell)
 	shell.Flashes = takeFlashes(c, ctx)
