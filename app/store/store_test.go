@@ -36,7 +36,7 @@ type world struct {
 
 // connected is an Argentine org whose admin connected the fake seller
 // through the OAuth round trip, as a browser would.
-func connected(t *testing.T) *world {
+func connected(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	env := apptest.New(t)
@@ -61,7 +61,7 @@ func connected(t *testing.T) *world {
 	return w
 }
 
-func (w *world) connect(t *testing.T) queries.StoreConnection {
+func (w *world) connect(t testing.TB) queries.StoreConnection {
 	t.Helper()
 	ctx := context.Background()
 	auth, err := w.st.Begin(ctx, w.org.ID, w.admin.ID)

@@ -34,6 +34,29 @@ var seedBuyers = []Buyer{
 func (s *Server) Seed(seller int64, n int, start time.Time) []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.seed(seller, n, func(i int) (created, updated time.Time) {
+		created = start.Add(time.Duration(i) * 47 * time.Minute).Truncate(time.Millisecond)
+		return created, created.Add(5 * time.Minute)
+	})
+}
+
+// SeedNow adds n orders shaped as Seed's, created and last updated now
+// (each update strictly later than the one before), as a busy seller's
+// orders arrive: however many, they all fall after a catch-up cursor set
+// earlier and inside its first 30-day window, which Seed's 47-minute
+// spacing cannot do for thousands of orders (the sync benchmark).
+func (s *Server) SeedNow(seller int64, n int) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seed(seller, n, func(int) (created, updated time.Time) {
+		at := s.stamp()
+		return at, at
+	})
+}
+
+// seed makes Seed's orders with the dates at gives the i-th. Callers hold
+// s.mu.
+func (s *Server) seed(seller int64, n int, at func(i int) (created, updated time.Time)) []int64 {
 	var pack int64
 	if n >= 4 {
 		s.seedPack++
@@ -52,7 +75,7 @@ func (s *Server) Seed(seller int64, n int, start time.Time) []int64 {
 			c2 := seedCatalog[(i+2)%len(seedCatalog)]
 			items = append(items, Item{ID: c2.id, Title: c2.title, SKU: c2.sku, Quantity: 1, UnitPrice: mlNumber(c2.cents)})
 		}
-		created := start.Add(time.Duration(i) * 47 * time.Minute).Truncate(time.Millisecond)
+		created, updated := at(i)
 		o := NewOrder(seller, id, items...).At(created).WithBuyer(seedBuyers[i%len(seedBuyers)])
 		if i%4 == 0 {
 			o = o.Shipping("3500")
@@ -65,7 +88,7 @@ func (s *Server) Seed(seller int64, n int, start time.Time) []int64 {
 			// One cart: one buyer, one order per item (§2.6).
 			o = o.WithBuyer(seedBuyers[2]).InPack(pack)
 		}
-		s.put(o, created.Add(5*time.Minute))
+		s.put(o, updated)
 		ids = append(ids, id)
 	}
 	return ids
