@@ -546,6 +546,45 @@ func TestFailureInjection(t *testing.T) {
 	}
 }
 
+// Faults can wait for a number of matching calls: the middle of a run.
+func TestFailureInjectionAfterCalls(t *testing.T) {
+	fake, base := start(t)
+	access := fake.TokenFor(app, seller)
+	search := base + "/orders/search?seller=123456789"
+	fake.FailAfter("/orders/search", 2, 500, 1, 0)
+	for i, want := range []int{200, 200, 500, 200} {
+		if st, b := get(t, search, access); st != want {
+			t.Fatalf("call %d: %d %s, want %d", i+1, st, b, want)
+		}
+	}
+	// Calls elsewhere do not count towards the skip.
+	fake.ExpireAccessTokensAfter("/orders/search", 1)
+	if st, _ := get(t, base+"/packs/1", access); st != 404 {
+		t.Fatalf("pack: %d", st)
+	}
+	if st, _ := get(t, search, access); st != 200 {
+		t.Fatalf("before expiry: %d", st)
+	}
+	if st, b := get(t, search, access); st != 401 || !bytes.Contains(b, []byte("invalid_token")) {
+		t.Fatalf("after expiry: %d %s", st, b)
+	}
+	// Expiry happens once: a token issued afterwards works.
+	fresh := fake.TokenFor(app, seller)
+	if st, _ := get(t, search, fresh); st != 200 {
+		t.Fatalf("fresh token: %d", st)
+	}
+	fake.SlowAfter("/orders/", 1, time.Hour, 1)
+	if st, _ := get(t, base+"/orders/1", fresh); st != 404 {
+		t.Fatalf("skipped call: %d", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/orders/1", nil)
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("slowed call answered before the client's deadline")
+	}
+}
+
 func TestSeed(t *testing.T) {
 	start0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	bodies := make([][]byte, 2)
