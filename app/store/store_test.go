@@ -23,6 +23,9 @@ const (
 	clientID = "5503910054141466"
 	secret   = "fake-secret"
 	redirect = "https://pulso.test/integraciones/mercadolibre/vuelta"
+	// sealSecret seals the tokens; a child process that syncs the same
+	// connection must open them with the same keys.
+	sealSecret = "a-test-secret-of-at-least-32-bytes!!"
 )
 
 type world struct {
@@ -50,7 +53,7 @@ func connected(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := sealed.New([]byte("a-test-secret-of-at-least-32-bytes!!"))
+	keys, err := sealed.New([]byte(sealSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
