@@ -1,13 +1,23 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pulso/app/apptest"
+	"pulso/app/sealed"
 	"pulso/app/store"
 	"pulso/app/store/mercadolibre"
 	"pulso/app/store/mercadolibre/mlfake"
@@ -270,4 +280,211 @@ func TestOutOfOrderNotificationsEndInTheOrdersState(t *testing.T) {
 		}
 		w.onePerOrder(t, 1)
 	})
+}
+
+// childEnv carries, to the child process of TestCatchUpSurvivesSIGKILL,
+// what it needs to sync the parent's connection: the test database, the
+// fake's URL, the org and the connection.
+const childEnv = "PULSO_STORE_CATCHUP_CHILD"
+
+// childName is the child's application_name, so the parent can tell its
+// database sessions apart.
+const childName = "store-catchup-child"
+
+type childSpec struct {
+	DB, ML    string
+	Org, Conn int64
+}
+
+// TestCatchUpChildProcess is not a test: it is the body of the child
+// process TestCatchUpSurvivesSIGKILL starts by running this test binary
+// again with -test.run naming it and childEnv set. It runs a catch-up of
+// the parent's connection until it is killed. In a normal run the
+// variable is absent and it returns at once, by design (not a skipped
+// check: there is nothing to check here).
+func TestCatchUpChildProcess(t *testing.T) {
+	raw := os.Getenv(childEnv)
+	if raw == "" {
+		return
+	}
+	var c childSpec
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(c.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = childName
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	keys, err := sealed.New([]byte(sealSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &store.Store{DB: pool, Keys: keys, ML: mercadolibre.New(mercadolibre.Config{AuthURL: c.ML, APIURL: c.ML,
+		ClientID: clientID, ClientSecret: secret, RedirectURI: redirect})}
+	if _, err := st.CatchUp(ctx, c.Org, c.Conn, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A catch-up process killed with SIGKILL in the middle of an order's
+// transaction loses nothing and doubles nothing: the order being applied
+// rolls back with its voucher and its count, the cursor it left behind
+// has every order before it applied, and the next run (in this process)
+// finishes the job.
+//
+// The child is caught mid-transaction without timing: once it has issued
+// more than a page of vouchers, the test locks the org's voucher counter,
+// waits until the child's next voucher is blocked on that lock, and kills
+// it there.
+//
+// Some early orders changed lately (a partial refund, a cancellation): the
+// search sorts by creation, so their last update is far ahead of the
+// orders around them, which is what a cursor moved too far would skip.
+func TestCatchUpSurvivesSIGKILL(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs SIGKILL")
+	}
+	w := connected(t)
+	ctx := context.Background()
+	const orders = 300
+	ids := w.fake.Seed(seller, orders, time.Now().Add(-12*24*time.Hour))
+	w.fake.SetStatus(ids[5], "partially_refunded") // still a sale: keeps its voucher
+	w.fake.SetStatus(ids[8], "cancelled")          // never invoiced: skipped
+	const paid = orders - 1
+
+	spec, err := json.Marshal(childSpec{DB: apptest.URL(w.env.DB), ML: w.fake.URL(), Org: w.org.ID, Conn: w.conn.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCatchUpChildProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	reaped := false
+	t.Cleanup(func() {
+		if !reaped {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	// until polls cond while the child lives; the child ending first is a
+	// failure of the test's set-up, reported with its output.
+	until := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case err := <-exited:
+				reaped = true
+				t.Fatalf("the child ended before %s: %v\n%s", what, err, out.String())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	until("a page of vouchers", func() bool { return w.vouchers(t) > mercadolibre.MaxLimit })
+
+	hold, err := w.env.DB.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback(ctx) }()
+	if _, err := hold.Exec(ctx, `SELECT * FROM voucher_usage WHERE org_id = $1 FOR UPDATE`, w.org.ID); err != nil {
+		t.Fatal(err)
+	}
+	childSessions := func(cond string) int {
+		return w.env.Count(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`+cond,
+			childName)
+	}
+	until("its voucher waits for the counter", func() bool { return childSessions(` AND wait_event_type = 'Lock'`) > 0 })
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	reaped = true
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the child ended by %v, not SIGKILL\n%s", cmd.ProcessState, out.String())
+	}
+	// Its session ends once the lock lets its statement finish and the
+	// answer finds no one to read it: its transaction never committed.
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for childSessions("") > 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	killed := w.vouchers(t)
+	if killed <= mercadolibre.MaxLimit || killed >= paid {
+		t.Fatalf("%d vouchers when killed: not in the middle", killed)
+	}
+	w.onePerOrder(t, killed)
+	if n := w.env.Count(`SELECT count(*) FROM store_syncs WHERE org_id = $1 AND finished_at IS NULL`, w.org.ID); n != 1 {
+		t.Fatalf("%d unfinished runs, want the killed one", n)
+	}
+	// The cursor the child left: every order updated before it is applied.
+	var cursor time.Time
+	if err := w.env.DB.QueryRow(ctx, `SELECT synced_to FROM store_connections WHERE org_id = $1 AND id = $2`, w.org.ID,
+		w.conn.ID).Scan(&cursor); err != nil {
+		t.Fatal(err)
+	}
+	applied := map[int64]bool{}
+	rows, err := w.env.DB.Query(ctx, `SELECT order_id FROM store_orders WHERE org_id = $1`, w.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		applied[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	latest := time.Time{}
+	for _, id := range ids {
+		o, _ := w.fake.Order(id)
+		if o.LastUpdated.Before(cursor) && !applied[id] {
+			t.Errorf("order %d (updated %s) is behind the cursor %s but was never applied", id, o.LastUpdated, cursor)
+		}
+		if o.LastUpdated.After(latest) {
+			latest = o.LastUpdated
+		}
+	}
+
+	run, err := w.st.CatchUp(ctx, w.org.ID, w.conn.ID, time.Now())
+	if err != nil || run.Error != "" || run.FinishedAt == nil {
+		t.Fatalf("the run after the kill: %+v %v", run, err)
+	}
+	if int(run.Imported) != paid-killed {
+		t.Errorf("the run after the kill imported %d, want %d", run.Imported, paid-killed)
+	}
+	w.onePerOrder(t, paid)
+	if n := w.env.Count(`SELECT count(*) FROM store_orders WHERE org_id = $1`, w.org.ID); n != orders {
+		t.Errorf("%d orders recorded, want %d", n, orders)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM store_orders WHERE org_id = $1 AND state = 'skipped' AND order_id = $2`, w.org.ID, ids[8]); n != 1 {
+		t.Error("the cancelled order is not skipped")
+	}
+	if err := w.env.DB.QueryRow(ctx, `SELECT synced_to FROM store_connections WHERE org_id = $1 AND id = $2`, w.org.ID,
+		w.conn.ID).Scan(&cursor); err != nil || !cursor.Equal(latest) {
+		t.Errorf("cursor %s after the run, want the latest update %s (%v)", cursor, latest, err)
+	}
+	// Nothing left: another run imports nothing.
+	if run, err := w.st.CatchUp(ctx, w.org.ID, w.conn.ID, time.Now()); err != nil || run.Imported != 0 {
+		t.Fatalf("a run more: %+v %v", run, err)
+	}
+	w.onePerOrder(t, paid)
 }

@@ -247,11 +247,18 @@ const maxOffset = 9950
 const firstSync = 30 * 24 * time.Hour
 
 // CatchUp applies every order of the connection updated since its cursor
-// (or the last 30 days for a new one), oldest update first, recording the
-// run's progress in store_syncs after each page (and on the sync page,
-// live); the cursor moves only past orders applied, so a run cut short
-// — a restart, a SIGKILL — resumes where it stopped and applies nothing
-// twice (Apply is idempotent anyway).
+// (or the last 30 days for a new one), page by page, recording the run's
+// progress in store_syncs after each page (and on the sync page, live);
+// the cursor moves only past orders applied, so a run cut short — a
+// restart, a SIGKILL — resumes where it stopped and applies nothing twice
+// (Apply is idempotent anyway).
+//
+// The search sorts by creation, not by last update (§2.1), so an old order
+// changed lately (a refund, a cancellation) comes on an early page with a
+// late update. Until the run ends, the cursor therefore moves only to the
+// creation date of the page's last order: every order still to come was
+// created no earlier, and is updated no earlier than it was created. The
+// latest update seen becomes the cursor only once every page is applied.
 func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time) (queries.StoreSync, error) {
 	q := queries.New(s.DB)
 	conn, err := q.GetStoreConnection(ctx, queries.GetStoreConnectionParams{OrgID: orgID, ID: connID})
@@ -267,6 +274,7 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 		from = *conn.SyncedTo
 	}
 	seen, imported, failed, offset := 0, 0, 0, 0
+	latest := from // the latest update applied this run
 	err = func() error {
 		for {
 			var page mercadolibre.Page
@@ -278,7 +286,6 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 			}); err != nil {
 				return err
 			}
-			last := from
 			for _, o := range page.Orders {
 				res, err := s.Apply(ctx, orgID, connID, o, now)
 				if err != nil {
@@ -291,22 +298,37 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 				if res.State == Blocked || res.State == Failed {
 					failed++
 				}
-				if o.LastUpdated.After(last) {
-					last = o.LastUpdated
+				if o.LastUpdated.After(latest) {
+					latest = o.LastUpdated
 				}
 			}
-			if err := q.SetStoreSynced(ctx, queries.SetStoreSyncedParams{OrgID: orgID, ID: connID, SyncedTo: &last, At: &now}); err != nil {
+			offset += len(page.Orders)
+			done := len(page.Orders) == 0 || offset >= page.Total
+			cursor := from
+			if n := len(page.Orders); n > 0 && page.Orders[n-1].DateCreated.After(cursor) {
+				cursor = page.Orders[n-1].DateCreated
+			}
+			if done {
+				cursor = latest
+			}
+			if err := q.SetStoreSynced(ctx, queries.SetStoreSyncedParams{OrgID: orgID, ID: connID, SyncedTo: &cursor, At: &now}); err != nil {
 				return err
 			}
 			if run, err = s.progress(ctx, orgID, run.ID, page.Total, seen, imported, failed); err != nil {
 				return err
 			}
-			offset += len(page.Orders)
 			switch {
-			case len(page.Orders) == 0 || offset >= page.Total:
+			case done:
 				return nil
+			case offset >= maxOffset && cursor.After(from):
+				from, offset = cursor, 0
 			case offset >= maxOffset:
-				from, offset = last, 0
+				// Rare: the 9,950 orders paged so far were all created
+				// before the window and changed in it, so no creation
+				// date moves the search on. The latest update does, at
+				// the cost of orders created later and changed earlier
+				// than it: those are left to their notifications.
+				from, offset = latest, 0
 			}
 		}
 	}()
