@@ -140,6 +140,42 @@ func TestSlowAnswerTimesOutAndTheRetryFinishes(t *testing.T) {
 	w.onePerOrder(t, 80)
 }
 
+// A worker that stops (a deploy: River cancels its running jobs) ends
+// the catch-up's context in the middle of a run, as a job outliving its
+// timeout does. The run still records that it ended and why — the sync
+// page must not show it running forever — and the next run imports the
+// rest.
+func TestCatchUpStoppedMidRunResumes(t *testing.T) {
+	w := connected(t)
+	w.fake.Seed(seller, 120, time.Now().Add(-100*time.Hour))
+	// The second page hangs until the context ends.
+	w.fake.SlowAfter("/orders/search", 1, time.Hour, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for w.fake.Calls("/orders/search") < 2 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	run, err := w.st.CatchUp(ctx, w.org.ID, w.conn.ID, time.Now())
+	if !errors.Is(err, context.Canceled) || mercadolibre.Retryable(err) {
+		t.Fatalf("want the cancellation, got %v", err)
+	}
+	if run.FinishedAt == nil || run.Error == "" {
+		t.Fatalf("the stopped run is not recorded as ended: %+v", run)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM store_syncs WHERE org_id = $1 AND finished_at IS NULL`, w.org.ID); n != 0 {
+		t.Fatalf("%d runs left running", n)
+	}
+	w.onePerOrder(t, mercadolibre.MaxLimit)
+	run, err = w.st.CatchUp(context.Background(), w.org.ID, w.conn.ID, time.Now())
+	if err != nil || run.Imported != 120-mercadolibre.MaxLimit {
+		t.Fatalf("the next run: %+v %v", run, err)
+	}
+	w.onePerOrder(t, 120)
+}
+
 // The access token dying between two pages of a catch-up costs one
 // refresh and no lost page: the run goes on with the new token.
 func TestExpiredTokenMidCatchUpRefreshesOnce(t *testing.T) {

@@ -336,7 +336,12 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 	if err != nil {
 		msg = err.Error()
 	}
-	if run2, e := q.FinishStoreSync(ctx, queries.FinishStoreSyncParams{OrgID: orgID, ID: run.ID, Error: msg}); e == nil {
+	// A run stopped by its context (the worker shutting down, the job's
+	// timeout) is recorded as ended too: with that context it could not
+	// be, and the sync page would show it running until the next run.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if run2, e := q.FinishStoreSync(fctx, queries.FinishStoreSyncParams{OrgID: orgID, ID: run.ID, Error: msg}); e == nil {
 		run = run2
 	}
 	return run, err
