@@ -585,6 +585,48 @@ func TestFailureInjectionAfterCalls(t *testing.T) {
 	}
 }
 
+// A held answer waits for the test, and then shows the data as it is.
+func TestHoldAfter(t *testing.T) {
+	fake, base := start(t)
+	access := fake.TokenFor(app, seller)
+	fake.PutOrder(mlfake.NewOrder(seller, 42, mlfake.Item{ID: "MLA1", Title: "Mate", Quantity: 1, UnitPrice: "100"}).Paid())
+	release := fake.HoldAfter("/orders/", 1)
+	if st, _ := get(t, base+"/orders/42", access); st != 200 {
+		t.Fatalf("skipped call: %d", st)
+	}
+	type answer struct {
+		st int
+		b  []byte
+	}
+	got := make(chan answer, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, base+"/orders/42", nil)
+		req.Header.Set("Authorization", "Bearer "+access)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- answer{0, []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- answer{resp.StatusCode, b}
+	}()
+	for fake.Calls("/orders/") < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case a := <-got:
+		t.Fatalf("answered while held: %d %s", a.st, a.b)
+	default:
+	}
+	fake.SetStatus(42, "cancelled")
+	release()
+	release()
+	if a := <-got; a.st != 200 || !bytes.Contains(a.b, []byte(`"status":"cancelled"`)) {
+		t.Fatalf("after release: %d %s", a.st, a.b)
+	}
+}
+
 func TestSeed(t *testing.T) {
 	start0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	bodies := make([][]byte, 2)

@@ -81,6 +81,8 @@ type rule struct {
 	prefix string
 	status int
 	delay  time.Duration
+	// hold, when set, replaces delay: the request waits until it closes.
+	hold <-chan struct{}
 	// skip is how many matching requests go through untouched before the
 	// rule starts to apply: faults in the middle of a run of calls.
 	skip       int
@@ -248,6 +250,20 @@ func (s *Server) SlowAfter(pathPrefix string, skip int, d time.Duration, n int) 
 	s.slows = append(s.slows, &rule{prefix: pathPrefix, delay: d, skip: skip, left: n})
 }
 
+// HoldAfter is a slow answer whose end the test decides: once skip
+// matching requests went through, the next one waits until release is
+// called (or its client gives up), then is answered from the data as it
+// is then — a test can change orders while a client waits for a page.
+// release may be called more than once.
+func (s *Server) HoldAfter(pathPrefix string, skip int) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slows = append(s.slows, &rule{prefix: pathPrefix, hold: ch, skip: skip, left: 1})
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
+}
+
 // Calls counts the requests seen whose path starts with pathPrefix,
 // failed and slowed ones included.
 func (s *Server) Calls(pathPrefix string) int {
@@ -301,11 +317,16 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.mu.Unlock()
 		if isSlow {
-			t := time.NewTimer(slow.delay)
+			var timer <-chan time.Time
+			if slow.hold == nil {
+				t := time.NewTimer(slow.delay)
+				defer t.Stop()
+				timer = t.C
+			}
 			select {
-			case <-t.C:
+			case <-timer:
+			case <-slow.hold:
 			case <-r.Context().Done():
-				t.Stop()
 				return
 			}
 		}
