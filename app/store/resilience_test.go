@@ -21,6 +21,7 @@ import (
 	"pulso/app/store"
 	"pulso/app/store/mercadolibre"
 	"pulso/app/store/mercadolibre/mlfake"
+	"pulso/queries"
 )
 
 // The sync's answers to a store that misbehaves (issue 17): 5xx, answers
@@ -174,6 +175,51 @@ func TestCatchUpStoppedMidRunResumes(t *testing.T) {
 		t.Fatalf("the next run: %+v %v", run, err)
 	}
 	w.onePerOrder(t, 120)
+}
+
+// Orders keep changing while a catch-up pages through them. An order of
+// an early page that changes after the run started leaves the run's window
+// (updated after its end), so every later order moves up one place and
+// the next page, asked by offset, starts one order further on than it
+// would have: the order at the boundary is never on a page of this run.
+// The next run must still apply it.
+func TestOrderChangingMidCatchUpDoesNotHideAnother(t *testing.T) {
+	w := connected(t)
+	ctx := context.Background()
+	ids := w.fake.Seed(seller, 120, time.Now().Add(-100*time.Hour))
+	release := w.fake.HoldAfter("/orders/search", 1)
+	defer release()
+	type result struct {
+		run queries.StoreSync
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		run, err := w.st.CatchUp(ctx, w.org.ID, w.conn.ID, time.Now())
+		first <- result{run, err}
+	}()
+	for w.fake.Calls("/orders/search") < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The first page is applied; the second is asked for, not answered.
+	w.fake.SetStatus(ids[10], "partially_refunded")
+	release()
+	r := <-first
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.run.Seen != 119 {
+		t.Fatalf("the first run saw %d orders, want 119 (one left its window)", r.run.Seen)
+	}
+	// The next run sees what changed and whatever the first one missed.
+	if _, err := w.st.CatchUp(ctx, w.org.ID, w.conn.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.onePerOrder(t, 120)
+	if n := w.env.Count(`SELECT count(*) FROM store_orders WHERE org_id = $1 AND order_id = $2 AND status = 'partially_refunded'`,
+		w.org.ID, ids[10]); n != 1 {
+		t.Fatal("the changed order's last state was not applied")
+	}
 }
 
 // The access token dying between two pages of a catch-up costs one

@@ -253,12 +253,21 @@ const firstSync = 30 * 24 * time.Hour
 // restart, a SIGKILL — resumes where it stopped and applies nothing twice
 // (Apply is idempotent anyway).
 //
-// The search sorts by creation, not by last update (§2.1), so an old order
-// changed lately (a refund, a cancellation) comes on an early page with a
-// late update. Until the run ends, the cursor therefore moves only to the
-// creation date of the page's last order: every order still to come was
-// created no earlier, and is updated no earlier than it was created. The
-// latest update seen becomes the cursor only once every page is applied.
+// date_asc is not by last update (the fake sorts by creation; §2.1 does
+// not say which date), so an old order changed lately (a refund, a
+// cancellation) comes on an early page with a late update. Until the run
+// ends, the cursor therefore moves only to the creation date of the page's
+// last order: every order still to come sorts no earlier, and an order's
+// creation, closing and last update come in that order, so whichever date
+// the sort uses, none of them was updated before that. The latest update
+// seen becomes the cursor only once every page is applied.
+//
+// Pages are asked by offset while orders change: one that changes during
+// the run leaves its window (updated after now), every later order moves
+// up a place, and the order at the next page's boundary is on no page of
+// this run. A total smaller than the previous page's says so; the cursor
+// then stays where it was before that page for the rest of the run, and
+// the next run pages again from there.
 func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time) (queries.StoreSync, error) {
 	q := queries.New(s.DB)
 	conn, err := q.GetStoreConnection(ctx, queries.GetStoreConnectionParams{OrgID: orgID, ID: connID})
@@ -275,6 +284,8 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 	}
 	seen, imported, failed, offset := 0, 0, 0, 0
 	latest := from // the latest update applied this run
+	cursor := from
+	total, shifted := -1, false
 	err = func() error {
 		for {
 			var page mercadolibre.Page
@@ -286,6 +297,10 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 			}); err != nil {
 				return err
 			}
+			if total >= 0 && page.Total < total {
+				shifted = true
+			}
+			total = page.Total
 			for _, o := range page.Orders {
 				res, err := s.Apply(ctx, orgID, connID, o, now)
 				if err != nil {
@@ -304,11 +319,10 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 			}
 			offset += len(page.Orders)
 			done := len(page.Orders) == 0 || offset >= page.Total
-			cursor := from
-			if n := len(page.Orders); n > 0 && page.Orders[n-1].DateCreated.After(cursor) {
+			if n := len(page.Orders); !shifted && n > 0 && page.Orders[n-1].DateCreated.After(cursor) {
 				cursor = page.Orders[n-1].DateCreated
 			}
-			if done {
+			if done && !shifted {
 				cursor = latest
 			}
 			if err := q.SetStoreSynced(ctx, queries.SetStoreSyncedParams{OrgID: orgID, ID: connID, SyncedTo: &cursor, At: &now}); err != nil {
@@ -321,14 +335,14 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 			case done:
 				return nil
 			case offset >= maxOffset && cursor.After(from):
-				from, offset = cursor, 0
+				from, offset, total = cursor, 0, -1
 			case offset >= maxOffset:
 				// Rare: the 9,950 orders paged so far were all created
 				// before the window and changed in it, so no creation
 				// date moves the search on. The latest update does, at
 				// the cost of orders created later and changed earlier
 				// than it: those are left to their notifications.
-				from, offset = latest, 0
+				from, offset, total = latest, 0, -1
 			}
 		}
 	}()
