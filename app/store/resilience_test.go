@@ -141,6 +141,36 @@ func TestSlowAnswerTimesOutAndTheRetryFinishes(t *testing.T) {
 	w.onePerOrder(t, 80)
 }
 
+// A token refresh that gets no answer in time is not a refused refresh:
+// the seller stays connected, nothing is stored, and the retry refreshes
+// with the same refresh token (the fake, like a store that never got the
+// request, has not spent it).
+func TestSlowRefreshLeavesTheSellerConnected(t *testing.T) {
+	w := connected(t)
+	ctx := context.Background()
+	st := w.waiting(2 * time.Second)
+	ids := w.fake.Seed(seller, 1, time.Now().Add(-time.Hour))
+	w.fake.ExpireAccessTokens()
+	w.fake.SlowNext("/oauth/token", time.Hour, 1)
+
+	_, err := st.SyncOrder(ctx, w.org.ID, w.conn.ID, ids[0], time.Now())
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || errors.Is(err, store.ErrBroken) {
+		t.Fatalf("want a timeout, got %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM store_connections WHERE org_id = $1 AND state = 'active' AND token_version = $2`,
+		w.org.ID, w.conn.TokenVersion); n != 1 {
+		t.Fatal("a refresh without an answer changed the connection")
+	}
+	if res, err := st.SyncOrder(ctx, w.org.ID, w.conn.ID, ids[0], time.Now()); err != nil || res.State != store.Invoiced {
+		t.Fatalf("retry: %+v %v", res, err)
+	}
+	if n := w.fake.RefreshCount(seller); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+	w.onePerOrder(t, 1)
+}
+
 // A worker that stops (a deploy: River cancels its running jobs) ends
 // the catch-up's context in the middle of a run, as a job outliving its
 // timeout does. The run still records that it ended and why — the sync

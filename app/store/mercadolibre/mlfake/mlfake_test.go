@@ -583,6 +583,16 @@ func TestFailureInjectionAfterCalls(t *testing.T) {
 	if _, err := http.DefaultClient.Do(req); err == nil {
 		t.Fatal("slowed call answered before the client's deadline")
 	}
+	// A slowed POST is let go of too when its client gives up: closing
+	// the fake at the end of the test would wait an hour for it otherwise.
+	fake.SlowNext("/oauth/token", time.Hour, 1)
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	req, _ = http.NewRequestWithContext(ctx, "POST", base+"/oauth/token", strings.NewReader("grant_type=refresh_token"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("slowed POST answered before the client's deadline")
+	}
 }
 
 // A held answer waits for the test, and then shows the data as it is.
