@@ -229,7 +229,11 @@ func TestOrderChangingMidCatchUpDoesNotHideAnother(t *testing.T) {
 		first <- result{run, err}
 	}()
 	for w.fake.Calls("/orders/search") < 2 {
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case r := <-first:
+			t.Fatalf("the run ended before asking for its second page: %+v %v", r.run, r.err)
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	// The first page is applied; the second is asked for, not answered.
 	w.fake.SetStatus(ids[10], "partially_refunded")
