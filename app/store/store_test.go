@@ -23,6 +23,9 @@ const (
 	clientID = "5503910054141466"
 	secret   = "fake-secret"
 	redirect = "https://pulso.test/integraciones/mercadolibre/vuelta"
+	// sealSecret seals the tokens; a child process that syncs the same
+	// connection must open them with the same keys.
+	sealSecret = "a-test-secret-of-at-least-32-bytes!!"
 )
 
 type world struct {
@@ -50,7 +53,7 @@ func connected(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := sealed.New([]byte("a-test-secret-of-at-least-32-bytes!!"))
+	keys, err := sealed.New([]byte(sealSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,16 +229,20 @@ func TestConcurrentRefreshKeepsTheSellerConnected(t *testing.T) {
 	}
 }
 
-// A 429 stops the run with a retryable error; the next run finishes the
-// job without doubling anything.
+// A 429 stops the run with a retryable error carrying the server's
+// Retry-After (the job snoozes that long); the next run finishes the job
+// without doubling anything.
 func TestRateLimitedCatchUpResumes(t *testing.T) {
 	w := connected(t)
 	w.fake.Seed(seller, 60, time.Now().Add(-50*time.Hour))
-	w.fake.FailNext("/orders/search", http.StatusTooManyRequests, 1, 0)
 	// The first page goes through: fail the second.
+	w.fake.FailAfter("/orders/search", 1, http.StatusTooManyRequests, 1, 7*time.Second)
 	_, err := w.st.CatchUp(context.Background(), w.org.ID, w.conn.ID, time.Now())
-	if err == nil || !mercadolibre.Retryable(err) {
-		t.Fatalf("want a retryable error, got %v", err)
+	if err == nil || !mercadolibre.Retryable(err) || mercadolibre.RetryAfter(err) != 7*time.Second {
+		t.Fatalf("want a retryable error asking for 7s, got %v", err)
+	}
+	if n := w.vouchers(t); n != mercadolibre.MaxLimit {
+		t.Fatalf("%d vouchers from the first page, want %d", n, mercadolibre.MaxLimit)
 	}
 	if _, err := w.st.CatchUp(context.Background(), w.org.ID, w.conn.ID, time.Now()); err != nil {
 		t.Fatal(err)

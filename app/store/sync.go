@@ -247,11 +247,27 @@ const maxOffset = 9950
 const firstSync = 30 * 24 * time.Hour
 
 // CatchUp applies every order of the connection updated since its cursor
-// (or the last 30 days for a new one), oldest update first, recording the
-// run's progress in store_syncs after each page (and on the sync page,
-// live); the cursor moves only past orders applied, so a run cut short
-// — a restart, a SIGKILL — resumes where it stopped and applies nothing
-// twice (Apply is idempotent anyway).
+// (or the last 30 days for a new one), page by page, recording the run's
+// progress in store_syncs after each page (and on the sync page, live);
+// the cursor moves only past orders applied, so a run cut short — a
+// restart, a SIGKILL — resumes where it stopped and applies nothing twice
+// (Apply is idempotent anyway).
+//
+// date_asc is not by last update (the fake sorts by creation; §2.1 does
+// not say which date), so an old order changed lately (a refund, a
+// cancellation) comes on an early page with a late update. Until the run
+// ends, the cursor therefore moves only to the creation date of the page's
+// last order: every order still to come sorts no earlier, and an order's
+// creation, closing and last update come in that order, so whichever date
+// the sort uses, none of them was updated before that. The latest update
+// seen becomes the cursor only once every page is applied.
+//
+// Pages are asked by offset while orders change: one that changes during
+// the run leaves its window (updated after now), every later order moves
+// up a place, and the order at the next page's boundary is on no page of
+// this run. A total smaller than the previous page's says so; the cursor
+// then stays where it was before that page for the rest of the run, and
+// the next run pages again from there.
 func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time) (queries.StoreSync, error) {
 	q := queries.New(s.DB)
 	conn, err := q.GetStoreConnection(ctx, queries.GetStoreConnectionParams{OrgID: orgID, ID: connID})
@@ -267,6 +283,9 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 		from = *conn.SyncedTo
 	}
 	seen, imported, failed, offset := 0, 0, 0, 0
+	latest := from // the latest update applied this run
+	cursor := from
+	total, shifted := -1, false
 	err = func() error {
 		for {
 			var page mercadolibre.Page
@@ -278,7 +297,10 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 			}); err != nil {
 				return err
 			}
-			last := from
+			if total >= 0 && page.Total < total {
+				shifted = true
+			}
+			total = page.Total
 			for _, o := range page.Orders {
 				res, err := s.Apply(ctx, orgID, connID, o, now)
 				if err != nil {
@@ -291,22 +313,36 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 				if res.State == Blocked || res.State == Failed {
 					failed++
 				}
-				if o.LastUpdated.After(last) {
-					last = o.LastUpdated
+				if o.LastUpdated.After(latest) {
+					latest = o.LastUpdated
 				}
 			}
-			if err := q.SetStoreSynced(ctx, queries.SetStoreSyncedParams{OrgID: orgID, ID: connID, SyncedTo: &last, At: &now}); err != nil {
+			offset += len(page.Orders)
+			done := len(page.Orders) == 0 || offset >= page.Total
+			if n := len(page.Orders); !shifted && n > 0 && page.Orders[n-1].DateCreated.After(cursor) {
+				cursor = page.Orders[n-1].DateCreated
+			}
+			if done && !shifted {
+				cursor = latest
+			}
+			if err := q.SetStoreSynced(ctx, queries.SetStoreSyncedParams{OrgID: orgID, ID: connID, SyncedTo: &cursor, At: &now}); err != nil {
 				return err
 			}
 			if run, err = s.progress(ctx, orgID, run.ID, page.Total, seen, imported, failed); err != nil {
 				return err
 			}
-			offset += len(page.Orders)
 			switch {
-			case len(page.Orders) == 0 || offset >= page.Total:
+			case done:
 				return nil
+			case offset >= maxOffset && cursor.After(from):
+				from, offset, total = cursor, 0, -1
 			case offset >= maxOffset:
-				from, offset = last, 0
+				// Rare: the 9,950 orders paged so far were all created
+				// before the window and changed in it, so no creation
+				// date moves the search on. The latest update does, at
+				// the cost of orders created later and changed earlier
+				// than it: those are left to their notifications.
+				from, offset, total = latest, 0, -1
 			}
 		}
 	}()
@@ -314,7 +350,12 @@ func (s *Store) CatchUp(ctx context.Context, orgID, connID int64, now time.Time)
 	if err != nil {
 		msg = err.Error()
 	}
-	if run2, e := q.FinishStoreSync(ctx, queries.FinishStoreSyncParams{OrgID: orgID, ID: run.ID, Error: msg}); e == nil {
+	// A run stopped by its context (the worker shutting down, the job's
+	// timeout) is recorded as ended too: with that context it could not
+	// be, and the sync page would show it running until the next run.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if run2, e := q.FinishStoreSync(fctx, queries.FinishStoreSyncParams{OrgID: orgID, ID: run.ID, Error: msg}); e == nil {
 		run = run2
 	}
 	return run, err

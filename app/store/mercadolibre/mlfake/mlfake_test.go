@@ -546,6 +546,97 @@ func TestFailureInjection(t *testing.T) {
 	}
 }
 
+// Faults can wait for a number of matching calls: the middle of a run.
+func TestFailureInjectionAfterCalls(t *testing.T) {
+	fake, base := start(t)
+	access := fake.TokenFor(app, seller)
+	search := base + "/orders/search?seller=123456789"
+	fake.FailAfter("/orders/search", 2, 500, 1, 0)
+	for i, want := range []int{200, 200, 500, 200} {
+		if st, b := get(t, search, access); st != want {
+			t.Fatalf("call %d: %d %s, want %d", i+1, st, b, want)
+		}
+	}
+	// Calls elsewhere do not count towards the skip.
+	fake.ExpireAccessTokensAfter("/orders/search", 1)
+	if st, _ := get(t, base+"/packs/1", access); st != 404 {
+		t.Fatalf("pack: %d", st)
+	}
+	if st, _ := get(t, search, access); st != 200 {
+		t.Fatalf("before expiry: %d", st)
+	}
+	if st, b := get(t, search, access); st != 401 || !bytes.Contains(b, []byte("invalid_token")) {
+		t.Fatalf("after expiry: %d %s", st, b)
+	}
+	// Expiry happens once: a token issued afterwards works.
+	fresh := fake.TokenFor(app, seller)
+	if st, _ := get(t, search, fresh); st != 200 {
+		t.Fatalf("fresh token: %d", st)
+	}
+	fake.SlowAfter("/orders/", 1, time.Hour, 1)
+	if st, _ := get(t, base+"/orders/1", fresh); st != 404 {
+		t.Fatalf("skipped call: %d", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/orders/1", nil)
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("slowed call answered before the client's deadline")
+	}
+	// A slowed POST is let go of too when its client gives up: closing
+	// the fake at the end of the test would wait an hour for it otherwise.
+	fake.SlowNext("/oauth/token", time.Hour, 1)
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	req, _ = http.NewRequestWithContext(ctx, "POST", base+"/oauth/token", strings.NewReader("grant_type=refresh_token"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("slowed POST answered before the client's deadline")
+	}
+}
+
+// A held answer waits for the test, and then shows the data as it is.
+func TestHoldAfter(t *testing.T) {
+	fake, base := start(t)
+	access := fake.TokenFor(app, seller)
+	fake.PutOrder(mlfake.NewOrder(seller, 42, mlfake.Item{ID: "MLA1", Title: "Mate", Quantity: 1, UnitPrice: "100"}).Paid())
+	release := fake.HoldAfter("/orders/", 1)
+	if st, _ := get(t, base+"/orders/42", access); st != 200 {
+		t.Fatalf("skipped call: %d", st)
+	}
+	type answer struct {
+		st int
+		b  []byte
+	}
+	got := make(chan answer, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, base+"/orders/42", nil)
+		req.Header.Set("Authorization", "Bearer "+access)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- answer{0, []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- answer{resp.StatusCode, b}
+	}()
+	for fake.Calls("/orders/") < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case a := <-got:
+		t.Fatalf("answered while held: %d %s", a.st, a.b)
+	default:
+	}
+	fake.SetStatus(42, "cancelled")
+	release()
+	release()
+	if a := <-got; a.st != 200 || !bytes.Contains(a.b, []byte(`"status":"cancelled"`)) {
+		t.Fatalf("after release: %d %s", a.st, a.b)
+	}
+}
+
 func TestSeed(t *testing.T) {
 	start0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	bodies := make([][]byte, 2)

@@ -2,8 +2,9 @@
 // OAuth authorization-code flow with single-use codes and rotating
 // refresh tokens, order search and reads, packs, orders_v2 notifications
 // with retries and /missed_feeds, and failure injection (429, 5xx, slow
-// answers, expired tokens). It follows the checklists of the shared
-// reference notes (mercadolibre.md §1.8, §2.10, §3); comments cite them.
+// answers, expired tokens), at once or after a number of calls. It
+// follows the checklists of the shared reference notes (mercadolibre.md
+// §1.8, §2.10, §3); comments cite them.
 //
 // One host serves both the browser endpoint (/authorization) and the API
 // (/oauth/token, /orders/…), so URL() is both AuthURL and APIURL.
@@ -14,9 +15,11 @@
 package mlfake
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -48,9 +51,10 @@ type Server struct {
 
 	orders map[int64]*Order
 
-	fails []*rule
-	slows []*rule
-	calls map[string]int
+	fails    []*rule
+	slows    []*rule
+	expiries []*rule
+	calls    map[string]int
 
 	callback      string
 	notifyTries   int
@@ -76,9 +80,14 @@ type grant struct {
 }
 
 type rule struct {
-	prefix     string
-	status     int
-	delay      time.Duration
+	prefix string
+	status int
+	delay  time.Duration
+	// hold, when set, replaces delay: the request waits until it closes.
+	hold <-chan struct{}
+	// skip is how many matching requests go through untouched before the
+	// rule starts to apply: faults in the middle of a run of calls.
+	skip       int
 	left       int
 	retryAfter time.Duration
 }
@@ -182,6 +191,16 @@ func (s *Server) ExpireAccessTokens() {
 	clear(s.access)
 }
 
+// ExpireAccessTokensAfter lets skip requests whose path starts with
+// pathPrefix through, then expires every access token issued so far just
+// before the next one is handled, which therefore gets ML's real 401
+// (§1.8.4): a token dying in the middle of a run of calls.
+func (s *Server) ExpireAccessTokensAfter(pathPrefix string, skip int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expiries = append(s.expiries, &rule{prefix: pathPrefix, skip: skip, left: 1})
+}
+
 // Revoke plays the seller removing the app's grant (or changing their
 // password): every token of the user dies, so the next refresh gets
 // invalid_grant (§1.6, §1.8.5).
@@ -208,18 +227,43 @@ func (s *Server) RefreshCount(userID int64) int {
 // answer status with ML's error body (§4.2); retryAfter > 0 adds a
 // Retry-After header in whole seconds (ML documents none, §4.1).
 func (s *Server) FailNext(pathPrefix string, status, n int, retryAfter time.Duration) {
+	s.FailAfter(pathPrefix, 0, status, n, retryAfter)
+}
+
+// FailAfter is FailNext once skip matching requests went through: the
+// third page of a search failing, say.
+func (s *Server) FailAfter(pathPrefix string, skip, status, n int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.fails = append(s.fails, &rule{prefix: pathPrefix, status: status, left: n, retryAfter: retryAfter})
+	s.fails = append(s.fails, &rule{prefix: pathPrefix, status: status, skip: skip, left: n, retryAfter: retryAfter})
 }
 
 // SlowNext delays the next n matching requests by d before they are
 // answered (or fail, if FailNext also matches). A client that gives up
 // early frees the handler at once.
 func (s *Server) SlowNext(pathPrefix string, d time.Duration, n int) {
+	s.SlowAfter(pathPrefix, 0, d, n)
+}
+
+// SlowAfter is SlowNext once skip matching requests went through.
+func (s *Server) SlowAfter(pathPrefix string, skip int, d time.Duration, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.slows = append(s.slows, &rule{prefix: pathPrefix, delay: d, left: n})
+	s.slows = append(s.slows, &rule{prefix: pathPrefix, delay: d, skip: skip, left: n})
+}
+
+// HoldAfter is a slow answer whose end the test decides: once skip
+// matching requests went through, the next one waits until release is
+// called (or its client gives up), then is answered from the data as it
+// is then — a test can change orders while a client waits for a page.
+// release may be called more than once.
+func (s *Server) HoldAfter(pathPrefix string, skip int) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slows = append(s.slows, &rule{prefix: pathPrefix, hold: ch, skip: skip, left: 1})
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
 }
 
 // Calls counts the requests seen whose path starts with pathPrefix,
@@ -236,13 +280,19 @@ func (s *Server) Calls(pathPrefix string) int {
 	return n
 }
 
-// take consumes one use of the first live rule matching path.
+// take consumes one use of the first live rule matching path; a rule
+// still skipping counts the request and lets it go on to the next rule.
 func take(rules []*rule, path string) (rule, bool) {
 	for _, r := range rules {
-		if r.left > 0 && strings.HasPrefix(path, r.prefix) {
-			r.left--
-			return *r, true
+		if r.left <= 0 || !strings.HasPrefix(path, r.prefix) {
+			continue
 		}
+		if r.skip > 0 {
+			r.skip--
+			continue
+		}
+		r.left--
+		return *r, true
 	}
 	return rule{}, false
 }
@@ -264,13 +314,29 @@ func (s *Server) Handler() http.Handler {
 		s.calls[r.URL.Path]++
 		slow, isSlow := take(s.slows, r.URL.Path)
 		fail, isFail := take(s.fails, r.URL.Path)
+		if _, expire := take(s.expiries, r.URL.Path); expire {
+			clear(s.access)
+		}
 		s.mu.Unlock()
 		if isSlow {
-			t := time.NewTimer(slow.delay)
+			// The server notices a client that gave up only once the
+			// request's body is read: read it first, so a slowed POST
+			// /oauth/token is let go of as promptly as a GET.
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var timer <-chan time.Time
+			if slow.hold == nil {
+				t := time.NewTimer(slow.delay)
+				defer t.Stop()
+				timer = t.C
+			}
 			select {
-			case <-t.C:
+			case <-timer:
+			case <-slow.hold:
 			case <-r.Context().Done():
-				t.Stop()
 				return
 			}
 		}
