@@ -49,6 +49,13 @@ UPDATE subscriptions SET billing_customer_id = @billing_customer_id WHERE org_id
 -- Subscriptions whose term has ended by @today, oldest first.
 SELECT org_id FROM subscriptions WHERE term_end <= @today ORDER BY term_end, org_id LIMIT 100;
 
+-- name: OrgsWithoutSubscription :many
+-- Orgs that have no plan yet (new ones), the operator's own aside: the
+-- periodic pass starts theirs.
+SELECT o.id, o.currency FROM orgs o
+WHERE NOT o.operator AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.org_id = o.id)
+ORDER BY o.id LIMIT 100;
+
 -- name: AddSubscriptionEvent :one
 INSERT INTO subscription_events (org_id, kind, from_plan, to_plan, reason, amount, invoice_id, user_id, at)
 VALUES (@org_id, @kind, sqlc.narg('from_plan'), sqlc.narg('to_plan'), @reason, sqlc.narg('amount'), sqlc.narg('invoice_id'),

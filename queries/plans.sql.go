@@ -780,6 +780,39 @@ func (q *Queries) MarkQuotaCrossingAlerted(ctx context.Context, arg MarkQuotaCro
 	return err
 }
 
+const orgsWithoutSubscription = `-- name: OrgsWithoutSubscription :many
+SELECT o.id, o.currency FROM orgs o
+WHERE NOT o.operator AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.org_id = o.id)
+ORDER BY o.id LIMIT 100
+`
+
+type OrgsWithoutSubscriptionRow struct {
+	ID       int64
+	Currency string
+}
+
+// Orgs that have no plan yet (new ones), the operator's own aside: the
+// periodic pass starts theirs.
+func (q *Queries) OrgsWithoutSubscription(ctx context.Context) ([]OrgsWithoutSubscriptionRow, error) {
+	rows, err := q.db.Query(ctx, orgsWithoutSubscription)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OrgsWithoutSubscriptionRow{}
+	for rows.Next() {
+		var i OrgsWithoutSubscriptionRow
+		if err := rows.Scan(&i.ID, &i.Currency); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const pendingQuotaCrossings = `-- name: PendingQuotaCrossings :many
 SELECT org_id, month, threshold, used, vouchers, plan_id, at, alerted_at FROM quota_crossings WHERE alerted_at IS NULL AND at < $1 ORDER BY at LIMIT 100
 `

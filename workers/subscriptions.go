@@ -42,6 +42,21 @@ func (w *SubscriptionsWorker) Work(ctx context.Context, job *river.Job[jobargs.S
 			return err
 		}
 	}
+	// A new org's first plan: the smallest that fits last month's vouchers
+	// (plans.Start; an org made this month starts on the smallest).
+	fresh, err := q.OrgsWithoutSubscription(ctx)
+	if err != nil {
+		return err
+	}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	for _, org := range fresh {
+		if err := live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := plans.Start(ctx, tx, org.ID, org.Currency, day, now)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	// Terms end at midnight of the org's calendar; a UTC day is close
 	// enough for a job that runs every minute and renews idempotently.
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
