@@ -200,6 +200,21 @@ func Format(minor int64, currency string) string {
 	return sign + num + "\u00a0" + currency
 }
 
+// Count writes a whole number of things the way the currency's country
+// groups digits: 1.500 comprobantes in Spain and Argentina, 1,500 in
+// Mexico.
+func Count(n int64, currency string) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	group := "."
+	if !currencyCommaDecimal(currency) {
+		group = ","
+	}
+	return sign + grouped(strconv.FormatInt(n, 10), group)
+}
+
 func grouped(ws, group string) string {
 	var b strings.Builder
 	for i, r := range ws {

@@ -176,3 +176,18 @@ func TestNumericRoundTrip(t *testing.T) {
 		t.Error("zero")
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tt := range []struct {
+		n        int64
+		currency string
+		want     string
+	}{
+		{0, "EUR", "0"}, {999, "EUR", "999"}, {1500, "EUR", "1.500"}, {1000000, "ARS", "1.000.000"},
+		{700000, "MXN", "700,000"}, {-1234, "EUR", "-1.234"},
+	} {
+		if got := Count(tt.n, tt.currency); got != tt.want {
+			t.Errorf("Count(%d, %s) = %q, want %q", tt.n, tt.currency, got, tt.want)
+		}
+	}
+}

@@ -24,10 +24,17 @@ type Page struct {
 	// Percent mean nothing).
 	Limit, Remaining, Percent, Overage int
 	StoreUsers, StoreLimit             int
+	// Text is the same figures written for the org (digits grouped).
+	Text Figures
 
 	History []Event
 	Plans   []PlanRow
 	Change  Change
+}
+
+// Figures are a Page's counts as the org reads them.
+type Figures struct {
+	Physical, Ecommerce, Used, Limit, Remaining, Overage string
 }
 
 // Event is one line of the subscription's history.

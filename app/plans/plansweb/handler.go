@@ -90,13 +90,16 @@ func (h *Handler) page(ctx context.Context, p *web.Principal, now time.Time) (pl
 		}
 		v.Limit, v.Remaining, v.Percent = u.Limit(), u.Remaining(), u.Percent()
 	}
+	n := func(v int) string { return money.Count(int64(v), p.Currency) }
+	v.Text = plansview.Figures{Physical: n(v.Physical), Ecommerce: n(v.Ecommerce), Used: n(v.Used), Limit: n(v.Limit),
+		Remaining: n(v.Remaining), Overage: n(v.Overage)}
 	for _, pl := range cat.Plans {
 		if !pl.Active {
 			continue
 		}
 		r := plansview.PlanRow{ID: pl.ID, Name: pl.Name, StoreUsers: int(pl.StoreUsers), AtLimit: pl.AtLimit, Current: v.Subscribed && pl.ID == s.PlanID}
 		if pl.Vouchers != nil {
-			r.Vouchers = strconv.Itoa(int(*pl.Vouchers))
+			r.Vouchers = money.Count(int64(*pl.Vouchers), p.Currency)
 		}
 		if pr, ok := cat.Prices[pl.ID][p.Currency]; ok {
 			r.Price, r.Overage = money.Format(pr.Monthly, p.Currency), money.Format(pr.Overage, p.Currency)

@@ -166,7 +166,7 @@ func TestPageShowsTheMonthAgainstThePlan(t *testing.T) {
 	}
 	next := plans.Month(today()).AddDate(0, 1, 0).Format("02/01/2006")
 	for _, want := range []string{
-		"68 de tienda física y 6 de tienda e-commerce", "74 de 1500", "Quedan 1426", "4 %", `value="4"`,
+		"68 de tienda física y 6 de tienda e-commerce", "74 de 1.500", "Quedan 1.426", "4 %", `value="4"`,
 		`data-testid="plan-name"><strong>Estándar</strong>`, "49,00", "Mensual", next,
 		`data-testid="plan-store-users">2 de 3<`, "Mes anterior: 0 comprobantes", "Cambiar a este plan",
 		"Excedente a 0,05", // PRO's overage price, in the plan table
@@ -210,7 +210,7 @@ func TestPageOverageAndNoSubscription(t *testing.T) {
 	w.subscribe(t, "pro")
 	w.env.Exec(`INSERT INTO voucher_usage (org_id, month, physical, ecommerce, overage) VALUES ($1, $2, 5000, 12, 12)`, w.org.ID, plans.Month(today()))
 	r = w.admin.Get(path)
-	for _, want := range []string{"5012 de 5000", "Quedan 0", `value="100"`, `data-testid="plan-overage"`, "12 por encima del plan"} {
+	for _, want := range []string{"5.012 de 5.000", "Quedan 0", `value="100"`, `data-testid="plan-overage"`, "12 por encima del plan"} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("over the limit, page lacks %q", want)
 		}
