@@ -50,19 +50,26 @@ func ChargeDue(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx]
 		return 0, err
 	}
 	n := 0
+	var errs []error
 	for _, org := range due {
 		charged := false
 		if err := live.BeginFunc(ctx, db, func(ctx context.Context, tx pgx.Tx) (err error) {
 			_, charged, err = ChargeMonth(ctx, tx, Monthly{OrgID: org, Today: today, Now: now, Jobs: jobs, Log: log})
 			return err
 		}); err != nil {
-			return n, err
+			// One org's failure (a missing IVA rate, say) does not hold
+			// back the others; the next pass tries it again.
+			if ctx.Err() != nil {
+				return n, err
+			}
+			errs = append(errs, fmt.Errorf("planbilling: monthly charge of org %d: %w", org, err))
+			continue
 		}
 		if charged {
 			n++
 		}
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 // ChargeMonth charges the org's month in tx, once: the plan in force on
@@ -86,6 +93,9 @@ func ChargeDue(ctx context.Context, db *pgxpool.Pool, jobs *river.Client[pgx.Tx]
 func ChargeMonth(ctx context.Context, tx pgx.Tx, m Monthly) (queries.SubscriptionCharge, bool, error) {
 	q := queries.New(tx)
 	month := plans.Month(m.Today)
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
 	if _, err := plans.Renew(ctx, tx, m.OrgID, m.Today, m.Now); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return queries.SubscriptionCharge{}, false, nil
