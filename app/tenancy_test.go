@@ -402,7 +402,7 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`UPDATE verifactu_records SET status = 'rejected', answer_code = 1104, answer_text = 'Alfa Respuesta AEAT Secreta' WHERE org_id = $1 AND seq = 1`, org.ID)
 	// document numbering
 	env.Exec(`INSERT INTO number_series (org_id, kind, code, year, last_number) VALUES ($1, 'quote', 'ALFAQ', 2026, 7)`, org.ID)
-	// plans: a subscription with its history, a quota crossing and an
+	// plans: a subscription with its history and charge, a quota crossing and an
 	// upgrade waiting for its payment
 	env.Exec(`INSERT INTO subscriptions (org_id, plan_id, frequency, currency, term_start, term_end)
 		SELECT $1, id, 'monthly', 'EUR', date_trunc('month', now())::date, (date_trunc('month', now()) + interval '1 month')::date
@@ -410,6 +410,9 @@ func seedOrgA(t *testing.T, env *apptest.Env) orgA {
 	env.Exec(`INSERT INTO subscription_events (org_id, kind, reason) VALUES ($1, 'started', 'Alfa Motivo Secreto')`, org.ID)
 	env.Exec(`INSERT INTO quota_crossings (org_id, month, threshold, used, vouchers, plan_id)
 		SELECT $1, date_trunc('month', now())::date, 80, 1200, 1500, id FROM plans WHERE code = 'estandar'`, org.ID)
+	// the month's charge, recorded without an invoice (no operator org)
+	env.Exec(`INSERT INTO subscription_charges (org_id, month, kind, plan_id, amount, currency, reason)
+		SELECT $1, date_trunc('month', now())::date, 'monthly', id, 4900, 'EUR', 'Alfa Cargo Secreto' FROM plans WHERE code = 'estandar'`, org.ID)
 	env.Exec(`INSERT INTO plan_upgrades (org_id, from_plan, to_plan, amount, currency, method, checkout_id, user_id)
 		SELECT $1, (SELECT id FROM plans WHERE code = 'estandar'), (SELECT id FROM plans WHERE code = 'pro'), 4242, 'EUR', 'card',
 		       'alfa-checkout-secreto', $2`, org.ID, admin.ID)
@@ -430,7 +433,7 @@ func (a orgA) markers(t *testing.T, env *apptest.Env) []string {
 		"Alfa Cliente Secreto", "Alfa Marca Secreta", "cliente@alfa-secreto.test", "Calle Alfa Secreta", "Alfa Contacto Secreto",
 		"Alfa Oportunidad Secreta", "Alfa Actividad Secreta", "alfa-documento-secreto", "Alfa Potencial Convertido", "ALFASECRETA",
 		"Alfa Asunto Secreto", "remitente@alfa-secreto.test", "Alfa Remitente Secreto", "Alfa cuerpo secreto", "alfa-mensaje-secreto",
-		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto",
+		"alfa-importacion-secreta", "Alfa Fila Secreta", "alfa-adjunto-secreto", "Alfa Motivo Secreto", "Alfa Cargo Secreto",
 		"alfa-bytes-documento-secretos", "alfa-bytes-importacion-secretos", "alfa-bytes-errores-secretos",
 		"Alfa Festivo Secreto", "Alfa Motivo Tarea Secreto", "Alfa Regla Tarea Secreta", "Alfa Tarea Secreta", "Alfa Alerta Secreta",
 		"Alfa Grupo Secreto", "Alfa Subgrupo Secreto", "Alfa Producto Secreto", "ALFA-SECRETO",

@@ -1061,6 +1061,19 @@ type Subscription struct {
 	UpdatedAt         time.Time
 }
 
+type SubscriptionCharge struct {
+	OrgID      int64
+	Month      pgtype.Date
+	Kind       string
+	PlanID     int64
+	Amount     int64
+	Currency   string
+	OperatorID *int64
+	InvoiceID  *int64
+	Reason     string
+	CreatedAt  time.Time
+}
+
 type SubscriptionEvent struct {
 	OrgID     int64
 	ID        int64
@@ -1226,9 +1239,10 @@ type VerifactuSender struct {
 }
 
 type VoucherUsage struct {
-	OrgID     int64
-	Month     pgtype.Date
-	Physical  int32
-	Ecommerce int32
-	Overage   int32
+	OrgID         int64
+	Month         pgtype.Date
+	Physical      int32
+	Ecommerce     int32
+	Overage       int32
+	OveragePlanID *int64
 }

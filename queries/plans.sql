@@ -76,7 +76,7 @@ SET physical = voucher_usage.physical + (@channel::text = 'physical')::int,
 RETURNING *;
 
 -- name: AddVoucherOverage :exec
-UPDATE voucher_usage SET overage = overage + 1 WHERE org_id = @org_id AND month = @month;
+UPDATE voucher_usage SET overage = overage + 1, overage_plan_id = @plan_id WHERE org_id = @org_id AND month = @month;
 
 -- name: GetVoucherUsage :one
 SELECT * FROM voucher_usage WHERE org_id = @org_id AND month = @month;
@@ -173,3 +173,35 @@ UPDATE plans SET name = @name, vouchers = sqlc.narg('vouchers'), store_users = @
     active = @active, updated_at = now()
 WHERE id = @id AND updated_at = @loaded_at
 RETURNING *;
+
+-- name: MonthlyChargesDue :many
+-- Subscriptions whose month (@month, its 1st) may be due and is not
+-- charged yet: monthly terms in force on the 1st, and terms ended by then
+-- that the charge renews first. A scan of subscriptions (one row per org)
+-- and the charges' key.
+SELECT s.org_id FROM subscriptions s
+WHERE (s.term_end <= @month OR (s.frequency = 'monthly' AND s.term_start <= @month))
+  AND NOT EXISTS (SELECT 1 FROM subscription_charges c WHERE c.org_id = s.org_id AND c.month = @month AND c.kind = 'monthly')
+ORDER BY s.org_id LIMIT 100;
+
+-- name: ClaimSubscriptionCharge :one
+-- The month's charge, written before its invoice in the same transaction:
+-- no row back when it exists (a concurrent pass waits here for the other
+-- transaction and then finds it).
+INSERT INTO subscription_charges (org_id, month, kind, plan_id, amount, currency, reason)
+VALUES (@org_id, @month, @kind, @plan_id, @amount, @currency, @reason)
+ON CONFLICT DO NOTHING
+RETURNING *;
+
+-- name: SetSubscriptionChargeInvoice :exec
+UPDATE subscription_charges SET operator_id = sqlc.narg('operator_id'), invoice_id = sqlc.narg('invoice_id'), reason = @reason
+WHERE org_id = @org_id AND month = @month AND kind = @kind;
+
+-- name: ListSubscriptionCharges :many
+-- The subscriber's charges with the operator's invoice, for its
+-- Suscripción page (the invoice is the operator's row, read by its id).
+SELECT c.*, i.full_number, i.state AS invoice_state, i.total AS invoice_total
+FROM subscription_charges c
+LEFT JOIN invoices i ON i.org_id = c.operator_id AND i.id = c.invoice_id
+WHERE c.org_id = @org_id
+ORDER BY c.month DESC, c.kind LIMIT 24;

@@ -102,16 +102,17 @@ func (q *Queries) AddSubscriptionEvent(ctx context.Context, arg AddSubscriptionE
 }
 
 const addVoucherOverage = `-- name: AddVoucherOverage :exec
-UPDATE voucher_usage SET overage = overage + 1 WHERE org_id = $1 AND month = $2
+UPDATE voucher_usage SET overage = overage + 1, overage_plan_id = $1 WHERE org_id = $2 AND month = $3
 `
 
 type AddVoucherOverageParams struct {
-	OrgID int64
-	Month pgtype.Date
+	PlanID *int64
+	OrgID  int64
+	Month  pgtype.Date
 }
 
 func (q *Queries) AddVoucherOverage(ctx context.Context, arg AddVoucherOverageParams) error {
-	_, err := q.db.Exec(ctx, addVoucherOverage, arg.OrgID, arg.Month)
+	_, err := q.db.Exec(ctx, addVoucherOverage, arg.PlanID, arg.OrgID, arg.Month)
 	return err
 }
 
@@ -152,6 +153,52 @@ type CancelPlanUpgradeParams struct {
 func (q *Queries) CancelPlanUpgrade(ctx context.Context, arg CancelPlanUpgradeParams) error {
 	_, err := q.db.Exec(ctx, cancelPlanUpgrade, arg.OrgID, arg.ID)
 	return err
+}
+
+const claimSubscriptionCharge = `-- name: ClaimSubscriptionCharge :one
+INSERT INTO subscription_charges (org_id, month, kind, plan_id, amount, currency, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT DO NOTHING
+RETURNING org_id, month, kind, plan_id, amount, currency, operator_id, invoice_id, reason, created_at
+`
+
+type ClaimSubscriptionChargeParams struct {
+	OrgID    int64
+	Month    pgtype.Date
+	Kind     string
+	PlanID   int64
+	Amount   int64
+	Currency string
+	Reason   string
+}
+
+// The month's charge, written before its invoice in the same transaction:
+// no row back when it exists (a concurrent pass waits here for the other
+// transaction and then finds it).
+func (q *Queries) ClaimSubscriptionCharge(ctx context.Context, arg ClaimSubscriptionChargeParams) (SubscriptionCharge, error) {
+	row := q.db.QueryRow(ctx, claimSubscriptionCharge,
+		arg.OrgID,
+		arg.Month,
+		arg.Kind,
+		arg.PlanID,
+		arg.Amount,
+		arg.Currency,
+		arg.Reason,
+	)
+	var i SubscriptionCharge
+	err := row.Scan(
+		&i.OrgID,
+		&i.Month,
+		&i.Kind,
+		&i.PlanID,
+		&i.Amount,
+		&i.Currency,
+		&i.OperatorID,
+		&i.InvoiceID,
+		&i.Reason,
+		&i.CreatedAt,
+	)
+	return i, err
 }
 
 const countPlanSubscribers = `-- name: CountPlanSubscribers :many
@@ -204,7 +251,7 @@ VALUES ($1, $2, ($3::text = 'physical')::int, ($3::text = 'ecommerce')::int, 0)
 ON CONFLICT (org_id, month) DO UPDATE
 SET physical = voucher_usage.physical + ($3::text = 'physical')::int,
     ecommerce = voucher_usage.ecommerce + ($3::text = 'ecommerce')::int
-RETURNING org_id, month, physical, ecommerce, overage
+RETURNING org_id, month, physical, ecommerce, overage, overage_plan_id
 `
 
 type CountVoucherParams struct {
@@ -224,6 +271,7 @@ func (q *Queries) CountVoucher(ctx context.Context, arg CountVoucherParams) (Vou
 		&i.Physical,
 		&i.Ecommerce,
 		&i.Overage,
+		&i.OveragePlanID,
 	)
 	return i, err
 }
@@ -453,7 +501,7 @@ func (q *Queries) GetSubscription(ctx context.Context, orgID int64) (Subscriptio
 }
 
 const getVoucherUsage = `-- name: GetVoucherUsage :one
-SELECT org_id, month, physical, ecommerce, overage FROM voucher_usage WHERE org_id = $1 AND month = $2
+SELECT org_id, month, physical, ecommerce, overage, overage_plan_id FROM voucher_usage WHERE org_id = $1 AND month = $2
 `
 
 type GetVoucherUsageParams struct {
@@ -470,6 +518,7 @@ func (q *Queries) GetVoucherUsage(ctx context.Context, arg GetVoucherUsageParams
 		&i.Physical,
 		&i.Ecommerce,
 		&i.Overage,
+		&i.OveragePlanID,
 	)
 	return i, err
 }
@@ -600,6 +649,66 @@ func (q *Queries) ListQuotaCrossings(ctx context.Context, arg ListQuotaCrossings
 			&i.PlanID,
 			&i.At,
 			&i.AlertedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSubscriptionCharges = `-- name: ListSubscriptionCharges :many
+SELECT c.org_id, c.month, c.kind, c.plan_id, c.amount, c.currency, c.operator_id, c.invoice_id, c.reason, c.created_at, i.full_number, i.state AS invoice_state, i.total AS invoice_total
+FROM subscription_charges c
+LEFT JOIN invoices i ON i.org_id = c.operator_id AND i.id = c.invoice_id
+WHERE c.org_id = $1
+ORDER BY c.month DESC, c.kind LIMIT 24
+`
+
+type ListSubscriptionChargesRow struct {
+	OrgID        int64
+	Month        pgtype.Date
+	Kind         string
+	PlanID       int64
+	Amount       int64
+	Currency     string
+	OperatorID   *int64
+	InvoiceID    *int64
+	Reason       string
+	CreatedAt    time.Time
+	FullNumber   *string
+	InvoiceState *string
+	InvoiceTotal *int64
+}
+
+// The subscriber's charges with the operator's invoice, for its
+// Suscripción page (the invoice is the operator's row, read by its id).
+func (q *Queries) ListSubscriptionCharges(ctx context.Context, orgID int64) ([]ListSubscriptionChargesRow, error) {
+	rows, err := q.db.Query(ctx, listSubscriptionCharges, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSubscriptionChargesRow{}
+	for rows.Next() {
+		var i ListSubscriptionChargesRow
+		if err := rows.Scan(
+			&i.OrgID,
+			&i.Month,
+			&i.Kind,
+			&i.PlanID,
+			&i.Amount,
+			&i.Currency,
+			&i.OperatorID,
+			&i.InvoiceID,
+			&i.Reason,
+			&i.CreatedAt,
+			&i.FullNumber,
+			&i.InvoiceState,
+			&i.InvoiceTotal,
 		); err != nil {
 			return nil, err
 		}
@@ -778,6 +887,37 @@ func (q *Queries) MarkQuotaCrossingAlerted(ctx context.Context, arg MarkQuotaCro
 		arg.Threshold,
 	)
 	return err
+}
+
+const monthlyChargesDue = `-- name: MonthlyChargesDue :many
+SELECT s.org_id FROM subscriptions s
+WHERE (s.term_end <= $1 OR (s.frequency = 'monthly' AND s.term_start <= $1))
+  AND NOT EXISTS (SELECT 1 FROM subscription_charges c WHERE c.org_id = s.org_id AND c.month = $1 AND c.kind = 'monthly')
+ORDER BY s.org_id LIMIT 100
+`
+
+// Subscriptions whose month (@month, its 1st) may be due and is not
+// charged yet: monthly terms in force on the 1st, and terms ended by then
+// that the charge renews first. A scan of subscriptions (one row per org)
+// and the charges' key.
+func (q *Queries) MonthlyChargesDue(ctx context.Context, month pgtype.Date) ([]int64, error) {
+	rows, err := q.db.Query(ctx, monthlyChargesDue, month)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var org_id int64
+		if err := rows.Scan(&org_id); err != nil {
+			return nil, err
+		}
+		items = append(items, org_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const orgsWithoutSubscription = `-- name: OrgsWithoutSubscription :many
@@ -963,6 +1103,32 @@ type SetSubscriptionBillingCustomerParams struct {
 
 func (q *Queries) SetSubscriptionBillingCustomer(ctx context.Context, arg SetSubscriptionBillingCustomerParams) error {
 	_, err := q.db.Exec(ctx, setSubscriptionBillingCustomer, arg.BillingCustomerID, arg.OrgID)
+	return err
+}
+
+const setSubscriptionChargeInvoice = `-- name: SetSubscriptionChargeInvoice :exec
+UPDATE subscription_charges SET operator_id = $1, invoice_id = $2, reason = $3
+WHERE org_id = $4 AND month = $5 AND kind = $6
+`
+
+type SetSubscriptionChargeInvoiceParams struct {
+	OperatorID *int64
+	InvoiceID  *int64
+	Reason     string
+	OrgID      int64
+	Month      pgtype.Date
+	Kind       string
+}
+
+func (q *Queries) SetSubscriptionChargeInvoice(ctx context.Context, arg SetSubscriptionChargeInvoiceParams) error {
+	_, err := q.db.Exec(ctx, setSubscriptionChargeInvoice,
+		arg.OperatorID,
+		arg.InvoiceID,
+		arg.Reason,
+		arg.OrgID,
+		arg.Month,
+		arg.Kind,
+	)
 	return err
 }
 

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,17 +12,20 @@ import (
 
 	"pulso/app/live"
 	"pulso/app/plans"
+	"pulso/app/plans/planbilling"
 	"pulso/queries"
 	"pulso/workers/jobargs"
 )
 
 // SubscriptionsWorker works jobargs.Subscriptions: the net under the quota
-// alerts, and the end of subscription terms (plans.Renew), each org in its
-// own transaction so one failure does not hold back the rest.
+// alerts, the end of subscription terms (plans.Renew) and then the month's
+// charge of each monthly subscription (planbilling.ChargeMonth), each org
+// in its own transaction so a rollback takes no other org's work with it.
 type SubscriptionsWorker struct {
 	river.WorkerDefaults[jobargs.Subscriptions]
 	DB      *pgxpool.Pool
 	BaseURL string
+	Log     *slog.Logger
 }
 
 func (w *SubscriptionsWorker) Work(ctx context.Context, job *river.Job[jobargs.Subscriptions]) error {
@@ -59,7 +63,8 @@ func (w *SubscriptionsWorker) Work(ctx context.Context, job *river.Job[jobargs.S
 	}
 	// Terms end at midnight of the org's calendar; a UTC day is close
 	// enough for a job that runs every minute and renews idempotently.
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	utc := now.UTC()
+	today := time.Date(utc.Year(), utc.Month(), utc.Day(), 0, 0, 0, 0, time.UTC)
 	due, err := q.SubscriptionsDue(ctx, pgtype.Date{Time: today, Valid: true})
 	if err != nil {
 		return err
@@ -72,5 +77,11 @@ func (w *SubscriptionsWorker) Work(ctx context.Context, job *river.Job[jobargs.S
 			return err
 		}
 	}
-	return nil
+	// The month is charged after its renewals, on the same UTC calendar.
+	log := w.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	_, err = planbilling.ChargeDue(ctx, w.DB, jobs, log, today, now)
+	return err
 }

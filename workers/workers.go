@@ -112,7 +112,7 @@ func ClientConfig(pool *pgxpool.Pool, log *slog.Logger, opts Options) *river.Con
 	river.AddWorker(ws, &TargetCheckWorker{DB: pool})
 	river.AddWorker(ws, &TargetPaceWorker{DB: pool})
 	river.AddWorker(ws, &QuotaAlertWorker{DB: pool, BaseURL: opts.BaseURL})
-	river.AddWorker(ws, &SubscriptionsWorker{DB: pool, BaseURL: opts.BaseURL})
+	river.AddWorker(ws, &SubscriptionsWorker{DB: pool, BaseURL: opts.BaseURL, Log: log})
 	st := &store.Store{DB: pool, ML: mercadolibre.New(opts.MercadoLibre), Keys: opts.Sealed, Log: log}
 	river.AddWorker(ws, &StoreOrderWorker{Store: st})
 	river.AddWorker(ws, &StoreCatchUpWorker{Store: st})

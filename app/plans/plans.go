@@ -105,7 +105,7 @@ func Count(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID int
 			}
 			return &LimitError{Plan: plan.Name, Vouchers: limit, Upgrade: up}
 		}
-		if err := q.AddVoucherOverage(ctx, queries.AddVoucherOverageParams{OrgID: orgID, Month: date(month)}); err != nil {
+		if err := q.AddVoucherOverage(ctx, queries.AddVoucherOverageParams{OrgID: orgID, Month: date(month), PlanID: &plan.ID}); err != nil {
 			return err
 		}
 	}

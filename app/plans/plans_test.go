@@ -147,11 +147,15 @@ func TestOveragePlanIssuesPastTheLimit(t *testing.T) {
 	env := apptest.New(t)
 	org := env.Org("Excedente S.L.")
 	b := ledgertest.Setup(t, env, org)
-	subscribe(t, env, org, 5, plans.Overage)
+	p := subscribe(t, env, org, 5, plans.Overage)
 	b.Issue(t, 7)
 	u := usage(t, env, org)
 	if u.Used() != 7 || u.Overage != 2 || u.Remaining() != 0 {
 		t.Fatalf("usage %+v", u)
+	}
+	// The plan whose overage price bills them next month.
+	if n := env.Count(`SELECT count(*) FROM voucher_usage WHERE org_id = $1 AND overage_plan_id = $2`, org.ID, p.ID); n != 1 {
+		t.Errorf("the overage does not name its plan %d", p.ID)
 	}
 }
 

@@ -28,6 +28,8 @@ type Page struct {
 	Text Figures
 
 	History []Event
+	// Charges are Pulso's invoices of the plan, newest month first.
+	Charges []Charge
 	Plans   []PlanRow
 	Change  Change
 }
@@ -45,6 +47,19 @@ type Event struct {
 	To     string
 	Reason string
 	Amount string
+}
+
+// Charge is one month's charge of the plan: the operator's invoice, or
+// why there is none.
+type Charge struct {
+	Month  string
+	Plan   string
+	Amount string
+	// Number and Total are the invoice's once issued; Draft says it waits
+	// for Pulso (then Reason says why).
+	Number, Total string
+	Draft         bool
+	Reason        string
 }
 
 // PlanRow is one plan of the table.

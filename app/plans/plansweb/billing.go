@@ -2,7 +2,6 @@ package plansweb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,15 +10,14 @@ import (
 
 	"pulso/app/invoices"
 	"pulso/app/plans"
+	"pulso/app/plans/planbilling"
 	"pulso/app/tax"
 	"pulso/queries"
 )
 
-// The plan's charge is a real invoice of the operator's org (orgs.operator)
-// to a customer of that org standing for the subscriber: drafted when the
-// checkout is created (its total is the amount charged), issued and marked
-// paid when the payment is applied. It lives here and not in app/plans
-// because invoices imports plans (issuing counts vouchers).
+// An upgrade's charge is a real invoice of the operator's org (see
+// planbilling): drafted when the checkout is created (its total is the
+// amount charged), issued and marked paid when the payment is applied.
 
 // price is what an upgrade charges today.
 type price struct{ Net, Tax, Total int64 }
@@ -28,31 +26,16 @@ type price struct{ Net, Tax, Total int64 }
 // there is none, or it invoices in another currency (an operator org per
 // country would be needed: then the upgrade is charged net, uninvoiced).
 func (h *Handler) operator(ctx context.Context, q *queries.Queries, currency string) (queries.Org, bool, error) {
-	op, err := q.GetOperatorOrg(ctx)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return op, false, nil
-	}
-	if err != nil {
+	op, ok, err := planbilling.Operator(ctx, q)
+	if err != nil || !ok {
 		return op, false, err
 	}
-	if op.Currency != currency {
+	if !planbilling.Invoices(op, currency) {
 		h.Log.WarnContext(ctx, "operator org invoices in another currency: plan upgrades are not invoiced", "operator", op.ID,
 			"operator_currency", op.Currency, "currency", currency)
 		return op, false, nil
 	}
 	return op, true, nil
-}
-
-// generalRate is the operator country's general IVA rate in force on day.
-func generalRate(ctx context.Context, q *queries.Queries, country string, day time.Time) (tax.Rate, error) {
-	rates, err := tax.IVAOn(ctx, q, country, day)
-	if err != nil {
-		return tax.Rate{}, err
-	}
-	if len(rates) == 0 {
-		return tax.Rate{}, fmt.Errorf("plansweb: no IVA rate in force in %s on %s", country, day.Format(time.DateOnly))
-	}
-	return rates[0], nil
 }
 
 // preview is what the dialog says will be charged: the prorated net plus
@@ -64,7 +47,7 @@ func (h *Handler) preview(ctx context.Context, ch plans.Change, today time.Time)
 	if err != nil || !ok || ch.Prorated == 0 {
 		return pr, err
 	}
-	rate, err := generalRate(ctx, h.Q, op.Country, today)
+	rate, err := planbilling.GeneralRate(ctx, h.Q, op.Country, today)
 	if err != nil {
 		return pr, err
 	}
@@ -86,53 +69,14 @@ func (h *Handler) prepareInvoice(ctx context.Context, tx pgx.Tx, orgID int64, ch
 	if err != nil || !ok || ch.Prorated == 0 || op.ID == orgID {
 		return nil, ch.Prorated, err
 	}
-	customer, err := billingCustomer(ctx, q, op, orgID)
-	if err != nil {
-		return nil, 0, err
-	}
-	rate, err := generalRate(ctx, q, op.Country, today)
-	if err != nil {
-		return nil, 0, err
-	}
-	d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: op.ID, Kind: invoices.Ordinary, CustomerID: &customer, Now: now,
-		Lines: []invoices.LineInput{{
-			Description: fmt.Sprintf("Plan %s · prorrateo %s–%s", ch.To.Name, today.Format("02/01"), lastDay(today).Format("02/01")),
-			Unit:        "servicio", Quantity: decimal.NewFromInt(1), UnitPrice: ch.Prorated, TaxRateID: rate.ID,
-		}}})
+	d, err := planbilling.Draft(ctx, tx, op, orgID, []planbilling.Line{{
+		Description: fmt.Sprintf("Plan %s · prorrateo %s–%s", ch.To.Name, today.Format("02/01"), lastDay(today).Format("02/01")),
+		Unit:        "servicio", Quantity: 1, UnitPrice: ch.Prorated,
+	}}, today, now)
 	if err != nil {
 		return nil, 0, err
 	}
 	return &d.ID, d.Total, nil
-}
-
-// billingCustomer is the operator's customer for subscriber orgID, made
-// once from the org's name, tax id and country and remembered on the
-// subscription (locked, so two upgrades at once make one customer).
-func billingCustomer(ctx context.Context, q *queries.Queries, op queries.Org, orgID int64) (int64, error) {
-	s, err := q.LockSubscription(ctx, orgID)
-	if err != nil {
-		return 0, err
-	}
-	if s.BillingCustomerID != nil {
-		c, err := q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: op.ID, ID: *s.BillingCustomerID})
-		if err == nil {
-			return c.ID, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return 0, err
-		}
-		// The operator deleted it: make it again.
-	}
-	org, err := q.GetOrg(ctx, orgID)
-	if err != nil {
-		return 0, err
-	}
-	c, err := q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: op.ID, LegalName: org.Name, TaxID: org.TaxID, Country: org.Country,
-		Tags: []string{}, Notes: fmt.Sprintf("Suscriptor de Pulso (organización %d)", org.ID)})
-	if err != nil {
-		return 0, err
-	}
-	return c.ID, q.SetSubscriptionBillingCustomer(ctx, queries.SetSubscriptionBillingCustomerParams{OrgID: orgID, BillingCustomerID: &c.ID})
 }
 
 // bill is the plans.Invoicer of a paid upgrade: it issues the operator's
@@ -147,8 +91,8 @@ func (h *Handler) bill(ctx context.Context, tx pgx.Tx, u queries.PlanUpgrade, no
 		return nil, nil
 	}
 	q := queries.New(tx)
-	op, err := q.GetOperatorOrg(ctx)
-	if errors.Is(err, pgx.ErrNoRows) {
+	op, ok, err := planbilling.Operator(ctx, q)
+	if err == nil && !ok {
 		h.Log.ErrorContext(ctx, "plan upgrade paid, but the operator org is gone: not invoiced", "org_id", u.OrgID, "upgrade_id", u.ID)
 		return nil, nil
 	}

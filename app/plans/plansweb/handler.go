@@ -25,6 +25,7 @@ import (
 	"pulso/app/live"
 	"pulso/app/money"
 	"pulso/app/plans"
+	"pulso/app/plans/planbilling"
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/i18n"
@@ -105,6 +106,24 @@ func (h *Handler) page(ctx context.Context, p *web.Principal, now time.Time) (pl
 			r.Price, r.Overage = money.Format(pr.Monthly, p.Currency), money.Format(pr.Overage, p.Currency)
 		}
 		v.Plans = append(v.Plans, r)
+	}
+	charges, err := h.Q.ListSubscriptionCharges(ctx, p.OrgID)
+	if err != nil {
+		return v, err
+	}
+	for _, c := range charges {
+		pl, _ := cat.Plan(c.PlanID)
+		ch := plansview.Charge{Month: planbilling.MonthName(c.Month.Time), Plan: pl.Name, Amount: money.Format(c.Amount, c.Currency)}
+		switch {
+		case c.InvoiceState != nil && *c.InvoiceState == "draft":
+			// Why issuing refused it is the operator's to fix.
+			ch.Draft = true
+		case c.InvoiceState != nil && c.FullNumber != nil && c.InvoiceTotal != nil:
+			ch.Number, ch.Total = *c.FullNumber, money.Format(*c.InvoiceTotal, c.Currency)
+		default:
+			ch.Reason = c.Reason
+		}
+		v.Charges = append(v.Charges, ch)
 	}
 	events, err := h.Q.ListSubscriptionEvents(ctx, p.OrgID)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"pulso/app/live"
 	"pulso/app/money"
 	"pulso/app/plans"
+	"pulso/app/plans/planbilling"
 	"pulso/app/verifactu/ledger/ledgertest"
 	"pulso/app/web"
 	"pulso/queries"
@@ -214,6 +215,51 @@ func TestPageOverageAndNoSubscription(t *testing.T) {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("over the limit, page lacks %q", want)
 		}
+	}
+}
+
+// The page lists Pulso's invoices of the plan: the month's, issued by the
+// operator with its number and total, and an earlier month recorded
+// without one, with why.
+func TestPageShowsPulsoInvoices(t *testing.T) {
+	t.Parallel()
+	w := setup(t, noProvider)
+	r := w.admin.Get(path)
+	if !strings.Contains(r.Body, "Todavía no hay facturas del plan") {
+		t.Errorf("without charges the page lacks its empty state")
+	}
+	w.subscribe(t, "inicial")
+	month := plans.Month(today())
+	if err := live.BeginFunc(context.Background(), w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		_, ok, err := planbilling.ChargeMonth(ctx, tx, planbilling.Monthly{OrgID: w.org.ID, Today: month, Now: time.Now(), Log: w.env.Deps.Log})
+		if err == nil && !ok {
+			err = fmt.Errorf("nothing charged")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prev := month.AddDate(0, -1, 0)
+	w.env.Exec(`INSERT INTO subscription_charges (org_id, month, kind, plan_id, amount, currency, reason) VALUES ($1, $2, 'monthly', $3, 1900, 'EUR', 'Sin organización operadora.')`,
+		w.org.ID, prev, planID(t, w.env, "inicial"))
+	var number string
+	if err := w.env.DB.QueryRow(context.Background(), `SELECT i.full_number FROM subscription_charges c JOIN invoices i ON i.org_id = c.operator_id AND i.id = c.invoice_id
+		WHERE c.org_id = $1 AND c.month = $2 AND i.state = 'issued'`, w.org.ID, month).Scan(&number); err != nil {
+		t.Fatal(err)
+	}
+	r = w.admin.Get(path)
+	body := r.Body
+	for _, want := range []string{"Facturas de Pulso", planbilling.MonthName(month), "Factura " + number, "22,99", planbilling.MonthName(prev),
+		"Sin factura", "Sin organización operadora."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, `data-testid="plan-charge"`); n != 2 {
+		t.Errorf("%d charges listed, want 2", n)
+	}
+	if strings.Index(body, planbilling.MonthName(month)) > strings.Index(body, planbilling.MonthName(prev)) {
+		t.Error("the newest month is not first")
 	}
 }
 
