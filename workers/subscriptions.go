@@ -46,25 +46,24 @@ func (w *SubscriptionsWorker) Work(ctx context.Context, job *river.Job[jobargs.S
 			return err
 		}
 	}
+	// Terms end at midnight of the org's calendar; a UTC day is close
+	// enough for a job that runs every minute and renews idempotently.
+	utc := now.UTC()
+	today := time.Date(utc.Year(), utc.Month(), utc.Day(), 0, 0, 0, 0, time.UTC)
 	// A new org's first plan: the smallest that fits last month's vouchers
 	// (plans.Start; an org made this month starts on the smallest).
 	fresh, err := q.OrgsWithoutSubscription(ctx)
 	if err != nil {
 		return err
 	}
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	for _, org := range fresh {
 		if err := live.BeginFunc(ctx, w.DB, func(ctx context.Context, tx pgx.Tx) error {
-			_, err := plans.Start(ctx, tx, org.ID, org.Currency, day, now)
+			_, err := plans.Start(ctx, tx, org.ID, org.Currency, today, now)
 			return err
 		}); err != nil {
 			return err
 		}
 	}
-	// Terms end at midnight of the org's calendar; a UTC day is close
-	// enough for a job that runs every minute and renews idempotently.
-	utc := now.UTC()
-	today := time.Date(utc.Year(), utc.Month(), utc.Day(), 0, 0, 0, 0, time.UTC)
 	due, err := q.SubscriptionsDue(ctx, pgtype.Date{Time: today, Valid: true})
 	if err != nil {
 		return err
