@@ -241,7 +241,9 @@ func measurePageCost(b *testing.B, env *apptest.Env, browser *apptest.Client, na
 	defer pg.close()
 	pulso, bareURL, cookies, page, gz := pg.pulso, pg.bare, pg.cookies, pg.page, pg.gz
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	// The timeout only stops a stuck server from hanging the run: windows
+	// wait for the requests in flight (see measure).
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}
 	const concurrency = 8
 	// Many short alternating windows rather than a few long ones: on a
 	// machine shared with other work, the CPU left to the benchmark moves
