@@ -185,18 +185,38 @@ func Quotes(ctx context.Context, q *queries.Queries, f Filter, s Span, today tim
 // Invoiced is the billing of the org in s and what it is owed on today.
 // Billing is not split by owner: the accountant's and admin's view.
 func Invoiced(ctx context.Context, q *queries.Queries, orgID int64, s Span, today time.Time) (Billing, error) {
-	if err := (Filter{OrgID: orgID}).check(); err != nil {
-		return Billing{}, err
-	}
-	if err := s.check(); err != nil {
-		return Billing{}, err
-	}
-	b, err := q.StatsBilled(ctx, queries.StatsBilledParams{OrgID: orgID, FromMonth: date(s.From), ToMonth: date(s.To)})
+	b, err := Billed(ctx, q, orgID, s)
 	if err != nil {
 		return Billing{}, err
 	}
+	o, err := Owed(ctx, q, orgID, today)
+	o.Billed = b
+	return o, err
+}
+
+// Billed is Invoiced's Billed alone: what the org invoiced in s.
+func Billed(ctx context.Context, q *queries.Queries, orgID int64, s Span) (Amount, error) {
+	if err := (Filter{OrgID: orgID}).check(); err != nil {
+		return Amount{}, err
+	}
+	if err := s.check(); err != nil {
+		return Amount{}, err
+	}
+	b, err := q.StatsBilled(ctx, queries.StatsBilledParams{OrgID: orgID, FromMonth: date(s.From), ToMonth: date(s.To)})
+	return Amount{N: b.N, Amount: b.Amount}, err
+}
+
+// Owed is Invoiced without Billed: what the org's customers owe on today,
+// whatever the span (Billed is left zero).
+func Owed(ctx context.Context, q *queries.Queries, orgID int64, today time.Time) (Billing, error) {
+	if err := (Filter{OrgID: orgID}).check(); err != nil {
+		return Billing{}, err
+	}
 	o, err := q.StatsOwed(ctx, queries.StatsOwedParams{OrgID: orgID, Today: pgtype.Date{Time: today, Valid: true}})
-	return Billing{Billed: Amount{N: b.N, Amount: b.Amount}, Outstanding: o.Outstanding, Overdue: o.Overdue, Debtors: o.Debtors}, err
+	if err != nil {
+		return Billing{}, err
+	}
+	return Billing{Outstanding: o.Outstanding, Overdue: o.Overdue, Debtors: o.Debtors}, nil
 }
 
 // Measures lists every Measure, in the order reports offer them.

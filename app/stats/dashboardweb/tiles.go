@@ -25,6 +25,12 @@ type req struct {
 	now     time.Time
 	n       numbers
 	compact bool
+	// Each span's deal outcomes and billing, read once per request: the
+	// page's tiles ask for the same few spans over and over (this month's
+	// outcomes five times, last month's four; a year's previous span is
+	// also its last year).
+	outs  map[stats.Span]stats.Outcomes
+	bills map[stats.Span]stats.Amount
 }
 
 func (r *req) label(s stats.Span) string { return spanLabel(r.n.locale, s) }
@@ -105,7 +111,18 @@ func (r *req) tile(def tileDef) (dashboardview.Tile, error) {
 }
 
 func (r *req) outcomes(s stats.Span) (stats.Outcomes, error) {
-	return stats.DealOutcomes(r.ctx, r.h.Q, r.ch.f, s)
+	if o, ok := r.outs[s]; ok {
+		return o, nil
+	}
+	o, err := stats.DealOutcomes(r.ctx, r.h.Q, r.ch.f, s)
+	if err != nil {
+		return o, err
+	}
+	if r.outs == nil {
+		r.outs = map[stats.Span]stats.Outcomes{}
+	}
+	r.outs[s] = o
+	return o, nil
 }
 
 // compare builds the deltas of a figure against the previous span and the
@@ -431,40 +448,51 @@ func slaTile(r *req, t *dashboardview.Tile) error {
 	return nil
 }
 
-func (r *req) billing(s stats.Span) (stats.Billing, error) {
-	return stats.Invoiced(r.ctx, r.h.Q, r.p.OrgID, s, r.p.Today(r.now))
+func (r *req) billed(s stats.Span) (stats.Amount, error) {
+	if b, ok := r.bills[s]; ok {
+		return b, nil
+	}
+	b, err := stats.Billed(r.ctx, r.h.Q, r.p.OrgID, s)
+	if err != nil {
+		return b, err
+	}
+	if r.bills == nil {
+		r.bills = map[stats.Span]stats.Amount{}
+	}
+	r.bills[s] = b
+	return b, nil
 }
 
 func billingTile(r *req, t *dashboardview.Tile) error {
 	per := r.ch.per
-	var cur, prev, ly, ytd, ytdLY stats.Billing
+	var cur, prev, ly, ytd, ytdLY stats.Amount
 	for _, x := range []struct {
 		s   stats.Span
-		dst *stats.Billing
+		dst *stats.Amount
 	}{{per.Span, &cur}, {per.Prev, &prev}, {per.LastYear, &ly}, {per.YTD, &ytd}, {per.YTDLastYear, &ytdLY}} {
-		b, err := r.billing(x.s)
+		b, err := r.billed(x.s)
 		if err != nil {
 			return err
 		}
 		*x.dst = b
 	}
 	t.Sub = r.label(per.Span)
-	deltas := []dashboardview.Delta{r.n.delta(cur.Billed.Amount, prev.Billed.Amount, true, r.label(per.Prev), r.n.money(prev.Billed.Amount), "billed-vs-prev")}
+	deltas := []dashboardview.Delta{r.n.delta(cur.Amount, prev.Amount, true, r.label(per.Prev), r.n.money(prev.Amount), "billed-vs-prev")}
 	if per.LastYear != per.Prev {
-		deltas = append(deltas, r.n.delta(cur.Billed.Amount, ly.Billed.Amount, true, r.label(per.LastYear), r.n.money(ly.Billed.Amount), "billed-vs-last-year"))
+		deltas = append(deltas, r.n.delta(cur.Amount, ly.Amount, true, r.label(per.LastYear), r.n.money(ly.Amount), "billed-vs-last-year"))
 	}
 	t.Figures = []dashboardview.Figure{
-		{Label: "dashboard.billed", Value: r.n.money(cur.Billed.Amount), TestID: "billed-amount", Deltas: deltas},
-		{Label: "dashboard.invoices", Value: r.n.count(cur.Billed.N), TestID: "billed-count", Small: true},
-		{Label: "dashboard.billed_ytd", Value: r.n.money(ytd.Billed.Amount), TestID: "billed-ytd",
-			Deltas: []dashboardview.Delta{r.n.delta(ytd.Billed.Amount, ytdLY.Billed.Amount, true, r.label(per.YTDLastYear), r.n.money(ytdLY.Billed.Amount), "billed-ytd-vs-last-year")}},
+		{Label: "dashboard.billed", Value: r.n.money(cur.Amount), TestID: "billed-amount", Deltas: deltas},
+		{Label: "dashboard.invoices", Value: r.n.count(cur.N), TestID: "billed-count", Small: true},
+		{Label: "dashboard.billed_ytd", Value: r.n.money(ytd.Amount), TestID: "billed-ytd",
+			Deltas: []dashboardview.Delta{r.n.delta(ytd.Amount, ytdLY.Amount, true, r.label(per.YTDLastYear), r.n.money(ytdLY.Amount), "billed-ytd-vs-last-year")}},
 	}
 	return nil
 }
 
 func debtorsTile(r *req, t *dashboardview.Tile) error {
 	// What is owed is today's, whatever the period.
-	b, err := r.billing(r.ch.per.Span)
+	b, err := stats.Owed(r.ctx, r.h.Q, r.p.OrgID, r.p.Today(r.now))
 	if err != nil {
 		return err
 	}
