@@ -120,7 +120,8 @@ SELECT * FROM quota_crossings WHERE org_id = @org_id AND month = @month ORDER BY
 SELECT * FROM users WHERE org_id = @org_id AND role = 'admin' AND active ORDER BY id;
 
 -- name: GetOperatorOrg :one
-SELECT * FROM orgs WHERE operator;
+-- The operator org that sells in currency (one per currency).
+SELECT * FROM orgs WHERE operator AND currency = @currency;
 
 -- name: SetOrgOperator :exec
 UPDATE orgs SET operator = true WHERE id = @id;

@@ -413,11 +413,12 @@ func (q *Queries) CreateSubscription(ctx context.Context, arg CreateSubscription
 }
 
 const getOperatorOrg = `-- name: GetOperatorOrg :one
-SELECT id, name, country, currency, time_zone, tax_id, created_at, logo, address, simplified_activity, operator FROM orgs WHERE operator
+SELECT id, name, country, currency, time_zone, tax_id, created_at, logo, address, simplified_activity, operator FROM orgs WHERE operator AND currency = $1
 `
 
-func (q *Queries) GetOperatorOrg(ctx context.Context) (Org, error) {
-	row := q.db.QueryRow(ctx, getOperatorOrg)
+// The operator org that sells in currency (one per currency).
+func (q *Queries) GetOperatorOrg(ctx context.Context, currency string) (Org, error) {
+	row := q.db.QueryRow(ctx, getOperatorOrg, currency)
 	var i Org
 	err := row.Scan(
 		&i.ID,

@@ -16,11 +16,25 @@ import (
 	"pulso/queries"
 )
 
-// The operator's org: Pulso itself, which sells the plans and issues their
-// invoices (orgs.operator). One per database.
-var operator = orgSeed{
-	CreateOrgParams: queries.CreateOrgParams{Name: "Pulso Software S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B87654323"},
-	users:           []userSeed{{"operador@pulso.test", "Pablo Operador", "admin", "", "es"}},
+// The operator's orgs: Pulso itself, which sells the plans and issues
+// their invoices (orgs.operator), one company per currency it sells in —
+// an invoice is in its issuer's currency.
+var operators = []struct {
+	org     orgSeed
+	address string
+}{
+	{orgSeed{
+		CreateOrgParams: queries.CreateOrgParams{Name: "Pulso Software S.L.", Country: "ES", Currency: "EUR", TimeZone: "Europe/Madrid", TaxID: "B87654323"},
+		users:           []userSeed{{"operador@pulso.test", "Pablo Operador", "admin", "", "es"}},
+	}, "Calle de Serrano 41, 28001 Madrid"},
+	{orgSeed{
+		CreateOrgParams: queries.CreateOrgParams{Name: "Pulso Software México S.A. de C.V.", Country: "MX", Currency: "MXN", TimeZone: "America/Mexico_City", TaxID: "PSM120101AB0"},
+		users:           []userSeed{{"operador.mx@pulso.test", "Paola Operadora", "admin", "", "es"}},
+	}, "Av. Paseo de la Reforma 250, 06600 Ciudad de México"},
+	{orgSeed{
+		CreateOrgParams: queries.CreateOrgParams{Name: "Pulso Software Argentina S.R.L.", Country: "AR", Currency: "ARS", TimeZone: "America/Argentina/Buenos_Aires", TaxID: "30-71234567-1"},
+		users:           []userSeed{{"operador.ar@pulso.test", "Pedro Operador", "admin", "", "es"}},
+	}, "Av. Corrientes 1234, C1043 Ciudad Autónoma de Buenos Aires"},
 }
 
 // The store demo: an Argentine seller whose Mercado Libre orders become
@@ -42,23 +56,26 @@ const mainUsed = 205
 // seedPlans puts the demo orgs on different plans: the main org on
 // Inicial past 80 % of its month (its counter tickets), the Mexican org on
 // FULL with an annual term about to end (the renewal picks the plan its
-// use fits), the store org on PRO; and makes the operator's org.
+// use fits), the store org on PRO; and makes the operator's orgs.
 func seedPlans(ctx context.Context, tx pgx.Tx, hash string, log *slog.Logger) error {
 	q := queries.New(tx)
-	if _, err := q.GetOperatorOrg(ctx); errors.Is(err, pgx.ErrNoRows) {
-		op, err := seedOrg(ctx, q, operator, hash)
+	for _, o := range operators {
+		if _, err := q.GetOperatorOrg(ctx, o.org.Currency); err == nil {
+			continue
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		op, err := seedOrg(ctx, q, o.org, hash)
 		if err != nil {
 			return err
 		}
 		if err := q.SetOrgOperator(ctx, op.ID); err != nil {
 			return err
 		}
-		if err := q.SetOrgInvoicing(ctx, queries.SetOrgInvoicingParams{ID: op.ID, Address: "Calle de Serrano 41, 28001 Madrid"}); err != nil {
+		if err := q.SetOrgInvoicing(ctx, queries.SetOrgInvoicingParams{ID: op.ID, Address: o.address}); err != nil {
 			return err
 		}
-		log.Info("seeded the operator's org", "org", op.Name)
-	} else if err != nil {
-		return err
+		log.Info("seeded an operator org", "org", op.Name, "currency", op.Currency)
 	}
 	if _, err := seedOrg(ctx, q, storeOrg, hash); err != nil {
 		return err

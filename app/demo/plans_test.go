@@ -43,8 +43,8 @@ func TestSeedPlans(t *testing.T) {
 			t.Errorf("%s on %q, want %q (all %v)", o, got[o], p, got)
 		}
 	}
-	if n := env.Count(`SELECT count(*) FROM orgs WHERE operator`); n != 1 {
-		t.Fatalf("%d operator orgs", n)
+	if n := env.Count(`SELECT count(DISTINCT currency) FROM orgs WHERE operator`); n != 3 || env.Count(`SELECT count(*) FROM orgs WHERE operator`) != 3 {
+		t.Fatalf("%d operator orgs, want one per currency", n)
 	}
 	var orgID int64
 	if err := env.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = 'Demo Ventas S.L.'`).Scan(&orgID); err != nil {

@@ -14,7 +14,7 @@ import (
 
 var demoUsers = []string{
 	"admin@demo.test", "manager@demo.test", "rep@demo.test", "rep2@demo.test", "accountant@demo.test",
-	"admin@otra.test", "rep@otra.test", "operador@pulso.test", "admin@austral.test",
+	"admin@otra.test", "rep@otra.test", "operador@pulso.test", "operador.mx@pulso.test", "operador.ar@pulso.test", "admin@austral.test",
 }
 
 func TestSeedIsIdempotent(t *testing.T) {
@@ -31,8 +31,8 @@ func TestSeedIsIdempotent(t *testing.T) {
 	if err := env.DB.QueryRow(ctx, `SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM users)`).Scan(&orgs, &users); err != nil {
 		t.Fatal(err)
 	}
-	if orgs != 4 || users != len(demoUsers) {
-		t.Fatalf("after two seeds: %d orgs, %d users; want 4 and %d", orgs, users, len(demoUsers))
+	if orgs != 6 || users != len(demoUsers) {
+		t.Fatalf("after two seeds: %d orgs, %d users; want 6 and %d", orgs, users, len(demoUsers))
 	}
 
 	// Every demo user signs in through the app with the documented password.

@@ -101,9 +101,10 @@ func TestMigrateThenSeed(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM users)`).Scan(&orgs, &users); err != nil {
 		t.Fatal(err)
 	}
-	// The two sales orgs, the store's and the operator's (Pulso's own).
-	if orgs != 4 || users != 9 {
-		t.Errorf("after seeding twice: %d orgs, %d users; want 4 and 9", orgs, users)
+	// The two sales orgs, the store's and the operator's three (Pulso's
+	// own, one per currency).
+	if orgs != 6 || users != 11 {
+		t.Errorf("after seeding twice: %d orgs, %d users; want 6 and 11", orgs, users)
 	}
 }
 

@@ -135,17 +135,14 @@ func ChargeMonth(ctx context.Context, tx pgx.Tx, m Monthly) (queries.Subscriptio
 		log.ErrorContext(ctx, "monthly plan charge recorded without an invoice", "reason", reason)
 		return ch, true, nil
 	}
-	op, ok, err := Operator(ctx, q)
+	op, ok, err := Operator(ctx, q, s.Currency)
 	switch {
 	case err != nil:
 		return ch, false, err
 	case !ok:
-		ch.Reason = "No hay organización operadora que facture los planes."
+		ch.Reason = fmt.Sprintf("No hay organización operadora que facture los planes en %s.", s.Currency)
 	case op.ID == m.OrgID:
 		ch.Reason = "La organización operadora no se factura a sí misma."
-	case !Invoices(op, s.Currency):
-		ch.Reason = fmt.Sprintf("La organización operadora factura en %s y la suscripción es en %s: no se puede emitir la factura.",
-			op.Currency, s.Currency)
 	}
 	if ch.Reason != "" {
 		log.WarnContext(ctx, "monthly plan charge recorded without an invoice", "reason", ch.Reason)

@@ -20,20 +20,16 @@ import (
 	"pulso/queries"
 )
 
-// Operator is the org that invoices the plans; ok is false when there is
-// none.
-func Operator(ctx context.Context, q *queries.Queries) (queries.Org, bool, error) {
-	op, err := q.GetOperatorOrg(ctx)
+// Operator is the org that invoices the plans sold in currency (an
+// invoice is in its issuer's currency: one operator org per currency); ok
+// is false when there is none.
+func Operator(ctx context.Context, q *queries.Queries, currency string) (queries.Org, bool, error) {
+	op, err := q.GetOperatorOrg(ctx, currency)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return op, false, nil
 	}
 	return op, err == nil, err
 }
-
-// Invoices says whether op can invoice a subscription in currency: an
-// invoice is in its issuer's currency, so another currency would need an
-// operator org per country.
-func Invoices(op queries.Org, currency string) bool { return op.Currency == currency }
 
 // GeneralRate is the operator country's general IVA rate in force on day:
 // the plans are a service taxed at the general rate.

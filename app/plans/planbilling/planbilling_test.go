@@ -356,8 +356,9 @@ func TestDowngradeOnTheFirstIsInvoicedAtTheNewPrice(t *testing.T) {
 	}
 }
 
-// An operator invoicing in euros cannot invoice a subscription in pesos:
-// the charge is recorded with its amount and why, without an invoice.
+// With only the euro operator, a subscription in pesos has no one to
+// invoice it: the charge is recorded with its amount and why, without an
+// invoice.
 func TestOtherCurrencyIsRecordedWithoutInvoice(t *testing.T) {
 	w := setup(t)
 	org := w.subscriber(t, "Tlapalería Sol S.A.", "B22222228", "inicial", "monthly", "MXN", w.month, w.month.AddDate(0, 1, 0))
@@ -366,7 +367,7 @@ func TestOtherCurrencyIsRecordedWithoutInvoice(t *testing.T) {
 	}
 	c := w.charge(t, org)
 	if c.InvoiceID != nil || c.OperatorID != nil || c.Amount != 39900 || c.Currency != "MXN" ||
-		!strings.Contains(c.Reason, "factura en EUR y la suscripción es en MXN") {
+		!strings.Contains(c.Reason, "No hay organización operadora que facture los planes en MXN") {
 		t.Errorf("charge %+v", c)
 	}
 	if n := w.operatorInvoices(t); n != 0 {
@@ -408,5 +409,38 @@ func TestNoOperatorRecordsTheCharge(t *testing.T) {
 	w.pass(t)
 	if c := w.charge(t, org); c.InvoiceID != nil || c.Amount != 1900 || !strings.Contains(c.Reason, "No hay organización operadora") {
 		t.Errorf("charge %+v", c)
+	}
+}
+
+// An operator per currency: the peso subscription is invoiced by the
+// Mexican operator, in pesos, and the euro one by the Spanish operator.
+func TestEachCurrencyIsInvoicedByItsOperator(t *testing.T) {
+	w := setup(t)
+	ctx := context.Background()
+	mx, err := w.env.Q.CreateOrg(ctx, queries.CreateOrgParams{Name: "Pulso México S.A. de C.V.", Country: "MX", Currency: "MXN",
+		TimeZone: "America/Mexico_City", TaxID: "PSM120101AB0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.env.Q.SetOrgOperator(ctx, mx.ID); err != nil {
+		t.Fatal(err)
+	}
+	peso := w.subscriber(t, "Tlapalería Sol S.A.", "B22222228", "inicial", "monthly", "MXN", w.month, w.month.AddDate(0, 1, 0))
+	euro := w.monthly(t, "Ferretería Norte S.L.", "B33333336", "inicial")
+	if n := w.pass(t); n != 2 {
+		t.Fatalf("charged %d, want 2", n)
+	}
+	for org, want := range map[int64]queries.Org{peso.ID: mx, euro.ID: w.operator} {
+		var c queries.SubscriptionCharge
+		if err := w.env.DB.QueryRow(ctx, `SELECT operator_id, invoice_id, currency FROM subscription_charges WHERE org_id = $1`, org).
+			Scan(&c.OperatorID, &c.InvoiceID, &c.Currency); err != nil {
+			t.Fatal(err)
+		}
+		if c.OperatorID == nil || *c.OperatorID != want.ID || c.InvoiceID == nil {
+			t.Fatalf("org %d's charge: operator %v invoice %v, want %s's invoice", org, c.OperatorID, c.InvoiceID, want.Name)
+		}
+		if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND id = $2 AND currency = $3`, want.ID, *c.InvoiceID, c.Currency); n != 1 {
+			t.Errorf("org %d's charge is not an invoice of %s in %s", org, want.Name, c.Currency)
+		}
 	}
 }

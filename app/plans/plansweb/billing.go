@@ -23,19 +23,13 @@ import (
 type price struct{ Net, Tax, Total int64 }
 
 // operator is the org that invoices plans in currency; ok is false when
-// there is none, or it invoices in another currency (an operator org per
-// country would be needed: then the upgrade is charged net, uninvoiced).
+// there is none (then the upgrade is charged net, uninvoiced).
 func (h *Handler) operator(ctx context.Context, q *queries.Queries, currency string) (queries.Org, bool, error) {
-	op, ok, err := planbilling.Operator(ctx, q)
-	if err != nil || !ok {
-		return op, false, err
+	op, ok, err := planbilling.Operator(ctx, q, currency)
+	if err == nil && !ok {
+		h.Log.WarnContext(ctx, "no operator org sells in this currency: plan upgrades are not invoiced", "currency", currency)
 	}
-	if !planbilling.Invoices(op, currency) {
-		h.Log.WarnContext(ctx, "operator org invoices in another currency: plan upgrades are not invoiced", "operator", op.ID,
-			"operator_currency", op.Currency, "currency", currency)
-		return op, false, nil
-	}
-	return op, true, nil
+	return op, ok, err
 }
 
 // preview is what the dialog says will be charged: the prorated net plus
@@ -91,7 +85,7 @@ func (h *Handler) bill(ctx context.Context, tx pgx.Tx, u queries.PlanUpgrade, no
 		return nil, nil
 	}
 	q := queries.New(tx)
-	op, ok, err := planbilling.Operator(ctx, q)
+	op, ok, err := planbilling.Operator(ctx, q, u.Currency)
 	if err == nil && !ok {
 		h.Log.ErrorContext(ctx, "plan upgrade paid, but the operator org is gone: not invoiced", "org_id", u.OrgID, "upgrade_id", u.ID)
 		return nil, nil

@@ -116,7 +116,7 @@ func (h *Handler) abandon(ctx context.Context, up queries.PlanUpgrade) error {
 		if up.InvoiceID == nil {
 			return nil
 		}
-		op, err := q.GetOperatorOrg(ctx)
+		op, err := q.GetOperatorOrg(ctx, up.Currency)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
