@@ -147,6 +147,9 @@ func TestE2EStoreOrdersCrossThePlanLive(t *testing.T) {
 	if got := admin.eval(`document.querySelector("[data-testid=plan-prorated]").textContent`); !strings.Contains(got, "$") {
 		t.Errorf("the dialog's prorated amount %q is not in pesos", got)
 	}
+	// The dialog's button, in the middle of the phone's screen: scrolled
+	// only into view it sits under the bottom navigation bar.
+	admin.eval(`document.querySelector("[data-testid=plan-pay]").scrollIntoView({block: "center"}); "ok"`)
 	admin.run("provider's page",
 		chromedp.Click(`[data-testid=plan-pay]`),
 		chromedp.WaitVisible(`button.pay`))
@@ -176,5 +179,10 @@ func TestE2EStoreOrdersCrossThePlanLive(t *testing.T) {
 	}
 	if n := countRows(t, s, `SELECT count(*) FROM subscription_events WHERE org_id = $1 AND kind = 'upgraded'`, orgID); n != 1 {
 		t.Errorf("%d upgraded events, want 1", n)
+	}
+	// The charge is a real invoice of Pulso's company that sells in pesos.
+	if n := countRows(t, s, `SELECT count(*) FROM plan_upgrades u JOIN invoices i ON i.id = u.invoice_id JOIN orgs o ON o.id = i.org_id
+		WHERE u.org_id = $1 AND u.state = 'paid' AND i.state <> 'draft' AND i.total = u.amount AND o.operator AND o.currency = 'ARS'`, orgID); n != 1 {
+		t.Errorf("%d issued operator invoices for the paid upgrade, want 1", n)
 	}
 }

@@ -66,8 +66,13 @@ func BillingCustomer(ctx context.Context, q *queries.Queries, op queries.Org, or
 	if err != nil {
 		return 0, err
 	}
-	c, err := q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: op.ID, LegalName: org.Name, TaxID: org.TaxID, Country: org.Country,
-		Tags: []string{}, Notes: fmt.Sprintf("Suscriptor de Pulso (organización %d)", org.ID)})
+	// A company with two Pulso orgs (or one made again) is one customer of
+	// the operator: its tax id names it, and may name only one customer.
+	c, err := q.GetCustomerByTaxID(ctx, queries.GetCustomerByTaxIDParams{OrgID: op.ID, TaxID: org.TaxID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		c, err = q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: op.ID, LegalName: org.Name, TaxID: org.TaxID, Country: org.Country,
+			Tags: []string{}, Notes: fmt.Sprintf("Suscriptor de Pulso (organización %d)", org.ID)})
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -444,3 +444,22 @@ func TestEachCurrencyIsInvoicedByItsOperator(t *testing.T) {
 		}
 	}
 }
+
+// Two orgs of one company (the same tax id) are one customer of the
+// operator, and both are invoiced.
+func TestOneCompanyTwoOrgsIsOneCustomer(t *testing.T) {
+	w := setup(t)
+	a := w.monthly(t, "Ferretería Norte S.L.", "B33333336", "inicial")
+	b := w.monthly(t, "Ferretería Norte S.L. (tienda)", "B33333336", "inicial")
+	if n := w.pass(t); n != 2 {
+		t.Fatalf("charged %d, want 2", n)
+	}
+	for _, org := range []queries.Org{a, b} {
+		if c := w.charge(t, org); c.InvoiceID == nil {
+			t.Errorf("%s not invoiced: %+v", org.Name, c)
+		}
+	}
+	if n := w.env.Count(`SELECT count(*) FROM customers WHERE org_id = $1 AND tax_id = 'B33333336'`, w.operator.ID); n != 1 {
+		t.Errorf("%d customers for one tax id", n)
+	}
+}
