@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/invoices"
+	"pulso/app/invoices/recurring"
 	"pulso/app/plans"
 	"pulso/app/tax"
 	"pulso/queries"
@@ -102,7 +103,7 @@ func seedPlans(ctx context.Context, tx pgx.Tx, hash string, log *slog.Logger) er
 		if err != nil {
 			return err
 		}
-		today := today(org, now)
+		today := recurring.Today(now, org.TimeZone)
 		end := plans.Month(today).AddDate(0, 1, 0)
 		if _, err := q.CreateSubscription(ctx, queries.CreateSubscriptionParams{OrgID: org.ID, PlanID: p.ID, Frequency: s.frequency,
 			Currency: org.Currency, TermStart: date(end.AddDate(0, -s.months, 0)), TermEnd: date(end)}); err != nil {
@@ -173,13 +174,4 @@ func seedTickets(ctx context.Context, tx pgx.Tx, org queries.Org, today, now tim
 		}
 	}
 	return nil
-}
-
-func today(org queries.Org, now time.Time) time.Time {
-	loc, err := time.LoadLocation(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	y, m, d := now.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

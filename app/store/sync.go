@@ -199,13 +199,14 @@ func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadoli
 		if !ok {
 			return queries.Invoice{}, fmt.Errorf("store: order %d: unit price %q", o.ID, it.UnitPrice)
 		}
+		cents := gross.Mul(decimal.NewFromInt(100))
 		l.TaxRateID = rate.ID
-		l.UnitPrice = gross.Mul(decimal.NewFromInt(100)).Div(decimal.NewFromInt(1).Add(rate.Rate.Div(decimal.NewFromInt(100)))).Round(0).IntPart()
+		l.UnitPrice = cents.Div(decimal.NewFromInt(1).Add(rate.Rate.Div(decimal.NewFromInt(100)))).Round(0).IntPart()
 		if it.SKU != "" {
 			l.Description = it.Title + " (" + it.SKU + ")"
 		}
 		lines = append(lines, l)
-		grossOf[rate.ID] += gross.Mul(decimal.NewFromInt(100)).Round(0).IntPart() * it.Quantity
+		grossOf[rate.ID] += cents.Round(0).IntPart() * it.Quantity
 		rateOf[rate.ID] = rate.Rate
 	}
 	lines = toGross(lines, grossOf, rateOf)
