@@ -199,6 +199,7 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Post("/invite/:token", authH.AcceptInvite).Name("auth.invite_accept")
 
 	dashH := dashboardweb.New(d)
+	dashH.RegisterLive(h)
 	app.Get("/", anyone, home.Show(tasksH.DayComponent, dashH.Home, dashH.Mine)).Name("home")
 	// The dashboard: every role within its scope (the accountant: billing
 	// tiles only; each tile refuses the roles it is not for).

@@ -216,3 +216,30 @@ func TestBuildRefusesAmbiguousNames(t *testing.T) {
 		t.Fatalf("build without the clash: %v", err)
 	}
 }
+
+// Every script of ours is loaded by some template: a merge once dropped
+// dashboard.js from the layout, and the dashboard's charts silently
+// stopped being drawn.
+func TestEveryScriptIsLoaded(t *testing.T) {
+	var templates strings.Builder
+	err := fs.WalkDir(os.DirFS("../views"), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".templ") {
+			return err
+		}
+		b, err := os.ReadFile("../views/" + path)
+		templates.Write(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scripts, err := fs.Glob(os.DirFS("js"), "*.js")
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts in js/: %v", err)
+	}
+	for _, name := range scripts {
+		if !strings.Contains(templates.String(), `static.URL("js/`+name+`")`) {
+			t.Errorf("js/%s is loaded by no template", name)
+		}
+	}
+}

@@ -62,27 +62,13 @@ func LoadSession(d web.Deps) fiber.Handler {
 		}
 		hash := linktoken.Hash(token)
 		now := time.Now()
-		s, ok := d.Sessions.Get(hash, now)
+		s, ok, err := session(c.UserContext(), d, hash, now)
+		if err != nil {
+			return err
+		}
 		if !ok {
-			gen := d.Sessions.Gen()
-			row, err := d.Q.GetSessionUser(c.UserContext(), hash)
-			if errors.Is(err, pgx.ErrNoRows) {
-				clearSessionCookie(c, secure)
-				return c.Next()
-			}
-			if err != nil {
-				return err
-			}
-			u, o := row.User, row.Org
-			s = web.CachedSession{
-				Principal: web.Principal{
-					OrgID: u.OrgID, UserID: u.ID, Role: web.Role(u.Role), Name: u.Name, Email: u.Email, Locale: u.Locale,
-					OrgName: o.Name, OrgCountry: o.Country, Currency: o.Currency, TimeZone: o.TimeZone, Operator: o.Operator,
-					UnreadNotifications: row.UnreadNotifications,
-				},
-				LastSeen: row.SessionLastSeenAt, ExpiresAt: row.SessionExpiresAt,
-			}
-			d.Sessions.Put(hash, s, gen, now)
+			clearSessionCookie(c, secure)
+			return c.Next()
 		}
 		if now.Sub(s.LastSeen) > touchEvery {
 			expires, err := d.Q.TouchSession(c.UserContext(), queries.TouchSessionParams{TokenHash: hash, ExpiresAt: now.Add(sessionTTL)})
@@ -101,7 +87,7 @@ func LoadSession(d web.Deps) fiber.Handler {
 		p.SessionHash = hash
 		web.SetPrincipal(c, &p)
 		web.SetLocale(c, p.Locale)
-		err := c.Next()
+		err = c.Next()
 		if m := c.Method(); m != fiber.MethodGet && m != fiber.MethodHead {
 			// Whatever this request changed (a role, a deactivation, a read
 			// notification) is in this process's cache before the response
@@ -118,6 +104,33 @@ func LoadSession(d web.Deps) fiber.Handler {
 	}
 }
 
+// session is the open session of hash: from d.Sessions when it can vouch
+// for it, else from one query (and then cached); false when it has ended.
+func session(ctx context.Context, d web.Deps, hash []byte, now time.Time) (web.CachedSession, bool, error) {
+	if s, ok := d.Sessions.Get(hash, now); ok {
+		return s, true, nil
+	}
+	gen := d.Sessions.Gen()
+	row, err := d.Q.GetSessionUser(ctx, hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return web.CachedSession{}, false, nil
+	}
+	if err != nil {
+		return web.CachedSession{}, false, err
+	}
+	u, o := row.User, row.Org
+	s := web.CachedSession{
+		Principal: web.Principal{
+			OrgID: u.OrgID, UserID: u.ID, Role: web.Role(u.Role), Name: u.Name, Email: u.Email, Locale: u.Locale,
+			OrgName: o.Name, OrgCountry: o.Country, Currency: o.Currency, TimeZone: o.TimeZone, Operator: o.Operator,
+			UnreadNotifications: row.UnreadNotifications,
+		},
+		LastSeen: row.SessionLastSeenAt, ExpiresAt: row.SessionExpiresAt,
+	}
+	d.Sessions.Put(hash, s, gen, now)
+	return s, true, nil
+}
+
 // WatchSessions keeps d.Sessions and h's sockets honest. The cache is
 // trusted only while the hub is polling, and forgets a user's sessions when
 // an event says their principal changed (users, orgs and sessions rows, by
@@ -129,6 +142,17 @@ func LoadSession(d web.Deps) fiber.Handler {
 func WatchSessions(h *hub.Hub, d web.Deps) {
 	c := d.Sessions
 	c.Watch(h.Polling, h.Sync)
+	// A page that follows a view (hub/views.go) is rendered for its
+	// session's user as a request of that session would be.
+	h.ResolvePrincipals(func(ctx context.Context, hash []byte) (*web.Principal, error) {
+		s, ok, err := session(ctx, d, hash, time.Now())
+		if !ok || err != nil {
+			return nil, err
+		}
+		p := s.Principal
+		p.SessionHash = hash
+		return &p, nil
+	})
 	h.CheckSessions(func(ctx context.Context, hashes [][]byte) (map[string]hub.SessionState, error) {
 		rows, err := d.Q.CheckSessions(ctx, hashes)
 		if err != nil {

@@ -59,11 +59,14 @@ func TestE2EDashboardMovesWhenAQuoteIsSigned(t *testing.T) {
 	manager := newBrowser(t, "manager", 1440, 900)
 	manager.login(s, w.user("manager@demo.test"))
 	manager.run("manager's dashboard", chromedp.Navigate(s.url("/")), chromedp.WaitVisible(`[data-testid=tile-won] [data-testid=won-amount]`),
-		chromedp.WaitVisible(`[data-testid=tile-funnel] [data-testid=funnel-signed]`), chromedp.WaitVisible(`body[data-live="on"]`))
+		chromedp.WaitVisible(`[data-testid=tile-funnel] [data-testid=funnel-signed]`), chromedp.WaitVisible(`body[data-live="on"]`),
+		// The socket follows the dashboard (the server acknowledged it).
+		chromedp.WaitReady(`#live-view[data-view="dashboard"]`))
 	rep := newBrowser(t, "rep", 390, 844)
 	rep.login(s, owner)
 	rep.run("rep's home", chromedp.Navigate(s.url("/")), chromedp.WaitVisible(`[data-testid=my-numbers]`),
-		chromedp.WaitVisible(`[data-testid=target-bar]`), chromedp.WaitVisible(`body[data-live="on"]`))
+		chromedp.WaitVisible(`[data-testid=target-bar]`), chromedp.WaitVisible(`body[data-live="on"]`),
+		chromedp.WaitReady(`#live-view[data-view="dashboard"]`))
 	if sw := rep.eval(`String(document.documentElement.scrollWidth)`); sw != "390" {
 		t.Errorf("the rep's home is %s px wide on a 390 px phone", sw)
 	}
@@ -73,6 +76,7 @@ func TestE2EDashboardMovesWhenAQuoteIsSigned(t *testing.T) {
 	// No reload: a marker set now must survive until the figures move.
 	manager.eval(`window.noReload = true; "ok"`)
 	rep.eval(`window.noReload = true; "ok"`)
+	manager.eval(`window.trendBefore = document.querySelector("[data-testid=tile-trend]"); "ok"`)
 	wonBefore := manager.eval(`document.querySelector("[data-testid=tile-won] [data-testid=won-amount]").textContent.trim()`)
 	signedBefore := manager.eval(`document.querySelector("[data-testid=tile-funnel] [data-testid=funnel-signed]").textContent.trim()`)
 	pctBefore := rep.eval(`document.querySelector("[data-testid=target-pct]").textContent.trim()`)
@@ -90,6 +94,10 @@ func TestE2EDashboardMovesWhenAQuoteIsSigned(t *testing.T) {
 	manager.run("won tile moves", chromedp.Poll(fmt.Sprintf(`document.querySelector("[data-testid=tile-won] [data-testid=won-amount]")?.textContent.trim() === %q`, want), nil,
 		chromedp.WithPollingTimeout(10*time.Second)))
 	wonAfter := time.Since(signed)
+	// The tiles came re-rendered over the socket: the trend tile among them,
+	// whose chart is drawn again from its new table.
+	manager.run("trend chart redrawn", chromedp.Poll(`document.querySelector("[data-testid=tile-trend]") !== window.trendBefore && !!document.querySelector("[data-testid=tile-trend] .chart .uplot")`, nil,
+		chromedp.WithPollingTimeout(5*time.Second)))
 	manager.run("funnel moves", chromedp.Poll(fmt.Sprintf(`document.querySelector("[data-testid=tile-funnel] [data-testid=funnel-signed]")?.textContent.trim() !== %q`, signedBefore), nil,
 		chromedp.WithPollingTimeout(10*time.Second)))
 	rep.run("target bar moves", chromedp.Poll(fmt.Sprintf(`document.querySelector("[data-testid=target-pct]")?.textContent.trim() !== %q`, pctBefore), nil,

@@ -27,8 +27,29 @@
     return step / 2 + Math.random() * step / 2;
   };
 
-  document.addEventListener("htmx:wsOpen", function () {
+  // Views the server keeps current (app/live/hub/views.go): the element
+  // with data-live-view names a view and its query (a dashboard and its
+  // filters). The socket is told on every connection and whenever that
+  // element is replaced (new filters); the server pushes the view's parts
+  // re-rendered when events move them, and acknowledges a subscription by
+  // swapping #live-view.
+  var socket = null;
+  var followed = "";
+  function follow() {
+    if (!socket) return;
+    var el = document.querySelector("[data-live-view]");
+    var msg = el ? JSON.stringify({ view: el.dataset.liveView, query: el.dataset.liveQuery || "" }) : "";
+    if (msg === followed) return;
+    followed = msg;
+    socket.send(msg || JSON.stringify({ view: "" }));
+  }
+  document.addEventListener("htmx:afterSettle", follow);
+
+  document.addEventListener("htmx:wsOpen", function (e) {
     document.body.setAttribute("data-live", "on");
+    socket = e.detail && e.detail.socketWrapper;
+    followed = "";
+    follow();
     if (connectedOnce) {
       htmx.trigger(document.body, "pulso:resync");
     }
@@ -36,6 +57,7 @@
   });
   document.addEventListener("htmx:wsClose", function (e) {
     document.body.setAttribute("data-live", "off");
+    socket = null; // the next connection follows afresh
     // 1001 (going away) is how a Pulso instance says goodbye when it shuts
     // down. The extension retries only abnormal closes (1006, 1011-1013),
     // so reconnect here, with jitter so a fleet of pages does not stampede
@@ -92,8 +114,10 @@
   });
 
   // Invoice changes (issued, sent, opened, paid, voided, scheduled) arrive
-  // as an #invoices-live stamp naming the invoice: lists reload on
-  // "pulso:invoices", an invoice's page and its sends on "pulso:invoice-<id>".
+  // as an #invoices-live stamp naming the invoice and its customer: lists
+  // reload on "pulso:invoices", an invoice's page and its sends on
+  // "pulso:invoice-<id>", the customer's sales tab on
+  // "pulso:customer-invoices-<id>".
   var lastInvoicesStamp = "";
   document.addEventListener("htmx:oobAfterSwap", function () {
     var el = document.getElementById("invoices-live");
@@ -102,6 +126,9 @@
       lastInvoicesStamp = stamp;
       htmx.trigger(document.body, "pulso:invoices");
       htmx.trigger(document.body, "pulso:invoice-" + el.dataset.invoice);
+      if (el.dataset.customer && el.dataset.customer !== "0") {
+        htmx.trigger(document.body, "pulso:customer-invoices-" + el.dataset.customer);
+      }
     }
   });
   // Deal changes arrive as a new #opp-live element (views/pipeline: the

@@ -12,6 +12,9 @@ type Page struct {
 	Tiles   []Tile
 	// Targets shows the sales-target progress placeholder (sales roles).
 	Targets bool
+	// LiveQuery is the filters' query string the page's socket follows the
+	// tiles with (app/live/hub/views.go; static/js/pulso.js sends it).
+	LiveQuery string
 }
 
 // Filters are the dashboard's filters as chosen and as offered.
@@ -48,6 +51,8 @@ type Tile struct {
 	Compact bool
 	// Empty is a message id shown instead of the table when it has no rows.
 	Empty string
+	// OOB marks a tile pushed over the socket, swapped out of band.
+	OOB bool
 }
 
 // Figure is one number with its comparisons.

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"sync"
@@ -95,8 +96,8 @@ func (h *Hub) originAllowed(origin string) bool {
 	return strings.EqualFold(u.Scheme+"://"+u.Host, h.cfg.Origin)
 }
 
-// serve is the socket's only goroutine: it reads (pongs and closes; client
-// messages are ignored) until the connection ends.
+// serve is the socket's only goroutine: it reads pongs, closes and the
+// page's subscriptions (views.go) until the connection ends.
 func (h *Hub) serve(c *websocket.Conn) {
 	p, _ := c.Locals(userKey).(*web.Principal)
 	team, _ := c.Locals(teamKey).(map[int64]struct{})
@@ -134,9 +135,15 @@ func (h *Hub) serve(c *websocket.Conn) {
 	_ = c.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
 	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(h.cfg.PongWait)) })
 	for {
-		if _, _, err := c.ReadMessage(); err != nil {
+		kind, msg, err := c.ReadMessage()
+		if err != nil {
 			return
 		}
 		_ = c.SetReadDeadline(time.Now().Add(h.cfg.PongWait))
+		if kind == websocket.TextMessage {
+			// Handled here, one at a time: a page cannot queue lookups
+			// faster than they run.
+			h.subscribe(context.Background(), s, msg)
+		}
 	}
 }

@@ -127,6 +127,12 @@ type Hub struct {
 	work chan *socket
 	m    hubMetrics
 
+	// Views (views.go): what pages may follow, how a subscriber's user is
+	// found, and the queue of re-renders.
+	views   map[string]View
+	resolve PrincipalResolver
+	pushes  *pusher
+
 	observers []func(live.Event)
 	// lastPoll is when the outbox was last read successfully (unix nanos).
 	lastPoll atomic.Int64
@@ -192,6 +198,8 @@ func New(db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, cfg Conf
 	h := &Hub{
 		db: db, q: queries.New(db), log: log.With("component", "live"), cfg: cfg,
 		topics:  map[string]Topic{},
+		views:   map[string]View{},
+		pushes:  newPusher(),
 		orgs:    map[int64]map[*socket]struct{}{},
 		users:   map[member]int{},
 		pending: map[member]struct{}{},
@@ -223,6 +231,9 @@ func (h *Hub) Handle(topic string, t Topic) {
 func (h *Hub) Run(ctx context.Context) error {
 	for i := 0; i < h.cfg.Writers; i++ {
 		go h.writer(ctx)
+	}
+	for i := 0; i < viewWorkers; i++ {
+		go h.pushWorker(ctx)
 	}
 	go h.pinger(ctx)
 	go h.sessionChecker(ctx)
@@ -341,21 +352,22 @@ func (h *Hub) dispatch(ctx context.Context, ev live.Event) {
 	start := time.Now()
 	h.mu.RLock()
 	t, ok := h.topics[ev.Topic]
-	if !ok {
-		h.mu.RUnlock()
-		return
-	}
 	groups := map[Audience][]*socket{}
-	for s := range h.orgs[ev.OrgID] {
-		if s.ending.Load() || !s.mayReceive(ev, t.Owned) {
-			continue
+	if ok { // a topic with no renderer may still move followed views
+		for s := range h.orgs[ev.OrgID] {
+			if s.ending.Load() || !s.mayReceive(ev, t.Owned) {
+				continue
+			}
+			aud := Audience{OrgID: ev.OrgID, Locale: s.locale, Role: s.role}
+			if t.PerUser {
+				aud.UserID = s.userID
+			}
+			groups[aud] = append(groups[aud], s)
 		}
-		aud := Audience{OrgID: ev.OrgID, Locale: s.locale, Role: s.role}
-		if t.PerUser {
-			aud.UserID = s.userID
-		}
-		groups[aud] = append(groups[aud], s)
 	}
+	// Followed views start re-rendering now, on the view workers, while
+	// the event is rendered and queued here.
+	h.follow(ev, t.Owned)
 	h.mu.RUnlock()
 	for aud, sockets := range groups {
 		html, err := t.Render(ctx, ev, aud)

@@ -54,6 +54,9 @@ type socket struct {
 	// opened with; checkAt (guarded by hub.mu) is when it is next checked.
 	session []byte
 	checkAt time.Time
+	// follow is the view the page follows, or nil (views.go); guarded by
+	// hub.mu.
+	follow *following
 	// ending is set once the socket is to close for its session: it
 	// receives no more events while its close is written.
 	ending atomic.Bool

@@ -160,48 +160,35 @@ func TestEveryTileRendersAlone(t *testing.T) {
 		has(t, "tile "+name, body, `data-testid="tile-`+name+`"`, attr, "pulso:resync from:body", `hx-swap="outerHTML"`)
 		has(t, "the page", page, attr)
 	}
-	// The events each tile listens to.
-	won := get(t, w.AdminC, "/dashboard/tiles/won", http.StatusOK)
-	has(t, "won tile", won, "pulso:deals from:body", "pulso:quotes from:body", `data-testid="won-amount"`, `data-testid="won-amount-vs-prev"`, `data-testid="won-amount-vs-last-year"`)
-	has(t, "funnel tile", get(t, w.AdminC, "/dashboard/tiles/funnel", http.StatusOK), "pulso:quotes from:body", `data-testid="funnel-signed"`)
-	has(t, "activity tile", get(t, w.AdminC, "/dashboard/tiles/activity", http.StatusOK), "pulso:tasks from:body")
-	has(t, "billing tile", get(t, w.AdminC, "/dashboard/tiles/billing", http.StatusOK), "pulso:invoices from:body", `data-testid="billed-amount"`)
+	// What each tile shows.
+	has(t, "won tile", get(t, w.AdminC, "/dashboard/tiles/won", http.StatusOK), `data-testid="won-amount"`, `data-testid="won-amount-vs-prev"`, `data-testid="won-amount-vs-last-year"`)
+	has(t, "funnel tile", get(t, w.AdminC, "/dashboard/tiles/funnel", http.StatusOK), `data-testid="funnel-signed"`)
+	has(t, "billing tile", get(t, w.AdminC, "/dashboard/tiles/billing", http.StatusOK), `data-testid="billed-amount"`)
 	// Charts are drawn from the table under them.
 	has(t, "pipeline tile", get(t, w.AdminC, "/dashboard/tiles/pipeline", http.StatusOK), `data-chart="bars"`, `aria-hidden="true"`, `<table class="stats-table"`, `data-series`)
 	has(t, "trend tile", get(t, w.AdminC, "/dashboard/tiles/trend", http.StatusOK), `data-chart="lines"`, "vendor/uplot/uPlot.iife.min.")
 	get(t, w.AdminC, "/dashboard/tiles/nope", http.StatusNotFound)
 }
 
-// Each tile's live events are ones pulso.js dispatches on the body, so a
-// tile never waits for an event nobody sends.
-func TestTileEventsAreDispatched(t *testing.T) {
+// A tile fetches itself only on a resync (pulso.js dispatches it when the
+// socket reconnects): live events push tiles re-rendered instead (live.go),
+// and the page names what its socket follows.
+func TestTilesReloadOnlyOnResync(t *testing.T) {
 	t.Parallel()
 	js, err := os.ReadFile("../../../static/js/pulso.js")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := map[string]bool{}
-	for _, m := range regexp.MustCompile(`htmx\.trigger\(document\.body, "(pulso:[a-z]+)"\)`).FindAllStringSubmatch(string(js), -1) {
-		sent[m[1]] = true
-	}
-	if !sent["pulso:deals"] || !sent["pulso:resync"] {
-		t.Fatalf("pulso.js dispatches %v: no pulso:deals or pulso:resync", sent)
+	if !strings.Contains(string(js), `htmx.trigger(document.body, "pulso:resync")`) || !strings.Contains(string(js), "[data-live-view]") {
+		t.Fatal("pulso.js neither dispatches pulso:resync nor follows [data-live-view]")
 	}
 	w := newWorld(t)
 	w.AdminC.HTMX = true
-	trigger := regexp.MustCompile(`hx-trigger="([^"]+)"`)
 	for _, name := range append(append([]string{}, salesTiles...), billingTiles...) {
-		m := trigger.FindStringSubmatch(get(t, w.AdminC, "/dashboard/tiles/"+name, http.StatusOK))
-		if m == nil {
-			t.Fatalf("tile %s has no hx-trigger", name)
-		}
-		for _, ev := range strings.Split(m[1], ",") {
-			ev = strings.Fields(ev)[0]
-			if !sent[ev] {
-				t.Errorf("tile %s waits for %s, which pulso.js never dispatches", name, ev)
-			}
-		}
+		has(t, "tile "+name, get(t, w.AdminC, "/dashboard/tiles/"+name, http.StatusOK), `hx-trigger="pulso:resync from:body"`)
 	}
+	has(t, "the dashboard", get(t, w.AdminC, "/dashboard?period=quarter", http.StatusOK), `data-live-view="dashboard" data-live-query="period=quarter"`)
+	has(t, "a rep's home", get(t, w.RepC, "/", http.StatusOK), `data-live-view="dashboard" data-live-query="compact=1"`)
 }
 
 // The accountant sees billing only: no sales tile on the page, and a

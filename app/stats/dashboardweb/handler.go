@@ -135,7 +135,7 @@ func (r *req) page(compact bool) (dashboardview.Page, error) {
 	r.compact = compact
 	p := r.p
 	sales := p.Role.In(web.Sales)
-	v := dashboardview.Page{Targets: sales}
+	v := dashboardview.Page{Targets: sales, LiveQuery: r.query()}
 	var err error
 	if v.Filters, err = r.h.filtersView(r.ctx, p, r.ch, sales); err != nil {
 		return v, err

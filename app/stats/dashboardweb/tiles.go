@@ -36,7 +36,7 @@ type req struct {
 func (r *req) label(s stats.Span) string { return spanLabel(r.n.locale, s) }
 
 // tileDef is one tile: its name (its URL and test id), the live events
-// that may move its numbers, whether it is a billing tile (the org's
+// that may move its numbers (topicEvents' names), whether it is a billing tile (the org's
 // invoices: admins and accountants) or a sales one (admins, managers,
 // reps, each within their scope), and how it is built.
 type tileDef struct {
@@ -85,29 +85,32 @@ func (t tileDef) may(r web.Role) bool {
 	return r.In(web.Sales)
 }
 
-// trigger is the tile's hx-trigger: its live events (debounced, so a burst
-// of changes costs one reload) and the reconnect resync.
-func (t tileDef) trigger() string {
-	var b strings.Builder
-	for _, e := range t.events {
-		b.WriteString("pulso:" + e + " from:body delay:100ms, ")
-	}
-	b.WriteString("pulso:resync from:body")
-	return b.String()
-}
+// trigger is the tile's hx-trigger. Live events do not make tiles fetch
+// themselves: the hub pushes them re-rendered (live.go). A tile fetches
+// itself only on a resync, when its socket reconnected and events may have
+// been missed.
+const trigger = "pulso:resync from:body"
 
 func (r *req) tile(def tileDef) (dashboardview.Tile, error) {
-	t := dashboardview.Tile{Name: def.name, Title: "dashboard.tile." + def.name, Trigger: def.trigger(), Compact: r.compact}
-	q := r.ch.query("")
-	if r.compact {
-		if q == "" {
-			q = "?compact=1"
-		} else {
-			q += "&compact=1"
-		}
+	t := dashboardview.Tile{Name: def.name, Title: "dashboard.tile." + def.name, Trigger: trigger, Compact: r.compact}
+	t.URL = "/dashboard/tiles/" + def.name
+	if q := r.query(); q != "" {
+		t.URL += "?" + q
 	}
-	t.URL = "/dashboard/tiles/" + def.name + q
 	return t, def.build(r, &t)
+}
+
+// query is the request's filters as a query string, compact included: what
+// a tile reloads with and what the page follows its tiles with.
+func (r *req) query() string {
+	q := strings.TrimPrefix(r.ch.query(""), "?")
+	if r.compact {
+		if q != "" {
+			q += "&"
+		}
+		q += "compact=1"
+	}
+	return q
 }
 
 func (r *req) outcomes(s stats.Span) (stats.Outcomes, error) {
