@@ -2,6 +2,7 @@ package invoices
 
 import (
 	"context"
+	"fmt"
 
 	"pulso/app/live"
 	"pulso/queries"
@@ -33,6 +34,12 @@ func Announce(ctx context.Context, q *queries.Queries, inv queries.Invoice, kind
 	if subject == nil {
 		subject = inv.CreatedBy
 	}
+	// The customer travels with the event, so the customer's open page
+	// knows the change is theirs.
+	payload := []byte(`{}`)
+	if inv.CustomerID != nil {
+		payload = fmt.Appendf(nil, `{"customer_id":%d}`, *inv.CustomerID)
+	}
 	return live.Publish(ctx, live.Event{OrgID: inv.OrgID, Topic: live.TopicInvoice, Entity: "invoice",
-		EntityID: &inv.ID, Kind: kind, SubjectUserID: subject})
+		EntityID: &inv.ID, Kind: kind, SubjectUserID: subject, Payload: payload})
 }

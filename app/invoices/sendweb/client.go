@@ -104,8 +104,9 @@ var toasts = map[string]string{
 
 // RegisterLive renders invoice events (invoices.Announce) for the audience
 // the event's subject reaches (the customer's owner, their managers, and
-// the roles that see every invoice): a stamp that makes open invoice pages
-// and lists reload their fragments (#invoices-live, static/js/pulso.js),
+// the roles that see every invoice): a stamp that makes open invoice pages,
+// lists and the customer's page reload their fragments (#invoices-live,
+// static/js/pulso.js),
 // and for the owner and managers a toast naming the invoice and what
 // happened. Admins and accountants see every invoice; a toast for each
 // would drown them, so they get the refresh only.
@@ -115,7 +116,11 @@ func RegisterLive(h *hub.Hub, q *queries.Queries) {
 			return nil, nil
 		}
 		var buf bytes.Buffer
-		fmt.Fprintf(&buf, `<span id="invoices-live" hidden hx-swap-oob="true" data-stamp="%d" data-invoice="%d"></span>`, ev.ID, *ev.EntityID)
+		var about struct {
+			CustomerID int64 `json:"customer_id"`
+		}
+		_ = json.Unmarshal(ev.Payload, &about)
+		fmt.Fprintf(&buf, `<span id="invoices-live" hidden hx-swap-oob="true" data-stamp="%d" data-invoice="%d" data-customer="%d"></span>`, ev.ID, *ev.EntityID, about.CustomerID)
 		title, ok := toasts[ev.Kind]
 		if !ok || (aud.Role != web.RoleRep && aud.Role != web.RoleManager) {
 			return buf.Bytes(), nil

@@ -2,6 +2,7 @@ package sendweb_test
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/invoices"
 	"pulso/app/invoices/sends"
 	"pulso/queries"
 )
@@ -68,7 +70,7 @@ func TestLiveToastsForOwnerAndManager(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	stamp := `data-invoice="` + strconv.FormatInt(w.inv.ID, 10) + `"`
+	stamp := `data-invoice="` + strconv.FormatInt(w.inv.ID, 10) + `" data-customer="` + strconv.FormatInt(w.customer, 10) + `"`
 	for _, c := range []struct {
 		who  string
 		conn *websocket.Conn
@@ -101,5 +103,39 @@ func TestLiveToastsForOwnerAndManager(t *testing.T) {
 		if strings.Contains(string(b), "invoices-live") {
 			t.Fatal("another rep's socket got the invoice")
 		}
+	}
+}
+
+// The customer's page knows an invoice event is theirs: its sales tab
+// reloads itself on the customer's own event (pulso.js turns the stamp's
+// data-customer into it) and then lists the invoice just issued.
+func TestCustomerSalesTabFollowsItsInvoices(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.RepC.HTMX = true
+	tab := "/customers/" + strconv.FormatInt(w.customer, 10) + "?tab=sales"
+	r := w.RepC.Get(tab)
+	if r.Status != 200 {
+		t.Fatalf("sales tab: %d", r.Status)
+	}
+	trigger := `hx-trigger="pulso:customer-invoices-` + strconv.FormatInt(w.customer, 10) + ` from:body delay:200ms, pulso:resync from:body"`
+	if !strings.Contains(r.Body, trigger) || !strings.Contains(r.Body, `hx-get="`+strings.ReplaceAll(tab, "&", "&amp;")+`"`) {
+		t.Fatalf("the sales tab does not follow its customer's invoices:\n%.1200s", r.Body)
+	}
+	js, err := os.ReadFile("../../../static/js/pulso.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"pulso:customer-invoices-" + el.dataset.customer`) {
+		t.Fatal("pulso.js does not dispatch the customer's invoice event")
+	}
+	// Another summary tab does not reload on invoices.
+	if r := w.RepC.Get("/customers/" + strconv.FormatInt(w.customer, 10)); strings.Contains(r.Body, "pulso:customer-invoices-") {
+		t.Error("the summary tab reloads on invoices")
+	}
+	// The reload shows an invoice issued since.
+	inv := w.issue(t, w.newDraft(t, invoices.Ordinary).ID)
+	if r := w.RepC.Get(tab); !strings.Contains(r.Body, *inv.FullNumber) {
+		t.Errorf("the reloaded tab lacks %s", *inv.FullNumber)
 	}
 }
