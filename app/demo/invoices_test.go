@@ -8,6 +8,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/demo"
+	"pulso/app/verifactu/ledger"
 )
 
 // The demo's billing: an invoice of every kind in the ES org's chain, each
@@ -60,6 +61,45 @@ func TestSeedBillingEveryKindOnce(t *testing.T) {
 	}
 	if altas != issued || anulaciones != 1 || maxSeq != records {
 		t.Errorf("records: %d altas for %d issued invoices, %d anulaciones, last seq %d of %d", altas, issued, anulaciones, maxSeq, records)
+	}
+	// The chain verifies as `pulso verifactu verify` checks it: every
+	// huella recomputed from its XML, every link, the head. Every ES org
+	// of the demo (the operator's too, whose charges are invoices).
+	orgs, err := env.DB.Query(ctx, `SELECT id, name FROM orgs WHERE country = 'ES' AND EXISTS (SELECT 1 FROM verifactu_records r WHERE r.org_id = orgs.id)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type esOrg struct {
+		id   int64
+		name string
+	}
+	var es []esOrg
+	for orgs.Next() {
+		var o esOrg
+		if err := orgs.Scan(&o.id, &o.name); err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, o)
+	}
+	if err := orgs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(es) == 0 {
+		t.Fatal("no ES org of the demo has VERI*FACTU records")
+	}
+	for _, o := range es {
+		chains, err := ledger.Verify(ctx, env.Q, o.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chains) == 0 || !ledger.OK(chains) {
+			t.Errorf("%s: the chain does not verify: %+v", o.name, chains)
+		}
+		for _, c := range chains {
+			if c.Checked == 0 || int64(c.Checked) != c.Head {
+				t.Errorf("%s: chain %s checked %d records up to head %d", o.name, c.IssuerNIF, c.Checked, c.Head)
+			}
+		}
 	}
 	// A recurring template that issues and sends, from next month on.
 	if n := env.Count(`SELECT count(*) FROM recurring_invoices WHERE org_id = ` + org + ` AND mode = 'issue_and_send' AND start_on > now()`); n != 1 {

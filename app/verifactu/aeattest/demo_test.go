@@ -35,6 +35,11 @@ func TestDemoRejectsOnceThenAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The demo's fake does not validate (it runs outside tests, without
+	// the conformance set): the test does.
+	if msg := aeattest.Validate(t, aeattest.SchemaRequest, req); msg != "" {
+		t.Fatalf("request: %s", msg)
+	}
 	res := c.Send(context.Background(), req)
 	if res.Outcome != aeat.Answered || res.Response.TiempoEsperaEnvio != aeattest.DemoWait {
 		t.Fatalf("%v %v", res.Outcome, res.Err)
@@ -50,6 +55,9 @@ func TestDemoRejectsOnceThenAccepts(t *testing.T) {
 	req, err = verifactu.BuildRequest(verifactu.Cabecera{ObligadoEmision: aeattest.Issuer}, [][]byte{fix})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if msg := aeattest.Validate(t, aeattest.SchemaRequest, req); msg != "" {
+		t.Fatalf("resubmission: %s", msg)
 	}
 	res = c.Send(context.Background(), req)
 	if res.Outcome != aeat.Answered || res.Response.Lines[0].EstadoRegistro != verifactu.Correcto {

@@ -75,7 +75,7 @@ func soap(t *testing.T, records [][]byte) []byte {
 // A record skipped in the chain fails the test that uses the fake.
 func TestSkippedRecordFails(t *testing.T) {
 	rec := &recorder{TB: t}
-	s := New(rec, Options{})
+	s := New(rec, Options{Validate: true})
 	recs, _ := Chain(t, nil, 1, 3)
 	if status, _ := post(t, s, soap(t, recs[:1])); status != 200 {
 		t.Fatalf("status %d", status)
@@ -108,7 +108,7 @@ func TestInvalidRequestFails(t *testing.T) {
 // A record whose huella is not what its fields give fails the test.
 func TestBadHuellaFails(t *testing.T) {
 	rec := &recorder{TB: t}
-	s := New(rec, Options{})
+	s := New(rec, Options{Validate: true})
 	recs, _ := Chain(t, nil, 1, 1)
 	body := bytes.Replace(soap(t, recs), []byte("<sum1:ImporteTotal>121.00<"), []byte("<sum1:ImporteTotal>122.00<"), 1)
 	post(t, s, body)
