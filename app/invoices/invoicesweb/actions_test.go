@@ -15,6 +15,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/invoices"
+	"pulso/app/invoices/recurring"
 	"pulso/app/live"
 	"pulso/app/money"
 	"pulso/queries"
@@ -176,7 +177,8 @@ func TestPayments(t *testing.T) {
 	f := newFixture(t)
 	id := f.issued(t, f.cust, f.Rep.ID, 10000)[0] // 121,00 €
 	path := fmt.Sprintf("/invoices/%d/payments", id)
-	today := time.Now().Format("2006-01-02")
+	// The org's today (Madrid): late in the evening UTC is already tomorrow there.
+	today := recurring.Today(time.Now(), f.Org.TimeZone).Format("2006-01-02")
 	for _, c := range []struct{ amount, want string }{
 		{"0", "invoices.payment_amount_positive"},
 		{"-3", "invoices.payment_amount_positive"},

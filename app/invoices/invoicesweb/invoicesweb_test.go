@@ -17,6 +17,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/invoices"
+	"pulso/app/invoices/recurring"
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
@@ -211,7 +212,8 @@ func TestListFiltersPagingAndScope(t *testing.T) {
 	}
 
 	// Filters.
-	today := time.Now().Format("2006-01-02")
+	// The org's today (Madrid): late in the evening UTC is already tomorrow there.
+	today := recurring.Today(time.Now(), f.Org.TimeZone).Format("2006-01-02")
 	filters := []struct {
 		query string
 		want  int
