@@ -437,6 +437,9 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/invoices/:id/correct", billing, invoicesH.CorrectForm).Name("invoices.correct_form")
 	app.Post("/invoices/:id/correct", billing, invoicesH.Correct).Name("invoices.correct")
 	app.Post("/orders/:id/invoice", anyone, invoicesH.FromOrder).Name("invoices.from_order")
+	// A signed quote straight to its invoice draft: its order is made on the
+	// way, which is a sales action.
+	app.Post("/quotes/:id/invoice", sales, invoicesH.FromQuote).Name("invoices.from_quote")
 	// VERI*FACTU certificate: the org's PKCS#12 for sending records to the
 	// AEAT, admin only (the file streams; it is a few kilobytes).
 	// Configuración › Integraciones: connected stores and their syncs.

@@ -1,13 +1,9 @@
 package invoices_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +16,6 @@ import (
 	"pulso/app/invoices"
 	"pulso/app/live"
 	"pulso/app/orders"
-	"pulso/app/quotes"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -190,56 +185,11 @@ func today() time.Time {
 
 var madrid, _ = time.LoadLocation("Europe/Madrid")
 
-// signedQuote makes a quote of two lines (5 × 2,00 € and 2 h × 30,00 € at
-// 21 %) for the customer and has the client sign it, through the domain
-// functions the handlers use.
+// signedQuote is apptest's signed quote of two lines (5 × 2,00 € and
+// 2 h × 30,00 € at 21 %) for the customer.
 func (w *world) signedQuote(t *testing.T, customer int64) int64 {
 	t.Helper()
-	rate := fmt.Sprint(w.rates["21"])
-	var id int64
-	err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
-		q := queries.New(tx)
-		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: w.org.ID, CustomerID: customer, OwnerID: w.user.ID})
-		if err != nil {
-			return err
-		}
-		id = qt.ID
-		day := today()
-		if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: w.org.ID, QuoteID: qt.ID, N: 1,
-			ValidUntil: pgDate(day.AddDate(0, 0, 10)), Currency: w.org.Currency}); err != nil {
-			return err
-		}
-		d, errs, err := quotes.ParseDraft(ctx, q, w.org.ID, w.org.Country, quotes.DraftInput{ValidUntil: day.AddDate(0, 0, 10).Format("2006-01-02"),
-			Lines: []quotes.LineInput{{Description: "Ladrillo", Unit: "ud", Quantity: "5", UnitPrice: "2,00", TaxRateID: rate},
-				{Description: "Montaje", Unit: "h", Quantity: "2", UnitPrice: "30", TaxRateID: rate}}}, day)
-		if err != nil || len(errs) > 0 {
-			return fmt.Errorf("%v %v", err, errs)
-		}
-		rev, err := quotes.SaveDraft(ctx, tx, w.org.ID, qt.ID, qt.Revision, 1, d)
-		if err != nil {
-			return err
-		}
-		if _, err = quotes.Send(ctx, tx, w.env.Deps.Jobs, quotes.SendInput{OrgID: w.org.ID, QuoteID: qt.ID, Revision: rev, UserID: w.user.ID,
-			Locale: "es", Links: w.env.Deps.Cfg.LinkKeys(), Now: time.Now()}); err != nil {
-			return err
-		}
-		l, err := q.GetQuoteLink(ctx, queries.GetQuoteLinkParams{OrgID: w.org.ID, QuoteID: qt.ID, VersionN: 1})
-		if err != nil {
-			return err
-		}
-		img := image.NewNRGBA(image.Rect(0, 0, 200, 80))
-		for x := 10; x < 190; x++ {
-			img.Set(x, 40, color.Black)
-		}
-		var b bytes.Buffer
-		_ = png.Encode(&b, img)
-		return quotes.Sign(ctx, tx, w.env.Deps.Jobs, queries.FindQuoteLinkRow{OrgID: w.org.ID, ID: l.ID, QuoteID: qt.ID, VersionN: 1},
-			quotes.SignInput{Name: "Luis", Signature: b.Bytes(), Now: time.Now()})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return w.env.SignedQuote(t, w.org, w.user, customer)
 }
 
 // order turns a signed quote into its order.

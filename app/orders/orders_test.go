@@ -1,83 +1,31 @@
 package orders_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/app/apptest"
-	"pulso/app/live"
-	"pulso/app/quotes"
 	"pulso/app/web"
 	"pulso/queries"
 )
 
-// signedQuote makes a quote of two lines (5 and 2 units) and has the client
-// sign it, through the domain functions the handlers use.
+// signedQuote is apptest's signed quote of two lines (5 and 2 units) for a
+// new customer of rep's.
 func signedQuote(t *testing.T, env *apptest.Env, org queries.Org, rep queries.User) int64 {
 	t.Helper()
-	ctx := context.Background()
 	owner := rep.ID
-	cu, err := env.Q.CreateCustomer(ctx, queries.CreateCustomerParams{OrgID: org.ID, LegalName: "Obras Norte S.L.", Country: "ES", OwnerID: &owner, Tags: []string{}})
+	cu, err := env.Q.CreateCustomer(context.Background(), queries.CreateCustomerParams{OrgID: org.ID, LegalName: "Obras Norte S.L.", Country: "ES", OwnerID: &owner, Tags: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rate := fmt.Sprint(env.Count(`SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`))
-	var id int64
-	err = live.BeginFunc(ctx, env.DB, func(ctx context.Context, tx pgx.Tx) error {
-		q := queries.New(tx)
-		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: org.ID, CustomerID: cu.ID, OwnerID: rep.ID})
-		if err != nil {
-			return err
-		}
-		id = qt.ID
-		today := time.Now().UTC().Truncate(24 * time.Hour)
-		if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: org.ID, QuoteID: qt.ID, N: 1,
-			ValidUntil: pgDate(today.AddDate(0, 0, 10)), Currency: "EUR"}); err != nil {
-			return err
-		}
-		d, errs, err := quotes.ParseDraft(ctx, q, org.ID, "ES", quotes.DraftInput{ValidUntil: today.AddDate(0, 0, 10).Format("2006-01-02"),
-			Lines: []quotes.LineInput{{Description: "Ladrillo", Unit: "ud", Quantity: "5", UnitPrice: "2,00", TaxRateID: rate},
-				{Description: "Montaje", Unit: "h", Quantity: "2", UnitPrice: "30", TaxRateID: rate}}}, today)
-		if err != nil || len(errs) > 0 {
-			return fmt.Errorf("%v %v", err, errs)
-		}
-		rev, err := quotes.SaveDraft(ctx, tx, org.ID, qt.ID, qt.Revision, 1, d)
-		if err != nil {
-			return err
-		}
-		_, err = quotes.Send(ctx, tx, env.Deps.Jobs, quotes.SendInput{OrgID: org.ID, QuoteID: qt.ID, Revision: rev, UserID: rep.ID, Locale: "es", Links: env.Deps.Cfg.LinkKeys(), Now: time.Now()})
-		if err != nil {
-			return err
-		}
-		l, err := q.GetQuoteLink(ctx, queries.GetQuoteLinkParams{OrgID: org.ID, QuoteID: qt.ID, VersionN: 1})
-		if err != nil {
-			return err
-		}
-		img := image.NewNRGBA(image.Rect(0, 0, 200, 80))
-		for x := 10; x < 190; x++ {
-			img.Set(x, 40, color.Black)
-		}
-		var b bytes.Buffer
-		_ = png.Encode(&b, img)
-		return quotes.Sign(ctx, tx, env.Deps.Jobs, queries.FindQuoteLinkRow{OrgID: org.ID, ID: l.ID, QuoteID: qt.ID, VersionN: 1},
-			quotes.SignInput{Name: "Luis", Signature: b.Bytes(), Now: time.Now()})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return env.SignedQuote(t, org, rep, cu.ID)
 }
 
 func TestOrderAndPartialDeliveries(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"pulso/app/invoices"
 	"pulso/app/live"
 	"pulso/app/money"
+	"pulso/app/orders"
 	"pulso/app/web"
 	"pulso/queries"
 	invoicesview "pulso/views/invoices"
@@ -193,6 +194,45 @@ func (h *Handler) FromOrder(c *fiber.Ctx) error {
 	})
 	var bad invoices.Invalid
 	switch {
+	case errors.As(err, &bad):
+		for _, pr := range bad {
+			web.Flash(c, "error", pr.ID)
+			break
+		}
+		return web.Redirect(c, back)
+	case errors.Is(err, invoices.ErrAlreadyInvoiced):
+		web.Flash(c, "error", "invoices.already_invoiced")
+		return web.Redirect(c, back)
+	case err != nil:
+		return err
+	}
+	web.Flash(c, "success", "invoices.draft_saved")
+	return web.Redirect(c, "/invoices/"+itoa(inv.ID))
+}
+
+// FromQuote drafts the invoice of a signed quote (POST /quotes/:id/invoice):
+// its order, made now if the quote has none yet, invoiced whole. The draft's
+// page then issues it and schedules its send.
+func (h *Handler) FromQuote(c *fiber.Ctx) error {
+	p := web.MustPrincipal(c)
+	qt, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.GetQuoteRow, error) {
+		return h.Q.GetQuote(ctx, queries.GetQuoteParams{OrgID: org, ID: id})
+	}, func(qt queries.GetQuoteRow) *int64 { return &qt.OwnerID })
+	if err != nil {
+		return err
+	}
+	back := "/quotes/" + itoa(qt.ID)
+	var inv queries.Invoice
+	err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		inv, err = invoices.FromQuote(ctx, tx, p.OrgID, qt.ID, &p.UserID, time.Now())
+		return err
+	})
+	var bad invoices.Invalid
+	switch {
+	case errors.Is(err, orders.ErrNotSigned):
+		web.Flash(c, "error", "orders.not_signed")
+		return web.Redirect(c, back)
 	case errors.As(err, &bad):
 		for _, pr := range bad {
 			web.Flash(c, "error", pr.ID)

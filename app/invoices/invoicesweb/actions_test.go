@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -341,5 +342,69 @@ func TestOperationDate(t *testing.T) {
 	}
 	if !strings.Contains(xml, "<sum1:FechaOperacion>28-05-2025</sum1:FechaOperacion>") {
 		t.Error("the record lacks FechaOperacion")
+	}
+}
+
+// A signed quote goes straight to its invoice draft: its order is made on
+// the way, the draft bills it whole, and the draft's page issues it and
+// schedules the send. Only who sells may (the order is a sales object),
+// within their scope; an unsigned quote and a second invoice are refused
+// with their reason.
+func TestInvoiceFromASignedQuote(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	qid := f.Env.SignedQuote(t, f.Org, f.Rep, f.cust)
+	path := fmt.Sprintf("/quotes/%d/invoice", qid)
+	page := f.RepC.Get(fmt.Sprintf("/quotes/%d", qid))
+	if !strings.Contains(page.Body, `action="`+path+`"`) || !strings.Contains(page.Body, `data-testid="quote-invoice"`) {
+		t.Fatalf("the signed quote's page offers no invoice:\n%.2000s", page.Body)
+	}
+	if res := f.AccountantC.Post(path, url.Values{}); res.Status != http.StatusForbidden {
+		t.Errorf("the accountant invoices a quote: %d", res.Status)
+	}
+	if res := f.Rep2C.Post(path, url.Values{}); res.Status != http.StatusNotFound {
+		t.Errorf("another rep invoices the quote: %d", res.Status)
+	}
+	res := f.RepC.Post(path, url.Values{})
+	m := regexp.MustCompile(`^/invoices/(\d+)$`).FindStringSubmatch(res.Header.Get("Location"))
+	if res.Status != http.StatusSeeOther || m == nil {
+		t.Fatalf("invoice from quote: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	var kind, state string
+	var total int64
+	var orders int
+	if err := f.Env.DB.QueryRow(context.Background(), `SELECT kind, state, total,
+		(SELECT count(*) FROM orders WHERE org_id = $1 AND quote_id = $3)
+		FROM invoices WHERE org_id = $1 AND id = $2`, f.Org.ID, m[1], qid).Scan(&kind, &state, &total, &orders); err != nil {
+		t.Fatal(err)
+	}
+	// (5 × 2,00 + 2 × 30,00) × 1,21 = 84,70 €
+	if kind != "ordinary" || state != "draft" || total != 8470 || orders != 1 {
+		t.Errorf("draft %s/%s of %d cents, %d orders", kind, state, total, orders)
+	}
+	show := f.RepC.Get(res.Header.Get("Location"))
+	if !strings.Contains(show.Body, fmt.Sprintf(`action="/invoices/%s/issue"`, m[1])) {
+		t.Errorf("the draft's page does not offer to issue it:\n%.1500s", show.Body)
+	}
+	// Twice: the order is already billed.
+	again := f.RepC.Post(path, url.Values{})
+	if again.Status != http.StatusSeeOther || again.Header.Get("Location") != fmt.Sprintf("/quotes/%d", qid) {
+		t.Errorf("second invoice: %d %s", again.Status, again.Header.Get("Location"))
+	}
+	if n := f.Env.Count(`SELECT count(*) FROM invoices i JOIN invoice_lines l ON l.org_id = i.org_id AND l.invoice_id = i.id
+		JOIN orders o ON o.org_id = l.org_id AND o.id = l.order_id WHERE o.quote_id = $1`, qid); n != 2 {
+		t.Errorf("%d invoice lines bill the quote's order, want its 2", n)
+	}
+	if !strings.Contains(f.RepC.Get(fmt.Sprintf("/quotes/%d", qid)).Body, es("invoices.already_invoiced", nil)) {
+		t.Error("no reason shown for the second invoice")
+	}
+	// A quote not signed yet.
+	draft, err := f.Env.Q.CreateQuote(context.Background(), queries.CreateQuoteParams{OrgID: f.Org.ID, CustomerID: f.cust, OwnerID: f.Rep.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.RepC.Post(fmt.Sprintf("/quotes/%d/invoice", draft.ID), url.Values{}); res.Status != http.StatusSeeOther ||
+		!strings.Contains(f.RepC.Get(fmt.Sprintf("/quotes/%d", draft.ID)).Body, es("orders.not_signed", nil)) {
+		t.Errorf("an unsigned quote: %d", res.Status)
 	}
 }
