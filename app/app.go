@@ -437,6 +437,9 @@ func New(d web.Deps, metrics *ops.Metrics, h *hub.Hub) *fiber.App {
 	app.Get("/invoices/:id/correct", billing, invoicesH.CorrectForm).Name("invoices.correct_form")
 	app.Post("/invoices/:id/correct", billing, invoicesH.Correct).Name("invoices.correct")
 	app.Post("/orders/:id/invoice", anyone, invoicesH.FromOrder).Name("invoices.from_order")
+	// Datos fiscales: what invoices say of the org as issuer.
+	app.Get(invoicesweb.FiscalPath, admin, invoicesH.Fiscal).Name("invoices.fiscal")
+	app.Post(invoicesweb.FiscalPath, admin, invoicesH.SaveFiscal).Name("invoices.fiscal_save")
 	// A signed quote straight to its invoice draft: its order is made on the
 	// way, which is a sales action.
 	app.Post("/quotes/:id/invoice", sales, invoicesH.FromQuote).Name("invoices.from_quote")

@@ -161,3 +161,8 @@ SELECT EXISTS (SELECT 1 FROM invoices WHERE org_id = @org_id AND (kind = 'simpli
 SELECT count(*) FROM invoice_corrections c
 JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
 WHERE c.org_id = @org_id AND c.corrected_id = @corrected_id AND i.state = 'issued' AND i.fiscal_type = 'F3';
+
+-- name: UpdateOrgFiscal :exec
+-- The admin's Datos fiscales: the tax id, address and art. 4.2 activity
+-- issued invoices carry from now on (issued ones keep what they froze).
+UPDATE orgs SET tax_id = @tax_id, address = @address, simplified_activity = @simplified_activity WHERE id = @id;

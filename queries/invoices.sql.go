@@ -1063,6 +1063,29 @@ func (q *Queries) UninvoicedDeliveryNotes(ctx context.Context, arg UninvoicedDel
 	return items, nil
 }
 
+const updateOrgFiscal = `-- name: UpdateOrgFiscal :exec
+UPDATE orgs SET tax_id = $1, address = $2, simplified_activity = $3 WHERE id = $4
+`
+
+type UpdateOrgFiscalParams struct {
+	TaxID              string
+	Address            string
+	SimplifiedActivity string
+	ID                 int64
+}
+
+// The admin's Datos fiscales: the tax id, address and art. 4.2 activity
+// issued invoices carry from now on (issued ones keep what they froze).
+func (q *Queries) UpdateOrgFiscal(ctx context.Context, arg UpdateOrgFiscalParams) error {
+	_, err := q.db.Exec(ctx, updateOrgFiscal,
+		arg.TaxID,
+		arg.Address,
+		arg.SimplifiedActivity,
+		arg.ID,
+	)
+	return err
+}
+
 const voidInvoice = `-- name: VoidInvoice :one
 UPDATE invoices SET state = 'voided', voided_at = $1, voided_by = $2, void_reason = $3
 WHERE org_id = $4 AND id = $5 AND state = 'issued'

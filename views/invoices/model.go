@@ -156,3 +156,15 @@ type CorrectForm struct {
 	Rates                           []components.SelectOption
 	Errors                          Errors
 }
+
+// FiscalForm is the admin's Datos fiscales: what issued invoices say of
+// the org, as stored or as typed.
+type FiscalForm struct {
+	TaxID, Address string
+	// Activity is the RD 1619/2012 art. 4.2 letter ("" none); Activities
+	// the choices ("" first), none outside Spain.
+	Activity   string
+	Activities []string
+	Errors     map[string]string
+	Saved      bool
+}
