@@ -130,14 +130,13 @@ func (h *Handler) Back(c *fiber.Ctx) error {
 	return web.Redirect(c, Path+"/"+strconv.FormatInt(conn.ID, 10))
 }
 
-// load is the connection named by :id, of the signed-in org.
+// load is the connection named by :id, of the signed-in org (connections
+// belong to the org, not to a user: no scope); a disconnected one is gone.
 func (h *Handler) load(c *fiber.Ctx) (queries.StoreConnection, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return queries.StoreConnection{}, web.ErrNotFound
-	}
-	conn, err := h.Q.GetStoreConnection(c.UserContext(), queries.GetStoreConnectionParams{OrgID: web.MustPrincipal(c).OrgID, ID: id})
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && conn.State == "disconnected" {
+	conn, _, err := web.Load(c, h.Q, func(ctx context.Context, org, id int64) (queries.StoreConnection, error) {
+		return h.Q.GetStoreConnection(ctx, queries.GetStoreConnectionParams{OrgID: org, ID: id})
+	}, nil)
+	if err == nil && conn.State == "disconnected" {
 		return conn, web.ErrNotFound
 	}
 	return conn, err
