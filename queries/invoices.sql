@@ -8,11 +8,11 @@ UPDATE orgs SET address = @address, simplified_activity = @simplified_activity W
 -- name: CreateInvoiceDraft :one
 INSERT INTO invoices (org_id, customer_id, kind, fiscal_type, state, series, currency, tax_treatment,
                       corrective_method, corrective_reason, period_start, period_end, notes,
-                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, total)
+                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, total, prices_include_tax)
 VALUES (@org_id, sqlc.narg('customer_id'), @kind, sqlc.narg('fiscal_type'), 'draft', sqlc.narg('series'), @currency, @tax_treatment,
         sqlc.narg('corrective_method'), @corrective_reason, sqlc.narg('period_start'), sqlc.narg('period_end'), @notes,
         sqlc.narg('order_id'), @order_whole, sqlc.narg('quote_id'), sqlc.narg('quote_version'), sqlc.narg('from_proforma_id'),
-        sqlc.narg('created_by'), 0)
+        sqlc.narg('created_by'), 0, @prices_include_tax)
 RETURNING *;
 
 -- name: SetDraftTotals :exec

@@ -15,12 +15,12 @@ import (
 const createInvoiceDraft = `-- name: CreateInvoiceDraft :one
 INSERT INTO invoices (org_id, customer_id, kind, fiscal_type, state, series, currency, tax_treatment,
                       corrective_method, corrective_reason, period_start, period_end, notes,
-                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, total)
+                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, total, prices_include_tax)
 VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7,
         $8, $9, $10, $11, $12,
         $13, $14, $15, $16, $17,
-        $18, 0)
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel
+        $18, 0, $19)
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax
 `
 
 type CreateInvoiceDraftParams struct {
@@ -42,6 +42,7 @@ type CreateInvoiceDraftParams struct {
 	QuoteVersion     *int32
 	FromProformaID   *int64
 	CreatedBy        *int64
+	PricesIncludeTax bool
 }
 
 func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraftParams) (Invoice, error) {
@@ -64,6 +65,7 @@ func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraft
 		arg.QuoteVersion,
 		arg.FromProformaID,
 		arg.CreatedBy,
+		arg.PricesIncludeTax,
 	)
 	var i Invoice
 	err := row.Scan(
@@ -108,6 +110,7 @@ func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraft
 		&i.PdfSha256,
 		&i.DueDate,
 		&i.Channel,
+		&i.PricesIncludeTax,
 	)
 	return i, err
 }
@@ -291,7 +294,7 @@ func (q *Queries) DemoBillingSeeded(ctx context.Context, arg DemoBillingSeededPa
 }
 
 const getInvoice = `-- name: GetInvoice :one
-SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel FROM invoices WHERE org_id = $1 AND id = $2
+SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax FROM invoices WHERE org_id = $1 AND id = $2
 `
 
 type GetInvoiceParams struct {
@@ -344,6 +347,7 @@ func (q *Queries) GetInvoice(ctx context.Context, arg GetInvoiceParams) (Invoice
 		&i.PdfSha256,
 		&i.DueDate,
 		&i.Channel,
+		&i.PricesIncludeTax,
 	)
 	return i, err
 }
@@ -454,7 +458,7 @@ UPDATE invoices SET state = 'issued', year = $1, number = $2, full_number = $3,
     issued_at = $12, issued_by = $13, pdf = $14, pdf_sha256 = $15,
     due_date = $16
 WHERE org_id = $17 AND id = $18 AND state = 'draft'
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax
 `
 
 type IssueInvoiceParams struct {
@@ -542,6 +546,7 @@ func (q *Queries) IssueInvoice(ctx context.Context, arg IssueInvoiceParams) (Inv
 		&i.PdfSha256,
 		&i.DueDate,
 		&i.Channel,
+		&i.PricesIncludeTax,
 	)
 	return i, err
 }
@@ -622,7 +627,7 @@ func (q *Queries) LinkDeliveryNote(ctx context.Context, arg LinkDeliveryNotePara
 }
 
 const listCorrectedInvoices = `-- name: ListCorrectedInvoices :many
-SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel FROM invoice_corrections c
+SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel, i.prices_include_tax FROM invoice_corrections c
 JOIN invoices i ON i.org_id = c.org_id AND i.id = c.corrected_id
 WHERE c.org_id = $1 AND c.invoice_id = $2
 ORDER BY i.issue_date, i.id
@@ -685,6 +690,7 @@ func (q *Queries) ListCorrectedInvoices(ctx context.Context, arg ListCorrectedIn
 			&i.PdfSha256,
 			&i.DueDate,
 			&i.Channel,
+			&i.PricesIncludeTax,
 		); err != nil {
 			return nil, err
 		}
@@ -814,7 +820,7 @@ func (q *Queries) ListOrderDeliveryNoteIDs(ctx context.Context, arg ListOrderDel
 }
 
 const lockInvoice = `-- name: LockInvoice :one
-SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel FROM invoices WHERE org_id = $1 AND id = $2 FOR UPDATE
+SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax FROM invoices WHERE org_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockInvoiceParams struct {
@@ -869,6 +875,7 @@ func (q *Queries) LockInvoice(ctx context.Context, arg LockInvoiceParams) (Invoi
 		&i.PdfSha256,
 		&i.DueDate,
 		&i.Channel,
+		&i.PricesIncludeTax,
 	)
 	return i, err
 }
@@ -1089,7 +1096,7 @@ func (q *Queries) UpdateOrgFiscal(ctx context.Context, arg UpdateOrgFiscalParams
 const voidInvoice = `-- name: VoidInvoice :one
 UPDATE invoices SET state = 'voided', voided_at = $1, voided_by = $2, void_reason = $3
 WHERE org_id = $4 AND id = $5 AND state = 'issued'
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel
+RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax
 `
 
 type VoidInvoiceParams struct {
@@ -1151,6 +1158,7 @@ func (q *Queries) VoidInvoice(ctx context.Context, arg VoidInvoiceParams) (Invoi
 		&i.PdfSha256,
 		&i.DueDate,
 		&i.Channel,
+		&i.PricesIncludeTax,
 	)
 	return i, err
 }

@@ -353,6 +353,7 @@ type Invoice struct {
 	PdfSha256        *string
 	DueDate          pgtype.Date
 	Channel          string
+	PricesIncludeTax bool
 }
 
 type InvoiceAllocation struct {

@@ -57,8 +57,12 @@ type DraftInput struct {
 	Corrects       []int64
 	// The period of a summary invoice.
 	PeriodStart, PeriodEnd time.Time
-	By                     *int64
-	Now                    time.Time
+	// PricesIncludeTax: the lines' unit prices include IVA (a sale made at
+	// tax-included prices, invoiced as made; tax.ComputeIncluded). Only a
+	// simplified invoice, and never with recargo or IRPF.
+	PricesIncludeTax bool
+	By               *int64
+	Now              time.Time
 }
 
 // units a line may be sold in: the catalog's.
@@ -90,6 +94,10 @@ func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 	if in.Kind == Corrective && !slices.Contains(CorrectiveTypes, in.CorrectiveType) {
 		bad.add("corrective_type", "validation.choice", nil)
 	}
+	if in.PricesIncludeTax && in.Kind != Simplified {
+		bad.add("kind", "invoices.prices_include_tax_simplified", nil)
+	}
+	s.p.PricesIncludeTax = in.PricesIncludeTax
 	if ft := fiscalType(in.Kind, in.CorrectiveType); ft != "" {
 		s.p.FiscalType = &ft
 	}
@@ -138,6 +146,9 @@ func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 	}
 	if s.treat.Regime == "" {
 		s.treat.Regime = tax.General
+	}
+	if in.PricesIncludeTax && (s.treat.Regime == tax.Recargo || s.treat.IRPF.IsPositive()) {
+		bad.add("customer", "invoices.prices_include_tax_simplified", nil)
 	}
 	signed := in.Kind == Corrective && in.Method == ByDifference
 	if err := s.handLines(ctx, q, org.Country, in.Lines, signed, in.Now, bad); err != nil {
@@ -282,14 +293,18 @@ func held(err error) error {
 }
 
 // totalsOf computes an invoice's totals from its lines: a corrective by
-// difference may take quantities back.
+// difference may take quantities back; a sale at tax-included prices has
+// its base and tax taken out of what was charged.
 func totalsOf(inv queries.Invoice, lines []queries.InsertInvoiceLineParams) (tax.Totals, error) {
 	calc := make([]tax.Line, len(lines))
 	for i, l := range lines {
 		calc[i] = tax.Line{Quantity: money.Decimal(l.Quantity), UnitPrice: l.UnitPrice, DiscountPct: money.Decimal(l.DiscountPct),
 			TaxRate: money.Decimal(l.TaxRate), Surcharge: money.Decimal(l.Surcharge), Withholding: money.Decimal(l.Withholding)}
 	}
-	if inv.CorrectiveMethod != nil && *inv.CorrectiveMethod == ByDifference {
+	switch {
+	case inv.PricesIncludeTax:
+		return tax.ComputeIncluded(calc)
+	case inv.CorrectiveMethod != nil && *inv.CorrectiveMethod == ByDifference:
 		return tax.ComputeSigned(calc)
 	}
 	return tax.Compute(calc)

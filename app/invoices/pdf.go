@@ -138,6 +138,11 @@ func document(ctx context.Context, q *queries.Queries, inv queries.Invoice, pt P
 	if id, params := pt.Tax.Legend(pt.Issuer.Country); id != "" {
 		d.Notes = append(d.Notes, t(id, params))
 	}
+	if inv.PricesIncludeTax {
+		// The lines' prices and amounts are what was charged; the breakdown
+		// below them takes each rate's base and tax out of it.
+		d.Notes = append(d.Notes, t("invoices.prices_include_tax", nil))
+	}
 	switch kind {
 	case Corrective, Replacement:
 		refs, err := q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})

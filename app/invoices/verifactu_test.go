@@ -2,6 +2,7 @@ package invoices_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -342,5 +343,59 @@ func TestIssueRefusedWhenTheRecordWouldBe(t *testing.T) {
 	}
 	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1 AND state = 'issued'`, w.org.ID) + w.env.Count(`SELECT count(*) FROM verifactu_records WHERE org_id = $1`, w.org.ID); n != 0 {
 		t.Errorf("%d issued invoices and records after the refusal", n)
+	}
+}
+
+// A sale at tax-included prices is invoiced as it was made: a simplified
+// invoice whose lines carry the prices paid, its total exactly their sum
+// (12,01 €, which no net base at 21 % reaches), each rate's base and tax
+// taken out of it, in the record (valid against the AEAT schema) and on
+// the PDF, which says the prices include IVA. Only a simplified invoice
+// may be priced so.
+func TestSimplifiedInvoicePricedTaxIncluded(t *testing.T) {
+	w := newWorld(t)
+	inv := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, PricesIncludeTax: true,
+		Lines: []invoices.LineInput{w.line("Pegatina", "1", 1201, "21"), w.line("Pan", "3", 130, "4")}}).ID, time.Time{})
+	// 12,01 ÷ 1,21 = 9,93 (IVA 2,08); 3,90 ÷ 1,04 = 3,75 (IVA 0,15).
+	if !inv.PricesIncludeTax || inv.Total != 1591 || inv.Base != 1368 || inv.Tax != 223 {
+		t.Fatalf("total %d, base %d, tax %d (prices include tax: %t)", inv.Total, inv.Base, inv.Tax, inv.PricesIncludeTax)
+	}
+	rs, st := w.records(t)
+	if len(rs) != 1 || st[0].ImporteTotal != "15.91" || st[0].CuotaTotal != "2.23" {
+		t.Fatalf("record: total %s, cuota %s", st[0].ImporteTotal, st[0].CuotaTotal)
+	}
+	for _, want := range []string{"<sum1:BaseImponibleOimporteNoSujeto>9.93</sum1:BaseImponibleOimporteNoSujeto>", "<sum1:CuotaRepercutida>2.08</sum1:CuotaRepercutida>",
+		"<sum1:BaseImponibleOimporteNoSujeto>3.75</sum1:BaseImponibleOimporteNoSujeto>", "<sum1:CuotaRepercutida>0.15</sum1:CuotaRepercutida>"} {
+		if !strings.Contains(string(rs[0].Xml), want) {
+			t.Errorf("record lacks %s:\n%s", want, rs[0].Xml)
+		}
+	}
+	w.validateRequest(t, rs)
+	pdfHas(t, inv.Pdf, "Precios con IVA incluido", "12,01\u00a0€", "3,90\u00a0€", "IVA 21 % sobre 9,93\u00a0€", "2,08\u00a0€", "15,91\u00a0€")
+
+	// Any other kind is refused with the reason, and so is a customer with
+	// recargo de equivalencia.
+	err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: w.org.ID, Kind: invoices.Ordinary, CustomerID: &w.customer, PricesIncludeTax: true,
+			Lines: []invoices.LineInput{w.line("X", "1", 121, "21")}, Now: w.now})
+		return err
+	})
+	var bad invoices.Invalid
+	if !errors.As(err, &bad) || bad["kind"].ID != "invoices.prices_include_tax_simplified" {
+		t.Errorf("an ordinary invoice priced tax included: %v", err)
+	}
+	re := w.newCustomer(t, "Minorista S.L.", "B22222222", func(p *queries.CreateCustomerParams) { r := "recargo"; p.TaxRegime = &r })
+	err = w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: w.org.ID, Kind: invoices.Simplified, CustomerID: &re, PricesIncludeTax: true,
+			Lines: []invoices.LineInput{w.line("X", "1", 121, "21")}, Now: w.now})
+		return err
+	})
+	if !errors.As(err, &bad) || bad["customer"].ID != "invoices.prices_include_tax_simplified" {
+		t.Errorf("recargo customer priced tax included: %v", err)
+	}
+	// The database holds the rule too.
+	ord := w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("X", "1", 100, "21")}})
+	if _, err := w.env.DB.Exec(context.Background(), `UPDATE invoices SET prices_include_tax = true WHERE org_id = $1 AND id = $2`, w.org.ID, ord.ID); err == nil {
+		t.Error("an ordinary invoice stored as priced tax included")
 	}
 }

@@ -160,12 +160,12 @@ func (d *direct) issue(b *testing.B, o mlfake.Order) {
 		}
 		lines = append(lines, invoices.LineInput{Description: it.Title + " (" + it.SKU + ")", Unit: "ud",
 			Quantity: decimal.NewFromInt(it.Quantity), TaxRateID: d.rate.ID,
-			UnitPrice: gross.Mul(decimal.NewFromInt(100)).Div(decimal.NewFromInt(1).Add(d.rate.Rate.Div(decimal.NewFromInt(100)))).Round(0).IntPart()})
+			UnitPrice: gross.Mul(decimal.NewFromInt(100)).Round(0).IntPart()})
 	}
 	now := time.Now()
 	err := live.BeginFunc(context.Background(), d.w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		dr, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: d.w.org.ID, Kind: invoices.Simplified, CustomerID: &cus,
-			Lines: lines, Notes: fmt.Sprintf("Pedido Mercado Libre %d", o.ID), Now: now})
+			Lines: lines, Notes: fmt.Sprintf("Pedido Mercado Libre %d", o.ID), PricesIncludeTax: true, Now: now})
 		if err != nil {
 			return err
 		}

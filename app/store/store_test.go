@@ -9,14 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"pulso/app/apptest"
 	"pulso/app/sealed"
 	"pulso/app/store"
 	"pulso/app/store/mercadolibre"
 	"pulso/app/store/mercadolibre/mlfake"
-	"pulso/app/tax"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -133,33 +130,29 @@ func TestCatchUpMakesOneVoucherPerPaidOrder(t *testing.T) {
 		t.Fatalf("usage counter %d, want 12", u)
 	}
 	// A voucher's total is what the buyer paid for the order's items at
-	// their listed (VAT included) prices, to the cent — or a cent below
-	// where no net base adds up to it (tax.BaseForGross).
-	rows, err := w.env.DB.Query(ctx, `SELECT i.total, (s.total::numeric * 100)::bigint, (SELECT sum(quantity) FROM invoice_lines l
-		WHERE l.org_id = i.org_id AND l.invoice_id = i.id)::bigint
+	// their listed (VAT included) prices, to the cent, every one of them:
+	// the voucher is priced VAT included, and the base and tax come out of
+	// what was paid.
+	rows, err := w.env.DB.Query(ctx, `SELECT i.total, (s.total::numeric * 100)::bigint, i.base + i.tax, i.prices_include_tax
 		FROM store_orders s JOIN invoices i ON i.org_id = s.org_id AND i.id = s.invoice_id WHERE s.org_id = $1`, w.org.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	exact := 0
+	seen := 0
 	for rows.Next() {
-		var got, want, units int64
-		if err := rows.Scan(&got, &want, &units); err != nil {
+		var got, want, parts int64
+		var included bool
+		if err := rows.Scan(&got, &want, &parts, &included); err != nil {
 			t.Fatal(err)
 		}
-		switch d := got - want; {
-		case d == 0:
-			exact++
-		case d == -1:
-			// Only where no net base at AR's 21 % adds up to the order.
-			if _, ok := tax.BaseForGross(want, decimal.NewFromInt(21)); ok {
-				t.Errorf("voucher total %d a cent below order total %d, which a base meets", got, want)
-			}
-		default:
-			t.Errorf("voucher total %d, order total %d (%d units)", got, want, units)
+		seen++
+		if got != want || parts != want || !included {
+			t.Errorf("voucher total %d (base + tax %d, priced VAT included: %t), order total %d", got, parts, included, want)
 		}
 	}
-	t.Logf("%d of 12 vouchers equal their order to the cent; the rest are a cent below, where no net base meets it", exact)
+	if err := rows.Err(); err != nil || seen != 12 {
+		t.Fatalf("%d vouchers compared: %v", seen, err)
+	}
 	_ = ids
 	w.fake.SetStatus(ids[0], "cancelled")
 	res, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, ids[0], time.Now())
@@ -304,9 +297,11 @@ func TestPlanLimitBlocksOrdersWithTheReason(t *testing.T) {
 	}
 }
 
-// Several units at a VAT-included price whose net, rounded a unit at a
-// time, would not add up: one unit takes the difference on a line of its
-// own, and the voucher is what the buyer paid, to the cent.
+// The voucher is what the buyer paid, to the cent, whatever the price:
+// several units whose net, rounded a unit at a time, would not add up, and
+// a total (12,01) that no net base at 21 % reaches (a base of 9,93 totals
+// 12,02 and one of 9,92 totals 12,00). Priced VAT included, one line per
+// item at its listed price, the base and tax come out of what was paid.
 func TestVoucherTotalIsWhatTheBuyerPaid(t *testing.T) {
 	t.Parallel()
 	w := connected(t)
@@ -314,6 +309,7 @@ func TestVoucherTotalIsWhatTheBuyerPaid(t *testing.T) {
 	for i, it := range []mlfake.Item{
 		{ID: "MLA1", Title: "Auriculares", Quantity: 3, UnitPrice: "15000"}, // a unit at a time: 2 cents short
 		{ID: "MLA2", Title: "Llavero", Quantity: 2, UnitPrice: "9.99"},      // a unit at a time: a cent over
+		{ID: "MLA3", Title: "Pegatina", Quantity: 1, UnitPrice: "12.01"},    // no net base reaches it
 	} {
 		id := int64(9100 + i)
 		w.fake.PutOrder(mlfake.NewOrder(seller, id, it).Paid())
@@ -321,16 +317,20 @@ func TestVoucherTotalIsWhatTheBuyerPaid(t *testing.T) {
 		if err != nil || !res.New {
 			t.Fatalf("order %d: %+v %v", id, res, err)
 		}
-		var total, units int64
+		var total, base, vat, units int64
 		var lines int
-		if err := w.env.DB.QueryRow(ctx, `SELECT i.total, (SELECT sum(quantity)::bigint FROM invoice_lines l WHERE l.org_id = i.org_id AND l.invoice_id = i.id),
+		if err := w.env.DB.QueryRow(ctx, `SELECT i.total, i.base, i.tax, (SELECT sum(quantity)::bigint FROM invoice_lines l WHERE l.org_id = i.org_id AND l.invoice_id = i.id),
 			(SELECT count(*) FROM invoice_lines l WHERE l.org_id = i.org_id AND l.invoice_id = i.id)
-			FROM invoices i JOIN store_orders s ON s.org_id = i.org_id AND s.invoice_id = i.id WHERE i.org_id = $1 AND s.order_id = $2`, w.org.ID, id).Scan(&total, &units, &lines); err != nil {
+			FROM invoices i JOIN store_orders s ON s.org_id = i.org_id AND s.invoice_id = i.id WHERE i.org_id = $1 AND s.order_id = $2`, w.org.ID, id).Scan(&total, &base, &vat, &units, &lines); err != nil {
 			t.Fatal(err)
 		}
-		paid := map[int]int64{0: 4500000, 1: 1998}[i]
-		if total != paid || units != it.Quantity || lines != 2 {
-			t.Errorf("%s ×%d: voucher %d over %d units on %d lines, want %d over %d units on 2", it.Title, it.Quantity, total, units, lines, paid, it.Quantity)
+		paid := map[int]int64{0: 4500000, 1: 1998, 2: 1201}[i]
+		if total != paid || base+vat != paid || units != it.Quantity || lines != 1 {
+			t.Errorf("%s ×%d: voucher %d (base %d + IVA %d) over %d units on %d lines, want %d over %d units on 1", it.Title, it.Quantity, total, base, vat, units, lines, paid, it.Quantity)
+		}
+		// The base is what was paid ÷ 1,21, and the IVA the rest.
+		if want := map[int]int64{0: 3719008, 1: 1651, 2: 993}[i]; base != want {
+			t.Errorf("%s: base %d, want %d", it.Title, base, want)
 		}
 	}
 }

@@ -159,8 +159,9 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibr
 // voucher drafts and issues the order's sales voucher: a simplified
 // invoice (a consumer sale; the buyer's fiscal data is not in the order,
 // §2.8) made out to the buyer's customer, one line per item at the
-// listing's price. Store prices include VAT (§7): each unit's net price is
-// the listed price ÷ (1 + rate), to the cent.
+// listing's price. Store prices include VAT (§7), and the voucher is priced
+// so (invoices.DraftInput.PricesIncludeTax): its total is what the buyer
+// paid, to the cent, and each rate's base and tax come out of it.
 func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibre.Order, now time.Time) (queries.Invoice, error) {
 	q := queries.New(tx)
 	org, err := q.GetOrgForInvoicing(ctx, orgID)
@@ -180,8 +181,6 @@ func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadoli
 		byID[r.ID] = r
 	}
 	var lines []invoices.LineInput
-	grossOf := map[int64]int64{} // what the buyer paid at each rate, in cents
-	rateOf := map[int64]decimal.Decimal{}
 	for _, it := range o.Items {
 		rate := rates[0]
 		l := invoices.LineInput{Description: it.Title, Unit: "ud", Quantity: decimal.NewFromInt(it.Quantity)}
@@ -199,19 +198,15 @@ func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadoli
 		if !ok {
 			return queries.Invoice{}, fmt.Errorf("store: order %d: unit price %q", o.ID, it.UnitPrice)
 		}
-		cents := gross.Mul(decimal.NewFromInt(100))
 		l.TaxRateID = rate.ID
-		l.UnitPrice = cents.Div(decimal.NewFromInt(1).Add(rate.Rate.Div(decimal.NewFromInt(100)))).Round(0).IntPart()
+		l.UnitPrice = gross.Mul(decimal.NewFromInt(100)).Round(0).IntPart()
 		if it.SKU != "" {
 			l.Description = it.Title + " (" + it.SKU + ")"
 		}
 		lines = append(lines, l)
-		grossOf[rate.ID] += cents.Round(0).IntPart() * it.Quantity
-		rateOf[rate.ID] = rate.Rate
 	}
-	lines = toGross(lines, grossOf, rateOf)
 	d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: orgID, Kind: invoices.Simplified, CustomerID: &customer,
-		Lines: lines, Notes: fmt.Sprintf("Pedido Mercado Libre %d", o.ID), Now: now})
+		Lines: lines, Notes: fmt.Sprintf("Pedido Mercado Libre %d", o.ID), PricesIncludeTax: true, Now: now})
 	if err != nil {
 		return queries.Invoice{}, err
 	}
@@ -219,39 +214,6 @@ func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadoli
 		return queries.Invoice{}, err
 	}
 	return invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: orgID, InvoiceID: d.ID, Locale: "es", Now: now})
-}
-
-// toGross makes the net lines of a sale at tax-included prices add up to
-// what the buyer paid: each unit's net price rounded on its own can leave
-// the voucher a cent or more off the order, so one unit of the rate's last
-// line takes the difference (split into a line of its own when the line
-// has more units). Where no net base totals the gross (tax.BaseForGross)
-// the voucher stays a cent below it.
-func toGross(lines []invoices.LineInput, grossOf map[int64]int64, rateOf map[int64]decimal.Decimal) []invoices.LineInput {
-	for id, gross := range grossOf {
-		target, _ := tax.BaseForGross(gross, rateOf[id])
-		last, base := -1, int64(0)
-		for i, l := range lines {
-			if l.TaxRateID == id {
-				base += l.Quantity.Mul(decimal.NewFromInt(l.UnitPrice)).Round(0).IntPart()
-				last = i
-			}
-		}
-		d := target - base
-		l := lines[last]
-		if d == 0 || l.UnitPrice+d < 0 || !l.Quantity.IsInteger() || !l.Quantity.IsPositive() {
-			continue
-		}
-		if l.Quantity.Equal(decimal.NewFromInt(1)) {
-			lines[last].UnitPrice += d
-			continue
-		}
-		one := l
-		one.Quantity, one.UnitPrice = decimal.NewFromInt(1), l.UnitPrice+d
-		lines[last].Quantity = l.Quantity.Sub(decimal.NewFromInt(1))
-		lines = append(lines[:last+1], append([]invoices.LineInput{one}, lines[last+1:]...)...)
-	}
-	return lines
 }
 
 // customer is the org's customer for a store buyer: the one tagged with

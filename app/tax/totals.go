@@ -81,6 +81,53 @@ func Compute(lines []Line) (Totals, error) { return compute(lines, Validate) }
 // credit mirrors the charge it undoes to the cent.
 func ComputeSigned(lines []Line) (Totals, error) { return compute(lines, ValidateSigned) }
 
+// ComputeIncluded totals a document whose unit prices include IVA (a
+// simplified invoice of a sale made at tax-included prices):
+//   - a line's amount is Quantity × UnitPrice less its discount, rounded to
+//     the cent once, on the line — tax included;
+//   - per rate, the base is the sum of its lines' amounts divided by
+//     (1 + rate), rounded half away from zero, and the tax is that sum less
+//     the base, so base + tax is exactly what was charged;
+//   - Total = Σ amounts. Lines is each line's amount, tax included.
+//
+// Recargo de equivalencia and IRPF are for complete invoices between
+// businesses, priced net: a line with either is ErrLine.
+func ComputeIncluded(lines []Line) (Totals, error) {
+	var t Totals
+	t.Lines = make([]int64, len(lines))
+	type group struct {
+		rate   decimal.Decimal
+		amount int64
+	}
+	groups := map[string]*group{}
+	for i, l := range lines {
+		if Validate(l) != "" || !l.Surcharge.IsZero() || !l.Withholding.IsZero() {
+			return Totals{}, ErrLine
+		}
+		gross := l.Quantity.Mul(decimal.NewFromInt(l.UnitPrice))
+		amount := gross.Sub(gross.Mul(l.DiscountPct).Div(hundred)).Round(0)
+		if amount.Abs().GreaterThan(decimal.NewFromInt(maxLineAmount)) {
+			return Totals{}, ErrLine
+		}
+		t.Lines[i] = amount.IntPart()
+		k := l.TaxRate.String()
+		if groups[k] == nil {
+			groups[k] = &group{rate: l.TaxRate}
+		}
+		groups[k].amount += t.Lines[i]
+	}
+	for _, g := range groups {
+		base := decimal.NewFromInt(g.amount).Mul(hundred).Div(hundred.Add(g.rate)).Round(0).IntPart()
+		tg := TaxGroup{Rate: g.rate, Base: base, Tax: g.amount - base}
+		t.Taxes = append(t.Taxes, tg)
+		t.Base += tg.Base
+		t.Tax += tg.Tax
+		t.Total += g.amount
+	}
+	slices.SortFunc(t.Taxes, func(a, b TaxGroup) int { return b.Rate.Cmp(a.Rate) })
+	return t, nil
+}
+
 func compute(lines []Line, validate func(Line) string) (Totals, error) {
 	var t Totals
 	t.Lines = make([]int64, len(lines))

@@ -121,16 +121,18 @@ type ShowPage struct {
 	Issuer, Customer                  Party
 	CustomerID                        int64
 	Lines                             []ReviewLine
-	Totals                            components.Totals
-	Total, Allocated, Outstanding     string
-	Payments                          []Payment
-	Sources                           []Link
-	Corrects, CorrectedBy             []Link
-	Records                           []Record
-	CorrectiveType, Method, Reason    string
-	VoidReason, VoidedAt              string
-	Notes                             string
-	Fiscal                            bool
+	// PricesIncludeTax: the lines' prices and amounts include IVA.
+	PricesIncludeTax               bool
+	Totals                         components.Totals
+	Total, Allocated, Outstanding  string
+	Payments                       []Payment
+	Sources                        []Link
+	Corrects, CorrectedBy          []Link
+	Records                        []Record
+	CorrectiveType, Method, Reason string
+	VoidReason, VoidedAt           string
+	Notes                          string
+	Fiscal                         bool
 	// Billing: the viewer is admin or accountant (the VERI*FACTU XML is
 	// theirs to download).
 	Billing bool

@@ -117,6 +117,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, status int, inv queries.Invoice, errs
 		return err
 	}
 	s.Lines = reviewLines(lines, inv.Currency)
+	s.PricesIncludeTax = inv.PricesIncludeTax
 	s.Totals = totalsOf(inv, lines)
 
 	// Money received.
