@@ -33,4 +33,20 @@ func TestE2EReportsOnPhone(t *testing.T) {
 			t.Errorf("%s: %s buttons under 44 px", path, small)
 		}
 	}
+	// The dashboard on the same phone: one column, its charts drawn (uPlot,
+	// from the table under each) within the screen.
+	b.run("dashboard", chromedp.Navigate(s.url("/dashboard")), chromedp.WaitVisible(`[data-testid=tile-won]`),
+		chromedp.Poll(`document.querySelectorAll("figure[data-chart] .chart .uplot").length === document.querySelectorAll("figure[data-chart]").length && document.querySelectorAll("figure[data-chart]").length > 0`, nil))
+	b.shot("dashboard")
+	if sw := b.eval(`String(document.documentElement.scrollWidth)`); sw != "360" {
+		t.Errorf("/dashboard: page is %s px wide on a 360 px phone", sw)
+	}
+	if wide := b.eval(`String([...document.querySelectorAll("figure[data-chart] .uplot")].filter(e => e.getBoundingClientRect().right > 360).length)`); wide != "0" {
+		t.Errorf("/dashboard: %s charts wider than the phone", wide)
+	}
+	b.eval(`document.querySelector("figure[data-chart]").scrollIntoView(); "ok"`)
+	b.shot("dashboard-chart")
+	if cols := b.eval(`String(new Set([...document.querySelectorAll(".tiles > .tile")].map(e => Math.round(e.getBoundingClientRect().left))).size)`); cols != "1" {
+		t.Errorf("/dashboard: tiles in %s columns on a 360 px phone", cols)
+	}
 }

@@ -57,7 +57,8 @@
   function options(kind, d, width) {
     var lang = document.documentElement.lang || "es";
     var compact = new Intl.NumberFormat(lang, { notation: "compact", maximumFractionDigits: 1 });
-    var room = Math.max(3, Math.floor(width / Math.max(1, d.labels.length) / 9));
+    // About 10 px a character, and one left free so neighbours never touch.
+    var room = Math.max(3, Math.floor(width / Math.max(1, d.labels.length) / 10) - 1);
     function fit(l) { return l.length <= room ? l : l.slice(0, room - 1) + "…"; }
     var series = [{ label: d.head }];
     d.names.forEach(function (name, i) {
