@@ -101,13 +101,12 @@ func ComputeIncluded(lines []Line) (Totals, error) {
 	}
 	groups := map[string]*group{}
 	for i, l := range lines {
-		if Validate(l) != "" || !l.Surcharge.IsZero() || !l.Withholding.IsZero() {
+		if !l.Surcharge.IsZero() || !l.Withholding.IsZero() {
 			return Totals{}, ErrLine
 		}
-		gross := l.Quantity.Mul(decimal.NewFromInt(l.UnitPrice))
-		amount := gross.Sub(gross.Mul(l.DiscountPct).Div(hundred)).Round(0)
-		if amount.Abs().GreaterThan(decimal.NewFromInt(maxLineAmount)) {
-			return Totals{}, ErrLine
+		amount, err := lineAmount(l, Validate)
+		if err != nil {
+			return Totals{}, err
 		}
 		t.Lines[i] = amount.IntPart()
 		k := l.TaxRate.String()
@@ -128,6 +127,20 @@ func ComputeIncluded(lines []Line) (Totals, error) {
 	return t, nil
 }
 
+// lineAmount is a line's amount: Quantity × UnitPrice less its discount,
+// rounded to the cent once, on the line.
+func lineAmount(l Line, validate func(Line) string) (decimal.Decimal, error) {
+	if validate(l) != "" {
+		return decimal.Decimal{}, ErrLine
+	}
+	gross := l.Quantity.Mul(decimal.NewFromInt(l.UnitPrice))
+	amount := gross.Sub(gross.Mul(l.DiscountPct).Div(hundred)).Round(0)
+	if amount.Abs().GreaterThan(decimal.NewFromInt(maxLineAmount)) {
+		return decimal.Decimal{}, ErrLine
+	}
+	return amount, nil
+}
+
 func compute(lines []Line, validate func(Line) string) (Totals, error) {
 	var t Totals
 	t.Lines = make([]int64, len(lines))
@@ -137,13 +150,9 @@ func compute(lines []Line, validate func(Line) string) (Totals, error) {
 	whBase := map[string]decimal.Decimal{}
 	whRate := map[string]decimal.Decimal{}
 	for i, l := range lines {
-		if validate(l) != "" {
-			return Totals{}, ErrLine
-		}
-		gross := l.Quantity.Mul(decimal.NewFromInt(l.UnitPrice))
-		amount := gross.Sub(gross.Mul(l.DiscountPct).Div(hundred)).Round(0)
-		if amount.Abs().GreaterThan(decimal.NewFromInt(maxLineAmount)) {
-			return Totals{}, ErrLine
+		amount, err := lineAmount(l, validate)
+		if err != nil {
+			return Totals{}, err
 		}
 		t.Lines[i] = amount.IntPart()
 		t.Base += t.Lines[i]

@@ -192,8 +192,17 @@ func (h *Handler) FromOrder(c *fiber.Ctx) error {
 		}
 		return err
 	})
+	return drafted(c, inv, err, back)
+}
+
+// drafted answers a draft made from a source (an order, its notes, a
+// quote): its page, or back to the source with why it was not made.
+func drafted(c *fiber.Ctx, inv queries.Invoice, err error, back string) error {
 	var bad invoices.Invalid
 	switch {
+	case errors.Is(err, orders.ErrNotSigned):
+		web.Flash(c, "error", "orders.not_signed")
+		return web.Redirect(c, back)
 	case errors.As(err, &bad):
 		for _, pr := range bad {
 			web.Flash(c, "error", pr.ID)
@@ -228,25 +237,7 @@ func (h *Handler) FromQuote(c *fiber.Ctx) error {
 		inv, err = invoices.FromQuote(ctx, tx, p.OrgID, qt.ID, &p.UserID, time.Now())
 		return err
 	})
-	var bad invoices.Invalid
-	switch {
-	case errors.Is(err, orders.ErrNotSigned):
-		web.Flash(c, "error", "orders.not_signed")
-		return web.Redirect(c, back)
-	case errors.As(err, &bad):
-		for _, pr := range bad {
-			web.Flash(c, "error", pr.ID)
-			break
-		}
-		return web.Redirect(c, back)
-	case errors.Is(err, invoices.ErrAlreadyInvoiced):
-		web.Flash(c, "error", "invoices.already_invoiced")
-		return web.Redirect(c, back)
-	case err != nil:
-		return err
-	}
-	web.Flash(c, "success", "invoices.draft_saved")
-	return web.Redirect(c, "/invoices/"+itoa(inv.ID))
+	return drafted(c, inv, err, back)
 }
 
 // refused answers an action on an invoice's page that did not happen: its

@@ -1,12 +1,8 @@
 package recurring_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"testing"
 	"time"
 
@@ -16,7 +12,6 @@ import (
 	"pulso/app/invoices/recurring"
 	"pulso/app/live"
 	"pulso/app/orders"
-	"pulso/app/quotes"
 	"pulso/queries"
 )
 
@@ -27,53 +22,17 @@ func (w *world) tx(t *testing.T, fn func(ctx context.Context, tx pgx.Tx) error) 
 	}
 }
 
-// delivered makes a signed quote of the customer, its order, and a delivery
-// note of everything on day.
+// delivered makes a signed quote of the customer (apptest's), its order,
+// and a delivery note of its first line's 5 units on day.
 func (w *world) delivered(t *testing.T, customer int64, day time.Time) int64 {
 	t.Helper()
 	madrid, _ := time.LoadLocation("Europe/Madrid")
-	rate := fmt.Sprint(w.rate)
-	var order queries.Order
+	qid := w.env.SignedQuote(t, w.org, w.user, customer)
 	var note int64
 	w.tx(t, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
-		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: w.org.ID, CustomerID: customer, OwnerID: w.user.ID})
+		order, err := orders.FromQuote(ctx, tx, w.org.ID, qid, &w.user.ID, time.Now(), madrid)
 		if err != nil {
-			return err
-		}
-		today := madridToday()
-		if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: w.org.ID, QuoteID: qt.ID, N: 1,
-			ValidUntil: pgtype.Date{Time: today.AddDate(0, 0, 10), Valid: true}, Currency: "EUR"}); err != nil {
-			return err
-		}
-		dr, errs, err := quotes.ParseDraft(ctx, q, w.org.ID, "ES", quotes.DraftInput{ValidUntil: today.AddDate(0, 0, 10).Format("2006-01-02"),
-			Lines: []quotes.LineInput{{Description: "Ladrillo", Unit: "ud", Quantity: "5", UnitPrice: "2,00", TaxRateID: rate}}}, today)
-		if err != nil || len(errs) > 0 {
-			return fmt.Errorf("%v %v", err, errs)
-		}
-		rev, err := quotes.SaveDraft(ctx, tx, w.org.ID, qt.ID, qt.Revision, 1, dr)
-		if err != nil {
-			return err
-		}
-		if _, err = quotes.Send(ctx, tx, w.env.Deps.Jobs, quotes.SendInput{OrgID: w.org.ID, QuoteID: qt.ID, Revision: rev, UserID: w.user.ID,
-			Locale: "es", Links: w.env.Deps.Cfg.LinkKeys(), Now: time.Now()}); err != nil {
-			return err
-		}
-		l, err := q.GetQuoteLink(ctx, queries.GetQuoteLinkParams{OrgID: w.org.ID, QuoteID: qt.ID, VersionN: 1})
-		if err != nil {
-			return err
-		}
-		img := image.NewNRGBA(image.Rect(0, 0, 200, 80))
-		for x := 10; x < 190; x++ {
-			img.Set(x, 40, color.Black)
-		}
-		var b bytes.Buffer
-		_ = png.Encode(&b, img)
-		if err := quotes.Sign(ctx, tx, w.env.Deps.Jobs, queries.FindQuoteLinkRow{OrgID: w.org.ID, ID: l.ID, QuoteID: qt.ID, VersionN: 1},
-			quotes.SignInput{Name: "Luis", Signature: b.Bytes(), Now: time.Now()}); err != nil {
-			return err
-		}
-		if order, err = orders.FromQuote(ctx, tx, w.org.ID, qt.ID, &w.user.ID, time.Now(), madrid); err != nil {
 			return err
 		}
 		n, err := q.CreateDeliveryNote(ctx, queries.CreateDeliveryNoteParams{OrgID: w.org.ID, Number: fmt.Sprintf("ALB-R-%d", order.ID), OrderID: order.ID,

@@ -1,12 +1,8 @@
 package recurringweb_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,7 +15,6 @@ import (
 	"pulso/app/invoices/recurring"
 	"pulso/app/live"
 	"pulso/app/orders"
-	"pulso/app/quotes"
 	"pulso/app/web"
 	"pulso/queries"
 )
@@ -306,51 +301,16 @@ func TestMonthEndRunPage(t *testing.T) {
 	contains(t, "runs list", c.Get("/invoice-runs").Body, "Terminado")
 }
 
-// deliver makes a signed quote of the customer, its order and a delivery
-// note of everything on day, through the domain functions the pages use.
+// deliver makes a signed quote of the customer (apptest's), its order and a
+// delivery note of its first line's 5 units on day, through the domain
+// functions the pages use.
 func (w *world) deliver(t *testing.T, customer int64, day time.Time) {
 	t.Helper()
 	madrid, _ := time.LoadLocation("Europe/Madrid")
-	rate := fmt.Sprint(w.rate)
+	qid := w.env.SignedQuote(t, w.org, w.rep, customer)
 	err := live.BeginFunc(context.Background(), w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)
-		qt, err := q.CreateQuote(ctx, queries.CreateQuoteParams{OrgID: w.org.ID, CustomerID: customer, OwnerID: w.rep.ID})
-		if err != nil {
-			return err
-		}
-		valid := today().AddDate(0, 0, 10)
-		if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: w.org.ID, QuoteID: qt.ID, N: 1,
-			ValidUntil: pgtype.Date{Time: valid, Valid: true}, Currency: "EUR"}); err != nil {
-			return err
-		}
-		dr, errs, err := quotes.ParseDraft(ctx, q, w.org.ID, "ES", quotes.DraftInput{ValidUntil: valid.Format("2006-01-02"),
-			Lines: []quotes.LineInput{{Description: "Ladrillo", Unit: "ud", Quantity: "5", UnitPrice: "2,00", TaxRateID: rate}}}, today())
-		if err != nil || len(errs) > 0 {
-			return fmt.Errorf("%v %v", err, errs)
-		}
-		rev, err := quotes.SaveDraft(ctx, tx, w.org.ID, qt.ID, qt.Revision, 1, dr)
-		if err != nil {
-			return err
-		}
-		if _, err = quotes.Send(ctx, tx, w.env.Deps.Jobs, quotes.SendInput{OrgID: w.org.ID, QuoteID: qt.ID, Revision: rev, UserID: w.rep.ID,
-			Locale: "es", Links: w.env.Deps.Cfg.LinkKeys(), Now: time.Now()}); err != nil {
-			return err
-		}
-		l, err := q.GetQuoteLink(ctx, queries.GetQuoteLinkParams{OrgID: w.org.ID, QuoteID: qt.ID, VersionN: 1})
-		if err != nil {
-			return err
-		}
-		img := image.NewNRGBA(image.Rect(0, 0, 200, 80))
-		for x := 10; x < 190; x++ {
-			img.Set(x, 40, color.Black)
-		}
-		var b bytes.Buffer
-		_ = png.Encode(&b, img)
-		if err := quotes.Sign(ctx, tx, w.env.Deps.Jobs, queries.FindQuoteLinkRow{OrgID: w.org.ID, ID: l.ID, QuoteID: qt.ID, VersionN: 1},
-			quotes.SignInput{Name: "Luis", Signature: b.Bytes(), Now: time.Now()}); err != nil {
-			return err
-		}
-		order, err := orders.FromQuote(ctx, tx, w.org.ID, qt.ID, &w.rep.ID, time.Now(), madrid)
+		order, err := orders.FromQuote(ctx, tx, w.org.ID, qid, &w.rep.ID, time.Now(), madrid)
 		if err != nil {
 			return err
 		}
