@@ -1020,19 +1020,20 @@ type StoreOauthState struct {
 }
 
 type StoreOrder struct {
-	OrgID        int64
-	ConnectionID int64
-	OrderID      int64
-	PackID       *int64
-	Status       string
-	Channel      string
-	Total        string
-	LastUpdated  time.Time
-	State        string
-	InvoiceID    *int64
-	Error        string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	OrgID         int64
+	ConnectionID  int64
+	OrderID       int64
+	PackID        *int64
+	Status        string
+	Channel       string
+	Total         string
+	LastUpdated   time.Time
+	State         string
+	InvoiceID     *int64
+	Error         string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	RefundedCents int64
 }
 
 type StoreSync struct {

@@ -69,15 +69,21 @@ RETURNING *;
 
 -- name: UpdateStoreOrder :one
 UPDATE store_orders SET status = @status, total = @total, last_updated = @last_updated, state = @state,
-    invoice_id = sqlc.narg('invoice_id'), error = @error, updated_at = now()
+    invoice_id = sqlc.narg('invoice_id'), error = @error, refunded_cents = @refunded_cents, updated_at = now()
 WHERE org_id = @org_id AND connection_id = @connection_id AND order_id = @order_id
 RETURNING *;
 
 -- name: ListStoreOrderProblems :many
-SELECT * FROM store_orders WHERE org_id = @org_id AND state IN ('blocked', 'failed') ORDER BY updated_at DESC LIMIT 50;
+-- Orders held back or refused, and invoiced ones whose refund could not be
+-- credited yet (state invoiced with an error).
+SELECT * FROM store_orders WHERE org_id = @org_id AND (state IN ('blocked', 'failed') OR state = 'invoiced' AND error <> '')
+ORDER BY updated_at DESC LIMIT 50;
 
 -- name: ListBlockedStoreOrders :many
-SELECT connection_id, order_id FROM store_orders WHERE org_id = @org_id AND state = 'blocked' ORDER BY order_id LIMIT 1000;
+-- Orders to apply again: held back by the plan, or invoiced with a refund
+-- whose credit note was refused.
+SELECT connection_id, order_id FROM store_orders WHERE org_id = @org_id AND (state = 'blocked' OR state = 'invoiced' AND error <> '')
+ORDER BY order_id LIMIT 1000;
 
 -- name: CountStoreOrders :one
 SELECT count(*) FILTER (WHERE state IN ('invoiced', 'voided'))::int AS invoiced,
@@ -113,5 +119,12 @@ SELECT * FROM store_syncs WHERE org_id = @org_id AND id = @id;
 
 -- name: OrgsWithBlockedStoreOrders :many
 -- Orgs some of whose orders a plan's limit held back (the sweep retries
--- them: the month may have turned, or the plan changed).
-SELECT DISTINCT org_id FROM store_orders WHERE state = 'blocked' ORDER BY org_id;
+-- them: the month may have turned, or the plan changed), or whose refund's
+-- credit note was refused (retried likewise).
+SELECT DISTINCT org_id FROM store_orders WHERE state = 'blocked' OR state = 'invoiced' AND error <> '' ORDER BY org_id;
+
+-- name: CreditedAmount :one
+-- What the issued correctives of an invoice add up to (negative: given back).
+SELECT coalesce(sum(i.total), 0)::bigint FROM invoice_corrections c
+JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
+WHERE c.org_id = @org_id AND c.corrected_id = @corrected_id AND i.state = 'issued';

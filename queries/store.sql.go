@@ -158,6 +158,25 @@ func (q *Queries) CreateStoreOAuthState(ctx context.Context, arg CreateStoreOAut
 	return err
 }
 
+const creditedAmount = `-- name: CreditedAmount :one
+SELECT coalesce(sum(i.total), 0)::bigint FROM invoice_corrections c
+JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
+WHERE c.org_id = $1 AND c.corrected_id = $2 AND i.state = 'issued'
+`
+
+type CreditedAmountParams struct {
+	OrgID       int64
+	CorrectedID int64
+}
+
+// What the issued correctives of an invoice add up to (negative: given back).
+func (q *Queries) CreditedAmount(ctx context.Context, arg CreditedAmountParams) (int64, error) {
+	row := q.db.QueryRow(ctx, creditedAmount, arg.OrgID, arg.CorrectedID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const disconnectStoreConnection = `-- name: DisconnectStoreConnection :one
 UPDATE store_connections SET state = 'disconnected', disconnected_at = now(), access_token = '', refresh_token = ''
 WHERE org_id = $1 AND id = $2 AND state <> 'disconnected'
@@ -391,7 +410,7 @@ const insertStoreOrder = `-- name: InsertStoreOrder :one
 INSERT INTO store_orders (org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')
 ON CONFLICT DO NOTHING
-RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at
+RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents
 `
 
 type InsertStoreOrderParams struct {
@@ -432,6 +451,7 @@ func (q *Queries) InsertStoreOrder(ctx context.Context, arg InsertStoreOrderPara
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RefundedCents,
 	)
 	return i, err
 }
@@ -464,7 +484,8 @@ func (q *Queries) LastStoreSync(ctx context.Context, arg LastStoreSyncParams) (S
 }
 
 const listBlockedStoreOrders = `-- name: ListBlockedStoreOrders :many
-SELECT connection_id, order_id FROM store_orders WHERE org_id = $1 AND state = 'blocked' ORDER BY order_id LIMIT 1000
+SELECT connection_id, order_id FROM store_orders WHERE org_id = $1 AND (state = 'blocked' OR state = 'invoiced' AND error <> '')
+ORDER BY order_id LIMIT 1000
 `
 
 type ListBlockedStoreOrdersRow struct {
@@ -472,6 +493,8 @@ type ListBlockedStoreOrdersRow struct {
 	OrderID      int64
 }
 
+// Orders to apply again: held back by the plan, or invoiced with a refund
+// whose credit note was refused.
 func (q *Queries) ListBlockedStoreOrders(ctx context.Context, orgID int64) ([]ListBlockedStoreOrdersRow, error) {
 	rows, err := q.db.Query(ctx, listBlockedStoreOrders, orgID)
 	if err != nil {
@@ -535,9 +558,12 @@ func (q *Queries) ListStoreConnections(ctx context.Context, orgID int64) ([]Stor
 }
 
 const listStoreOrderProblems = `-- name: ListStoreOrderProblems :many
-SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at FROM store_orders WHERE org_id = $1 AND state IN ('blocked', 'failed') ORDER BY updated_at DESC LIMIT 50
+SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents FROM store_orders WHERE org_id = $1 AND (state IN ('blocked', 'failed') OR state = 'invoiced' AND error <> '')
+ORDER BY updated_at DESC LIMIT 50
 `
 
+// Orders held back or refused, and invoiced ones whose refund could not be
+// credited yet (state invoiced with an error).
 func (q *Queries) ListStoreOrderProblems(ctx context.Context, orgID int64) ([]StoreOrder, error) {
 	rows, err := q.db.Query(ctx, listStoreOrderProblems, orgID)
 	if err != nil {
@@ -561,6 +587,7 @@ func (q *Queries) ListStoreOrderProblems(ctx context.Context, orgID int64) ([]St
 			&i.Error,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.RefundedCents,
 		); err != nil {
 			return nil, err
 		}
@@ -607,7 +634,7 @@ func (q *Queries) LockStoreConnection(ctx context.Context, arg LockStoreConnecti
 }
 
 const lockStoreOrder = `-- name: LockStoreOrder :one
-SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at FROM store_orders WHERE org_id = $1 AND connection_id = $2 AND order_id = $3 FOR UPDATE
+SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents FROM store_orders WHERE org_id = $1 AND connection_id = $2 AND order_id = $3 FOR UPDATE
 `
 
 type LockStoreOrderParams struct {
@@ -633,16 +660,18 @@ func (q *Queries) LockStoreOrder(ctx context.Context, arg LockStoreOrderParams) 
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RefundedCents,
 	)
 	return i, err
 }
 
 const orgsWithBlockedStoreOrders = `-- name: OrgsWithBlockedStoreOrders :many
-SELECT DISTINCT org_id FROM store_orders WHERE state = 'blocked' ORDER BY org_id
+SELECT DISTINCT org_id FROM store_orders WHERE state = 'blocked' OR state = 'invoiced' AND error <> '' ORDER BY org_id
 `
 
 // Orgs some of whose orders a plan's limit held back (the sweep retries
-// them: the month may have turned, or the plan changed).
+// them: the month may have turned, or the plan changed), or whose refund's
+// credit note was refused (retried likewise).
 func (q *Queries) OrgsWithBlockedStoreOrders(ctx context.Context) ([]int64, error) {
 	rows, err := q.db.Query(ctx, orgsWithBlockedStoreOrders)
 	if err != nil {
@@ -890,21 +919,22 @@ func (q *Queries) TakeStoreOAuthState(ctx context.Context, arg TakeStoreOAuthSta
 
 const updateStoreOrder = `-- name: UpdateStoreOrder :one
 UPDATE store_orders SET status = $1, total = $2, last_updated = $3, state = $4,
-    invoice_id = $5, error = $6, updated_at = now()
-WHERE org_id = $7 AND connection_id = $8 AND order_id = $9
-RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at
+    invoice_id = $5, error = $6, refunded_cents = $7, updated_at = now()
+WHERE org_id = $8 AND connection_id = $9 AND order_id = $10
+RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents
 `
 
 type UpdateStoreOrderParams struct {
-	Status       string
-	Total        string
-	LastUpdated  time.Time
-	State        string
-	InvoiceID    *int64
-	Error        string
-	OrgID        int64
-	ConnectionID int64
-	OrderID      int64
+	Status        string
+	Total         string
+	LastUpdated   time.Time
+	State         string
+	InvoiceID     *int64
+	Error         string
+	RefundedCents int64
+	OrgID         int64
+	ConnectionID  int64
+	OrderID       int64
 }
 
 func (q *Queries) UpdateStoreOrder(ctx context.Context, arg UpdateStoreOrderParams) (StoreOrder, error) {
@@ -915,6 +945,7 @@ func (q *Queries) UpdateStoreOrder(ctx context.Context, arg UpdateStoreOrderPara
 		arg.State,
 		arg.InvoiceID,
 		arg.Error,
+		arg.RefundedCents,
 		arg.OrgID,
 		arg.ConnectionID,
 		arg.OrderID,
@@ -934,6 +965,7 @@ func (q *Queries) UpdateStoreOrder(ctx context.Context, arg UpdateStoreOrderPara
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RefundedCents,
 	)
 	return i, err
 }

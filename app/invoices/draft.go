@@ -59,7 +59,8 @@ type DraftInput struct {
 	PeriodStart, PeriodEnd time.Time
 	// PricesIncludeTax: the lines' unit prices include IVA (a sale made at
 	// tax-included prices, invoiced as made; tax.ComputeIncluded). Only a
-	// simplified invoice, and never with recargo or IRPF.
+	// simplified invoice, or the R5 by difference that gives part of one
+	// back; never with recargo or IRPF.
 	PricesIncludeTax bool
 	By               *int64
 	Now              time.Time
@@ -94,7 +95,7 @@ func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 	if in.Kind == Corrective && !slices.Contains(CorrectiveTypes, in.CorrectiveType) {
 		bad.add("corrective_type", "validation.choice", nil)
 	}
-	if in.PricesIncludeTax && in.Kind != Simplified {
+	if in.PricesIncludeTax && in.Kind != Simplified && !(in.Kind == Corrective && in.CorrectiveType == "R5" && in.Method == ByDifference) {
 		bad.add("kind", "invoices.prices_include_tax_simplified", nil)
 	}
 	s.p.PricesIncludeTax = in.PricesIncludeTax
@@ -301,10 +302,13 @@ func totalsOf(inv queries.Invoice, lines []queries.InsertInvoiceLineParams) (tax
 		calc[i] = tax.Line{Quantity: money.Decimal(l.Quantity), UnitPrice: l.UnitPrice, DiscountPct: money.Decimal(l.DiscountPct),
 			TaxRate: money.Decimal(l.TaxRate), Surcharge: money.Decimal(l.Surcharge), Withholding: money.Decimal(l.Withholding)}
 	}
+	signed := inv.CorrectiveMethod != nil && *inv.CorrectiveMethod == ByDifference
 	switch {
+	case inv.PricesIncludeTax && signed:
+		return tax.ComputeIncludedSigned(calc)
 	case inv.PricesIncludeTax:
 		return tax.ComputeIncluded(calc)
-	case inv.CorrectiveMethod != nil && *inv.CorrectiveMethod == ByDifference:
+	case signed:
 		return tax.ComputeSigned(calc)
 	}
 	return tax.Compute(calc)

@@ -373,6 +373,20 @@ func TestSimplifiedInvoicePricedTaxIncluded(t *testing.T) {
 	w.validateRequest(t, rs)
 	pdfHas(t, inv.Pdf, "Precios con IVA incluido", "12,01\u00a0€", "3,90\u00a0€", "IVA 21 % sobre 9,93\u00a0€", "2,08\u00a0€", "15,91\u00a0€")
 
+	// Part of it given back: an R5 by difference priced the same way, −5,00
+	// (base −4,13, IVA −0,87), in the chain and valid for the AEAT.
+	r5 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R5", Method: invoices.ByDifference,
+		Reason: "Devolución parcial", Corrects: []int64{inv.ID}, PricesIncludeTax: true,
+		Lines: []invoices.LineInput{w.line("Devolución", "-1", 500, "21")}}).ID, time.Time{})
+	if !r5.PricesIncludeTax || r5.Total != -500 || r5.Base != -413 || r5.Tax != -87 {
+		t.Fatalf("R5: total %d, base %d, tax %d", r5.Total, r5.Base, r5.Tax)
+	}
+	rs, _ = w.records(t)
+	if len(rs) != 2 || !strings.Contains(string(rs[1].Xml), "<sum1:ImporteTotal>-5.00</sum1:ImporteTotal>") {
+		t.Fatalf("R5 record:\n%s", rs[len(rs)-1].Xml)
+	}
+	w.validateRequest(t, rs)
+
 	// Any other kind is refused with the reason, and so is a customer with
 	// recargo de equivalencia.
 	err := w.tx(func(ctx context.Context, tx pgx.Tx) error {

@@ -334,3 +334,128 @@ func TestVoucherTotalIsWhatTheBuyerPaid(t *testing.T) {
 		}
 	}
 }
+
+// A partly refunded order keeps its voucher and gets a credit note for
+// what was refunded (§2.5): an R5 by difference of the voucher, priced VAT
+// included, its total minus the refund to the cent. Each refund is credited
+// once however often the order is read; a later refund gets a note of its
+// own; credit notes never count against the plan; an order first seen
+// already partly refunded gets its voucher and its credit note together.
+func TestPartialRefundIsCreditedOnce(t *testing.T) {
+	t.Parallel()
+	w := connected(t)
+	ctx := context.Background()
+	sync := func(id int64) store.Result {
+		t.Helper()
+		res, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, id, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	type note struct {
+		total, base, tax int64
+		kind, ft, state  string
+		included         bool
+	}
+	credits := func(id int64) []note {
+		t.Helper()
+		rows, err := w.env.DB.Query(ctx, `SELECT i.total, i.base, i.tax, i.kind, i.fiscal_type, i.state, i.prices_include_tax
+			FROM store_orders s JOIN invoice_corrections c ON c.org_id = s.org_id AND c.corrected_id = s.invoice_id
+			JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
+			WHERE s.org_id = $1 AND s.order_id = $2 ORDER BY i.id`, w.org.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []note
+		for rows.Next() {
+			var n note
+			if err := rows.Scan(&n.total, &n.base, &n.tax, &n.kind, &n.ft, &n.state, &n.included); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	paid := mlfake.NewOrder(seller, 9300, mlfake.Item{ID: "MLA9", Title: "Lámpara", Quantity: 2, UnitPrice: "12.01"}).Paid()
+	w.fake.PutOrder(paid)
+	if res := sync(9300); res.State != store.Invoiced || !res.New {
+		t.Fatalf("paid: %+v", res)
+	}
+	counted := w.env.Count(`SELECT ecommerce FROM voucher_usage WHERE org_id = $1`, w.org.ID)
+
+	// 5,00 refunded: a note of −5,00 (base −4,13, IVA −0,87).
+	refunded := paid.Refund("5")
+	w.fake.PutOrder(refunded)
+	if res := sync(9300); res.State != store.Invoiced || !res.New {
+		t.Fatalf("refunded: %+v", res)
+	}
+	got := credits(9300)
+	if len(got) != 1 || got[0] != (note{-500, -413, -87, "corrective", "R5", "issued", true}) {
+		t.Fatalf("credit notes after a 5,00 refund: %+v", got)
+	}
+	// Read again (a duplicate notification, the catch-up): nothing new.
+	if res := sync(9300); res.New {
+		t.Fatalf("the same refund credited twice: %+v", res)
+	}
+	// Another 3,50: a second note, for the difference.
+	w.fake.PutOrder(refunded.Refund("3.5"))
+	sync(9300)
+	if got := credits(9300); len(got) != 2 || got[1].total != -350 {
+		t.Fatalf("credit notes after another 3,50: %+v", got)
+	}
+	if n := w.env.Count(`SELECT refunded_cents FROM store_orders WHERE org_id = $1 AND order_id = 9300`, w.org.ID); n != 850 {
+		t.Errorf("refunded_cents %d, want 850", n)
+	}
+	if n := w.env.Count(`SELECT ecommerce FROM voucher_usage WHERE org_id = $1`, w.org.ID); n != counted {
+		t.Errorf("credit notes counted as vouchers: %d, was %d", n, counted)
+	}
+
+	// First seen already refunded: the voucher of the sale and the note of
+	// the refund, together.
+	w.fake.PutOrder(mlfake.NewOrder(seller, 9301, mlfake.Item{ID: "MLA8", Title: "Mesa", Quantity: 1, UnitPrice: "100"}).Paid().Refund("100.5"))
+	if res := sync(9301); res.State != store.Invoiced || !res.New {
+		t.Fatalf("first seen refunded: %+v", res)
+	}
+	// A refund beyond the voucher (shipping refunded too) gives back no
+	// more than the voucher charged.
+	if got := credits(9301); len(got) != 1 || got[0].total != -10000 {
+		t.Fatalf("credit notes of an order refunded beyond its items: %+v", got)
+	}
+}
+
+// A refund whose credit note is refused (here the voucher's IVA rate is no
+// longer in force) is not lost: the order shows the reason among the sync
+// page's problems and the sweep's retry credits it once it can.
+func TestRefusedCreditIsShownAndRetried(t *testing.T) {
+	t.Parallel()
+	w := connected(t)
+	ctx := context.Background()
+	paid := mlfake.NewOrder(seller, 9400, mlfake.Item{ID: "MLA7", Title: "Silla", Quantity: 1, UnitPrice: "50"}).Paid()
+	w.fake.PutOrder(paid)
+	if _, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, 9400, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.env.Exec(`UPDATE tax_rates SET valid_to = current_date - 1, valid_from = current_date - 2 WHERE country = 'AR' AND kind = 'iva' AND rate = 21 AND valid_to IS NULL`)
+	w.fake.PutOrder(paid.Refund("10"))
+	res, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, 9400, time.Now())
+	if err != nil || res.State != store.Invoiced || res.New {
+		t.Fatalf("refused credit: %+v %v", res, err)
+	}
+	probs, err := w.env.Q.ListStoreOrderProblems(ctx, w.org.ID)
+	if err != nil || len(probs) != 1 || probs[0].OrderID != 9400 || probs[0].Error == "" || probs[0].RefundedCents != 0 {
+		t.Fatalf("problems: %+v %v", probs, err)
+	}
+	w.env.Exec(`UPDATE tax_rates SET valid_to = NULL WHERE country = 'AR' AND kind = 'iva' AND rate = 21 AND valid_to = current_date - 1`)
+	if n, err := w.st.RetryBlocked(ctx, w.org.ID, time.Now()); err != nil || n != 1 {
+		t.Fatalf("retry: %d %v", n, err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM store_orders s JOIN invoice_corrections c ON c.org_id = s.org_id AND c.corrected_id = s.invoice_id
+		JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id WHERE s.org_id = $1 AND s.order_id = 9400 AND i.total = -1000 AND s.error = '' AND s.refunded_cents = 1000`, w.org.ID); n != 1 {
+		t.Fatal("the retry did not credit the refund")
+	}
+	if probs, _ := w.env.Q.ListStoreOrderProblems(ctx, w.org.ID); len(probs) != 0 {
+		t.Errorf("problems after the retry: %+v", probs)
+	}
+}

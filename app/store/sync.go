@@ -93,7 +93,7 @@ func (s *Store) Apply(ctx context.Context, orgID, connID int64, o mercadolibre.O
 			return err
 		}
 		up := queries.UpdateStoreOrderParams{OrgID: orgID, ConnectionID: connID, OrderID: o.ID, Status: o.Status,
-			Total: o.TotalAmount, LastUpdated: o.LastUpdated, State: row.State, InvoiceID: row.InvoiceID}
+			Total: o.TotalAmount, LastUpdated: o.LastUpdated, State: row.State, InvoiceID: row.InvoiceID, RefundedCents: row.RefundedCents}
 		switch {
 		case paid[o.Status] && row.InvoiceID == nil:
 			inv, problem, err := s.issue(ctx, tx, orgID, o, now)
@@ -119,6 +119,25 @@ func (s *Store) Apply(ctx context.Context, orgID, connID int64, o mercadolibre.O
 		case !paid[o.Status] && !cancelled[o.Status]:
 			up.State = Pending
 		}
+		// What a partly refunded order gave back is credited once: each
+		// refund seen since the last, by a credit note of its own.
+		if o.Status == "partially_refunded" && up.State == Invoiced && up.InvoiceID != nil {
+			refunded, err := refundedCents(o)
+			if err != nil {
+				return err
+			}
+			if refunded > row.RefundedCents {
+				problem, err := s.credit(ctx, tx, orgID, *up.InvoiceID, o, refunded-row.RefundedCents, now)
+				switch {
+				case err != nil:
+					return err
+				case problem != "":
+					up.Error = problem
+				default:
+					up.RefundedCents, up.Error, res.New = refunded, "", true
+				}
+			}
+		}
 		res.State = up.State
 		_, err = q.UpdateStoreOrder(ctx, up)
 		return err
@@ -134,12 +153,12 @@ const limitPrefix = "limit:"
 // limit, a line the invoice rules reject) rolls back the voucher alone and
 // comes back as problem text, so the order's row still records it.
 func (s *Store) issue(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibre.Order, now time.Time) (*queries.Invoice, string, error) {
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	defer sp.Rollback(ctx) //nolint:errcheck // released by Commit on success
-	inv, err := s.voucher(ctx, sp, orgID, o, now)
+	var inv queries.Invoice
+	err := savepoint(ctx, tx, func(sp pgx.Tx) error {
+		var err error
+		inv, err = s.voucher(ctx, sp, orgID, o, now)
+		return err
+	})
 	var bad invoices.Invalid
 	switch {
 	case invoices.OverPlanLimit(err):
@@ -153,7 +172,101 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibr
 	case err != nil:
 		return nil, "", err
 	}
-	return &inv, "", sp.Commit(ctx)
+	return &inv, "", nil
+}
+
+// savepoint runs fn in a savepoint of tx, kept only when fn succeeds: a
+// refused voucher or credit note rolls back alone, and the order's row
+// still records why.
+func savepoint(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer sp.Rollback(ctx) //nolint:errcheck // released by Commit on success
+	if err := fn(sp); err != nil {
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
+// refundedCents is what the order's payments gave back
+// (payments[].transaction_amount_refunded, §2.4), in cents.
+func refundedCents(o mercadolibre.Order) (int64, error) {
+	var total int64
+	for _, p := range o.Payments {
+		if p.Refunded == "" {
+			continue
+		}
+		d, ok := money.ParseDecimal(p.Refunded)
+		if !ok {
+			return 0, fmt.Errorf("store: order %d: refunded %q", o.ID, p.Refunded)
+		}
+		total += d.Mul(decimal.NewFromInt(100)).Round(0).IntPart()
+	}
+	return total, nil
+}
+
+// credit gives amount cents of the order's voucher back (§2.5: a partly
+// refunded order gets a credit note for what was refunded): an R5 by
+// difference of the voucher, priced VAT included like it, the amount
+// spread over the voucher's rates in proportion to what each was charged
+// (the last rate takes the rounding), never more than the voucher has left
+// to give back. A refusal comes back as problem text.
+func (s *Store) credit(ctx context.Context, tx pgx.Tx, orgID, voucherID int64, o mercadolibre.Order, amount int64, now time.Time) (string, error) {
+	q := queries.New(tx)
+	voucher, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: orgID, ID: voucherID})
+	if err != nil {
+		return "", err
+	}
+	lines, err := q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: orgID, InvoiceID: voucherID})
+	if err != nil {
+		return "", err
+	}
+	credited, err := q.CreditedAmount(ctx, queries.CreditedAmountParams{OrgID: orgID, CorrectedID: voucherID})
+	if err != nil {
+		return "", err
+	}
+	amount = min(amount, voucher.Total+credited) // credited is negative
+	if amount <= 0 {
+		return "", nil
+	}
+	var rates []int64
+	charged := map[int64]int64{}
+	for _, l := range lines {
+		if _, ok := charged[l.TaxRateID]; !ok {
+			rates = append(rates, l.TaxRateID)
+		}
+		charged[l.TaxRateID] += l.Amount
+	}
+	var refund []invoices.LineInput
+	left := amount
+	for i, r := range rates {
+		share := left
+		if i < len(rates)-1 {
+			share = decimal.NewFromInt(amount).Mul(decimal.NewFromInt(charged[r])).Div(decimal.NewFromInt(voucher.Total)).Round(0).IntPart()
+		}
+		left -= share
+		if share > 0 {
+			refund = append(refund, invoices.LineInput{Description: fmt.Sprintf("Reembolso parcial del pedido %d", o.ID), Unit: "ud",
+				Quantity: decimal.NewFromInt(-1), UnitPrice: share, TaxRateID: r})
+		}
+	}
+	err = savepoint(ctx, tx, func(sp pgx.Tx) error {
+		d, err := invoices.CreateDraft(ctx, sp, invoices.DraftInput{OrgID: orgID, Kind: invoices.Corrective, CorrectiveType: "R5",
+			CustomerID: voucher.CustomerID, Method: invoices.ByDifference, Corrects: []int64{voucherID}, PricesIncludeTax: true,
+			Reason: fmt.Sprintf("Reembolso parcial del pedido %d en Mercado Libre", o.ID), Lines: refund, Now: now})
+		if err != nil {
+			return err
+		}
+		_, err = invoices.Issue(ctx, sp, invoices.IssueInput{OrgID: orgID, InvoiceID: d.ID, Locale: "es", Now: now})
+		return err
+	})
+	var bad invoices.Invalid
+	if errors.As(err, &bad) {
+		return bad.Error(), nil
+	}
+	return "", err
 }
 
 // voucher drafts and issues the order's sales voucher: a simplified
@@ -378,7 +491,8 @@ func (s *Store) progress(ctx context.Context, orgID, runID int64, total, seen, i
 }
 
 // RetryBlocked applies again the orders a plan's limit held back (after an
-// upgrade), fetching each one's current state.
+// upgrade, or at the sweep) and the invoiced ones whose refund's credit
+// note was refused, fetching each one's current state.
 func (s *Store) RetryBlocked(ctx context.Context, orgID int64, now time.Time) (int, error) {
 	rows, err := queries.New(s.DB).ListBlockedStoreOrders(ctx, orgID)
 	if err != nil {

@@ -92,7 +92,17 @@ func ComputeSigned(lines []Line) (Totals, error) { return compute(lines, Validat
 //
 // Recargo de equivalencia and IRPF are for complete invoices between
 // businesses, priced net: a line with either is ErrLine.
-func ComputeIncluded(lines []Line) (Totals, error) {
+func ComputeIncluded(lines []Line) (Totals, error) { return computeIncluded(lines, Validate) }
+
+// ComputeIncludedSigned is ComputeIncluded for a corrective by difference of
+// such a sale (a refund gives part of it back: negative quantities). Half
+// away from zero, so a refund's base and tax mirror a charge of the same
+// amount to the cent.
+func ComputeIncludedSigned(lines []Line) (Totals, error) {
+	return computeIncluded(lines, ValidateSigned)
+}
+
+func computeIncluded(lines []Line, validate func(Line) string) (Totals, error) {
 	var t Totals
 	t.Lines = make([]int64, len(lines))
 	type group struct {
@@ -104,7 +114,7 @@ func ComputeIncluded(lines []Line) (Totals, error) {
 		if !l.Surcharge.IsZero() || !l.Withholding.IsZero() {
 			return Totals{}, ErrLine
 		}
-		amount, err := lineAmount(l, Validate)
+		amount, err := lineAmount(l, validate)
 		if err != nil {
 			return Totals{}, err
 		}

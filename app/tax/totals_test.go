@@ -264,6 +264,14 @@ func TestComputeIncludedChargesWhatWasPaid(t *testing.T) {
 		tot.Taxes[1].Base != 500 || tot.Taxes[1].Tax != 50 {
 		t.Errorf("two rates: %+v", tot)
 	}
+	// A refund mirrors a charge of the same amount, to the cent.
+	for _, g := range []int64{1201, 1998, 10000, 3, 4500000} {
+		charge, _ := ComputeIncluded([]Line{{Quantity: decimal.NewFromInt(1), UnitPrice: g, TaxRate: decimal.NewFromInt(21)}})
+		refund, err := ComputeIncludedSigned([]Line{{Quantity: decimal.NewFromInt(-1), UnitPrice: g, TaxRate: decimal.NewFromInt(21)}})
+		if err != nil || refund.Total != -g || refund.Base != -charge.Base || refund.Tax != -charge.Tax {
+			t.Errorf("refund of %d: %+v against %+v (%v)", g, refund, charge, err)
+		}
+	}
 	// Recargo and IRPF are for net-priced invoices.
 	for _, l := range []Line{
 		{Quantity: decimal.NewFromInt(1), UnitPrice: 100, TaxRate: decimal.NewFromInt(21), Surcharge: decimal.NewFromFloat(5.2)},
