@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pulso/app/config"
+	"pulso/app/sealed"
 	"pulso/app/verifactu"
 	"pulso/app/verifactu/aeattest"
 	"pulso/app/verifactu/sending"
@@ -61,7 +62,37 @@ func startDemoAEAT(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config, 
 		d.Close()
 		return stop, err
 	}
+	// Pulso's own Spanish company invoices its subscribers' plans: its
+	// records go to the same fake, with a certificate of its own.
+	if err := devOperatorCertificate(ctx, pool, keys, d); err != nil {
+		d.Close()
+		return stop, err
+	}
 	cfg.AEATURL, devRootCAs = d.URL, d.RootCAs
 	log.Info("demo: a fake AEAT answers the VERI*FACTU records", "url", d.URL, "rejected_once", demoRejected)
 	return d.Close, nil
+}
+
+// devOperatorCertificate gives the demo's Spanish operator org (Pulso
+// Software S.L.) a certificate of the fake AEAT, so the records of its
+// plan charges are answered like Demo Ventas's.
+func devOperatorCertificate(ctx context.Context, pool *pgxpool.Pool, keys sealed.Keys, d *aeattest.Demo) error {
+	var orgID int64
+	var op verifactu.PersonaES
+	err := pool.QueryRow(ctx, `SELECT id, name, tax_id FROM orgs WHERE operator AND country = 'ES'`).Scan(&orgID, &op.NombreRazon, &op.NIF)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	op.NombreRazon = verifactu.CleanText(op.NombreRazon)
+	p12, err := d.Certificate(op)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := sending.Certificates{Keys: keys}.Save(ctx, tx, orgID, p12, d.Password, nil, time.Now())
+		return err
+	})
 }

@@ -34,6 +34,8 @@ const (
 	// devMLEvery is how often a new order is sold while the demo runs,
 	// arriving by notification like a real sale.
 	devMLEvery = 3 * time.Minute
+	// devMLRefund is what the first paid seeded sale gave back (ARS).
+	devMLRefund = "1000"
 )
 
 // startDemoStore runs a fake Mercado Libre inside `pulso dev` and connects
@@ -63,7 +65,15 @@ func startDemoStore(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config,
 	fake.AddSeller(devMLSeller, devMLNickname)
 	fake.LoginAs(devMLSeller)
 	fake.SetCallback(strings.TrimSuffix(cfg.BaseURL.String(), "/") + config.MLNotifyPath)
-	fake.Seed(devMLSeller, devMLOrders, time.Now().Add(-devMLOrders*47*time.Minute))
+	ids := fake.Seed(devMLSeller, devMLOrders, time.Now().Add(-devMLOrders*47*time.Minute))
+	// One sale partly refunded, so the demo shows its credit note next to
+	// its voucher (credited once however often the demo starts).
+	for _, id := range ids {
+		if o, ok := fake.Order(id); ok && o.Status == "paid" {
+			fake.PutOrder(o.Refund(devMLRefund))
+			break
+		}
+	}
 
 	keys, err := cfg.SealedKeys()
 	if err != nil {

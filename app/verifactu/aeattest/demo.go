@@ -83,6 +83,17 @@ func StartDemo(log *slog.Logger, issuer verifactu.PersonaES, rejectNumSerie stri
 	return &Demo{Server: srv, URL: srv.URL, RootCAs: srv.CA.Pool, P12: p12, Password: pw, tb: tb}, nil
 }
 
+// Certificate is a client certificate of the demo's fake for another
+// issuer (the demo's other Spanish orgs), under the demo's Password.
+func (d *Demo) Certificate(issuer verifactu.PersonaES) (p12 []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil { // logTB's Fatal: see StartDemo
+			p12, err = nil, fmt.Errorf("aeattest: demo certificate: %v", r)
+		}
+	}()
+	return d.Server.ClientCA.ClientPKCS12(d.tb, Client{Name: issuer.NombreRazon + " - " + issuer.NIF, NIF: issuer.NIF, RSA: true}, d.Password), nil
+}
+
 // logTB runs the fake outside a test: errors are logged, fatal ones panic
 // (StartDemo turns them into its error), clean-ups run on Close.
 type logTB struct {
