@@ -101,6 +101,11 @@ func TestSeedBillingEveryKindOnce(t *testing.T) {
 			}
 		}
 	}
+	// An invoice is overdue: issued, unpaid, past its due date.
+	if n := env.Count(`SELECT count(*) FROM invoices i WHERE org_id = ` + org + ` AND state = 'issued' AND kind <> 'proforma'
+		AND due_date < current_date AND total > (SELECT coalesce(sum(amount), 0) FROM invoice_allocations a WHERE a.org_id = i.org_id AND a.invoice_id = i.id)`); n < 1 {
+		t.Error("no overdue invoice in the demo")
+	}
 	// A recurring template that issues and sends, from next month on.
 	if n := env.Count(`SELECT count(*) FROM recurring_invoices WHERE org_id = ` + org + ` AND mode = 'issue_and_send' AND start_on > now()`); n != 1 {
 		t.Errorf("%d recurring templates, want 1", n)
