@@ -60,10 +60,7 @@ func (h *Handler) Tile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// Everything a tile's numbers and words depend on; the viewer's scope
-	// is in the filter, so two people share only what both may see.
-	key := fmt.Sprintf("%d|%s|%s|%s|%t|%s|%+v|%v|%v", p.OrgID, p.Role, r.n.locale, r.n.currency, r.compact, def.name, r.ch.per, r.ch.f, r.ch.scope)
-	v, err, _ := h.burst.Do(key, func() (any, error) { return r.tile(def) })
+	v, err, _ := h.burst.Do(r.key()+"|"+def.name, func() (any, error) { return r.tile(def) })
 	if err != nil {
 		return err
 	}
@@ -109,6 +106,13 @@ func (h *Handler) requestOf(ctx context.Context, get func(string, ...string) str
 	}
 	return &req{ctx: i18n.WithLocale(ctx, locale), h: h, p: p, ch: ch, now: now,
 		n: numbers{locale: locale, currency: p.Currency}, compact: compact}, nil
+}
+
+// key is everything the request's tiles' numbers and words depend on: the
+// viewer's scope is in the filter, so two people share only what both may
+// see. Requests with equal keys render equal tiles.
+func (r *req) key() string {
+	return fmt.Sprintf("%d|%s|%s|%s|%t|%+v|%v|%v", r.p.OrgID, r.p.Role, r.n.locale, r.n.currency, r.compact, r.ch.per, r.ch.f, r.ch.scope)
 }
 
 func (h *Handler) page(c *fiber.Ctx, compact bool) (dashboardview.Page, error) {

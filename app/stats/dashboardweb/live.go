@@ -3,7 +3,6 @@ package dashboardweb
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/url"
 	"slices"
 	"time"
@@ -62,10 +61,7 @@ func (h *Handler) follow(ctx context.Context, p *web.Principal, q url.Values) (h
 	if err != nil {
 		return nil, err
 	}
-	// Everything the tiles' numbers and words depend on, as for a tile's
-	// own GET: dashboards with equal keys get the same bytes.
-	key := fmt.Sprintf("%d|%s|%s|%s|%t|%+v|%v|%v", p.OrgID, p.Role, locale, p.Currency, r.compact, r.ch.per, r.ch.f, r.ch.scope)
-	return &follower{h: h, p: p, query: q, locale: locale, key: key}, nil
+	return &follower{h: h, p: p, query: q, locale: locale, key: r.key()}, nil
 }
 
 func (f *follower) Key() string { return f.key }
