@@ -201,17 +201,17 @@ func toLead(f map[string]string, country string) (queries.CreateLeadParams, map[
 	var err error
 	if f["email"] != "" {
 		if l.Email, err = ident.NormalizeEmail(f["email"]); err != nil {
-			errs["email"] = messageOf(err)
+			errs["email"] = ident.MessageOf(err)
 		}
 	}
 	if f["phone"] != "" {
 		if l.Phone, err = ident.NormalizePhone(f["phone"], country); err != nil {
-			errs["phone"] = messageOf(err)
+			errs["phone"] = ident.MessageOf(err)
 		}
 	}
 	if f["tax_id"] != "" {
 		if l.TaxID, err = ident.NormalizeTaxID(f["tax_id"], country); err != nil {
-			errs["tax_id"] = messageOf(err)
+			errs["tax_id"] = ident.MessageOf(err)
 		}
 	}
 	if f["email"] == "" && f["phone"] == "" {
@@ -231,14 +231,6 @@ func toLead(f map[string]string, country string) (queries.CreateLeadParams, map[
 		errs["message"] = "validation.too_long"
 	}
 	return l, errs
-}
-
-func messageOf(err error) string {
-	var ie *ident.Error
-	if errors.As(err, &ie) {
-		return ie.MessageID
-	}
-	return "validation.bad_chars"
 }
 
 func respondOK(c *fiber.Ctx, wantsJSON bool, thankYou string) error {

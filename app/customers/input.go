@@ -5,7 +5,6 @@
 package customers
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,11 +74,8 @@ func (e errs) text(field, v string, max int, required bool) {
 }
 
 func (e errs) ident(field string, err error) {
-	var ie *ident.Error
-	if errors.As(err, &ie) {
-		e[field] = ie.MessageID
-	} else if err != nil {
-		e[field] = "validation.bad_chars"
+	if m := ident.MessageOf(err); m != "" {
+		e[field] = m
 	}
 }
 

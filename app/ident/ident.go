@@ -14,6 +14,7 @@
 package ident
 
 import (
+	"errors"
 	"unicode"
 )
 
@@ -22,6 +23,20 @@ import (
 type Error struct{ MessageID string }
 
 func (e *Error) Error() string { return "ident: invalid input (" + e.MessageID + ")" }
+
+// MessageOf is the message a form shows next to a field for err: the
+// *Error's own, "validation.bad_chars" for any other error (what does not
+// normalise is not storable text), "" for none.
+func MessageOf(err error) string {
+	var ie *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ie):
+		return ie.MessageID
+	}
+	return "validation.bad_chars"
+}
 
 // The errors returned by this package. They are shared values, so callers
 // may compare with errors.Is as well as read MessageID through errors.As.

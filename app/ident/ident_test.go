@@ -2,6 +2,7 @@ package ident_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"pulso/app/ident"
@@ -36,5 +37,25 @@ func TestErrorMessage(t *testing.T) {
 	_, err = ident.NormalizeTaxID("12345678A", "ES")
 	if !errors.Is(err, ident.ErrTaxIDCheck) {
 		t.Errorf("errors.Is(%v, ErrTaxIDCheck) = false", err)
+	}
+}
+
+// A form shows an ident error's own message, "validation.bad_chars" for
+// any other error, and nothing for none.
+func TestMessageOf(t *testing.T) {
+	_, err := ident.NormalizeTaxID("B12345675", "ES")
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{ident.ErrEmailInvalid, "ident.email_invalid"},
+		{err, "ident.taxid_check"},
+		{fmt.Errorf("field: %w", ident.ErrIBANFormat), "ident.iban_format"},
+		{errors.New("something else"), "validation.bad_chars"},
+	} {
+		if got := ident.MessageOf(c.err); got != c.want {
+			t.Errorf("MessageOf(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -89,22 +88,22 @@ func StageLead(r Row, orgCountry string) queries.StageImportRowsParams {
 	var err error
 	if v := r.get("email"); v != "" {
 		if p.Email, err = ident.NormalizeEmail(v); err != nil {
-			return fail("email", messageOf(err))
+			return fail("email", ident.MessageOf(err))
 		}
 	}
 	if v := r.get("phone"); v != "" {
 		if p.Phone, err = ident.NormalizePhone(v, p.Country); err != nil {
-			return fail("phone", messageOf(err))
+			return fail("phone", ident.MessageOf(err))
 		}
 	}
 	if v := r.get("tax_id"); v != "" {
 		if p.TaxID, err = ident.NormalizeTaxID(v, p.Country); err != nil {
-			return fail("tax_id", messageOf(err))
+			return fail("tax_id", ident.MessageOf(err))
 		}
 	}
 	if v := r.get("owner_email"); v != "" {
 		if p.OwnerEmail, err = ident.NormalizeEmail(v); err != nil {
-			return fail("owner_email", messageOf(err))
+			return fail("owner_email", ident.MessageOf(err))
 		}
 	}
 	// Tags as the lead form takes them: lower case, deduplicated, ≤ 40
@@ -142,19 +141,19 @@ func StagePortfolio(r Row, orgCountry string) queries.StageImportRowsParams {
 		return fail("tax_id", "validation.required")
 	}
 	if p.TaxID, err = ident.NormalizeTaxID(v, orgCountry); err != nil {
-		return fail("tax_id", messageOf(err))
+		return fail("tax_id", ident.MessageOf(err))
 	}
 	if v = r.get("agent"); v == "" && r.get("custom_agent") == "" {
 		return fail("agent", "validation.required")
 	}
 	if v != "" {
 		if p.OwnerEmail, err = ident.NormalizeEmail(v); err != nil {
-			return fail("agent", messageOf(err))
+			return fail("agent", ident.MessageOf(err))
 		}
 	}
 	if v = r.get("custom_agent"); v != "" {
 		if p.CustomEmail, err = ident.NormalizeEmail(v); err != nil {
-			return fail("custom_agent", messageOf(err))
+			return fail("custom_agent", ident.MessageOf(err))
 		}
 	}
 	money := func(field string) (*int64, bool) {
@@ -258,12 +257,4 @@ func StageProduct(r Row, orgCountry string) queries.StageImportRowsParams {
 		p.Rate = pgtype.Numeric{Int: d.Coefficient(), Exp: d.Exponent(), Valid: true}
 	}
 	return p
-}
-
-func messageOf(err error) string {
-	var ie *ident.Error
-	if errors.As(err, &ie) {
-		return ie.MessageID
-	}
-	return "validation.bad_chars"
 }

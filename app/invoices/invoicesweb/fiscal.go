@@ -1,7 +1,6 @@
 package invoicesweb
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -49,14 +48,11 @@ func (h *Handler) SaveFiscal(c *fiber.Ctx) error {
 	v := invoicesview.FiscalForm{TaxID: strings.TrimSpace(c.FormValue("tax_id")), Address: strings.TrimSpace(c.FormValue("address")),
 		Activity: c.FormValue("activity"), Errors: map[string]string{}}
 	taxID, err := ident.NormalizeTaxID(v.TaxID, org.Country)
-	var ie *ident.Error
 	switch {
 	case v.TaxID == "":
 		v.Errors["tax_id"] = "validation.required"
-	case errors.As(err, &ie):
-		v.Errors["tax_id"] = ie.MessageID
 	case err != nil:
-		v.Errors["tax_id"] = "validation.bad_chars"
+		v.Errors["tax_id"] = ident.MessageOf(err)
 	}
 	switch {
 	case v.Address == "":

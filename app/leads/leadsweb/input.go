@@ -4,7 +4,6 @@
 package leadsweb
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,11 +83,8 @@ func parse(f Form) (Input, map[string]string) {
 		in.DiscardReason = ""
 	}
 	field := func(name string, err error) {
-		var ie *ident.Error
-		if errors.As(err, &ie) {
-			errs[name] = ie.MessageID
-		} else if err != nil {
-			errs[name] = "validation.bad_chars"
+		if m := ident.MessageOf(err); m != "" {
+			errs[name] = m
 		}
 	}
 	var err error
