@@ -12,7 +12,6 @@ import (
 
 	"pulso/app/invoices"
 	"pulso/app/live"
-	"pulso/app/money"
 	"pulso/app/store/mercadolibre"
 	"pulso/app/tax"
 	"pulso/queries"
@@ -195,14 +194,11 @@ func savepoint(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) error {
 func refundedCents(o mercadolibre.Order) (int64, error) {
 	var total int64
 	for _, p := range o.Payments {
-		if p.Refunded == "" {
-			continue
+		c, err := mercadolibre.Cents(p.Refunded)
+		if err != nil {
+			return 0, fmt.Errorf("store: order %d: refunded %q: %w", o.ID, p.Refunded, err)
 		}
-		d, ok := money.ParseDecimal(p.Refunded)
-		if !ok {
-			return 0, fmt.Errorf("store: order %d: refunded %q", o.ID, p.Refunded)
-		}
-		total += d.Mul(decimal.NewFromInt(100)).Round(0).IntPart()
+		total += c
 	}
 	return total, nil
 }
@@ -307,12 +303,12 @@ func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadoli
 				return queries.Invoice{}, err
 			}
 		}
-		gross, ok := money.ParseDecimal(it.UnitPrice)
-		if !ok {
-			return queries.Invoice{}, fmt.Errorf("store: order %d: unit price %q", o.ID, it.UnitPrice)
+		gross, err := mercadolibre.Cents(it.UnitPrice)
+		if err != nil {
+			return queries.Invoice{}, fmt.Errorf("store: order %d: unit price %q: %w", o.ID, it.UnitPrice, err)
 		}
 		l.TaxRateID = rate.ID
-		l.UnitPrice = gross.Mul(decimal.NewFromInt(100)).Round(0).IntPart()
+		l.UnitPrice = gross
 		if it.SKU != "" {
 			l.Description = it.Title + " (" + it.SKU + ")"
 		}

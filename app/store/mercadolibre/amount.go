@@ -83,8 +83,9 @@ func digits(s string) bool {
 	return true
 }
 
-// cents reads text produced by normalize; integer arithmetic only.
-func cents(s string) (int64, error) {
+// Cents reads an amount of an Order this package decoded (exact
+// two-decimal text, see amount) as minor units; integer arithmetic only.
+func Cents(s string) (int64, error) {
 	return strconv.ParseInt(strings.Replace(s, ".", "", 1), 10, 64)
 }
 

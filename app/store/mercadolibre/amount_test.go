@@ -39,7 +39,7 @@ func TestAmount(t *testing.T) {
 
 func TestCents(t *testing.T) {
 	for _, s := range []string{"0.00", "15000.50", "-3.05"} {
-		c, err := cents(s)
+		c, err := Cents(s)
 		if err != nil || formatCents(c) != s {
 			t.Errorf("%s → %d → %s (%v)", s, c, formatCents(c), err)
 		}

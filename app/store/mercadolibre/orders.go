@@ -278,7 +278,7 @@ func (w wireOrder) order() (Order, error) {
 			return Order{}, err
 		}
 		if p.Status != "rejected" && p.Status != "cancelled" {
-			c, err := cents(p.ShippingCost)
+			c, err := Cents(p.ShippingCost)
 			if err != nil {
 				return Order{}, err
 			}
