@@ -56,12 +56,13 @@ func (h *Handler) follow(ctx context.Context, p *web.Principal, q url.Values) (h
 	if locale == "" {
 		locale = i18n.Default
 	}
-	get := func(k string, _ ...string) string { return q.Get(k) }
-	r, err := h.requestOf(ctx, get, p, locale, time.Now())
+	f := &follower{h: h, p: p, query: q, locale: locale}
+	r, err := h.requestOf(ctx, f.get, p, locale, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	return &follower{h: h, p: p, query: q, locale: locale, key: r.key()}, nil
+	f.key = r.key()
+	return f, nil
 }
 
 func (f *follower) Key() string { return f.key }
