@@ -192,6 +192,17 @@ func (w *world) changes(r *rand.Rand, n int) {
 			w.quoteChange(r, when, owner2(owner(), w.reps[2]), pick)
 		}
 	}
+	// Leads the way an import writes them: many rows in one statement
+	// (several months, owners and sources), then one statement that moves
+	// some to another owner and leaves others as they were, and one that
+	// deletes several (0049: the leads rollup is kept per statement).
+	w.exec(`INSERT INTO leads (org_id, name, country, source, owner_id, created_at)
+		SELECT $1, 'Importado ' || g, 'AR', (ARRAY['import', 'manual', 'web_form'])[1 + g % 3],
+		       CASE WHEN g % 4 = 0 THEN NULL ELSE $2::bigint END, $3::timestamptz - make_interval(days => g * 7)
+		FROM generate_series(1, 60) g`, w.org, w.reps[0], when())
+	w.exec(`UPDATE leads SET owner_id = CASE WHEN id % 2 = 0 THEN $2::bigint ELSE owner_id END
+		WHERE org_id = $1 AND name LIKE 'Importado %'`, w.org, w.reps[1])
+	w.exec(`DELETE FROM leads WHERE org_id = $1 AND name LIKE 'Importado %' AND id % 3 = 0`, w.org)
 	// A deal erased outright (not the app's way, but the rollups follow).
 	if len(w.deals) > 3 {
 		w.exec(`DELETE FROM tasks WHERE org_id = $1 AND opportunity_id = $2`, w.org, w.deals[0])
