@@ -433,10 +433,17 @@ func start(orientation string, at time.Time) (*fpdf.Fpdf, func(string) string) {
 	pdf.SetCatalogSort(true)
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetAutoPageBreak(true, 18)
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
 	pdf.AliasNbPages("{nb}")
-	return pdf, tr
+	return pdf, cp1252()
 }
+
+// cp1252 translates UTF-8 to the code page of fpdf's core fonts. fpdf
+// builds the translator by scanning its code-page map line by line with
+// Sscanf, which was a quarter of a document's render: it is built once and
+// shared (it only reads its map).
+var cp1252 = sync.OnceValue(func() func(string) string {
+	return fpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("cp1252")
+})
 
 // drawQR draws code as a size mm square at (x, y), its quiet zone left
 // blank: each row's runs of dark modules as one filled rectangle.
