@@ -2,25 +2,14 @@ package demo_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 
-	"pulso/app/apptest"
-	"pulso/app/demo"
 	"pulso/app/ident"
 )
 
-func TestSeedCustomersAreValidAndSeededOnce(t *testing.T) {
-	t.Parallel()
-	env := apptest.New(t)
+func seededCustomersAreValidAndSeededOnce(t *testing.T, d *seededDemo) {
+	env := d.env
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for range 2 {
-		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-			t.Fatal(err)
-		}
-	}
 	rows, err := env.DB.Query(ctx, `
 		SELECT o.name, c.country, c.tax_id, c.iban, c.email, c.owner_id IS NOT NULL,
 		       (SELECT count(*) FROM customer_addresses a WHERE a.org_id = c.org_id AND a.customer_id = c.id),

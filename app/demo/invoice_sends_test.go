@@ -2,29 +2,17 @@ package demo_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
-
-	"pulso/app/apptest"
-	"pulso/app/demo"
 )
 
 // The demo schedules one invoice send a couple of minutes ahead in the
 // Spanish org, so that after `make run` it happens live; seeding again adds
 // no second one.
-func TestSeedSchedulesAnInvoiceSend(t *testing.T) {
-	t.Parallel()
-	env := apptest.New(t)
+func seededSchedulesAnInvoiceSend(t *testing.T, d *seededDemo) {
+	env := d.env
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	before := time.Now()
-	for i := range 2 {
-		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-			t.Fatalf("seed run %d: %v", i+1, err)
-		}
-	}
+	before := d.before
 	var n int
 	var at time.Time
 	if err := env.DB.QueryRow(ctx, `SELECT count(*), max(s.scheduled_at) FROM invoice_sends s JOIN orgs o ON o.id = s.org_id

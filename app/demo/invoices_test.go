@@ -2,28 +2,17 @@ package demo_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 
-	"pulso/app/apptest"
-	"pulso/app/demo"
 	"pulso/app/verifactu/ledger"
 )
 
 // The demo's billing: an invoice of every kind in the ES org's chain, each
 // fiscal one with its VERI*FACTU record, seeded once however often the
 // demo is seeded, and the first signed order left to invoice.
-func TestSeedBillingEveryKindOnce(t *testing.T) {
-	t.Parallel()
-	env := apptest.New(t)
+func seededBillingEveryKindOnce(t *testing.T, d *seededDemo) {
+	env := d.env
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for range 2 {
-		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const org = `(SELECT id FROM orgs WHERE name = 'Demo Ventas S.L.')`
 	kinds := map[string]int{}
 	// The counter tickets that put the org past 80 % of its plan aside

@@ -2,12 +2,9 @@ package demo_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"pulso/app/apptest"
 	"pulso/app/demo"
 	"pulso/app/plans"
 )
@@ -15,16 +12,9 @@ import (
 // The demo orgs sit on different plans, the main one past 80 % of its
 // month with the crossing recorded for its admin's alert; the operator's
 // org exists once; seeding twice changes nothing.
-func TestSeedPlans(t *testing.T) {
-	t.Parallel()
-	env := apptest.New(t)
+func seededPlans(t *testing.T, d *seededDemo) {
+	env := d.env
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for range 2 {
-		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-			t.Fatal(err)
-		}
-	}
 	got := map[string]string{}
 	rows, err := env.DB.Query(ctx, `SELECT o.name, p.code || '/' || s.frequency FROM subscriptions s JOIN orgs o ON o.id = s.org_id JOIN plans p ON p.id = s.plan_id`)
 	if err != nil {

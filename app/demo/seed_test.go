@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"pulso/app/apptest"
 	"pulso/app/demo"
@@ -17,16 +18,54 @@ var demoUsers = []string{
 	"admin@otra.test", "rep@otra.test", "operador@pulso.test", "operador.mx@pulso.test", "operador.ar@pulso.test", "admin@austral.test",
 }
 
-func TestSeedIsIdempotent(t *testing.T) {
+// discard is the log of the seeds these tests run.
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// seededDemo is the demo as two starts of `pulso run` leave it. Seeding a
+// whole demo is most of this package's time (several seconds a copy on two
+// cores), so the checks that only read it share one copy.
+type seededDemo struct {
+	env    *apptest.Env
+	before time.Time // just before the first seed
+	deals  int       // the main org's live deals after the first seed
+}
+
+// The demo seeded twice, then each check of what it left; the one that
+// changes it (expiring its links) runs last.
+func TestSeededDemo(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := &seededDemo{env: env, before: time.Now()}
 	for i := range 2 {
-		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
+		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), discard); err != nil {
 			t.Fatalf("seed run %d: %v", i+1, err)
 		}
+		if i == 0 {
+			d.deals = env.Count(`SELECT count(*) FROM opportunities o JOIN orgs g ON g.id = o.org_id
+				WHERE g.name = 'Demo Ventas S.L.' AND o.deleted_at IS NULL`)
+		}
 	}
+	for _, c := range []struct {
+		name  string
+		check func(*testing.T, *seededDemo)
+	}{
+		{"IsIdempotent", seededIsIdempotent},
+		{"CustomersAreValidAndSeededOnce", seededCustomersAreValidAndSeededOnce},
+		{"GivesTheDashboardAPast", seededGivesTheDashboardAPast},
+		{"BillingEveryKindOnce", seededBillingEveryKindOnce},
+		{"SchedulesAnInvoiceSend", seededSchedulesAnInvoiceSend},
+		{"Plans", seededPlans},
+		{"Targets", seededTargets},
+		{"KeepsALiveQuoteLink", seededKeepsALiveQuoteLink},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t, d) })
+	}
+}
+
+func seededIsIdempotent(t *testing.T, d *seededDemo) {
+	env := d.env
+	ctx := context.Background()
 	var orgs, users int
 	if err := env.DB.QueryRow(ctx, `SELECT (SELECT count(*) FROM orgs), (SELECT count(*) FROM users)`).Scan(&orgs, &users); err != nil {
 		t.Fatal(err)
@@ -155,14 +194,9 @@ func TestSeedCompletesPartialData(t *testing.T) {
 
 // A month after seeding every demo link has expired; the next start sends
 // a fresh quote so there is always one to open on a phone.
-func TestSeedKeepsALiveQuoteLink(t *testing.T) {
-	t.Parallel()
-	env := apptest.New(t)
+func seededKeepsALiveQuoteLink(t *testing.T, d *seededDemo) {
+	env := d.env
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-		t.Fatal(err)
-	}
 	first, err := demo.LiveQuoteURL(ctx, env.DB, env.Deps.Cfg.LinkKeys(), "http://demo.test")
 	if err != nil || !strings.HasPrefix(first, "http://demo.test/q/") {
 		t.Fatalf("live link %q: %v", first, err)
@@ -171,7 +205,7 @@ func TestSeedKeepsALiveQuoteLink(t *testing.T) {
 	if u, _ := demo.LiveQuoteURL(ctx, env.DB, env.Deps.Cfg.LinkKeys(), "http://demo.test"); u != "" {
 		t.Fatalf("an expired link is offered: %s", u)
 	}
-	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), discard); err != nil {
 		t.Fatal(err)
 	}
 	again, err := demo.LiveQuoteURL(ctx, env.DB, env.Deps.Cfg.LinkKeys(), "http://demo.test")
@@ -184,14 +218,9 @@ func TestSeedKeepsALiveQuoteLink(t *testing.T) {
 // month and in the same month a year ago (the org's months), from several
 // sources and product lines, with a stage history that agrees with each
 // deal; seeding again adds none.
-func TestSeedGivesTheDashboardAPast(t *testing.T) {
-	t.Parallel()
-	env := apptest.New(t)
+func seededGivesTheDashboardAPast(t *testing.T, d *seededDemo) {
+	env := d.env
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-		t.Fatal(err)
-	}
 	var wonLast, wonYearAgo, lost, sources, groups, deals, badHistory int
 	err := env.DB.QueryRow(ctx, `
 		WITH d AS (SELECT o.*, date_trunc('month', o.stage_entered_at AT TIME ZONE g.time_zone) AS m,
@@ -218,10 +247,7 @@ func TestSeedGivesTheDashboardAPast(t *testing.T) {
 	if badHistory != 0 {
 		t.Errorf("%d deals whose history disagrees with their stage or creation", badHistory)
 	}
-	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-		t.Fatal(err)
-	}
-	if n := env.Count(`SELECT count(*) FROM opportunities o JOIN orgs g ON g.id = o.org_id WHERE g.name = 'Demo Ventas S.L.' AND o.deleted_at IS NULL`); n != deals {
-		t.Errorf("second seed: %d deals, had %d", n, deals)
+	if deals != d.deals {
+		t.Errorf("second seed: %d deals, had %d after the first", deals, d.deals)
 	}
 }

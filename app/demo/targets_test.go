@@ -1,29 +1,17 @@
 package demo_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
-	"pulso/app/apptest"
 	"pulso/app/demo"
 )
 
 // The demo reps have a target this month, set by their manager, and the
 // bars show on first start; seeding again keeps them.
-func TestSeedTargets(t *testing.T) {
-	t.Parallel()
-	env := apptest.New(t)
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for i := range 2 {
-		if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
-			t.Fatalf("seed run %d: %v", i+1, err)
-		}
-	}
+func seededTargets(t *testing.T, d *seededDemo) {
+	env := d.env
 	n := env.Count(`SELECT count(*) FROM sales_targets t JOIN users u ON u.org_id = t.org_id AND u.id = t.user_id
 		JOIN users m ON m.org_id = t.org_id AND m.id = t.set_by JOIN orgs o ON o.id = t.org_id
 		WHERE u.email IN ('rep@demo.test', 'rep2@demo.test') AND m.email = 'manager@demo.test'
