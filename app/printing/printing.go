@@ -19,8 +19,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/text/encoding/charmap"
 
 	"pulso/app/money"
 	"pulso/app/tax"
@@ -434,16 +436,30 @@ func start(orientation string, at time.Time) (*fpdf.Fpdf, func(string) string) {
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetAutoPageBreak(true, 18)
 	pdf.AliasNbPages("{nb}")
-	return pdf, cp1252()
+	return pdf, cp1252
 }
 
-// cp1252 translates UTF-8 to the code page of fpdf's core fonts. fpdf
-// builds the translator by scanning its code-page map line by line with
-// Sscanf, which was a quarter of a document's render: it is built once and
-// shared (it only reads its map).
-var cp1252 = sync.OnceValue(func() func(string) string {
-	return fpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("cp1252")
-})
+// cp1252 translates UTF-8 to Windows-1252, the code page of fpdf's core
+// fonts, as fpdf's own translator does (a rune the code page lacks prints
+// as "."; TestCP1252IsFpdfsTranslation) but without its shared buffer, so
+// documents render on several goroutines at once (issuing draws its PDF
+// beside its statements). fpdf also builds its translator by scanning its
+// map with Sscanf, which was a quarter of a document's render.
+func cp1252(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			b = append(b, byte(r))
+			continue
+		}
+		c, ok := charmap.Windows1252.EncodeRune(r)
+		if !ok {
+			c = '.'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
 
 // drawQR draws code as a size mm square at (x, y), its quiet zone left
 // blank: each row's runs of dark modules as one filled rectangle.
