@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -77,7 +78,8 @@ type issuing struct {
 	opDate  time.Time
 	parties Parties
 	number  *series.Number
-	pdf     []byte
+	// drawn waits for the PDF, drawn beside the statements after draw.
+	drawn func() ([]byte, error)
 	// terms is the customer's payment terms in days (0 when the invoice
 	// names no recipient): the due date is the issue date plus these.
 	terms int
@@ -94,13 +96,11 @@ type issuing struct {
 // announces EventIssued, so it must run inside live.BeginFunc.
 func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, error) {
 	s := &issuing{in: in, tx: tx, q: queries.New(tx)}
-	for _, step := range []func(context.Context) error{s.load, s.validate, s.takeNumber, s.count, s.render, s.freeze} {
+	// The PDF is most of an issue's CPU and needs nothing the later steps
+	// write: it is drawn (draw) while count and the record's statements are
+	// in flight, and freeze waits for it (BenchmarkInvoiceIssuing).
+	for _, step := range []func(context.Context) error{s.load, s.validate, s.takeNumber, s.settle, s.draw, s.count, s.record, s.freeze} {
 		if err := step(ctx); err != nil {
-			return queries.Invoice{}, err
-		}
-	}
-	if s.parties.Fiscal() && Kind(s.inv.Kind) != Proforma {
-		if err := writeRegistroAlta(ctx, tx, s); err != nil {
 			return queries.Invoice{}, err
 		}
 	}
@@ -397,28 +397,85 @@ func OverPlanLimit(err error) bool {
 	return ok
 }
 
-// render draws the PDF of the invoice as it is about to be frozen.
-func (s *issuing) render(ctx context.Context) error {
+// settle makes s.inv the invoice as issuing freezes it — state, number,
+// dates, parties, totals, due date — in memory: the PDF and the record are
+// drawn from it, and freeze writes it.
+func (s *issuing) settle(context.Context) error {
+	parties, err := json.Marshal(s.parties)
+	if err != nil {
+		return err
+	}
 	inv := s.inv
 	inv.State = Issued
 	inv.IssueDate = pgtype.Date{Time: s.date, Valid: true}
 	if !s.opDate.IsZero() {
 		inv.OperationDate = pgtype.Date{Time: s.opDate, Valid: true}
 	}
-	if s.number != nil {
-		full := s.number.String()
-		inv.FullNumber = &full
+	if n := s.number; n != nil {
+		full := n.String()
+		inv.Year, inv.Number, inv.FullNumber = ptr(int32(n.Year)), ptr(int32(n.N)), &full
 	}
-	d, err := document(ctx, s.q, inv, s.parties, s.lines, s.org.Logo)
+	t := s.totals
+	inv.Parties, inv.Base, inv.Tax, inv.Surcharge, inv.Withheld, inv.Total = parties, t.Base, t.Tax, t.Surcharge, t.Withheld, t.Total
+	inv.IssuedAt, inv.IssuedBy = &s.in.Now, s.in.UserID
+	// A proforma is never owed, so it never falls due.
+	if Kind(inv.Kind) != Proforma {
+		inv.DueDate = pgtype.Date{Time: DueDate(s.date, s.terms), Valid: true}
+	}
+	s.inv = inv
+	return nil
+}
+
+// draw reads what the PDF names besides the invoice (the transaction
+// serves one statement at a time) and starts drawing it on its own
+// goroutine; s.drawn waits for the bytes.
+func (s *issuing) draw(ctx context.Context) error {
+	r, err := documentRefs(ctx, s.q, s.inv)
 	if err != nil {
 		return err
 	}
-	s.pdf, err = printing.Render(d)
-	return err
+	inv, pt, lines, logo := s.inv, s.parties, s.lines, s.org.Logo
+	done := make(chan struct{})
+	var pdf []byte
+	var drawErr error
+	go func() {
+		defer close(done)
+		defer func() {
+			// A drawing bug fails this issue, not the process.
+			if p := recover(); p != nil {
+				drawErr = fmt.Errorf("invoices: drawing the PDF: %v", p)
+			}
+		}()
+		d, err := buildDocument(inv, pt, lines, logo, r)
+		if err != nil {
+			drawErr = err
+			return
+		}
+		pdf, drawErr = printing.Render(d)
+	}()
+	s.drawn = func() ([]byte, error) {
+		<-done
+		return pdf, drawErr
+	}
+	return nil
 }
 
-// freeze stores the issued invoice: number, dates, parties, totals, PDF.
+// record writes the VERI*FACTU RegistroAlta of a Spanish fiscal invoice
+// (proformas and internal invoices have none).
+func (s *issuing) record(ctx context.Context) error {
+	if !s.parties.Fiscal() || Kind(s.inv.Kind) == Proforma {
+		return nil
+	}
+	return writeRegistroAlta(ctx, s.tx, s)
+}
+
+// freeze stores the issued invoice: number, dates, parties, totals, and
+// the PDF with its hash once drawn.
 func (s *issuing) freeze(ctx context.Context) error {
+	pdf, err := s.drawn()
+	if err != nil {
+		return err
+	}
 	for i, l := range s.lines {
 		if l.Amount != s.totals.Lines[i] {
 			if err := s.q.SetInvoiceLineAmount(ctx, queries.SetInvoiceLineAmountParams{OrgID: l.OrgID, InvoiceID: l.InvoiceID,
@@ -427,28 +484,13 @@ func (s *issuing) freeze(ctx context.Context) error {
 			}
 		}
 	}
-	parties, err := json.Marshal(s.parties)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(s.pdf)
+	sum := sha256.Sum256(pdf)
 	digest := hex.EncodeToString(sum[:])
-	t := s.totals
-	p := queries.IssueInvoiceParams{OrgID: s.in.OrgID, ID: s.inv.ID, IssueDate: pgtype.Date{Time: s.date, Valid: true},
-		Parties: parties, Base: t.Base, Tax: t.Tax, Surcharge: t.Surcharge, Withheld: t.Withheld, Total: t.Total,
-		IssuedAt: &s.in.Now, IssuedBy: s.in.UserID, Pdf: s.pdf, PdfSha256: &digest}
-	if !s.opDate.IsZero() {
-		p.OperationDate = pgtype.Date{Time: s.opDate, Valid: true}
-	}
-	if n := s.number; n != nil {
-		full := n.String()
-		p.Year, p.Number, p.FullNumber = ptr(int32(n.Year)), ptr(int32(n.N)), &full
-	}
-	// A proforma is never owed, so it never falls due.
-	if Kind(s.inv.Kind) != Proforma {
-		p.DueDate = pgtype.Date{Time: DueDate(s.date, s.terms), Valid: true}
-	}
-	s.inv, err = s.q.IssueInvoice(ctx, p)
+	v := s.inv
+	s.inv, err = s.q.IssueInvoice(ctx, queries.IssueInvoiceParams{OrgID: v.OrgID, ID: v.ID, Year: v.Year, Number: v.Number,
+		FullNumber: v.FullNumber, IssueDate: v.IssueDate, OperationDate: v.OperationDate, Parties: v.Parties,
+		Base: v.Base, Tax: v.Tax, Surcharge: v.Surcharge, Withheld: v.Withheld, Total: v.Total,
+		IssuedAt: v.IssuedAt, IssuedBy: v.IssuedBy, Pdf: pdf, PdfSha256: &digest, DueDate: v.DueDate})
 	return err
 }
 

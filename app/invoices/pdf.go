@@ -84,6 +84,45 @@ var pdfKinds = map[Kind]string{Ordinary: "invoice", Simplified: "invoice_simplif
 // tax of each rate, the total, the legend of the tax treatment, and for a
 // corrective what it corrects and why. inv is the invoice as issued.
 func document(ctx context.Context, q *queries.Queries, inv queries.Invoice, pt Parties, lines []queries.InvoiceLine, logo []byte) (printing.Document, error) {
+	refs, err := documentRefs(ctx, q, inv)
+	if err != nil {
+		return printing.Document{}, err
+	}
+	return buildDocument(inv, pt, lines, logo, refs)
+}
+
+// refs is what a document names besides its own rows: the invoices a
+// corrective corrects (or an F3 replaces), a summary's delivery notes.
+type refs struct {
+	corrected []queries.Invoice
+	notes     []string
+}
+
+// documentRefs reads the rows a document of inv's kind names.
+func documentRefs(ctx context.Context, q *queries.Queries, inv queries.Invoice) (refs, error) {
+	var r refs
+	switch Kind(inv.Kind) {
+	case Corrective, Replacement:
+		var err error
+		r.corrected, err = q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+		if err != nil {
+			return r, err
+		}
+	case Summary:
+		notes, err := q.ListInvoiceDeliveryNotes(ctx, queries.ListInvoiceDeliveryNotesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+		if err != nil {
+			return r, err
+		}
+		for _, n := range notes {
+			r.notes = append(r.notes, n.Number)
+		}
+	}
+	return r, nil
+}
+
+// buildDocument is document without the database: it only computes, so
+// issuing runs it beside the transaction's statements.
+func buildDocument(inv queries.Invoice, pt Parties, lines []queries.InvoiceLine, logo []byte, r refs) (printing.Document, error) {
 	loc, err := time.LoadLocation(pt.Zone)
 	if err != nil {
 		loc = time.UTC
@@ -145,13 +184,9 @@ func document(ctx context.Context, q *queries.Queries, inv queries.Invoice, pt P
 	}
 	switch kind {
 	case Corrective, Replacement:
-		refs, err := q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
-		if err != nil {
-			return d, err
-		}
 		var names []string
-		for _, r := range refs {
-			names = append(names, t("invoices.pdf.invoice_of", map[string]any{"Number": deref(r.FullNumber), "Date": date(r.IssueDate.Time)}))
+		for _, c := range r.corrected {
+			names = append(names, t("invoices.pdf.invoice_of", map[string]any{"Number": deref(c.FullNumber), "Date": date(c.IssueDate.Time)}))
 		}
 		if kind == Replacement {
 			d.Notes = append(d.Notes, t("invoices.pdf.replaces", map[string]any{"Invoices": strings.Join(names, ", ")}))
@@ -161,16 +196,8 @@ func document(ctx context.Context, q *queries.Queries, inv queries.Invoice, pt P
 			"Type": deref(inv.FiscalType), "Method": t("invoices.method."+deref(inv.CorrectiveMethod), nil)}),
 			t("invoices.pdf.reason", map[string]any{"Reason": inv.CorrectiveReason}))
 	case Summary:
-		notes, err := q.ListInvoiceDeliveryNotes(ctx, queries.ListInvoiceDeliveryNotesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
-		if err != nil {
-			return d, err
-		}
-		var names []string
-		for _, n := range notes {
-			names = append(names, n.Number)
-		}
-		if len(names) > 0 {
-			d.Notes = append(d.Notes, t("invoices.pdf.delivery_notes", map[string]any{"Notes": strings.Join(names, ", ")}))
+		if len(r.notes) > 0 {
+			d.Notes = append(d.Notes, t("invoices.pdf.delivery_notes", map[string]any{"Notes": strings.Join(r.notes, ", ")}))
 		}
 	case Proforma:
 		d.Notes = append(d.Notes, t("invoices.pdf.proforma", nil))
