@@ -172,8 +172,12 @@ func TestServeMetricsOnOwnAddress(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, "serve", []string{"--workers=false"}) }()
+	stopped := false // serve has returned and its error was read
 	defer func() {
 		cancel()
+		if stopped {
+			return
+		}
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
@@ -191,6 +195,7 @@ func TestServeMetricsOnOwnAddress(t *testing.T) {
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		select {
 		case err := <-done:
+			stopped = true
 			t.Fatalf("serve stopped: %v", err)
 		default:
 		}
