@@ -198,12 +198,12 @@ func Render(d Document) ([]byte, error) {
 	pct := func(s string) string { return money.NumberText(s, d.Currency) }
 	date := func(tm time.Time) string { return tm.In(loc).Format("02/01/2006") }
 
-	pdf, tr := start("P", d.Issued)
+	pdf := start("P", d.Issued)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
 		pdf.SetFont("Helvetica", "", 8)
 		pdf.SetTextColor(120, 120, 120)
-		pdf.CellFormat(0, 5, tr(fmt.Sprintf("%s %s · %d/{nb}", t("pdf."+d.Kind), d.Number, pdf.PageNo())), "", 0, "C", false, 0, "")
+		pdf.CellFormat(0, 5, cp1252(fmt.Sprintf("%s %s · %d/{nb}", t("pdf."+d.Kind), d.Number, pdf.PageNo())), "", 0, "C", false, 0, "")
 	})
 	pdf.AddPage()
 
@@ -231,16 +231,16 @@ func Render(d Document) ([]byte, error) {
 		pdf.SetXY(x-5, top)
 		pdf.SetFont("Helvetica", "", 7)
 		pdf.SetTextColor(20, 20, 20)
-		pdf.CellFormat(size+10, 3.5, tr(q.Above), "", 0, "C", false, 0, "")
+		pdf.CellFormat(size+10, 3.5, cp1252(q.Above), "", 0, "C", false, 0, "")
 		drawQR(pdf, q.Code, x, top+4, size)
 		pdf.SetXY(x-5, top+4+size+0.5)
-		pdf.CellFormat(size+10, 3.5, tr(q.Below), "", 0, "C", false, 0, "")
+		pdf.CellFormat(size+10, 3.5, cp1252(q.Below), "", 0, "C", false, 0, "")
 		headBottom = top + 4 + size + 4
 	}
 	pdf.SetXY(105, top)
 	pdf.SetFont("Helvetica", "B", 18)
 	pdf.SetTextColor(20, 20, 20)
-	pdf.CellFormat(90, 8, tr(t("pdf."+d.Kind)), "", 2, "R", false, 0, "")
+	pdf.CellFormat(90, 8, cp1252(t("pdf."+d.Kind)), "", 2, "R", false, 0, "")
 	pdf.SetFont("Helvetica", "", 10)
 	number := d.Number
 	if number == "" {
@@ -249,13 +249,13 @@ func Render(d Document) ([]byte, error) {
 	if d.Version > 1 {
 		number += fmt.Sprintf(" (v%d)", d.Version)
 	}
-	pdf.CellFormat(90, 5, tr(number), "", 2, "R", false, 0, "")
-	pdf.CellFormat(90, 5, tr(t("pdf.date")+": "+date(d.Issued)), "", 2, "R", false, 0, "")
+	pdf.CellFormat(90, 5, cp1252(number), "", 2, "R", false, 0, "")
+	pdf.CellFormat(90, 5, cp1252(t("pdf.date")+": "+date(d.Issued)), "", 2, "R", false, 0, "")
 	if !d.ValidUntil.IsZero() {
-		pdf.CellFormat(90, 5, tr(t("pdf.valid_until")+": "+d.ValidUntil.Format("02/01/2006")), "", 2, "R", false, 0, "")
+		pdf.CellFormat(90, 5, cp1252(t("pdf.valid_until")+": "+d.ValidUntil.Format("02/01/2006")), "", 2, "R", false, 0, "")
 	}
 	for _, l := range d.HeadLines {
-		pdf.CellFormat(90, 5, tr(l), "", 2, "R", false, 0, "")
+		pdf.CellFormat(90, 5, cp1252(l), "", 2, "R", false, 0, "")
 	}
 	pdf.SetY(max(pdf.GetY(), headBottom) + 4)
 
@@ -268,16 +268,16 @@ func Render(d Document) ([]byte, error) {
 		pdf.SetXY(x, y)
 		pdf.SetFont("Helvetica", "B", 8)
 		pdf.SetTextColor(110, 110, 110)
-		pdf.CellFormat(85, 5, tr(strings.ToUpper(label)), "", 2, "L", false, 0, "")
+		pdf.CellFormat(85, 5, cp1252(strings.ToUpper(label)), "", 2, "L", false, 0, "")
 		pdf.SetFont("Helvetica", "B", 10)
 		pdf.SetTextColor(20, 20, 20)
-		pdf.MultiCell(85, 5, tr(p.Name), "", "L", false)
+		pdf.MultiCell(85, 5, cp1252(p.Name), "", "L", false)
 		pdf.SetX(x)
 		pdf.SetFont("Helvetica", "", 9)
 		for _, s := range []string{p.TaxID, p.Address, p.Email} {
 			if s != "" {
 				pdf.SetX(x)
-				pdf.MultiCell(85, 4.5, tr(s), "", "L", false)
+				pdf.MultiCell(85, 4.5, cp1252(s), "", "L", false)
 			}
 		}
 		return pdf.GetY()
@@ -305,7 +305,7 @@ func Render(d Document) ([]byte, error) {
 		pdf.SetFillColor(238, 240, 244)
 		pdf.SetTextColor(60, 60, 60)
 		for _, c := range cols {
-			pdf.CellFormat(c.w, 7, tr(c.label), "", 0, c.align, true, 0, "")
+			pdf.CellFormat(c.w, 7, cp1252(c.label), "", 0, c.align, true, 0, "")
 		}
 		pdf.Ln(-1)
 		pdf.SetFont("Helvetica", "", 9)
@@ -313,7 +313,7 @@ func Render(d Document) ([]byte, error) {
 	}
 	header()
 	for _, l := range d.Lines {
-		desc := pdf.SplitText(tr(l.Description), cols[0].w-2)
+		desc := pdf.SplitText(cp1252(l.Description), cols[0].w-2)
 		h := 5 * float64(max(1, len(desc)))
 		if pdf.GetY()+h > 297-22 {
 			pdf.AddPage()
@@ -325,14 +325,14 @@ func Render(d Document) ([]byte, error) {
 		qty := l.Quantity + " " + t("catalog.unit."+l.Unit)
 		switch {
 		case d.NoPrices:
-			pdf.CellFormat(cols[1].w, 5, tr(qty), "", 0, "R", false, 0, "")
+			pdf.CellFormat(cols[1].w, 5, cp1252(qty), "", 0, "R", false, 0, "")
 		case d.Kind == "price_list":
 			for i, s := range []string{t("catalog.unit." + l.Unit), amount(l.UnitPrice), pct(l.TaxRate)} {
-				pdf.CellFormat(cols[i+1].w, 5, tr(s), "", 0, "R", false, 0, "")
+				pdf.CellFormat(cols[i+1].w, 5, cp1252(s), "", 0, "R", false, 0, "")
 			}
 		default:
 			for i, s := range []string{qty, amount(l.UnitPrice), pct(l.DiscountPct), pct(l.TaxRate), amount(l.Amount)} {
-				pdf.CellFormat(cols[i+1].w, 5, tr(s), "", 0, "R", false, 0, "")
+				pdf.CellFormat(cols[i+1].w, 5, cp1252(s), "", 0, "R", false, 0, "")
 			}
 		}
 		pdf.SetXY(x, ly+h)
@@ -353,8 +353,8 @@ func Render(d Document) ([]byte, error) {
 			}
 			pdf.SetX(105)
 			pdf.SetFont("Helvetica", style, 9)
-			pdf.CellFormat(60, 5.5, tr(label), "", 0, "R", false, 0, "")
-			pdf.CellFormat(30, 5.5, tr(value), "", 1, "R", false, 0, "")
+			pdf.CellFormat(60, 5.5, cp1252(label), "", 0, "R", false, 0, "")
+			pdf.CellFormat(30, 5.5, cp1252(value), "", 1, "R", false, 0, "")
 		}
 		row(t("pdf.base"), amount(d.Totals.Base), false)
 		for _, g := range d.Totals.Taxes {
@@ -373,16 +373,16 @@ func Render(d Document) ([]byte, error) {
 		pdf.Ln(3)
 		pdf.SetFont("Helvetica", "B", 8.5)
 		for _, n := range d.Notes {
-			pdf.MultiCell(0, 4.2, tr(n), "", "L", false)
+			pdf.MultiCell(0, 4.2, cp1252(n), "", "L", false)
 		}
 	}
 
 	if strings.TrimSpace(d.Terms) != "" {
 		pdf.Ln(4)
 		pdf.SetFont("Helvetica", "B", 9)
-		pdf.CellFormat(0, 5, tr(t("pdf.terms")), "", 1, "L", false, 0, "")
+		pdf.CellFormat(0, 5, cp1252(t("pdf.terms")), "", 1, "L", false, 0, "")
 		pdf.SetFont("Helvetica", "", 9)
-		pdf.MultiCell(0, 4.5, tr(d.Terms), "", "L", false)
+		pdf.MultiCell(0, 4.5, cp1252(d.Terms), "", "L", false)
 	}
 
 	if s := d.Signature; s != nil {
@@ -395,7 +395,7 @@ func Render(d Document) ([]byte, error) {
 		}
 		pdf.Ln(6)
 		pdf.SetFont("Helvetica", "B", 10)
-		pdf.CellFormat(0, 6, tr(t("pdf.accepted")), "", 1, "L", false, 0, "")
+		pdf.CellFormat(0, 6, cp1252(t("pdf.accepted")), "", 1, "L", false, 0, "")
 		sy := pdf.GetY()
 		pdf.RegisterImageOptionsReader("signature", fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(sig))
 		pdf.ImageOptions("signature", 15, sy, 60, 0, false, fpdf.ImageOptions{ImageType: typ}, 0, "")
@@ -407,7 +407,7 @@ func Render(d Document) ([]byte, error) {
 			"IP: " + s.IP,
 		} {
 			pdf.SetX(80)
-			pdf.MultiCell(115, 4.5, tr(line), "", "L", false)
+			pdf.MultiCell(115, 4.5, cp1252(line), "", "L", false)
 		}
 		pdf.SetX(80)
 		pdf.SetFont("Courier", "", 7)
@@ -422,10 +422,9 @@ func Render(d Document) ([]byte, error) {
 }
 
 // start opens an A4 page set the way every Pulso PDF is: dated at, so the
-// same input gives the same bytes, with 15 mm margins, a page count alias
-// ({nb}) and the translator into the core fonts' Windows-1252.
-// orientation is "P" (portrait) or "L" (landscape).
-func start(orientation string, at time.Time) (*fpdf.Fpdf, func(string) string) {
+// same input gives the same bytes, with 15 mm margins and a page count
+// alias ({nb}); its text goes through cp1252. orientation is "P" (portrait) or "L" (landscape).
+func start(orientation string, at time.Time) *fpdf.Fpdf {
 	pdf := fpdf.New(orientation, "mm", "A4", "")
 	pdf.SetCreationDate(at)
 	pdf.SetModificationDate(at)
@@ -436,7 +435,7 @@ func start(orientation string, at time.Time) (*fpdf.Fpdf, func(string) string) {
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetAutoPageBreak(true, 18)
 	pdf.AliasNbPages("{nb}")
-	return pdf, cp1252
+	return pdf
 }
 
 // cp1252 translates UTF-8 to Windows-1252, the code page of fpdf's core

@@ -58,13 +58,13 @@ func RenderTable(t Table) ([]byte, error) {
 		}
 	}
 	// Measure with a throwaway document in the core font.
-	measure, tr := start("P", t.Generated)
+	measure := start("P", t.Generated)
 	const pad = 2.0
 	widths := func(size float64) ([]float64, float64) {
 		ws := make([]float64, len(t.Columns))
 		measure.SetFont("Helvetica", "B", size)
 		for i, c := range t.Columns {
-			ws[i] = measure.GetStringWidth(tr(c.Label)) + pad
+			ws[i] = measure.GetStringWidth(cp1252(c.Label)) + pad
 		}
 		for _, r := range t.Rows {
 			style := ""
@@ -73,7 +73,7 @@ func RenderTable(t Table) ([]byte, error) {
 			}
 			measure.SetFont("Helvetica", style, size)
 			for i, s := range r.Cells {
-				ws[i] = max(ws[i], measure.GetStringWidth(tr(s))+pad)
+				ws[i] = max(ws[i], measure.GetStringWidth(cp1252(s))+pad)
 			}
 		}
 		sum := 0.0
@@ -98,27 +98,27 @@ func RenderTable(t Table) ([]byte, error) {
 		ws[i] *= page / total
 	}
 
-	pdf, tr := start(orientation, t.Generated)
+	pdf := start(orientation, t.Generated)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
 		pdf.SetFont("Helvetica", "", 8)
 		pdf.SetTextColor(120, 120, 120)
-		pdf.CellFormat(0, 5, tr(fmt.Sprintf("%s · %d/{nb}", t.Title, pdf.PageNo())), "", 0, "C", false, 0, "")
+		pdf.CellFormat(0, 5, cp1252(fmt.Sprintf("%s · %d/{nb}", t.Title, pdf.PageNo())), "", 0, "C", false, 0, "")
 	})
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 16)
 	pdf.SetTextColor(20, 20, 20)
-	pdf.MultiCell(0, 8, tr(t.Title), "", "L", false)
+	pdf.MultiCell(0, 8, cp1252(t.Title), "", "L", false)
 	pdf.SetFont("Helvetica", "", 9)
 	pdf.SetTextColor(80, 80, 80)
 	for _, l := range t.Lines {
-		pdf.MultiCell(0, 4.5, tr(l), "", "L", false)
+		pdf.MultiCell(0, 4.5, cp1252(l), "", "L", false)
 	}
 	pdf.Ln(4)
 
 	lineH := size * 0.55
 	fit := func(s string, w float64) string {
-		s = tr(s)
+		s = cp1252(s)
 		if pdf.GetStringWidth(s) <= w-pad {
 			return s
 		}
