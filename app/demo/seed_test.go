@@ -144,8 +144,7 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), discard); err != nil {
 		t.Fatal(err)
 	}
 	// The user's demo tasks and alerts, opportunities, leads and customers
@@ -179,7 +178,7 @@ func TestSeedCompletesPartialData(t *testing.T) {
 	if _, err := env.DB.Exec(ctx, `DELETE FROM users WHERE email = 'rep2@demo.test'`); err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), log); err != nil {
+	if err := demo.Seed(ctx, env.DB, env.Deps.Cfg.LinkKeys(), discard); err != nil {
 		t.Fatal(err)
 	}
 	var n int
