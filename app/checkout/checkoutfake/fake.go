@@ -51,6 +51,7 @@ type Server struct {
 	dup      int
 	failNext int
 	attempts int
+	pending  int // events whose delivery has not ended (sent, given up or stopped)
 	closed   bool
 
 	hs      *httptest.Server
@@ -164,6 +165,15 @@ func (s *Server) FailWebhooksNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = max(n, 0)
+}
+
+// Delivering is how many events are still being delivered: an event stops
+// counting once an attempt is answered 2xx or its last attempt has ended.
+// Tests wait for 0 to know every attempt there will be has been made.
+func (s *Server) Delivering() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending
 }
 
 // Webhooks is how many delivery attempts were made so far, failed ones
@@ -293,6 +303,7 @@ func (s *Server) notify(id, action string) {
 	}
 	for range s.dup {
 		s.wg.Add(1)
+		s.pending++
 		go s.deliver(ev)
 	}
 }
@@ -306,7 +317,12 @@ type event struct {
 }
 
 func (s *Server) deliver(ev event) {
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		s.pending--
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
 	wait := 25 * time.Millisecond
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		if s.attempt(ev) || attempt == maxAttempts {
