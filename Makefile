@@ -32,13 +32,17 @@ build: ## Build bin/pulso
 
 .PHONY: test
 # The browser tests (cmd/pulso) are the longest package: listed first, they
-# start first and the other packages fill the second core around them.
+# start first and the other packages fill the cores around them. Packages
+# mostly wait (on PostgreSQL, Chromium, timers), so TEST_PACKAGES of them run
+# at once: twice the cores, at most 8, keeps two cores busy (7m21 → 5m15 on
+# two cores, BENCHMARKS.md) without running PostgreSQL out of connections.
+TEST_PACKAGES ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( 2*n < 8 ? 2*n : 8 )))
 test: ## Run every test against real PostgreSQL ($$TEST_DATABASE_URL); includes browser tests when chromium is installed
-	$(GO) test -count=1 ./cmd/pulso/ ./...
+	$(GO) test -count=1 -p $(TEST_PACKAGES) ./cmd/pulso/ ./...
 
 .PHONY: e2e
-e2e: ## Browser tests only: real Chromium against a real pulso serve (screenshots in .e2e/)
-	$(GO) test -count=1 -run 'E2E' -v ./cmd/pulso/
+e2e: ## Browser tests only: real Chromium against a real pulso serve (a screenshot of every step in .e2e/)
+	PULSO_E2E_SHOTS=all $(GO) test -count=1 -run 'E2E' -v ./cmd/pulso/
 
 .PHONY: generate
 generate: ## Regenerate sqlc and templ code (commit the result)

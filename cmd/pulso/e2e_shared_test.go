@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,6 +101,7 @@ var (
 	shared     *sharedEnv
 	sharedErr  error
 	sharedTB   = &fixtureTB{}
+	timingOnce sync.Once // the first test to get the server logs how its start went
 
 	roundsMu sync.Mutex
 	rounds   = map[string]int{} // test name → calls of sharedWorld so far
@@ -129,15 +131,11 @@ func worldName(name string, r int) string {
 // test calls it once.
 func sharedWorld(t *testing.T, name string) (*server, *world) {
 	t.Helper()
-	sharedOnce.Do(func() {
-		shared, sharedErr = startShared()
-		if shared != nil {
-			t.Logf("shared server: %s", shared.timing)
-		}
-	})
+	sharedOnce.Do(startSharedOnce)
 	if sharedErr != nil {
 		t.Fatalf("shared server: %v", sharedErr)
 	}
+	timingOnce.Do(func() { t.Logf("shared server: %s", shared.timing) })
 	roundsMu.Lock()
 	r := rounds[t.Name()]
 	rounds[t.Name()]++
@@ -173,6 +171,42 @@ func sharedMail(t *testing.T) *mailtest.Server {
 		t.Fatal("sharedMail before sharedWorld")
 	}
 	return shared.smtp
+}
+
+func startSharedOnce() { shared, sharedErr = startShared() }
+
+// e2eParallel is how many browser tests run at once unless -parallel says
+// otherwise. They mostly wait (on Chromium, the server, a scheduled
+// minute), so more than GOMAXPROCS of them keep two cores busy; more than
+// four made the 1-second live checks the first to slip.
+const e2eParallel = 4
+
+// e2eDefaults, called by TestMain after flag.Parse, raises -parallel to
+// e2eParallel when it was not given, and when browser tests will run
+// starts the shared server in the background: seeding its worlds takes a
+// minute or more, which then overlaps the tests that run one at a time
+// (they come first: parallel tests wait for them).
+func e2eDefaults() {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		_ = flag.Set("test.parallel", strconv.Itoa(e2eParallel))
+	}
+	if findChromium() != "" && runsE2E() {
+		go sharedOnce.Do(startSharedOnce)
+	}
+}
+
+// runsE2E: no -run filter, or one that picks the browser tests as a whole
+// (make e2e's 'E2E'). A narrower filter starts the shared server on first
+// use, as without the head start.
+func runsE2E() bool {
+	f := flag.Lookup("test.run")
+	if f == nil || f.Value.String() == "" {
+		return true
+	}
+	re, err := regexp.Compile(f.Value.String())
+	return err == nil && re.MatchString("TestE2E")
 }
 
 func startShared() (*sharedEnv, error) {
@@ -339,6 +373,9 @@ func openTab(root context.Context, w, h int64) (ctx context.Context, closeTab fu
 // stopShared ends what the tests shared; failed keeps the shared database
 // for a look, as apptest does for a failed test's own.
 func stopShared(failed bool) {
+	// A head start still seeding is waited for, so its cleanups are
+	// registered before teardown runs them.
+	sharedOnce.Do(func() {})
 	if chromeStop != nil {
 		chromeStop()
 	}

@@ -299,20 +299,39 @@ func shotDir(t *testing.T) string {
 	return dir
 }
 
-// run performs actions with a deadline, then saves a screenshot named after
-// the step; on failure it says where the screenshots are.
+// run performs actions with a deadline and waits for htmx to settle what
+// they swapped in, then saves a screenshot named after the step; on failure
+// it says where the screenshots are.
 func (b *browser) run(step string, actions ...chromedp.Action) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 	defer cancel()
 	err := chromedp.Run(ctx, actions...)
-	if step != "eval" || err != nil {
+	if err == nil && step != "eval" {
+		err = chromedp.Run(ctx, htmxSettled)
+	}
+	if err != nil || everyStep && step != "eval" {
 		b.shot(step)
 	}
 	if err != nil {
 		b.t.Fatalf("%s: %s: %v (screenshots in %s)", b.name, step, err, shotDir(b.t))
 	}
 }
+
+// htmxSettled waits until htmx has wired up what it swapped in: new nodes
+// carry htmx-added until the settle task (about 20 ms after the swap)
+// processes their hx- attributes. An event fired before that, such as the
+// change a step dispatches on a field just swapped in, has no listener yet
+// and is lost; a screenshot after every step used to hide the gap.
+var htmxSettled = chromedp.Poll(`document.querySelector(".htmx-added, .htmx-settling, .htmx-swapping") === null`, nil,
+	chromedp.WithPollingTimeout(5*time.Second))
+
+// everyStep: PULSO_E2E_SHOTS=all (make e2e) keeps a screenshot of every
+// step; otherwise only a failing step and the shots a test asks for are
+// taken. Capturing and encoding a PNG is most of what Chromium spends in a
+// step, about a fifth of the suite's browser CPU over ~200 steps
+// (BENCHMARKS.md, test suite time).
+var everyStep = os.Getenv("PULSO_E2E_SHOTS") == "all"
 
 func (b *browser) shot(step string) {
 	var png []byte

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -36,6 +37,8 @@ func TestMain(m *testing.M) {
 		runBaselineServer(os.Getenv("PULSO_ADDR"))
 		return
 	}
+	flag.Parse()
+	e2eDefaults()
 	code := m.Run()
 	stopShared(code != 0) // the browser tests' Chromium and server
 	os.Exit(code)
