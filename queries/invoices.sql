@@ -6,20 +6,19 @@ SELECT id, name, tax_id, address, country, currency, time_zone, logo, simplified
 UPDATE orgs SET address = @address, simplified_activity = @simplified_activity WHERE id = @id;
 
 -- name: CreateInvoiceDraft :one
+-- The draft with its totals, computed from the lines about to be inserted.
 INSERT INTO invoices (org_id, customer_id, kind, fiscal_type, state, series, currency, tax_treatment,
                       corrective_method, corrective_reason, period_start, period_end, notes,
-                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, total, prices_include_tax)
+                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by,
+                      base, tax, surcharge, withheld, total, prices_include_tax)
 VALUES (@org_id, sqlc.narg('customer_id'), @kind, sqlc.narg('fiscal_type'), 'draft', sqlc.narg('series'), @currency, @tax_treatment,
         sqlc.narg('corrective_method'), @corrective_reason, sqlc.narg('period_start'), sqlc.narg('period_end'), @notes,
         sqlc.narg('order_id'), @order_whole, sqlc.narg('quote_id'), sqlc.narg('quote_version'), sqlc.narg('from_proforma_id'),
-        sqlc.narg('created_by'), 0, @prices_include_tax)
+        sqlc.narg('created_by'), @base, @tax, @surcharge, @withheld, @total, @prices_include_tax)
 RETURNING *;
 
--- name: SetDraftTotals :exec
-UPDATE invoices SET base = @base, tax = @tax, surcharge = @surcharge, withheld = @withheld, total = @total
-WHERE org_id = @org_id AND id = @id AND state = 'draft';
-
--- name: InsertInvoiceLine :exec
+-- name: InsertInvoiceLine :batchexec
+-- A draft's lines, sent together: one round trip for all of them.
 INSERT INTO invoice_lines (org_id, invoice_id, position, product_id, description, unit, quantity, unit_price, discount_pct,
                            tax_rate_id, tax_rate, surcharge, withholding, amount, order_id, order_position, delivery_note_id)
 VALUES (@org_id, @invoice_id, @position, sqlc.narg('product_id'), @description, @unit, @quantity, @unit_price, @discount_pct,

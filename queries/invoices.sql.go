@@ -15,11 +15,12 @@ import (
 const createInvoiceDraft = `-- name: CreateInvoiceDraft :one
 INSERT INTO invoices (org_id, customer_id, kind, fiscal_type, state, series, currency, tax_treatment,
                       corrective_method, corrective_reason, period_start, period_end, notes,
-                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, total, prices_include_tax)
+                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by,
+                      base, tax, surcharge, withheld, total, prices_include_tax)
 VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7,
         $8, $9, $10, $11, $12,
         $13, $14, $15, $16, $17,
-        $18, 0, $19)
+        $18, $19, $20, $21, $22, $23, $24)
 RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax
 `
 
@@ -42,9 +43,15 @@ type CreateInvoiceDraftParams struct {
 	QuoteVersion     *int32
 	FromProformaID   *int64
 	CreatedBy        *int64
+	Base             int64
+	Tax              int64
+	Surcharge        int64
+	Withheld         int64
+	Total            int64
 	PricesIncludeTax bool
 }
 
+// The draft with its totals, computed from the lines about to be inserted.
 func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraftParams) (Invoice, error) {
 	row := q.db.QueryRow(ctx, createInvoiceDraft,
 		arg.OrgID,
@@ -65,6 +72,11 @@ func (q *Queries) CreateInvoiceDraft(ctx context.Context, arg CreateInvoiceDraft
 		arg.QuoteVersion,
 		arg.FromProformaID,
 		arg.CreatedBy,
+		arg.Base,
+		arg.Tax,
+		arg.Surcharge,
+		arg.Withheld,
+		arg.Total,
 		arg.PricesIncludeTax,
 	)
 	var i Invoice
@@ -397,57 +409,6 @@ type InsertInvoiceCorrectionParams struct {
 
 func (q *Queries) InsertInvoiceCorrection(ctx context.Context, arg InsertInvoiceCorrectionParams) error {
 	_, err := q.db.Exec(ctx, insertInvoiceCorrection, arg.OrgID, arg.InvoiceID, arg.CorrectedID)
-	return err
-}
-
-const insertInvoiceLine = `-- name: InsertInvoiceLine :exec
-INSERT INTO invoice_lines (org_id, invoice_id, position, product_id, description, unit, quantity, unit_price, discount_pct,
-                           tax_rate_id, tax_rate, surcharge, withholding, amount, order_id, order_position, delivery_note_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-        $10, $11, $12, $13, $14, $15, $16,
-        $17)
-`
-
-type InsertInvoiceLineParams struct {
-	OrgID          int64
-	InvoiceID      int64
-	Position       int32
-	ProductID      *int64
-	Description    string
-	Unit           string
-	Quantity       pgtype.Numeric
-	UnitPrice      int64
-	DiscountPct    pgtype.Numeric
-	TaxRateID      int64
-	TaxRate        pgtype.Numeric
-	Surcharge      pgtype.Numeric
-	Withholding    pgtype.Numeric
-	Amount         int64
-	OrderID        *int64
-	OrderPosition  *int32
-	DeliveryNoteID *int64
-}
-
-func (q *Queries) InsertInvoiceLine(ctx context.Context, arg InsertInvoiceLineParams) error {
-	_, err := q.db.Exec(ctx, insertInvoiceLine,
-		arg.OrgID,
-		arg.InvoiceID,
-		arg.Position,
-		arg.ProductID,
-		arg.Description,
-		arg.Unit,
-		arg.Quantity,
-		arg.UnitPrice,
-		arg.DiscountPct,
-		arg.TaxRateID,
-		arg.TaxRate,
-		arg.Surcharge,
-		arg.Withholding,
-		arg.Amount,
-		arg.OrderID,
-		arg.OrderPosition,
-		arg.DeliveryNoteID,
-	)
 	return err
 }
 
@@ -953,34 +914,6 @@ type ReleaseDeliveryNotesParams struct {
 
 func (q *Queries) ReleaseDeliveryNotes(ctx context.Context, arg ReleaseDeliveryNotesParams) error {
 	_, err := q.db.Exec(ctx, releaseDeliveryNotes, arg.ReleasedAt, arg.OrgID, arg.InvoiceID)
-	return err
-}
-
-const setDraftTotals = `-- name: SetDraftTotals :exec
-UPDATE invoices SET base = $1, tax = $2, surcharge = $3, withheld = $4, total = $5
-WHERE org_id = $6 AND id = $7 AND state = 'draft'
-`
-
-type SetDraftTotalsParams struct {
-	Base      int64
-	Tax       int64
-	Surcharge int64
-	Withheld  int64
-	Total     int64
-	OrgID     int64
-	ID        int64
-}
-
-func (q *Queries) SetDraftTotals(ctx context.Context, arg SetDraftTotalsParams) error {
-	_, err := q.db.Exec(ctx, setDraftTotals,
-		arg.Base,
-		arg.Tax,
-		arg.Surcharge,
-		arg.Withheld,
-		arg.Total,
-		arg.OrgID,
-		arg.ID,
-	)
 	return err
 }
 

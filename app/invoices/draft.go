@@ -241,28 +241,24 @@ func (s *spec) write(ctx context.Context, q *queries.Queries) (queries.Invoice, 
 		return queries.Invoice{}, err
 	}
 	s.p.TaxTreatment = treat
+	// The totals go in with the draft: they depend only on the lines and
+	// on how the draft prices them.
+	t, err := totalsOf(queries.Invoice{PricesIncludeTax: s.p.PricesIncludeTax, CorrectiveMethod: s.p.CorrectiveMethod}, s.lines)
+	if err != nil {
+		return queries.Invoice{}, err
+	}
+	s.p.Base, s.p.Tax, s.p.Surcharge, s.p.Withheld, s.p.Total = t.Base, t.Tax, t.Surcharge, t.Withheld, t.Total
 	inv, err := q.CreateInvoiceDraft(ctx, s.p)
 	if err != nil {
 		return inv, held(err)
 	}
 	for i := range s.lines {
 		s.lines[i].OrgID, s.lines[i].InvoiceID, s.lines[i].Position = inv.OrgID, inv.ID, int32(i+1)
+		s.lines[i].Amount = t.Lines[i]
 	}
-	t, err := totalsOf(inv, s.lines)
-	if err != nil {
+	if err := InsertLines(ctx, q, s.lines); err != nil {
 		return inv, err
 	}
-	for i, l := range s.lines {
-		l.Amount = t.Lines[i]
-		if err := q.InsertInvoiceLine(ctx, l); err != nil {
-			return inv, err
-		}
-	}
-	if err := q.SetDraftTotals(ctx, queries.SetDraftTotalsParams{OrgID: inv.OrgID, ID: inv.ID, Base: t.Base, Tax: t.Tax,
-		Surcharge: t.Surcharge, Withheld: t.Withheld, Total: t.Total}); err != nil {
-		return inv, err
-	}
-	inv.Base, inv.Tax, inv.Surcharge, inv.Withheld, inv.Total = t.Base, t.Tax, t.Surcharge, t.Withheld, t.Total
 	for _, c := range s.corrects {
 		if err := q.InsertInvoiceCorrection(ctx, queries.InsertInvoiceCorrectionParams{OrgID: inv.OrgID, InvoiceID: inv.ID, CorrectedID: c}); err != nil {
 			var pgErr *pgconn.PgError
@@ -278,6 +274,19 @@ func (s *spec) write(ctx context.Context, q *queries.Queries) (queries.Invoice, 
 		}
 	}
 	return inv, nil
+}
+
+// InsertLines writes an invoice's lines in one round trip; the first
+// failure is the error (the ones after it fail with the aborted
+// transaction).
+func InsertLines(ctx context.Context, q *queries.Queries, lines []queries.InsertInvoiceLineParams) error {
+	var first error
+	q.InsertInvoiceLine(ctx, lines).Exec(func(_ int, err error) {
+		if first == nil {
+			first = err
+		}
+	})
+	return first
 }
 
 // held turns the unique indexes that keep a source on one invoice into

@@ -101,6 +101,19 @@ func (c committing) CopyFrom(context.Context, pgx.Identifier, []string, pgx.Copy
 	return 0, errNotInPipeline
 }
 
+func (c committing) SendBatch(context.Context, *pgx.Batch) pgx.BatchResults {
+	return errBatch{}
+}
+
+// errBatch refuses a batch: only Exec is part of the commit pipeline.
+type errBatch struct{}
+
+func (errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, errNotInPipeline }
+func (errBatch) Query() (pgx.Rows, error)         { return nil, errNotInPipeline }
+func (errBatch) QueryRow() pgx.Row                { return errRow{} }
+func (errBatch) Close() error                     { return nil }
+func (errBatch) Tx() pgx.Tx                       { return nil }
+
 type errRow struct{}
 
 func (errRow) Scan(...any) error { return errNotInPipeline }

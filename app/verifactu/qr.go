@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	qrcode "github.com/skip2/go-qrcode"
+	goqr "github.com/piglig/go-qr"
 )
 
 // The cotejo (validation) pages of the AEAT a VERI*FACTU invoice's QR
@@ -51,22 +51,29 @@ type QRCode struct {
 	dark []bool
 }
 
-// NewQRCode encodes text (the QRURL) at error correction level M.
+// NewQRCode encodes text (the QRURL) at error correction level M exactly
+// (never boosted to a higher level that happens to fit the same version),
+// in the smallest version that holds it, with the mask of least penalty
+// under the four rules of ISO/IEC 18004 (mask -1).
 func NewQRCode(text string) (*QRCode, error) {
-	// skip2/go-qrcode picks the smallest version and scores the eight
-	// masks by the four penalty rules of ISO/IEC 18004, in a fifth of the
-	// time boombuler/barcode took (most of an invoice's issuing CPU).
-	code, err := qrcode.New(text, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("verifactu: QR code: %w", err)
+	// piglig/go-qr (a port of Nayuki's reference encoder) does this in a
+	// fifth of the time and a hundredth of the allocations of
+	// skip2/go-qrcode, which was most of the PDF's CPU at issue
+	// (BenchmarkInvoiceIssuing, BENCHMARKS.md).
+	segs, err := goqr.MakeSegments(text)
+	if err == nil {
+		var code *goqr.QrCode
+		if code, err = goqr.EncodeSegments(segs, goqr.Medium, 1, 40, -1, false); err == nil {
+			q := &QRCode{Size: code.Size(), dark: make([]bool, 0, code.Size()*code.Size())}
+			for y := range q.Size {
+				for x := range q.Size {
+					q.dark = append(q.dark, code.Module(x, y))
+				}
+			}
+			return q, nil
+		}
 	}
-	code.DisableBorder = true // the quiet zone is the printer's (QuietZone)
-	bm := code.Bitmap()
-	q := &QRCode{Size: len(bm), dark: make([]bool, 0, len(bm)*len(bm))}
-	for _, row := range bm {
-		q.dark = append(q.dark, row...)
-	}
-	return q, nil
+	return nil, fmt.Errorf("verifactu: QR code: %w", err)
 }
 
 // Len is the code's width in modules (printing.Modules).

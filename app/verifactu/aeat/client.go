@@ -187,6 +187,12 @@ func classify(status int, body []byte) Result {
 	case status >= 500:
 		r.Outcome, r.MaybeReceived = RetryLater, true
 		r.Err = fmt.Errorf("aeat: HTTP %d", status)
+	case status == http.StatusOK && len(bytes.TrimSpace(body)) == 0:
+		// No answer at all, although the request got through: the
+		// records may be registered, and sending them again is safe
+		// (the AEAT answers a resent record as a duplicate).
+		r.Outcome, r.MaybeReceived = RetryLater, true
+		r.Err = errors.New("aeat: HTTP 200 with an empty answer")
 	case status >= 400:
 		r.Outcome = Refused
 		r.Err = fmt.Errorf("aeat: HTTP %d", status)

@@ -238,6 +238,18 @@ func TestSendHTTPErrors(t *testing.T) {
 	}
 }
 
+// An empty 200 is no answer: the records may be registered, so they are
+// sent again later rather than handed to a person as refused.
+func TestEmptyAnswerIsRetried(t *testing.T) {
+	srv, c := setup(t, Options{})
+	srv.Script(aeattest.Reply{Empty: true})
+	recs, _ := aeattest.Chain(t, nil, 1, 1)
+	res := c.Send(context.Background(), request(t, recs))
+	if res.Outcome != RetryLater || !res.MaybeReceived || res.Status != 200 || res.Err == nil {
+		t.Fatalf("outcome %v, maybe %v, status %d, err %v", res.Outcome, res.MaybeReceived, res.Status, res.Err)
+	}
+}
+
 // A time-out leaves the records possibly received: the same request is
 // sent again, the AEAT answers its records as duplicates, and those count
 // as accepted. Nothing is lost, and only what timed out went twice.

@@ -103,6 +103,9 @@ type Reply struct {
 	Lines func(i int, r Record) Line
 	// Wait is the TiempoEsperaEnvio answered; 0 is DefaultWait.
 	Wait time.Duration
+	// Empty answers HTTP 200 with no body at all, having registered the
+	// records: what a proxy that cut the answer short may hand back.
+	Empty bool
 }
 
 // Record is one record of a request as the fake read it.
@@ -344,8 +347,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(reply.Delay):
 		case <-r.Context().Done():
-			return
+			// The client hung up: drop the connection, as a server
+			// that gave up would, rather than let net/http answer an
+			// empty 200.
+			panic(http.ErrAbortHandler)
 		}
+	}
+	if reply.Empty {
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Write(answer) //nolint:errcheck // the client may have gone
