@@ -145,6 +145,15 @@ ORDER BY n.delivered_on, n.id, l.position;
 -- name: ListOrderDeliveryNoteIDs :many
 SELECT id FROM delivery_notes WHERE org_id = @org_id AND order_id = @order_id ORDER BY id;
 
+-- name: GetInvoiceRecipient :one
+-- What issuing freezes of the customer, its billing address (if any) and
+-- the owner its events go to, in one read.
+SELECT c.legal_name, c.tax_id, c.country, c.payment_terms_days, c.owner_id,
+       a.street, a.postal_code, a.city, a.province
+FROM customers c
+LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
+WHERE c.org_id = @org_id AND c.id = @id;
+
 -- name: CustomerOwner :one
 -- Who a customer's invoices concern (their live events' subject).
 SELECT owner_id FROM customers WHERE org_id = @org_id AND id = @id;

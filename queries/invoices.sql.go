@@ -364,6 +364,50 @@ func (q *Queries) GetInvoice(ctx context.Context, arg GetInvoiceParams) (Invoice
 	return i, err
 }
 
+const getInvoiceRecipient = `-- name: GetInvoiceRecipient :one
+SELECT c.legal_name, c.tax_id, c.country, c.payment_terms_days, c.owner_id,
+       a.street, a.postal_code, a.city, a.province
+FROM customers c
+LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
+WHERE c.org_id = $1 AND c.id = $2
+`
+
+type GetInvoiceRecipientParams struct {
+	OrgID int64
+	ID    int64
+}
+
+type GetInvoiceRecipientRow struct {
+	LegalName        string
+	TaxID            string
+	Country          string
+	PaymentTermsDays int32
+	OwnerID          *int64
+	Street           *string
+	PostalCode       *string
+	City             *string
+	Province         *string
+}
+
+// What issuing freezes of the customer, its billing address (if any) and
+// the owner its events go to, in one read.
+func (q *Queries) GetInvoiceRecipient(ctx context.Context, arg GetInvoiceRecipientParams) (GetInvoiceRecipientRow, error) {
+	row := q.db.QueryRow(ctx, getInvoiceRecipient, arg.OrgID, arg.ID)
+	var i GetInvoiceRecipientRow
+	err := row.Scan(
+		&i.LegalName,
+		&i.TaxID,
+		&i.Country,
+		&i.PaymentTermsDays,
+		&i.OwnerID,
+		&i.Street,
+		&i.PostalCode,
+		&i.City,
+		&i.Province,
+	)
+	return i, err
+}
+
 const getOrgForInvoicing = `-- name: GetOrgForInvoicing :one
 SELECT id, name, tax_id, address, country, currency, time_zone, logo, simplified_activity FROM orgs WHERE id = $1
 `

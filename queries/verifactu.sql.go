@@ -7,63 +7,25 @@ package queries
 
 import (
 	"context"
+	"time"
 )
 
-const advanceVerifactuChain = `-- name: AdvanceVerifactuChain :execrows
-UPDATE verifactu_chains SET last_seq = $1, last_num_serie = $2, last_fecha = $3, last_huella = $4
-WHERE org_id = $5 AND issuer_nif = $6 AND last_seq + 1 = $1
+const appendVerifactuRecord = `-- name: AppendVerifactuRecord :one
+WITH rec AS (
+    INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
+        prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+        $10, $11, $12, $13, $14, $15)
+    RETURNING org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at, answered_at, corrects_id
+), head AS (
+    UPDATE verifactu_chains SET last_seq = $5, last_num_serie = $6, last_fecha = $7, last_huella = $9
+    WHERE org_id = $1 AND issuer_nif = $4 AND last_seq + 1 = $5
+    RETURNING 1
+)
+SELECT rec.org_id, rec.id, rec.invoice_id, rec.kind, rec.issuer_nif, rec.seq, rec.num_serie, rec.fecha_expedicion, rec.tipo_factura, rec.huella, rec.prev_num_serie, rec.prev_fecha, rec.prev_huella, rec.generated_at_text, rec.xml, rec.status, rec.answer_code, rec.answer_text, rec.sent_at, rec.created_at, rec.answered_at, rec.corrects_id, (SELECT count(*) FROM head)::int AS advanced FROM rec
 `
 
-type AdvanceVerifactuChainParams struct {
-	Seq          int64
-	LastNumSerie *string
-	LastFecha    *string
-	LastHuella   *string
-	OrgID        int64
-	IssuerNif    string
-}
-
-// Moves the head to the record just stored at position @seq (from @seq − 1).
-func (q *Queries) AdvanceVerifactuChain(ctx context.Context, arg AdvanceVerifactuChainParams) (int64, error) {
-	result, err := q.db.Exec(ctx, advanceVerifactuChain,
-		arg.Seq,
-		arg.LastNumSerie,
-		arg.LastFecha,
-		arg.LastHuella,
-		arg.OrgID,
-		arg.IssuerNif,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
-const ensureVerifactuChain = `-- name: EnsureVerifactuChain :exec
-INSERT INTO verifactu_chains (org_id, issuer_nif) VALUES ($1, $2)
-ON CONFLICT (org_id, issuer_nif) DO NOTHING
-`
-
-type EnsureVerifactuChainParams struct {
-	OrgID     int64
-	IssuerNif string
-}
-
-// Creates the issuer's chain head the first time it records.
-func (q *Queries) EnsureVerifactuChain(ctx context.Context, arg EnsureVerifactuChainParams) error {
-	_, err := q.db.Exec(ctx, ensureVerifactuChain, arg.OrgID, arg.IssuerNif)
-	return err
-}
-
-const insertVerifactuRecord = `-- name: InsertVerifactuRecord :one
-INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
-    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-    $10, $11, $12, $13, $14, $15)
-RETURNING org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at, answered_at, corrects_id
-`
-
-type InsertVerifactuRecordParams struct {
+type AppendVerifactuRecordParams struct {
 	OrgID           int64
 	InvoiceID       int64
 	Kind            string
@@ -81,8 +43,37 @@ type InsertVerifactuRecordParams struct {
 	CorrectsID      *int64
 }
 
-func (q *Queries) InsertVerifactuRecord(ctx context.Context, arg InsertVerifactuRecordParams) (VerifactuRecord, error) {
-	row := q.db.QueryRow(ctx, insertVerifactuRecord,
+type AppendVerifactuRecordRow struct {
+	OrgID           int64
+	ID              int64
+	InvoiceID       int64
+	Kind            string
+	IssuerNif       string
+	Seq             int64
+	NumSerie        string
+	FechaExpedicion string
+	TipoFactura     *string
+	Huella          string
+	PrevNumSerie    *string
+	PrevFecha       *string
+	PrevHuella      *string
+	GeneratedAtText string
+	Xml             []byte
+	Status          string
+	AnswerCode      *int32
+	AnswerText      string
+	SentAt          *time.Time
+	CreatedAt       time.Time
+	AnsweredAt      *time.Time
+	CorrectsID      *int64
+	Advanced        int32
+}
+
+// Stores the record at position @seq of its issuer's chain and moves the
+// chain's head to it, in one statement; advanced is 0 when the head was not
+// at @seq − 1 (the caller holds its lock, so that means a bug).
+func (q *Queries) AppendVerifactuRecord(ctx context.Context, arg AppendVerifactuRecordParams) (AppendVerifactuRecordRow, error) {
+	row := q.db.QueryRow(ctx, appendVerifactuRecord,
 		arg.OrgID,
 		arg.InvoiceID,
 		arg.Kind,
@@ -99,7 +90,7 @@ func (q *Queries) InsertVerifactuRecord(ctx context.Context, arg InsertVerifactu
 		arg.Xml,
 		arg.CorrectsID,
 	)
-	var i VerifactuRecord
+	var i AppendVerifactuRecordRow
 	err := row.Scan(
 		&i.OrgID,
 		&i.ID,
@@ -123,8 +114,25 @@ func (q *Queries) InsertVerifactuRecord(ctx context.Context, arg InsertVerifactu
 		&i.CreatedAt,
 		&i.AnsweredAt,
 		&i.CorrectsID,
+		&i.Advanced,
 	)
 	return i, err
+}
+
+const ensureVerifactuChain = `-- name: EnsureVerifactuChain :exec
+INSERT INTO verifactu_chains (org_id, issuer_nif) VALUES ($1, $2)
+ON CONFLICT (org_id, issuer_nif) DO NOTHING
+`
+
+type EnsureVerifactuChainParams struct {
+	OrgID     int64
+	IssuerNif string
+}
+
+// Creates the issuer's chain head the first time it records.
+func (q *Queries) EnsureVerifactuChain(ctx context.Context, arg EnsureVerifactuChainParams) error {
+	_, err := q.db.Exec(ctx, ensureVerifactuChain, arg.OrgID, arg.IssuerNif)
+	return err
 }
 
 const listInvoiceVerifactuRecords = `-- name: ListInvoiceVerifactuRecords :many

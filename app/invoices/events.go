@@ -23,14 +23,20 @@ const (
 // and the admins), or everyone billing sees when the invoice has no owner
 // to tell: the rep who sold is the one the customer calls about it.
 func Announce(ctx context.Context, q *queries.Queries, inv queries.Invoice, kind string) error {
-	var subject *int64
+	var owner *int64
 	if inv.CustomerID != nil {
-		owner, err := q.CustomerOwner(ctx, queries.CustomerOwnerParams{OrgID: inv.OrgID, ID: *inv.CustomerID})
-		if err != nil {
+		var err error
+		if owner, err = q.CustomerOwner(ctx, queries.CustomerOwnerParams{OrgID: inv.OrgID, ID: *inv.CustomerID}); err != nil {
 			return err
 		}
-		subject = owner
 	}
+	return announce(ctx, inv, owner, kind)
+}
+
+// announce is Announce with the customer's owner already read (nil: none,
+// or no customer).
+func announce(ctx context.Context, inv queries.Invoice, owner *int64, kind string) error {
+	subject := owner
 	if subject == nil {
 		subject = inv.CreatedBy
 	}

@@ -83,6 +83,10 @@ type issuing struct {
 	// terms is the customer's payment terms in days (0 when the invoice
 	// names no recipient): the due date is the issue date plus these.
 	terms int
+	// owner is the customer's owner, read with the recipient (ownerKnown),
+	// whom the issued event concerns.
+	owner      *int64
+	ownerKnown bool
 }
 
 // Issue issues a draft in tx: it checks what RD 1619/2012 asks of its kind
@@ -107,7 +111,13 @@ func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, erro
 	if in.Rehearsal {
 		return s.inv, nil
 	}
-	if err := Announce(ctx, s.q, s.inv, EventIssued); err != nil {
+	var err error
+	if s.ownerKnown {
+		err = announce(ctx, s.inv, s.owner, EventIssued)
+	} else {
+		err = Announce(ctx, s.q, s.inv, EventIssued)
+	}
+	if err != nil {
 		return queries.Invoice{}, err
 	}
 	return s.inv, nil
@@ -202,22 +212,17 @@ func (s *issuing) validate(ctx context.Context) error {
 		if s.inv.CustomerID == nil {
 			bad.add("customer", "invoices.customer_required", nil)
 		} else {
-			cu, err := s.q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: s.in.OrgID, ID: *s.inv.CustomerID})
-			if err != nil {
-				return err
-			}
-			addrs, err := s.q.ListCustomerAddresses(ctx, queries.ListCustomerAddressesParams{OrgID: s.in.OrgID, CustomerID: cu.ID})
+			cu, err := s.q.GetInvoiceRecipient(ctx, queries.GetInvoiceRecipientParams{OrgID: s.in.OrgID, ID: *s.inv.CustomerID})
 			if err != nil {
 				return err
 			}
 			c := Party{Name: cu.LegalName, TaxID: cu.TaxID, Country: cu.Country}
-			for _, a := range addrs {
-				if a.Kind == "billing" {
-					c.Address = printing.AddressLine(a.Street, a.PostalCode, a.City, a.Province)
-				}
+			if cu.Street != nil {
+				c.Address = printing.AddressLine(*cu.Street, deref(cu.PostalCode), deref(cu.City), deref(cu.Province))
 			}
 			s.parties.Customer = &c
 			s.terms = int(cu.PaymentTermsDays)
+			s.owner, s.ownerKnown = cu.OwnerID, true
 			if kind != Proforma && strings.TrimSpace(cu.TaxID) == "" {
 				bad.add("customer_tax_id", "invoices.customer_tax_id_required", nil)
 			}

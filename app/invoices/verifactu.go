@@ -356,7 +356,7 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 		return none, err
 	}
 	link := r.Link()
-	p := queries.InsertVerifactuRecordParams{OrgID: inv.OrgID, InvoiceID: inv.ID, Kind: "anulacion", IssuerNif: nif, Seq: head.LastSeq + 1,
+	p := queries.AppendVerifactuRecordParams{OrgID: inv.OrgID, InvoiceID: inv.ID, Kind: "anulacion", IssuerNif: nif, Seq: head.LastSeq + 1,
 		NumSerie: link.NumSerieFactura, FechaExpedicion: link.FechaExpedicionFactura, Huella: link.Huella, Xml: xml, CorrectsID: corrects}
 	if tipo != "" {
 		p.Kind, p.TipoFactura = "alta", &tipo
@@ -369,13 +369,8 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 		return none, err
 	}
 	p.GeneratedAtText = stored.FechaHoraHusoGenRegistro
-	rec, err := q.InsertVerifactuRecord(ctx, p)
-	if err != nil {
-		return none, err
-	}
-	n, err := q.AdvanceVerifactuChain(ctx, queries.AdvanceVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif, Seq: p.Seq,
-		LastNumSerie: &link.NumSerieFactura, LastFecha: &link.FechaExpedicionFactura, LastHuella: &link.Huella})
-	if err == nil && n != 1 {
+	rec, err := q.AppendVerifactuRecord(ctx, p)
+	if err == nil && rec.Advanced != 1 {
 		err = errChainMoved
 	}
 	if err != nil {
@@ -386,7 +381,11 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 			return none, err
 		}
 	}
-	return rec, nil
+	return queries.VerifactuRecord{OrgID: rec.OrgID, ID: rec.ID, InvoiceID: rec.InvoiceID, Kind: rec.Kind, IssuerNif: rec.IssuerNif,
+		Seq: rec.Seq, NumSerie: rec.NumSerie, FechaExpedicion: rec.FechaExpedicion, TipoFactura: rec.TipoFactura, Huella: rec.Huella,
+		PrevNumSerie: rec.PrevNumSerie, PrevFecha: rec.PrevFecha, PrevHuella: rec.PrevHuella, GeneratedAtText: rec.GeneratedAtText,
+		Xml: rec.Xml, Status: rec.Status, AnswerCode: rec.AnswerCode, AnswerText: rec.AnswerText, SentAt: rec.SentAt,
+		CreatedAt: rec.CreatedAt, AnsweredAt: rec.AnsweredAt, CorrectsID: rec.CorrectsID}, nil
 }
 
 // refused turns what the AEAT would refuse (a malformed NIF, a name left

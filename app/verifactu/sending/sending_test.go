@@ -155,18 +155,13 @@ func (r *rig) chain(first, n int) []string {
 			}
 			seq++
 			tipo := "F1"
-			p := queries.InsertVerifactuRecordParams{OrgID: r.org.ID, InvoiceID: r.draft, Kind: "alta", IssuerNif: nif, Seq: seq, NumSerie: st.ID.NumSerieFactura,
+			p := queries.AppendVerifactuRecordParams{OrgID: r.org.ID, InvoiceID: r.draft, Kind: "alta", IssuerNif: nif, Seq: seq, NumSerie: st.ID.NumSerieFactura,
 				FechaExpedicion: st.ID.FechaExpedicionFactura, TipoFactura: &tipo, Huella: st.Huella, GeneratedAtText: st.FechaHoraHusoGenRegistro, Xml: x}
 			if st.Prev != nil {
 				p.PrevNumSerie, p.PrevFecha, p.PrevHuella = &st.Prev.NumSerieFactura, &st.Prev.FechaExpedicionFactura, &st.Prev.Huella
 			}
-			if _, err := q.InsertVerifactuRecord(ctx, p); err != nil {
-				return err
-			}
-			l := st.Link()
-			if _, err := q.AdvanceVerifactuChain(ctx, queries.AdvanceVerifactuChainParams{OrgID: r.org.ID, IssuerNif: nif, Seq: seq,
-				LastNumSerie: &l.NumSerieFactura, LastFecha: &l.FechaExpedicionFactura, LastHuella: &l.Huella}); err != nil {
-				return err
+			if rec, err := q.AppendVerifactuRecord(ctx, p); err != nil || rec.Advanced != 1 {
+				return fmt.Errorf("record %d: advanced %d, %v", seq, rec.Advanced, err)
 			}
 			names = append(names, st.ID.NumSerieFactura)
 		}
