@@ -39,6 +39,14 @@ SELECT * FROM invoices WHERE org_id = @org_id AND id = @id;
 -- one draft queue here and the second finds it issued.
 SELECT * FROM invoices WHERE org_id = @org_id AND id = @id FOR UPDATE;
 
+-- name: LockInvoiceForIssue :one
+-- LockInvoice with the issuer as GetOrgForInvoicing reads it, in one
+-- round trip: what issuing starts from.
+SELECT sqlc.embed(i), o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity
+FROM invoices i JOIN orgs o ON o.id = i.org_id
+WHERE i.org_id = @org_id AND i.id = @id
+FOR UPDATE OF i;
+
 -- name: DeleteDraftInvoice :execrows
 DELETE FROM invoices WHERE org_id = @org_id AND id = @id AND state = 'draft';
 

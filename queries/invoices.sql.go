@@ -885,6 +885,90 @@ func (q *Queries) LockInvoice(ctx context.Context, arg LockInvoiceParams) (Invoi
 	return i, err
 }
 
+const lockInvoiceForIssue = `-- name: LockInvoiceForIssue :one
+SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel, i.prices_include_tax, o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity
+FROM invoices i JOIN orgs o ON o.id = i.org_id
+WHERE i.org_id = $1 AND i.id = $2
+FOR UPDATE OF i
+`
+
+type LockInvoiceForIssueParams struct {
+	OrgID int64
+	ID    int64
+}
+
+type LockInvoiceForIssueRow struct {
+	Invoice            Invoice
+	Name               string
+	TaxID              string
+	Address            string
+	Country            string
+	Currency           string
+	TimeZone           string
+	Logo               []byte
+	SimplifiedActivity string
+}
+
+// LockInvoice with the issuer as GetOrgForInvoicing reads it, in one
+// round trip: what issuing starts from.
+func (q *Queries) LockInvoiceForIssue(ctx context.Context, arg LockInvoiceForIssueParams) (LockInvoiceForIssueRow, error) {
+	row := q.db.QueryRow(ctx, lockInvoiceForIssue, arg.OrgID, arg.ID)
+	var i LockInvoiceForIssueRow
+	err := row.Scan(
+		&i.Invoice.OrgID,
+		&i.Invoice.ID,
+		&i.Invoice.CustomerID,
+		&i.Invoice.Kind,
+		&i.Invoice.Series,
+		&i.Invoice.Number,
+		&i.Invoice.IssueDate,
+		&i.Invoice.Total,
+		&i.Invoice.CreatedAt,
+		&i.Invoice.FiscalType,
+		&i.Invoice.State,
+		&i.Invoice.Year,
+		&i.Invoice.FullNumber,
+		&i.Invoice.OperationDate,
+		&i.Invoice.PeriodStart,
+		&i.Invoice.PeriodEnd,
+		&i.Invoice.Currency,
+		&i.Invoice.TaxTreatment,
+		&i.Invoice.Parties,
+		&i.Invoice.Base,
+		&i.Invoice.Tax,
+		&i.Invoice.Surcharge,
+		&i.Invoice.Withheld,
+		&i.Invoice.CorrectiveMethod,
+		&i.Invoice.CorrectiveReason,
+		&i.Invoice.Notes,
+		&i.Invoice.OrderID,
+		&i.Invoice.OrderWhole,
+		&i.Invoice.QuoteID,
+		&i.Invoice.QuoteVersion,
+		&i.Invoice.FromProformaID,
+		&i.Invoice.CreatedBy,
+		&i.Invoice.IssuedAt,
+		&i.Invoice.IssuedBy,
+		&i.Invoice.VoidedAt,
+		&i.Invoice.VoidedBy,
+		&i.Invoice.VoidReason,
+		&i.Invoice.Pdf,
+		&i.Invoice.PdfSha256,
+		&i.Invoice.DueDate,
+		&i.Invoice.Channel,
+		&i.Invoice.PricesIncludeTax,
+		&i.Name,
+		&i.TaxID,
+		&i.Address,
+		&i.Country,
+		&i.Currency,
+		&i.TimeZone,
+		&i.Logo,
+		&i.SimplifiedActivity,
+	)
+	return i, err
+}
+
 const lockOrdersForInvoicing = `-- name: LockOrdersForInvoicing :many
 SELECT id FROM orders WHERE org_id = $1 AND id = ANY ($2::bigint[]) ORDER BY id FOR UPDATE
 `

@@ -67,13 +67,19 @@ SELECT * FROM subscription_events WHERE org_id = @org_id ORDER BY at DESC, id DE
 
 -- name: CountVoucher :one
 -- One more voucher of the month; the row stays locked until the issuing
--- transaction ends, so concurrent issuers of the org queue here.
-INSERT INTO voucher_usage (org_id, month, physical, ecommerce, overage)
-VALUES (@org_id, @month, (@channel::text = 'physical')::int, (@channel::text = 'ecommerce')::int, 0)
-ON CONFLICT (org_id, month) DO UPDATE
-SET physical = voucher_usage.physical + (@channel::text = 'physical')::int,
-    ecommerce = voucher_usage.ecommerce + (@channel::text = 'ecommerce')::int
-RETURNING *;
+-- transaction ends, so concurrent issuers of the org queue here. The org's
+-- subscription comes back with the count (no plan_id: none), so the limit
+-- costs no second round trip.
+WITH u AS (
+    INSERT INTO voucher_usage (org_id, month, physical, ecommerce, overage)
+    VALUES (@org_id, @month, (@channel::text = 'physical')::int, (@channel::text = 'ecommerce')::int, 0)
+    ON CONFLICT (org_id, month) DO UPDATE
+    SET physical = voucher_usage.physical + (@channel::text = 'physical')::int,
+        ecommerce = voucher_usage.ecommerce + (@channel::text = 'ecommerce')::int
+    RETURNING org_id, physical, ecommerce
+)
+SELECT u.physical, u.ecommerce, s.plan_id, s.pending_plan_id, s.pending_from
+FROM u LEFT JOIN subscriptions s ON s.org_id = u.org_id;
 
 -- name: AddVoucherOverage :exec
 UPDATE voucher_usage SET overage = overage + 1, overage_plan_id = @plan_id WHERE org_id = @org_id AND month = @month;

@@ -246,12 +246,16 @@ func (q *Queries) CountStoreUsers(ctx context.Context, orgID int64) (int32, erro
 }
 
 const countVoucher = `-- name: CountVoucher :one
-INSERT INTO voucher_usage (org_id, month, physical, ecommerce, overage)
-VALUES ($1, $2, ($3::text = 'physical')::int, ($3::text = 'ecommerce')::int, 0)
-ON CONFLICT (org_id, month) DO UPDATE
-SET physical = voucher_usage.physical + ($3::text = 'physical')::int,
-    ecommerce = voucher_usage.ecommerce + ($3::text = 'ecommerce')::int
-RETURNING org_id, month, physical, ecommerce, overage, overage_plan_id
+WITH u AS (
+    INSERT INTO voucher_usage (org_id, month, physical, ecommerce, overage)
+    VALUES ($1, $2, ($3::text = 'physical')::int, ($3::text = 'ecommerce')::int, 0)
+    ON CONFLICT (org_id, month) DO UPDATE
+    SET physical = voucher_usage.physical + ($3::text = 'physical')::int,
+        ecommerce = voucher_usage.ecommerce + ($3::text = 'ecommerce')::int
+    RETURNING org_id, physical, ecommerce
+)
+SELECT u.physical, u.ecommerce, s.plan_id, s.pending_plan_id, s.pending_from
+FROM u LEFT JOIN subscriptions s ON s.org_id = u.org_id
 `
 
 type CountVoucherParams struct {
@@ -260,18 +264,27 @@ type CountVoucherParams struct {
 	Channel string
 }
 
+type CountVoucherRow struct {
+	Physical      int32
+	Ecommerce     int32
+	PlanID        *int64
+	PendingPlanID *int64
+	PendingFrom   pgtype.Date
+}
+
 // One more voucher of the month; the row stays locked until the issuing
-// transaction ends, so concurrent issuers of the org queue here.
-func (q *Queries) CountVoucher(ctx context.Context, arg CountVoucherParams) (VoucherUsage, error) {
+// transaction ends, so concurrent issuers of the org queue here. The org's
+// subscription comes back with the count (no plan_id: none), so the limit
+// costs no second round trip.
+func (q *Queries) CountVoucher(ctx context.Context, arg CountVoucherParams) (CountVoucherRow, error) {
 	row := q.db.QueryRow(ctx, countVoucher, arg.OrgID, arg.Month, arg.Channel)
-	var i VoucherUsage
+	var i CountVoucherRow
 	err := row.Scan(
-		&i.OrgID,
-		&i.Month,
 		&i.Physical,
 		&i.Ecommerce,
-		&i.Overage,
-		&i.OveragePlanID,
+		&i.PlanID,
+		&i.PendingPlanID,
+		&i.PendingFrom,
 	)
 	return i, err
 }

@@ -131,16 +131,15 @@ func DueDate(date time.Time, terms int) time.Time {
 
 // load locks the draft and reads its lines and the org as it is now.
 func (s *issuing) load(ctx context.Context) error {
-	var err error
-	if s.inv, err = s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID}); err != nil {
+	r, err := s.q.LockInvoiceForIssue(ctx, queries.LockInvoiceForIssueParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID})
+	if err != nil {
 		return err
 	}
-	if s.inv.State != Draft {
+	if s.inv = r.Invoice; s.inv.State != Draft {
 		return ErrNotDraft
 	}
-	if s.org, err = s.q.GetOrgForInvoicing(ctx, s.in.OrgID); err != nil {
-		return err
-	}
+	s.org = queries.GetOrgForInvoicingRow{ID: s.in.OrgID, Name: r.Name, TaxID: r.TaxID, Address: r.Address, Country: r.Country,
+		Currency: r.Currency, TimeZone: r.TimeZone, Logo: r.Logo, SimplifiedActivity: r.SimplifiedActivity}
 	if s.loc, err = time.LoadLocation(s.org.TimeZone); err != nil {
 		s.loc = time.UTC
 	}

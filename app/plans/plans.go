@@ -92,8 +92,11 @@ func Count(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID int
 	if err != nil {
 		return err
 	}
-	plan, ok, err := planOn(ctx, q, orgID, day)
-	if err != nil || !ok || plan.Vouchers == nil {
+	if u.PlanID == nil {
+		return nil // no subscription: nothing limits the org
+	}
+	plan, err := q.GetPlan(ctx, planIDOn(*u.PlanID, u.PendingPlanID, u.PendingFrom, day))
+	if err != nil || plan.Vouchers == nil {
 		return err
 	}
 	used, limit := int(u.Physical+u.Ecommerce), int(*plan.Vouchers)
@@ -144,12 +147,17 @@ func planOn(ctx context.Context, q *queries.Queries, orgID int64, day time.Time)
 	if err != nil {
 		return queries.Plan{}, false, err
 	}
-	id := s.PlanID
-	if s.PendingPlanID != nil && !day.Before(s.PendingFrom.Time) {
-		id = *s.PendingPlanID
-	}
-	p, err := q.GetPlan(ctx, id)
+	p, err := q.GetPlan(ctx, planIDOn(s.PlanID, s.PendingPlanID, s.PendingFrom, day))
 	return p, err == nil, err
+}
+
+// planIDOn is the plan a subscription is on on day: its plan, or the
+// pending one (a downgrade) from the day it takes effect.
+func planIDOn(plan int64, pending *int64, from pgtype.Date, day time.Time) int64 {
+	if pending != nil && !day.Before(from.Time) {
+		return *pending
+	}
+	return plan
 }
 
 // nextPlan is the name of the first active plan ranked above p.
