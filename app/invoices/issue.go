@@ -87,6 +87,9 @@ type issuing struct {
 	// whom the issued event concerns.
 	owner      *int64
 	ownerKnown bool
+	// corrected is what a corrective corrects or an F3 replaces, read once
+	// by validate for the checks, the PDF and the record.
+	corrected []queries.Invoice
 }
 
 // Issue issues a draft in tx: it checks what RD 1619/2012 asks of its kind
@@ -280,6 +283,7 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 	if err != nil {
 		return err
 	}
+	s.corrected = corrected
 	if len(corrected) == 0 {
 		bad.add("corrects", "invoices.corrects_required", nil)
 	}
@@ -309,6 +313,7 @@ func (s *issuing) checkReplaced(ctx context.Context, bad Invalid) error {
 	if err != nil {
 		return err
 	}
+	s.corrected = replaced
 	if len(replaced) == 0 {
 		bad.add("corrects", "invoices.replaces_required", nil)
 	}
@@ -434,9 +439,12 @@ func (s *issuing) settle(context.Context) error {
 // serves one statement at a time) and starts drawing it on its own
 // goroutine; s.drawn waits for the bytes.
 func (s *issuing) draw(ctx context.Context) error {
-	r, err := documentRefs(ctx, s.q, s.inv)
-	if err != nil {
-		return err
+	r := refs{corrected: s.corrected}
+	if k := Kind(s.inv.Kind); k != Corrective && k != Replacement {
+		var err error
+		if r, err = documentRefs(ctx, s.q, s.inv); err != nil {
+			return err
+		}
 	}
 	inv, pt, lines, logo := s.inv, s.parties, s.lines, s.org.Logo
 	done := make(chan struct{})

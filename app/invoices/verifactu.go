@@ -184,7 +184,7 @@ func qrCode(inv queries.Invoice, pt Parties, totals tax.Totals) (*verifactu.QRCo
 // 1007/2023), chained to its issuer's previous record, in the issuing
 // transaction.
 func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
-	a, err := altaOf(ctx, queries.New(tx), s.inv, s.parties, s.totals, s.lines)
+	a, err := registroAlta(s.inv, s.parties, s.totals, s.corrected, description(s.lines))
 	if err != nil {
 		return err
 	}
