@@ -177,8 +177,9 @@ func startSharedOnce() { shared, sharedErr = startShared() }
 
 // e2eParallel is how many browser tests run at once unless -parallel says
 // otherwise. They mostly wait (on Chromium, the server, a scheduled
-// minute), so more than GOMAXPROCS of them keep two cores busy; more than
-// four made the 1-second live checks the first to slip.
+// minute), so more than GOMAXPROCS of them keep two cores busy. Four is
+// what was measured (BENCHMARKS.md, test suite time): the live checks then
+// took 2–732 ms of their 1 s and more; more browsers at once were not tried.
 const e2eParallel = 4
 
 // e2eDefaults, called by TestMain after flag.Parse, raises -parallel to
