@@ -179,7 +179,7 @@ func startSharedOnce() { shared, sharedErr = startShared() }
 // otherwise. They mostly wait (on Chromium, the server, a scheduled
 // minute), so more than GOMAXPROCS of them keep two cores busy. Four is
 // what was measured (BENCHMARKS.md, test suite time): the live checks then
-// took 2–732 ms of their 1 s and more; more browsers at once were not tried.
+// took 2–732 ms (the tightest allows 1 s); more at once was not tried.
 const e2eParallel = 4
 
 // e2eDefaults, called by TestMain after flag.Parse, raises -parallel to
