@@ -435,17 +435,15 @@ func (s *issuing) settle(context.Context) error {
 	return nil
 }
 
-// draw reads what the PDF names besides the invoice (the transaction
-// serves one statement at a time) and starts drawing it on its own
-// goroutine; s.drawn waits for the bytes.
+// draw reads what the PDF names besides the invoice and validate has not
+// read (the transaction serves one statement at a time) and starts drawing
+// it on its own goroutine; s.drawn waits for the bytes.
 func (s *issuing) draw(ctx context.Context) error {
-	r := refs{corrected: s.corrected}
-	if k := Kind(s.inv.Kind); k != Corrective && k != Replacement {
-		var err error
-		if r, err = documentRefs(ctx, s.q, s.inv); err != nil {
-			return err
-		}
+	notes, err := deliveryNotesOf(ctx, s.q, s.inv)
+	if err != nil {
+		return err
 	}
+	r := refs{corrected: s.corrected, notes: notes}
 	inv, pt, lines, logo := s.inv, s.parties, s.lines, s.org.Logo
 	done := make(chan struct{})
 	var pdf []byte

@@ -100,24 +100,35 @@ type refs struct {
 
 // documentRefs reads the rows a document of inv's kind names.
 func documentRefs(ctx context.Context, q *queries.Queries, inv queries.Invoice) (refs, error) {
-	var r refs
-	switch Kind(inv.Kind) {
-	case Corrective, Replacement:
-		var err error
-		r.corrected, err = q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
-		if err != nil {
-			return r, err
-		}
-	case Summary:
-		notes, err := q.ListInvoiceDeliveryNotes(ctx, queries.ListInvoiceDeliveryNotesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
-		if err != nil {
-			return r, err
-		}
-		for _, n := range notes {
-			r.notes = append(r.notes, n.Number)
-		}
+	corrected, err := correctedBy(ctx, q, inv)
+	if err != nil {
+		return refs{}, err
 	}
-	return r, nil
+	notes, err := deliveryNotesOf(ctx, q, inv)
+	return refs{corrected: corrected, notes: notes}, err
+}
+
+// correctedBy reads the invoices a corrective corrects or an F3 replaces
+// (none for other kinds).
+func correctedBy(ctx context.Context, q *queries.Queries, inv queries.Invoice) ([]queries.Invoice, error) {
+	if k := Kind(inv.Kind); k != Corrective && k != Replacement {
+		return nil, nil
+	}
+	return q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+}
+
+// deliveryNotesOf reads the numbers of a summary invoice's delivery notes
+// (none for other kinds).
+func deliveryNotesOf(ctx context.Context, q *queries.Queries, inv queries.Invoice) ([]string, error) {
+	if Kind(inv.Kind) != Summary {
+		return nil, nil
+	}
+	notes, err := q.ListInvoiceDeliveryNotes(ctx, queries.ListInvoiceDeliveryNotesParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+	var numbers []string
+	for _, n := range notes {
+		numbers = append(numbers, n.Number)
+	}
+	return numbers, err
 }
 
 // buildDocument is document without the database: it only computes, so

@@ -199,12 +199,9 @@ func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
 // altaOf builds the (unsealed) RegistroAlta of an invoice from its frozen
 // data: at issue, and again for a corrected resubmission.
 func altaOf(ctx context.Context, q *queries.Queries, inv queries.Invoice, pt Parties, totals tax.Totals, lines []queries.InvoiceLine) (*verifactu.Alta, error) {
-	var corrected []queries.Invoice
-	if k := Kind(inv.Kind); k == Corrective || k == Replacement {
-		var err error
-		if corrected, err = q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: inv.OrgID, InvoiceID: inv.ID}); err != nil {
-			return nil, err
-		}
+	corrected, err := correctedBy(ctx, q, inv)
+	if err != nil {
+		return nil, err
 	}
 	return registroAlta(inv, pt, totals, corrected, description(lines))
 }

@@ -328,9 +328,9 @@ var htmxSettled = chromedp.Poll(`document.querySelector(".htmx-added, .htmx-sett
 
 // everyStep: PULSO_E2E_SHOTS=all (make e2e) keeps a screenshot of every
 // step; otherwise only a failing step and the shots a test asks for are
-// taken. Capturing and encoding a PNG is most of what Chromium spends in a
-// step, about a fifth of the suite's browser CPU over ~200 steps
-// (BENCHMARKS.md, test suite time).
+// taken. Capturing and encoding a PNG after each of ~200 steps was about a
+// fifth of the suite's browser CPU (100 → 82 core-s; BENCHMARKS.md, test
+// suite time).
 var everyStep = os.Getenv("PULSO_E2E_SHOTS") == "all"
 
 func (b *browser) shot(step string) {
