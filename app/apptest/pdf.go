@@ -12,8 +12,9 @@ import (
 )
 
 // PDFText is the text a PDF draws on its pages, as its content streams
-// hold it: fpdf compresses each with Flate and writes strings as (…)Tj in
-// Windows-1252, with ( ) and \ escaped.
+// hold it: fpdf writes them plain, or compressed with Flate (a document of
+// several pages), with strings as (…)Tj in Windows-1252 and ( ) \ escaped.
+// Images are left out.
 func PDFText(t testing.TB, pdf []byte) string {
 	t.Helper()
 	var out strings.Builder
@@ -22,16 +23,29 @@ func PDFText(t testing.TB, pdf []byte) string {
 		if i < 0 {
 			break
 		}
+		// The stream's dictionary is the last one opened before it.
+		dict := rest[:i]
+		if k := bytes.LastIndex(dict, []byte("<<")); k >= 0 {
+			dict = dict[k:]
+		}
 		rest = rest[i+len("stream\n"):]
 		j := bytes.Index(rest, []byte("\nendstream"))
 		if j < 0 {
 			break
 		}
-		if zr, err := zlib.NewReader(bytes.NewReader(rest[:j])); err == nil {
-			b, _ := io.ReadAll(zr)
-			out.Write(b)
+		switch {
+		case bytes.Contains(dict, []byte("/Subtype")): // an image
+		case bytes.Contains(dict, []byte("/FlateDecode")):
+			if zr, err := zlib.NewReader(bytes.NewReader(rest[:j])); err == nil {
+				b, _ := io.ReadAll(zr)
+				out.Write(b)
+			}
+		case !bytes.Contains(dict, []byte("/Filter")):
+			out.Write(rest[:j])
 		}
-		rest = rest[j:]
+		// Past "endstream", whose own "stream\n" would otherwise be taken
+		// for the next stream's start.
+		rest = rest[j+len("\nendstream"):]
 	}
 	return out.String()
 }

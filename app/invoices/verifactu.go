@@ -361,11 +361,7 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 	if prev != nil {
 		p.PrevNumSerie, p.PrevFecha, p.PrevHuella = &prev.NumSerieFactura, &prev.FechaExpedicionFactura, &prev.Huella
 	}
-	stored, err := verifactu.ParseRecord(xml)
-	if err != nil {
-		return none, err
-	}
-	p.GeneratedAtText = stored.FechaHoraHusoGenRegistro
+	p.GeneratedAtText = r.GeneratedAt()
 	rec, err := q.AppendVerifactuRecord(ctx, p)
 	if err == nil && rec.Advanced != 1 {
 		err = errChainMoved

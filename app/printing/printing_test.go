@@ -65,10 +65,20 @@ func TestQRSlotPrintsTheCodeWithItsCaptions(t *testing.T) {
 	if strings.Contains(apptest.PDFText(t, plain), "QR tributario") {
 		t.Error("a document without QR prints its caption")
 	}
-	// Drawn, not embedded: one filled rectangle per row's run of dark
-	// modules (stripes: every other row dark across), no image.
-	if got, want := strings.Count(text, " re f"), strings.Count(apptest.PDFText(t, plain), " re f")+13; got != want {
-		t.Errorf("%d filled rectangles, want %d", got, want)
+	// Drawn, not embedded: one path of one rectangle per row's run of
+	// dark modules (stripes: every other row dark across, 25 modules), in
+	// module units, filled once; no image.
+	var runs []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasSuffix(l, " 1 re") {
+			runs = append(runs, l)
+		}
+	}
+	if len(runs) != 13 || runs[0] != "0 0 25 1 re" || runs[12] != "0 24 25 1 re" {
+		t.Errorf("QR runs %q, want 13 from \"0 0 25 1 re\" to \"0 24 25 1 re\"", runs)
+	}
+	if !strings.Contains(text, "0 24 25 1 re\nf Q") {
+		t.Error("the QR path is not filled and closed")
 	}
 	if bytes.Count(a, []byte("/Subtype /Image")) != bytes.Count(plain, []byte("/Subtype /Image")) {
 		t.Error("the QR is embedded as an image")

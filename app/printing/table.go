@@ -1,7 +1,6 @@
 package printing
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -164,9 +163,5 @@ func RenderTable(t Table) ([]byte, error) {
 		pdf.Line(15, y+lineH+1, 15+page, y+lineH+1)
 	}
 
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return finish(pdf)
 }

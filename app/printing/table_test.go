@@ -84,3 +84,40 @@ func TestTableRefusesRowsThatDoNotMatchItsColumns(t *testing.T) {
 		t.Fatalf("no columns: %v", err)
 	}
 }
+
+// A one-page document's content goes out plain (compressing it would cost
+// more than the few KB it saves); a document of several pages has every
+// page's content compressed. Both read back the same text.
+func TestOnlyDocumentsOfSeveralPagesAreCompressed(t *testing.T) {
+	contents := func(pdf []byte) (plain, flate int) {
+		for _, dict := range bytes.Split(pdf, []byte("obj\n<<"))[1:] {
+			dict, _, _ = bytes.Cut(dict, []byte(">>"))
+			switch {
+			case bytes.Contains(dict, []byte("/Type")) || bytes.Contains(dict, []byte("/Subtype")):
+			case bytes.Contains(dict, []byte("/FlateDecode")):
+				flate++
+			case bytes.Contains(dict, []byte("/Length")):
+				plain++
+			}
+		}
+		return plain, flate
+	}
+	one, err := printing.RenderTable(reportTable(3, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, flate := contents(one); plain != 1 || flate != 0 {
+		t.Errorf("one page: %d plain and %d compressed contents, want 1 and 0", plain, flate)
+	}
+	many, err := printing.RenderTable(reportTable(200, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, flate := contents(many)
+	if plain != 0 || flate < 3 {
+		t.Errorf("several pages: %d plain and %d compressed contents, want 0 and at least 3", plain, flate)
+	}
+	if text := apptest.PDFText(t, many); !strings.Contains(text, "(Comercial n\xfamero 199 con un nombre largo)") {
+		t.Error("the compressed pages do not read back")
+	}
+}

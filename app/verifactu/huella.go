@@ -178,6 +178,9 @@ func (a *Alta) Link() Link {
 	return Link{a.IDFactura.IDEmisorFactura, a.IDFactura.NumSerieFactura, Date(a.IDFactura.FechaExpedicionFactura), a.Huella}
 }
 
+// GeneratedAt is when Seal made the record, as the record writes it.
+func (a *Alta) GeneratedAt() string { return a.FechaHoraHusoGenRegistro }
+
 // Seal is Alta.Seal for an anulación.
 func (a *Anulacion) Seal(prev *Link, at time.Time) error {
 	if err := a.Validate(); err != nil {
@@ -204,3 +207,6 @@ func (a *Anulacion) ComputeHuella() string {
 func (a *Anulacion) Link() Link {
 	return Link{a.IDFactura.IDEmisorFactura, a.IDFactura.NumSerieFactura, Date(a.IDFactura.FechaExpedicionFactura), a.Huella}
 }
+
+// GeneratedAt is Alta.GeneratedAt for an anulación.
+func (a *Anulacion) GeneratedAt() string { return a.FechaHoraHusoGenRegistro }

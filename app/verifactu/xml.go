@@ -141,6 +141,9 @@ func (w *xw) sistema(s SistemaInformatico) {
 type Record interface {
 	// Link is what the next record of the chain names of this one.
 	Link() Link
+	// GeneratedAt is the FechaHoraHusoGenRegistro Seal wrote: the string
+	// the huella and the XML carry.
+	GeneratedAt() string
 	marshal() ([]byte, error)
 }
 
