@@ -40,31 +40,30 @@ SELECT * FROM invoices WHERE org_id = @org_id AND id = @id;
 SELECT * FROM invoices WHERE org_id = @org_id AND id = @id FOR UPDATE;
 
 -- name: LockInvoiceForIssue :one
--- LockInvoice with the issuer as GetOrgForInvoicing reads it, in one
--- round trip: what issuing starts from.
-SELECT sqlc.embed(i), o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity
+-- LockInvoice with the issuer as GetOrgForInvoicing reads it and what
+-- issuing freezes of the customer (if any): its billing address (if any)
+-- and the owner its events go to, in one round trip.
+SELECT sqlc.embed(i), o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
+       (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
+       c.payment_terms_days, c.owner_id AS customer_owner_id,
+       a.street, a.postal_code, a.city, a.province
 FROM invoices i JOIN orgs o ON o.id = i.org_id
+LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
+LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
 WHERE i.org_id = @org_id AND i.id = @id
 FOR UPDATE OF i;
 
 -- name: DeleteDraftInvoice :execrows
 DELETE FROM invoices WHERE org_id = @org_id AND id = @id AND state = 'draft';
 
--- name: LastIssueInSeries :one
--- The date of the highest number of a series in a year. Called with the
--- series row locked (series.Take), so no other issuer can pass it meanwhile.
-SELECT issue_date FROM invoices
-WHERE org_id = @org_id AND series = @series AND year = @year AND number IS NOT NULL
-ORDER BY number DESC LIMIT 1;
-
--- name: IssueInvoice :one
+-- name: IssueInvoice :execrows
+-- Issuing holds the row as it writes it; the PDF does not come back.
 UPDATE invoices SET state = 'issued', year = sqlc.narg('year'), number = sqlc.narg('number'), full_number = sqlc.narg('full_number'),
     issue_date = @issue_date, operation_date = sqlc.narg('operation_date'), parties = @parties,
     base = @base, tax = @tax, surcharge = @surcharge, withheld = @withheld, total = @total,
     issued_at = @issued_at, issued_by = sqlc.narg('issued_by'), pdf = @pdf, pdf_sha256 = @pdf_sha256,
     due_date = sqlc.narg('due_date')
-WHERE org_id = @org_id AND id = @id AND state = 'draft'
-RETURNING *;
+WHERE org_id = @org_id AND id = @id AND state = 'draft';
 
 -- name: VoidInvoice :one
 UPDATE invoices SET state = 'voided', voided_at = @voided_at, voided_by = sqlc.narg('voided_by'), void_reason = @void_reason
@@ -152,15 +151,6 @@ ORDER BY n.delivered_on, n.id, l.position;
 
 -- name: ListOrderDeliveryNoteIDs :many
 SELECT id FROM delivery_notes WHERE org_id = @org_id AND order_id = @order_id ORDER BY id;
-
--- name: GetInvoiceRecipient :one
--- What issuing freezes of the customer, its billing address (if any) and
--- the owner its events go to, in one read.
-SELECT c.legal_name, c.tax_id, c.country, c.payment_terms_days, c.owner_id,
-       a.street, a.postal_code, a.city, a.province
-FROM customers c
-LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
-WHERE c.org_id = @org_id AND c.id = @id;
 
 -- name: CustomerOwner :one
 -- Who a customer's invoices concern (their live events' subject).

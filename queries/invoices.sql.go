@@ -364,50 +364,6 @@ func (q *Queries) GetInvoice(ctx context.Context, arg GetInvoiceParams) (Invoice
 	return i, err
 }
 
-const getInvoiceRecipient = `-- name: GetInvoiceRecipient :one
-SELECT c.legal_name, c.tax_id, c.country, c.payment_terms_days, c.owner_id,
-       a.street, a.postal_code, a.city, a.province
-FROM customers c
-LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
-WHERE c.org_id = $1 AND c.id = $2
-`
-
-type GetInvoiceRecipientParams struct {
-	OrgID int64
-	ID    int64
-}
-
-type GetInvoiceRecipientRow struct {
-	LegalName        string
-	TaxID            string
-	Country          string
-	PaymentTermsDays int32
-	OwnerID          *int64
-	Street           *string
-	PostalCode       *string
-	City             *string
-	Province         *string
-}
-
-// What issuing freezes of the customer, its billing address (if any) and
-// the owner its events go to, in one read.
-func (q *Queries) GetInvoiceRecipient(ctx context.Context, arg GetInvoiceRecipientParams) (GetInvoiceRecipientRow, error) {
-	row := q.db.QueryRow(ctx, getInvoiceRecipient, arg.OrgID, arg.ID)
-	var i GetInvoiceRecipientRow
-	err := row.Scan(
-		&i.LegalName,
-		&i.TaxID,
-		&i.Country,
-		&i.PaymentTermsDays,
-		&i.OwnerID,
-		&i.Street,
-		&i.PostalCode,
-		&i.City,
-		&i.Province,
-	)
-	return i, err
-}
-
 const getOrgForInvoicing = `-- name: GetOrgForInvoicing :one
 SELECT id, name, tax_id, address, country, currency, time_zone, logo, simplified_activity FROM orgs WHERE id = $1
 `
@@ -456,14 +412,13 @@ func (q *Queries) InsertInvoiceCorrection(ctx context.Context, arg InsertInvoice
 	return err
 }
 
-const issueInvoice = `-- name: IssueInvoice :one
+const issueInvoice = `-- name: IssueInvoice :execrows
 UPDATE invoices SET state = 'issued', year = $1, number = $2, full_number = $3,
     issue_date = $4, operation_date = $5, parties = $6,
     base = $7, tax = $8, surcharge = $9, withheld = $10, total = $11,
     issued_at = $12, issued_by = $13, pdf = $14, pdf_sha256 = $15,
     due_date = $16
 WHERE org_id = $17 AND id = $18 AND state = 'draft'
-RETURNING org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax
 `
 
 type IssueInvoiceParams struct {
@@ -487,8 +442,9 @@ type IssueInvoiceParams struct {
 	ID            int64
 }
 
-func (q *Queries) IssueInvoice(ctx context.Context, arg IssueInvoiceParams) (Invoice, error) {
-	row := q.db.QueryRow(ctx, issueInvoice,
+// Issuing holds the row as it writes it; the PDF does not come back.
+func (q *Queries) IssueInvoice(ctx context.Context, arg IssueInvoiceParams) (int64, error) {
+	result, err := q.db.Exec(ctx, issueInvoice,
 		arg.Year,
 		arg.Number,
 		arg.FullNumber,
@@ -508,52 +464,10 @@ func (q *Queries) IssueInvoice(ctx context.Context, arg IssueInvoiceParams) (Inv
 		arg.OrgID,
 		arg.ID,
 	)
-	var i Invoice
-	err := row.Scan(
-		&i.OrgID,
-		&i.ID,
-		&i.CustomerID,
-		&i.Kind,
-		&i.Series,
-		&i.Number,
-		&i.IssueDate,
-		&i.Total,
-		&i.CreatedAt,
-		&i.FiscalType,
-		&i.State,
-		&i.Year,
-		&i.FullNumber,
-		&i.OperationDate,
-		&i.PeriodStart,
-		&i.PeriodEnd,
-		&i.Currency,
-		&i.TaxTreatment,
-		&i.Parties,
-		&i.Base,
-		&i.Tax,
-		&i.Surcharge,
-		&i.Withheld,
-		&i.CorrectiveMethod,
-		&i.CorrectiveReason,
-		&i.Notes,
-		&i.OrderID,
-		&i.OrderWhole,
-		&i.QuoteID,
-		&i.QuoteVersion,
-		&i.FromProformaID,
-		&i.CreatedBy,
-		&i.IssuedAt,
-		&i.IssuedBy,
-		&i.VoidedAt,
-		&i.VoidedBy,
-		&i.VoidReason,
-		&i.Pdf,
-		&i.PdfSha256,
-		&i.DueDate,
-		&i.Channel,
-		&i.PricesIncludeTax,
-	)
-	return i, err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const issuedCorrectionsOf = `-- name: IssuedCorrectionsOf :one
@@ -593,27 +507,6 @@ func (q *Queries) IssuedReplacementsOf(ctx context.Context, arg IssuedReplacemen
 	var count int64
 	err := row.Scan(&count)
 	return count, err
-}
-
-const lastIssueInSeries = `-- name: LastIssueInSeries :one
-SELECT issue_date FROM invoices
-WHERE org_id = $1 AND series = $2 AND year = $3 AND number IS NOT NULL
-ORDER BY number DESC LIMIT 1
-`
-
-type LastIssueInSeriesParams struct {
-	OrgID  int64
-	Series *string
-	Year   *int32
-}
-
-// The date of the highest number of a series in a year. Called with the
-// series row locked (series.Take), so no other issuer can pass it meanwhile.
-func (q *Queries) LastIssueInSeries(ctx context.Context, arg LastIssueInSeriesParams) (pgtype.Date, error) {
-	row := q.db.QueryRow(ctx, lastIssueInSeries, arg.OrgID, arg.Series, arg.Year)
-	var issue_date pgtype.Date
-	err := row.Scan(&issue_date)
-	return issue_date, err
 }
 
 const linkDeliveryNote = `-- name: LinkDeliveryNote :exec
@@ -886,8 +779,13 @@ func (q *Queries) LockInvoice(ctx context.Context, arg LockInvoiceParams) (Invoi
 }
 
 const lockInvoiceForIssue = `-- name: LockInvoiceForIssue :one
-SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel, i.prices_include_tax, o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity
+SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel, i.prices_include_tax, o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
+       (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
+       c.payment_terms_days, c.owner_id AS customer_owner_id,
+       a.street, a.postal_code, a.city, a.province
 FROM invoices i JOIN orgs o ON o.id = i.org_id
+LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
+LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
 WHERE i.org_id = $1 AND i.id = $2
 FOR UPDATE OF i
 `
@@ -907,10 +805,21 @@ type LockInvoiceForIssueRow struct {
 	TimeZone           string
 	Logo               []byte
 	SimplifiedActivity string
+	CustomerFound      bool
+	CustomerName       *string
+	CustomerTaxID      *string
+	CustomerCountry    *string
+	PaymentTermsDays   *int32
+	CustomerOwnerID    *int64
+	Street             *string
+	PostalCode         *string
+	City               *string
+	Province           *string
 }
 
-// LockInvoice with the issuer as GetOrgForInvoicing reads it, in one
-// round trip: what issuing starts from.
+// LockInvoice with the issuer as GetOrgForInvoicing reads it and what
+// issuing freezes of the customer (if any): its billing address (if any)
+// and the owner its events go to, in one round trip.
 func (q *Queries) LockInvoiceForIssue(ctx context.Context, arg LockInvoiceForIssueParams) (LockInvoiceForIssueRow, error) {
 	row := q.db.QueryRow(ctx, lockInvoiceForIssue, arg.OrgID, arg.ID)
 	var i LockInvoiceForIssueRow
@@ -965,6 +874,16 @@ func (q *Queries) LockInvoiceForIssue(ctx context.Context, arg LockInvoiceForIss
 		&i.TimeZone,
 		&i.Logo,
 		&i.SimplifiedActivity,
+		&i.CustomerFound,
+		&i.CustomerName,
+		&i.CustomerTaxID,
+		&i.CustomerCountry,
+		&i.PaymentTermsDays,
+		&i.CustomerOwnerID,
+		&i.Street,
+		&i.PostalCode,
+		&i.City,
+		&i.Province,
 	)
 	return i, err
 }

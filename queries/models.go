@@ -562,6 +562,7 @@ type NumberSeries struct {
 	Code       string
 	Year       int32
 	LastNumber int32
+	LastDate   pgtype.Date
 }
 
 type OpenSession struct {

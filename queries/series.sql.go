@@ -7,10 +7,12 @@ package queries
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const listNumberSeries = `-- name: ListNumberSeries :many
-SELECT org_id, id, kind, code, year, last_number FROM number_series WHERE org_id = $1 ORDER BY code, year DESC
+SELECT org_id, id, kind, code, year, last_number, last_date FROM number_series WHERE org_id = $1 ORDER BY code, year DESC
 `
 
 func (q *Queries) ListNumberSeries(ctx context.Context, orgID int64) ([]NumberSeries, error) {
@@ -29,6 +31,7 @@ func (q *Queries) ListNumberSeries(ctx context.Context, orgID int64) ([]NumberSe
 			&i.Code,
 			&i.Year,
 			&i.LastNumber,
+			&i.LastDate,
 		); err != nil {
 			return nil, err
 		}
@@ -40,12 +43,31 @@ func (q *Queries) ListNumberSeries(ctx context.Context, orgID int64) ([]NumberSe
 	return items, nil
 }
 
+const seriesLastDate = `-- name: SeriesLastDate :one
+SELECT last_date FROM number_series WHERE org_id = $1 AND code = $2 AND year = $3
+`
+
+type SeriesLastDateParams struct {
+	OrgID int64
+	Code  string
+	Year  int32
+}
+
+// The latest date numbered in a series in a year (no row: none yet).
+func (q *Queries) SeriesLastDate(ctx context.Context, arg SeriesLastDateParams) (pgtype.Date, error) {
+	row := q.db.QueryRow(ctx, seriesLastDate, arg.OrgID, arg.Code, arg.Year)
+	var last_date pgtype.Date
+	err := row.Scan(&last_date)
+	return last_date, err
+}
+
 const takeNumber = `-- name: TakeNumber :one
-INSERT INTO number_series AS s (org_id, kind, code, year, last_number)
-VALUES ($1, $2, $3, $4, 1)
-ON CONFLICT (org_id, code, year) DO UPDATE SET last_number = s.last_number + 1
+INSERT INTO number_series AS s (org_id, kind, code, year, last_number, last_date)
+VALUES ($1, $2, $3, $4, 1, $5)
+ON CONFLICT (org_id, code, year) DO UPDATE SET last_number = s.last_number + 1,
+    last_date = greatest(s.last_date, excluded.last_date)
     WHERE s.kind = excluded.kind
-RETURNING last_number
+RETURNING last_number, last_date
 `
 
 type TakeNumberParams struct {
@@ -53,19 +75,27 @@ type TakeNumberParams struct {
 	Kind  string
 	Code  string
 	Year  int32
+	Day   pgtype.Date
+}
+
+type TakeNumberRow struct {
+	LastNumber int32
+	LastDate   pgtype.Date
 }
 
 // The next number of a series in a year, creating the year's row on first
-// use. The row lock lasts until the caller's transaction ends (see the
-// migration). No row back means the code belongs to another kind.
-func (q *Queries) TakeNumber(ctx context.Context, arg TakeNumberParams) (int32, error) {
+// use, and the latest date numbered in it, this one's included. The row
+// lock lasts until the caller's transaction ends (see migration 0018). No
+// row back means the code belongs to another kind.
+func (q *Queries) TakeNumber(ctx context.Context, arg TakeNumberParams) (TakeNumberRow, error) {
 	row := q.db.QueryRow(ctx, takeNumber,
 		arg.OrgID,
 		arg.Kind,
 		arg.Code,
 		arg.Year,
+		arg.Day,
 	)
-	var last_number int32
-	err := row.Scan(&last_number)
-	return last_number, err
+	var i TakeNumberRow
+	err := row.Scan(&i.LastNumber, &i.LastDate)
+	return i, err
 }

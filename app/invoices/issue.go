@@ -80,13 +80,12 @@ type issuing struct {
 	number  *series.Number
 	// drawn waits for the PDF, drawn beside the statements after draw.
 	drawn func() ([]byte, error)
+	// locked is the draft as load locked it, with the issuer and the
+	// customer it names.
+	locked queries.LockInvoiceForIssueRow
 	// terms is the customer's payment terms in days (0 when the invoice
 	// names no recipient): the due date is the issue date plus these.
 	terms int
-	// owner is the customer's owner, read with the recipient (ownerKnown),
-	// whom the issued event concerns.
-	owner      *int64
-	ownerKnown bool
 	// corrected is what a corrective corrects or an F3 replaces, read once
 	// by validate for the checks, the PDF and the record.
 	corrected []queries.Invoice
@@ -114,13 +113,7 @@ func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, erro
 	if in.Rehearsal {
 		return s.inv, nil
 	}
-	var err error
-	if s.ownerKnown {
-		err = announce(ctx, s.inv, s.owner, EventIssued)
-	} else {
-		err = Announce(ctx, s.q, s.inv, EventIssued)
-	}
-	if err != nil {
+	if err := announce(ctx, s.inv, s.locked.CustomerOwnerID, EventIssued); err != nil {
 		return queries.Invoice{}, err
 	}
 	return s.inv, nil
@@ -132,12 +125,14 @@ func DueDate(date time.Time, terms int) time.Time {
 	return date.AddDate(0, 0, max(terms, 0))
 }
 
-// load locks the draft and reads its lines and the org as it is now.
+// load locks the draft and reads its lines, and the org and the customer
+// as they are now.
 func (s *issuing) load(ctx context.Context) error {
 	r, err := s.q.LockInvoiceForIssue(ctx, queries.LockInvoiceForIssueParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID})
 	if err != nil {
 		return err
 	}
+	s.locked = r
 	if s.inv = r.Invoice; s.inv.State != Draft {
 		return ErrNotDraft
 	}
@@ -214,18 +209,17 @@ func (s *issuing) validate(ctx context.Context) error {
 		if s.inv.CustomerID == nil {
 			bad.add("customer", "invoices.customer_required", nil)
 		} else {
-			cu, err := s.q.GetInvoiceRecipient(ctx, queries.GetInvoiceRecipientParams{OrgID: s.in.OrgID, ID: *s.inv.CustomerID})
-			if err != nil {
-				return err
+			cu := s.locked
+			if !cu.CustomerFound {
+				return fmt.Errorf("invoices: draft %d names customer %d, which is not there", s.inv.ID, *s.inv.CustomerID)
 			}
-			c := Party{Name: cu.LegalName, TaxID: cu.TaxID, Country: cu.Country}
+			c := Party{Name: deref(cu.CustomerName), TaxID: deref(cu.CustomerTaxID), Country: deref(cu.CustomerCountry)}
 			if cu.Street != nil {
 				c.Address = printing.AddressLine(*cu.Street, deref(cu.PostalCode), deref(cu.City), deref(cu.Province))
 			}
 			s.parties.Customer = &c
-			s.terms = int(cu.PaymentTermsDays)
-			s.owner, s.ownerKnown = cu.OwnerID, true
-			if kind != Proforma && strings.TrimSpace(cu.TaxID) == "" {
+			s.terms = int(deref(cu.PaymentTermsDays))
+			if kind != Proforma && strings.TrimSpace(c.TaxID) == "" {
 				bad.add("customer_tax_id", "invoices.customer_tax_id_required", nil)
 			}
 		}
@@ -347,7 +341,7 @@ func (s *issuing) takeNumber(ctx context.Context) error {
 	if Kind(s.inv.Kind) == Proforma {
 		return nil
 	}
-	n, err := series.Take(ctx, s.q, s.in.OrgID, seriesKind(Kind(s.inv.Kind)), deref(s.inv.Series), s.date.Year())
+	n, err := series.Take(ctx, s.q, s.in.OrgID, seriesKind(Kind(s.inv.Kind)), deref(s.inv.Series), s.date)
 	switch {
 	case errors.Is(err, series.ErrCode):
 		return Invalid{"series": {ID: "invoices.series_invalid"}}
@@ -356,13 +350,9 @@ func (s *issuing) takeNumber(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
-	last, err := s.q.LastIssueInSeries(ctx, queries.LastIssueInSeriesParams{OrgID: s.in.OrgID, Series: s.inv.Series, Year: ptr(int32(n.Year))})
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return err
-	}
-	if last.Valid && s.date.Before(last.Time) {
+	if s.date.Before(n.Latest) {
 		return Invalid{"issue_date": {ID: "invoices.issue_date_before_series", Params: map[string]any{
-			"Series": n.Code, "Last": last.Time.Format("02/01/2006")}}}
+			"Series": n.Code, "Last": n.Latest.Format("02/01/2006")}}}
 	}
 	s.number = &n
 	return nil
@@ -426,7 +416,10 @@ func (s *issuing) settle(context.Context) error {
 	}
 	t := s.totals
 	inv.Parties, inv.Base, inv.Tax, inv.Surcharge, inv.Withheld, inv.Total = parties, t.Base, t.Tax, t.Surcharge, t.Withheld, t.Total
-	inv.IssuedAt, inv.IssuedBy = &s.in.Now, s.in.UserID
+	// As the database keeps it (microseconds), so the invoice Issue
+	// returns is the row it wrote.
+	at := s.in.Now.Truncate(time.Microsecond)
+	inv.IssuedAt, inv.IssuedBy = &at, s.in.UserID
 	// A proforma is never owed, so it never falls due.
 	if Kind(inv.Kind) != Proforma {
 		inv.DueDate = pgtype.Date{Time: DueDate(s.date, s.terms), Valid: true}
@@ -497,10 +490,15 @@ func (s *issuing) freeze(ctx context.Context) error {
 	sum := sha256.Sum256(pdf)
 	digest := hex.EncodeToString(sum[:])
 	v := s.inv
-	s.inv, err = s.q.IssueInvoice(ctx, queries.IssueInvoiceParams{OrgID: v.OrgID, ID: v.ID, Year: v.Year, Number: v.Number,
+	n, err := s.q.IssueInvoice(ctx, queries.IssueInvoiceParams{OrgID: v.OrgID, ID: v.ID, Year: v.Year, Number: v.Number,
 		FullNumber: v.FullNumber, IssueDate: v.IssueDate, OperationDate: v.OperationDate, Parties: v.Parties,
 		Base: v.Base, Tax: v.Tax, Surcharge: v.Surcharge, Withheld: v.Withheld, Total: v.Total,
 		IssuedAt: v.IssuedAt, IssuedBy: v.IssuedBy, Pdf: pdf, PdfSha256: &digest, DueDate: v.DueDate})
+	if err == nil && n != 1 {
+		// load holds the draft locked, so only a bypass gets here.
+		err = fmt.Errorf("invoices: draft %d changed while it was being issued", v.ID)
+	}
+	s.inv.Pdf, s.inv.PdfSha256 = pdf, &digest
 	return err
 }
 

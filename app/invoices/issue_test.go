@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -101,6 +102,22 @@ func TestIssueNumbersAndFreezes(t *testing.T) {
 	}
 
 	ctx := context.Background()
+	// What Issue returns is the row it stored (it is not read back).
+	for _, inv := range []queries.Invoice{a, s, r} {
+		stored, err := w.env.Q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: w.org.ID, ID: inv.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p1, p2 any
+		_, _ = json.Unmarshal(inv.Parties, &p1), json.Unmarshal(stored.Parties, &p2)
+		if !reflect.DeepEqual(p1, p2) || !inv.IssuedAt.Equal(*stored.IssuedAt) || !bytes.Equal(inv.Pdf, stored.Pdf) {
+			t.Errorf("invoice %d: Issue returned other parties, time or PDF than it stored", inv.ID)
+		}
+		inv.Parties, inv.IssuedAt, inv.Pdf, inv.CreatedAt = stored.Parties, stored.IssuedAt, stored.Pdf, stored.CreatedAt
+		if !reflect.DeepEqual(inv, stored) {
+			t.Errorf("Issue returned\n%+v\nthe database holds\n%+v", inv, stored)
+		}
+	}
 	w.env.Exec(`UPDATE customers SET legal_name = 'Otro Nombre S.A.', tax_id = 'A11111111' WHERE id = $1`, w.customer)
 	w.env.Exec(`UPDATE orgs SET name = 'Renombrada S.L.', address = 'Otra calle 2' WHERE id = $1`, w.org.ID)
 	pdf, name, err := invoices.PDF(ctx, w.env.Q, w.org.ID, a.ID)

@@ -49,7 +49,7 @@ func FromQuote(ctx context.Context, tx pgx.Tx, orgID, quoteID int64, by *int64, 
 	if err != nil {
 		return queries.Order{}, err
 	}
-	n, err := series.Take(ctx, q, orgID, series.Order, OrderSeries, now.In(loc).Year())
+	n, err := series.Take(ctx, q, orgID, series.Order, OrderSeries, now.In(loc))
 	if err != nil {
 		return queries.Order{}, err
 	}
@@ -83,7 +83,7 @@ type DeliverInput struct {
 // (check_violation), whoever delivered first.
 func Deliver(ctx context.Context, tx pgx.Tx, in DeliverInput) (queries.DeliveryNote, error) {
 	q := queries.New(tx)
-	n, err := series.Take(ctx, q, in.OrgID, series.DeliveryNote, DeliverySeries, in.Day.Year())
+	n, err := series.Take(ctx, q, in.OrgID, series.DeliveryNote, DeliverySeries, in.Day)
 	if err != nil {
 		return queries.DeliveryNote{}, err
 	}

@@ -169,7 +169,7 @@ func (s *sending) takeNumber(ctx context.Context) error {
 		s.number = *s.qt.Number
 		return nil
 	}
-	n, err := series.Take(ctx, s.q, s.in.OrgID, series.Quote, s.qt.SeriesCode, s.in.Now.In(s.loc).Year())
+	n, err := series.Take(ctx, s.q, s.in.OrgID, series.Quote, s.qt.SeriesCode, s.in.Now.In(s.loc))
 	if err != nil {
 		return err
 	}

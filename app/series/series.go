@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"pulso/queries"
 )
@@ -43,25 +45,43 @@ type Number struct {
 	Code string
 	Year int
 	N    int
+	// Latest is the latest date numbered in the series this year, this
+	// number's included: after the date it was taken for, that date is
+	// earlier than a number already given (invoices refuse it).
+	Latest time.Time
 }
 
 // String prints the number as documents show it: P-2026-0001. Four digits
 // at least; a series that passes 9999 in a year simply grows (P-2026-10000).
 func (n Number) String() string { return fmt.Sprintf("%s-%d-%04d", n.Code, n.Year, n.N) }
 
-// Take returns the next number of the series. Call it in the issuing
-// transaction (q bound to it): the series stays locked until that
-// transaction ends, and a rollback returns the number.
-func Take(ctx context.Context, q *queries.Queries, orgID int64, kind, code string, year int) (Number, error) {
+// Take returns the next number of the series for a document dated day
+// (its year, as the calendar of day's location has it). Call it in the
+// issuing transaction (q bound to it): the series stays locked until that
+// transaction ends, and a rollback returns the number and the date.
+func Take(ctx context.Context, q *queries.Queries, orgID int64, kind, code string, day time.Time) (Number, error) {
 	if !codePattern.MatchString(code) {
 		return Number{}, ErrCode
 	}
-	n, err := q.TakeNumber(ctx, queries.TakeNumberParams{OrgID: orgID, Kind: kind, Code: code, Year: int32(year)})
+	date := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	r, err := q.TakeNumber(ctx, queries.TakeNumberParams{OrgID: orgID, Kind: kind, Code: code, Year: int32(date.Year()),
+		Day: pgtype.Date{Time: date, Valid: true}})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Number{}, ErrKindMismatch
 	}
 	if err != nil {
 		return Number{}, err
 	}
-	return Number{Code: code, Year: year, N: int(n)}, nil
+	return Number{Code: code, Year: date.Year(), N: int(r.LastNumber), Latest: r.LastDate.Time}, nil
+}
+
+// LastDate is the latest date numbered in the series in year (zero: none
+// yet). Outside the issuing transaction it can move before the caller
+// takes a number; Take's Number.Latest is the one to refuse a date by.
+func LastDate(ctx context.Context, q *queries.Queries, orgID int64, code string, year int) (time.Time, error) {
+	d, err := q.SeriesLastDate(ctx, queries.SeriesLastDateParams{OrgID: orgID, Code: code, Year: int32(year)})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return d.Time, err
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -47,7 +48,7 @@ func TestTakeIsGaplessUnderConcurrencyAndRollback(t *testing.T) {
 			var got series.Number
 			err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
 				var err error
-				got, err = series.Take(ctx, queries.New(tx), org.ID, series.Quote, "P", 2026)
+				got, err = series.Take(ctx, queries.New(tx), org.ID, series.Quote, "P", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 				if err != nil {
 					return err
 				}
@@ -78,12 +79,12 @@ func TestTakeIsGaplessUnderConcurrencyAndRollback(t *testing.T) {
 	if len(committed) != 26 {
 		t.Fatalf("%d committed, want 26", len(committed))
 	}
-	next, err := series.Take(ctx, env.Q, org.ID, series.Quote, "P", 2027)
+	next, err := series.Take(ctx, env.Q, org.ID, series.Quote, "P", time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || next.String() != "P-2027-0001" {
 		t.Fatalf("new year: %v %v", next, err)
 	}
 	// Another org's series are its own.
-	mine, err := series.Take(ctx, env.Q, other.ID, series.Quote, "P", 2026)
+	mine, err := series.Take(ctx, env.Q, other.ID, series.Quote, "P", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || mine.N != 1 {
 		t.Fatalf("other org: %v %v", mine, err)
 	}
@@ -94,17 +95,64 @@ func TestTakeRefusesBadCodesAndSharedSeries(t *testing.T) {
 	org := env.Org("Series S.L.")
 	ctx := context.Background()
 	for _, code := range []string{"", "p", "P-1", "ABCDEFGHIJK", "P 1", "Ñ"} {
-		if _, err := series.Take(ctx, env.Q, org.ID, series.Quote, code, 2026); !errors.Is(err, series.ErrCode) {
+		if _, err := series.Take(ctx, env.Q, org.ID, series.Quote, code, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); !errors.Is(err, series.ErrCode) {
 			t.Errorf("code %q: %v", code, err)
 		}
 	}
-	if _, err := series.Take(ctx, env.Q, org.ID, series.Quote, "A", 2026); err != nil {
+	if _, err := series.Take(ctx, env.Q, org.ID, series.Quote, "A", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := series.Take(ctx, env.Q, org.ID, series.Order, "A", 2026); !errors.Is(err, series.ErrKindMismatch) {
+	if _, err := series.Take(ctx, env.Q, org.ID, series.Order, "A", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); !errors.Is(err, series.ErrKindMismatch) {
 		t.Fatalf("order on a quote series: %v", err)
 	}
-	if _, err := series.Take(ctx, env.Q, org.ID, "nonsense", "B", 2026); err == nil {
+	if _, err := series.Take(ctx, env.Q, org.ID, "nonsense", "B", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); err == nil {
 		t.Fatal("unknown kind accepted")
+	}
+}
+
+// A series remembers the latest date it numbered in a year: Take hands it
+// back (an earlier date gets the later one, which is how invoices refuse a
+// date before their series' last), a rollback forgets it with the number,
+// and each year and org keeps its own.
+func TestTakeKeepsTheLatestDate(t *testing.T) {
+	env := apptest.New(t)
+	org := env.Org("Fechas S.L.")
+	ctx := context.Background()
+	day := func(m, d int) time.Time { return time.Date(2026, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	if last, err := series.LastDate(ctx, env.Q, org.ID, "F", 2026); err != nil || !last.IsZero() {
+		t.Fatalf("before any number: %v %v", last, err)
+	}
+	for _, step := range []struct {
+		on, latest time.Time
+		n          int
+	}{{day(3, 10), day(3, 10), 1}, {day(3, 12), day(3, 12), 2}, {day(3, 11), day(3, 12), 3}, {day(3, 12), day(3, 12), 4}} {
+		n, err := series.Take(ctx, env.Q, org.ID, series.Invoice, "F", step.on)
+		if err != nil || n.N != step.n || !n.Latest.Equal(step.latest) {
+			t.Fatalf("take on %s: %+v %v, want number %d latest %s", step.on.Format(time.DateOnly), n, err, step.n, step.latest.Format(time.DateOnly))
+		}
+	}
+	// A number taken in a transaction that rolls back leaves no date.
+	errRollback := errors.New("rollback")
+	err := pgx.BeginFunc(ctx, env.DB, func(tx pgx.Tx) error {
+		if _, err := series.Take(ctx, queries.New(tx), org.ID, series.Invoice, "F", day(5, 1)); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	if last, err := series.LastDate(ctx, env.Q, org.ID, "F", 2026); err != nil || !last.Equal(day(3, 12)) {
+		t.Fatalf("after a rollback: %v %v", last, err)
+	}
+	// A time of day in a zone counts as that zone's calendar day.
+	madrid, _ := time.LoadLocation("Europe/Madrid")
+	if n, err := series.Take(ctx, env.Q, org.ID, series.Invoice, "F", time.Date(2027, 1, 1, 0, 30, 0, 0, madrid)); err != nil ||
+		n.Year != 2027 || n.N != 1 || n.Latest.Format(time.DateOnly) != "2027-01-01" {
+		t.Fatalf("new year in Madrid: %+v %v", n, err)
+	}
+	other := env.Org("Otra S.L.")
+	if n, err := series.Take(ctx, env.Q, other.ID, series.Invoice, "F", day(1, 2)); err != nil || !n.Latest.Equal(day(1, 2)) {
+		t.Fatalf("other org: %+v %v", n, err)
 	}
 }

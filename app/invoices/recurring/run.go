@@ -12,6 +12,7 @@ import (
 
 	"pulso/app/invoices"
 	"pulso/app/live"
+	"pulso/app/series"
 	"pulso/queries"
 )
 
@@ -203,13 +204,12 @@ func (r *Runner) issue(ctx context.Context, tx pgx.Tx, t queries.RecurringInvoic
 		return queries.Invoice{}, err
 	}
 	in := invoices.IssueInput{OrgID: t.OrgID, InvoiceID: draft.ID, Locale: Locale, IssueDate: period, Now: now}
-	year := int32(period.Year())
-	last, err := q.LastIssueInSeries(ctx, queries.LastIssueInSeriesParams{OrgID: t.OrgID, Series: draft.Series, Year: &year})
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	last, err := series.LastDate(ctx, q, t.OrgID, *draft.Series, period.Year())
+	if err != nil {
 		return queries.Invoice{}, err
 	}
-	if last.Valid && last.Time.After(period) {
-		in.IssueDate, in.OperationDate = last.Time, period
+	if last.After(period) {
+		in.IssueDate, in.OperationDate = last, period
 	}
 	return invoices.Issue(ctx, tx, in)
 }
