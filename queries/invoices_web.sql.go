@@ -265,7 +265,7 @@ type ListInvoicesRow struct {
 	Allocated    int64
 }
 
-// One keyset page of invoices, newest first (invoices_list_idx, or
+// One keyset page of invoices, newest first (the primary key scanned backwards, or
 // invoices_state_list_idx / invoices_customer_list_idx when filtered). An
 // invoice belongs to its customer's owner, or to whoever drafted it when
 // it has no customer or the customer no owner (as invoices.Announce tells
