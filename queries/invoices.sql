@@ -1,6 +1,14 @@
 -- name: GetOrgForInvoicing :one
 SELECT id, name, tax_id, address, country, currency, time_zone, logo, simplified_activity FROM orgs WHERE id = @id;
 
+-- name: GetDraftContext :one
+-- What drafting needs of the org and of the customer it bills, in one
+-- read: customer_found is false when no customer was named or it is not
+-- the org's.
+SELECT o.country, o.currency, (c.id IS NOT NULL)::boolean AS customer_found, c.tax_regime, c.exempt_cause, c.irpf_rate
+FROM orgs o LEFT JOIN customers c ON c.org_id = o.id AND c.id = sqlc.narg('customer_id')
+WHERE o.id = @org_id;
+
 -- name: SetOrgInvoicing :exec
 -- The issuer's address and the RD 1619/2012 art. 4.2 activity ('' none).
 UPDATE orgs SET address = @address, simplified_activity = @simplified_activity WHERE id = @id;

@@ -305,6 +305,43 @@ func (q *Queries) DemoBillingSeeded(ctx context.Context, arg DemoBillingSeededPa
 	return exists, err
 }
 
+const getDraftContext = `-- name: GetDraftContext :one
+SELECT o.country, o.currency, (c.id IS NOT NULL)::boolean AS customer_found, c.tax_regime, c.exempt_cause, c.irpf_rate
+FROM orgs o LEFT JOIN customers c ON c.org_id = o.id AND c.id = $1
+WHERE o.id = $2
+`
+
+type GetDraftContextParams struct {
+	CustomerID *int64
+	OrgID      int64
+}
+
+type GetDraftContextRow struct {
+	Country       string
+	Currency      string
+	CustomerFound bool
+	TaxRegime     *string
+	ExemptCause   *string
+	IrpfRate      pgtype.Numeric
+}
+
+// What drafting needs of the org and of the customer it bills, in one
+// read: customer_found is false when no customer was named or it is not
+// the org's.
+func (q *Queries) GetDraftContext(ctx context.Context, arg GetDraftContextParams) (GetDraftContextRow, error) {
+	row := q.db.QueryRow(ctx, getDraftContext, arg.CustomerID, arg.OrgID)
+	var i GetDraftContextRow
+	err := row.Scan(
+		&i.Country,
+		&i.Currency,
+		&i.CustomerFound,
+		&i.TaxRegime,
+		&i.ExemptCause,
+		&i.IrpfRate,
+	)
+	return i, err
+}
+
 const getInvoice = `-- name: GetInvoice :one
 SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax FROM invoices WHERE org_id = $1 AND id = $2
 `

@@ -81,7 +81,7 @@ type spec struct {
 // CreateDraft writes a draft typed by hand. Problems come back as Invalid.
 func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice, error) {
 	q := queries.New(tx)
-	org, err := q.GetOrgForInvoicing(ctx, in.OrgID)
+	org, err := q.GetDraftContext(ctx, queries.GetDraftContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID})
 	if err != nil {
 		return queries.Invoice{}, err
 	}
@@ -134,13 +134,10 @@ func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 		s.p.PeriodStart, s.p.PeriodEnd = day(in.PeriodStart), day(in.PeriodEnd)
 	}
 	if in.CustomerID != nil {
-		cu, err := q.GetCustomer(ctx, queries.GetCustomerParams{OrgID: in.OrgID, ID: *in.CustomerID})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if !org.CustomerFound {
 			bad.add("customer", "invoices.customer_required", nil)
-		} else if err != nil {
-			return queries.Invoice{}, err
 		} else {
-			s.treat = tax.CustomerTax{Regime: tax.Regime(cu.TaxRegime), ExemptCause: cu.ExemptCause, IRPF: money.Decimal(cu.IrpfRate)}
+			s.treat = tax.CustomerTax{Regime: tax.Regime(deref(org.TaxRegime)), ExemptCause: deref(org.ExemptCause), IRPF: money.Decimal(org.IrpfRate)}
 		}
 	} else if in.Kind != Simplified && !(in.Kind == Corrective && in.CorrectiveType == "R5") {
 		bad.add("customer", "invoices.customer_required", nil)

@@ -489,3 +489,26 @@ func TestReplacementOfSimplifiedInvoices(t *testing.T) {
 		t.Errorf("an F3 replacing nothing: %v", err)
 	}
 }
+
+// A draft bills only its org's customers: another org's customer id gets
+// the same field message as none, and nothing is written.
+func TestDraftRefusesAnotherOrgsCustomer(t *testing.T) {
+	w := newWorld(t)
+	other := w.env.Org("Ajena S.L.")
+	cu, err := w.env.Q.CreateCustomer(context.Background(), queries.CreateCustomerParams{OrgID: other.ID, LegalName: "Cliente Ajeno S.L.",
+		Country: "ES", Tags: []string{}, TaxID: "B33333333"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: w.org.ID, Kind: invoices.Ordinary, CustomerID: &cu.ID,
+			Lines: []invoices.LineInput{w.line("Servicio", "1", 1000, "21")}, By: &w.user.ID, Now: w.now})
+		return err
+	})
+	if got := problem(err, "customer"); got != "invoices.customer_required" {
+		t.Fatalf("another org's customer: %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM invoices WHERE org_id = $1`, w.org.ID); n != 0 {
+		t.Errorf("%d invoices written", n)
+	}
+}
