@@ -16,13 +16,13 @@ WITH rec AS (
         prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
         $10, $11, $12, $13, $14, $15)
-    RETURNING org_id, id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella, prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, status, answer_code, answer_text, sent_at, created_at, answered_at, corrects_id
+    RETURNING id, status, created_at
 ), head AS (
     UPDATE verifactu_chains SET last_seq = $5, last_num_serie = $6, last_fecha = $7, last_huella = $9
     WHERE org_id = $1 AND issuer_nif = $4 AND last_seq + 1 = $5
     RETURNING 1
 )
-SELECT rec.org_id, rec.id, rec.invoice_id, rec.kind, rec.issuer_nif, rec.seq, rec.num_serie, rec.fecha_expedicion, rec.tipo_factura, rec.huella, rec.prev_num_serie, rec.prev_fecha, rec.prev_huella, rec.generated_at_text, rec.xml, rec.status, rec.answer_code, rec.answer_text, rec.sent_at, rec.created_at, rec.answered_at, rec.corrects_id, (SELECT count(*) FROM head)::int AS advanced FROM rec
+SELECT rec.id, rec.status, rec.created_at, (SELECT count(*) FROM head)::int AS advanced FROM rec
 `
 
 type AppendVerifactuRecordParams struct {
@@ -44,34 +44,16 @@ type AppendVerifactuRecordParams struct {
 }
 
 type AppendVerifactuRecordRow struct {
-	OrgID           int64
-	ID              int64
-	InvoiceID       int64
-	Kind            string
-	IssuerNif       string
-	Seq             int64
-	NumSerie        string
-	FechaExpedicion string
-	TipoFactura     *string
-	Huella          string
-	PrevNumSerie    *string
-	PrevFecha       *string
-	PrevHuella      *string
-	GeneratedAtText string
-	Xml             []byte
-	Status          string
-	AnswerCode      *int32
-	AnswerText      string
-	SentAt          *time.Time
-	CreatedAt       time.Time
-	AnsweredAt      *time.Time
-	CorrectsID      *int64
-	Advanced        int32
+	ID        int64
+	Status    string
+	CreatedAt time.Time
+	Advanced  int32
 }
 
 // Stores the record at position @seq of its issuer's chain and moves the
 // chain's head to it, in one statement; advanced is 0 when the head was not
-// at @seq − 1 (the caller holds its lock, so that means a bug).
+// at @seq − 1 (the caller holds its lock, so that means a bug). Only what
+// the database made comes back (the XML is the caller's).
 func (q *Queries) AppendVerifactuRecord(ctx context.Context, arg AppendVerifactuRecordParams) (AppendVerifactuRecordRow, error) {
 	row := q.db.QueryRow(ctx, appendVerifactuRecord,
 		arg.OrgID,
@@ -92,28 +74,9 @@ func (q *Queries) AppendVerifactuRecord(ctx context.Context, arg AppendVerifactu
 	)
 	var i AppendVerifactuRecordRow
 	err := row.Scan(
-		&i.OrgID,
 		&i.ID,
-		&i.InvoiceID,
-		&i.Kind,
-		&i.IssuerNif,
-		&i.Seq,
-		&i.NumSerie,
-		&i.FechaExpedicion,
-		&i.TipoFactura,
-		&i.Huella,
-		&i.PrevNumSerie,
-		&i.PrevFecha,
-		&i.PrevHuella,
-		&i.GeneratedAtText,
-		&i.Xml,
 		&i.Status,
-		&i.AnswerCode,
-		&i.AnswerText,
-		&i.SentAt,
 		&i.CreatedAt,
-		&i.AnsweredAt,
-		&i.CorrectsID,
 		&i.Advanced,
 	)
 	return i, err

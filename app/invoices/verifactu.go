@@ -374,11 +374,12 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 			return none, err
 		}
 	}
-	return queries.VerifactuRecord{OrgID: rec.OrgID, ID: rec.ID, InvoiceID: rec.InvoiceID, Kind: rec.Kind, IssuerNif: rec.IssuerNif,
-		Seq: rec.Seq, NumSerie: rec.NumSerie, FechaExpedicion: rec.FechaExpedicion, TipoFactura: rec.TipoFactura, Huella: rec.Huella,
-		PrevNumSerie: rec.PrevNumSerie, PrevFecha: rec.PrevFecha, PrevHuella: rec.PrevHuella, GeneratedAtText: rec.GeneratedAtText,
-		Xml: rec.Xml, Status: rec.Status, AnswerCode: rec.AnswerCode, AnswerText: rec.AnswerText, SentAt: rec.SentAt,
-		CreatedAt: rec.CreatedAt, AnsweredAt: rec.AnsweredAt, CorrectsID: rec.CorrectsID}, nil
+	// The record as stored: what was written, and what the database made
+	// (a new record has no answer yet).
+	return queries.VerifactuRecord{OrgID: p.OrgID, ID: rec.ID, InvoiceID: p.InvoiceID, Kind: p.Kind, IssuerNif: p.IssuerNif,
+		Seq: p.Seq, NumSerie: p.NumSerie, FechaExpedicion: p.FechaExpedicion, TipoFactura: p.TipoFactura, Huella: p.Huella,
+		PrevNumSerie: p.PrevNumSerie, PrevFecha: p.PrevFecha, PrevHuella: p.PrevHuella, GeneratedAtText: p.GeneratedAtText,
+		Xml: p.Xml, Status: rec.Status, CreatedAt: rec.CreatedAt, CorrectsID: p.CorrectsID}, nil
 }
 
 // refused turns what the AEAT would refuse (a malformed NIF, a name left

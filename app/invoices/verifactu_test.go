@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -411,5 +412,36 @@ func TestSimplifiedInvoicePricedTaxIncluded(t *testing.T) {
 	ord := w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("X", "1", 100, "21")}})
 	if _, err := w.env.DB.Exec(context.Background(), `UPDATE invoices SET prices_include_tax = true WHERE org_id = $1 AND id = $2`, w.org.ID, ord.ID); err == nil {
 		t.Error("an ordinary invoice stored as priced tax included")
+	}
+}
+
+// The correction Resubmit writes comes back as the database stores it
+// (what the database made is read back, the rest is what was written),
+// and it is the record a second Resubmit finds.
+func TestResubmitReturnsTheStoredCorrection(t *testing.T) {
+	w := newWorld(t)
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "1", 10000, "21")}}).ID, time.Time{})
+	rs, _ := w.records(t)
+	w.env.Exec(`UPDATE verifactu_records SET status = 'rejected', answer_code = 1189, sent_at = now(), answered_at = now() WHERE id = $1`, rs[0].ID)
+	var fix, again queries.VerifactuRecord
+	if err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if fix, err = invoices.Resubmit(ctx, tx, nil, w.org.ID, rs[0].ID, time.Now()); err != nil {
+			return err
+		}
+		again, err = invoices.Resubmit(ctx, tx, nil, w.org.ID, rs[0].ID, time.Now())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := w.env.Q.GetVerifactuRecord(context.Background(), queries.GetVerifactuRecordParams{OrgID: w.org.ID, ID: fix.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fix, stored) || !reflect.DeepEqual(again, stored) {
+		t.Errorf("Resubmit returned\n%+v\nand then\n%+v\nthe database holds\n%+v", fix, again, stored)
+	}
+	if stored.Seq != 2 || *stored.CorrectsID != rs[0].ID || stored.Status != "pending" {
+		t.Errorf("correction %+v", stored)
 	}
 }
