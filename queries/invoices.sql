@@ -48,16 +48,20 @@ SELECT * FROM invoices WHERE org_id = @org_id AND id = @id;
 SELECT * FROM invoices WHERE org_id = @org_id AND id = @id FOR UPDATE;
 
 -- name: LockInvoiceForIssue :one
--- LockInvoice with the issuer as GetOrgForInvoicing reads it and what
--- issuing freezes of the customer (if any): its billing address (if any)
--- and the owner its events go to, in one round trip.
+-- LockInvoice with the issuer as GetOrgForInvoicing reads it, what issuing
+-- freezes of the customer (if any): its billing address (if any) and the
+-- owner its events go to, and the head of the issuer's VERI*FACTU chain as
+-- it is now (not locked: AppendVerifactuRecord writes after it only if it
+-- has not moved), in one round trip.
 SELECT sqlc.embed(i), o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
        (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
        c.payment_terms_days, c.owner_id AS customer_owner_id,
-       a.street, a.postal_code, a.city, a.province
+       a.street, a.postal_code, a.city, a.province,
+       h.last_seq AS chain_seq, h.last_num_serie AS chain_num_serie, h.last_fecha AS chain_fecha, h.last_huella AS chain_huella
 FROM invoices i JOIN orgs o ON o.id = i.org_id
 LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
 LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
+LEFT JOIN verifactu_chains h ON h.org_id = i.org_id AND h.issuer_nif = o.tax_id
 WHERE i.org_id = @org_id AND i.id = @id
 FOR UPDATE OF i;
 

@@ -819,10 +819,12 @@ const lockInvoiceForIssue = `-- name: LockInvoiceForIssue :one
 SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel, i.prices_include_tax, o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
        (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
        c.payment_terms_days, c.owner_id AS customer_owner_id,
-       a.street, a.postal_code, a.city, a.province
+       a.street, a.postal_code, a.city, a.province,
+       h.last_seq AS chain_seq, h.last_num_serie AS chain_num_serie, h.last_fecha AS chain_fecha, h.last_huella AS chain_huella
 FROM invoices i JOIN orgs o ON o.id = i.org_id
 LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
 LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
+LEFT JOIN verifactu_chains h ON h.org_id = i.org_id AND h.issuer_nif = o.tax_id
 WHERE i.org_id = $1 AND i.id = $2
 FOR UPDATE OF i
 `
@@ -852,11 +854,17 @@ type LockInvoiceForIssueRow struct {
 	PostalCode         *string
 	City               *string
 	Province           *string
+	ChainSeq           *int64
+	ChainNumSerie      *string
+	ChainFecha         *string
+	ChainHuella        *string
 }
 
-// LockInvoice with the issuer as GetOrgForInvoicing reads it and what
-// issuing freezes of the customer (if any): its billing address (if any)
-// and the owner its events go to, in one round trip.
+// LockInvoice with the issuer as GetOrgForInvoicing reads it, what issuing
+// freezes of the customer (if any): its billing address (if any) and the
+// owner its events go to, and the head of the issuer's VERI*FACTU chain as
+// it is now (not locked: AppendVerifactuRecord writes after it only if it
+// has not moved), in one round trip.
 func (q *Queries) LockInvoiceForIssue(ctx context.Context, arg LockInvoiceForIssueParams) (LockInvoiceForIssueRow, error) {
 	row := q.db.QueryRow(ctx, lockInvoiceForIssue, arg.OrgID, arg.ID)
 	var i LockInvoiceForIssueRow
@@ -921,6 +929,10 @@ func (q *Queries) LockInvoiceForIssue(ctx context.Context, arg LockInvoiceForIss
 		&i.PostalCode,
 		&i.City,
 		&i.Province,
+		&i.ChainSeq,
+		&i.ChainNumSerie,
+		&i.ChainFecha,
+		&i.ChainHuella,
 	)
 	return i, err
 }

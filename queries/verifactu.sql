@@ -10,21 +10,22 @@ SELECT * FROM verifactu_chains WHERE org_id = @org_id AND issuer_nif = @issuer_n
 
 -- name: AppendVerifactuRecord :one
 -- Stores the record at position @seq of its issuer's chain and moves the
--- chain's head to it, in one statement; advanced is 0 when the head was not
--- at @seq − 1 (the caller holds its lock, so that means a bug). Only what
--- the database made comes back (the XML is the caller's).
-WITH rec AS (
-    INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
-        prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
-    VALUES (@org_id, @invoice_id, @kind, @issuer_nif, @seq, @num_serie, @fecha_expedicion, sqlc.narg(tipo_factura), @huella,
-        sqlc.narg(prev_num_serie), sqlc.narg(prev_fecha), sqlc.narg(prev_huella), @generated_at_text, @xml, sqlc.narg(corrects_id))
-    RETURNING id, status, created_at
-), head AS (
-    UPDATE verifactu_chains SET last_seq = @seq, last_num_serie = @num_serie, last_fecha = @fecha_expedicion, last_huella = @huella
-    WHERE org_id = @org_id AND issuer_nif = @issuer_nif AND last_seq + 1 = @seq
-    RETURNING 1
+-- chain's head to it, in one statement, only if the head is at @seq − 1:
+-- no row back means another record went first (the head was read without
+-- its lock) and nothing was written. Only what the database made comes
+-- back (the XML is the caller's).
+WITH head AS (
+    UPDATE verifactu_chains c SET last_seq = @seq, last_num_serie = @num_serie, last_fecha = @fecha_expedicion, last_huella = @huella
+    WHERE c.org_id = @org_id AND c.issuer_nif = @issuer_nif AND c.last_seq + 1 = @seq
+    RETURNING c.org_id AS head_org
 )
-SELECT rec.id, rec.status, rec.created_at, (SELECT count(*) FROM head)::int AS advanced FROM rec;
+INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
+    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
+SELECT head.head_org, @invoice_id::bigint, @kind::text, @issuer_nif::text, @seq::bigint, @num_serie::text, @fecha_expedicion::text,
+    sqlc.narg(tipo_factura)::text, @huella::text, sqlc.narg(prev_num_serie)::text, sqlc.narg(prev_fecha)::text, sqlc.narg(prev_huella)::text,
+    @generated_at_text::text, @xml::bytea, sqlc.narg(corrects_id)::bigint
+FROM head
+RETURNING id, status, created_at;
 
 -- name: ListVerifactuRecords :many
 -- One issuer's chain in order.

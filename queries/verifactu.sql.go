@@ -11,22 +11,21 @@ import (
 )
 
 const appendVerifactuRecord = `-- name: AppendVerifactuRecord :one
-WITH rec AS (
-    INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
-        prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-        $10, $11, $12, $13, $14, $15)
-    RETURNING id, status, created_at
-), head AS (
-    UPDATE verifactu_chains SET last_seq = $5, last_num_serie = $6, last_fecha = $7, last_huella = $9
-    WHERE org_id = $1 AND issuer_nif = $4 AND last_seq + 1 = $5
-    RETURNING 1
+WITH head AS (
+    UPDATE verifactu_chains c SET last_seq = $4, last_num_serie = $5, last_fecha = $6, last_huella = $8
+    WHERE c.org_id = $15 AND c.issuer_nif = $3 AND c.last_seq + 1 = $4
+    RETURNING c.org_id AS head_org
 )
-SELECT rec.id, rec.status, rec.created_at, (SELECT count(*) FROM head)::int AS advanced FROM rec
+INSERT INTO verifactu_records (org_id, invoice_id, kind, issuer_nif, seq, num_serie, fecha_expedicion, tipo_factura, huella,
+    prev_num_serie, prev_fecha, prev_huella, generated_at_text, xml, corrects_id)
+SELECT head.head_org, $1::bigint, $2::text, $3::text, $4::bigint, $5::text, $6::text,
+    $7::text, $8::text, $9::text, $10::text, $11::text,
+    $12::text, $13::bytea, $14::bigint
+FROM head
+RETURNING id, status, created_at
 `
 
 type AppendVerifactuRecordParams struct {
-	OrgID           int64
 	InvoiceID       int64
 	Kind            string
 	IssuerNif       string
@@ -41,22 +40,22 @@ type AppendVerifactuRecordParams struct {
 	GeneratedAtText string
 	Xml             []byte
 	CorrectsID      *int64
+	OrgID           int64
 }
 
 type AppendVerifactuRecordRow struct {
 	ID        int64
 	Status    string
 	CreatedAt time.Time
-	Advanced  int32
 }
 
 // Stores the record at position @seq of its issuer's chain and moves the
-// chain's head to it, in one statement; advanced is 0 when the head was not
-// at @seq − 1 (the caller holds its lock, so that means a bug). Only what
-// the database made comes back (the XML is the caller's).
+// chain's head to it, in one statement, only if the head is at @seq − 1:
+// no row back means another record went first (the head was read without
+// its lock) and nothing was written. Only what the database made comes
+// back (the XML is the caller's).
 func (q *Queries) AppendVerifactuRecord(ctx context.Context, arg AppendVerifactuRecordParams) (AppendVerifactuRecordRow, error) {
 	row := q.db.QueryRow(ctx, appendVerifactuRecord,
-		arg.OrgID,
 		arg.InvoiceID,
 		arg.Kind,
 		arg.IssuerNif,
@@ -71,14 +70,10 @@ func (q *Queries) AppendVerifactuRecord(ctx context.Context, arg AppendVerifactu
 		arg.GeneratedAtText,
 		arg.Xml,
 		arg.CorrectsID,
+		arg.OrgID,
 	)
 	var i AppendVerifactuRecordRow
-	err := row.Scan(
-		&i.ID,
-		&i.Status,
-		&i.CreatedAt,
-		&i.Advanced,
-	)
+	err := row.Scan(&i.ID, &i.Status, &i.CreatedAt)
 	return i, err
 }
 

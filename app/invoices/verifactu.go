@@ -192,7 +192,15 @@ func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
 	if s.in.Rehearsal {
 		jobs = nil
 	}
-	_, err = record(ctx, tx, jobs, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a, nil)
+	// The head as load read it with the draft, when it is this issuer's.
+	var known *chainHead
+	if l := s.locked; l.ChainSeq != nil && a.IDFactura.IDEmisorFactura == l.TaxID {
+		known = &chainHead{seq: *l.ChainSeq}
+		if l.ChainHuella != nil {
+			known.last = &verifactu.Link{IDEmisorFactura: l.TaxID, NumSerieFactura: deref(l.ChainNumSerie), FechaExpedicionFactura: deref(l.ChainFecha), Huella: *l.ChainHuella}
+		}
+	}
+	_, err = record(ctx, tx, jobs, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a, nil, known)
 	return err
 }
 
@@ -215,7 +223,7 @@ func writeRegistroAnulacion(ctx context.Context, tx pgx.Tx, jobs *river.Client[p
 		return err
 	}
 	a := &verifactu.Anulacion{IDFactura: idFactura(inv, pt), SistemaInformatico: sistema(pt.Issuer)}
-	_, err = record(ctx, tx, jobs, inv, a.IDFactura, "", now.In(loc), a, nil)
+	_, err = record(ctx, tx, jobs, inv, a.IDFactura, "", now.In(loc), a, nil, nil)
 	return err
 }
 
@@ -285,7 +293,7 @@ func Resubmit(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID,
 	}
 	if bad.Kind == "anulacion" {
 		a := &verifactu.Anulacion{IDFactura: idFactura(inv, pt), SistemaInformatico: sistema(pt.Issuer), RechazoPrevio: verifactu.RechazoPrevioSi}
-		return record(ctx, tx, jobs, inv, a.IDFactura, "", now.In(loc), a, &bad.ID)
+		return record(ctx, tx, jobs, inv, a.IDFactura, "", now.In(loc), a, &bad.ID, nil)
 	}
 	lines, err := q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: orgID, InvoiceID: inv.ID})
 	if err != nil {
@@ -303,7 +311,7 @@ func Resubmit(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID,
 	if rejected {
 		a.RechazoPrevio = verifactu.RechazoPrevioSi
 	}
-	return record(ctx, tx, jobs, inv, a.IDFactura, string(a.TipoFactura), now.In(loc), a, &bad.ID)
+	return record(ctx, tx, jobs, inv, a.IDFactura, string(a.TipoFactura), now.In(loc), a, &bad.ID, nil)
 }
 
 // sealable is an Alta or an Anulacion.
@@ -314,57 +322,51 @@ type sealable interface {
 	Link() verifactu.Link
 }
 
-// record locks the issuer's chain head, seals r after its last record at
-// the time at, stores it (naming the record it corrects, if any), moves the
-// head and queues the chain's sending job with jobs (nil: the periodic
-// sweep sends it within a minute). The lock is held until the transaction
-// ends, so one issuer's records are sealed one at a time, in the order they
-// are stored.
-func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv queries.Invoice, id verifactu.IDFactura, tipo string, at time.Time, r sealable, corrects *int64) (queries.VerifactuRecord, error) {
+// chainHead is where an issuer's chain stands: the position of its last
+// record and the link the next one names (nil before the first).
+type chainHead struct {
+	seq  int64
+	last *verifactu.Link
+}
+
+// record seals r after the last record of the issuer's chain at the time
+// at, stores it (naming the record it corrects, if any), moves the head and
+// queues the chain's sending job with jobs (nil: the periodic sweep sends
+// it within a minute). The head is known when the caller read it earlier in
+// the transaction (issuing reads it with the draft): the record is sealed
+// after it and stored only if the head has not moved since. Otherwise, or
+// when it did move, the head is locked, and the record sealed after it and
+// stored under that lock, which is held until the transaction ends: one
+// issuer's records are stored one at a time, each after the one it names.
+func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv queries.Invoice, id verifactu.IDFactura, tipo string, at time.Time, r sealable, corrects *int64, known *chainHead) (queries.VerifactuRecord, error) {
 	q := queries.New(tx)
 	nif := id.IDEmisorFactura
 	var none queries.VerifactuRecord
 	if err := r.Validate(); err != nil {
 		return none, refused(err)
 	}
-	// The head exists after an issuer's first record: lock it straight
-	// away, and create it only when it is missing (one round trip and a
-	// speculative insert fewer per invoice; BenchmarkInvoiceIssuing).
-	lock := queries.LockVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}
-	head, err := q.LockVerifactuChain(ctx, lock)
-	if errors.Is(err, pgx.ErrNoRows) {
-		if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
+	p, rec, err := appendAfter(ctx, q, inv, tipo, at, r, corrects, known)
+	if err == nil && rec == nil {
+		// Another record went first (or the head was not known): lock the
+		// head, creating it on the issuer's first record.
+		lock := queries.LockVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}
+		head, err := q.LockVerifactuChain(ctx, lock)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
+				return none, err
+			}
+			head, err = q.LockVerifactuChain(ctx, lock)
+		}
+		if err != nil {
 			return none, err
 		}
-		head, err = q.LockVerifactuChain(ctx, lock)
-	}
-	if err != nil {
-		return none, err
-	}
-	var prev *verifactu.Link
-	if head.LastHuella != nil {
-		prev = &verifactu.Link{IDEmisorFactura: nif, NumSerieFactura: deref(head.LastNumSerie), FechaExpedicionFactura: deref(head.LastFecha), Huella: *head.LastHuella}
-	}
-	if err := r.Seal(prev, at); err != nil {
-		return none, refused(err)
-	}
-	xml, err := verifactu.MarshalRecord(r)
-	if err != nil {
-		return none, err
-	}
-	link := r.Link()
-	p := queries.AppendVerifactuRecordParams{OrgID: inv.OrgID, InvoiceID: inv.ID, Kind: "anulacion", IssuerNif: nif, Seq: head.LastSeq + 1,
-		NumSerie: link.NumSerieFactura, FechaExpedicion: link.FechaExpedicionFactura, Huella: link.Huella, Xml: xml, CorrectsID: corrects}
-	if tipo != "" {
-		p.Kind, p.TipoFactura = "alta", &tipo
-	}
-	if prev != nil {
-		p.PrevNumSerie, p.PrevFecha, p.PrevHuella = &prev.NumSerieFactura, &prev.FechaExpedicionFactura, &prev.Huella
-	}
-	p.GeneratedAtText = r.GeneratedAt()
-	rec, err := q.AppendVerifactuRecord(ctx, p)
-	if err == nil && rec.Advanced != 1 {
-		err = errChainMoved
+		h := &chainHead{seq: head.LastSeq}
+		if head.LastHuella != nil {
+			h.last = &verifactu.Link{IDEmisorFactura: nif, NumSerieFactura: deref(head.LastNumSerie), FechaExpedicionFactura: deref(head.LastFecha), Huella: *head.LastHuella}
+		}
+		if p, rec, err = appendAfter(ctx, q, inv, tipo, at, r, corrects, h); err == nil && rec == nil {
+			err = errChainMoved
+		}
 	}
 	if err != nil {
 		return none, err
@@ -376,10 +378,45 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 	}
 	// The record as stored: what was written, and what the database made
 	// (a new record has no answer yet).
-	return queries.VerifactuRecord{OrgID: p.OrgID, ID: rec.ID, InvoiceID: p.InvoiceID, Kind: p.Kind, IssuerNif: p.IssuerNif,
+	return queries.VerifactuRecord{OrgID: inv.OrgID, ID: rec.ID, InvoiceID: p.InvoiceID, Kind: p.Kind, IssuerNif: p.IssuerNif,
 		Seq: p.Seq, NumSerie: p.NumSerie, FechaExpedicion: p.FechaExpedicion, TipoFactura: p.TipoFactura, Huella: p.Huella,
 		PrevNumSerie: p.PrevNumSerie, PrevFecha: p.PrevFecha, PrevHuella: p.PrevHuella, GeneratedAtText: p.GeneratedAtText,
 		Xml: p.Xml, Status: rec.Status, CreatedAt: rec.CreatedAt, CorrectsID: p.CorrectsID}, nil
+}
+
+// appendAfter seals r after head and stores it if the head is still
+// there; rec is nil when it is not (or head is nil), and nothing was
+// written.
+func appendAfter(ctx context.Context, q *queries.Queries, inv queries.Invoice, tipo string, at time.Time, r sealable, corrects *int64, head *chainHead) (queries.AppendVerifactuRecordParams, *queries.AppendVerifactuRecordRow, error) {
+	var p queries.AppendVerifactuRecordParams
+	if head == nil {
+		return p, nil, nil
+	}
+	if err := r.Seal(head.last, at); err != nil {
+		return p, nil, refused(err)
+	}
+	xml, err := verifactu.MarshalRecord(r)
+	if err != nil {
+		return p, nil, err
+	}
+	link := r.Link()
+	p = queries.AppendVerifactuRecordParams{OrgID: inv.OrgID, InvoiceID: inv.ID, Kind: "anulacion", IssuerNif: link.IDEmisorFactura, Seq: head.seq + 1,
+		NumSerie: link.NumSerieFactura, FechaExpedicion: link.FechaExpedicionFactura, Huella: link.Huella, Xml: xml, CorrectsID: corrects,
+		GeneratedAtText: r.GeneratedAt()}
+	if tipo != "" {
+		p.Kind, p.TipoFactura = "alta", &tipo
+	}
+	if prev := head.last; prev != nil {
+		p.PrevNumSerie, p.PrevFecha, p.PrevHuella = &prev.NumSerieFactura, &prev.FechaExpedicionFactura, &prev.Huella
+	}
+	rec, err := q.AppendVerifactuRecord(ctx, p)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, nil, nil
+	}
+	if err != nil {
+		return p, nil, err
+	}
+	return p, &rec, nil
 }
 
 // refused turns what the AEAT would refuse (a malformed NIF, a name left

@@ -445,3 +445,50 @@ func TestResubmitReturnsTheStoredCorrection(t *testing.T) {
 		t.Errorf("correction %+v", stored)
 	}
 }
+
+// Issuing reads the chain's head with the draft, before it waits for
+// anything: when another issue of the org stores its record in between,
+// the record is sealed again after that one, not stored after a head that
+// has moved. Here a simplified invoice loads while an ordinary one holds
+// the org's voucher count, and records after it.
+func TestARecordIsSealedAfterAHeadThatMovedSinceLoading(t *testing.T) {
+	w := newWorld(t)
+	first := w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Primero", "1", 1000, "21")}}).ID
+	second := w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Segundo", "1", 500, "21")}}).ID
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Cero", "1", 100, "21")}}).ID, time.Time{})
+
+	issued, release := make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 2)
+	go func() {
+		errs <- w.tx(func(ctx context.Context, tx pgx.Tx) error {
+			_, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: w.org.ID, InvoiceID: first, Locale: "es", Now: w.now})
+			close(issued)
+			if err == nil {
+				<-release
+			}
+			return err
+		})
+	}()
+	<-issued
+	go func() {
+		_, err := w.issue(second, time.Time{})
+		errs <- err
+	}()
+	// The second issuer has read the head and waits for the first.
+	for w.env.Count(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, st := w.records(t)
+	if len(rs) != 3 || rs[1].InvoiceID != first || rs[2].InvoiceID != second || *rs[2].PrevHuella != rs[1].Huella {
+		t.Fatalf("records %+v", rs)
+	}
+	if err := verifactu.VerifyChain(st, nil); err != nil {
+		t.Fatal(err)
+	}
+}

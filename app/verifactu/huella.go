@@ -141,8 +141,9 @@ func checkPrev(prev *Link, nif string) error {
 // the issuer's chain) and stamps it with its generation time and huella.
 // at must be the real time of generation (the AEAT compares it with its
 // own clock, error 2004), in the zone whose offset the record should
-// show. Call it inside the transaction that issues the invoice, holding
-// the issuer's chain (prev must be the chain's current last record).
+// show. Call it inside the transaction that issues the invoice; prev must
+// be the chain's last record when the record is stored (hold the chain's
+// head, or store only if it has not moved, and seal again if it has).
 func (a *Alta) Seal(prev *Link, at time.Time) error {
 	if err := a.Validate(); err != nil {
 		return err

@@ -160,8 +160,8 @@ func (r *rig) chain(first, n int) []string {
 			if st.Prev != nil {
 				p.PrevNumSerie, p.PrevFecha, p.PrevHuella = &st.Prev.NumSerieFactura, &st.Prev.FechaExpedicionFactura, &st.Prev.Huella
 			}
-			if rec, err := q.AppendVerifactuRecord(ctx, p); err != nil || rec.Advanced != 1 {
-				return fmt.Errorf("record %d: advanced %d, %v", seq, rec.Advanced, err)
+			if _, err := q.AppendVerifactuRecord(ctx, p); err != nil {
+				return fmt.Errorf("record %d: %v", seq, err)
 			}
 			names = append(names, st.ID.NumSerieFactura)
 		}
