@@ -117,22 +117,27 @@ func (q *Queries) MaxLiveEventID(ctx context.Context) (int64, error) {
 }
 
 const pollLiveEvents = `-- name: PollLiveEvents :many
-SELECT org_id, id, topic, entity, entity_id, kind, subject_user_id, payload, created_at FROM live_events
-WHERE id > $1 OR id = ANY($2::bigint[])
-ORDER BY id
-LIMIT $3
+SELECT e.org_id, e.id, e.topic, e.entity, e.entity_id, e.kind, e.subject_user_id, e.payload, e.created_at FROM (
+    (SELECT org_id, id, topic, entity, entity_id, kind, subject_user_id, payload, created_at FROM live_events n WHERE n.id > $1 ORDER BY n.id LIMIT $2)
+    UNION ALL
+    (SELECT org_id, id, topic, entity, entity_id, kind, subject_user_id, payload, created_at FROM live_events g WHERE g.id = ANY($3::bigint[]) AND g.id <= $1)
+) e
+ORDER BY e.id
+LIMIT $2
 `
 
 type PollLiveEventsParams struct {
 	After   int64
-	Gaps    []int64
 	MaxRows int32
+	Gaps    []int64
 }
 
 // New events, plus ids the poller saw skipped: a skipped id is a transaction
 // still in flight (it committed later than a higher id) or one rolled back.
+// Two index reads, not one OR: with the OR PostgreSQL walked the primary
+// key from the oldest event on, filtering, on every poll.
 func (q *Queries) PollLiveEvents(ctx context.Context, arg PollLiveEventsParams) ([]LiveEvent, error) {
-	rows, err := q.db.Query(ctx, pollLiveEvents, arg.After, arg.Gaps, arg.MaxRows)
+	rows, err := q.db.Query(ctx, pollLiveEvents, arg.After, arg.MaxRows, arg.Gaps)
 	if err != nil {
 		return nil, err
 	}
