@@ -250,11 +250,7 @@ func seedInvoices(ctx context.Context, tx pgx.Tx, org queries.Org, cs []queries.
 	now := time.Now()
 	issue := func(in invoices.DraftInput, date time.Time) (queries.Invoice, error) {
 		in.OrgID, in.Now = org.ID, now
-		d, err := invoices.CreateDraft(ctx, tx, in)
-		if err != nil {
-			return d, err
-		}
-		return invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: org.ID, InvoiceID: d.ID, Locale: "es", IssueDate: date, Now: now})
+		return invoices.DraftAndIssue(ctx, tx, in, invoices.IssueInput{OrgID: org.ID, Locale: "es", IssueDate: date, Now: now})
 	}
 	var first queries.Invoice
 	for _, p := range plan {

@@ -62,11 +62,7 @@ func seedBilling(ctx context.Context, tx pgx.Tx, org queries.Org, users map[stri
 	}
 	issue := func(in invoices.DraftInput, date time.Time) (queries.Invoice, error) {
 		in.OrgID, in.By, in.Now = org.ID, &rep, now
-		dr, err := invoices.CreateDraft(ctx, tx, in)
-		if err != nil {
-			return dr, err
-		}
-		return issueDraft(ctx, tx, org, dr, rep, date, now)
+		return invoices.DraftAndIssue(ctx, tx, in, invoices.IssueInput{OrgID: org.ID, UserID: &rep, Locale: "es", IssueDate: date, Now: now})
 	}
 	if org.Country != "ES" {
 		_, err := issue(invoices.DraftInput{Kind: invoices.Ordinary, CustomerID: &buyers[0].ID,

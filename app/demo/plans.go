@@ -163,13 +163,10 @@ func seedTickets(ctx context.Context, tx pgx.Tx, org queries.Org, today, now tim
 		return fmt.Errorf("demo tickets: no IVA rates: %w", err)
 	}
 	for i := u.Used(); i < mainUsed; i++ {
-		d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: org.ID, Kind: invoices.Simplified, Now: now,
+		if _, err := invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: org.ID, Kind: invoices.Simplified, Now: now,
 			Lines: []invoices.LineInput{{Description: "Venta en mostrador", Unit: "ud", Quantity: decimal.NewFromInt(int64(1 + i%3)),
-				UnitPrice: int64(990 + 10*(i%7)), TaxRateID: rates[0].ID}}})
-		if err != nil {
-			return err
-		}
-		if _, err := invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: org.ID, InvoiceID: d.ID, Locale: "es", IssueDate: today, Now: now}); err != nil {
+				UnitPrice: int64(990 + 10*(i%7)), TaxRateID: rates[0].ID}}},
+			invoices.IssueInput{OrgID: org.ID, Locale: "es", IssueDate: today, Now: now}); err != nil {
 			return err
 		}
 	}

@@ -80,17 +80,36 @@ type spec struct {
 
 // CreateDraft writes a draft typed by hand. Problems come back as Invalid.
 func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice, error) {
+	inv, _, err := createDraft(ctx, tx, in)
+	return inv, err
+}
+
+// DraftAndIssue writes a draft as CreateDraft does and issues it as Issue
+// does (in.InvoiceID is the new draft's), in tx: a recurring template's
+// period, a store order, a ticket. Issuing takes the lines just written
+// instead of reading them back.
+func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) (queries.Invoice, error) {
+	draft, lines, err := createDraft(ctx, tx, d)
+	if err != nil {
+		return draft, err
+	}
+	in.InvoiceID = draft.ID
+	return issue(ctx, tx, in, lines)
+}
+
+// createDraft is CreateDraft, with the lines as it stored them.
+func createDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice, []queries.InvoiceLine, error) {
 	q := queries.New(tx)
 	org, err := q.GetDraftContext(ctx, queries.GetDraftContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID})
 	if err != nil {
-		return queries.Invoice{}, err
+		return queries.Invoice{}, nil, err
 	}
 	bad := Invalid{}
 	s := spec{p: queries.CreateInvoiceDraftParams{OrgID: in.OrgID, Kind: string(in.Kind), Currency: org.Currency,
 		CustomerID: in.CustomerID, Notes: strings.TrimSpace(in.Notes), CreatedBy: in.By}}
 	if !slices.Contains(Kinds, in.Kind) {
 		bad.add("kind", "validation.choice", nil)
-		return queries.Invoice{}, bad
+		return queries.Invoice{}, nil, bad
 	}
 	if in.Kind == Corrective && !slices.Contains(CorrectiveTypes, in.CorrectiveType) {
 		bad.add("corrective_type", "validation.choice", nil)
@@ -150,12 +169,21 @@ func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 	}
 	signed := in.Kind == Corrective && in.Method == ByDifference
 	if err := s.handLines(ctx, q, org.Country, in.Lines, signed, in.Now, bad); err != nil {
-		return queries.Invoice{}, err
+		return queries.Invoice{}, nil, err
 	}
 	if err := bad.orNil(); err != nil {
-		return queries.Invoice{}, err
+		return queries.Invoice{}, nil, err
 	}
-	return s.write(ctx, q)
+	inv, err := s.write(ctx, q)
+	if err != nil {
+		return inv, nil, err
+	}
+	// The rows as written: the insert's parameters are the table's columns.
+	lines := make([]queries.InvoiceLine, len(s.lines))
+	for i, l := range s.lines {
+		lines[i] = queries.InvoiceLine(l)
+	}
+	return inv, lines, nil
 }
 
 // handLines validates typed lines and prices them under s.treat.

@@ -101,7 +101,13 @@ type issuing struct {
 // from changing. It fixes the due date (DueDate; none for a proforma) and
 // announces EventIssued, so it must run inside live.BeginFunc.
 func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, error) {
-	s := &issuing{in: in, tx: tx, q: queries.New(tx)}
+	return issue(ctx, tx, in, nil)
+}
+
+// issue is Issue, given the draft's lines when the caller wrote them in
+// tx (nil: read them).
+func issue(ctx context.Context, tx pgx.Tx, in IssueInput, lines []queries.InvoiceLine) (queries.Invoice, error) {
+	s := &issuing{in: in, tx: tx, q: queries.New(tx), lines: lines}
 	// The PDF is most of an issue's CPU and needs nothing the later steps
 	// write: it is drawn (draw) while count and the record's statements are
 	// in flight, and freeze waits for it (BenchmarkInvoiceIssuing).
@@ -125,8 +131,8 @@ func DueDate(date time.Time, terms int) time.Time {
 	return date.AddDate(0, 0, max(terms, 0))
 }
 
-// load locks the draft and reads its lines, and the org and the customer
-// as they are now.
+// load locks the draft and reads its lines (unless the caller has them),
+// and the org and the customer as they are now.
 func (s *issuing) load(ctx context.Context) error {
 	r, err := s.q.LockInvoiceForIssue(ctx, queries.LockInvoiceForIssueParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID})
 	if err != nil {
@@ -141,8 +147,10 @@ func (s *issuing) load(ctx context.Context) error {
 	if s.loc, err = time.LoadLocation(s.org.TimeZone); err != nil {
 		s.loc = time.UTC
 	}
-	if s.lines, err = s.q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID}); err != nil {
-		return err
+	if s.lines == nil {
+		if s.lines, err = s.q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID}); err != nil {
+			return err
+		}
 	}
 	if err := json.Unmarshal(s.inv.TaxTreatment, &s.treat); err != nil {
 		return err

@@ -512,3 +512,44 @@ func TestDraftRefusesAnotherOrgsCustomer(t *testing.T) {
 		t.Errorf("%d invoices written", n)
 	}
 }
+
+// DraftAndIssue issues the lines it has just written without reading them
+// back: the invoice is the one drafting and issuing apart would give, and
+// its PDF the one its stored lines render (quantities and percentages are
+// kept at the columns' scale, 2.5 as 2.500).
+func TestDraftAndIssueFreezesWhatItWrote(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	l := w.line("Tornillos <M6>", "2.5", 1999, "21")
+	l.DiscountPct = decimal.RequireFromString("7.5")
+	lines := []invoices.LineInput{l, w.line("Broca", "1", 500, "10")}
+	var inv queries.Invoice
+	if err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		inv, err = invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: w.org.ID, Kind: invoices.Ordinary, CustomerID: &w.customer,
+			Lines: lines, By: &w.user.ID, Now: w.now}, invoices.IssueInput{OrgID: w.org.ID, UserID: &w.user.ID, Locale: "es", Now: w.now})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	apart := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: lines}).ID, time.Time{})
+	if inv.Total != apart.Total || inv.Base != apart.Base || inv.Tax != apart.Tax || inv.Total == 0 {
+		t.Errorf("drafted and issued at once: %d + %d = %d; apart: %d + %d = %d", inv.Base, inv.Tax, inv.Total, apart.Base, apart.Tax, apart.Total)
+	}
+	d, err := invoices.Document(ctx, w.env.Q, w.org.ID, inv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := printing.Render(d)
+	if err != nil || !bytes.Equal(again, inv.Pdf) {
+		t.Fatalf("the PDF issued from the lines in memory differs from the one its stored lines render (%v)", err)
+	}
+	stored, err := w.env.Q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: w.org.ID, ID: inv.ID})
+	if err != nil || !bytes.Equal(stored.Pdf, inv.Pdf) || stored.State != invoices.Issued {
+		t.Fatalf("stored: %v", err)
+	}
+	rs, _ := w.records(t)
+	if len(rs) != 2 || rs[0].InvoiceID != inv.ID {
+		t.Fatalf("records %+v", rs)
+	}
+}

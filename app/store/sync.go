@@ -249,13 +249,10 @@ func (s *Store) credit(ctx context.Context, tx pgx.Tx, orgID, voucherID int64, o
 		}
 	}
 	err = savepoint(ctx, tx, func(sp pgx.Tx) error {
-		d, err := invoices.CreateDraft(ctx, sp, invoices.DraftInput{OrgID: orgID, Kind: invoices.Corrective, CorrectiveType: "R5",
+		_, err := invoices.DraftAndIssue(ctx, sp, invoices.DraftInput{OrgID: orgID, Kind: invoices.Corrective, CorrectiveType: "R5",
 			CustomerID: voucher.CustomerID, Method: invoices.ByDifference, Corrects: []int64{voucherID}, PricesIncludeTax: true,
-			Reason: fmt.Sprintf("Reembolso parcial del pedido %d en Mercado Libre", o.ID), Lines: refund, Now: now})
-		if err != nil {
-			return err
-		}
-		_, err = invoices.Issue(ctx, sp, invoices.IssueInput{OrgID: orgID, InvoiceID: d.ID, Locale: "es", Now: now})
+			Reason: fmt.Sprintf("Reembolso parcial del pedido %d en Mercado Libre", o.ID), Lines: refund, Now: now},
+			invoices.IssueInput{OrgID: orgID, Locale: "es", Now: now})
 		return err
 	})
 	var bad invoices.Invalid

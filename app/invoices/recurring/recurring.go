@@ -257,11 +257,8 @@ func check(ctx context.Context, tx pgx.Tx, in TemplateInput, today time.Time, ne
 		return err
 	}
 	defer func() { _ = sp.Rollback(ctx) }()
-	inv, err := invoices.CreateDraft(ctx, sp, invoices.DraftInput{OrgID: in.OrgID, Kind: invoices.Ordinary, CustomerID: &in.CustomerID,
-		Lines: in.Lines, Notes: in.Notes, By: in.By, Now: in.Now})
-	if err == nil {
-		_, err = invoices.Issue(ctx, sp, invoices.IssueInput{OrgID: in.OrgID, InvoiceID: inv.ID, Locale: Locale, Now: in.Now, Rehearsal: true})
-	}
+	_, err = invoices.DraftAndIssue(ctx, sp, invoices.DraftInput{OrgID: in.OrgID, Kind: invoices.Ordinary, CustomerID: &in.CustomerID,
+		Lines: in.Lines, Notes: in.Notes, By: in.By, Now: in.Now}, invoices.IssueInput{OrgID: in.OrgID, Locale: Locale, Now: in.Now, Rehearsal: true})
 	var refused invoices.Invalid
 	if errors.As(err, &refused) {
 		for f, p := range refused {

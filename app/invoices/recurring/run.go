@@ -198,20 +198,16 @@ func (r *Runner) issue(ctx context.Context, tx pgx.Tx, t queries.RecurringInvoic
 	if err != nil {
 		return queries.Invoice{}, err
 	}
-	draft, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: t.OrgID, Kind: invoices.Ordinary, CustomerID: &t.CustomerID,
-		Lines: lines, Notes: t.Notes, By: t.CreatedBy, Now: now})
-	if err != nil {
-		return queries.Invoice{}, err
-	}
-	in := invoices.IssueInput{OrgID: t.OrgID, InvoiceID: draft.ID, Locale: Locale, IssueDate: period, Now: now}
-	last, err := series.LastDate(ctx, q, t.OrgID, *draft.Series, period.Year())
+	in := invoices.IssueInput{OrgID: t.OrgID, Locale: Locale, IssueDate: period, Now: now}
+	last, err := series.LastDate(ctx, q, t.OrgID, invoices.DefaultSeries(invoices.Ordinary), period.Year())
 	if err != nil {
 		return queries.Invoice{}, err
 	}
 	if last.After(period) {
 		in.IssueDate, in.OperationDate = last, period
 	}
-	return invoices.Issue(ctx, tx, in)
+	return invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: t.OrgID, Kind: invoices.Ordinary, CustomerID: &t.CustomerID,
+		Lines: lines, Notes: t.Notes, By: t.CreatedBy, Now: now}, in)
 }
 
 // refuse records on the template why its next period was refused: the

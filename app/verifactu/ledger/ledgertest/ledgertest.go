@@ -75,12 +75,10 @@ func (b *Biller) TryIssue() (queries.Invoice, error) {
 	var inv queries.Invoice
 	err := live.BeginFunc(context.Background(), b.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
 		now := time.Now()
-		d, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: b.Org.ID, Kind: invoices.Ordinary, CustomerID: &b.Customer, By: &b.User.ID, Now: now,
-			Lines: []invoices.LineInput{{Description: "Servicio de montaje", Unit: "ud", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: b.Rate}}})
-		if err != nil {
-			return err
-		}
-		inv, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: b.Org.ID, InvoiceID: d.ID, UserID: &b.User.ID, Locale: "es", Now: now})
+		var err error
+		inv, err = invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: b.Org.ID, Kind: invoices.Ordinary, CustomerID: &b.Customer, By: &b.User.ID, Now: now,
+			Lines: []invoices.LineInput{{Description: "Servicio de montaje", Unit: "ud", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: b.Rate}}},
+			invoices.IssueInput{OrgID: b.Org.ID, UserID: &b.User.ID, Locale: "es", Now: now})
 		return err
 	})
 	return inv, err
