@@ -115,7 +115,7 @@ func benchSummary(name, detail string, value, target float64, unit string) {
 	if value >= target {
 		verdict = "PASS"
 	}
-	fmt.Printf("SUMMARY %-12s %s %.2f (target >= %.2f) %s — %s\n", name, unit, value, target, verdict, detail)
+	fmt.Printf("SUMMARY %-12s %s %.3f (target >= %.2f) %s — %s\n", name, unit, value, target, verdict, detail)
 }
 
 // BenchmarkInvoiceIssuing issues 10,000 three-line invoices of one org one
