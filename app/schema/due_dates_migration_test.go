@@ -3,12 +3,6 @@ package schema_test
 import (
 	"context"
 	"testing"
-
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-
-	"pulso/app/apptest"
-	"pulso/queries/migrations"
 )
 
 // Migration 0036 on invoices issued before it: each gets its due date from
@@ -17,14 +11,7 @@ import (
 func TestMigrationBackfillsDueDates(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := apptest.NewEmptyDB(t)
-	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), migrations.FS, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 35); err != nil {
-		t.Fatal(err)
-	}
+	pool, p := migrated(t, 35)
 	const parties = `'{"issuer": {"name": "Antigua"}, "locale": "es", "zone": "Europe/Madrid"}'`
 	for _, sql := range []string{
 		`INSERT INTO orgs (name, country, currency, time_zone) VALUES ('Antigua S.L.', 'ES', 'EUR', 'Europe/Madrid')`,
@@ -43,9 +30,7 @@ func TestMigrationBackfillsDueDates(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	if _, err := p.UpTo(ctx, 36); err != nil {
-		t.Fatal(err)
-	}
+	migrateTo(t, p, 36)
 	rows, err := pool.Query(ctx, `SELECT kind || '/' || state || ':' || coalesce(due_date::text, '-') FROM invoices ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
@@ -72,10 +57,6 @@ func TestMigrationBackfillsDueDates(t *testing.T) {
 		t.Error("after the migration an issued invoice's due date changed")
 	}
 	// And it goes down and up again.
-	if _, err := p.DownTo(ctx, 35); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 36); err != nil {
-		t.Fatal(err)
-	}
+	migrateTo(t, p, 35)
+	migrateTo(t, p, 36)
 }

@@ -3,12 +3,6 @@ package schema_test
 import (
 	"context"
 	"testing"
-
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-
-	"pulso/app/apptest"
-	"pulso/queries/migrations"
 )
 
 // Migration 0052 on series numbered before it: each invoice series and
@@ -17,14 +11,7 @@ import (
 func TestMigrationBackfillsSeriesLastDates(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := apptest.NewEmptyDB(t)
-	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), migrations.FS, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 51); err != nil {
-		t.Fatal(err)
-	}
+	pool, p := migrated(t, 51)
 	const parties = `'{"issuer": {"name": "Antigua"}, "locale": "es", "zone": "Europe/Madrid"}'`
 	for _, sql := range []string{
 		`INSERT INTO orgs (name, country, currency, time_zone) VALUES ('Antigua S.L.', 'ES', 'EUR', 'Europe/Madrid')`,
@@ -45,9 +32,7 @@ func TestMigrationBackfillsSeriesLastDates(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	if _, err := p.UpTo(ctx, 52); err != nil {
-		t.Fatal(err)
-	}
+	migrateTo(t, p, 52)
 	var got string
 	if err := pool.QueryRow(ctx, `SELECT string_agg(code || year || ':' || coalesce(last_date::text, '-'), ' ' ORDER BY code, year) FROM number_series`).Scan(&got); err != nil {
 		t.Fatal(err)
@@ -55,10 +40,6 @@ func TestMigrationBackfillsSeriesLastDates(t *testing.T) {
 	if want := "FS2025:2025-11-30 FS2026:2026-01-02 P2025:-"; got != want {
 		t.Errorf("last dates %q, want %q", got, want)
 	}
-	if _, err := p.DownTo(ctx, 51); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 52); err != nil {
-		t.Fatal(err)
-	}
+	migrateTo(t, p, 51)
+	migrateTo(t, p, 52)
 }

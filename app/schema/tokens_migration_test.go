@@ -9,16 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-
 	"pulso/app/apptest"
 	"pulso/app/auth"
 	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/app/schema"
 	"pulso/queries"
-	"pulso/queries/migrations"
 )
 
 // Migration 0031 on a database whose tokens were kept in clear: afterwards
@@ -29,14 +25,7 @@ import (
 func TestMigrationHashesExistingTokens(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := apptest.NewEmptyDB(t)
-	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), migrations.FS, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 30); err != nil {
-		t.Fatal(err)
-	}
+	pool, _ := migrated(t, 30)
 	const (
 		form   = "legacy-form-token-in-clear"
 		feed   = "legacy-feed-token-in-clear-legacy-feed-token"
