@@ -195,10 +195,7 @@ func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
 	// The head as load read it with the draft, when it is this issuer's.
 	var known *chainHead
 	if l := s.locked; l.ChainSeq != nil && a.IDFactura.IDEmisorFactura == l.TaxID {
-		known = &chainHead{seq: *l.ChainSeq}
-		if l.ChainHuella != nil {
-			known.last = &verifactu.Link{IDEmisorFactura: l.TaxID, NumSerieFactura: deref(l.ChainNumSerie), FechaExpedicionFactura: deref(l.ChainFecha), Huella: *l.ChainHuella}
-		}
+		known = headAt(l.TaxID, *l.ChainSeq, l.ChainNumSerie, l.ChainFecha, l.ChainHuella)
 	}
 	_, err = record(ctx, tx, jobs, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a, nil, known)
 	return err
@@ -347,25 +344,12 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 	}
 	p, rec, err := appendAfter(ctx, q, inv, tipo, at, r, corrects, known)
 	if err == nil && rec == nil {
-		// Another record went first (or the head was not known): lock the
-		// head, creating it on the issuer's first record.
-		lock := queries.LockVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}
-		head, err := q.LockVerifactuChain(ctx, lock)
-		if errors.Is(err, pgx.ErrNoRows) {
-			if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: inv.OrgID, IssuerNif: nif}); err != nil {
-				return none, err
+		// Another record went first (or the head was not known).
+		var locked *chainHead
+		if locked, err = lockHead(ctx, q, inv.OrgID, nif); err == nil {
+			if p, rec, err = appendAfter(ctx, q, inv, tipo, at, r, corrects, locked); err == nil && rec == nil {
+				err = errChainMoved
 			}
-			head, err = q.LockVerifactuChain(ctx, lock)
-		}
-		if err != nil {
-			return none, err
-		}
-		h := &chainHead{seq: head.LastSeq}
-		if head.LastHuella != nil {
-			h.last = &verifactu.Link{IDEmisorFactura: nif, NumSerieFactura: deref(head.LastNumSerie), FechaExpedicionFactura: deref(head.LastFecha), Huella: *head.LastHuella}
-		}
-		if p, rec, err = appendAfter(ctx, q, inv, tipo, at, r, corrects, h); err == nil && rec == nil {
-			err = errChainMoved
 		}
 	}
 	if err != nil {
@@ -382,6 +366,34 @@ func record(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], inv quer
 		Seq: p.Seq, NumSerie: p.NumSerie, FechaExpedicion: p.FechaExpedicion, TipoFactura: p.TipoFactura, Huella: p.Huella,
 		PrevNumSerie: p.PrevNumSerie, PrevFecha: p.PrevFecha, PrevHuella: p.PrevHuella, GeneratedAtText: p.GeneratedAtText,
 		Xml: p.Xml, Status: rec.Status, CreatedAt: rec.CreatedAt, CorrectsID: p.CorrectsID}, nil
+}
+
+// lockHead locks the issuer's chain head until the transaction ends,
+// creating it on the issuer's first record.
+func lockHead(ctx context.Context, q *queries.Queries, orgID int64, nif string) (*chainHead, error) {
+	lock := queries.LockVerifactuChainParams{OrgID: orgID, IssuerNif: nif}
+	h, err := q.LockVerifactuChain(ctx, lock)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if err := q.EnsureVerifactuChain(ctx, queries.EnsureVerifactuChainParams{OrgID: orgID, IssuerNif: nif}); err != nil {
+			return nil, err
+		}
+		h, err = q.LockVerifactuChain(ctx, lock)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return headAt(nif, h.LastSeq, h.LastNumSerie, h.LastFecha, h.LastHuella), nil
+}
+
+// headAt is the head of nif's chain as verifactu_chains keeps it: the
+// position of the last record and its number, date and huella (none
+// before the first).
+func headAt(nif string, seq int64, numSerie, fecha, huella *string) *chainHead {
+	h := &chainHead{seq: seq}
+	if huella != nil {
+		h.last = &verifactu.Link{IDEmisorFactura: nif, NumSerieFactura: deref(numSerie), FechaExpedicionFactura: deref(fecha), Huella: *huella}
+	}
+	return h
 }
 
 // appendAfter seals r after head and stores it if the head is still
