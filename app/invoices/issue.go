@@ -69,7 +69,6 @@ type issuing struct {
 	tx      pgx.Tx
 	q       *queries.Queries
 	inv     queries.Invoice
-	org     queries.GetOrgForInvoicingRow
 	loc     *time.Location
 	lines   []queries.InvoiceLine
 	treat   tax.CustomerTax
@@ -80,8 +79,8 @@ type issuing struct {
 	number  *series.Number
 	// drawn waits for the PDF, drawn beside the statements after draw.
 	drawn func() ([]byte, error)
-	// locked is the draft as load locked it, with the issuer and the
-	// customer it names.
+	// locked is the draft as load locked it, with the issuer (the org as
+	// it is now) and the customer it names.
 	locked queries.LockInvoiceForIssueRow
 	// terms is the customer's payment terms in days (0 when the invoice
 	// names no recipient): the due date is the issue date plus these.
@@ -142,9 +141,7 @@ func (s *issuing) load(ctx context.Context) error {
 	if s.inv = r.Invoice; s.inv.State != Draft {
 		return ErrNotDraft
 	}
-	s.org = queries.GetOrgForInvoicingRow{ID: s.in.OrgID, Name: r.Name, TaxID: r.TaxID, Address: r.Address, Country: r.Country,
-		Currency: r.Currency, TimeZone: r.TimeZone, Logo: r.Logo, SimplifiedActivity: r.SimplifiedActivity}
-	if s.loc, err = time.LoadLocation(s.org.TimeZone); err != nil {
+	if s.loc, err = time.LoadLocation(s.locked.TimeZone); err != nil {
 		s.loc = time.UTC
 	}
 	if s.lines == nil {
@@ -167,7 +164,7 @@ func (s *issuing) validate(ctx context.Context) error {
 	bad := Invalid{}
 	kind := Kind(s.inv.Kind)
 	ft := deref(s.inv.FiscalType)
-	fiscal := s.org.Country == "ES"
+	fiscal := s.locked.Country == "ES"
 
 	local := s.in.Now.In(s.loc)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
@@ -202,12 +199,12 @@ func (s *issuing) validate(ctx context.Context) error {
 
 	// Who issues: a Spanish fiscal invoice names the issuer's NIF, and a
 	// complete one the issuer's address (RD 1619/2012 arts. 6.1.d–e, 7.1).
-	s.parties = Parties{Issuer: Party{Name: s.org.Name, TaxID: s.org.TaxID, Address: s.org.Address, Country: s.org.Country},
-		Tax: s.treat, Locale: s.in.Locale, Zone: s.org.TimeZone}
+	s.parties = Parties{Issuer: Party{Name: s.locked.Name, TaxID: s.locked.TaxID, Address: s.locked.Address, Country: s.locked.Country},
+		Tax: s.treat, Locale: s.in.Locale, Zone: s.locked.TimeZone}
 	if fiscal && kind != Proforma {
-		if strings.TrimSpace(s.org.TaxID) == "" {
+		if strings.TrimSpace(s.locked.TaxID) == "" {
 			bad.add("org", "invoices.org_tax_id_required", nil)
-		} else if namesRecipient(ft) && strings.TrimSpace(s.org.Address) == "" {
+		} else if namesRecipient(ft) && strings.TrimSpace(s.locked.Address) == "" {
 			bad.add("org", "invoices.org_address_required", nil)
 		}
 	}
@@ -259,11 +256,11 @@ func (s *issuing) validate(ctx context.Context) error {
 // intra-EU supply of goods nor a reverse-charged service (art. 4.3).
 func (s *issuing) checkSimplified(bad Invalid) {
 	limit := int64(SimplifiedLimit)
-	if s.org.SimplifiedActivity != "" {
+	if s.locked.SimplifiedActivity != "" {
 		limit = SimplifiedActivityLimit
 	}
 	if gross := s.totals.Base + s.totals.Tax + s.totals.Surcharge; gross > limit {
-		bad.add("total", "invoices.simplified_over_limit", map[string]any{"Limit": money.Format(limit, s.org.Currency)})
+		bad.add("total", "invoices.simplified_over_limit", map[string]any{"Limit": money.Format(limit, s.locked.Currency)})
 	}
 	if s.treat.Regime == tax.ReverseCharge || s.treat.Regime == tax.Exempt && s.treat.ExemptCause == "E5" {
 		bad.add("kind", "invoices.simplified_not_allowed", nil)
@@ -445,7 +442,7 @@ func (s *issuing) draw(ctx context.Context) error {
 		return err
 	}
 	r := refs{corrected: s.corrected, notes: notes}
-	inv, pt, lines, logo := s.inv, s.parties, s.lines, s.org.Logo
+	inv, pt, lines, logo := s.inv, s.parties, s.lines, s.locked.Logo
 	done := make(chan struct{})
 	var pdf []byte
 	var drawErr error
