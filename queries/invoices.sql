@@ -1,12 +1,26 @@
 -- name: GetOrgForInvoicing :one
 SELECT id, name, tax_id, address, country, currency, time_zone, logo, simplified_activity FROM orgs WHERE id = @id;
 
--- name: GetDraftContext :one
--- What drafting needs of the org and of the customer it bills, in one
--- read: customer_found is false when no customer was named or it is not
--- the org's.
-SELECT o.country, o.currency, (c.id IS NOT NULL)::boolean AS customer_found, c.tax_regime, c.exempt_cause, c.irpf_rate
+-- name: GetInvoiceContext :one
+-- What drafting and issuing read of the org and of the customer an invoice
+-- bills, in one read: the issuer as GetOrgForInvoicing reads it; the
+-- customer's tax treatment, what issuing freezes of it (its billing
+-- address, if any) and the owner its events go to (customer_found is false
+-- when no customer was named or it is not the org's); and the head of the
+-- issuer's VERI*FACTU chain as it is now (not locked:
+-- AppendVerifactuRecord writes after it only if it has not moved); and,
+-- when rates_on is given, the org's country's tax rates in force that day
+-- as tax_rates_on lists them (JSON rows of tax_rates, for tax.DecodeRates).
+SELECT o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
+       (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
+       c.payment_terms_days, c.owner_id AS customer_owner_id, c.tax_regime, c.exempt_cause, c.irpf_rate,
+       a.street, a.postal_code, a.city, a.province,
+       h.last_seq AS chain_seq, h.last_num_serie AS chain_num_serie, h.last_fecha AS chain_fecha, h.last_huella AS chain_huella,
+       (SELECT coalesce(jsonb_agg(to_jsonb(r) - 'ordinality' ORDER BY r.ordinality), '[]')
+        FROM tax_rates_on(o.country, sqlc.narg('rates_on')::date) WITH ORDINALITY r)::jsonb AS rates
 FROM orgs o LEFT JOIN customers c ON c.org_id = o.id AND c.id = sqlc.narg('customer_id')
+LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
+LEFT JOIN verifactu_chains h ON h.org_id = o.id AND h.issuer_nif = o.tax_id
 WHERE o.id = @org_id;
 
 -- name: SetOrgInvoicing :exec
@@ -46,24 +60,6 @@ SELECT * FROM invoices WHERE org_id = @org_id AND id = @id;
 -- Issuing, voiding and converting an invoice hold its row: two issues of
 -- one draft queue here and the second finds it issued.
 SELECT * FROM invoices WHERE org_id = @org_id AND id = @id FOR UPDATE;
-
--- name: LockInvoiceForIssue :one
--- LockInvoice with the issuer as GetOrgForInvoicing reads it, what issuing
--- freezes of the customer (if any): its billing address (if any) and the
--- owner its events go to, and the head of the issuer's VERI*FACTU chain as
--- it is now (not locked: AppendVerifactuRecord writes after it only if it
--- has not moved), in one round trip.
-SELECT sqlc.embed(i), o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
-       (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
-       c.payment_terms_days, c.owner_id AS customer_owner_id,
-       a.street, a.postal_code, a.city, a.province,
-       h.last_seq AS chain_seq, h.last_num_serie AS chain_num_serie, h.last_fecha AS chain_fecha, h.last_huella AS chain_huella
-FROM invoices i JOIN orgs o ON o.id = i.org_id
-LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
-LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
-LEFT JOIN verifactu_chains h ON h.org_id = i.org_id AND h.issuer_nif = o.tax_id
-WHERE i.org_id = @org_id AND i.id = @id
-FOR UPDATE OF i;
 
 -- name: DeleteDraftInvoice :execrows
 DELETE FROM invoices WHERE org_id = @org_id AND id = @id AND state = 'draft';

@@ -305,43 +305,6 @@ func (q *Queries) DemoBillingSeeded(ctx context.Context, arg DemoBillingSeededPa
 	return exists, err
 }
 
-const getDraftContext = `-- name: GetDraftContext :one
-SELECT o.country, o.currency, (c.id IS NOT NULL)::boolean AS customer_found, c.tax_regime, c.exempt_cause, c.irpf_rate
-FROM orgs o LEFT JOIN customers c ON c.org_id = o.id AND c.id = $1
-WHERE o.id = $2
-`
-
-type GetDraftContextParams struct {
-	CustomerID *int64
-	OrgID      int64
-}
-
-type GetDraftContextRow struct {
-	Country       string
-	Currency      string
-	CustomerFound bool
-	TaxRegime     *string
-	ExemptCause   *string
-	IrpfRate      pgtype.Numeric
-}
-
-// What drafting needs of the org and of the customer it bills, in one
-// read: customer_found is false when no customer was named or it is not
-// the org's.
-func (q *Queries) GetDraftContext(ctx context.Context, arg GetDraftContextParams) (GetDraftContextRow, error) {
-	row := q.db.QueryRow(ctx, getDraftContext, arg.CustomerID, arg.OrgID)
-	var i GetDraftContextRow
-	err := row.Scan(
-		&i.Country,
-		&i.Currency,
-		&i.CustomerFound,
-		&i.TaxRegime,
-		&i.ExemptCause,
-		&i.IrpfRate,
-	)
-	return i, err
-}
-
 const getInvoice = `-- name: GetInvoice :one
 SELECT org_id, id, customer_id, kind, series, number, issue_date, total, created_at, fiscal_type, state, year, full_number, operation_date, period_start, period_end, currency, tax_treatment, parties, base, tax, surcharge, withheld, corrective_method, corrective_reason, notes, order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by, issued_at, issued_by, voided_at, voided_by, void_reason, pdf, pdf_sha256, due_date, channel, prices_include_tax FROM invoices WHERE org_id = $1 AND id = $2
 `
@@ -397,6 +360,98 @@ func (q *Queries) GetInvoice(ctx context.Context, arg GetInvoiceParams) (Invoice
 		&i.DueDate,
 		&i.Channel,
 		&i.PricesIncludeTax,
+	)
+	return i, err
+}
+
+const getInvoiceContext = `-- name: GetInvoiceContext :one
+SELECT o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
+       (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
+       c.payment_terms_days, c.owner_id AS customer_owner_id, c.tax_regime, c.exempt_cause, c.irpf_rate,
+       a.street, a.postal_code, a.city, a.province,
+       h.last_seq AS chain_seq, h.last_num_serie AS chain_num_serie, h.last_fecha AS chain_fecha, h.last_huella AS chain_huella,
+       (SELECT coalesce(jsonb_agg(to_jsonb(r) - 'ordinality' ORDER BY r.ordinality), '[]')
+        FROM tax_rates_on(o.country, $1::date) WITH ORDINALITY r)::jsonb AS rates
+FROM orgs o LEFT JOIN customers c ON c.org_id = o.id AND c.id = $2
+LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
+LEFT JOIN verifactu_chains h ON h.org_id = o.id AND h.issuer_nif = o.tax_id
+WHERE o.id = $3
+`
+
+type GetInvoiceContextParams struct {
+	RatesOn    pgtype.Date
+	CustomerID *int64
+	OrgID      int64
+}
+
+type GetInvoiceContextRow struct {
+	Name               string
+	TaxID              string
+	Address            string
+	Country            string
+	Currency           string
+	TimeZone           string
+	Logo               []byte
+	SimplifiedActivity string
+	CustomerFound      bool
+	CustomerName       *string
+	CustomerTaxID      *string
+	CustomerCountry    *string
+	PaymentTermsDays   *int32
+	CustomerOwnerID    *int64
+	TaxRegime          *string
+	ExemptCause        *string
+	IrpfRate           pgtype.Numeric
+	Street             *string
+	PostalCode         *string
+	City               *string
+	Province           *string
+	ChainSeq           *int64
+	ChainNumSerie      *string
+	ChainFecha         *string
+	ChainHuella        *string
+	Rates              []byte
+}
+
+// What drafting and issuing read of the org and of the customer an invoice
+// bills, in one read: the issuer as GetOrgForInvoicing reads it; the
+// customer's tax treatment, what issuing freezes of it (its billing
+// address, if any) and the owner its events go to (customer_found is false
+// when no customer was named or it is not the org's); and the head of the
+// issuer's VERI*FACTU chain as it is now (not locked:
+// AppendVerifactuRecord writes after it only if it has not moved); and,
+// when rates_on is given, the org's country's tax rates in force that day
+// as tax_rates_on lists them (JSON rows of tax_rates, for tax.DecodeRates).
+func (q *Queries) GetInvoiceContext(ctx context.Context, arg GetInvoiceContextParams) (GetInvoiceContextRow, error) {
+	row := q.db.QueryRow(ctx, getInvoiceContext, arg.RatesOn, arg.CustomerID, arg.OrgID)
+	var i GetInvoiceContextRow
+	err := row.Scan(
+		&i.Name,
+		&i.TaxID,
+		&i.Address,
+		&i.Country,
+		&i.Currency,
+		&i.TimeZone,
+		&i.Logo,
+		&i.SimplifiedActivity,
+		&i.CustomerFound,
+		&i.CustomerName,
+		&i.CustomerTaxID,
+		&i.CustomerCountry,
+		&i.PaymentTermsDays,
+		&i.CustomerOwnerID,
+		&i.TaxRegime,
+		&i.ExemptCause,
+		&i.IrpfRate,
+		&i.Street,
+		&i.PostalCode,
+		&i.City,
+		&i.Province,
+		&i.ChainSeq,
+		&i.ChainNumSerie,
+		&i.ChainFecha,
+		&i.ChainHuella,
+		&i.Rates,
 	)
 	return i, err
 }
@@ -811,128 +866,6 @@ func (q *Queries) LockInvoice(ctx context.Context, arg LockInvoiceParams) (Invoi
 		&i.DueDate,
 		&i.Channel,
 		&i.PricesIncludeTax,
-	)
-	return i, err
-}
-
-const lockInvoiceForIssue = `-- name: LockInvoiceForIssue :one
-SELECT i.org_id, i.id, i.customer_id, i.kind, i.series, i.number, i.issue_date, i.total, i.created_at, i.fiscal_type, i.state, i.year, i.full_number, i.operation_date, i.period_start, i.period_end, i.currency, i.tax_treatment, i.parties, i.base, i.tax, i.surcharge, i.withheld, i.corrective_method, i.corrective_reason, i.notes, i.order_id, i.order_whole, i.quote_id, i.quote_version, i.from_proforma_id, i.created_by, i.issued_at, i.issued_by, i.voided_at, i.voided_by, i.void_reason, i.pdf, i.pdf_sha256, i.due_date, i.channel, i.prices_include_tax, o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, o.simplified_activity,
-       (c.id IS NOT NULL)::boolean AS customer_found, c.legal_name AS customer_name, c.tax_id AS customer_tax_id, c.country AS customer_country,
-       c.payment_terms_days, c.owner_id AS customer_owner_id,
-       a.street, a.postal_code, a.city, a.province,
-       h.last_seq AS chain_seq, h.last_num_serie AS chain_num_serie, h.last_fecha AS chain_fecha, h.last_huella AS chain_huella
-FROM invoices i JOIN orgs o ON o.id = i.org_id
-LEFT JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id
-LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
-LEFT JOIN verifactu_chains h ON h.org_id = i.org_id AND h.issuer_nif = o.tax_id
-WHERE i.org_id = $1 AND i.id = $2
-FOR UPDATE OF i
-`
-
-type LockInvoiceForIssueParams struct {
-	OrgID int64
-	ID    int64
-}
-
-type LockInvoiceForIssueRow struct {
-	Invoice            Invoice
-	Name               string
-	TaxID              string
-	Address            string
-	Country            string
-	Currency           string
-	TimeZone           string
-	Logo               []byte
-	SimplifiedActivity string
-	CustomerFound      bool
-	CustomerName       *string
-	CustomerTaxID      *string
-	CustomerCountry    *string
-	PaymentTermsDays   *int32
-	CustomerOwnerID    *int64
-	Street             *string
-	PostalCode         *string
-	City               *string
-	Province           *string
-	ChainSeq           *int64
-	ChainNumSerie      *string
-	ChainFecha         *string
-	ChainHuella        *string
-}
-
-// LockInvoice with the issuer as GetOrgForInvoicing reads it, what issuing
-// freezes of the customer (if any): its billing address (if any) and the
-// owner its events go to, and the head of the issuer's VERI*FACTU chain as
-// it is now (not locked: AppendVerifactuRecord writes after it only if it
-// has not moved), in one round trip.
-func (q *Queries) LockInvoiceForIssue(ctx context.Context, arg LockInvoiceForIssueParams) (LockInvoiceForIssueRow, error) {
-	row := q.db.QueryRow(ctx, lockInvoiceForIssue, arg.OrgID, arg.ID)
-	var i LockInvoiceForIssueRow
-	err := row.Scan(
-		&i.Invoice.OrgID,
-		&i.Invoice.ID,
-		&i.Invoice.CustomerID,
-		&i.Invoice.Kind,
-		&i.Invoice.Series,
-		&i.Invoice.Number,
-		&i.Invoice.IssueDate,
-		&i.Invoice.Total,
-		&i.Invoice.CreatedAt,
-		&i.Invoice.FiscalType,
-		&i.Invoice.State,
-		&i.Invoice.Year,
-		&i.Invoice.FullNumber,
-		&i.Invoice.OperationDate,
-		&i.Invoice.PeriodStart,
-		&i.Invoice.PeriodEnd,
-		&i.Invoice.Currency,
-		&i.Invoice.TaxTreatment,
-		&i.Invoice.Parties,
-		&i.Invoice.Base,
-		&i.Invoice.Tax,
-		&i.Invoice.Surcharge,
-		&i.Invoice.Withheld,
-		&i.Invoice.CorrectiveMethod,
-		&i.Invoice.CorrectiveReason,
-		&i.Invoice.Notes,
-		&i.Invoice.OrderID,
-		&i.Invoice.OrderWhole,
-		&i.Invoice.QuoteID,
-		&i.Invoice.QuoteVersion,
-		&i.Invoice.FromProformaID,
-		&i.Invoice.CreatedBy,
-		&i.Invoice.IssuedAt,
-		&i.Invoice.IssuedBy,
-		&i.Invoice.VoidedAt,
-		&i.Invoice.VoidedBy,
-		&i.Invoice.VoidReason,
-		&i.Invoice.Pdf,
-		&i.Invoice.PdfSha256,
-		&i.Invoice.DueDate,
-		&i.Invoice.Channel,
-		&i.Invoice.PricesIncludeTax,
-		&i.Name,
-		&i.TaxID,
-		&i.Address,
-		&i.Country,
-		&i.Currency,
-		&i.TimeZone,
-		&i.Logo,
-		&i.SimplifiedActivity,
-		&i.CustomerFound,
-		&i.CustomerName,
-		&i.CustomerTaxID,
-		&i.CustomerCountry,
-		&i.PaymentTermsDays,
-		&i.CustomerOwnerID,
-		&i.Street,
-		&i.PostalCode,
-		&i.City,
-		&i.Province,
-		&i.ChainSeq,
-		&i.ChainNumSerie,
-		&i.ChainFecha,
-		&i.ChainHuella,
 	)
 	return i, err
 }

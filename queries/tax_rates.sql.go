@@ -12,9 +12,7 @@ import (
 )
 
 const listTaxRates = `-- name: ListTaxRates :many
-SELECT id, country, kind, rate, label, valid_from, valid_to, general FROM tax_rates
-WHERE country = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)
-ORDER BY kind, general DESC, rate DESC
+SELECT id, country, kind, rate, label, valid_from, valid_to, general FROM tax_rates_on($1, $2)
 `
 
 type ListTaxRatesParams struct {

@@ -80,36 +80,38 @@ type spec struct {
 
 // CreateDraft writes a draft typed by hand. Problems come back as Invalid.
 func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice, error) {
-	inv, _, err := createDraft(ctx, tx, in)
-	return inv, err
+	d, err := createDraft(ctx, tx, in)
+	return d.inv, err
 }
 
 // DraftAndIssue writes a draft as CreateDraft does and issues it as Issue
 // does (in.InvoiceID is the new draft's), in tx: a recurring template's
-// period, a store order, a ticket. Issuing takes the lines just written
-// instead of reading them back.
+// period, a store order, a ticket. Issuing takes the draft, its lines and
+// what drafting read of the org and the customer as drafting made them,
+// instead of locking and reading them back.
 func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) (queries.Invoice, error) {
-	draft, lines, err := createDraft(ctx, tx, d)
+	draft, err := createDraft(ctx, tx, d)
 	if err != nil {
-		return draft, err
+		return draft.inv, err
 	}
-	in.InvoiceID = draft.ID
-	return issue(ctx, tx, in, lines)
+	in.InvoiceID = draft.inv.ID
+	return issue(ctx, tx, in, &draft)
 }
 
-// createDraft is CreateDraft, with the lines as it stored them.
-func createDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice, []queries.InvoiceLine, error) {
+// createDraft is CreateDraft, with the lines as it stored them and what it
+// read of the org and the customer.
+func createDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (drafted, error) {
 	q := queries.New(tx)
-	org, err := q.GetDraftContext(ctx, queries.GetDraftContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID})
+	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesOn: tax.Day(in.Now)})
 	if err != nil {
-		return queries.Invoice{}, nil, err
+		return drafted{}, err
 	}
 	bad := Invalid{}
 	s := spec{p: queries.CreateInvoiceDraftParams{OrgID: in.OrgID, Kind: string(in.Kind), Currency: org.Currency,
 		CustomerID: in.CustomerID, Notes: strings.TrimSpace(in.Notes), CreatedBy: in.By}}
 	if !slices.Contains(Kinds, in.Kind) {
 		bad.add("kind", "validation.choice", nil)
-		return queries.Invoice{}, nil, bad
+		return drafted{}, bad
 	}
 	if in.Kind == Corrective && !slices.Contains(CorrectiveTypes, in.CorrectiveType) {
 		bad.add("corrective_type", "validation.choice", nil)
@@ -168,33 +170,33 @@ func createDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 		bad.add("customer", "invoices.prices_include_tax_simplified", nil)
 	}
 	signed := in.Kind == Corrective && in.Method == ByDifference
-	if err := s.handLines(ctx, q, org.Country, in.Lines, signed, in.Now, bad); err != nil {
-		return queries.Invoice{}, nil, err
+	rates, err := tax.DecodeRates(org.Rates)
+	if err != nil {
+		return drafted{}, err
+	}
+	if err := s.handLines(ctx, q, tax.IVA(rates), in.Lines, signed, bad); err != nil {
+		return drafted{}, err
 	}
 	if err := bad.orNil(); err != nil {
-		return queries.Invoice{}, nil, err
+		return drafted{}, err
 	}
 	inv, err := s.write(ctx, q)
 	if err != nil {
-		return inv, nil, err
+		return drafted{inv: inv}, err
 	}
 	// The rows as written: the insert's parameters are the table's columns.
 	lines := make([]queries.InvoiceLine, len(s.lines))
 	for i, l := range s.lines {
 		lines[i] = queries.InvoiceLine(l)
 	}
-	return inv, lines, nil
+	return drafted{inv: inv, lines: lines, facts: org}, nil
 }
 
 // handLines validates typed lines and prices them under s.treat.
-func (s *spec) handLines(ctx context.Context, q *queries.Queries, country string, in []LineInput, signed bool, now time.Time, bad Invalid) error {
+func (s *spec) handLines(ctx context.Context, q *queries.Queries, rates []tax.Rate, in []LineInput, signed bool, bad Invalid) error {
 	if len(in) > MaxLines {
 		bad.add("lines", "invoices.too_many_lines", map[string]any{"Max": MaxLines})
 		return nil
-	}
-	rates, err := tax.IVAOn(ctx, q, country, now)
-	if err != nil {
-		return err
 	}
 	ivas := map[int64]tax.Rate{}
 	var zero tax.Rate

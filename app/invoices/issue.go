@@ -79,9 +79,9 @@ type issuing struct {
 	number  *series.Number
 	// drawn waits for the PDF, drawn beside the statements after draw.
 	drawn func() ([]byte, error)
-	// locked is the draft as load locked it, with the issuer (the org as
-	// it is now) and the customer it names.
-	locked queries.LockInvoiceForIssueRow
+	// facts is the issuer (the org as it is now), the customer the draft
+	// names and the issuer's chain head, read with the draft.
+	facts queries.GetInvoiceContextRow
 	// terms is the customer's payment terms in days (0 when the invoice
 	// names no recipient): the due date is the issue date plus these.
 	terms int
@@ -103,10 +103,23 @@ func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, erro
 	return issue(ctx, tx, in, nil)
 }
 
-// issue is Issue, given the draft's lines when the caller wrote them in
-// tx (nil: read them).
-func issue(ctx context.Context, tx pgx.Tx, in IssueInput, lines []queries.InvoiceLine) (queries.Invoice, error) {
-	s := &issuing{in: in, tx: tx, q: queries.New(tx), lines: lines}
+// drafted is a draft written earlier in the issuing transaction, with its
+// lines and what drafting read of its org and customer: issuing takes it
+// as it is instead of reading it back. No one else sees the row before
+// that transaction commits, so there is nothing to lock.
+type drafted struct {
+	inv   queries.Invoice
+	lines []queries.InvoiceLine
+	facts queries.GetInvoiceContextRow
+}
+
+// issue is Issue, given the draft when the caller wrote it in tx (nil:
+// lock and read it).
+func issue(ctx context.Context, tx pgx.Tx, in IssueInput, d *drafted) (queries.Invoice, error) {
+	s := &issuing{in: in, tx: tx, q: queries.New(tx)}
+	if d != nil {
+		s.inv, s.lines, s.facts = d.inv, d.lines, d.facts
+	}
 	// The PDF is most of an issue's CPU and needs nothing the later steps
 	// write: it is drawn (draw) while count and the record's statements are
 	// in flight, and freeze waits for it (BenchmarkInvoiceIssuing).
@@ -118,7 +131,7 @@ func issue(ctx context.Context, tx pgx.Tx, in IssueInput, lines []queries.Invoic
 	if in.Rehearsal {
 		return s.inv, nil
 	}
-	if err := announce(ctx, s.inv, s.locked.CustomerOwnerID, EventIssued); err != nil {
+	if err := announce(ctx, s.inv, s.facts.CustomerOwnerID, EventIssued); err != nil {
 		return queries.Invoice{}, err
 	}
 	return s.inv, nil
@@ -130,24 +143,28 @@ func DueDate(date time.Time, terms int) time.Time {
 	return date.AddDate(0, 0, max(terms, 0))
 }
 
-// load locks the draft and reads its lines (unless the caller has them),
-// and the org and the customer as they are now.
+// load locks the draft and reads its lines, and the org and the customer
+// as they are now, unless the caller has just written them.
 func (s *issuing) load(ctx context.Context) error {
-	r, err := s.q.LockInvoiceForIssue(ctx, queries.LockInvoiceForIssueParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID})
-	if err != nil {
-		return err
-	}
-	s.locked = r
-	if s.inv = r.Invoice; s.inv.State != Draft {
-		return ErrNotDraft
-	}
-	if s.loc, err = time.LoadLocation(s.locked.TimeZone); err != nil {
-		s.loc = time.UTC
-	}
-	if s.lines == nil {
+	if s.inv.ID == 0 {
+		inv, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID})
+		if err != nil {
+			return err
+		}
+		s.inv = inv
+		if s.inv.State != Draft {
+			return ErrNotDraft
+		}
+		if s.facts, err = s.q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: s.in.OrgID, CustomerID: inv.CustomerID}); err != nil {
+			return err
+		}
 		if s.lines, err = s.q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID}); err != nil {
 			return err
 		}
+	}
+	var err error
+	if s.loc, err = time.LoadLocation(s.facts.TimeZone); err != nil {
+		s.loc = time.UTC
 	}
 	if err := json.Unmarshal(s.inv.TaxTreatment, &s.treat); err != nil {
 		return err
@@ -164,7 +181,7 @@ func (s *issuing) validate(ctx context.Context) error {
 	bad := Invalid{}
 	kind := Kind(s.inv.Kind)
 	ft := deref(s.inv.FiscalType)
-	fiscal := s.locked.Country == "ES"
+	fiscal := s.facts.Country == "ES"
 
 	local := s.in.Now.In(s.loc)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
@@ -199,12 +216,12 @@ func (s *issuing) validate(ctx context.Context) error {
 
 	// Who issues: a Spanish fiscal invoice names the issuer's NIF, and a
 	// complete one the issuer's address (RD 1619/2012 arts. 6.1.d–e, 7.1).
-	s.parties = Parties{Issuer: Party{Name: s.locked.Name, TaxID: s.locked.TaxID, Address: s.locked.Address, Country: s.locked.Country},
-		Tax: s.treat, Locale: s.in.Locale, Zone: s.locked.TimeZone}
+	s.parties = Parties{Issuer: Party{Name: s.facts.Name, TaxID: s.facts.TaxID, Address: s.facts.Address, Country: s.facts.Country},
+		Tax: s.treat, Locale: s.in.Locale, Zone: s.facts.TimeZone}
 	if fiscal && kind != Proforma {
-		if strings.TrimSpace(s.locked.TaxID) == "" {
+		if strings.TrimSpace(s.facts.TaxID) == "" {
 			bad.add("org", "invoices.org_tax_id_required", nil)
-		} else if namesRecipient(ft) && strings.TrimSpace(s.locked.Address) == "" {
+		} else if namesRecipient(ft) && strings.TrimSpace(s.facts.Address) == "" {
 			bad.add("org", "invoices.org_address_required", nil)
 		}
 	}
@@ -214,7 +231,7 @@ func (s *issuing) validate(ctx context.Context) error {
 		if s.inv.CustomerID == nil {
 			bad.add("customer", "invoices.customer_required", nil)
 		} else {
-			cu := s.locked
+			cu := s.facts
 			if !cu.CustomerFound {
 				return fmt.Errorf("invoices: draft %d names customer %d, which is not there", s.inv.ID, *s.inv.CustomerID)
 			}
@@ -256,11 +273,11 @@ func (s *issuing) validate(ctx context.Context) error {
 // intra-EU supply of goods nor a reverse-charged service (art. 4.3).
 func (s *issuing) checkSimplified(bad Invalid) {
 	limit := int64(SimplifiedLimit)
-	if s.locked.SimplifiedActivity != "" {
+	if s.facts.SimplifiedActivity != "" {
 		limit = SimplifiedActivityLimit
 	}
 	if gross := s.totals.Base + s.totals.Tax + s.totals.Surcharge; gross > limit {
-		bad.add("total", "invoices.simplified_over_limit", map[string]any{"Limit": money.Format(limit, s.locked.Currency)})
+		bad.add("total", "invoices.simplified_over_limit", map[string]any{"Limit": money.Format(limit, s.facts.Currency)})
 	}
 	if s.treat.Regime == tax.ReverseCharge || s.treat.Regime == tax.Exempt && s.treat.ExemptCause == "E5" {
 		bad.add("kind", "invoices.simplified_not_allowed", nil)
@@ -442,7 +459,7 @@ func (s *issuing) draw(ctx context.Context) error {
 		return err
 	}
 	r := refs{corrected: s.corrected, notes: notes}
-	inv, pt, lines, logo := s.inv, s.parties, s.lines, s.locked.Logo
+	inv, pt, lines, logo := s.inv, s.parties, s.lines, s.facts.Logo
 	done := make(chan struct{})
 	var pdf []byte
 	var drawErr error

@@ -194,7 +194,7 @@ func writeRegistroAlta(ctx context.Context, tx pgx.Tx, s *issuing) error {
 	}
 	// The head as load read it with the draft, when it is this issuer's.
 	var known *chainHead
-	if l := s.locked; l.ChainSeq != nil && a.IDFactura.IDEmisorFactura == l.TaxID {
+	if l := s.facts; l.ChainSeq != nil && a.IDFactura.IDEmisorFactura == l.TaxID {
 		known = headAt(l.TaxID, *l.ChainSeq, l.ChainNumSerie, l.ChainFecha, l.ChainHuella)
 	}
 	_, err = record(ctx, tx, jobs, s.inv, a.IDFactura, string(a.TipoFactura), s.in.Now.In(s.loc), a, nil, known)

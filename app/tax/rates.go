@@ -2,6 +2,8 @@ package tax
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -26,25 +28,55 @@ func IVAOn(ctx context.Context, q *queries.Queries, country string, day time.Tim
 	if err != nil {
 		return nil, err
 	}
-	iva := rates[:0]
+	return IVA(rates), nil
+}
+
+// IVA keeps the IVA rates of rates, in their order.
+func IVA(rates []Rate) []Rate {
+	iva := rates[:0:0]
 	for _, r := range rates {
 		if r.Kind == "iva" {
 			iva = append(iva, r)
 		}
 	}
-	return iva, nil
+	return iva
+}
+
+// Day is the date RatesOn and a query's rates_on take for day: its
+// calendar date, whatever its clock and zone.
+func Day(day time.Time) pgtype.Date {
+	return pgtype.Date{Time: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
 }
 
 // RatesOn lists a country's rates in force on day, by kind, highest first.
 func RatesOn(ctx context.Context, q *queries.Queries, country string, day time.Time) ([]Rate, error) {
-	rows, err := q.ListTaxRates(ctx, queries.ListTaxRatesParams{Country: country,
-		OnDay: pgtype.Date{Time: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC), Valid: true}})
+	rows, err := q.ListTaxRates(ctx, queries.ListTaxRatesParams{Country: country, OnDay: Day(day)})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Rate, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, Rate{ID: r.ID, Kind: r.Kind, Rate: money.Decimal(r.Rate), Label: r.Label})
+	}
+	return out, nil
+}
+
+// DecodeRates reads the rates a query returned as JSON rows of tax_rates
+// (to_jsonb of what tax_rates_on lists, in its order), as RatesOn would
+// return them. The rates are decoded exactly, from their digits.
+func DecodeRates(b []byte) ([]Rate, error) {
+	var rows []struct {
+		ID    int64           `json:"id"`
+		Kind  string          `json:"kind"`
+		Rate  decimal.Decimal `json:"rate"`
+		Label string          `json:"label"`
+	}
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return nil, fmt.Errorf("tax: rates: %w", err)
+	}
+	out := make([]Rate, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Rate{ID: r.ID, Kind: r.Kind, Rate: r.Rate, Label: r.Label})
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package tax_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"pulso/app/apptest"
 	"pulso/app/tax"
+	"pulso/queries"
 )
 
 func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
@@ -65,5 +67,45 @@ func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
 	tot, err := tax.Compute([]tax.Line{{Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRate: iva, Surcharge: re}})
 	if err != nil || tot.Total != 12620 {
 		t.Fatalf("total %d %v, want 12620", tot.Total, err)
+	}
+}
+
+// Drafting reads the rates with the org and the customer (GetInvoiceContext,
+// as JSON): decoded, they are the rates RatesOn lists, in its order and to
+// the last digit, on either side of a rate's end; and none without a day.
+func TestDecodedRatesAreRatesOn(t *testing.T) {
+	env := apptest.New(t)
+	ctx := context.Background()
+	env.Exec(`INSERT INTO tax_rates (country, kind, rate, label, valid_from, valid_to) VALUES ('ES', 'iva', 5.25, 'IVA 5,25 % temporal', '2023-01-01', '2024-10-01')`)
+	for _, country := range []string{"ES", "MX", "AR"} {
+		org := env.Org("Tasas " + country)
+		env.Exec(`UPDATE orgs SET country = $2 WHERE id = $1`, org.ID, country)
+		for _, day := range []time.Time{time.Date(2024, 9, 30, 15, 0, 0, 0, time.UTC), time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), time.Now()} {
+			want, err := tax.RatesOn(ctx, env.Q, country, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row, err := env.Q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: org.ID, RatesOn: tax.Day(day)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tax.DecodeRates(row.Rates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s on %s: decoded %v, RatesOn %v", country, day.Format(time.DateOnly), got, want)
+			}
+		}
+		row, err := env.Q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: org.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := tax.DecodeRates(row.Rates); err != nil || len(got) != 0 {
+			t.Errorf("%s without a day: %v, %v", country, got, err)
+		}
+	}
+	if _, err := tax.DecodeRates([]byte(`[{"id": 1, "rate": "veintiuno"}]`)); err == nil {
+		t.Error("a rate that is not a number decoded")
 	}
 }
