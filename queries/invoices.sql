@@ -49,6 +49,44 @@ VALUES (@org_id, @invoice_id, @position, sqlc.narg('product_id'), @description, 
         @tax_rate_id, @tax_rate, @surcharge, @withholding, @amount, sqlc.narg('order_id'), sqlc.narg('order_position'),
         sqlc.narg('delivery_note_id'));
 
+-- name: InsertIssuedInvoice :one
+-- An invoice drafted and issued in one transaction (DraftAndIssue), written
+-- issued with its lines in one statement: one row version instead of a
+-- draft's and then its issue's. The lines go first, under the id the
+-- invoice is about to take: invoice_parts_frozen lets them in because
+-- their invoice is not there yet, and the invoice is inserted only once
+-- every line has been (it reads their count, so it waits for them). Their
+-- foreign key is checked at the end of the statement, when the invoice
+-- is. After it, the invoice is issued and its lines frozen as any other's.
+-- Nothing comes back but what the database made.
+WITH n AS (
+    SELECT nextval(pg_get_serial_sequence('invoices', 'id')) AS id
+), l AS (
+    INSERT INTO invoice_lines (org_id, invoice_id, position, product_id, description, unit, quantity, unit_price, discount_pct,
+                               tax_rate_id, tax_rate, surcharge, withholding, amount, order_id, order_position, delivery_note_id)
+    SELECT @org_id, n.id, x.position, x.product_id, x.description, x.unit, x.quantity, x.unit_price, x.discount_pct,
+           x.tax_rate_id, x.tax_rate, x.surcharge, x.withholding, x.amount, x.order_id, x.order_position, x.delivery_note_id
+    FROM n, json_to_recordset(@lines::json) AS x(position int, product_id bigint, description text, unit text, quantity numeric,
+         unit_price bigint, discount_pct numeric, tax_rate_id bigint, tax_rate numeric, surcharge numeric, withholding numeric,
+         amount bigint, order_id bigint, order_position int, delivery_note_id bigint)
+    RETURNING 1
+)
+INSERT INTO invoices (id, org_id, customer_id, kind, fiscal_type, state, series, currency, tax_treatment,
+                      corrective_method, corrective_reason, period_start, period_end, notes,
+                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by,
+                      base, tax, surcharge, withheld, total, prices_include_tax, channel,
+                      year, number, full_number, issue_date, operation_date, parties, issued_at, issued_by,
+                      pdf, pdf_sha256, due_date)
+OVERRIDING SYSTEM VALUE -- the id the lines took, from the identity's own sequence
+SELECT n.id, @org_id, sqlc.narg('customer_id'), @kind, sqlc.narg('fiscal_type'), 'issued', sqlc.narg('series'), @currency, @tax_treatment,
+       sqlc.narg('corrective_method'), @corrective_reason, sqlc.narg('period_start'), sqlc.narg('period_end'), @notes,
+       sqlc.narg('order_id'), @order_whole, sqlc.narg('quote_id'), sqlc.narg('quote_version'), sqlc.narg('from_proforma_id'), sqlc.narg('created_by'),
+       @base, @tax, @surcharge, @withheld, @total, @prices_include_tax, @channel,
+       sqlc.narg('year'), sqlc.narg('number'), sqlc.narg('full_number'), @issue_date, sqlc.narg('operation_date'), @parties, @issued_at, sqlc.narg('issued_by'),
+       @pdf, @pdf_sha256, sqlc.narg('due_date')
+FROM n WHERE (SELECT count(*) FROM l) = @line_count::bigint
+RETURNING id, created_at;
+
 -- name: ListInvoiceLines :many
 SELECT * FROM invoice_lines WHERE org_id = @org_id AND invoice_id = @invoice_id ORDER BY position;
 

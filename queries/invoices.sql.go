@@ -506,6 +506,137 @@ func (q *Queries) InsertInvoiceCorrection(ctx context.Context, arg InsertInvoice
 	return err
 }
 
+const insertIssuedInvoice = `-- name: InsertIssuedInvoice :one
+WITH n AS (
+    SELECT nextval(pg_get_serial_sequence('invoices', 'id')) AS id
+), l AS (
+    INSERT INTO invoice_lines (org_id, invoice_id, position, product_id, description, unit, quantity, unit_price, discount_pct,
+                               tax_rate_id, tax_rate, surcharge, withholding, amount, order_id, order_position, delivery_note_id)
+    SELECT $1, n.id, x.position, x.product_id, x.description, x.unit, x.quantity, x.unit_price, x.discount_pct,
+           x.tax_rate_id, x.tax_rate, x.surcharge, x.withholding, x.amount, x.order_id, x.order_position, x.delivery_note_id
+    FROM n, json_to_recordset($38::json) AS x(position int, product_id bigint, description text, unit text, quantity numeric,
+         unit_price bigint, discount_pct numeric, tax_rate_id bigint, tax_rate numeric, surcharge numeric, withholding numeric,
+         amount bigint, order_id bigint, order_position int, delivery_note_id bigint)
+    RETURNING 1
+)
+INSERT INTO invoices (id, org_id, customer_id, kind, fiscal_type, state, series, currency, tax_treatment,
+                      corrective_method, corrective_reason, period_start, period_end, notes,
+                      order_id, order_whole, quote_id, quote_version, from_proforma_id, created_by,
+                      base, tax, surcharge, withheld, total, prices_include_tax, channel,
+                      year, number, full_number, issue_date, operation_date, parties, issued_at, issued_by,
+                      pdf, pdf_sha256, due_date)
+OVERRIDING SYSTEM VALUE -- the id the lines took, from the identity's own sequence
+SELECT n.id, $1, $2, $3, $4, 'issued', $5, $6, $7,
+       $8, $9, $10, $11, $12,
+       $13, $14, $15, $16, $17, $18,
+       $19, $20, $21, $22, $23, $24, $25,
+       $26, $27, $28, $29, $30, $31, $32, $33,
+       $34, $35, $36
+FROM n WHERE (SELECT count(*) FROM l) = $37::bigint
+RETURNING id, created_at
+`
+
+type InsertIssuedInvoiceParams struct {
+	OrgID            int64
+	CustomerID       *int64
+	Kind             string
+	FiscalType       *string
+	Series           *string
+	Currency         string
+	TaxTreatment     []byte
+	CorrectiveMethod *string
+	CorrectiveReason string
+	PeriodStart      pgtype.Date
+	PeriodEnd        pgtype.Date
+	Notes            string
+	OrderID          *int64
+	OrderWhole       bool
+	QuoteID          *int64
+	QuoteVersion     *int32
+	FromProformaID   *int64
+	CreatedBy        *int64
+	Base             int64
+	Tax              int64
+	Surcharge        int64
+	Withheld         int64
+	Total            int64
+	PricesIncludeTax bool
+	Channel          string
+	Year             *int32
+	Number           *int32
+	FullNumber       *string
+	IssueDate        pgtype.Date
+	OperationDate    pgtype.Date
+	Parties          []byte
+	IssuedAt         *time.Time
+	IssuedBy         *int64
+	Pdf              []byte
+	PdfSha256        *string
+	DueDate          pgtype.Date
+	LineCount        int64
+	Lines            []byte
+}
+
+type InsertIssuedInvoiceRow struct {
+	ID        int64
+	CreatedAt time.Time
+}
+
+// An invoice drafted and issued in one transaction (DraftAndIssue), written
+// issued with its lines in one statement: one row version instead of a
+// draft's and then its issue's. The lines go first, under the id the
+// invoice is about to take: invoice_parts_frozen lets them in because
+// their invoice is not there yet, and the invoice is inserted only once
+// every line has been (it reads their count, so it waits for them). Their
+// foreign key is checked at the end of the statement, when the invoice
+// is. After it, the invoice is issued and its lines frozen as any other's.
+// Nothing comes back but what the database made.
+func (q *Queries) InsertIssuedInvoice(ctx context.Context, arg InsertIssuedInvoiceParams) (InsertIssuedInvoiceRow, error) {
+	row := q.db.QueryRow(ctx, insertIssuedInvoice,
+		arg.OrgID,
+		arg.CustomerID,
+		arg.Kind,
+		arg.FiscalType,
+		arg.Series,
+		arg.Currency,
+		arg.TaxTreatment,
+		arg.CorrectiveMethod,
+		arg.CorrectiveReason,
+		arg.PeriodStart,
+		arg.PeriodEnd,
+		arg.Notes,
+		arg.OrderID,
+		arg.OrderWhole,
+		arg.QuoteID,
+		arg.QuoteVersion,
+		arg.FromProformaID,
+		arg.CreatedBy,
+		arg.Base,
+		arg.Tax,
+		arg.Surcharge,
+		arg.Withheld,
+		arg.Total,
+		arg.PricesIncludeTax,
+		arg.Channel,
+		arg.Year,
+		arg.Number,
+		arg.FullNumber,
+		arg.IssueDate,
+		arg.OperationDate,
+		arg.Parties,
+		arg.IssuedAt,
+		arg.IssuedBy,
+		arg.Pdf,
+		arg.PdfSha256,
+		arg.DueDate,
+		arg.LineCount,
+		arg.Lines,
+	)
+	var i InsertIssuedInvoiceRow
+	err := row.Scan(&i.ID, &i.CreatedAt)
+	return i, err
+}
+
 const issueInvoice = `-- name: IssueInvoice :execrows
 UPDATE invoices SET state = 'issued', year = $1, number = $2, full_number = $3,
     issue_date = $4, operation_date = $5, parties = $6,

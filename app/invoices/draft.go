@@ -17,6 +17,7 @@ import (
 	"pulso/app/ident"
 	"pulso/app/money"
 	"pulso/app/orders"
+	"pulso/app/plans"
 	"pulso/app/quotes"
 	"pulso/app/tax"
 	"pulso/queries"
@@ -84,34 +85,64 @@ func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 	return d.inv, err
 }
 
-// DraftAndIssue writes a draft as CreateDraft does and issues it as Issue
-// does (in.InvoiceID is the new draft's), in tx: a recurring template's
-// period, a store order, a ticket. Issuing takes the draft, its lines and
-// what drafting read of the org and the customer as drafting made them,
-// instead of locking and reading them back.
+// DraftAndIssue drafts as CreateDraft does and issues the draft as Issue
+// does, in tx: a recurring template's period, a store order, a ticket.
+// Issuing takes the draft, its lines and what drafting read of the org and
+// the customer as drafting made them, instead of locking and reading them
+// back. An ordinary or simplified invoice that corrects nothing is not
+// even written as a draft: it is inserted issued, with its lines, once
+// issuing has numbered and drawn it (InsertIssuedInvoice).
 func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) (queries.Invoice, error) {
-	draft, err := createDraft(ctx, tx, d)
+	q := queries.New(tx)
+	s, org, err := checkDraft(ctx, q, d)
 	if err != nil {
-		return draft.inv, err
+		return queries.Invoice{}, err
 	}
-	in.InvoiceID = draft.inv.ID
-	return issue(ctx, tx, in, &draft)
+	if k := Kind(s.p.Kind); (k != Ordinary && k != Simplified) || len(s.corrects) > 0 || len(s.notes) > 0 {
+		// Other rows name the draft (its corrections, its delivery notes)
+		// or its PDF shows its id (a proforma's): it is written first.
+		inv, err := s.write(ctx, q)
+		if err != nil {
+			return inv, err
+		}
+		in.InvoiceID = inv.ID
+		return issue(ctx, tx, in, &drafted{inv: inv, lines: s.stored(), facts: org})
+	}
+	if err := s.price(); err != nil {
+		return queries.Invoice{}, err
+	}
+	return issue(ctx, tx, in, &drafted{inv: s.unwritten(), lines: s.stored(), facts: org, unwritten: true})
 }
 
 // createDraft is CreateDraft, with the lines as it stored them and what it
 // read of the org and the customer.
 func createDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (drafted, error) {
 	q := queries.New(tx)
-	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesOn: tax.Day(in.Now)})
+	s, org, err := checkDraft(ctx, q, in)
 	if err != nil {
 		return drafted{}, err
 	}
+	inv, err := s.write(ctx, q)
+	if err != nil {
+		return drafted{inv: inv}, err
+	}
+	return drafted{inv: inv, lines: s.stored(), facts: org}, nil
+}
+
+// checkDraft checks a typed draft and prices its lines, and reads what
+// drafting and issuing need of the org and the customer; nothing is
+// written. Problems come back as Invalid.
+func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, queries.GetInvoiceContextRow, error) {
+	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesOn: tax.Day(in.Now)})
+	if err != nil {
+		return nil, org, err
+	}
 	bad := Invalid{}
-	s := spec{p: queries.CreateInvoiceDraftParams{OrgID: in.OrgID, Kind: string(in.Kind), Currency: org.Currency,
+	s := &spec{p: queries.CreateInvoiceDraftParams{OrgID: in.OrgID, Kind: string(in.Kind), Currency: org.Currency,
 		CustomerID: in.CustomerID, Notes: strings.TrimSpace(in.Notes), CreatedBy: in.By}}
 	if !slices.Contains(Kinds, in.Kind) {
 		bad.add("kind", "validation.choice", nil)
-		return drafted{}, bad
+		return nil, org, bad
 	}
 	if in.Kind == Corrective && !slices.Contains(CorrectiveTypes, in.CorrectiveType) {
 		bad.add("corrective_type", "validation.choice", nil)
@@ -172,24 +203,35 @@ func createDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (drafted, error)
 	signed := in.Kind == Corrective && in.Method == ByDifference
 	rates, err := tax.DecodeRates(org.Rates)
 	if err != nil {
-		return drafted{}, err
+		return nil, org, err
 	}
 	if err := s.handLines(ctx, q, tax.IVA(rates), in.Lines, signed, bad); err != nil {
-		return drafted{}, err
+		return nil, org, err
 	}
-	if err := bad.orNil(); err != nil {
-		return drafted{}, err
-	}
-	inv, err := s.write(ctx, q)
-	if err != nil {
-		return drafted{inv: inv}, err
-	}
-	// The rows as written: the insert's parameters are the table's columns.
+	return s, org, bad.orNil()
+}
+
+// stored is the draft's lines as write stores them (the insert's
+// parameters are the table's columns).
+func (s *spec) stored() []queries.InvoiceLine {
 	lines := make([]queries.InvoiceLine, len(s.lines))
 	for i, l := range s.lines {
 		lines[i] = queries.InvoiceLine(l)
 	}
-	return drafted{inv: inv, lines: lines, facts: org}, nil
+	return lines
+}
+
+// unwritten is the draft as CreateInvoiceDraft would store it, priced
+// (price), before the database gives it an id: the columns it sets, and
+// the defaults of the ones it leaves (a draft sold in person).
+func (s *spec) unwritten() queries.Invoice {
+	p := s.p
+	return queries.Invoice{OrgID: p.OrgID, CustomerID: p.CustomerID, Kind: p.Kind, FiscalType: p.FiscalType, State: Draft,
+		Series: p.Series, Currency: p.Currency, TaxTreatment: p.TaxTreatment, CorrectiveMethod: p.CorrectiveMethod,
+		CorrectiveReason: p.CorrectiveReason, PeriodStart: p.PeriodStart, PeriodEnd: p.PeriodEnd, Notes: p.Notes,
+		OrderID: p.OrderID, OrderWhole: p.OrderWhole, QuoteID: p.QuoteID, QuoteVersion: p.QuoteVersion,
+		FromProformaID: p.FromProformaID, CreatedBy: p.CreatedBy, Base: p.Base, Tax: p.Tax, Surcharge: p.Surcharge,
+		Withheld: p.Withheld, Total: p.Total, PricesIncludeTax: p.PricesIncludeTax, Channel: string(plans.Physical)}
 }
 
 // handLines validates typed lines and prices them under s.treat.
@@ -255,33 +297,44 @@ func (s *spec) handLines(ctx context.Context, q *queries.Queries, rates []tax.Ra
 	return nil
 }
 
-// write stores the draft: the invoice with its totals, lines, the invoices
-// it corrects and the delivery notes it bills. A delivery note, an order
-// or a proforma that another invoice holds is ErrAlreadyInvoiced (the
-// unique indexes of 0034 decide, whatever ran at the same time).
-func (s *spec) write(ctx context.Context, q *queries.Queries) (queries.Invoice, error) {
+// price fixes what the draft and its lines carry besides what was typed:
+// the tax treatment, the totals, and each line's position and amount.
+func (s *spec) price() error {
 	if len(s.lines) > MaxLines {
-		return queries.Invoice{}, Invalid{"lines": {ID: "invoices.too_many_lines", Params: map[string]any{"Max": MaxLines}}}
+		return Invalid{"lines": {ID: "invoices.too_many_lines", Params: map[string]any{"Max": MaxLines}}}
 	}
 	treat, err := json.Marshal(s.treat)
 	if err != nil {
-		return queries.Invoice{}, err
+		return err
 	}
 	s.p.TaxTreatment = treat
 	// The totals go in with the draft: they depend only on the lines and
 	// on how the draft prices them.
 	t, err := totalsOf(queries.Invoice{PricesIncludeTax: s.p.PricesIncludeTax, CorrectiveMethod: s.p.CorrectiveMethod}, s.lines)
 	if err != nil {
-		return queries.Invoice{}, err
+		return err
 	}
 	s.p.Base, s.p.Tax, s.p.Surcharge, s.p.Withheld, s.p.Total = t.Base, t.Tax, t.Surcharge, t.Withheld, t.Total
+	for i := range s.lines {
+		s.lines[i].OrgID, s.lines[i].Position, s.lines[i].Amount = s.p.OrgID, int32(i+1), t.Lines[i]
+	}
+	return nil
+}
+
+// write stores the draft: the invoice with its totals, lines, the invoices
+// it corrects and the delivery notes it bills. A delivery note, an order
+// or a proforma that another invoice holds is ErrAlreadyInvoiced (the
+// unique indexes of 0034 decide, whatever ran at the same time).
+func (s *spec) write(ctx context.Context, q *queries.Queries) (queries.Invoice, error) {
+	if err := s.price(); err != nil {
+		return queries.Invoice{}, err
+	}
 	inv, err := q.CreateInvoiceDraft(ctx, s.p)
 	if err != nil {
 		return inv, held(err)
 	}
 	for i := range s.lines {
-		s.lines[i].OrgID, s.lines[i].InvoiceID, s.lines[i].Position = inv.OrgID, inv.ID, int32(i+1)
-		s.lines[i].Amount = t.Lines[i]
+		s.lines[i].InvoiceID = inv.ID
 	}
 	if err := InsertLines(ctx, q, s.lines); err != nil {
 		return inv, err

@@ -82,6 +82,9 @@ type issuing struct {
 	// facts is the issuer (the org as it is now), the customer the draft
 	// names and the issuer's chain head, read with the draft.
 	facts queries.GetInvoiceContextRow
+	// given: the caller drafted the invoice in this transaction and handed
+	// it over with its lines and facts.
+	given bool
 	// terms is the customer's payment terms in days (0 when the invoice
 	// names no recipient): the due date is the issue date plus these.
 	terms int
@@ -111,19 +114,28 @@ type drafted struct {
 	inv   queries.Invoice
 	lines []queries.InvoiceLine
 	facts queries.GetInvoiceContextRow
+	// unwritten: the draft and its lines are not in the database; issuing
+	// inserts them issued (insert).
+	unwritten bool
 }
 
-// issue is Issue, given the draft when the caller wrote it in tx (nil:
+// issue is Issue, given the draft when the caller drafted it in tx (nil:
 // lock and read it).
 func issue(ctx context.Context, tx pgx.Tx, in IssueInput, d *drafted) (queries.Invoice, error) {
 	s := &issuing{in: in, tx: tx, q: queries.New(tx)}
-	if d != nil {
-		s.inv, s.lines, s.facts = d.inv, d.lines, d.facts
-	}
 	// The PDF is most of an issue's CPU and needs nothing the later steps
 	// write: it is drawn (draw) while count and the record's statements are
 	// in flight, and freeze waits for it (BenchmarkInvoiceIssuing).
-	for _, step := range []func(context.Context) error{s.load, s.validate, s.takeNumber, s.settle, s.draw, s.count, s.record, s.freeze} {
+	steps := []func(context.Context) error{s.load, s.validate, s.takeNumber, s.settle, s.draw, s.count, s.record, s.freeze}
+	if d != nil {
+		s.inv, s.lines, s.facts, s.given = d.inv, d.lines, d.facts, true
+		if d.unwritten {
+			// The record names the invoice, so it follows the insert,
+			// which waits for the PDF.
+			steps = []func(context.Context) error{s.load, s.validate, s.takeNumber, s.settle, s.draw, s.count, s.insert, s.record}
+		}
+	}
+	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return queries.Invoice{}, err
 		}
@@ -146,7 +158,7 @@ func DueDate(date time.Time, terms int) time.Time {
 // load locks the draft and reads its lines, and the org and the customer
 // as they are now, unless the caller has just written them.
 func (s *issuing) load(ctx context.Context) error {
-	if s.inv.ID == 0 {
+	if !s.given {
 		inv, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: s.in.InvoiceID})
 		if err != nil {
 			return err
@@ -522,6 +534,63 @@ func (s *issuing) freeze(ctx context.Context) error {
 	}
 	s.inv.Pdf, s.inv.PdfSha256 = pdf, &digest
 	return err
+}
+
+// insert stores an invoice drafted in this transaction but not written,
+// issued, with its lines (InsertIssuedInvoice): what freeze writes of a
+// draft, and the draft itself.
+func (s *issuing) insert(ctx context.Context) error {
+	pdf, err := s.drawn()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(pdf)
+	digest := hex.EncodeToString(sum[:])
+	type line struct {
+		Position       int32          `json:"position"`
+		ProductID      *int64         `json:"product_id"`
+		Description    string         `json:"description"`
+		Unit           string         `json:"unit"`
+		Quantity       pgtype.Numeric `json:"quantity"`
+		UnitPrice      int64          `json:"unit_price"`
+		DiscountPct    pgtype.Numeric `json:"discount_pct"`
+		TaxRateID      int64          `json:"tax_rate_id"`
+		TaxRate        pgtype.Numeric `json:"tax_rate"`
+		Surcharge      pgtype.Numeric `json:"surcharge"`
+		Withholding    pgtype.Numeric `json:"withholding"`
+		Amount         int64          `json:"amount"`
+		OrderID        *int64         `json:"order_id"`
+		OrderPosition  *int32         `json:"order_position"`
+		DeliveryNoteID *int64         `json:"delivery_note_id"`
+	}
+	lines := make([]line, len(s.lines))
+	for i, l := range s.lines {
+		s.lines[i].Amount = s.totals.Lines[i]
+		lines[i] = line{Position: l.Position, ProductID: l.ProductID, Description: l.Description, Unit: l.Unit, Quantity: l.Quantity,
+			UnitPrice: l.UnitPrice, DiscountPct: l.DiscountPct, TaxRateID: l.TaxRateID, TaxRate: l.TaxRate, Surcharge: l.Surcharge,
+			Withholding: l.Withholding, Amount: s.totals.Lines[i], OrderID: l.OrderID, OrderPosition: l.OrderPosition, DeliveryNoteID: l.DeliveryNoteID}
+	}
+	js, err := json.Marshal(lines)
+	if err != nil {
+		return err
+	}
+	v := s.inv
+	r, err := s.q.InsertIssuedInvoice(ctx, queries.InsertIssuedInvoiceParams{OrgID: v.OrgID, CustomerID: v.CustomerID, Kind: v.Kind,
+		FiscalType: v.FiscalType, Series: v.Series, Currency: v.Currency, TaxTreatment: v.TaxTreatment, CorrectiveMethod: v.CorrectiveMethod,
+		CorrectiveReason: v.CorrectiveReason, PeriodStart: v.PeriodStart, PeriodEnd: v.PeriodEnd, Notes: v.Notes, OrderID: v.OrderID,
+		OrderWhole: v.OrderWhole, QuoteID: v.QuoteID, QuoteVersion: v.QuoteVersion, FromProformaID: v.FromProformaID, CreatedBy: v.CreatedBy,
+		Base: v.Base, Tax: v.Tax, Surcharge: v.Surcharge, Withheld: v.Withheld, Total: v.Total, PricesIncludeTax: v.PricesIncludeTax,
+		Channel: v.Channel, Year: v.Year, Number: v.Number, FullNumber: v.FullNumber, IssueDate: v.IssueDate, OperationDate: v.OperationDate,
+		Parties: v.Parties, IssuedAt: v.IssuedAt, IssuedBy: v.IssuedBy, Pdf: pdf, PdfSha256: &digest, DueDate: v.DueDate,
+		LineCount: int64(len(lines)), Lines: js})
+	if err != nil {
+		return held(err)
+	}
+	s.inv.ID, s.inv.CreatedAt, s.inv.Pdf, s.inv.PdfSha256 = r.ID, r.CreatedAt, pdf, &digest
+	for i := range s.lines {
+		s.lines[i].InvoiceID = r.ID
+	}
+	return nil
 }
 
 func deref[T any](p *T) T {

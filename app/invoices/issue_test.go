@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
 	"pulso/app/invoices"
@@ -183,8 +184,9 @@ func TestIssuedInvoiceIsImmutableInTheDatabase(t *testing.T) {
 		 SELECT org_id, id, 99, 'extra', 1, 100, ` + fmt.Sprint(w.rates["21"]) + `, 21, 100 FROM invoices WHERE id = $1`,
 	} {
 		for _, id := range []int64{a.ID, r.ID, billed.ID} {
-			if _, err := w.env.DB.Exec(ctx, sql, id); err == nil {
-				t.Errorf("the database let this through on invoice %d: %s", id, sql)
+			// Refused by the freezing triggers, with their message.
+			if _, err := w.env.DB.Exec(ctx, sql, id); !isCheckViolation(err) {
+				t.Errorf("the database let this through on invoice %d (%v): %s", id, err, sql)
 			}
 		}
 	}
@@ -193,8 +195,8 @@ func TestIssuedInvoiceIsImmutableInTheDatabase(t *testing.T) {
 		`UPDATE invoice_corrections SET corrected_id = corrected_id WHERE invoice_id = $1`,
 		`INSERT INTO invoice_corrections (org_id, invoice_id, corrected_id) SELECT org_id, id, ` + fmt.Sprint(billed.ID) + ` FROM invoices WHERE id = $1`,
 	} {
-		if _, err := w.env.DB.Exec(ctx, sql, r.ID); err == nil {
-			t.Errorf("the database let this through on the corrective: %s", sql)
+		if _, err := w.env.DB.Exec(ctx, sql, r.ID); !isCheckViolation(err) {
+			t.Errorf("the database let this through on the corrective (%v): %s", err, sql)
 		}
 	}
 	for _, sql := range []string{
@@ -552,4 +554,54 @@ func TestDraftAndIssueFreezesWhatItWrote(t *testing.T) {
 	if len(rs) != 2 || rs[0].InvoiceID != inv.ID {
 		t.Fatalf("records %+v", rs)
 	}
+
+	// Inserted issued with its lines in one statement, it is stored as
+	// the draft-then-issue path stores the same invoice: the same columns
+	// but for what tells them apart (id, number, PDF), the same lines.
+	storedApart, err := w.env.Q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: w.org.ID, ID: apart.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(v queries.Invoice) queries.Invoice {
+		v.ID, v.CreatedAt, v.Number, v.FullNumber, v.Pdf, v.PdfSha256 = 0, time.Time{}, nil, nil, nil, nil
+		return v
+	}
+	if a, b := same(stored), same(storedApart); !reflect.DeepEqual(a, b) {
+		t.Errorf("issued at once:\n%+v\napart:\n%+v", a, b)
+	}
+	if inv.ID != stored.ID || *inv.FullNumber != *stored.FullNumber || inv.DueDate != stored.DueDate || inv.CreatedAt.IsZero() ||
+		!inv.IssuedAt.Equal(*stored.IssuedAt) || inv.State != stored.State || *inv.PdfSha256 != *stored.PdfSha256 {
+		t.Errorf("DraftAndIssue returned %+v, stored %+v", same(inv), same(stored))
+	}
+	atOnce, err := w.env.Q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: w.org.ID, InvoiceID: inv.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drafted, err := w.env.Q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: w.org.ID, InvoiceID: apart.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range drafted {
+		drafted[i].InvoiceID = inv.ID
+	}
+	if len(atOnce) != 2 || !reflect.DeepEqual(atOnce, drafted) {
+		t.Errorf("lines issued at once %+v, apart %+v", atOnce, drafted)
+	}
+	// Its lines are frozen once that statement is over, as any issued
+	// invoice's.
+	if _, err := w.env.DB.Exec(ctx, `INSERT INTO invoice_lines (org_id, invoice_id, position, description, quantity, unit_price, tax_rate_id, tax_rate, amount)
+		SELECT org_id, invoice_id, 3, 'Añadida', 1, 100, tax_rate_id, tax_rate, 100 FROM invoice_lines WHERE org_id = $1 AND invoice_id = $2 AND position = 1`,
+		w.org.ID, inv.ID); !isCheckViolation(err) {
+		t.Errorf("a line added to an invoice issued at once: %v", err)
+	}
+	if _, err := w.env.DB.Exec(ctx, `UPDATE invoice_lines SET unit_price = 1 WHERE org_id = $1 AND invoice_id = $2`, w.org.ID, inv.ID); !isCheckViolation(err) {
+		t.Errorf("a line of an invoice issued at once changed: %v", err)
+	}
+}
+
+// isCheckViolation says whether err is the database refusing a change (the
+// freezing triggers raise check_violation).
+func isCheckViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23514"
 }
