@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"pulso/app/calendar"
 	"strconv"
 	"strings"
 	"time"
@@ -246,7 +247,7 @@ func (h *Handler) priceListPDF(ctx context.Context, p *web.Principal, l queries.
 	if err != nil {
 		return nil, err
 	}
-	loc, _ := time.LoadLocation(org.TimeZone)
+	loc, _ := calendar.Zone(org.TimeZone)
 	d := printing.Document{Kind: "price_list", Number: l.Name, Issued: now, Locale: p.Locale, Location: loc, Currency: org.Currency,
 		Seller: printing.Party{Name: org.Name, TaxID: org.TaxID}, Logo: org.Logo}
 	for _, r := range rows {

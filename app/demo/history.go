@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -38,7 +39,7 @@ func seedDealHistory(ctx context.Context, q *queries.Queries, org queries.Org, l
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	zone, err := time.LoadLocation(org.TimeZone)
+	zone, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		zone = time.UTC
 	}

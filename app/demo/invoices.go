@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"log/slog"
+	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,7 +29,7 @@ func seedBilling(ctx context.Context, tx pgx.Tx, org queries.Org, users map[stri
 	if done, err := q.DemoBillingSeeded(ctx, queries.DemoBillingSeededParams{OrgID: org.ID, AnyKind: org.Country != "ES"}); err != nil || done {
 		return err
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

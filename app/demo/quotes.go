@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
+	"pulso/app/calendar"
 	"sync"
 	"time"
 
@@ -121,7 +122,7 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], keys
 	if err != nil {
 		return err
 	}
-	loc, _ := time.LoadLocation(org.TimeZone)
+	loc, _ := calendar.Zone(org.TimeZone)
 	if loc == nil {
 		loc = time.UTC
 	}

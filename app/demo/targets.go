@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"log/slog"
+	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -18,7 +19,7 @@ import (
 // times what they have won, and never under 20.000,00). Targets already
 // there are kept.
 func seedTargets(ctx context.Context, q *queries.Queries, org queries.Org, users []userSeed, ids map[string]int64, log *slog.Logger) error {
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		return err
 	}

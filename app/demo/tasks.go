@@ -92,7 +92,7 @@ func seedTasks(ctx context.Context, q *queries.Queries, org queries.Org, users m
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"pulso/app/calendar"
 	"slices"
 	"strconv"
 	"strings"
@@ -510,7 +511,7 @@ func FromQuote(ctx context.Context, tx pgx.Tx, orgID, quoteID int64, by *int64, 
 	if err != nil {
 		return queries.Invoice{}, err
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

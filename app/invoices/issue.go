@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"pulso/app/calendar"
 	"strings"
 	"time"
 
@@ -175,7 +176,7 @@ func (s *issuing) load(ctx context.Context) error {
 		}
 	}
 	var err error
-	if s.loc, err = time.LoadLocation(s.facts.TimeZone); err != nil {
+	if s.loc, err = calendar.Zone(s.facts.TimeZone); err != nil {
 		s.loc = time.UTC
 	}
 	if err := json.Unmarshal(s.inv.TaxTreatment, &s.treat); err != nil {

@@ -3,6 +3,7 @@ package invoices
 import (
 	"context"
 	"encoding/json"
+	"pulso/app/calendar"
 	"strconv"
 	"strings"
 	"time"
@@ -134,7 +135,7 @@ func deliveryNotesOf(ctx context.Context, q *queries.Queries, inv queries.Invoic
 // buildDocument is document without the database: it only computes, so
 // issuing runs it beside the transaction's statements.
 func buildDocument(inv queries.Invoice, pt Parties, lines []queries.InvoiceLine, logo []byte, r refs) (printing.Document, error) {
-	loc, err := time.LoadLocation(pt.Zone)
+	loc, err := calendar.Zone(pt.Zone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"pulso/app/calendar"
 	"strings"
 	"time"
 
@@ -231,7 +232,7 @@ func partiesOf(inv queries.Invoice) (Parties, *time.Location, error) {
 	if err := json.Unmarshal(inv.Parties, &pt); err != nil {
 		return pt, nil, err
 	}
-	loc, err := time.LoadLocation(pt.Zone)
+	loc, err := calendar.Zone(pt.Zone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/color"
 	"image/png"
+	"pulso/app/calendar"
 	"slices"
 	"strings"
 	"time"
@@ -302,7 +303,7 @@ func mailSigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], q *q
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

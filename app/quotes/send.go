@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"pulso/app/calendar"
 	"strings"
 	"time"
 
@@ -145,7 +146,7 @@ func (s *sending) load(ctx context.Context) error {
 	if s.org, err = s.q.GetOrgForDocuments(ctx, s.in.OrgID); err != nil {
 		return err
 	}
-	if s.loc, err = time.LoadLocation(s.org.TimeZone); err != nil {
+	if s.loc, err = calendar.Zone(s.org.TimeZone); err != nil {
 		s.loc = time.UTC
 	}
 	return nil
@@ -328,7 +329,7 @@ func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.Ge
 
 // document assembles what a version's PDF prints.
 func document(pt Parties, logo []byte, number string, v queries.QuoteVersion, lines []queries.QuoteLine, t tax.Totals, issued time.Time) printing.Document {
-	loc, err := time.LoadLocation(pt.Zone)
+	loc, err := calendar.Zone(pt.Zone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -426,7 +427,7 @@ func VersionParties(v queries.QuoteVersion) (seller, buyer printing.Party, local
 	if err := json.Unmarshal(v.Parties, &pt); err != nil {
 		return printing.Party{}, printing.Party{}, "", nil, err
 	}
-	loc, lerr := time.LoadLocation(pt.Zone)
+	loc, lerr := calendar.Zone(pt.Zone)
 	if lerr != nil {
 		loc = time.UTC
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,7 +44,7 @@ func Check(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID, us
 	if err != nil {
 		return 0, err
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		return 0, err
 	}

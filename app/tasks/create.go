@@ -49,7 +49,7 @@ func LoadCalendar(ctx context.Context, q *queries.Queries, orgID int64) (calenda
 	if err != nil {
 		return calendar.Calendar{}, err
 	}
-	loc, err := time.LoadLocation(org.TimeZone)
+	loc, err := calendar.Zone(org.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

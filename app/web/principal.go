@@ -1,8 +1,8 @@
 package web
 
 import (
+	"pulso/app/calendar"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -91,10 +91,6 @@ func MustPrincipal(c *fiber.Ctx) *Principal {
 	return p
 }
 
-// zones caches parsed time zones: time.LoadLocation reads and parses the
-// zone file on every call, which showed up in page profiles.
-var zones sync.Map // name → *time.Location
-
 // Today is now's calendar day in the org's zone, as a date at UTC
 // midnight (how dates are kept).
 func (p *Principal) Today(now time.Time) time.Time {
@@ -105,13 +101,9 @@ func (p *Principal) Today(now time.Time) time.Time {
 // Location is the org's time zone, for showing times (UTC if the stored
 // name is unknown, which the org form prevents).
 func (p *Principal) Location() *time.Location {
-	if loc, ok := zones.Load(p.TimeZone); ok {
-		return loc.(*time.Location)
-	}
-	loc, err := time.LoadLocation(p.TimeZone)
+	loc, err := calendar.Zone(p.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
-	zones.Store(p.TimeZone, loc)
 	return loc
 }

@@ -18,6 +18,7 @@ package recurring
 import (
 	"context"
 	"errors"
+	"pulso/app/calendar"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,7 +162,7 @@ func dayOf(t time.Time) time.Time {
 
 // Today is now's day in the org's zone.
 func Today(now time.Time, zone string) time.Time {
-	loc, err := time.LoadLocation(zone)
+	loc, err := calendar.Zone(zone)
 	if err != nil {
 		loc = time.UTC
 	}

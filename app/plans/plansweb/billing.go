@@ -3,6 +3,7 @@ package plansweb
 import (
 	"context"
 	"fmt"
+	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,7 +118,7 @@ func (h *Handler) issue(ctx context.Context, tx pgx.Tx, op queries.Org, u querie
 	if inv.Total != u.Amount || inv.Currency != u.Currency {
 		return 0, fmt.Errorf("the draft's total is %d %s, the payment %d %s", inv.Total, inv.Currency, u.Amount, u.Currency)
 	}
-	loc, err := time.LoadLocation(op.TimeZone)
+	loc, err := calendar.Zone(op.TimeZone)
 	if err != nil {
 		return 0, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"pulso/app/calendar"
 	"strings"
 	"time"
 
@@ -117,7 +118,7 @@ func (h *Handler) renderClient(c *fiber.Ctx, status int, l queries.FindQuoteLink
 	}
 	if v.Status == "signed" {
 		if s, err := h.Q.GetSignature(ctx, queries.GetSignatureParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN}); err == nil {
-			loc, _ := time.LoadLocation(pt.Zone)
+			loc, _ := calendar.Zone(pt.Zone)
 			if loc == nil {
 				loc = time.UTC
 			}

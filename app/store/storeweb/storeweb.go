@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"pulso/app/calendar"
 	"strconv"
 	"time"
 
@@ -273,7 +274,7 @@ func RegisterLive(h *hub.Hub, q *queries.Queries) {
 		if err != nil {
 			return nil, err
 		}
-		loc, err := time.LoadLocation(org.TimeZone)
+		loc, err := calendar.Zone(org.TimeZone)
 		if err != nil {
 			loc = time.UTC
 		}
