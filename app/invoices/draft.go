@@ -99,9 +99,10 @@ func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) 
 	if err != nil {
 		return queries.Invoice{}, err
 	}
-	if k := Kind(s.p.Kind); (k != Ordinary && k != Simplified) || len(s.corrects) > 0 || len(s.notes) > 0 {
-		// Other rows name the draft (its corrections, its delivery notes)
-		// or its PDF shows its id (a proforma's): it is written first.
+	if k := Kind(s.p.Kind); k != Ordinary && k != Simplified {
+		// Other rows name the draft (a corrective's or an F3's
+		// corrections, a summary's delivery notes) or its PDF shows its id
+		// (a proforma's): it is written first.
 		inv, err := s.write(ctx, q)
 		if err != nil {
 			return inv, err

@@ -107,10 +107,10 @@ func Issue(ctx context.Context, tx pgx.Tx, in IssueInput) (queries.Invoice, erro
 	return issue(ctx, tx, in, nil)
 }
 
-// drafted is a draft written earlier in the issuing transaction, with its
+// drafted is a draft made earlier in the issuing transaction, with its
 // lines and what drafting read of its org and customer: issuing takes it
-// as it is instead of reading it back. No one else sees the row before
-// that transaction commits, so there is nothing to lock.
+// as it is instead of reading it back. No one else sees a row written in
+// that transaction before it commits, so there is nothing to lock.
 type drafted struct {
 	inv   queries.Invoice
 	lines []queries.InvoiceLine
@@ -510,7 +510,7 @@ func (s *issuing) record(ctx context.Context) error {
 // freeze stores the issued invoice: number, dates, parties, totals, and
 // the PDF with its hash once drawn.
 func (s *issuing) freeze(ctx context.Context) error {
-	pdf, err := s.drawn()
+	pdf, digest, err := s.document()
 	if err != nil {
 		return err
 	}
@@ -522,8 +522,6 @@ func (s *issuing) freeze(ctx context.Context) error {
 			}
 		}
 	}
-	sum := sha256.Sum256(pdf)
-	digest := hex.EncodeToString(sum[:])
 	v := s.inv
 	n, err := s.q.IssueInvoice(ctx, queries.IssueInvoiceParams{OrgID: v.OrgID, ID: v.ID, Year: v.Year, Number: v.Number,
 		FullNumber: v.FullNumber, IssueDate: v.IssueDate, OperationDate: v.OperationDate, Parties: v.Parties,
@@ -537,16 +535,24 @@ func (s *issuing) freeze(ctx context.Context) error {
 	return err
 }
 
+// document waits for the PDF draw started and hashes it, as both ways of
+// storing the issued invoice keep it.
+func (s *issuing) document() (pdf []byte, digest string, err error) {
+	if pdf, err = s.drawn(); err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(pdf)
+	return pdf, hex.EncodeToString(sum[:]), nil
+}
+
 // insert stores an invoice drafted in this transaction but not written,
 // issued, with its lines (InsertIssuedInvoice): what freeze writes of a
 // draft, and the draft itself.
 func (s *issuing) insert(ctx context.Context) error {
-	pdf, err := s.drawn()
+	pdf, digest, err := s.document()
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(pdf)
-	digest := hex.EncodeToString(sum[:])
 	type line struct {
 		Position       int32          `json:"position"`
 		ProductID      *int64         `json:"product_id"`
