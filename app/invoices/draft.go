@@ -82,17 +82,21 @@ type spec struct {
 
 // CreateDraft writes a draft typed by hand. Problems come back as Invalid.
 func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice, error) {
-	d, err := createDraft(ctx, tx, in)
-	return d.inv, err
+	q := queries.New(tx)
+	s, _, err := checkDraft(ctx, q, in)
+	if err != nil {
+		return queries.Invoice{}, err
+	}
+	return s.write(ctx, q)
 }
 
 // DraftAndIssue drafts as CreateDraft does and issues the draft as Issue
 // does, in tx: a recurring template's period, a store order, a ticket.
 // Issuing takes the draft, its lines and what drafting read of the org and
 // the customer as drafting made them, instead of locking and reading them
-// back. An ordinary or simplified invoice that corrects nothing is not
-// even written as a draft: it is inserted issued, with its lines, once
-// issuing has numbered and drawn it (InsertIssuedInvoice).
+// back. An ordinary or simplified invoice is not even written as a draft:
+// it is inserted issued, with its lines, once issuing has numbered and
+// drawn it (InsertIssuedInvoice).
 func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) (queries.Invoice, error) {
 	q := queries.New(tx)
 	s, org, err := checkDraft(ctx, q, d)
@@ -114,21 +118,6 @@ func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) 
 		return queries.Invoice{}, err
 	}
 	return issue(ctx, tx, in, &drafted{inv: s.unwritten(), lines: s.stored(), facts: org, unwritten: true})
-}
-
-// createDraft is CreateDraft, with the lines as it stored them and what it
-// read of the org and the customer.
-func createDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (drafted, error) {
-	q := queries.New(tx)
-	s, org, err := checkDraft(ctx, q, in)
-	if err != nil {
-		return drafted{}, err
-	}
-	inv, err := s.write(ctx, q)
-	if err != nil {
-		return drafted{inv: inv}, err
-	}
-	return drafted{inv: inv, lines: s.stored(), facts: org}, nil
 }
 
 // checkDraft checks a typed draft and prices its lines, and reads what
