@@ -62,7 +62,7 @@ func RatesOn(ctx context.Context, q *queries.Queries, country string, day time.T
 }
 
 // DecodeRates reads the rates a query returned as JSON rows of tax_rates
-// (to_jsonb of what tax_rates_on lists, in its order), as RatesOn would
+// (json_agg of what tax_rates_on lists, in its order), as RatesOn would
 // return them. The rates are decoded exactly, from their digits.
 func DecodeRates(b []byte) ([]Rate, error) {
 	var rows []struct {
