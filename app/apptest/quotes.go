@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"pulso/app/calendar"
 	"pulso/app/live"
 	"pulso/app/quotes"
 	"pulso/queries"
@@ -26,8 +27,7 @@ func (e *Env) SignedQuote(t testing.TB, org queries.Org, owner queries.User, cus
 	t.Helper()
 	rate := fmt.Sprint(e.Count(`SELECT id FROM tax_rates WHERE country = 'ES' AND kind = 'iva' AND rate = 21`))
 	madrid, _ := time.LoadLocation("Europe/Madrid")
-	n := time.Now().In(madrid)
-	day := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+	day := calendar.Today(time.Now(), madrid)
 	var id int64
 	err := live.BeginFunc(context.Background(), e.DB, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)

@@ -295,7 +295,24 @@ func (c Calendar) Deadline(start time.Time, minutes int, business bool) (time.Ti
 	return c.AddBusiness(start, d)
 }
 
-// Date is t's calendar day as a PostgreSQL date (holidays are stored so).
-func Date(t time.Time) pgtype.Date {
-	return pgtype.Date{Time: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
+// Civil is t's calendar day, as t's own location has it, at UTC midnight:
+// how Pulso keeps a date, which carries no zone (a date column, a due day,
+// the day a rate starts), so two of them compare by their days alone.
+func Civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Today is now's calendar day in loc (an org's zone) as Civil keeps it.
+func Today(now time.Time, loc *time.Location) time.Time { return Civil(now.In(loc)) }
+
+// Date is Civil(t) as a PostgreSQL date.
+func Date(t time.Time) pgtype.Date { return pgtype.Date{Time: Civil(t), Valid: true} }
+
+// DateOrNull is Date(t), or NULL for the zero time (a date left empty).
+func DateOrNull(t time.Time) pgtype.Date {
+	if t.IsZero() {
+		return pgtype.Date{}
+	}
+	return Date(t)
 }

@@ -149,3 +149,32 @@ func sameWeek(a, b Week) bool {
 	}
 	return true
 }
+
+// A date is the civil day where it was read, kept at UTC midnight: late
+// evening in Mexico City is already the next day in Madrid, and the same
+// instant gives each org its own day.
+func TestDatesAreCivilDaysAtUTCMidnight(t *testing.T) {
+	madrid, _ := Zone("Europe/Madrid")
+	mexico, _ := Zone("America/Mexico_City")
+	now := time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC) // 00:30 on 1 Jan in Madrid, 17:30 on 31 Dec in Mexico
+	if got, want := Today(now, madrid), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC); !got.Equal(want) || got.Location() != time.UTC {
+		t.Errorf("Today in Madrid = %v, want %v", got, want)
+	}
+	if got, want := Today(now, mexico), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("Today in Mexico City = %v, want %v", got, want)
+	}
+	// Civil keeps the day of t's own location, whatever its clock.
+	late := time.Date(2026, 3, 29, 23, 59, 59, 999, madrid)
+	if got, want := Civil(late), time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("Civil(%v) = %v, want %v", late, got, want)
+	}
+	if d := Date(late); !d.Valid || !d.Time.Equal(Civil(late)) {
+		t.Errorf("Date(%v) = %+v", late, d)
+	}
+	if d := DateOrNull(time.Time{}); d.Valid {
+		t.Errorf("DateOrNull of the zero time = %+v, want NULL", d)
+	}
+	if d := DateOrNull(late); !d.Valid || !d.Time.Equal(Civil(late)) {
+		t.Errorf("DateOrNull(%v) = %+v", late, d)
+	}
+}

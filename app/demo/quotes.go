@@ -194,7 +194,7 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], keys
 				return gerr
 			}
 			if _, err := q.OpenNextVersion(ctx, queries.OpenNextVersionParams{OrgID: org.ID, QuoteID: qt.ID,
-				MinValidUntil: pgtype.Date{Time: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), Valid: true}}); err != nil {
+				MinValidUntil: calendar.Date(now)}); err != nil {
 				return err
 			}
 			if err := q.CopyQuoteLines(ctx, queries.CopyQuoteLinesParams{OrgID: org.ID, QuoteID: qt.ID, FromN: 1, ToN: 2}); err != nil {
@@ -221,7 +221,7 @@ func demoQuote(ctx context.Context, tx pgx.Tx, org queries.Org, o queries.ListOp
 	if err != nil {
 		return qt, 0, err
 	}
-	day := time.Date(when.Year(), when.Month(), when.Day(), 0, 0, 0, 0, time.UTC)
+	day := calendar.Civil(when)
 	if _, err := q.CreateQuoteVersion(ctx, queries.CreateQuoteVersionParams{OrgID: org.ID, QuoteID: qt.ID, N: 1,
 		ValidUntil: pgtype.Date{Time: day.AddDate(0, 0, 30), Valid: true}, Currency: org.Currency}); err != nil {
 		return qt, 0, err

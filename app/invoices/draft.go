@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
 	"pulso/app/ident"
@@ -124,7 +123,7 @@ func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) 
 // drafting and issuing need of the org and the customer; nothing is
 // written. Problems come back as Invalid.
 func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, queries.GetInvoiceContextRow, error) {
-	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesOn: tax.Day(in.Now)})
+	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesOn: calendar.Date(in.Now)})
 	if err != nil {
 		return nil, org, err
 	}
@@ -174,7 +173,7 @@ func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, 
 		if in.PeriodStart.IsZero() || in.PeriodEnd.IsZero() || in.PeriodEnd.Before(in.PeriodStart) {
 			bad.add("period", "invoices.period_required", nil)
 		}
-		s.p.PeriodStart, s.p.PeriodEnd = day(in.PeriodStart), day(in.PeriodEnd)
+		s.p.PeriodStart, s.p.PeriodEnd = calendar.DateOrNull(in.PeriodStart), calendar.DateOrNull(in.PeriodEnd)
 	}
 	if in.CustomerID != nil {
 		if !org.CustomerFound {
@@ -412,13 +411,6 @@ func lineParams(rows []queries.InvoiceLine) []queries.InsertInvoiceLineParams {
 	return out
 }
 
-func day(t time.Time) pgtype.Date {
-	if t.IsZero() {
-		return pgtype.Date{}
-	}
-	return pgtype.Date{Time: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
-}
-
 // DeleteDraft deletes a draft (its lines and links go with it, releasing
 // what it was to bill). An issued invoice is never deleted: ErrNotDraft.
 func DeleteDraft(ctx context.Context, tx pgx.Tx, orgID, id int64) error {
@@ -543,7 +535,7 @@ func SummaryDraft(ctx context.Context, tx pgx.Tx, in SummaryInput) (queries.Invo
 		return queries.Invoice{}, Invalid{"period": {ID: "invoices.period_required"}}
 	}
 	ids, err := q.UninvoicedDeliveryNotes(ctx, queries.UninvoicedDeliveryNotesParams{OrgID: in.OrgID, CustomerID: &in.CustomerID,
-		FromDay: day(in.From), ToDay: day(in.To)})
+		FromDay: calendar.DateOrNull(in.From), ToDay: calendar.DateOrNull(in.To)})
 	if err != nil {
 		return queries.Invoice{}, err
 	}
@@ -601,7 +593,7 @@ func fromNotes(ctx context.Context, q *queries.Queries, in NotesInput, kind Kind
 		s.p.QuoteID, s.p.QuoteVersion = &first.QuoteID, &first.QuoteVersion
 	}
 	if len(period) == 2 {
-		s.p.PeriodStart, s.p.PeriodEnd = day(period[0]), day(period[1])
+		s.p.PeriodStart, s.p.PeriodEnd = calendar.DateOrNull(period[0]), calendar.DateOrNull(period[1])
 	}
 	rows, err := q.DeliveredLinesForInvoicing(ctx, queries.DeliveredLinesForInvoicingParams{OrgID: in.OrgID, Ids: ids})
 	if err != nil {

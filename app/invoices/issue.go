@@ -196,17 +196,16 @@ func (s *issuing) validate(ctx context.Context) error {
 	ft := deref(s.inv.FiscalType)
 	fiscal := s.facts.Country == "ES"
 
-	local := s.in.Now.In(s.loc)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	today := calendar.Today(s.in.Now, s.loc)
 	s.date = today
 	if !s.in.IssueDate.IsZero() {
-		s.date = day(s.in.IssueDate).Time
+		s.date = calendar.Civil(s.in.IssueDate)
 	}
 	if s.date.After(today) {
 		bad.add("issue_date", "invoices.issue_date_future", nil)
 	}
-	if !s.in.OperationDate.IsZero() && !day(s.in.OperationDate).Time.Equal(s.date) {
-		s.opDate = day(s.in.OperationDate).Time
+	if !s.in.OperationDate.IsZero() && !calendar.Civil(s.in.OperationDate).Equal(s.date) {
+		s.opDate = calendar.Civil(s.in.OperationDate)
 		// The operation (or the advance payment) the invoice documents
 		// has happened by its issue (the AEAT refuses a later one, 1125).
 		if s.opDate.After(s.date) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/calendar"
 	"pulso/app/money"
 	"pulso/queries"
 )
@@ -63,13 +64,13 @@ func RecordPayment(ctx context.Context, tx pgx.Tx, in PaymentInput) (Payment, er
 	case in.Amount > owed:
 		bad.add("amount", "invoices.payment_over_outstanding", map[string]any{"Outstanding": money.Format(owed, inv.Currency)})
 	}
-	on := day(in.On)
+	on := calendar.DateOrNull(in.On)
 	switch {
 	case !on.Valid:
 		bad.add("paid_on", "validation.date", nil)
 	case inv.IssueDate.Valid && on.Time.Before(inv.IssueDate.Time):
 		bad.add("paid_on", "invoices.payment_before_issue", nil)
-	case on.Time.After(day(in.Now).Time):
+	case on.Time.After(calendar.Civil(in.Now)):
 		bad.add("paid_on", "invoices.payment_future", nil)
 	}
 	if err := bad.orNil(); err != nil {

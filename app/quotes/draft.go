@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/ident"
 	"pulso/app/money"
 	"pulso/app/tax"
@@ -79,7 +80,7 @@ func ParseDraft(ctx context.Context, q *queries.Queries, orgID int64, country st
 	switch {
 	case err != nil:
 		errs["valid_until"] = "validation.date"
-	case vu.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)):
+	case vu.Before(calendar.Civil(today)):
 		errs["valid_until"] = "quotes.valid_until_past"
 	case vu.After(today.AddDate(1, 0, 0)):
 		errs["valid_until"] = "quotes.valid_until_far"

@@ -155,9 +155,7 @@ func (s *sending) load(ctx context.Context) error {
 // checkValidity refuses a version valid until a day already past in the
 // org's zone.
 func (s *sending) checkValidity(context.Context) error {
-	local := s.in.Now.In(s.loc)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	if s.v.ValidUntil.Time.Before(today) {
+	if s.v.ValidUntil.Time.Before(calendar.Today(s.in.Now, s.loc)) {
 		return ErrValidityPast
 	}
 	return nil

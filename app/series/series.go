@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
+	"pulso/app/calendar"
 	"pulso/queries"
 )
 
@@ -63,16 +63,16 @@ func Take(ctx context.Context, q *queries.Queries, orgID int64, kind, code strin
 	if !codePattern.MatchString(code) {
 		return Number{}, ErrCode
 	}
-	date := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-	r, err := q.TakeNumber(ctx, queries.TakeNumberParams{OrgID: orgID, Kind: kind, Code: code, Year: int32(date.Year()),
-		Day: pgtype.Date{Time: date, Valid: true}})
+	date := calendar.Date(day)
+	year := date.Time.Year()
+	r, err := q.TakeNumber(ctx, queries.TakeNumberParams{OrgID: orgID, Kind: kind, Code: code, Year: int32(year), Day: date})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Number{}, ErrKindMismatch
 	}
 	if err != nil {
 		return Number{}, err
 	}
-	return Number{Code: code, Year: date.Year(), N: int(r.LastNumber), Latest: r.LastDate.Time}, nil
+	return Number{Code: code, Year: year, N: int(r.LastNumber), Latest: r.LastDate.Time}, nil
 }
 
 // LastDate is the latest date numbered in the series in year (zero: none

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/money"
 	"pulso/queries"
 )
@@ -42,15 +42,9 @@ func IVA(rates []Rate) []Rate {
 	return iva
 }
 
-// Day is the date RatesOn and a query's rates_on take for day: its
-// calendar date, whatever its clock and zone.
-func Day(day time.Time) pgtype.Date {
-	return pgtype.Date{Time: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
-}
-
 // RatesOn lists a country's rates in force on day, by kind, highest first.
 func RatesOn(ctx context.Context, q *queries.Queries, country string, day time.Time) ([]Rate, error) {
-	rows, err := q.ListTaxRates(ctx, queries.ListTaxRatesParams{Country: country, OnDay: Day(day)})
+	rows, err := q.ListTaxRates(ctx, queries.ListTaxRatesParams{Country: country, OnDay: calendar.Date(day)})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"pulso/app/apptest"
+	"pulso/app/calendar"
 	"pulso/app/tax"
 	"pulso/queries"
 )
@@ -85,7 +86,7 @@ func TestDecodedRatesAreRatesOn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			row, err := env.Q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: org.ID, RatesOn: tax.Day(day)})
+			row, err := env.Q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: org.ID, RatesOn: calendar.Date(day)})
 			if err != nil {
 				t.Fatal(err)
 			}

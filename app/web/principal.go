@@ -94,8 +94,7 @@ func MustPrincipal(c *fiber.Ctx) *Principal {
 // Today is now's calendar day in the org's zone, as a date at UTC
 // midnight (how dates are kept).
 func (p *Principal) Today(now time.Time) time.Time {
-	l := now.In(p.Location())
-	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+	return calendar.Today(now, p.Location())
 }
 
 // Location is the org's time zone, for showing times (UTC if the stored

@@ -42,10 +42,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
+	"pulso/app/calendar"
 	"pulso/app/invoices"
 	"pulso/app/money"
 	"pulso/app/spreadsheet"
@@ -160,7 +160,7 @@ func Entries(ctx context.Context, q *queries.Queries, orgID int64, p Period) ([]
 		return nil, ErrPeriod
 	}
 	invs, err := q.ListBookInvoices(ctx, queries.ListBookInvoicesParams{OrgID: orgID,
-		FromDate: day(from), ToDate: day(to)})
+		FromDate: calendar.Date(from), ToDate: calendar.Date(to)})
 	if err != nil {
 		return nil, err
 	}
@@ -386,8 +386,6 @@ func WriteXLSX(w io.Writer, entries []Entry) error {
 func (p Period) FileName(ext string) string {
 	return "libro-expedidas-" + strconv.Itoa(p.Year) + "-" + p.Code + "." + ext
 }
-
-func day(t time.Time) pgtype.Date { return pgtype.Date{Time: t, Valid: true} }
 
 func deref[T any](p *T) T {
 	var zero T

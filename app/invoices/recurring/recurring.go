@@ -92,7 +92,7 @@ func onDay(y int, m time.Month, plus, day int) time.Time {
 
 // nth is the k-th period (k ≥ 0), before End is considered.
 func (s Schedule) nth(k int) time.Time {
-	start := dayOf(s.Start)
+	start := calendar.Civil(s.Start)
 	if s.Frequency == Weekly {
 		wd := int(start.Weekday())
 		if wd == 0 {
@@ -124,7 +124,7 @@ func (s Schedule) Next(from time.Time) (time.Time, bool) {
 	if !s.valid() {
 		return time.Time{}, false
 	}
-	from = dayOf(from)
+	from = calendar.Civil(from)
 	var d time.Time
 	if s.Frequency == Weekly {
 		// Jump close instead of walking years of weeks.
@@ -139,7 +139,7 @@ func (s Schedule) Next(from time.Time) (time.Time, bool) {
 			}
 		}
 	}
-	if !s.End.IsZero() && d.After(dayOf(s.End)) {
+	if !s.End.IsZero() && d.After(calendar.Civil(s.End)) {
 		return time.Time{}, false
 	}
 	return d, true
@@ -148,16 +148,11 @@ func (s Schedule) Next(from time.Time) (time.Time, bool) {
 // Periods are the periods from from to to (both included), in order.
 func Periods(s Schedule, from, to time.Time) []time.Time {
 	var out []time.Time
-	to = dayOf(to)
+	to = calendar.Civil(to)
 	for d, ok := s.Next(from); ok && !d.After(to); d, ok = s.Next(d.AddDate(0, 0, 1)) {
 		out = append(out, d)
 	}
 	return out
-}
-
-// dayOf is t's calendar day as a UTC midnight (dates carry no zone).
-func dayOf(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // Today is now's day in the org's zone.
@@ -166,14 +161,7 @@ func Today(now time.Time, zone string) time.Time {
 	if err != nil {
 		loc = time.UTC
 	}
-	return dayOf(now.In(loc))
-}
-
-func date(t time.Time) pgtype.Date {
-	if t.IsZero() {
-		return pgtype.Date{}
-	}
-	return pgtype.Date{Time: dayOf(t), Valid: true}
+	return calendar.Today(now, loc)
 }
 
 // TemplateInput is a template as typed, already parsed.
@@ -221,7 +209,7 @@ func check(ctx context.Context, tx pgx.Tx, in TemplateInput, today time.Time, ne
 	switch {
 	case in.Start.IsZero():
 		bad["start"] = invoices.Problem{ID: "recurring.start_required"}
-	case newStart && dayOf(in.Start).Before(today):
+	case newStart && calendar.Civil(in.Start).Before(today):
 		// A template does not back-date invoices: periods before today
 		// would all be issued at once on the first run.
 		bad["start"] = invoices.Problem{ID: "recurring.start_past"}
@@ -301,7 +289,7 @@ func Create(ctx context.Context, tx pgx.Tx, in TemplateInput) (queries.Recurring
 	s := Schedule{Frequency: in.Frequency, Day: in.Day, Start: in.Start, End: in.End}
 	next, ok := s.Next(in.Start)
 	t, err := q.CreateRecurringInvoice(ctx, queries.CreateRecurringInvoiceParams{OrgID: in.OrgID, CustomerID: in.CustomerID,
-		Name: strings.TrimSpace(in.Name), Frequency: in.Frequency, Day: int16(in.Day), StartOn: date(in.Start), EndOn: date(in.End),
+		Name: strings.TrimSpace(in.Name), Frequency: in.Frequency, Day: int16(in.Day), StartOn: calendar.DateOrNull(in.Start), EndOn: calendar.DateOrNull(in.End),
 		Mode: in.Mode, Notes: strings.TrimSpace(in.Notes), NextPeriod: dateIf(next, ok), CreatedBy: in.By})
 	if err != nil {
 		return t, err
@@ -323,14 +311,14 @@ func Update(ctx context.Context, tx pgx.Tx, id int64, in TemplateInput) (queries
 		return cur, err
 	}
 	today := Today(in.Now, org.TimeZone)
-	if err := check(ctx, tx, in, today, !dayOf(in.Start).Equal(cur.StartOn.Time)); err != nil {
+	if err := check(ctx, tx, in, today, !calendar.Civil(in.Start).Equal(cur.StartOn.Time)); err != nil {
 		return cur, err
 	}
 	last, err := q.LastRecurringInvoicePeriod(ctx, queries.LastRecurringInvoicePeriodParams{OrgID: in.OrgID, TemplateID: id})
 	if err != nil {
 		return cur, err
 	}
-	from := dayOf(in.Start)
+	from := calendar.Civil(in.Start)
 	if last.Valid && !last.Time.Before(from) {
 		from = last.Time.AddDate(0, 0, 1)
 	}
@@ -340,7 +328,7 @@ func Update(ctx context.Context, tx pgx.Tx, id int64, in TemplateInput) (queries
 	s := Schedule{Frequency: in.Frequency, Day: in.Day, Start: in.Start, End: in.End}
 	next, ok := s.Next(from)
 	t, err := q.UpdateRecurringInvoice(ctx, queries.UpdateRecurringInvoiceParams{OrgID: in.OrgID, ID: id, CustomerID: in.CustomerID,
-		Name: strings.TrimSpace(in.Name), Frequency: in.Frequency, Day: int16(in.Day), StartOn: date(in.Start), EndOn: date(in.End),
+		Name: strings.TrimSpace(in.Name), Frequency: in.Frequency, Day: int16(in.Day), StartOn: calendar.DateOrNull(in.Start), EndOn: calendar.DateOrNull(in.End),
 		Mode: in.Mode, Notes: strings.TrimSpace(in.Notes), NextPeriod: dateIf(next, ok)})
 	if err != nil {
 		return t, err
@@ -423,7 +411,7 @@ func dateIf(t time.Time, ok bool) pgtype.Date {
 	if !ok {
 		return pgtype.Date{}
 	}
-	return date(t)
+	return calendar.DateOrNull(t)
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -122,8 +122,7 @@ func (h *Handler) issue(ctx context.Context, tx pgx.Tx, op queries.Org, u querie
 	if err != nil {
 		return 0, err
 	}
-	local := now.In(loc)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	today := calendar.Today(now, loc)
 	if _, err := invoices.RecordPayment(ctx, tx, invoices.PaymentInput{OrgID: op.ID, InvoiceID: inv.ID, Amount: inv.Total, On: today, Now: today}); err != nil {
 		return 0, err
 	}
