@@ -44,9 +44,9 @@ func StartMonthEnd(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], o
 		return queries.InvoiceRun{}, invoices.Invalid{"period": {ID: "invoice_runs.month_future"}}
 	}
 	to := from.AddDate(0, 1, -1)
-	run, err := q.CreateInvoiceRun(ctx, queries.CreateInvoiceRunParams{OrgID: orgID, PeriodStart: calendar.DateOrNull(from), PeriodEnd: calendar.DateOrNull(to), CreatedBy: by})
+	run, err := q.CreateInvoiceRun(ctx, queries.CreateInvoiceRunParams{OrgID: orgID, PeriodStart: calendar.Date(from), PeriodEnd: calendar.Date(to), CreatedBy: by})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return q.OpenInvoiceRun(ctx, queries.OpenInvoiceRunParams{OrgID: orgID, PeriodStart: calendar.DateOrNull(from)})
+		return q.OpenInvoiceRun(ctx, queries.OpenInvoiceRunParams{OrgID: orgID, PeriodStart: calendar.Date(from)})
 	}
 	if err != nil {
 		return run, err

@@ -407,11 +407,12 @@ func Resume(ctx context.Context, tx pgx.Tx, orgID, id int64, now time.Time) (que
 	return q.SetRecurringInvoiceActive(ctx, queries.SetRecurringInvoiceActiveParams{OrgID: orgID, ID: id, Active: true, NextPeriod: dateIf(next, ok)})
 }
 
+// dateIf is the next period a schedule gave (ok), or NULL when it has none.
 func dateIf(t time.Time, ok bool) pgtype.Date {
 	if !ok {
 		return pgtype.Date{}
 	}
-	return calendar.DateOrNull(t)
+	return calendar.Date(t)
 }
 
 func maxTime(a, b time.Time) time.Time {

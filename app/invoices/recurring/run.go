@@ -135,7 +135,7 @@ func (r *Runner) period(ctx context.Context, orgID int64, now time.Time, skip []
 			return err
 		}
 		today := Today(now, org.TimeZone)
-		t, err := q.NextDueRecurringInvoice(ctx, queries.NextDueRecurringInvoiceParams{OrgID: orgID, Today: calendar.DateOrNull(today), Skip: skip})
+		t, err := q.NextDueRecurringInvoice(ctx, queries.NextDueRecurringInvoiceParams{OrgID: orgID, Today: calendar.Date(today), Skip: skip})
 		if errors.Is(err, pgx.ErrNoRows) {
 			out.none = true
 			return nil
@@ -147,7 +147,7 @@ func (r *Runner) period(ctx context.Context, orgID int64, now time.Time, skip []
 		period := t.NextPeriod.Time
 		next, ok := ScheduleOf(t).Next(period.AddDate(0, 0, 1))
 		advance := queries.AdvanceRecurringInvoiceParams{OrgID: orgID, ID: t.ID, NextPeriod: dateIf(next, ok)}
-		done, err := q.RecurringInvoiceRunExists(ctx, queries.RecurringInvoiceRunExistsParams{OrgID: orgID, TemplateID: t.ID, PeriodStart: calendar.DateOrNull(period)})
+		done, err := q.RecurringInvoiceRunExists(ctx, queries.RecurringInvoiceRunExistsParams{OrgID: orgID, TemplateID: t.ID, PeriodStart: calendar.Date(period)})
 		if err != nil {
 			return err
 		}
@@ -171,7 +171,7 @@ func (r *Runner) period(ctx context.Context, orgID int64, now time.Time, skip []
 		}
 		send := t.Mode == ModeIssueAndSend
 		if err := q.InsertRecurringInvoiceRun(ctx, queries.InsertRecurringInvoiceRunParams{OrgID: orgID, TemplateID: t.ID,
-			PeriodStart: calendar.DateOrNull(period), InvoiceID: inv.ID, Send: send}); err != nil {
+			PeriodStart: calendar.Date(period), InvoiceID: inv.ID, Send: send}); err != nil {
 			return err
 		}
 		if err := q.AdvanceRecurringInvoice(ctx, advance); err != nil {
