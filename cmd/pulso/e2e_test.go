@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/smtp"
 	"net/url"
 	"os"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -360,6 +362,28 @@ func (b *browser) login(s *server, email string) {
 	)
 }
 
+// navigate performs actions that leave the page (a form posted the plain
+// way, to another origin) and waits for the page they load, returning its
+// response. A query right after such a click could run in the old page's
+// JavaScript context while Chromium tore it down ("Cannot find context
+// with specified id"); RunResponse follows the navigation instead.
+func (b *browser) navigate(step string, actions ...chromedp.Action) *network.Response {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err == nil {
+		err = chromedp.Run(ctx, chromedp.WaitReady(`body`), htmxSettled)
+	}
+	if err != nil || everyStep {
+		b.shot(step)
+	}
+	if err != nil {
+		b.t.Fatalf("%s: %s: %v (screenshots in %s)", b.name, step, err, shotDir(b.t))
+	}
+	return resp
+}
+
 func (b *browser) eval(js string) string {
 	b.t.Helper()
 	var out string
@@ -679,8 +703,10 @@ func TestE2ECaptureAssignsAndNotifiesLive(t *testing.T) {
 		`<input name="message" value="Quiero un presupuesto"><button id="send">Enviar</button></form>`
 	visitor := newBrowser(t, "visitor", 390, 844)
 	visitor.run("website form", chromedp.Navigate("data:text/html;charset=utf-8,"+url.PathEscape(page)), chromedp.WaitVisible(`#send`))
-	visitor.run("submit", chromedp.Click(`#send`), chromedp.WaitReady(`body`))
 	sent := time.Now()
+	if resp := visitor.navigate("submit", chromedp.Click(`#send`)); resp.Status != http.StatusOK {
+		t.Fatalf("the form's post answered %d %s, want 200 (the thank-you page)", resp.Status, resp.StatusText)
+	}
 
 	rep.run("notified live",
 		chromedp.Poll(`(document.querySelector("[data-testid=bell-count]")?.textContent || "0") !== `+strconv.Quote(before), nil, chromedp.WithPollingTimeout(5*time.Second)),
