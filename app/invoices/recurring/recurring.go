@@ -298,8 +298,12 @@ func Create(ctx context.Context, tx pgx.Tx, in TemplateInput) (queries.Recurring
 }
 
 // Update changes a template. Periods already invoiced stay as they are:
-// the next period is recomputed from the day after the last one invoiced
-// (or the start), so an edit never issues a period twice nor back-dates.
+// the next period is recomputed under the new schedule from the day after
+// the last one invoiced (or the start), and not before today unless the
+// template already owed a period before today (its next period fell due
+// while no worker ran): then from that one, so an edit neither drops what
+// was owed nor issues periods the old schedule never owed (a day moved to
+// one already past, an end date removed, a pause) dated in the past.
 func Update(ctx context.Context, tx pgx.Tx, id int64, in TemplateInput) (queries.RecurringInvoice, error) {
 	q := queries.New(tx)
 	cur, err := q.LockRecurringInvoice(ctx, queries.LockRecurringInvoiceParams{OrgID: in.OrgID, ID: id})
@@ -322,9 +326,12 @@ func Update(ctx context.Context, tx pgx.Tx, id int64, in TemplateInput) (queries
 	if last.Valid && !last.Time.Before(from) {
 		from = last.Time.AddDate(0, 0, 1)
 	}
-	if !cur.Active {
-		from = maxTime(from, today)
+	// A paused template owes nothing (Resume starts it from today).
+	owed := today
+	if cur.Active && cur.NextPeriod.Valid && cur.NextPeriod.Time.Before(today) {
+		owed = cur.NextPeriod.Time
 	}
+	from = maxTime(from, owed)
 	s := Schedule{Frequency: in.Frequency, Day: in.Day, Start: in.Start, End: in.End}
 	next, ok := s.Next(from)
 	t, err := q.UpdateRecurringInvoice(ctx, queries.UpdateRecurringInvoiceParams{OrgID: in.OrgID, ID: id, CustomerID: in.CustomerID,

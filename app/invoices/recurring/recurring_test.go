@@ -447,6 +447,95 @@ func TestPauseResume(t *testing.T) {
 	}
 }
 
+// TestEditNeverBackDates: saving a template recomputes its next period
+// under the new schedule, but never issues a period the old one did not
+// owe dated before today (a weekday moved to one already past this week,
+// an end date removed, the weeks of a pause); periods it did owe, missed
+// while no worker ran, stay owed.
+func TestEditNeverBackDates(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	today := madridToday()
+	start := today.AddDate(0, 0, -24) // weekly: -24, -17, -10, -3, then +4
+	weekday := func(d time.Time) int { return int(d.Weekday()+6)%7 + 1 }
+	cases := []struct {
+		name string
+		// before makes the template's history; it returns the template.
+		before func(t *testing.T, w *world) (queries.RecurringInvoice, recurring.TemplateInput)
+		edit   func(in *recurring.TemplateInput)
+		issued int       // periods invoiced by the run after the edit
+		next   time.Time // the next period after that run
+	}{
+		{"weekday moved to yesterday's", func(t *testing.T, w *world) (queries.RecurringInvoice, recurring.TemplateInput) {
+			in := w.input(w.customer, recurring.Weekly, weekday(start), start, now.AddDate(0, 0, -24))
+			tpl := w.create(t, in)
+			w.runDue(t, now, 4)
+			return tpl, in
+		}, func(in *recurring.TemplateInput) { in.Day = weekday(today.AddDate(0, 0, -1)) }, 0, today.AddDate(0, 0, 6)},
+		{"end date removed", func(t *testing.T, w *world) (queries.RecurringInvoice, recurring.TemplateInput) {
+			in := w.input(w.customer, recurring.Weekly, weekday(start), start, now.AddDate(0, 0, -24))
+			in.End = start.AddDate(0, 0, 8)
+			tpl := w.create(t, in)
+			w.runDue(t, now, 2)
+			return tpl, in
+		}, func(in *recurring.TemplateInput) { in.End = time.Time{} }, 0, today.AddDate(0, 0, 4)},
+		{"paused, resumed, then renamed", func(t *testing.T, w *world) (queries.RecurringInvoice, recurring.TemplateInput) {
+			in := w.input(w.customer, recurring.Weekly, weekday(start), start, now.AddDate(0, 0, -24))
+			tpl := w.create(t, in)
+			w.runDue(t, now.AddDate(0, 0, -15), 2)
+			w.tx(t, func(ctx context.Context, tx pgx.Tx) error {
+				if _, err := recurring.Pause(ctx, tx, w.org.ID, tpl.ID); err != nil {
+					return err
+				}
+				_, err := recurring.Resume(ctx, tx, w.org.ID, tpl.ID, now)
+				return err
+			})
+			return tpl, in
+		}, func(in *recurring.TemplateInput) { in.Name = "Mantenimiento mensual" }, 0, today.AddDate(0, 0, 4)},
+		{"missed while no worker ran, then renamed", func(t *testing.T, w *world) (queries.RecurringInvoice, recurring.TemplateInput) {
+			in := w.input(w.customer, recurring.Weekly, weekday(start), start, now.AddDate(0, 0, -24))
+			return w.create(t, in), in
+		}, func(in *recurring.TemplateInput) { in.Name = "Mantenimiento mensual" }, 4, today.AddDate(0, 0, 4)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			tpl, in := c.before(t, w)
+			c.edit(&in)
+			in.Now = now
+			w.tx(t, func(ctx context.Context, tx pgx.Tx) error {
+				_, err := recurring.Update(ctx, tx, tpl.ID, in)
+				return err
+			})
+			before := len(w.runs(t, tpl.ID))
+			w.runDue(t, now, c.issued)
+			// What was owed is issued as it was: its own dates, in order.
+			for i, r := range w.runs(t, tpl.ID)[before:] {
+				if want := start.AddDate(0, 0, 7*i).Format("2006-01-02"); r.Period != want || r.IssueDate != want {
+					t.Errorf("period %d issued after the edit: %+v, want %s", i, r, want)
+				}
+			}
+			got, err := w.env.Q.GetRecurringInvoice(context.Background(), queries.GetRecurringInvoiceParams{OrgID: w.org.ID, ID: tpl.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.NextPeriod.Valid || !got.NextPeriod.Time.Equal(c.next) {
+				t.Errorf("next period %v, want %s", got.NextPeriod, c.next.Format("2006-01-02"))
+			}
+		})
+	}
+}
+
+// runDue runs the org's due periods at now and expects want invoices.
+func (w *world) runDue(t *testing.T, now time.Time, want int) {
+	t.Helper()
+	rep, err := recurring.RunDue(context.Background(), w.env.DB, nil, now)
+	if err != nil || rep.Issued != want || rep.Refused != 0 {
+		t.Fatalf("run at %s: %+v %v, want %d issued", now.Format("2006-01-02"), rep, err, want)
+	}
+}
+
 // FuzzPeriods: whatever the schedule, periods come in strictly increasing
 // order, within start and end and the range asked, on the template's day
 // (or the month's last day when it is shorter), and Next finds each of them.
