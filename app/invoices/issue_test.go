@@ -207,6 +207,21 @@ func TestIssuedInvoiceIsImmutableInTheDatabase(t *testing.T) {
 			t.Errorf("the database let this through on the billed notes: %s", sql)
 		}
 	}
+	// Nor can a part leave an issued invoice for a draft, which could then
+	// be deleted and take it along.
+	spare := w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Broca", "1", 500, "21")}})
+	for _, c := range []struct {
+		sql  string
+		from int64
+	}{
+		{`UPDATE invoice_lines SET invoice_id = $2, position = position + 100 WHERE invoice_id = $1`, a.ID},
+		{`UPDATE invoice_corrections SET invoice_id = $2 WHERE invoice_id = $1`, r.ID},
+		{`UPDATE invoice_delivery_notes SET invoice_id = $2 WHERE invoice_id = $1`, billed.ID},
+	} {
+		if _, err := w.env.DB.Exec(ctx, c.sql, c.from, spare.ID); !isCheckViolation(err) {
+			t.Errorf("the database let a part of invoice %d move to a draft (%v): %s", c.from, err, c.sql)
+		}
+	}
 	// A draft is free to change and to go.
 	for _, sql := range []string{
 		`UPDATE invoice_lines SET description = 'Broca larga' WHERE invoice_id = $1`,
