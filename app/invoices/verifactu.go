@@ -247,6 +247,12 @@ const EventRecordAnswered = "record_answered"
 // not rejected nor accepted with errors (still waiting, or accepted).
 var ErrNotCorrectable = errors.New("invoices: only a record the AEAT rejected or accepted with errors can be corrected")
 
+// ErrVoidedSince: Resubmit was asked to correct the alta of an invoice
+// voided since. Registering it again would register at the AEAT an invoice
+// the business has cancelled: its anulación follows in the chain, and a
+// correction would go out after it. The alta stays as the AEAT answered it.
+var ErrVoidedSince = errors.New("invoices: the invoice has been voided since: its registration is not sent again")
+
 // Resubmit writes the correction of a record the AEAT answered badly, in
 // tx, as a new record at the head of the issuer's chain (RULES.md: 1xxx and
 // 3xxx reject the record, 2xxx accept it but it must be corrected; the
@@ -284,6 +290,9 @@ func Resubmit(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID,
 	inv, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: orgID, ID: bad.InvoiceID})
 	if err != nil {
 		return bad, err
+	}
+	if bad.Kind == "alta" && inv.State == Voided {
+		return bad, ErrVoidedSince
 	}
 	pt, loc, err := partiesOf(inv)
 	if err != nil {

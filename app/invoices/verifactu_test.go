@@ -446,6 +446,45 @@ func TestResubmitReturnsTheStoredCorrection(t *testing.T) {
 	}
 }
 
+// The alta of an invoice voided since is not corrected, whatever the AEAT
+// answered it: its anulación follows in the chain, and a correction sent
+// after it would register the voided invoice again. The anulación itself
+// can still be corrected.
+func TestResubmitLeavesAVoidedInvoicesAltaAlone(t *testing.T) {
+	w := newWorld(t)
+	inv := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Servicio", "1", 10000, "21")}}).ID, time.Time{})
+	if err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: w.org.ID, InvoiceID: inv.ID, UserID: &w.user.ID, Reason: "Emitida por error", Now: w.now})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := w.records(t)
+	if len(rs) != 2 || rs[0].Kind != "alta" || rs[1].Kind != "anulacion" {
+		t.Fatalf("records %+v", rs)
+	}
+	for _, status := range []string{"rejected", "accepted_with_errors"} {
+		w.env.Exec(`UPDATE verifactu_records SET status = $2, answer_code = 1104, sent_at = now(), answered_at = now() WHERE id = $1`, rs[0].ID, status)
+		err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+			_, err := invoices.Resubmit(ctx, tx, nil, w.org.ID, rs[0].ID, time.Now())
+			return err
+		})
+		if !errors.Is(err, invoices.ErrVoidedSince) {
+			t.Errorf("alta %s of a voided invoice: %v, want ErrVoidedSince", status, err)
+		}
+	}
+	w.env.Exec(`UPDATE verifactu_records SET status = 'rejected', answer_code = 3002, sent_at = now(), answered_at = now() WHERE id = $1`, rs[1].ID)
+	if err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Resubmit(ctx, tx, nil, w.org.ID, rs[1].ID, time.Now())
+		return err
+	}); err != nil {
+		t.Errorf("correcting the anulación: %v", err)
+	}
+	if after, _ := w.records(t); len(after) != 3 || after[2].Kind != "anulacion" || after[2].CorrectsID == nil || *after[2].CorrectsID != rs[1].ID {
+		t.Errorf("records after the corrections: %d, want the anulación's correction alone", len(after))
+	}
+}
+
 // Issuing reads the chain's head with the draft, before it waits for
 // anything: when another issue of the org stores its record in between,
 // the record is sealed again after that one, not stored after a head that

@@ -289,6 +289,44 @@ func TestARejectedCorrectionIsNotCorrectedAgain(t *testing.T) {
 	}
 }
 
+// An invoice voided before its alta was answered: the alta is rejected
+// (1xxx) and the anulación in the same request finds nothing to cancel
+// (3002). The alta is not corrected and sent again, which would register
+// at the AEAT an invoice the business has voided.
+func TestTheAltaOfAVoidedInvoiceIsNotCorrected(t *testing.T) {
+	r := newRig(t)
+	nums := r.issue(1)
+	var id int64
+	if err := r.env.DB.QueryRow(context.Background(), `SELECT id FROM invoices WHERE org_id = $1 AND full_number = $2`, r.org.ID, nums[0]).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: r.org.ID, InvoiceID: id, Reason: "Emitida por error", Now: r.clock})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.srv.Default(aeattest.Reply{Lines: func(_ int, rec aeattest.Record) aeattest.Line {
+		if rec.Kind == verifactu.KindAnulacion {
+			return aeattest.Rejected(3002)
+		}
+		return aeattest.Rejected(1104)
+	}})
+	if round := r.send(); round.Sent != 2 {
+		t.Fatalf("round %+v, want the alta and the anulación sent", round)
+	}
+	r.clock = r.clock.Add(time.Hour)
+	if round := r.send(); round.Sent != 0 || round.Remaining != 0 {
+		t.Fatalf("second round %+v: nothing should be left to send", round)
+	}
+	if got := statuses(r.records()); got != "rejected rejected" {
+		t.Errorf("statuses %q, want the alta and the anulación rejected and no correction", got)
+	}
+	if r.srv.Held(nums[0]) {
+		t.Error("the AEAT holds the voided invoice")
+	}
+}
+
 // 1,001 records go as 1,000 and then 1; 2,001 as two full requests at
 // once (a full batch may go before the wait) and the last after the wait,
 // in chain order.

@@ -142,6 +142,8 @@ func (h *Handler) Resubmit(c *fiber.Ctx) error {
 		return web.ErrNotFound
 	case errors.Is(err, invoices.ErrNotCorrectable):
 		web.Flash(c, "error", "verifactu.ledger.not_correctable")
+	case errors.Is(err, invoices.ErrVoidedSince):
+		web.Flash(c, "error", "verifactu.ledger.voided_since")
 	case err != nil:
 		return err
 	default:
