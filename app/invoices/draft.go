@@ -184,6 +184,20 @@ func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, 
 	} else if in.Kind != Simplified && !(in.Kind == Corrective && in.CorrectiveType == "R5") {
 		bad.add("customer", "invoices.customer_required", nil)
 	}
+	if in.Kind == Corrective && in.Method == ByDifference && len(in.Corrects) > 0 {
+		// A correction by difference corrects the operation as it was
+		// taxed: under the corrected invoice's treatment, not the
+		// customer's as it is now (issuing refuses any other).
+		c, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: in.OrgID, ID: in.Corrects[0]})
+		switch {
+		case err == nil:
+			if s.treat, err = treatmentOf(c); err != nil {
+				return nil, org, err
+			}
+		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, org, err
+		}
+	}
 	if s.treat.Regime == "" {
 		s.treat.Regime = tax.General
 	}
@@ -678,8 +692,8 @@ func FromProforma(ctx context.Context, tx pgx.Tx, orgID, proformaID int64, by *i
 	if Kind(pf.Kind) != Proforma || pf.State == Voided {
 		return queries.Invoice{}, Invalid{"proforma": {ID: "invoices.not_a_proforma"}}
 	}
-	var treat tax.CustomerTax
-	if err := json.Unmarshal(pf.TaxTreatment, &treat); err != nil {
+	treat, err := treatmentOf(pf)
+	if err != nil {
 		return queries.Invoice{}, err
 	}
 	rows, err := q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: orgID, InvoiceID: pf.ID})

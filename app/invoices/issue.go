@@ -179,13 +179,21 @@ func (s *issuing) load(ctx context.Context) error {
 	if s.loc, err = calendar.Zone(s.facts.TimeZone); err != nil {
 		s.loc = time.UTC
 	}
-	if err := json.Unmarshal(s.inv.TaxTreatment, &s.treat); err != nil {
-		return err
+	s.treat, err = treatmentOf(s.inv)
+	return err
+}
+
+// treatmentOf is the tax treatment an invoice was drafted (and, once
+// issued, frozen) under.
+func treatmentOf(inv queries.Invoice) (tax.CustomerTax, error) {
+	var t tax.CustomerTax
+	if err := json.Unmarshal(inv.TaxTreatment, &t); err != nil {
+		return t, err
 	}
-	if s.treat.Regime == "" {
-		s.treat.Regime = tax.General
+	if t.Regime == "" {
+		t.Regime = tax.General
 	}
-	return nil
+	return t, nil
 }
 
 // validate checks the draft against the rules of its kind and fixes the
@@ -330,6 +338,15 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 			bad.add("corrects", "invoices.corrects_wrong_type", number)
 		case namesRecipient(ft) && !sameID(c.CustomerID, s.inv.CustomerID):
 			bad.add("corrects", "invoices.corrects_other_customer", number)
+		case deref(s.inv.CorrectiveMethod) == ByDifference:
+			// The differences are of the operation as it was taxed.
+			treat, err := treatmentOf(c)
+			if err != nil {
+				return err
+			}
+			if !treat.Same(s.treat) {
+				bad.add("corrects", "invoices.corrects_other_treatment", number)
+			}
 		}
 	}
 	return nil

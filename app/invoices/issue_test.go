@@ -146,6 +146,51 @@ func TestIssueNumbersAndFreezes(t *testing.T) {
 	}
 }
 
+// A correction by difference corrects the operation as it was taxed: its
+// draft takes the corrected invoice's treatment, not the customer's as it
+// is since (here IRPF raised from 7 % to 15 %, then the customer moved to
+// the reverse charge), so a full credit cancels the invoice to the cent;
+// issuing refuses one drafted under another treatment. A correction by
+// substitution is a new invoice under the customer's treatment now.
+func TestCorrectionByDifferenceKeepsTheCorrectedTreatment(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	pro := w.newCustomer(t, "Ana Abogada", "00000000T", func(p *queries.CreateCustomerParams) { p.IrpfRate = numeric("7") })
+	inv := w.mustIssue(t, w.draft(t, invoices.DraftInput{CustomerID: &pro, Lines: []invoices.LineInput{w.line("Asesoría", "1", 100000, "21")}}).ID, time.Time{})
+	if inv.Total != 114000 || inv.Withheld != 7000 {
+		t.Fatalf("invoice total %d, withheld %d; want 1,140.00 and 70.00", inv.Total, inv.Withheld)
+	}
+	w.env.Exec(`UPDATE customers SET irpf_rate = 15 WHERE id = $1`, pro)
+	credit := func() invoices.DraftInput {
+		return invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference, Reason: "Servicio no prestado",
+			CustomerID: &pro, Corrects: []int64{inv.ID}, Lines: []invoices.LineInput{w.line("Asesoría", "-1", 100000, "21")}}
+	}
+	r := w.mustIssue(t, w.draft(t, credit()).ID, time.Time{})
+	if r.Total != -inv.Total || r.Withheld != -inv.Withheld || r.Tax != -inv.Tax {
+		t.Errorf("full credit: total %d, tax %d, withheld %d; want the invoice's %d, %d, %d negated", r.Total, r.Tax, r.Withheld, inv.Total, inv.Tax, inv.Withheld)
+	}
+	w.env.Exec(`UPDATE customers SET tax_regime = 'reverse_charge', irpf_rate = 0 WHERE id = $1`, pro)
+	d := w.draft(t, credit())
+	var treat string
+	if err := w.env.DB.QueryRow(ctx, `SELECT tax_treatment->>'irpf' FROM invoices WHERE id = $1`, d.ID).Scan(&treat); err != nil || treat != "7" {
+		t.Errorf("the second credit's draft was taxed with IRPF %q (%v), want the invoice's 7", treat, err)
+	}
+	// Drafted under the customer's treatment now (as before this rule):
+	// refused at issue, with the number of the invoice it corrects.
+	w.env.Exec(`UPDATE invoices SET tax_treatment = '{"regime":"reverse_charge"}' WHERE id = $1`, d.ID)
+	_, err := w.issue(d.ID, time.Time{})
+	var bad invoices.Invalid
+	if !errors.As(err, &bad) || bad["corrects"].ID != "invoices.corrects_other_treatment" || bad["corrects"].Params["Number"] != *inv.FullNumber {
+		t.Errorf("a credit by difference under another treatment: %v", err)
+	}
+	// By substitution: the customer's treatment today.
+	sub := w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.BySubstitution, Reason: "Inversión del sujeto pasivo",
+		CustomerID: &pro, Corrects: []int64{inv.ID}, Lines: []invoices.LineInput{w.line("Asesoría", "1", 100000, "21")}})
+	if err := w.env.DB.QueryRow(ctx, `SELECT tax_treatment->>'regime' FROM invoices WHERE id = $1`, sub.ID).Scan(&treat); err != nil || treat != "reverse_charge" {
+		t.Errorf("a correction by substitution drafted under regime %q (%v), want the customer's reverse charge", treat, err)
+	}
+}
+
 // The database keeps an issued invoice as issued, whatever SQL runs: the
 // row, its lines, what it corrects and the notes it bills. Only the move
 // issued → voided (with who, when, why) passes, and a draft stays free.

@@ -53,6 +53,18 @@ type CustomerTax struct {
 	IRPF        decimal.Decimal `json:"irpf,omitempty"`         // retention %, zero for none
 }
 
+// Same says whether c and o tax an operation alike (no regime is the
+// general one).
+func (c CustomerTax) Same(o CustomerTax) bool {
+	regime := func(r Regime) Regime {
+		if r == "" {
+			return General
+		}
+		return r
+	}
+	return regime(c.Regime) == regime(o.Regime) && c.ExemptCause == o.ExemptCause && c.IRPF.Equal(o.IRPF)
+}
+
 // Validate names the first field that cannot stand for an org of country
 // (its i18n id, "" when fine): recargo, the intra-EU reverse charge, IRPF
 // and the exemption causes (VERI*FACTU's codes) are Spanish; a Spanish

@@ -2,6 +2,8 @@ package tax
 
 import (
 	"testing"
+
+	"github.com/shopspring/decimal"
 )
 
 func TestRegimeValidate(t *testing.T) {
@@ -76,6 +78,24 @@ func TestRegimeApply(t *testing.T) {
 	for c, want := range map[Regime]string{Exempt: "tax.legend.exempt_plain", Export: "tax.legend.export_plain", General: "", Recargo: ""} {
 		if id, p := (CustomerTax{Regime: c}).Legend("MX"); id != want || p != nil {
 			t.Errorf("%s in Mexico: %q %v", c, id, p)
+		}
+	}
+}
+
+func TestCustomerTaxSame(t *testing.T) {
+	seven, sevenAgain := decimal.RequireFromString("7"), decimal.RequireFromString("7.00")
+	for _, c := range []struct {
+		a, b CustomerTax
+		same bool
+	}{
+		{CustomerTax{}, CustomerTax{Regime: General}, true},
+		{CustomerTax{Regime: General, IRPF: seven}, CustomerTax{Regime: General, IRPF: sevenAgain}, true},
+		{CustomerTax{Regime: General, IRPF: seven}, CustomerTax{Regime: General}, false},
+		{CustomerTax{Regime: General}, CustomerTax{Regime: ReverseCharge}, false},
+		{CustomerTax{Regime: Exempt, ExemptCause: "E1"}, CustomerTax{Regime: Exempt, ExemptCause: "E5"}, false},
+	} {
+		if got := c.a.Same(c.b); got != c.same || c.b.Same(c.a) != got {
+			t.Errorf("%+v same as %+v: %v, want %v both ways", c.a, c.b, got, c.same)
 		}
 	}
 }
