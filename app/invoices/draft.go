@@ -137,10 +137,28 @@ func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, 
 	if in.Kind == Corrective && !slices.Contains(CorrectiveTypes, in.CorrectiveType) {
 		bad.add("corrective_type", "validation.choice", nil)
 	}
-	if in.PricesIncludeTax && in.Kind != Simplified && !(in.Kind == Corrective && in.CorrectiveType == "R5" && in.Method == ByDifference) {
+	// The invoice a corrective or an F3 names first: a correction by
+	// difference is taxed as it was, and an F3 or an R5 is priced as the
+	// simplified invoice it replaces or corrects was (its prices, which the
+	// forms copy, include IVA when that one's did).
+	var named *queries.Invoice
+	if (in.Kind == Corrective || in.Kind == Replacement) && len(in.Corrects) > 0 {
+		c, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: in.OrgID, ID: in.Corrects[0]})
+		switch {
+		case err == nil:
+			named = &c
+		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, org, err
+		}
+	}
+	priced := in.Kind == Replacement || in.Kind == Corrective && in.CorrectiveType == "R5"
+	s.p.PricesIncludeTax = in.PricesIncludeTax
+	if priced && named != nil {
+		s.p.PricesIncludeTax = named.PricesIncludeTax
+	}
+	if s.p.PricesIncludeTax && in.Kind != Simplified && !priced {
 		bad.add("kind", "invoices.prices_include_tax_simplified", nil)
 	}
-	s.p.PricesIncludeTax = in.PricesIncludeTax
 	if ft := fiscalType(in.Kind, in.CorrectiveType); ft != "" {
 		s.p.FiscalType = &ft
 	}
@@ -184,24 +202,19 @@ func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, 
 	} else if in.Kind != Simplified && !(in.Kind == Corrective && in.CorrectiveType == "R5") {
 		bad.add("customer", "invoices.customer_required", nil)
 	}
-	if in.Kind == Corrective && in.Method == ByDifference && len(in.Corrects) > 0 {
+	if in.Kind == Corrective && in.Method == ByDifference && named != nil {
 		// A correction by difference corrects the operation as it was
 		// taxed: under the corrected invoice's treatment, not the
 		// customer's as it is now (issuing refuses any other).
-		c, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: in.OrgID, ID: in.Corrects[0]})
-		switch {
-		case err == nil:
-			if s.treat, err = treatmentOf(c); err != nil {
-				return nil, org, err
-			}
-		case !errors.Is(err, pgx.ErrNoRows):
+		var err error
+		if s.treat, err = treatmentOf(*named); err != nil {
 			return nil, org, err
 		}
 	}
 	if s.treat.Regime == "" {
 		s.treat.Regime = tax.General
 	}
-	if in.PricesIncludeTax && (s.treat.Regime == tax.Recargo || s.treat.IRPF.IsPositive()) {
+	if s.p.PricesIncludeTax && (s.treat.Regime == tax.Recargo || s.treat.IRPF.IsPositive()) {
 		bad.add("customer", "invoices.prices_include_tax_simplified", nil)
 	}
 	signed := in.Kind == Corrective && in.Method == ByDifference

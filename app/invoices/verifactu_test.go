@@ -388,6 +388,26 @@ func TestSimplifiedInvoicePricedTaxIncluded(t *testing.T) {
 	}
 	w.validateRequest(t, rs)
 
+	// Exchanged for a full invoice (F3) and corrected by substitution (R5)
+	// with the ticket's lines as the forms copy them, without saying how
+	// they are priced: priced as the ticket was, the same 15,91 € (taken
+	// as net, they were 18,59 €, IVA added twice).
+	ticket := w.lines(t, inv.ID)
+	f3 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{inv.ID}, Lines: ticket}).ID, time.Time{})
+	r5sub := w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R5", Method: invoices.BySubstitution,
+		Reason: "Datos del ticket", Corrects: []int64{inv.ID}, Lines: ticket})
+	for _, got := range []queries.Invoice{f3, r5sub} {
+		if !got.PricesIncludeTax || got.Total != inv.Total || got.Base != inv.Base || got.Tax != inv.Tax {
+			t.Errorf("%s of the ticket: total %d, base %d, tax %d (prices include tax: %t), want the ticket's %d, %d, %d",
+				got.Kind, got.Total, got.Base, got.Tax, got.PricesIncludeTax, inv.Total, inv.Base, inv.Tax)
+		}
+	}
+	rs, _ = w.records(t)
+	if len(rs) != 3 || !strings.Contains(string(rs[2].Xml), "<sum1:ImporteTotal>15.91</sum1:ImporteTotal>") {
+		t.Fatalf("F3 record:\n%s", rs[len(rs)-1].Xml)
+	}
+	w.validateRequest(t, rs)
+
 	// Any other kind is refused with the reason, and so is a customer with
 	// recargo de equivalencia.
 	err := w.tx(func(ctx context.Context, tx pgx.Tx) error {

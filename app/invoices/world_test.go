@@ -15,6 +15,7 @@ import (
 	"pulso/app/apptest"
 	"pulso/app/invoices"
 	"pulso/app/live"
+	"pulso/app/money"
 	"pulso/app/orders"
 	"pulso/app/web"
 	"pulso/queries"
@@ -122,6 +123,21 @@ func (w *world) issue(id int64, date time.Time) (queries.Invoice, error) {
 		return err
 	})
 	return inv, err
+}
+
+// lines is an invoice's lines as the forms copy them into a new draft.
+func (w *world) lines(t *testing.T, id int64) []invoices.LineInput {
+	t.Helper()
+	rows, err := w.env.Q.ListInvoiceLines(context.Background(), queries.ListInvoiceLinesParams{OrgID: w.org.ID, InvoiceID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]invoices.LineInput, len(rows))
+	for i, r := range rows {
+		out[i] = invoices.LineInput{Description: r.Description, Unit: r.Unit, Quantity: money.Decimal(r.Quantity), UnitPrice: r.UnitPrice,
+			DiscountPct: money.Decimal(r.DiscountPct), TaxRateID: r.TaxRateID}
+	}
+	return out
 }
 
 func (w *world) mustIssue(t *testing.T, id int64, date time.Time) queries.Invoice {
