@@ -41,6 +41,12 @@ const (
 // of the record the AEAT holds.
 const CodeDuplicate = 3000
 
+// CodeAlreadyCancelled is AEAT error 3001, "El registro de facturación ya
+// ha sido dado de baja": the invoice an anulación cancels is cancelled at
+// the AEAT already — what a resent anulación gets when the answer to its
+// first send was lost.
+const CodeAlreadyCancelled = 3001
+
 // Response is the AEAT's answer to a RegFactuSistemaFacturacion request
 // (RespuestaRegFactuSistemaFacturacion).
 type Response struct {

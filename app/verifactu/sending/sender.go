@@ -333,9 +333,10 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 
 // answer stores one record's answer. A rejection for a reason in the
 // record (1xxx) gets its corrected resubmission, once: a correction the
-// AEAT rejects again, and the 3xxx refusals (the record was voided
-// already, does not exist, the presenter may not change it), need a
-// person (invoices.Resubmit from the records page).
+// AEAT rejects again, and the 3xxx refusals (the record does not exist, the
+// presenter may not change it, an alta of an invoice cancelled already),
+// need a person (invoices.Resubmit from the records page). An anulación
+// of an invoice the AEAT holds cancelled already (3001) has done its work.
 func (s *Sender) answer(ctx context.Context, tx pgx.Tx, r queries.VerifactuRecord, l *verifactu.ResponseLine, now time.Time) error {
 	q := queries.New(tx)
 	p := queries.AnswerVerifactuRecordParams{OrgID: r.OrgID, ID: r.ID, AnsweredAt: &now}
@@ -352,6 +353,11 @@ func (s *Sender) answer(ctx context.Context, tx pgx.Tx, r queries.VerifactuRecor
 				code, text = d.CodigoErrorRegistro, d.DescripcionErrorRegistro
 			}
 		}
+	case code == verifactu.CodeAlreadyCancelled && r.Kind == "anulacion":
+		// The AEAT holds the invoice cancelled, which is all an anulación
+		// asks (the 3000 of a cancellation): stored as accepted, with the
+		// code and text, and not corrected.
+		p.Status = StatusAccepted
 	case l.EstadoRegistro == verifactu.Correcto:
 		p.Status = StatusAccepted
 	case l.EstadoRegistro == verifactu.AceptadoConErrores:

@@ -327,6 +327,41 @@ func TestTheAltaOfAVoidedInvoiceIsNotCorrected(t *testing.T) {
 	}
 }
 
+// An anulación answered 3001 ("ya ha sido dado de baja": what a resent one
+// gets when the answer to its first send was lost) has done its work: it
+// is stored as accepted, with the AEAT's code, and not corrected.
+func TestAnAnulacionTheAEATHoldsAlreadyIsAccepted(t *testing.T) {
+	r := newRig(t)
+	nums := r.issue(1)
+	if round := r.send(); round.Sent != 1 {
+		t.Fatalf("round %+v", round)
+	}
+	var id int64
+	if err := r.env.DB.QueryRow(context.Background(), `SELECT id FROM invoices WHERE org_id = $1 AND full_number = $2`, r.org.ID, nums[0]).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: r.org.ID, InvoiceID: id, Reason: "Emitida por error", Now: r.clock})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.srv.Default(aeattest.Reply{Lines: func(_ int, rec aeattest.Record) aeattest.Line {
+		return aeattest.Rejected(verifactu.CodeAlreadyCancelled)
+	}})
+	r.clock = r.clock.Add(time.Hour)
+	if round := r.send(); round.Sent != 1 || round.Remaining != 0 {
+		t.Fatalf("round %+v", round)
+	}
+	rs := r.records()
+	if got := statuses(rs); got != "accepted accepted" {
+		t.Errorf("statuses %q, want the anulación accepted", got)
+	}
+	if a := rs[len(rs)-1]; a.AnswerCode == nil || *a.AnswerCode != verifactu.CodeAlreadyCancelled {
+		t.Errorf("the anulación's answer code %v, want 3001 kept", a.AnswerCode)
+	}
+}
+
 // 1,001 records go as 1,000 and then 1; 2,001 as two full requests at
 // once (a full batch may go before the wait) and the last after the wait,
 // in chain order.
