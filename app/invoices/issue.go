@@ -36,8 +36,9 @@ const (
 // declares the one it carries on (orgs.simplified_activity).
 var SimplifiedActivities = []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n"}
 
-// correctionWindow is how far back a corrective may reach: four years from
-// the corrected invoice (Ley 37/1992 art. 89.Uno).
+// correctionYears is how far back a corrective may reach: four years from
+// when the corrected invoice's tax fell due (Ley 37/1992 art. 89.Uno;
+// accrued).
 const correctionYears = 4
 
 // IssueInput names the draft to issue and how.
@@ -330,7 +331,7 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 		switch {
 		case c.State != Issued || Kind(c.Kind) == Proforma:
 			bad.add("corrects", "invoices.corrects_not_issued", number)
-		case c.IssueDate.Time.Before(oldest):
+		case accrued(c).Before(oldest):
 			bad.add("corrects", "invoices.corrects_too_old", number)
 		case c.IssueDate.Time.After(s.date):
 			bad.add("corrects", "invoices.corrects_later", number)
@@ -352,7 +353,18 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 	return nil
 }
 
-// checkReplaced: an F3 replaces simplified invoices already issued.
+// accrued is when the tax an issued invoice charges fell due (devengo):
+// the operation's date when it names one (earlier than the issue), else
+// the issue date. LIVA art. 89 counts the four years to correct from it.
+func accrued(inv queries.Invoice) time.Time {
+	if inv.OperationDate.Valid && inv.OperationDate.Time.Before(inv.IssueDate.Time) {
+		return inv.OperationDate.Time
+	}
+	return inv.IssueDate.Time
+}
+
+// checkReplaced: an F3 replaces simplified invoices already issued, on
+// or before its date.
 func (s *issuing) checkReplaced(ctx context.Context, bad Invalid) error {
 	replaced, err := s.q.ListCorrectedInvoices(ctx, queries.ListCorrectedInvoicesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID})
 	if err != nil {
@@ -365,6 +377,10 @@ func (s *issuing) checkReplaced(ctx context.Context, bad Invalid) error {
 	for _, c := range replaced {
 		if c.State != Issued || deref(c.FiscalType) != "F2" {
 			bad.add("corrects", "invoices.replaces_simplified_only", map[string]any{"Number": deref(c.FullNumber)})
+			continue
+		}
+		if c.IssueDate.Time.After(s.date) {
+			bad.add("corrects", "invoices.replaces_later", map[string]any{"Number": deref(c.FullNumber)})
 			continue
 		}
 		// A ticket is exchanged for a complete invoice once: its row is

@@ -146,6 +146,51 @@ func TestIssueNumbersAndFreezes(t *testing.T) {
 	}
 }
 
+// The four years to correct an invoice run from when its tax fell due:
+// its operation's date when that is earlier than its issue (LIVA art. 89).
+// An F3 replaces tickets of its date or earlier.
+func TestCorrectionWindowAndReplacementDates(t *testing.T) {
+	w := newWorld(t)
+	issueOn := func(id int64, issued, operated time.Time) (queries.Invoice, error) {
+		var inv queries.Invoice
+		err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+			var err error
+			inv, err = invoices.Issue(ctx, tx, invoices.IssueInput{OrgID: w.org.ID, InvoiceID: id, UserID: &w.user.ID, Locale: "es",
+				IssueDate: issued, OperationDate: operated, Now: w.now})
+			return err
+		})
+		return inv, err
+	}
+	issued := today().AddDate(-4, 0, 10) // within four years of today
+	late, err := issueOn(w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Obra", "1", 10000, "21")}}).ID, issued, issued.AddDate(0, 0, -20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	timely, err := issueOn(w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Obra", "1", 10000, "21")}}).ID, issued, issued.AddDate(0, 0, -5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	credit := func(of queries.Invoice) error {
+		_, err := w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference, Reason: "Error en el precio",
+			Corrects: []int64{of.ID}, Lines: []invoices.LineInput{w.line("Obra", "-1", 1000, "21")}}).ID, time.Time{})
+		return err
+	}
+	var bad invoices.Invalid
+	if err := credit(late); !errors.As(err, &bad) || bad["corrects"].ID != "invoices.corrects_too_old" {
+		t.Errorf("correcting an operation of more than four years ago, invoiced within them: %v", err)
+	}
+	if err := credit(timely); err != nil {
+		t.Errorf("correcting an operation within four years: %v", err)
+	}
+
+	ticket := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Caja", "1", 1000, "21")}}).ID, time.Time{})
+	f3 := w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{ticket.ID}, Lines: []invoices.LineInput{w.line("Caja", "1", 1000, "21")}})
+	if _, err := w.issue(f3.ID, today().AddDate(0, 0, -1)); !errors.As(err, &bad) || bad["corrects"].ID != "invoices.replaces_later" {
+		t.Errorf("an F3 dated before the ticket it replaces: %v", err)
+	}
+	w.mustIssue(t, f3.ID, time.Time{})
+}
+
 // A correction by difference corrects the operation as it was taxed: its
 // draft takes the corrected invoice's treatment, not the customer's as it
 // is since (here IRPF raised from 7 % to 15 %, then the customer moved to
