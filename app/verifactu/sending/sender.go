@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -144,6 +145,12 @@ func (s *Sender) take(ctx context.Context, orgID int64, nif string) (*batch, Rou
 		recs, err := q.UnansweredVerifactuRecords(ctx, queries.UnansweredVerifactuRecordsParams{OrgID: orgID, IssuerNif: nif, MaxRecords: verifactu.MaxRecords})
 		if err != nil {
 			return err
+		}
+		if len(recs) == 0 {
+			// Answered since the count: a worker that stalled past its
+			// lease stores its answers without the sender's lock.
+			round.Remaining = 0
+			return nil
 		}
 		b = &batch{orgID: orgID, nif: nif, at: now, prev: st}
 		seen := map[string]bool{}
@@ -368,8 +375,9 @@ func (s *Sender) answer(ctx context.Context, tx pgx.Tx, r queries.VerifactuRecor
 	if code != 0 {
 		c := int32(code)
 		p.AnswerCode = &c
-		// The AEAT's own list first: its text is the reference one.
-		if t, ok := verifactu.ErrorText(code); ok {
+		// The AEAT's answer names the field or value at fault where its
+		// published list has "%s"; the list is for an answer without text.
+		if t, ok := verifactu.ErrorText(code); ok && strings.TrimSpace(text) == "" {
 			text = t
 		}
 	}

@@ -204,8 +204,12 @@ func sizes(reqs []aeattest.Request) []int {
 func TestAnswersAreStoredAndARejectionIsCorrected(t *testing.T) {
 	r := newRig(t)
 	nums := r.issue(3)
+	// The AEAT fills in the field its published text leaves as "%s"
+	// (1287: "El valor del campo %s contiene…"): its own text is kept.
+	named := aeattest.Rejected(1287)
+	named.Text = "El valor del campo NombreRazon contiene carácteres no validos (<, >, \", ', =)."
 	r.srv.Script(aeattest.Reply{Wait: 60 * time.Second, Lines: aeattest.ByNumber(map[string]aeattest.Line{
-		nums[1]: aeattest.WithErrors(2001), nums[2]: aeattest.Rejected(1189)})})
+		nums[1]: aeattest.WithErrors(2001), nums[2]: named})})
 
 	round := r.send()
 	if round.Outcome != aeat.Answered || round.Sent != 3 {
@@ -215,11 +219,14 @@ func TestAnswersAreStoredAndARejectionIsCorrected(t *testing.T) {
 	if got := statuses(rs); got != "accepted accepted_with_errors rejected pending" {
 		t.Fatalf("statuses %q", got)
 	}
-	if rs[0].AnswerCode != nil || rs[1].AnswerCode == nil || *rs[1].AnswerCode != 2001 || *rs[2].AnswerCode != 1189 {
+	if rs[0].AnswerCode != nil || rs[1].AnswerCode == nil || *rs[1].AnswerCode != 2001 || *rs[2].AnswerCode != 1287 {
 		t.Errorf("codes %v %v %v", rs[0].AnswerCode, rs[1].AnswerCode, rs[2].AnswerCode)
 	}
-	if want, _ := verifactu.ErrorText(1189); rs[2].AnswerText != want || want == "" {
-		t.Errorf("text %q, want %q", rs[2].AnswerText, want)
+	if want, _ := verifactu.ErrorText(2001); rs[1].AnswerText != want || want == "" {
+		t.Errorf("text %q, want %q", rs[1].AnswerText, want)
+	}
+	if rs[2].AnswerText != named.Text {
+		t.Errorf("text %q, want the AEAT's %q", rs[2].AnswerText, named.Text)
 	}
 	fix := rs[3]
 	if fix.CorrectsID == nil || *fix.CorrectsID != rs[2].ID || fix.NumSerie != nums[2] || *fix.PrevHuella != rs[2].Huella {
