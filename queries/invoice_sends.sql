@@ -13,7 +13,7 @@ SELECT * FROM invoice_sends WHERE org_id = @org_id AND id = @id FOR UPDATE;
 
 -- name: MarkInvoiceSendSent :one
 UPDATE invoice_sends SET state = 'sent', sent_at = @sent_at, email_id = @email_id,
-    token_hash = @token_hash, token_nonce = @token_nonce, updated_at = now()
+    token_hash = @token_hash, token_nonce = @token_nonce, resend = @resend, updated_at = now()
 WHERE org_id = @org_id AND id = @id AND state = 'scheduled'
 RETURNING *;
 

@@ -528,8 +528,8 @@ func (q *Queries) MarkInvoiceSendOpened(ctx context.Context, arg MarkInvoiceSend
 
 const markInvoiceSendSent = `-- name: MarkInvoiceSendSent :one
 UPDATE invoice_sends SET state = 'sent', sent_at = $1, email_id = $2,
-    token_hash = $3, token_nonce = $4, updated_at = now()
-WHERE org_id = $5 AND id = $6 AND state = 'scheduled'
+    token_hash = $3, token_nonce = $4, resend = $5, updated_at = now()
+WHERE org_id = $6 AND id = $7 AND state = 'scheduled'
 RETURNING org_id, id, invoice_id, to_address, to_name, scheduled_at, state, resend, locale, created_by, created_at, updated_by, updated_at, sent_at, email_id, token_hash, token_nonce, cancelled_at, cancelled_by, failure, first_opened_at, last_opened_at
 `
 
@@ -538,6 +538,7 @@ type MarkInvoiceSendSentParams struct {
 	EmailID    *int64
 	TokenHash  []byte
 	TokenNonce []byte
+	Resend     bool
 	OrgID      int64
 	ID         int64
 }
@@ -548,6 +549,7 @@ func (q *Queries) MarkInvoiceSendSent(ctx context.Context, arg MarkInvoiceSendSe
 		arg.EmailID,
 		arg.TokenHash,
 		arg.TokenNonce,
+		arg.Resend,
 		arg.OrgID,
 		arg.ID,
 	)

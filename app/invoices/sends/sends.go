@@ -284,20 +284,15 @@ func recipient(ctx context.Context, q *queries.Queries, in *Input) error {
 	return nil
 }
 
-// create writes the send row, waiting for its minute. A send to an
-// invoice that went out before is a resend (said in the subject).
+// create writes the send row, waiting for its minute.
 func create(ctx context.Context, q *queries.Queries, inv queries.Invoice, in Input, at time.Time) (queries.InvoiceSend, error) {
 	var pt invoices.Parties
 	if err := json.Unmarshal(inv.Parties, &pt); err != nil {
 		return queries.InvoiceSend{}, err
 	}
-	prior, err := q.ListInvoiceSends(ctx, queries.ListInvoiceSendsParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+	resend, err := wentOut(ctx, q, inv, 0)
 	if err != nil {
 		return queries.InvoiceSend{}, err
-	}
-	resend := false
-	for _, p := range prior {
-		resend = resend || p.State == Sent
 	}
 	return q.CreateInvoiceSend(ctx, queries.CreateInvoiceSendParams{OrgID: inv.OrgID, InvoiceID: inv.ID, ToAddress: in.To, ToName: in.ToName,
 		ScheduledAt: at.UTC(), Resend: resend, Locale: i18n.Normalize(pt.Locale), CreatedBy: in.By})
@@ -311,10 +306,28 @@ func (s Sender) enqueue(ctx context.Context, tx pgx.Tx, row queries.InvoiceSend)
 	return err
 }
 
+// wentOut says whether the invoice has gone out by a send other than
+// except: a send going out then is a resend, which its subject says.
+func wentOut(ctx context.Context, q *queries.Queries, inv queries.Invoice, except int64) (bool, error) {
+	prior, err := q.ListInvoiceSends(ctx, queries.ListInvoiceSendsParams{OrgID: inv.OrgID, InvoiceID: inv.ID})
+	for _, p := range prior {
+		if p.ID != except && p.State == Sent {
+			return true, err
+		}
+	}
+	return false, err
+}
+
 // deliver sends row now: a new link, the e-mail with the issued PDF
-// (queued in tx, once per send), the row marked sent, EventSent.
+// (queued in tx, once per send), the row marked sent, EventSent. Whether
+// it is a resend is decided now: a send scheduled before the invoice first
+// went out by another may go out after it.
 func (s Sender) deliver(ctx context.Context, tx pgx.Tx, inv queries.Invoice, row queries.InvoiceSend, now time.Time) (queries.InvoiceSend, error) {
 	q := queries.New(tx)
+	resend, err := wentOut(ctx, q, inv, row.ID)
+	if err != nil {
+		return row, err
+	}
 	token, err := s.Links.Mint(linktoken.Invoice)
 	if err != nil {
 		return row, err
@@ -331,7 +344,7 @@ func (s Sender) deliver(ctx context.Context, tx pgx.Tx, inv queries.Invoice, row
 		To: row.ToAddress, ToName: row.ToName, Locale: row.Locale,
 		Template: mail.InvoiceSent(emailview.Invoice{Number: Number(inv, row.Locale), Org: org.Name, Customer: row.ToName,
 			Total: money.Format(inv.Total, inv.Currency), IssueDate: inv.IssueDate.Time.Format("02/01/2006"),
-			Link: ClientURL(s.BaseURL, token.Token), Proforma: inv.Kind == string(invoices.Proforma), Resend: row.Resend}),
+			Link: ClientURL(s.BaseURL, token.Token), Proforma: inv.Kind == string(invoices.Proforma), Resend: resend}),
 		Link: &mail.SecretLink{Token: token.Token, Purpose: linktoken.Invoice, Nonce: token.Nonce}})
 	if err != nil {
 		return row, err
@@ -341,7 +354,7 @@ func (s Sender) deliver(ctx context.Context, tx pgx.Tx, inv queries.Invoice, row
 		return row, err
 	}
 	if row, err = q.MarkInvoiceSendSent(ctx, queries.MarkInvoiceSendSentParams{OrgID: inv.OrgID, ID: row.ID, SentAt: &now,
-		EmailID: &e.ID, TokenHash: token.Hash, TokenNonce: token.Nonce}); err != nil {
+		EmailID: &e.ID, TokenHash: token.Hash, TokenNonce: token.Nonce, Resend: resend}); err != nil {
 		return row, err
 	}
 	return row, invoices.Announce(ctx, q, inv, invoices.EventSent)

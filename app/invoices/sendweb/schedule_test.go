@@ -131,6 +131,38 @@ func TestScheduleRunsAtItsMinute(t *testing.T) {
 	}
 }
 
+// A send scheduled before the invoice first went out, by a send now, goes
+// out as a resend: its row and subject say so, decided when it goes.
+func TestAScheduledSendAfterASendNowIsAResend(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	madrid, _ := time.LoadLocation("Europe/Madrid")
+	at := time.Now().In(madrid).Add(48 * time.Hour).Truncate(time.Minute)
+	if res := form(w.RepC, w.path(w.inv, ""), "to", customerEmail, "when", "later", "date", at.Format("2006-01-02"), "time", at.Format("15:04")); res.Status != http.StatusOK {
+		t.Fatalf("schedule: %d %.400s", res.Status, res.Body)
+	}
+	later := w.lastSend(t, w.inv)
+	if later.Resend {
+		t.Fatal("the first send scheduled is a resend")
+	}
+	if res := form(w.RepC, w.path(w.inv, ""), "to", customerEmail, "when", "now"); res.Status != http.StatusOK {
+		t.Fatalf("send now: %d %.400s", res.Status, res.Body)
+	}
+	jobs := sendJobs(t, w, later.ID)
+	if len(jobs) != 1 {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+	runJob(t, w.worker(t, at), w, jobs[0])
+	s := w.send(t, later.ID)
+	var subject string
+	if s.State != "sent" || s.EmailID == nil {
+		t.Fatalf("scheduled send after its minute: %s", s.State)
+	}
+	if err := w.Env.DB.QueryRow(context.Background(), `SELECT subject FROM emails WHERE id = $1`, *s.EmailID).Scan(&subject); err != nil || !s.Resend || !strings.Contains(subject, "(reenvío)") {
+		t.Errorf("the scheduled send went out as resend %t, subject %q (%v)", s.Resend, subject, err)
+	}
+}
+
 // A real River client runs the job when its minute comes: a send scheduled
 // for a minute that has just passed (the rep scheduled it earlier) goes by
 // itself, while one for tomorrow keeps waiting with its job.
