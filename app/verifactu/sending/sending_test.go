@@ -296,15 +296,11 @@ func TestARejectedCorrectionIsNotCorrectedAgain(t *testing.T) {
 	}
 }
 
-// An invoice voided before its alta was answered: the alta is rejected
-// (1xxx) and the anulación in the same request finds nothing to cancel
-// (3002). The alta is not corrected and sent again, which would register
-// at the AEAT an invoice the business has voided.
-func TestTheAltaOfAVoidedInvoiceIsNotCorrected(t *testing.T) {
-	r := newRig(t)
-	nums := r.issue(1)
+// void voids the invoice numbered number, writing its anulación.
+func (r *rig) void(t *testing.T, number string) {
+	t.Helper()
 	var id int64
-	if err := r.env.DB.QueryRow(context.Background(), `SELECT id FROM invoices WHERE org_id = $1 AND full_number = $2`, r.org.ID, nums[0]).Scan(&id); err != nil {
+	if err := r.env.DB.QueryRow(context.Background(), `SELECT id FROM invoices WHERE org_id = $1 AND full_number = $2`, r.org.ID, number).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.tx(func(ctx context.Context, tx pgx.Tx) error {
@@ -313,6 +309,16 @@ func TestTheAltaOfAVoidedInvoiceIsNotCorrected(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// An invoice voided before its alta was answered: the alta is rejected
+// (1xxx) and the anulación in the same request finds nothing to cancel
+// (3002). The alta is not corrected and sent again, which would register
+// at the AEAT an invoice the business has voided.
+func TestTheAltaOfAVoidedInvoiceIsNotCorrected(t *testing.T) {
+	r := newRig(t)
+	nums := r.issue(1)
+	r.void(t, nums[0])
 	r.srv.Default(aeattest.Reply{Lines: func(_ int, rec aeattest.Record) aeattest.Line {
 		if rec.Kind == verifactu.KindAnulacion {
 			return aeattest.Rejected(3002)
@@ -343,16 +349,7 @@ func TestAnAnulacionTheAEATHoldsAlreadyIsAccepted(t *testing.T) {
 	if round := r.send(); round.Sent != 1 {
 		t.Fatalf("round %+v", round)
 	}
-	var id int64
-	if err := r.env.DB.QueryRow(context.Background(), `SELECT id FROM invoices WHERE org_id = $1 AND full_number = $2`, r.org.ID, nums[0]).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.tx(func(ctx context.Context, tx pgx.Tx) error {
-		_, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: r.org.ID, InvoiceID: id, Reason: "Emitida por error", Now: r.clock})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	r.void(t, nums[0])
 	r.srv.Default(aeattest.Reply{Lines: func(_ int, rec aeattest.Record) aeattest.Line {
 		return aeattest.Rejected(verifactu.CodeAlreadyCancelled)
 	}})
