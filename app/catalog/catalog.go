@@ -118,7 +118,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, f catalogview.FormPage) e
 	if f.Groups, err = h.groupOptions(ctx, p.OrgID, false); err != nil {
 		return err
 	}
-	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, p.Today(time.Now()))
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (h *Handler) parse(c *fiber.Ctx, p *web.Principal) (map[string]string, inpu
 	} else {
 		in.Price = n
 	}
-	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, p.Today(time.Now()))
 	if err != nil {
 		return v, in, errs, err
 	}

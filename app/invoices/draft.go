@@ -123,7 +123,7 @@ func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) 
 // drafting and issuing need of the org and the customer; nothing is
 // written. Problems come back as Invalid.
 func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, queries.GetInvoiceContextRow, error) {
-	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesOn: calendar.Date(in.Now)})
+	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesAt: &in.Now})
 	if err != nil {
 		return nil, org, err
 	}

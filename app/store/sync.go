@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/invoices"
 	"pulso/app/live"
 	"pulso/app/store/mercadolibre"
@@ -278,7 +279,11 @@ func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadoli
 	if err != nil {
 		return queries.Invoice{}, err
 	}
-	rates, err := tax.IVAOn(ctx, q, org.Country, now)
+	loc, err := calendar.Zone(org.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	rates, err := tax.IVAOn(ctx, q, org.Country, calendar.Today(now, loc))
 	if err != nil || len(rates) == 0 {
 		return queries.Invoice{}, fmt.Errorf("store: no IVA rates for %s: %w", org.Country, err)
 	}

@@ -72,8 +72,10 @@ func TestRatesOnAreTheSeededLawAndRespectValidity(t *testing.T) {
 }
 
 // Drafting reads the rates with the org and the customer (GetInvoiceContext,
-// as JSON): decoded, they are the rates RatesOn lists, in its order and to
-// the last digit, on either side of a rate's end; and none without a day.
+// as JSON): decoded, they are the rates RatesOn lists for the org's day, in
+// its order and to the last digit, on either side of a rate's end; and none
+// without a time. The day is the org's: 22:30 UTC on the rate's last day
+// is already the next day in Madrid, without it.
 func TestDecodedRatesAreRatesOn(t *testing.T) {
 	env := apptest.New(t)
 	ctx := context.Background()
@@ -81,12 +83,18 @@ func TestDecodedRatesAreRatesOn(t *testing.T) {
 	for _, country := range []string{"ES", "MX", "AR"} {
 		org := env.Org("Tasas " + country)
 		env.Exec(`UPDATE orgs SET country = $2 WHERE id = $1`, org.ID, country)
-		for _, day := range []time.Time{time.Date(2024, 9, 30, 15, 0, 0, 0, time.UTC), time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), time.Now()} {
+		loc, err := calendar.Zone(org.TimeZone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range []time.Time{time.Date(2024, 9, 30, 15, 0, 0, 0, time.UTC), time.Date(2024, 9, 30, 22, 30, 0, 0, time.UTC),
+			time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), time.Now()} {
+			day := at.In(loc)
 			want, err := tax.RatesOn(ctx, env.Q, country, day)
 			if err != nil {
 				t.Fatal(err)
 			}
-			row, err := env.Q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: org.ID, RatesOn: calendar.Date(day)})
+			row, err := env.Q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: org.ID, RatesAt: &at})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,7 @@ import (
 // editor offers them ("21 %"), with the general rate's id as the default
 // of a new line.
 func RateOptions(ctx context.Context, q *queries.Queries, p *Principal) ([]components.SelectOption, string, error) {
-	rates, err := tax.IVAOn(ctx, q, p.OrgCountry, time.Now())
+	rates, err := tax.IVAOn(ctx, q, p.OrgCountry, p.Today(time.Now()))
 	if err != nil || len(rates) == 0 {
 		return nil, "", err
 	}

@@ -107,7 +107,7 @@ func (h *Handler) renderForm(c *fiber.Ctx, status int, id int64, vals map[string
 		}
 		f.Customers = append(f.Customers, components.SelectOption{Value: itoa(cu.ID), Label: label, Raw: true})
 	}
-	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, time.Now())
+	rates, err := tax.IVAOn(ctx, h.Q, p.OrgCountry, p.Today(time.Now()))
 	if err != nil {
 		return err
 	}
