@@ -349,6 +349,21 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 				bad.add("corrects", "invoices.corrects_other_treatment", number)
 			}
 		}
+		if ft == "R5" && deref(c.FiscalType) == "F2" {
+			// A ticket exchanged for a complete invoice (F3) is corrected
+			// through that invoice. Held as checkReplaced holds it, so an
+			// exchange and a correction at once queue here.
+			if _, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: c.ID}); err != nil {
+				return err
+			}
+			n, err := s.q.IssuedReplacementsOf(ctx, queries.IssuedReplacementsOfParams{OrgID: s.in.OrgID, CorrectedID: c.ID})
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				bad.add("corrects", "invoices.corrects_replaced", number)
+			}
+		}
 	}
 	return nil
 }

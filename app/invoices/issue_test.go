@@ -189,6 +189,12 @@ func TestCorrectionWindowAndReplacementDates(t *testing.T) {
 		t.Errorf("an F3 dated before the ticket it replaces: %v", err)
 	}
 	w.mustIssue(t, f3.ID, time.Time{})
+	// Exchanged, the ticket is corrected through its F3, not by an R5.
+	r5 := w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R5", Method: invoices.ByDifference, Reason: "Devolución",
+		Corrects: []int64{ticket.ID}, Lines: []invoices.LineInput{w.line("Caja", "-1", 1000, "21")}})
+	if _, err := w.issue(r5.ID, time.Time{}); !errors.As(err, &bad) || bad["corrects"].ID != "invoices.corrects_replaced" {
+		t.Errorf("an R5 of a ticket exchanged for an F3: %v", err)
+	}
 }
 
 // A correction by difference corrects the operation as it was taxed: its
