@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"pulso/app/calendar"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/ident"
 	"pulso/app/live"
 	"pulso/app/mail"

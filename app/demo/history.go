@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"pulso/app/calendar"
 	"pulso/queries"
 )
 

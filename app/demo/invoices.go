@@ -3,12 +3,12 @@ package demo
 import (
 	"context"
 	"log/slog"
-	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/invoices"
 	"pulso/app/invoices/recurring"
 	"pulso/app/money"

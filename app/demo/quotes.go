@@ -11,7 +11,6 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
-	"pulso/app/calendar"
 	"sync"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/catalog"
 	"pulso/app/linktoken"
 	"pulso/app/money"

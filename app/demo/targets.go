@@ -3,11 +3,11 @@ package demo
 import (
 	"context"
 	"log/slog"
-	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"pulso/app/calendar"
 	"pulso/app/stats"
 	"pulso/app/targets"
 	"pulso/queries"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"pulso/app/calendar"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/ident"
 	"pulso/app/money"
 	"pulso/app/orders"

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"pulso/app/calendar"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
 
+	"pulso/app/calendar"
 	"pulso/app/money"
 	"pulso/app/plans"
 	"pulso/app/printing"

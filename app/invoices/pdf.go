@@ -3,11 +3,11 @@ package invoices
 import (
 	"context"
 	"encoding/json"
-	"pulso/app/calendar"
 	"strconv"
 	"strings"
 	"time"
 
+	"pulso/app/calendar"
 	"pulso/app/money"
 	"pulso/app/printing"
 	"pulso/app/tax"

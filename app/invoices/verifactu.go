@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"pulso/app/calendar"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/tax"
 	"pulso/app/verifactu"
 	"pulso/queries"

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image/color"
 	"image/png"
-	"pulso/app/calendar"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/calendar"
 	"pulso/app/linktoken"
 	"pulso/app/mail"
 	"pulso/app/money"

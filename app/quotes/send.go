@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"pulso/app/calendar"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"pulso/app/calendar"
 	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/mail"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"pulso/app/calendar"
 	"pulso/app/live"
 	"pulso/app/stats"
 	"pulso/app/tasks"

@@ -1,11 +1,12 @@
 package web
 
 import (
-	"pulso/app/calendar"
 	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"pulso/app/calendar"
 )
 
 // Role is what a user may do in their org.

@@ -18,7 +18,6 @@ package recurring
 import (
 	"context"
 	"errors"
-	"pulso/app/calendar"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"pulso/app/calendar"
 	"pulso/app/ident"
 	"pulso/app/invoices"
 	"pulso/app/money"

@@ -3,12 +3,12 @@ package plansweb
 import (
 	"context"
 	"fmt"
-	"pulso/app/calendar"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"pulso/app/calendar"
 	"pulso/app/invoices"
 	"pulso/app/plans"
 	"pulso/app/plans/planbilling"

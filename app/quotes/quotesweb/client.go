@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"pulso/app/calendar"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/calendar"
 	"pulso/app/linktoken"
 	"pulso/app/live"
 	"pulso/app/live/hub"

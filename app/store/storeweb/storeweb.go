@@ -9,13 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"pulso/app/calendar"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"pulso/app/calendar"
 	"pulso/app/config"
 	"pulso/app/live"
 	"pulso/app/live/hub"
