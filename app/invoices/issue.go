@@ -351,16 +351,12 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 		}
 		if ft == "R5" && deref(c.FiscalType) == "F2" {
 			// A ticket exchanged for a complete invoice (F3) is corrected
-			// through that invoice. Held as checkReplaced holds it, so an
-			// exchange and a correction at once queue here.
-			if _, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: c.ID}); err != nil {
-				return err
-			}
-			n, err := s.q.IssuedReplacementsOf(ctx, queries.IssuedReplacementsOfParams{OrgID: s.in.OrgID, CorrectedID: c.ID})
+			// through that invoice.
+			done, err := s.exchanged(ctx, c.ID)
 			if err != nil {
 				return err
 			}
-			if n > 0 {
+			if done {
 				bad.add("corrects", "invoices.corrects_replaced", number)
 			}
 		}
@@ -376,6 +372,17 @@ func accrued(inv queries.Invoice) time.Time {
 		return inv.OperationDate.Time
 	}
 	return inv.IssueDate.Time
+}
+
+// exchanged holds a ticket until the transaction ends and says whether an
+// issued F3 replaces it: two exchanges of one ticket, or an exchange and
+// an R5, queue on the hold and the second sees the first.
+func (s *issuing) exchanged(ctx context.Context, ticketID int64) (bool, error) {
+	if _, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: ticketID}); err != nil {
+		return false, err
+	}
+	n, err := s.q.IssuedReplacementsOf(ctx, queries.IssuedReplacementsOfParams{OrgID: s.in.OrgID, CorrectedID: ticketID})
+	return n > 0, err
 }
 
 // checkReplaced: an F3 replaces simplified invoices already issued, on
@@ -398,17 +405,12 @@ func (s *issuing) checkReplaced(ctx context.Context, bad Invalid) error {
 			bad.add("corrects", "invoices.replaces_later", map[string]any{"Number": deref(c.FullNumber)})
 			continue
 		}
-		// A ticket is exchanged for a complete invoice once: its row is
-		// held so that two exchanges at once queue here and the second
-		// sees the first.
-		if _, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: c.ID}); err != nil {
-			return err
-		}
-		n, err := s.q.IssuedReplacementsOf(ctx, queries.IssuedReplacementsOfParams{OrgID: s.in.OrgID, CorrectedID: c.ID})
+		// A ticket is exchanged for a complete invoice once.
+		done, err := s.exchanged(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		if n > 0 {
+		if done {
 			bad.add("corrects", "invoices.replaced_already", map[string]any{"Number": deref(c.FullNumber)})
 		}
 	}
