@@ -23,3 +23,14 @@ func Zone(name string) (*time.Location, error) {
 	zones.Store(name, loc)
 	return loc, nil
 }
+
+// ZoneOrUTC is Zone(name), or UTC when name cannot be read (a zone this
+// binary's tzdata lacks): a date or time is then shown and kept in UTC
+// rather than refused.
+func ZoneOrUTC(name string) *time.Location {
+	loc, err := Zone(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}

@@ -30,3 +30,18 @@ func TestZoneIsTheNamedZoneParsedOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestZoneOrUTCFallsBackToUTC(t *testing.T) {
+	madrid, err := Zone("Europe/Madrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ZoneOrUTC("Europe/Madrid"); got != madrid {
+		t.Errorf("ZoneOrUTC(Europe/Madrid) = %v, want Zone's %v", got, madrid)
+	}
+	for _, name := range []string{"Marte/Olympus", "../../etc/passwd"} {
+		if got := ZoneOrUTC(name); got != time.UTC {
+			t.Errorf("ZoneOrUTC(%q) = %v, want UTC", name, got)
+		}
+	}
+}

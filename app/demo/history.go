@@ -39,10 +39,7 @@ func seedDealHistory(ctx context.Context, q *queries.Queries, org queries.Org, l
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	zone, err := calendar.Zone(org.TimeZone)
-	if err != nil {
-		zone = time.UTC
-	}
+	zone := calendar.ZoneOrUTC(org.TimeZone)
 	r := rand.New(rand.NewPCG(uint64(org.ID), 16))
 	origin := func(id int64) error {
 		var g *int64

@@ -29,10 +29,7 @@ func seedBilling(ctx context.Context, tx pgx.Tx, org queries.Org, users map[stri
 	if done, err := q.DemoBillingSeeded(ctx, queries.DemoBillingSeededParams{OrgID: org.ID, AnyKind: org.Country != "ES"}); err != nil || done {
 		return err
 	}
-	loc, err := calendar.Zone(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(org.TimeZone)
 	now := time.Now()
 	y, m, d := now.In(loc).Date()
 	day := func(back int) time.Time { return time.Date(y, m, d-back, 0, 0, 0, 0, time.UTC) }

@@ -122,10 +122,7 @@ func seedQuotes(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], keys
 	if err != nil {
 		return err
 	}
-	loc, _ := calendar.Zone(org.TimeZone)
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(org.TimeZone)
 	now := time.Now()
 	// Two signed: the demo bills the second's deliveries (one of the rep's
 	// deals, so the other rep's data can go without frozen invoices), the

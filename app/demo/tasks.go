@@ -92,10 +92,7 @@ func seedTasks(ctx context.Context, q *queries.Queries, org queries.Org, users m
 	if err != nil {
 		return err
 	}
-	loc, err := calendar.Zone(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(org.TimeZone)
 	cal := calendar.Calendar{Loc: loc}
 	cal.Week, _ = calendar.Parse(hours)
 	r := rand.New(rand.NewPCG(uint64(org.ID), 17))

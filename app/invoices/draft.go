@@ -520,10 +520,7 @@ func FromQuote(ctx context.Context, tx pgx.Tx, orgID, quoteID int64, by *int64, 
 	if err != nil {
 		return queries.Invoice{}, err
 	}
-	loc, err := calendar.Zone(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(org.TimeZone)
 	o, err := orders.FromQuote(ctx, tx, orgID, quoteID, by, now, loc)
 	if err != nil {
 		return queries.Invoice{}, err

@@ -177,9 +177,7 @@ func (s *issuing) load(ctx context.Context) error {
 		}
 	}
 	var err error
-	if s.loc, err = calendar.Zone(s.facts.TimeZone); err != nil {
-		s.loc = time.UTC
-	}
+	s.loc = calendar.ZoneOrUTC(s.facts.TimeZone)
 	s.treat, err = treatmentOf(s.inv)
 	return err
 }

@@ -135,10 +135,7 @@ func deliveryNotesOf(ctx context.Context, q *queries.Queries, inv queries.Invoic
 // buildDocument is document without the database: it only computes, so
 // issuing runs it beside the transaction's statements.
 func buildDocument(inv queries.Invoice, pt Parties, lines []queries.InvoiceLine, logo []byte, r refs) (printing.Document, error) {
-	loc, err := calendar.Zone(pt.Zone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(pt.Zone)
 	t := func(id string, params map[string]any) string { return i18n.In(pt.Locale, id, params) }
 	date := func(d time.Time) string { return d.Format("02/01/2006") }
 	kind := Kind(inv.Kind)
@@ -162,6 +159,7 @@ func buildDocument(inv queries.Invoice, pt Parties, lines []queries.InvoiceLine,
 	params := lineParams(lines)
 	totals := tax.Totals{Base: inv.Base, Tax: inv.Tax, Surcharge: inv.Surcharge, Withheld: inv.Withheld, Total: inv.Total}
 	if len(params) > 0 {
+		var err error
 		if totals, err = totalsOf(inv, params); err != nil {
 			return d, err
 		}

@@ -232,10 +232,7 @@ func partiesOf(inv queries.Invoice) (Parties, *time.Location, error) {
 	if err := json.Unmarshal(inv.Parties, &pt); err != nil {
 		return pt, nil, err
 	}
-	loc, err := calendar.Zone(pt.Zone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(pt.Zone)
 	return pt, loc, nil
 }
 

@@ -303,10 +303,7 @@ func mailSigned(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], q *q
 	if err != nil {
 		return err
 	}
-	loc, err := calendar.Zone(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(org.TimeZone)
 	client, clientName := qt.ContactEmail, qt.ContactName
 	if client == "" {
 		client, clientName = qt.CustomerEmail, qt.CustomerName

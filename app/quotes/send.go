@@ -146,9 +146,7 @@ func (s *sending) load(ctx context.Context) error {
 	if s.org, err = s.q.GetOrgForDocuments(ctx, s.in.OrgID); err != nil {
 		return err
 	}
-	if s.loc, err = calendar.Zone(s.org.TimeZone); err != nil {
-		s.loc = time.UTC
-	}
+	s.loc = calendar.ZoneOrUTC(s.org.TimeZone)
 	return nil
 }
 
@@ -327,10 +325,7 @@ func buyerOf(ctx context.Context, q *queries.Queries, orgID int64, qt queries.Ge
 
 // document assembles what a version's PDF prints.
 func document(pt Parties, logo []byte, number string, v queries.QuoteVersion, lines []queries.QuoteLine, t tax.Totals, issued time.Time) printing.Document {
-	loc, err := calendar.Zone(pt.Zone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(pt.Zone)
 	d := printing.Document{Kind: "quote", Number: number, Version: int(v.N), Issued: issued, ValidUntil: v.ValidUntil.Time,
 		Locale: pt.Locale, Location: loc, Currency: v.Currency, Seller: pt.Seller, Buyer: pt.Buyer, Logo: logo,
 		Totals: t, Terms: v.Terms}
@@ -425,11 +420,7 @@ func VersionParties(v queries.QuoteVersion) (seller, buyer printing.Party, local
 	if err := json.Unmarshal(v.Parties, &pt); err != nil {
 		return printing.Party{}, printing.Party{}, "", nil, err
 	}
-	loc, lerr := calendar.Zone(pt.Zone)
-	if lerr != nil {
-		loc = time.UTC
-	}
-	return pt.Seller, pt.Buyer, pt.Locale, loc, nil
+	return pt.Seller, pt.Buyer, pt.Locale, calendar.ZoneOrUTC(pt.Zone), nil
 }
 
 // DraftPDF renders a draft version as the client would get it if it were

@@ -279,10 +279,7 @@ func (s *Store) voucher(ctx context.Context, tx pgx.Tx, orgID int64, o mercadoli
 	if err != nil {
 		return queries.Invoice{}, err
 	}
-	loc, err := calendar.Zone(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(org.TimeZone)
 	rates, err := tax.IVAOn(ctx, q, org.Country, calendar.Today(now, loc))
 	if err != nil || len(rates) == 0 {
 		return queries.Invoice{}, fmt.Errorf("store: no IVA rates for %s: %w", org.Country, err)

@@ -49,10 +49,7 @@ func LoadCalendar(ctx context.Context, q *queries.Queries, orgID int64) (calenda
 	if err != nil {
 		return calendar.Calendar{}, err
 	}
-	loc, err := calendar.Zone(org.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(org.TimeZone)
 	hours := calendar.DefaultHours
 	if bc, err := q.GetBusinessCalendar(ctx, orgID); err == nil {
 		hours = bc.Hours

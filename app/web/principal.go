@@ -101,9 +101,5 @@ func (p *Principal) Today(now time.Time) time.Time {
 // Location is the org's time zone, for showing times (UTC if the stored
 // name is unknown, which the org form prevents).
 func (p *Principal) Location() *time.Location {
-	loc, err := calendar.Zone(p.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	return calendar.ZoneOrUTC(p.TimeZone)
 }

@@ -157,10 +157,7 @@ func Periods(s Schedule, from, to time.Time) []time.Time {
 
 // Today is now's day in the org's zone.
 func Today(now time.Time, zone string) time.Time {
-	loc, err := calendar.Zone(zone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := calendar.ZoneOrUTC(zone)
 	return calendar.Today(now, loc)
 }
 

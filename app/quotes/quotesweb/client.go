@@ -118,10 +118,7 @@ func (h *Handler) renderClient(c *fiber.Ctx, status int, l queries.FindQuoteLink
 	}
 	if v.Status == "signed" {
 		if s, err := h.Q.GetSignature(ctx, queries.GetSignatureParams{OrgID: l.OrgID, QuoteID: l.QuoteID, VersionN: l.VersionN}); err == nil {
-			loc, _ := calendar.Zone(pt.Zone)
-			if loc == nil {
-				loc = time.UTC
-			}
+			loc := calendar.ZoneOrUTC(pt.Zone)
 			cv.Signer, cv.SignedAt = s.SignerName, s.At.In(loc).Format("02/01/2006 15:04")
 		}
 	}

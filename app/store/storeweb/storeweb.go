@@ -274,10 +274,7 @@ func RegisterLive(h *hub.Hub, q *queries.Queries) {
 		if err != nil {
 			return nil, err
 		}
-		loc, err := calendar.Zone(org.TimeZone)
-		if err != nil {
-			loc = time.UTC
-		}
+		loc := calendar.ZoneOrUTC(org.TimeZone)
 		st, err := status(ctx, q, conn, loc)
 		if err != nil {
 			return nil, err
