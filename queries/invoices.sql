@@ -211,12 +211,14 @@ SELECT owner_id FROM customers WHERE org_id = @org_id AND id = @id;
 -- invoice elsewhere.
 SELECT EXISTS (SELECT 1 FROM invoices WHERE org_id = @org_id AND (kind = 'simplified' OR @any_kind::boolean));
 
--- name: IssuedReplacementsOf :one
--- How many issued complete invoices (F3) replace this simplified one: a
--- ticket is exchanged once.
-SELECT count(*) FROM invoice_corrections c
+-- name: IssuedSuccessorsOf :one
+-- What issued invoices name this simplified one: complete invoices (F3)
+-- that replace it, and rectificativas (R5) that correct it. A ticket is
+-- exchanged once, and either exchanged or corrected as a ticket.
+SELECT count(*) FILTER (WHERE i.fiscal_type = 'F3') AS replaced, count(*) FILTER (WHERE i.fiscal_type = 'R5') AS corrected
+FROM invoice_corrections c
 JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
-WHERE c.org_id = @org_id AND c.corrected_id = @corrected_id AND i.state = 'issued' AND i.fiscal_type = 'F3';
+WHERE c.org_id = @org_id AND c.corrected_id = @corrected_id AND i.state = 'issued';
 
 -- name: UpdateOrgFiscal :exec
 -- The admin's Datos fiscales: the tax id, address and art. 4.2 activity

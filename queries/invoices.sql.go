@@ -716,24 +716,31 @@ func (q *Queries) IssuedCorrectionsOf(ctx context.Context, arg IssuedCorrections
 	return count, err
 }
 
-const issuedReplacementsOf = `-- name: IssuedReplacementsOf :one
-SELECT count(*) FROM invoice_corrections c
+const issuedSuccessorsOf = `-- name: IssuedSuccessorsOf :one
+SELECT count(*) FILTER (WHERE i.fiscal_type = 'F3') AS replaced, count(*) FILTER (WHERE i.fiscal_type = 'R5') AS corrected
+FROM invoice_corrections c
 JOIN invoices i ON i.org_id = c.org_id AND i.id = c.invoice_id
-WHERE c.org_id = $1 AND c.corrected_id = $2 AND i.state = 'issued' AND i.fiscal_type = 'F3'
+WHERE c.org_id = $1 AND c.corrected_id = $2 AND i.state = 'issued'
 `
 
-type IssuedReplacementsOfParams struct {
+type IssuedSuccessorsOfParams struct {
 	OrgID       int64
 	CorrectedID int64
 }
 
-// How many issued complete invoices (F3) replace this simplified one: a
-// ticket is exchanged once.
-func (q *Queries) IssuedReplacementsOf(ctx context.Context, arg IssuedReplacementsOfParams) (int64, error) {
-	row := q.db.QueryRow(ctx, issuedReplacementsOf, arg.OrgID, arg.CorrectedID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type IssuedSuccessorsOfRow struct {
+	Replaced  int64
+	Corrected int64
+}
+
+// What issued invoices name this simplified one: complete invoices (F3)
+// that replace it, and rectificativas (R5) that correct it. A ticket is
+// exchanged once, and either exchanged or corrected as a ticket.
+func (q *Queries) IssuedSuccessorsOf(ctx context.Context, arg IssuedSuccessorsOfParams) (IssuedSuccessorsOfRow, error) {
+	row := q.db.QueryRow(ctx, issuedSuccessorsOf, arg.OrgID, arg.CorrectedID)
+	var i IssuedSuccessorsOfRow
+	err := row.Scan(&i.Replaced, &i.Corrected)
+	return i, err
 }
 
 const linkDeliveryNote = `-- name: LinkDeliveryNote :exec

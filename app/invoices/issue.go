@@ -350,11 +350,11 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 		if ft == "R5" && deref(c.FiscalType) == "F2" {
 			// A ticket exchanged for a complete invoice (F3) is corrected
 			// through that invoice.
-			done, err := s.exchanged(ctx, c.ID)
+			next, err := s.successors(ctx, c.ID)
 			if err != nil {
 				return err
 			}
-			if done {
+			if next.Replaced > 0 {
 				bad.add("corrects", "invoices.corrects_replaced", number)
 			}
 		}
@@ -372,15 +372,15 @@ func accrued(inv queries.Invoice) time.Time {
 	return inv.IssueDate.Time
 }
 
-// exchanged holds a ticket until the transaction ends and says whether an
-// issued F3 replaces it: two exchanges of one ticket, or an exchange and
-// an R5, queue on the hold and the second sees the first.
-func (s *issuing) exchanged(ctx context.Context, ticketID int64) (bool, error) {
+// successors holds a ticket until the transaction ends and counts the
+// issued F3s that replace it and R5s that correct it: two exchanges of one
+// ticket, or an exchange and an R5, queue on the hold and the second sees
+// the first.
+func (s *issuing) successors(ctx context.Context, ticketID int64) (queries.IssuedSuccessorsOfRow, error) {
 	if _, err := s.q.LockInvoice(ctx, queries.LockInvoiceParams{OrgID: s.in.OrgID, ID: ticketID}); err != nil {
-		return false, err
+		return queries.IssuedSuccessorsOfRow{}, err
 	}
-	n, err := s.q.IssuedReplacementsOf(ctx, queries.IssuedReplacementsOfParams{OrgID: s.in.OrgID, CorrectedID: ticketID})
-	return n > 0, err
+	return s.q.IssuedSuccessorsOf(ctx, queries.IssuedSuccessorsOfParams{OrgID: s.in.OrgID, CorrectedID: ticketID})
 }
 
 // checkReplaced: an F3 replaces simplified invoices already issued, on
@@ -403,13 +403,19 @@ func (s *issuing) checkReplaced(ctx context.Context, bad Invalid) error {
 			bad.add("corrects", "invoices.replaces_later", map[string]any{"Number": deref(c.FullNumber)})
 			continue
 		}
-		// A ticket is exchanged for a complete invoice once.
-		done, err := s.exchanged(ctx, c.ID)
+		// A ticket is exchanged for a complete invoice once, and not after
+		// an R5 corrected it: the F3 restates the ticket's lines, so the
+		// correction would be lost from the complete invoice (and counted
+		// twice against the sale).
+		next, err := s.successors(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		if done {
+		switch {
+		case next.Replaced > 0:
 			bad.add("corrects", "invoices.replaced_already", map[string]any{"Number": deref(c.FullNumber)})
+		case next.Corrected > 0:
+			bad.add("corrects", "invoices.replaces_corrected", map[string]any{"Number": deref(c.FullNumber)})
 		}
 	}
 	return nil

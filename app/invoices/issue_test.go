@@ -195,6 +195,15 @@ func TestCorrectionWindowAndReplacementDates(t *testing.T) {
 	if _, err := w.issue(r5.ID, time.Time{}); !errors.As(err, &bad) || bad["corrects"].ID != "invoices.corrects_replaced" {
 		t.Errorf("an R5 of a ticket exchanged for an F3: %v", err)
 	}
+	// Corrected by an R5, a ticket is no longer exchanged: the F3 would
+	// restate its lines without the correction.
+	returned := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, Lines: []invoices.LineInput{w.line("Caja", "2", 1000, "21")}}).ID, time.Time{})
+	w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R5", Method: invoices.ByDifference, Reason: "Devolución",
+		Corrects: []int64{returned.ID}, Lines: []invoices.LineInput{w.line("Caja", "-1", 1000, "21")}}).ID, time.Time{})
+	late3 := w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{returned.ID}, Lines: []invoices.LineInput{w.line("Caja", "2", 1000, "21")}})
+	if _, err := w.issue(late3.ID, time.Time{}); !errors.As(err, &bad) || bad["corrects"].ID != "invoices.replaces_corrected" {
+		t.Errorf("an F3 of a ticket an R5 corrected: %v", err)
+	}
 }
 
 // A correction by difference corrects the operation as it was taxed: its
