@@ -20,6 +20,7 @@ import (
 	"pulso/app/printing"
 	"pulso/app/series"
 	"pulso/app/tax"
+	"pulso/app/verifactu"
 	"pulso/queries"
 )
 
@@ -323,6 +324,11 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 		bad.add("corrects", "invoices.corrects_required", nil)
 	}
 	ft := deref(s.inv.FiscalType)
+	if c := s.parties.Customer; c != nil && s.facts.Country == "ES" && !verifactu.TipoFactura(ft).AllowsRecipient(recipient(*c, s.treat)) {
+		// The AEAT refuses an R2 or R3 naming a foreign customer by the
+		// tax id of their country (1191, 1192).
+		bad.add("corrective_type", map[string]string{"R2": "invoices.corrective_type_recipient_r2", "R3": "invoices.corrective_type_recipient_r3"}[ft], nil)
+	}
 	oldest := s.date.AddDate(-correctionYears, 0, 0)
 	for _, c := range corrected {
 		number := map[string]any{"Number": deref(c.FullNumber)}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -528,6 +529,24 @@ func TestIssueRefusesWithFieldMessages(t *testing.T) {
 	_, err = w.issue(w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, CustomerID: &rc, Lines: at400}).ID, time.Time{})
 	if problem(err, "kind") != "invoices.simplified_not_allowed" {
 		t.Errorf("reverse charge on a simplified invoice: %v", err)
+	}
+	// The AEAT takes an R2 or R3 only for a recipient with a Spanish NIF
+	// (an R2 also by EU VAT number): not for a customer named by the tax
+	// id of their country (1191, 1192). A customer with a NIF may get both.
+	mexican := w.newCustomer(t, "Importadora Azteca S.A. de C.V.", "IAZ010101AB1", func(p *queries.CreateCustomerParams) { p.Country = "MX" })
+	sold := w.mustIssue(t, w.draft(t, invoices.DraftInput{CustomerID: &mexican, Lines: []invoices.LineInput{w.line("Lote", "1", 50000, "21")}}).ID, time.Time{})
+	for _, typ := range []string{"R2", "R3"} {
+		in := corrective(typ, invoices.ByDifference, "Impago", sold.ID)
+		in.CustomerID = &mexican
+		if _, err := w.issue(w.draft(t, in).ID, time.Time{}); problem(err, "corrective_type") != "invoices.corrective_type_recipient_"+strings.ToLower(typ) {
+			t.Errorf("%s to a customer named by a Mexican RFC: %v", typ, err)
+		}
+	}
+	rcSold := w.mustIssue(t, w.draft(t, invoices.DraftInput{CustomerID: &rc, Lines: []invoices.LineInput{w.line("Consultoría", "1", 50000, "21")}}).ID, time.Time{})
+	in := corrective("R2", invoices.ByDifference, "Concurso", rcSold.ID)
+	in.CustomerID = &rc
+	if _, err := w.issue(w.draft(t, in).ID, time.Time{}); err != nil {
+		t.Errorf("R2 to a customer with a NIF: %v", err)
 	}
 	// Bad drafts never get written.
 	for name, in := range map[string]invoices.DraftInput{

@@ -34,6 +34,24 @@ func (t TipoFactura) Rectificativa() bool {
 // F2 and R5 must not (1190).
 func (t TipoFactura) needsRecipients() bool { return t != F2 && t != R5 }
 
+// AllowsRecipient says whether an invoice of type t may name p: an R2
+// (the recipient in concurso, LIVA art. 80.Tres) names it by NIF or by
+// IDOtro 02 (NIF-IVA) or 07 (not registered), AEAT 1192; an R3 (bad
+// debts, art. 80.Cuatro) by NIF or IDOtro 07, AEAT 1191. Any other type
+// takes any identification.
+func (t TipoFactura) AllowsRecipient(p Persona) bool {
+	if p.IDOtro == nil {
+		return true
+	}
+	switch t {
+	case R2:
+		return p.IDOtro.IDType == "02" || p.IDOtro.IDType == "07"
+	case R3:
+		return p.IDOtro.IDType == "07"
+	}
+	return true
+}
+
 func (t TipoFactura) valid() bool { return t == F1 || t == F2 || t == F3 || t.Rectificativa() }
 
 // TipoRectificativa is how a rectificativa corrects (XSD

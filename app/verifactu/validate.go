@@ -343,6 +343,10 @@ func (a *Alta) Validate() error {
 		if p.NIF == a.IDFactura.IDEmisorFactura {
 			return fieldErr(field+".NIF", "is the issuer's own NIF (AEAT 1193)")
 		}
+		if !t.AllowsRecipient(p) {
+			return fieldErr(field+".IDOtro.IDType", "%s names its recipient by NIF or by IDType %s, is %s (AEAT %s)",
+				t, map[TipoFactura]string{R2: "02 or 07", R3: "07"}[t], p.IDOtro.IDType, map[TipoFactura]string{R2: "1192", R3: "1191"}[t])
+		}
 	}
 	if len(a.Desglose) < 1 || len(a.Desglose) > 12 {
 		return fieldErr("Desglose", "must have 1 to 12 lines, has %d", len(a.Desglose))

@@ -445,6 +445,16 @@ func TestValidateRefuses(t *testing.T) {
 		{"Destinatarios[0].IDOtro.ID", func(a *Alta) {
 			a.Destinatarios[0] = Persona{NombreRazon: "X", IDOtro: &IDOtro{"FR", "02", strings.Repeat("1", 21)}}
 		}},
+		{"Destinatarios[0].IDOtro.IDType", func(a *Alta) {
+			a.TipoFactura, a.TipoRectificativa = R3, PorDiferencias
+			a.FacturasRectificadas = []IDFactura{{"B76543214", "F-1", date("01-01-2026")}}
+			a.Destinatarios[0] = Persona{NombreRazon: "X", IDOtro: &IDOtro{"FR", "02", "FR1"}}
+		}},
+		{"Destinatarios[0].IDOtro.IDType", func(a *Alta) {
+			a.TipoFactura, a.TipoRectificativa = R2, PorDiferencias
+			a.FacturasRectificadas = []IDFactura{{"B76543214", "F-1", date("01-01-2026")}}
+			a.Destinatarios[0] = Persona{NombreRazon: "X", IDOtro: &IDOtro{"MA", "04", "MA1"}}
+		}},
 		{"Desglose", func(a *Alta) { a.Desglose = nil }},
 		{"Desglose", func(a *Alta) {
 			for range 11 {
@@ -517,6 +527,29 @@ func TestValidateRefuses(t *testing.T) {
 		var fe *FieldError
 		if err := a.Validate(); !errors.As(err, &fe) || fe.Field != field {
 			t.Errorf("anulación %s: got %v", field, err)
+		}
+	}
+}
+
+// The recipients an R2 or R3 may name (AEAT 1191, 1192), as
+// TestValidateRefuses checks the ones they may not.
+func TestRecipientsOfR2AndR3(t *testing.T) {
+	for _, c := range []struct {
+		tipo TipoFactura
+		who  Persona
+	}{
+		{R2, Persona{NombreRazon: "X", NIF: "A58818501"}},
+		{R2, Persona{NombreRazon: "X", IDOtro: &IDOtro{"FR", "02", "FR12345678901"}}},
+		{R2, Persona{NombreRazon: "X", IDOtro: &IDOtro{"ES", "07", "X1"}}},
+		{R3, Persona{NombreRazon: "X", NIF: "A58818501"}},
+		{R3, Persona{NombreRazon: "X", IDOtro: &IDOtro{"ES", "07", "X1"}}},
+		{R4, Persona{NombreRazon: "X", IDOtro: &IDOtro{"MA", "04", "MA1"}}},
+	} {
+		a := ordinaria("R-1")
+		a.TipoFactura, a.TipoRectificativa, a.Destinatarios = c.tipo, PorDiferencias, []Persona{c.who}
+		a.FacturasRectificadas = []IDFactura{{"B76543214", "F-1", date("01-01-2026")}}
+		if err := a.Validate(); err != nil {
+			t.Errorf("%s to %+v: %v", c.tipo, c.who.IDOtro, err)
 		}
 	}
 }
