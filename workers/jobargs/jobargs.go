@@ -209,6 +209,17 @@ type SummaryInvoices struct {
 
 func (SummaryInvoices) Kind() string { return "summary_invoices" }
 
+// Only an unfinished job is the same: a run whose job River discarded
+// (ten failed attempts) or someone cancelled gets a new one when the month
+// is started again, and resumes.
 func (SummaryInvoices) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinished}}
+}
+
+// unfinished are the states of a job that will still run (or is running),
+// for UniqueOpts.ByState: a completed, discarded or cancelled job does not
+// stop a new one with the same args.
+var unfinished = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
 }

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // TargetCheck evaluates one user's sales target of one month (app/targets)
@@ -25,15 +24,10 @@ type TargetCheck struct {
 
 func (TargetCheck) Kind() string { return "target_check" }
 
-// targetCheckStates leave completed jobs out: a check that ran for an
-// earlier save of the same target must not stop the next one's.
-var targetCheckStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-	rivertype.JobStateRunning, rivertype.JobStateScheduled,
-}
-
+// A check that ran for an earlier save of the same target must not stop
+// the next one's: only an unfinished check is the same.
 func (TargetCheck) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: targetCheckStates}}
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinished}}
 }
 
 // TargetPace is the periodic check of every target of the current month:

@@ -29,7 +29,10 @@ func Month(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 
 
 // StartMonthEnd opens the month-end run of month (any day of it) and
 // queues its job in tx. A run of that month still open is returned instead
-// of a second one. A month that has not begun is refused.
+// of a second one, with its job queued again: River keeps one unfinished
+// job per run (jobargs.SummaryInvoices), so this only revives a run whose
+// job was discarded or cancelled, which would otherwise stay open, and
+// block the month, for good. A month that has not begun is refused.
 func StartMonthEnd(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], orgID int64, month time.Time, by *int64, now time.Time) (queries.InvoiceRun, error) {
 	q := queries.New(tx)
 	org, err := q.GetOrgForInvoicing(ctx, orgID)
@@ -45,13 +48,14 @@ func StartMonthEnd(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], o
 	}
 	to := from.AddDate(0, 1, -1)
 	run, err := q.CreateInvoiceRun(ctx, queries.CreateInvoiceRunParams{OrgID: orgID, PeriodStart: calendar.Date(from), PeriodEnd: calendar.Date(to), CreatedBy: by})
+	opened := err == nil
 	if errors.Is(err, pgx.ErrNoRows) {
-		return q.OpenInvoiceRun(ctx, queries.OpenInvoiceRunParams{OrgID: orgID, PeriodStart: calendar.Date(from)})
+		run, err = q.OpenInvoiceRun(ctx, queries.OpenInvoiceRunParams{OrgID: orgID, PeriodStart: calendar.Date(from)})
 	}
 	if err != nil {
 		return run, err
 	}
-	if _, err := jobs.InsertTx(ctx, tx, jobargs.SummaryInvoices{OrgID: orgID, RunID: run.ID}, nil); err != nil {
+	if _, err := jobs.InsertTx(ctx, tx, jobargs.SummaryInvoices{OrgID: orgID, RunID: run.ID}, nil); err != nil || !opened {
 		return run, err
 	}
 	return run, publishRun(ctx, run, "queued")

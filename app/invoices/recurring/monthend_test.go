@@ -82,6 +82,20 @@ func TestMonthEnd(t *testing.T) {
 	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'summary_invoices' AND args->>'run_id' = $1`, fmt.Sprint(run.ID)); n != 1 {
 		t.Errorf("%d jobs queued for the run, want 1", n)
 	}
+	// A run whose job River gave up on (ten failed attempts) stays open;
+	// starting the month again queues it anew instead of leaving the month
+	// blocked.
+	w.env.Exec(`UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE kind = 'summary_invoices' AND args->>'run_id' = $1`, fmt.Sprint(run.ID))
+	w.tx(t, func(ctx context.Context, tx pgx.Tx) error {
+		again, err := recurring.StartMonthEnd(ctx, tx, w.env.Deps.Jobs, w.org.ID, month, &w.user.ID, time.Now())
+		if err == nil && again.ID != run.ID {
+			err = fmt.Errorf("start after a discarded job made run %d, want %d", again.ID, run.ID)
+		}
+		return err
+	})
+	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'summary_invoices' AND args->>'run_id' = $1 AND state = 'available'`, fmt.Sprint(run.ID)); n != 1 {
+		t.Errorf("%d jobs waiting for the run after its job was discarded, want 1", n)
+	}
 	if err := recurring.RunMonthEnd(ctx, w.env.DB, nil, w.org.ID, run.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
