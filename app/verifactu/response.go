@@ -121,6 +121,23 @@ type Fault struct {
 
 func (f *Fault) Error() string { return "verifactu: AEAT fault " + f.FaultCode + ": " + f.FaultString }
 
+// Transient says whether the fault is one of the AEAT's own technical
+// errors (errores.properties: "Error técnico…", a service not active),
+// which go away by themselves, unlike a request or a certificate it
+// refuses: the same records are sent again after the usual back-off.
+func (f *Fault) Transient() bool {
+	switch f.Code {
+	case 3500, 3501, // error técnico de base de datos
+		4108, // error técnico al obtener el certificado
+		4110, // error técnico al comprobar los apoderamientos
+		4111, // error técnico al crear el trámite
+		4128, // error técnico en la recuperación del valor del Gestor de Tablas
+		4134: // servicio no activo
+		return true
+	}
+	return false
+}
+
 // ErrResponse is returned for an answer that is neither a
 // RespuestaRegFactuSistemaFacturacion nor a SOAP fault.
 var ErrResponse = errors.New("verifactu: unexpected answer")

@@ -261,9 +261,10 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 	default:
 		outcome, lastErr, round.Err = res.Outcome.String(), fmt.Sprint(res.Err), res.Err
 		next = now.Add(pause(failures))
-		if res.Outcome != aeat.RetryLater {
+		if res.Outcome != aeat.RetryLater && !(res.Fault != nil && res.Fault.Transient()) {
 			// A fault or a refusal will not change by itself: look again
-			// in an hour (a new certificate retries at once).
+			// in an hour (a new certificate retries at once). The AEAT's
+			// technical faults back off like a missing answer.
 			next = now.Add(MaxPause)
 		}
 	}

@@ -503,6 +503,30 @@ func TestFaultLeavesRecordsPending(t *testing.T) {
 	}
 }
 
+// A technical fault of the AEAT's (3501, its database) goes away by itself:
+// the chain backs off as after a lost answer, doubling from a minute, not
+// for the hour a refused request waits; the records go out when it
+// answers again.
+func TestTechnicalFaultBacksOff(t *testing.T) {
+	r := newRig(t)
+	r.chain(1, 1)
+	r.srv.Script(aeattest.Reply{Fault: 3501}, aeattest.Reply{Fault: 4111})
+	if round := r.send(); round.Outcome != aeat.Faulted || !round.Next.Equal(r.clock.Add(sending.FirstPause)) {
+		t.Fatalf("first technical fault: %+v", round)
+	}
+	r.clock = r.clock.Add(sending.FirstPause)
+	if round := r.send(); round.Outcome != aeat.Faulted || !round.Next.Equal(r.clock.Add(2*sending.FirstPause)) {
+		t.Fatalf("second technical fault in a row: %+v", round)
+	}
+	r.clock = r.clock.Add(2 * sending.FirstPause)
+	if round := r.send(); round.Outcome != aeat.Answered || round.Sent != 1 {
+		t.Fatalf("after the faults: %+v", round)
+	}
+	if got := statuses(r.records()); got != "accepted" {
+		t.Errorf("statuses %q", got)
+	}
+}
+
 // Without a certificate nothing leaves; uploading one lets the chain send
 // at once.
 func TestNoCertificateThenUpload(t *testing.T) {
