@@ -1035,6 +1035,7 @@ type StoreOrder struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	RefundedCents int64
+	ErrorParams   []byte
 }
 
 type StoreSync struct {

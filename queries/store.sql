@@ -69,7 +69,7 @@ RETURNING *;
 
 -- name: UpdateStoreOrder :one
 UPDATE store_orders SET status = @status, total = @total, last_updated = @last_updated, state = @state,
-    invoice_id = sqlc.narg('invoice_id'), error = @error, refunded_cents = @refunded_cents, updated_at = now()
+    invoice_id = sqlc.narg('invoice_id'), error = @error, error_params = @error_params, refunded_cents = @refunded_cents, updated_at = now()
 WHERE org_id = @org_id AND connection_id = @connection_id AND order_id = @order_id
 RETURNING *;
 

@@ -410,7 +410,7 @@ const insertStoreOrder = `-- name: InsertStoreOrder :one
 INSERT INTO store_orders (org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')
 ON CONFLICT DO NOTHING
-RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents
+RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents, error_params
 `
 
 type InsertStoreOrderParams struct {
@@ -452,6 +452,7 @@ func (q *Queries) InsertStoreOrder(ctx context.Context, arg InsertStoreOrderPara
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.RefundedCents,
+		&i.ErrorParams,
 	)
 	return i, err
 }
@@ -558,7 +559,7 @@ func (q *Queries) ListStoreConnections(ctx context.Context, orgID int64) ([]Stor
 }
 
 const listStoreOrderProblems = `-- name: ListStoreOrderProblems :many
-SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents FROM store_orders WHERE org_id = $1 AND (state IN ('blocked', 'failed') OR state = 'invoiced' AND error <> '')
+SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents, error_params FROM store_orders WHERE org_id = $1 AND (state IN ('blocked', 'failed') OR state = 'invoiced' AND error <> '')
 ORDER BY updated_at DESC LIMIT 50
 `
 
@@ -588,6 +589,7 @@ func (q *Queries) ListStoreOrderProblems(ctx context.Context, orgID int64) ([]St
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.RefundedCents,
+			&i.ErrorParams,
 		); err != nil {
 			return nil, err
 		}
@@ -634,7 +636,7 @@ func (q *Queries) LockStoreConnection(ctx context.Context, arg LockStoreConnecti
 }
 
 const lockStoreOrder = `-- name: LockStoreOrder :one
-SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents FROM store_orders WHERE org_id = $1 AND connection_id = $2 AND order_id = $3 FOR UPDATE
+SELECT org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents, error_params FROM store_orders WHERE org_id = $1 AND connection_id = $2 AND order_id = $3 FOR UPDATE
 `
 
 type LockStoreOrderParams struct {
@@ -661,6 +663,7 @@ func (q *Queries) LockStoreOrder(ctx context.Context, arg LockStoreOrderParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.RefundedCents,
+		&i.ErrorParams,
 	)
 	return i, err
 }
@@ -919,9 +922,9 @@ func (q *Queries) TakeStoreOAuthState(ctx context.Context, arg TakeStoreOAuthSta
 
 const updateStoreOrder = `-- name: UpdateStoreOrder :one
 UPDATE store_orders SET status = $1, total = $2, last_updated = $3, state = $4,
-    invoice_id = $5, error = $6, refunded_cents = $7, updated_at = now()
-WHERE org_id = $8 AND connection_id = $9 AND order_id = $10
-RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents
+    invoice_id = $5, error = $6, error_params = $7, refunded_cents = $8, updated_at = now()
+WHERE org_id = $9 AND connection_id = $10 AND order_id = $11
+RETURNING org_id, connection_id, order_id, pack_id, status, channel, total, last_updated, state, invoice_id, error, created_at, updated_at, refunded_cents, error_params
 `
 
 type UpdateStoreOrderParams struct {
@@ -931,6 +934,7 @@ type UpdateStoreOrderParams struct {
 	State         string
 	InvoiceID     *int64
 	Error         string
+	ErrorParams   []byte
 	RefundedCents int64
 	OrgID         int64
 	ConnectionID  int64
@@ -945,6 +949,7 @@ func (q *Queries) UpdateStoreOrder(ctx context.Context, arg UpdateStoreOrderPara
 		arg.State,
 		arg.InvoiceID,
 		arg.Error,
+		arg.ErrorParams,
 		arg.RefundedCents,
 		arg.OrgID,
 		arg.ConnectionID,
@@ -966,6 +971,7 @@ func (q *Queries) UpdateStoreOrder(ctx context.Context, arg UpdateStoreOrderPara
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.RefundedCents,
+		&i.ErrorParams,
 	)
 	return i, err
 }

@@ -19,6 +19,7 @@ package invoices
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 
@@ -145,6 +146,21 @@ func (e Invalid) Error() string {
 	}
 	slices.Sort(fields)
 	return "invoices: " + strings.Join(fields, ", ")
+}
+
+// First is the one message to show where there is room for one (a
+// month-end run's item, a store order's row): the customer's tax id when
+// it is among them, as what the office fixes most often, else the first
+// by field name, so the same refusal always shows the same message.
+func (e Invalid) First() Problem {
+	if p, ok := e["customer_tax_id"]; ok {
+		return p
+	}
+	fields := slices.Sorted(maps.Keys(e))
+	if len(fields) == 0 {
+		return Problem{}
+	}
+	return e[fields[0]]
 }
 
 func (e Invalid) add(field, id string, params map[string]any) {

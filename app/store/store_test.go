@@ -270,8 +270,11 @@ func TestPlanLimitBlocksOrdersWithTheReason(t *testing.T) {
 	if run.Imported != 3 || run.Failed != 2 {
 		t.Fatalf("run %+v", run)
 	}
-	if n := w.env.Count(`SELECT count(*) FROM store_orders WHERE org_id = $1 AND state = 'blocked' AND error LIKE '%Mini%'`, w.org.ID); n != 2 {
-		t.Fatalf("%d blocked with the plan's name", n)
+	// The reason is kept as the message and its parameters, shown in the
+	// reader's language on the sync page.
+	if n := w.env.Count(`SELECT count(*) FROM store_orders WHERE org_id = $1 AND state = 'blocked' AND error = 'invoices.plan_limit'
+		AND error_params->>'Plan' = 'Mini' AND error_params->>'Limit' <> ''`, w.org.ID); n != 2 {
+		t.Fatalf("%d blocked with the plan's message", n)
 	}
 	// A second seller does not fit a plan of one store user.
 	w.fake.AddSeller(seller+1, "OTRA_TIENDA")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,7 +94,8 @@ func (s *Store) Apply(ctx context.Context, orgID, connID int64, o mercadolibre.O
 			return err
 		}
 		up := queries.UpdateStoreOrderParams{OrgID: orgID, ConnectionID: connID, OrderID: o.ID, Status: o.Status,
-			Total: o.TotalAmount, LastUpdated: o.LastUpdated, State: row.State, InvoiceID: row.InvoiceID, RefundedCents: row.RefundedCents}
+			Total: o.TotalAmount, LastUpdated: o.LastUpdated, State: row.State, InvoiceID: row.InvoiceID, RefundedCents: row.RefundedCents,
+			ErrorParams: noParams}
 		switch {
 		case paid[o.Status] && row.InvoiceID == nil:
 			inv, problem, err := s.issue(ctx, tx, orgID, o, now)
@@ -101,12 +103,17 @@ func (s *Store) Apply(ctx context.Context, orgID, connID int64, o mercadolibre.O
 				return err
 			}
 			switch {
-			case problem == "" && inv != nil:
+			case problem == nil:
 				up.State, up.InvoiceID, up.Error, res.New = Invoiced, &inv.ID, "", true
-			case strings.HasPrefix(problem, limitPrefix):
-				up.State, up.Error = Blocked, strings.TrimPrefix(problem, limitPrefix)
+			case problem.blocked:
+				up.State = Blocked
 			default:
-				up.State, up.Error = Failed, problem
+				up.State = Failed
+			}
+			if problem != nil {
+				if up.Error, up.ErrorParams, err = problem.stored(); err != nil {
+					return err
+				}
 			}
 		case cancelled[o.Status] && row.InvoiceID != nil && row.State == Invoiced:
 			if _, err := invoices.Void(ctx, tx, invoices.VoidInput{OrgID: orgID, InvoiceID: *row.InvoiceID,
@@ -131,8 +138,10 @@ func (s *Store) Apply(ctx context.Context, orgID, connID int64, o mercadolibre.O
 				switch {
 				case err != nil:
 					return err
-				case problem != "":
-					up.Error = problem
+				case problem != nil:
+					if up.Error, up.ErrorParams, err = problem.stored(); err != nil {
+						return err
+					}
 				default:
 					up.RefundedCents, up.Error, res.New = refunded, "", true
 				}
@@ -145,34 +154,54 @@ func (s *Store) Apply(ctx context.Context, orgID, connID int64, o mercadolibre.O
 	return res, err
 }
 
-// limitPrefix marks a problem that is the plan's limit (the order waits as
-// blocked rather than failed).
-const limitPrefix = "limit:"
+// refusal is why an order did not become a voucher, or its refund a
+// credit note: the invoice's message (invoices.Invalid.First), kept on the
+// order's row as its id and parameters and shown in the reader's language.
+// blocked: the plan's limit, so the order waits rather than failing.
+type refusal struct {
+	invoices.Problem
+	blocked bool
+}
+
+// noParams is the parameters of no message.
+var noParams = []byte("{}")
+
+// stored is the refusal as the order's row keeps it: error and
+// error_params.
+func (r *refusal) stored() (string, []byte, error) {
+	if len(r.Params) == 0 {
+		return r.ID, noParams, nil
+	}
+	params, err := json.Marshal(r.Params)
+	return r.ID, params, err
+}
+
+// refusalOf is the refusal err holds, if it is a field message.
+func refusalOf(err error) (*refusal, bool) {
+	var bad invoices.Invalid
+	if !errors.As(err, &bad) {
+		return nil, false
+	}
+	return &refusal{Problem: bad.First(), blocked: invoices.OverPlanLimit(err)}, true
+}
 
 // issue makes the order's voucher in a savepoint: a refusal (the plan's
 // limit, a line the invoice rules reject) rolls back the voucher alone and
-// comes back as problem text, so the order's row still records it.
-func (s *Store) issue(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibre.Order, now time.Time) (*queries.Invoice, string, error) {
+// comes back as a refusal, so the order's row still records it.
+func (s *Store) issue(ctx context.Context, tx pgx.Tx, orgID int64, o mercadolibre.Order, now time.Time) (*queries.Invoice, *refusal, error) {
 	var inv queries.Invoice
 	err := savepoint(ctx, tx, func(sp pgx.Tx) error {
 		var err error
 		inv, err = s.voucher(ctx, sp, orgID, o, now)
 		return err
 	})
-	var bad invoices.Invalid
-	switch {
-	case invoices.OverPlanLimit(err):
-		errors.As(err, &bad)
-		for _, p := range bad {
-			return nil, limitPrefix + fmt.Sprintf("Límite del plan %v alcanzado (%v comprobantes este mes)", p.Params["Plan"],
-				p.Params["Limit"]), nil
-		}
-	case errors.As(err, &bad):
-		return nil, bad.Error(), nil
-	case err != nil:
-		return nil, "", err
+	if r, ok := refusalOf(err); ok {
+		return nil, r, nil
 	}
-	return &inv, "", nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return &inv, nil, nil
 }
 
 // savepoint runs fn in a savepoint of tx, kept only when fn succeeds: a
@@ -209,24 +238,24 @@ func refundedCents(o mercadolibre.Order) (int64, error) {
 // difference of the voucher, priced VAT included like it, the amount
 // spread over the voucher's rates in proportion to what each was charged
 // (the last rate takes the rounding), never more than the voucher has left
-// to give back. A refusal comes back as problem text.
-func (s *Store) credit(ctx context.Context, tx pgx.Tx, orgID, voucherID int64, o mercadolibre.Order, amount int64, now time.Time) (string, error) {
+// to give back. A refusal comes back as one, for the order's row.
+func (s *Store) credit(ctx context.Context, tx pgx.Tx, orgID, voucherID int64, o mercadolibre.Order, amount int64, now time.Time) (*refusal, error) {
 	q := queries.New(tx)
 	voucher, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: orgID, ID: voucherID})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	lines, err := q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: orgID, InvoiceID: voucherID})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	credited, err := q.CreditedAmount(ctx, queries.CreditedAmountParams{OrgID: orgID, CorrectedID: voucherID})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	amount = min(amount, voucher.Total+credited) // credited is negative
 	if amount <= 0 {
-		return "", nil
+		return nil, nil
 	}
 	var rates []int64
 	charged := map[int64]int64{}
@@ -256,11 +285,10 @@ func (s *Store) credit(ctx context.Context, tx pgx.Tx, orgID, voucherID int64, o
 			invoices.IssueInput{OrgID: orgID, Locale: "es", Now: now})
 		return err
 	})
-	var bad invoices.Invalid
-	if errors.As(err, &bad) {
-		return bad.Error(), nil
+	if r, ok := refusalOf(err); ok {
+		return r, nil
 	}
-	return "", err
+	return nil, err
 }
 
 // voucher drafts and issues the order's sales voucher: a simplified

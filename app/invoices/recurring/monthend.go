@@ -176,17 +176,7 @@ func refused(err error) (invoices.Problem, bool) {
 	case err == nil:
 		return invoices.Problem{}, false
 	case errors.As(err, &bad):
-		fields := make([]string, 0, len(bad))
-		for f := range bad {
-			fields = append(fields, f)
-		}
-		slices.Sort(fields)
-		// The customer's tax id is what the office fixes most often: name
-		// it first when it is among the reasons.
-		if p, ok := bad["customer_tax_id"]; ok {
-			return p, true
-		}
-		return bad[fields[0]], true
+		return bad.First(), true
 	case errors.Is(err, invoices.ErrAlreadyInvoiced):
 		return invoices.Problem{ID: "invoice_runs.already_invoiced"}, true
 	case errors.As(err, &pgErr) && pgErr.Code[:2] == "23":

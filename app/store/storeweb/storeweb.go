@@ -7,6 +7,7 @@ package storeweb
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -174,7 +175,11 @@ func (h *Handler) Sync(c *fiber.Ctx) error {
 	d := storeview.Sync{Connection: connection(conn), Status: st}
 	for _, pr := range probs {
 		if pr.ConnectionID == conn.ID {
-			d.Problems = append(d.Problems, storeview.Problem{OrderID: strconv.FormatInt(pr.OrderID, 10), State: pr.State, Error: pr.Error})
+			p := storeview.Problem{OrderID: strconv.FormatInt(pr.OrderID, 10), State: pr.State, Error: pr.Error}
+			if err := json.Unmarshal(pr.ErrorParams, &p.Params); err != nil {
+				return err
+			}
+			d.Problems = append(d.Problems, p)
 		}
 	}
 	return web.Render(c, fiber.StatusOK, syncPage, storeview.SyncPage(d))

@@ -91,6 +91,21 @@ func TestConnectAndNotify(t *testing.T) {
 	if res.Status != http.StatusOK || !strings.Contains(res.Body, `data-testid="store-sync"`) {
 		t.Fatalf("sync page: %d %.300s", res.Status, res.Body)
 	}
+	// Orders that did not become vouchers show why in the reader's words,
+	// not as message ids.
+	env.Exec(`INSERT INTO store_orders (org_id, connection_id, order_id, status, channel, last_updated, state, error, error_params) VALUES
+		($1, $2, 2000000000000001, 'paid', 'marketplace', now(), 'blocked', 'invoices.plan_limit', '{"Plan": "Mini", "Limit": 50, "Upgrade": "Pyme"}'),
+		($1, $2, 2000000000000002, 'paid', 'marketplace', now(), 'failed', 'invoices.lines_invalid', '{}')`, org.ID, connID)
+	res = c.Get("/integraciones/" + connID)
+	for _, want := range []string{"Este mes ya se han emitido los 50 comprobantes del plan Mini", "cambie a Pyme", "2000000000000002"} {
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("sync page lacks %q: %.2000s", want, res.Body)
+		}
+	}
+	if strings.Contains(res.Body, "invoices.") {
+		t.Errorf("sync page shows a message id")
+	}
+	env.Exec(`DELETE FROM store_orders WHERE org_id = $1`, org.ID)
 
 	// Notifications: answered 200, one job per notification id.
 	anon := env.Client()
