@@ -150,7 +150,8 @@ func (s Sender) Schedule(ctx context.Context, tx pgx.Tx, in Input, at time.Time)
 }
 
 // Reschedule changes a scheduled send's minute and address while it still
-// waits (under its lock, so it cannot cross the job). The job already
+// waits (under its lock, so it cannot cross the job); an empty address is
+// the customer's, as for a new send. The job already
 // inserted for the old minute finds the row not due and does nothing; a
 // new one is inserted for the new minute. A send that already ran is an
 // invoices.Invalid on "send".
@@ -163,10 +164,18 @@ func (s Sender) Reschedule(ctx context.Context, tx pgx.Tx, orgID, sendID int64, 
 	if row.State != Scheduled {
 		return queries.InvoiceSend{}, invoices.Invalid{"send": {ID: "invoices.sends.already_ran"}}
 	}
+	// Without a name given, the e-mail greets whom it greeted while the
+	// address stays, and the customer (as a new send does) when it moves
+	// to another: the old recipient's name must not greet someone else.
+	in := Input{OrgID: orgID, InvoiceID: row.InvoiceID, To: to, ToName: toName}
+	if strings.TrimSpace(toName) == "" && strings.EqualFold(strings.TrimSpace(to), row.ToAddress) {
+		in.ToName = row.ToName
+	}
 	bad := invoices.Invalid{}
-	to = strings.TrimSpace(to)
-	if mail.ValidAddress(to) != nil {
-		bad["to"] = invoices.Problem{ID: "invoices.sends.to_invalid"}
+	if err := recipient(ctx, q, &in); err != nil {
+		if !errors.As(err, &bad) {
+			return queries.InvoiceSend{}, err
+		}
 	}
 	if !at.After(now) {
 		bad["at"] = invoices.Problem{ID: "invoices.sends.at_past"}
@@ -175,7 +184,7 @@ func (s Sender) Reschedule(ctx context.Context, tx pgx.Tx, orgID, sendID int64, 
 		return queries.InvoiceSend{}, bad
 	}
 	if row, err = q.RescheduleInvoiceSend(ctx, queries.RescheduleInvoiceSendParams{OrgID: orgID, ID: sendID, ScheduledAt: at.UTC(),
-		ToAddress: to, ToName: clip(toName, 200), UpdatedBy: by}); err != nil {
+		ToAddress: in.To, ToName: in.ToName, UpdatedBy: by}); err != nil {
 		return queries.InvoiceSend{}, err
 	}
 	if err := s.enqueue(ctx, tx, row); err != nil {

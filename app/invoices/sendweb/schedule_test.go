@@ -237,7 +237,9 @@ func TestRescheduleAndCancelHonoured(t *testing.T) {
 	var s queries.InvoiceSend
 	if err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		s, err = w.sender().Schedule(ctx, tx, sendsInput(w, customerEmail), first)
+		in := sendsInput(w, customerEmail)
+		in.ToName = "Marta (compras)"
+		s, err = w.sender().Schedule(ctx, tx, in, first)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -248,22 +250,34 @@ func TestRescheduleAndCancelHonoured(t *testing.T) {
 		t.Fatalf("fragment: %.1200s", res.Body)
 	}
 	sid := strconv.FormatInt(s.ID, 10)
+	// Another minute to the same address greets the same person.
+	res = form(w.RepC, w.path(w.inv, "/"+sid+"/reschedule"), "to", customerEmail, "date", moved.Format("2006-01-02"), "time", first.Format("15:04"))
+	if s = w.send(t, s.ID); res.Status != http.StatusOK || s.ToName != "Marta (compras)" {
+		t.Fatalf("rescheduled to the same address: %d, greeting %q", res.Status, s.ToName)
+	}
+	// A bad address is refused with its field message and changes nothing.
+	res = form(w.RepC, w.path(w.inv, "/"+sid+"/reschedule"), "to", "no es un correo", "date", moved.Format("2006-01-02"), "time", moved.Format("15:04"))
+	if s = w.send(t, s.ID); !strings.Contains(res.Body, "Este e-mail no es válido") || s.ToAddress != customerEmail || s.ScheduledAt.Equal(moved) {
+		t.Fatalf("rescheduled to a bad address: %d %.300s; now to %s at %v", res.Status, res.Body, s.ToAddress, s.ScheduledAt)
+	}
+	// Another address: the old recipient's name is not kept for it.
 	res = form(w.RepC, w.path(w.inv, "/"+sid+"/reschedule"), "to", "pagos@ebro.test", "date", moved.Format("2006-01-02"), "time", moved.Format("15:04"))
 	if res.Status != http.StatusOK {
 		t.Fatalf("reschedule: %d %.500s", res.Status, res.Body)
 	}
-	if s = w.send(t, s.ID); !s.ScheduledAt.Equal(moved) || s.ToAddress != "pagos@ebro.test" || s.UpdatedBy == nil || *s.UpdatedBy != w.Rep.ID {
-		t.Fatalf("after reschedule: %v to %s", s.ScheduledAt, s.ToAddress)
+	if s = w.send(t, s.ID); !s.ScheduledAt.Equal(moved) || s.ToAddress != "pagos@ebro.test" || s.ToName != "Ferretería Ebro S.L." ||
+		s.UpdatedBy == nil || *s.UpdatedBy != w.Rep.ID {
+		t.Fatalf("after reschedule: %v to %s greeting %q", s.ScheduledAt, s.ToAddress, s.ToName)
 	}
 	jobs := sendJobs(t, w, s.ID)
-	if len(jobs) != 2 || !jobs[0].ScheduledAt.Equal(first) || !jobs[1].ScheduledAt.Equal(moved) {
+	if len(jobs) != 3 || !jobs[0].ScheduledAt.Equal(first) || !jobs[2].ScheduledAt.Equal(moved) {
 		t.Fatalf("jobs after reschedule: %d", len(jobs))
 	}
 	runJob(t, w.worker(t, first), w, jobs[0])
 	if s = w.send(t, s.ID); s.State != "scheduled" || w.emails(s.ID) != 0 {
 		t.Fatalf("the old minute's job sent it: %s", s.State)
 	}
-	runJob(t, w.worker(t, moved), w, jobs[1])
+	runJob(t, w.worker(t, moved), w, jobs[2])
 	var to string
 	if err := w.Env.DB.QueryRow(context.Background(), `SELECT to_address FROM emails WHERE org_id = $1 AND key = $2`, w.Org.ID, "invoice-send:"+sid).Scan(&to); err != nil || to != "pagos@ebro.test" {
 		t.Fatalf("moved send's e-mail to %q (%v)", to, err)

@@ -225,7 +225,8 @@ func (h *Handler) Reschedule(c *fiber.Ctx) error {
 	at, err := sends.ParseAt(values["date"], values["time"], p.Location())
 	if err == nil {
 		err = live.BeginFunc(c.UserContext(), h.DB, func(ctx context.Context, tx pgx.Tx) error {
-			row, err = h.sender().Reschedule(ctx, tx, p.OrgID, s.ID, values["to"], s.ToName, at, &p.UserID, time.Now())
+			// The form asks no name: Reschedule keeps or renews the greeting.
+			row, err = h.sender().Reschedule(ctx, tx, p.OrgID, s.ID, values["to"], "", at, &p.UserID, time.Now())
 			return err
 		})
 	}
