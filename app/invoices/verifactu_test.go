@@ -391,9 +391,12 @@ func TestSimplifiedInvoicePricedTaxIncluded(t *testing.T) {
 	// Exchanged for a full invoice (F3) and corrected by substitution (R5)
 	// with the ticket's lines as the forms copy them, without saying how
 	// they are priced: priced as the ticket was, the same 15,91 € (taken
-	// as net, they were 18,59 €, IVA added twice).
+	// as net, they were 18,59 €, IVA added twice). The F3 replaces a twin
+	// ticket: one an R5 has corrected is no longer exchanged.
 	ticket := w.lines(t, inv.ID)
-	f3 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{inv.ID}, Lines: ticket}).ID, time.Time{})
+	twin := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Simplified, PricesIncludeTax: true,
+		Lines: []invoices.LineInput{w.line("Pegatina", "1", 1201, "21"), w.line("Pan", "3", 130, "4")}}).ID, time.Time{})
+	f3 := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Replacement, Corrects: []int64{twin.ID}, Lines: ticket}).ID, time.Time{})
 	r5sub := w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R5", Method: invoices.BySubstitution,
 		Reason: "Datos del ticket", Corrects: []int64{inv.ID}, Lines: ticket})
 	for _, got := range []queries.Invoice{f3, r5sub} {
@@ -403,7 +406,7 @@ func TestSimplifiedInvoicePricedTaxIncluded(t *testing.T) {
 		}
 	}
 	rs, _ = w.records(t)
-	if len(rs) != 3 || !strings.Contains(string(rs[2].Xml), "<sum1:ImporteTotal>15.91</sum1:ImporteTotal>") {
+	if len(rs) != 4 || !strings.Contains(string(rs[3].Xml), "<sum1:ImporteTotal>15.91</sum1:ImporteTotal>") {
 		t.Fatalf("F3 record:\n%s", rs[len(rs)-1].Xml)
 	}
 	w.validateRequest(t, rs)
