@@ -330,7 +330,11 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 	if err != nil {
 		return round, err
 	}
-	if round.Remaining > 0 {
+	// A full batch still waiting may go at once after an answer (the
+	// exception to TiempoEsperaEnvio that take applies), so the worker does
+	// not sleep out the wait before it: a backlog after an outage drains at
+	// the service's pace, not a request a minute.
+	if round.Remaining > 0 && !(outcome == "answered" && round.Remaining >= verifactu.MaxRecords) {
 		round.Next = next
 	}
 	if s.Log != nil && outcome != "answered" {
