@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -212,14 +211,9 @@ func (r *Runner) issue(ctx context.Context, tx pgx.Tx, t queries.RecurringInvoic
 }
 
 // refuse records on the template why its next period was refused: the
-// first field's message, in a stable order.
+// one message invoices.Invalid.First picks.
 func (r *Runner) refuse(ctx context.Context, orgID, id int64, bad invoices.Invalid, now time.Time) error {
-	fields := make([]string, 0, len(bad))
-	for f := range bad {
-		fields = append(fields, f)
-	}
-	slices.Sort(fields)
-	msg := bad[fields[0]].ID
+	msg := bad.First().ID
 	if r.Log != nil {
 		r.Log.InfoContext(ctx, "recurring invoice refused", "org_id", orgID, "template_id", id, "error", bad.Error())
 	}
