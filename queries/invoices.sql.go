@@ -370,14 +370,16 @@ SELECT o.name, o.tax_id, o.address, o.country, o.currency, o.time_zone, o.logo, 
        c.payment_terms_days, c.owner_id AS customer_owner_id, c.tax_regime, c.exempt_cause, c.irpf_rate,
        a.street, a.postal_code, a.city, a.province,
        h.last_seq AS chain_seq, h.last_num_serie AS chain_num_serie, h.last_fecha AS chain_fecha, h.last_huella AS chain_huella,
-       (SELECT coalesce(json_agg(r), '[]') FROM tax_rates_on(o.country, ($1::timestamptz AT TIME ZONE o.time_zone)::date) r)::json AS rates
-FROM orgs o LEFT JOIN customers c ON c.org_id = o.id AND c.id = $2
+       (SELECT coalesce(json_agg(r), '[]') FROM tax_rates_on(o.country,
+           coalesce($1::date, ($2::timestamptz AT TIME ZONE o.time_zone)::date)) r)::json AS rates
+FROM orgs o LEFT JOIN customers c ON c.org_id = o.id AND c.id = $3
 LEFT JOIN customer_addresses a ON a.org_id = c.org_id AND a.customer_id = c.id AND a.kind = 'billing'
 LEFT JOIN verifactu_chains h ON h.org_id = o.id AND h.issuer_nif = o.tax_id
-WHERE o.id = $3
+WHERE o.id = $4
 `
 
 type GetInvoiceContextParams struct {
+	RatesOn    pgtype.Date
 	RatesAt    *time.Time
 	CustomerID *int64
 	OrgID      int64
@@ -418,16 +420,21 @@ type GetInvoiceContextRow struct {
 // address, if any) and the owner its events go to (customer_found is false
 // when no customer was named or it is not the org's); and the head of the
 // issuer's VERI*FACTU chain as it is now (not locked:
-// AppendVerifactuRecord writes after it only if it has not moved); and,
-// when rates_at is given, the org's country's tax rates in force on that
-// instant's day in the org's zone (a rate that changes at midnight in
-// Madrid changes at 23:00 UTC) as tax_rates_on lists them (JSON rows of
-// tax_rates, for tax.DecodeRates).
+// AppendVerifactuRecord writes after it only if it has not moved); and the
+// org's country's tax rates in force on rates_on, or when it is not given
+// on rates_at's day in the org's zone (a rate that changes at midnight in
+// Madrid changes at 23:00 UTC), as tax_rates_on lists them (JSON rows of
+// tax_rates, for tax.DecodeRates; none when neither is given).
 // They are aggregated in the function's order: PostgreSQL inlines it as a
 // sorted subquery (WITH ORDINALITY would stop the inlining and plan the
 // function again on every call); TestDecodedRatesAreRatesOn holds the order.
 func (q *Queries) GetInvoiceContext(ctx context.Context, arg GetInvoiceContextParams) (GetInvoiceContextRow, error) {
-	row := q.db.QueryRow(ctx, getInvoiceContext, arg.RatesAt, arg.CustomerID, arg.OrgID)
+	row := q.db.QueryRow(ctx, getInvoiceContext,
+		arg.RatesOn,
+		arg.RatesAt,
+		arg.CustomerID,
+		arg.OrgID,
+	)
 	var i GetInvoiceContextRow
 	err := row.Scan(
 		&i.Name,

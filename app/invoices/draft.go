@@ -63,8 +63,12 @@ type DraftInput struct {
 	// simplified invoice, or the R5 by difference that gives part of one
 	// back; never with recargo or IRPF.
 	PricesIncludeTax bool
-	By               *int64
-	Now              time.Time
+	// TaxDate is the day whose tax rates the lines may take: the devengo
+	// (LIVA art. 75) of an invoice issued with an earlier date (a
+	// recurring period issued late). Zero: today in the org's zone.
+	TaxDate time.Time
+	By      *int64
+	Now     time.Time
 }
 
 // units a line may be sold in: the catalog's.
@@ -98,6 +102,10 @@ func CreateDraft(ctx context.Context, tx pgx.Tx, in DraftInput) (queries.Invoice
 // drawn it (InsertIssuedInvoice).
 func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) (queries.Invoice, error) {
 	q := queries.New(tx)
+	if d.TaxDate.IsZero() {
+		// The rates of the day the invoice is dated to.
+		d.TaxDate = in.taxDate()
+	}
 	s, org, err := checkDraft(ctx, q, d)
 	if err != nil {
 		return queries.Invoice{}, err
@@ -123,7 +131,8 @@ func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) 
 // drafting and issuing need of the org and the customer; nothing is
 // written. Problems come back as Invalid.
 func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, queries.GetInvoiceContextRow, error) {
-	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesAt: &in.Now})
+	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesAt: &in.Now,
+		RatesOn: calendar.DateOrNull(in.TaxDate)})
 	if err != nil {
 		return nil, org, err
 	}

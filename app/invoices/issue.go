@@ -66,6 +66,16 @@ type IssueInput struct {
 	Rehearsal bool
 }
 
+// taxDate is the devengo the caller dated the invoice to, whose tax rates
+// apply (LIVA art. 75): the operation's date when it comes first, else the
+// issue date; zero when neither is given (today in the org's zone).
+func (in IssueInput) taxDate() time.Time {
+	if !in.OperationDate.IsZero() && (in.IssueDate.IsZero() || in.OperationDate.Before(in.IssueDate)) {
+		return in.OperationDate
+	}
+	return in.IssueDate
+}
+
 // issuing is one Issue in progress.
 type issuing struct {
 	in      IssueInput
@@ -170,7 +180,8 @@ func (s *issuing) load(ctx context.Context) error {
 		if s.inv.State != Draft {
 			return ErrNotDraft
 		}
-		if s.facts, err = s.q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: s.in.OrgID, CustomerID: inv.CustomerID}); err != nil {
+		if s.facts, err = s.q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: s.in.OrgID, CustomerID: inv.CustomerID,
+			RatesAt: &s.in.Now, RatesOn: calendar.DateOrNull(s.in.taxDate())}); err != nil {
 			return err
 		}
 		if s.lines, err = s.q.ListInvoiceLines(ctx, queries.ListInvoiceLinesParams{OrgID: s.in.OrgID, InvoiceID: s.inv.ID}); err != nil {
@@ -233,6 +244,9 @@ func (s *issuing) validate(ctx context.Context) error {
 			bad.add("lines", "invoices.lines_tax_mismatch", nil)
 		}
 	}
+	if err := s.checkRates(bad); err != nil {
+		return err
+	}
 
 	// Who issues: a Spanish fiscal invoice names the issuer's NIF, and a
 	// complete one the issuer's address (RD 1619/2012 arts. 6.1.d–e, 7.1).
@@ -286,6 +300,40 @@ func (s *issuing) validate(ctx context.Context) error {
 		}
 	}
 	return bad.orNil()
+}
+
+// checkRates: a draft issued later than it was written (a draft left over
+// a change of rates) bills at the rates in force on its devengo, which load
+// read. Correctives, F3s and summaries keep the rates of what they correct,
+// replace or gather, which may have ended since; an invoice drafted and
+// issued at once was priced at its devengo's rates already.
+func (s *issuing) checkRates(bad Invalid) error {
+	switch Kind(s.inv.Kind) {
+	case Corrective, Replacement, Summary:
+		return nil
+	}
+	if s.given {
+		return nil
+	}
+	rates, err := tax.DecodeRates(s.facts.Rates)
+	if err != nil {
+		return err
+	}
+	in := map[int64]bool{}
+	for _, r := range rates {
+		in[r.ID] = true
+	}
+	devengo := s.date
+	if !s.opDate.IsZero() && s.opDate.Before(s.date) {
+		devengo = s.opDate
+	}
+	for _, l := range s.lines {
+		if !in[l.TaxRateID] {
+			bad.add("lines", "invoices.rate_not_in_force", map[string]any{"Line": l.Position,
+				"Rate": money.Decimal(l.TaxRate).String(), "Date": devengo.Format("02/01/2006")})
+		}
+	}
+	return nil
 }
 
 // checkSimplified applies RD 1619/2012 art. 4: at most 400 € VAT included

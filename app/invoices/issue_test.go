@@ -744,3 +744,42 @@ func isCheckViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23514"
 }
+
+// Rates follow the devengo. A draft written before a change of rates and
+// issued after it is refused with the line's message (issuing at the
+// rates of the draft's day would charge an IVA that is no longer law);
+// dated to a day the rate was in force, it goes. An invoice drafted and
+// issued at once for an earlier day (a recurring period issued late) is
+// priced at that day's rates.
+func TestRatesOfTheDevengo(t *testing.T) {
+	w := newWorld(t)
+	yesterday := today().AddDate(0, 0, -1)
+	left := w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Mantenimiento", "1", 10000, "21")}})
+	// 21 % ends tonight; 22 % applies from today.
+	w.env.Exec(`UPDATE tax_rates SET valid_to = $2 WHERE id = $1`, w.rates["21"], today())
+	w.env.Exec(`INSERT INTO tax_rates (country, kind, rate, label, valid_from) VALUES ('ES', 'iva', 22, 'IVA general 22 %', $1)`, today())
+
+	_, err := w.issue(left.ID, time.Time{})
+	var bad invoices.Invalid
+	if !errors.As(err, &bad) || bad["lines"].ID != "invoices.rate_not_in_force" || bad["lines"].Params["Date"] != today().Format("02/01/2006") {
+		t.Fatalf("a draft at a rate ended since, issued today: %v %+v", err, bad["lines"])
+	}
+	if inv, err := w.issue(left.ID, yesterday); err != nil || inv.Tax != 2100 {
+		t.Fatalf("the same draft dated yesterday: %v (tax %d)", err, inv.Tax)
+	}
+
+	late := func(date time.Time) error {
+		return w.tx(func(ctx context.Context, tx pgx.Tx) error {
+			_, err := invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: w.org.ID, Kind: invoices.Ordinary, CustomerID: &w.customer,
+				Lines: []invoices.LineInput{w.line("Cuota", "1", 10000, "21")}, By: &w.user.ID, Now: w.now},
+				invoices.IssueInput{OrgID: w.org.ID, Locale: "es", IssueDate: date, Now: w.now})
+			return err
+		})
+	}
+	if err := late(yesterday); err != nil {
+		t.Errorf("drafted and issued for yesterday at yesterday's 21 %%: %v", err)
+	}
+	if err := late(time.Time{}); !errors.As(err, &bad) {
+		t.Errorf("drafted and issued today at the ended 21 %%: %v", err)
+	}
+}
