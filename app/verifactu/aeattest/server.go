@@ -106,6 +106,9 @@ type Reply struct {
 	// Empty answers HTTP 200 with no body at all, having registered the
 	// records: what a proxy that cut the answer short may hand back.
 	Empty bool
+	// Unmatched answers every line under an invoice number the request
+	// did not carry: an answer the client cannot match to its records.
+	Unmatched bool
 }
 
 // Record is one record of a request as the fake read it.
@@ -494,7 +497,11 @@ func (s *Server) answer(req Request, reply Reply) []byte {
 		}
 		body.WriteString("<tikR:RespuestaLinea><tikR:IDFactura>")
 		leaf(&body, "tik:IDEmisorFactura", rec.ID.IDEmisorFactura)
-		leaf(&body, "tik:NumSerieFactura", rec.ID.NumSerieFactura)
+		num := rec.ID.NumSerieFactura
+		if reply.Unmatched {
+			num += "-X"
+		}
+		leaf(&body, "tik:NumSerieFactura", num)
 		leaf(&body, "tik:FechaExpedicionFactura", rec.ID.FechaExpedicionFactura)
 		body.WriteString("</tikR:IDFactura><tikR:Operacion>")
 		leaf(&body, "tik:TipoOperacion", string(rec.Kind))

@@ -244,6 +244,10 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 	var lastErr string
 	failures := b.prev.Failures + 1
 	var next time.Time
+	// progressed: the answer named some of the records sent. One that
+	// names none leaves them all to go again, after a pause like a lost
+	// answer's, never at once.
+	progressed := false
 	switch {
 	case failed != nil:
 		// Nothing left: the records were not handed over after all.
@@ -258,6 +262,16 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 	case res.Outcome == aeat.Answered:
 		failures, outcome = 0, "answered"
 		next = now.Add(res.Response.TiempoEsperaEnvio)
+		for i := range b.records {
+			if res.Response.Line(b.stored[i]) != nil {
+				progressed = true
+				break
+			}
+		}
+		if !progressed {
+			failures, lastErr = b.prev.Failures+1, "the answer names none of the records sent"
+			next = now.Add(max(pause(failures), res.Response.TiempoEsperaEnvio))
+		}
 	default:
 		outcome, lastErr, round.Err = res.Outcome.String(), fmt.Sprint(res.Err), res.Err
 		next = now.Add(pause(failures))
@@ -319,8 +333,14 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 		if err := q.FinishVerifactuSend(ctx, fin); err != nil {
 			return err
 		}
+		// take lets a full batch skip the wait only after an answer that
+		// registered something.
+		leaseOutcome := outcome
+		if outcome == "answered" && !progressed {
+			leaseOutcome = "retry-later"
+		}
 		if _, err := q.EndVerifactuLease(ctx, queries.EndVerifactuLeaseParams{OrgID: b.orgID, IssuerNif: b.nif, LeaseID: b.lease,
-			NotBefore: &next, LastOutcome: outcome, LastError: trim(lastErr), Failures: failures}); err != nil {
+			NotBefore: &next, LastOutcome: leaseOutcome, LastError: trim(lastErr), Failures: failures}); err != nil {
 			return err
 		}
 		n, err := q.CountUnansweredVerifactuRecords(ctx, queries.CountUnansweredVerifactuRecordsParams{OrgID: b.orgID, IssuerNif: b.nif})
@@ -334,7 +354,7 @@ func (s *Sender) store(ctx context.Context, b *batch, res aeat.Result, failed er
 	// exception to TiempoEsperaEnvio that take applies), so the worker does
 	// not sleep out the wait before it: a backlog after an outage drains at
 	// the service's pace, not a request a minute.
-	if round.Remaining > 0 && !(outcome == "answered" && round.Remaining >= verifactu.MaxRecords) {
+	if round.Remaining > 0 && !(progressed && round.Remaining >= verifactu.MaxRecords) {
 		round.Next = next
 	}
 	if s.Log != nil && outcome != "answered" {

@@ -529,6 +529,26 @@ func TestTechnicalFaultBacksOff(t *testing.T) {
 	}
 }
 
+// An answer that names none of the records sent (here a full batch's)
+// registers nothing for Pulso: they stay waiting and go again after a
+// pause, not at once, however many wait; then they are answered.
+func TestAnswerNamingNoRecordPauses(t *testing.T) {
+	r := newRig(t)
+	r.chain(1, 2001)
+	r.srv.Script(aeattest.Reply{Unmatched: true})
+	round := r.send()
+	if round.Outcome != aeat.Answered || round.Remaining != 2001 || round.Next.Before(r.clock.Add(aeattest.DefaultWait)) {
+		t.Fatalf("unmatched answer: %+v", round)
+	}
+	if round := r.send(); round.Sent != 0 {
+		t.Fatalf("went again before the pause: %+v", round)
+	}
+	r.clock = round.Next
+	if round := r.send(); round.Sent != 1000 || round.Remaining != 1001 || !round.Next.IsZero() {
+		t.Fatalf("after the pause: %+v", round)
+	}
+}
+
 // Without a certificate nothing leaves; uploading one lets the chain send
 // at once.
 func TestNoCertificateThenUpload(t *testing.T) {
