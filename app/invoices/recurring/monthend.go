@@ -55,9 +55,11 @@ func StartMonthEnd(ctx context.Context, tx pgx.Tx, jobs *river.Client[pgx.Tx], o
 	if err != nil {
 		return run, err
 	}
-	if _, err := jobs.InsertTx(ctx, tx, jobargs.SummaryInvoices{OrgID: orgID, RunID: run.ID}, nil); err != nil || !opened {
+	res, err := jobs.InsertTx(ctx, tx, jobargs.SummaryInvoices{OrgID: orgID, RunID: run.ID}, nil)
+	if err != nil || !opened && res.UniqueSkippedAsDuplicate {
 		return run, err
 	}
+	// A new run, or one revived: its page shows it queued.
 	return run, publishRun(ctx, run, "queued")
 }
 

@@ -85,6 +85,12 @@ func TestMonthEnd(t *testing.T) {
 	// A run whose job River gave up on (ten failed attempts) stays open;
 	// starting the month again queues it anew instead of leaving the month
 	// blocked.
+	queued := func() int {
+		return w.env.Count(`SELECT count(*) FROM live_events WHERE org_id = $1 AND topic = $2 AND kind = 'queued'`, w.org.ID, recurring.RunTopic)
+	}
+	if n := queued(); n != 1 {
+		t.Errorf("%d 'queued' events after a start and a second one, want 1", n)
+	}
 	w.env.Exec(`UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE kind = 'summary_invoices' AND args->>'run_id' = $1`, fmt.Sprint(run.ID))
 	w.tx(t, func(ctx context.Context, tx pgx.Tx) error {
 		again, err := recurring.StartMonthEnd(ctx, tx, w.env.Deps.Jobs, w.org.ID, month, &w.user.ID, time.Now())
@@ -95,6 +101,9 @@ func TestMonthEnd(t *testing.T) {
 	})
 	if n := w.env.Count(`SELECT count(*) FROM river_job WHERE kind = 'summary_invoices' AND args->>'run_id' = $1 AND state = 'available'`, fmt.Sprint(run.ID)); n != 1 {
 		t.Errorf("%d jobs waiting for the run after its job was discarded, want 1", n)
+	}
+	if n := queued(); n != 2 {
+		t.Errorf("%d 'queued' events after the run was revived, want 2", n)
 	}
 	if err := recurring.RunMonthEnd(ctx, w.env.DB, nil, w.org.ID, run.ID, time.Now()); err != nil {
 		t.Fatal(err)
