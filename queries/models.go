@@ -853,23 +853,24 @@ type RateCounter struct {
 }
 
 type RecurringInvoice struct {
-	OrgID       int64
-	ID          int64
-	CustomerID  int64
-	Name        string
-	Frequency   string
-	Day         int16
-	StartOn     pgtype.Date
-	EndOn       pgtype.Date
-	Mode        string
-	Notes       string
-	Active      bool
-	NextPeriod  pgtype.Date
-	LastError   string
-	LastErrorAt *time.Time
-	CreatedBy   *int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	OrgID           int64
+	ID              int64
+	CustomerID      int64
+	Name            string
+	Frequency       string
+	Day             int16
+	StartOn         pgtype.Date
+	EndOn           pgtype.Date
+	Mode            string
+	Notes           string
+	Active          bool
+	NextPeriod      pgtype.Date
+	LastError       string
+	LastErrorAt     *time.Time
+	CreatedBy       *int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	LastErrorParams []byte
 }
 
 type RecurringInvoiceLine struct {

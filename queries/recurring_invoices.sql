@@ -7,7 +7,7 @@ RETURNING *;
 -- name: UpdateRecurringInvoice :one
 UPDATE recurring_invoices SET customer_id = @customer_id, name = @name, frequency = @frequency, day = @day, start_on = @start_on,
     end_on = sqlc.narg('end_on'), mode = @mode, notes = @notes, next_period = sqlc.narg('next_period'),
-    last_error = '', last_error_at = NULL, updated_at = now()
+    last_error = '', last_error_params = '{}', last_error_at = NULL, updated_at = now()
 WHERE org_id = @org_id AND id = @id
 RETURNING *;
 
@@ -80,11 +80,11 @@ SELECT EXISTS (SELECT 1 FROM recurring_invoice_runs WHERE org_id = @org_id AND t
 SELECT max(period_start)::date FROM recurring_invoice_runs WHERE org_id = @org_id AND template_id = @template_id;
 
 -- name: AdvanceRecurringInvoice :exec
-UPDATE recurring_invoices SET next_period = sqlc.narg('next_period'), last_error = '', last_error_at = NULL
+UPDATE recurring_invoices SET next_period = sqlc.narg('next_period'), last_error = '', last_error_params = '{}', last_error_at = NULL
 WHERE org_id = @org_id AND id = @id;
 
 -- name: SetRecurringInvoiceError :exec
-UPDATE recurring_invoices SET last_error = @last_error, last_error_at = @at WHERE org_id = @org_id AND id = @id;
+UPDATE recurring_invoices SET last_error = @last_error, last_error_params = @last_error_params, last_error_at = @at WHERE org_id = @org_id AND id = @id;
 
 -- name: ListRecurringInvoiceRuns :many
 -- A template's periods, newest first, with their invoices.

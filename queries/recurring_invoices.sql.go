@@ -13,7 +13,7 @@ import (
 )
 
 const advanceRecurringInvoice = `-- name: AdvanceRecurringInvoice :exec
-UPDATE recurring_invoices SET next_period = $1, last_error = '', last_error_at = NULL
+UPDATE recurring_invoices SET next_period = $1, last_error = '', last_error_params = '{}', last_error_at = NULL
 WHERE org_id = $2 AND id = $3
 `
 
@@ -105,7 +105,7 @@ const createRecurringInvoice = `-- name: CreateRecurringInvoice :one
 INSERT INTO recurring_invoices (org_id, customer_id, name, frequency, day, start_on, end_on, mode, notes, next_period, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11)
-RETURNING org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at
+RETURNING org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at, last_error_params
 `
 
 type CreateRecurringInvoiceParams struct {
@@ -155,6 +155,7 @@ func (q *Queries) CreateRecurringInvoice(ctx context.Context, arg CreateRecurrin
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastErrorParams,
 	)
 	return i, err
 }
@@ -269,7 +270,7 @@ func (q *Queries) GetInvoiceRun(ctx context.Context, arg GetInvoiceRunParams) (I
 }
 
 const getRecurringInvoice = `-- name: GetRecurringInvoice :one
-SELECT r.org_id, r.id, r.customer_id, r.name, r.frequency, r.day, r.start_on, r.end_on, r.mode, r.notes, r.active, r.next_period, r.last_error, r.last_error_at, r.created_by, r.created_at, r.updated_at, c.legal_name AS customer_name FROM recurring_invoices r
+SELECT r.org_id, r.id, r.customer_id, r.name, r.frequency, r.day, r.start_on, r.end_on, r.mode, r.notes, r.active, r.next_period, r.last_error, r.last_error_at, r.created_by, r.created_at, r.updated_at, r.last_error_params, c.legal_name AS customer_name FROM recurring_invoices r
 JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id
 WHERE r.org_id = $1 AND r.id = $2
 `
@@ -280,24 +281,25 @@ type GetRecurringInvoiceParams struct {
 }
 
 type GetRecurringInvoiceRow struct {
-	OrgID        int64
-	ID           int64
-	CustomerID   int64
-	Name         string
-	Frequency    string
-	Day          int16
-	StartOn      pgtype.Date
-	EndOn        pgtype.Date
-	Mode         string
-	Notes        string
-	Active       bool
-	NextPeriod   pgtype.Date
-	LastError    string
-	LastErrorAt  *time.Time
-	CreatedBy    *int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	CustomerName string
+	OrgID           int64
+	ID              int64
+	CustomerID      int64
+	Name            string
+	Frequency       string
+	Day             int16
+	StartOn         pgtype.Date
+	EndOn           pgtype.Date
+	Mode            string
+	Notes           string
+	Active          bool
+	NextPeriod      pgtype.Date
+	LastError       string
+	LastErrorAt     *time.Time
+	CreatedBy       *int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	LastErrorParams []byte
+	CustomerName    string
 }
 
 func (q *Queries) GetRecurringInvoice(ctx context.Context, arg GetRecurringInvoiceParams) (GetRecurringInvoiceRow, error) {
@@ -321,6 +323,7 @@ func (q *Queries) GetRecurringInvoice(ctx context.Context, arg GetRecurringInvoi
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastErrorParams,
 		&i.CustomerName,
 	)
 	return i, err
@@ -689,7 +692,7 @@ func (q *Queries) ListRecurringInvoiceRuns(ctx context.Context, arg ListRecurrin
 }
 
 const listRecurringInvoices = `-- name: ListRecurringInvoices :many
-SELECT r.org_id, r.id, r.customer_id, r.name, r.frequency, r.day, r.start_on, r.end_on, r.mode, r.notes, r.active, r.next_period, r.last_error, r.last_error_at, r.created_by, r.created_at, r.updated_at, c.legal_name AS customer_name FROM recurring_invoices r
+SELECT r.org_id, r.id, r.customer_id, r.name, r.frequency, r.day, r.start_on, r.end_on, r.mode, r.notes, r.active, r.next_period, r.last_error, r.last_error_at, r.created_by, r.created_at, r.updated_at, r.last_error_params, c.legal_name AS customer_name FROM recurring_invoices r
 JOIN customers c ON c.org_id = r.org_id AND c.id = r.customer_id
 WHERE r.org_id = $1 AND ($2::bigint IS NULL OR r.id < $2)
 ORDER BY r.id DESC LIMIT $3
@@ -702,24 +705,25 @@ type ListRecurringInvoicesParams struct {
 }
 
 type ListRecurringInvoicesRow struct {
-	OrgID        int64
-	ID           int64
-	CustomerID   int64
-	Name         string
-	Frequency    string
-	Day          int16
-	StartOn      pgtype.Date
-	EndOn        pgtype.Date
-	Mode         string
-	Notes        string
-	Active       bool
-	NextPeriod   pgtype.Date
-	LastError    string
-	LastErrorAt  *time.Time
-	CreatedBy    *int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	CustomerName string
+	OrgID           int64
+	ID              int64
+	CustomerID      int64
+	Name            string
+	Frequency       string
+	Day             int16
+	StartOn         pgtype.Date
+	EndOn           pgtype.Date
+	Mode            string
+	Notes           string
+	Active          bool
+	NextPeriod      pgtype.Date
+	LastError       string
+	LastErrorAt     *time.Time
+	CreatedBy       *int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	LastErrorParams []byte
+	CustomerName    string
 }
 
 // Newest first, keyset by id.
@@ -750,6 +754,7 @@ func (q *Queries) ListRecurringInvoices(ctx context.Context, arg ListRecurringIn
 			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.LastErrorParams,
 			&i.CustomerName,
 		); err != nil {
 			return nil, err
@@ -791,7 +796,7 @@ func (q *Queries) LockInvoiceRun(ctx context.Context, arg LockInvoiceRunParams) 
 }
 
 const lockRecurringInvoice = `-- name: LockRecurringInvoice :one
-SELECT org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at FROM recurring_invoices WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE
+SELECT org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at, last_error_params FROM recurring_invoices WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE
 `
 
 type LockRecurringInvoiceParams struct {
@@ -820,6 +825,7 @@ func (q *Queries) LockRecurringInvoice(ctx context.Context, arg LockRecurringInv
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastErrorParams,
 	)
 	return i, err
 }
@@ -838,7 +844,7 @@ func (q *Queries) LockRecurringInvoicing(ctx context.Context, orgID int64) error
 }
 
 const nextDueRecurringInvoice = `-- name: NextDueRecurringInvoice :one
-SELECT org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at FROM recurring_invoices
+SELECT org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at, last_error_params FROM recurring_invoices
 WHERE org_id = $1 AND active AND next_period IS NOT NULL AND next_period <= $2::date
   AND NOT (id = ANY ($3::bigint[]))
 ORDER BY next_period, id LIMIT 1
@@ -874,6 +880,7 @@ func (q *Queries) NextDueRecurringInvoice(ctx context.Context, arg NextDueRecurr
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastErrorParams,
 	)
 	return i, err
 }
@@ -962,7 +969,7 @@ func (q *Queries) RecurringInvoiceRunExists(ctx context.Context, arg RecurringIn
 const setRecurringInvoiceActive = `-- name: SetRecurringInvoiceActive :one
 UPDATE recurring_invoices SET active = $1, next_period = $2, updated_at = now()
 WHERE org_id = $3 AND id = $4
-RETURNING org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at
+RETURNING org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at, last_error_params
 `
 
 type SetRecurringInvoiceActiveParams struct {
@@ -998,24 +1005,27 @@ func (q *Queries) SetRecurringInvoiceActive(ctx context.Context, arg SetRecurrin
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastErrorParams,
 	)
 	return i, err
 }
 
 const setRecurringInvoiceError = `-- name: SetRecurringInvoiceError :exec
-UPDATE recurring_invoices SET last_error = $1, last_error_at = $2 WHERE org_id = $3 AND id = $4
+UPDATE recurring_invoices SET last_error = $1, last_error_params = $2, last_error_at = $3 WHERE org_id = $4 AND id = $5
 `
 
 type SetRecurringInvoiceErrorParams struct {
-	LastError string
-	At        *time.Time
-	OrgID     int64
-	ID        int64
+	LastError       string
+	LastErrorParams []byte
+	At              *time.Time
+	OrgID           int64
+	ID              int64
 }
 
 func (q *Queries) SetRecurringInvoiceError(ctx context.Context, arg SetRecurringInvoiceErrorParams) error {
 	_, err := q.db.Exec(ctx, setRecurringInvoiceError,
 		arg.LastError,
+		arg.LastErrorParams,
 		arg.At,
 		arg.OrgID,
 		arg.ID,
@@ -1058,9 +1068,9 @@ func (q *Queries) StartInvoiceRun(ctx context.Context, arg StartInvoiceRunParams
 const updateRecurringInvoice = `-- name: UpdateRecurringInvoice :one
 UPDATE recurring_invoices SET customer_id = $1, name = $2, frequency = $3, day = $4, start_on = $5,
     end_on = $6, mode = $7, notes = $8, next_period = $9,
-    last_error = '', last_error_at = NULL, updated_at = now()
+    last_error = '', last_error_params = '{}', last_error_at = NULL, updated_at = now()
 WHERE org_id = $10 AND id = $11
-RETURNING org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at
+RETURNING org_id, id, customer_id, name, frequency, day, start_on, end_on, mode, notes, active, next_period, last_error, last_error_at, created_by, created_at, updated_at, last_error_params
 `
 
 type UpdateRecurringInvoiceParams struct {
@@ -1110,6 +1120,7 @@ func (q *Queries) UpdateRecurringInvoice(ctx context.Context, arg UpdateRecurrin
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastErrorParams,
 	)
 	return i, err
 }

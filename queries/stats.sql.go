@@ -1012,7 +1012,7 @@ func (q *Queries) StatsRebuild(ctx context.Context, orgID int64) error {
 }
 
 const statsRecurringTemplates = `-- name: StatsRecurringTemplates :many
-SELECT t.org_id, t.id, t.customer_id, t.name, t.frequency, t.day, t.start_on, t.end_on, t.mode, t.notes, t.active, t.next_period, t.last_error, t.last_error_at, t.created_by, t.created_at, t.updated_at,
+SELECT t.org_id, t.id, t.customer_id, t.name, t.frequency, t.day, t.start_on, t.end_on, t.mode, t.notes, t.active, t.next_period, t.last_error, t.last_error_at, t.created_by, t.created_at, t.updated_at, t.last_error_params,
        (SELECT coalesce(sum(round(l.quantity * l.unit_price * (100 - l.discount_pct) / 100)), 0)
         FROM recurring_invoice_lines l WHERE l.org_id = t.org_id AND l.template_id = t.id)::bigint AS amount
 FROM recurring_invoices t
@@ -1063,6 +1063,7 @@ func (q *Queries) StatsRecurringTemplates(ctx context.Context, arg StatsRecurrin
 			&i.RecurringInvoice.CreatedBy,
 			&i.RecurringInvoice.CreatedAt,
 			&i.RecurringInvoice.UpdatedAt,
+			&i.RecurringInvoice.LastErrorParams,
 			&i.Amount,
 		); err != nil {
 			return nil, err

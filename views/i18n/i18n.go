@@ -4,9 +4,11 @@
 package i18n
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"regexp"
@@ -86,6 +88,8 @@ func (m fieldMessage) fill(data map[string]any) (string, bool) {
 			b.WriteString(strconv.Itoa(v))
 		case int64:
 			b.WriteString(strconv.FormatInt(v, 10))
+		case json.Number:
+			b.WriteString(string(v))
 		default:
 			return "", false
 		}
@@ -138,6 +142,19 @@ func mustRead(name string) []byte {
 }
 
 type ctxKey struct{}
+
+// Data decodes a message's data kept as JSON (a refusal stored on a row
+// with its parameters). Numbers stay as written (json.Number): decoded as
+// float64, a limit of 1,000,000 would print as 1e+06.
+func Data(raw []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var data map[string]any
+	if err := d.Decode(&data); err != nil {
+		return nil, fmt.Errorf("i18n: message data: %w", err)
+	}
+	return data, nil
+}
 
 // WithLocale returns a context whose messages are in locale (es when unknown).
 func WithLocale(ctx context.Context, locale string) context.Context {

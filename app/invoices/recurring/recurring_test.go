@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"pulso/app/live"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views/i18n"
 )
 
 func d(s string) time.Time {
@@ -573,4 +575,48 @@ func FuzzPeriods(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A period refused with a message that names things (the plan's limit)
+// keeps them: the template's page reads "los 1 comprobantes del plan
+// Tope", not "<no value>".
+func TestRefusalKeepsItsMessageData(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	now := time.Now()
+	today := madridToday()
+	tpl := w.create(t, w.input(w.customer, recurring.Weekly, int(today.Weekday()+6)%7+1, today, now))
+	// A plan of one voucher a month that blocks, and the voucher used.
+	var plan int64
+	if err := w.env.DB.QueryRow(ctx, `INSERT INTO plans (code, name, vouchers, store_users, at_limit, rank)
+		VALUES ('tope', 'Tope', 1, 0, 'block', 90) RETURNING id`).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	w.env.Exec(`INSERT INTO plan_prices (plan_id, currency, monthly, overage) VALUES ($1, 'EUR', 900, 10)`, plan)
+	w.env.Exec(`INSERT INTO subscriptions (org_id, plan_id, frequency, currency, term_start, term_end)
+		VALUES ($1, $2, 'monthly', 'EUR', date_trunc('month', now())::date, (date_trunc('month', now()) + interval '1 month')::date)`, w.org.ID, plan)
+	if err := live.BeginFunc(ctx, w.env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: w.org.ID, Kind: invoices.Ordinary, CustomerID: &w.customer,
+			Lines: w.input(w.customer, recurring.Weekly, 1, today, now).Lines, By: &w.user.ID, Now: now},
+			invoices.IssueInput{OrgID: w.org.ID, Locale: "es", Now: now})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	if rep, err := recurring.RunDue(ctx, w.env.DB, nil, now); err != nil || rep.Refused != 1 {
+		t.Fatalf("run: %+v %v, want the period refused", rep, err)
+	}
+	got, err := w.env.Q.GetRecurringInvoice(ctx, queries.GetRecurringInvoiceParams{OrgID: w.org.ID, ID: tpl.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := i18n.Data(got.LastErrorParams)
+	if err != nil || got.LastError != "invoices.plan_limit" {
+		t.Fatalf("refusal %q %s (%v)", got.LastError, got.LastErrorParams, err)
+	}
+	if text := i18n.In("es", got.LastError, data); !strings.Contains(text, "los 1 comprobantes del plan Tope") {
+		t.Errorf("the refusal reads %q", text)
+	}
 }

@@ -2,6 +2,7 @@ package recurring
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -213,12 +214,16 @@ func (r *Runner) issue(ctx context.Context, tx pgx.Tx, t queries.RecurringInvoic
 // refuse records on the template why its next period was refused: the
 // one message invoices.Invalid.First picks.
 func (r *Runner) refuse(ctx context.Context, orgID, id int64, bad invoices.Invalid, now time.Time) error {
-	msg := bad.First().ID
+	msg := bad.First()
+	params, err := json.Marshal(msg.Params)
+	if err != nil || msg.Params == nil {
+		params = []byte("{}")
+	}
 	if r.Log != nil {
 		r.Log.InfoContext(ctx, "recurring invoice refused", "org_id", orgID, "template_id", id, "error", bad.Error())
 	}
 	return live.BeginFunc(ctx, r.DB, func(ctx context.Context, tx pgx.Tx) error {
 		return queries.New(tx).SetRecurringInvoiceError(ctx, queries.SetRecurringInvoiceErrorParams{OrgID: orgID, ID: id,
-			LastError: msg, At: &now})
+			LastError: msg.ID, LastErrorParams: params, At: &now})
 	})
 }

@@ -23,6 +23,7 @@ import (
 	"pulso/app/web"
 	"pulso/queries"
 	"pulso/views/components"
+	"pulso/views/i18n"
 	view "pulso/views/recurring"
 )
 
@@ -309,6 +310,9 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	v := view.ShowPage{ID: t.ID, Name: t.Name, Customer: t.CustomerName, Frequency: t.Frequency, Day: strconv.Itoa(int(t.Day)),
 		Start: shown(t.StartOn.Time), Mode: t.Mode, Active: t.Active, LastError: t.LastError}
+	if v.LastErrorParams, err = i18n.Data(t.LastErrorParams); err != nil {
+		return err
+	}
 	if t.EndOn.Valid {
 		v.End = shown(t.EndOn.Time)
 	}

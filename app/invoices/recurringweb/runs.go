@@ -3,7 +3,6 @@ package recurringweb
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"pulso/app/money"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views/i18n"
 	view "pulso/views/recurring"
 )
 
@@ -66,8 +66,7 @@ func runView(r queries.InvoiceRun, items []queries.ListInvoiceRunItemsRow) view.
 			}
 		} else {
 			ri.Error = view.Msg{ID: it.Error}
-			var params map[string]any
-			if json.Unmarshal(it.ErrorParams, &params) == nil && len(params) > 0 {
+			if params, err := i18n.Data(it.ErrorParams); err == nil && len(params) > 0 {
 				ri.Error.Params = params
 			}
 		}

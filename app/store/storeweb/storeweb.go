@@ -7,7 +7,6 @@ package storeweb
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -25,6 +24,7 @@ import (
 	"pulso/app/store/mercadolibre"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views/i18n"
 	storeview "pulso/views/store"
 	"pulso/workers/jobargs"
 )
@@ -176,7 +176,7 @@ func (h *Handler) Sync(c *fiber.Ctx) error {
 	for _, pr := range probs {
 		if pr.ConnectionID == conn.ID {
 			p := storeview.Problem{OrderID: strconv.FormatInt(pr.OrderID, 10), State: pr.State, Error: pr.Error}
-			if err := json.Unmarshal(pr.ErrorParams, &p.Params); err != nil {
+			if p.Params, err = i18n.Data(pr.ErrorParams); err != nil {
 				return err
 			}
 			d.Problems = append(d.Problems, p)

@@ -94,10 +94,10 @@ func TestConnectAndNotify(t *testing.T) {
 	// Orders that did not become vouchers show why in the reader's words,
 	// not as message ids.
 	env.Exec(`INSERT INTO store_orders (org_id, connection_id, order_id, status, channel, last_updated, state, error, error_params) VALUES
-		($1, $2, 2000000000000001, 'paid', 'marketplace', now(), 'blocked', 'invoices.plan_limit', '{"Plan": "Mini", "Limit": 50, "Upgrade": "Pyme"}'),
+		($1, $2, 2000000000000001, 'paid', 'marketplace', now(), 'blocked', 'invoices.plan_limit', '{"Plan": "Mini", "Limit": 1000000, "Upgrade": "Pyme"}'),
 		($1, $2, 2000000000000002, 'paid', 'marketplace', now(), 'failed', 'invoices.lines_invalid', '{}')`, org.ID, connID)
 	res = c.Get("/integraciones/" + connID)
-	for _, want := range []string{"Este mes ya se han emitido los 50 comprobantes del plan Mini", "cambie a Pyme", "2000000000000002"} {
+	for _, want := range []string{"Este mes ya se han emitido los 1000000 comprobantes del plan Mini", "cambie a Pyme", "2000000000000002"} {
 		if !strings.Contains(res.Body, want) {
 			t.Errorf("sync page lacks %q: %.2000s", want, res.Body)
 		}
