@@ -18,6 +18,7 @@
 package invoices
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -133,6 +134,16 @@ var (
 type Problem struct {
 	ID     string
 	Params map[string]any
+}
+
+// ParamsJSON is p's parameters as a row keeps them beside its id (a
+// refusal stored for a page to show later, read back with i18n.Data): a
+// JSON object, {} when there are none.
+func (p Problem) ParamsJSON() ([]byte, error) {
+	if len(p.Params) == 0 {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(p.Params)
 }
 
 // Invalid is returned when input cannot stand: each field (as forms name

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -169,10 +168,7 @@ var noParams = []byte("{}")
 // stored is the refusal as the order's row keeps it: error and
 // error_params.
 func (r *refusal) stored() (string, []byte, error) {
-	if len(r.Params) == 0 {
-		return r.ID, noParams, nil
-	}
-	params, err := json.Marshal(r.Params)
+	params, err := r.ParamsJSON()
 	return r.ID, params, err
 }
 

@@ -2,7 +2,6 @@ package recurring
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -155,9 +154,9 @@ func summaryFor(ctx context.Context, db *pgxpool.Pool, log *slog.Logger, run que
 	if log != nil {
 		log.InfoContext(ctx, "month-end invoice refused", "org_id", run.OrgID, "run_id", run.ID, "customer_id", customer, "error", refusal.ID)
 	}
-	params, err := json.Marshal(refusal.Params)
-	if err != nil || refusal.Params == nil {
-		params = []byte("{}")
+	params, err := refusal.ParamsJSON()
+	if err != nil {
+		return err
 	}
 	return live.BeginFunc(ctx, db, func(ctx context.Context, tx pgx.Tx) error {
 		q := queries.New(tx)

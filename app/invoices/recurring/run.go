@@ -2,7 +2,6 @@ package recurring
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -215,9 +214,9 @@ func (r *Runner) issue(ctx context.Context, tx pgx.Tx, t queries.RecurringInvoic
 // one message invoices.Invalid.First picks.
 func (r *Runner) refuse(ctx context.Context, orgID, id int64, bad invoices.Invalid, now time.Time) error {
 	msg := bad.First()
-	params, err := json.Marshal(msg.Params)
-	if err != nil || msg.Params == nil {
-		params = []byte("{}")
+	params, err := msg.ParamsJSON()
+	if err != nil {
+		return err
 	}
 	if r.Log != nil {
 		r.Log.InfoContext(ctx, "recurring invoice refused", "org_id", orgID, "template_id", id, "error", bad.Error())
