@@ -55,6 +55,17 @@ var (
 	ErrTaken = errors.New("store: the seller is connected to another org")
 )
 
+// Why a connection broke, as message ids the store page shows in the
+// reader's language (store_connections.problem).
+const (
+	// ProblemGrantRefused: Mercado Libre refused to renew the access
+	// (invalid_grant: the seller removed the app or changed password).
+	ProblemGrantRefused = "store.problem_grant_refused"
+	// ProblemForbidden: Mercado Libre answered 403 (the grant is gone or
+	// the app was blocked).
+	ProblemForbidden = "store.problem_forbidden"
+)
+
 // StoreUsersError refuses a connection past the plan's store users.
 type StoreUsersError struct {
 	Plan  string
@@ -196,7 +207,7 @@ func (s *Store) access(ctx context.Context, orgID, connID int64, force bool, see
 		if errors.Is(err, mercadolibre.ErrInvalidGrant) {
 			broken = true
 			return q.BreakStoreConnection(ctx, queries.BreakStoreConnectionParams{OrgID: orgID, ID: connID,
-				Problem: "Mercado Libre rechazó la renovación del acceso: vuelva a conectar la cuenta."})
+				Problem: ProblemGrantRefused})
 		}
 		if err != nil {
 			return err
@@ -233,7 +244,7 @@ func (s *Store) call(ctx context.Context, orgID, connID int64, fn func(access st
 	}
 	if errors.Is(err, mercadolibre.ErrForbidden) {
 		if e := queries.New(s.DB).BreakStoreConnection(ctx, queries.BreakStoreConnectionParams{OrgID: orgID, ID: connID,
-			Problem: "Mercado Libre negó el acceso (403): vuelva a conectar la cuenta."}); e != nil {
+			Problem: ProblemForbidden}); e != nil {
 			return e
 		}
 		return ErrBroken

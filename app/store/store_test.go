@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"pulso/app/store/mercadolibre/mlfake"
 	"pulso/app/web"
 	"pulso/queries"
+	"pulso/views/i18n"
 )
 
 const (
@@ -227,6 +229,38 @@ func TestConcurrentRefreshKeepsTheSellerConnected(t *testing.T) {
 	}
 	if n := w.vouchers(t); n != 2 {
 		t.Fatalf("%d vouchers", n)
+	}
+}
+
+// A seller who takes the app's grant away breaks the connection with the
+// reason, kept as a message the page shows in the reader's language; a
+// store that answers 403 breaks it too. Neither is retried.
+func TestLostGrantBreaksTheConnection(t *testing.T) {
+	t.Parallel()
+	w := connected(t)
+	ctx := context.Background()
+	ids := w.fake.Seed(seller, 1, time.Now().Add(-time.Hour))
+	w.fake.Revoke(seller)
+	if _, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, ids[0], time.Now()); !errors.Is(err, store.ErrBroken) {
+		t.Fatalf("sync after the grant was revoked: %v", err)
+	}
+	var problem string
+	if err := w.env.DB.QueryRow(ctx, `SELECT problem FROM store_connections WHERE org_id = $1 AND id = $2 AND state = 'broken'`,
+		w.org.ID, w.conn.ID).Scan(&problem); err != nil || problem != store.ProblemGrantRefused {
+		t.Fatalf("connection after a refused renewal: %q %v", problem, err)
+	}
+	if text := i18n.In("es", problem, nil); !strings.Contains(text, "vuelva a conectar la cuenta") {
+		t.Errorf("the problem reads %q", text)
+	}
+
+	w.conn = w.connect(t)
+	w.fake.FailNext("/orders", http.StatusForbidden, 1, 0)
+	if _, err := w.st.SyncOrder(ctx, w.org.ID, w.conn.ID, ids[0], time.Now()); !errors.Is(err, store.ErrBroken) {
+		t.Fatalf("sync answered 403: %v", err)
+	}
+	if n := w.env.Count(`SELECT count(*) FROM store_connections WHERE org_id = $1 AND id = $2 AND state = 'broken' AND problem = $3`,
+		w.org.ID, w.conn.ID, store.ProblemForbidden); n != 1 {
+		t.Fatalf("connection after a 403 not broken with its reason")
 	}
 }
 
