@@ -65,7 +65,8 @@ type DraftInput struct {
 	PricesIncludeTax bool
 	// TaxDate is the day whose tax rates the lines may take: the devengo
 	// (LIVA art. 75) of an invoice issued with an earlier date (a
-	// recurring period issued late). Zero: today in the org's zone.
+	// recurring period issued late). Zero: today in the org's zone. A
+	// corrective or an F3 takes the devengo of the invoice it names first.
 	TaxDate time.Time
 	By      *int64
 	Now     time.Time
@@ -131,6 +132,24 @@ func DraftAndIssue(ctx context.Context, tx pgx.Tx, d DraftInput, in IssueInput) 
 // drafting and issuing need of the org and the customer; nothing is
 // written. Problems come back as Invalid.
 func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, queries.GetInvoiceContextRow, error) {
+	var org queries.GetInvoiceContextRow
+	// The first invoice a corrective or an F3 names: the lines are taxed
+	// and priced as it was (below), at the rates in force on its devengo
+	// (LIVA art. 80: a correction restates that operation), which may have
+	// ended since.
+	var named *queries.Invoice
+	if (in.Kind == Corrective || in.Kind == Replacement) && len(in.Corrects) > 0 {
+		c, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: in.OrgID, ID: in.Corrects[0]})
+		switch {
+		case err == nil:
+			named = &c
+		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, org, err
+		}
+		if named != nil && named.State == Issued {
+			in.TaxDate = accrued(*named)
+		}
+	}
 	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesAt: &in.Now,
 		RatesOn: calendar.DateOrNull(in.TaxDate)})
 	if err != nil {
@@ -150,16 +169,6 @@ func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, 
 	// difference is taxed as it was, and an F3 or an R5 is priced as the
 	// simplified invoice it replaces or corrects was (its prices, which the
 	// forms copy, include IVA when that one's did).
-	var named *queries.Invoice
-	if (in.Kind == Corrective || in.Kind == Replacement) && len(in.Corrects) > 0 {
-		c, err := q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: in.OrgID, ID: in.Corrects[0]})
-		switch {
-		case err == nil:
-			named = &c
-		case !errors.Is(err, pgx.ErrNoRows):
-			return nil, org, err
-		}
-	}
 	priced := in.Kind == Replacement || in.Kind == Corrective && in.CorrectiveType == "R5"
 	s.p.PricesIncludeTax = in.PricesIncludeTax
 	if priced && named != nil {

@@ -783,3 +783,36 @@ func TestRatesOfTheDevengo(t *testing.T) {
 		t.Errorf("drafted and issued today at the ended 21 %%: %v", err)
 	}
 }
+
+// A correction restates the operation it corrects: it is drafted at the
+// rates in force on that invoice's devengo, even after they ended (a
+// credit of last year's invoice at a rate changed since), and not at a
+// rate that came in after it.
+func TestCorrectionAtTheCorrectedInvoicesRates(t *testing.T) {
+	w := newWorld(t)
+	yesterday := today().AddDate(0, 0, -1)
+	sold := w.mustIssue(t, w.draft(t, invoices.DraftInput{Lines: []invoices.LineInput{w.line("Obra", "1", 10000, "21")}}).ID, yesterday)
+	w.env.Exec(`UPDATE tax_rates SET valid_to = $2 WHERE id = $1`, w.rates["21"], today())
+	var rate22 int64
+	if err := w.env.DB.QueryRow(context.Background(), `INSERT INTO tax_rates (country, kind, rate, label, valid_from)
+		VALUES ('ES', 'iva', 22, 'IVA general 22 %', $1) RETURNING id`, today()).Scan(&rate22); err != nil {
+		t.Fatal(err)
+	}
+	credit := w.mustIssue(t, w.draft(t, invoices.DraftInput{Kind: invoices.Corrective, CorrectiveType: "R1", Method: invoices.ByDifference,
+		Reason: "Descuento posterior", Corrects: []int64{sold.ID}, Lines: []invoices.LineInput{w.line("Obra", "-1", 1000, "21")}}).ID, time.Time{})
+	if credit.Total != -1210 || credit.Tax != -210 {
+		t.Errorf("credit at the corrected invoice's 21 %%: total %d, tax %d", credit.Total, credit.Tax)
+	}
+	line := w.line("Obra", "-1", 1000, "21")
+	line.TaxRateID = rate22
+	err := w.tx(func(ctx context.Context, tx pgx.Tx) error {
+		_, err := invoices.CreateDraft(ctx, tx, invoices.DraftInput{OrgID: w.org.ID, Kind: invoices.Corrective, CorrectiveType: "R1",
+			Method: invoices.ByDifference, Reason: "Descuento posterior", CustomerID: &w.customer, Corrects: []int64{sold.ID},
+			Lines: []invoices.LineInput{line}, Now: w.now})
+		return err
+	})
+	var bad invoices.Invalid
+	if !errors.As(err, &bad) {
+		t.Errorf("a correction at a rate that came in after the corrected invoice: %v", err)
+	}
+}
