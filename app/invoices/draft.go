@@ -147,7 +147,7 @@ func checkDraft(ctx context.Context, q *queries.Queries, in DraftInput) (*spec, 
 			return nil, org, err
 		}
 		if named != nil && named.State == Issued {
-			in.TaxDate = accrued(*named)
+			in.TaxDate = Accrued(*named)
 		}
 	}
 	org, err := q.GetInvoiceContext(ctx, queries.GetInvoiceContextParams{OrgID: in.OrgID, CustomerID: in.CustomerID, RatesAt: &in.Now,

@@ -383,7 +383,7 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 		switch {
 		case c.State != Issued || Kind(c.Kind) == Proforma:
 			bad.add("corrects", "invoices.corrects_not_issued", number)
-		case accrued(c).Before(oldest):
+		case Accrued(c).Before(oldest):
 			bad.add("corrects", "invoices.corrects_too_old", number)
 		case c.IssueDate.Time.After(s.date):
 			bad.add("corrects", "invoices.corrects_later", number)
@@ -416,10 +416,11 @@ func (s *issuing) checkCorrective(ctx context.Context, bad Invalid) error {
 	return nil
 }
 
-// accrued is when the tax an issued invoice charges fell due (devengo):
+// Accrued is when the tax an issued invoice charges fell due (devengo):
 // the operation's date when it names one (earlier than the issue), else
-// the issue date. LIVA art. 89 counts the four years to correct from it.
-func accrued(inv queries.Invoice) time.Time {
+// the issue date. LIVA art. 89 counts the four years to correct from it,
+// and its rates are the ones a correction of it takes.
+func Accrued(inv queries.Invoice) time.Time {
 	if inv.OperationDate.Valid && inv.OperationDate.Time.Before(inv.IssueDate.Time) {
 		return inv.OperationDate.Time
 	}

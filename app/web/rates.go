@@ -15,7 +15,13 @@ import (
 // editor offers them ("21 %"), with the general rate's id as the default
 // of a new line.
 func RateOptions(ctx context.Context, q *queries.Queries, p *Principal) ([]components.SelectOption, string, error) {
-	rates, err := tax.IVAOn(ctx, q, p.OrgCountry, p.Today(time.Now()))
+	return RateOptionsOn(ctx, q, p, p.Today(time.Now()))
+}
+
+// RateOptionsOn is RateOptions with the rates in force on day (a
+// correction's lines take the corrected invoice's devengo's rates).
+func RateOptionsOn(ctx context.Context, q *queries.Queries, p *Principal, day time.Time) ([]components.SelectOption, string, error) {
+	rates, err := tax.IVAOn(ctx, q, p.OrgCountry, day)
 	if err != nil || len(rates) == 0 {
 		return nil, "", err
 	}

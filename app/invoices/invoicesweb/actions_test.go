@@ -408,3 +408,33 @@ func TestInvoiceFromASignedQuote(t *testing.T) {
 		t.Errorf("an unsigned quote: %d", res.Status)
 	}
 }
+
+// The rectificativa's form offers the rates in force on the corrected
+// invoice's devengo, which its lines restate: after a change of rates the
+// ended one, not the one that replaced it.
+func TestCorrectFormOffersTheCorrectedInvoicesRates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	today := recurring.Today(time.Now(), "Europe/Madrid")
+	var id int64
+	if err := live.BeginFunc(context.Background(), f.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		inv, err := invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: f.Org.ID, Kind: invoices.Ordinary, CustomerID: &f.cust, By: &f.Rep.ID,
+			Now: time.Now(), Lines: []invoices.LineInput{{Description: "Material", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: f.rate}}},
+			invoices.IssueInput{OrgID: f.Org.ID, UserID: &f.Rep.ID, Locale: "es", IssueDate: today.AddDate(0, 0, -1), Now: time.Now()})
+		id = inv.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.Env.Exec(`UPDATE tax_rates SET valid_to = $2 WHERE id = $1`, f.rate, today)
+	var newer int64
+	if err := f.Env.DB.QueryRow(context.Background(), `INSERT INTO tax_rates (country, kind, rate, label, valid_from)
+		SELECT country, kind, rate + 1, 'IVA nuevo', $2 FROM tax_rates WHERE id = $1 RETURNING id`, f.rate, today).Scan(&newer); err != nil {
+		t.Fatal(err)
+	}
+	form := f.AccountantC.Get(fmt.Sprintf("/invoices/%d/correct", id))
+	if form.Status != http.StatusOK || !strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, f.rate)) || strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, newer)) {
+		t.Errorf("corrective form of yesterday's invoice after a change of rates: %d; offers the ended rate %t, the new one %t",
+			form.Status, strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, f.rate)), strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, newer)))
+	}
+}

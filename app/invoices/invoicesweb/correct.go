@@ -61,7 +61,8 @@ func (h *Handler) renderCorrect(c *fiber.Ctx, status int, inv queries.Invoice, f
 		}
 		f.Customer = cu.LegalName
 	}
-	rates, _, err := web.RateOptions(c.UserContext(), h.Q, p)
+	// The lines restate the corrected operation: its devengo's rates.
+	rates, _, err := web.RateOptionsOn(c.UserContext(), h.Q, p, invoices.Accrued(inv))
 	if err != nil {
 		return err
 	}
