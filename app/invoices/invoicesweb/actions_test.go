@@ -438,3 +438,34 @@ func TestCorrectFormOffersTheCorrectedInvoicesRates(t *testing.T) {
 			form.Status, strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, f.rate)), strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, newer)))
 	}
 }
+
+// The same for an F3: its lines restate the ticket's sale, so the editor's
+// lines step offers the rates of the ticket's devengo.
+func TestCanjeEditorOffersTheTicketsRates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	today := recurring.Today(time.Now(), "Europe/Madrid")
+	var ticket int64
+	if err := live.BeginFunc(context.Background(), f.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		inv, err := invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: f.Org.ID, Kind: invoices.Simplified, By: &f.Rep.ID,
+			Now: time.Now(), Lines: []invoices.LineInput{{Description: "Cartuchos", Quantity: decimal.NewFromInt(1), UnitPrice: 2990, TaxRateID: f.rate}}},
+			invoices.IssueInput{OrgID: f.Org.ID, UserID: &f.Rep.ID, Locale: "es", IssueDate: today.AddDate(0, 0, -1), Now: time.Now()})
+		ticket = inv.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.Env.Exec(`UPDATE tax_rates SET valid_to = $2 WHERE id = $1`, f.rate, today)
+	var newer int64
+	if err := f.Env.DB.QueryRow(context.Background(), `INSERT INTO tax_rates (country, kind, rate, label, valid_from)
+		SELECT country, kind, rate + 1, 'IVA nuevo', $2 FROM tax_rates WHERE id = $1 RETURNING id`, f.rate, today).Scan(&newer); err != nil {
+		t.Fatal(err)
+	}
+	v := url.Values{"kind": {"replacement"}, "canje": {strconv.FormatInt(ticket, 10)}, "customer_id": {strconv.FormatInt(f.cust, 10)}}
+	lineForm(v, "Cartuchos", "1", "29,90", f.rate)
+	page := f.RepC.Post("/invoices/new", v)
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, f.rate)) || strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, newer)) {
+		t.Errorf("canje lines step after a change of rates: %d; offers the ticket's rate %t, the new one %t", page.Status,
+			strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, f.rate)), strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, newer)))
+	}
+}

@@ -431,7 +431,18 @@ func (h *Handler) renderEditor(c *fiber.Ctx, status, step int, in editorInput, e
 			e.KindOptions = append(e.KindOptions, components.SelectOption{Value: k, Label: "invoices.kind." + k})
 		}
 	case 2:
-		rates, _, err := web.RateOptions(ctx, h.Q, p)
+		// An F3 restates the ticket's sale: the rates of its devengo.
+		day := p.Today(time.Now())
+		if id, err := strconv.ParseInt(in.canje, 10, 64); err == nil {
+			ticket, err := h.Q.GetInvoice(ctx, queries.GetInvoiceParams{OrgID: p.OrgID, ID: id})
+			switch {
+			case err == nil && ticket.State == invoices.Issued:
+				day = invoices.Accrued(ticket)
+			case err != nil && !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
+		}
+		rates, _, err := web.RateOptionsOn(ctx, h.Q, p, day)
 		if err != nil {
 			return err
 		}
