@@ -409,34 +409,50 @@ func TestInvoiceFromASignedQuote(t *testing.T) {
 	}
 }
 
+// beforeRateChange issues an invoice of kind dated yesterday at f.rate,
+// then ends f.rate tonight and brings in the next percent from today (a
+// change of rates): it returns the invoice and the new rate.
+func (f *fixture) beforeRateChange(t *testing.T, kind invoices.Kind) (invoiceID, newer int64) {
+	t.Helper()
+	today := recurring.Today(time.Now(), "Europe/Madrid")
+	d := invoices.DraftInput{OrgID: f.Org.ID, Kind: kind, By: &f.Rep.ID, Now: time.Now(),
+		Lines: []invoices.LineInput{{Description: "Material", Quantity: decimal.NewFromInt(1), UnitPrice: 2990, TaxRateID: f.rate}}}
+	if kind != invoices.Simplified {
+		d.CustomerID = &f.cust
+	}
+	if err := live.BeginFunc(context.Background(), f.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
+		inv, err := invoices.DraftAndIssue(ctx, tx, d,
+			invoices.IssueInput{OrgID: f.Org.ID, UserID: &f.Rep.ID, Locale: "es", IssueDate: today.AddDate(0, 0, -1), Now: time.Now()})
+		invoiceID = inv.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.Env.Exec(`UPDATE tax_rates SET valid_to = $2 WHERE id = $1`, f.rate, today)
+	if err := f.Env.DB.QueryRow(context.Background(), `INSERT INTO tax_rates (country, kind, rate, label, valid_from)
+		SELECT country, kind, rate + 1, 'IVA nuevo', $2 FROM tax_rates WHERE id = $1 RETURNING id`, f.rate, today).Scan(&newer); err != nil {
+		t.Fatal(err)
+	}
+	return invoiceID, newer
+}
+
+// offersRates checks that a lines form offers f.rate and not newer.
+func (f *fixture) offersRates(t *testing.T, what string, page apptest.Response, newer int64) {
+	t.Helper()
+	old, now := strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, f.rate)), strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, newer))
+	if page.Status != http.StatusOK || !old || now {
+		t.Errorf("%s after a change of rates: %d; offers the earlier rate %t, the new one %t", what, page.Status, old, now)
+	}
+}
+
 // The rectificativa's form offers the rates in force on the corrected
 // invoice's devengo, which its lines restate: after a change of rates the
 // ended one, not the one that replaced it.
 func TestCorrectFormOffersTheCorrectedInvoicesRates(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	today := recurring.Today(time.Now(), "Europe/Madrid")
-	var id int64
-	if err := live.BeginFunc(context.Background(), f.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
-		inv, err := invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: f.Org.ID, Kind: invoices.Ordinary, CustomerID: &f.cust, By: &f.Rep.ID,
-			Now: time.Now(), Lines: []invoices.LineInput{{Description: "Material", Quantity: decimal.NewFromInt(1), UnitPrice: 10000, TaxRateID: f.rate}}},
-			invoices.IssueInput{OrgID: f.Org.ID, UserID: &f.Rep.ID, Locale: "es", IssueDate: today.AddDate(0, 0, -1), Now: time.Now()})
-		id = inv.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	f.Env.Exec(`UPDATE tax_rates SET valid_to = $2 WHERE id = $1`, f.rate, today)
-	var newer int64
-	if err := f.Env.DB.QueryRow(context.Background(), `INSERT INTO tax_rates (country, kind, rate, label, valid_from)
-		SELECT country, kind, rate + 1, 'IVA nuevo', $2 FROM tax_rates WHERE id = $1 RETURNING id`, f.rate, today).Scan(&newer); err != nil {
-		t.Fatal(err)
-	}
-	form := f.AccountantC.Get(fmt.Sprintf("/invoices/%d/correct", id))
-	if form.Status != http.StatusOK || !strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, f.rate)) || strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, newer)) {
-		t.Errorf("corrective form of yesterday's invoice after a change of rates: %d; offers the ended rate %t, the new one %t",
-			form.Status, strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, f.rate)), strings.Contains(form.Body, fmt.Sprintf(`value="%d"`, newer)))
-	}
+	id, newer := f.beforeRateChange(t, invoices.Ordinary)
+	f.offersRates(t, "the corrective form of yesterday's invoice", f.AccountantC.Get(fmt.Sprintf("/invoices/%d/correct", id)), newer)
 }
 
 // The same for an F3: its lines restate the ticket's sale, so the editor's
@@ -444,28 +460,8 @@ func TestCorrectFormOffersTheCorrectedInvoicesRates(t *testing.T) {
 func TestCanjeEditorOffersTheTicketsRates(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	today := recurring.Today(time.Now(), "Europe/Madrid")
-	var ticket int64
-	if err := live.BeginFunc(context.Background(), f.Env.DB, func(ctx context.Context, tx pgx.Tx) error {
-		inv, err := invoices.DraftAndIssue(ctx, tx, invoices.DraftInput{OrgID: f.Org.ID, Kind: invoices.Simplified, By: &f.Rep.ID,
-			Now: time.Now(), Lines: []invoices.LineInput{{Description: "Cartuchos", Quantity: decimal.NewFromInt(1), UnitPrice: 2990, TaxRateID: f.rate}}},
-			invoices.IssueInput{OrgID: f.Org.ID, UserID: &f.Rep.ID, Locale: "es", IssueDate: today.AddDate(0, 0, -1), Now: time.Now()})
-		ticket = inv.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	f.Env.Exec(`UPDATE tax_rates SET valid_to = $2 WHERE id = $1`, f.rate, today)
-	var newer int64
-	if err := f.Env.DB.QueryRow(context.Background(), `INSERT INTO tax_rates (country, kind, rate, label, valid_from)
-		SELECT country, kind, rate + 1, 'IVA nuevo', $2 FROM tax_rates WHERE id = $1 RETURNING id`, f.rate, today).Scan(&newer); err != nil {
-		t.Fatal(err)
-	}
+	ticket, newer := f.beforeRateChange(t, invoices.Simplified)
 	v := url.Values{"kind": {"replacement"}, "canje": {strconv.FormatInt(ticket, 10)}, "customer_id": {strconv.FormatInt(f.cust, 10)}}
-	lineForm(v, "Cartuchos", "1", "29,90", f.rate)
-	page := f.RepC.Post("/invoices/new", v)
-	if page.Status != http.StatusOK || !strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, f.rate)) || strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, newer)) {
-		t.Errorf("canje lines step after a change of rates: %d; offers the ticket's rate %t, the new one %t", page.Status,
-			strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, f.rate)), strings.Contains(page.Body, fmt.Sprintf(`value="%d"`, newer)))
-	}
+	lineForm(v, "Material", "1", "29,90", f.rate)
+	f.offersRates(t, "the lines step of yesterday's ticket's canje", f.RepC.Post("/invoices/new", v), newer)
 }
